@@ -1,0 +1,130 @@
+# Trace - top-level build.  Plain make, no generated makefiles.
+#
+#   make            build trace-server and trace-agent (installs missing packages)
+#   make run        start a private redis-server and trace-server with a demo
+#   make test       unit tests, the same under ASan+UBSan, integration tests
+#   make bench      benchmarks (bench/)
+#   make fuzz       libFuzzer harnesses, FUZZ_SECONDS each (default 30)
+#   make clean
+
+CC       ?= cc
+BUILD    ?= build
+PKGS     := hiredis yajl libgcrypt gpg-error libqrencode libpng
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcivetweb -lpthread -lm
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+            -Wwrite-strings -Wformat=2
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
+              $(CFLAGS) -I. $(PKG_CFLAGS)
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+             -fno-omit-frame-pointer
+
+LIB_SRC    := $(sort $(wildcard libtrace/*.c))
+SERVER_SRC := $(sort $(wildcard trace-server/*.c))
+AGENT_SRC  := $(sort $(wildcard trace-agent/*.c))
+UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+HEADERS    := $(wildcard libtrace/*.h trace-server/*.h trace-agent/*.h tests/unit/*.h)
+
+# $(call objs,VARIANT-DIR,SOURCES)
+objs = $(patsubst %.c,$(1)/obj/%.o,$(2))
+
+.PHONY: all deps test-deps run test unit unit-san integration bench fuzz clean
+
+all: deps $(BUILD)/trace-server $(BUILD)/trace-agent
+
+deps:
+	@deploy/install-deps.sh
+
+test-deps:
+	@deploy/install-deps.sh --test
+
+# ---- normal build -------------------------------------------------------
+
+$(BUILD)/obj/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libtrace.a: $(call objs,$(BUILD),$(LIB_SRC))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/trace-server: $(call objs,$(BUILD),$(SERVER_SRC)) $(BUILD)/libtrace.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/trace-agent: $(call objs,$(BUILD),$(AGENT_SRC)) $(BUILD)/libtrace.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libtrace.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+# ---- sanitizer build (same sources, separate objects) ------------------
+
+SAN := $(BUILD)/san
+
+$(SAN)/obj/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(SAN)/libtrace.a: $(call objs,$(SAN),$(LIB_SRC))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(SAN)/tests/%: $(SAN)/obj/tests/unit/%.o $(SAN)/libtrace.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(SAN)/trace-server: $(call objs,$(SAN),$(SERVER_SRC)) $(SAN)/libtrace.a
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(SAN)/trace-agent: $(call objs,$(SAN),$(AGENT_SRC)) $(SAN)/libtrace.a
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+
+SAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(SAN)/tests/%,$(UNIT_SRC))
+
+# ---- tests ---------------------------------------------------------------
+
+unit: $(UNIT_BINS)
+	@tests/run-unit.sh "unit" $(UNIT_BINS)
+
+unit-san: $(SAN_UNIT_BINS)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	 tests/run-unit.sh "unit (ASan+UBSan)" $(SAN_UNIT_BINS)
+
+integration: $(BUILD)/trace-server $(BUILD)/trace-agent
+	@tests/integration/run.sh $(BUILD)
+
+test: test-deps
+	@$(MAKE) --no-print-directory all unit unit-san
+	@if [ -x tests/integration/run.sh ]; then \
+	  $(MAKE) --no-print-directory integration; fi
+
+# ---- run, bench, fuzz ---------------------------------------------------
+
+run: all
+	@deploy/run-demo.sh $(BUILD)
+
+bench: all
+	@deploy/install-deps.sh --bench
+	@bench/run.sh $(BUILD)
+
+FUZZ_SECONDS ?= 30
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HEADERS)
+	@mkdir -p $(dir $@)
+	clang -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -O1 -g \
+	  -fsanitize=fuzzer,address,undefined -I. $(PKG_CFLAGS) \
+	  -o $@ $< $(LIB_SRC) $(PKG_LIBS)
+
+fuzz: test-deps $(FUZZ_BINS)
+	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,62 @@
+/*
+ * crypto.h - the cryptography Trace uses, on libgcrypt: SHA-256 and Ed25519
+ * (RFC 8032) key generation, signing and verification.
+ *
+ * crypto_init() must run once in main() before any thread starts.
+ * Verification adds the checks libgcrypt 1.10 leaves out: S must be below
+ * the group order L (RFC 8032 5.1.7; libgcrypt accepts S + L, which would let
+ * anyone make a second valid signature for a signed statement), and the
+ * lengths must be exact.
+ */
+#ifndef TRACE_CRYPTO_H
+#define TRACE_CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+
+#define SHA256_LEN 32
+#define ED25519_PUBLIC_LEN 32
+#define ED25519_SECRET_LEN 32 /* the RFC 8032 seed */
+#define ED25519_SIG_LEN 64
+
+/* Initialise libgcrypt once (version check, no secure memory needed for our
+ * short-lived seeds, finished).  Safe to call again.  Returns false if the
+ * library is too old. */
+bool crypto_init(void);
+
+void sha256(const void *data, size_t len, unsigned char out[SHA256_LEN]);
+
+/* Incremental SHA-256 over several pieces, without concatenating them. */
+struct sha256_part {
+	const void *data;
+	size_t len;
+};
+void sha256_parts(const struct sha256_part *parts, size_t count,
+    unsigned char out[SHA256_LEN]);
+
+/* A new key pair from the system's strong random source. */
+enum trace_status ed25519_generate(unsigned char secret[ED25519_SECRET_LEN],
+    unsigned char public_key[ED25519_PUBLIC_LEN], struct trace_error *err);
+
+/* The public key of a secret seed. */
+enum trace_status ed25519_public_from_secret(
+    const unsigned char secret[ED25519_SECRET_LEN],
+    unsigned char public_key[ED25519_PUBLIC_LEN], struct trace_error *err);
+
+enum trace_status ed25519_sign(const unsigned char secret[ED25519_SECRET_LEN],
+    const void *msg, size_t len, unsigned char sig[ED25519_SIG_LEN],
+    struct trace_error *err);
+
+/*
+ * True only for a valid signature: exact lengths, S < L, a decodable public
+ * key and R, and libgcrypt's verification.
+ */
+bool ed25519_verify(const unsigned char *public_key, size_t public_len,
+    const void *msg, size_t len, const unsigned char *sig, size_t sig_len);
+
+/* Constant-time comparison of two equal-length byte strings. */
+bool crypto_equal(const void *a, const void *b, size_t len);
+
+#endif

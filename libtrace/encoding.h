@@ -1,0 +1,45 @@
+/*
+ * encoding.h - base64 (RFC 4648) and lowercase hex.
+ *
+ * Encoding always writes standard base64 with padding.  Decoding takes the
+ * standard or the URL-safe alphabet (never both in one string), with or
+ * without padding, and refuses whitespace, stray characters and non-zero
+ * trailing bits, so every byte string has exactly one accepted encoding per
+ * alphabet.
+ */
+#ifndef TRACE_ENCODING_H
+#define TRACE_ENCODING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+
+/* Characters base64_encode writes for n bytes, without the NUL. */
+size_t base64_encoded_len(size_t n);
+
+/* Upper bound of the bytes base64_decode writes for n characters. */
+size_t base64_decoded_max(size_t n);
+
+/* Write the encoding of src and a NUL to dst (base64_encoded_len(n) + 1
+ * bytes).  Returns the length written without the NUL. */
+size_t base64_encode(const unsigned char *src, size_t n, char *dst);
+
+/*
+ * Decode n characters of src into dst (base64_decoded_max(n) bytes).  On
+ * TRACE_OK *out_len holds the decoded length.  TRACE_EMALFORMED otherwise.
+ */
+enum trace_status base64_decode(const char *src, size_t n, unsigned char *dst,
+    size_t *out_len, struct trace_error *err);
+
+/* Encode n bytes as 2n lowercase hex digits and a NUL. */
+void hex_encode(const unsigned char *src, size_t n, char *dst);
+
+/*
+ * Decode exactly 2n hex digits (lowercase only when strict_lower) into n
+ * bytes.  Returns false on any other input.
+ */
+bool hex_decode(const char *src, size_t len, unsigned char *dst, size_t n,
+    bool strict_lower);
+
+#endif

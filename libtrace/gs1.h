@@ -1,0 +1,74 @@
+/*
+ * gs1.h - GS1 identifiers (SPEC section 2): GTINs with their check digit,
+ * lot (AI 10) and serial (AI 21) values in the AI encodable set 82, chain
+ * ids, and GS1 Digital Link URIs with percent-encoding both ways.
+ */
+#ifndef TRACE_GS1_H
+#define TRACE_GS1_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+
+#define GTIN14_LEN 14
+#define GS1_ATTR_MAX 20   /* lot and serial: 1-20 characters */
+/* "01/" + 14 + "/10/" + 20 characters, each percent-encoded at worst */
+#define CHAIN_ID_MAX (3 + GTIN14_LEN + 4 + 3 * GS1_ATTR_MAX)
+
+/*
+ * Validate a GTIN of 8, 12, 13 or 14 digits (check digit: weights 3,1,3,...
+ * from the right, mod 10) and write it as GTIN-14 (left-padded with zeros)
+ * and a NUL into out.  Errors name field (e.g. "chain.gtin").
+ */
+enum trace_status gs1_gtin_normalize(const char *gtin, size_t len,
+    char out[GTIN14_LEN + 1], const char *field, struct trace_error *err);
+
+/* The check digit ('0'..'9') for the len-1 leading digits of a GTIN. */
+char gs1_check_digit(const char *digits, size_t len);
+
+/* True if s[0..len) is 1-20 characters of GS1 AI encodable set 82. */
+bool gs1_attr_valid(const char *s, size_t len);
+
+/* Validate a lot or serial value, naming field in the error. */
+enum trace_status gs1_attr_check(const char *s, size_t len, const char *field,
+    struct trace_error *err);
+
+/*
+ * The chain id "01/{gtin14}/10/{lot}" and a NUL into out (CHAIN_ID_MAX + 1
+ * bytes).  The lot is percent-encoded exactly as in a Digital Link path, since
+ * set 82 allows '/', '%' and '?': the id is then unambiguous and usable in a
+ * URL as it is.  Inputs must be valid already.
+ */
+void gs1_chain_id(const char *gtin14, const char *lot, char *out, size_t size);
+
+/* A parsed Digital Link path or URI. */
+struct gs1_link {
+	char gtin[GTIN14_LEN + 1];
+	char lot[GS1_ATTR_MAX + 1];     /* "" when absent */
+	char serial[GS1_ATTR_MAX + 1];  /* "" when absent */
+};
+
+/*
+ * Parse the path part of a Digital Link URI: "/01/{gtin}[/10/{lot}][/21/{serial}]"
+ * (values percent-decoded; the GTIN may be 8-14 digits and is normalized;
+ * AI order as in GS1's qualifier path 01 > 10 > 21; nothing else allowed:
+ * no query, no fragment, no empty segment, no "..", no encoded '/').
+ * TRACE_EMALFORMED with a reason for anything else.
+ */
+enum trace_status gs1_link_parse_path(const char *path, size_t len,
+    struct gs1_link *out, struct trace_error *err);
+
+/*
+ * Write "{base}/01/{gtin}/10/{lot}[/21/{serial}]" with values
+ * percent-encoded (RFC 3986 unreserved kept, everything else %XX uppercase)
+ * and a NUL into out.  base has no trailing '/'.  Returns the length, or 0 if
+ * size is too small.  An empty serial is left out; an empty lot too.
+ */
+size_t gs1_link_format(const char *base, const struct gs1_link *link,
+    char *out, size_t size);
+
+/* Percent-encode s into out as above; returns length or 0 when too small. */
+size_t gs1_percent_encode(const char *s, size_t len, char *out, size_t size);
+
+#endif

@@ -1,0 +1,204 @@
+/*
+ * test_crypto.c - SHA-256, Ed25519 round trips, and all 151 Wycheproof
+ * Ed25519 verification cases from ../shared/vectors/wycheproof/.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "libtrace/crypto.h"
+#include "libtrace/encoding.h"
+#include "libtrace/fileio.h"
+#include "libtrace/json.h"
+#include "check.h"
+
+static const struct json_limits vector_limits = {
+	.max_size = 4 << 20, .max_depth = 16, .max_string = 1 << 20,
+	.max_values = 1 << 20,
+};
+
+/* Decode a hex member into a malloc'd buffer. */
+static unsigned char *
+hex_member(const struct json_value *obj, const char *key, size_t *n)
+{
+	const char *s = NULL;
+	size_t len = 0;
+	unsigned char *out;
+
+	if (json_get_string(obj, key, true, &s, &len, NULL) != TRACE_OK)
+		return NULL;
+	*n = len / 2;
+	out = malloc(*n + 1);
+	if (out != NULL && !hex_decode(s, len, out, *n, false)) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+static void
+test_wycheproof(void)
+{
+	struct json_doc *doc = NULL;
+	const struct json_value *groups;
+	char *text = NULL;
+	size_t len, cases = 0, agreed = 0, invalid_rejected = 0;
+	struct trace_error err;
+
+	CHECK_INT(file_read_all(vector_path("wycheproof/ed25519_test.json"),
+	    4 << 20, &text, &len, &err), TRACE_OK);
+	if (text == NULL)
+		return;
+	CHECK_INT(json_parse(text, len, &vector_limits, &doc, &err), TRACE_OK);
+	if (doc == NULL) {
+		fprintf(stderr, "%s\n", err.message);
+		free(text);
+		return;
+	}
+	CHECK_INT(json_get_array(json_doc_root(doc), "testGroups", true,
+	    &groups, NULL), TRACE_OK);
+	for (size_t g = 0; g < groups->u.array.count; g++) {
+		const struct json_value *group = groups->u.array.items[g];
+		const struct json_value *pk = json_object_get(group, "publicKey");
+		const struct json_value *tests = json_object_get(group, "tests");
+		unsigned char *pub;
+		size_t publen = 0;
+
+		pub = hex_member(pk, "pk", &publen);
+		CHECK(pub != NULL && tests != NULL);
+		for (size_t t = 0; pub != NULL && t < tests->u.array.count; t++) {
+			const struct json_value *tc = tests->u.array.items[t];
+			const char *result = NULL;
+			long long id = 0;
+			size_t msglen = 0, siglen = 0;
+			unsigned char *msg = hex_member(tc, "msg", &msglen);
+			unsigned char *sig = hex_member(tc, "sig", &siglen);
+			bool want, got;
+
+			json_get_string(tc, "result", true, &result, NULL, NULL);
+			json_get_int(tc, "tcId", true, &id, NULL);
+			CHECK(msg != NULL && sig != NULL && result != NULL);
+			if (msg == NULL || sig == NULL || result == NULL) {
+				free(msg);
+				free(sig);
+				continue;
+			}
+			want = strcmp(result, "valid") == 0;
+			got = ed25519_verify(pub, publen, msg, msglen, sig,
+			    siglen);
+			CHECK_MSG(got == want, "Wycheproof tcId %lld: got %s, "
+			    "want %s", id, got ? "valid" : "invalid", result);
+			cases++;
+			agreed += got == want;
+			invalid_rejected += !want && !got;
+			free(msg);
+			free(sig);
+		}
+		free(pub);
+	}
+	CHECK_INT(cases, 151);
+	CHECK_INT(agreed, 151);
+	CHECK_INT(invalid_rejected, 63);
+	json_doc_free(doc);
+	free(text);
+}
+
+/* S + L: the same signature with L added to S must be refused. */
+static void
+test_malleability(void)
+{
+	static const unsigned char L[32] = {
+		0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58,
+		0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+	};
+	unsigned char secret[32], pub[32], sig[64], forged[64];
+	const char msg[] = "inspection.completed";
+	unsigned carry = 0;
+
+	CHECK_INT(ed25519_generate(secret, pub, NULL), TRACE_OK);
+	CHECK_INT(ed25519_sign(secret, msg, sizeof(msg) - 1, sig, NULL),
+	    TRACE_OK);
+	CHECK(ed25519_verify(pub, 32, msg, sizeof(msg) - 1, sig, 64));
+	memcpy(forged, sig, 64);
+	for (int i = 0; i < 32; i++) {
+		unsigned v = forged[32 + i] + L[i] + carry;
+		forged[32 + i] = (unsigned char)v;
+		carry = v >> 8;
+	}
+	/* S < L < 2^253, so S + L < 2^254 fits: no carry out. */
+	CHECK_INT(carry, 0);
+	CHECK(!ed25519_verify(pub, 32, msg, sizeof(msg) - 1, forged, 64));
+}
+
+static void
+test_sign_verify(void)
+{
+	/* RFC 8032 7.1 TEST 1: empty message. */
+	static const char *seed_hex =
+	    "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+	static const char *pub_hex =
+	    "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+	static const char *sig_hex =
+	    "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155"
+	    "5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b";
+	unsigned char seed[32], pub[32], want_pub[32], sig[64], want_sig[64];
+	unsigned char msg[3] = "abc";
+
+	CHECK(hex_decode(seed_hex, 64, seed, 32, true));
+	CHECK(hex_decode(pub_hex, 64, want_pub, 32, true));
+	CHECK(hex_decode(sig_hex, 128, want_sig, 64, true));
+	CHECK_INT(ed25519_public_from_secret(seed, pub, NULL), TRACE_OK);
+	CHECK_MEM(pub, want_pub, 32);
+	CHECK_INT(ed25519_sign(seed, "", 0, sig, NULL), TRACE_OK);
+	CHECK_MEM(sig, want_sig, 64);
+	CHECK(ed25519_verify(pub, 32, "", 0, sig, 64));
+	/* Wrong message, flipped bits, wrong lengths. */
+	CHECK(!ed25519_verify(pub, 32, msg, 3, sig, 64));
+	sig[10] ^= 1;
+	CHECK(!ed25519_verify(pub, 32, "", 0, sig, 64));
+	sig[10] ^= 1;
+	pub[0] ^= 1;
+	CHECK(!ed25519_verify(pub, 32, "", 0, sig, 64));
+	pub[0] ^= 1;
+	CHECK(!ed25519_verify(pub, 31, "", 0, sig, 64));
+	CHECK(!ed25519_verify(pub, 32, "", 0, sig, 63));
+	/* Deterministic: signing again gives the same bytes. */
+	CHECK_INT(ed25519_sign(seed, msg, 3, sig, NULL), TRACE_OK);
+	CHECK_INT(ed25519_sign(seed, msg, 3, want_sig, NULL), TRACE_OK);
+	CHECK_MEM(sig, want_sig, 64);
+	CHECK(ed25519_verify(pub, 32, msg, 3, sig, 64));
+}
+
+static void
+test_sha256(void)
+{
+	unsigned char out[32], parts_out[32];
+	char hex[65];
+	struct sha256_part parts[] = { { "a", 1 }, { "", 0 }, { "bc", 2 } };
+
+	sha256("", 0, out);
+	hex_encode(out, 32, hex);
+	CHECK_STR(hex,
+	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	sha256("abc", 3, out);
+	hex_encode(out, 32, hex);
+	CHECK_STR(hex,
+	    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	sha256_parts(parts, 3, parts_out);
+	CHECK_MEM(out, parts_out, 32);
+	CHECK(crypto_equal(out, parts_out, 32));
+	parts_out[31] ^= 0x80;
+	CHECK(!crypto_equal(out, parts_out, 32));
+}
+
+int
+main(void)
+{
+	CHECK(crypto_init());
+	CHECK(crypto_init()); /* idempotent */
+	test_sha256();
+	test_sign_verify();
+	test_malleability();
+	test_wycheproof();
+	CHECK_DONE();
+}
