@@ -1,0 +1,207 @@
+/*
+ * test_dsse.c - PAE against ../shared/vectors/dsse-pae.json, envelope
+ * parse/write round trips, signing and each way verification can be fooled.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "libtrace/dsse.h"
+#include "libtrace/encoding.h"
+#include "libtrace/fileio.h"
+#include "check.h"
+
+static void
+test_pae_vector(void)
+{
+	struct json_doc *doc = NULL;
+	const struct json_value *cases;
+	char *text = NULL;
+	size_t len = 0, checked = 0;
+
+	CHECK_INT(file_read_all(vector_path("dsse-pae.json"), 1 << 16, &text,
+	    &len, NULL), TRACE_OK);
+	CHECK_INT(json_parse(text, len, NULL, &doc, NULL), TRACE_OK);
+	cases = json_object_get(json_doc_root(doc), "cases");
+	CHECK(cases != NULL && cases->type == JSON_ARRAY);
+	for (size_t i = 0; cases != NULL && i < cases->u.array.count; i++) {
+		const struct json_value *c = cases->u.array.items[i];
+		const char *type = NULL, *payload = NULL, *want = NULL;
+		size_t plen = 0, wlen = 0, got_len = 0;
+		unsigned char *pae, id[32], want_id[32];
+
+		json_get_string(c, "payloadType", true, &type, NULL, NULL);
+		json_get_string(c, "payload", true, &payload, &plen, NULL);
+		json_get_string(c, "pae", true, &want, &wlen, NULL);
+		CHECK(type != NULL && payload != NULL && want != NULL);
+		if (type == NULL || payload == NULL || want == NULL)
+			continue;
+		pae = dsse_pae(type, (const unsigned char *)payload, plen,
+		    &got_len);
+		CHECK_INT(got_len, wlen);
+		CHECK_INT(dsse_pae_len(strlen(type), plen), wlen);
+		CHECK(pae != NULL && memcmp(pae, want, wlen) == 0);
+		/* The id hashes the PAE without building it: same bytes. */
+		dsse_statement_id(type, (const unsigned char *)payload, plen, id);
+		sha256(want, wlen, want_id);
+		CHECK_MEM(id, want_id, 32);
+		free(pae);
+		checked++;
+	}
+	CHECK(checked >= 1);
+	json_doc_free(doc);
+	free(text);
+}
+
+static const char payload[] = "{\"v\":1,\"signer\":\"k\"}";
+
+static void
+make_envelope(struct dsse_envelope *env, unsigned char secret[32],
+    unsigned char pub[32])
+{
+	CHECK_INT(ed25519_generate(secret, pub, NULL), TRACE_OK);
+	CHECK_INT(dsse_sign(TYPE_EVENT, (const unsigned char *)payload,
+	    sizeof(payload) - 1, secret, "hint", env, NULL), TRACE_OK);
+}
+
+static void
+test_round_trip(void)
+{
+	struct dsse_envelope env, back;
+	unsigned char secret[32], pub[32], id[32];
+	char *text;
+	size_t len = 0;
+
+	make_envelope(&env, secret, pub);
+	CHECK_INT(dsse_verify(&env, pub, "hint", NULL), TRACE_OK);
+	dsse_statement_id(TYPE_EVENT, (const unsigned char *)payload,
+	    sizeof(payload) - 1, id);
+	CHECK_MEM(env.id, id, 32);
+	text = dsse_envelope_to_text(&env, &len);
+	CHECK(text != NULL);
+	CHECK_INT(dsse_envelope_parse(text, len, &back, NULL), TRACE_OK);
+	CHECK_STR(back.type, TYPE_EVENT);
+	CHECK_INT(back.payload_len, sizeof(payload) - 1);
+	CHECK_MEM(back.payload, payload, sizeof(payload) - 1);
+	CHECK_MEM(back.id, env.id, 32);
+	CHECK_INT(back.sig_count, 1);
+	CHECK_STR(back.sigs[0].keyid, "hint");
+	CHECK_INT(dsse_verify(&back, pub, NULL, NULL), TRACE_OK);
+	free(text);
+	dsse_envelope_clear(&back);
+	dsse_envelope_clear(&env);
+	dsse_envelope_clear(NULL);
+}
+
+/* Parse text; expect rc and error code. */
+static void
+expect_parse(const char *text, enum trace_status want, const char *code)
+{
+	struct dsse_envelope env;
+	struct trace_error err;
+	enum trace_status rc;
+
+	trace_error_clear(&err);
+	rc = dsse_envelope_parse(text, strlen(text), &env, &err);
+	CHECK_MSG(rc == want, "%s: got %d (%s), want %d", text, rc,
+	    err.message, want);
+	if (code != NULL)
+		CHECK_MSG(strcmp(err.code, code) == 0, "%s: code %s, want %s",
+		    text, err.code, code);
+	dsse_envelope_clear(&env);
+}
+
+#define SIG64 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=="
+
+static void
+test_parse_rejects(void)
+{
+	expect_parse("{\"payloadType\":\"t\",\"payload\":\"e30=\","
+	    "\"signatures\":[{\"sig\":\"" SIG64 "\"}]}", TRACE_OK, NULL);
+	/* URL-safe, unpadded payload is accepted. */
+	expect_parse("{\"payloadType\":\"t\",\"payload\":\"e30\","
+	    "\"signatures\":[{\"sig\":\"" SIG64 "\"}]}", TRACE_OK, NULL);
+	expect_parse("[]", TRACE_EMALFORMED, "wrong_type");
+	expect_parse("{\"payloadType\":\"t\",\"payload\":\"e30=\","
+	    "\"signatures\":[{\"sig\":\"" SIG64 "\"}],\"x\":1}",
+	    TRACE_EMALFORMED, "unknown_field");
+	expect_parse("{\"payload\":\"e30=\",\"signatures\":[{\"sig\":\""
+	    SIG64 "\"}]}", TRACE_EMALFORMED, "missing_field");
+	expect_parse("{\"payloadType\":\"t\",\"payload\":\"e30=\","
+	    "\"signatures\":[]}", TRACE_EMALFORMED, "bad_signatures");
+	expect_parse("{\"payloadType\":\"t\",\"payload\":\"e30=\","
+	    "\"signatures\":[{\"sig\":\"AAAA\"}]}", TRACE_EBADSIG,
+	    "bad_signature");
+	expect_parse("{\"payloadType\":\"t\",\"payload\":\"e30=\","
+	    "\"signatures\":[{\"sig\":\"" SIG64 "\",\"extra\":1}]}",
+	    TRACE_EMALFORMED, "unknown_field");
+	expect_parse("{\"payloadType\":\"t\",\"payload\":\"e30=\","
+	    "\"signatures\":[{\"sig\":\"!!!!\"}]}", TRACE_EMALFORMED,
+	    "bad_signature_encoding");
+	expect_parse("{\"payloadType\":\"t\",\"payload\":\"e3 0=\","
+	    "\"signatures\":[{\"sig\":\"" SIG64 "\"}]}", TRACE_EMALFORMED,
+	    "bad_payload_encoding");
+	expect_parse("{\"payloadType\":\"a b\",\"payload\":\"e30=\","
+	    "\"signatures\":[{\"sig\":\"" SIG64 "\"}]}", TRACE_EMALFORMED,
+	    "bad_payload_type");
+	expect_parse("{\"payloadType\":\"\",\"payload\":\"e30=\","
+	    "\"signatures\":[{\"sig\":\"" SIG64 "\"}]}", TRACE_EMALFORMED,
+	    "bad_payload_type");
+	expect_parse("{\"payloadType\":1,\"payload\":\"e30=\","
+	    "\"signatures\":[{\"sig\":\"" SIG64 "\"}]}", TRACE_EMALFORMED,
+	    "wrong_type");
+	expect_parse("{\"payloadType\":\"t\",\"payloadType\":\"t\","
+	    "\"payload\":\"e30=\",\"signatures\":[{\"sig\":\"" SIG64 "\"}]}",
+	    TRACE_EMALFORMED, "duplicate_key");
+	expect_parse("{\"payloadType\":\"t\",\"payload\":\"e30=\","
+	    "\"signatures\":[{\"sig\":\"" SIG64 "\"},{\"sig\":\"" SIG64
+	    "\"},{\"sig\":\"" SIG64 "\"},{\"sig\":\"" SIG64 "\"},{\"sig\":\""
+	    SIG64 "\"}]}", TRACE_EMALFORMED, NULL);
+}
+
+static void
+test_verify_negative(void)
+{
+	struct dsse_envelope env;
+	unsigned char secret[32], pub[32], other_secret[32], other_pub[32];
+	unsigned char saved;
+
+	make_envelope(&env, secret, pub);
+	CHECK_INT(ed25519_generate(other_secret, other_pub, NULL), TRACE_OK);
+	/* Wrong key. */
+	CHECK_INT(dsse_verify(&env, other_pub, "hint", NULL), TRACE_EBADSIG);
+	/* A payload byte changed. */
+	env.payload[3] ^= 1;
+	CHECK_INT(dsse_verify(&env, pub, "hint", NULL), TRACE_EBADSIG);
+	env.payload[3] ^= 1;
+	/* The payload type changed: PAE binds it. */
+	memcpy(env.type, TYPE_KEY, sizeof(TYPE_KEY));
+	CHECK_INT(dsse_verify(&env, pub, "hint", NULL), TRACE_EBADSIG);
+	memcpy(env.type, TYPE_EVENT, sizeof(TYPE_EVENT));
+	/* A signature byte changed. */
+	saved = env.sigs[0].sig[40];
+	env.sigs[0].sig[40] ^= 0x10;
+	CHECK_INT(dsse_verify(&env, pub, "hint", NULL), TRACE_EBADSIG);
+	env.sigs[0].sig[40] = saved;
+	/* A wrong hint does not matter: the key decides. */
+	CHECK_INT(dsse_verify(&env, pub, "someone-else", NULL), TRACE_OK);
+	/* A second, bogus signature next to the good one is tolerated, a lone
+	 * bogus one is not. */
+	env.sigs[1] = env.sigs[0];
+	env.sigs[1].sig[0] ^= 1;
+	env.sig_count = 2;
+	CHECK_INT(dsse_verify(&env, pub, "hint", NULL), TRACE_OK);
+	env.sigs[0] = env.sigs[1];
+	CHECK_INT(dsse_verify(&env, pub, "hint", NULL), TRACE_EBADSIG);
+	dsse_envelope_clear(&env);
+}
+
+int
+main(void)
+{
+	crypto_init();
+	test_pae_vector();
+	test_round_trip();
+	test_parse_rejects();
+	test_verify_negative();
+	CHECK_DONE();
+}
