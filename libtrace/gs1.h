@@ -2,6 +2,10 @@
  * gs1.h - GS1 identifiers (SPEC section 2): GTINs with their check digit,
  * lot (AI 10) and serial (AI 21) values in the AI encodable set 82, chain
  * ids, and GS1 Digital Link URIs with percent-encoding both ways.
+ *
+ * Errors are TRACE_EMALFORMED with code "invalid_gtin", "invalid_value",
+ * "invalid_link" or "invalid_chain" and the offending field.  Nothing here
+ * allocates or keeps state; every function is safe from any thread.
  */
 #ifndef TRACE_GS1_H
 #define TRACE_GS1_H
@@ -19,18 +23,28 @@
 /*
  * Validate a GTIN of 8, 12, 13 or 14 digits (check digit: weights 3,1,3,...
  * from the right, mod 10) and write it as GTIN-14 (left-padded with zeros)
- * and a NUL into out.  Errors name field (e.g. "chain.gtin").
+ * and a NUL into out ("" on error).  Errors name field (e.g. "chain.gtin").
  */
 enum trace_status gs1_gtin_normalize(const char *gtin, size_t len,
     char out[GTIN14_LEN + 1], const char *field, struct trace_error *err);
 
-/* The check digit ('0'..'9') for the len-1 leading digits of a GTIN. */
+/*
+ * The check digit ('0'..'9') for the len-1 leading digits of a GTIN of len
+ * digits (digits[len-1], the check digit itself, is not read).  '\0' if len
+ * is below 2 or one of those digits is not a digit.
+ */
 char gs1_check_digit(const char *digits, size_t len);
 
-/* True if s[0..len) is 1-20 characters of GS1 AI encodable set 82. */
+/*
+ * True if s[0..len) is 1-20 characters of GS1 AI encodable set 82, other
+ * than "." and "..": those are dot segments that URL normalisation removes
+ * from a Digital Link path (RFC 3986 5.2.4), so such a lot or serial could
+ * never be resolved from its QR code.
+ */
 bool gs1_attr_valid(const char *s, size_t len);
 
-/* Validate a lot or serial value, naming field in the error. */
+/* Validate a lot or serial value as gs1_attr_valid does, naming field and
+ * the first bad character in the error. */
 enum trace_status gs1_attr_check(const char *s, size_t len, const char *field,
     struct trace_error *err);
 
@@ -38,9 +52,19 @@ enum trace_status gs1_attr_check(const char *s, size_t len, const char *field,
  * The chain id "01/{gtin14}/10/{lot}" and a NUL into out (CHAIN_ID_MAX + 1
  * bytes).  The lot is percent-encoded exactly as in a Digital Link path, since
  * set 82 allows '/', '%' and '?': the id is then unambiguous and usable in a
- * URL as it is.  Inputs must be valid already.
+ * URL as it is.  Inputs must be valid already.  out is "" if size is too
+ * small.
  */
 void gs1_chain_id(const char *gtin14, const char *lot, char *out, size_t size);
+
+/*
+ * Parse a chain id as gs1_chain_id writes it into gtin14 and lot.  Only the
+ * canonical spelling is accepted (14-digit GTIN, exactly the encoding
+ * gs1_chain_id produces), so two equal chains always have equal ids.
+ */
+enum trace_status gs1_chain_id_parse(const char *id, size_t len,
+    char gtin14[GTIN14_LEN + 1], char lot[GS1_ATTR_MAX + 1],
+    struct trace_error *err);
 
 /* A parsed Digital Link path or URI. */
 struct gs1_link {
@@ -51,10 +75,16 @@ struct gs1_link {
 
 /*
  * Parse the path part of a Digital Link URI: "/01/{gtin}[/10/{lot}][/21/{serial}]"
- * (values percent-decoded; the GTIN may be 8-14 digits and is normalized;
- * AI order as in GS1's qualifier path 01 > 10 > 21; nothing else allowed:
- * no query, no fragment, no empty segment, no "..", no encoded '/').
- * TRACE_EMALFORMED with a reason for anything else.
+ * (values percent-decoded, hex digits in either case; the GTIN may have 8,
+ * 12, 13 or 14 digits and is normalized; AI order as in GS1's qualifier path
+ * 01 > 10 > 21; nothing else allowed: the caller strips the query and
+ * fragment, and a raw '?' or '#' is an error; no empty segment, no trailing
+ * '/', no "." or ".." segment even percent-encoded, no bad or NUL escape, no
+ * character that RFC 3986 requires to be encoded left raw, no unknown AI).
+ * The path is split at raw '/' before decoding, so an encoded '/' (%2F) is
+ * data: allowed inside a lot or serial (set 82 has '/'), an error anywhere
+ * else.  TRACE_EMALFORMED with a reason and field "path", "gtin", "lot" or
+ * "serial"; out is zeroed on error.
  */
 enum trace_status gs1_link_parse_path(const char *path, size_t len,
     struct gs1_link *out, struct trace_error *err);
@@ -62,13 +92,15 @@ enum trace_status gs1_link_parse_path(const char *path, size_t len,
 /*
  * Write "{base}/01/{gtin}/10/{lot}[/21/{serial}]" with values
  * percent-encoded (RFC 3986 unreserved kept, everything else %XX uppercase)
- * and a NUL into out.  base has no trailing '/'.  Returns the length, or 0 if
- * size is too small.  An empty serial is left out; an empty lot too.
+ * and a NUL into out.  base has no trailing '/' and may be "" or NULL for the
+ * path alone.  Returns the length, or 0 (and out "") if size is too small.
+ * An empty serial is left out; an empty lot too.  Values are not validated.
  */
 size_t gs1_link_format(const char *base, const struct gs1_link *link,
     char *out, size_t size);
 
-/* Percent-encode s into out as above; returns length or 0 when too small. */
+/* Percent-encode s into out as above with a NUL; returns the length, or 0
+ * (and out "") when size is too small, or when len is 0. */
 size_t gs1_percent_encode(const char *s, size_t len, char *out, size_t size);
 
 #endif

@@ -1,0 +1,335 @@
+/*
+ * keyentry.c - enroll and revoke statements of the key registry.
+ *
+ * The rules here are the ones a verifier without the server applies too,
+ * so the server and trace-agent verify keys with the same code.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codes.h"
+#include "encoding.h"
+#include "keyentry.h"
+#include "timefmt.h"
+
+static const char *const role_names[ROLE_COUNT] = {
+	"brand", "inspector", "logistics", "customs", "warehouse", "importer",
+	"regulator", "admin",
+};
+
+const char *
+key_role_name(enum key_role role)
+{
+	return role < ROLE_COUNT ? role_names[role] : "unknown";
+}
+
+bool
+key_role_parse(const char *s, size_t len, enum key_role *role)
+{
+	for (int i = 0; i < ROLE_COUNT; i++) {
+		if (strlen(role_names[i]) == len &&
+		    memcmp(role_names[i], s, len) == 0) {
+			*role = (enum key_role)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+static enum trace_status
+get_time(const struct json_value *root, const char *key, bool required,
+    bool *present, long long *t, struct trace_error *err)
+{
+	const char *s = NULL;
+	size_t len = 0;
+	int offset;
+	enum trace_status rc = json_get_string(root, key, required, &s, &len,
+	    err);
+
+	if (present != NULL)
+		*present = false;
+	if (rc != TRACE_OK || s == NULL)
+		return rc;
+	if (!time_parse_rfc3339(s, len, t, &offset))
+		return trace_error_set(err, TRACE_EMALFORMED, "bad_time", key,
+		    "\"%s\" must be an RFC 3339 time with an offset", key);
+	if (present != NULL)
+		*present = true;
+	return TRACE_OK;
+}
+
+static enum trace_status
+get_keyid(const struct json_value *root, const char *key, char out[],
+    struct trace_error *err)
+{
+	const char *s = NULL;
+	size_t len = 0;
+	enum trace_status rc = json_get_string(root, key, true, &s, &len, err);
+
+	if (rc != TRACE_OK)
+		return rc;
+	if (!key_id_valid(s, len))
+		return trace_error_set(err, TRACE_EMALFORMED, "bad_keyid", key,
+		    "\"%s\" must be %d lowercase hex characters", key,
+		    KEYID_LEN);
+	memcpy(out, s, len + 1);
+	return TRACE_OK;
+}
+
+static enum trace_status
+get_text(const struct json_value *root, const char *key, size_t max,
+    char *out, struct trace_error *err)
+{
+	const char *s = NULL;
+	size_t len = 0;
+	enum trace_status rc = json_get_string(root, key, true, &s, &len, err);
+
+	if (rc != TRACE_OK)
+		return rc;
+	if (!text_valid(s, len, max, false))
+		return trace_error_set(err, TRACE_EMALFORMED, "bad_text", key,
+		    "\"%s\" must be 1-%zu bytes of text without control "
+		    "characters", key, max);
+	memcpy(out, s, len + 1);
+	return TRACE_OK;
+}
+
+static enum trace_status
+parse_enroll(const struct json_value *root, struct key_entry *e,
+    struct trace_error *err)
+{
+	static const char *const fields[] = { "v", "op", "keyid", "alg",
+		"public", "name", "org", "role", "notBefore", "notAfter",
+		"gtinPrefixes", "time", "signer", NULL };
+	const struct json_value *prefixes = NULL;
+	const char *s = NULL;
+	size_t len = 0, n = 0;
+	unsigned char raw[64];
+	char derived[KEYID_LEN + 1];
+	enum trace_status rc;
+
+	if ((rc = json_object_only(root, fields, err)) != TRACE_OK)
+		return rc;
+	if ((rc = json_get_string(root, "alg", true, &s, &len, err)) !=
+	    TRACE_OK)
+		return rc;
+	if (strcmp(s, "ed25519") != 0)
+		return trace_error_set(err, TRACE_EMALFORMED, "bad_alg", "alg",
+		    "alg must be \"ed25519\"");
+	if ((rc = json_get_string(root, "public", true, &s, &len, err)) !=
+	    TRACE_OK)
+		return rc;
+	if (len > 48 || base64_decode(s, len, raw, &n, NULL) != TRACE_OK ||
+	    n != ED25519_PUBLIC_LEN)
+		return trace_error_set(err, TRACE_EMALFORMED, "bad_key", "public",
+		    "\"public\" must be base64 of a 32-byte Ed25519 key");
+	memcpy(e->public_key, raw, ED25519_PUBLIC_LEN);
+	key_id(e->public_key, derived);
+	if (strcmp(derived, e->keyid) != 0)
+		return trace_error_set(err, TRACE_EMALFORMED, "keyid_mismatch",
+		    "keyid", "keyid is not the id of \"public\" (that is %s)",
+		    derived);
+	if ((rc = get_text(root, "name", KEY_TEXT_MAX, e->name, err)) !=
+	    TRACE_OK ||
+	    (rc = get_text(root, "org", KEY_TEXT_MAX, e->org, err)) != TRACE_OK)
+		return rc;
+	if ((rc = json_get_string(root, "role", true, &s, &len, err)) !=
+	    TRACE_OK)
+		return rc;
+	if (!key_role_parse(s, len, &e->role))
+		return trace_error_set(err, TRACE_EMALFORMED, "bad_role", "role",
+		    "unknown role \"%.40s\"", s);
+	if ((rc = get_time(root, "notBefore", false, &e->has_not_before,
+	    &e->not_before, err)) != TRACE_OK ||
+	    (rc = get_time(root, "notAfter", false, &e->has_not_after,
+	    &e->not_after, err)) != TRACE_OK)
+		return rc;
+	if (e->has_not_before && e->has_not_after &&
+	    e->not_before >= e->not_after)
+		return trace_error_set(err, TRACE_ERULE, "bad_window", "notAfter",
+		    "notAfter must be later than notBefore");
+	if ((rc = json_get_array(root, "gtinPrefixes", false, &prefixes,
+	    err)) != TRACE_OK)
+		return rc;
+	if (prefixes != NULL) {
+		if (prefixes->u.array.count == 0 ||
+		    prefixes->u.array.count > KEY_PREFIXES_MAX)
+			return trace_error_set(err, TRACE_EMALFORMED,
+			    "bad_prefixes", "gtinPrefixes",
+			    "gtinPrefixes needs 1-%d prefixes (leave it out for "
+			    "any GTIN)", KEY_PREFIXES_MAX);
+		for (size_t i = 0; i < prefixes->u.array.count; i++) {
+			const struct json_value *p = prefixes->u.array.items[i];
+			bool ok = p->type == JSON_STRING &&
+			    p->u.string.len >= 1 &&
+			    p->u.string.len <= KEY_PREFIX_MAX;
+
+			for (size_t k = 0; ok && k < p->u.string.len; k++)
+				ok = p->u.string.ptr[k] >= '0' &&
+				    p->u.string.ptr[k] <= '9';
+			if (!ok) {
+				char field[40];
+
+				snprintf(field, sizeof(field), "gtinPrefixes[%zu]",
+				    i);
+				return trace_error_set(err, TRACE_EMALFORMED,
+				    "bad_prefix", field,
+				    "a GTIN prefix is 1-%d digits", KEY_PREFIX_MAX);
+			}
+			memcpy(e->prefixes[i], p->u.string.ptr,
+			    p->u.string.len + 1);
+		}
+		e->prefix_count = prefixes->u.array.count;
+	}
+	return TRACE_OK;
+}
+
+enum trace_status
+key_entry_from_json(const struct json_value *root, struct key_entry *e,
+    struct trace_error *err)
+{
+	static const char *const revoke_fields[] = { "v", "op", "keyid",
+		"reason", "time", "signer", NULL };
+	const char *op = NULL;
+	size_t op_len = 0;
+	long long v = 0;
+	enum trace_status rc;
+
+	memset(e, 0, sizeof(*e));
+	if (root->type != JSON_OBJECT)
+		return trace_error_set(err, TRACE_EMALFORMED, "wrong_type", NULL,
+		    "a key entry is a JSON object");
+	if ((rc = json_get_int(root, "v", true, &v, err)) != TRACE_OK)
+		return rc;
+	if (v != 1)
+		return trace_error_set(err, TRACE_EMALFORMED, "bad_version", "v",
+		    "unsupported version %lld (want 1)", v);
+	if ((rc = json_get_string(root, "op", true, &op, &op_len, err)) !=
+	    TRACE_OK)
+		return rc;
+	if ((rc = get_keyid(root, "keyid", e->keyid, err)) != TRACE_OK ||
+	    (rc = get_keyid(root, "signer", e->signer, err)) != TRACE_OK ||
+	    (rc = get_time(root, "time", true, NULL, &e->time, err)) !=
+	    TRACE_OK)
+		return rc;
+	if (strcmp(op, "enroll") == 0) {
+		e->op = KEY_OP_ENROLL;
+		return parse_enroll(root, e, err);
+	}
+	if (strcmp(op, "revoke") == 0) {
+		e->op = KEY_OP_REVOKE;
+		if ((rc = json_object_only(root, revoke_fields, err)) !=
+		    TRACE_OK)
+			return rc;
+		return get_text(root, "reason", KEY_REASON_MAX, e->reason, err);
+	}
+	return trace_error_set(err, TRACE_EMALFORMED, "bad_op", "op",
+	    "op must be \"enroll\" or \"revoke\"");
+}
+
+enum trace_status
+key_entry_parse(const unsigned char *payload, size_t len,
+    struct key_entry *entry, struct trace_error *err)
+{
+	struct json_doc *doc = NULL;
+	enum trace_status rc;
+
+	memset(entry, 0, sizeof(*entry));
+	rc = json_parse((const char *)payload, len, NULL, &doc, err);
+	if (rc == TRACE_OK)
+		rc = key_entry_from_json(json_doc_root(doc), entry, err);
+	json_doc_free(doc);
+	return rc;
+}
+
+char *
+key_entry_build(const struct key_entry *e, size_t *len)
+{
+	struct json_writer *w = json_writer_new(false);
+	char b64[64], t[21];
+	const char *buf;
+	char *out = NULL;
+	size_t n;
+
+	if (w == NULL)
+		return NULL;
+	json_writer_object_open(w);
+	json_writer_key(w, "v");
+	json_writer_int(w, 1);
+	json_writer_key(w, "op");
+	json_writer_cstring(w, e->op == KEY_OP_ENROLL ? "enroll" : "revoke");
+	json_writer_key(w, "keyid");
+	json_writer_cstring(w, e->keyid);
+	if (e->op == KEY_OP_ENROLL) {
+		json_writer_key(w, "alg");
+		json_writer_cstring(w, "ed25519");
+		json_writer_key(w, "public");
+		base64_encode(e->public_key, ED25519_PUBLIC_LEN, b64);
+		json_writer_cstring(w, b64);
+		json_writer_key(w, "name");
+		json_writer_cstring(w, e->name);
+		json_writer_key(w, "org");
+		json_writer_cstring(w, e->org);
+		json_writer_key(w, "role");
+		json_writer_cstring(w, key_role_name(e->role));
+		if (e->has_not_before) {
+			time_format_utc(e->not_before, t);
+			json_writer_key(w, "notBefore");
+			json_writer_cstring(w, t);
+		}
+		if (e->has_not_after) {
+			time_format_utc(e->not_after, t);
+			json_writer_key(w, "notAfter");
+			json_writer_cstring(w, t);
+		}
+		if (e->prefix_count > 0) {
+			json_writer_key(w, "gtinPrefixes");
+			json_writer_array_open(w);
+			for (size_t i = 0; i < e->prefix_count; i++)
+				json_writer_cstring(w, e->prefixes[i]);
+			json_writer_array_close(w);
+		}
+	} else {
+		json_writer_key(w, "reason");
+		json_writer_cstring(w, e->reason);
+	}
+	time_format_utc(e->time, t);
+	json_writer_key(w, "time");
+	json_writer_cstring(w, t);
+	json_writer_key(w, "signer");
+	json_writer_cstring(w, e->signer);
+	json_writer_object_close(w);
+	if (json_writer_result(w, &buf, &n, NULL) == TRACE_OK &&
+	    (out = malloc(n + 1)) != NULL) {
+		memcpy(out, buf, n);
+		out[n] = '\0';
+		*len = n;
+	}
+	json_writer_free(w);
+	return out;
+}
+
+bool
+key_entry_covers_gtin(const struct key_entry *e, const char *gtin14)
+{
+	if (e->prefix_count == 0)
+		return true;
+	for (size_t i = 0; i < e->prefix_count; i++) {
+		size_t n = strlen(e->prefixes[i]);
+
+		if (n <= 13 && memcmp(gtin14 + 1, e->prefixes[i], n) == 0)
+			return true;
+	}
+	return false;
+}
+
+bool
+key_entry_in_window(const struct key_entry *e, long long t)
+{
+	if (e->has_not_before && t < e->not_before)
+		return false;
+	if (e->has_not_after && t >= e->not_after)
+		return false;
+	return true;
+}

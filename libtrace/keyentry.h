@@ -1,0 +1,86 @@
+/*
+ * keyentry.h - key registry statements (payloadType
+ * application/vnd.trace.key.v1+json, SPEC section 3): enroll and revoke,
+ * parsed and validated against every rule, and built for signing.
+ */
+#ifndef TRACE_KEYENTRY_H
+#define TRACE_KEYENTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "crypto.h"
+#include "error.h"
+#include "json.h"
+#include "keys.h"
+
+enum key_role {
+	ROLE_BRAND,
+	ROLE_INSPECTOR,
+	ROLE_LOGISTICS,
+	ROLE_CUSTOMS,
+	ROLE_WAREHOUSE,
+	ROLE_IMPORTER,
+	ROLE_REGULATOR,
+	ROLE_ADMIN,
+	ROLE_COUNT,
+};
+
+enum key_op {
+	KEY_OP_ENROLL,
+	KEY_OP_REVOKE,
+};
+
+#define KEY_PREFIXES_MAX 32
+#define KEY_PREFIX_MAX 13     /* digits of a GS1 company prefix */
+#define KEY_TEXT_MAX 200      /* name, org */
+#define KEY_REASON_MAX 500
+
+struct key_entry {
+	enum key_op op;
+	char keyid[KEYID_LEN + 1];
+	char signer[KEYID_LEN + 1];
+	long long time;
+	/* enroll only */
+	unsigned char public_key[ED25519_PUBLIC_LEN];
+	char name[KEY_TEXT_MAX + 1];
+	char org[KEY_TEXT_MAX + 1];
+	enum key_role role;
+	bool has_not_before, has_not_after;
+	long long not_before, not_after;
+	size_t prefix_count;           /* 0 = any GTIN */
+	char prefixes[KEY_PREFIXES_MAX][KEY_PREFIX_MAX + 1];
+	/* revoke only */
+	char reason[KEY_REASON_MAX + 1];
+};
+
+const char *key_role_name(enum key_role role);
+bool key_role_parse(const char *s, size_t len, enum key_role *role);
+
+/*
+ * Parse and validate a key entry payload: strict JSON, v == 1, every field
+ * of its op and nothing else, keyid == key_id(public), times RFC 3339,
+ * notBefore < notAfter, prefixes 1-13 digits.  Errors name the field.
+ */
+enum trace_status key_entry_parse(const unsigned char *payload, size_t len,
+    struct key_entry *entry, struct trace_error *err);
+
+/* The same from an already parsed payload object. */
+enum trace_status key_entry_from_json(const struct json_value *root,
+    struct key_entry *entry, struct trace_error *err);
+
+/*
+ * Build the payload JSON of entry (with entry->time as given) into a
+ * malloc'd buffer the caller frees.
+ */
+char *key_entry_build(const struct key_entry *entry, size_t *len);
+
+/* True if gtin14 is covered by the entry's prefixes (or it has none).  A
+ * prefix is a GS1 company prefix, matched after the GTIN-14 indicator
+ * digit (so "880" covers "08801234567893"). */
+bool key_entry_covers_gtin(const struct key_entry *entry, const char *gtin14);
+
+/* True if t is inside [notBefore, notAfter). */
+bool key_entry_in_window(const struct key_entry *entry, long long t);
+
+#endif

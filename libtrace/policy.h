@@ -1,0 +1,62 @@
+/*
+ * policy.h - who may sign what, and when (SPEC section 3).
+ *
+ * A statement is accepted only if its signer's key is enrolled, not
+ * revoked, inside its window, has a role allowed for the type, and covers
+ * the GTIN.  The server applies these rules when a statement arrives; an
+ * offline verifier applies the same ones from a bundle's key entries, with
+ * log indexes standing in for "when it arrived": a revocation affects the
+ * statements logged after it, never the ones before.
+ */
+#ifndef TRACE_POLICY_H
+#define TRACE_POLICY_H
+
+#include <stdbool.h>
+
+#include "error.h"
+#include "event.h"
+#include "keyentry.h"
+
+/* What is known about one key at some point of the log. */
+struct key_state {
+	struct key_entry entry;   /* the enroll statement */
+	bool is_root;             /* the trust anchor: admin, no limits */
+	long long enrolled_at;    /* log index of the enroll, -1 for root */
+	bool revoked;
+	long long revoked_at;     /* log index of the revoke */
+	char revoke_reason[KEY_REASON_MAX + 1];
+};
+
+/* Make the state of the root admin key from its public key. */
+void policy_root_state(const unsigned char public_key[ED25519_PUBLIC_LEN],
+    struct key_state *state);
+
+/*
+ * May signer sign ev, logged at position (the log index the statement gets
+ * or got; a revocation at a smaller index applies)?  signer NULL means the
+ * key is not enrolled (TRACE_EUNKNOWNKEY).  TRACE_EFORBIDDEN with code
+ * "key_revoked", "role_not_allowed", "outside_window" or "gtin_not_covered".
+ * Corrections by a non-regulator also need policy_check_correction().
+ */
+enum trace_status policy_check_event(const struct trace_event *ev,
+    const struct key_state *signer, long long position,
+    struct trace_error *err);
+
+/*
+ * A correction must be signed by the signer of the corrected event or by a
+ * regulator.
+ */
+enum trace_status policy_check_correction(const struct trace_event *ev,
+    const struct key_state *signer, const char *corrected_signer,
+    struct trace_error *err);
+
+/*
+ * May signer sign entry at position, given target (the current state of
+ * entry->keyid, NULL if never enrolled)?  The signer must be an active
+ * admin; enroll needs a new key id; revoke needs an enrolled, unrevoked key.
+ */
+enum trace_status policy_check_key_entry(const struct key_entry *entry,
+    const struct key_state *signer, const struct key_state *target,
+    long long position, struct trace_error *err);
+
+#endif

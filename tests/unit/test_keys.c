@@ -1,0 +1,308 @@
+/*
+ * test_keys.c - key ids, key files (modes, tampering), key entries, and
+ * the policy rules that decide who may sign what.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "libtrace/encoding.h"
+#include "libtrace/fileio.h"
+#include "libtrace/keyentry.h"
+#include "libtrace/keys.h"
+#include "libtrace/policy.h"
+#include "check.h"
+
+static char dir[] = "/tmp/trace-test-keys-XXXXXX";
+
+static void
+test_key_id(void)
+{
+	/* RFC 8032 test 1 public key: keyid = hex(SHA-256(pub)[0:16]). */
+	unsigned char pub[32];
+	char id[KEYID_LEN + 1];
+
+	hex_decode("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+	    64, pub, 32, true);
+	key_id(pub, id);
+	CHECK_STR(id, "21fe31dfa154a261626bf854046fd227");
+	CHECK(key_id_valid(id, KEYID_LEN));
+	CHECK(!key_id_valid("21FE31DFA154A261626BF854046FD227", KEYID_LEN));
+	CHECK(!key_id_valid(id, KEYID_LEN - 1));
+	CHECK(key_name_valid("kim-minsu_2.k", 13));
+	CHECK(!key_name_valid("..", 2));
+	CHECK(!key_name_valid("a/b", 3));
+	CHECK(!key_name_valid("", 0));
+}
+
+static void
+test_key_files(void)
+{
+	struct key_pair kp, back;
+	struct trace_error err;
+	char path[512], *text = NULL;
+	size_t len = 0;
+
+	CHECK_INT(key_pair_generate("inspector", &kp, &err), TRACE_OK);
+	CHECK_INT(key_pair_generate("../x", &back, &err), TRACE_EMALFORMED);
+	CHECK_INT(key_pair_save(&kp, dir, &err), TRACE_OK);
+	/* Never overwrite an existing key. */
+	CHECK_INT(key_pair_save(&kp, dir, &err), TRACE_ECONFLICT);
+	snprintf(path, sizeof(path), "%s/inspector.key", dir);
+	{
+		struct stat st;
+		CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+	}
+	CHECK_INT(key_pair_load(path, &back, &err), TRACE_OK);
+	CHECK(back.has_secret);
+	CHECK_STR(back.keyid, kp.keyid);
+	CHECK_MEM(back.secret, kp.secret, 32);
+	/* Readable by others: refused. */
+	chmod(path, 0644);
+	CHECK_INT(key_pair_load(path, &back, &err), TRACE_EFORBIDDEN);
+	CHECK_STR(err.code, "key_file_mode");
+	chmod(path, 0640);
+	CHECK_INT(key_pair_load(path, &back, &err), TRACE_EFORBIDDEN);
+	chmod(path, 0600);
+	snprintf(path, sizeof(path), "%s/inspector.pub", dir);
+	CHECK_INT(key_pair_load(path, &back, &err), TRACE_OK);
+	CHECK(!back.has_secret);
+	CHECK_MEM(back.public_key, kp.public_key, 32);
+
+	/* A .pub whose keyid does not match its key. */
+	text = key_public_json(&kp, &len);
+	CHECK(text != NULL);
+	memcpy(strstr(text, kp.keyid), "00000000", 8);
+	CHECK_INT(key_public_parse(text, len, &back, &err), TRACE_EMALFORMED);
+	CHECK_STR(err.code, "keyid_mismatch");
+	free(text);
+	CHECK_INT(key_public_parse("{\"alg\":\"rsa\"}", 13, &back, &err),
+	    TRACE_EMALFORMED);
+	CHECK_INT(key_pair_load("/nonexistent/x.pub", &back, &err),
+	    TRACE_ENOTFOUND);
+
+	/* A .key whose secret belongs to another key. */
+	{
+		struct key_pair other;
+		char *secret_text = NULL, b64[64];
+		size_t n = 0;
+
+		CHECK_INT(key_pair_generate("other", &other, &err), TRACE_OK);
+		snprintf(path, sizeof(path), "%s/inspector.key", dir);
+		CHECK_INT(file_read_all(path, 4096, &secret_text, &n, &err),
+		    TRACE_OK);
+		base64_encode(kp.secret, 32, b64);
+		memcpy(strstr(secret_text, b64), "AAAA", 4);
+		snprintf(path, sizeof(path), "%s/broken.key", dir);
+		CHECK_INT(file_write_atomic(path, secret_text, n, 0600, 0, &err),
+		    TRACE_OK);
+		CHECK_INT(key_pair_load(path, &back, &err), TRACE_EMALFORMED);
+		CHECK_STR(err.code, "key_mismatch");
+		free(secret_text);
+	}
+}
+
+static struct key_entry
+enroll_entry(const struct key_pair *kp, const char *signer, enum key_role role)
+{
+	struct key_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.op = KEY_OP_ENROLL;
+	memcpy(e.keyid, kp->keyid, sizeof(e.keyid));
+	memcpy(e.public_key, kp->public_key, 32);
+	snprintf(e.name, sizeof(e.name), "Kim Minsu");
+	snprintf(e.org, sizeof(e.org), "CCIC Korea");
+	e.role = role;
+	e.has_not_before = true;
+	e.not_before = 1767225600;  /* 2026-01-01 */
+	e.has_not_after = true;
+	e.not_after = 1798761600;   /* 2027-01-01 */
+	e.prefix_count = 1;
+	snprintf(e.prefixes[0], sizeof(e.prefixes[0]), "880");
+	e.time = 1795600000;
+	snprintf(e.signer, sizeof(e.signer), "%s", signer);
+	return e;
+}
+
+static void
+test_key_entries(void)
+{
+	struct key_pair kp, admin;
+	struct key_entry e, back;
+	struct trace_error err;
+	char *text;
+	size_t len = 0;
+
+	key_pair_generate("k", &kp, NULL);
+	key_pair_generate("admin", &admin, NULL);
+	e = enroll_entry(&kp, admin.keyid, ROLE_INSPECTOR);
+	text = key_entry_build(&e, &len);
+	CHECK(text != NULL);
+	CHECK_INT(key_entry_parse((unsigned char *)text, len, &back, &err),
+	    TRACE_OK);
+	CHECK_STR(back.keyid, kp.keyid);
+	CHECK_INT(back.role, ROLE_INSPECTOR);
+	CHECK_INT(back.not_after, 1798761600);
+	CHECK_INT(back.prefix_count, 1);
+	CHECK_STR(back.prefixes[0], "880");
+	CHECK(key_entry_covers_gtin(&back, "08801234567893"));
+	CHECK(!key_entry_covers_gtin(&back, "04901234567894"));
+	CHECK(key_entry_in_window(&back, 1767225600));
+	CHECK(!key_entry_in_window(&back, 1798761600));
+	CHECK(!key_entry_in_window(&back, 1767225599));
+	free(text);
+
+	/* keyid must be the id of the public key. */
+	e.public_key[0] ^= 1;
+	text = key_entry_build(&e, &len);
+	CHECK_INT(key_entry_parse((unsigned char *)text, len, &back, &err),
+	    TRACE_EMALFORMED);
+	CHECK_STR(err.code, "keyid_mismatch");
+	free(text);
+	e.public_key[0] ^= 1;
+	/* Window reversed. */
+	e.not_after = e.not_before;
+	text = key_entry_build(&e, &len);
+	CHECK_INT(key_entry_parse((unsigned char *)text, len, &back, &err),
+	    TRACE_ERULE);
+	CHECK_STR(err.field, "notAfter");
+	free(text);
+
+	/* Text-level negatives. */
+#define KE(body) "{\"v\":1,\"op\":\"revoke\",\"keyid\":\"0123456789abcdef" \
+	"0123456789abcdef\",\"time\":\"2026-11-21T09:00:00Z\",\"signer\":" \
+	"\"0123456789abcdef0123456789abcdef\"" body "}"
+	CHECK_INT(key_entry_parse((const unsigned char *)KE(",\"reason\":\"x\""),
+	    strlen(KE(",\"reason\":\"x\"")), &back, &err), TRACE_OK);
+	CHECK_INT(back.op, KEY_OP_REVOKE);
+	CHECK_INT(key_entry_parse((const unsigned char *)KE(""), strlen(KE("")),
+	    &back, &err), TRACE_EMALFORMED);
+	CHECK_STR(err.field, "reason");
+	CHECK_INT(key_entry_parse((const unsigned char *)KE(",\"reason\":\"x\","
+	    "\"role\":\"admin\""), strlen(KE(",\"reason\":\"x\",\"role\":"
+	    "\"admin\"")), &back, &err), TRACE_EMALFORMED);
+	CHECK_STR(err.code, "unknown_field");
+	CHECK_STR(err.field, "role");
+	CHECK_INT(key_entry_parse((const unsigned char *)"{\"v\":1,\"op\":\"x\"}",
+	    17, &back, &err), TRACE_EMALFORMED);
+}
+
+/* An event by signer for gtin at t. */
+static void
+make_event(struct trace_event *ev, enum event_type type, const char *signer,
+    const char *gtin, long long t)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->type = type;
+	snprintf(ev->signer, sizeof(ev->signer), "%s", signer);
+	snprintf(ev->gtin, sizeof(ev->gtin), "%s", gtin);
+	ev->time = t;
+}
+
+static void
+test_policy(void)
+{
+	struct key_pair kp, admin_kp;
+	struct key_state root, inspector, target;
+	struct trace_event ev;
+	struct key_entry e;
+	struct trace_error err;
+	const long long t = 1795600000;
+
+	key_pair_generate("k", &kp, NULL);
+	key_pair_generate("admin", &admin_kp, NULL);
+	policy_root_state(admin_kp.public_key, &root);
+	memset(&inspector, 0, sizeof(inspector));
+	inspector.entry = enroll_entry(&kp, root.entry.keyid, ROLE_INSPECTOR);
+	inspector.enrolled_at = 5;
+
+	make_event(&ev, EVENT_INSPECTION_COMPLETED, kp.keyid, "08801234567893", t);
+	CHECK_INT(policy_check_event(&ev, &inspector, 10, &err), TRACE_OK);
+	CHECK_INT(policy_check_event(&ev, NULL, 10, &err), TRACE_EUNKNOWNKEY);
+	/* Statement logged before the enrollment. */
+	CHECK_INT(policy_check_event(&ev, &inspector, 3, &err),
+	    TRACE_EUNKNOWNKEY);
+	/* Wrong role. */
+	ev.type = EVENT_CUSTOMS_RELEASED;
+	CHECK_INT(policy_check_event(&ev, &inspector, 10, &err),
+	    TRACE_EFORBIDDEN);
+	CHECK_STR(err.code, "role_not_allowed");
+	ev.type = EVENT_INSPECTION_COMPLETED;
+	/* GTIN out of scope. */
+	snprintf(ev.gtin, sizeof(ev.gtin), "04901234567894");
+	CHECK_INT(policy_check_event(&ev, &inspector, 10, &err),
+	    TRACE_EFORBIDDEN);
+	CHECK_STR(err.code, "gtin_not_covered");
+	snprintf(ev.gtin, sizeof(ev.gtin), "08801234567893");
+	/* Outside the window (expired). */
+	ev.time = 1798761600;
+	CHECK_INT(policy_check_event(&ev, &inspector, 10, &err),
+	    TRACE_EFORBIDDEN);
+	CHECK_STR(err.code, "outside_window");
+	ev.time = t;
+	/* Revoked at 8: statements at 8 or before stand, later ones do not. */
+	inspector.revoked = true;
+	inspector.revoked_at = 8;
+	CHECK_INT(policy_check_event(&ev, &inspector, 7, &err), TRACE_OK);
+	CHECK_INT(policy_check_event(&ev, &inspector, 9, &err),
+	    TRACE_EFORBIDDEN);
+	CHECK_STR(err.code, "key_revoked");
+	inspector.revoked = false;
+	/* The payload names another signer than the key checked. */
+	snprintf(ev.signer, sizeof(ev.signer), "%s", root.entry.keyid);
+	CHECK_INT(policy_check_event(&ev, &inspector, 10, &err), TRACE_EBADSIG);
+	/* Admin keys sign no events. */
+	CHECK_INT(policy_check_event(&ev, &root, 10, &err), TRACE_EFORBIDDEN);
+
+	/* Corrections: own events or a regulator. */
+	make_event(&ev, EVENT_CORRECTION, kp.keyid, "08801234567893", t);
+	CHECK_INT(policy_check_correction(&ev, &inspector, kp.keyid, &err),
+	    TRACE_OK);
+	CHECK_INT(policy_check_correction(&ev, &inspector, root.entry.keyid,
+	    &err), TRACE_EFORBIDDEN);
+	inspector.entry.role = ROLE_REGULATOR;
+	CHECK_INT(policy_check_correction(&ev, &inspector, root.entry.keyid,
+	    &err), TRACE_OK);
+	inspector.entry.role = ROLE_INSPECTOR;
+
+	/* Key entries: admin only, new keys only, revoke enrolled keys once. */
+	e = enroll_entry(&kp, root.entry.keyid, ROLE_INSPECTOR);
+	CHECK_INT(policy_check_key_entry(&e, &root, NULL, 1, &err), TRACE_OK);
+	CHECK_INT(policy_check_key_entry(&e, &root, &inspector, 1, &err),
+	    TRACE_ERULE);
+	CHECK_STR(err.code, "key_exists");
+	CHECK_INT(policy_check_key_entry(&e, &inspector, NULL, 10, &err),
+	    TRACE_EFORBIDDEN);
+	CHECK_INT(policy_check_key_entry(&e, NULL, NULL, 10, &err),
+	    TRACE_EUNKNOWNKEY);
+	e.op = KEY_OP_REVOKE;
+	CHECK_INT(policy_check_key_entry(&e, &root, &inspector, 10, &err),
+	    TRACE_OK);
+	CHECK_INT(policy_check_key_entry(&e, &root, NULL, 10, &err), TRACE_ERULE);
+	CHECK_INT(policy_check_key_entry(&e, &root, &root, 10, &err), TRACE_ERULE);
+	target = inspector;
+	target.revoked = true;
+	CHECK_INT(policy_check_key_entry(&e, &root, &target, 10, &err),
+	    TRACE_ERULE);
+	CHECK_STR(err.code, "already_revoked");
+}
+
+int
+main(void)
+{
+	char cmd[256];
+
+	crypto_init();
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	test_key_id();
+	test_key_files();
+	test_key_entries();
+	test_policy();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	CHECK(system(cmd) == 0);
+	CHECK_DONE();
+}
