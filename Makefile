@@ -9,7 +9,7 @@
 
 CC       ?= cc
 BUILD    ?= build
-PKGS     := hiredis yajl libgcrypt gpg-error libqrencode libpng
+PKGS     := hiredis yajl libgcrypt gpg-error libqrencode libpng libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcivetweb -lpthread -lm
 
@@ -51,7 +51,18 @@ $(BUILD)/libtrace.a: $(call objs,$(BUILD),$(LIB_SRC))
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/trace-server: $(call objs,$(BUILD),$(SERVER_SRC)) $(BUILD)/libtrace.a
+# store.lua is compiled into the server as a C string.
+$(BUILD)/gen/store_lua.c: trace-server/store.lua
+	@mkdir -p $(dir $@)
+	{ echo 'const char store_lua[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
+	  echo ';'; } > $@
+
+$(BUILD)/obj/gen/store_lua.o: $(BUILD)/gen/store_lua.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/trace-server: $(call objs,$(BUILD),$(SERVER_SRC)) $(BUILD)/obj/gen/store_lua.o $(BUILD)/libtrace.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/trace-agent: $(call objs,$(BUILD),$(AGENT_SRC)) $(BUILD)/libtrace.a
@@ -79,7 +90,7 @@ $(SAN)/tests/%: $(SAN)/obj/tests/unit/%.o $(SAN)/libtrace.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(SAN)/trace-server: $(call objs,$(SAN),$(SERVER_SRC)) $(SAN)/libtrace.a
+$(SAN)/trace-server: $(call objs,$(SAN),$(SERVER_SRC)) $(BUILD)/obj/gen/store_lua.o $(SAN)/libtrace.a
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(SAN)/trace-agent: $(call objs,$(SAN),$(AGENT_SRC)) $(SAN)/libtrace.a

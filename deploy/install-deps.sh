@@ -9,7 +9,8 @@
 set -euo pipefail
 
 build=(make gcc pkg-config libcivetweb-dev libhiredis-dev libyajl-dev
-       libgcrypt20-dev libgpg-error-dev libqrencode-dev libpng-dev redis-server)
+       libgcrypt20-dev libgpg-error-dev libqrencode-dev libpng-dev libcurl4-openssl-dev
+       redis-server)
 test=(clang libclang-rt-14-dev python3 python3-nacl python3-redis zbar-tools
       librsvg2-bin chromium curl valgrind)
 bench=(wrk hyperfine linux-perf)

@@ -1,0 +1,272 @@
+"""Integration test harness: a private redis-server and trace-server on free
+loopback ports, keys made with PyNaCl (an independent Ed25519 and DSSE
+implementation, so the C code is checked against something it did not
+write), and helpers to sign, post and snapshot the store.
+
+Every test module does:
+
+    from harness import Cluster
+    cluster = Cluster.start()        # in setUpModule
+    ...
+    cluster.stop()                   # in tearDownModule
+"""
+import base64
+import hashlib
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import nacl.signing
+import redis
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.environ.get("TRACE_BUILD", os.path.join(ROOT, "build"))
+SERVER = os.path.join(BUILD, "trace-server")
+AGENT = os.path.join(BUILD, "trace-agent")
+VECTORS = os.environ.get("TRACE_VECTORS", os.path.join(ROOT, "..", "shared", "vectors"))
+TYPE_EVENT = "application/vnd.trace.event.v1+json"
+TYPE_KEY = "application/vnd.trace.key.v1+json"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, timeout=10.0, proc=None):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError("process exited with %s" % proc.returncode)
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("port %d did not open" % port)
+
+
+def b64(data):
+    return base64.b64encode(data).decode()
+
+
+def pae(payload_type, payload):
+    t = payload_type.encode()
+    return b"DSSEv1 %d %s %d %s" % (len(t), t, len(payload), payload)
+
+
+class Key:
+    """An Ed25519 key with its Trace key id, usable to sign envelopes and as
+    a key file for trace-agent/trace-server."""
+
+    def __init__(self, name, seed=None):
+        self.name = name
+        self.signing = nacl.signing.SigningKey(seed or os.urandom(32))
+        self.public = bytes(self.signing.verify_key)
+        self.keyid = hashlib.sha256(self.public).hexdigest()[:32]
+
+    def pub_json(self):
+        return {"alg": "ed25519", "keyid": self.keyid, "public": b64(self.public),
+                "name": self.name}
+
+    def write(self, folder):
+        """Write NAME.key (0600) and NAME.pub; return (key path, pub path)."""
+        key_path = os.path.join(folder, self.name + ".key")
+        pub_path = os.path.join(folder, self.name + ".pub")
+        doc = dict(self.pub_json(), secret=b64(bytes(self.signing)))
+        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(doc, f)
+        with open(pub_path, "w") as f:
+            json.dump(self.pub_json(), f)
+        return key_path, pub_path
+
+    def sign(self, payload_type, payload):
+        """A DSSE envelope (dict) over payload (bytes or a dict to encode)."""
+        if not isinstance(payload, bytes):
+            payload = json.dumps(payload, ensure_ascii=False,
+                                 separators=(",", ":")).encode()
+        sig = self.signing.sign(pae(payload_type, payload)).signature
+        return {"payloadType": payload_type, "payload": b64(payload),
+                "signatures": [{"keyid": self.keyid, "sig": b64(sig)}]}
+
+
+def statement_id(envelope):
+    payload = base64.b64decode(envelope["payload"])
+    return hashlib.sha256(pae(envelope["payloadType"], payload)).hexdigest()
+
+
+def gtin_check(digits13):
+    total = 0
+    for i, c in enumerate(reversed(digits13)):
+        total += int(c) * (3 if i % 2 == 0 else 1)
+    return str((10 - total % 10) % 10)
+
+
+def enroll_payload(admin, key, role, org="Test Org", prefixes=None,
+                   not_before=None, not_after=None, when="2026-11-20T08:00:00Z"):
+    p = {"v": 1, "op": "enroll", "keyid": key.keyid, "alg": "ed25519",
+         "public": b64(key.public), "name": key.name, "org": org, "role": role,
+         "time": when, "signer": admin.keyid}
+    if prefixes is not None:
+        p["gtinPrefixes"] = prefixes
+    if not_before is not None:
+        p["notBefore"] = not_before
+    if not_after is not None:
+        p["notAfter"] = not_after
+    return p
+
+
+def revoke_payload(admin, keyid, reason="test", when="2026-11-21T09:00:00Z"):
+    return {"v": 1, "op": "revoke", "keyid": keyid, "reason": reason,
+            "time": when, "signer": admin.keyid}
+
+
+def event_payload(key, etype, gtin, lot, seq, prev, data, when=None, where=None):
+    p = {"v": 1, "type": etype, "chain": {"gtin": gtin, "lot": lot}, "seq": seq,
+         "prev": prev, "time": when or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+         "signer": key.keyid, "data": data}
+    if where is not None:
+        p["where"] = where
+    return p
+
+
+REGISTERED = {"name": {"zh": "雪花秀滋阴乳液", "en": "Sulwhasoo Essential Emulsion",
+                       "ko": "설화수 자음유액"},
+              "brand": "Sulwhasoo", "origin": "KR", "spec": "125 ml",
+              "expiry": "2029-10-31", "quantity": 1200}
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body)
+
+    def __repr__(self):
+        return "<%d %r>" % (self.status, self.body[:300])
+
+
+class Cluster:
+    """redis-server + trace-server, with a root admin key."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="trace-it-")
+        self.redis_port = free_port()
+        self.port = free_port()
+        self.redis_proc = None
+        self.server_proc = None
+        self.root = Key("root")
+        self.root_key_path, self.root_pub = self.root.write(self.dir)
+        self.log_key_path = os.path.join(self.dir, "log.key")
+        self.public_url = "http://127.0.0.1:%d" % self.port
+
+    @classmethod
+    def start(cls, server_args=()):
+        c = cls()
+        c.start_redis()
+        c.make_log_key()
+        c.start_server(server_args)
+        return c
+
+    # --- processes -------------------------------------------------------
+    def start_redis(self):
+        data = os.path.join(self.dir, "redis")
+        os.makedirs(data, exist_ok=True)
+        self.redis_log = open(os.path.join(self.dir, "redis.log"), "ab")
+        self.redis_proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
+             "--dir", data, "--appendonly", "yes", "--appendfsync", "always",
+             "--save", "", "--protected-mode", "yes"],
+            stdout=self.redis_log, stderr=subprocess.STDOUT)
+        wait_port(self.redis_port, proc=self.redis_proc)
+        self.redis = redis.Redis(host="127.0.0.1", port=self.redis_port)
+
+    def make_log_key(self):
+        if not os.path.exists(self.log_key_path):
+            subprocess.run([AGENT, "key", "gen", "--name", "log", "--out", self.dir],
+                           check=True, stdout=subprocess.DEVNULL)
+
+    def server_env(self):
+        return dict(os.environ, TRACE_LOG_LEVEL="warn")
+
+    def start_server(self, extra=()):
+        self.server_log = open(os.path.join(self.dir, "server.log"), "ab")
+        argv = [SERVER, "--listen", "127.0.0.1:%d" % self.port,
+                "--redis", "redis://127.0.0.1:%d" % self.redis_port,
+                "--root-key", self.root_pub, "--log-key", self.log_key_path,
+                "--log-origin", "trace.test/log", "--public-url", self.public_url,
+                "--threads", "8"] + list(extra)
+        prefix = os.environ.get("TRACE_SERVER_WRAPPER", "")
+        if prefix:
+            argv = prefix.split() + argv
+        self.server_proc = subprocess.Popen(argv, stdout=self.server_log,
+                                            stderr=subprocess.STDOUT,
+                                            env=self.server_env())
+        wait_port(self.port, timeout=30 if prefix else 10, proc=self.server_proc)
+
+    def stop_server(self, sig=signal.SIGTERM):
+        if self.server_proc and self.server_proc.poll() is None:
+            self.server_proc.send_signal(sig)
+            try:
+                self.server_proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.server_proc.kill()
+                self.server_proc.wait()
+        rc = self.server_proc.returncode if self.server_proc else 0
+        self.server_proc = None
+        return rc
+
+    def stop(self):
+        self.stop_server()
+        if self.redis_proc and self.redis_proc.poll() is None:
+            self.redis_proc.terminate()
+            self.redis_proc.wait(10)
+        if os.environ.get("TRACE_KEEP_TEST_DIRS"):
+            print("kept", self.dir)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    # --- HTTP ------------------------------------------------------------
+    def request(self, method, path, body=None, headers=None, raw=False):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        h = dict(headers or {})
+        if body is not None and not raw:
+            body = json.dumps(body, ensure_ascii=False).encode()
+            h.setdefault("Content-Type", "application/json")
+        conn.request(method, path, body=body, headers=h)
+        r = conn.getresponse()
+        resp = Response(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read())
+        conn.close()
+        return resp
+
+    def get(self, path, headers=None):
+        return self.request("GET", path, headers=headers)
+
+    def post(self, path, body, headers=None, raw=False):
+        return self.request("POST", path, body, headers=headers, raw=raw)
+
+    # --- trust -----------------------------------------------------------
+    def enroll(self, key, role, **kw):
+        r = self.post("/api/v1/keys", self.root.sign(TYPE_KEY, enroll_payload(self.root, key, role, **kw)))
+        if r.status not in (200, 201):
+            raise AssertionError("enroll failed: %r" % r)
+        return r
+
+    # --- store -----------------------------------------------------------
+    def snapshot(self):
+        """Every key and its DUMP, so a test can assert nothing changed."""
+        snap = {}
+        for k in sorted(self.redis.scan_iter(count=1000)):
+            snap[k] = (self.redis.type(k), self.redis.dump(k))
+        return snap
