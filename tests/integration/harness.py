@@ -194,8 +194,8 @@ class Cluster:
 
     def make_log_key(self):
         if not os.path.exists(self.log_key_path):
-            subprocess.run([AGENT, "key", "gen", "--name", "log", "--out", self.dir],
-                           check=True, stdout=subprocess.DEVNULL)
+            self.log = Key("log")
+            self.log.write(self.dir)
 
     def server_env(self):
         return dict(os.environ, TRACE_LOG_LEVEL="warn")

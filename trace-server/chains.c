@@ -1,0 +1,171 @@
+/*
+ * chains.c - reading chains and statements:
+ *   GET /api/v1/chains/01/{gtin}/10/{lot}   the chain, in seq order
+ *   GET /api/v1/events/{id}                 one statement with its log index
+ *
+ * Envelopes are stored in canonical JSON and their payloads were validated
+ * as strict JSON on the way in, so both are copied into answers as they are
+ * instead of being parsed and written again.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "libtrace/dsse.h"
+#include "libtrace/encoding.h"
+#include "libtrace/gs1.h"
+#include "server.h"
+
+/* Parse "/01/{gtin}/10/{lot}" (no serial) into a chain id. */
+bool
+chains_parse_path(const char *path, char chain[CHAIN_ID_MAX + 1],
+    struct trace_error *err)
+{
+	struct gs1_link link;
+
+	if (gs1_link_parse_path(path, strlen(path), &link, err) != TRACE_OK)
+		return false;
+	if (link.lot[0] == '\0' || link.serial[0] != '\0') {
+		trace_error_set(err, TRACE_EMALFORMED, "invalid_link", "path",
+		    "a chain path is /01/{gtin}/10/{lot}");
+		return false;
+	}
+	gs1_chain_id(link.gtin, link.lot, chain, CHAIN_ID_MAX + 1);
+	return true;
+}
+
+/*
+ * One event of a chain as {"id","seq","logIndex","envelope","payload"};
+ * chain (if not NULL) adds "chain" first.
+ */
+static bool
+write_event(struct buf *b, const struct store_record *r, long long seq,
+    const char *chain)
+{
+	struct dsse_envelope env;
+
+	if (dsse_envelope_parse(r->envelope, r->envelope_len, &env, NULL) !=
+	    TRACE_OK)
+		return false;
+	buf_puts(b, "{");
+	if (chain != NULL) {
+		buf_puts(b, "\"chain\":");
+		buf_json_string(b, chain, strlen(chain));
+		buf_puts(b, ",");
+	}
+	buf_printf(b, "\"id\":\"%s\",\"seq\":%lld,\"logIndex\":%lld,"
+	    "\"envelope\":", r->id, seq, r->log_index);
+	buf_append(b, r->envelope, r->envelope_len);
+	buf_puts(b, ",\"payload\":");
+	buf_append(b, env.payload, env.payload_len);
+	buf_puts(b, "}");
+	dsse_envelope_clear(&env);
+	return true;
+}
+
+void
+chains_handle_chain(struct request *req)
+{
+	const char *rest = req->path + strlen("/api/v1/chains");
+	char chain[CHAIN_ID_MAX + 1];
+	struct trace_error err;
+	struct store_records recs;
+	struct buf out;
+	bool ok = true;
+
+	buf_init(&out, 0);
+	if (strcmp(req->info->request_method, "GET") != 0) {
+		trace_error_set(&err, TRACE_EMALFORMED, "method_not_allowed",
+		    NULL, "use GET");
+		goto fail;
+	}
+	if (!chains_parse_path(rest, chain, &err))
+		goto fail;
+	if (store_chain(req->worker->store, chain, &recs, &err) != TRACE_OK)
+		goto fail;
+	if (recs.count == 0) {
+		store_records_free(&recs);
+		trace_error_set(&err, TRACE_ENOTFOUND, "not_found", "chain",
+		    "no events for chain %s", chain);
+		goto fail;
+	}
+	buf_puts(&out, "{\"chain\":");
+	buf_json_string(&out, chain, strlen(chain));
+	buf_printf(&out, ",\"head\":{\"seq\":%zu,\"id\":\"%s\"},"
+	    "\"verification\":{\"signatures\":\"verified at acceptance\","
+	    "\"links\":\"checked at acceptance\"},\"events\":[",
+	    recs.count - 1, recs.items[recs.count - 1].id);
+	for (size_t i = 0; i < recs.count && ok; i++) {
+		if (i > 0)
+			buf_puts(&out, ",");
+		ok = write_event(&out, &recs.items[i], (long long)i, NULL);
+	}
+	store_records_free(&recs);
+	if (!ok) {
+		trace_error_set(&err, TRACE_ESTORE, "store_corrupt", NULL,
+		    "a stored event does not parse");
+		goto fail;
+	}
+	buf_puts(&out, "]}");
+	http_send_json(req, 200, &out);
+	buf_free(&out);
+	return;
+fail:
+	buf_free(&out);
+	http_send_error(req, &err);
+}
+
+void
+chains_handle_event(struct request *req)
+{
+	const char *id = req->path + strlen("/api/v1/events/");
+	unsigned char raw[SHA256_LEN];
+	struct store_location loc;
+	struct store_records recs;
+	struct trace_error err;
+	struct buf out;
+	bool ok;
+
+	buf_init(&out, 0);
+	if (!hex_decode(id, strlen(id), raw, sizeof(raw), true)) {
+		trace_error_set(&err, TRACE_EMALFORMED, "bad_id", "id",
+		    "a statement id is 64 lowercase hex characters");
+		goto fail;
+	}
+	if (store_locate(req->worker->store, id, &loc, &err) != TRACE_OK)
+		goto fail;
+	if (!loc.found) {
+		trace_error_set(&err, TRACE_ENOTFOUND, "not_found", "id",
+		    "no statement %s", id);
+		goto fail;
+	}
+	if (store_record_at(req->worker->store, &loc, &recs, &err) != TRACE_OK)
+		goto fail;
+	if (recs.count != 1) {
+		store_records_free(&recs);
+		trace_error_set(&err, TRACE_ESTORE, "store_corrupt", NULL,
+		    "the statement index points nowhere");
+		goto fail;
+	}
+	if (loc.is_key) {
+		buf_printf(&out, "{\"kind\":\"key\",\"id\":\"%s\",\"logIndex\":"
+		    "%lld,\"envelope\":", recs.items[0].id, loc.log_index);
+		buf_append(&out, recs.items[0].envelope,
+		    recs.items[0].envelope_len);
+		buf_puts(&out, "}");
+		ok = true;
+	} else {
+		ok = write_event(&out, &recs.items[0], loc.seq, loc.chain);
+	}
+	store_records_free(&recs);
+	if (!ok) {
+		trace_error_set(&err, TRACE_ESTORE, "store_corrupt", NULL,
+		    "a stored event does not parse");
+		goto fail;
+	}
+	http_send_json(req, 200, &out);
+	buf_free(&out);
+	return;
+fail:
+	buf_free(&out);
+	http_send_error(req, &err);
+}

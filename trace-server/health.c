@@ -1,0 +1,35 @@
+/*
+ * health.c - /healthz (the process answers), /readyz (Redis reachable and
+ * our Functions loaded) and /metrics (Prometheus text).
+ */
+#include <string.h>
+
+#include "server.h"
+
+void
+health_handle(struct request *req)
+{
+	struct trace_error err;
+	struct buf out;
+
+	buf_init(&out, 0);
+	if (strcmp(req->path, "/healthz") == 0) {
+		http_send(req, 200, "text/plain", "ok\n", 3, NULL);
+	} else if (strcmp(req->path, "/readyz") == 0) {
+		if (store_check_ready(req->worker->store, &err) == TRACE_OK) {
+			http_send(req, 200, "text/plain", "ready\n", 6, NULL);
+		} else {
+			atomic_fetch_add(&req->srv->metrics.store_errors, 1);
+			buf_printf(&out, "not ready: %s\n", err.message);
+			http_send(req, 503, "text/plain", out.data, out.len, NULL);
+		}
+	} else {
+		metrics_render(&req->srv->metrics, &out);
+		if (out.failed)
+			http_send(req, 500, "text/plain", "", 0, NULL);
+		else
+			http_send(req, 200, "text/plain; version=0.0.4", out.data,
+			    out.len, NULL);
+	}
+	buf_free(&out);
+}

@@ -1,0 +1,194 @@
+/*
+ * http.c - response and request helpers over civetweb: complete responses
+ * with the security headers every answer carries, JSON errors in SPEC
+ * section 5's shape, bounded body reading, query parameters.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server.h"
+
+static const char *
+reason_phrase(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 422: return "Unprocessable Entity";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	default: return "Status";
+	}
+}
+
+void
+http_send(struct request *req, int status, const char *content_type,
+    const void *body, size_t len, const char *extra_headers)
+{
+	char head[1536];
+	int n;
+
+	/* Security headers on every answer; pages add their own CSP. */
+	n = snprintf(head, sizeof(head),
+	    "HTTP/1.1 %d %s\r\n"
+	    "Content-Type: %s\r\n"
+	    "Content-Length: %zu\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "Referrer-Policy: no-referrer\r\n"
+	    "%s%s"
+	    "\r\n", status, reason_phrase(status), content_type, len,
+	    extra_headers != NULL ? extra_headers : "",
+	    status == 503 ? "Retry-After: 1\r\n" : "");
+	if (n < 0 || (size_t)n >= sizeof(head))
+		n = snprintf(head, sizeof(head), "HTTP/1.1 500 Internal Server "
+		    "Error\r\nContent-Length: 0\r\n\r\n");
+	mg_write(req->conn, head, (size_t)n);
+	if (len > 0 && strcmp(req->info->request_method, "HEAD") != 0)
+		mg_write(req->conn, body, len);
+	req->status = status;
+}
+
+void
+http_send_json(struct request *req, int status, struct buf *b)
+{
+	if (b->failed) {
+		static const char body[] = "{\"error\":{\"code\":\"internal\","
+		    "\"message\":\"response too large or out of memory\"}}";
+
+		http_send(req, 500, "application/json", body, sizeof(body) - 1,
+		    NULL);
+		return;
+	}
+	http_send(req, status, "application/json", b->data, b->len,
+	    "Cache-Control: no-store\r\n");
+}
+
+void
+http_error_object(struct buf *b, const struct trace_error *err)
+{
+	const char *code = err->code[0] != '\0' ? err->code :
+	    trace_status_name(err->status);
+
+	buf_puts(b, "{\"code\":");
+	buf_json_string(b, code, strlen(code));
+	buf_puts(b, ",\"message\":");
+	buf_json_string(b, err->message, strlen(err->message));
+	if (err->field[0] != '\0') {
+		buf_puts(b, ",\"field\":");
+		buf_json_string(b, err->field, strlen(err->field));
+	}
+	buf_puts(b, "}");
+}
+
+void
+http_send_error_with(struct request *req, const struct trace_error *err,
+    const char *extra_json)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	buf_puts(&b, "{\"error\":");
+	http_error_object(&b, err);
+	if (extra_json != NULL)
+		buf_puts(&b, extra_json);
+	buf_puts(&b, "}");
+	http_send_json(req, trace_status_http(err->status), &b);
+	buf_free(&b);
+}
+
+void
+http_send_error(struct request *req, const struct trace_error *err)
+{
+	http_send_error_with(req, err, NULL);
+}
+
+enum trace_status
+http_read_body(struct request *req, size_t max, char **body, size_t *len,
+    struct trace_error *err)
+{
+	long long declared = req->info->content_length;
+	size_t cap, used = 0;
+	char *data;
+
+	*body = NULL;
+	*len = 0;
+	if (declared > (long long)max)
+		return trace_error_set(err, TRACE_ETOOBIG, "too_large", NULL,
+		    "the body of %lld bytes is over the limit of %zu", declared,
+		    max);
+	/* content_length is -1 for chunked bodies: grow as they come. */
+	cap = declared >= 0 ? (size_t)declared : 16384;
+	if ((data = malloc(cap + 1)) == NULL)
+		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+		    "out of memory");
+	for (;;) {
+		int n;
+
+		if (used == cap) {
+			char *grown;
+
+			if (declared >= 0)
+				break;
+			if (cap >= max) {
+				free(data);
+				return trace_error_set(err, TRACE_ETOOBIG,
+				    "too_large", NULL, "the body is over the "
+				    "limit of %zu bytes", max);
+			}
+			cap = cap * 2 > max ? max + 1 : cap * 2;
+			if ((grown = realloc(data, cap + 1)) == NULL) {
+				free(data);
+				return trace_error_set(err, TRACE_ENOMEM, NULL,
+				    NULL, "out of memory");
+			}
+			data = grown;
+		}
+		n = mg_read(req->conn, data + used, cap - used);
+		if (n <= 0)
+			break;
+		used += (size_t)n;
+	}
+	if (used > max) {
+		free(data);
+		return trace_error_set(err, TRACE_ETOOBIG, "too_large", NULL,
+		    "the body is over the limit of %zu bytes", max);
+	}
+	if (declared >= 0 && used != (size_t)declared) {
+		free(data);
+		return trace_error_set(err, TRACE_EMALFORMED, "truncated_body",
+		    NULL, "the body ended after %zu of %lld bytes", used,
+		    declared);
+	}
+	data[used] = '\0';
+	*body = data;
+	*len = used;
+	return TRACE_OK;
+}
+
+bool
+http_query(const struct request *req, const char *name, char *out,
+    size_t size)
+{
+	const char *q = req->info->query_string;
+
+	if (q == NULL)
+		return false;
+	return mg_get_var(q, strlen(q), name, out, size) >= 0;
+}
+
+bool
+http_accepts(const struct request *req, const char *type)
+{
+	const char *accept = mg_get_header(req->conn, "Accept");
+
+	return accept != NULL && strstr(accept, type) != NULL;
+}

@@ -1,0 +1,364 @@
+/*
+ * ingest.c - POST /api/v1/events: one envelope or a batch of up to 1000.
+ *
+ * Every item goes through the same gate, cheapest checks first: strict
+ * envelope and payload parsing, the statement's time, the signer's key
+ * (enrolled), its signature, the signing policy (role, window, GTIN scope,
+ * revocation), corrections' target; then all items that passed are
+ * appended in one pipeline of atomic Function calls, which check what only
+ * the store knows (head, prev, duplicates, a revocation that raced us).
+ * A rejected item changes nothing in the store.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libtrace/dsse.h"
+#include "libtrace/encoding.h"
+#include "libtrace/event.h"
+#include "libtrace/timefmt.h"
+#include "server.h"
+
+struct ingest_item {
+	struct dsse_envelope env;
+	struct trace_event ev;
+	char id[2 * SHA256_LEN + 1];
+	char prev[2 * SHA256_LEN + 1];
+	unsigned char leaf[SHA256_LEN];
+	char *text;                   /* canonical envelope JSON */
+	size_t text_len;
+	bool rejected;                /* err holds why */
+	bool policy_failed;           /* rejected unless already stored */
+	struct trace_error err;
+	struct append_result result;
+};
+
+/* SHA-256(0x00 || PAE): the RFC 6962 leaf hash of a statement. */
+void
+ingest_leaf_hash(const struct dsse_envelope *env, unsigned char out[SHA256_LEN])
+{
+	static const unsigned char zero = 0;
+	size_t pae_len = 0;
+	unsigned char *pae = dsse_pae(env->type, env->payload, env->payload_len,
+	    &pae_len);
+	struct sha256_part parts[2] = { { &zero, 1 }, { pae, pae_len } };
+
+	if (pae == NULL) {
+		memset(out, 0, SHA256_LEN);
+		return;
+	}
+	sha256_parts(parts, 2, out);
+	free(pae);
+}
+
+/* A correction must target an earlier event of the same chain. */
+static enum trace_status
+check_correction(struct request *req, struct ingest_item *it,
+    const struct key_state *signer)
+{
+	const char *target = event_data_string(&it->ev, "corrects");
+	struct store_location loc;
+	struct store_records recs;
+	struct dsse_envelope env;
+	struct trace_event corrected;
+	enum trace_status rc;
+
+	rc = store_locate(req->worker->store, target, &loc, &it->err);
+	if (rc != TRACE_OK)
+		return rc;
+	if (!loc.found || loc.is_key || strcmp(loc.chain, it->ev.chain) != 0 ||
+	    loc.seq >= it->ev.seq)
+		return trace_error_set(&it->err, TRACE_ERULE,
+		    "unknown_correction", "data.corrects", "a correction must "
+		    "name an earlier event of the same chain");
+	if ((rc = store_record_at(req->worker->store, &loc, &recs, &it->err)) !=
+	    TRACE_OK)
+		return rc;
+	rc = recs.count == 1 ? dsse_envelope_parse(recs.items[0].envelope,
+	    recs.items[0].envelope_len, &env, &it->err) : TRACE_ESTORE;
+	store_records_free(&recs);
+	if (rc != TRACE_OK)
+		return trace_error_set(&it->err, TRACE_ESTORE, "store_corrupt",
+		    NULL, "the corrected event cannot be read");
+	rc = event_parse(env.payload, env.payload_len, &corrected, &it->err);
+	dsse_envelope_clear(&env);
+	if (rc != TRACE_OK)
+		return trace_error_set(&it->err, TRACE_ESTORE, "store_corrupt",
+		    NULL, "the corrected event cannot be read");
+	rc = policy_check_correction(&it->ev, signer, corrected.signer,
+	    &it->err);
+	event_free(&corrected);
+	return rc;
+}
+
+/* Everything that can be checked before the store's atomic step. */
+static enum trace_status
+check_item(struct request *req, const struct json_value *v,
+    struct ingest_item *it)
+{
+	struct trace_error *err = &it->err;
+	struct key_state signer;
+	bool found = false;
+	enum trace_status rc;
+
+	if ((rc = dsse_envelope_from_json(v, &it->env, err)) != TRACE_OK)
+		return rc;
+	if (strcmp(it->env.type, TYPE_EVENT) != 0)
+		return trace_error_set(err, TRACE_EMALFORMED, "bad_payload_type",
+		    "payloadType", "events have payloadType %s (key entries go "
+		    "to /api/v1/keys)", TYPE_EVENT);
+	if ((rc = event_parse(it->env.payload, it->env.payload_len, &it->ev,
+	    err)) != TRACE_OK) {
+		trace_error_prefix_field(err, "payload");
+		return rc;
+	}
+	if (it->ev.time > time_now() + FUTURE_SKEW_SECONDS)
+		return trace_error_set(err, TRACE_ERULE, "time_in_future",
+		    "payload.time", "the statement's time is in the future");
+	if ((rc = key_cache_get(req->srv, req->worker->store, it->ev.signer,
+	    &signer, &found, err)) != TRACE_OK)
+		return rc;
+	if (!found)
+		return trace_error_set(err, TRACE_EUNKNOWNKEY, "unknown_key",
+		    "payload.signer", "key %s is not enrolled", it->ev.signer);
+	/* The payload names its signer: verify under that key only. */
+	if ((rc = dsse_verify(&it->env, signer.entry.public_key, it->ev.signer,
+	    err)) != TRACE_OK)
+		return rc;
+	hex_encode(it->env.id, SHA256_LEN, it->id);
+	if ((rc = policy_check_event(&it->ev, &signer, LLONG_MAX, err)) !=
+	    TRACE_OK ||
+	    (it->ev.type == EVENT_CORRECTION &&
+	    (rc = check_correction(req, it, &signer)) != TRACE_OK)) {
+		if (rc != TRACE_ESTORE)
+			it->policy_failed = true;
+		return rc;
+	}
+	if (it->ev.has_prev)
+		hex_encode(it->ev.prev, SHA256_LEN, it->prev);
+	ingest_leaf_hash(&it->env, it->leaf);
+	it->text = dsse_envelope_to_text(&it->env, &it->text_len);
+	if (it->text == NULL)
+		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+		    "out of memory");
+	return TRACE_OK;
+}
+
+/*
+ * An item refused by policy may still be a resubmission of a statement
+ * accepted earlier (say, before its key was revoked): that answers 200.
+ */
+static void
+recheck_duplicate(struct request *req, struct ingest_item *it)
+{
+	struct store_location loc;
+	struct trace_error ignored;
+
+	if (store_locate(req->worker->store, it->id, &loc, &ignored) !=
+	    TRACE_OK || !loc.found || loc.is_key)
+		return;
+	it->rejected = false;
+	memset(&it->result, 0, sizeof(it->result));
+	it->result.outcome = APPEND_DUPLICATE;
+	it->result.log_index = loc.log_index;
+	it->result.seq = loc.seq;
+}
+
+/* Turn a store outcome that is not OK/DUPLICATE into an error. */
+static void
+outcome_error(struct ingest_item *it)
+{
+	const struct append_result *r = &it->result;
+
+	switch (r->outcome) {
+	case APPEND_CONFLICT:
+		trace_error_set(&it->err, TRACE_ECONFLICT, "head_moved",
+		    "payload.seq", "the chain head moved: seq %lld is taken, the "
+		    "head is seq %lld", it->ev.seq, r->head_seq);
+		break;
+	case APPEND_GAP:
+		trace_error_set(&it->err, TRACE_ERULE, "seq_gap", "payload.seq",
+		    "seq %lld leaves a gap: the head is seq %lld", it->ev.seq,
+		    r->head_seq);
+		break;
+	case APPEND_WRONG_PREV:
+		trace_error_set(&it->err, TRACE_ERULE, "wrong_prev",
+		    "payload.prev", "prev is not the id of event seq %lld",
+		    r->head_seq);
+		break;
+	case APPEND_REVOKED:
+		trace_error_set(&it->err, TRACE_EFORBIDDEN, "key_revoked",
+		    "payload.signer", "key %s is revoked", it->ev.signer);
+		break;
+	default:
+		trace_error_set(&it->err, TRACE_ESTORE, "store_corrupt", NULL,
+		    "unexpected answer from the store");
+		break;
+	}
+	it->rejected = true;
+}
+
+/* The JSON answer for one item into b; returns its HTTP status. */
+static int
+write_item(struct buf *b, const struct ingest_item *it, bool with_status)
+{
+	const struct append_result *r = &it->result;
+	int status;
+
+	if (!it->rejected) {
+		status = r->outcome == APPEND_OK ? 201 : 200;
+		buf_printf(b, "{\"id\":\"%s\",\"seq\":%lld,\"logIndex\":%lld",
+		    it->id, r->seq, r->log_index);
+		if (with_status)
+			buf_printf(b, ",\"status\":%d", status);
+		buf_puts(b, "}");
+		return status;
+	}
+	status = trace_status_http(it->err.status);
+	buf_puts(b, "{\"error\":");
+	http_error_object(b, &it->err);
+	if (r->head_seq >= 0 && r->head_id[0] != '\0')
+		buf_printf(b, ",\"head\":{\"seq\":%lld,\"id\":\"%s\"}",
+		    r->head_seq, r->head_id);
+	if (with_status)
+		buf_printf(b, ",\"status\":%d", status);
+	buf_puts(b, "}");
+	return status;
+}
+
+void
+ingest_handle_events(struct request *req)
+{
+	struct json_limits limits = json_limits_default;
+	struct trace_error err;
+	struct json_doc *doc = NULL;
+	const struct json_value *root, *const *values;
+	struct ingest_item *items = NULL;
+	struct append_event_args *args = NULL;
+	struct append_result *results = NULL;
+	size_t *slot = NULL, count, pending = 0;
+	char *body = NULL;
+	size_t len = 0;
+	bool batch;
+	struct buf out;
+	int status = 200;
+
+	buf_init(&out, 0);
+	if (strcmp(req->info->request_method, "POST") != 0) {
+		trace_error_set(&err, TRACE_EMALFORMED, "method_not_allowed",
+		    NULL, "use POST");
+		http_send_error(req, &err);
+		return;
+	}
+	if (http_read_body(req, BODY_MAX_BATCH, &body, &len, &err) != TRACE_OK)
+		goto fail;
+	limits.max_size = BODY_MAX_BATCH;
+	limits.max_string = DSSE_ENVELOPE_MAX;
+	limits.max_values = BATCH_MAX * 24;
+	limits.max_depth = 16;
+	if (json_parse(body, len, &limits, &doc, &err) != TRACE_OK)
+		goto fail;
+	root = json_doc_root(doc);
+	batch = root->type == JSON_ARRAY;
+	if (batch) {
+		count = root->u.array.count;
+		values = root->u.array.items;
+		if (count == 0 || count > BATCH_MAX) {
+			trace_error_set(&err, TRACE_EMALFORMED, "bad_batch", NULL,
+			    "a batch holds 1 to %d envelopes", BATCH_MAX);
+			goto fail;
+		}
+	} else {
+		/* A single envelope is bounded like one. */
+		if (len > BODY_MAX_SINGLE) {
+			trace_error_set(&err, TRACE_ETOOBIG, "too_large", NULL,
+			    "an envelope is at most %d bytes", BODY_MAX_SINGLE);
+			goto fail;
+		}
+		count = 1;
+		values = &root;
+	}
+	items = calloc(count, sizeof(*items));
+	args = calloc(count, sizeof(*args));
+	results = calloc(count, sizeof(*results));
+	slot = calloc(count, sizeof(*slot));
+	if (items == NULL || args == NULL || results == NULL || slot == NULL) {
+		trace_error_set(&err, TRACE_ENOMEM, NULL, NULL, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < count; i++) {
+		struct ingest_item *it = &items[i];
+		enum trace_status rc = check_item(req, values[i], it);
+
+		it->result.head_seq = -1;
+		if (rc == TRACE_ESTORE) {
+			err = it->err;
+			goto fail;
+		}
+		if (rc != TRACE_OK) {
+			it->rejected = true;
+			if (it->policy_failed)
+				recheck_duplicate(req, it);
+			continue;
+		}
+		args[pending] = (struct append_event_args){
+			.chain = it->ev.chain, .id = it->id, .seq = it->ev.seq,
+			.prev = it->prev, .signer = it->ev.signer,
+			.leaf_hash = it->leaf, .envelope = it->text,
+			.envelope_len = it->text_len,
+		};
+		slot[pending++] = i;
+	}
+	if (pending > 0 && store_append_events(req->worker->store, args, pending,
+	    results, &err) != TRACE_OK) {
+		atomic_fetch_add(&req->srv->metrics.store_errors, 1);
+		goto fail;
+	}
+	for (size_t p = 0; p < pending; p++) {
+		struct ingest_item *it = &items[slot[p]];
+
+		it->result = results[p];
+		if (it->result.outcome != APPEND_OK &&
+		    it->result.outcome != APPEND_DUPLICATE)
+			outcome_error(it);
+	}
+	if (batch)
+		buf_puts(&out, "{\"results\":[");
+	for (size_t i = 0; i < count; i++) {
+		struct ingest_item *it = &items[i];
+
+		if (it->rejected)
+			metrics_count_rejected(&req->srv->metrics, it->err.code);
+		else if (it->result.outcome == APPEND_OK)
+			atomic_fetch_add(&req->srv->metrics.accepted, 1);
+		else
+			atomic_fetch_add(&req->srv->metrics.duplicates, 1);
+		if (i > 0)
+			buf_puts(&out, ",");
+		status = write_item(&out, it, batch);
+	}
+	if (batch) {
+		buf_puts(&out, "]}");
+		status = 200;
+	}
+	http_send_json(req, status, &out);
+	goto out;
+fail:
+	if (err.status == TRACE_ESTORE)
+		atomic_fetch_add(&req->srv->metrics.store_errors, 1);
+	metrics_count_rejected(&req->srv->metrics, err.code);
+	http_send_error(req, &err);
+out:
+	for (size_t i = 0; items != NULL && i < count; i++) {
+		dsse_envelope_clear(&items[i].env);
+		event_free(&items[i].ev);
+		free(items[i].text);
+	}
+	free(items);
+	free(args);
+	free(results);
+	free(slot);
+	json_doc_free(doc);
+	free(body);
+	buf_free(&out);
+}

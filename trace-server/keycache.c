@@ -1,0 +1,177 @@
+/*
+ * keycache.c - enrolled keys by key id, shared by all workers.
+ *
+ * An enroll statement never changes once logged, so a key's entry can be
+ * cached for the life of the process.  Revocation can: the cache keeps the
+ * revocation it saw, and the store re-checks it atomically in every append,
+ * so a stale cache can delay nothing but an error message.  One mutex; the
+ * critical sections are a hash lookup or insert.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libtrace/dsse.h"
+#include "server.h"
+
+#define CACHE_BUCKETS 4096
+#define CACHE_MAX 100000
+
+struct cache_node {
+	struct cache_node *next;
+	struct key_state state;
+};
+
+struct key_cache {
+	pthread_mutex_t lock;
+	struct cache_node *buckets[CACHE_BUCKETS];
+	size_t count;
+};
+
+struct key_cache *
+key_cache_new(void)
+{
+	struct key_cache *c = calloc(1, sizeof(*c));
+
+	if (c != NULL)
+		pthread_mutex_init(&c->lock, NULL);
+	return c;
+}
+
+void
+key_cache_free(struct key_cache *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < CACHE_BUCKETS; i++) {
+		struct cache_node *n = c->buckets[i], *next;
+
+		for (; n != NULL; n = next) {
+			next = n->next;
+			free(n);
+		}
+	}
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+static size_t
+bucket_of(const char *keyid)
+{
+	size_t h = 5381;
+
+	for (; *keyid != '\0'; keyid++)
+		h = h * 33 + (unsigned char)*keyid;
+	return h % CACHE_BUCKETS;
+}
+
+void
+key_cache_forget(struct key_cache *c, const char *keyid)
+{
+	struct cache_node **p;
+
+	pthread_mutex_lock(&c->lock);
+	for (p = &c->buckets[bucket_of(keyid)]; *p != NULL; p = &(*p)->next) {
+		if (strcmp((*p)->state.entry.keyid, keyid) == 0) {
+			struct cache_node *dead = *p;
+
+			*p = dead->next;
+			free(dead);
+			c->count--;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Build a key_state from the enroll (and revoke) records of a key. */
+static enum trace_status
+state_from_records(const struct store_records *recs, bool revoked,
+    struct key_state *state, struct trace_error *err)
+{
+	struct dsse_envelope env;
+	struct key_entry revoke;
+	enum trace_status rc;
+
+	memset(state, 0, sizeof(*state));
+	rc = dsse_envelope_parse(recs->items[0].envelope,
+	    recs->items[0].envelope_len, &env, err);
+	if (rc != TRACE_OK)
+		return trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
+		    "a stored key entry does not parse");
+	rc = key_entry_parse(env.payload, env.payload_len, &state->entry, err);
+	dsse_envelope_clear(&env);
+	if (rc != TRACE_OK || state->entry.op != KEY_OP_ENROLL)
+		return trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
+		    "a stored key entry is invalid");
+	state->enrolled_at = recs->items[0].log_index;
+	if (revoked && recs->count == 2) {
+		rc = dsse_envelope_parse(recs->items[1].envelope,
+		    recs->items[1].envelope_len, &env, err);
+		if (rc == TRACE_OK) {
+			rc = key_entry_parse(env.payload, env.payload_len, &revoke,
+			    err);
+			dsse_envelope_clear(&env);
+		}
+		if (rc != TRACE_OK)
+			return trace_error_set(err, TRACE_ESTORE, "store_corrupt",
+			    NULL, "a stored revocation is invalid");
+		state->revoked = true;
+		state->revoked_at = recs->items[1].log_index;
+		memcpy(state->revoke_reason, revoke.reason,
+		    sizeof(state->revoke_reason));
+	}
+	return TRACE_OK;
+}
+
+enum trace_status
+key_cache_get(struct server *srv, struct store *store, const char *keyid,
+    struct key_state *state, bool *found, struct trace_error *err)
+{
+	struct key_cache *c = srv->keys;
+	struct store_records recs;
+	struct cache_node *n;
+	bool revoked = false;
+	size_t b = bucket_of(keyid);
+	enum trace_status rc;
+
+	*found = false;
+	if (strcmp(keyid, srv->root.entry.keyid) == 0) {
+		*state = srv->root;
+		*found = true;
+		return TRACE_OK;
+	}
+	pthread_mutex_lock(&c->lock);
+	for (n = c->buckets[b]; n != NULL; n = n->next) {
+		if (strcmp(n->state.entry.keyid, keyid) == 0) {
+			*state = n->state;
+			*found = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (*found)
+		return TRACE_OK;
+
+	rc = store_key_records(store, keyid, &recs, &revoked, err);
+	if (rc != TRACE_OK)
+		return rc;
+	if (recs.count == 0) {
+		store_records_free(&recs);
+		return TRACE_OK;
+	}
+	rc = state_from_records(&recs, revoked, state, err);
+	store_records_free(&recs);
+	if (rc != TRACE_OK)
+		return rc;
+	*found = true;
+	pthread_mutex_lock(&c->lock);
+	if (c->count < CACHE_MAX && (n = malloc(sizeof(*n))) != NULL) {
+		n->state = *state;
+		n->next = c->buckets[b];
+		c->buckets[b] = n;
+		c->count++;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return TRACE_OK;
+}

@@ -1,0 +1,369 @@
+/*
+ * main.c - trace-server: options, start-up, the router, shutdown.
+ *
+ * Start-up order matters: libgcrypt and civetweb are initialised before
+ * any thread exists, the trust anchor and log key are loaded and Redis
+ * Functions are loaded before the listener opens, so the first request
+ * already finds a ready server.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "libtrace/crypto.h"
+#include "libtrace/timefmt.h"
+#include "server.h"
+
+#define VERSION "0.1.0"
+
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: trace-server [options]\n"
+	    "\n"
+	    "Verifies signed trace statements, stores them in Redis and logs\n"
+	    "them in a transparency log.  Every option can also be given in\n"
+	    "the environment as TRACE_<NAME> (e.g. TRACE_REDIS).\n"
+	    "\n"
+	    "  --listen ADDR:PORT      where to listen (127.0.0.1:8080)\n"
+	    "  --redis URL             redis://HOST:PORT or unix:PATH\n"
+	    "                          (redis://127.0.0.1:6379)\n"
+	    "  --root-key ADMIN.pub    the root admin public key (trust anchor)\n"
+	    "  --log-key LOG.key       the log's private signing key\n"
+	    "  --log-origin NAME       checkpoint origin line (trace.local/log)\n"
+	    "  --public-url URL        base of QR links (http://127.0.0.1:8080)\n"
+	    "  --threads N             worker threads (16)\n"
+	    "  --help, --version\n");
+}
+
+/* Copy an option value into a fixed buffer or fail loudly. */
+static int
+set_option(char *dst, size_t size, const char *name, const char *value)
+{
+	size_t n = strlen(value);
+
+	if (n == 0 || n >= size) {
+		fprintf(stderr, "trace-server: --%s is empty or too long\n", name);
+		return -1;
+	}
+	memcpy(dst, value, n + 1);
+	return 0;
+}
+
+static int
+parse_options(int argc, char **argv, struct server_config *cfg)
+{
+	static const struct option long_options[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "redis", required_argument, NULL, 'r' },
+		{ "root-key", required_argument, NULL, 'k' },
+		{ "log-key", required_argument, NULL, 'g' },
+		{ "log-origin", required_argument, NULL, 'o' },
+		{ "public-url", required_argument, NULL, 'u' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const struct {
+		const char *env;
+		int opt;
+	} envs[] = {
+		{ "TRACE_LISTEN", 'l' }, { "TRACE_REDIS", 'r' },
+		{ "TRACE_ROOT_KEY", 'k' }, { "TRACE_LOG_KEY", 'g' },
+		{ "TRACE_LOG_ORIGIN", 'o' }, { "TRACE_PUBLIC_URL", 'u' },
+		{ "TRACE_THREADS", 't' },
+	};
+	int c, rc = 0;
+
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->listen, sizeof(cfg->listen), "127.0.0.1:8080");
+	snprintf(cfg->redis, sizeof(cfg->redis), "redis://127.0.0.1:6379");
+	snprintf(cfg->log_origin, sizeof(cfg->log_origin), "trace.local/log");
+	snprintf(cfg->public_url, sizeof(cfg->public_url),
+	    "http://127.0.0.1:8080");
+	cfg->threads = 16;
+	/* The environment first, so options on the command line win. */
+	for (size_t i = 0; i < sizeof(envs) / sizeof(envs[0]) && rc == 0; i++) {
+		const char *v = getenv(envs[i].env);
+
+		if (v == NULL)
+			continue;
+		switch (envs[i].opt) {
+		case 'l': rc = set_option(cfg->listen, sizeof(cfg->listen), "listen", v); break;
+		case 'r': rc = set_option(cfg->redis, sizeof(cfg->redis), "redis", v); break;
+		case 'k': rc = set_option(cfg->root_key, sizeof(cfg->root_key), "root-key", v); break;
+		case 'g': rc = set_option(cfg->log_key, sizeof(cfg->log_key), "log-key", v); break;
+		case 'o': rc = set_option(cfg->log_origin, sizeof(cfg->log_origin), "log-origin", v); break;
+		case 'u': rc = set_option(cfg->public_url, sizeof(cfg->public_url), "public-url", v); break;
+		case 't': cfg->threads = atoi(v); break;
+		}
+	}
+	if (rc != 0)
+		return 2;
+	while ((c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'l': rc = set_option(cfg->listen, sizeof(cfg->listen), "listen", optarg); break;
+		case 'r': rc = set_option(cfg->redis, sizeof(cfg->redis), "redis", optarg); break;
+		case 'k': rc = set_option(cfg->root_key, sizeof(cfg->root_key), "root-key", optarg); break;
+		case 'g': rc = set_option(cfg->log_key, sizeof(cfg->log_key), "log-key", optarg); break;
+		case 'o': rc = set_option(cfg->log_origin, sizeof(cfg->log_origin), "log-origin", optarg); break;
+		case 'u': rc = set_option(cfg->public_url, sizeof(cfg->public_url), "public-url", optarg); break;
+		case 't': cfg->threads = atoi(optarg); break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("trace-server %s\n", VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+		if (rc != 0)
+			return 2;
+	}
+	if (optind != argc) {
+		fprintf(stderr, "trace-server: unexpected argument %s\n",
+		    argv[optind]);
+		return 2;
+	}
+	if (cfg->threads < 1 || cfg->threads > 512) {
+		fprintf(stderr, "trace-server: --threads must be 1-512\n");
+		return 2;
+	}
+	if (cfg->root_key[0] == '\0' || cfg->log_key[0] == '\0') {
+		fprintf(stderr, "trace-server: --root-key and --log-key are "
+		    "required (see --help)\n");
+		return 2;
+	}
+	/* QR links are built by appending paths: no trailing slash. */
+	{
+		size_t n = strlen(cfg->public_url);
+		while (n > 1 && cfg->public_url[n - 1] == '/')
+			cfg->public_url[--n] = '\0';
+	}
+	return -1;
+}
+
+/* ---- civetweb glue ----------------------------------------------------- */
+
+static struct server *the_server;
+
+static void *
+init_thread(const struct mg_context *ctx, int thread_type)
+{
+	struct worker *w;
+	struct trace_error err;
+
+	(void)ctx;
+	/* 1 = worker thread: only those serve requests. */
+	if (thread_type != 1)
+		return NULL;
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return NULL;
+	w->srv = the_server;
+	w->store = store_open(&the_server->redis, &err);
+	return w;
+}
+
+static void
+exit_thread(const struct mg_context *ctx, int thread_type, void *p)
+{
+	struct worker *w = p;
+
+	(void)ctx;
+	(void)thread_type;
+	if (w != NULL) {
+		store_close(w->store);
+		free(w);
+	}
+}
+
+static int
+prefix(const char *path, const char *p)
+{
+	size_t n = strlen(p);
+
+	return strncmp(path, p, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+static long long
+now_micros(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int
+route_request(struct mg_connection *conn, void *cbdata)
+{
+	struct request req;
+	struct trace_error err;
+	long long start = now_micros();
+
+	memset(&req, 0, sizeof(req));
+	req.conn = conn;
+	req.info = mg_get_request_info(conn);
+	req.srv = cbdata;
+	req.worker = mg_get_thread_pointer(conn);
+	req.path = req.info->local_uri_raw != NULL ? req.info->local_uri_raw :
+	    req.info->local_uri;
+	req.route = ROUTE_OTHER;
+	if (req.worker == NULL || req.worker->store == NULL) {
+		trace_error_set(&err, TRACE_ENOMEM, NULL, NULL,
+		    "worker not initialised");
+		http_send_error(&req, &err);
+	} else if (strcmp(req.path, "/api/v1/events") == 0) {
+		req.route = ROUTE_EVENTS;
+		ingest_handle_events(&req);
+	} else if (strncmp(req.path, "/api/v1/events/", 15) == 0) {
+		req.route = ROUTE_EVENT;
+		chains_handle_event(&req);
+	} else if (strncmp(req.path, "/api/v1/chains/", 15) == 0) {
+		req.route = ROUTE_CHAIN;
+		chains_handle_chain(&req);
+	} else if (prefix(req.path, "/api/v1/keys")) {
+		req.route = ROUTE_KEYS;
+		registry_handle_keys(&req);
+	} else if (strcmp(req.path, "/healthz") == 0 ||
+	    strcmp(req.path, "/readyz") == 0 ||
+	    strcmp(req.path, "/metrics") == 0) {
+		req.route = ROUTE_HEALTH;
+		health_handle(&req);
+	} else {
+		trace_error_set(&err, TRACE_ENOTFOUND, "not_found", NULL,
+		    "no such resource");
+		http_send_error(&req, &err);
+	}
+	metrics_count_request(&req.srv->metrics, req.route, req.status,
+	    now_micros() - start);
+	return req.status != 0 ? req.status : 500;
+}
+
+static int
+log_message(const struct mg_connection *conn, const char *message)
+{
+	(void)conn;
+	fprintf(stderr, "trace-server: civetweb: %s\n", message);
+	return 1;
+}
+
+static int
+load_keys(struct server *srv)
+{
+	struct key_pair root;
+	struct trace_error err;
+
+	if (key_pair_load(srv->cfg.root_key, &root, &err) != TRACE_OK) {
+		fprintf(stderr, "trace-server: --root-key: %s\n", err.message);
+		return -1;
+	}
+	policy_root_state(root.public_key, &srv->root);
+	if (key_pair_load(srv->cfg.log_key, &srv->log_key, &err) != TRACE_OK ||
+	    !srv->log_key.has_secret) {
+		fprintf(stderr, "trace-server: --log-key: %s\n",
+		    srv->log_key.has_secret ? err.message :
+		    "needs the private .key file");
+		return -1;
+	}
+	return 0;
+}
+
+/* Load the Functions, retrying while Redis starts (up to ~10 s). */
+static int
+prepare_store(struct server *srv)
+{
+	struct trace_error err;
+
+	for (int attempt = 0; attempt < 40; attempt++) {
+		struct store *s = store_open(&srv->redis, &err);
+		enum trace_status rc = s != NULL ?
+		    store_load_functions(s, &err) : TRACE_ESTORE;
+
+		store_close(s);
+		if (rc == TRACE_OK)
+			return 0;
+		if (attempt == 0)
+			fprintf(stderr, "trace-server: waiting for Redis (%s)\n",
+			    err.message);
+		usleep(250000);
+	}
+	fprintf(stderr, "trace-server: cannot load Functions into Redis: %s\n",
+	    err.message);
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct server srv;
+	struct mg_callbacks callbacks;
+	struct trace_error err;
+	char threads[16];
+	const char *options[] = {
+		"listening_ports", srv.cfg.listen,
+		"num_threads", threads,
+		"enable_keep_alive", "yes",
+		"keep_alive_timeout_ms", "15000",
+		"request_timeout_ms", "10000",
+		"enable_directory_listing", "no",
+		"decode_url", "no",
+		"max_request_size", "16384",
+		NULL,
+	};
+	int rc = parse_options(argc, argv, &srv.cfg);
+
+	if (rc >= 0)
+		return rc;
+	if (!crypto_init()) {
+		fprintf(stderr, "trace-server: libgcrypt is too old\n");
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (store_address_parse(srv.cfg.redis, &srv.redis, &err) != TRACE_OK) {
+		fprintf(stderr, "trace-server: %s\n", err.message);
+		return 2;
+	}
+	if (load_keys(&srv) != 0 || prepare_store(&srv) != 0)
+		return 1;
+	if ((srv.keys = key_cache_new()) == NULL)
+		return 1;
+	snprintf(threads, sizeof(threads), "%d", srv.cfg.threads);
+	the_server = &srv;
+	mg_init_library(0);
+	memset(&callbacks, 0, sizeof(callbacks));
+	callbacks.init_thread = init_thread;
+	callbacks.exit_thread = exit_thread;
+	callbacks.log_message = log_message;
+	srv.mg = mg_start(&callbacks, &srv, options);
+	if (srv.mg == NULL) {
+		fprintf(stderr, "trace-server: cannot listen on %s\n",
+		    srv.cfg.listen);
+		return 1;
+	}
+	mg_set_request_handler(srv.mg, "/", route_request, &srv);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	fprintf(stderr, "trace-server %s listening on %s, Redis %s\n", VERSION,
+	    srv.cfg.listen, srv.cfg.redis);
+	while (!stop_requested)
+		sleep(1);
+	fprintf(stderr, "trace-server: stopping\n");
+	mg_stop(srv.mg);
+	mg_exit_library();
+	key_cache_free(srv.keys);
+	key_pair_wipe(&srv.log_key);
+	return 0;
+}

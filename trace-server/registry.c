@@ -1,0 +1,241 @@
+/*
+ * registry.c - the key registry: POST /api/v1/keys (enroll and revoke
+ * statements signed by the root admin key or an enrolled admin) and
+ * GET /api/v1/keys[/{keyid}].
+ *
+ * Key statements are logged like events; the store checks atomically that
+ * the signer is still an unrevoked admin and that the target key is new
+ * (enroll) or enrolled and unrevoked (revoke).
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libtrace/dsse.h"
+#include "libtrace/encoding.h"
+#include "libtrace/keyentry.h"
+#include "libtrace/timefmt.h"
+#include "server.h"
+
+void ingest_leaf_hash(const struct dsse_envelope *env,
+    unsigned char out[SHA256_LEN]);
+
+static void
+post_key(struct request *req)
+{
+	struct trace_error err;
+	struct dsse_envelope env;
+	struct key_entry entry;
+	struct key_state signer, target;
+	struct append_key_args args;
+	struct append_result result;
+	unsigned char leaf[SHA256_LEN];
+	char id[2 * SHA256_LEN + 1], *body = NULL, *text = NULL;
+	size_t len = 0, text_len = 0;
+	bool found = false, target_found = false;
+	struct buf out;
+
+	memset(&env, 0, sizeof(env));
+	buf_init(&out, 0);
+	if (http_read_body(req, BODY_MAX_SINGLE, &body, &len, &err) != TRACE_OK ||
+	    dsse_envelope_parse(body, len, &env, &err) != TRACE_OK)
+		goto fail;
+	if (strcmp(env.type, TYPE_KEY) != 0) {
+		trace_error_set(&err, TRACE_EMALFORMED, "bad_payload_type",
+		    "payloadType", "key entries have payloadType %s", TYPE_KEY);
+		goto fail;
+	}
+	if (key_entry_parse(env.payload, env.payload_len, &entry, &err) !=
+	    TRACE_OK) {
+		trace_error_prefix_field(&err, "payload");
+		goto fail;
+	}
+	if (entry.time > time_now() + FUTURE_SKEW_SECONDS) {
+		trace_error_set(&err, TRACE_ERULE, "time_in_future",
+		    "payload.time", "the statement's time is in the future");
+		goto fail;
+	}
+	if (key_cache_get(req->srv, req->worker->store, entry.signer, &signer,
+	    &found, &err) != TRACE_OK)
+		goto fail;
+	if (!found) {
+		trace_error_set(&err, TRACE_EUNKNOWNKEY, "unknown_key",
+		    "payload.signer", "key %s is not enrolled", entry.signer);
+		goto fail;
+	}
+	if (dsse_verify(&env, signer.entry.public_key, entry.signer, &err) !=
+	    TRACE_OK)
+		goto fail;
+	hex_encode(env.id, SHA256_LEN, id);
+	if (key_cache_get(req->srv, req->worker->store, entry.keyid, &target,
+	    &target_found, &err) != TRACE_OK)
+		goto fail;
+	if (policy_check_key_entry(&entry, &signer,
+	    target_found ? &target : NULL, LLONG_MAX, &err) != TRACE_OK) {
+		struct store_location loc;
+		struct trace_error ignored;
+
+		/* A resubmitted statement answers as it did the first time. */
+		if (store_locate(req->worker->store, id, &loc, &ignored) ==
+		    TRACE_OK && loc.found && loc.is_key) {
+			buf_printf(&out, "{\"id\":\"%s\",\"logIndex\":%lld}", id,
+			    loc.log_index);
+			http_send_json(req, 200, &out);
+			goto out;
+		}
+		goto fail;
+	}
+	ingest_leaf_hash(&env, leaf);
+	if ((text = dsse_envelope_to_text(&env, &text_len)) == NULL) {
+		trace_error_set(&err, TRACE_ENOMEM, NULL, NULL, "out of memory");
+		goto fail;
+	}
+	args = (struct append_key_args){
+		.id = id, .enroll = entry.op == KEY_OP_ENROLL,
+		.keyid = entry.keyid, .signer = entry.signer,
+		.signer_is_root = signer.is_root, .leaf_hash = leaf,
+		.envelope = text, .envelope_len = text_len,
+	};
+	if (store_append_key(req->worker->store, &args, &result, &err) !=
+	    TRACE_OK)
+		goto fail;
+	switch (result.outcome) {
+	case APPEND_OK:
+	case APPEND_DUPLICATE:
+		if (entry.op == KEY_OP_REVOKE)
+			key_cache_forget(req->srv->keys, entry.keyid);
+		atomic_fetch_add(result.outcome == APPEND_OK ?
+		    &req->srv->metrics.accepted : &req->srv->metrics.duplicates,
+		    1);
+		buf_printf(&out, "{\"id\":\"%s\",\"logIndex\":%lld}", id,
+		    result.log_index);
+		http_send_json(req, result.outcome == APPEND_OK ? 201 : 200,
+		    &out);
+		goto out;
+	case APPEND_REVOKED:
+		trace_error_set(&err, TRACE_EFORBIDDEN, "key_revoked",
+		    "payload.signer", "the signing admin key is revoked");
+		break;
+	case APPEND_UNKNOWN_SIGNER:
+		trace_error_set(&err, TRACE_EUNKNOWNKEY, "unknown_key",
+		    "payload.signer", "the signing key is not enrolled");
+		break;
+	case APPEND_KEY_EXISTS:
+		trace_error_set(&err, TRACE_ERULE, "key_exists", "payload.keyid",
+		    "key %s is already enrolled", entry.keyid);
+		break;
+	case APPEND_UNKNOWN_KEY:
+		trace_error_set(&err, TRACE_ERULE, "unknown_key", "payload.keyid",
+		    "key %s is not enrolled", entry.keyid);
+		break;
+	case APPEND_ALREADY_REVOKED:
+		trace_error_set(&err, TRACE_ERULE, "already_revoked",
+		    "payload.keyid", "key %s is already revoked", entry.keyid);
+		break;
+	default:
+		trace_error_set(&err, TRACE_ESTORE, "store_corrupt", NULL,
+		    "unexpected answer from the store");
+		break;
+	}
+fail:
+	metrics_count_rejected(&req->srv->metrics, err.code);
+	http_send_error(req, &err);
+out:
+	dsse_envelope_clear(&env);
+	free(body);
+	free(text);
+	buf_free(&out);
+}
+
+/* {"id","logIndex","envelope","payload"} of one stored key statement. */
+static bool
+write_key_record(struct buf *b, const struct store_record *r)
+{
+	struct dsse_envelope env;
+
+	if (dsse_envelope_parse(r->envelope, r->envelope_len, &env, NULL) !=
+	    TRACE_OK)
+		return false;
+	buf_printf(b, "{\"id\":\"%s\",\"logIndex\":%lld,\"envelope\":", r->id,
+	    r->log_index);
+	/* Stored envelopes and payloads were validated as strict JSON. */
+	buf_append(b, r->envelope, r->envelope_len);
+	buf_puts(b, ",\"payload\":");
+	buf_append(b, env.payload, env.payload_len);
+	buf_puts(b, "}");
+	dsse_envelope_clear(&env);
+	return true;
+}
+
+static void
+get_keys(struct request *req, const char *keyid)
+{
+	struct trace_error err;
+	struct store_records recs;
+	bool revoked = false, ok = true;
+	struct buf out;
+
+	buf_init(&out, 0);
+	if (keyid != NULL) {
+		if (!key_id_valid(keyid, strlen(keyid))) {
+			trace_error_set(&err, TRACE_EMALFORMED, "bad_keyid",
+			    "keyid", "a key id is %d lowercase hex characters",
+			    KEYID_LEN);
+			goto fail;
+		}
+		if (store_key_records(req->worker->store, keyid, &recs, &revoked,
+		    &err) != TRACE_OK)
+			goto fail;
+		if (recs.count == 0) {
+			store_records_free(&recs);
+			trace_error_set(&err, TRACE_ENOTFOUND, "not_found", "keyid",
+			    "key %s is not enrolled", keyid);
+			goto fail;
+		}
+		buf_printf(&out, "{\"keyid\":\"%s\",\"revoked\":%s,\"entries\":[",
+		    keyid, revoked ? "true" : "false");
+	} else {
+		if (store_key_entries(req->worker->store, &recs, &err) !=
+		    TRACE_OK)
+			goto fail;
+		buf_puts(&out, "{\"entries\":[");
+	}
+	for (size_t i = 0; i < recs.count && ok; i++) {
+		if (i > 0)
+			buf_puts(&out, ",");
+		ok = write_key_record(&out, &recs.items[i]);
+	}
+	store_records_free(&recs);
+	if (!ok) {
+		trace_error_set(&err, TRACE_ESTORE, "store_corrupt", NULL,
+		    "a stored key entry does not parse");
+		goto fail;
+	}
+	buf_puts(&out, "]}");
+	http_send_json(req, 200, &out);
+	buf_free(&out);
+	return;
+fail:
+	buf_free(&out);
+	http_send_error(req, &err);
+}
+
+void
+registry_handle_keys(struct request *req)
+{
+	const char *rest = req->path + strlen("/api/v1/keys");
+	const char *method = req->info->request_method;
+	struct trace_error err;
+
+	if (rest[0] == '\0' && strcmp(method, "POST") == 0) {
+		post_key(req);
+	} else if (rest[0] == '\0' && strcmp(method, "GET") == 0) {
+		get_keys(req, NULL);
+	} else if (rest[0] == '/' && strcmp(method, "GET") == 0) {
+		get_keys(req, rest + 1);
+	} else {
+		trace_error_set(&err, TRACE_ENOTFOUND, "not_found", NULL,
+		    "no such resource");
+		http_send_error(req, &err);
+	}
+}

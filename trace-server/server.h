@@ -1,0 +1,122 @@
+/*
+ * server.h - what trace-server's modules share: the configuration, the
+ * process-wide state (trust anchor, log key, key cache, metrics), the
+ * per-worker state (its Redis connection), and the request helpers of
+ * http.c.  One file per resource implements the handlers declared here.
+ */
+#ifndef TRACE_SERVER_H
+#define TRACE_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <civetweb.h>
+
+#include "libtrace/buf.h"
+#include "libtrace/error.h"
+#include "libtrace/keys.h"
+#include "libtrace/policy.h"
+#include "metrics.h"
+#include "store.h"
+
+#define BODY_MAX_SINGLE (64 * 1024)         /* one envelope */
+#define BODY_MAX_BATCH (4 * 1024 * 1024)    /* up to 1000 envelopes */
+#define BATCH_MAX 1000
+#define FUTURE_SKEW_SECONDS 300             /* statements may not be from the future */
+
+struct server_config {
+	char listen[128];
+	char redis[300];
+	char root_key[1024];
+	char log_key[1024];
+	char log_origin[256];
+	char public_url[512];
+	int threads;
+};
+
+struct key_cache;
+
+struct server {
+	struct server_config cfg;
+	struct store_address redis;
+	struct key_state root;           /* the trust anchor */
+	struct key_pair log_key;
+	struct key_cache *keys;
+	struct metrics metrics;
+	struct mg_context *mg;
+};
+
+/* Per worker thread: created in civetweb's init_thread callback. */
+struct worker {
+	struct store *store;
+	struct server *srv;
+};
+
+struct request {
+	struct mg_connection *conn;
+	const struct mg_request_info *info;
+	struct server *srv;
+	struct worker *worker;
+	const char *path;                /* decoded-free raw path */
+	enum route route;
+	int status;                      /* set by the send helpers */
+};
+
+/* ---- http.c ------------------------------------------------------------ */
+
+/* Send a complete response (Content-Length, keep-alive friendly). */
+void http_send(struct request *req, int status, const char *content_type,
+    const void *body, size_t len, const char *extra_headers);
+/* Send b as application/json (or a 500 if building it failed). */
+void http_send_json(struct request *req, int status, struct buf *b);
+/* {"error":{"code","message","field"}} with the status of err. */
+void http_send_error(struct request *req, const struct trace_error *err);
+/* The same with extra members appended to the top-level object (e.g.
+ * ,"head":{...}), given as trusted JSON text. */
+void http_send_error_with(struct request *req, const struct trace_error *err,
+    const char *extra_json);
+/* Write the {"code","message","field"} object of err into b. */
+void http_error_object(struct buf *b, const struct trace_error *err);
+
+/*
+ * Read the request body (Content-Length or chunked) up to max bytes into a
+ * malloc'd NUL-terminated buffer.  TRACE_ETOOBIG past max (the rest is not
+ * read), TRACE_EMALFORMED for a truncated body.
+ */
+enum trace_status http_read_body(struct request *req, size_t max, char **body,
+    size_t *len, struct trace_error *err);
+
+/* Query parameter name (decoded) into out; false when absent or too long. */
+bool http_query(const struct request *req, const char *name, char *out,
+    size_t size);
+
+/* The request's Accept header prefers type (simple substring check). */
+bool http_accepts(const struct request *req, const char *type);
+
+/* ---- keycache.c -------------------------------------------------------- */
+
+struct key_cache *key_cache_new(void);
+void key_cache_free(struct key_cache *c);
+
+/*
+ * The state of keyid: the root, a cached enrolled key, or loaded from the
+ * store.  *found false when the key was never enrolled.  Revocation in the
+ * result may be stale by the time of an append; the store re-checks it
+ * atomically.
+ */
+enum trace_status key_cache_get(struct server *srv, struct store *store,
+    const char *keyid, struct key_state *state, bool *found,
+    struct trace_error *err);
+
+/* Forget keyid (after a revocation through this server). */
+void key_cache_forget(struct key_cache *c, const char *keyid);
+
+/* ---- handlers (one file per resource) ---------------------------------- */
+
+void ingest_handle_events(struct request *req);      /* ingest.c */
+void registry_handle_keys(struct request *req);      /* registry.c */
+void chains_handle_chain(struct request *req);       /* chains.c */
+void chains_handle_event(struct request *req);       /* chains.c */
+void health_handle(struct request *req);             /* health.c */
+
+#endif

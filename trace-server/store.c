@@ -1,0 +1,635 @@
+/*
+ * store.c - hiredis connections and the typed calls of store.h.
+ *
+ * A struct store is owned by one worker thread (hiredis contexts are not
+ * thread-safe).  Every call reconnects once if the connection broke, then
+ * reports TRACE_ESTORE so the handler answers 503 with Retry-After.
+ * Appends go through the Functions in store.lua, so every write is one
+ * atomic step inside Redis.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include <hiredis/hiredis.h>
+
+#include "store.h"
+
+/* store.lua, compiled in by the Makefile (build/gen/store_lua.c). */
+extern const char store_lua[];
+
+#define KEY_IDS "ids"
+#define KEY_ENTRIES "k:entries"
+#define KEY_ENROLL "k:enroll"
+#define KEY_REVOKE "k:revoke"
+#define KEY_LOG_SIZE "log:{log}:size"
+#define KEY_LOG_PENDING "log:{log}:pending"
+
+struct store {
+	struct store_address addr;
+	redisContext *ctx;
+};
+
+enum trace_status
+store_address_parse(const char *url, struct store_address *a,
+    struct trace_error *err)
+{
+	const char *hostport, *colon;
+	char *end;
+	long port;
+	size_t hl;
+
+	memset(a, 0, sizeof(*a));
+	if (strncmp(url, "unix:", 5) == 0) {
+		if (strlen(url + 5) == 0 || strlen(url + 5) >= sizeof(a->path))
+			goto bad;
+		a->unix_socket = true;
+		memcpy(a->path, url + 5, strlen(url + 5) + 1);
+		return TRACE_OK;
+	}
+	if (strncmp(url, "redis://", 8) != 0)
+		goto bad;
+	hostport = url + 8;
+	colon = strrchr(hostport, ':');
+	if (colon == NULL) {
+		hl = strlen(hostport);
+		port = 6379;
+	} else {
+		hl = (size_t)(colon - hostport);
+		port = strtol(colon + 1, &end, 10);
+		if (*end != '\0' && strcmp(end, "/") != 0)
+			goto bad;
+	}
+	if (hl == 0 || hl >= sizeof(a->host) || port < 1 || port > 65535)
+		goto bad;
+	memcpy(a->host, hostport, hl);
+	a->host[hl] = '\0';
+	a->port = (int)port;
+	return TRACE_OK;
+bad:
+	return trace_error_set(err, TRACE_EMALFORMED, "bad_redis_url", "redis",
+	    "--redis must be redis://HOST:PORT or unix:PATH, not \"%s\"", url);
+}
+
+static redisContext *
+connect_to(const struct store_address *a)
+{
+	struct timeval connect_tv = { 1, 0 }, command_tv = { 3, 0 };
+	redisContext *c;
+
+	if (a->unix_socket)
+		c = redisConnectUnixWithTimeout(a->path, connect_tv);
+	else
+		c = redisConnectWithTimeout(a->host, a->port, connect_tv);
+	if (c == NULL)
+		return NULL;
+	if (c->err != 0 || redisSetTimeout(c, command_tv) != REDIS_OK) {
+		redisFree(c);
+		return NULL;
+	}
+	return c;
+}
+
+struct store *
+store_open(const struct store_address *addr, struct trace_error *err)
+{
+	struct store *s = calloc(1, sizeof(*s));
+
+	if (s == NULL) {
+		trace_error_set(err, TRACE_ENOMEM, NULL, NULL, "out of memory");
+		return NULL;
+	}
+	s->addr = *addr;
+	s->ctx = connect_to(addr);
+	/* A store without a connection is still usable: calls retry. */
+	return s;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->ctx != NULL)
+		redisFree(s->ctx);
+	free(s);
+}
+
+static enum trace_status
+store_unavailable(struct store *s, struct trace_error *err)
+{
+	const char *why = s->ctx != NULL && s->ctx->err != 0 ? s->ctx->errstr :
+	    "cannot connect";
+
+	return trace_error_set(err, TRACE_ESTORE, "store_unavailable", NULL,
+	    "the store is unavailable (%s)", why);
+}
+
+/* Drop a broken connection and open a new one. */
+static bool
+reconnect(struct store *s)
+{
+	if (s->ctx != NULL)
+		redisFree(s->ctx);
+	s->ctx = connect_to(&s->addr);
+	return s->ctx != NULL;
+}
+
+/*
+ * Send count commands as one pipeline and collect their replies.  On a
+ * connection error, reconnect once and resend the whole pipeline (every
+ * command we send is idempotent: reads, or appends that answer "duplicate"
+ * the second time).
+ */
+static enum trace_status
+pipeline(struct store *s, size_t count, const int *argc,
+    const char *const *const *argv, const size_t *const *argvlen,
+    redisReply **replies, struct trace_error *err)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		bool broken = false;
+		size_t got = 0;
+
+		if (s->ctx == NULL || s->ctx->err != 0) {
+			if (!reconnect(s))
+				continue;
+		}
+		for (size_t i = 0; i < count && !broken; i++)
+			broken = redisAppendCommandArgv(s->ctx, argc[i],
+			    (const char **)argv[i], argvlen[i]) != REDIS_OK;
+		for (got = 0; got < count && !broken; got++) {
+			void *r = NULL;
+
+			if (redisGetReply(s->ctx, &r) != REDIS_OK || r == NULL)
+				broken = true;
+			else
+				replies[got] = r;
+		}
+		if (!broken)
+			return TRACE_OK;
+		for (size_t i = 0; i < got; i++) {
+			freeReplyObject(replies[i]);
+			replies[i] = NULL;
+		}
+		reconnect(s);
+	}
+	return store_unavailable(s, err);
+}
+
+static enum trace_status
+command(struct store *s, int argc, const char *const *argv,
+    const size_t *argvlen, redisReply **reply, struct trace_error *err)
+{
+	const char *const *av[1] = { argv };
+	const size_t *al[1] = { argvlen };
+	enum trace_status rc = pipeline(s, 1, &argc, av, al, reply, err);
+
+	if (rc == TRACE_OK && (*reply)->type == REDIS_REPLY_ERROR) {
+		rc = trace_error_set(err, TRACE_ESTORE, "store_error", NULL,
+		    "the store refused a command: %.200s", (*reply)->str);
+		freeReplyObject(*reply);
+		*reply = NULL;
+	}
+	return rc;
+}
+
+/* A command from NUL-terminated strings. */
+static enum trace_status
+command_strings(struct store *s, redisReply **reply, struct trace_error *err,
+    int argc, const char *const *argv)
+{
+	size_t lens[8];
+
+	for (int i = 0; i < argc; i++)
+		lens[i] = strlen(argv[i]);
+	return command(s, argc, argv, lens, reply, err);
+}
+
+enum trace_status
+store_load_functions(struct store *s, struct trace_error *err)
+{
+	const char *argv[] = { "FUNCTION", "LOAD", "REPLACE", store_lua };
+	redisReply *r = NULL;
+	enum trace_status rc = command_strings(s, &r, err, 4, argv);
+
+	freeReplyObject(r);
+	return rc;
+}
+
+enum trace_status
+store_check_ready(struct store *s, struct trace_error *err)
+{
+	const char *argv[] = { "FUNCTION", "LIST", "LIBRARYNAME", "trace" };
+	redisReply *r = NULL;
+	enum trace_status rc = command_strings(s, &r, err, 4, argv);
+
+	if (rc == TRACE_OK && (r->type != REDIS_REPLY_ARRAY || r->elements == 0))
+		rc = trace_error_set(err, TRACE_ESTORE, "functions_missing", NULL,
+		    "the trace Functions are not loaded");
+	freeReplyObject(r);
+	return rc;
+}
+
+bool
+store_record_parse(const char *text, size_t len, struct store_record *r)
+{
+	const char *p = text + 65, *end = text + len;
+	long long idx = 0;
+
+	if (len < 68 || text[64] != ' ')
+		return false;
+	memcpy(r->id, text, 64);
+	r->id[64] = '\0';
+	if (p >= end || *p < '0' || *p > '9')
+		return false;
+	while (p < end && *p >= '0' && *p <= '9')
+		idx = idx * 10 + (*p++ - '0');
+	if (p >= end || *p != ' ')
+		return false;
+	r->log_index = idx;
+	r->envelope = p + 1;
+	r->envelope_len = (size_t)(end - p - 1);
+	return true;
+}
+
+void
+store_records_free(struct store_records *r)
+{
+	if (r == NULL)
+		return;
+	free(r->items);
+	if (r->reply != NULL)
+		freeReplyObject(r->reply);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Turn an array reply of record strings into records (taking the reply). */
+static enum trace_status
+records_from_reply(redisReply *r, struct store_records *out,
+    struct trace_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	out->reply = r;
+	if (r->type != REDIS_REPLY_ARRAY) {
+		store_records_free(out);
+		return trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
+		    "unexpected reply from the store");
+	}
+	if (r->elements == 0)
+		return TRACE_OK;
+	out->items = calloc(r->elements, sizeof(*out->items));
+	if (out->items == NULL) {
+		store_records_free(out);
+		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+		    "out of memory");
+	}
+	for (size_t i = 0; i < r->elements; i++) {
+		redisReply *e = r->element[i];
+
+		if (e->type != REDIS_REPLY_STRING ||
+		    !store_record_parse(e->str, e->len, &out->items[i])) {
+			store_records_free(out);
+			return trace_error_set(err, TRACE_ESTORE, "store_corrupt",
+			    NULL, "a stored record is malformed");
+		}
+		out->count++;
+	}
+	return TRACE_OK;
+}
+
+static void
+chain_key(const char *chain, char *out, size_t size)
+{
+	/* The hash tag keeps every key of one chain in one cluster slot.
+	 * Chain ids are at most CHAIN_ID_MAX, which every caller's buffer
+	 * allows for; a cut key would only ever miss. */
+	if (snprintf(out, size, "c:{%s}:ev", chain) < 0)
+		out[0] = '\0';
+}
+
+enum trace_status
+store_chain(struct store *s, const char *chain, struct store_records *out,
+    struct trace_error *err)
+{
+	char key[CHAIN_ID_MAX + 16];
+	const char *argv[] = { "LRANGE", key, "0", "-1" };
+	redisReply *r = NULL;
+	enum trace_status rc;
+
+	chain_key(chain, key, sizeof(key));
+	if ((rc = command_strings(s, &r, err, 4, argv)) != TRACE_OK)
+		return rc;
+	return records_from_reply(r, out, err);
+}
+
+enum trace_status
+store_key_entries(struct store *s, struct store_records *out,
+    struct trace_error *err)
+{
+	const char *argv[] = { "LRANGE", KEY_ENTRIES, "0", "-1" };
+	redisReply *r = NULL;
+	enum trace_status rc;
+
+	if ((rc = command_strings(s, &r, err, 4, argv)) != TRACE_OK)
+		return rc;
+	return records_from_reply(r, out, err);
+}
+
+/* "<logIndex> <n>" of a k:enroll / k:revoke value. */
+static bool
+parse_where(const redisReply *r, long long *log_index, long long *n)
+{
+	char text[64];
+
+	if (r->type != REDIS_REPLY_STRING || r->len >= sizeof(text))
+		return false;
+	memcpy(text, r->str, r->len);
+	text[r->len] = '\0';
+	return sscanf(text, "%lld %lld", log_index, n) == 2;
+}
+
+enum trace_status
+store_key_records(struct store *s, const char *keyid,
+    struct store_records *out, bool *revoked, struct trace_error *err)
+{
+	const char *a0[] = { "HGET", KEY_ENROLL, keyid };
+	const char *a1[] = { "HGET", KEY_REVOKE, keyid };
+	const char *const *av[2] = { a0, a1 };
+	size_t l0[] = { 4, strlen(KEY_ENROLL), strlen(keyid) };
+	size_t l1[] = { 4, strlen(KEY_REVOKE), strlen(keyid) };
+	const size_t *al[2] = { l0, l1 };
+	int argc[2] = { 3, 3 };
+	redisReply *where[2] = { NULL, NULL }, *r = NULL;
+	long long idx, n[2];
+	char nums[2][24];
+	const char *lr[] = { "LRANGE", KEY_ENTRIES, NULL, NULL };
+	enum trace_status rc;
+
+	memset(out, 0, sizeof(*out));
+	*revoked = false;
+	if ((rc = pipeline(s, 2, argc, av, al, where, err)) != TRACE_OK)
+		return rc;
+	if (where[0]->type == REDIS_REPLY_NIL) {
+		rc = TRACE_OK;
+		goto out;
+	}
+	if (!parse_where(where[0], &idx, &n[0]) ||
+	    (where[1]->type != REDIS_REPLY_NIL &&
+	    !parse_where(where[1], &idx, &n[1]))) {
+		rc = trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
+		    "a key index entry is malformed");
+		goto out;
+	}
+	*revoked = where[1]->type != REDIS_REPLY_NIL;
+	/* Both statements with one LRANGE when revoked, else just the one. */
+	snprintf(nums[0], sizeof(nums[0]), "%lld", n[0]);
+	snprintf(nums[1], sizeof(nums[1]), "%lld", *revoked ? n[1] : n[0]);
+	lr[2] = nums[0];
+	lr[3] = nums[1];
+	if ((rc = command_strings(s, &r, err, 4, lr)) != TRACE_OK)
+		goto out;
+	rc = records_from_reply(r, out, err);
+	if (rc == TRACE_OK && out->count != (*revoked ? (size_t)(n[1] - n[0] + 1) : 1)) {
+		store_records_free(out);
+		rc = trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
+		    "key entries are missing");
+	}
+	if (rc == TRACE_OK && *revoked && out->count > 2) {
+		/* Keep the enroll and the revoke, drop what lies between. */
+		out->items[1] = out->items[out->count - 1];
+		out->count = 2;
+	}
+out:
+	freeReplyObject(where[0]);
+	freeReplyObject(where[1]);
+	return rc;
+}
+
+enum trace_status
+store_locate(struct store *s, const char *id, struct store_location *loc,
+    struct trace_error *err)
+{
+	const char *argv[] = { "HGET", KEY_IDS, id };
+	redisReply *r = NULL;
+	enum trace_status rc;
+	char text[CHAIN_ID_MAX + 64];
+
+	memset(loc, 0, sizeof(*loc));
+	if ((rc = command_strings(s, &r, err, 3, argv)) != TRACE_OK)
+		return rc;
+	if (r->type == REDIS_REPLY_STRING && r->len < sizeof(text)) {
+		memcpy(text, r->str, r->len);
+		text[r->len] = '\0';
+		/* %81s: CHAIN_ID_MAX, so loc->chain cannot overflow. */
+		if (text[0] == 'e' && sscanf(text, "e %lld %lld %81s",
+		    &loc->log_index, &loc->seq, loc->chain) == 3) {
+			loc->found = true;
+		} else if (text[0] == 'k' && sscanf(text, "k %lld %lld",
+		    &loc->log_index, &loc->seq) == 2) {
+			loc->found = true;
+			loc->is_key = true;
+		}
+	}
+	freeReplyObject(r);
+	return TRACE_OK;
+}
+
+enum trace_status
+store_record_at(struct store *s, const struct store_location *loc,
+    struct store_records *out, struct trace_error *err)
+{
+	char key[CHAIN_ID_MAX + 16], n[24];
+	const char *argv[] = { "LRANGE", key, n, n };
+	redisReply *r = NULL;
+	enum trace_status rc;
+
+	if (loc->is_key)
+		snprintf(key, sizeof(key), "%s", KEY_ENTRIES);
+	else
+		chain_key(loc->chain, key, sizeof(key));
+	snprintf(n, sizeof(n), "%lld", loc->seq);
+	if ((rc = command_strings(s, &r, err, 4, argv)) != TRACE_OK)
+		return rc;
+	return records_from_reply(r, out, err);
+}
+
+/* Parse one Function reply into an append_result. */
+static enum trace_status
+parse_append_reply(const redisReply *r, struct append_result *res,
+    struct trace_error *err)
+{
+	static const struct {
+		const char *word;
+		enum append_outcome outcome;
+	} words[] = {
+		{ "ok", APPEND_OK }, { "duplicate", APPEND_DUPLICATE },
+		{ "conflict", APPEND_CONFLICT }, { "gap", APPEND_GAP },
+		{ "wrong_prev", APPEND_WRONG_PREV }, { "revoked", APPEND_REVOKED },
+		{ "unknown_signer", APPEND_UNKNOWN_SIGNER },
+		{ "key_exists", APPEND_KEY_EXISTS },
+		{ "unknown_key", APPEND_UNKNOWN_KEY },
+		{ "already_revoked", APPEND_ALREADY_REVOKED },
+	};
+	const redisReply *w;
+	size_t i;
+
+	memset(res, 0, sizeof(*res));
+	res->head_seq = -1;
+	if (r->type == REDIS_REPLY_ERROR)
+		return trace_error_set(err, TRACE_ESTORE, "store_error", NULL,
+		    "the store refused the append: %.200s", r->str);
+	if (r->type != REDIS_REPLY_ARRAY || r->elements == 0 ||
+	    r->element[0]->type != REDIS_REPLY_STRING)
+		goto corrupt;
+	w = r->element[0];
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strlen(words[i].word) == w->len &&
+		    memcmp(words[i].word, w->str, w->len) == 0)
+			break;
+	if (i == sizeof(words) / sizeof(words[0]))
+		goto corrupt;
+	res->outcome = words[i].outcome;
+	switch (res->outcome) {
+	case APPEND_OK:
+		if (r->elements != 2 || r->element[1]->type != REDIS_REPLY_INTEGER)
+			goto corrupt;
+		res->log_index = r->element[1]->integer;
+		break;
+	case APPEND_DUPLICATE: {
+		char text[CHAIN_ID_MAX + 64];
+		const redisReply *e = r->elements == 2 ? r->element[1] : NULL;
+
+		if (e == NULL || e->type != REDIS_REPLY_STRING ||
+		    e->len >= sizeof(text))
+			goto corrupt;
+		memcpy(text, e->str, e->len);
+		text[e->len] = '\0';
+		if (sscanf(text + 2, "%lld %lld", &res->log_index,
+		    &res->seq) != 2)
+			goto corrupt;
+		break;
+	}
+	case APPEND_CONFLICT:
+	case APPEND_GAP:
+	case APPEND_WRONG_PREV:
+		if (r->elements != 3 || r->element[1]->type != REDIS_REPLY_INTEGER ||
+		    r->element[2]->type != REDIS_REPLY_STRING ||
+		    r->element[2]->len >= sizeof(res->head_id))
+			goto corrupt;
+		res->head_seq = r->element[1]->integer;
+		memcpy(res->head_id, r->element[2]->str, r->element[2]->len);
+		res->head_id[r->element[2]->len] = '\0';
+		break;
+	default:
+		break;
+	}
+	return TRACE_OK;
+corrupt:
+	return trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
+	    "unexpected reply from the store");
+}
+
+enum trace_status
+store_append_events(struct store *s, const struct append_event_args *args,
+    size_t count, struct append_result *results, struct trace_error *err)
+{
+	enum { ARGC = 3 + 5 + 7 };
+	const char *(*argv)[ARGC] = NULL;
+	size_t (*lens)[ARGC] = NULL;
+	char (*keys)[CHAIN_ID_MAX + 16] = NULL;
+	char (*seqs)[24] = NULL;
+	const char ***av = NULL;
+	const size_t **al = NULL;
+	int *argc = NULL;
+	redisReply **replies = NULL;
+	enum trace_status rc = TRACE_OK;
+
+	argv = calloc(count, sizeof(*argv));
+	lens = calloc(count, sizeof(*lens));
+	keys = calloc(count, sizeof(*keys));
+	seqs = calloc(count, sizeof(*seqs));
+	av = calloc(count, sizeof(*av));
+	al = calloc(count, sizeof(*al));
+	argc = calloc(count, sizeof(*argc));
+	replies = calloc(count, sizeof(*replies));
+	if (argv == NULL || lens == NULL || keys == NULL || seqs == NULL ||
+	    av == NULL || al == NULL || argc == NULL || replies == NULL) {
+		rc = trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+		    "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < count; i++) {
+		const struct append_event_args *a = &args[i];
+		const char **v = argv[i];
+
+		chain_key(a->chain, keys[i], sizeof(keys[i]));
+		snprintf(seqs[i], sizeof(seqs[i]), "%lld", a->seq);
+		v[0] = "FCALL";
+		v[1] = "trace_append_event";
+		v[2] = "5";
+		v[3] = keys[i];
+		v[4] = KEY_IDS;
+		v[5] = KEY_REVOKE;
+		v[6] = KEY_LOG_SIZE;
+		v[7] = KEY_LOG_PENDING;
+		v[8] = a->id;
+		v[9] = seqs[i];
+		v[10] = a->prev;
+		v[11] = a->signer;
+		v[12] = (const char *)a->leaf_hash;
+		v[13] = a->envelope;
+		v[14] = a->chain;
+		for (int k = 0; k < ARGC; k++)
+			lens[i][k] = k == 12 ? SHA256_LEN :
+			    k == 13 ? a->envelope_len : strlen(v[k]);
+		av[i] = v;
+		al[i] = lens[i];
+		argc[i] = ARGC;
+	}
+	rc = pipeline(s, count, argc, (const char *const *const *)av, al,
+	    replies, err);
+	if (rc != TRACE_OK)
+		goto out;
+	for (size_t i = 0; i < count && rc == TRACE_OK; i++) {
+		rc = parse_append_reply(replies[i], &results[i], err);
+		if (rc == TRACE_OK && results[i].outcome != APPEND_DUPLICATE)
+			results[i].seq = args[i].seq;
+	}
+out:
+	for (size_t i = 0; replies != NULL && i < count; i++)
+		freeReplyObject(replies[i]);
+	free(argv);
+	free(lens);
+	free(keys);
+	free(seqs);
+	free(av);
+	free(al);
+	free(argc);
+	free(replies);
+	return rc;
+}
+
+enum trace_status
+store_append_key(struct store *s, const struct append_key_args *a,
+    struct append_result *result, struct trace_error *err)
+{
+	const char *argv[] = { "FCALL", "trace_append_key", "6", KEY_ENTRIES,
+		KEY_IDS, KEY_ENROLL, KEY_REVOKE, KEY_LOG_SIZE, KEY_LOG_PENDING,
+		a->id, a->enroll ? "enroll" : "revoke", a->keyid, a->signer,
+		(const char *)a->leaf_hash, a->envelope,
+		a->signer_is_root ? "1" : "0" };
+	size_t lens[sizeof(argv) / sizeof(argv[0])];
+	redisReply *r = NULL;
+	enum trace_status rc;
+
+	for (size_t i = 0; i < sizeof(argv) / sizeof(argv[0]); i++)
+		lens[i] = i == 13 ? SHA256_LEN : i == 14 ? a->envelope_len :
+		    strlen(argv[i]);
+	if ((rc = command(s, (int)(sizeof(argv) / sizeof(argv[0])), argv, lens,
+	    &r, err)) != TRACE_OK)
+		return rc;
+	rc = parse_append_reply(r, result, err);
+	freeReplyObject(r);
+	return rc;
+}

@@ -1,0 +1,153 @@
+/*
+ * store.h - trace-server's view of Redis: connections (one per worker
+ * thread), the Functions loaded at start-up, and typed calls for every read
+ * and write the handlers need.  Nothing outside store.c speaks RESP.
+ */
+#ifndef TRACE_STORE_H
+#define TRACE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "libtrace/crypto.h"
+#include "libtrace/error.h"
+#include "libtrace/gs1.h"
+#include "libtrace/keys.h"
+
+struct store;
+
+/* Parse "redis://host:port" or "unix:/path" once; used by every open. */
+struct store_address {
+	bool unix_socket;
+	char host[256];
+	int port;
+	char path[256];
+};
+
+enum trace_status store_address_parse(const char *url,
+    struct store_address *addr, struct trace_error *err);
+
+/* Connect (1 s connect, 3 s command timeout).  NULL with err on failure.
+ * The caller frees with store_close(), which accepts NULL. */
+struct store *store_open(const struct store_address *addr,
+    struct trace_error *err);
+void store_close(struct store *s);
+
+/* FUNCTION LOAD REPLACE of store.lua (compiled into the binary). */
+enum trace_status store_load_functions(struct store *s,
+    struct trace_error *err);
+
+/* PING and check that our Functions are loaded (for /readyz). */
+enum trace_status store_check_ready(struct store *s, struct trace_error *err);
+
+/* What an append did. */
+enum append_outcome {
+	APPEND_OK,          /* appended at log_index */
+	APPEND_DUPLICATE,   /* already there: log_index, seq from the store */
+	APPEND_CONFLICT,    /* seq < length: head moved */
+	APPEND_GAP,         /* seq > length */
+	APPEND_WRONG_PREV,  /* prev is not the head */
+	APPEND_REVOKED,     /* signer revoked */
+	APPEND_UNKNOWN_SIGNER,
+	APPEND_KEY_EXISTS,
+	APPEND_UNKNOWN_KEY,
+	APPEND_ALREADY_REVOKED,
+};
+
+struct append_result {
+	enum append_outcome outcome;
+	long long log_index;
+	long long seq;                  /* events: the seq stored */
+	long long head_seq;             /* CONFLICT/GAP/WRONG_PREV: -1 if empty */
+	char head_id[2 * SHA256_LEN + 1];
+};
+
+struct append_event_args {
+	const char *chain;              /* chain id */
+	const char *id;                 /* statement id, hex */
+	long long seq;
+	const char *prev;               /* hex, "" at seq 0 */
+	const char *signer;
+	const unsigned char *leaf_hash; /* 32 bytes */
+	const char *envelope;           /* canonical envelope JSON */
+	size_t envelope_len;
+};
+
+/*
+ * Append events in order in one pipeline of Function calls (each one
+ * atomic).  results[i] is filled for every i on TRACE_OK; TRACE_ESTORE if
+ * Redis failed (then some may have been applied: callers resubmit, which
+ * is idempotent).
+ */
+enum trace_status store_append_events(struct store *s,
+    const struct append_event_args *args, size_t count,
+    struct append_result *results, struct trace_error *err);
+
+struct append_key_args {
+	const char *id;
+	bool enroll;
+	const char *keyid;
+	const char *signer;
+	bool signer_is_root;
+	const unsigned char *leaf_hash;
+	const char *envelope;
+	size_t envelope_len;
+};
+
+enum trace_status store_append_key(struct store *s,
+    const struct append_key_args *args, struct append_result *result,
+    struct trace_error *err);
+
+/* A stored statement: its id, log index and envelope text. */
+struct store_record {
+	char id[2 * SHA256_LEN + 1];
+	long long log_index;
+	const char *envelope;           /* points into the reply */
+	size_t envelope_len;
+};
+
+/* A list of records; the caller frees with store_records_free(). */
+struct store_records {
+	struct store_record *items;
+	size_t count;
+	void *reply;                    /* owns the envelope text */
+};
+
+void store_records_free(struct store_records *r);
+
+/* The records of a chain in seq order (count 0 if the chain is unknown). */
+enum trace_status store_chain(struct store *s, const char *chain,
+    struct store_records *out, struct trace_error *err);
+
+/* All key statements in log order. */
+enum trace_status store_key_entries(struct store *s,
+    struct store_records *out, struct trace_error *err);
+
+/*
+ * The enroll (and revoke, if any) statements of keyid: out gets 0, 1 or 2
+ * records, enroll first.  *revoked says whether the second is there.
+ */
+enum trace_status store_key_records(struct store *s, const char *keyid,
+    struct store_records *out, bool *revoked, struct trace_error *err);
+
+/* Where statement id is: an event (chain, seq) or a key entry. */
+struct store_location {
+	bool found;
+	bool is_key;
+	long long log_index;
+	long long seq;                  /* events: seq; keys: index in k:entries */
+	char chain[CHAIN_ID_MAX + 1];
+};
+
+enum trace_status store_locate(struct store *s, const char *id,
+    struct store_location *out, struct trace_error *err);
+
+/* One record by location (event: chain + seq; key: entry index). */
+enum trace_status store_record_at(struct store *s,
+    const struct store_location *loc, struct store_records *out,
+    struct trace_error *err);
+
+/* Parse "<id> <logIndex> <envelope>" (exposed for tests and the log). */
+bool store_record_parse(const char *text, size_t len, struct store_record *r);
+
+#endif
