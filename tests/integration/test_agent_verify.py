@@ -1,0 +1,328 @@
+"""trace-agent verify: bundles built here independently (PyNaCl signatures,
+an RFC 6962 tree and a C2SP signed checkpoint written in Python) must
+verify, and each single tampering must fail with its reason named: a
+payload byte, a signature, a removed event, reordered events, a key revoked
+before an event, a bad inclusion proof, a checkpoint by another key, the
+wrong trust anchor.  With a server that serves bundles (issue 5), the same
+for `verify --gtin --lot`.
+"""
+import base64
+import copy
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import nacl.signing
+
+import harness
+from harness import (TYPE_EVENT, TYPE_KEY, Key, REGISTERED, enroll_payload,
+                     event_payload, pae, revoke_payload, statement_id)
+
+AGENT = harness.AGENT
+GTIN = "08801234567893"
+LOT = "L2311A"
+ORIGIN = "trace.test/log"
+
+
+# ---- an independent RFC 6962 / C2SP implementation ------------------------
+
+def leaf_hash(data):
+    return hashlib.sha256(b"\x00" + data).digest()
+
+
+def node_hash(left, right):
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def split(n):
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    return k
+
+
+def mth(leaves):
+    if len(leaves) == 1:
+        return leaves[0]
+    k = split(len(leaves))
+    return node_hash(mth(leaves[:k]), mth(leaves[k:]))
+
+
+def inclusion(m, leaves):
+    """RFC 6962 2.1.1 PATH(m, D[n])."""
+    if len(leaves) == 1:
+        return []
+    k = split(len(leaves))
+    if m < k:
+        return inclusion(m, leaves[:k]) + [mth(leaves[k:])]
+    return inclusion(m - k, leaves[k:]) + [mth(leaves[:k])]
+
+
+class LogKey:
+    def __init__(self, name="trace.test/log"):
+        self.name = name
+        self.signing = nacl.signing.SigningKey(os.urandom(32))
+        pub = bytes(self.signing.verify_key)
+        self.hash = hashlib.sha256(name.encode() + b"\n\x01" + pub).digest()[:4]
+        self.vkey = "%s+%s+%s" % (name, self.hash.hex(),
+                                   base64.b64encode(b"\x01" + pub).decode())
+
+    def sign(self, text):
+        sig = self.signing.sign(text.encode()).signature
+        return text + "\n\u2014 %s %s\n" % (self.name,
+                                           base64.b64encode(self.hash + sig).decode())
+
+
+class Log:
+    """Statements in log order and a bundle for one chain."""
+
+    def __init__(self, log_key):
+        self.log_key = log_key
+        self.entries = []          # (kind, envelope)
+
+    def add(self, kind, envelope):
+        self.entries.append((kind, envelope))
+        return len(self.entries) - 1
+
+    def bundle(self, chain="01/%s/10/%s" % (GTIN, LOT)):
+        leaves = [leaf_hash(pae(e["payloadType"], base64.b64decode(e["payload"])))
+                  for _, e in self.entries]
+        root = mth(leaves)
+        checkpoint = self.log_key.sign("%s\n%d\n%s\n" % (
+            ORIGIN, len(leaves), base64.b64encode(root).decode()))
+        items = {"event": [], "key": []}
+        for i, (kind, env) in enumerate(self.entries):
+            items[kind].append({"envelope": env, "logIndex": i,
+                                "proof": [base64.b64encode(h).decode()
+                                          for h in inclusion(i, leaves)]})
+        return {"chain": chain, "checkpoint": checkpoint,
+                "events": items["event"], "keys": items["key"]}
+
+
+class Verify(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="trace-verify-")
+        cls.root = Key("root")
+        cls.root_key, cls.root_pub = cls.root.write(cls.dir)
+        cls.log_key = LogKey()
+        cls.brand, cls.insp = Key("brand"), Key("insp")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def chain_log(self, revoke_before_last=False, revoke_after=False):
+        """root enrolls brand and inspector; brand registers; the inspector
+        signs three events (optionally revoked before the third)."""
+        log = Log(self.log_key)
+        log.add("key", self.root.sign(TYPE_KEY, enroll_payload(
+            self.root, self.brand, "brand", prefixes=["880"])))
+        log.add("key", self.root.sign(TYPE_KEY, enroll_payload(
+            self.root, self.insp, "inspector", prefixes=["880"])))
+        prev, seq = None, 0
+        steps = [(self.brand, "product.registered", REGISTERED)] + [
+            (self.insp, "inspection.completed", {"certificate": "C-%d" % i, "result": "pass"})
+            for i in range(3)]
+        for key, etype, data in steps:
+            if revoke_before_last and seq == 3:
+                log.add("key", self.root.sign(TYPE_KEY, revoke_payload(
+                    self.root, self.insp.keyid, "laptop stolen")))
+            env = key.sign(TYPE_EVENT, event_payload(
+                key, etype, GTIN, LOT, seq, prev, data, when="2026-11-20T08:30:00+09:00"))
+            log.add("event", env)
+            prev, seq = statement_id(env), seq + 1
+        if revoke_after:
+            log.add("key", self.root.sign(TYPE_KEY, revoke_payload(
+                self.root, self.insp.keyid, "retired")))
+        return log
+
+    def verify(self, bundle, root_pub=None, vkey=None, extra=()):
+        path = os.path.join(self.dir, "bundle.json")
+        with open(path, "w") as f:
+            json.dump(bundle, f)
+        return subprocess.run([AGENT, "verify", path, "--root", root_pub or self.root_pub,
+                               "--log-vkey", vkey or self.log_key.vkey] + list(extra),
+                              capture_output=True, text=True, timeout=60)
+
+    def assertFails(self, bundle, *reasons, **kw):
+        r = self.verify(bundle, **kw)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("NOT VERIFIED", r.stdout)
+        for reason in reasons:
+            self.assertRegex(r.stdout, reason)
+        return r
+
+    # ---- passing ------------------------------------------------------------
+    def test_valid_bundle_verifies(self):
+        r = self.verify(self.chain_log().bundle())
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("ok    checkpoint: %s, size 6" % ORIGIN, r.stdout)
+        self.assertEqual(r.stdout.count("\nok    event "), 4)
+        self.assertEqual(r.stdout.count("\nok    key entry "), 2)
+        self.assertNotIn("FAIL", r.stdout)
+        self.assertRegex(r.stdout, r"verified: \d+ checks passed")
+
+    def test_vkey_from_file_and_stdin_bundle(self):
+        vkey = os.path.join(self.dir, "log.vkey")
+        with open(vkey, "w") as f:
+            f.write(self.log_key.vkey + "\n")
+        r = subprocess.run([AGENT, "verify", "-", "--root", self.root_pub, "--log-vkey", vkey],
+                           input=json.dumps(self.chain_log().bundle()),
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    def test_revocation_after_the_events_does_not_affect_them(self):
+        r = self.verify(self.chain_log(revoke_after=True).bundle())
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("revoke %s" % self.insp.keyid, r.stdout)
+
+    # ---- each single tampering fails, with its reason --------------------------
+    def test_payload_byte(self):
+        b = self.chain_log().bundle()
+        env = b["events"][2]["envelope"]
+        payload = base64.b64decode(env["payload"]).replace(b"C-1", b"C-7")
+        env["payload"] = base64.b64encode(payload).decode()
+        self.assertFails(b, r"FAIL  event 2 .*signature", r"FAIL  event 2 .*inclusion proof",
+                         r"FAIL  event 3 .*prev does not link")
+
+    def test_signature_byte(self):
+        b = self.chain_log().bundle()
+        sig = bytearray(base64.b64decode(b["events"][1]["envelope"]["signatures"][0]["sig"]))
+        sig[10] ^= 0x01
+        b["events"][1]["envelope"]["signatures"][0]["sig"] = base64.b64encode(sig).decode()
+        r = self.assertFails(b, r"FAIL  event 1 .*signature")
+        self.assertEqual(r.stdout.count("FAIL"), 1)    # the id is not the signature's
+
+    def test_removed_event(self):
+        b = self.chain_log().bundle()
+        del b["events"][2]
+        self.assertFails(b, r"FAIL  event 2 \(seq 3.*missing or out of order",
+                         r"FAIL  event 2 .*prev does not link")
+
+    def test_removed_first_event(self):
+        b = self.chain_log().bundle()
+        del b["events"][0]
+        self.assertFails(b, r"FAIL  event 0 \(seq 1.*missing or out of order")
+
+    def test_reordered_events(self):
+        b = self.chain_log().bundle()
+        b["events"][1], b["events"][2] = b["events"][2], b["events"][1]
+        self.assertFails(b, r"FAIL  event 1 \(seq 2.*out of order",
+                         r"FAIL  event 2 \(seq 1.*out of order")
+
+    def test_revoked_key(self):
+        b = self.chain_log(revoke_before_last=True).bundle()
+        r = self.assertFails(b, r"FAIL  event 3 .*revoked")
+        self.assertIn("ok    event 2", r.stdout)    # before the revocation: fine
+
+    def test_proof_element(self):
+        b = self.chain_log().bundle()
+        h = bytearray(base64.b64decode(b["events"][0]["proof"][0]))
+        h[0] ^= 0x80
+        b["events"][0]["proof"][0] = base64.b64encode(h).decode()
+        self.assertFails(b, r"FAIL  event 0 .*inclusion proof")
+
+    def test_log_index(self):
+        b = self.chain_log().bundle()
+        b["events"][1]["logIndex"] += 1
+        self.assertFails(b, r"FAIL  event 1 .*inclusion proof")
+
+    def test_checkpoint_by_another_key(self):
+        b = self.chain_log().bundle()
+        self.assertFails(b, r"FAIL  checkpoint", r"FAIL  event 0 .*no valid checkpoint",
+                         vkey=LogKey().vkey)
+
+    def test_checkpoint_text(self):
+        b = self.chain_log().bundle()
+        b["checkpoint"] = b["checkpoint"].replace("\n6\n", "\n7\n")
+        self.assertFails(b, r"FAIL  checkpoint")
+
+    def test_wrong_trust_anchor(self):
+        other = Key("other")
+        _, other_pub = other.write(self.dir)
+        self.assertFails(self.chain_log().bundle(), r"FAIL  key entry .*not an admin key",
+                         r"FAIL  event 0 .*no valid key entry", root_pub=other_pub)
+
+    def test_missing_key_entry(self):
+        b = self.chain_log().bundle()
+        del b["keys"][1]
+        self.assertFails(b, r"FAIL  event 1 .*signer %s has no valid key entry" % self.insp.keyid)
+
+    def test_wrong_chain(self):
+        b = self.chain_log().bundle(chain="01/%s/10/OTHER" % GTIN)
+        self.assertFails(b, r"belongs to chain")
+
+    def test_not_json(self):
+        path = os.path.join(self.dir, "junk.json")
+        with open(path, "w") as f:
+            f.write("{not json")
+        r = subprocess.run([AGENT, "verify", path, "--root", self.root_pub,
+                            "--log-vkey", self.log_key.vkey], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("FAIL", r.stdout)
+
+    def test_usage(self):
+        for args in ([], ["--root", self.root_pub, "--log-vkey", self.log_key.vkey],
+                     ["b.json", "--gtin", GTIN, "--lot", LOT, "--root", self.root_pub,
+                      "--log-vkey", self.log_key.vkey],
+                     ["b.json", "--root", self.root_pub],
+                     ["b.json", "--root", self.root_pub, "--log-vkey", "nonsense"]):
+            with self.subTest(args=args):
+                r = subprocess.run([AGENT, "verify"] + args, capture_output=True, text=True)
+                self.assertEqual(r.returncode, 2, r.stderr)
+
+
+class VerifyFromServer(unittest.TestCase):
+    """verify --gtin --lot against trace-server's bundle endpoint."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.c = harness.Cluster.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.c.stop()
+
+    def test_real_chain(self):
+        c = self.c
+        brand, insp = Key("vbrand"), Key("vinsp")
+        c.enroll(brand, "brand", prefixes=["880"])
+        c.enroll(insp, "inspector", prefixes=["880"])
+        prev = None
+        for seq, (key, etype, data) in enumerate([
+                (brand, "product.registered", REGISTERED),
+                (insp, "inspection.completed", {"certificate": "C-1", "result": "pass"})]):
+            env = key.sign(TYPE_EVENT, event_payload(key, etype, GTIN, LOT, seq, prev, data))
+            self.assertIn(c.post("/api/v1/events", env).status, (200, 201))
+            prev = statement_id(env)
+        log = c.get("/api/v1/log")
+        bundle = c.get("/api/v1/bundles/01/%s/10/%s" % (GTIN, LOT))
+        if log.status != 200 or bundle.status == 404:
+            self.skipTest("the server serves no log or bundles yet (issue 5)")
+        vkey = log.json()["vkey"]
+        argv = [AGENT, "verify", "--gtin", GTIN, "--lot", LOT, "--root", c.root_pub,
+                "--log-vkey", vkey, "--server", c.public_url]
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(r.stdout.count("\nok    event "), 2)
+        # The same bundle from a file, with one byte of a payload changed.
+        b = bundle.json()
+        env = b["events"][1]["envelope"]
+        env["payload"] = base64.b64encode(base64.b64decode(env["payload"]).replace(
+            b"C-1", b"C-2")).decode()
+        path = os.path.join(c.dir, "tampered.json")
+        with open(path, "w") as f:
+            json.dump(b, f)
+        r = subprocess.run([AGENT, "verify", path, "--root", c.root_pub, "--log-vkey", vkey],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertRegex(r.stdout, r"FAIL  event 1 .*signature")
+
+
+if __name__ == "__main__":
+    unittest.main()
