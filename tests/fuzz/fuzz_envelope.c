@@ -1,0 +1,42 @@
+/*
+ * fuzz_envelope.c - libFuzzer harness for the DSSE envelope parser and the
+ * event and key entry validators behind it.  Accepted envelopes must write
+ * back to text that parses to the same statement id.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "libtrace/dsse.h"
+#include "libtrace/event.h"
+#include "libtrace/keyentry.h"
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
+{
+	struct dsse_envelope env, back;
+	struct trace_event ev;
+	struct key_entry entry;
+	char *text;
+	size_t len = 0;
+
+	/* The payload validators alone, on raw bytes. */
+	if (event_parse(data, size, &ev, NULL) == TRACE_OK)
+		event_free(&ev);
+	(void)key_entry_parse(data, size, &entry, NULL);
+
+	if (dsse_envelope_parse((const char *)data, size, &env, NULL) !=
+	    TRACE_OK)
+		return 0;
+	text = dsse_envelope_to_text(&env, &len);
+	if (text == NULL || dsse_envelope_parse(text, len, &back, NULL) !=
+	    TRACE_OK || memcmp(back.id, env.id, sizeof(env.id)) != 0)
+		abort();
+	if (event_parse(env.payload, env.payload_len, &ev, NULL) == TRACE_OK)
+		event_free(&ev);
+	dsse_envelope_clear(&back);
+	dsse_envelope_clear(&env);
+	free(text);
+	return 0;
+}
