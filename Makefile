@@ -111,10 +111,19 @@ unit-san: $(SAN_UNIT_BINS)
 integration: $(BUILD)/trace-server $(BUILD)/trace-agent
 	@tests/integration/run.sh $(BUILD)
 
+# Suites that drive the built binaries end to end; each prints its own
+# "N passed, N failed" and exits non-zero on a failure.
+SUITES := tests/integration/run.sh tests/hostile/run.sh tests/faults/run.sh \
+          tests/browser/run.sh tests/epcis/run.sh
+TEST_FUZZ_SECONDS ?= 10
+
 test: test-deps
 	@$(MAKE) --no-print-directory all unit unit-san
-	@if [ -x tests/integration/run.sh ]; then \
-	  $(MAKE) --no-print-directory integration; fi
+	@failed=; for suite in $(SUITES); do \
+	  if [ -x $$suite ]; then echo "== $$suite"; \
+	    $$suite $(BUILD) || failed="$$failed $$suite"; fi; done; \
+	  if [ -n "$$failed" ]; then echo "failed:$$failed"; exit 1; fi
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 
 # ---- run, bench, fuzz ---------------------------------------------------
 
@@ -134,7 +143,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HEADERS)
 	  -fsanitize=fuzzer,address,undefined -I. $(PKG_CFLAGS) \
 	  -o $@ $< $(LIB_SRC) $(PKG_LIBS)
 
-fuzz: test-deps $(FUZZ_BINS)
+fuzz: $(FUZZ_BINS)
 	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
 clean:
