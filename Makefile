@@ -31,6 +31,9 @@ HEADERS    := $(wildcard libtrace/*.h trace-server/*.h trace-agent/*.h tests/uni
 # $(call objs,VARIANT-DIR,SOURCES)
 objs = $(patsubst %.c,$(1)/obj/%.o,$(2))
 
+# Keep intermediate objects (test objects made by chained rules).
+.SECONDARY:
+
 .PHONY: all deps test-deps run test unit unit-san integration bench fuzz clean
 
 all: deps $(BUILD)/trace-server $(BUILD)/trace-agent

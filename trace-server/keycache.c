@@ -166,7 +166,12 @@ key_cache_get(struct server *srv, struct store *store, const char *keyid,
 		return rc;
 	*found = true;
 	pthread_mutex_lock(&c->lock);
-	if (c->count < CACHE_MAX && (n = malloc(sizeof(*n))) != NULL) {
+	/* Another worker may have loaded the same key meanwhile. */
+	for (n = c->buckets[b]; n != NULL; n = n->next)
+		if (strcmp(n->state.entry.keyid, keyid) == 0)
+			break;
+	if (n == NULL && c->count < CACHE_MAX &&
+	    (n = malloc(sizeof(*n))) != NULL) {
 		n->state = *state;
 		n->next = c->buckets[b];
 		c->buckets[b] = n;
