@@ -65,7 +65,29 @@ $(BUILD)/obj/gen/store_lua.o: $(BUILD)/gen/store_lua.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(BUILD)/trace-server: $(call objs,$(BUILD),$(SERVER_SRC)) $(BUILD)/obj/gen/store_lua.o $(BUILD)/libtrace.a
+# web/ (CSS, the browser-side verifier, the message catalog) is compiled in
+# the same way, one string per file named web_<file name with . as _>, so
+# the server has no runtime file dependency.  '?' is escaped: no trigraphs.
+WEB_SRC := $(sort $(wildcard web/*.css web/*.js web/*.tsv))
+
+$(BUILD)/gen/web_assets.c: $(WEB_SRC)
+	@mkdir -p $(dir $@)
+	{ echo '#include <stddef.h>'; \
+	  for f in $(WEB_SRC); do \
+	    n=$$(basename $$f | tr '.-' '__'); \
+	    echo "const char web_$$n[] ="; \
+	    sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/?/\\?/g' \
+	        -e 's/^/"/' -e 's/$$/\\n"/' $$f; \
+	    echo ';'; \
+	    echo "const size_t web_$${n}_len = sizeof(web_$$n) - 1;"; \
+	  done; } > $@
+
+$(BUILD)/obj/gen/web_assets.o: $(BUILD)/gen/web_assets.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/trace-server: $(call objs,$(BUILD),$(SERVER_SRC)) $(BUILD)/obj/gen/store_lua.o \
+    $(BUILD)/obj/gen/web_assets.o $(BUILD)/libtrace.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/trace-agent: $(call objs,$(BUILD),$(AGENT_SRC)) $(BUILD)/libtrace.a
@@ -93,7 +115,8 @@ $(SAN)/tests/%: $(SAN)/obj/tests/unit/%.o $(SAN)/libtrace.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(SAN)/trace-server: $(call objs,$(SAN),$(SERVER_SRC)) $(BUILD)/obj/gen/store_lua.o $(SAN)/libtrace.a
+$(SAN)/trace-server: $(call objs,$(SAN),$(SERVER_SRC)) $(BUILD)/obj/gen/store_lua.o \
+    $(BUILD)/obj/gen/web_assets.o $(SAN)/libtrace.a
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(SAN)/trace-agent: $(call objs,$(SAN),$(AGENT_SRC)) $(SAN)/libtrace.a
@@ -111,17 +134,18 @@ unit-san: $(SAN_UNIT_BINS)
 	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	 tests/run-unit.sh "unit (ASan+UBSan)" $(SAN_UNIT_BINS)
 
-integration: $(BUILD)/trace-server $(BUILD)/trace-agent
+# test_log uses test_bundle --verify as its libtrace bundle verifier.
+integration: $(BUILD)/trace-server $(BUILD)/trace-agent $(BUILD)/tests/test_bundle
 	@tests/integration/run.sh $(BUILD)
 
 # Suites that drive the built binaries end to end; each prints its own
 # "N passed, N failed" and exits non-zero on a failure.
 SUITES := tests/integration/run.sh tests/hostile/run.sh tests/faults/run.sh \
-          tests/browser/run.sh tests/epcis/run.sh
+          tests/browser/run.sh tests/epcis/run.sh tests/deploy/run.sh
 TEST_FUZZ_SECONDS ?= 10
 
 test: test-deps
-	@$(MAKE) --no-print-directory all unit unit-san
+	@$(MAKE) --no-print-directory all unit unit-san $(BUILD)/tests/test_bundle
 	@failed=; for suite in $(SUITES); do \
 	  if [ -x $$suite ]; then echo "== $$suite"; \
 	    $$suite $(BUILD) || failed="$$failed $$suite"; fi; done; \

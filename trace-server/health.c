@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "log.h"
 #include "server.h"
 
 void
@@ -25,6 +26,7 @@ health_handle(struct request *req)
 		}
 	} else {
 		metrics_render(&req->srv->metrics, &out);
+		log_metrics_render(&out);
 		if (out.failed)
 			http_send(req, 500, "text/plain", "", 0, NULL);
 		else

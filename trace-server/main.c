@@ -17,6 +17,7 @@
 
 #include "libtrace/crypto.h"
 #include "libtrace/timefmt.h"
+#include "log.h"
 #include "server.h"
 
 #define VERSION "0.1.0"
@@ -41,8 +42,12 @@ usage(FILE *f)
 	    "the environment as TRACE_<NAME> (e.g. TRACE_REDIS).\n"
 	    "\n"
 	    "  --listen ADDR:PORT      where to listen (127.0.0.1:8080)\n"
-	    "  --redis URL             redis://HOST:PORT or unix:PATH\n"
-	    "                          (redis://127.0.0.1:6379)\n"
+	    "  --redis URL             redis://[[USER]:PASSWORD@]HOST[:PORT],\n"
+	    "                          unix:PATH, or sentinel://[[USER]:PASSWORD@]\n"
+	    "                          HOST[:PORT][,HOST[:PORT]...]/NAME to follow\n"
+	    "                          the primary NAME (redis://127.0.0.1:6379)\n"
+	    "  --redis-wait-replicas N after each append, wait for N replicas to\n"
+	    "                          confirm it before answering (0)\n"
 	    "  --root-key ADMIN.pub    the root admin public key (trust anchor)\n"
 	    "  --log-key LOG.key       the log's private signing key\n"
 	    "  --log-origin NAME       checkpoint origin line (trace.local/log)\n"
@@ -76,6 +81,7 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		{ "log-origin", required_argument, NULL, 'o' },
 		{ "public-url", required_argument, NULL, 'u' },
 		{ "threads", required_argument, NULL, 't' },
+		{ "redis-wait-replicas", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -87,7 +93,7 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		{ "TRACE_LISTEN", 'l' }, { "TRACE_REDIS", 'r' },
 		{ "TRACE_ROOT_KEY", 'k' }, { "TRACE_LOG_KEY", 'g' },
 		{ "TRACE_LOG_ORIGIN", 'o' }, { "TRACE_PUBLIC_URL", 'u' },
-		{ "TRACE_THREADS", 't' },
+		{ "TRACE_THREADS", 't' }, { "TRACE_REDIS_WAIT_REPLICAS", 'w' },
 	};
 	int c, rc = 0;
 
@@ -112,6 +118,7 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		case 'o': rc = set_option(cfg->log_origin, sizeof(cfg->log_origin), "log-origin", v); break;
 		case 'u': rc = set_option(cfg->public_url, sizeof(cfg->public_url), "public-url", v); break;
 		case 't': cfg->threads = atoi(v); break;
+		case 'w': cfg->redis_wait_replicas = atoi(v); break;
 		}
 	}
 	if (rc != 0)
@@ -125,6 +132,7 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		case 'o': rc = set_option(cfg->log_origin, sizeof(cfg->log_origin), "log-origin", optarg); break;
 		case 'u': rc = set_option(cfg->public_url, sizeof(cfg->public_url), "public-url", optarg); break;
 		case 't': cfg->threads = atoi(optarg); break;
+		case 'w': cfg->redis_wait_replicas = atoi(optarg); break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("trace-server %s\n", VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -139,6 +147,10 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 	}
 	if (cfg->threads < 1 || cfg->threads > 512) {
 		fprintf(stderr, "trace-server: --threads must be 1-512\n");
+		return 2;
+	}
+	if (cfg->redis_wait_replicas < 0 || cfg->redis_wait_replicas > 16) {
+		fprintf(stderr, "trace-server: --redis-wait-replicas must be 0-16\n");
 		return 2;
 	}
 	if (cfg->root_key[0] == '\0' || cfg->log_key[0] == '\0') {
@@ -234,6 +246,14 @@ route_request(struct mg_connection *conn, void *cbdata)
 	} else if (strncmp(req.path, "/api/v1/chains/", 15) == 0) {
 		req.route = ROUTE_CHAIN;
 		chains_handle_chain(&req);
+	} else if (strcmp(req.path, "/api/v1/log") == 0) {
+		log_handle_log(&req);
+	} else if (strcmp(req.path, "/api/v1/checkpoint") == 0) {
+		log_handle_checkpoint(&req);
+	} else if (strncmp(req.path, "/api/v1/proofs/", 15) == 0) {
+		log_handle_proofs(&req);
+	} else if (strncmp(req.path, "/api/v1/bundles/", 16) == 0) {
+		bundles_handle_bundle(&req);
 	} else if (prefix(req.path, "/api/v1/keys")) {
 		req.route = ROUTE_KEYS;
 		registry_handle_keys(&req);
@@ -311,7 +331,7 @@ main(int argc, char **argv)
 	static struct server srv;
 	struct mg_callbacks callbacks;
 	struct trace_error err;
-	char threads[16];
+	char threads[16], redis_text[sizeof(srv.cfg.redis) + 64];
 	const char *options[] = {
 		"listening_ports", srv.cfg.listen,
 		"num_threads", threads,
@@ -336,9 +356,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "trace-server: %s\n", err.message);
 		return 2;
 	}
+	srv.redis.wait_replicas = srv.cfg.redis_wait_replicas;
+	store_address_describe(&srv.redis, redis_text, sizeof(redis_text));
 	if (load_keys(&srv) != 0 || prepare_store(&srv) != 0)
 		return 1;
-	if ((srv.keys = key_cache_new()) == NULL)
+	if ((srv.keys = key_cache_new()) == NULL || log_start(&srv) != 0)
 		return 1;
 	snprintf(threads, sizeof(threads), "%d", srv.cfg.threads);
 	the_server = &srv;
@@ -357,11 +379,12 @@ main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	fprintf(stderr, "trace-server %s listening on %s, Redis %s\n", VERSION,
-	    srv.cfg.listen, srv.cfg.redis);
+	    srv.cfg.listen, redis_text);
 	while (!stop_requested)
 		sleep(1);
 	fprintf(stderr, "trace-server: stopping\n");
 	mg_stop(srv.mg);
+	log_stop();
 	mg_exit_library();
 	key_cache_free(srv.keys);
 	key_pair_wipe(&srv.log_key);

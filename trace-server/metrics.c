@@ -7,7 +7,7 @@
 #include "metrics.h"
 
 static const char *const route_names[ROUTE_COUNT] = {
-	"events", "event", "chain", "keys", "health", "other",
+	"events", "event", "chain", "keys", "health", "page", "qr", "other",
 };
 
 static const int statuses[METRICS_STATUSES] = {

@@ -16,6 +16,8 @@ enum route {
 	ROUTE_CHAIN,
 	ROUTE_KEYS,
 	ROUTE_HEALTH,
+	ROUTE_PAGE,          /* resolver, consumer and inspector pages */
+	ROUTE_QR,            /* QR codes and labels */
 	ROUTE_OTHER,
 	ROUTE_COUNT,
 };

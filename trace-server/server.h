@@ -32,6 +32,7 @@ struct server_config {
 	char log_origin[256];
 	char public_url[512];
 	int threads;
+	int redis_wait_replicas;         /* WAIT for this many after appends */
 };
 
 struct key_cache;
@@ -118,5 +119,11 @@ void registry_handle_keys(struct request *req);      /* registry.c */
 void chains_handle_chain(struct request *req);       /* chains.c */
 void chains_handle_event(struct request *req);       /* chains.c */
 void health_handle(struct request *req);             /* health.c */
+void resolver_handle(struct request *req);           /* resolver.c: /01/... */
+void resolver_handle_description(struct request *req); /* /.well-known/gs1resolver */
+void inspector_handle(struct request *req);          /* inspector.c */
+void qrcode_handle(struct request *req);             /* qrcode.c */
+void labels_handle(struct request *req);             /* labels.c */
+void page_handle_static(struct request *req);        /* page.c: /static/ */
 
 #endif

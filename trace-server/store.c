@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <hiredis/hiredis.h>
 
@@ -31,14 +32,91 @@ struct store {
 	redisContext *ctx;
 };
 
+/*
+ * "HOST" or "HOST:PORT" (IPv6 in brackets: "[::1]:6379") of len bytes into
+ * e; default_port when there is no port.
+ */
+static bool
+endpoint_parse(const char *text, size_t len, int default_port,
+    struct store_endpoint *e)
+{
+	const char *host = text, *colon = NULL;
+	size_t hl = len;
+	long port = default_port;
+
+	if (len > 0 && text[0] == '[') {
+		const char *close = memchr(text, ']', len);
+
+		if (close == NULL)
+			return false;
+		host = text + 1;
+		hl = (size_t)(close - host);
+		if (close + 1 < text + len) {
+			if (close[1] != ':')
+				return false;
+			colon = close + 1;
+		}
+	} else {
+		for (size_t i = 0; i < len; i++)
+			if (text[i] == ':')
+				colon = text + i;
+		if (colon != NULL)
+			hl = (size_t)(colon - text);
+	}
+	if (colon != NULL) {
+		const char *p = colon + 1, *end = text + len;
+
+		if (p == end || end - p > 5)
+			return false;
+		for (port = 0; p < end; p++) {
+			if (*p < '0' || *p > '9')
+				return false;
+			port = port * 10 + (*p - '0');
+		}
+	}
+	if (hl == 0 || hl >= sizeof(e->host) || port < 1 || port > 65535)
+		return false;
+	for (size_t i = 0; i < hl; i++)
+		if (host[i] == '/' || host[i] == '@' || host[i] == ',' ||
+		    host[i] == ' ')
+			return false;
+	memcpy(e->host, host, hl);
+	e->host[hl] = '\0';
+	e->port = (int)port;
+	return true;
+}
+
+/* "[USER]:PASSWORD@" at the start of rest, if any: moves *rest past it. */
+static bool
+userinfo_parse(const char **rest, struct store_address *a)
+{
+	const char *at = strrchr(*rest, '@'), *colon;
+	size_t ul, pl;
+
+	if (at == NULL)
+		return true;
+	colon = memchr(*rest, ':', (size_t)(at - *rest));
+	if (colon == NULL)
+		return false;               /* "user@" without a password */
+	ul = (size_t)(colon - *rest);
+	pl = (size_t)(at - colon - 1);
+	if (ul >= sizeof(a->user) || pl == 0 || pl >= sizeof(a->password))
+		return false;
+	memcpy(a->user, *rest, ul);
+	a->user[ul] = '\0';
+	memcpy(a->password, colon + 1, pl);
+	a->password[pl] = '\0';
+	*rest = at + 1;
+	return true;
+}
+
 enum trace_status
 store_address_parse(const char *url, struct store_address *a,
     struct trace_error *err)
 {
-	const char *hostport, *colon;
-	char *end;
-	long port;
-	size_t hl;
+	const char *rest, *slash, *p;
+	struct store_endpoint e;
+	size_t n;
 
 	memset(a, 0, sizeof(*a));
 	if (strncmp(url, "unix:", 5) == 0) {
@@ -48,45 +126,217 @@ store_address_parse(const char *url, struct store_address *a,
 		memcpy(a->path, url + 5, strlen(url + 5) + 1);
 		return TRACE_OK;
 	}
-	if (strncmp(url, "redis://", 8) != 0)
-		goto bad;
-	hostport = url + 8;
-	colon = strrchr(hostport, ':');
-	if (colon == NULL) {
-		hl = strlen(hostport);
-		port = 6379;
-	} else {
-		hl = (size_t)(colon - hostport);
-		port = strtol(colon + 1, &end, 10);
-		if (*end != '\0' && strcmp(end, "/") != 0)
+	if (strncmp(url, "redis://", 8) == 0) {
+		rest = url + 8;
+		if (!userinfo_parse(&rest, a))
 			goto bad;
+		n = strlen(rest);
+		if (n > 0 && rest[n - 1] == '/')
+			n--;
+		if (!endpoint_parse(rest, n, 6379, &e))
+			goto bad;
+		memcpy(a->host, e.host, sizeof(a->host));
+		a->port = e.port;
+		return TRACE_OK;
 	}
-	if (hl == 0 || hl >= sizeof(a->host) || port < 1 || port > 65535)
+	if (strncmp(url, "sentinel://", 11) != 0)
 		goto bad;
-	memcpy(a->host, hostport, hl);
-	a->host[hl] = '\0';
-	a->port = (int)port;
+	rest = url + 11;
+	if (!userinfo_parse(&rest, a))
+		goto bad;
+	/* The master name is after the last '/', the Sentinels before it. */
+	slash = strrchr(rest, '/');
+	if (slash == NULL || slash == rest)
+		goto bad;
+	n = strlen(slash + 1);
+	if (n == 0 || n >= sizeof(a->master))
+		goto bad;
+	for (size_t i = 0; i < n; i++)
+		if (slash[1 + i] <= ' ' || slash[1 + i] == 0x7f)
+			goto bad;
+	memcpy(a->master, slash + 1, n + 1);
+	for (p = rest; p < slash; ) {
+		const char *comma = memchr(p, ',', (size_t)(slash - p));
+		const char *end = comma != NULL ? comma : slash;
+
+		if (a->sentinel_count == STORE_SENTINELS_MAX ||
+		    !endpoint_parse(p, (size_t)(end - p), 26379,
+		    &a->sentinels[a->sentinel_count]))
+			goto bad;
+		a->sentinel_count++;
+		p = comma != NULL ? comma + 1 : slash;
+		if (comma != NULL && p == slash)
+			goto bad;               /* trailing comma */
+	}
+	a->sentinel = true;
 	return TRACE_OK;
 bad:
+	memset(a, 0, sizeof(*a));
+	/* Never echo the URL: it may carry a password. */
 	return trace_error_set(err, TRACE_EMALFORMED, "bad_redis_url", "redis",
-	    "--redis must be redis://HOST:PORT or unix:PATH, not \"%s\"", url);
+	    "--redis must be redis://[[USER]:PASSWORD@]HOST[:PORT], unix:PATH "
+	    "or sentinel://[[USER]:PASSWORD@]HOST[:PORT][,HOST[:PORT]...]/NAME");
 }
 
-static redisContext *
-connect_to(const struct store_address *a)
+void
+store_address_describe(const struct store_address *a, char *out, size_t size)
 {
-	struct timeval connect_tv = { 1, 0 }, command_tv = { 3, 0 };
+	const char *auth = a->password[0] != '\0' ? ":***@" : "";
+	size_t used;
+
+	if (a->unix_socket) {
+		snprintf(out, size, "unix:%s", a->path);
+		return;
+	}
+	if (!a->sentinel) {
+		snprintf(out, size, "redis://%s%s%s:%d", a->user, auth, a->host,
+		    a->port);
+		return;
+	}
+	snprintf(out, size, "sentinel://%s%s", a->user, auth);
+	for (size_t i = 0; i < a->sentinel_count; i++) {
+		used = strlen(out);
+		snprintf(out + used, size - used, "%s%s:%d", i > 0 ? "," : "",
+		    a->sentinels[i].host, a->sentinels[i].port);
+	}
+	used = strlen(out);
+	snprintf(out + used, size - used, "/%s", a->master);
+}
+
+/* Open one TCP or unix connection with our timeouts; NULL on failure. */
+static redisContext *
+connect_node(const char *host, int port, const char *path, long connect_ms,
+    long command_ms)
+{
+	struct timeval connect_tv = { connect_ms / 1000, connect_ms % 1000 * 1000 };
+	struct timeval command_tv = { command_ms / 1000, command_ms % 1000 * 1000 };
 	redisContext *c;
 
-	if (a->unix_socket)
-		c = redisConnectUnixWithTimeout(a->path, connect_tv);
+	if (path != NULL)
+		c = redisConnectUnixWithTimeout(path, connect_tv);
 	else
-		c = redisConnectWithTimeout(a->host, a->port, connect_tv);
+		c = redisConnectWithTimeout(host, port, connect_tv);
 	if (c == NULL)
 		return NULL;
 	if (c->err != 0 || redisSetTimeout(c, command_tv) != REDIS_OK) {
 		redisFree(c);
 		return NULL;
+	}
+	return c;
+}
+
+/* Run one command that must not fail; the reply or NULL (freed: caller). */
+static redisReply *
+node_command(redisContext *c, int argc, const char **argv)
+{
+	redisReply *r = redisCommandArgv(c, argc, argv, NULL);
+
+	if (r != NULL && r->type == REDIS_REPLY_ERROR) {
+		freeReplyObject(r);
+		r = NULL;
+	}
+	return r;
+}
+
+/* AUTH with the URL's credentials, if it has any. */
+static bool
+node_auth(redisContext *c, const struct store_address *a)
+{
+	const char *argv[] = { "AUTH", a->user, a->password };
+	redisReply *r;
+
+	if (a->password[0] == '\0')
+		return true;
+	r = a->user[0] != '\0' ? node_command(c, 3, argv) :
+	    node_command(c, 2, (const char *[]){ "AUTH", a->password });
+	freeReplyObject(r);
+	return r != NULL;
+}
+
+/* ROLE says "master": writes will be accepted (or queued behind LOADING). */
+static bool
+node_is_primary(redisContext *c)
+{
+	const char *argv[] = { "ROLE" };
+	redisReply *r = node_command(c, 1, argv);
+	bool primary = r != NULL && r->type == REDIS_REPLY_ARRAY &&
+	    r->elements > 0 && r->element[0]->type == REDIS_REPLY_STRING &&
+	    strcmp(r->element[0]->str, "master") == 0;
+
+	freeReplyObject(r);
+	return primary;
+}
+
+/* Ask one Sentinel where the primary is. */
+static bool
+sentinel_ask(const struct store_endpoint *sentinel, const char *master,
+    struct store_endpoint *primary)
+{
+	const char *argv[] = { "SENTINEL", "get-master-addr-by-name", master };
+	redisContext *c = connect_node(sentinel->host, sentinel->port, NULL,
+	    500, 1000);
+	redisReply *r = NULL;
+	bool ok = false;
+	char *end;
+	long port;
+
+	if (c == NULL)
+		return false;
+	r = node_command(c, 3, argv);
+	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+	    r->element[0]->type == REDIS_REPLY_STRING &&
+	    r->element[1]->type == REDIS_REPLY_STRING &&
+	    r->element[0]->len < sizeof(primary->host)) {
+		port = strtol(r->element[1]->str, &end, 10);
+		if (*end == '\0' && port > 0 && port <= 65535) {
+			memcpy(primary->host, r->element[0]->str,
+			    r->element[0]->len + 1);
+			primary->port = (int)port;
+			ok = true;
+		}
+	}
+	freeReplyObject(r);
+	redisFree(c);
+	return ok;
+}
+
+/*
+ * Through Sentinel: ask each Sentinel in turn for the primary, connect to
+ * the address it names and accept it only if ROLE agrees, because a
+ * Sentinel can still name the old primary for a moment after a failover
+ * (or the old primary, restarted, can still believe it is one).
+ */
+static redisContext *
+connect_via_sentinel(const struct store_address *a)
+{
+	for (size_t i = 0; i < a->sentinel_count; i++) {
+		struct store_endpoint primary;
+		redisContext *c;
+
+		if (!sentinel_ask(&a->sentinels[i], a->master, &primary))
+			continue;
+		c = connect_node(primary.host, primary.port, NULL, 1000, 3000);
+		if (c == NULL)
+			continue;
+		if (node_auth(c, a) && node_is_primary(c))
+			return c;
+		redisFree(c);
+	}
+	return NULL;
+}
+
+static redisContext *
+connect_to(const struct store_address *a)
+{
+	redisContext *c;
+
+	if (a->sentinel)
+		return connect_via_sentinel(a);
+	c = connect_node(a->host, a->port, a->unix_socket ? a->path : NULL,
+	    1000, 3000);
+	if (c != NULL && !node_auth(c, a)) {
+		redisFree(c);
+		c = NULL;
 	}
 	return c;
 }
@@ -126,7 +376,8 @@ store_unavailable(struct store *s, struct trace_error *err)
 	    "the store is unavailable (%s)", why);
 }
 
-/* Drop a broken connection and open a new one. */
+/* Drop a broken connection and open a new one (through Sentinel: to
+ * whichever node is the primary now). */
 static bool
 reconnect(struct store *s)
 {
@@ -137,20 +388,51 @@ reconnect(struct store *s)
 }
 
 /*
+ * Error replies that mean "wrong node or not now", not "wrong command": the
+ * node was demoted to a replica by a failover (READONLY), lost its primary
+ * (MASTERDOWN), is still loading its data (LOADING), or lacks the replicas
+ * min-replicas-to-write asks for (NOREPLICAS).  Nothing was applied, so
+ * the pipeline is resent on a fresh connection.
+ */
+static bool
+reply_says_retry(const redisReply *r)
+{
+	static const char *const words[] = { "READONLY", "MASTERDOWN",
+		"LOADING", "NOREPLICAS" };
+
+	if (r->type != REDIS_REPLY_ERROR)
+		return false;
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		size_t n = strlen(words[i]);
+
+		if (r->len >= n && memcmp(r->str, words[i], n) == 0 &&
+		    (r->len == n || r->str[n] == ' '))
+			return true;
+	}
+	return false;
+}
+
+/*
  * Send count commands as one pipeline and collect their replies.  On a
- * connection error, reconnect once and resend the whole pipeline (every
- * command we send is idempotent: reads, or appends that answer "duplicate"
- * the second time).
+ * connection error (or a reply_says_retry error), reconnect and resend the
+ * whole pipeline (every command we send is idempotent: reads, or appends
+ * that answer "duplicate" the second time): once for a single Redis,
+ * twice with a pause through Sentinel, which needs a moment to name a new
+ * primary.  The last attempt's error replies are returned as they are.
  */
 static enum trace_status
 pipeline(struct store *s, size_t count, const int *argc,
     const char *const *const *argv, const size_t *const *argvlen,
     redisReply **replies, struct trace_error *err)
 {
-	for (int attempt = 0; attempt < 2; attempt++) {
-		bool broken = false;
+	int attempts = s->addr.sentinel ? 3 : 2;
+
+	for (int attempt = 0; attempt < attempts; attempt++) {
+		bool broken = false, retry = false;
 		size_t got = 0;
 
+		if (attempt == 2)
+			usleep(200000);
 		if (s->ctx == NULL || s->ctx->err != 0) {
 			if (!reconnect(s))
 				continue;
@@ -166,7 +448,9 @@ pipeline(struct store *s, size_t count, const int *argc,
 			else
 				replies[got] = r;
 		}
-		if (!broken)
+		for (size_t i = 0; i < got && !broken; i++)
+			retry = retry || reply_says_retry(replies[i]);
+		if (!broken && (!retry || attempt == attempts - 1))
 			return TRACE_OK;
 		for (size_t i = 0; i < got; i++) {
 			freeReplyObject(replies[i]);
@@ -175,6 +459,63 @@ pipeline(struct store *s, size_t count, const int *argc,
 		reconnect(s);
 	}
 	return store_unavailable(s, err);
+}
+
+enum trace_status
+store_wait_replicas(struct store *s, struct trace_error *err)
+{
+	char n[16], ms[16];
+	const char *publish[] = { "PUBLISH", "trace:sync", "" };
+	const char *wait[] = { "WAIT", n, ms };
+	redisReply *r = NULL, *w = NULL;
+	enum trace_status rc = TRACE_OK;
+
+	if (s->addr.wait_replicas <= 0)
+		return TRACE_OK;
+	if (s->ctx == NULL || s->ctx->err != 0)
+		goto unreplicated;
+	snprintf(n, sizeof(n), "%d", s->addr.wait_replicas);
+	snprintf(ms, sizeof(ms), "%d", STORE_WAIT_MS);
+	/*
+	 * WAIT covers this connection's own last write, and a resubmission
+	 * answered "duplicate" wrote nothing.  A PUBLISH is replicated and
+	 * moves the connection's offset to the primary's current one, so the
+	 * WAIT then covers every write before it, whoever made it.
+	 */
+	if (redisAppendCommandArgv(s->ctx, 3, publish, NULL) != REDIS_OK ||
+	    redisAppendCommandArgv(s->ctx, 3, wait, NULL) != REDIS_OK ||
+	    redisGetReply(s->ctx, (void **)&r) != REDIS_OK ||
+	    redisGetReply(s->ctx, (void **)&w) != REDIS_OK || w == NULL)
+		goto unreplicated;
+	if (w->type == REDIS_REPLY_INTEGER && w->integer >= s->addr.wait_replicas)
+		goto out;
+	rc = trace_error_set(err, TRACE_ESTORE, "not_replicated", NULL,
+	    "the primary accepted the write but %lld of %d replicas confirmed "
+	    "it within %d ms; resubmit (it is idempotent)",
+	    w->type == REDIS_REPLY_INTEGER ? w->integer : 0LL,
+	    s->addr.wait_replicas, STORE_WAIT_MS);
+	goto out;
+unreplicated:
+	/* The connection is unusable now; the next call reconnects. */
+	if (s->ctx != NULL && s->ctx->err == 0) {
+		redisFree(s->ctx);
+		s->ctx = NULL;
+	}
+	rc = trace_error_set(err, TRACE_ESTORE, "not_replicated", NULL,
+	    "the write may not have reached %d replicas (connection lost); "
+	    "resubmit (it is idempotent)", s->addr.wait_replicas);
+out:
+	freeReplyObject(r);
+	freeReplyObject(w);
+	return rc;
+}
+
+enum trace_status
+store_pipeline(struct store *s, size_t count, const int *argc,
+    const char *const *const *argv, const size_t *const *argvlen,
+    struct redisReply **replies, struct trace_error *err)
+{
+	return pipeline(s, count, argc, argv, argvlen, replies, err);
 }
 
 static enum trace_status
@@ -534,11 +875,12 @@ enum trace_status
 store_append_events(struct store *s, const struct append_event_args *args,
     size_t count, struct append_result *results, struct trace_error *err)
 {
-	enum { ARGC = 3 + 5 + 7 };
+	enum { ARGC = 3 + 5 + 7 + 2 * STORE_EXTRA_MAX };
 	const char *(*argv)[ARGC] = NULL;
 	size_t (*lens)[ARGC] = NULL;
 	char (*keys)[CHAIN_ID_MAX + 16] = NULL;
 	char (*seqs)[24] = NULL;
+	char (*numkeys)[8] = NULL;
 	const char ***av = NULL;
 	const size_t **al = NULL;
 	int *argc = NULL;
@@ -549,12 +891,14 @@ store_append_events(struct store *s, const struct append_event_args *args,
 	lens = calloc(count, sizeof(*lens));
 	keys = calloc(count, sizeof(*keys));
 	seqs = calloc(count, sizeof(*seqs));
+	numkeys = calloc(count, sizeof(*numkeys));
 	av = calloc(count, sizeof(*av));
 	al = calloc(count, sizeof(*al));
 	argc = calloc(count, sizeof(*argc));
 	replies = calloc(count, sizeof(*replies));
 	if (argv == NULL || lens == NULL || keys == NULL || seqs == NULL ||
-	    av == NULL || al == NULL || argc == NULL || replies == NULL) {
+	    numkeys == NULL || av == NULL || al == NULL || argc == NULL ||
+	    replies == NULL) {
 		rc = trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
 		    "out of memory");
 		goto out;
@@ -563,6 +907,12 @@ store_append_events(struct store *s, const struct append_event_args *args,
 		const struct append_event_args *a = &args[i];
 		const char **v = argv[i];
 
+		if (a->function != NULL && (a->extra_key_count > STORE_EXTRA_MAX ||
+		    a->extra_arg_count > STORE_EXTRA_MAX)) {
+			rc = trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+			    "too many extra arguments for %s", a->function);
+			goto out;
+		}
 		chain_key(a->chain, keys[i], sizeof(keys[i]));
 		snprintf(seqs[i], sizeof(seqs[i]), "%lld", a->seq);
 		v[0] = "FCALL";
@@ -580,12 +930,33 @@ store_append_events(struct store *s, const struct append_event_args *args,
 		v[12] = (const char *)a->leaf_hash;
 		v[13] = a->envelope;
 		v[14] = a->chain;
-		for (int k = 0; k < ARGC; k++)
+		for (int k = 0; k < 15; k++)
 			lens[i][k] = k == 12 ? SHA256_LEN :
 			    k == 13 ? a->envelope_len : strlen(v[k]);
+		argc[i] = 15;
+		if (a->function != NULL) {
+			size_t nk = a->extra_key_count, n = 8 + nk;
+
+			/* Keys go between the five keys and the arguments. */
+			snprintf(numkeys[i], sizeof(numkeys[i]), "%zu", 5 + nk);
+			v[1] = a->function;
+			v[2] = numkeys[i];
+			lens[i][1] = strlen(v[1]);
+			lens[i][2] = strlen(v[2]);
+			memmove(&v[n], &v[8], 7 * sizeof(v[0]));
+			memmove(&lens[i][n], &lens[i][8], 7 * sizeof(lens[i][0]));
+			for (size_t k = 0; k < nk; k++) {
+				v[8 + k] = a->extra_keys[k];
+				lens[i][8 + k] = strlen(a->extra_keys[k]);
+			}
+			for (size_t k = 0; k < a->extra_arg_count; k++) {
+				v[n + 7 + k] = a->extra_args[k];
+				lens[i][n + 7 + k] = a->extra_arg_lens[k];
+			}
+			argc[i] = (int)(n + 7 + a->extra_arg_count);
+		}
 		av[i] = v;
 		al[i] = lens[i];
-		argc[i] = ARGC;
 	}
 	rc = pipeline(s, count, argc, (const char *const *const *)av, al,
 	    replies, err);
@@ -596,6 +967,8 @@ store_append_events(struct store *s, const struct append_event_args *args,
 		if (rc == TRACE_OK && results[i].outcome != APPEND_DUPLICATE)
 			results[i].seq = args[i].seq;
 	}
+	if (rc == TRACE_OK)
+		rc = store_wait_replicas(s, err);
 out:
 	for (size_t i = 0; replies != NULL && i < count; i++)
 		freeReplyObject(replies[i]);
@@ -603,6 +976,7 @@ out:
 	free(lens);
 	free(keys);
 	free(seqs);
+	free(numkeys);
 	free(av);
 	free(al);
 	free(argc);
@@ -631,5 +1005,7 @@ store_append_key(struct store *s, const struct append_key_args *a,
 		return rc;
 	rc = parse_append_reply(r, result, err);
 	freeReplyObject(r);
+	if (rc == TRACE_OK)
+		rc = store_wait_replicas(s, err);
 	return rc;
 }

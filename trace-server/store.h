@@ -16,16 +16,49 @@
 
 struct store;
 
-/* Parse "redis://host:port" or "unix:/path" once; used by every open. */
+#define STORE_SENTINELS_MAX 8
+#define STORE_WAIT_MS 1000              /* WAIT timeout after an append */
+
+struct store_endpoint {
+	char host[256];
+	int port;
+};
+
+/*
+ * Where the store is, parsed once from --redis and used by every open:
+ *
+ *   redis://[[USER]:PASSWORD@]HOST[:PORT]     one Redis (port 6379)
+ *   unix:PATH                                 one Redis on a unix socket
+ *   sentinel://[[USER]:PASSWORD@]HOST[:PORT][,HOST[:PORT]...]/MASTER
+ *       ask these Sentinels (port 26379) for the primary named MASTER,
+ *       connect to it, check with ROLE that it is a primary, and ask again
+ *       after a failover
+ *
+ * USER and PASSWORD (Redis 6 ACL; AUTH PASSWORD alone when USER is empty)
+ * are sent to the data nodes, not to the Sentinels.
+ */
 struct store_address {
 	bool unix_socket;
 	char host[256];
 	int port;
 	char path[256];
+	bool sentinel;
+	char master[128];
+	struct store_endpoint sentinels[STORE_SENTINELS_MAX];
+	size_t sentinel_count;
+	char user[128];
+	char password[256];
+	/* After every append, WAIT for this many replicas (0: do not), so an
+	 * acknowledged statement survives the loss of the primary. */
+	int wait_replicas;
 };
 
 enum trace_status store_address_parse(const char *url,
     struct store_address *addr, struct trace_error *err);
+
+/* The address for logs, without the password. */
+void store_address_describe(const struct store_address *addr, char *out,
+    size_t size);
 
 /* Connect (1 s connect, 3 s command timeout).  NULL with err on failure.
  * The caller frees with store_close(), which accepts NULL. */
@@ -35,6 +68,16 @@ void store_close(struct store *s);
 
 /* FUNCTION LOAD REPLACE of store.lua (compiled into the binary). */
 enum trace_status store_load_functions(struct store *s,
+    struct trace_error *err);
+
+/*
+ * With wait_replicas > 0: make every write the primary has seen so far
+ * (by any client) part of this connection's replication offset, then WAIT
+ * for wait_replicas replicas to acknowledge it (STORE_WAIT_MS).
+ * TRACE_ESTORE ("not_replicated") when fewer did or the connection broke:
+ * never retried on a new connection, whose WAIT would prove nothing.
+ */
+enum trace_status store_wait_replicas(struct store *s,
     struct trace_error *err);
 
 /* PING and check that our Functions are loaded (for /readyz). */
@@ -71,7 +114,20 @@ struct append_event_args {
 	const unsigned char *leaf_hash; /* 32 bytes */
 	const char *envelope;           /* canonical envelope JSON */
 	size_t envelope_len;
+	/*
+	 * More work for the same atomic step (recalls.c: the recall indexes):
+	 * call this Function instead of trace_append_event, with extra_keys
+	 * after its five keys and extra_args after its seven arguments.
+	 * function NULL: a plain append.
+	 */
+	const char *function;
+	size_t extra_key_count, extra_arg_count;  /* each <= STORE_EXTRA_MAX */
+	const char *const *extra_keys;            /* NUL-terminated */
+	const char *const *extra_args;
+	const size_t *extra_arg_lens;
 };
+
+#define STORE_EXTRA_MAX 16
 
 /*
  * Append events in order in one pipeline of Function calls (each one
@@ -149,5 +205,19 @@ enum trace_status store_record_at(struct store *s,
 
 /* Parse "<id> <logIndex> <envelope>" (exposed for tests and the log). */
 bool store_record_parse(const char *text, size_t len, struct store_record *r);
+
+/*
+ * Raw access for the store's other modules (logstore.c, the transparency
+ * log's keys), so they share the connection handling: send count commands
+ * as one pipeline (one round trip) and collect every reply into replies[],
+ * which the caller frees with freeReplyObject().  Reconnects and resends
+ * once on a broken connection, so every command must be idempotent or
+ * guarded by a compare-and-set.  Error replies are returned as replies.
+ */
+struct redisReply;
+enum trace_status store_pipeline(struct store *s, size_t count,
+    const int *argc, const char *const *const *argv,
+    const size_t *const *argvlen, struct redisReply **replies,
+    struct trace_error *err);
 
 #endif

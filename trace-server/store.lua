@@ -11,6 +11,8 @@
 --
 -- Key layout (documented in the README):
 --   c:{<chain>}:ev      LIST   "<id> <logIndex> <envelope JSON>" per seq
+--   c:{<chain>}:scans   HASH   n:<serial> -> times the unit's page was opened,
+--                              f:<serial> -> first time (unix seconds)
 --   ids                 HASH   id -> "e <logIndex> <seq> <chain>" or "k <logIndex> <n>"
 --   k:entries           LIST   key statements, "<id> <logIndex> <envelope JSON>"
 --   k:enroll            HASH   keyid -> "<logIndex> <n>" (n: index in k:entries)
@@ -18,6 +20,29 @@
 --   log:{log}:size      STRING number of leaves assigned
 --   log:{log}:pending   LIST   leaf hash (32 bytes) .. statement id (64 hex),
 --                              in log order, not yet integrated into the tree
+--   log:{log}:integrated STRING leaves integrated into the stored tree; the
+--                              head of pending is leaf number <integrated>
+--   log:{log}:t:<level>:<chunk> STRING perfect node hashes, 32 raw bytes each:
+--                              node (level, i) at byte 32 * (i mod 65536) of
+--                              chunk i div 65536 (level 0: the leaf hashes)
+--   log:{log}:ids:<chunk> STRING statement id (32 raw bytes) of leaf i at
+--                              byte 32 * (i mod 65536) of chunk i div 65536
+--   log:{log}:checkpoint STRING the latest signed checkpoint (signed note)
+--   log:{log}:checkpoints HASH  tree size -> signed checkpoint, every one
+--                              ever handed out
+--   log:{log}:lease     STRING random token of the integrator at work (PX)
+--   recalls             HASH   recall id -> JSON facts of its recall.issued
+--   recalls:closing     HASH   recall id -> JSON of the recall.closed that
+--                              closed it (absent while open)
+--   recalls:all, recalls:status:open, recalls:status:closed,
+--   recalls:gtin:<gtin14>, recalls:lot:<lot>, recalls:org:<signer's org>
+--                       ZSET   "<issued + 10^11, 12 digits>-<recall id>",
+--                              all scores 0 (lexicographic order = time)
+--   c:{<chain>}:recalls ZSET   the same members, for one chain
+--   recalls:stream      STREAM recall.issued / recall.closed notices for
+--                              the SSE feed (about 100,000 kept)
+--   The recall keys other than c:{<chain>}:recalls are global (no hash
+--   tag): a recall query spans every chain.
 --
 -- Replies are arrays whose first element says what happened.
 
@@ -109,5 +134,260 @@ local function append_key(keys, args)
   return {'ok', index}
 end
 
+-- ---- the transparency log's integrator (trace-server/log.c) -------------
+
+-- Take or renew the integrator lease: one integrator at a time across every
+-- trace-server sharing this Redis.
+-- KEYS: lease; ARGV: token, milliseconds (0: release)
+local function log_lease(keys, args)
+  local current = redis.call('GET', keys[1])
+  if args[2] == '0' then
+    if current == args[1] then
+      redis.call('DEL', keys[1])
+    end
+    return 1
+  end
+  if current == false then
+    redis.call('SET', keys[1], args[1], 'PX', args[2])
+    return 1
+  end
+  if current == args[1] then
+    redis.call('PEXPIRE', keys[1], args[2])
+    return 1
+  end
+  return 0
+end
+
+-- What the integrator works from, read in one atomic step so the first
+-- pending leaf is always leaf number <integrated>.
+-- KEYS: integrated, pending, checkpoint; ARGV: batch size
+-- Reply: {integrated, latest checkpoint or '', {pending items...}}
+local function log_state(keys, args)
+  local integrated = redis.call('GET', keys[1]) or '0'
+  local checkpoint = redis.call('GET', keys[3]) or ''
+  local items = redis.call('LRANGE', keys[2], 0, tonumber(args[1]) - 1)
+  return {integrated, checkpoint, items}
+end
+
+-- Advance the tree after its nodes are stored, trim what was integrated
+-- and publish a checkpoint, all or nothing.  Refused unless the caller
+-- still holds the lease and nobody moved the size or the checkpoint since
+-- the caller read them (compare-and-set), so a stalled integrator whose
+-- lease expired can never publish.
+-- KEYS: lease, integrated, pending, checkpoint, checkpoints
+-- ARGV: token, old size, new size, leaves to trim, expected checkpoint
+--       ('' = none yet), new checkpoint ('' = none), new checkpoint's size
+local function log_commit(keys, args)
+  if redis.call('GET', keys[1]) ~= args[1] then
+    return {'lease_lost'}
+  end
+  local integrated = redis.call('GET', keys[2]) or '0'
+  if integrated ~= args[2] then
+    return {'moved', integrated}
+  end
+  local checkpoint = redis.call('GET', keys[4]) or ''
+  if checkpoint ~= args[5] then
+    return {'checkpoint_moved'}
+  end
+  local trim = tonumber(args[4])
+  if trim > 0 then
+    if redis.call('LLEN', keys[3]) < trim then
+      return {'short'}
+    end
+    redis.call('LTRIM', keys[3], trim, -1)
+  end
+  if args[3] ~= args[2] then
+    redis.call('SET', keys[2], args[3])
+  end
+  if args[6] ~= '' then
+    redis.call('SET', keys[4], args[6])
+    redis.call('HSET', keys[5], args[7], args[6])
+  end
+  return {'ok'}
+end
+
+-- Stored node hashes for a proof, in one round trip.  Refused unless the
+-- tree of the requested size is integrated (every node it needs is then
+-- stored: nodes are written before the size advances).
+-- KEYS: integrated, then one chunk key per node
+-- ARGV: required size, then one byte offset per node
+-- Reply: {'ok', concatenated hashes} or {'not_integrated', integrated} or
+--        {'missing', node number}
+local function log_nodes(keys, args)
+  local integrated = redis.call('GET', keys[1]) or '0'
+  if tonumber(integrated) < tonumber(args[1]) then
+    return {'not_integrated', integrated}
+  end
+  local out = {}
+  for i = 2, #keys do
+    local offset = tonumber(args[i])
+    local hash = redis.call('GETRANGE', keys[i], offset, offset + 31)
+    if #hash ~= 32 then
+      return {'missing', i - 2}
+    end
+    out[#out + 1] = hash
+  end
+  return {'ok', table.concat(out)}
+end
+
 redis.register_function('trace_append_event', append_event)
 redis.register_function('trace_append_key', append_key)
+redis.register_function('trace_log_lease', log_lease)
+redis.register_function{function_name = 'trace_log_state',
+  callback = log_state, flags = {'no-writes'}}
+redis.register_function('trace_log_commit', log_commit)
+redis.register_function{function_name = 'trace_log_nodes',
+  callback = log_nodes, flags = {'no-writes'}}
+
+-- A consumer page view: the chain's records and, for a unit with a serial,
+-- its scan count and first scan time, counting this view when asked, in one
+-- round trip.  An unknown chain counts nothing, so made-up codes leave no
+-- keys behind.
+-- KEYS: chain list, chain scans hash
+-- ARGV: serial ('' for none), now (unix seconds), '1' to count this view
+local function page_read(keys, args)
+  local records = redis.call('LRANGE', keys[1], 0, -1)
+  local serial = args[1]
+  if #records == 0 or serial == '' then
+    return {records}
+  end
+  local count
+  if args[3] == '1' then
+    count = redis.call('HINCRBY', keys[2], 'n:' .. serial, 1)
+    redis.call('HSETNX', keys[2], 'f:' .. serial, args[2])
+  else
+    count = tonumber(redis.call('HGET', keys[2], 'n:' .. serial) or '0')
+  end
+  return {records, count, redis.call('HGET', keys[2], 'f:' .. serial) or ''}
+end
+
+redis.register_function('trace_page_read', page_read)
+
+-- ---- recalls (trace-server/recalls.c, recallstore.c) ---------------------
+--
+-- The recall indexes are written in the same atomic step as the recall
+-- event itself, so the API, the board, the stream and the chain can never
+-- disagree with the chain.  Every index is a sorted set whose scores are
+-- all 0 and whose members are "<issued>-<id>": <issued> is the issue time
+-- (unix seconds + 10^11, 12 digits, so the order of the strings is the
+-- order in time) and <id> the recall.issued statement id.  Lexicographic
+-- ranges (ZRANGE BYLEX) then give a stable order by (time, id) and a
+-- cursor that is simply the last member returned.
+
+-- The public JSON of a recall: the facts of its issue and, once closed,
+-- what closed it.
+local function recall_json(facts, closing)
+  if closing then
+    return string.sub(facts, 1, -2) .. ',"status":"closed",' ..
+      string.sub(closing, 2)
+  end
+  return string.sub(facts, 1, -2) .. ',"status":"open"}'
+end
+
+local RECALL_STREAM_MAX = '100000'
+
+-- append_event for recall.issued / recall.closed, plus the recall indexes.
+-- KEYS: the five of append_event, then
+--   6 recalls (HASH id -> facts), 7 recalls:closing (HASH id -> closing),
+--   8 recalls:all, 9 recalls:status:open, 10 recalls:status:closed,
+--   11 recalls:gtin:<gtin>, 12 recalls:lot:<lot>, 13 recalls:org:<org>,
+--   14 c:{<chain>}:recalls, 15 recalls:stream
+-- ARGV: the seven of append_event, then
+--   8 'issued' or 'closed'
+--   issued: 9 member "<issued>-<id>", 10 facts JSON up to the log index,
+--           11 the rest of the facts JSON
+--   closed: 9 unused, 10 closing JSON up to the log index, 11 its rest
+local function append_recall(keys, args)
+  local res = append_event(keys, args)
+  if res[1] ~= 'ok' then
+    return res
+  end
+  local index = res[2]
+  local kind, member, head, tail = args[8], args[9], args[10], args[11]
+  local stream = keys[15]
+  if kind == 'issued' then
+    local id = args[1]
+    local facts = head .. ',"logIndex":' .. index .. tail
+    redis.call('HSET', keys[6], id, facts)
+    for i = 8, 14 do
+      if i ~= 10 then
+        redis.call('ZADD', keys[i], 0, member)
+      end
+    end
+    redis.call('XADD', stream, 'MAXLEN', '~', RECALL_STREAM_MAX, '*',
+      'event', 'recall.issued', 'id', id, 'data', recall_json(facts))
+    return res
+  end
+  -- recall.closed closes every recall of the chain that is still open.
+  local closing = head .. ',"closedLogIndex":' .. index .. tail
+  for _, m in ipairs(redis.call('ZRANGE', keys[14], '-', '+', 'BYLEX')) do
+    if redis.call('ZSCORE', keys[9], m) then
+      local id = string.sub(m, 14)
+      redis.call('HSET', keys[7], id, closing)
+      redis.call('ZREM', keys[9], m)
+      redis.call('ZADD', keys[10], 0, m)
+      redis.call('XADD', stream, 'MAXLEN', '~', RECALL_STREAM_MAX, '*',
+        'event', 'recall.closed', 'id', id,
+        'data', recall_json(redis.call('HGET', keys[6], id) or '{}', closing))
+    end
+  end
+  return res
+end
+
+-- One page of recalls, newest first.  Walks the smallest of the index sets
+-- it is given and keeps the members that every other set holds too, so
+-- the cost follows the number of recalls, never the number of events.
+-- At most budget members are looked at per call; a page cut short by the
+-- budget still carries a cursor.
+-- KEYS: recalls, recalls:closing, then one or more index sets
+-- ARGV: upper bound, lower bound (ZRANGE BYLEX syntax), limit, budget
+-- Reply: {{recall JSON...}, next member or ''}
+local function recalls_list(keys, args)
+  local drive, smallest = 3, nil
+  for i = 3, #keys do
+    local n = redis.call('ZCARD', keys[i])
+    if smallest == nil or n < smallest then
+      drive, smallest = i, n
+    end
+  end
+  local upper, lower = args[1], args[2]
+  local limit, budget = tonumber(args[3]), tonumber(args[4])
+  local out, ids, seen, last = {}, {}, 0, nil
+  while seen < budget do
+    local batch = redis.call('ZRANGE', keys[drive], upper, lower, 'BYLEX',
+      'REV', 'LIMIT', 0, math.min(limit + 1, budget - seen))
+    if #batch == 0 then
+      break
+    end
+    for _, m in ipairs(batch) do
+      seen = seen + 1
+      local keep = true
+      for i = 3, #keys do
+        if i ~= drive and not redis.call('ZSCORE', keys[i], m) then
+          keep = false
+          break
+        end
+      end
+      if keep then
+        if #ids == limit then
+          -- One more match exists: the page ends at the previous one.
+          return {out, last}
+        end
+        ids[#ids + 1] = m
+        local id = string.sub(m, 14)
+        out[#out + 1] = recall_json(redis.call('HGET', keys[1], id) or '{}',
+          redis.call('HGET', keys[2], id))
+      end
+      last = m
+    end
+    upper = '(' .. last
+  end
+  if seen >= budget and last ~= nil then
+    return {out, last}
+  end
+  return {out, ''}
+end
+
+redis.register_function('trace_append_recall', append_recall)
+redis.register_function{function_name = 'trace_recalls_list',
+  callback = recalls_list, flags = {'no-writes'}}

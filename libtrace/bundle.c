@@ -1,0 +1,838 @@
+/*
+ * bundle.c - parsing and offline verification of chain bundles, and the
+ * consistency check between two checkpoints (see bundle.h for what is
+ * checked and what a passing bundle means).
+ *
+ * Verification is built to cost little more than its Ed25519 signature
+ * checks (SPEC section 7: a 10,000-event bundle within 1.3x of them): every
+ * other step is linear, keys and statement ids are found through open
+ * addressing hash tables, and each leaf hash is computed once, without
+ * building the PAE (its header is short, the payload is hashed in place).
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bundle.h"
+#include "encoding.h"
+#include "json.h"
+#include "policy.h"
+
+/* ---- parsing ---------------------------------------------------------------- */
+
+void
+bundle_free(struct bundle *b)
+{
+	if (b == NULL)
+		return;
+	for (size_t i = 0; i < b->event_count; i++)
+		dsse_envelope_clear(&b->events[i].env);
+	for (size_t i = 0; i < b->key_count; i++)
+		dsse_envelope_clear(&b->keys[i].env);
+	free(b->events);
+	free(b->keys);
+	free(b->checkpoint);
+	free(b->proof_pool);
+	free(b);
+}
+
+/* Read {"envelope", "logIndex", "proof"} into it (pool room reserved). */
+static void
+item_read(struct bundle *b, const struct json_value *v,
+    struct bundle_item *it)
+{
+	const struct json_value *env, *proof, *index;
+	struct trace_error err;
+
+	it->log_index = -1;
+	if (v->type != JSON_OBJECT) {
+		snprintf(it->problem, sizeof(it->problem), "not a JSON object");
+		return;
+	}
+	index = json_object_get(v, "logIndex");
+	if (index == NULL || index->type != JSON_INT || index->u.integer < 0) {
+		snprintf(it->problem, sizeof(it->problem), "no logIndex (a "
+		    "non-negative integer)");
+		return;
+	}
+	it->log_index = index->u.integer;
+	proof = json_object_get(v, "proof");
+	if (proof == NULL || proof->type != JSON_ARRAY) {
+		snprintf(it->problem, sizeof(it->problem), "no inclusion proof "
+		    "(an array)");
+		return;
+	}
+	if (proof->u.array.count > MERKLE_PROOF_MAX) {
+		snprintf(it->problem, sizeof(it->problem), "inclusion proof of "
+		    "%zu elements (at most %d)", proof->u.array.count,
+		    MERKLE_PROOF_MAX);
+		return;
+	}
+	it->proof_first = b->pool_count;
+	for (size_t i = 0; i < proof->u.array.count; i++) {
+		const struct json_value *h = proof->u.array.items[i];
+		unsigned char raw[64];
+		size_t n = 0;
+
+		if (h->type != JSON_STRING || h->u.string.len > 64 ||
+		    base64_decode(h->u.string.ptr, h->u.string.len, raw, &n,
+		    NULL) != TRACE_OK || n != MERKLE_HASH_LEN) {
+			snprintf(it->problem, sizeof(it->problem), "inclusion "
+			    "proof element %zu is not base64 of a 32-byte hash",
+			    i);
+			return;
+		}
+		memcpy(b->proof_pool[b->pool_count++], raw, MERKLE_HASH_LEN);
+	}
+	it->proof_count = proof->u.array.count;
+	env = json_object_get(v, "envelope");
+	if (env == NULL) {
+		snprintf(it->problem, sizeof(it->problem), "no envelope");
+		return;
+	}
+	if (dsse_envelope_from_json(env, &it->env, &err) != TRACE_OK) {
+		snprintf(it->problem, sizeof(it->problem), "envelope: %.200s%s%.60s",
+		    err.message, err.field[0] ? " at " : "", err.field);
+		return;
+	}
+	it->readable = true;
+}
+
+/* Proof elements of every item of list, for the pool size. */
+static size_t
+proof_elements(const struct json_value *list)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; list != NULL && i < list->u.array.count; i++) {
+		const struct json_value *p = json_object_get(
+		    list->u.array.items[i], "proof");
+
+		if (p != NULL && p->type == JSON_ARRAY &&
+		    p->u.array.count <= MERKLE_PROOF_MAX)
+			n += p->u.array.count;
+	}
+	return n;
+}
+
+enum trace_status
+bundle_parse(const char *text, size_t len, struct bundle **out,
+    struct trace_error *err)
+{
+	struct json_limits limits = json_limits_default;
+	struct json_doc *doc = NULL;
+	const struct json_value *root, *events, *keys, *v;
+	struct bundle *b = NULL;
+	enum trace_status rc;
+
+	*out = NULL;
+	limits.max_size = BUNDLE_TEXT_MAX;
+	limits.max_depth = 8;
+	limits.max_string = NOTE_MAX_LEN;
+	/* An item is at most ~90 values (4 signatures, 64 proof hashes). */
+	limits.max_values = (BUNDLE_EVENTS_MAX + BUNDLE_KEYS_MAX) * 100 + 64;
+	if ((rc = json_parse(text, len, &limits, &doc, err)) != TRACE_OK)
+		return rc;
+	root = json_doc_root(doc);
+	if (root->type != JSON_OBJECT) {
+		rc = trace_error_set(err, TRACE_EMALFORMED, "wrong_type", NULL,
+		    "a bundle is a JSON object");
+		goto out;
+	}
+	events = json_object_get(root, "events");
+	keys = json_object_get(root, "keys");
+	if ((events != NULL && events->type != JSON_ARRAY) ||
+	    (keys != NULL && keys->type != JSON_ARRAY)) {
+		rc = trace_error_set(err, TRACE_EMALFORMED, "wrong_type",
+		    events != NULL && events->type != JSON_ARRAY ? "events" :
+		    "keys", "\"events\" and \"keys\" are arrays");
+		goto out;
+	}
+	if ((events != NULL && events->u.array.count > BUNDLE_EVENTS_MAX) ||
+	    (keys != NULL && keys->u.array.count > BUNDLE_KEYS_MAX)) {
+		rc = trace_error_set(err, TRACE_ETOOBIG, "too_large", NULL,
+		    "a bundle holds at most %d events and %d key entries",
+		    BUNDLE_EVENTS_MAX, BUNDLE_KEYS_MAX);
+		goto out;
+	}
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		goto nomem;
+	if ((v = json_object_get(root, "chain")) != NULL &&
+	    v->type == JSON_STRING && v->u.string.len <= CHAIN_ID_MAX)
+		memcpy(b->chain, v->u.string.ptr, v->u.string.len + 1);
+	if ((v = json_object_get(root, "checkpoint")) != NULL &&
+	    v->type == JSON_STRING) {
+		if ((b->checkpoint = malloc(v->u.string.len + 1)) == NULL)
+			goto nomem;
+		memcpy(b->checkpoint, v->u.string.ptr, v->u.string.len + 1);
+		b->checkpoint_len = v->u.string.len;
+	}
+	b->event_count = events != NULL ? events->u.array.count : 0;
+	b->key_count = keys != NULL ? keys->u.array.count : 0;
+	b->events = calloc(b->event_count + 1, sizeof(*b->events));
+	b->keys = calloc(b->key_count + 1, sizeof(*b->keys));
+	b->proof_pool = malloc((proof_elements(events) + proof_elements(keys) +
+	    1) * MERKLE_HASH_LEN);
+	if (b->events == NULL || b->keys == NULL || b->proof_pool == NULL)
+		goto nomem;
+	for (size_t i = 0; i < b->event_count; i++)
+		item_read(b, events->u.array.items[i], &b->events[i]);
+	for (size_t i = 0; i < b->key_count; i++)
+		item_read(b, keys->u.array.items[i], &b->keys[i]);
+	*out = b;
+	b = NULL;
+	rc = TRACE_OK;
+	goto out;
+nomem:
+	rc = trace_error_set(err, TRACE_ENOMEM, NULL, NULL, "out of memory");
+out:
+	bundle_free(b);
+	json_doc_free(doc);
+	return rc;
+}
+
+/* ---- verification ------------------------------------------------------------ */
+
+const char *
+bundle_subject_name(enum bundle_subject subject)
+{
+	switch (subject) {
+	case BUNDLE_SUBJECT_CHECKPOINT: return "checkpoint";
+	case BUNDLE_SUBJECT_KEY: return "key entry";
+	case BUNDLE_SUBJECT_EVENT: return "event";
+	default: return "bundle";
+	}
+}
+
+void
+bundle_report_free(struct bundle_report *r)
+{
+	if (r == NULL)
+		return;
+	free(r->events);
+	free(r->keys);
+	free(r->failures);
+	memset(r, 0, sizeof(*r));
+}
+
+/*
+ * Keys by key id: open addressing over a power-of-two table, the first 8
+ * hex digits of the id (themselves SHA-256 output) as the hash.
+ */
+struct key_table {
+	struct key_state *states;       /* [0] is the root */
+	size_t count, cap;
+	size_t *slots;                  /* state index + 1, 0 = empty */
+	size_t mask;
+};
+
+static size_t
+id_hash(const char *hex)
+{
+	size_t h = 0;
+
+	for (int i = 0; i < 16 && hex[i] != '\0'; i++)
+		h = h * 16 + (size_t)(hex[i] <= '9' ? hex[i] - '0' :
+		    (hex[i] | 0x20) - 'a' + 10);
+	return h;
+}
+
+static struct key_state *
+key_find(const struct key_table *t, const char *keyid)
+{
+	for (size_t s = id_hash(keyid) & t->mask; t->slots[s] != 0;
+	    s = (s + 1) & t->mask)
+		if (strcmp(t->states[t->slots[s] - 1].entry.keyid, keyid) == 0)
+			return &t->states[t->slots[s] - 1];
+	return NULL;
+}
+
+/* Add a state (room was reserved for every key entry and the root). */
+static struct key_state *
+key_add(struct key_table *t, const struct key_state *state)
+{
+	size_t s = id_hash(state->entry.keyid) & t->mask;
+
+	while (t->slots[s] != 0)
+		s = (s + 1) & t->mask;
+	t->states[t->count] = *state;
+	t->slots[s] = ++t->count;
+	return &t->states[t->count - 1];
+}
+
+/* Statement ids of the events seen so far -> their position. */
+struct id_table {
+	const unsigned char (*ids)[SHA256_LEN];
+	size_t *slots;
+	size_t mask;
+};
+
+static size_t
+raw_hash(const unsigned char *id)
+{
+	size_t h;
+
+	memcpy(&h, id, sizeof(h));
+	return h;
+}
+
+static void
+id_add(struct id_table *t, size_t position)
+{
+	size_t s = raw_hash(t->ids[position]) & t->mask;
+
+	while (t->slots[s] != 0)
+		s = (s + 1) & t->mask;
+	t->slots[s] = position + 1;
+}
+
+/* Position of id among the events added, or SIZE_MAX. */
+static size_t
+id_find(const struct id_table *t, const unsigned char *id)
+{
+	for (size_t s = raw_hash(id) & t->mask; t->slots[s] != 0;
+	    s = (s + 1) & t->mask)
+		if (memcmp(t->ids[t->slots[s] - 1], id, SHA256_LEN) == 0)
+			return t->slots[s] - 1;
+	return SIZE_MAX;
+}
+
+struct verify {
+	const struct bundle *b;
+	struct bundle_report *r;
+	size_t failure_cap;
+	bool nomem;
+};
+
+static void
+fail(struct verify *v, enum bundle_subject subject, size_t position,
+    long long seq, long long log_index, const char *code, const char *fmt,
+    ...) __attribute__((format(printf, 7, 8)));
+
+static void
+fail(struct verify *v, enum bundle_subject subject, size_t position,
+    long long seq, long long log_index, const char *code, const char *fmt,
+    ...)
+{
+	struct bundle_report *r = v->r;
+	struct bundle_failure *f;
+	va_list ap;
+
+	if (r->failure_count == v->failure_cap) {
+		size_t cap = v->failure_cap ? 2 * v->failure_cap : 16;
+		void *p = realloc(r->failures, cap * sizeof(*r->failures));
+
+		if (p == NULL) {
+			v->nomem = true;
+			return;
+		}
+		r->failures = p;
+		v->failure_cap = cap;
+	}
+	f = &r->failures[r->failure_count++];
+	memset(f, 0, sizeof(*f));
+	f->subject = subject;
+	f->position = position;
+	f->seq = seq;
+	f->log_index = log_index;
+	snprintf(f->code, sizeof(f->code), "%s", code);
+	va_start(ap, fmt);
+	vsnprintf(f->message, sizeof(f->message), fmt, ap);
+	va_end(ap);
+	if (subject == BUNDLE_SUBJECT_EVENT && position < r->event_count)
+		r->events[position].ok = false;
+	if (subject == BUNDLE_SUBJECT_KEY && position < r->key_count)
+		r->keys[position].ok = false;
+}
+
+/* SHA-256(0x00 || PAE(type, payload)) without building the PAE. */
+static void
+leaf_hash(const struct dsse_envelope *env, unsigned char out[MERKLE_HASH_LEN])
+{
+	static const unsigned char zero = 0;
+	char head[DSSE_TYPE_MAX + 64];
+	int n = snprintf(head, sizeof(head), "DSSEv1 %zu %s %zu ",
+	    strlen(env->type), env->type, env->payload_len);
+	struct sha256_part parts[3] = {
+		{ &zero, 1 }, { head, n > 0 ? (size_t)n : 0 },
+		{ env->payload, env->payload_len },
+	};
+
+	/* The type is at most DSSE_TYPE_MAX bytes, so head always fits. */
+	sha256_parts(parts, 3, out);
+}
+
+/* The inclusion proof of it; "" in why when it verifies. */
+static bool
+proof_ok(struct verify *v, const struct bundle_item *it, char *why,
+    size_t size)
+{
+	const struct bundle_report *r = v->r;
+	struct merkle_bytes elems[MERKLE_PROOF_MAX];
+	unsigned char leaf[MERKLE_HASH_LEN];
+	struct trace_error err;
+
+	v->r->checks++;
+	if (!r->checkpoint_ok) {
+		snprintf(why, size, "no valid checkpoint to check the inclusion "
+		    "proof against");
+		return false;
+	}
+	if ((uint64_t)it->log_index >= r->checkpoint.size) {
+		snprintf(why, size, "inclusion proof: log index %lld is outside "
+		    "the checkpoint (size %" PRIu64 ")", it->log_index,
+		    r->checkpoint.size);
+		return false;
+	}
+	for (size_t i = 0; i < it->proof_count; i++)
+		elems[i] = merkle_bytes_hash(v->b->proof_pool[it->proof_first +
+		    i]);
+	leaf_hash(&it->env, leaf);
+	if (merkle_verify_inclusion(merkle_bytes_hash(leaf),
+	    (uint64_t)it->log_index, r->checkpoint.size, elems,
+	    it->proof_count, merkle_bytes_hash(r->checkpoint.root), &err) !=
+	    TRACE_OK) {
+		snprintf(why, size, "inclusion proof does not verify against "
+		    "the checkpoint: %.200s", err.message);
+		return false;
+	}
+	v->r->proofs++;
+	return true;
+}
+
+static void
+verify_checkpoint(struct verify *v, const struct note_verifier *log_key)
+{
+	const struct bundle *b = v->b;
+	struct trace_error err;
+
+	v->r->checks++;
+	if (b->checkpoint == NULL) {
+		fail(v, BUNDLE_SUBJECT_CHECKPOINT, 0, -1, -1, "bad_checkpoint",
+		    "the bundle has no checkpoint");
+		return;
+	}
+	if (checkpoint_open(b->checkpoint, b->checkpoint_len, log_key,
+	    &v->r->checkpoint, &err) != TRACE_OK) {
+		fail(v, BUNDLE_SUBJECT_CHECKPOINT, 0, -1, -1, "bad_checkpoint",
+		    "the checkpoint does not verify under log key %s: %s",
+		    log_key->name, err.message);
+		return;
+	}
+	if (strcmp(v->r->checkpoint.origin, log_key->name) != 0) {
+		fail(v, BUNDLE_SUBJECT_CHECKPOINT, 0, -1, -1, "wrong_origin",
+		    "the checkpoint is for log %s, not %s",
+		    v->r->checkpoint.origin, log_key->name);
+		return;
+	}
+	v->r->checkpoint_ok = true;
+}
+
+struct order {
+	long long log_index;
+	size_t position;
+};
+
+static int
+order_compare(const void *a, const void *b)
+{
+	const struct order *x = a, *y = b;
+
+	if (x->log_index != y->log_index)
+		return x->log_index < y->log_index ? -1 : 1;
+	return x->position < y->position ? -1 : x->position > y->position;
+}
+
+/* Key entries in log order: the order the registry changed in. */
+static void
+verify_keys(struct verify *v, struct key_table *keys)
+{
+	const struct bundle *b = v->b;
+	struct order *order = calloc(b->key_count + 1, sizeof(*order));
+
+	if (order == NULL) {
+		v->nomem = true;
+		return;
+	}
+	for (size_t i = 0; i < b->key_count; i++)
+		order[i] = (struct order){ b->keys[i].log_index, i };
+	qsort(order, b->key_count, sizeof(*order), order_compare);
+	for (size_t k = 0; k < b->key_count && !v->nomem; k++) {
+		size_t i = order[k].position;
+		const struct bundle_item *it = &b->keys[i];
+		struct bundle_key_result *res = &v->r->keys[i];
+		struct key_state *signer, *target;
+		struct trace_error err;
+		char why[TRACE_ERROR_MESSAGE_MAX];
+		long long at = it->log_index;
+
+		res->ok = true;
+		res->log_index = at;
+		v->r->checks++;
+		if (!it->readable) {
+			fail(v, BUNDLE_SUBJECT_KEY, i, -1, at, "bad_item", "%s",
+			    it->problem);
+			continue;
+		}
+		if (strcmp(it->env.type, TYPE_KEY) != 0 ||
+		    key_entry_parse(it->env.payload, it->env.payload_len,
+		    &res->entry, &err) != TRACE_OK) {
+			fail(v, BUNDLE_SUBJECT_KEY, i, -1, at, "bad_key_entry",
+			    "not a valid key entry: %s",
+			    strcmp(it->env.type, TYPE_KEY) != 0 ?
+			    "wrong payloadType" : err.message);
+			continue;
+		}
+		res->parsed = true;
+		if (!proof_ok(v, it, why, sizeof(why)))
+			fail(v, BUNDLE_SUBJECT_KEY, i, -1, at, v->r->checkpoint_ok ?
+			    "bad_proof" : "no_checkpoint", "%s", why);
+		signer = key_find(keys, res->entry.signer);
+		if (signer == NULL || (!signer->is_root &&
+		    signer->enrolled_at >= at)) {
+			fail(v, BUNDLE_SUBJECT_KEY, i, -1, at, "unknown_signer",
+			    "signed by %s, which is not an admin key enrolled "
+			    "before it", res->entry.signer);
+			continue;
+		}
+		res->signer_is_root = signer->is_root;
+		v->r->checks++;
+		if (dsse_verify(&it->env, signer->entry.public_key,
+		    res->entry.signer, &err) != TRACE_OK) {
+			fail(v, BUNDLE_SUBJECT_KEY, i, -1, at, "bad_signature",
+			    "signature by %s does not verify", res->entry.signer);
+			continue;
+		}
+		v->r->signatures++;
+		target = key_find(keys, res->entry.keyid);
+		v->r->checks++;
+		if (policy_check_key_entry(&res->entry, signer, target, at,
+		    &err) != TRACE_OK) {
+			fail(v, BUNDLE_SUBJECT_KEY, i, -1, at, err.code, "%s",
+			    err.message);
+			continue;
+		}
+		/* A statement that failed its proof changes nothing. */
+		if (!res->ok)
+			continue;
+		if (res->entry.op == KEY_OP_REVOKE) {
+			target->revoked = true;
+			target->revoked_at = at;
+			snprintf(target->revoke_reason,
+			    sizeof(target->revoke_reason), "%s",
+			    res->entry.reason);
+		} else {
+			struct key_state s;
+
+			memset(&s, 0, sizeof(s));
+			s.entry = res->entry;
+			s.enrolled_at = at;
+			key_add(keys, &s);
+		}
+	}
+	free(order);
+}
+
+static void
+verify_events(struct verify *v, const struct key_table *keys)
+{
+	const struct bundle *b = v->b;
+	struct id_table ids;
+	unsigned char (*raw)[SHA256_LEN] = NULL;
+	size_t cap = 1;
+	long long prev_index = -1;
+	bool have_prev = false;
+
+	if (b->event_count == 0) {
+		fail(v, BUNDLE_SUBJECT_BUNDLE, 0, -1, -1, "no_events",
+		    "the bundle has no events");
+		return;
+	}
+	while (cap < 2 * b->event_count)
+		cap *= 2;
+	raw = calloc(b->event_count, sizeof(*raw));
+	ids.slots = calloc(cap, sizeof(*ids.slots));
+	if (raw == NULL || ids.slots == NULL) {
+		v->nomem = true;
+		goto out;
+	}
+	ids.ids = (const unsigned char (*)[SHA256_LEN])raw;
+	ids.mask = cap - 1;
+	for (size_t i = 0; i < b->event_count && !v->nomem; i++) {
+		const struct bundle_item *it = &b->events[i];
+		struct bundle_event_result *res = &v->r->events[i];
+		struct trace_event ev;
+		const struct key_state *signer;
+		struct trace_error err;
+		char why[TRACE_ERROR_MESSAGE_MAX];
+		long long at = it->log_index;
+
+		res->ok = true;
+		res->log_index = at;
+		res->seq = -1;
+		v->r->checks++;
+		if (!it->readable) {
+			fail(v, BUNDLE_SUBJECT_EVENT, i, -1, at, "bad_item", "%s",
+			    it->problem);
+			have_prev = false;
+			continue;
+		}
+		hex_encode(it->env.id, SHA256_LEN, res->id);
+		memcpy(raw[i], it->env.id, SHA256_LEN);
+		if (strcmp(it->env.type, TYPE_EVENT) != 0 ||
+		    event_parse(it->env.payload, it->env.payload_len, &ev,
+		    &err) != TRACE_OK) {
+			fail(v, BUNDLE_SUBJECT_EVENT, i, -1, at, "bad_event",
+			    "not a valid event: %s",
+			    strcmp(it->env.type, TYPE_EVENT) != 0 ?
+			    "wrong payloadType" : err.message);
+			/* Whether the log holds it is still worth saying. */
+			if (!proof_ok(v, it, why, sizeof(why)))
+				fail(v, BUNDLE_SUBJECT_EVENT, i, -1, at,
+				    v->r->checkpoint_ok ? "bad_proof" :
+				    "no_checkpoint", "%s", why);
+			/* Its id still links the next one. */
+			have_prev = true;
+			prev_index = at;
+			continue;
+		}
+		res->parsed = true;
+		res->type = ev.type;
+		res->seq = ev.seq;
+		memcpy(res->signer, ev.signer, sizeof(res->signer));
+		v->r->checks += 4;
+		if (strcmp(ev.chain, b->chain) != 0)
+			fail(v, BUNDLE_SUBJECT_EVENT, i, ev.seq, at, "wrong_chain",
+			    "belongs to chain %s, not %s", ev.chain,
+			    b->chain[0] ? b->chain : "(none given)");
+		if (ev.seq != (long long)i)
+			fail(v, BUNDLE_SUBJECT_EVENT, i, ev.seq, at, "seq_order",
+			    "seq %lld where %zu was due: an event is missing or "
+			    "out of order", ev.seq, i);
+		if (i > 0 && (!ev.has_prev || !have_prev ||
+		    memcmp(ev.prev, raw[i - 1], SHA256_LEN) != 0))
+			fail(v, BUNDLE_SUBJECT_EVENT, i, ev.seq, at, "wrong_prev",
+			    "prev does not link to the event before it");
+		if (at <= prev_index)
+			fail(v, BUNDLE_SUBJECT_EVENT, i, ev.seq, at, "log_order",
+			    "log index %lld is not after the previous event's "
+			    "%lld", at, prev_index);
+		if (!proof_ok(v, it, why, sizeof(why)))
+			fail(v, BUNDLE_SUBJECT_EVENT, i, ev.seq, at,
+			    v->r->checkpoint_ok ? "bad_proof" : "no_checkpoint",
+			    "%s", why);
+		signer = key_find(keys, ev.signer);
+		v->r->checks++;
+		if (signer == NULL) {
+			fail(v, BUNDLE_SUBJECT_EVENT, i, ev.seq, at, "unknown_key",
+			    "signer %s has no valid key entry in the bundle",
+			    ev.signer);
+		} else if (dsse_verify(&it->env, signer->entry.public_key,
+		    ev.signer, &err) != TRACE_OK) {
+			fail(v, BUNDLE_SUBJECT_EVENT, i, ev.seq, at,
+			    "bad_signature", "signature by %s does not verify",
+			    ev.signer);
+		} else {
+			v->r->signatures++;
+			res->signer_known = true;
+			res->signer_role = signer->entry.role;
+			v->r->checks++;
+			if (policy_check_event(&ev, signer, at, &err) != TRACE_OK)
+				fail(v, BUNDLE_SUBJECT_EVENT, i, ev.seq, at,
+				    err.code, "signer %s: %s", ev.signer,
+				    err.message);
+		}
+		if (signer != NULL && ev.type == EVENT_CORRECTION) {
+			const char *target = event_data_string(&ev, "corrects");
+			unsigned char t[SHA256_LEN];
+			size_t j = SIZE_MAX;
+
+			v->r->checks++;
+			if (target != NULL && hex_decode(target, strlen(target),
+			    t, sizeof(t), true))
+				j = id_find(&ids, t);
+			if (j == SIZE_MAX)
+				fail(v, BUNDLE_SUBJECT_EVENT, i, ev.seq, at,
+				    "bad_correction", "corrects an event that is "
+				    "not earlier in this chain");
+			else if (policy_check_correction(&ev, signer,
+			    v->r->events[j].signer, &err) != TRACE_OK)
+				fail(v, BUNDLE_SUBJECT_EVENT, i, ev.seq, at,
+				    "bad_correction", "%s", err.message);
+		}
+		/* Only earlier events may be corrected: add after the check. */
+		id_add(&ids, i);
+		have_prev = true;
+		prev_index = at;
+		event_free(&ev);
+	}
+out:
+	free(raw);
+	free(ids.slots);
+}
+
+enum trace_status
+bundle_verify(const struct bundle *b,
+    const unsigned char root_public[ED25519_PUBLIC_LEN],
+    const struct note_verifier *log_key, struct bundle_report *report,
+    struct trace_error *err)
+{
+	struct verify v;
+	struct key_table keys;
+	struct key_state root;
+	size_t cap = 1;
+	enum trace_status rc;
+
+	memset(report, 0, sizeof(*report));
+	memset(&keys, 0, sizeof(keys));
+	memset(&v, 0, sizeof(v));
+	v.b = b;
+	v.r = report;
+	report->events = calloc(b->event_count + 1, sizeof(*report->events));
+	report->keys = calloc(b->key_count + 1, sizeof(*report->keys));
+	report->event_count = b->event_count;
+	report->key_count = b->key_count;
+	while (cap < 2 * (b->key_count + 1))
+		cap *= 2;
+	keys.states = calloc(b->key_count + 1, sizeof(*keys.states));
+	keys.slots = calloc(cap, sizeof(*keys.slots));
+	keys.mask = cap - 1;
+	if (report->events == NULL || report->keys == NULL ||
+	    keys.states == NULL || keys.slots == NULL) {
+		v.nomem = true;
+		goto out;
+	}
+	policy_root_state(root_public, &root);
+	key_add(&keys, &root);
+	verify_checkpoint(&v, log_key);
+	if (b->chain[0] == '\0')
+		fail(&v, BUNDLE_SUBJECT_BUNDLE, 0, -1, -1, "bad_item",
+		    "the bundle names no chain");
+	verify_keys(&v, &keys);
+	verify_events(&v, &keys);
+	for (size_t i = 0; i < b->event_count; i++)
+		report->events_ok += report->events[i].ok;
+	for (size_t i = 0; i < b->key_count; i++)
+		report->keys_ok += report->keys[i].ok;
+out:
+	free(keys.states);
+	free(keys.slots);
+	if (v.nomem)
+		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+		    "out of memory while verifying the bundle");
+	if (report->failure_count == 0)
+		return TRACE_OK;
+	{
+		const struct bundle_failure *f = &report->failures[0];
+
+		rc = trace_error_set(err, TRACE_EBADSIG, f->code, NULL,
+		    "%zu check(s) failed; first: %s %zu: %s",
+		    report->failure_count, bundle_subject_name(f->subject),
+		    f->position, f->message);
+	}
+	return rc;
+}
+
+/* ---- consistency with an earlier checkpoint ------------------------------------ */
+
+enum trace_status
+bundle_check_consistency(const char *previous, size_t previous_len,
+    const struct note_verifier *log_key, const struct checkpoint *current,
+    const struct merkle_bytes *proof, size_t count,
+    struct checkpoint *previous_out, struct trace_error *err)
+{
+	struct checkpoint old;
+	struct trace_error why;
+
+	if (checkpoint_open(previous, previous_len, log_key, &old, &why) !=
+	    TRACE_OK)
+		return trace_error_set(err, TRACE_EBADSIG, "bad_checkpoint",
+		    "previous", "the previous checkpoint does not verify: %s",
+		    why.message);
+	if (previous_out != NULL)
+		*previous_out = old;
+	if (strcmp(old.origin, current->origin) != 0 ||
+	    strcmp(old.origin, log_key->name) != 0)
+		return trace_error_set(err, TRACE_ERULE, "wrong_origin",
+		    "previous", "the previous checkpoint is for log %s, the new "
+		    "one for %s", old.origin, current->origin);
+	if (old.size > current->size)
+		return trace_error_set(err, TRACE_ERULE, "log_shrank",
+		    "previous", "the log shrank from %" PRIu64 " to %" PRIu64
+		    " leaves: it cannot be the same log", old.size,
+		    current->size);
+	if (old.size == 0)
+		return TRACE_OK;
+	if (old.size == current->size) {
+		if (!crypto_equal(old.root, current->root, MERKLE_HASH_LEN))
+			return trace_error_set(err, TRACE_EBADSIG, "fork",
+			    "previous", "two checkpoints of size %" PRIu64
+			    " with different roots: the log forked", old.size);
+		return TRACE_OK;
+	}
+	if (merkle_verify_consistency(old.size, current->size, proof, count,
+	    merkle_bytes_hash(old.root), merkle_bytes_hash(current->root),
+	    &why) != TRACE_OK)
+		return trace_error_set(err, TRACE_EBADSIG, why.status ==
+		    TRACE_EBADSIG ? "fork" : "bad_proof", "previous",
+		    "the checkpoint of size %" PRIu64 " is not a prefix of the "
+		    "one of size %" PRIu64 ": %s", old.size, current->size,
+		    why.message);
+	return TRACE_OK;
+}
+
+enum trace_status
+bundle_consistency_proof_parse(const char *text, size_t len, uint64_t from,
+    uint64_t to, unsigned char hashes[][MERKLE_HASH_LEN], size_t *count,
+    struct trace_error *err)
+{
+	struct json_limits limits = json_limits_default;
+	struct json_doc *doc = NULL;
+	const struct json_value *root, *list;
+	long long m = -1, n = -1;
+	enum trace_status rc;
+
+	*count = 0;
+	limits.max_size = 16384;
+	limits.max_depth = 3;
+	if ((rc = json_parse(text, len, &limits, &doc, err)) != TRACE_OK)
+		return rc;
+	root = json_doc_root(doc);
+	if ((rc = json_get_int(root, "from", true, &m, err)) != TRACE_OK ||
+	    (rc = json_get_int(root, "to", true, &n, err)) != TRACE_OK ||
+	    (rc = json_get_array(root, "hashes", true, &list, err)) !=
+	    TRACE_OK)
+		goto out;
+	if (m < 0 || n < 0 || (uint64_t)m != from || (uint64_t)n != to) {
+		rc = trace_error_set(err, TRACE_EMALFORMED, "bad_proof", "from",
+		    "the proof is from %lld to %lld, not %" PRIu64 " to %"
+		    PRIu64, m, n, from, to);
+		goto out;
+	}
+	if (list->u.array.count > MERKLE_PROOF_MAX) {
+		rc = trace_error_set(err, TRACE_EMALFORMED, "bad_proof",
+		    "hashes", "a consistency proof has at most %d hashes",
+		    MERKLE_PROOF_MAX);
+		goto out;
+	}
+	for (size_t i = 0; i < list->u.array.count; i++) {
+		const struct json_value *h = list->u.array.items[i];
+		unsigned char raw[64];
+		size_t got = 0;
+
+		if (h->type != JSON_STRING || h->u.string.len > 64 ||
+		    base64_decode(h->u.string.ptr, h->u.string.len, raw, &got,
+		    NULL) != TRACE_OK || got != MERKLE_HASH_LEN) {
+			rc = trace_error_set(err, TRACE_EMALFORMED, "bad_proof",
+			    "hashes", "hash %zu is not base64 of 32 bytes", i);
+			goto out;
+		}
+		memcpy(hashes[i], raw, MERKLE_HASH_LEN);
+	}
+	*count = list->u.array.count;
+out:
+	json_doc_free(doc);
+	return rc;
+}

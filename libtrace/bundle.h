@@ -1,0 +1,221 @@
+/*
+ * bundle.h - offline verification of a chain's bundle (SPEC sections 4 and
+ * 5), trusting nothing but the root admin public key and the log's
+ * verifier key.
+ *
+ * A bundle is the JSON document GET /api/v1/bundles/01/{gtin}/10/{lot}
+ * serves:
+ *
+ *   {"chain": "01/<gtin14>/10/<lot>", "checkpoint": "<signed note>",
+ *    "events": [{"envelope": {DSSE}, "logIndex": n, "proof": [b64...]}],
+ *    "keys":   [{"envelope": {DSSE}, "logIndex": n, "proof": [b64...]}]}
+ *
+ * Use:
+ *
+ *   struct bundle *b = NULL;
+ *   struct bundle_report report;
+ *   if (bundle_parse(text, len, &b, &err) != TRACE_OK)
+ *           ... not a bundle at all (err says why) ...
+ *   rc = bundle_verify(b, root_public_key, &log_verifier, &report, &err);
+ *   ... rc == TRACE_OK only if report.failure_count == 0; print
+ *       report.checkpoint, report.keys[], report.events[] and
+ *       report.failures[] whatever rc is (except TRACE_ENOMEM) ...
+ *   bundle_report_free(&report);
+ *   bundle_free(b);
+ *
+ * What bundle_verify() checks, collecting every failure instead of stopping
+ * at the first:
+ *   checkpoint   the note verifies under the log key (C2SP signed-note) and
+ *                its origin is the key's name;
+ *   key entries  in log order: inclusion proof against the checkpoint,
+ *                signed (DSSE, Ed25519) by the root or by an admin enrolled
+ *                earlier in the log, and the registry rules
+ *                (policy_check_key_entry at its log index); a revocation
+ *                applies to statements logged after it;
+ *   events       in bundle order, which must be seq order: inclusion proof,
+ *                chain = the bundle's chain, seq = 0, 1, 2, ..., prev = id of
+ *                the event before, log indexes increasing, the signature
+ *                under the signer's enrolled key, role, validity window,
+ *                GTIN scope and revocation at its log index
+ *                (policy_check_event), corrections name an earlier event of
+ *                the chain and are signed by its signer or a regulator.
+ * Leaf hashes are SHA-256(0x00 || PAE) recomputed from the envelopes, so a
+ * changed payload fails both its signature and its proof.
+ *
+ * What a passing bundle proves, and what not: every statement was signed by
+ * a key that the root's chain of trust allowed at that point of the log,
+ * and all of them are in the log tree the checkpoint commits to.  It does
+ * not prove the chain has no newer events than the checkpoint (fetch a
+ * newer bundle and check it with bundle_check_consistency() against the
+ * checkpoint kept from before), nor that the log showed everyone the same
+ * tree (compare checkpoints with others).
+ */
+#ifndef TRACE_BUNDLE_H
+#define TRACE_BUNDLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dsse.h"
+#include "error.h"
+#include "event.h"
+#include "gs1.h"
+#include "keyentry.h"
+#include "merkle.h"
+#include "note.h"
+
+#define BUNDLE_EVENTS_MAX 100000
+#define BUNDLE_KEYS_MAX 10000
+#define BUNDLE_TEXT_MAX (256L * 1024 * 1024)
+
+/* One statement of a bundle as read.  When !readable, problem says why and
+ * the other fields but log_index may be empty. */
+struct bundle_item {
+	bool readable;
+	char problem[TRACE_ERROR_MESSAGE_MAX];
+	struct dsse_envelope env;
+	long long log_index;            /* -1 when absent */
+	size_t proof_first;             /* into bundle.proof_pool */
+	size_t proof_count;
+};
+
+struct bundle {
+	char chain[CHAIN_ID_MAX + 1];   /* "" when absent or too long */
+	char *checkpoint;               /* NUL-terminated, NULL when absent */
+	size_t checkpoint_len;
+	struct bundle_item *events;
+	size_t event_count;
+	struct bundle_item *keys;
+	size_t key_count;
+	unsigned char (*proof_pool)[MERKLE_HASH_LEN];
+	size_t pool_count;
+};
+
+/*
+ * Parse bundle JSON (strict JSON, at most BUNDLE_TEXT_MAX bytes,
+ * BUNDLE_EVENTS_MAX events and BUNDLE_KEYS_MAX key entries).  Fails only if
+ * the text is not such a document: not JSON, not an object, "events" or
+ * "keys" not arrays, or over a bound.  A statement that cannot be read (bad
+ * envelope, no logIndex, a proof element that is not base64 of 32 bytes,
+ * more than MERKLE_PROOF_MAX elements) is kept with readable false and
+ * reported by bundle_verify().  Unknown members are ignored (responses may
+ * grow).  On TRACE_OK the caller frees *out with bundle_free().
+ */
+enum trace_status bundle_parse(const char *text, size_t len,
+    struct bundle **out, struct trace_error *err);
+
+/* Release a bundle.  Accepts NULL. */
+void bundle_free(struct bundle *b);
+
+/* What a failure is about. */
+enum bundle_subject {
+	BUNDLE_SUBJECT_BUNDLE,          /* the document as a whole */
+	BUNDLE_SUBJECT_CHECKPOINT,
+	BUNDLE_SUBJECT_KEY,             /* keys[position] */
+	BUNDLE_SUBJECT_EVENT,           /* events[position] */
+};
+
+/*
+ * One failed check.  code is stable for programs: "bad_item",
+ * "bad_checkpoint", "wrong_origin", "no_checkpoint", "bad_proof",
+ * "bad_signature", "bad_key_entry", "unknown_signer", "bad_event",
+ * "wrong_chain", "seq_order", "wrong_prev", "log_order", "unknown_key",
+ * "bad_correction", "no_events", or a policy code ("key_revoked",
+ * "role_not_allowed", "outside_window", "gtin_not_covered", "key_exists",
+ * "already_revoked").  message is for people and names what was found.
+ */
+struct bundle_failure {
+	enum bundle_subject subject;
+	size_t position;                /* in events[] or keys[] */
+	long long seq;                  /* events: the seq claimed, else -1 */
+	long long log_index;            /* -1 when unknown */
+	char code[TRACE_ERROR_CODE_MAX];
+	char message[TRACE_ERROR_MESSAGE_MAX];
+};
+
+/* Per event, in bundle order. */
+struct bundle_event_result {
+	bool ok;                        /* no failure about this event */
+	bool parsed;                    /* type/seq/signer below are known */
+	enum event_type type;
+	long long seq;
+	long long log_index;
+	char id[2 * SHA256_LEN + 1];    /* statement id, "" if unreadable */
+	char signer[KEYID_LEN + 1];
+	bool signer_known;              /* signer_role is set */
+	enum key_role signer_role;
+};
+
+/* Per key entry, in bundle order. */
+struct bundle_key_result {
+	bool ok;
+	bool parsed;                    /* entry is set */
+	long long log_index;
+	struct key_entry entry;
+	bool signer_is_root;
+};
+
+struct bundle_report {
+	bool checkpoint_ok;
+	struct checkpoint checkpoint;   /* extensions point into the bundle */
+	size_t checks;                  /* individual checks made */
+	size_t signatures;              /* signatures verified */
+	size_t proofs;                  /* inclusion proofs verified */
+	size_t events_ok, keys_ok;
+	struct bundle_event_result *events;
+	size_t event_count;
+	struct bundle_key_result *keys;
+	size_t key_count;
+	struct bundle_failure *failures; /* checkpoint, keys in log order,
+	                                  * events in order */
+	size_t failure_count;
+};
+
+/*
+ * Verify b (see the top of this file) against the trust anchor root_public
+ * (32 bytes) and the log's key.  Fills *report (free it with
+ * bundle_report_free()) and returns TRACE_OK if there is no failure,
+ * TRACE_EBADSIG if there is one or more (err holds the first), TRACE_ENOMEM
+ * if it could not finish.  Work is linear in the bundle's size: keys are
+ * found through a hash table, each PAE is hashed once for the leaf.
+ */
+enum trace_status bundle_verify(const struct bundle *b,
+    const unsigned char root_public[ED25519_PUBLIC_LEN],
+    const struct note_verifier *log_key, struct bundle_report *report,
+    struct trace_error *err);
+
+/* Release a report's arrays.  Accepts NULL. */
+void bundle_report_free(struct bundle_report *report);
+
+/* "bundle", "checkpoint", "key entry", "event". */
+const char *bundle_subject_name(enum bundle_subject subject);
+
+/*
+ * verify --previous: previous (a signed checkpoint seen before) must verify
+ * under log_key, have the same origin as current (an already verified
+ * checkpoint, e.g. report.checkpoint) and be a prefix of it: size1 <=
+ * size2, equal roots when the sizes are equal, and otherwise proof (count
+ * elements, from GET /api/v1/proofs/consistency?from=size1&to=size2) must
+ * verify (RFC 9162 2.1.4.2).  A previous checkpoint of size 0 is a prefix
+ * of every tree.  TRACE_OK if so; TRACE_EBADSIG ("fork", "bad_proof",
+ * "bad_checkpoint") or TRACE_ERULE ("wrong_origin", "log_shrank")
+ * otherwise.  *previous_out (may be NULL) receives the parsed previous
+ * checkpoint; its extensions point into previous.
+ */
+enum trace_status bundle_check_consistency(const char *previous,
+    size_t previous_len, const struct note_verifier *log_key,
+    const struct checkpoint *current, const struct merkle_bytes *proof,
+    size_t count, struct checkpoint *previous_out, struct trace_error *err);
+
+/*
+ * Parse a consistency proof response {"from": m, "to": n, "hashes": [...]}:
+ * from and to must be the sizes asked for, every hash base64 of 32 bytes,
+ * at most MERKLE_PROOF_MAX of them (written to hashes, *count set).
+ */
+enum trace_status bundle_consistency_proof_parse(const char *text,
+    size_t len, uint64_t from, uint64_t to,
+    unsigned char hashes[][MERKLE_HASH_LEN], size_t *count,
+    struct trace_error *err);
+
+#endif

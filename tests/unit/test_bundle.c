@@ -1,0 +1,785 @@
+/*
+ * test_bundle.c - bundle parsing and offline verification: bundles are
+ * built here from scratch (keys generated, key entries and events signed
+ * with libtrace, the log tree built in memory, a checkpoint signed), a
+ * valid one must verify and every single tampering must fail with its
+ * reason, at the statement it concerns.  Also the consistency check of
+ * verify --previous.
+ *
+ * Two extra modes, used by tests/integration/test_log.py and by hand:
+ *   test_bundle --verify BUNDLE.json ROOT.pub VKEY
+ *       verify a bundle, print the report, exit 0 if it verifies, 1 if not
+ *   test_bundle --bench N
+ *       time verifying an N-event bundle against its signature checks
+ *       alone (prints the ratio; never a pass/fail: timing is bench/'s job)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "check.h"
+#include "libtrace/buf.h"
+#include "libtrace/bundle.h"
+#include "libtrace/encoding.h"
+#include "libtrace/fileio.h"
+#include "libtrace/keys.h"
+
+#define GTIN "08801234567893"
+#define LOT "L2311A"
+#define CHAIN "01/" GTIN "/10/" LOT
+#define ORIGIN "trace.test/log"
+#define MAX_ENTRIES 20100
+
+struct actor {
+	char keyid[KEYID_LEN + 1];
+	unsigned char public_key[ED25519_PUBLIC_LEN];
+	unsigned char secret[ED25519_SECRET_LEN];
+};
+
+/* A statement as it will be written into the bundle. */
+struct item {
+	bool is_key;
+	char *envelope;                 /* JSON text, malloc'd */
+	long long log_index;
+	unsigned char proof[MERKLE_PROOF_MAX][MERKLE_HASH_LEN];
+	size_t proof_count;
+	bool omit;
+};
+
+struct tlog {
+	struct item items[MAX_ENTRIES];
+	size_t count;
+	unsigned char prev[SHA256_LEN];
+	long long seq;
+	char *checkpoint;
+};
+
+static struct actor root, admin, brand, inspector, late;
+static struct note_signer log_signer, other_signer;
+static struct note_verifier log_verifier;
+
+static void
+actor_make(struct actor *a)
+{
+	ed25519_generate(a->secret, a->public_key, NULL);
+	key_id(a->public_key, a->keyid);
+}
+
+static void
+tlog_reset(struct tlog *l)
+{
+	for (size_t i = 0; i < l->count; i++)
+		free(l->items[i].envelope);
+	free(l->checkpoint);
+	memset(l, 0, sizeof(*l));
+}
+
+static void
+add_envelope(struct tlog *l, bool is_key, const struct dsse_envelope *env)
+{
+	struct item *it = &l->items[l->count];
+	size_t len;
+
+	memset(it, 0, sizeof(*it));
+	it->is_key = is_key;
+	it->envelope = dsse_envelope_to_text(env, &len);
+	it->log_index = (long long)l->count;
+	l->count++;
+}
+
+static void
+add_key_entry(struct tlog *l, const struct actor *by, const struct actor *who,
+    enum key_op op, enum key_role role)
+{
+	struct key_entry e;
+	struct dsse_envelope env;
+	char *payload;
+	size_t len;
+
+	memset(&e, 0, sizeof(e));
+	e.op = op;
+	memcpy(e.keyid, who->keyid, sizeof(e.keyid));
+	memcpy(e.signer, by->keyid, sizeof(e.signer));
+	e.time = 1795000000;
+	if (op == KEY_OP_ENROLL) {
+		memcpy(e.public_key, who->public_key, ED25519_PUBLIC_LEN);
+		snprintf(e.name, sizeof(e.name), "someone");
+		snprintf(e.org, sizeof(e.org), "Test Org");
+		e.role = role;
+		e.prefix_count = 1;
+		snprintf(e.prefixes[0], sizeof(e.prefixes[0]), "880");
+	} else {
+		snprintf(e.reason, sizeof(e.reason), "laptop stolen");
+	}
+	payload = key_entry_build(&e, &len);
+	CHECK(payload != NULL);
+	CHECK(dsse_sign(TYPE_KEY, (unsigned char *)payload, len, by->secret,
+	    by->keyid, &env, NULL) == TRACE_OK);
+	add_envelope(l, true, &env);
+	dsse_envelope_clear(&env);
+	free(payload);
+}
+
+/* The next event of the chain, by signer, for lot (normally LOT). */
+static void
+add_event(struct tlog *l, const struct actor *by, const char *lot,
+    const char *corrects)
+{
+	struct json_doc *doc = NULL;
+	struct event_draft d;
+	struct dsse_envelope env;
+	char *payload = NULL, data[256];
+	size_t len;
+
+	memset(&d, 0, sizeof(d));
+	if (l->seq == 0) {
+		d.type = EVENT_PRODUCT_REGISTERED;
+		snprintf(data, sizeof(data), "{\"name\":{\"en\":\"Emulsion\"},"
+		    "\"brand\":\"Sulwhasoo\",\"origin\":\"KR\"}");
+	} else if (corrects != NULL) {
+		d.type = EVENT_CORRECTION;
+		snprintf(data, sizeof(data), "{\"corrects\":\"%s\",\"reason\":"
+		    "\"typo\"}", corrects);
+	} else {
+		d.type = EVENT_INSPECTION_COMPLETED;
+		snprintf(data, sizeof(data), "{\"certificate\":\"C-%lld\","
+		    "\"result\":\"pass\"}", l->seq);
+	}
+	CHECK(json_parse(data, strlen(data), &json_limits_default, &doc,
+	    NULL) == TRACE_OK);
+	d.data = json_doc_root(doc);
+	d.gtin14 = GTIN;
+	d.lot = lot;
+	d.seq = l->seq;
+	d.prev = l->seq > 0 ? l->prev : NULL;
+	d.time = "2026-11-20T08:30:00+09:00";
+	d.signer = by->keyid;
+	CHECK(event_build(&d, &payload, &len, NULL) == TRACE_OK);
+	CHECK(dsse_sign(TYPE_EVENT, (unsigned char *)payload, len, by->secret,
+	    by->keyid, &env, NULL) == TRACE_OK);
+	memcpy(l->prev, env.id, SHA256_LEN);
+	l->seq++;
+	add_envelope(l, false, &env);
+	dsse_envelope_clear(&env);
+	free(payload);
+	json_doc_free(doc);
+}
+
+/* Hash the log, prove every item, sign a checkpoint with signer. */
+static void
+tlog_seal(struct tlog *l, const struct note_signer *signer)
+{
+	unsigned char *leaves = malloc((l->count + 1) * MERKLE_HASH_LEN);
+	struct checkpoint cp;
+	size_t len;
+
+	for (size_t i = 0; i < l->count; i++) {
+		struct dsse_envelope env;
+		unsigned char *pae;
+		size_t pae_len;
+
+		CHECK(dsse_envelope_parse(l->items[i].envelope,
+		    strlen(l->items[i].envelope), &env, NULL) == TRACE_OK);
+		pae = dsse_pae(env.type, env.payload, env.payload_len, &pae_len);
+		merkle_leaf_hash(pae, pae_len, leaves + i * MERKLE_HASH_LEN);
+		free(pae);
+		dsse_envelope_clear(&env);
+	}
+	/*
+	 * Small logs: merkle_prove_inclusion, the reference.  Large ones
+	 * (--bench) would make that quadratic, so keep every perfect node the
+	 * way the server does and assemble planned proofs from them.
+	 */
+	if (l->count <= 64) {
+		for (size_t i = 0; i < l->count; i++)
+			CHECK(merkle_prove_inclusion(leaves, l->count, i,
+			    l->items[i].proof, &l->items[i].proof_count,
+			    NULL) == TRACE_OK);
+	} else {
+		unsigned char *level[64];
+		unsigned levels = 0;
+
+		level[levels++] = leaves;
+		while ((l->count >> levels) > 0) {
+			size_t n = l->count >> levels;
+
+			level[levels] = malloc(n * MERKLE_HASH_LEN);
+			for (size_t i = 0; i < n; i++)
+				merkle_node_hash(level[levels - 1] +
+				    2 * i * MERKLE_HASH_LEN, level[levels - 1] +
+				    (2 * i + 1) * MERKLE_HASH_LEN,
+				    level[levels] + i * MERKLE_HASH_LEN);
+			levels++;
+		}
+		for (size_t i = 0; i < l->count; i++) {
+			static struct merkle_plan plan;
+			static unsigned char nodes[MERKLE_PLAN_NODES_MAX]
+			    [MERKLE_HASH_LEN];
+
+			CHECK(merkle_plan_inclusion(i, l->count, &plan, NULL) ==
+			    TRACE_OK);
+			for (size_t k = 0; k < plan.node_count; k++)
+				memcpy(nodes[k], level[plan.nodes[k].level] +
+				    plan.nodes[k].index * MERKLE_HASH_LEN,
+				    MERKLE_HASH_LEN);
+			CHECK(merkle_plan_assemble(&plan, &nodes[0][0],
+			    l->items[i].proof, NULL) == TRACE_OK);
+			l->items[i].proof_count = plan.count;
+		}
+		for (unsigned k = 1; k < levels; k++)
+			free(level[k]);
+	}
+	memset(&cp, 0, sizeof(cp));
+	snprintf(cp.origin, sizeof(cp.origin), "%s", signer->name);
+	cp.size = l->count;
+	merkle_root(leaves, l->count, cp.root);
+	free(l->checkpoint);
+	CHECK(checkpoint_sign(&cp, signer, &l->checkpoint, &len, NULL) ==
+	    TRACE_OK);
+	free(leaves);
+}
+
+static void
+render_item(struct buf *b, const struct item *it)
+{
+	char h[64];
+
+	buf_printf(b, "{\"envelope\":%s,\"logIndex\":%lld,\"proof\":[",
+	    it->envelope, it->log_index);
+	for (size_t j = 0; j < it->proof_count; j++) {
+		base64_encode(it->proof[j], MERKLE_HASH_LEN, h);
+		buf_printf(b, "%s\"%s\"", j ? "," : "", h);
+	}
+	buf_puts(b, "]}");
+}
+
+/* The bundle JSON: events in log order (or order[] when given). */
+static char *
+render(const struct tlog *l, const char *chain, const size_t *order,
+    size_t order_count)
+{
+	struct buf b;
+	bool first = true;
+
+	buf_init(&b, 0);
+	buf_puts(&b, "{\"chain\":");
+	buf_json_string(&b, chain, strlen(chain));
+	buf_puts(&b, ",\"checkpoint\":");
+	buf_json_string(&b, l->checkpoint, strlen(l->checkpoint));
+	buf_puts(&b, ",\"events\":[");
+	if (order != NULL) {
+		for (size_t k = 0; k < order_count; k++) {
+			buf_puts(&b, k ? "," : "");
+			render_item(&b, &l->items[order[k]]);
+		}
+	} else {
+		for (size_t i = 0; i < l->count; i++) {
+			if (l->items[i].is_key || l->items[i].omit)
+				continue;
+			buf_puts(&b, first ? "" : ",");
+			first = false;
+			render_item(&b, &l->items[i]);
+		}
+	}
+	buf_puts(&b, "],\"keys\":[");
+	first = true;
+	for (size_t i = 0; i < l->count; i++) {
+		if (!l->items[i].is_key || l->items[i].omit)
+			continue;
+		buf_puts(&b, first ? "" : ",");
+		first = false;
+		render_item(&b, &l->items[i]);
+	}
+	buf_puts(&b, "]}");
+	return buf_steal(&b, NULL);
+}
+
+/* Verify text; returns the report (caller frees). */
+static enum trace_status
+verify_text(const char *text, struct bundle_report *report)
+{
+	struct bundle *b = NULL;
+	struct trace_error err;
+	enum trace_status rc;
+
+	memset(report, 0, sizeof(*report));
+	if ((rc = bundle_parse(text, strlen(text), &b, &err)) != TRACE_OK)
+		return rc;
+	rc = bundle_verify(b, root.public_key, &log_verifier, report, &err);
+	bundle_free(b);
+	return rc;
+}
+
+static void
+print_report(const struct bundle_report *r)
+{
+	for (size_t i = 0; i < r->failure_count; i++) {
+		const struct bundle_failure *f = &r->failures[i];
+
+		printf("FAIL  %s %zu (seq %lld, log index %lld) %s: %s\n",
+		    bundle_subject_name(f->subject), f->position, f->seq,
+		    f->log_index, f->code, f->message);
+	}
+}
+
+/* Does the report hold a failure with code about subject/position? */
+static bool
+has_failure(const struct bundle_report *r, enum bundle_subject subject,
+    size_t position, const char *code)
+{
+	for (size_t i = 0; i < r->failure_count; i++)
+		if (r->failures[i].subject == subject &&
+		    r->failures[i].position == position &&
+		    strcmp(r->failures[i].code, code) == 0)
+			return true;
+	return false;
+}
+
+/* root enrolls admin; admin enrolls brand and inspector; brand registers;
+ * the inspector signs three events. */
+static void
+standard_log(struct tlog *l)
+{
+	tlog_reset(l);
+	add_key_entry(l, &root, &admin, KEY_OP_ENROLL, ROLE_ADMIN);
+	add_key_entry(l, &admin, &brand, KEY_OP_ENROLL, ROLE_BRAND);
+	add_key_entry(l, &admin, &inspector, KEY_OP_ENROLL, ROLE_INSPECTOR);
+	add_event(l, &brand, LOT, NULL);
+	for (int i = 0; i < 3; i++)
+		add_event(l, &inspector, LOT, NULL);
+}
+
+/* Run one case: fails exactly where expected (or passes if code NULL). */
+static void
+expect(const char *name, const char *text, enum bundle_subject subject,
+    size_t position, const char *code)
+{
+	struct bundle_report r;
+	enum trace_status rc = verify_text(text, &r);
+
+	if (code == NULL) {
+		CHECK_MSG(rc == TRACE_OK && r.failure_count == 0,
+		    "%s: expected to verify", name);
+	} else {
+		CHECK_MSG(rc == TRACE_EBADSIG, "%s: rc %d", name, rc);
+		CHECK_MSG(has_failure(&r, subject, position, code),
+		    "%s: no %s failure at %s %zu", name, code,
+		    bundle_subject_name(subject), position);
+	}
+	if ((rc == TRACE_OK) != (code == NULL) ||
+	    (code != NULL && !has_failure(&r, subject, position, code)))
+		print_report(&r);
+	bundle_report_free(&r);
+}
+
+static void
+test_cases(void)
+{
+	static struct tlog l;
+	struct bundle_report r;
+	char *text;
+	size_t order[8];
+
+	/* Valid. */
+	standard_log(&l);
+	tlog_seal(&l, &log_signer);
+	text = render(&l, CHAIN, NULL, 0);
+	CHECK(verify_text(text, &r) == TRACE_OK);
+	CHECK_INT(r.failure_count, 0);
+	CHECK_INT(r.events_ok, 4);
+	CHECK_INT(r.keys_ok, 3);
+	CHECK_INT(r.signatures, 7);
+	CHECK_INT(r.proofs, 7);
+	CHECK(r.checkpoint_ok);
+	CHECK_INT(r.checkpoint.size, 7);
+	CHECK(r.keys[0].signer_is_root);
+	CHECK(!r.keys[1].signer_is_root);
+	CHECK_INT(r.events[2].seq, 2);
+	CHECK_INT(r.events[2].log_index, 5);
+	CHECK(r.events[2].signer_known &&
+	    r.events[2].signer_role == ROLE_INSPECTOR);
+	bundle_report_free(&r);
+	free(text);
+
+	/* A payload byte: signature and proof fail, the next prev breaks. */
+	{
+		struct dsse_envelope env;
+		char *saved = l.items[5].envelope, *c;
+		size_t len;
+
+		CHECK(dsse_envelope_parse(saved, strlen(saved), &env, NULL) ==
+		    TRACE_OK);
+		c = strstr((char *)env.payload, "\"C-2\"");
+		CHECK(c != NULL);
+		if (c != NULL)
+			c[3] = '7';
+		l.items[5].envelope = dsse_envelope_to_text(&env, &len);
+		dsse_envelope_clear(&env);
+		text = render(&l, CHAIN, NULL, 0);
+		free(l.items[5].envelope);
+		l.items[5].envelope = saved;
+		expect("payload byte", text, BUNDLE_SUBJECT_EVENT, 2,
+		    "bad_signature");
+		expect("payload byte", text, BUNDLE_SUBJECT_EVENT, 2,
+		    "bad_proof");
+		expect("payload byte", text, BUNDLE_SUBJECT_EVENT, 3,
+		    "wrong_prev");
+		free(text);
+	}
+	/* A signature byte: only the signature fails (ids ignore it). */
+	{
+		char *p, *q;
+
+		text = render(&l, CHAIN, NULL, 0);
+		p = strstr(text, l.items[4].envelope);
+		q = strstr(p, "\"sig\":\"") + 7 + 10;
+		*q = *q == 'A' ? 'B' : 'A';
+		expect("signature byte", text, BUNDLE_SUBJECT_EVENT, 1,
+		    "bad_signature");
+		verify_text(text, &r);
+		CHECK_INT(r.failure_count, 1);
+		bundle_report_free(&r);
+		free(text);
+	}
+	/* A removed event. */
+	l.items[4].omit = true;
+	text = render(&l, CHAIN, NULL, 0);
+	expect("removed event", text, BUNDLE_SUBJECT_EVENT, 1, "seq_order");
+	expect("removed event", text, BUNDLE_SUBJECT_EVENT, 1, "wrong_prev");
+	free(text);
+	l.items[4].omit = false;
+	/* Two events swapped. */
+	order[0] = 3;
+	order[1] = 5;
+	order[2] = 4;
+	order[3] = 6;
+	text = render(&l, CHAIN, order, 4);
+	expect("swapped", text, BUNDLE_SUBJECT_EVENT, 1, "seq_order");
+	expect("swapped", text, BUNDLE_SUBJECT_EVENT, 2, "seq_order");
+	free(text);
+	/* A proof element flipped. */
+	l.items[3].proof[1][7] ^= 0x40;
+	text = render(&l, CHAIN, NULL, 0);
+	expect("proof element", text, BUNDLE_SUBJECT_EVENT, 0, "bad_proof");
+	free(text);
+	l.items[3].proof[1][7] ^= 0x40;
+	/* A wrong log index. */
+	l.items[6].log_index = 5;
+	text = render(&l, CHAIN, NULL, 0);
+	expect("log index", text, BUNDLE_SUBJECT_EVENT, 3, "bad_proof");
+	free(text);
+	l.items[6].log_index = 6;
+	/* The bundle claims another chain. */
+	text = render(&l, "01/" GTIN "/10/OTHER", NULL, 0);
+	expect("other chain", text, BUNDLE_SUBJECT_EVENT, 0, "wrong_chain");
+	free(text);
+	/* A key entry missing. */
+	l.items[2].omit = true;
+	text = render(&l, CHAIN, NULL, 0);
+	expect("missing key", text, BUNDLE_SUBJECT_EVENT, 1, "unknown_key");
+	free(text);
+	l.items[2].omit = false;
+	/* The checkpoint signed by another key. */
+	tlog_seal(&l, &other_signer);
+	text = render(&l, CHAIN, NULL, 0);
+	expect("checkpoint key", text, BUNDLE_SUBJECT_CHECKPOINT, 0,
+	    "bad_checkpoint");
+	expect("checkpoint key", text, BUNDLE_SUBJECT_EVENT, 0,
+	    "no_checkpoint");
+	free(text);
+	/* A checkpoint signature byte. */
+	tlog_seal(&l, &log_signer);
+	{
+		char *sig = strstr(l.checkpoint, "\xe2\x80\x94 ");
+
+		sig += strlen(sig) - 10;
+		*sig = *sig == 'A' ? 'B' : 'A';
+		text = render(&l, CHAIN, NULL, 0);
+		expect("checkpoint sig", text, BUNDLE_SUBJECT_CHECKPOINT, 0,
+		    "bad_checkpoint");
+		free(text);
+	}
+
+	/* An event for another chain inside this chain's bundle. */
+	tlog_reset(&l);
+	add_key_entry(&l, &root, &admin, KEY_OP_ENROLL, ROLE_ADMIN);
+	add_key_entry(&l, &admin, &brand, KEY_OP_ENROLL, ROLE_BRAND);
+	add_key_entry(&l, &admin, &inspector, KEY_OP_ENROLL, ROLE_INSPECTOR);
+	add_event(&l, &brand, LOT, NULL);
+	add_event(&l, &inspector, "OTHER", NULL);
+	tlog_seal(&l, &log_signer);
+	text = render(&l, CHAIN, NULL, 0);
+	expect("foreign event", text, BUNDLE_SUBJECT_EVENT, 1, "wrong_chain");
+	free(text);
+
+	/* A key revoked before the event: only the later event fails. */
+	tlog_reset(&l);
+	add_key_entry(&l, &root, &admin, KEY_OP_ENROLL, ROLE_ADMIN);
+	add_key_entry(&l, &admin, &brand, KEY_OP_ENROLL, ROLE_BRAND);
+	add_key_entry(&l, &admin, &inspector, KEY_OP_ENROLL, ROLE_INSPECTOR);
+	add_event(&l, &brand, LOT, NULL);
+	add_event(&l, &inspector, LOT, NULL);
+	add_key_entry(&l, &admin, &inspector, KEY_OP_REVOKE, ROLE_INSPECTOR);
+	add_event(&l, &inspector, LOT, NULL);
+	tlog_seal(&l, &log_signer);
+	text = render(&l, CHAIN, NULL, 0);
+	expect("revoked", text, BUNDLE_SUBJECT_EVENT, 2, "key_revoked");
+	verify_text(text, &r);
+	CHECK(r.events[1].ok);
+	CHECK(!r.events[2].ok);
+	CHECK_INT(r.failure_count, 1);
+	bundle_report_free(&r);
+	free(text);
+
+	/* A key entry signed by a non-admin (the inspector). */
+	tlog_reset(&l);
+	add_key_entry(&l, &root, &admin, KEY_OP_ENROLL, ROLE_ADMIN);
+	add_key_entry(&l, &admin, &brand, KEY_OP_ENROLL, ROLE_BRAND);
+	add_key_entry(&l, &admin, &inspector, KEY_OP_ENROLL, ROLE_INSPECTOR);
+	add_key_entry(&l, &inspector, &late, KEY_OP_ENROLL, ROLE_INSPECTOR);
+	add_event(&l, &brand, LOT, NULL);
+	add_event(&l, &late, LOT, NULL);
+	tlog_seal(&l, &log_signer);
+	text = render(&l, CHAIN, NULL, 0);
+	expect("non-admin", text, BUNDLE_SUBJECT_KEY, 3, "role_not_allowed");
+	expect("non-admin", text, BUNDLE_SUBJECT_EVENT, 1, "unknown_key");
+	free(text);
+
+	/* An event signed by a key enrolled after it. */
+	tlog_reset(&l);
+	add_key_entry(&l, &root, &brand, KEY_OP_ENROLL, ROLE_BRAND);
+	add_event(&l, &brand, LOT, NULL);
+	add_event(&l, &late, LOT, NULL);
+	add_key_entry(&l, &root, &late, KEY_OP_ENROLL, ROLE_INSPECTOR);
+	tlog_seal(&l, &log_signer);
+	text = render(&l, CHAIN, NULL, 0);
+	expect("enrolled after", text, BUNDLE_SUBJECT_EVENT, 1, "unknown_key");
+	verify_text(text, &r);
+	CHECK_INT(r.failure_count, 1);
+	bundle_report_free(&r);
+	free(text);
+
+	/* Corrections: by the original signer fine, by another not. */
+	tlog_reset(&l);
+	add_key_entry(&l, &root, &brand, KEY_OP_ENROLL, ROLE_BRAND);
+	add_key_entry(&l, &root, &inspector, KEY_OP_ENROLL, ROLE_INSPECTOR);
+	add_event(&l, &brand, LOT, NULL);
+	add_event(&l, &inspector, LOT, NULL);
+	{
+		char target[2 * SHA256_LEN + 1];
+
+		hex_encode(l.prev, SHA256_LEN, target);
+		add_event(&l, &inspector, LOT, target);
+		add_event(&l, &brand, LOT, target);
+	}
+	tlog_seal(&l, &log_signer);
+	text = render(&l, CHAIN, NULL, 0);
+	expect("correction", text, BUNDLE_SUBJECT_EVENT, 3, "bad_correction");
+	verify_text(text, &r);
+	CHECK(r.events[2].ok);
+	CHECK_INT(r.failure_count, 1);
+	bundle_report_free(&r);
+	free(text);
+
+	/* Not a bundle at all; an unreadable item is a failure, not an error. */
+	CHECK(verify_text("{not json", &r) == TRACE_EMALFORMED);
+	CHECK(verify_text("[]", &r) == TRACE_EMALFORMED);
+	CHECK(verify_text("{\"events\":{}}", &r) == TRACE_EMALFORMED);
+	expect("empty", "{\"chain\":\"" CHAIN "\",\"checkpoint\":\"x\","
+	    "\"events\":[],\"keys\":[]}", BUNDLE_SUBJECT_BUNDLE, 0,
+	    "no_events");
+	expect("bad item", "{\"chain\":\"" CHAIN "\",\"checkpoint\":\"x\","
+	    "\"events\":[{\"logIndex\":0,\"proof\":[\"AAAA\"],\"envelope\":{}}],"
+	    "\"keys\":[]}", BUNDLE_SUBJECT_EVENT, 0, "bad_item");
+	tlog_reset(&l);
+}
+
+static void
+test_consistency(void)
+{
+	unsigned char leaves[20][MERKLE_HASH_LEN];
+	unsigned char proof[MERKLE_PROOF_MAX][MERKLE_HASH_LEN];
+	struct merkle_bytes elems[MERKLE_PROOF_MAX];
+	struct checkpoint a, b, cur;
+	struct trace_error err;
+	char *na = NULL, *nb = NULL, json[4096];
+	size_t len, count = 0, n;
+
+	for (int i = 0; i < 20; i++)
+		merkle_leaf_hash(&i, sizeof(i), leaves[i]);
+	memset(&a, 0, sizeof(a));
+	snprintf(a.origin, sizeof(a.origin), ORIGIN);
+	a.size = 7;
+	merkle_root(leaves[0], 7, a.root);
+	cur = a;
+	cur.size = 20;
+	merkle_root(leaves[0], 20, cur.root);
+	CHECK(checkpoint_sign(&a, &log_signer, &na, &len, NULL) == TRACE_OK);
+	CHECK(merkle_prove_consistency(leaves[0], 7, 20, proof, &count, NULL) ==
+	    TRACE_OK);
+	for (size_t i = 0; i < count; i++)
+		elems[i] = merkle_bytes_hash(proof[i]);
+	CHECK(bundle_check_consistency(na, strlen(na), &log_verifier, &cur,
+	    elems, count, &b, &err) == TRACE_OK);
+	CHECK_INT(b.size, 7);
+	/* A flipped proof byte: not a prefix. */
+	proof[0][0] ^= 1;
+	CHECK(bundle_check_consistency(na, strlen(na), &log_verifier, &cur,
+	    elems, count, NULL, &err) == TRACE_EBADSIG);
+	proof[0][0] ^= 1;
+	/* A different tree of the same size: a fork. */
+	b = a;
+	b.root[0] ^= 1;
+	CHECK(checkpoint_sign(&b, &log_signer, &nb, &len, NULL) == TRACE_OK);
+	CHECK(bundle_check_consistency(nb, strlen(nb), &log_verifier, &a, NULL,
+	    0, NULL, &err) == TRACE_EBADSIG);
+	CHECK_STR(err.code, "fork");
+	/* The log cannot shrink. */
+	b = cur;
+	b.size = 3;
+	merkle_root(leaves[0], 3, b.root);
+	CHECK(bundle_check_consistency(na, strlen(na), &log_verifier, &b, NULL,
+	    0, NULL, &err) == TRACE_ERULE);
+	CHECK_STR(err.code, "log_shrank");
+	/* Another key's previous checkpoint. */
+	free(nb);
+	CHECK(checkpoint_sign(&a, &other_signer, &nb, &len, NULL) == TRACE_OK);
+	CHECK(bundle_check_consistency(nb, strlen(nb), &log_verifier, &cur,
+	    elems, count, NULL, &err) == TRACE_EBADSIG);
+	CHECK_STR(err.code, "bad_checkpoint");
+	/* The proof response parser. */
+	{
+		struct buf j;
+		char h[64];
+
+		buf_init(&j, 0);
+		buf_puts(&j, "{\"from\":7,\"to\":20,\"hashes\":[");
+		for (size_t i = 0; i < count; i++) {
+			base64_encode(proof[i], MERKLE_HASH_LEN, h);
+			buf_printf(&j, "%s\"%s\"", i ? "," : "", h);
+		}
+		buf_puts(&j, "]}");
+		snprintf(json, sizeof(json), "%s", j.data);
+		buf_free(&j);
+	}
+	CHECK(bundle_consistency_proof_parse(json, strlen(json), 7, 20, proof,
+	    &n, NULL) == TRACE_OK);
+	CHECK_INT(n, count);
+	CHECK(bundle_consistency_proof_parse(json, strlen(json), 6, 20, proof,
+	    &n, NULL) == TRACE_EMALFORMED);
+	free(na);
+	free(nb);
+}
+
+/* --verify BUNDLE ROOT.pub VKEY */
+static int
+verify_main(const char *path, const char *root_path, const char *vkey)
+{
+	struct key_pair rk;
+	struct note_verifier v;
+	struct bundle *b = NULL;
+	struct bundle_report r;
+	struct trace_error err;
+	char *text = NULL;
+	size_t len = 0;
+	enum trace_status rc;
+
+	if (key_pair_load(root_path, &rk, &err) != TRACE_OK ||
+	    note_verifier_parse(vkey, strlen(vkey), &v, &err) != TRACE_OK ||
+	    file_read_all(path, BUNDLE_TEXT_MAX, &text, &len, &err) !=
+	    TRACE_OK) {
+		fprintf(stderr, "test_bundle: %s\n", err.message);
+		return 2;
+	}
+	if (bundle_parse(text, len, &b, &err) != TRACE_OK) {
+		printf("FAIL  bundle: %s\n", err.message);
+		free(text);
+		return 1;
+	}
+	rc = bundle_verify(b, rk.public_key, &v, &r, &err);
+	print_report(&r);
+	printf("%s: %zu events, %zu key entries, %zu signatures, %zu proofs, "
+	    "checkpoint size %llu\n", rc == TRACE_OK ? "VERIFIED" :
+	    "NOT VERIFIED", r.event_count, r.key_count, r.signatures, r.proofs,
+	    (unsigned long long)r.checkpoint.size);
+	bundle_report_free(&r);
+	bundle_free(b);
+	free(text);
+	return rc == TRACE_OK ? 0 : 1;
+}
+
+static double
+seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* --bench N: whole verification vs. the signature checks alone. */
+static int
+bench_main(long n)
+{
+	static struct tlog l;
+	struct bundle *b = NULL;
+	struct bundle_report r;
+	double t0, t_sig, t_all;
+	char *text;
+
+	if (n < 2 || n > MAX_ENTRIES - 10)
+		return 2;
+	add_key_entry(&l, &root, &brand, KEY_OP_ENROLL, ROLE_BRAND);
+	add_key_entry(&l, &root, &inspector, KEY_OP_ENROLL, ROLE_INSPECTOR);
+	add_event(&l, &brand, LOT, NULL);
+	for (long i = 1; i < n; i++)
+		add_event(&l, &inspector, LOT, NULL);
+	tlog_seal(&l, &log_signer);
+	text = render(&l, CHAIN, NULL, 0);
+	if (bundle_parse(text, strlen(text), &b, NULL) != TRACE_OK)
+		return 1;
+	t0 = seconds();
+	for (size_t i = 0; i < b->event_count; i++)
+		dsse_verify(&b->events[i].env, i == 0 ? brand.public_key :
+		    inspector.public_key, NULL, NULL);
+	t_sig = seconds() - t0;
+	bundle_free(b);
+	t0 = seconds();
+	bundle_parse(text, strlen(text), &b, NULL);
+	bundle_verify(b, root.public_key, &log_verifier, &r, NULL);
+	t_all = seconds() - t0;
+	printf("%ld events: signatures alone %.3f s, parse + full verification "
+	    "%.3f s, ratio %.3f (target <= 1.3), %zu failures\n", n, t_sig,
+	    t_all, t_all / t_sig, r.failure_count);
+	bundle_report_free(&r);
+	bundle_free(b);
+	free(text);
+	tlog_reset(&l);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	unsigned char secret[ED25519_SECRET_LEN], pub[ED25519_PUBLIC_LEN];
+
+	crypto_init();
+	if (argc == 5 && strcmp(argv[1], "--verify") == 0)
+		return verify_main(argv[2], argv[3], argv[4]);
+	actor_make(&root);
+	actor_make(&admin);
+	actor_make(&brand);
+	actor_make(&inspector);
+	actor_make(&late);
+	ed25519_generate(secret, pub, NULL);
+	note_signer_from_secret(ORIGIN, secret, &log_signer, NULL);
+	note_signer_verifier(&log_signer, &log_verifier);
+	ed25519_generate(secret, pub, NULL);
+	note_signer_from_secret(ORIGIN, secret, &other_signer, NULL);
+	if (argc == 3 && strcmp(argv[1], "--bench") == 0)
+		return bench_main(atol(argv[2]));
+	test_cases();
+	test_consistency();
+	CHECK_DONE();
+}

@@ -1,0 +1,640 @@
+/*
+ * log.c - the transparency log (SPEC section 4): the integrator thread and
+ * the log's read endpoints.
+ *
+ *   GET /api/v1/log                                  {"origin","vkey","size",...}
+ *   GET /api/v1/checkpoint                           latest signed checkpoint
+ *   GET /api/v1/proofs/inclusion?index=I&size=N      RFC 9162 2.1.3
+ *   GET /api/v1/proofs/consistency?from=M&to=N       RFC 9162 2.1.4
+ *
+ * Appends only queue leaf hashes (store.lua).  One integrator at a time,
+ * across every trace-server sharing the Redis (a lease), moves them into
+ * the stored tree: it writes the new leaves and every perfect node they
+ * complete, and only then advances the integrated size, trims the queue and
+ * publishes a checkpoint in one atomic Function call that also checks the
+ * lease and that nobody moved the size or the checkpoint meanwhile.  Nodes
+ * are a pure function of the leaves, so a crash between the writes and the
+ * commit only leaves nodes that the next run writes again, identically.
+ *
+ * Before signing size n2 it proves to itself, from the stored nodes, that
+ * the tree extends the last checkpoint (size n1): the stored nodes must
+ * give the checkpointed root for n1, and a consistency proof n1 -> n2 built
+ * from them must verify.  If not, it signs nothing and says so: the log
+ * never signs two inconsistent checkpoints, even if Redis was tampered with.
+ *
+ * Proofs are planned (merkle_plan_*), their stored nodes fetched in one
+ * round trip (one FCALL_RO) and assembled; the tree is never recomputed.
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "libtrace/encoding.h"
+#include "log.h"
+
+void log_count_proof(void);
+void log_count_checkpoint(void);
+void log_count_integrated(size_t n);
+void log_count_refusal(void);
+
+/* One integrator per process; started and stopped by main(). */
+static struct {
+	pthread_t thread;
+	bool running;
+	atomic_bool stop;
+	struct server *srv;
+	struct note_signer signer;
+	char token[33];
+} integrator;
+
+bool
+log_parse_uint(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 19 || (n > 1 && s[0] == '0'))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	/* 19 digits fit in 64 bits; the limit is the signed one. */
+	if (v > (uint64_t)INT64_MAX)
+		return false;
+	*out = v;
+	return true;
+}
+
+bool
+log_checkpoint_read(const char *note, size_t len, struct checkpoint *cp)
+{
+	const char *blank = NULL;
+
+	/* The body ends at the first blank line (C2SP signed-note). */
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (note[i] == '\n' && note[i + 1] == '\n') {
+			blank = note + i;
+			break;
+		}
+	}
+	if (blank == NULL)
+		return false;
+	return checkpoint_parse(note, (size_t)(blank - note) + 1, cp, NULL) ==
+	    TRACE_OK;
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Fetch the nodes of [0, size) and fold them into the root. */
+static enum trace_status
+stored_root(struct store *s, uint64_t size, unsigned char root[MERKLE_HASH_LEN],
+    struct trace_error *err)
+{
+	struct merkle_node nodes[64];
+	unsigned char hashes[64][MERKLE_HASH_LEN];
+	size_t count = 0;
+	enum trace_status rc;
+
+	if (size == 0) {
+		merkle_root(NULL, 0, root);
+		return TRACE_OK;
+	}
+	if ((rc = merkle_range_nodes(0, size, nodes, &count, err)) != TRACE_OK ||
+	    (rc = logstore_nodes(s, 0, nodes, count, &hashes[0][0], err)) !=
+	    TRACE_OK)
+		return rc;
+	return merkle_range_hash(&hashes[0][0], count, root, err);
+}
+
+/* Fetch a planned proof's nodes (one round trip) and assemble it. */
+static enum trace_status
+prove(struct store *s, uint64_t size, const struct merkle_plan *plan,
+    unsigned char proof[][MERKLE_HASH_LEN], struct trace_error *err)
+{
+	unsigned char hashes[MERKLE_PLAN_NODES_MAX][MERKLE_HASH_LEN];
+	enum trace_status rc;
+
+	if ((rc = logstore_nodes(s, size, plan->nodes, plan->node_count,
+	    &hashes[0][0], err)) != TRACE_OK)
+		return rc;
+	return merkle_plan_assemble(plan, &hashes[0][0], proof, err);
+}
+
+enum trace_status
+log_prove_inclusion(struct store *s, uint64_t index, uint64_t size,
+    unsigned char proof[][MERKLE_HASH_LEN], size_t *count,
+    struct trace_error *err)
+{
+	struct merkle_plan plan;
+	enum trace_status rc;
+
+	if ((rc = merkle_plan_inclusion(index, size, &plan, err)) != TRACE_OK ||
+	    (rc = prove(s, size, &plan, proof, err)) != TRACE_OK)
+		return rc;
+	*count = plan.count;
+	return TRACE_OK;
+}
+
+/*
+ * The nodes that growing the tree from n0 by count leaves completes, per
+ * level: level[L] covers indexes [base[L], end[L]) with base[L] even, so the
+ * one older node a new parent may need (the left sibling on the frontier
+ * of the old tree) has a slot too.
+ */
+struct growth {
+	unsigned levels;
+	uint64_t base[65], end[65];
+	unsigned char *level[65];
+};
+
+static void
+growth_free(struct growth *g)
+{
+	for (unsigned l = 0; l < g->levels; l++)
+		free(g->level[l]);
+}
+
+static enum trace_status
+growth_compute(struct store *s, uint64_t n0, const struct log_state *st,
+    struct growth *g, struct trace_error *err)
+{
+	uint64_t n2 = n0 + st->pending, made = 0;
+	struct merkle_node frontier[64];
+	unsigned char hashes[64][MERKLE_HASH_LEN];
+	size_t fcount = 0;
+	enum trace_status rc;
+
+	memset(g, 0, sizeof(*g));
+	for (g->levels = 0; g->levels < 64 && (n2 >> g->levels) > 0;
+	    g->levels++) {
+		unsigned l = g->levels;
+
+		g->base[l] = (n0 >> l) & ~(uint64_t)1;
+		g->end[l] = n2 >> l;
+		g->level[l] = malloc((size_t)(g->end[l] - g->base[l] + 1) *
+		    MERKLE_HASH_LEN);
+		if (g->level[l] == NULL) {
+			g->levels++;
+			rc = trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+			    "out of memory");
+			goto fail;
+		}
+	}
+	/* The old tree's frontier: one perfect node per set bit of n0. */
+	if (n0 > 0) {
+		if ((rc = merkle_range_nodes(0, n0, frontier, &fcount, err)) !=
+		    TRACE_OK || (rc = logstore_nodes(s, 0, frontier, fcount,
+		    &hashes[0][0], err)) != TRACE_OK)
+			goto fail;
+		for (size_t i = 0; i < fcount; i++) {
+			unsigned l = frontier[i].level;
+
+			if (l < g->levels && frontier[i].index >= g->base[l] &&
+			    frontier[i].index < g->end[l])
+				memcpy(g->level[l] + (frontier[i].index -
+				    g->base[l]) * MERKLE_HASH_LEN, hashes[i],
+				    MERKLE_HASH_LEN);
+		}
+	}
+	memcpy(g->level[0] + (n0 - g->base[0]) * MERKLE_HASH_LEN, st->leaves,
+	    st->pending * MERKLE_HASH_LEN);
+	for (unsigned l = 1; l < g->levels; l++) {
+		for (uint64_t i = n0 >> l; i < g->end[l]; i++) {
+			const unsigned char *kids = g->level[l - 1] +
+			    (2 * i - g->base[l - 1]) * MERKLE_HASH_LEN;
+
+			merkle_node_hash(kids, kids + MERKLE_HASH_LEN,
+			    g->level[l] + (i - g->base[l]) * MERKLE_HASH_LEN);
+			made++;
+		}
+	}
+	/* The library's own count of completed parents must agree. */
+	if (made != merkle_growth_count(n0, n2)) {
+		rc = trace_error_set(err, TRACE_ESTORE, "log_internal", NULL,
+		    "computed %" PRIu64 " parents, expected %" PRIu64, made,
+		    merkle_growth_count(n0, n2));
+		goto fail;
+	}
+	return TRACE_OK;
+fail:
+	growth_free(g);
+	memset(g, 0, sizeof(*g));
+	return rc;
+}
+
+static enum trace_status
+growth_store(struct store *s, uint64_t n0, const struct log_state *st,
+    const struct growth *g, struct trace_error *err)
+{
+	struct log_run runs[66];
+	size_t count = 0;
+
+	runs[count++] = (struct log_run){ .ids = true, .first = n0,
+		.count = st->pending, .data = &st->ids[0][0] };
+	for (unsigned l = 0; l < g->levels; l++) {
+		uint64_t first = n0 >> l;
+
+		if (g->end[l] <= first)
+			continue;
+		runs[count++] = (struct log_run){ .level = l, .first = first,
+			.count = (size_t)(g->end[l] - first),
+			.data = g->level[l] + (first - g->base[l]) *
+			    MERKLE_HASH_LEN };
+	}
+	return logstore_write(s, runs, count, err);
+}
+
+/*
+ * Sign size n2 only if the stored tree reproduces the last checkpoint (cp,
+ * NULL if none) and a consistency proof from it verifies (RFC 9162
+ * 2.1.4.2).  *note gets the signed checkpoint (malloc'd).
+ */
+static enum trace_status
+checked_sign(struct store *s, const struct checkpoint *last, uint64_t n2,
+    char **note, size_t *note_len, struct trace_error *err)
+{
+	struct checkpoint cp;
+	unsigned char root1[MERKLE_HASH_LEN];
+	unsigned char proof[MERKLE_PROOF_MAX][MERKLE_HASH_LEN];
+	struct merkle_bytes elems[MERKLE_PROOF_MAX];
+	struct merkle_plan plan;
+	enum trace_status rc;
+
+	memset(&cp, 0, sizeof(cp));
+	snprintf(cp.origin, sizeof(cp.origin), "%s", integrator.signer.name);
+	cp.size = n2;
+	if ((rc = stored_root(s, n2, cp.root, err)) != TRACE_OK)
+		return rc;
+	if (last != NULL && last->size > 0) {
+		if ((rc = stored_root(s, last->size, root1, err)) != TRACE_OK)
+			return rc;
+		if (!crypto_equal(root1, last->root, MERKLE_HASH_LEN))
+			return trace_error_set(err, TRACE_EBADSIG,
+			    "tree_mismatch", NULL, "the stored tree does not "
+			    "reproduce the root of checkpoint %" PRIu64,
+			    last->size);
+		if ((rc = merkle_plan_consistency(last->size, n2, &plan,
+		    err)) != TRACE_OK ||
+		    (rc = prove(s, 0, &plan, proof, err)) != TRACE_OK)
+			return rc;
+		for (size_t i = 0; i < plan.count; i++)
+			elems[i] = merkle_bytes_hash(proof[i]);
+		if ((rc = merkle_verify_consistency(last->size, n2, elems,
+		    plan.count, merkle_bytes_hash(last->root),
+		    merkle_bytes_hash(cp.root), err)) != TRACE_OK)
+			return trace_error_set(err, TRACE_EBADSIG,
+			    "tree_mismatch", NULL, "the stored tree of size %"
+			    PRIu64 " is not consistent with checkpoint %" PRIu64
+			    ": %s", n2, last->size, err->message);
+	}
+	return checkpoint_sign(&cp, &integrator.signer, note, note_len, err);
+}
+
+/*
+ * One step: integrate up to LOG_BATCH_MAX leaves, maybe sign.  Returns
+ * true when more work is waiting (run again at once).
+ */
+static bool
+integrate_once(struct store *s, long long *last_sign)
+{
+	struct log_state st;
+	struct checkpoint last;
+	struct growth g;
+	struct trace_error err;
+	enum log_commit_outcome outcome = LOG_COMMIT_MOVED;
+	char *note = NULL;
+	size_t note_len = 0;
+	bool held = false, have_last = false, sign, more = false;
+	uint64_t n0, n2;
+	static bool complained;
+
+	memset(&g, 0, sizeof(g));
+	if (logstore_state(s, LOG_BATCH_MAX, &st, &err) != TRACE_OK) {
+		if (!complained)
+			fprintf(stderr, "trace-server: log: %s\n", err.message);
+		complained = true;
+		return false;
+	}
+	complained = false;
+	n0 = st.integrated;
+	n2 = n0 + st.pending;
+	if (st.checkpoint != NULL) {
+		/* Our own note, but Redis is not the trust anchor: open it. */
+		struct note_verifier v;
+
+		note_signer_verifier(&integrator.signer, &v);
+		if (checkpoint_open(st.checkpoint, st.checkpoint_len, &v, &last,
+		    &err) != TRACE_OK || last.size > n0) {
+			log_count_refusal();
+			fprintf(stderr, "trace-server: log: the stored checkpoint "
+			    "is not ours or is ahead of the tree; signing "
+			    "nothing\n");
+			goto out;
+		}
+		have_last = true;
+	}
+	/* Sign when there are new leaves, or once for the empty log. */
+	sign = have_last ? n2 > last.size : true;
+	if (st.pending == 0 && !sign)
+		goto out;
+	if (logstore_lease(s, integrator.token, LOG_LEASE_MS, &held, &err) !=
+	    TRACE_OK || !held)
+		goto out;
+	if (st.pending > 0) {
+		if (growth_compute(s, n0, &st, &g, &err) != TRACE_OK ||
+		    growth_store(s, n0, &st, &g, &err) != TRACE_OK) {
+			fprintf(stderr, "trace-server: log: %s\n", err.message);
+			goto out;
+		}
+	}
+	/* Caught up or a second since the last one: a checkpoint. */
+	if (sign && st.pending == LOG_BATCH_MAX &&
+	    now_ms() - *last_sign < LOG_SIGN_INTERVAL_MS)
+		sign = false;
+	if (sign && checked_sign(s, have_last ? &last : NULL, n2, &note,
+	    &note_len, &err) != TRACE_OK) {
+		log_count_refusal();
+		fprintf(stderr, "trace-server: log: refusing to sign size %"
+		    PRIu64 ": %s\n", n2, err.message);
+		note = NULL;
+		sign = false;
+		/* Still integrate: the nodes are right or proofs would show. */
+	}
+	if (logstore_commit(s, integrator.token, n0, n2, st.pending,
+	    have_last ? st.checkpoint : "", sign ? note : "", n2, &outcome,
+	    &err) != TRACE_OK) {
+		fprintf(stderr, "trace-server: log: %s\n", err.message);
+		goto out;
+	}
+	if (outcome == LOG_COMMIT_OK) {
+		log_count_integrated(st.pending);
+		if (sign) {
+			log_count_checkpoint();
+			*last_sign = now_ms();
+		}
+		more = st.pending == LOG_BATCH_MAX;
+	}
+out:
+	growth_free(&g);
+	free(note);
+	log_state_free(&st);
+	return more;
+}
+
+static void *
+integrator_main(void *arg)
+{
+	struct server *srv = arg;
+	struct trace_error err;
+	struct store *s = store_open(&srv->redis, &err);
+	long long last_sign = 0;
+	bool held;
+
+	if (s == NULL) {
+		fprintf(stderr, "trace-server: log: %s\n", err.message);
+		return NULL;
+	}
+	while (!atomic_load(&integrator.stop)) {
+		if (integrate_once(s, &last_sign))
+			continue;
+		for (int i = 0; i < LOG_IDLE_MS / 50 &&
+		    !atomic_load(&integrator.stop); i++)
+			usleep(50000);
+	}
+	logstore_lease(s, integrator.token, 0, &held, &err);
+	store_close(s);
+	return NULL;
+}
+
+int
+log_start(struct server *srv)
+{
+	unsigned char raw[16];
+	struct trace_error err;
+
+	if (note_signer_from_secret(srv->cfg.log_origin, srv->log_key.secret,
+	    &integrator.signer, &err) != TRACE_OK) {
+		fprintf(stderr, "trace-server: --log-origin: %s\n", err.message);
+		return -1;
+	}
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+		fprintf(stderr, "trace-server: no randomness for the lease\n");
+		return -1;
+	}
+	hex_encode(raw, sizeof(raw), integrator.token);
+	integrator.srv = srv;
+	atomic_store(&integrator.stop, false);
+	if (pthread_create(&integrator.thread, NULL, integrator_main, srv) !=
+	    0) {
+		fprintf(stderr, "trace-server: cannot start the log integrator\n");
+		return -1;
+	}
+	integrator.running = true;
+	return 0;
+}
+
+void
+log_stop(void)
+{
+	if (!integrator.running)
+		return;
+	atomic_store(&integrator.stop, true);
+	pthread_join(integrator.thread, NULL);
+	integrator.running = false;
+	note_signer_clear(&integrator.signer);
+}
+
+/* ---- handlers ------------------------------------------------------------- */
+
+static bool
+require_get(struct request *req)
+{
+	struct trace_error err;
+
+	if (strcmp(req->info->request_method, "GET") == 0 ||
+	    strcmp(req->info->request_method, "HEAD") == 0)
+		return true;
+	trace_error_set(&err, TRACE_EMALFORMED, "method_not_allowed", NULL,
+	    "use GET");
+	http_send_error(req, &err);
+	return false;
+}
+
+void
+log_handle_log(struct request *req)
+{
+	char vkey[NOTE_VERIFIER_KEY_MAX], *note = NULL;
+	struct checkpoint cp;
+	struct trace_error err;
+	uint64_t integrated = 0;
+	size_t len = 0;
+	struct buf out;
+
+	if (!require_get(req))
+		return;
+	buf_init(&out, 0);
+	if (note_verifier_key_format(req->srv->cfg.log_origin,
+	    req->srv->log_key.public_key, vkey, sizeof(vkey), &err) !=
+	    TRACE_OK ||
+	    logstore_head(req->worker->store, &integrated, &note, &len, &err) !=
+	    TRACE_OK) {
+		http_send_error(req, &err);
+		goto out;
+	}
+	memset(&cp, 0, sizeof(cp));
+	if (note != NULL && !log_checkpoint_read(note, len, &cp)) {
+		trace_error_set(&err, TRACE_ESTORE, "store_corrupt", NULL,
+		    "the stored checkpoint does not parse");
+		http_send_error(req, &err);
+		goto out;
+	}
+	buf_puts(&out, "{\"origin\":");
+	buf_json_string(&out, req->srv->cfg.log_origin,
+	    strlen(req->srv->cfg.log_origin));
+	buf_puts(&out, ",\"vkey\":");
+	buf_json_string(&out, vkey, strlen(vkey));
+	/* size: the latest signed tree; integrated: the stored one. */
+	buf_printf(&out, ",\"size\":%" PRIu64 ",\"integrated\":%" PRIu64 "}",
+	    cp.size, integrated);
+	http_send_json(req, 200, &out);
+out:
+	free(note);
+	buf_free(&out);
+}
+
+void
+log_handle_checkpoint(struct request *req)
+{
+	struct trace_error err;
+	uint64_t integrated;
+	char *note = NULL;
+	size_t len = 0;
+
+	if (!require_get(req))
+		return;
+	if (logstore_head(req->worker->store, &integrated, &note, &len, &err) !=
+	    TRACE_OK) {
+		http_send_error(req, &err);
+		return;
+	}
+	if (note == NULL) {
+		/* Only between the first start and the integrator's first
+		 * step: worth a retry. */
+		trace_error_set(&err, TRACE_ESTORE, "no_checkpoint", NULL,
+		    "the log has not signed a checkpoint yet");
+		http_send_error(req, &err);
+		return;
+	}
+	http_send(req, 200, "text/plain; charset=utf-8", note, len,
+	    "Cache-Control: no-store\r\n");
+	free(note);
+}
+
+/* A required query integer, strictly parsed; false after answering 400. */
+static bool
+query_uint(struct request *req, const char *name, uint64_t *out)
+{
+	char text[32];
+	struct trace_error err;
+
+	if (!http_query(req, name, text, sizeof(text))) {
+		trace_error_set(&err, TRACE_EMALFORMED, "missing_field", name,
+		    "query parameter %s is required (decimal digits)", name);
+		http_send_error(req, &err);
+		return false;
+	}
+	if (!log_parse_uint(text, out)) {
+		trace_error_set(&err, TRACE_EMALFORMED, "bad_field", name,
+		    "query parameter %s must be decimal digits without sign or "
+		    "leading zero, at most 2^63-1", name);
+		http_send_error(req, &err);
+		return false;
+	}
+	return true;
+}
+
+static void
+send_proof(struct request *req, const char *a, uint64_t av, const char *b,
+    uint64_t bv, unsigned char proof[][MERKLE_HASH_LEN], size_t count)
+{
+	char b64[base64_encoded_len(MERKLE_HASH_LEN) + 1];
+	struct buf out;
+
+	buf_init(&out, 0);
+	buf_printf(&out, "{\"%s\":%" PRIu64 ",\"%s\":%" PRIu64 ",\"hashes\":[",
+	    a, av, b, bv);
+	for (size_t i = 0; i < count; i++) {
+		base64_encode(proof[i], MERKLE_HASH_LEN, b64);
+		buf_printf(&out, "%s\"%s\"", i > 0 ? "," : "", b64);
+	}
+	buf_puts(&out, "]}");
+	http_send_json(req, 200, &out);
+	buf_free(&out);
+}
+
+void
+log_handle_proofs(struct request *req)
+{
+	const char *what = req->path + strlen("/api/v1/proofs/");
+	unsigned char proof[MERKLE_PROOF_MAX][MERKLE_HASH_LEN];
+	struct merkle_plan plan;
+	struct trace_error err;
+	uint64_t x, y;
+
+	if (!require_get(req))
+		return;
+	if (strcmp(what, "inclusion") == 0) {
+		if (!query_uint(req, "index", &x) || !query_uint(req, "size", &y))
+			return;
+		if (x >= y) {
+			trace_error_set(&err, TRACE_ERULE, "bad_range", "index",
+			    "index must be below size");
+			goto fail;
+		}
+		if (merkle_plan_inclusion(x, y, &plan, &err) != TRACE_OK ||
+		    prove(req->worker->store, y, &plan, proof, &err) !=
+		    TRACE_OK)
+			goto fail;
+		log_count_proof();
+		send_proof(req, "index", x, "size", y, proof, plan.count);
+	} else if (strcmp(what, "consistency") == 0) {
+		if (!query_uint(req, "from", &x) || !query_uint(req, "to", &y))
+			return;
+		if (x == 0 || x > y) {
+			/* RFC 9162 2.1.4: 0 < from <= to; a proof from the
+			 * empty tree would prove nothing. */
+			trace_error_set(&err, TRACE_ERULE, "bad_range", "from",
+			    "from must be at least 1 and at most to");
+			goto fail;
+		}
+		if (merkle_plan_consistency(x, y, &plan, &err) != TRACE_OK ||
+		    prove(req->worker->store, y, &plan, proof, &err) !=
+		    TRACE_OK)
+			goto fail;
+		log_count_proof();
+		send_proof(req, "from", x, "to", y, proof, plan.count);
+	} else {
+		trace_error_set(&err, TRACE_ENOTFOUND, "not_found", NULL,
+		    "proofs are /api/v1/proofs/inclusion and "
+		    "/api/v1/proofs/consistency");
+		goto fail;
+	}
+	return;
+fail:
+	http_send_error(req, &err);
+}
