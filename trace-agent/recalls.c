@@ -21,11 +21,13 @@
 
 static const char recalls_usage[] =
 "usage: trace-agent recalls [--gtin G] [--lot L] [--since DATE]\n"
-"           [--until DATE] [--status open|closed] [--csv] [--server URL]\n"
+"           [--until DATE] [--status open|closed] [--org ORG] [--csv]\n"
+"           [--server URL]\n"
 "\n"
 "List recalls: a table on standard output, or with --csv the server's\n"
-"CSV (one header line).  Every page is fetched.  DATE is YYYY-MM-DD or an\n"
-"RFC 3339 time.\n"
+"CSV (UTF-8 with a BOM, one header line).  Every page is fetched.  DATE is\n"
+"YYYY-MM-DD or an RFC 3339 time; both ends are inclusive.  --org is the\n"
+"issuing organisation as enrolled with its key.\n"
 "\n"
 "exit status: 0 ok; 1 the server refused; 2 usage; 3 server unreachable.\n";
 
@@ -142,20 +144,21 @@ int
 cmd_recalls(struct agent *a, int argc, char **argv)
 {
 	enum { OPT_GTIN = OPT_FIRST_LOCAL, OPT_LOT, OPT_SINCE, OPT_UNTIL,
-		OPT_STATUS, OPT_CSV };
+		OPT_STATUS, OPT_ORG, OPT_CSV };
 	static const struct option options[] = {
 		{ "gtin", required_argument, NULL, OPT_GTIN },
 		{ "lot", required_argument, NULL, OPT_LOT },
 		{ "since", required_argument, NULL, OPT_SINCE },
 		{ "until", required_argument, NULL, OPT_UNTIL },
 		{ "status", required_argument, NULL, OPT_STATUS },
+		{ "org", required_argument, NULL, OPT_ORG },
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "server", required_argument, NULL, OPT_SERVER },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *gtin = NULL, *lot = NULL, *since = NULL, *until = NULL,
-	    *status = NULL, *accept = "application/json";
+	    *status = NULL, *org = NULL, *accept = "application/json";
 	const struct json_value **rows = NULL;
 	struct json_doc **docs = NULL;
 	size_t row_count = 0, doc_count = 0;
@@ -173,6 +176,7 @@ cmd_recalls(struct agent *a, int argc, char **argv)
 		case OPT_SINCE: since = optarg; break;
 		case OPT_UNTIL: until = optarg; break;
 		case OPT_STATUS: status = optarg; break;
+		case OPT_ORG: org = optarg; break;
 		case OPT_CSV: csv = true; accept = "text/csv"; break;
 		case 'h': fputs(recalls_usage, stdout); return AGENT_EXIT_OK;
 		default: return agent_usage_error("recalls", "bad option");
@@ -222,6 +226,7 @@ cmd_recalls(struct agent *a, int argc, char **argv)
 		query_add(&path, "since", since);
 		query_add(&path, "until", until);
 		query_add(&path, "status", status);
+		query_add(&path, "org", org);
 		query_add(&path, "cursor", cursor[0] ? cursor : NULL);
 		if (path.failed || http_exchange(a, "recalls", "GET", path.data,
 		    accept, NULL, 0, 3, &resp, &err) != TRACE_OK ||

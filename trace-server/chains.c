@@ -13,6 +13,7 @@
 #include "libtrace/dsse.h"
 #include "libtrace/encoding.h"
 #include "libtrace/gs1.h"
+#include "recalls.h"
 #include "server.h"
 
 /* Parse "/01/{gtin}/10/{lot}" (no serial) into a chain id. */
@@ -105,7 +106,18 @@ chains_handle_chain(struct request *req)
 		    "a stored event does not parse");
 		goto fail;
 	}
-	buf_puts(&out, "]}");
+	buf_puts(&out, "]");
+	/* The chain's recall status, from the recall indexes (recalls.h). */
+	{
+		struct recall_status st;
+
+		if (recalls_chain_status(req->worker->store, chain, &st, &err) !=
+		    TRACE_OK)
+			goto fail;
+		recalls_write_chain_member(&out, &st);
+		recall_status_free(&st);
+	}
+	buf_puts(&out, "}");
 	http_send_json(req, 200, &out);
 	buf_free(&out);
 	return;

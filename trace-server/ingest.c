@@ -10,6 +10,7 @@
  * A rejected item changes nothing in the store.
  */
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@
 #include "libtrace/encoding.h"
 #include "libtrace/event.h"
 #include "libtrace/timefmt.h"
+#include "recalls.h"
 #include "server.h"
 
 struct ingest_item {
@@ -31,6 +33,8 @@ struct ingest_item {
 	bool policy_failed;           /* rejected unless already stored */
 	struct trace_error err;
 	struct append_result result;
+	char org[KEY_TEXT_MAX + 1];   /* the signer's organisation */
+	struct recall_append recall;  /* recall events: the index arguments */
 };
 
 /* SHA-256(0x00 || PAE): the RFC 6962 leaf hash of a statement. */
@@ -121,6 +125,8 @@ check_item(struct request *req, const struct json_value *v,
 	if (!found)
 		return trace_error_set(err, TRACE_EUNKNOWNKEY, "unknown_key",
 		    "payload.signer", "key %s is not enrolled", it->ev.signer);
+	/* Recall indexes record the issuer's organisation. */
+	snprintf(it->org, sizeof(it->org), "%s", signer.entry.org);
 	/* The payload names its signer: verify under that key only. */
 	if ((rc = dsse_verify(&it->env, signer.entry.public_key, it->ev.signer,
 	    err)) != TRACE_OK)
@@ -307,6 +313,12 @@ ingest_handle_events(struct request *req)
 			.leaf_hash = it->leaf, .envelope = it->text,
 			.envelope_len = it->text_len,
 		};
+		/* Recall events update the recall indexes in the same
+		 * atomic step as the append. */
+		if (recalls_is_recall_event(&it->ev) &&
+		    recalls_append_prepare(&it->recall, &it->ev, it->id, it->org,
+		    &args[pending], &err) != TRACE_OK)
+			goto fail;
 		slot[pending++] = i;
 	}
 	if (pending > 0 && store_append_events(req->worker->store, args, pending,
@@ -353,6 +365,7 @@ out:
 		dsse_envelope_clear(&items[i].env);
 		event_free(&items[i].ev);
 		free(items[i].text);
+		recalls_append_clear(&items[i].recall);
 	}
 	free(items);
 	free(args);

@@ -18,6 +18,7 @@
 #include "libtrace/crypto.h"
 #include "libtrace/timefmt.h"
 #include "log.h"
+#include "recalls.h"
 #include "server.h"
 
 #define VERSION "0.1.0"
@@ -246,6 +247,18 @@ route_request(struct mg_connection *conn, void *cbdata)
 	} else if (strncmp(req.path, "/api/v1/chains/", 15) == 0) {
 		req.route = ROUTE_CHAIN;
 		chains_handle_chain(&req);
+	} else if (strcmp(req.path, "/api/v1/recalls/stream") == 0) {
+		req.route = ROUTE_RECALLS;
+		recalls_handle_stream(&req);
+	} else if (strcmp(req.path, "/api/v1/recalls") == 0) {
+		req.route = ROUTE_RECALLS;
+		recalls_handle_list(&req);
+	} else if (strcmp(req.path, "/recalls") == 0) {
+		req.route = ROUTE_RECALLS;
+		recalls_handle_board(&req);
+	} else if (strcmp(req.path, "/api/v1/epcis/events") == 0) {
+		req.route = ROUTE_EPCIS;
+		epcis_handle_events(&req);
 	} else if (strcmp(req.path, "/api/v1/log") == 0) {
 		log_handle_log(&req);
 	} else if (strcmp(req.path, "/api/v1/checkpoint") == 0) {
@@ -262,6 +275,22 @@ route_request(struct mg_connection *conn, void *cbdata)
 	    strcmp(req.path, "/metrics") == 0) {
 		req.route = ROUTE_HEALTH;
 		health_handle(&req);
+	} else if (prefix(req.path, "/01")) {
+		req.route = ROUTE_PAGE;
+		resolver_handle(&req);
+	} else if (prefix(req.path, "/inspect")) {
+		req.route = ROUTE_PAGE;
+		inspector_handle(&req);
+	} else if (prefix(req.path, "/qr")) {
+		req.route = ROUTE_QR;
+		qrcode_handle(&req);
+	} else if (prefix(req.path, "/labels")) {
+		req.route = ROUTE_QR;
+		labels_handle(&req);
+	} else if (strncmp(req.path, "/static/", 8) == 0) {
+		page_handle_static(&req);
+	} else if (strcmp(req.path, "/.well-known/gs1resolver") == 0) {
+		resolver_handle_description(&req);
 	} else {
 		trace_error_set(&err, TRACE_ENOTFOUND, "not_found", NULL,
 		    "no such resource");
@@ -341,6 +370,10 @@ main(int argc, char **argv)
 		"enable_directory_listing", "no",
 		"decode_url", "no",
 		"max_request_size", "16384",
+		/* http_send writes the head and the body separately: with
+		 * Nagle's algorithm on, the body waits for the client's delayed
+		 * ACK (40 ms) on every keep-alive response (bench/). */
+		"tcp_nodelay", "1",
 		NULL,
 	};
 	int rc = parse_options(argc, argv, &srv.cfg);
@@ -383,6 +416,8 @@ main(int argc, char **argv)
 	while (!stop_requested)
 		sleep(1);
 	fprintf(stderr, "trace-server: stopping\n");
+	/* SSE streams run until told to stop; mg_stop waits for them. */
+	recalls_stream_shutdown();
 	mg_stop(srv.mg);
 	log_stop();
 	mg_exit_library();

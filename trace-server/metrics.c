@@ -7,7 +7,8 @@
 #include "metrics.h"
 
 static const char *const route_names[ROUTE_COUNT] = {
-	"events", "event", "chain", "keys", "health", "page", "qr", "other",
+	"events", "event", "chain", "keys", "health", "page", "qr", "recalls",
+	"epcis", "other",
 };
 
 static const int statuses[METRICS_STATUSES] = {

@@ -18,6 +18,8 @@ enum route {
 	ROUTE_HEALTH,
 	ROUTE_PAGE,          /* resolver, consumer and inspector pages */
 	ROUTE_QR,            /* QR codes and labels */
+	ROUTE_RECALLS,       /* recall API, stream and board */
+	ROUTE_EPCIS,         /* EPCIS 2.0 export */
 	ROUTE_OTHER,
 	ROUTE_COUNT,
 };

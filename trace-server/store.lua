@@ -239,17 +239,35 @@ redis.register_function('trace_log_commit', log_commit)
 redis.register_function{function_name = 'trace_log_nodes',
   callback = log_nodes, flags = {'no-writes'}}
 
--- A consumer page view: the chain's records and, for a unit with a serial,
--- its scan count and first scan time, counting this view when asked, in one
--- round trip.  An unknown chain counts nothing, so made-up codes leave no
--- keys behind.
+-- A page view (trace-server chainview.c): the chain's records and, for a
+-- unit with a serial, its scan count and first scan time, counting this
+-- view when asked, in one round trip.  The caller may say which head it
+-- has parsed and cached already (length and head id): if the chain still
+-- ends there, the records are not sent again ('same'), else all of them
+-- ('full').  An unknown chain counts nothing ('none'), so made-up codes
+-- leave no keys behind.
 -- KEYS: chain list, chain scans hash
--- ARGV: serial ('' for none), now (unix seconds), '1' to count this view
+-- ARGV: serial ('' for none), now (unix seconds), '1' to count this view,
+--       cached length ('0' for none), cached head id ('' for none)
 local function page_read(keys, args)
-  local records = redis.call('LRANGE', keys[1], 0, -1)
-  local serial = args[1]
-  if #records == 0 or serial == '' then
-    return {records}
+  local serial, known_len, known_head = args[1], tonumber(args[4]) or 0,
+    args[5] or ''
+  local len = redis.call('LLEN', keys[1])
+  if len == 0 then
+    return {'none'}
+  end
+  local status, records = 'full', {}
+  if len == known_len and known_head ~= '' then
+    local last = redis.call('LINDEX', keys[1], -1)
+    if string.sub(last, 1, #known_head + 1) == known_head .. ' ' then
+      status = 'same'
+    end
+  end
+  if status == 'full' then
+    records = redis.call('LRANGE', keys[1], 0, -1)
+  end
+  if serial == '' then
+    return {status, records}
   end
   local count
   if args[3] == '1' then
@@ -258,7 +276,8 @@ local function page_read(keys, args)
   else
     count = tonumber(redis.call('HGET', keys[2], 'n:' .. serial) or '0')
   end
-  return {records, count, redis.call('HGET', keys[2], 'f:' .. serial) or ''}
+  return {status, records, count,
+    redis.call('HGET', keys[2], 'f:' .. serial) or ''}
 end
 
 redis.register_function('trace_page_read', page_read)

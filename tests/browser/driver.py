@@ -1,0 +1,40 @@
+"""Start redis-server and trace-server (harness.py), seed the page test
+chains (pages_seed.py), run pages.test.js under node with their URLs, stop
+everything.  The exit status is node's."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+
+import harness  # noqa: E402
+import pages_seed  # noqa: E402
+
+
+def main():
+    cluster = harness.Cluster.start()
+    try:
+        chains = pages_seed.seed(cluster)
+        config = {"base": cluster.public_url, "chains": chains,
+                  "screenshots": os.environ.get("TRACE_SCREENSHOTS",
+                                                os.path.join(harness.BUILD, "screenshots")),
+                  "texts": {"script": pages_seed.SCRIPT, "attr": pages_seed.ATTR,
+                            "jsurl": pages_seed.JS_URL},
+                  "names": pages_seed.NAME}
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump(config, f)
+            path = f.name
+        try:
+            rc = subprocess.call(["node", os.path.join(HERE, "pages.test.js"), path])
+        finally:
+            os.unlink(path)
+    finally:
+        cluster.stop()
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

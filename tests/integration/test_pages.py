@@ -1,0 +1,448 @@
+"""The GS1 Digital Link resolver, the consumer and inspector pages, QR codes
+and labels against a real redis-server and trace-server (SPEC sections 2
+and 5): statuses, content negotiation, linksets, the resolver description,
+page sizes, security headers, escaping of hostile signer text, scan
+counters, recall banners, verdicts, QR codes that decode to the exact URI,
+and label bounds."""
+import html.parser
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import harness
+import pages_seed
+from pages_seed import GTIN, SCRIPT, ATTR, JS_URL, chain_path, link_encode
+
+cluster = None
+chains = None
+
+
+def setUpModule():
+    global cluster, chains
+    cluster = harness.Cluster.start()
+    chains = pages_seed.seed(cluster)
+
+
+def tearDownModule():
+    cluster.stop()
+
+
+def get(path, accept=None, lang=None, method="GET"):
+    headers = {}
+    if accept:
+        headers["Accept"] = accept
+    if lang:
+        headers["Accept-Language"] = lang
+    return cluster.request(method, path, headers=headers)
+
+
+class Markup(html.parser.HTMLParser):
+    """Every start tag with its attributes, and the text."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags = []
+        self.text = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse(body):
+    m = Markup()
+    m.feed(body.decode())
+    return m
+
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+class Resolver(unittest.TestCase):
+    def test_page_is_html_by_default(self):
+        r = get(chains["good"]["path"], accept=BROWSER)
+        self.assertEqual(r.status, 200)
+        self.assertTrue(r.headers["content-type"].startswith("text/html"))
+        self.assertIn('data-verdict="genuine"', r.body.decode())
+
+    def test_bad_check_digit_is_400_html_and_json(self):
+        path = "/01/08801234567890/10/L2311A"
+        r = get(path, accept=BROWSER)
+        self.assertEqual(r.status, 400)
+        self.assertTrue(r.headers["content-type"].startswith("text/html"))
+        r = get(path, accept="application/json")
+        self.assertEqual(r.status, 400)
+        self.assertEqual(r.json()["error"]["code"], "invalid_gtin")
+
+    def test_malformed_paths_are_400(self):
+        for path in ("/01/abc/10/L1", "/01/08801234567893/10/", "/01/08801234567893/10/L1/",
+                     "/01/08801234567893/10/L1/21/", "/01/08801234567893/99/x",
+                     "/01/08801234567893/10/a%ZZ", "/01/08801234567893/10/.."):
+            r = get(path, accept="application/json")
+            self.assertEqual(r.status, 400, path)
+            self.assertIn("error", r.json())
+
+    def test_unknown_lot_is_404(self):
+        r = get("/01/%s/10/NOSUCH" % GTIN, accept="application/json")
+        self.assertEqual(r.status, 404)
+        self.assertEqual(r.json()["error"]["code"], "not_found")
+        r = get("/01/%s/10/NOSUCH" % GTIN, accept=BROWSER)
+        self.assertEqual(r.status, 404)
+        self.assertTrue(r.headers["content-type"].startswith("text/html"))
+        # A short GTIN (GTIN-13) names the same product.
+        r = get("/01/%s/10/L2311A" % GTIN[1:], accept="application/json")
+        self.assertEqual(r.status, 200)
+
+    def test_unknown_chain_leaves_no_keys(self):
+        before = set(cluster.redis.keys("c:*"))
+        get("/01/%s/10/NOSUCH/21/0001" % GTIN)
+        self.assertEqual(set(cluster.redis.keys("c:*")), before)
+
+    def test_json(self):
+        c = chains["good"]
+        r = get(c["path"] + "/21/000007", accept="application/json")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.headers["content-type"], "application/json")
+        doc = r.json()
+        self.assertEqual(doc["uri"], cluster.public_url + c["path"] + "/21/000007")
+        self.assertEqual(doc["gtin"], GTIN)
+        self.assertEqual(doc["lot"], "L2311A")
+        self.assertEqual(doc["serial"], "000007")
+        self.assertEqual(doc["product"]["name"]["ko"], "설화수 자음유액")
+        self.assertEqual(doc["verdict"]["status"], "genuine")
+        self.assertEqual(doc["verdict"]["head"], {"seq": 7, "id": c["ids"][-1]})
+        self.assertEqual(doc["inspection"]["data"]["certificate"], "CCIC-KR-2026-00123")
+        self.assertEqual(doc["inspection"]["signer"]["org"], "CCIC Korea")
+        self.assertEqual(doc["customs"], {"status": "released",
+                                          "declaration": "421920261000123456", "mode": "1210"})
+        self.assertEqual(doc["recall"], {"status": "none"})
+        self.assertEqual([e["type"] for e in doc["route"]], [
+            "inspection.sampled", "inspection.completed", "shipment.departed",
+            "shipment.arrived", "customs.declared", "customs.released",
+            "warehouse.received"])
+        self.assertEqual(doc["scans"]["count"], 1)
+        self.assertIn("linkset", r.headers["link"])
+
+    def test_linkset(self):
+        c = chains["good"]
+        for r in (get(c["path"] + "?linkType=all"),
+                  get(c["path"], accept="application/linkset+json")):
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.headers["content-type"], "application/linkset+json")
+            doc = r.json()
+            self.assertEqual(len(doc["linkset"]), 1)
+            ls = doc["linkset"][0]
+            self.assertEqual(ls["anchor"], cluster.public_url + c["path"])
+            voc = "https://gs1.org/voc/"
+            for t in ("defaultLink", "pip", "traceability", "certificationInfo",
+                      "recallStatus"):
+                self.assertIn(voc + t, ls, t)
+                for link in ls[voc + t]:
+                    self.assertTrue(link["href"].startswith(cluster.public_url), link)
+                    self.assertIn("type", link)
+                    self.assertIn("title", link)
+            self.assertEqual(ls[voc + "pip"][0]["href"], cluster.public_url + c["path"])
+            self.assertEqual(ls[voc + "pip"][0]["hreflang"], ["zh-CN", "en", "ko"])
+            hrefs = [l["href"] for l in ls[voc + "traceability"]]
+            self.assertIn(cluster.public_url + "/inspect" + c["path"], hrefs)
+            self.assertIn(cluster.public_url + "/api/v1/chains" + c["path"], hrefs)
+            cert = ls[voc + "certificationInfo"][0]
+            self.assertEqual(cert["href"], cluster.public_url + "/api/v1/events/" + c["ids"][2])
+            self.assertIn("CCIC-KR-2026-00123", cert["title"])
+
+    def test_link_type_redirects(self):
+        c = chains["good"]
+        r = get(c["path"] + "?linkType=gs1:traceability")
+        self.assertEqual(r.status, 307)
+        self.assertEqual(r.headers["location"], cluster.public_url + "/inspect" + c["path"])
+        r = get(c["path"] + "?linkType=gs1:pip", accept=BROWSER)
+        self.assertEqual(r.status, 200)
+
+    def test_resolver_description(self):
+        r = get("/.well-known/gs1resolver")
+        self.assertEqual(r.status, 200)
+        doc = r.json()
+        self.assertEqual(doc["resolverRoot"], cluster.public_url)
+        self.assertEqual(doc["supportedPrimaryKeys"], ["gtin"])
+        self.assertTrue(doc["name"])
+        self.assertEqual(doc["supportedLinkType"][0]["prefix"], "gs1:")
+
+
+class Pages(unittest.TestCase):
+    def check_headers(self, r):
+        csp = r.headers["content-security-policy"]
+        directives = {d.split()[0]: d.split()[1:] for d in csp.split(";") if d.strip()}
+        self.assertEqual(directives["script-src"], ["'self'"])
+        self.assertNotIn("'unsafe-inline'", csp)
+        self.assertEqual(directives["object-src"], ["'none'"])
+        self.assertEqual(directives["frame-ancestors"], ["'none'"])
+        self.assertEqual(r.headers["x-content-type-options"], "nosniff")
+        self.assertEqual(r.headers["referrer-policy"], "no-referrer")
+
+    def test_consumer_pages_small_with_headers(self):
+        for name in ("good", "recalled", "partial", "xss"):
+            for lang in ("zh-CN", "en", "ko"):
+                r = get(chains[name]["path"] + "/21/000150?lang=" + lang)
+                self.assertEqual(r.status, 200)
+                self.assertLess(len(r.body), 30 * 1024, (name, lang))
+                self.check_headers(r)
+                self.assertIn('<html lang="%s">' % lang, r.body.decode())
+
+    def test_language_negotiation(self):
+        path = chains["good"]["path"]
+        self.assertIn('lang="zh-CN"', get(path).body.decode())
+        self.assertIn('lang="ko"', get(path, lang="ko-KR,ko;q=0.9,en;q=0.8").body.decode())
+        self.assertIn('lang="en"', get(path, lang="fr-FR,en-US;q=0.7,zh;q=0.3").body.decode())
+        self.assertIn('lang="zh-CN"', get(path, lang="de,fr").body.decode())
+        self.assertIn('lang="en"', get(path + "?lang=en", lang="ko").body.decode())
+        body = get(path + "?lang=ko").body.decode()
+        self.assertIn("설화수 자음유액", body)
+        self.assertIn('href="%s?lang=en"' % path, body)
+
+    def test_consumer_content(self):
+        body = get(chains["good"]["path"] + "?lang=en").body.decode()
+        for text in ("Genuine", "Sulwhasoo Essential Emulsion", "CCIC Korea Incheon laboratory",
+                     "CCIC-KR-2026-00123", "Incheon (KRINC)", "Weihai (CNWEI)",
+                     "Bonded cross-border e-commerce (1210)", "Released", "Not recalled"):
+            self.assertIn(text, body)
+        self.assertNotIn('id="recall"', body)
+        self.assertNotIn('id="scans"', body)  # no serial, no counter
+
+    def test_recall_banner(self):
+        body = get(chains["recalled"]["path"] + "/21/000042?lang=en").body.decode()
+        self.assertIn('<section class="recall" id="recall" role="alert">', body)
+        self.assertLess(body.index('id="recall"'), body.index('id="verdict"'))
+        self.assertIn("Stop using it and return it to the store for a full refund", body)
+        self.assertIn("Class 1 (most serious)", body)
+        doc = get(chains["recalled"]["path"], accept="application/json").json()
+        self.assertEqual(doc["recall"]["status"], "recalled")
+        self.assertEqual(doc["recall"]["event"]["data"]["severity"], 1)
+
+    def test_partial_recall_by_serial(self):
+        path = chains["partial"]["path"]
+        self.assertIn('id="recall"', get(path + "/21/000150").body.decode())
+        other = get(path + "/21/000250").body.decode()
+        self.assertNotIn('id="recall"', other)
+        self.assertIn('id="recall-note"', other)
+        lot = get(path + "?lang=en").body.decode()
+        self.assertIn('id="recall"', lot)
+        self.assertIn("000100\u2013000199", lot)
+        self.assertEqual(get(path + "/21/000250", accept="application/json").json()
+                         ["recall"]["status"], "other_serials_recalled")
+
+    def test_closed_recall(self):
+        body = get(chains["closed"]["path"] + "?lang=en").body.decode()
+        self.assertNotIn('id="recall"', body)
+        self.assertIn("The recall of this lot was closed: destroyed", body)
+
+    def test_scan_counter(self):
+        path = chains["good"]["path"] + "/21/SCAN-1"
+        for n in range(1, 8):
+            body = get(path + "?lang=en").body.decode()
+            self.assertIn('data-count="%d"' % n, body)
+            self.assertEqual('id="scan-warning"' in body, n > 5, n)
+        self.assertIn("scanned 7 times", body)
+        get(path, method="HEAD")
+        get(path + "?linkType=all")
+        self.assertEqual(get(path, accept="application/json").json()["scans"]["count"], 8)
+        key = "c:{01/%s/10/L2311A}:scans" % GTIN
+        self.assertEqual(cluster.redis.hget(key, "n:SCAN-1"), b"8")
+        self.assertTrue(cluster.redis.hget(key, "f:SCAN-1"))
+
+    def test_unverified_before_a_checkpoint_or_with_a_bad_signature(self):
+        # A chain whose stored envelope was altered: the server's own check
+        # (bundle verification) must refuse it.
+        c = pages_seed.Seeder.__new__(pages_seed.Seeder)
+        c.cluster, c.chains = cluster, {}
+        c.keys = {}
+        k = harness.Key("brand-tamper")
+        cluster.enroll(k, "brand")
+        c.keys["brand"] = k
+        c.record("tamper", GTIN, "T0001", pages_seed.route(c.keys)[:1])
+        harness.settle(cluster)
+        key = "c:{01/%s/10/T0001}:ev" % GTIN
+        record = cluster.redis.lindex(key, 0).decode()
+        rid, index, env = record.split(" ", 2)
+        env = json.loads(env)
+        sig = bytearray(harness.base64.b64decode(env["signatures"][0]["sig"]))
+        sig[5] ^= 1
+        env["signatures"][0]["sig"] = harness.b64(bytes(sig))
+        cluster.redis.lset(key, 0, "%s %s %s" % (rid, index, json.dumps(env, separators=(",", ":"))))
+        r = get(chain_path(GTIN, "T0001"), accept="application/json")
+        self.assertEqual(r.json()["verdict"]["status"], "not_verifiable")
+        self.assertEqual(r.json()["verdict"]["code"], "bad_signature")
+        body = get(chain_path(GTIN, "T0001") + "?lang=en").body.decode()
+        self.assertIn('data-verdict="not_verifiable"', body)
+        self.assertIn("Not verifiable", body)
+
+    def test_a_growing_chain_is_read_again(self):
+        # Views cache the parsed chain per head: a new event must show.
+        c = pages_seed.Seeder.__new__(pages_seed.Seeder)
+        c.cluster, c.chains = cluster, {}
+        c.keys = {"brand": harness.Key("brand-grow"), "inspector": harness.Key("insp-grow")}
+        cluster.enroll(c.keys["brand"], "brand")
+        cluster.enroll(c.keys["inspector"], "inspector", org="CCIC Korea")
+        events = pages_seed.route(c.keys)
+        c.record("grow", GTIN, "G0001", events[:1])
+        lot_path = chain_path(GTIN, "G0001")
+        path = lot_path + "/21/1"   # unit pages are never served from memory
+        lot_before = get(lot_path + "?lang=en").body.decode()
+        doc = get(path, accept="application/json").json()
+        self.assertEqual(doc["route"], [])
+        self.assertIsNone(doc["inspection"])
+        role, etype, data, where, t = events[2]
+        key = c.keys["inspector"]
+        env = key.sign(harness.TYPE_EVENT, harness.event_payload(
+            key, etype, GTIN, "G0001", 1, c.chains["grow"]["ids"][0], data, when=t, where=where))
+        self.assertEqual(cluster.post("/api/v1/events", env).status, 201)
+        doc = get(path, accept="application/json").json()
+        self.assertEqual([e["type"] for e in doc["route"]], ["inspection.completed"])
+        self.assertEqual(doc["verdict"]["head"]["id"], harness.statement_id(env))
+        self.assertIn(doc["verdict"]["status"], ("pending", "genuine"))
+        harness.settle(cluster)
+        deadline = harness.time.time() + 10
+        while doc["verdict"]["status"] != "genuine" and harness.time.time() < deadline:
+            harness.time.sleep(0.2)
+            doc = get(path, accept="application/json").json()
+        self.assertEqual(doc["verdict"]["status"], "genuine")
+        self.assertIn("CCIC-KR-2026-00123", get(path + "?lang=en").body.decode())
+        # Lot pages may come from memory for up to a second (pagecache.c).
+        self.assertNotIn("CCIC-KR-2026-00123", lot_before)
+        harness.time.sleep(1.1)
+        self.assertIn("CCIC-KR-2026-00123", get(lot_path + "?lang=en").body.decode())
+
+    def test_xss_payloads_are_text(self):
+        c = chains["xss"]
+        pages = [get(c["path"] + "/21/1?lang=" + l).body for l in ("zh-CN", "en", "ko")]
+        pages.append(get("/inspect" + c["path"] + "?lang=en").body)
+        for body in pages:
+            m = parse(body)
+            text = "".join(m.text)
+            scripts = [a for t, a in m.tags if t == "script"]
+            self.assertEqual(len(scripts), 1 if b"verify.js" in body else 0)
+            for tag, attrs in m.tags:
+                self.assertNotIn(tag, ("img", "iframe", "svg", "b", "i"), (tag, attrs))
+                if tag == "a":
+                    self.assertFalse(attrs.get("href", "").lower().startswith("javascript"))
+                for name, value in attrs.items():
+                    self.assertFalse(name.startswith("on"), (tag, name))
+            self.assertNotIn(b"<script>alert", body)
+            self.assertNotIn(b"<img src=x", body)
+            self.assertNotIn(b"<iframe", body)
+            # The payloads are there, as text.
+            self.assertTrue(SCRIPT in text or ATTR in text or JS_URL in text)
+        zh = parse(pages[0])
+        self.assertIn(SCRIPT, "".join(zh.text))
+        self.assertIn(ATTR, "".join(parse(pages[1]).text))
+        # JSON stays JSON and carries the text exactly.
+        doc = get(c["path"], accept="application/json").json()
+        self.assertEqual(doc["product"]["name"]["zh"], SCRIPT)
+        self.assertEqual(doc["lot"], "X\"<i>&'")
+        raw = get(c["path"], accept="application/json").body
+        self.assertNotIn(b"<script>", raw)
+
+    def test_inspector_page(self):
+        c = chains["good"]
+        r = get("/inspect" + c["path"] + "?lang=en")
+        self.assertEqual(r.status, 200)
+        self.check_headers(r)
+        body = r.body.decode()
+        m = parse(r.body)
+        sections = [a for t, a in m.tags if t == "section" and "event" in a.get("class", "")]
+        self.assertEqual(len(sections), 8)
+        for i, rid in enumerate(c["ids"]):
+            self.assertIn(rid, body)
+        self.assertEqual(body.count("\u2713 verified (checkpoint size"), 8)
+        self.assertIn('href="/api/v1/bundles%s"' % c["path"], body)
+        self.assertIn("trace-agent verify bundle.json --root ADMIN.pub --log-vkey", body)
+        vkey = cluster.get("/api/v1/log").json()["vkey"]
+        self.assertIn(vkey, body)
+        self.assertIn("CCIC Korea", body)
+        self.assertIn("&quot;certificate&quot;: &quot;CCIC-KR-2026-00123&quot;", body)
+        self.assertEqual(get("/inspect" + c["path"] + "/21/1").status, 400)
+        self.assertEqual(get("/inspect/01/%s/10/NOSUCH" % GTIN).status, 404)
+
+    def test_static_assets(self):
+        r = get("/static/verify.js")
+        self.assertEqual(r.status, 200)
+        self.assertTrue(r.headers["content-type"].startswith("text/javascript"))
+        self.assertIn(b"crypto.subtle", r.body)
+        r = get("/static/trace.css")
+        self.assertTrue(r.headers["content-type"].startswith("text/css"))
+        self.assertEqual(get("/static/nope.js").status, 404)
+
+
+def zbar(png):
+    with tempfile.NamedTemporaryFile(suffix=".png") as f:
+        f.write(png)
+        f.flush()
+        out = subprocess.run(["zbarimg", "-q", "--raw", f.name], capture_output=True)
+    return out.stdout.decode().rstrip("\n")
+
+
+@unittest.skipUnless(shutil.which("zbarimg"), "zbar-tools not installed")
+class QRCodes(unittest.TestCase):
+    def test_png_decodes_to_the_exact_uri(self):
+        for lot, serial in (("L2311A", "000123"), ("A/B+C", "S/1+2%"), ("X\"<i>&'", None)):
+            path = chain_path(GTIN, lot) + ("/21/" + link_encode(serial) if serial else "")
+            r = get("/qr" + path + ".png")
+            self.assertEqual(r.status, 200, path)
+            self.assertEqual(r.headers["content-type"], "image/png")
+            self.assertEqual(zbar(r.body), cluster.public_url + path)
+
+    @unittest.skipUnless(shutil.which("rsvg-convert"), "librsvg2-bin not installed")
+    def test_svg_decodes(self):
+        path = chain_path(GTIN, "L2311A") + "/21/000123"
+        r = get("/qr" + path + ".svg")
+        self.assertEqual(r.headers["content-type"], "image/svg+xml")
+        png = subprocess.run(["rsvg-convert", "-w", "400"], input=r.body,
+                             capture_output=True).stdout
+        self.assertEqual(zbar(png), cluster.public_url + path)
+
+    def test_size_is_bounded(self):
+        path = "/qr" + chain_path(GTIN, "L2311A")
+        small = get(path + ".png?size=64").body
+        big = get(path + ".png?size=2048").body
+        self.assertLess(len(small), len(big))
+        for bad in ("63", "2049", "-1", "1e3", "abc", ""):
+            self.assertEqual(get(path + ".png?size=" + bad).status, 400, bad)
+        self.assertEqual(get(path + ".gif").status, 404)
+        self.assertEqual(get("/qr/01/08801234567890/10/L1.png").status, 400)
+        self.assertEqual(get("/qr/01/%s.png" % GTIN).status, 400)
+
+
+class Labels(unittest.TestCase):
+    def labels(self, query):
+        return get("/labels" + chains["good"]["path"] + query)
+
+    def test_sheet(self):
+        r = self.labels("?from=SN0098&count=3&lang=en")
+        self.assertEqual(r.status, 200)
+        m = parse(r.body)
+        imgs = [a["src"] for t, a in m.tags if t == "img"]
+        base = "/qr" + chains["good"]["path"] + "/21/"
+        self.assertEqual(imgs, [base + s + ".svg?size=240" for s in ("SN0098", "SN0099", "SN0100")])
+        text = "".join(m.text)
+        self.assertIn("(01) " + GTIN, text)
+        self.assertIn("(10) L2311A", text)
+        self.assertIn("(21) SN0100", text)
+
+    def test_count_bound(self):
+        r = self.labels("?from=000001&count=200")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.body.count(b'class="label"'), 200)
+        self.assertEqual(self.labels("").body.count(b'class="label"'), 21)
+        for q in ("?count=201", "?count=0", "?count=-1", "?count=x", "?from=ABC",
+                  "?from=99999999999999999999", "?from=%3C1%3E%20"):
+            self.assertEqual(self.labels(q).status, 400, q)
+        self.assertEqual(get("/labels/01/%s/10/NOSUCH" % GTIN).status, 404)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,265 @@
+/*
+ * inspector.c - GET /inspect/01/{gtin}/10/{lot}: the full signed record of
+ * a lot for inspectors, regulators and auditors (SPEC section 1): every
+ * event with its decoded payload, its signer's key entry, statement id,
+ * prev link, log index and whether its inclusion proof checked, plus the
+ * bundle and how to verify it offline without trusting this server.
+ *
+ * Payloads are pretty-printed from the parsed JSON and written with
+ * buf_html, so a payload is shown exactly as signed and never as markup.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "libtrace/note.h"
+#include "pages.h"
+
+static void
+signer_rows(struct request *req, struct buf *b, enum page_lang lang,
+    const char *keyid)
+{
+	struct key_state st;
+	struct trace_error err;
+	bool found = false;
+
+	buf_puts(b, "<dt>");
+	i18n_html(b, lang, "insp.signer");
+	buf_puts(b, "</dt><dd>");
+	if (key_cache_get(req->srv, req->worker->store, keyid, &st, &found,
+	    &err) == TRACE_OK && found) {
+		buf_puts(b, "<strong>");
+		buf_html_cstr(b, st.entry.name);
+		buf_puts(b, "</strong>, ");
+		buf_html_cstr(b, st.entry.org);
+		buf_puts(b, " <span class=\"muted\">(");
+		i18n_html(b, lang, "insp.role");
+		buf_printf(b, ": %s)</span>", key_role_name(st.entry.role));
+		if (st.revoked) {
+			buf_puts(b, " <span class=\"bad-text\">");
+			i18n_html(b, lang, "insp.revoked");
+			buf_puts(b, ": ");
+			buf_html_cstr(b, st.revoke_reason);
+			buf_puts(b, "</span>");
+		}
+	} else {
+		buf_puts(b, "<span class=\"bad-text\">");
+		i18n_html(b, lang, "insp.unknownkey");
+		buf_puts(b, "</span>");
+	}
+	buf_puts(b, "<br><span class=\"mono\">");
+	i18n_html(b, lang, "insp.keyid");
+	buf_puts(b, " ");
+	buf_html_cstr(b, keyid);
+	buf_puts(b, "</span></dd>");
+}
+
+static void
+payload_block(struct buf *b, const struct chain_item *it)
+{
+	struct json_writer *w = json_writer_new(true);
+	const char *text;
+	size_t len;
+
+	buf_puts(b, "<pre class=\"payload\">");
+	if (w != NULL) {
+		json_writer_value(w, it->ev.root);
+		if (json_writer_result(w, &text, &len, NULL) == TRACE_OK)
+			buf_html(b, text, len);
+		json_writer_free(w);
+	}
+	buf_puts(b, "</pre>");
+}
+
+static void
+event_card(struct request *req, struct buf *b, enum page_lang lang,
+    const struct chain_view *v, size_t i, const struct verdict *vd)
+{
+	const struct chain_item *it = &v->items[i];
+	char key[64], when[64], size[24];
+
+	snprintf(key, sizeof(key), "event.%s", event_type_name(it->ev.type));
+	chain_item_time(it, when, sizeof(when));
+	buf_printf(b, "<section class=\"card event\" id=\"ev-%zu\" "
+	    "data-type=\"%s\"><h2><span class=\"seq\">#%zu</span> ", i,
+	    event_type_name(it->ev.type), i);
+	i18n_html(b, lang, key);
+	buf_printf(b, " <span class=\"mono muted\">%s</span></h2><dl>",
+	    event_type_name(it->ev.type));
+	buf_puts(b, "<dt>");
+	i18n_html(b, lang, "insp.time");
+	buf_puts(b, "</dt><dd>");
+	buf_html_cstr(b, when);
+	buf_puts(b, "</dd>");
+	signer_rows(req, b, lang, it->ev.signer);
+	buf_puts(b, "<dt>");
+	i18n_html(b, lang, "insp.statement");
+	buf_printf(b, "</dt><dd class=\"mono\">%s</dd><dt>", it->rec->id);
+	i18n_html(b, lang, "insp.prev");
+	if (i == 0)
+		buf_puts(b, "</dt><dd class=\"mono\">null</dd>");
+	else
+		buf_printf(b, "</dt><dd class=\"mono\"><a href=\"#ev-%zu\">%s"
+		    "</a></dd>", i - 1, v->items[i - 1].rec->id);
+	buf_puts(b, "<dt>");
+	i18n_html(b, lang, "insp.logindex");
+	buf_printf(b, "</dt><dd class=\"mono\">%lld</dd><dt>",
+	    it->rec->log_index);
+	i18n_html(b, lang, "insp.proof");
+	buf_puts(b, "</dt><dd class=\"proof\">");
+	if (vd->event_ok != NULL && i < vd->event_count && vd->event_ok[i]) {
+		snprintf(size, sizeof(size), "%llu",
+		    (unsigned long long)vd->checkpoint_size);
+		buf_puts(b, "<span class=\"ok-text\">\xe2\x9c\x93 ");
+		i18n_html_args(b, lang, "insp.proof.ok", size, NULL, NULL);
+		buf_puts(b, "</span>");
+	} else if (vd->state == VERDICT_PENDING || vd->event_ok == NULL) {
+		i18n_html(b, lang, "insp.proof.pending");
+	} else {
+		buf_puts(b, "<span class=\"bad-text\">\xe2\x9c\x97 ");
+		i18n_html(b, lang, "insp.proof.fail");
+		buf_puts(b, "</span>");
+	}
+	buf_puts(b, "</dd>");
+	if (it->corrected_by != NULL) {
+		buf_puts(b, "<dt>");
+		i18n_html(b, lang, "event.correction");
+		buf_printf(b, "</dt><dd><a href=\"#ev-%lld\">#%lld</a>: ",
+		    it->corrected_by->ev.seq, it->corrected_by->ev.seq);
+		buf_html_cstr(b, chain_item_data(it->corrected_by, "reason"));
+		buf_puts(b, "</dd>");
+	}
+	buf_puts(b, "</dl><details open><summary>");
+	i18n_html(b, lang, "insp.payload");
+	buf_puts(b, "</summary>");
+	payload_block(b, it);
+	buf_puts(b, "</details></section>\n");
+}
+
+static void
+offline_card(struct request *req, struct buf *b, enum page_lang lang,
+    const struct chain_view *v)
+{
+	char vkey[NOTE_VERIFIER_KEY_MAX];
+	struct trace_error err;
+
+	if (note_verifier_key_format(req->srv->cfg.log_origin,
+	    req->srv->log_key.public_key, vkey, sizeof(vkey), &err) != TRACE_OK)
+		snprintf(vkey, sizeof(vkey), "(see GET /api/v1/log)");
+	buf_puts(b, "<section class=\"card\" id=\"offline\"><h2>");
+	i18n_html(b, lang, "insp.offline");
+	buf_puts(b, "</h2><p>");
+	i18n_html(b, lang, "insp.offline.text");
+	buf_puts(b, "</p><p><a id=\"bundle-link\" href=\"/api/v1/bundles/");
+	buf_html_cstr(b, v->chain);
+	buf_puts(b, "\" download=\"bundle.json\">");
+	i18n_html(b, lang, "footer.bundle");
+	buf_puts(b, "</a></p><pre id=\"verify-command\">curl -o bundle.json '");
+	buf_html_cstr(b, req->srv->cfg.public_url);
+	buf_puts(b, "/api/v1/bundles/");
+	buf_html_cstr(b, v->chain);
+	buf_puts(b, "'\ntrace-agent verify bundle.json --root ADMIN.pub "
+	    "--log-vkey '");
+	buf_html_cstr(b, vkey);
+	buf_puts(b, "'</pre><dl><dt>");
+	i18n_html(b, lang, "insp.root");
+	buf_puts(b, "</dt><dd class=\"mono\">");
+	buf_html_cstr(b, req->srv->root.entry.keyid);
+	buf_puts(b, "</dd><dt>");
+	i18n_html(b, lang, "insp.vkey");
+	buf_puts(b, "</dt><dd class=\"mono\">");
+	buf_html_cstr(b, vkey);
+	buf_puts(b, "</dd></dl></section>\n");
+}
+
+void
+inspector_handle(struct request *req)
+{
+	const char *rest = req->path + strlen("/inspect");
+	struct gs1_link link;
+	struct chain_view view;
+	struct trace_error err;
+	struct verdict vd;
+	enum page_lang lang;
+	char path[600], title[400];
+	size_t name_len = 0;
+	const char *name;
+	struct buf b;
+
+	memset(&view, 0, sizeof(view));
+	if (strcmp(req->info->request_method, "GET") != 0 &&
+	    strcmp(req->info->request_method, "HEAD") != 0) {
+		trace_error_set(&err, TRACE_EMALFORMED, "method_not_allowed",
+		    NULL, "use GET");
+		goto fail;
+	}
+	if (gs1_link_parse_path(rest, strlen(rest), &link, &err) != TRACE_OK)
+		goto fail;
+	if (link.lot[0] == '\0' || link.serial[0] != '\0') {
+		trace_error_set(&err, TRACE_EMALFORMED, "invalid_link", "path",
+		    "the inspector page is /inspect/01/{gtin}/10/{lot}");
+		goto fail;
+	}
+	if (chain_view_load(req, &link, false, &view, &err) != TRACE_OK)
+		goto fail;
+	lang = i18n_negotiate(req);
+	verdict_get(req, &view, true, &vd);
+	name = chain_view_name(&view, lang, &name_len);
+	snprintf(title, sizeof(title), "%s: %.*s", i18n_get(lang, "insp.title"),
+	    name != NULL ? (int)name_len : 0, name != NULL ? name : "");
+	snprintf(path, sizeof(path), "/inspect/%s", view.chain);
+	buf_init(&b, 0);
+	page_open(&b, lang, title, strlen(title), false);
+	page_bar(&b, lang, path);
+	buf_puts(&b, "<main><section class=\"card\"><h1>");
+	i18n_html(&b, lang, "insp.title");
+	buf_puts(&b, "</h1><p class=\"muted\">");
+	i18n_html(&b, lang, "insp.intro");
+	buf_puts(&b, "</p><dl><dt>");
+	i18n_html(&b, lang, "insp.chain");
+	buf_puts(&b, "</dt><dd class=\"mono\">");
+	buf_html_cstr(&b, view.chain);
+	buf_puts(&b, "</dd>");
+	if (name != NULL) {
+		buf_puts(&b, "<dt>");
+		i18n_html(&b, lang, "product.title");
+		buf_puts(&b, "</dt><dd>");
+		buf_html(&b, name, name_len);
+		buf_puts(&b, "</dd>");
+	}
+	buf_puts(&b, "<dt>");
+	i18n_html(&b, lang, "insp.head");
+	buf_printf(&b, "</dt><dd class=\"mono\">#%zu %s</dd><dt>",
+	    view.count - 1, view.items[view.count - 1].rec->id);
+	i18n_html(&b, lang, "insp.verdict");
+	buf_printf(&b, "</dt><dd id=\"server-verdict\" class=\"%s\">",
+	    vd.state == VERDICT_GENUINE ? "ok-text" : "bad-text");
+	i18n_html(&b, lang, vd.state == VERDICT_GENUINE ? "verdict.genuine" :
+	    "verdict.unverifiable");
+	if (vd.state != VERDICT_GENUINE) {
+		buf_puts(&b, ": ");
+		buf_html_cstr(&b, vd.reason);
+	}
+	buf_puts(&b, "</dd></dl><p><a href=\"");
+	{
+		char consumer[512];
+
+		gs1_link_format("", &link, consumer, sizeof(consumer));
+		buf_html_cstr(&b, consumer);
+	}
+	buf_printf(&b, "?lang=%s\">", i18n_tag(lang));
+	i18n_html(&b, lang, "insp.consumer");
+	buf_puts(&b, "</a></p></section>\n");
+	offline_card(req, &b, lang, &view);
+	for (size_t i = 0; i < view.count; i++)
+		event_card(req, &b, lang, &view, i, &vd);
+	buf_puts(&b, "</main>");
+	page_close(&b);
+	page_send(req, 200, &b, lang, NULL);
+	buf_free(&b);
+	verdict_clear(&vd);
+	chain_view_free(&view);
+	return;
+fail:
+	chain_view_free(&view);
+	page_send_error(req, &err);
+}

@@ -1,0 +1,186 @@
+/*
+ * labels.c - GET /labels/01/{gtin}/10/{lot}?from=&count=: a print-ready A4
+ * sheet of unit labels for an importer (SPEC section 5): per label the QR
+ * code of the unit's Digital Link (an <img> of /qr/...svg, so the sheet
+ * stays small and every code is the one the QR endpoint serves) and the
+ * human-readable GS1 element strings (01) GTIN, (10) lot, (21) serial.
+ *
+ * Serials count up from `from`: its trailing digits are a zero-padded
+ * number, anything before them a fixed prefix ("SN0098" gives SN0098,
+ * SN0099, SN0100, ...; a number that outgrows its width gets wider).
+ * count is 1..LABELS_MAX.  Every serial must still be a valid AI 21 value.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pages.h"
+
+#define LABELS_MAX 200
+#define LABELS_DEFAULT 21          /* one sheet of 3 x 7 */
+#define LABELS_DIGITS_MAX 18       /* fits an unsigned long long */
+
+struct serial_run {
+	char prefix[GS1_ATTR_MAX + 1];
+	unsigned long long first;
+	int width;                     /* digits of the number */
+	int count;
+};
+
+static enum trace_status
+parse_run(const struct request *req, struct serial_run *run,
+    struct trace_error *err)
+{
+	char from[64], count[16], *end;
+	size_t len, digits = 0;
+	long n;
+
+	if (!http_query(req, "from", from, sizeof(from)))
+		snprintf(from, sizeof(from), "000001");
+	len = strlen(from);
+	if (!gs1_attr_valid(from, len))
+		return trace_error_set(err, TRACE_EMALFORMED, "invalid_value",
+		    "from", "from must be a serial: 1-20 characters of GS1 "
+		    "set 82");
+	while (digits < len && from[len - 1 - digits] >= '0' &&
+	    from[len - 1 - digits] <= '9')
+		digits++;
+	if (digits == 0 || digits > LABELS_DIGITS_MAX)
+		return trace_error_set(err, TRACE_EMALFORMED, "invalid_value",
+		    "from", "from must end in 1-%d digits to count up from",
+		    LABELS_DIGITS_MAX);
+	memcpy(run->prefix, from, len - digits);
+	run->prefix[len - digits] = '\0';
+	run->first = strtoull(from + len - digits, NULL, 10);
+	run->width = (int)digits;
+	run->count = LABELS_DEFAULT;
+	if (http_query(req, "count", count, sizeof(count))) {
+		n = strtol(count, &end, 10);
+		if (count[0] < '0' || count[0] > '9' || *end != '\0' || n < 1 ||
+		    n > LABELS_MAX)
+			return trace_error_set(err, TRACE_EMALFORMED, "bad_count",
+			    "count", "count is 1 to %d labels", LABELS_MAX);
+		run->count = (int)n;
+	}
+	return TRACE_OK;
+}
+
+/* The i-th serial of run into out; false if it is no longer valid. */
+static bool
+serial_at(const struct serial_run *run, int i, char out[GS1_ATTR_MAX + 1])
+{
+	char text[64];
+	int n = snprintf(text, sizeof(text), "%s%0*llu", run->prefix,
+	    run->width, run->first + (unsigned long long)i);
+
+	if (n < 0 || n > GS1_ATTR_MAX || !gs1_attr_valid(text, (size_t)n))
+		return false;
+	memcpy(out, text, (size_t)n + 1);
+	return true;
+}
+
+static void
+label(struct buf *b, enum page_lang lang, const struct gs1_link *unit,
+    const char *name, size_t name_len)
+{
+	char path[512];
+
+	gs1_link_format("", unit, path, sizeof(path));
+	buf_puts(b, "<div class=\"label\"><img src=\"/qr");
+	buf_html_cstr(b, path);
+	buf_puts(b, ".svg?size=240\" alt=\"QR\" width=\"113\" height=\"113\">"
+	    "<div class=\"hri\">");
+	if (name != NULL) {
+		buf_puts(b, "<b>");
+		buf_html(b, name, name_len);
+		buf_puts(b, "</b><br>");
+	}
+	buf_printf(b, "(01) %s<br>(10) ", unit->gtin);
+	buf_html_cstr(b, unit->lot);
+	buf_puts(b, "<br>(21) <span class=\"serial\">");
+	buf_html_cstr(b, unit->serial);
+	buf_puts(b, "</span><br>");
+	i18n_html(b, lang, "labels.scan");
+	buf_puts(b, "</div></div>\n");
+}
+
+void
+labels_handle(struct request *req)
+{
+	const char *rest = req->path + strlen("/labels");
+	struct gs1_link link, unit;
+	struct serial_run run;
+	struct chain_view view;
+	struct trace_error err;
+	enum page_lang lang;
+	char first[GS1_ATTR_MAX + 1], last[GS1_ATTR_MAX + 1], title[300];
+	size_t name_len = 0;
+	const char *name;
+	struct buf b;
+
+	memset(&view, 0, sizeof(view));
+	if (strcmp(req->info->request_method, "GET") != 0 &&
+	    strcmp(req->info->request_method, "HEAD") != 0) {
+		trace_error_set(&err, TRACE_EMALFORMED, "method_not_allowed",
+		    NULL, "use GET");
+		goto fail;
+	}
+	if (gs1_link_parse_path(rest, strlen(rest), &link, &err) != TRACE_OK)
+		goto fail;
+	if (link.lot[0] == '\0' || link.serial[0] != '\0') {
+		trace_error_set(&err, TRACE_EMALFORMED, "invalid_link", "path",
+		    "labels are /labels/01/{gtin}/10/{lot}?from=&count=");
+		goto fail;
+	}
+	if (parse_run(req, &run, &err) != TRACE_OK)
+		goto fail;
+	if (!serial_at(&run, 0, first) || !serial_at(&run, run.count - 1,
+	    last)) {
+		trace_error_set(&err, TRACE_EMALFORMED, "invalid_value", "count",
+		    "the serials would be longer than %d characters",
+		    GS1_ATTR_MAX);
+		goto fail;
+	}
+	/* Labels only for a lot that was registered: catches typos before
+	 * 200 wrong labels are printed. */
+	if (chain_view_load(req, &link, false, &view, &err) != TRACE_OK)
+		goto fail;
+	lang = i18n_negotiate(req);
+	name = chain_view_name(&view, lang, &name_len);
+	snprintf(title, sizeof(title), "%s %s-%s", i18n_get(lang,
+	    "labels.title"), first, last);
+	buf_init(&b, 0);
+	page_open(&b, lang, title, strlen(title), false);
+	buf_puts(&b, "<main><section class=\"sheet-note card\"><h1>");
+	i18n_html(&b, lang, "labels.title");
+	buf_puts(&b, "</h1><p>");
+	if (name != NULL) {
+		buf_html(&b, name, name_len);
+		buf_puts(&b, " \xc2\xb7 ");
+	}
+	buf_printf(&b, "(01) %s (10) ", link.gtin);
+	buf_html_cstr(&b, link.lot);
+	buf_printf(&b, " \xc2\xb7 (21) <span id=\"first-serial\">");
+	buf_html_cstr(&b, first);
+	buf_puts(&b, "</span> \xe2\x80\x93 <span id=\"last-serial\">");
+	buf_html_cstr(&b, last);
+	buf_printf(&b, "</span> (<span id=\"label-count\">%d</span>)</p>"
+	    "<p class=\"muted\">", run.count);
+	i18n_html(&b, lang, "labels.print");
+	buf_puts(&b, "</p></section><div class=\"labels\">\n");
+	unit = link;
+	for (int i = 0; i < run.count; i++) {
+		if (!serial_at(&run, i, unit.serial))
+			break;
+		label(&b, lang, &unit, name, name_len);
+	}
+	buf_puts(&b, "</div></main>");
+	page_close(&b);
+	page_send(req, 200, &b, lang, NULL);
+	buf_free(&b);
+	chain_view_free(&view);
+	return;
+fail:
+	chain_view_free(&view);
+	page_send_error(req, &err);
+}

@@ -1,0 +1,81 @@
+/*
+ * pagecache.c - a short-lived cache of rendered lot pages (consumer HTML in
+ * each language, and the resolver's JSON) for URLs without a serial.
+ *
+ * Why: a lot page is the same for everyone until the chain grows, and a
+ * popular lot (a QR on a shelf tag, a link in a shop) is asked for many
+ * times a second; serving it from memory skips the store round trip, which
+ * costs more than rendering (SPEC 7).  Pages of a unit with a serial are
+ * never cached: each view counts a scan.  Entries live PAGE_CACHE_MS, so a
+ * new event (a recall above all) shows within that time; pages whose
+ * verdict is pending are not stored at all.
+ *
+ * A fixed table indexed by a hash of (chain, variant), one mutex held only
+ * to copy a body in or out.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libtrace/timefmt.h"
+#include "pages.h"
+
+#define PAGE_CACHE_SLOTS 2048
+#define PAGE_CACHE_BODY_MAX (64 * 1024)
+
+struct cached_page {
+	char chain[CHAIN_ID_MAX + 1];
+	int variant;
+	long long expires_ms;
+	char *body;
+	size_t len;
+};
+
+static struct cached_page pages[PAGE_CACHE_SLOTS];
+static pthread_mutex_t pages_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t
+slot_of(const char *chain, int variant)
+{
+	unsigned long long h = 1469598103934665603ULL ^ (unsigned)variant;
+
+	for (const unsigned char *p = (const unsigned char *)chain; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	return (size_t)(h % PAGE_CACHE_SLOTS);
+}
+
+bool
+pagecache_get(const char *chain, int variant, struct buf *out)
+{
+	struct cached_page *c = &pages[slot_of(chain, variant)];
+	bool hit = false;
+
+	pthread_mutex_lock(&pages_lock);
+	if (c->body != NULL && c->variant == variant &&
+	    strcmp(c->chain, chain) == 0 && time_now_ms() < c->expires_ms) {
+		buf_append(out, c->body, c->len);
+		hit = !out->failed;
+	}
+	pthread_mutex_unlock(&pages_lock);
+	return hit;
+}
+
+void
+pagecache_put(const char *chain, int variant, const struct buf *body)
+{
+	struct cached_page *c = &pages[slot_of(chain, variant)];
+	char *copy;
+
+	if (body->failed || body->len == 0 || body->len > PAGE_CACHE_BODY_MAX ||
+	    strlen(chain) > CHAIN_ID_MAX || (copy = malloc(body->len)) == NULL)
+		return;
+	memcpy(copy, body->data, body->len);
+	pthread_mutex_lock(&pages_lock);
+	free(c->body);
+	memcpy(c->chain, chain, strlen(chain) + 1);
+	c->variant = variant;
+	c->expires_ms = time_now_ms() + PAGE_CACHE_MS;
+	c->body = copy;
+	c->len = body->len;
+	pthread_mutex_unlock(&pages_lock);
+}

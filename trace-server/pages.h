@@ -1,0 +1,235 @@
+/*
+ * pages.h - what the GS1 Digital Link resolver, the consumer and inspector
+ * pages, the QR codes and the labels share (SPEC sections 2 and 5):
+ *
+ *   i18n.c       page languages and the message catalog (web/messages.tsv)
+ *   page.c       the HTML skeleton, security headers, error pages, and the
+ *                static assets of web/ (/static/...)
+ *   chainview.c  one chain read for a page (one round trip) and what it
+ *                says: product, inspection, route, customs, recalls, scans
+ *   verdict.c    "genuine or not verifiable": libtrace's bundle verification
+ *                of the server's own data, cached per chain head
+ *   resolver.c   /01/..., JSON and RFC 9264 linksets, /.well-known/gs1resolver
+ *   consumer.c   the consumer page
+ *   pagecache.c  rendered lot pages kept for a second (no store round trip)
+ *   inspector.c  the inspector page
+ *   qrcode.c     /qr/....svg and .png
+ *   labels.c     /labels/...: a printable sheet of serial labels
+ *
+ * Everything a signer wrote reaches a page through buf_html (text and
+ * attributes), buf_json_string (JSON) or buf_url_component (URLs).
+ */
+#ifndef TRACE_PAGES_H
+#define TRACE_PAGES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "libtrace/event.h"
+#include "libtrace/gs1.h"
+#include "server.h"
+
+/* ---- i18n.c ------------------------------------------------------------ */
+
+enum page_lang {
+	LANG_ZH,        /* zh-CN, the default */
+	LANG_EN,
+	LANG_KO,
+	LANG_COUNT,
+};
+
+/* ?lang= if it names a supported language, else the best of
+ * Accept-Language, else zh-CN. */
+enum page_lang i18n_negotiate(const struct request *req);
+
+/* "zh-CN", "en", "ko". */
+const char *i18n_tag(enum page_lang lang);
+
+/* The name of lang in itself ("中文", "English", "한국어"). */
+const char *i18n_native_name(enum page_lang lang);
+
+/* The message key in lang (falling back to en), or NULL if the catalog has
+ * no such key.  Catalog text is trusted (it is compiled in). */
+const char *i18n_get(enum page_lang lang, const char *key);
+
+/* Write the message as HTML text; an unknown key is written as itself. */
+void i18n_html(struct buf *b, enum page_lang lang, const char *key);
+
+/* The same with {0}, {1}, {2} replaced by args (HTML-escaped; NULL args
+ * stand for ""). */
+void i18n_html_args(struct buf *b, enum page_lang lang, const char *key,
+    const char *arg0, const char *arg1, const char *arg2);
+
+/* ---- page.c ------------------------------------------------------------ */
+
+/* For every page: scripts only from this server, no inline script. */
+#define PAGE_CSP "default-src 'self'; script-src 'self'; " \
+	"style-src 'self'; img-src 'self' data:; connect-src 'self'; " \
+	"object-src 'none'; base-uri 'none'; form-action 'self'; " \
+	"frame-ancestors 'none'"
+
+/* The request asks for JSON rather than HTML (Accept has application/json
+ * and no text/html). */
+bool page_wants_json(const struct request *req);
+
+/*
+ * "<!doctype html>...<body>" with the stylesheet, the title (escaped) and,
+ * when script is true, /static/verify.js (deferred).
+ */
+void page_open(struct buf *b, enum page_lang lang, const char *title,
+    size_t title_len, bool script);
+
+/* The top bar: brand and the language switch, linking to path (trusted,
+ * already encoded) with ?lang=. */
+void page_bar(struct buf *b, enum page_lang lang, const char *path);
+
+void page_close(struct buf *b);
+
+/* Send b as text/html with the CSP and the other page headers; 500 if b
+ * failed.  extra_headers: more "Name: value\r\n" lines or NULL. */
+void page_send(struct request *req, int status, struct buf *b,
+    enum page_lang lang, const char *extra_headers);
+
+/* An error as JSON (page_wants_json) or as a small HTML page. */
+void page_send_error(struct request *req, const struct trace_error *err);
+
+
+/* The assets' version ("?v=" in links), a hex digest of their content. */
+const char *page_asset_version(void);
+
+/* The base64 of the root admin public key (for verify.js). */
+void page_root_key_base64(const struct server *srv, char *out, size_t size);
+
+/* ---- chainview.c ------------------------------------------------------- */
+
+struct chain_item {
+	struct trace_event ev;
+	const struct store_record *rec;   /* id, log index, envelope */
+	const struct chain_item *corrected_by; /* a later correction, or NULL */
+};
+
+enum recall_state {
+	RECALL_NONE,
+	RECALL_OPEN,          /* an open recall covers this unit (or lot) */
+	RECALL_OPEN_PARTIAL,  /* open for some serials; no serial asked */
+	RECALL_OPEN_OTHER,    /* open, but not for this serial */
+	RECALL_CLOSED,        /* every recall was closed */
+};
+
+struct chain_data;
+
+struct chain_view {
+	struct gs1_link link;              /* gtin, lot, serial ("" if none) */
+	char chain[CHAIN_ID_MAX + 1];
+	struct chain_data *data;           /* parsed records, shared */
+	const struct chain_item *items;    /* count, in seq order */
+	size_t count;
+	/* The summary; each points into items, NULL when there is none. */
+	const struct chain_item *product;
+	const struct chain_item *sampled;
+	const struct chain_item *inspected;
+	const struct chain_item *declared;
+	const struct chain_item *released;
+	const struct chain_item *recall;   /* the recall behind recall_state */
+	const struct chain_item *recall_closed;
+	enum recall_state recall_state;
+	/* Scans of link.serial (when scans_known). */
+	bool scans_known;
+	long long scans;
+	long long first_scan;              /* unix seconds, 0 if unknown */
+};
+
+/*
+ * Read chain link.gtin/link.lot in one round trip; for a serial also its
+ * scan count and first scan, counting this view if count_scan.  A chain
+ * without events is TRACE_ENOTFOUND.  On TRACE_OK the caller frees view
+ * with chain_view_free() (which accepts a zeroed view).
+ */
+enum trace_status chain_view_load(struct request *req,
+    const struct gs1_link *link, bool count_scan, struct chain_view *view,
+    struct trace_error *err);
+
+void chain_view_free(struct chain_view *view);
+
+/* The product name in lang (falling back to en, zh, ko, then any), or
+ * NULL; *len its length. */
+const char *chain_view_name(const struct chain_view *view,
+    enum page_lang lang, size_t *len);
+
+/* A string of an item's data, or NULL. */
+const char *chain_item_data(const struct chain_item *item, const char *key);
+
+/* An integer of an item's data; false when absent. */
+bool chain_item_int(const struct chain_item *item, const char *key,
+    long long *value);
+
+/* A string of where ("country", "place"), or NULL. */
+const char *chain_item_where(const struct chain_item *item, const char *key);
+
+/* "2026-11-20 08:30 (UTC+09:00)" in the event's own offset. */
+void chain_item_time(const struct chain_item *item, char *out, size_t size);
+
+/* The serial ranges of a recall as "000100–000199, 000500" (escaped
+ * later), "" for a whole-lot recall. */
+void chain_recall_ranges(const struct chain_item *recall, struct buf *out);
+
+/* ---- verdict.c --------------------------------------------------------- */
+
+enum verdict_state {
+	VERDICT_GENUINE,       /* every signature, link and proof checks */
+	VERDICT_PENDING,       /* not yet in a signed checkpoint */
+	VERDICT_UNVERIFIABLE,  /* a check failed, or the store failed */
+};
+
+struct verdict {
+	enum verdict_state state;
+	char code[TRACE_ERROR_CODE_MAX];          /* why not genuine */
+	char reason[TRACE_ERROR_MESSAGE_MAX];
+	uint64_t checkpoint_size;
+	size_t signatures, proofs;
+	/* Per event of the view (inspector page): its checks passed. */
+	bool *event_ok;                           /* count entries or NULL */
+	size_t event_count;
+};
+
+/*
+ * The verdict on view's chain as it is at view's head: from the cache, or
+ * by building the chain's bundle and verifying it with bundle_verify()
+ * against the server's trust anchor and log key.  with_events fills
+ * event_ok.  Never fails: a failure is a verdict.  The caller releases
+ * out with verdict_clear().
+ */
+void verdict_get(struct request *req, const struct chain_view *view,
+    bool with_events, struct verdict *out);
+
+void verdict_clear(struct verdict *v);
+
+/* ---- resolver.c, consumer.c, inspector.c ------------------------------- */
+
+/* The Digital Link URI of link under the server's --public-url. */
+size_t resolver_link_uri(const struct server *srv,
+    const struct gs1_link *link, char *out, size_t size);
+
+/* The consumer page of a loaded view into out; false if it is about to
+ * change (the verdict is pending), so it must not be cached. */
+bool consumer_build(struct request *req, const struct chain_view *view,
+    enum page_lang lang, struct buf *out);
+
+/* Send a built consumer page with its Link header. */
+void consumer_send(struct request *req, const struct gs1_link *link,
+    enum page_lang lang, struct buf *page);
+
+/* ---- pagecache.c ------------------------------------------------------- */
+
+/*
+ * Rendered lot pages (no serial, so no scan counter) per chain and variant
+ * (a page_lang, or LANG_COUNT for JSON), kept PAGE_CACHE_MS: a page view
+ * within that time costs no store round trip.  get copies into out.
+ */
+#define PAGE_CACHE_MS 1000
+
+bool pagecache_get(const char *chain, int variant, struct buf *out);
+void pagecache_put(const char *chain, int variant, const struct buf *body);
+
+#endif

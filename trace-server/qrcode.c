@@ -1,0 +1,127 @@
+/*
+ * qrcode.c - GET /qr/01/{gtin}/10/{lot}[/21/{serial}].svg and .png: the QR
+ * code of a unit's GS1 Digital Link URI (SPEC section 2), built from
+ * --public-url exactly as resolver_link_uri() writes it, so what is printed
+ * is what the resolver answers.  libqrencode through libtrace's qr.h,
+ * error correction M, with the 4-module quiet zone.
+ *
+ * ?size=N asks for an image about N pixels wide (QR_SIZE_MIN..QR_SIZE_MAX):
+ * modules are whole pixels, so the image is the largest multiple of the
+ * symbol's width (with its quiet zone) not above N, and at least one pixel
+ * per module.  The store is not consulted: a code depends only on its URI.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libtrace/qr.h"
+#include "pages.h"
+
+#define QR_SIZE_MIN 64
+#define QR_SIZE_MAX 2048
+#define QR_SIZE_DEFAULT 264
+
+/* Pixels per module for an image of about size pixels. */
+static int
+module_pixels(const struct qr_matrix *m, int size)
+{
+	int px = size / (m->width + 2 * QR_QUIET_ZONE);
+
+	return px < QR_SCALE_MIN ? QR_SCALE_MIN : px > QR_SCALE_MAX ?
+	    QR_SCALE_MAX : px;
+}
+
+/* ?size=, strictly: digits only, within bounds. */
+static enum trace_status
+size_param(const struct request *req, int *size, struct trace_error *err)
+{
+	char text[16];
+	char *end;
+	long v;
+
+	*size = QR_SIZE_DEFAULT;
+	if (!http_query(req, "size", text, sizeof(text)))
+		return TRACE_OK;
+	v = strtol(text, &end, 10);
+	if (text[0] < '0' || text[0] > '9' || *end != '\0' || v < QR_SIZE_MIN ||
+	    v > QR_SIZE_MAX)
+		return trace_error_set(err, TRACE_EMALFORMED, "bad_size", "size",
+		    "size is %d to %d pixels", QR_SIZE_MIN, QR_SIZE_MAX);
+	*size = (int)v;
+	return TRACE_OK;
+}
+
+void
+qrcode_handle(struct request *req)
+{
+	const char *rest = req->path + strlen("/qr");
+	size_t len = strlen(rest);
+	struct gs1_link link;
+	struct qr_matrix *matrix = NULL;
+	struct trace_error err;
+	char uri[1024];
+	void *image = NULL;
+	size_t image_len = 0, uri_len;
+	bool svg;
+	int size;
+
+	if (strcmp(req->info->request_method, "GET") != 0 &&
+	    strcmp(req->info->request_method, "HEAD") != 0) {
+		trace_error_set(&err, TRACE_EMALFORMED, "method_not_allowed",
+		    NULL, "use GET");
+		goto fail;
+	}
+	if (len > 4 && strcmp(rest + len - 4, ".svg") == 0)
+		svg = true;
+	else if (len > 4 && strcmp(rest + len - 4, ".png") == 0)
+		svg = false;
+	else {
+		trace_error_set(&err, TRACE_ENOTFOUND, "not_found", "path",
+		    "QR codes are /qr/01/{gtin}/10/{lot}[/21/{serial}].svg "
+		    "or .png");
+		goto fail;
+	}
+	if (gs1_link_parse_path(rest, len - 4, &link, &err) != TRACE_OK ||
+	    size_param(req, &size, &err) != TRACE_OK)
+		goto fail;
+	if (link.lot[0] == '\0') {
+		trace_error_set(&err, TRACE_EMALFORMED, "invalid_link", "lot",
+		    "a unit's QR code names its lot: /qr/01/{gtin}/10/{lot}...");
+		goto fail;
+	}
+	if ((uri_len = resolver_link_uri(req->srv, &link, uri,
+	    sizeof(uri))) == 0) {
+		trace_error_set(&err, TRACE_ETOOBIG, "too_large", "path",
+		    "the Digital Link URI is too long");
+		goto fail;
+	}
+	if (qr_encode(uri, uri_len, &matrix, &err) != TRACE_OK)
+		goto fail;
+	if (svg) {
+		char *text = NULL;
+
+		if (qr_render_svg(matrix, module_pixels(matrix, size), &text,
+		    &image_len, &err) != TRACE_OK)
+			goto fail;
+		image = text;
+	} else {
+		unsigned char *png = NULL;
+
+		if (qr_render_png(matrix, module_pixels(matrix, size), &png,
+		    &image_len, &err) != TRACE_OK)
+			goto fail;
+		image = png;
+	}
+	/* The code depends on the path and --public-url only. */
+	http_send(req, 200, svg ? "image/svg+xml" : "image/png", image,
+	    image_len, "Cache-Control: public, max-age=86400\r\n"
+	    "Content-Security-Policy: default-src 'none'; "
+	    "style-src 'unsafe-inline'\r\n");
+	free(image);
+	qr_matrix_free(matrix);
+	return;
+fail:
+	free(image);
+	qr_matrix_free(matrix);
+	http_send_error(req, &err);
+}

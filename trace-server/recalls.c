@@ -1,0 +1,971 @@
+/*
+ * recalls.c - the recall indexes and GET /api/v1/recalls (SPEC section 5,
+ * issue 7).
+ *
+ * Owns: what the append of a recall.issued / recall.closed event writes
+ * besides the chain (the arguments of store.lua's trace_append_recall, so
+ * the indexes change in the same atomic step as the chain), the recall
+ * query (filters, stable order, cursor), its JSON and CSV answers, a
+ * chain's recall status, and the strict query-string parser the recall
+ * and EPCIS handlers share.
+ *
+ * Order and cursor: every index is a sorted set of "<issued>-<id>" members
+ * (recalls.h), walked newest first with ZRANGE BYLEX REV.  The cursor is
+ * the last member a page covered, so the next page starts strictly after
+ * it: a recall that arrives meanwhile lands either before the cursor (the
+ * walk has passed that point and never sees it) or after it (the walk
+ * meets it once), and nothing is ever seen twice.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hiredis/hiredis.h>
+
+#include "libtrace/timefmt.h"
+#include "recalls.h"
+
+#define KEY_RECALLS "recalls"
+#define KEY_CLOSING "recalls:closing"
+#define KEY_ALL "recalls:all"
+#define KEY_OPEN "recalls:status:open"
+#define KEY_CLOSED "recalls:status:closed"
+#define KEY_STREAM "recalls:stream"
+#define QUERY_MAX 8192
+
+/* ---- the append side --------------------------------------------------- */
+
+bool
+recalls_is_recall_event(const struct trace_event *ev)
+{
+	return ev->type == EVENT_RECALL_ISSUED || ev->type == EVENT_RECALL_CLOSED;
+}
+
+static void
+member_format(long long t, const char *id, char out[RECALL_MEMBER_LEN + 1])
+{
+	long long biased = t + RECALL_TIME_BIAS;
+
+	if (biased < 0)
+		biased = 0;
+	if (biased > 999999999999LL)
+		biased = 999999999999LL;
+	snprintf(out, RECALL_MEMBER_LEN + 1, "%012lld-%s", biased, id);
+}
+
+static void
+json_field(struct buf *b, const char *name, const char *s)
+{
+	buf_printf(b, ",\"%s\":", name);
+	buf_json_string(b, s, strlen(s));
+}
+
+/* The facts of a recall.issued, split where the log index goes. */
+static void
+issued_json(struct recall_append *ra, const struct trace_event *ev,
+    const char *id, const char *org)
+{
+	const struct json_value *v;
+	char when[21];
+	long long severity = 0;
+
+	buf_printf(&ra->head, "{\"id\":\"%s\"", id);
+	json_field(&ra->head, "chain", ev->chain);
+	json_field(&ra->head, "gtin", ev->gtin);
+	json_field(&ra->head, "lot", ev->lot);
+	buf_printf(&ra->head, ",\"seq\":%lld", ev->seq);
+	time_format_utc(ev->time, when);
+	json_field(&ra->tail, "issued", when);
+	json_get_int(ev->data, "severity", false, &severity, NULL);
+	buf_printf(&ra->tail, ",\"severity\":%lld", severity);
+	json_field(&ra->tail, "reason", event_data_string(ev, "reason"));
+	json_field(&ra->tail, "action", event_data_string(ev, "action"));
+	if (event_data_string(ev, "contact") != NULL)
+		json_field(&ra->tail, "contact", event_data_string(ev,
+		    "contact"));
+	buf_puts(&ra->tail, ",\"serials\":");
+	v = json_object_get(ev->data, "serials");
+	if (v == NULL || v->type != JSON_ARRAY) {
+		buf_puts(&ra->tail, "null");
+	} else {
+		buf_puts(&ra->tail, "[");
+		for (size_t i = 0; i < v->u.array.count; i++) {
+			const struct json_value *r = v->u.array.items[i];
+
+			buf_puts(&ra->tail, i > 0 ? ",[" : "[");
+			for (size_t k = 0; k < r->u.array.count && k < 2; k++) {
+				const struct json_value *s = r->u.array.items[k];
+
+				if (k > 0)
+					buf_puts(&ra->tail, ",");
+				buf_json_string(&ra->tail, s->u.string.ptr,
+				    s->u.string.len);
+			}
+			buf_puts(&ra->tail, "]");
+		}
+		buf_puts(&ra->tail, "]");
+	}
+	json_field(&ra->tail, "org", org);
+	json_field(&ra->tail, "signer", ev->signer);
+	buf_puts(&ra->tail, "}");
+}
+
+/* What closed a recall, split where the log index goes. */
+static void
+closing_json(struct recall_append *ra, const struct trace_event *ev,
+    const char *id)
+{
+	char when[21];
+	long long recovered = 0;
+
+	time_format_utc(ev->time, when);
+	buf_puts(&ra->head, "{\"closed\":");
+	buf_json_string(&ra->head, when, strlen(when));
+	buf_printf(&ra->head, ",\"closedBy\":\"%s\"", id);
+	json_field(&ra->head, "outcome", event_data_string(ev, "outcome"));
+	if (json_get_int(ev->data, "recovered", false, &recovered, NULL) ==
+	    TRACE_OK && json_object_get(ev->data, "recovered") != NULL)
+		buf_printf(&ra->head, ",\"recovered\":%lld", recovered);
+	buf_puts(&ra->tail, "}");
+}
+
+enum trace_status
+recalls_append_prepare(struct recall_append *ra, const struct trace_event *ev,
+    const char *id, const char *org, struct append_event_args *args,
+    struct trace_error *err)
+{
+	bool issued = ev->type == EVENT_RECALL_ISSUED;
+
+	memset(ra, 0, sizeof(*ra));
+	buf_init(&ra->head, 0);
+	buf_init(&ra->tail, 0);
+	snprintf(ra->key_gtin, sizeof(ra->key_gtin), "recalls:gtin:%s",
+	    ev->gtin);
+	snprintf(ra->key_lot, sizeof(ra->key_lot), "recalls:lot:%s", ev->lot);
+	snprintf(ra->key_org, sizeof(ra->key_org), "recalls:org:%s", org);
+	snprintf(ra->key_chain, sizeof(ra->key_chain), "c:{%s}:recalls",
+	    ev->chain);
+	member_format(ev->time, id, ra->member);
+	if (issued)
+		issued_json(ra, ev, id, org);
+	else
+		closing_json(ra, ev, id);
+	if (ra->head.failed || ra->tail.failed || ra->head.len == 0) {
+		recalls_append_clear(ra);
+		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+		    "out of memory");
+	}
+	ra->keys[0] = KEY_RECALLS;
+	ra->keys[1] = KEY_CLOSING;
+	ra->keys[2] = KEY_ALL;
+	ra->keys[3] = KEY_OPEN;
+	ra->keys[4] = KEY_CLOSED;
+	ra->keys[5] = ra->key_gtin;
+	ra->keys[6] = ra->key_lot;
+	ra->keys[7] = ra->key_org;
+	ra->keys[8] = ra->key_chain;
+	ra->keys[9] = KEY_STREAM;
+	ra->args[0] = issued ? "issued" : "closed";
+	ra->args[1] = ra->member;
+	ra->args[2] = ra->head.data;
+	ra->args[3] = ra->tail.data;
+	ra->arg_lens[0] = strlen(ra->args[0]);
+	ra->arg_lens[1] = strlen(ra->member);
+	ra->arg_lens[2] = ra->head.len;
+	ra->arg_lens[3] = ra->tail.len;
+	args->function = "trace_append_recall";
+	args->extra_keys = ra->keys;
+	args->extra_key_count = RECALL_APPEND_KEYS;
+	args->extra_args = ra->args;
+	args->extra_arg_lens = ra->arg_lens;
+	args->extra_arg_count = RECALL_APPEND_ARGS;
+	return TRACE_OK;
+}
+
+void
+recalls_append_clear(struct recall_append *ra)
+{
+	if (ra == NULL)
+		return;
+	buf_free(&ra->head);
+	buf_free(&ra->tail);
+}
+
+/* ---- strict query strings --------------------------------------------- */
+
+static int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decode s[0..len) into out (at least len + 1 bytes); -1 on a bad escape. */
+static long
+percent_decode(const char *s, size_t len, char *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '%') {
+			int hi, lo;
+
+			if (i + 2 >= len)
+				return -1;
+			hi = hex_value(s[i + 1]);
+			lo = hex_value(s[i + 2]);
+			if (hi < 0 || lo < 0)
+				return -1;
+			out[n++] = (char)(hi * 16 + lo);
+			i += 2;
+		} else {
+			out[n++] = s[i] == '+' ? ' ' : s[i];
+		}
+	}
+	out[n] = '\0';
+	return (long)n;
+}
+
+enum trace_status
+query_params_parse(const struct request *req, const char *const *allowed,
+    struct query_params *out, struct trace_error *err)
+{
+	const char *q = req->info->query_string, *p;
+	size_t qlen, used = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (q == NULL || *q == '\0')
+		return TRACE_OK;
+	if ((qlen = strlen(q)) > QUERY_MAX)
+		return trace_error_set(err, TRACE_EMALFORMED, "bad_query", NULL,
+		    "the query string is over %d bytes", QUERY_MAX);
+	/* Decoding never grows the text: one buffer holds every piece. */
+	if ((out->storage = malloc(qlen * 2 + 2)) == NULL)
+		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+		    "out of memory");
+	for (p = q; *p != '\0';) {
+		const char *end = strchr(p, '&'), *eq;
+		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+		char *name = out->storage + used, *value;
+		long nl, vl;
+
+		if (len == 0)
+			goto next;
+		eq = memchr(p, '=', len);
+		nl = percent_decode(p, eq != NULL ? (size_t)(eq - p) : len, name);
+		if (nl < 0) {
+			trace_error_set(err, TRACE_EMALFORMED, "bad_query", NULL,
+			    "a query parameter name has a bad %%-escape");
+			goto fail;
+		}
+		used += (size_t)nl + 1;
+		value = out->storage + used;
+		vl = eq != NULL ? percent_decode(eq + 1, len - (size_t)(eq - p) -
+		    1, value) : 0;
+		if (eq == NULL)
+			value[0] = '\0';
+		used += (size_t)(vl > 0 ? vl : 0) + 1;
+		{
+			bool known = false;
+
+			for (size_t i = 0; allowed[i] != NULL && !known; i++)
+				known = strcmp(allowed[i], name) == 0;
+			if (!known || strlen(name) != (size_t)nl) {
+				trace_error_set(err, TRACE_EMALFORMED,
+				    "unknown_parameter", strlen(name) < 64 &&
+				    utf8_check((const unsigned char *)name,
+				    strlen(name)) == strlen(name) ? name : NULL,
+				    "unknown query parameter");
+				goto fail;
+			}
+		}
+		if (vl < 0 || strlen(value) != (size_t)vl ||
+		    utf8_check((const unsigned char *)value, (size_t)vl) !=
+		    (size_t)vl) {
+			trace_error_set(err, TRACE_EMALFORMED, "bad_parameter",
+			    name, "%s: bad %%-escape, NUL or invalid UTF-8",
+			    name);
+			goto fail;
+		}
+		if (query_params_get(out, name) != NULL) {
+			trace_error_set(err, TRACE_EMALFORMED, "bad_parameter",
+			    name, "%s is given more than once", name);
+			goto fail;
+		}
+		if (vl > 0) {
+			if (out->count == QUERY_PARAMS_MAX) {
+				trace_error_set(err, TRACE_EMALFORMED,
+				    "bad_query", NULL, "too many parameters");
+				goto fail;
+			}
+			out->items[out->count++] = (struct query_param){
+				.name = name, .value = value,
+				.value_len = (size_t)vl,
+			};
+		} else {
+			/* Remember it was given, to refuse a second one. */
+			if (out->count == QUERY_PARAMS_MAX) {
+				trace_error_set(err, TRACE_EMALFORMED,
+				    "bad_query", NULL, "too many parameters");
+				goto fail;
+			}
+			out->items[out->count++] = (struct query_param){
+				.name = name, .value = NULL, .value_len = 0,
+			};
+		}
+next:
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	return TRACE_OK;
+fail:
+	query_params_free(out);
+	return err != NULL ? err->status : TRACE_EMALFORMED;
+}
+
+const struct query_param *
+query_params_get(const struct query_params *p, const char *name)
+{
+	for (size_t i = 0; i < p->count; i++)
+		if (strcmp(p->items[i].name, name) == 0)
+			return &p->items[i];
+	return NULL;
+}
+
+void
+query_params_free(struct query_params *p)
+{
+	if (p == NULL)
+		return;
+	free(p->storage);
+	memset(p, 0, sizeof(*p));
+}
+
+/* ---- queries ------------------------------------------------------------- */
+
+/* A parameter with a non-empty value, or NULL. */
+static const char *
+param(const struct query_params *p, const char *name, size_t *len)
+{
+	const struct query_param *q = query_params_get(p, name);
+
+	if (q == NULL || q->value == NULL)
+		return NULL;
+	if (len != NULL)
+		*len = q->value_len;
+	return q->value;
+}
+
+static bool
+cursor_valid(const char *s, size_t len)
+{
+	if (len != RECALL_MEMBER_LEN || s[12] != '-')
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (i == 12)
+			continue;
+		if (i < 12 ? (s[i] < '0' || s[i] > '9') :
+		    !((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	}
+	return true;
+}
+
+static enum trace_status
+parse_when(const char *name, const char *v, size_t len, bool end_of_day,
+    long long *out, char *text, struct trace_error *err)
+{
+	int offset;
+
+	if (len > TIME_TEXT_MAX)
+		goto bad;
+	if (time_parse_date(v, len, out)) {
+		if (end_of_day)
+			*out += 86399;
+	} else if (!time_parse_rfc3339(v, len, out, &offset)) {
+		goto bad;
+	}
+	memcpy(text, v, len);
+	text[len] = '\0';
+	return TRACE_OK;
+bad:
+	return trace_error_set(err, TRACE_EMALFORMED, "bad_parameter", name,
+	    "%s is YYYY-MM-DD or an RFC 3339 time", name);
+}
+
+enum trace_status
+recalls_query_from_params(const struct query_params *p,
+    struct recall_query *q, struct trace_error *err)
+{
+	const char *v;
+	size_t len;
+	enum trace_status rc;
+
+	memset(q, 0, sizeof(*q));
+	q->limit = RECALLS_LIMIT_DEFAULT;
+	if ((v = param(p, "gtin", &len)) != NULL &&
+	    (rc = gs1_gtin_normalize(v, len, q->gtin, "gtin", err)) != TRACE_OK)
+		return rc;
+	if ((v = param(p, "lot", &len)) != NULL) {
+		if ((rc = gs1_attr_check(v, len, "lot", err)) != TRACE_OK)
+			return rc;
+		memcpy(q->lot, v, len + 1);
+	}
+	if ((v = param(p, "org", &len)) != NULL) {
+		if (len > KEY_TEXT_MAX)
+			return trace_error_set(err, TRACE_EMALFORMED,
+			    "bad_parameter", "org", "org is at most %d bytes",
+			    KEY_TEXT_MAX);
+		memcpy(q->org, v, len + 1);
+	}
+	if ((v = param(p, "status", NULL)) != NULL) {
+		if (strcmp(v, "open") == 0)
+			q->status = RECALL_OPEN_ONLY;
+		else if (strcmp(v, "closed") == 0)
+			q->status = RECALL_CLOSED_ONLY;
+		else
+			return trace_error_set(err, TRACE_EMALFORMED,
+			    "bad_parameter", "status",
+			    "status is open or closed");
+	}
+	if ((v = param(p, "since", &len)) != NULL) {
+		if ((rc = parse_when("since", v, len, false, &q->since,
+		    q->since_text, err)) != TRACE_OK)
+			return rc;
+		q->has_since = true;
+	}
+	if ((v = param(p, "until", &len)) != NULL) {
+		if ((rc = parse_when("until", v, len, true, &q->until,
+		    q->until_text, err)) != TRACE_OK)
+			return rc;
+		q->has_until = true;
+	}
+	if (q->has_since && q->has_until && q->since > q->until)
+		return trace_error_set(err, TRACE_EMALFORMED, "bad_parameter",
+		    "until", "until is before since");
+	if ((v = param(p, "cursor", &len)) != NULL) {
+		if (!cursor_valid(v, len))
+			return trace_error_set(err, TRACE_EMALFORMED,
+			    "bad_parameter", "cursor", "cursor is not one this "
+			    "server handed out");
+		memcpy(q->cursor, v, len + 1);
+	}
+	if ((v = param(p, "limit", &len)) != NULL) {
+		long n = 0;
+
+		for (size_t i = 0; i < len && n <= RECALLS_LIMIT_MAX; i++) {
+			if (v[i] < '0' || v[i] > '9') {
+				n = -1;
+				break;
+			}
+			n = n * 10 + (v[i] - '0');
+		}
+		if (len > 4 || n < 1 || n > RECALLS_LIMIT_MAX)
+			return trace_error_set(err, TRACE_EMALFORMED,
+			    "bad_parameter", "limit", "limit is 1 to %d",
+			    RECALLS_LIMIT_MAX);
+		q->limit = (size_t)n;
+	}
+	return TRACE_OK;
+}
+
+void
+recall_page_free(struct recall_page *p)
+{
+	if (p == NULL)
+		return;
+	free(p->json);
+	free(p->json_len);
+	if (p->reply != NULL)
+		freeReplyObject(p->reply);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Run trace_recalls_list on the given index keys. */
+static enum trace_status
+list_on(struct store *s, const char *const *index, size_t nindex,
+    const char *upper, const char *lower, size_t limit,
+    struct recall_page *out, struct trace_error *err)
+{
+	const char *argv[3 + 2 + 4 + 4 + 4];
+	size_t lens[sizeof(argv) / sizeof(argv[0])];
+	char numkeys[8], lim[16], budget[16];
+	const char *const *av[1] = { argv };
+	const size_t *al[1] = { lens };
+	int argc = 0;
+	redisReply *r = NULL, *items, *next;
+	enum trace_status rc;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(numkeys, sizeof(numkeys), "%zu", 2 + nindex);
+	snprintf(lim, sizeof(lim), "%zu", limit);
+	snprintf(budget, sizeof(budget), "%d", RECALLS_SCAN_BUDGET);
+	argv[argc++] = "FCALL";
+	argv[argc++] = "trace_recalls_list";
+	argv[argc++] = numkeys;
+	argv[argc++] = KEY_RECALLS;
+	argv[argc++] = KEY_CLOSING;
+	for (size_t i = 0; i < nindex && i < 4; i++)
+		argv[argc++] = index[i];
+	argv[argc++] = upper;
+	argv[argc++] = lower;
+	argv[argc++] = lim;
+	argv[argc++] = budget;
+	for (int i = 0; i < argc; i++)
+		lens[i] = strlen(argv[i]);
+	if ((rc = store_pipeline(s, 1, &argc, av, al, &r, err)) != TRACE_OK)
+		return rc;
+	if (r->type == REDIS_REPLY_ERROR) {
+		rc = trace_error_set(err, TRACE_ESTORE, "store_error", NULL,
+		    "the store refused the recall query: %.200s", r->str);
+		freeReplyObject(r);
+		return rc;
+	}
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+	    (items = r->element[0])->type != REDIS_REPLY_ARRAY ||
+	    (next = r->element[1])->type != REDIS_REPLY_STRING ||
+	    (next->len != 0 && next->len != RECALL_MEMBER_LEN))
+		goto corrupt;
+	out->reply = r;
+	out->json = calloc(items->elements + 1, sizeof(*out->json));
+	out->json_len = calloc(items->elements + 1, sizeof(*out->json_len));
+	if (out->json == NULL || out->json_len == NULL) {
+		recall_page_free(out);
+		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+		    "out of memory");
+	}
+	for (size_t i = 0; i < items->elements; i++) {
+		redisReply *e = items->element[i];
+
+		if (e->type != REDIS_REPLY_STRING || e->len < 2 ||
+		    e->str[0] != '{') {
+			recall_page_free(out);
+			return trace_error_set(err, TRACE_ESTORE,
+			    "store_corrupt", NULL, "a stored recall is malformed");
+		}
+		out->json[out->count] = e->str;
+		out->json_len[out->count++] = e->len;
+	}
+	memcpy(out->next, next->str, next->len);
+	out->next[next->len] = '\0';
+	return TRACE_OK;
+corrupt:
+	freeReplyObject(r);
+	return trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
+	    "unexpected reply from the store");
+}
+
+enum trace_status
+recalls_list(struct store *s, const struct recall_query *q,
+    struct recall_page *out, struct trace_error *err)
+{
+	char k_gtin[32], k_lot[48], k_org[16 + KEY_TEXT_MAX],
+	    k_chain[CHAIN_ID_MAX + 16], chain[CHAIN_ID_MAX + 1];
+	char upper[RECALL_MEMBER_LEN + 8], lower[RECALL_MEMBER_LEN + 8];
+	const char *index[4];
+	size_t n = 0;
+
+	if (q->gtin[0] != '\0' && q->lot[0] != '\0') {
+		/* The chain's own set holds exactly the recalls of gtin+lot. */
+		gs1_chain_id(q->gtin, q->lot, chain, sizeof(chain));
+		snprintf(k_chain, sizeof(k_chain), "c:{%s}:recalls", chain);
+		index[n++] = k_chain;
+	} else if (q->gtin[0] != '\0') {
+		snprintf(k_gtin, sizeof(k_gtin), "recalls:gtin:%s", q->gtin);
+		index[n++] = k_gtin;
+	} else if (q->lot[0] != '\0') {
+		snprintf(k_lot, sizeof(k_lot), "recalls:lot:%s", q->lot);
+		index[n++] = k_lot;
+	}
+	if (q->org[0] != '\0') {
+		snprintf(k_org, sizeof(k_org), "recalls:org:%s", q->org);
+		index[n++] = k_org;
+	}
+	if (q->status == RECALL_OPEN_ONLY)
+		index[n++] = KEY_OPEN;
+	else if (q->status == RECALL_CLOSED_ONLY)
+		index[n++] = KEY_CLOSED;
+	if (n == 0)
+		index[n++] = KEY_ALL;
+	/* Bounds: the members of a time t are "<t>-<hex>", and '~' sorts
+	 * after every hex digit. */
+	snprintf(upper, sizeof(upper), "+");
+	snprintf(lower, sizeof(lower), "-");
+	if (q->has_until) {
+		char m[RECALL_MEMBER_LEN + 1];
+
+		member_format(q->until, "~", m);
+		snprintf(upper, sizeof(upper), "(%s", m);
+	}
+	if (q->cursor[0] != '\0' && (!q->has_until ||
+	    strcmp(q->cursor, upper + 1) < 0))
+		snprintf(upper, sizeof(upper), "(%s", q->cursor);
+	if (q->has_since) {
+		char m[RECALL_MEMBER_LEN + 1];
+
+		member_format(q->since, "", m);
+		/* "<t>-" sorts before every "<t>-<hex>". */
+		snprintf(lower, sizeof(lower), "[%s", m);
+	}
+	return list_on(s, index, n, upper, lower, q->limit, out, err);
+}
+
+/* ---- a chain's recall status ------------------------------------------- */
+
+void
+recall_status_free(struct recall_status *st)
+{
+	if (st == NULL)
+		return;
+	for (size_t i = 0; st->docs != NULL && i < st->count; i++)
+		json_doc_free(st->docs[i]);
+	free(st->docs);
+	free(st->items);
+	recall_page_free(&st->page);
+	memset(st, 0, sizeof(*st));
+}
+
+/* A UTC time member of a recall object, or 0. */
+static long long
+json_time(const struct json_value *obj, const char *key)
+{
+	const char *s;
+	size_t len;
+	long long t;
+	int offset;
+
+	if (json_get_string(obj, key, false, &s, &len, NULL) != TRACE_OK ||
+	    s == NULL || !time_parse_rfc3339(s, len, &t, &offset))
+		return 0;
+	return t;
+}
+
+enum trace_status
+recalls_chain_status(struct store *s, const char *chain,
+    struct recall_status *out, struct trace_error *err)
+{
+	static const struct json_limits limits = {
+		.max_size = 64 * 1024, .max_depth = 8,
+		.max_string = 8 * 1024, .max_values = 4096,
+	};
+	char key[CHAIN_ID_MAX + 16];
+	const char *index[1] = { key };
+	enum trace_status rc;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(key, sizeof(key), "c:{%s}:recalls", chain);
+	if ((rc = list_on(s, index, 1, "+", "-", RECALLS_LIMIT_MAX, &out->page,
+	    err)) != TRACE_OK)
+		return rc;
+	if (out->page.count == 0)
+		return TRACE_OK;
+	out->items = calloc(out->page.count, sizeof(*out->items));
+	out->docs = calloc(out->page.count, sizeof(*out->docs));
+	if (out->items == NULL || out->docs == NULL) {
+		recall_status_free(out);
+		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+		    "out of memory");
+	}
+	for (size_t i = 0; i < out->page.count; i++) {
+		struct recall_info *r = &out->items[i];
+		const struct json_value *root;
+		const char *text = NULL;
+		size_t len = 0;
+
+		if (json_parse(out->page.json[i], out->page.json_len[i], &limits,
+		    &out->docs[i], NULL) != TRACE_OK) {
+			recall_status_free(out);
+			return trace_error_set(err, TRACE_ESTORE,
+			    "store_corrupt", NULL, "a stored recall is malformed");
+		}
+		out->count++;
+		root = json_doc_root(out->docs[i]);
+		r->json = root;
+		if (json_get_string(root, "id", false, &text, &len, NULL) ==
+		    TRACE_OK && text != NULL && len < sizeof(r->id))
+			memcpy(r->id, text, len + 1);
+		json_get_int(root, "severity", false, &r->severity, NULL);
+		r->issued = json_time(root, "issued");
+		r->closed = json_time(root, "closed");
+		text = NULL;
+		json_get_string(root, "status", false, &text, NULL, NULL);
+		r->open = text != NULL && strcmp(text, "open") == 0;
+		if (r->open)
+			out->open++;
+	}
+	return TRACE_OK;
+}
+
+bool
+recalls_status_covers(const struct recall_status *st, const char *serial)
+{
+	for (size_t i = 0; i < st->count; i++) {
+		const struct json_value *ranges;
+		size_t len;
+
+		if (!st->items[i].open)
+			continue;
+		ranges = json_object_get(st->items[i].json, "serials");
+		if (serial == NULL || serial[0] == '\0' || ranges == NULL ||
+		    ranges->type != JSON_ARRAY)
+			return true;
+		len = strlen(serial);
+		/* The same rule as event_recall_covers_serial(). */
+		for (size_t k = 0; k < ranges->u.array.count; k++) {
+			const struct json_value *r = ranges->u.array.items[k];
+			const struct json_value *from, *to;
+
+			if (r->type != JSON_ARRAY || r->u.array.count != 2)
+				continue;
+			from = r->u.array.items[0];
+			to = r->u.array.items[1];
+			if (from->type == JSON_STRING && to->type == JSON_STRING &&
+			    from->u.string.len == len &&
+			    strcmp(serial, from->u.string.ptr) >= 0 &&
+			    strcmp(serial, to->u.string.ptr) <= 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+void
+recalls_write_chain_member(struct buf *b, const struct recall_status *st)
+{
+	buf_printf(b, ",\"recalls\":{\"status\":\"%s\",\"open\":%zu,"
+	    "\"total\":%zu,\"items\":[", st->count == 0 ? "none" :
+	    st->open > 0 ? "open" : "closed", st->open, st->count);
+	for (size_t i = 0; i < st->page.count; i++) {
+		if (i > 0)
+			buf_puts(b, ",");
+		/* Stored recall JSON was written by recalls.c: trusted. */
+		buf_append(b, st->page.json[i], st->page.json_len[i]);
+	}
+	buf_puts(b, "]}");
+}
+
+/* ---- GET /api/v1/recalls ----------------------------------------------- */
+
+void
+recalls_csv_field(struct buf *b, const char *s, size_t len)
+{
+	bool quote = false;
+
+	for (size_t i = 0; i < len && !quote; i++)
+		quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' ||
+		    s[i] == '\n';
+	if (len > 0 && (s[0] == '=' || s[0] == '+' || s[0] == '-' ||
+	    s[0] == '@' || s[0] == '\t' || s[0] == '\r'))
+		quote = true;
+	if (!quote) {
+		buf_append(b, s, len);
+		return;
+	}
+	buf_puts(b, "\"");
+	if (len > 0 && (s[0] == '=' || s[0] == '+' || s[0] == '-' ||
+	    s[0] == '@' || s[0] == '\t' || s[0] == '\r'))
+		buf_puts(b, "'");
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '"')
+			buf_puts(b, "\"\"");
+		else
+			buf_append(b, &s[i], 1);
+	}
+	buf_puts(b, "\"");
+}
+
+static const char *const csv_columns[] = {
+	"id", "status", "chain", "gtin", "lot", "serials", "severity",
+	"issued", "closed", "reason", "action", "contact", "org", "outcome",
+	"recovered", "seq", "logIndex", "closedBy", NULL,
+};
+
+/* One CSV cell from a member of a recall object. */
+static void
+csv_cell(struct buf *b, const struct json_value *obj, const char *key)
+{
+	const struct json_value *v = json_object_get(obj, key);
+
+	if (v == NULL || v->type == JSON_NULL)
+		return;
+	if (v->type == JSON_STRING) {
+		recalls_csv_field(b, v->u.string.ptr, v->u.string.len);
+	} else if (v->type == JSON_INT) {
+		buf_printf(b, "%lld", v->u.integer);
+	} else if (v->type == JSON_ARRAY) {
+		/* serials: "from..to; from..to" */
+		struct buf t;
+
+		buf_init(&t, 0);
+		for (size_t i = 0; i < v->u.array.count; i++) {
+			const struct json_value *r = v->u.array.items[i];
+
+			if (r->type != JSON_ARRAY || r->u.array.count != 2 ||
+			    r->u.array.items[0]->type != JSON_STRING ||
+			    r->u.array.items[1]->type != JSON_STRING)
+				continue;
+			if (t.len > 0)
+				buf_puts(&t, "; ");
+			buf_append(&t, r->u.array.items[0]->u.string.ptr,
+			    r->u.array.items[0]->u.string.len);
+			buf_puts(&t, "..");
+			buf_append(&t, r->u.array.items[1]->u.string.ptr,
+			    r->u.array.items[1]->u.string.len);
+		}
+		recalls_csv_field(b, t.data != NULL ? t.data : "", t.len);
+		buf_free(&t);
+	}
+}
+
+static enum trace_status
+write_csv(struct buf *b, const struct recall_page *page,
+    struct trace_error *err)
+{
+	static const struct json_limits limits = {
+		.max_size = 64 * 1024, .max_depth = 8,
+		.max_string = 8 * 1024, .max_values = 4096,
+	};
+
+	/* The BOM tells spreadsheet programs the text is UTF-8. */
+	buf_puts(b, "\xEF\xBB\xBF");
+	for (size_t c = 0; csv_columns[c] != NULL; c++)
+		buf_printf(b, "%s%s", c > 0 ? "," : "", csv_columns[c]);
+	buf_puts(b, "\r\n");
+	for (size_t i = 0; i < page->count; i++) {
+		struct json_doc *doc = NULL;
+
+		if (json_parse(page->json[i], page->json_len[i], &limits, &doc,
+		    NULL) != TRACE_OK)
+			return trace_error_set(err, TRACE_ESTORE,
+			    "store_corrupt", NULL, "a stored recall is malformed");
+		for (size_t c = 0; csv_columns[c] != NULL; c++) {
+			if (c > 0)
+				buf_puts(b, ",");
+			csv_cell(b, json_doc_root(doc), csv_columns[c]);
+		}
+		buf_puts(b, "\r\n");
+		json_doc_free(doc);
+	}
+	return TRACE_OK;
+}
+
+/* ?name=value for the next page's link (values percent-encoded). */
+static void
+link_param(struct buf *b, const char *name, const char *value)
+{
+	if (value == NULL || value[0] == '\0')
+		return;
+	buf_puts(b, memchr(b->data, '?', b->len) != NULL ? "&" : "?");
+	buf_puts(b, name);
+	buf_puts(b, "=");
+	buf_url_component(b, value, strlen(value));
+}
+
+void
+recalls_handle_list(struct request *req)
+{
+	static const char *const allowed[] = { "gtin", "lot", "status",
+		"since", "until", "org", "cursor", "limit", "format", NULL };
+	struct query_params params;
+	struct recall_query q;
+	struct recall_page page;
+	struct trace_error err;
+	struct buf out, headers;
+	const char *format;
+	bool csv;
+	char limit[16];
+
+	memset(&page, 0, sizeof(page));
+	memset(&params, 0, sizeof(params));
+	buf_init(&out, 0);
+	buf_init(&headers, 0);
+	if (strcmp(req->info->request_method, "GET") != 0 &&
+	    strcmp(req->info->request_method, "HEAD") != 0) {
+		trace_error_set(&err, TRACE_EMALFORMED, "method_not_allowed",
+		    NULL, "use GET");
+		goto fail;
+	}
+	if (query_params_parse(req, allowed, &params, &err) != TRACE_OK ||
+	    recalls_query_from_params(&params, &q, &err) != TRACE_OK)
+		goto fail;
+	format = param(&params, "format", NULL);
+	if (format != NULL && strcmp(format, "csv") != 0 &&
+	    strcmp(format, "json") != 0) {
+		trace_error_set(&err, TRACE_EMALFORMED, "bad_parameter",
+		    "format", "format is csv or json");
+		goto fail;
+	}
+	csv = format != NULL ? strcmp(format, "csv") == 0 :
+	    http_accepts(req, "text/csv");
+	if (recalls_list(req->worker->store, &q, &page, &err) != TRACE_OK)
+		goto fail;
+	buf_puts(&headers, "Cache-Control: no-store\r\nVary: Accept\r\n");
+	if (page.next[0] != '\0') {
+		struct buf link;
+
+		buf_init(&link, 0);
+		buf_puts(&link, "/api/v1/recalls");
+		link_param(&link, "gtin", q.gtin);
+		link_param(&link, "lot", q.lot);
+		link_param(&link, "status", q.status == RECALL_OPEN_ONLY ?
+		    "open" : q.status == RECALL_CLOSED_ONLY ? "closed" : NULL);
+		link_param(&link, "since", q.since_text);
+		link_param(&link, "until", q.until_text);
+		link_param(&link, "org", q.org);
+		snprintf(limit, sizeof(limit), "%zu", q.limit);
+		link_param(&link, "limit", q.limit != RECALLS_LIMIT_DEFAULT ?
+		    limit : NULL);
+		link_param(&link, "format", format);
+		link_param(&link, "cursor", page.next);
+		/* Header values cannot carry raw non-ASCII: the link is
+		 * percent-encoded throughout. */
+		buf_printf(&headers, "Link: <%s>; rel=\"next\"\r\n"
+		    "X-Next-Cursor: %s\r\n", link.data, page.next);
+		buf_free(&link);
+	}
+	if (csv) {
+		if (write_csv(&out, &page, &err) != TRACE_OK)
+			goto fail;
+		if (out.failed || headers.failed) {
+			trace_error_set(&err, TRACE_ENOMEM, NULL, NULL,
+			    "out of memory");
+			goto fail;
+		}
+		http_send(req, 200, "text/csv; charset=utf-8", out.data,
+		    out.len, headers.data);
+	} else {
+		buf_puts(&out, "{\"recalls\":[");
+		for (size_t i = 0; i < page.count; i++) {
+			if (i > 0)
+				buf_puts(&out, ",");
+			buf_append(&out, page.json[i], page.json_len[i]);
+		}
+		buf_puts(&out, "],\"next\":");
+		if (page.next[0] != '\0')
+			buf_printf(&out, "\"%s\"}", page.next);
+		else
+			buf_puts(&out, "null}");
+		if (out.failed || headers.failed) {
+			trace_error_set(&err, TRACE_ENOMEM, NULL, NULL,
+			    "out of memory");
+			goto fail;
+		}
+		http_send(req, 200, "application/json", out.data, out.len,
+		    headers.data);
+	}
+	goto out;
+fail:
+	http_send_error(req, &err);
+out:
+	recall_page_free(&page);
+	query_params_free(&params);
+	buf_free(&out);
+	buf_free(&headers);
+}

@@ -1,0 +1,207 @@
+/*
+ * recalls.h - recalls for importers and the EPCIS 2.0 export (SPEC
+ * sections 3 and 5):
+ *
+ *   recalls.c       the recall indexes written with each recall event (in
+ *                   the same atomic Function call, store.lua), queries with
+ *                   filters and a cursor, GET /api/v1/recalls as JSON or
+ *                   CSV, a chain's recall status, strict query strings
+ *   recallboard.c   GET /recalls: the importer's recall board (HTML)
+ *   recallstream.c  GET /api/v1/recalls/stream: Server-Sent Events
+ *   epcis.c         GET /api/v1/epcis/events: an EPCISQueryDocument
+ *
+ * A recall is identified by the statement id of its recall.issued event.
+ * Its JSON (the API, the CSV, the stream, the chain) is one object:
+ *   {"id", "chain", "gtin", "lot", "seq", "logIndex", "issued" (UTC),
+ *    "severity", "reason", "action", "contact" (if given), "serials"
+ *    ([[from, to], ...] or null for the whole lot), "org" (the issuer's
+ *    organisation, from its key entry), "signer", "status" ("open" or
+ *    "closed") and, once closed, "closed" (UTC), "closedBy" (the
+ *    recall.closed id), "outcome", "recovered" (if given), "closedLogIndex"}
+ * A recall.closed closes every recall of its chain that is still open.
+ */
+#ifndef TRACE_RECALLS_H
+#define TRACE_RECALLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "libtrace/event.h"
+#include "libtrace/gs1.h"
+#include "libtrace/json.h"
+#include "libtrace/keyentry.h"
+#include "libtrace/timefmt.h"
+#include "server.h"
+
+/* Issue times are stored as unix seconds + RECALL_TIME_BIAS in 12 digits,
+ * so every RFC 3339 year (0000-9999) sorts correctly as text. */
+#define RECALL_TIME_BIAS 100000000000LL
+/* "<12 digits>-<64 hex>": an index member, and the API's cursor. */
+#define RECALL_MEMBER_LEN (12 + 1 + 64)
+#define RECALLS_LIMIT_DEFAULT 100
+#define RECALLS_LIMIT_MAX 500
+#define RECALLS_SCAN_BUDGET 20000     /* index members looked at per page */
+
+/* ---- the append side --------------------------------------------------- */
+
+#define RECALL_APPEND_KEYS 10
+#define RECALL_APPEND_ARGS 4
+
+/* The extra keys and arguments of trace_append_recall for one event. */
+struct recall_append {
+	const char *keys[RECALL_APPEND_KEYS];
+	const char *args[RECALL_APPEND_ARGS];
+	size_t arg_lens[RECALL_APPEND_ARGS];
+	char key_gtin[32];
+	char key_lot[48];
+	char key_org[16 + KEY_TEXT_MAX];
+	char key_chain[CHAIN_ID_MAX + 16];
+	char member[RECALL_MEMBER_LEN + 1];
+	struct buf head, tail;
+};
+
+/* True for the event types that go through trace_append_recall. */
+bool recalls_is_recall_event(const struct trace_event *ev);
+
+/*
+ * Fill ra for ev (recall.issued or recall.closed) with statement id id,
+ * signed by a key of organisation org, and point args at it: args then
+ * calls trace_append_recall, which appends and updates the indexes in one
+ * step.  ra must outlive the append; release it with recalls_append_clear
+ * (accepts a zeroed ra).
+ */
+enum trace_status recalls_append_prepare(struct recall_append *ra,
+    const struct trace_event *ev, const char *id, const char *org,
+    struct append_event_args *args, struct trace_error *err);
+void recalls_append_clear(struct recall_append *ra);
+
+/* ---- strict query strings --------------------------------------------- */
+
+#define QUERY_PARAMS_MAX 16
+
+struct query_param {
+	const char *name;               /* decoded, NUL-terminated */
+	const char *value;              /* decoded, valid UTF-8, no NUL */
+	size_t value_len;
+};
+
+struct query_params {
+	char *storage;
+	struct query_param items[QUERY_PARAMS_MAX];
+	size_t count;
+};
+
+/*
+ * Split and percent-decode the request's query string ('+' is a space).
+ * Refused with TRACE_EMALFORMED, naming the parameter in err->field: a
+ * name not in allowed (NULL-terminated), a name given twice, a bad escape,
+ * invalid UTF-8 or a NUL.  Empty values count as absent (forms send every
+ * field).  The caller releases out with query_params_free().
+ */
+enum trace_status query_params_parse(const struct request *req,
+    const char *const *allowed, struct query_params *out,
+    struct trace_error *err);
+const struct query_param *query_params_get(const struct query_params *p,
+    const char *name);
+void query_params_free(struct query_params *p);
+
+/* ---- queries ------------------------------------------------------------- */
+
+enum recall_filter_status {
+	RECALL_ANY,
+	RECALL_OPEN_ONLY,
+	RECALL_CLOSED_ONLY,
+};
+
+struct recall_query {
+	char gtin[GTIN14_LEN + 1];      /* "" = any */
+	char lot[GS1_ATTR_MAX + 1];     /* "" = any */
+	char org[KEY_TEXT_MAX + 1];     /* "" = any */
+	enum recall_filter_status status;
+	bool has_since, has_until;
+	long long since, until;         /* inclusive, unix seconds */
+	char since_text[TIME_TEXT_MAX + 1], until_text[TIME_TEXT_MAX + 1];
+	char cursor[RECALL_MEMBER_LEN + 1];  /* "" = from the newest */
+	size_t limit;
+};
+
+/*
+ * The filters of p (gtin, lot, status, since, until, org, cursor, limit)
+ * into q, each checked strictly: TRACE_EMALFORMED naming the parameter.
+ * since/until are YYYY-MM-DD (since: from the day's start, until: to its
+ * end, UTC) or RFC 3339 times, both inclusive.
+ */
+enum trace_status recalls_query_from_params(const struct query_params *p,
+    struct recall_query *q, struct trace_error *err);
+
+/* One page of recalls, newest issue time first (then id, descending). */
+struct recall_page {
+	size_t count;
+	const char **json;              /* each recall's JSON object text */
+	size_t *json_len;
+	char next[RECALL_MEMBER_LEN + 1];   /* cursor of the next page, "" */
+	void *reply;                    /* owns the text */
+};
+
+/*
+ * Run q.  Every recall is on exactly one page of a walk through the
+ * cursors, also while recalls arrive.  A page may hold fewer than limit
+ * recalls and still have a next cursor (the scan budget was used up).
+ * The caller releases out with recall_page_free() (accepts a zeroed page).
+ */
+enum trace_status recalls_list(struct store *s, const struct recall_query *q,
+    struct recall_page *out, struct trace_error *err);
+void recall_page_free(struct recall_page *p);
+
+/* ---- a chain's recall status (chain JSON, consumer page, linkset) -------- */
+
+struct recall_info {
+	char id[2 * SHA256_LEN + 1];
+	bool open;
+	long long severity;
+	long long issued;               /* unix seconds */
+	long long closed;               /* unix seconds, 0 while open */
+	const struct json_value *json;  /* the recall object (see above) */
+};
+
+struct recall_status {
+	size_t count;                   /* recalls of the chain */
+	size_t open;                    /* of which still open */
+	struct recall_info *items;      /* newest first */
+	struct json_doc **docs;         /* private */
+	struct recall_page page;        /* private */
+};
+
+/*
+ * The recalls of chain (up to RECALLS_LIMIT_MAX, newest first) in one
+ * round trip.  On TRACE_OK the caller releases out with
+ * recall_status_free() (which accepts a zeroed status).
+ */
+enum trace_status recalls_chain_status(struct store *s, const char *chain,
+    struct recall_status *out, struct trace_error *err);
+void recall_status_free(struct recall_status *st);
+
+/* An open recall covers serial (NULL or "": any open recall, i.e. the
+ * lot or part of it is recalled). */
+bool recalls_status_covers(const struct recall_status *st,
+    const char *serial);
+
+/* ,"recalls":{"status":"none|open|closed","open":n,"total":n,"items":[...]}
+ * for the chain JSON (a member to append inside an object). */
+void recalls_write_chain_member(struct buf *b, const struct recall_status *st);
+
+/* ---- handlers ----------------------------------------------------------- */
+
+void recalls_handle_list(struct request *req);       /* /api/v1/recalls */
+void recalls_handle_board(struct request *req);      /* /recalls */
+void recalls_handle_stream(struct request *req);     /* /api/v1/recalls/stream */
+void epcis_handle_events(struct request *req);       /* /api/v1/epcis/events */
+
+/* Ask every open stream to end (before mg_stop, which waits for them). */
+void recalls_stream_shutdown(void);
+
+/* CSV (RFC 4180) field: quoted when needed; a leading = + - @ is
+ * prefixed with ' so spreadsheet programs never run it as a formula. */
+void recalls_csv_field(struct buf *b, const char *s, size_t len);
+
+#endif

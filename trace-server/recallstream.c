@@ -1,0 +1,292 @@
+/*
+ * recallstream.c - GET /api/v1/recalls/stream: a live feed of recalls for
+ * importers' systems, as Server-Sent Events (WHATWG HTML, 9.2).
+ *
+ * The append of every recall.issued and of every recall.closed that closes
+ * a recall adds an entry to the Redis stream recalls:stream in the same
+ * atomic step (store.lua).  The entry id (e.g. "1732700000000-0") is the
+ * SSE id: it only grows, so a client resumes exactly where it stopped by
+ * sending it back as Last-Event-ID (browsers do this by themselves) or as
+ * ?after=.  Without either, the feed starts with the next recall.
+ *
+ * Each stream holds a civetweb worker thread and that worker's own Redis
+ * connection, blocked in XREAD for at most a second at a time, so a new
+ * recall goes out within about a second and shutdown is noticed as fast.
+ * Streams are bounded to a quarter of the worker threads (at least one):
+ * beyond it the answer is 503 with Retry-After, so streams can never take
+ * every worker from the pages and the API.
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <hiredis/hiredis.h>
+
+#include "recalls.h"
+
+#define STREAM_KEY "recalls:stream"
+#define STREAM_BLOCK_MS "1000"
+#define STREAM_BATCH "100"
+/* A comment on every idle second: a write is the only way civetweb lets
+ * us notice a client that hung up, and a stream slot must not stay taken
+ * long after its client left. */
+#define STREAM_KEEPALIVE_SECONDS 1
+/* Reconnecting is cheap and resumes exactly: bound each response. */
+#define STREAM_MAX_SECONDS 3600
+#define STREAM_ID_MAX 44
+
+static atomic_int active_streams;
+static atomic_bool shutting_down;
+
+void
+recalls_stream_shutdown(void)
+{
+	atomic_store(&shutting_down, true);
+}
+
+/* "<ms>-<seq>", both decimal, as Redis stream ids are. */
+static bool
+stream_id_valid(const char *s)
+{
+	size_t digits = 0, parts = 1;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '-' && digits > 0 && parts == 1) {
+			parts++;
+			digits = 0;
+		} else if (*s >= '0' && *s <= '9' && digits < 20) {
+			digits++;
+		} else {
+			return false;
+		}
+	}
+	return parts == 2 && digits > 0;
+}
+
+static enum trace_status
+command(struct store *s, int argc, const char **argv, redisReply **reply,
+    struct trace_error *err)
+{
+	size_t lens[12];
+	const char *const *av[1] = { argv };
+	const size_t *al[1] = { lens };
+	enum trace_status rc;
+
+	for (int i = 0; i < argc; i++)
+		lens[i] = strlen(argv[i]);
+	if ((rc = store_pipeline(s, 1, &argc, av, al, reply, err)) != TRACE_OK)
+		return rc;
+	if ((*reply)->type == REDIS_REPLY_ERROR) {
+		rc = trace_error_set(err, TRACE_ESTORE, "store_error", NULL,
+		    "the store refused a stream read: %.200s", (*reply)->str);
+		freeReplyObject(*reply);
+		*reply = NULL;
+	}
+	return rc;
+}
+
+/* The id of the newest entry, or "0-0" for an empty stream. */
+static enum trace_status
+newest_id(struct store *s, char *out, size_t size, struct trace_error *err)
+{
+	const char *argv[] = { "XREVRANGE", STREAM_KEY, "+", "-", "COUNT",
+		"1" };
+	redisReply *r = NULL;
+	enum trace_status rc = command(s, 6, argv, &r, err);
+
+	if (rc != TRACE_OK)
+		return rc;
+	snprintf(out, size, "0-0");
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+	    r->element[0]->type == REDIS_REPLY_ARRAY &&
+	    r->element[0]->elements == 2 &&
+	    r->element[0]->element[0]->type == REDIS_REPLY_STRING &&
+	    r->element[0]->element[0]->len < size)
+		snprintf(out, size, "%s", r->element[0]->element[0]->str);
+	freeReplyObject(r);
+	return TRACE_OK;
+}
+
+/* A field of an entry's [field, value, ...] array, or NULL. */
+static const redisReply *
+entry_field(const redisReply *fields, const char *name)
+{
+	for (size_t i = 0; i + 1 < fields->elements; i += 2)
+		if (fields->element[i]->type == REDIS_REPLY_STRING &&
+		    strcmp(fields->element[i]->str, name) == 0 &&
+		    fields->element[i + 1]->type == REDIS_REPLY_STRING)
+			return fields->element[i + 1];
+	return NULL;
+}
+
+static bool
+send_text(struct request *req, const char *s, size_t len)
+{
+	return mg_write(req->conn, s, len) == (int)len;
+}
+
+/*
+ * Write the entries of an XREAD reply as SSE events and advance last.
+ * False when the client went away.
+ */
+static bool
+send_entries(struct request *req, const redisReply *r, char *last,
+    size_t last_size)
+{
+	const redisReply *entries;
+	struct buf b;
+	bool ok = true;
+
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 1 ||
+	    r->element[0]->type != REDIS_REPLY_ARRAY ||
+	    r->element[0]->elements != 2 ||
+	    (entries = r->element[0]->element[1])->type != REDIS_REPLY_ARRAY)
+		return true;
+	buf_init(&b, 0);
+	for (size_t i = 0; i < entries->elements; i++) {
+		const redisReply *e = entries->element[i], *event, *data;
+
+		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+		    e->element[0]->type != REDIS_REPLY_STRING ||
+		    e->element[0]->len >= last_size ||
+		    e->element[1]->type != REDIS_REPLY_ARRAY)
+			continue;
+		snprintf(last, last_size, "%s", e->element[0]->str);
+		event = entry_field(e->element[1], "event");
+		data = entry_field(e->element[1], "data");
+		if (event == NULL || data == NULL ||
+		    memchr(data->str, '\n', data->len) != NULL ||
+		    memchr(event->str, '\n', event->len) != NULL)
+			continue;
+		/* Everything here was written by the Function from JSON that
+		 * recalls.c built: one line each. */
+		buf_printf(&b, "id: %s\nevent: ", last);
+		buf_append(&b, event->str, event->len);
+		buf_puts(&b, "\ndata: ");
+		buf_append(&b, data->str, data->len);
+		buf_puts(&b, "\n\n");
+	}
+	if (b.len > 0)
+		ok = !b.failed && send_text(req, b.data, b.len);
+	buf_free(&b);
+	return ok;
+}
+
+static void
+stream_run(struct request *req, const char *start)
+{
+	static const char head[] =
+	    "HTTP/1.1 200 OK\r\n"
+	    "Content-Type: text/event-stream; charset=utf-8\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "Connection: close\r\n"
+	    "X-Accel-Buffering: no\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "Referrer-Policy: no-referrer\r\n"
+	    "\r\n"
+	    /* Browsers reconnect after a second, resuming from the last id. */
+	    "retry: 1000\n\n";
+	char last[STREAM_ID_MAX + 1];
+	time_t started = time(NULL), last_write = started;
+	struct trace_error err;
+
+	snprintf(last, sizeof(last), "%s", start);
+	req->status = 200;
+	if (!send_text(req, head, sizeof(head) - 1))
+		return;
+	while (!atomic_load(&shutting_down) &&
+	    time(NULL) - started < STREAM_MAX_SECONDS) {
+		const char *argv[] = { "XREAD", "COUNT", STREAM_BATCH, "BLOCK",
+			STREAM_BLOCK_MS, "STREAMS", STREAM_KEY, last };
+		redisReply *r = NULL;
+
+		if (command(req->worker->store, 8, argv, &r, &err) !=
+		    TRACE_OK) {
+			/* The store went away mid-stream: the client resumes
+			 * from its last id when it reconnects. */
+			static const char gone[] = ": store unavailable\n\n";
+
+			send_text(req, gone, sizeof(gone) - 1);
+			return;
+		}
+		if (r->type == REDIS_REPLY_ARRAY) {
+			bool ok = send_entries(req, r, last, sizeof(last));
+
+			freeReplyObject(r);
+			if (!ok)
+				return;
+			last_write = time(NULL);
+			continue;
+		}
+		freeReplyObject(r);
+		/* Comments keep proxies from closing an idle stream and tell
+		 * us when the client has gone. */
+		if (time(NULL) - last_write >= STREAM_KEEPALIVE_SECONDS) {
+			static const char ping[] = ": keep-alive\n\n";
+
+			if (!send_text(req, ping, sizeof(ping) - 1))
+				return;
+			last_write = time(NULL);
+		}
+	}
+}
+
+void
+recalls_handle_stream(struct request *req)
+{
+	static const char *const allowed[] = { "after", NULL };
+	struct query_params params;
+	struct trace_error err;
+	const struct query_param *after;
+	const char *resume;
+	char start[STREAM_ID_MAX + 1];
+	int limit = req->srv->cfg.threads / 4;
+
+	if (limit < 1)
+		limit = 1;
+	if (strcmp(req->info->request_method, "GET") != 0) {
+		trace_error_set(&err, TRACE_EMALFORMED, "method_not_allowed",
+		    NULL, "use GET");
+		http_send_error(req, &err);
+		return;
+	}
+	if (query_params_parse(req, allowed, &params, &err) != TRACE_OK) {
+		http_send_error(req, &err);
+		return;
+	}
+	after = query_params_get(&params, "after");
+	resume = mg_get_header(req->conn, "Last-Event-ID");
+	/* The browser's Last-Event-ID is newer than the URL it reconnects
+	 * to, so it wins. */
+	if (resume == NULL || resume[0] == '\0')
+		resume = after != NULL ? after->value : NULL;
+	if (resume != NULL && (strlen(resume) > STREAM_ID_MAX ||
+	    !stream_id_valid(resume))) {
+		trace_error_set(&err, TRACE_EMALFORMED, "bad_parameter",
+		    after != NULL && resume == after->value ? "after" :
+		    "Last-Event-ID", "a stream id is <ms>-<seq>, as sent in id:");
+		query_params_free(&params);
+		http_send_error(req, &err);
+		return;
+	}
+	if (resume != NULL)
+		snprintf(start, sizeof(start), "%s", resume);
+	query_params_free(&params);
+	if (atomic_fetch_add(&active_streams, 1) >= limit) {
+		atomic_fetch_sub(&active_streams, 1);
+		trace_error_set(&err, TRACE_ESTORE, "too_many_streams", NULL,
+		    "all %d recall streams are in use; retry later", limit);
+		http_send_error(req, &err);
+		return;
+	}
+	if (resume == NULL &&
+	    newest_id(req->worker->store, start, sizeof(start), &err) !=
+	    TRACE_OK) {
+		atomic_fetch_sub(&active_streams, 1);
+		http_send_error(req, &err);
+		return;
+	}
+	stream_run(req, start);
+	atomic_fetch_sub(&active_streams, 1);
+}

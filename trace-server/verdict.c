@@ -1,0 +1,244 @@
+/*
+ * verdict.c - "genuine, or not verifiable and why" for a chain, as the
+ * consumer and inspector pages state it.
+ *
+ * The verdict is what an offline verifier would conclude: the server
+ * builds the chain's bundle exactly as GET /api/v1/bundles serves it
+ * (bundles_build) and checks it with libtrace's bundle_verify() against its
+ * own trust anchor and log key, so the page never claims more than
+ * `trace-agent verify` would.  That costs a signature check per statement,
+ * far too much per page view (SPEC 7), so results are cached per chain
+ * head: a chain only grows, and a verdict about a head with a signed
+ * checkpoint covering it never changes (later revocations apply to later
+ * statements only).  A pending verdict (no covering checkpoint yet) or a
+ * store failure is kept for VERDICT_RETRY_MS only, a failed check for
+ * VERDICT_FAILED_MS, so a repaired store is noticed.
+ *
+ * The cache is a fixed table of VERDICT_SLOTS entries indexed by a hash of
+ * the chain id (a newer head replaces an older one), behind one mutex held
+ * only to copy an entry in or out.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libtrace/bundle.h"
+#include "libtrace/timefmt.h"
+#include "log.h"
+#include "pages.h"
+
+#define VERDICT_SLOTS 4096
+#define VERDICT_RETRY_MS 2000
+#define VERDICT_FAILED_MS 60000
+
+struct verdict_slot {
+	bool used;
+	char chain[CHAIN_ID_MAX + 1];
+	char head[2 * SHA256_LEN + 1];
+	size_t count;                      /* events up to head */
+	long long expires_ms;              /* 0: never */
+	struct verdict v;                  /* event_ok owned by the slot */
+};
+
+static struct verdict_slot *slots;
+static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void
+verdict_clear(struct verdict *v)
+{
+	if (v == NULL)
+		return;
+	free(v->event_ok);
+	memset(v, 0, sizeof(*v));
+}
+
+/* Copy text, cut to size (messages may be long; a cut is fine here). */
+static void
+copy_text(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* FNV-1a: spreads chain ids over the slots; not a security boundary (a
+ * collision only costs a recomputation). */
+static size_t
+slot_of(const char *chain)
+{
+	unsigned long long h = 1469598103934665603ULL;
+
+	for (const unsigned char *p = (const unsigned char *)chain; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	return (size_t)(h % VERDICT_SLOTS);
+}
+
+/* Copy src into dst, with event_ok only if wanted (dst owns it). */
+static void
+verdict_copy(struct verdict *dst, const struct verdict *src, bool events)
+{
+	*dst = *src;
+	dst->event_ok = NULL;
+	dst->event_count = 0;
+	if (events && src->event_ok != NULL &&
+	    (dst->event_ok = malloc(src->event_count)) != NULL) {
+		memcpy(dst->event_ok, src->event_ok, src->event_count);
+		dst->event_count = src->event_count;
+	}
+}
+
+static bool
+cache_lookup(const struct chain_view *view, const char *head, bool events,
+    struct verdict *out)
+{
+	struct verdict_slot *s;
+	bool hit = false;
+
+	pthread_mutex_lock(&slots_lock);
+	if (slots != NULL) {
+		s = &slots[slot_of(view->chain)];
+		if (s->used && strcmp(s->chain, view->chain) == 0 &&
+		    strcmp(s->head, head) == 0 && s->count == view->count &&
+		    (s->expires_ms == 0 || time_now_ms() < s->expires_ms)) {
+			verdict_copy(out, &s->v, events);
+			hit = true;
+		}
+	}
+	pthread_mutex_unlock(&slots_lock);
+	return hit;
+}
+
+static void
+cache_store(const struct chain_view *view, const char *head,
+    const struct verdict *v, long long ttl_ms)
+{
+	struct verdict_slot *s;
+
+	pthread_mutex_lock(&slots_lock);
+	if (slots == NULL)
+		slots = calloc(VERDICT_SLOTS, sizeof(*slots));
+	if (slots != NULL) {
+		s = &slots[slot_of(view->chain)];
+		verdict_clear(&s->v);
+		s->used = true;
+		copy_text(s->chain, sizeof(s->chain), view->chain);
+		copy_text(s->head, sizeof(s->head), head);
+		s->count = view->count;
+		s->expires_ms = ttl_ms > 0 ? time_now_ms() + ttl_ms : 0;
+		verdict_copy(&s->v, v, true);
+	}
+	pthread_mutex_unlock(&slots_lock);
+}
+
+static void
+set_reason(struct verdict *v, enum verdict_state state, const char *code,
+    const char *message)
+{
+	v->state = state;
+	copy_text(v->code, sizeof(v->code), code);
+	copy_text(v->reason, sizeof(v->reason), message);
+}
+
+/* Build and verify the bundle; returns how long the result may be kept
+ * (0 = for good, -1 = not at all). */
+static long long
+compute(struct request *req, const struct chain_view *view,
+    struct verdict *v)
+{
+	struct server *srv = req->srv;
+	struct note_verifier log_key;
+	struct bundle_report report;
+	struct bundle *bundle = NULL;
+	struct trace_error err;
+	struct buf text;
+	long long ttl = VERDICT_RETRY_MS;
+
+	memset(&report, 0, sizeof(report));
+	buf_init(&text, 0);
+	if (bundles_build(req, view->chain, &text, &err) != TRACE_OK) {
+		set_reason(v, strcmp(err.code, "not_yet_logged") == 0 ?
+		    VERDICT_PENDING : VERDICT_UNVERIFIABLE, err.code[0] ?
+		    err.code : trace_status_name(err.status), err.message);
+		goto out;
+	}
+	if (note_verifier_from_public(srv->cfg.log_origin,
+	    srv->log_key.public_key, &log_key, &err) != TRACE_OK ||
+	    bundle_parse(text.data, text.len, &bundle, &err) != TRACE_OK) {
+		set_reason(v, VERDICT_UNVERIFIABLE, "bad_bundle", err.message);
+		goto out;
+	}
+	if (bundle_verify(bundle, srv->root.entry.public_key, &log_key,
+	    &report, &err) == TRACE_ENOMEM) {
+		set_reason(v, VERDICT_UNVERIFIABLE, "internal", "out of memory");
+		goto out;
+	}
+	v->checkpoint_size = report.checkpoint.size;
+	v->signatures = report.signatures;
+	v->proofs = report.proofs;
+	if ((v->event_ok = calloc(view->count, 1)) != NULL)
+		v->event_count = view->count;
+	/* The bundle was read after the page's records: it may be longer if
+	 * an event arrived in between, never different in the part shown. */
+	if (report.event_count < view->count) {
+		set_reason(v, VERDICT_UNVERIFIABLE, "chain_changed",
+		    "the chain changed while it was checked");
+		ttl = -1;
+		goto out;
+	}
+	for (size_t i = 0; i < view->count; i++) {
+		if (strcmp(report.events[i].id, view->items[i].rec->id) != 0) {
+			set_reason(v, VERDICT_UNVERIFIABLE, "chain_changed",
+			    "the chain changed while it was checked");
+			ttl = -1;
+			goto out;
+		}
+		if (v->event_ok != NULL)
+			v->event_ok[i] = report.events[i].ok;
+	}
+	if (report.failure_count > 0) {
+		const struct bundle_failure *f = &report.failures[0];
+		char message[TRACE_ERROR_MESSAGE_MAX + 64];
+
+		if (f->subject == BUNDLE_SUBJECT_EVENT && f->seq >= 0)
+			snprintf(message, sizeof(message), "event seq %lld: %s",
+			    f->seq, f->message);
+		else
+			snprintf(message, sizeof(message), "%s: %s",
+			    bundle_subject_name(f->subject), f->message);
+		set_reason(v, VERDICT_UNVERIFIABLE, f->code, message);
+		ttl = VERDICT_FAILED_MS;
+		goto out;
+	}
+	v->state = VERDICT_GENUINE;
+	ttl = report.event_count == view->count ? 0 : -1;
+out:
+	bundle_report_free(&report);
+	bundle_free(bundle);
+	buf_free(&text);
+	return ttl;
+}
+
+void
+verdict_get(struct request *req, const struct chain_view *view,
+    bool with_events, struct verdict *out)
+{
+	const char *head;
+	struct verdict v;
+	long long ttl;
+
+	memset(out, 0, sizeof(*out));
+	if (view->count == 0) {
+		set_reason(out, VERDICT_UNVERIFIABLE, "no_events", "no events");
+		return;
+	}
+	head = view->items[view->count - 1].rec->id;
+	if (cache_lookup(view, head, with_events, out))
+		return;
+	memset(&v, 0, sizeof(v));
+	ttl = compute(req, view, &v);
+	if (ttl >= 0)
+		cache_store(view, head, &v, ttl);
+	verdict_copy(out, &v, with_events);
+	verdict_clear(&v);
+}
