@@ -1,406 +1,63 @@
 /*
- * verify.c - trace-agent verify: check a chain's bundle (SPEC sections 4
- * and 5) offline, trusting nothing but the root admin key and the log's
- * verifier key, and print what was checked and what failed.
+ * verify.c - trace-agent verify: load a chain's bundle (a file or the
+ * server), the trust anchor and the log's verifier key, have libtrace check
+ * it, and print the report: one line per item (the checkpoint, each key
+ * entry in log order, each event), "ok" or "FAIL" with the reason of every
+ * failure, then a summary.  Exit 0 only if everything checks.
  *
- * Checked, in this order:
- *   checkpoint   the signed note verifies under --log-vkey;
- *   [previous]   with --previous, the old checkpoint verifies and the new
- *                one is consistent with it (RFC 9162 2.1.4, proof from the
- *                server);
- *   key entries  in log order: each one's inclusion proof, its signature
- *                under the admin key that signed it (root or an admin
- *                enrolled earlier in the log), and the registry rules
- *                (policy_check_key_entry); revocations apply from their log
- *                index on;
- *   events       each one's inclusion proof, seq contiguous from 0, prev =
- *                id of the event before, log indexes increasing, chain =
- *                the bundle's chain, the signature under the signer's
- *                enrolled key, and role/window/revocation/GTIN scope at
- *                its log index (policy_check_event), corrections included.
- *
- * Exit 0 only if every check passed.  A libtrace bundle verifier (issue 5)
- * is planned; when it lands, this file should call it and keep only the
- * loading and the report.
+ * What is checked lives in libtrace/bundle.c (bundle_verify(),
+ * bundle_check_consistency()), shared with the server's verdict page, so
+ * the agent and the server cannot disagree about what a valid bundle is.
+ * Only two questions are the agent's own, because only it knows the
+ * answer: whether the server answered --gtin/--lot with that chain's bundle,
+ * and, with --previous, which checkpoint it saw before (kept in that file,
+ * which this command updates to the newer one).
  */
 #include <getopt.h>
-#include <stdarg.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent.h"
-#include "libtrace/encoding.h"
+#include "libtrace/bundle.h"
 #include "libtrace/fileio.h"
-#include "libtrace/merkle.h"
-#include "libtrace/note.h"
-#include "libtrace/policy.h"
-
-#define BUNDLE_FILE_MAX (256L * 1024 * 1024)
 
 static const char verify_usage[] =
 "usage: trace-agent verify (BUNDLE.json | --gtin G --lot L) --root ADMIN.pub\n"
-"           --log-vkey VKEY [--previous CHECKPOINT] [--server URL]\n"
+"           --log-vkey VKEY [--previous FILE] [--server URL]\n"
 "\n"
 "Check a chain's bundle offline: the checkpoint's signature, every\n"
 "inclusion proof against it, every signature, every seq/prev link, and\n"
 "every signer's key entry (role, validity window, revocation, GTIN\n"
-"prefixes) back to the root admin key.  Prints what was checked.\n"
+"prefixes) back to the root admin key.  Prints one line per checkpoint,\n"
+"key entry and event (ok, or FAIL with the reason) and a summary.\n"
 "\n"
 "  BUNDLE.json        a bundle file (- for standard input), or\n"
 "  --gtin G --lot L   fetch the chain's bundle from the server\n"
 "  --root ADMIN.pub   the trust anchor (the root admin public key)\n"
 "  --log-vkey VKEY    the log's verifier key (name+hash+base64), or a\n"
 "                     file holding it\n"
-"  --previous FILE    a checkpoint seen before: the log must have only\n"
-"                     grown since (needs the server for the proof)\n"
+"  --previous FILE    a checkpoint seen before (a signed note, as from\n"
+"                     GET /api/v1/checkpoint): the log must have only grown\n"
+"                     between it and the bundle's checkpoint, checked with a\n"
+"                     consistency proof from the server.  FILE then keeps\n"
+"                     the newer of the two, so passing the same FILE every\n"
+"                     time remembers the newest checkpoint seen and a log\n"
+"                     that forks or shrinks is noticed.  A FILE that does\n"
+"                     not exist yet is created with the bundle's checkpoint;\n"
+"                     after a failed check FILE is left as it was.\n"
 "\n"
 "exit status: 0 everything checks; 1 something failed (the report says\n"
-"what); 2 usage; 3 the server could not be reached.\n";
+"what); 2 usage; 3 the server could not be reached (for the bundle, or\n"
+"for the consistency proof when nothing else failed).\n";
 
-struct verify {
-	const struct agent *a;
-	const char *chain;                 /* the bundle's "chain" */
-	struct checkpoint cp;
-	bool cp_ok;
-	struct key_state *states;          /* [0] is the root */
-	size_t state_count;
-	size_t problems, checks;
+/* How the --previous check ended. */
+enum previous_outcome {
+	PREVIOUS_OK,
+	PREVIOUS_FAILED,
+	PREVIOUS_UNREACHABLE,     /* no proof: the server was away */
 };
-
-static void
-verify_fail(struct verify *v, const char *what, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-verify_fail(struct verify *v, const char *what, const char *fmt, ...)
-{
-	va_list ap;
-
-	v->problems++;
-	printf("FAIL  %s: ", what);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
-
-static struct key_state *
-state_find(struct verify *v, const char *keyid)
-{
-	for (size_t i = 0; i < v->state_count; i++)
-		if (strcmp(v->states[i].entry.keyid, keyid) == 0)
-			return &v->states[i];
-	return NULL;
-}
-
-/* The leaf of a statement is its PAE (SPEC section 4). */
-static bool
-leaf_of(const struct dsse_envelope *env, unsigned char leaf[MERKLE_HASH_LEN])
-{
-	size_t len = 0;
-	unsigned char *pae = dsse_pae(env->type, env->payload,
-	    env->payload_len, &len);
-
-	if (pae == NULL)
-		return false;
-	merkle_leaf_hash(pae, len, leaf);
-	free(pae);
-	return true;
-}
-
-/* Inclusion of env at index against the checkpoint; "" or why not. */
-static bool
-proof_check(struct verify *v, const struct dsse_envelope *env,
-    long long index, const struct json_value *proof, char *why, size_t size)
-{
-	struct merkle_bytes hashes[MERKLE_PROOF_MAX];
-	unsigned char raw[MERKLE_PROOF_MAX][48], leaf[MERKLE_HASH_LEN];
-	struct trace_error err;
-	size_t count;
-
-	if (!v->cp_ok) {
-		snprintf(why, size, "no valid checkpoint to check against");
-		return false;
-	}
-	if (proof == NULL || proof->type != JSON_ARRAY ||
-	    proof->u.array.count > MERKLE_PROOF_MAX) {
-		snprintf(why, size, "no usable inclusion proof");
-		return false;
-	}
-	if (index < 0 || (unsigned long long)index >= v->cp.size) {
-		snprintf(why, size, "log index %lld is outside the checkpoint "
-		    "(size %llu)", index, (unsigned long long)v->cp.size);
-		return false;
-	}
-	count = proof->u.array.count;
-	for (size_t i = 0; i < count; i++) {
-		const struct json_value *h = proof->u.array.items[i];
-		size_t n = 0;
-
-		if (h->type != JSON_STRING || h->u.string.len > 64 ||
-		    base64_decode(h->u.string.ptr, h->u.string.len, raw[i], &n,
-		    NULL) != TRACE_OK) {
-			snprintf(why, size, "proof element %zu is not base64",
-			    i);
-			return false;
-		}
-		hashes[i].ptr = raw[i];
-		hashes[i].len = n;
-	}
-	if (!leaf_of(env, leaf)) {
-		snprintf(why, size, "out of memory");
-		return false;
-	}
-	if (merkle_verify_inclusion(merkle_bytes_hash(leaf), (uint64_t)index,
-	    v->cp.size, hashes, count, merkle_bytes_hash(v->cp.root), &err) !=
-	    TRACE_OK) {
-		snprintf(why, size, "inclusion proof: %s", err.message);
-		return false;
-	}
-	return true;
-}
-
-/* Read {"envelope", "logIndex", "proof"}. */
-static bool
-item_read(const struct json_value *item, struct dsse_envelope *env,
-    long long *log_index, const struct json_value **proof, char *why,
-    size_t size)
-{
-	struct trace_error err;
-
-	memset(env, 0, sizeof(*env));
-	*proof = NULL;
-	if (item->type != JSON_OBJECT ||
-	    json_get_int(item, "logIndex", true, log_index, &err) != TRACE_OK) {
-		snprintf(why, size, "no logIndex");
-		return false;
-	}
-	*proof = json_object_get(item, "proof");
-	if (json_object_get(item, "envelope") == NULL ||
-	    dsse_envelope_from_json(json_object_get(item, "envelope"), env,
-	    &err) != TRACE_OK) {
-		snprintf(why, size, "envelope: %s", err.message);
-		return false;
-	}
-	return true;
-}
-
-static int
-log_index_compare(const void *a, const void *b)
-{
-	long long x = (*(const long long (*)[2])a)[0];
-	long long y = (*(const long long (*)[2])b)[0];
-
-	return x < y ? -1 : x > y;
-}
-
-static void
-verify_keys(struct verify *v, const struct json_value *keys)
-{
-	long long (*order)[2];
-	size_t count = keys != NULL && keys->type == JSON_ARRAY ?
-	    keys->u.array.count : 0;
-
-	if (count == 0)
-		return;
-	if ((order = calloc(count, sizeof(*order))) == NULL) {
-		verify_fail(v, "keys", "out of memory");
-		return;
-	}
-	/* Apply in log order: that is the order the registry changed in. */
-	for (size_t i = 0; i < count; i++) {
-		long long index = -1;
-
-		json_get_int(keys->u.array.items[i], "logIndex", false, &index,
-		    NULL);
-		order[i][0] = index;
-		order[i][1] = (long long)i;
-	}
-	qsort(order, count, sizeof(*order), log_index_compare);
-	for (size_t k = 0; k < count; k++) {
-		const struct json_value *item = keys->u.array.items[order[k][1]];
-		const struct json_value *proof;
-		struct dsse_envelope env;
-		struct key_entry entry;
-		struct key_state *signer, *target, *grown;
-		struct trace_error err;
-		char what[96], why[512];
-		long long index;
-
-		v->checks++;
-		snprintf(what, sizeof(what), "key entry keys[%lld]", order[k][1]);
-		if (!item_read(item, &env, &index, &proof, why, sizeof(why))) {
-			verify_fail(v, what, "%s", why);
-			continue;
-		}
-		snprintf(what, sizeof(what), "key entry at log index %lld",
-		    index);
-		if (strcmp(env.type, TYPE_KEY) != 0 ||
-		    key_entry_parse(env.payload, env.payload_len, &entry, &err) !=
-		    TRACE_OK) {
-			verify_fail(v, what, "not a valid key entry: %s",
-			    strcmp(env.type, TYPE_KEY) ? "wrong payloadType" :
-			    err.message);
-			goto next;
-		}
-		if (!proof_check(v, &env, index, proof, why, sizeof(why))) {
-			verify_fail(v, what, "%s", why);
-			goto next;
-		}
-		signer = state_find(v, entry.signer);
-		if (signer == NULL || (!signer->is_root &&
-		    signer->enrolled_at >= index)) {
-			verify_fail(v, what, "signed by %s, which is not an "
-			    "admin key enrolled before it", entry.signer);
-			goto next;
-		}
-		if (dsse_verify(&env, signer->entry.public_key, entry.signer,
-		    &err) != TRACE_OK) {
-			verify_fail(v, what, "signature: %s", err.message);
-			goto next;
-		}
-		target = state_find(v, entry.keyid);
-		if (policy_check_key_entry(&entry, signer, target, index, &err) !=
-		    TRACE_OK) {
-			verify_fail(v, what, "%s", err.message);
-			goto next;
-		}
-		if (entry.op == KEY_OP_REVOKE) {
-			target->revoked = true;
-			target->revoked_at = index;
-			snprintf(target->revoke_reason,
-			    sizeof(target->revoke_reason), "%s", entry.reason);
-			printf("ok    %s: revoke %s (\"%s\") by %s%s\n", what,
-			    entry.keyid, entry.reason, entry.signer,
-			    signer->is_root ? " (root)" : "");
-			goto next;
-		}
-		/* signer points into states: print before it may move. */
-		printf("ok    %s: enroll %s (%s, %s, %s) by %s%s\n", what,
-		    entry.keyid, key_role_name(entry.role), entry.name, entry.org,
-		    entry.signer, signer->is_root ? " (root)" : "");
-		grown = realloc(v->states, (v->state_count + 1) *
-		    sizeof(*grown));
-		if (grown == NULL) {
-			verify_fail(v, what, "out of memory");
-			goto next;
-		}
-		v->states = grown;
-		memset(&v->states[v->state_count], 0, sizeof(*grown));
-		v->states[v->state_count].entry = entry;
-		v->states[v->state_count++].enrolled_at = index;
-next:
-		dsse_envelope_clear(&env);
-	}
-	free(order);
-}
-
-static void
-verify_events(struct verify *v, const struct json_value *events)
-{
-	unsigned char prev_id[SHA256_LEN];
-	long long prev_index = -1;
-	bool have_prev = false;
-	size_t count = events != NULL && events->type == JSON_ARRAY ?
-	    events->u.array.count : 0;
-	/* signer of each event by id, for corrections */
-	char (*ids)[2 * SHA256_LEN + 1] = calloc(count + 1, sizeof(*ids));
-	char (*signers)[KEYID_LEN + 1] = calloc(count + 1, sizeof(*signers));
-
-	if (count == 0)
-		verify_fail(v, "events", "the bundle has no events");
-	if (ids == NULL || signers == NULL)
-		count = 0;
-	for (size_t i = 0; i < count; i++) {
-		const struct json_value *proof;
-		struct dsse_envelope env;
-		struct trace_event ev;
-		struct key_state *signer;
-		struct trace_error err;
-		char what[96], why[512], id[2 * SHA256_LEN + 1];
-		long long index;
-		size_t before = v->problems;
-
-		memset(&ev, 0, sizeof(ev));
-		v->checks++;
-		snprintf(what, sizeof(what), "event %zu", i);
-		if (!item_read(events->u.array.items[i], &env, &index, &proof,
-		    why, sizeof(why))) {
-			verify_fail(v, what, "%s", why);
-			have_prev = false;
-			continue;
-		}
-		hex_encode(env.id, SHA256_LEN, id);
-		if (strcmp(env.type, TYPE_EVENT) != 0 ||
-		    event_parse(env.payload, env.payload_len, &ev, &err) !=
-		    TRACE_OK) {
-			verify_fail(v, what, "not a valid event: %s",
-			    strcmp(env.type, TYPE_EVENT) ? "wrong payloadType" :
-			    err.message);
-			/* Its id still links the next one. */
-			memcpy(prev_id, env.id, SHA256_LEN);
-			have_prev = true;
-			dsse_envelope_clear(&env);
-			continue;
-		}
-		snprintf(what, sizeof(what), "event %zu (seq %lld, %s)", i,
-		    ev.seq, event_type_name(ev.type));
-		if (v->chain != NULL && strcmp(ev.chain, v->chain) != 0)
-			verify_fail(v, what, "belongs to chain %s, not %s",
-			    ev.chain, v->chain);
-		if (ev.seq != (long long)i)
-			verify_fail(v, what, "seq %lld where %zu was due: an "
-			    "event is missing or out of order", ev.seq, i);
-		if (i > 0 && (!ev.has_prev || !have_prev ||
-		    memcmp(ev.prev, prev_id, SHA256_LEN) != 0))
-			verify_fail(v, what, "prev does not link to the event "
-			    "before it");
-		if (index <= prev_index)
-			verify_fail(v, what, "log index %lld is not after the "
-			    "previous event's %lld", index, prev_index);
-		if (!proof_check(v, &env, index, proof, why, sizeof(why)))
-			verify_fail(v, what, "%s", why);
-		signer = state_find(v, ev.signer);
-		if (signer == NULL)
-			verify_fail(v, what, "signer %s has no valid key entry "
-			    "in the bundle", ev.signer);
-		else if (dsse_verify(&env, signer->entry.public_key, ev.signer,
-		    &err) != TRACE_OK)
-			verify_fail(v, what, "signature: %s", err.message);
-		else if (policy_check_event(&ev, signer, index, &err) !=
-		    TRACE_OK)
-			verify_fail(v, what, "signer %s: %s", ev.signer,
-			    err.message);
-		if (signer != NULL && ev.type == EVENT_CORRECTION) {
-			const char *target = event_data_string(&ev, "corrects");
-			size_t j;
-
-			for (j = 0; j < i && (target == NULL ||
-			    strcmp(ids[j], target) != 0); j++)
-				;
-			if (j == i)
-				verify_fail(v, what, "corrects an event that is "
-				    "not earlier in this chain");
-			else if (policy_check_correction(&ev, signer,
-			    signers[j], &err) != TRACE_OK)
-				verify_fail(v, what, "%s", err.message);
-		}
-		if (v->problems == before)
-			printf("ok    %s: %s, log index %lld, signed by %s "
-			    "(%s)\n", what, id, index, ev.signer,
-			    key_role_name(signer->entry.role));
-		memcpy(ids[i], id, sizeof(ids[i]));
-		memcpy(signers[i], ev.signer, sizeof(signers[i]));
-		memcpy(prev_id, env.id, SHA256_LEN);
-		have_prev = true;
-		prev_index = index;
-		event_free(&ev);
-		dsse_envelope_clear(&env);
-	}
-	free(ids);
-	free(signers);
-}
 
 /* VKEY given inline or as a file holding it. */
 static enum trace_status
@@ -420,102 +77,24 @@ load_vkey(const char *arg, struct note_verifier *out, struct trace_error *err)
 	return rc;
 }
 
-/* --previous: the log only grew between the two checkpoints. */
-static void
-verify_previous(struct verify *v, const char *path,
-    const struct note_verifier *verifier)
-{
-	struct checkpoint old;
-	struct http_response resp = { 0 };
-	struct trace_error err;
-	struct json_doc *doc = NULL;
-	const struct json_value *hashes;
-	struct merkle_bytes proof[MERKLE_PROOF_MAX];
-	unsigned char raw[MERKLE_PROOF_MAX][48];
-	char *text = NULL, query[128];
-	size_t len = 0, count = 0;
-
-	v->checks++;
-	if (file_read_all(path, NOTE_MAX_LEN, &text, &len, &err) != TRACE_OK ||
-	    checkpoint_open(text, len, verifier, &old, &err) != TRACE_OK) {
-		verify_fail(v, "previous checkpoint", "%s", err.message);
-		goto out;
-	}
-	if (!v->cp_ok)
-		goto out;   /* already reported */
-	if (strcmp(old.origin, v->cp.origin) != 0 || old.size > v->cp.size) {
-		verify_fail(v, "previous checkpoint", "log %s size %llu cannot "
-		    "precede log %s size %llu", old.origin,
-		    (unsigned long long)old.size, v->cp.origin,
-		    (unsigned long long)v->cp.size);
-		goto out;
-	}
-	if (old.size == v->cp.size || old.size == 0) {
-		if (old.size != 0 && memcmp(old.root, v->cp.root,
-		    MERKLE_HASH_LEN) != 0)
-			verify_fail(v, "previous checkpoint", "same size, "
-			    "different root: the log forked");
-		else
-			printf("ok    previous checkpoint: size %llu\n",
-			    (unsigned long long)old.size);
-		goto out;
-	}
-	snprintf(query, sizeof(query), "/api/v1/proofs/consistency?from=%llu"
-	    "&to=%llu", (unsigned long long)old.size,
-	    (unsigned long long)v->cp.size);
-	if (http_exchange(v->a, "verify", "GET", query, NULL, NULL, 0, 3,
-	    &resp, &err) != TRACE_OK || resp.status != 200 ||
-	    http_response_json(&resp, &doc, &err) != TRACE_OK ||
-	    (hashes = json_object_get(json_doc_root(doc), "hashes")) == NULL ||
-	    hashes->type != JSON_ARRAY ||
-	    hashes->u.array.count > MERKLE_PROOF_MAX) {
-		verify_fail(v, "previous checkpoint", "no consistency proof "
-		    "from the server (%s)", resp.status ? "bad answer" :
-		    err.message);
-		goto out;
-	}
-	for (count = 0; count < hashes->u.array.count; count++) {
-		const struct json_value *h = hashes->u.array.items[count];
-		size_t n = 0;
-
-		if (h->type != JSON_STRING || h->u.string.len > 64 ||
-		    base64_decode(h->u.string.ptr, h->u.string.len,
-		    raw[count], &n, NULL) != TRACE_OK)
-			break;
-		proof[count].ptr = raw[count];
-		proof[count].len = n;
-	}
-	if (count != hashes->u.array.count ||
-	    merkle_verify_consistency(old.size, v->cp.size, proof, count,
-	    merkle_bytes_hash(old.root), merkle_bytes_hash(v->cp.root), &err) !=
-	    TRACE_OK)
-		verify_fail(v, "previous checkpoint", "not consistent with the "
-		    "new checkpoint: %s", count != hashes->u.array.count ?
-		    "bad proof element" : err.message);
-	else
-		printf("ok    previous checkpoint: size %llu is a prefix of "
-		    "size %llu\n", (unsigned long long)old.size,
-		    (unsigned long long)v->cp.size);
-out:
-	json_doc_free(doc);
-	http_response_free(&resp);
-	free(text);
-}
-
-/* Get the bundle text from a file or the server. */
+/*
+ * Get the bundle text (malloc'd, the caller frees it) from a file or from
+ * the server; for the server, chain receives the chain asked for (else "").
+ */
 static int
-load_bundle(struct agent *a, const char *file, const char *gtin,
-    const char *lot, char **text, size_t *len)
+load_bundle(const struct agent *a, const char *file, const char *gtin,
+    const char *lot, char **text, size_t *len, char chain[CHAIN_ID_MAX + 1])
 {
 	struct http_response resp = { 0 };
 	struct trace_error err;
-	char gtin14[GTIN14_LEN + 1], chain[CHAIN_ID_MAX + 1], path[128 +
-	    CHAIN_ID_MAX], why[512];
+	char gtin14[GTIN14_LEN + 1], path[128 + CHAIN_ID_MAX], why[512];
 
+	chain[0] = '\0';
 	if (file != NULL) {
 		enum trace_status st = strcmp(file, "-") == 0 ?
-		    file_read_fd(0, (size_t)BUNDLE_FILE_MAX, text, len, &err) :
-		    file_read_all(file, (size_t)BUNDLE_FILE_MAX, text, len, &err);
+		    file_read_fd(0, (size_t)BUNDLE_TEXT_MAX, text, len, &err) :
+		    file_read_all(file, (size_t)BUNDLE_TEXT_MAX, text, len,
+		    &err);
 
 		if (st != TRACE_OK) {
 			agent_report("verify", &err);
@@ -529,7 +108,7 @@ load_bundle(struct agent *a, const char *file, const char *gtin,
 		agent_report("verify", &err);
 		return AGENT_EXIT_USAGE;
 	}
-	gs1_chain_id(gtin14, lot, chain, sizeof(chain));
+	gs1_chain_id(gtin14, lot, chain, CHAIN_ID_MAX + 1);
 	snprintf(path, sizeof(path), "/api/v1/bundles/%s", chain);
 	if (http_exchange(a, "verify", "GET", path, NULL, NULL, 0, 3, &resp,
 	    &err) != TRACE_OK || http_status_temporary(resp.status)) {
@@ -551,6 +130,304 @@ load_bundle(struct agent *a, const char *file, const char *gtin,
 	return AGENT_EXIT_OK;
 }
 
+/* ---- the report --------------------------------------------------------- */
+
+/*
+ * The report's failures grouped by the item they are about, in the order
+ * they were found: slot 0 is the bundle itself, 1 the checkpoint, then the
+ * key entries and the events by position.  Linear, so a bundle of 100,000
+ * failing events prints as fast as a good one.
+ */
+struct failure_index {
+	size_t *first;            /* per slot: failure index + 1, 0 = none */
+	size_t *next;             /* per failure: the next of its slot + 1 */
+	size_t key_base, event_base;
+};
+
+static size_t
+failure_slot(const struct failure_index *fi, const struct bundle_report *r,
+    const struct bundle_failure *f)
+{
+	switch (f->subject) {
+	case BUNDLE_SUBJECT_CHECKPOINT:
+		return 1;
+	case BUNDLE_SUBJECT_KEY:
+		return f->position < r->key_count ? fi->key_base + f->position :
+		    0;
+	case BUNDLE_SUBJECT_EVENT:
+		return f->position < r->event_count ? fi->event_base +
+		    f->position : 0;
+	default:
+		return 0;
+	}
+}
+
+/* False when out of memory; free with failure_index_free(). */
+static bool
+failure_index_build(struct failure_index *fi, const struct bundle_report *r)
+{
+	fi->key_base = 2;
+	fi->event_base = 2 + r->key_count;
+	fi->first = calloc(fi->event_base + r->event_count, sizeof(size_t));
+	fi->next = calloc(r->failure_count + 1, sizeof(size_t));
+	if (fi->first == NULL || fi->next == NULL)
+		return false;
+	/* Backwards, each to the front of its list: lists keep report order. */
+	for (size_t i = r->failure_count; i-- > 0;) {
+		size_t slot = failure_slot(fi, r, &r->failures[i]);
+
+		fi->next[i] = fi->first[slot];
+		fi->first[slot] = i + 1;
+	}
+	return true;
+}
+
+static void
+failure_index_free(struct failure_index *fi)
+{
+	free(fi->first);
+	free(fi->next);
+}
+
+/* One FAIL line per failure about slot; how many. */
+static size_t
+print_failures(const struct failure_index *fi, const struct bundle_report *r,
+    size_t slot, const char *what)
+{
+	size_t n = 0;
+
+	for (size_t f = fi->first[slot]; f != 0; f = fi->next[f - 1]) {
+		printf("FAIL  %s: %s\n", what, r->failures[f - 1].message);
+		n++;
+	}
+	return n;
+}
+
+struct key_order {
+	long long log_index;
+	size_t position;
+};
+
+static int
+key_order_compare(const void *a, const void *b)
+{
+	const struct key_order *x = a, *y = b;
+
+	if (x->log_index != y->log_index)
+		return x->log_index < y->log_index ? -1 : 1;
+	return x->position < y->position ? -1 : x->position > y->position;
+}
+
+/*
+ * Key entries in log order, the order bundle_verify() applied them in.
+ * False when out of memory.  *unexplained counts items that are not ok
+ * without a failure to say why (never, if bundle_verify() keeps its word).
+ */
+static bool
+print_keys(const struct failure_index *fi, const struct bundle_report *r,
+    size_t *unexplained)
+{
+	struct key_order *order = calloc(r->key_count + 1, sizeof(*order));
+
+	if (order == NULL)
+		return false;
+	for (size_t i = 0; i < r->key_count; i++)
+		order[i] = (struct key_order){ r->keys[i].log_index, i };
+	qsort(order, r->key_count, sizeof(*order), key_order_compare);
+	for (size_t k = 0; k < r->key_count; k++) {
+		size_t i = order[k].position;
+		const struct bundle_key_result *res = &r->keys[i];
+		const struct key_entry *e = &res->entry;
+		char what[96];
+
+		if (res->log_index >= 0)
+			snprintf(what, sizeof(what), "key entry at log index %lld",
+			    res->log_index);
+		else
+			snprintf(what, sizeof(what), "key entry keys[%zu]", i);
+		if (print_failures(fi, r, fi->key_base + i, what) > 0)
+			continue;
+		if (!res->ok || !res->parsed) {
+			printf("FAIL  %s: not verified\n", what);
+			++*unexplained;
+		} else if (e->op == KEY_OP_REVOKE)
+			printf("ok    %s: revoke %s (\"%s\") by %s%s\n", what,
+			    e->keyid, e->reason, e->signer,
+			    res->signer_is_root ? " (root)" : "");
+		else
+			printf("ok    %s: enroll %s (%s, %s, %s) by %s%s\n", what,
+			    e->keyid, key_role_name(e->role), e->name, e->org,
+			    e->signer, res->signer_is_root ? " (root)" : "");
+	}
+	free(order);
+	return true;
+}
+
+/* Events in bundle order (= seq order); *unexplained as for keys. */
+static void
+print_events(const struct failure_index *fi, const struct bundle_report *r,
+    size_t *unexplained)
+{
+	for (size_t i = 0; i < r->event_count; i++) {
+		const struct bundle_event_result *res = &r->events[i];
+		char what[96];
+
+		if (res->parsed)
+			snprintf(what, sizeof(what), "event %zu (seq %lld, %s)",
+			    i, res->seq, event_type_name(res->type));
+		else
+			snprintf(what, sizeof(what), "event %zu", i);
+		if (print_failures(fi, r, fi->event_base + i, what) > 0)
+			continue;
+		if (!res->ok || !res->parsed || !res->signer_known) {
+			printf("FAIL  %s: not verified\n", what);
+			++*unexplained;
+		} else {
+			printf("ok    %s: %s, log index %lld, signed by %s (%s)\n",
+			    what, res->id, res->log_index, res->signer,
+			    key_role_name(res->signer_role));
+		}
+	}
+}
+
+/* ---- --previous --------------------------------------------------------- */
+
+/* The consistency proof from size from to size to, from the server. */
+static enum previous_outcome
+fetch_consistency(const struct agent *a, uint64_t from, uint64_t to,
+    unsigned char hashes[][MERKLE_HASH_LEN], size_t *count, char *why,
+    size_t size)
+{
+	struct http_response resp = { 0 };
+	struct trace_error err;
+	char path[128], answer[512];
+	enum previous_outcome out = PREVIOUS_FAILED;
+
+	memset(&err, 0, sizeof(err));
+	snprintf(path, sizeof(path), "/api/v1/proofs/consistency?from=%" PRIu64
+	    "&to=%" PRIu64, from, to);
+	if (http_exchange(a, "verify", "GET", path, NULL, NULL, 0, 3, &resp,
+	    &err) != TRACE_OK || http_status_temporary(resp.status)) {
+		snprintf(why, size, "no consistency proof from the server: %s",
+		    resp.status ? "server unavailable" : err.message);
+		if (resp.status != 0 || strcmp(err.code, "no_server") != 0)
+			out = PREVIOUS_UNREACHABLE;
+	} else if (resp.status != 200) {
+		http_describe_error(&resp, answer, sizeof(answer));
+		snprintf(why, size, "no consistency proof from the server: %s",
+		    answer);
+	} else if (bundle_consistency_proof_parse(resp.body, resp.len, from,
+	    to, hashes, count, &err) != TRACE_OK) {
+		snprintf(why, size, "the server's consistency proof is "
+		    "unusable: %s", err.message);
+	} else {
+		out = PREVIOUS_OK;
+	}
+	http_response_free(&resp);
+	return out;
+}
+
+/*
+ * --previous FILE.  Normally the bundle's checkpoint is the newer one and
+ * replaces FILE once it is shown to extend it.  An older bundle checked
+ * after a newer checkpoint was seen is fine too if its tree is a prefix of
+ * FILE's (then FILE stays): only a fork or a shrinking log fails.
+ */
+static enum previous_outcome
+check_previous(const struct agent *a, const char *path,
+    const struct bundle *b, const struct bundle_report *r,
+    const struct note_verifier *log_key)
+{
+	unsigned char hashes[MERKLE_PROOF_MAX][MERKLE_HASH_LEN];
+	struct merkle_bytes proof[MERKLE_PROOF_MAX];
+	const struct checkpoint *cur = &r->checkpoint;
+	struct checkpoint old;
+	struct trace_error err;
+	enum previous_outcome out = PREVIOUS_FAILED;
+	char *text = NULL, why[768];
+	size_t len = 0, count = 0;
+	bool newer;
+	enum trace_status rc;
+
+	if (!r->checkpoint_ok) {
+		printf("FAIL  previous checkpoint: not compared: the bundle's "
+		    "checkpoint does not verify\n");
+		return PREVIOUS_FAILED;
+	}
+	rc = file_read_all(path, NOTE_MAX_LEN, &text, &len, &err);
+	if (rc == TRACE_ENOTFOUND) {
+		/* The first run: nothing to compare yet, remember this one. */
+		if (file_write_atomic(path, b->checkpoint, b->checkpoint_len,
+		    0644, 1, &err) != TRACE_OK) {
+			printf("FAIL  previous checkpoint: cannot create %s: %s\n",
+			    path, err.message);
+			return PREVIOUS_FAILED;
+		}
+		printf("ok    previous checkpoint: %s did not exist; it now "
+		    "holds this checkpoint (size %" PRIu64 ")\n", path,
+		    cur->size);
+		return PREVIOUS_OK;
+	}
+	if (rc != TRACE_OK) {
+		printf("FAIL  previous checkpoint: %s\n", err.message);
+		return PREVIOUS_FAILED;
+	}
+	if (checkpoint_open(text, len, log_key, &old, &err) != TRACE_OK) {
+		printf("FAIL  previous checkpoint: %s does not verify under log "
+		    "key %s: %s\n", path, log_key->name, err.message);
+		goto out;
+	}
+	newer = cur->size >= old.size;
+	/*
+	 * RFC 9162 2.1.4: a proof only between two different, non-empty
+	 * sizes of the same log (another origin fails below without one).
+	 */
+	if (old.size != cur->size && old.size != 0 && cur->size != 0 &&
+	    strcmp(old.origin, cur->origin) == 0 && (out = fetch_consistency(a, newer ? old.size : cur->size,
+	    newer ? cur->size : old.size, hashes, &count, why, sizeof(why))) !=
+	    PREVIOUS_OK) {
+		printf("FAIL  previous checkpoint: %s\n", why);
+		goto out;
+	}
+	for (size_t i = 0; i < count; i++)
+		proof[i] = merkle_bytes_hash(hashes[i]);
+	/* bundle_check_consistency(older text, its key, newer, verified). */
+	rc = newer ?
+	    bundle_check_consistency(text, len, log_key, cur, proof, count,
+	    NULL, &err) :
+	    bundle_check_consistency(b->checkpoint, b->checkpoint_len, log_key,
+	    &old, proof, count, NULL, &err);
+	if (rc != TRACE_OK) {
+		printf("FAIL  previous checkpoint: %s\n", err.message);
+		out = PREVIOUS_FAILED;
+		goto out;
+	}
+	out = PREVIOUS_OK;
+	if (old.size == cur->size) {
+		printf("ok    previous checkpoint: size %" PRIu64 ", the same "
+		    "tree\n", old.size);
+	} else if (!newer) {
+		printf("ok    previous checkpoint: size %" PRIu64 " is newer; "
+		    "this bundle's size %" PRIu64 " is a prefix of it (%s "
+		    "kept)\n", old.size, cur->size, path);
+	} else if (file_write_atomic(path, b->checkpoint, b->checkpoint_len,
+	    0644, 0, &err) != TRACE_OK) {
+		printf("FAIL  previous checkpoint: size %" PRIu64 " is a prefix "
+		    "of size %" PRIu64 ", but %s cannot be updated: %s\n",
+		    old.size, cur->size, path, err.message);
+		out = PREVIOUS_FAILED;
+	} else {
+		printf("ok    previous checkpoint: size %" PRIu64 " is a prefix "
+		    "of size %" PRIu64 "; %s now holds size %" PRIu64 "\n",
+		    old.size, cur->size, path, cur->size);
+	}
+out:
+	free(text);
+	return out;
+}
+
+/* ---- the command -------------------------------------------------------- */
+
 int
 cmd_verify(struct agent *a, int argc, char **argv)
 {
@@ -566,22 +443,20 @@ cmd_verify(struct agent *a, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const struct json_limits limits = {
-		.max_size = (size_t)BUNDLE_FILE_MAX, .max_depth = 16,
-		.max_string = 1024 * 1024, .max_values = 64 * 1024 * 1024,
-	};
 	const char *gtin = NULL, *lot = NULL, *root_path = NULL, *vkey = NULL,
-	    *previous = NULL, *file = NULL, *checkpoint = NULL;
-	struct verify v = { .a = a };
+	    *previous = NULL, *file = NULL;
 	struct note_verifier verifier;
 	struct key_pair root;
 	struct trace_error err;
-	struct json_doc *doc = NULL;
-	const struct json_value *bundle;
-	char *text = NULL;
-	size_t len = 0;
+	struct bundle *b = NULL;
+	struct bundle_report report;
+	struct failure_index fi = { 0 };
+	enum previous_outcome prev = PREVIOUS_OK;
+	char *text = NULL, asked[CHAIN_ID_MAX + 1];
+	size_t len = 0, problems;
 	int c, rc;
 
+	memset(&report, 0, sizeof(report));
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		if (agent_common_option(a, c, optarg))
 			continue;
@@ -615,49 +490,63 @@ cmd_verify(struct agent *a, int argc, char **argv)
 		agent_report("verify", &err);
 		return AGENT_EXIT_USAGE;
 	}
-	if ((rc = load_bundle(a, file, gtin, lot, &text, &len)) !=
+	if ((rc = load_bundle(a, file, gtin, lot, &text, &len, asked)) !=
 	    AGENT_EXIT_OK)
 		return rc;
 	rc = AGENT_EXIT_FAILED;
-	if ((v.states = calloc(1, sizeof(*v.states))) == NULL)
-		goto out;
-	policy_root_state(root.public_key, &v.states[0]);
-	v.state_count = 1;
-	if (json_parse(text, len, &limits, &doc, &err) != TRACE_OK ||
-	    (bundle = json_doc_root(doc))->type != JSON_OBJECT) {
-		printf("FAIL  bundle: not a JSON object (%s)\n", err.message);
+	if (bundle_parse(text, len, &b, &err) != TRACE_OK) {
+		printf("FAIL  bundle: not a bundle: %s%s%s\n", err.message,
+		    err.field[0] ? " at " : "", err.field);
+		printf("NOT VERIFIED: 1 problem\n");
 		goto out;
 	}
-	json_get_string(bundle, "chain", false, &v.chain, NULL, NULL);
-	printf("bundle of %s\n", v.chain != NULL ? v.chain : "(no chain)");
-	if (v.chain == NULL)
-		verify_fail(&v, "bundle", "no \"chain\"");
-	v.checks++;
-	if (json_get_string(bundle, "checkpoint", true, &checkpoint, &len,
-	    &err) != TRACE_OK)
-		verify_fail(&v, "checkpoint", "%s", err.message);
-	else if (checkpoint_open(checkpoint, len, &verifier, &v.cp, &err) !=
-	    TRACE_OK)
-		verify_fail(&v, "checkpoint", "%s", err.message);
-	else {
-		v.cp_ok = true;
-		printf("ok    checkpoint: %s, size %llu, signed by %s\n",
-		    v.cp.origin, (unsigned long long)v.cp.size, verifier.name);
+	if (bundle_verify(b, root.public_key, &verifier, &report, &err) ==
+	    TRACE_ENOMEM || !failure_index_build(&fi, &report)) {
+		agent_warn("verify", "out of memory");
+		goto out;
 	}
-	if (previous != NULL)
-		verify_previous(&v, previous, &verifier);
-	verify_keys(&v, json_object_get(bundle, "keys"));
-	verify_events(&v, json_object_get(bundle, "events"));
-	if (v.problems == 0) {
-		printf("verified: %zu checks passed\n", v.checks);
+	problems = report.failure_count;
+	printf("bundle of %s\n", b->chain[0] ? b->chain : "(no chain)");
+	if (asked[0] != '\0' && strcmp(b->chain, asked) != 0) {
+		printf("FAIL  bundle: the server answered with the bundle of %s, "
+		    "not of %s\n", b->chain[0] ? b->chain : "(no chain)", asked);
+		problems++;
+	}
+	print_failures(&fi, &report, 0, "bundle");
+	if (print_failures(&fi, &report, 1, "checkpoint") == 0 &&
+	    report.checkpoint_ok)
+		printf("ok    checkpoint: %s, size %" PRIu64 ", signed by %s\n",
+		    report.checkpoint.origin, report.checkpoint.size,
+		    verifier.name);
+	if (previous != NULL &&
+	    (prev = check_previous(a, previous, b, &report, &verifier)) !=
+	    PREVIOUS_OK)
+		problems++;
+	if (!print_keys(&fi, &report, &problems)) {
+		agent_warn("verify", "out of memory");
+		goto out;
+	}
+	print_events(&fi, &report, &problems);
+	if (problems == 0) {
+		printf("verified: %zu checks passed (%zu events, %zu key "
+		    "entries, %zu signatures, %zu inclusion proofs against "
+		    "checkpoint size %" PRIu64 ")\n", report.checks,
+		    report.event_count, report.key_count, report.signatures,
+		    report.proofs, report.checkpoint.size);
 		rc = AGENT_EXIT_OK;
 	} else {
-		printf("NOT VERIFIED: %zu problem%s\n", v.problems,
-		    v.problems == 1 ? "" : "s");
+		printf("NOT VERIFIED: %zu problem%s (%zu of %zu events and %zu "
+		    "of %zu key entries ok)\n", problems, problems == 1 ? "" :
+		    "s", report.events_ok, report.event_count, report.keys_ok,
+		    report.key_count);
+		/* Only the proof was missing: "try again later", not "forged". */
+		if (problems == 1 && prev == PREVIOUS_UNREACHABLE)
+			rc = AGENT_EXIT_UNREACHABLE;
 	}
 out:
-	free(v.states);
-	json_doc_free(doc);
+	failure_index_free(&fi);
+	bundle_report_free(&report);
+	bundle_free(b);
 	free(text);
 	return rc;
 }

@@ -4,7 +4,9 @@ verify, and each single tampering must fail with its reason named: a
 payload byte, a signature, a removed event, reordered events, a key revoked
 before an event, a bad inclusion proof, a checkpoint by another key, the
 wrong trust anchor.  With a server that serves bundles (issue 5), the same
-for `verify --gtin --lot`.
+for `verify --gtin --lot`.  --previous: a checkpoint seen before must be
+consistent with the bundle's (a fork fails, offline and with the server's
+real consistency proof) and the file keeps the newer one.
 """
 import base64
 import copy
@@ -63,9 +65,9 @@ def inclusion(m, leaves):
 
 
 class LogKey:
-    def __init__(self, name="trace.test/log"):
+    def __init__(self, name="trace.test/log", signing=None):
         self.name = name
-        self.signing = nacl.signing.SigningKey(os.urandom(32))
+        self.signing = signing or nacl.signing.SigningKey(os.urandom(32))
         pub = bytes(self.signing.verify_key)
         self.hash = hashlib.sha256(name.encode() + b"\n\x01" + pub).digest()[:4]
         self.vkey = "%s+%s+%s" % (name, self.hash.hex(),
@@ -88,12 +90,19 @@ class Log:
         self.entries.append((kind, envelope))
         return len(self.entries) - 1
 
+    def leaves(self):
+        return [leaf_hash(pae(e["payloadType"], base64.b64decode(e["payload"])))
+                for _, e in self.entries]
+
+    def checkpoint(self, size=None):
+        """The signed checkpoint of the first size entries (default all)."""
+        leaves = self.leaves()[:size]
+        return self.log_key.sign("%s\n%d\n%s\n" % (
+            ORIGIN, len(leaves), base64.b64encode(mth(leaves)).decode()))
+
     def bundle(self, chain="01/%s/10/%s" % (GTIN, LOT)):
-        leaves = [leaf_hash(pae(e["payloadType"], base64.b64decode(e["payload"])))
-                  for _, e in self.entries]
-        root = mth(leaves)
-        checkpoint = self.log_key.sign("%s\n%d\n%s\n" % (
-            ORIGIN, len(leaves), base64.b64encode(root).decode()))
+        leaves = self.leaves()
+        checkpoint = self.checkpoint()
         items = {"event": [], "key": []}
         for i, (kind, env) in enumerate(self.entries):
             items[kind].append({"envelope": env, "logIndex": i,
@@ -141,13 +150,13 @@ class Verify(unittest.TestCase):
                 self.root, self.insp.keyid, "retired")))
         return log
 
-    def verify(self, bundle, root_pub=None, vkey=None, extra=()):
+    def verify(self, bundle, root_pub=None, vkey=None, extra=(), env=None):
         path = os.path.join(self.dir, "bundle.json")
         with open(path, "w") as f:
             json.dump(bundle, f)
         return subprocess.run([AGENT, "verify", path, "--root", root_pub or self.root_pub,
                                "--log-vkey", vkey or self.log_key.vkey] + list(extra),
-                              capture_output=True, text=True, timeout=60)
+                              capture_output=True, text=True, timeout=60, env=env)
 
     def assertFails(self, bundle, *reasons, **kw):
         r = self.verify(bundle, **kw)
@@ -257,6 +266,61 @@ class Verify(unittest.TestCase):
         b = self.chain_log().bundle(chain="01/%s/10/OTHER" % GTIN)
         self.assertFails(b, r"belongs to chain")
 
+    # ---- --previous ------------------------------------------------------------
+    def previous_file(self, text=None):
+        path = os.path.join(self.dir, "seen.checkpoint")
+        if os.path.exists(path):
+            os.unlink(path)
+        if text is not None:
+            with open(path, "w") as f:
+                f.write(text)
+        return path
+
+    def read(self, path):
+        with open(path) as f:
+            return f.read()
+
+    def test_previous_first_use_creates_the_file(self):
+        b = self.chain_log().bundle()
+        prev = self.previous_file()
+        r = self.verify(b, extra=["--previous", prev])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("ok    previous checkpoint: %s did not exist" % prev, r.stdout)
+        self.assertEqual(self.read(prev), b["checkpoint"])
+
+    def test_previous_same_checkpoint(self):
+        b = self.chain_log().bundle()
+        prev = self.previous_file(b["checkpoint"])
+        r = self.verify(b, extra=["--previous", prev])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("ok    previous checkpoint: size 6, the same tree", r.stdout)
+        self.assertEqual(self.read(prev), b["checkpoint"])
+
+    def test_previous_fork_of_the_same_size(self):
+        b = self.chain_log().bundle()
+        forked = self.log_key.sign("%s\n6\n%s\n" % (ORIGIN, base64.b64encode(os.urandom(32)).decode()))
+        prev = self.previous_file(forked)
+        r = self.assertFails(b, r"FAIL  previous checkpoint: .*forked", extra=["--previous", prev])
+        self.assertEqual(r.stdout.count("FAIL"), 1)     # the bundle itself is fine
+        self.assertEqual(self.read(prev), forked)       # the evidence is kept
+
+    def test_previous_by_another_log_key(self):
+        log = self.chain_log()
+        other = Log(LogKey())
+        other.entries = log.entries
+        prev = self.previous_file(other.checkpoint(3))
+        self.assertFails(log.bundle(), r"FAIL  previous checkpoint: .*does not verify",
+                         extra=["--previous", prev])
+        self.assertEqual(self.read(prev), other.checkpoint(3))
+
+    def test_previous_smaller_needs_a_proof_from_the_server(self):
+        log = self.chain_log()
+        prev = self.previous_file(log.checkpoint(3))
+        env = {k: v for k, v in os.environ.items() if k != "TRACE_SERVER"}
+        self.assertFails(log.bundle(), r"FAIL  previous checkpoint: no consistency proof",
+                         extra=["--previous", prev], env=env)
+        self.assertEqual(self.read(prev), log.checkpoint(3))
+
     def test_not_json(self):
         path = os.path.join(self.dir, "junk.json")
         with open(path, "w") as f:
@@ -322,6 +386,65 @@ class VerifyFromServer(unittest.TestCase):
                            capture_output=True, text=True, timeout=60)
         self.assertEqual(r.returncode, 1, r.stdout)
         self.assertRegex(r.stdout, r"FAIL  event 1 .*signature")
+
+    def test_previous_checkpoint(self):
+        """An earlier bundle's checkpoint is a prefix of a later one's and the
+        file then holds the later; the earlier bundle checked after that
+        passes and keeps it; a checkpoint the log's own key signed for another
+        tree of the earlier size fails against the server's real proof."""
+        c, lot = self.c, "LPREV"
+        log = c.get("/api/v1/log")
+        if log.status != 200:
+            self.skipTest("the server serves no log yet (issue 5)")
+        vkey = log.json()["vkey"]
+        brand, insp = Key("pbrand"), Key("pinsp")
+        c.enroll(brand, "brand", prefixes=["880"])
+        c.enroll(insp, "inspector", prefixes=["880"])
+        path = "/api/v1/bundles/01/%s/10/%s" % (GTIN, lot)
+        env = brand.sign(TYPE_EVENT, event_payload(brand, "product.registered", GTIN, lot, 0,
+                                                   None, REGISTERED))
+        self.assertIn(c.post("/api/v1/events", env).status, (200, 201))
+        old = c.get(path).json()
+        old_size = int(old["checkpoint"].split("\n")[1])
+        env = insp.sign(TYPE_EVENT, event_payload(insp, "inspection.completed", GTIN, lot, 1,
+                                                  statement_id(env),
+                                                  {"certificate": "C-9", "result": "pass"}))
+        self.assertIn(c.post("/api/v1/events", env).status, (200, 201))
+        seen = os.path.join(c.dir, "seen.checkpoint")
+        with open(seen, "w") as f:
+            f.write(old["checkpoint"])
+        argv = [AGENT, "verify", "--gtin", GTIN, "--lot", lot, "--root", c.root_pub,
+                "--log-vkey", vkey, "--server", c.public_url, "--previous", seen]
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertRegex(r.stdout, r"ok    previous checkpoint: size %d is a prefix of size \d+"
+                         % old_size)
+        with open(seen) as f:
+            newer = f.read()
+        self.assertGreater(int(newer.split("\n")[1]), old_size)
+        # The earlier bundle, checked after the newer checkpoint was seen.
+        old_path = os.path.join(c.dir, "old-bundle.json")
+        with open(old_path, "w") as f:
+            json.dump(old, f)
+        r = subprocess.run([AGENT, "verify", old_path, "--root", c.root_pub, "--log-vkey", vkey,
+                            "--server", c.public_url, "--previous", seen],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("is newer; this bundle's size %d is a prefix of it" % old_size, r.stdout)
+        with open(seen) as f:
+            self.assertEqual(f.read(), newer)
+        # A fork: the log's own key signs another tree of the earlier size.
+        forger = LogKey(signing=c.log.signing)
+        self.assertEqual(forger.vkey, vkey)
+        forged = forger.sign("%s\n%d\n%s\n" % (ORIGIN, old_size,
+                                                base64.b64encode(os.urandom(32)).decode()))
+        with open(seen, "w") as f:
+            f.write(forged)
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertRegex(r.stdout, r"FAIL  previous checkpoint: .*not a prefix")
+        with open(seen) as f:
+            self.assertEqual(f.read(), forged)
 
 
 if __name__ == "__main__":

@@ -6,12 +6,17 @@
  * reason, at the statement it concerns.  Also the consistency check of
  * verify --previous.
  *
- * Two extra modes, used by tests/integration/test_log.py and by hand:
+ * Extra modes, used by tests/integration/test_log.py, tests/fuzz and by
+ * hand:
  *   test_bundle --verify BUNDLE.json ROOT.pub VKEY
  *       verify a bundle, print the report, exit 0 if it verifies, 1 if not
  *   test_bundle --bench N
  *       time verifying an N-event bundle against its signature checks
  *       alone (prints the ratio; never a pass/fail: timing is bench/'s job)
+ *   test_bundle --fuzz-seed OUT.json
+ *       write the small valid bundle tests/fuzz/seeds/fuzz_bundle/ holds,
+ *       made with fixed keys (byte for byte the same every time), and print
+ *       the root public key and log vkey that tests/fuzz/fuzz_bundle.c pins
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,9 +171,10 @@ add_event(struct tlog *l, const struct actor *by, const char *lot,
 	json_doc_free(doc);
 }
 
-/* Hash the log, prove every item, sign a checkpoint with signer. */
+/* Hash the log, prove every item, sign a checkpoint for origin. */
 static void
-tlog_seal(struct tlog *l, const struct note_signer *signer)
+tlog_seal_origin(struct tlog *l, const struct note_signer *signer,
+    const char *origin)
 {
 	unsigned char *leaves = malloc((l->count + 1) * MERKLE_HASH_LEN);
 	struct checkpoint cp;
@@ -231,13 +237,20 @@ tlog_seal(struct tlog *l, const struct note_signer *signer)
 			free(level[k]);
 	}
 	memset(&cp, 0, sizeof(cp));
-	snprintf(cp.origin, sizeof(cp.origin), "%s", signer->name);
+	snprintf(cp.origin, sizeof(cp.origin), "%s", origin);
 	cp.size = l->count;
 	merkle_root(leaves, l->count, cp.root);
 	free(l->checkpoint);
 	CHECK(checkpoint_sign(&cp, signer, &l->checkpoint, &len, NULL) ==
 	    TRACE_OK);
 	free(leaves);
+}
+
+/* The same, the checkpoint's origin being the signer's name. */
+static void
+tlog_seal(struct tlog *l, const struct note_signer *signer)
+{
+	tlog_seal_origin(l, signer, signer->name);
 }
 
 static void
@@ -295,9 +308,10 @@ render(const struct tlog *l, const char *chain, const size_t *order,
 	return buf_steal(&b, NULL);
 }
 
-/* Verify text; returns the report (caller frees). */
+/* Verify text against a trust anchor; fills the report (caller frees). */
 static enum trace_status
-verify_text(const char *text, struct bundle_report *report)
+verify_anchored(const char *text, const unsigned char *anchor,
+    struct bundle_report *report)
 {
 	struct bundle *b = NULL;
 	struct trace_error err;
@@ -306,9 +320,16 @@ verify_text(const char *text, struct bundle_report *report)
 	memset(report, 0, sizeof(*report));
 	if ((rc = bundle_parse(text, strlen(text), &b, &err)) != TRACE_OK)
 		return rc;
-	rc = bundle_verify(b, root.public_key, &log_verifier, report, &err);
+	rc = bundle_verify(b, anchor, &log_verifier, report, &err);
 	bundle_free(b);
 	return rc;
+}
+
+/* The same against the root. */
+static enum trace_status
+verify_text(const char *text, struct bundle_report *report)
+{
+	return verify_anchored(text, root.public_key, report);
 }
 
 static void
@@ -498,6 +519,52 @@ test_cases(void)
 		text = render(&l, CHAIN, NULL, 0);
 		expect("checkpoint sig", text, BUNDLE_SUBJECT_CHECKPOINT, 0,
 		    "bad_checkpoint");
+		free(text);
+	}
+
+	/* A checkpoint the log key signed, but for another log's origin. */
+	tlog_seal_origin(&l, &log_signer, "other.test/log");
+	text = render(&l, CHAIN, NULL, 0);
+	expect("checkpoint origin", text, BUNDLE_SUBJECT_CHECKPOINT, 0,
+	    "wrong_origin");
+	expect("checkpoint origin", text, BUNDLE_SUBJECT_EVENT, 0,
+	    "no_checkpoint");
+	free(text);
+	tlog_seal(&l, &log_signer);
+	/* Another trust anchor: no key entry has a signer it knows. */
+	text = render(&l, CHAIN, NULL, 0);
+	CHECK(verify_anchored(text, late.public_key, &r) == TRACE_EBADSIG);
+	CHECK(has_failure(&r, BUNDLE_SUBJECT_KEY, 0, "unknown_signer"));
+	CHECK(has_failure(&r, BUNDLE_SUBJECT_EVENT, 0, "unknown_key"));
+	CHECK_INT(r.keys_ok, 0);
+	CHECK_INT(r.events_ok, 0);
+	bundle_report_free(&r);
+	free(text);
+	/* A key entry where an event belongs: not an event, the rest links. */
+	order[0] = 3;
+	order[1] = 2;
+	order[2] = 5;
+	order[3] = 6;
+	text = render(&l, CHAIN, order, 4);
+	expect("key as event", text, BUNDLE_SUBJECT_EVENT, 1, "bad_event");
+	expect("key as event", text, BUNDLE_SUBJECT_EVENT, 2, "wrong_prev");
+	free(text);
+	/* Seq 1 logged before seq 0: seq and prev fine, log order not. */
+	{
+		char *first = l.items[3].envelope;
+
+		l.items[3].envelope = l.items[4].envelope;
+		l.items[4].envelope = first;
+		tlog_seal(&l, &log_signer);
+		order[0] = 4;
+		order[1] = 3;
+		order[2] = 5;
+		order[3] = 6;
+		text = render(&l, CHAIN, order, 4);
+		expect("log order", text, BUNDLE_SUBJECT_EVENT, 1, "log_order");
+		verify_text(text, &r);
+		CHECK_INT(r.failure_count, 1);
+		bundle_report_free(&r);
 		free(text);
 	}
 
@@ -709,6 +776,68 @@ verify_main(const char *path, const char *root_path, const char *vkey)
 	return rc == TRACE_OK ? 0 : 1;
 }
 
+/*
+ * --fuzz-seed OUT: root enrolls a brand and an inspector; the brand
+ * registers, the inspector inspects and corrects its inspection; the root
+ * revokes the inspector after.  Every key is fixed, so the file is the same
+ * on every run and verifies under the keys printed for fuzz_bundle.c.
+ */
+static int
+fuzz_seed_main(const char *out)
+{
+	static struct tlog l;
+	struct actor *actors[] = { &root, &brand, &inspector };
+	struct note_signer signer;
+	struct note_verifier verifier;
+	struct bundle_report r;
+	struct trace_error err;
+	char target[2 * SHA256_LEN + 1], vkey[NOTE_VERIFIER_KEY_MAX],
+	    pub[2 * ED25519_PUBLIC_LEN + 1], *text;
+	unsigned char secret[ED25519_SECRET_LEN];
+	int rc = 1;
+
+	for (size_t k = 0; k < sizeof(actors) / sizeof(actors[0]); k++) {
+		memset(actors[k]->secret, (int)(0x11 * (k + 1)),
+		    ED25519_SECRET_LEN);
+		ed25519_public_from_secret(actors[k]->secret,
+		    actors[k]->public_key, NULL);
+		key_id(actors[k]->public_key, actors[k]->keyid);
+	}
+	memset(secret, 0x77, sizeof(secret));
+	if (note_signer_from_secret(ORIGIN, secret, &signer, &err) != TRACE_OK)
+		return 1;
+	note_signer_verifier(&signer, &verifier);
+	log_verifier = verifier;
+	add_key_entry(&l, &root, &brand, KEY_OP_ENROLL, ROLE_BRAND);
+	add_key_entry(&l, &root, &inspector, KEY_OP_ENROLL, ROLE_INSPECTOR);
+	add_event(&l, &brand, LOT, NULL);
+	add_event(&l, &inspector, LOT, NULL);
+	hex_encode(l.prev, SHA256_LEN, target);
+	add_event(&l, &inspector, LOT, target);
+	add_key_entry(&l, &root, &inspector, KEY_OP_REVOKE, ROLE_INSPECTOR);
+	tlog_seal(&l, &signer);
+	text = render(&l, CHAIN, NULL, 0);
+	/* A seed that does not verify would leave the deep paths unfuzzed. */
+	if (verify_text(text, &r) != TRACE_OK) {
+		print_report(&r);
+	} else if (file_write_atomic(out, text, strlen(text), 0644, 0, &err) !=
+	    TRACE_OK) {
+		fprintf(stderr, "test_bundle: %s\n", err.message);
+	} else {
+		hex_encode(root.public_key, ED25519_PUBLIC_LEN, pub);
+		note_verifier_key_format(verifier.name, verifier.public_key,
+		    vkey, sizeof(vkey), NULL);
+		printf("%s: %zu bytes\nroot public key %s\nlog vkey %s\n", out,
+		    strlen(text), pub, vkey);
+		rc = 0;
+	}
+	bundle_report_free(&r);
+	note_signer_clear(&signer);
+	free(text);
+	tlog_reset(&l);
+	return rc;
+}
+
 static double
 seconds(void)
 {
@@ -767,6 +896,8 @@ main(int argc, char **argv)
 	crypto_init();
 	if (argc == 5 && strcmp(argv[1], "--verify") == 0)
 		return verify_main(argv[2], argv[3], argv[4]);
+	if (argc == 3 && strcmp(argv[1], "--fuzz-seed") == 0)
+		return fuzz_seed_main(argv[2]);
 	actor_make(&root);
 	actor_make(&admin);
 	actor_make(&brand);
