@@ -355,6 +355,15 @@ integrate_once(struct store *s, long long *last_sign)
 	if (logstore_lease(s, integrator.token, LOG_LEASE_MS, &held, &err) !=
 	    TRACE_OK || !held)
 		goto out;
+	/*
+	 * With --redis-wait-replicas, sign only leaves the replicas hold: a
+	 * leaf that only the primary had could be lost in a failover and its
+	 * index reused, and a checkpoint over it would fork the log.  The
+	 * PUBLISH inside store_wait_replicas() puts this connection's offset
+	 * past every leaf logstore_state() just read.
+	 */
+	if (store_wait_replicas(s, &err) != TRACE_OK)
+		goto out;
 	if (st.pending > 0) {
 		if (growth_compute(s, n0, &st, &g, &err) != TRACE_OK ||
 		    growth_store(s, n0, &st, &g, &err) != TRACE_OK) {
