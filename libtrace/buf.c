@@ -132,6 +132,47 @@ buf_json_string(struct buf *b, const char *s, size_t len)
 }
 
 void
+buf_json_value(struct buf *b, const struct json_value *v)
+{
+	switch (v->type) {
+	case JSON_NULL:
+		buf_puts(b, "null");
+		break;
+	case JSON_BOOL:
+		buf_puts(b, v->u.boolean ? "true" : "false");
+		break;
+	case JSON_INT:
+		buf_printf(b, "%lld", v->u.integer);
+		break;
+	case JSON_STRING:
+		buf_json_string(b, v->u.string.ptr, v->u.string.len);
+		break;
+	case JSON_ARRAY:
+		buf_puts(b, "[");
+		for (size_t i = 0; i < v->u.array.count; i++) {
+			if (i > 0)
+				buf_puts(b, ",");
+			buf_json_value(b, v->u.array.items[i]);
+		}
+		buf_puts(b, "]");
+		break;
+	case JSON_OBJECT:
+		buf_puts(b, "{");
+		for (size_t i = 0; i < v->u.object.count; i++) {
+			const struct json_member *m = &v->u.object.members[i];
+
+			if (i > 0)
+				buf_puts(b, ",");
+			buf_json_string(b, m->key, m->key_len);
+			buf_puts(b, ":");
+			buf_json_value(b, m->value);
+		}
+		buf_puts(b, "}");
+		break;
+	}
+}
+
+void
 buf_html(struct buf *b, const char *s, size_t len)
 {
 	size_t start = 0;

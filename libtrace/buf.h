@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "json.h"
+
 struct buf {
 	char *data;     /* NUL-terminated when len > 0 */
 	size_t len, cap;
@@ -34,6 +36,10 @@ void buf_printf(struct buf *b, const char *fmt, ...)
  * '<', '>' and '&' are escaped too, so the output is safe inside HTML
  * <script type="application/json"> blocks. */
 void buf_json_string(struct buf *b, const char *s, size_t len);
+
+/* A parsed JSON value written again, compactly (strings escaped as in
+ * buf_json_string). */
+void buf_json_value(struct buf *b, const struct json_value *v);
 
 /* HTML text or a double-quoted attribute value: & < > " ' escaped. */
 void buf_html(struct buf *b, const char *s, size_t len);

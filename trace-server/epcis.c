@@ -125,48 +125,6 @@ terms_of(const struct trace_event *ev, const char **step, const char **disp)
 	}
 }
 
-/* A JSON value again, compactly. */
-static void
-write_value(struct buf *b, const struct json_value *v)
-{
-	switch (v->type) {
-	case JSON_NULL:
-		buf_puts(b, "null");
-		break;
-	case JSON_BOOL:
-		buf_puts(b, v->u.boolean ? "true" : "false");
-		break;
-	case JSON_INT:
-		buf_printf(b, "%lld", v->u.integer);
-		break;
-	case JSON_STRING:
-		buf_json_string(b, v->u.string.ptr, v->u.string.len);
-		break;
-	case JSON_ARRAY:
-		buf_puts(b, "[");
-		for (size_t i = 0; i < v->u.array.count; i++) {
-			if (i > 0)
-				buf_puts(b, ",");
-			write_value(b, v->u.array.items[i]);
-		}
-		buf_puts(b, "]");
-		break;
-	case JSON_OBJECT:
-		buf_puts(b, "{");
-		for (size_t i = 0; i < v->u.object.count; i++) {
-			const struct json_member *m = &v->u.object.members[i];
-
-			if (i > 0)
-				buf_puts(b, ",");
-			buf_json_string(b, m->key, m->key_len);
-			buf_puts(b, ":");
-			write_value(b, m->value);
-		}
-		buf_puts(b, "}");
-		break;
-	}
-}
-
 /* ni:///sha-256;<base64url, no padding>?ver=CBV2.0 of a hex statement id. */
 static void
 write_event_id(struct buf *b, const char *hex)
@@ -265,10 +223,10 @@ write_object_event(struct buf *b, const struct epcis_item *item,
 	    item->rec.log_index, item->rec.id, ev->signer);
 	if (ev->where != NULL) {
 		buf_puts(b, ",\"trace:where\":");
-		write_value(b, ev->where);
+		buf_json_value(b, ev->where);
 	}
 	buf_puts(b, ",\"trace:data\":");
-	write_value(b, ev->data);
+	buf_json_value(b, ev->data);
 	buf_puts(b, "}");
 }
 

@@ -30,43 +30,6 @@ resolver_link_uri(const struct server *srv, const struct gs1_link *link,
 	return gs1_link_format(srv->cfg.public_url, link, out, size);
 }
 
-/* A parsed JSON value written again (stored payloads are strict JSON,
- * so this only ever sees the six kinds). */
-static void
-write_value(struct buf *b, const struct json_value *v)
-{
-	switch (v->type) {
-	case JSON_NULL: buf_puts(b, "null"); break;
-	case JSON_BOOL: buf_puts(b, v->u.boolean ? "true" : "false"); break;
-	case JSON_INT: buf_printf(b, "%lld", v->u.integer); break;
-	case JSON_STRING:
-		buf_json_string(b, v->u.string.ptr, v->u.string.len);
-		break;
-	case JSON_ARRAY:
-		buf_puts(b, "[");
-		for (size_t i = 0; i < v->u.array.count; i++) {
-			if (i > 0)
-				buf_puts(b, ",");
-			write_value(b, v->u.array.items[i]);
-		}
-		buf_puts(b, "]");
-		break;
-	case JSON_OBJECT:
-		buf_puts(b, "{");
-		for (size_t i = 0; i < v->u.object.count; i++) {
-			const struct json_member *m = &v->u.object.members[i];
-
-			if (i > 0)
-				buf_puts(b, ",");
-			buf_json_string(b, m->key, m->key_len);
-			buf_puts(b, ":");
-			write_value(b, m->value);
-		}
-		buf_puts(b, "}");
-		break;
-	}
-}
-
 /* ,"name":"value" when value is not NULL. */
 static void
 member(struct buf *b, const char *name, const char *value)
@@ -105,10 +68,10 @@ write_event_brief(struct request *req, struct buf *b,
 	buf_json_string(b, it->ev.time_text, strlen(it->ev.time_text));
 	if (it->ev.where != NULL) {
 		buf_puts(b, ",\"where\":");
-		write_value(b, it->ev.where);
+		buf_json_value(b, it->ev.where);
 	}
 	buf_puts(b, ",\"data\":");
-	write_value(b, it->ev.data);
+	buf_json_value(b, it->ev.data);
 	write_signer(req, b, it->ev.signer);
 	if (it->corrected_by != NULL) {
 		const char *why = chain_item_data(it->corrected_by, "reason");
@@ -175,7 +138,7 @@ json_build(struct request *req, const struct chain_view *view,
 	buf_json_string(out, view->chain, strlen(view->chain));
 	buf_puts(out, ",\"product\":");
 	if (view->product != NULL)
-		write_value(out, view->product->ev.data);
+		buf_json_value(out, view->product->ev.data);
 	else
 		buf_puts(out, "null");
 	buf_printf(out, ",\"verdict\":{\"status\":\"%s\"",
