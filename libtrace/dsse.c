@@ -120,7 +120,8 @@ signature_from_json(const struct json_value *v, struct dsse_signature *sig,
     struct trace_error *err)
 {
 	static const char *const fields[] = { "keyid", "sig", NULL };
-	unsigned char raw[ED25519_SIG_LEN * 2];
+	/* base64_decoded_max(88), 88 being the base64 length of 64 bytes. */
+	unsigned char raw[69];
 	const char *keyid = "", *text = NULL;
 	size_t keyid_len = 0, text_len = 0, raw_len = 0;
 	enum trace_status rc;
@@ -137,8 +138,9 @@ signature_from_json(const struct json_value *v, struct dsse_signature *sig,
 	if (keyid_len > DSSE_KEYID_MAX)
 		return trace_error_set(err, TRACE_EMALFORMED, "bad_keyid",
 		    "keyid", "keyid is longer than %d bytes", DSSE_KEYID_MAX);
-	/* Anything longer than a signature's base64 is not one. */
-	if (text_len > base64_encoded_len(sizeof(raw)) ||
+	/* Anything longer than a signature's base64 is not one; the bound
+	 * also keeps the decoder inside raw (found by fuzz_envelope). */
+	if (text_len > base64_encoded_len(ED25519_SIG_LEN) ||
 	    base64_decode(text, text_len, raw, &raw_len, err) != TRACE_OK)
 		return trace_error_set(err, TRACE_EMALFORMED, "bad_signature_encoding",
 		    "sig", "sig is not base64 of a signature");

@@ -137,6 +137,11 @@ test_parse_rejects(void)
 	expect_parse("{\"payloadType\":\"t\",\"payload\":\"e30=\","
 	    "\"signatures\":[{\"sig\":\"!!!!\"}]}", TRACE_EMALFORMED,
 	    "bad_signature_encoding");
+	/* A signature longer than 64 bytes' base64 is refused before it is
+	 * decoded (fuzz_envelope once overflowed the buffer with one). */
+	expect_parse("{\"payloadType\":\"t\",\"payload\":\"e30=\","
+	    "\"signatures\":[{\"sig\":\"" SIG64 "AAAA\"}]}",
+	    TRACE_EMALFORMED, "bad_signature_encoding");
 	expect_parse("{\"payloadType\":\"t\",\"payload\":\"e3 0=\","
 	    "\"signatures\":[{\"sig\":\"" SIG64 "\"}]}", TRACE_EMALFORMED,
 	    "bad_payload_encoding");
