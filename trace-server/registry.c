@@ -233,6 +233,10 @@ registry_handle_keys(struct request *req)
 		get_keys(req, NULL);
 	} else if (rest[0] == '/' && strcmp(method, "GET") == 0) {
 		get_keys(req, rest + 1);
+	} else if (rest[0] == '\0' || rest[0] == '/') {
+		trace_error_set(&err, TRACE_EMALFORMED, "method_not_allowed",
+		    NULL, rest[0] == '\0' ? "use GET or POST" : "use GET");
+		http_send_error(req, &err);
 	} else {
 		trace_error_set(&err, TRACE_ENOTFOUND, "not_found", NULL,
 		    "no such resource");

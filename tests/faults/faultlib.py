@@ -34,14 +34,10 @@ GTIN = "08801234567893"
 # ---- figures -----------------------------------------------------------------
 
 def figure(name, **values):
-    """One machine-readable line per test: FIGURE name k=v ...  Also
-    appended to $TRACE_FIGURES when set, so run.sh can collect them."""
-    line = "FIGURE %s %s" % (name, " ".join("%s=%s" % kv for kv in values.items()))
-    print(line, flush=True)
-    path = os.environ.get("TRACE_FIGURES")
-    if path:
-        with open(path, "a") as f:
-            f.write(line + "\n")
+    """One machine-readable line per test: FIGURE name k=v ...  on
+    standard output, where tests/run-suite.sh collects them."""
+    print("FIGURE %s %s" % (name, " ".join("%s=%s" % kv for kv in values.items())),
+          flush=True)
 
 
 # ---- HTTP with a bound on every call --------------------------------------------

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# run-suite.sh NAME BUILD DIR [SUM-FIELD] - run every DIR/test_*.py module
+# with Debian's python3 (PyNaCl and redis-py come from Debian packages)
+# against BUILD's binaries, each bounded by $TRACE_SUITE_TIMEOUT seconds
+# (default 300).  Shared by the integration, hostile and fault suites.
+#
+# Prints one line per module (status, test cases, seconds), the modules'
+# FIGURE lines and known limitations (expectedFailure), then
+# "FIGURE NAME.total SUM-FIELD=N modules=N seconds=N" when SUM-FIELD is
+# given (the sum of that field over the modules' FIGURE lines), and
+# "NAME: N passed, N failed" counting test cases.  Exits non-zero on any
+# failure.
+#
+# Sanitizers: every process the tests start inherits ASAN_OPTIONS and
+# UBSAN_OPTIONS that write reports to a private folder instead of a log
+# nobody reads.  With an ASan+UBSan BUILD (build/san: make test-san), any
+# report there, a leak at a clean exit included, fails the suite; without
+# sanitizers the folder simply stays empty.
+set -u
+name=$1 build=$2 dir=$3 sum=${4:-}
+top=$(cd "$(dirname "$0")/.." && pwd)
+case $build in /*) ;; *) build=$top/$build ;; esac
+export TRACE_BUILD=$(cd "$build" && pwd)
+export TRACE_VECTORS=${TRACE_VECTORS:-$(cd "$top/.." && pwd)/shared/vectors}
+export PYTHONPATH=$top/tests/integration:$top/tests/faults:$top/tests/hostile${PYTHONPATH:+:$PYTHONPATH}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir "$work/san"
+export ASAN_OPTIONS="detect_leaks=1:log_path=$work/san/asan${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$work/san/ubsan${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+figures=$work/figures
+: > "$figures"
+py=/usr/bin/python3
+limit=${TRACE_SUITE_TIMEOUT:-300}
+cd "$top/$dir"
+pass=0; fail=0; modules=0; start_all=$(date +%s)
+for t in test_*.py; do
+	mod=${t%.py}
+	log=$work/$mod.log
+	start=$(date +%s)
+	timeout -k 10 "$limit" $py -W ignore::ResourceWarning -m unittest -v "$mod" > "$log" 2>&1
+	rc=$?
+	modules=$((modules + 1))
+	ran=$(grep -Eo '^Ran [0-9]+ tests?' "$log" | grep -Eo '[0-9]+' || true)
+	bad=$(grep -E '^FAILED \(' "$log" | grep -Eo '(failures|errors|unexpected successes)=[0-9]+' |
+	      grep -Eo '[0-9]+' | awk '{s += $1} END {print s + 0}')
+	ran=${ran:-0}; bad=${bad:-0}
+	if [ $rc -ne 0 ] && [ "$bad" -eq 0 ]; then bad=1; [ "$ran" -eq 0 ] && ran=1; fi
+	pass=$((pass + ran - bad)); fail=$((fail + bad))
+	status=ok; [ $rc -eq 0 ] || status=FAIL
+	[ $rc -eq 124 ] && status="FAIL (timed out after ${limit}s)"
+	printf '  %-4s  %-24s %3s tests  %ss\n' "$status" "$mod" "$ran" "$(( $(date +%s) - start ))"
+	grep ' \.\.\. expected failure$' "$log" |
+		sed 's/ \.\.\. expected failure$/: known limitation (expected failure)/; s/^/        /'
+	grep '^FIGURE ' "$log" | tee -a "$figures" | sed 's/^/        /'
+	if [ $rc -ne 0 ]; then sed 's/^/        /' "$log" | tail -n 80; fi
+done
+reports=$(find "$work/san" -type f | sort)
+if [ -n "$reports" ]; then
+	n=$(wc -l <<<"$reports")
+	echo "  FAIL  sanitizer reports: $n (first lines of each follow)"
+	for r in $reports; do
+		echo "        == $(basename "$r")"
+		head -n 40 "$r" | sed 's/^/        /'
+	done
+	fail=$((fail + n))
+fi
+if [ -n "$sum" ]; then
+	total=$(grep -Eo "[ ]$sum=[0-9]+" "$figures" | grep -Eo '[0-9]+' |
+	        awk '{s += $1} END {print s + 0}')
+	echo "FIGURE $name.total $sum=$total modules=$modules seconds=$(( $(date +%s) - start_all ))"
+fi
+echo "$name: $pass passed, $fail failed"
+[ $fail -eq 0 ]
