@@ -2,7 +2,10 @@
 #
 #   make            build trace-server and trace-agent (installs missing packages)
 #   make run        start a private redis-server and trace-server with a demo
-#   make test       unit tests, the same under ASan+UBSan, integration tests
+#   make test       everything CI runs: unit tests (plain and ASan+UBSan), the
+#                   end-to-end suites (plain and ASan+UBSan), valgrind, fuzz
+#   make test-san   the end-to-end suites against the ASan+UBSan build
+#   make test-valgrind  the integration suite with trace-server under memcheck
 #   make bench      benchmarks (bench/)
 #   make fuzz       libFuzzer harnesses, FUZZ_SECONDS each (default 30)
 #   make clean
@@ -34,7 +37,8 @@ objs = $(patsubst %.c,$(1)/obj/%.o,$(2))
 # Keep intermediate objects (test objects made by chained rules).
 .SECONDARY:
 
-.PHONY: all deps test-deps run test unit unit-san integration bench fuzz clean
+.PHONY: all deps test-deps run test test-san test-valgrind unit unit-san integration \
+        bench fuzz clean
 
 all: deps $(BUILD)/trace-server $(BUILD)/trace-agent
 
@@ -139,18 +143,32 @@ integration: $(BUILD)/trace-server $(BUILD)/trace-agent $(BUILD)/tests/test_bund
 	@tests/integration/run.sh $(BUILD)
 
 # Suites that drive the built binaries end to end; each prints its own
-# "N passed, N failed" and exits non-zero on a failure.
+# "N passed, N failed" and exits non-zero on a failure.  make test runs
+# them all against the -O2 build, then all again against the ASan+UBSan
+# build (any sanitizer report fails), then the integration suite with
+# trace-server under valgrind memcheck, then every fuzz harness.
 SUITES := tests/integration/run.sh tests/hostile/run.sh tests/faults/run.sh \
           tests/browser/run.sh tests/epcis/run.sh tests/deploy/run.sh
 TEST_FUZZ_SECONDS ?= 10
 
 test: test-deps
-	@$(MAKE) --no-print-directory all unit unit-san $(BUILD)/tests/test_bundle
-	@failed=; for suite in $(SUITES); do \
-	  if [ -x $$suite ]; then echo "== $$suite"; \
-	    $$suite $(BUILD) || failed="$$failed $$suite"; fi; done; \
+	@$(MAKE) --no-print-directory all unit unit-san $(BUILD)/tests/test_bundle \
+	  $(SAN)/trace-server $(SAN)/trace-agent $(SAN)/tests/test_bundle
+	@failed=; \
+	  tests/run-suites.sh $(BUILD) $(SUITES) || failed="$$failed suites"; \
+	  tests/run-suites.sh $(SAN) $(SUITES) || failed="$$failed suites-san"; \
+	  echo "== tests/faults/valgrind.sh ($(BUILD))"; \
+	  tests/faults/valgrind.sh $(BUILD) || failed="$$failed valgrind"; \
 	  if [ -n "$$failed" ]; then echo "failed:$$failed"; exit 1; fi
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
+
+# The end-to-end suites against the ASan+UBSan build alone.
+test-san: deps $(SAN)/trace-server $(SAN)/trace-agent $(SAN)/tests/test_bundle
+	@tests/run-suites.sh $(SAN) $(SUITES)
+
+# The integration suite with trace-server under valgrind memcheck alone.
+test-valgrind: all $(BUILD)/tests/test_bundle
+	@tests/faults/valgrind.sh $(BUILD)
 
 # ---- run, bench, fuzz ---------------------------------------------------
 

@@ -763,6 +763,9 @@ json_get_string(const struct json_value *obj, const char *key, bool required,
 	enum trace_status rc = get_typed(obj, key, required, JSON_STRING, &v,
 	    err);
 
+	*str = NULL;
+	if (len != NULL)
+		*len = 0;
 	if (rc == TRACE_OK && v != NULL) {
 		*str = v->u.string.ptr;
 		if (len != NULL)

@@ -92,9 +92,11 @@ enum trace_status json_object_only(const struct json_value *obj,
 
 /*
  * Typed member getters.  A missing member is an error ("missing_field") when
- * required and leaves the output untouched otherwise (return TRACE_OK).  A
- * member of the wrong type is "wrong_type".  All errors are TRACE_EMALFORMED
- * and name the key.
+ * required; otherwise they return TRACE_OK and leave the output untouched,
+ * so it may hold a default - except json_get_string, which sets *str to NULL
+ * (and *len to 0): absent is NULL, never a stale pointer.  A member of the
+ * wrong type is "wrong_type".  All errors are TRACE_EMALFORMED and name the
+ * key.
  */
 enum trace_status json_get_string(const struct json_value *obj,
     const char *key, bool required, const char **str, size_t *len,

@@ -26,8 +26,9 @@ export PYTHONPATH=$top/tests/integration:$top/tests/faults:$top/tests/hostile${P
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir "$work/san"
-export ASAN_OPTIONS="detect_leaks=1:log_path=$work/san/asan${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
-export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$work/san/ubsan${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+# (Later options win: the caller's come first, this folder last.)
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1:log_path=$work/san/asan"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:halt_on_error=1:log_path=$work/san/ubsan"
 figures=$work/figures
 : > "$figures"
 py=/usr/bin/python3

@@ -332,9 +332,7 @@ bundles_handle_bundle(struct request *req)
 	struct buf out;
 
 	buf_init(&out, 0);
-	if (strcmp(req->info->request_method, "GET") != 0) {
-		trace_error_set(&err, TRACE_EMALFORMED, "method_not_allowed",
-		    NULL, "use GET");
+	if (!http_is_get(req, &err)) {
 		http_send_error(req, &err);
 	} else if (!chains_parse_path(rest, chain, &err) ||
 	    bundles_build(req, chain, &out, &err) != TRACE_OK) {

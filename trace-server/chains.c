@@ -74,11 +74,8 @@ chains_handle_chain(struct request *req)
 	bool ok = true;
 
 	buf_init(&out, 0);
-	if (strcmp(req->info->request_method, "GET") != 0) {
-		trace_error_set(&err, TRACE_EMALFORMED, "method_not_allowed",
-		    NULL, "use GET");
+	if (!http_is_get(req, &err))
 		goto fail;
-	}
 	if (!chains_parse_path(rest, chain, &err))
 		goto fail;
 	if (store_chain(req->worker->store, chain, &recs, &err) != TRACE_OK)

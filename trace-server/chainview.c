@@ -209,21 +209,15 @@ read_chain(struct request *req, struct chain_view *view, bool count_scan,
 	    scans_key, view->link.serial, now, count_scan ? "1" : "0",
 	    known_len, known != NULL ? known->items[known->count - 1].rec->id :
 	    "" };
-	size_t lens[10];
-	const char *const *av = argv;
-	const size_t *al = lens;
-	int argc = 10;
 	redisReply *r = NULL, *status;
 	enum trace_status rc;
 
-	snprintf(chain_key, sizeof(chain_key), "c:{%s}:ev", view->chain);
-	snprintf(scans_key, sizeof(scans_key), "c:{%s}:scans", view->chain);
+	snprintf(chain_key, sizeof(chain_key), STORE_CHAIN_KEY, view->chain);
+	snprintf(scans_key, sizeof(scans_key), STORE_CHAIN_SCANS_KEY, view->chain);
 	snprintf(now, sizeof(now), "%lld", time_now());
 	snprintf(known_len, sizeof(known_len), "%zu",
 	    known != NULL ? known->count : 0);
-	for (int i = 0; i < argc; i++)
-		lens[i] = strlen(argv[i]);
-	if ((rc = store_pipeline(req->worker->store, 1, &argc, &av, &al, &r,
+	if ((rc = store_command(req->worker->store, 10, argv, NULL, &r,
 	    err)) != TRACE_OK)
 		goto out;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
@@ -231,8 +225,7 @@ read_chain(struct request *req, struct chain_view *view, bool count_scan,
 	    (strcmp(status->str, "none") != 0 && (r->elements < 2 ||
 	    r->element[1]->type != REDIS_REPLY_ARRAY))) {
 		rc = trace_error_set(err, TRACE_ESTORE, "store_error", NULL,
-		    "unexpected reply to trace_page_read: %.200s",
-		    r->type == REDIS_REPLY_ERROR ? r->str : "not an array");
+		    "unexpected reply to trace_page_read");
 		goto out;
 	}
 	if (strcmp(status->str, "none") == 0)

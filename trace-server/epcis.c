@@ -453,26 +453,16 @@ epcis_handle_events(struct request *req)
 	struct trace_error err;
 	const struct query_param *match;
 	char (*chains)[CHAIN_ID_MAX + 1] = NULL;
-	char (*keys)[CHAIN_ID_MAX + 16] = NULL;
-	const char *(*argv)[4] = NULL;
-	size_t (*lens)[4] = NULL;
-	const char **av[EPCIS_CLASSES_MAX];
-	const size_t *al[EPCIS_CLASSES_MAX];
-	int argc[EPCIS_CLASSES_MAX];
-	redisReply *replies[EPCIS_CLASSES_MAX];
+	struct store_batch batch;
 	size_t count = 0, written = 0;
 	char now[21];
 	struct buf out;
 
-	memset(replies, 0, sizeof(replies));
+	store_batch_init(&batch);
 	memset(&params, 0, sizeof(params));
 	buf_init(&out, 0);
-	if (strcmp(req->info->request_method, "GET") != 0 &&
-	    strcmp(req->info->request_method, "HEAD") != 0) {
-		trace_error_set(&err, TRACE_EMALFORMED, "method_not_allowed",
-		    NULL, "use GET");
+	if (!http_is_get(req, &err))
 		goto fail;
-	}
 	if (query_params_parse(req, allowed, &params, &err) != TRACE_OK ||
 	    parse_filter(&params, &filter, &err) != TRACE_OK)
 		goto fail;
@@ -483,30 +473,20 @@ epcis_handle_events(struct request *req)
 		    "Digital Link class URIs of the lots to export");
 		goto fail;
 	}
-	chains = calloc(EPCIS_CLASSES_MAX, sizeof(*chains));
-	keys = calloc(EPCIS_CLASSES_MAX, sizeof(*keys));
-	argv = calloc(EPCIS_CLASSES_MAX, sizeof(*argv));
-	lens = calloc(EPCIS_CLASSES_MAX, sizeof(*lens));
-	if (chains == NULL || keys == NULL || argv == NULL || lens == NULL) {
+	if ((chains = calloc(EPCIS_CLASSES_MAX, sizeof(*chains))) == NULL) {
 		trace_error_set(&err, TRACE_ENOMEM, NULL, NULL, "out of memory");
 		goto fail;
 	}
 	if (parse_classes(match->value, chains, &count, &err) != TRACE_OK)
 		goto fail;
 	for (size_t i = 0; i < count; i++) {
-		snprintf(keys[i], sizeof(keys[i]), "c:{%s}:ev", chains[i]);
-		argv[i][0] = "LRANGE";
-		argv[i][1] = keys[i];
-		argv[i][2] = "0";
-		argv[i][3] = "-1";
-		for (int a = 0; a < 4; a++)
-			lens[i][a] = strlen(argv[i][a]);
-		av[i] = argv[i];
-		al[i] = lens[i];
-		argc[i] = 4;
+		store_batch_command(&batch);
+		store_batch_str(&batch, "LRANGE");
+		store_batch_fmt(&batch, STORE_CHAIN_KEY, chains[i]);
+		store_batch_str(&batch, "0");
+		store_batch_str(&batch, "-1");
 	}
-	if (store_pipeline(req->worker->store, count, argc,
-	    (const char *const *const *)av, al, replies, &err) != TRACE_OK)
+	if (store_batch_run(req->worker->store, &batch, &err) != TRACE_OK)
 		goto fail;
 	time_format_utc(time_now(), now);
 	buf_printf(&out, "{\"@context\":[\"%s\",{\"trace\":\"%s\"}],"
@@ -515,7 +495,8 @@ epcis_handle_events(struct request *req)
 	    "\"queryName\":\"SimpleEventQuery\",\"resultsBody\":{"
 	    "\"eventList\":[", EPCIS_CONTEXT, EPCIS_VOCAB, now);
 	for (size_t i = 0; i < count; i++)
-		if (write_chain(&out, replies[i], &filter, &written, &err) !=
+		if (write_chain(&out, store_batch_reply(&batch, i), &filter,
+		    &written, &err) !=
 		    TRACE_OK)
 			goto fail;
 	buf_puts(&out, "]}}}}");
@@ -530,13 +511,8 @@ epcis_handle_events(struct request *req)
 fail:
 	http_send_error(req, &err);
 out:
-	for (size_t i = 0; i < count; i++)
-		if (replies[i] != NULL)
-			freeReplyObject(replies[i]);
+	store_batch_free(&batch);
 	free(chains);
-	free(keys);
-	free(argv);
-	free(lens);
 	query_params_free(&params);
 	buf_free(&out);
 }

@@ -57,6 +57,17 @@ http_send(struct request *req, int status, const char *content_type,
 	req->status = status;
 }
 
+bool
+http_is_get(const struct request *req, struct trace_error *err)
+{
+	if (strcmp(req->info->request_method, "GET") == 0 ||
+	    strcmp(req->info->request_method, "HEAD") == 0)
+		return true;
+	trace_error_set(err, TRACE_EMALFORMED, "method_not_allowed", NULL,
+	    "use GET");
+	return false;
+}
+
 void
 http_send_json(struct request *req, int status, struct buf *b)
 {

@@ -119,12 +119,8 @@ labels_handle(struct request *req)
 	struct buf b;
 
 	memset(&view, 0, sizeof(view));
-	if (strcmp(req->info->request_method, "GET") != 0 &&
-	    strcmp(req->info->request_method, "HEAD") != 0) {
-		trace_error_set(&err, TRACE_EMALFORMED, "method_not_allowed",
-		    NULL, "use GET");
+	if (!http_is_get(req, &err))
 		goto fail;
-	}
 	if (gs1_link_parse_path(rest, strlen(rest), &link, &err) != TRACE_OK)
 		goto fail;
 	if (link.lot[0] == '\0' || link.serial[0] != '\0') {

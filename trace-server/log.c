@@ -475,11 +475,8 @@ require_get(struct request *req)
 {
 	struct trace_error err;
 
-	if (strcmp(req->info->request_method, "GET") == 0 ||
-	    strcmp(req->info->request_method, "HEAD") == 0)
+	if (http_is_get(req, &err))
 		return true;
-	trace_error_set(&err, TRACE_EMALFORMED, "method_not_allowed", NULL,
-	    "use GET");
 	http_send_error(req, &err);
 	return false;
 }

@@ -4,7 +4,8 @@
  * strings written with SETRANGE, and node fetches for proofs.
  *
  * This is the one file besides store.c that speaks RESP; it goes through
- * store_pipeline() so connection handling stays in one place.  Every key
+ * store_command() and store_batch so connection handling stays in one
+ * place.  Every key
  * carries the {log} hash tag, so the whole log lives in one cluster slot
  * and the Functions may touch all of it.
  */
@@ -106,32 +107,6 @@ corrupt(struct trace_error *err, const char *what)
 	    "unexpected reply from the store (%s)", what);
 }
 
-/* One command from strings with explicit lengths. */
-static enum trace_status
-one(struct store *s, int argc, const char *const *argv, const size_t *lens,
-    redisReply **reply, struct trace_error *err)
-{
-	const char *const *av[1] = { argv };
-	const size_t *al[1] = { lens };
-	enum trace_status rc;
-
-	*reply = NULL;
-	rc = store_pipeline(s, 1, &argc, av, al, reply, err);
-	if (rc == TRACE_OK && (*reply)->type == REDIS_REPLY_ERROR) {
-		rc = trace_error_set(err, TRACE_ESTORE, "store_error", NULL,
-		    "the store refused a log command: %.200s", (*reply)->str);
-		freeReplyObject(*reply);
-		*reply = NULL;
-	}
-	return rc;
-}
-
-static void
-lengths(int argc, const char *const *argv, size_t *lens)
-{
-	for (int i = 0; i < argc; i++)
-		lens[i] = strlen(argv[i]);
-}
 
 void
 log_state_free(struct log_state *st)
@@ -151,14 +126,12 @@ logstore_lease(struct store *s, const char *token, long ms, bool *held,
 	char msbuf[24];
 	const char *argv[] = { "FCALL", "trace_log_lease", "1", KEY_LEASE,
 		token, msbuf };
-	size_t lens[6];
 	redisReply *r = NULL;
 	enum trace_status rc;
 
 	*held = false;
 	snprintf(msbuf, sizeof(msbuf), "%ld", ms);
-	lengths(6, argv, lens);
-	if ((rc = one(s, 6, argv, lens, &r, err)) != TRACE_OK)
+	if ((rc = store_command(s, 6, argv, NULL, &r, err)) != TRACE_OK)
 		return rc;
 	if (r->type != REDIS_REPLY_INTEGER)
 		rc = corrupt(err, "lease");
@@ -189,14 +162,12 @@ logstore_state(struct store *s, size_t batch, struct log_state *out,
 	char batchbuf[24];
 	const char *argv[] = { "FCALL", "trace_log_state", "3", KEY_INTEGRATED,
 		KEY_PENDING, KEY_CHECKPOINT, batchbuf };
-	size_t lens[7];
 	redisReply *r = NULL, *items;
 	enum trace_status rc;
 
 	memset(out, 0, sizeof(*out));
 	snprintf(batchbuf, sizeof(batchbuf), "%zu", batch);
-	lengths(7, argv, lens);
-	if ((rc = one(s, 7, argv, lens, &r, err)) != TRACE_OK)
+	if ((rc = store_command(s, 7, argv, NULL, &r, err)) != TRACE_OK)
 		return rc;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
 	    !reply_uint(r->element[0], &out->integrated) ||
@@ -256,39 +227,12 @@ enum trace_status
 logstore_write(struct store *s, const struct log_run *runs, size_t count,
     struct trace_error *err)
 {
-	size_t commands = 0, c = 0;
-	char (*keys)[KEY_MAX] = NULL, (*offsets)[24] = NULL;
-	const char *(*argv)[4] = NULL;
-	size_t (*lens)[4] = NULL;
-	const char *const **av = NULL;
-	const size_t **al = NULL;
-	int *argc = NULL;
-	redisReply **replies = NULL;
-	enum trace_status rc = TRACE_OK;
+	struct store_batch b;
+	char key[KEY_MAX];
+	enum trace_status rc;
 
 	/* One SETRANGE per run and chunk it touches. */
-	for (size_t i = 0; i < count; i++) {
-		if (runs[i].count == 0)
-			continue;
-		commands += (size_t)((runs[i].first + runs[i].count - 1) /
-		    LOG_CHUNK_NODES - runs[i].first / LOG_CHUNK_NODES) + 1;
-	}
-	if (commands == 0)
-		return TRACE_OK;
-	keys = calloc(commands, sizeof(*keys));
-	offsets = calloc(commands, sizeof(*offsets));
-	argv = calloc(commands, sizeof(*argv));
-	lens = calloc(commands, sizeof(*lens));
-	av = calloc(commands, sizeof(*av));
-	al = calloc(commands, sizeof(*al));
-	argc = calloc(commands, sizeof(*argc));
-	replies = calloc(commands, sizeof(*replies));
-	if (keys == NULL || offsets == NULL || argv == NULL || lens == NULL ||
-	    av == NULL || al == NULL || argc == NULL || replies == NULL) {
-		rc = trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
-		    "out of memory");
-		goto out;
-	}
+	store_batch_init(&b);
 	for (size_t i = 0; i < count; i++) {
 		const struct log_run *run = &runs[i];
 		uint64_t at = run->first, end = run->first + run->count;
@@ -298,45 +242,29 @@ logstore_write(struct store *s, const struct log_run *runs, size_t count,
 			uint64_t stop = (chunk + 1) * LOG_CHUNK_NODES;
 			size_t n = (size_t)((stop < end ? stop : end) - at);
 
-			node_key(keys[c], KEY_MAX, run->ids, run->level, chunk);
-			snprintf(offsets[c], sizeof(offsets[c]), "%" PRIu64,
+			node_key(key, KEY_MAX, run->ids, run->level, chunk);
+			store_batch_command(&b);
+			store_batch_str(&b, "SETRANGE");
+			store_batch_fmt(&b, "%s", key);
+			store_batch_fmt(&b, "%" PRIu64,
 			    (at % LOG_CHUNK_NODES) * MERKLE_HASH_LEN);
-			argv[c][0] = "SETRANGE";
-			argv[c][1] = keys[c];
-			argv[c][2] = offsets[c];
-			argv[c][3] = (const char *)run->data +
-			    (size_t)(at - run->first) * MERKLE_HASH_LEN;
-			lens[c][0] = 8;
-			lens[c][1] = strlen(keys[c]);
-			lens[c][2] = strlen(offsets[c]);
-			lens[c][3] = n * MERKLE_HASH_LEN;
-			av[c] = argv[c];
-			al[c] = lens[c];
-			argc[c] = 4;
-			c++;
+			store_batch_arg(&b, run->data +
+			    (size_t)(at - run->first) * MERKLE_HASH_LEN,
+			    n * MERKLE_HASH_LEN);
 			at += n;
 		}
 	}
-	if ((rc = store_pipeline(s, commands, argc, av, al, replies, err)) !=
-	    TRACE_OK)
-		goto out;
-	for (size_t i = 0; i < commands && rc == TRACE_OK; i++)
-		if (replies[i]->type != REDIS_REPLY_INTEGER)
+	rc = store_batch_run(s, &b, err);
+	for (size_t i = 0; i < b.commands && rc == TRACE_OK; i++) {
+		const redisReply *r = store_batch_reply(&b, i);
+
+		if (r->type != REDIS_REPLY_INTEGER)
 			rc = trace_error_set(err, TRACE_ESTORE, "store_error",
 			    NULL, "storing tree nodes failed: %.200s",
-			    replies[i]->type == REDIS_REPLY_ERROR ?
-			    replies[i]->str : "unexpected reply");
-out:
-	for (size_t i = 0; replies != NULL && i < commands; i++)
-		freeReplyObject(replies[i]);
-	free(keys);
-	free(offsets);
-	free(argv);
-	free(lens);
-	free(av);
-	free(al);
-	free(argc);
-	free(replies);
+			    r->type == REDIS_REPLY_ERROR ? r->str :
+			    "unexpected reply");
+	}
+	store_batch_free(&b);
 	return rc;
 }
 
@@ -350,7 +278,6 @@ logstore_commit(struct store *s, const char *token, uint64_t old_size,
 	const char *argv[] = { "FCALL", "trace_log_commit", "5", KEY_LEASE,
 		KEY_INTEGRATED, KEY_PENDING, KEY_CHECKPOINT, KEY_CHECKPOINTS,
 		token, oldbuf, newbuf, trimbuf, expected_cp, new_cp, cpsize };
-	size_t lens[15];
 	redisReply *r = NULL;
 	const redisReply *w;
 	enum trace_status rc;
@@ -359,8 +286,7 @@ logstore_commit(struct store *s, const char *token, uint64_t old_size,
 	snprintf(newbuf, sizeof(newbuf), "%" PRIu64, new_size);
 	snprintf(trimbuf, sizeof(trimbuf), "%zu", trim);
 	snprintf(cpsize, sizeof(cpsize), "%" PRIu64, new_cp_size);
-	lengths(15, argv, lens);
-	if ((rc = one(s, 15, argv, lens, &r, err)) != TRACE_OK)
+	if ((rc = store_command(s, 15, argv, NULL, &r, err)) != TRACE_OK)
 		return rc;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements == 0 ||
 	    (w = r->element[0])->type != REDIS_REPLY_STRING) {
@@ -386,74 +312,39 @@ logstore_nodes(struct store *s, uint64_t size, const struct merkle_node *nodes,
 {
 	size_t calls = count == 0 ? 1 : (count + NODES_PER_CALL - 1) /
 	    NODES_PER_CALL;
-	char sizebuf[24], numbuf[24], (*keys)[KEY_MAX] = NULL,
-	    (*offsets)[16] = NULL;
-	const char **argv = NULL;
-	size_t *lens = NULL;
-	const char *const **av = NULL;
-	const size_t **al = NULL;
-	int *argc = NULL;
-	redisReply **replies = NULL;
-	enum trace_status rc = TRACE_OK;
-	size_t slots = 2 * count + 5 * calls, used = 0;
+	char key[KEY_MAX];
+	struct store_batch b;
+	enum trace_status rc;
 
-	snprintf(sizebuf, sizeof(sizebuf), "%" PRIu64, size);
-	keys = calloc(count + 1, sizeof(*keys));
-	offsets = calloc(count + 1, sizeof(*offsets));
-	argv = calloc(slots, sizeof(*argv));
-	lens = calloc(slots, sizeof(*lens));
-	av = calloc(calls, sizeof(*av));
-	al = calloc(calls, sizeof(*al));
-	argc = calloc(calls, sizeof(*argc));
-	replies = calloc(calls, sizeof(*replies));
-	if (keys == NULL || offsets == NULL || argv == NULL || lens == NULL ||
-	    av == NULL || al == NULL || argc == NULL || replies == NULL) {
-		rc = trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
-		    "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < count; i++) {
-		node_key(keys[i], KEY_MAX, false, nodes[i].level,
-		    nodes[i].index / LOG_CHUNK_NODES);
-		snprintf(offsets[i], sizeof(offsets[i]), "%" PRIu64,
-		    (nodes[i].index % LOG_CHUNK_NODES) * MERKLE_HASH_LEN);
-	}
 	/* FCALL_RO trace_log_nodes N integrated key... size offset... */
+	store_batch_init(&b);
 	for (size_t call = 0; call < calls; call++) {
 		size_t first = call * NODES_PER_CALL;
 		size_t n = count - first < NODES_PER_CALL ? count - first :
 		    NODES_PER_CALL;
-		const char **a = argv + used;
 
 		if (count == 0)
 			n = 0;
-		snprintf(numbuf, sizeof(numbuf), "%zu", n + 1);
-		a[0] = "FCALL_RO";
-		a[1] = "trace_log_nodes";
-		a[2] = strdup(numbuf);
-		a[3] = KEY_INTEGRATED;
-		for (size_t i = 0; i < n; i++)
-			a[4 + i] = keys[first + i];
-		a[4 + n] = sizebuf;
-		for (size_t i = 0; i < n; i++)
-			a[5 + n + i] = offsets[first + i];
-		if (a[2] == NULL) {
-			rc = trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
-			    "out of memory");
-			goto out;
+		store_batch_command(&b);
+		store_batch_str(&b, "FCALL_RO");
+		store_batch_str(&b, "trace_log_nodes");
+		store_batch_fmt(&b, "%zu", n + 1);
+		store_batch_str(&b, KEY_INTEGRATED);
+		for (size_t i = first; i < first + n; i++) {
+			node_key(key, KEY_MAX, false, nodes[i].level,
+			    nodes[i].index / LOG_CHUNK_NODES);
+			store_batch_fmt(&b, "%s", key);
 		}
-		for (size_t i = 0; i < 5 + 2 * n; i++)
-			lens[used + i] = strlen(a[i]);
-		av[call] = a;
-		al[call] = lens + used;
-		argc[call] = (int)(5 + 2 * n);
-		used += 5 + 2 * n;
+		store_batch_fmt(&b, "%" PRIu64, size);
+		for (size_t i = first; i < first + n; i++)
+			store_batch_fmt(&b, "%" PRIu64,
+			    (nodes[i].index % LOG_CHUNK_NODES) * MERKLE_HASH_LEN);
 	}
-	rc = store_pipeline(s, calls, argc, av, al, replies, err);
+	rc = store_batch_run(s, &b, err);
 	if (rc == TRACE_OK)
 		atomic_fetch_add(&proof_commands, calls);
 	for (size_t call = 0; call < calls && rc == TRACE_OK; call++) {
-		const redisReply *r = replies[call], *w;
+		const redisReply *r = store_batch_reply(&b, call), *w;
 		size_t first = call * NODES_PER_CALL;
 		size_t n = count - first < NODES_PER_CALL ? count - first :
 		    NODES_PER_CALL;
@@ -491,20 +382,7 @@ logstore_nodes(struct store *s, uint64_t size, const struct merkle_node *nodes,
 		memcpy(hashes + first * MERKLE_HASH_LEN, r->element[1]->str,
 		    n * MERKLE_HASH_LEN);
 	}
-out:
-	for (size_t call = 0; av != NULL && call < calls; call++)
-		if (av[call] != NULL)
-			free((char *)av[call][2]);
-	for (size_t call = 0; replies != NULL && call < calls; call++)
-		freeReplyObject(replies[call]);
-	free(keys);
-	free(offsets);
-	free(argv);
-	free(lens);
-	free(av);
-	free(al);
-	free(argc);
-	free(replies);
+	store_batch_free(&b);
 	return rc;
 }
 
@@ -512,37 +390,38 @@ enum trace_status
 logstore_head(struct store *s, uint64_t *integrated, char **text,
     size_t *len, struct trace_error *err)
 {
-	const char *a0[] = { "GET", KEY_INTEGRATED };
-	const char *a1[] = { "GET", KEY_CHECKPOINT };
-	size_t l0[2], l1[2];
-	const char *const *av[2] = { a0, a1 };
-	const size_t *al[2] = { l0, l1 };
-	int argc[2] = { 2, 2 };
-	redisReply *r[2] = { NULL, NULL };
+	struct store_batch b;
+	const redisReply *r0, *r1;
 	enum trace_status rc;
 
 	*integrated = 0;
 	*text = NULL;
 	*len = 0;
-	lengths(2, a0, l0);
-	lengths(2, a1, l1);
-	if ((rc = store_pipeline(s, 2, argc, av, al, r, err)) != TRACE_OK)
-		return rc;
-	if ((r[0]->type != REDIS_REPLY_NIL && !reply_uint(r[0], integrated)) ||
-	    (r[1]->type != REDIS_REPLY_NIL &&
-	    r[1]->type != REDIS_REPLY_STRING)) {
+	store_batch_init(&b);
+	store_batch_command(&b);
+	store_batch_str(&b, "GET");
+	store_batch_str(&b, KEY_INTEGRATED);
+	store_batch_command(&b);
+	store_batch_str(&b, "GET");
+	store_batch_str(&b, KEY_CHECKPOINT);
+	if ((rc = store_batch_run(s, &b, err)) != TRACE_OK)
+		goto out;
+	r0 = store_batch_reply(&b, 0);
+	r1 = store_batch_reply(&b, 1);
+	if ((r0->type != REDIS_REPLY_NIL && !reply_uint(r0, integrated)) ||
+	    (r1->type != REDIS_REPLY_NIL && r1->type != REDIS_REPLY_STRING)) {
 		rc = corrupt(err, "log head");
-	} else if (r[1]->type == REDIS_REPLY_STRING) {
-		if ((*text = malloc(r[1]->len + 1)) == NULL) {
+	} else if (r1->type == REDIS_REPLY_STRING) {
+		if ((*text = malloc(r1->len + 1)) == NULL) {
 			rc = trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
 			    "out of memory");
 		} else {
-			memcpy(*text, r[1]->str, r[1]->len);
-			(*text)[r[1]->len] = '\0';
-			*len = r[1]->len;
+			memcpy(*text, r1->str, r1->len);
+			(*text)[r1->len] = '\0';
+			*len = r1->len;
 		}
 	}
-	freeReplyObject(r[0]);
-	freeReplyObject(r[1]);
+out:
+	store_batch_free(&b);
 	return rc;
 }

@@ -65,12 +65,8 @@ qrcode_handle(struct request *req)
 	bool svg;
 	int size;
 
-	if (strcmp(req->info->request_method, "GET") != 0 &&
-	    strcmp(req->info->request_method, "HEAD") != 0) {
-		trace_error_set(&err, TRACE_EMALFORMED, "method_not_allowed",
-		    NULL, "use GET");
+	if (!http_is_get(req, &err))
 		goto fail;
-	}
 	if (len > 4 && strcmp(rest + len - 4, ".svg") == 0)
 		svg = true;
 	else if (len > 4 && strcmp(rest + len - 4, ".png") == 0)

@@ -340,19 +340,12 @@ write_section(struct request *req, struct buf *b, const char *title_key,
 		.max_string = 8 * 1024, .max_values = 4096,
 	};
 	struct board_row *rows = calloc(page->count + 1, sizeof(*rows));
-	char (*keys)[CHAIN_ID_MAX + 16] = calloc(page->count + 1,
-	    sizeof(*keys));
-	const char **argv = calloc(4 * (page->count + 1), sizeof(*argv));
-	size_t *lens = calloc(4 * (page->count + 1), sizeof(*lens));
-	const char ***av = calloc(page->count + 1, sizeof(*av));
-	const size_t **al = calloc(page->count + 1, sizeof(*al));
-	int *argc = calloc(page->count + 1, sizeof(*argc));
-	redisReply **replies = calloc(page->count + 1, sizeof(*replies));
+	struct store_batch batch;
 	size_t chains = 0;
 	enum trace_status rc = TRACE_OK;
 
-	if (rows == NULL || keys == NULL || argv == NULL || lens == NULL ||
-	    av == NULL || al == NULL || argc == NULL || replies == NULL) {
+	store_batch_init(&batch);
+	if (rows == NULL) {
 		rc = trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
 		    "out of memory");
 		goto out;
@@ -360,7 +353,6 @@ write_section(struct request *req, struct buf *b, const char *title_key,
 	for (size_t i = 0; i < page->count; i++) {
 		struct board_row *row = &rows[i];
 		const char *chain;
-		const char **v = &argv[4 * chains];
 		size_t len, k;
 
 		if (json_parse(page->json[i], page->json_len[i], &limits,
@@ -381,22 +373,14 @@ write_section(struct request *req, struct buf *b, const char *title_key,
 			row->chain_slot = rows[k].chain_slot;
 			continue;
 		}
-		row->chain_slot = chains;
-		snprintf(keys[chains], sizeof(keys[chains]), "c:{%s}:ev",
-		    row->chain);
-		v[0] = "LRANGE";
-		v[1] = keys[chains];
-		v[2] = "0";
-		v[3] = "-1";
-		for (int a = 0; a < 4; a++)
-			lens[4 * chains + a] = strlen(v[a]);
-		av[chains] = v;
-		al[chains] = &lens[4 * chains];
-		argc[chains] = 4;
-		chains++;
+		row->chain_slot = chains++;
+		store_batch_command(&batch);
+		store_batch_str(&batch, "LRANGE");
+		store_batch_fmt(&batch, STORE_CHAIN_KEY, row->chain);
+		store_batch_str(&batch, "0");
+		store_batch_str(&batch, "-1");
 	}
-	if (chains > 0 && (rc = store_pipeline(req->worker->store, chains,
-	    argc, (const char *const *const *)av, al, replies, err)) !=
+	if ((rc = store_batch_run(req->worker->store, &batch, err)) !=
 	    TRACE_OK)
 		goto out;
 	buf_puts(b, "<section><h1>");
@@ -408,7 +392,8 @@ write_section(struct request *req, struct buf *b, const char *title_key,
 		buf_puts(b, "</p>");
 	}
 	for (size_t i = 0; i < page->count; i++)
-		write_row(b, &rows[i], replies[rows[i].chain_slot], lang);
+		write_row(b, &rows[i], store_batch_reply(&batch,
+		    rows[i].chain_slot), lang);
 	if (page->next[0] != '\0') {
 		struct buf more;
 
@@ -426,16 +411,8 @@ write_section(struct request *req, struct buf *b, const char *title_key,
 out:
 	for (size_t i = 0; rows != NULL && i < page->count; i++)
 		json_doc_free(rows[i].doc);
-	for (size_t i = 0; replies != NULL && i < chains; i++)
-		freeReplyObject(replies[i]);
+	store_batch_free(&batch);
 	free(rows);
-	free(keys);
-	free(argv);
-	free(lens);
-	free(av);
-	free(al);
-	free(argc);
-	free(replies);
 	return rc;
 }
 
@@ -454,10 +431,7 @@ recalls_handle_board(struct request *req)
 
 	memset(&page, 0, sizeof(page));
 	buf_init(&b, 0);
-	if (strcmp(req->info->request_method, "GET") != 0 &&
-	    strcmp(req->info->request_method, "HEAD") != 0) {
-		trace_error_set(&err, TRACE_EMALFORMED, "method_not_allowed",
-		    NULL, "use GET");
+	if (!http_is_get(req, &err)) {
 		page_send_error(req, &err);
 		return;
 	}

@@ -144,7 +144,7 @@ recalls_append_prepare(struct recall_append *ra, const struct trace_event *ev,
 	    ev->gtin);
 	snprintf(ra->key_lot, sizeof(ra->key_lot), "recalls:lot:%s", ev->lot);
 	snprintf(ra->key_org, sizeof(ra->key_org), "recalls:org:%s", org);
-	snprintf(ra->key_chain, sizeof(ra->key_chain), "c:{%s}:recalls",
+	snprintf(ra->key_chain, sizeof(ra->key_chain), STORE_CHAIN_RECALLS_KEY,
 	    ev->chain);
 	member_format(ev->time, id, ra->member);
 	if (issued)
@@ -495,10 +495,7 @@ list_on(struct store *s, const char *const *index, size_t nindex,
     struct recall_page *out, struct trace_error *err)
 {
 	const char *argv[3 + 2 + 4 + 4 + 4];
-	size_t lens[sizeof(argv) / sizeof(argv[0])];
 	char numkeys[8], lim[16], budget[16];
-	const char *const *av[1] = { argv };
-	const size_t *al[1] = { lens };
 	int argc = 0;
 	redisReply *r = NULL, *items, *next;
 	enum trace_status rc;
@@ -518,16 +515,8 @@ list_on(struct store *s, const char *const *index, size_t nindex,
 	argv[argc++] = lower;
 	argv[argc++] = lim;
 	argv[argc++] = budget;
-	for (int i = 0; i < argc; i++)
-		lens[i] = strlen(argv[i]);
-	if ((rc = store_pipeline(s, 1, &argc, av, al, &r, err)) != TRACE_OK)
+	if ((rc = store_command(s, argc, argv, NULL, &r, err)) != TRACE_OK)
 		return rc;
-	if (r->type == REDIS_REPLY_ERROR) {
-		rc = trace_error_set(err, TRACE_ESTORE, "store_error", NULL,
-		    "the store refused the recall query: %.200s", r->str);
-		freeReplyObject(r);
-		return rc;
-	}
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
 	    (items = r->element[0])->type != REDIS_REPLY_ARRAY ||
 	    (next = r->element[1])->type != REDIS_REPLY_STRING ||
@@ -575,7 +564,7 @@ recalls_list(struct store *s, const struct recall_query *q,
 	if (q->gtin[0] != '\0' && q->lot[0] != '\0') {
 		/* The chain's own set holds exactly the recalls of gtin+lot. */
 		gs1_chain_id(q->gtin, q->lot, chain, sizeof(chain));
-		snprintf(k_chain, sizeof(k_chain), "c:{%s}:recalls", chain);
+		snprintf(k_chain, sizeof(k_chain), STORE_CHAIN_RECALLS_KEY, chain);
 		index[n++] = k_chain;
 	} else if (q->gtin[0] != '\0') {
 		snprintf(k_gtin, sizeof(k_gtin), "recalls:gtin:%s", q->gtin);
@@ -660,7 +649,7 @@ recalls_chain_status(struct store *s, const char *chain,
 	enum trace_status rc;
 
 	memset(out, 0, sizeof(*out));
-	snprintf(key, sizeof(key), "c:{%s}:recalls", chain);
+	snprintf(key, sizeof(key), STORE_CHAIN_RECALLS_KEY, chain);
 	if ((rc = list_on(s, index, 1, "+", "-", RECALLS_LIMIT_MAX, &out->page,
 	    err)) != TRACE_OK)
 		return rc;
@@ -886,12 +875,8 @@ recalls_handle_list(struct request *req)
 	memset(&params, 0, sizeof(params));
 	buf_init(&out, 0);
 	buf_init(&headers, 0);
-	if (strcmp(req->info->request_method, "GET") != 0 &&
-	    strcmp(req->info->request_method, "HEAD") != 0) {
-		trace_error_set(&err, TRACE_EMALFORMED, "method_not_allowed",
-		    NULL, "use GET");
+	if (!http_is_get(req, &err))
 		goto fail;
-	}
 	if (query_params_parse(req, allowed, &params, &err) != TRACE_OK ||
 	    recalls_query_from_params(&params, &q, &err) != TRACE_OK)
 		goto fail;

@@ -64,27 +64,6 @@ stream_id_valid(const char *s)
 	return parts == 2 && digits > 0;
 }
 
-static enum trace_status
-command(struct store *s, int argc, const char **argv, redisReply **reply,
-    struct trace_error *err)
-{
-	size_t lens[12];
-	const char *const *av[1] = { argv };
-	const size_t *al[1] = { lens };
-	enum trace_status rc;
-
-	for (int i = 0; i < argc; i++)
-		lens[i] = strlen(argv[i]);
-	if ((rc = store_pipeline(s, 1, &argc, av, al, reply, err)) != TRACE_OK)
-		return rc;
-	if ((*reply)->type == REDIS_REPLY_ERROR) {
-		rc = trace_error_set(err, TRACE_ESTORE, "store_error", NULL,
-		    "the store refused a stream read: %.200s", (*reply)->str);
-		freeReplyObject(*reply);
-		*reply = NULL;
-	}
-	return rc;
-}
 
 /* The id of the newest entry, or "0-0" for an empty stream. */
 static enum trace_status
@@ -93,7 +72,7 @@ newest_id(struct store *s, char *out, size_t size, struct trace_error *err)
 	const char *argv[] = { "XREVRANGE", STREAM_KEY, "+", "-", "COUNT",
 		"1" };
 	redisReply *r = NULL;
-	enum trace_status rc = command(s, 6, argv, &r, err);
+	enum trace_status rc = store_command(s, 6, argv, NULL, &r, err);
 
 	if (rc != TRACE_OK)
 		return rc;
@@ -201,7 +180,7 @@ stream_run(struct request *req, const char *start)
 			STREAM_BLOCK_MS, "STREAMS", STREAM_KEY, last };
 		redisReply *r = NULL;
 
-		if (command(req->worker->store, 8, argv, &r, &err) !=
+		if (store_command(req->worker->store, 8, argv, NULL, &r, &err) !=
 		    TRACE_OK) {
 			/* The store went away mid-stream: the client resumes
 			 * from its last id when it reconnects. */

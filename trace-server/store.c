@@ -7,6 +7,7 @@
  * Appends go through the Functions in store.lua, so every write is one
  * atomic step inside Redis.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -413,7 +414,8 @@ reply_says_retry(const redisReply *r)
 }
 
 /*
- * Send count commands as one pipeline and collect their replies.  On a
+ * Send count commands as one pipeline and collect their replies: command i
+ * is argc[i] arguments from argv[first[i]] (lengths lens[first[i]]).  On a
  * connection error (or a reply_says_retry error), reconnect and resend the
  * whole pipeline (every command we send is idempotent: reads, or appends
  * that answer "duplicate" the second time): once for a single Redis,
@@ -421,9 +423,9 @@ reply_says_retry(const redisReply *r)
  * primary.  The last attempt's error replies are returned as they are.
  */
 static enum trace_status
-pipeline(struct store *s, size_t count, const int *argc,
-    const char *const *const *argv, const size_t *const *argvlen,
-    redisReply **replies, struct trace_error *err)
+pipeline(struct store *s, size_t count, const int *argc, const size_t *first,
+    const char *const *argv, const size_t *lens, redisReply **replies,
+    struct trace_error *err)
 {
 	int attempts = s->addr.sentinel ? 3 : 2;
 
@@ -439,7 +441,8 @@ pipeline(struct store *s, size_t count, const int *argc,
 		}
 		for (size_t i = 0; i < count && !broken; i++)
 			broken = redisAppendCommandArgv(s->ctx, argc[i],
-			    (const char **)argv[i], argvlen[i]) != REDIS_OK;
+			    (const char **)argv + first[i], lens + first[i]) !=
+			    REDIS_OK;
 		for (got = 0; got < count && !broken; got++) {
 			void *r = NULL;
 
@@ -511,40 +514,184 @@ out:
 }
 
 enum trace_status
-store_pipeline(struct store *s, size_t count, const int *argc,
-    const char *const *const *argv, const size_t *const *argvlen,
-    struct redisReply **replies, struct trace_error *err)
+store_command(struct store *s, int argc, const char *const *argv,
+    const size_t *lens, redisReply **reply, struct trace_error *err)
 {
-	return pipeline(s, count, argc, argv, argvlen, replies, err);
-}
+	size_t first = 0, own[STORE_COMMAND_ARGS_MAX];
+	enum trace_status rc;
 
-static enum trace_status
-command(struct store *s, int argc, const char *const *argv,
-    const size_t *argvlen, redisReply **reply, struct trace_error *err)
-{
-	const char *const *av[1] = { argv };
-	const size_t *al[1] = { argvlen };
-	enum trace_status rc = pipeline(s, 1, &argc, av, al, reply, err);
+	*reply = NULL;
+	if (lens == NULL) {
+		if (argc > STORE_COMMAND_ARGS_MAX)
+			return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+			    "a command of %d arguments needs their lengths",
+			    argc);
+		for (int i = 0; i < argc; i++)
+			own[i] = strlen(argv[i]);
+		lens = own;
+	}
+	if ((rc = pipeline(s, 1, &argc, &first, argv, lens, reply, err)) !=
+	    TRACE_OK)
+		return rc;
+	if ((*reply)->type == REDIS_REPLY_ERROR) {
+		/* Name the command: "FCALL x" by its function. */
+		int w = argc > 1 && (strcmp(argv[0], "FCALL") == 0 ||
+		    strcmp(argv[0], "FCALL_RO") == 0) ? 1 : 0;
 
-	if (rc == TRACE_OK && (*reply)->type == REDIS_REPLY_ERROR) {
 		rc = trace_error_set(err, TRACE_ESTORE, "store_error", NULL,
-		    "the store refused a command: %.200s", (*reply)->str);
+		    "the store refused %.40s: %.200s", argv[w], (*reply)->str);
 		freeReplyObject(*reply);
 		*reply = NULL;
 	}
 	return rc;
 }
 
-/* A command from NUL-terminated strings. */
-static enum trace_status
-command_strings(struct store *s, redisReply **reply, struct trace_error *err,
-    int argc, const char *const *argv)
-{
-	size_t lens[8];
+/* ---- store_batch ------------------------------------------------------- */
 
-	for (int i = 0; i < argc; i++)
-		lens[i] = strlen(argv[i]);
-	return command(s, argc, argv, lens, reply, err);
+void
+store_batch_init(struct store_batch *b)
+{
+	memset(b, 0, sizeof(*b));
+}
+
+/* Room for one more command (commands) and argument (args). */
+static bool
+batch_grow(struct store_batch *b, bool command)
+{
+	if (b->failed)
+		return false;
+	if (command && b->commands == b->cap_commands) {
+		size_t n = b->cap_commands ? 2 * b->cap_commands : 16;
+		int *argc = realloc(b->argc, n * sizeof(*argc));
+		size_t *first = argc ? realloc(b->first, n * sizeof(*first)) :
+		    NULL;
+
+		if (argc != NULL)
+			b->argc = argc;
+		if (first == NULL)
+			return !(b->failed = true);
+		b->first = first;
+		b->cap_commands = n;
+	}
+	if (!command && b->args == b->cap_args) {
+		size_t n = b->cap_args ? 2 * b->cap_args : 64;
+		const char **argv = realloc(b->argv, n * sizeof(*argv));
+		size_t *lens = argv ? realloc(b->lens, n * sizeof(*lens)) : NULL;
+
+		if (argv != NULL)
+			b->argv = argv;
+		if (lens == NULL)
+			return !(b->failed = true);
+		b->lens = lens;
+		b->cap_args = n;
+	}
+	return true;
+}
+
+void
+store_batch_command(struct store_batch *b)
+{
+	if (!batch_grow(b, true))
+		return;
+	b->argc[b->commands] = 0;
+	b->first[b->commands] = b->args;
+	b->commands++;
+}
+
+void
+store_batch_arg(struct store_batch *b, const void *data, size_t len)
+{
+	if (b->commands == 0 || !batch_grow(b, false))
+		return;
+	b->argv[b->args] = data;
+	b->lens[b->args] = len;
+	b->args++;
+	b->argc[b->commands - 1]++;
+}
+
+void
+store_batch_str(struct store_batch *b, const char *s)
+{
+	store_batch_arg(b, s, strlen(s));
+}
+
+void
+store_batch_fmt(struct store_batch *b, const char *fmt, ...)
+{
+	char small[64], *text, **owned;
+	va_list ap;
+	int n;
+
+	if (b->failed)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (text = malloc((size_t)n + 1)) == NULL) {
+		b->failed = true;
+		return;
+	}
+	if ((size_t)n < sizeof(small)) {
+		memcpy(text, small, (size_t)n + 1);
+	} else {
+		va_start(ap, fmt);
+		vsnprintf(text, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	if (b->nowned == b->cap_owned) {
+		size_t cap = b->cap_owned ? 2 * b->cap_owned : 16;
+
+		if ((owned = realloc(b->owned, cap * sizeof(*owned))) == NULL) {
+			free(text);
+			b->failed = true;
+			return;
+		}
+		b->owned = owned;
+		b->cap_owned = cap;
+	}
+	b->owned[b->nowned++] = text;
+	store_batch_arg(b, text, (size_t)n);
+}
+
+enum trace_status
+store_batch_run(struct store *s, struct store_batch *b,
+    struct trace_error *err)
+{
+	if (b->failed)
+		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+		    "out of memory");
+	if (b->replies != NULL)
+		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+		    "a batch runs once");
+	if (b->commands == 0)
+		return TRACE_OK;
+	if ((b->replies = calloc(b->commands, sizeof(*b->replies))) == NULL)
+		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+		    "out of memory");
+	return pipeline(s, b->commands, b->argc, b->first, b->argv, b->lens,
+	    b->replies, err);
+}
+
+redisReply *
+store_batch_reply(const struct store_batch *b, size_t i)
+{
+	return b->replies != NULL && i < b->commands ? b->replies[i] : NULL;
+}
+
+void
+store_batch_free(struct store_batch *b)
+{
+	for (size_t i = 0; b->replies != NULL && i < b->commands; i++)
+		freeReplyObject(b->replies[i]);
+	for (size_t i = 0; i < b->nowned; i++)
+		free(b->owned[i]);
+	free(b->replies);
+	free(b->owned);
+	free(b->argc);
+	free(b->first);
+	free(b->argv);
+	free(b->lens);
+	memset(b, 0, sizeof(*b));
 }
 
 enum trace_status
@@ -552,7 +699,7 @@ store_load_functions(struct store *s, struct trace_error *err)
 {
 	const char *argv[] = { "FUNCTION", "LOAD", "REPLACE", store_lua };
 	redisReply *r = NULL;
-	enum trace_status rc = command_strings(s, &r, err, 4, argv);
+	enum trace_status rc = store_command(s, 4, argv, NULL, &r, err);
 
 	freeReplyObject(r);
 	return rc;
@@ -563,7 +710,7 @@ store_check_ready(struct store *s, struct trace_error *err)
 {
 	const char *argv[] = { "FUNCTION", "LIST", "LIBRARYNAME", "trace" };
 	redisReply *r = NULL;
-	enum trace_status rc = command_strings(s, &r, err, 4, argv);
+	enum trace_status rc = store_command(s, 4, argv, NULL, &r, err);
 
 	if (rc == TRACE_OK && (r->type != REDIS_REPLY_ARRAY || r->elements == 0))
 		rc = trace_error_set(err, TRACE_ESTORE, "functions_missing", NULL,
@@ -642,10 +789,9 @@ records_from_reply(redisReply *r, struct store_records *out,
 static void
 chain_key(const char *chain, char *out, size_t size)
 {
-	/* The hash tag keeps every key of one chain in one cluster slot.
-	 * Chain ids are at most CHAIN_ID_MAX, which every caller's buffer
+	/* Chain ids are at most CHAIN_ID_MAX, which every caller's buffer
 	 * allows for; a cut key would only ever miss. */
-	if (snprintf(out, size, "c:{%s}:ev", chain) < 0)
+	if (snprintf(out, size, STORE_CHAIN_KEY, chain) < 0)
 		out[0] = '\0';
 }
 
@@ -659,7 +805,7 @@ store_chain(struct store *s, const char *chain, struct store_records *out,
 	enum trace_status rc;
 
 	chain_key(chain, key, sizeof(key));
-	if ((rc = command_strings(s, &r, err, 4, argv)) != TRACE_OK)
+	if ((rc = store_command(s, 4, argv, NULL, &r, err)) != TRACE_OK)
 		return rc;
 	return records_from_reply(r, out, err);
 }
@@ -672,7 +818,7 @@ store_key_entries(struct store *s, struct store_records *out,
 	redisReply *r = NULL;
 	enum trace_status rc;
 
-	if ((rc = command_strings(s, &r, err, 4, argv)) != TRACE_OK)
+	if ((rc = store_command(s, 4, argv, NULL, &r, err)) != TRACE_OK)
 		return rc;
 	return records_from_reply(r, out, err);
 }
@@ -694,14 +840,9 @@ enum trace_status
 store_key_records(struct store *s, const char *keyid,
     struct store_records *out, bool *revoked, struct trace_error *err)
 {
-	const char *a0[] = { "HGET", KEY_ENROLL, keyid };
-	const char *a1[] = { "HGET", KEY_REVOKE, keyid };
-	const char *const *av[2] = { a0, a1 };
-	size_t l0[] = { 4, strlen(KEY_ENROLL), strlen(keyid) };
-	size_t l1[] = { 4, strlen(KEY_REVOKE), strlen(keyid) };
-	const size_t *al[2] = { l0, l1 };
-	int argc[2] = { 3, 3 };
-	redisReply *where[2] = { NULL, NULL }, *r = NULL;
+	struct store_batch b;
+	const redisReply *where[2];
+	redisReply *r = NULL;
 	long long idx, n[2];
 	char nums[2][24];
 	const char *lr[] = { "LRANGE", KEY_ENTRIES, NULL, NULL };
@@ -709,8 +850,19 @@ store_key_records(struct store *s, const char *keyid,
 
 	memset(out, 0, sizeof(*out));
 	*revoked = false;
-	if ((rc = pipeline(s, 2, argc, av, al, where, err)) != TRACE_OK)
-		return rc;
+	store_batch_init(&b);
+	store_batch_command(&b);
+	store_batch_str(&b, "HGET");
+	store_batch_str(&b, KEY_ENROLL);
+	store_batch_str(&b, keyid);
+	store_batch_command(&b);
+	store_batch_str(&b, "HGET");
+	store_batch_str(&b, KEY_REVOKE);
+	store_batch_str(&b, keyid);
+	if ((rc = store_batch_run(s, &b, err)) != TRACE_OK)
+		goto out;
+	where[0] = store_batch_reply(&b, 0);
+	where[1] = store_batch_reply(&b, 1);
 	if (where[0]->type == REDIS_REPLY_NIL) {
 		rc = TRACE_OK;
 		goto out;
@@ -728,7 +880,7 @@ store_key_records(struct store *s, const char *keyid,
 	snprintf(nums[1], sizeof(nums[1]), "%lld", *revoked ? n[1] : n[0]);
 	lr[2] = nums[0];
 	lr[3] = nums[1];
-	if ((rc = command_strings(s, &r, err, 4, lr)) != TRACE_OK)
+	if ((rc = store_command(s, 4, lr, NULL, &r, err)) != TRACE_OK)
 		goto out;
 	rc = records_from_reply(r, out, err);
 	if (rc == TRACE_OK && out->count != (*revoked ? (size_t)(n[1] - n[0] + 1) : 1)) {
@@ -742,8 +894,7 @@ store_key_records(struct store *s, const char *keyid,
 		out->count = 2;
 	}
 out:
-	freeReplyObject(where[0]);
-	freeReplyObject(where[1]);
+	store_batch_free(&b);
 	return rc;
 }
 
@@ -757,7 +908,7 @@ store_locate(struct store *s, const char *id, struct store_location *loc,
 	char text[CHAIN_ID_MAX + 64];
 
 	memset(loc, 0, sizeof(*loc));
-	if ((rc = command_strings(s, &r, err, 3, argv)) != TRACE_OK)
+	if ((rc = store_command(s, 3, argv, NULL, &r, err)) != TRACE_OK)
 		return rc;
 	if (r->type == REDIS_REPLY_STRING && r->len < sizeof(text)) {
 		memcpy(text, r->str, r->len);
@@ -790,7 +941,7 @@ store_record_at(struct store *s, const struct store_location *loc,
 	else
 		chain_key(loc->chain, key, sizeof(key));
 	snprintf(n, sizeof(n), "%lld", loc->seq);
-	if ((rc = command_strings(s, &r, err, 4, argv)) != TRACE_OK)
+	if ((rc = store_command(s, 4, argv, NULL, &r, err)) != TRACE_OK)
 		return rc;
 	return records_from_reply(r, out, err);
 }
@@ -875,37 +1026,13 @@ enum trace_status
 store_append_events(struct store *s, const struct append_event_args *args,
     size_t count, struct append_result *results, struct trace_error *err)
 {
-	enum { ARGC = 3 + 5 + 7 + 2 * STORE_EXTRA_MAX };
-	const char *(*argv)[ARGC] = NULL;
-	size_t (*lens)[ARGC] = NULL;
-	char (*keys)[CHAIN_ID_MAX + 16] = NULL;
-	char (*seqs)[24] = NULL;
-	char (*numkeys)[8] = NULL;
-	const char ***av = NULL;
-	const size_t **al = NULL;
-	int *argc = NULL;
-	redisReply **replies = NULL;
+	struct store_batch b;
 	enum trace_status rc = TRACE_OK;
 
-	argv = calloc(count, sizeof(*argv));
-	lens = calloc(count, sizeof(*lens));
-	keys = calloc(count, sizeof(*keys));
-	seqs = calloc(count, sizeof(*seqs));
-	numkeys = calloc(count, sizeof(*numkeys));
-	av = calloc(count, sizeof(*av));
-	al = calloc(count, sizeof(*al));
-	argc = calloc(count, sizeof(*argc));
-	replies = calloc(count, sizeof(*replies));
-	if (argv == NULL || lens == NULL || keys == NULL || seqs == NULL ||
-	    numkeys == NULL || av == NULL || al == NULL || argc == NULL ||
-	    replies == NULL) {
-		rc = trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
-		    "out of memory");
-		goto out;
-	}
+	store_batch_init(&b);
 	for (size_t i = 0; i < count; i++) {
 		const struct append_event_args *a = &args[i];
-		const char **v = argv[i];
+		size_t nk = a->function != NULL ? a->extra_key_count : 0;
 
 		if (a->function != NULL && (a->extra_key_count > STORE_EXTRA_MAX ||
 		    a->extra_arg_count > STORE_EXTRA_MAX)) {
@@ -913,74 +1040,44 @@ store_append_events(struct store *s, const struct append_event_args *args,
 			    "too many extra arguments for %s", a->function);
 			goto out;
 		}
-		chain_key(a->chain, keys[i], sizeof(keys[i]));
-		snprintf(seqs[i], sizeof(seqs[i]), "%lld", a->seq);
-		v[0] = "FCALL";
-		v[1] = "trace_append_event";
-		v[2] = "5";
-		v[3] = keys[i];
-		v[4] = KEY_IDS;
-		v[5] = KEY_REVOKE;
-		v[6] = KEY_LOG_SIZE;
-		v[7] = KEY_LOG_PENDING;
-		v[8] = a->id;
-		v[9] = seqs[i];
-		v[10] = a->prev;
-		v[11] = a->signer;
-		v[12] = (const char *)a->leaf_hash;
-		v[13] = a->envelope;
-		v[14] = a->chain;
-		for (int k = 0; k < 15; k++)
-			lens[i][k] = k == 12 ? SHA256_LEN :
-			    k == 13 ? a->envelope_len : strlen(v[k]);
-		argc[i] = 15;
-		if (a->function != NULL) {
-			size_t nk = a->extra_key_count, n = 8 + nk;
-
-			/* Keys go between the five keys and the arguments. */
-			snprintf(numkeys[i], sizeof(numkeys[i]), "%zu", 5 + nk);
-			v[1] = a->function;
-			v[2] = numkeys[i];
-			lens[i][1] = strlen(v[1]);
-			lens[i][2] = strlen(v[2]);
-			memmove(&v[n], &v[8], 7 * sizeof(v[0]));
-			memmove(&lens[i][n], &lens[i][8], 7 * sizeof(lens[i][0]));
-			for (size_t k = 0; k < nk; k++) {
-				v[8 + k] = a->extra_keys[k];
-				lens[i][8 + k] = strlen(a->extra_keys[k]);
-			}
-			for (size_t k = 0; k < a->extra_arg_count; k++) {
-				v[n + 7 + k] = a->extra_args[k];
-				lens[i][n + 7 + k] = a->extra_arg_lens[k];
-			}
-			argc[i] = (int)(n + 7 + a->extra_arg_count);
-		}
-		av[i] = v;
-		al[i] = lens[i];
+		/* FCALL fn numkeys, the five keys and a function's extra keys,
+		 * the seven arguments and a function's extra arguments. */
+		store_batch_command(&b);
+		store_batch_str(&b, "FCALL");
+		store_batch_str(&b, a->function != NULL ? a->function :
+		    "trace_append_event");
+		store_batch_fmt(&b, "%zu", 5 + nk);
+		store_batch_fmt(&b, STORE_CHAIN_KEY, a->chain);
+		store_batch_str(&b, KEY_IDS);
+		store_batch_str(&b, KEY_REVOKE);
+		store_batch_str(&b, KEY_LOG_SIZE);
+		store_batch_str(&b, KEY_LOG_PENDING);
+		for (size_t k = 0; k < nk; k++)
+			store_batch_str(&b, a->extra_keys[k]);
+		store_batch_str(&b, a->id);
+		store_batch_fmt(&b, "%lld", a->seq);
+		store_batch_str(&b, a->prev);
+		store_batch_str(&b, a->signer);
+		store_batch_arg(&b, a->leaf_hash, SHA256_LEN);
+		store_batch_arg(&b, a->envelope, a->envelope_len);
+		store_batch_str(&b, a->chain);
+		for (size_t k = 0; a->function != NULL &&
+		    k < a->extra_arg_count; k++)
+			store_batch_arg(&b, a->extra_args[k],
+			    a->extra_arg_lens[k]);
 	}
-	rc = pipeline(s, count, argc, (const char *const *const *)av, al,
-	    replies, err);
-	if (rc != TRACE_OK)
+	if ((rc = store_batch_run(s, &b, err)) != TRACE_OK)
 		goto out;
 	for (size_t i = 0; i < count && rc == TRACE_OK; i++) {
-		rc = parse_append_reply(replies[i], &results[i], err);
+		rc = parse_append_reply(store_batch_reply(&b, i), &results[i],
+		    err);
 		if (rc == TRACE_OK && results[i].outcome != APPEND_DUPLICATE)
 			results[i].seq = args[i].seq;
 	}
 	if (rc == TRACE_OK)
 		rc = store_wait_replicas(s, err);
 out:
-	for (size_t i = 0; replies != NULL && i < count; i++)
-		freeReplyObject(replies[i]);
-	free(argv);
-	free(lens);
-	free(keys);
-	free(seqs);
-	free(numkeys);
-	free(av);
-	free(al);
-	free(argc);
-	free(replies);
+	store_batch_free(&b);
 	return rc;
 }
 
@@ -1000,7 +1097,7 @@ store_append_key(struct store *s, const struct append_key_args *a,
 	for (size_t i = 0; i < sizeof(argv) / sizeof(argv[0]); i++)
 		lens[i] = i == 13 ? SHA256_LEN : i == 14 ? a->envelope_len :
 		    strlen(argv[i]);
-	if ((rc = command(s, (int)(sizeof(argv) / sizeof(argv[0])), argv, lens,
+	if ((rc = store_command(s, (int)(sizeof(argv) / sizeof(argv[0])), argv, lens,
 	    &r, err)) != TRACE_OK)
 		return rc;
 	rc = parse_append_reply(r, result, err);

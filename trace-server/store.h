@@ -207,17 +207,74 @@ enum trace_status store_record_at(struct store *s,
 bool store_record_parse(const char *text, size_t len, struct store_record *r);
 
 /*
- * Raw access for the store's other modules (logstore.c, the transparency
- * log's keys), so they share the connection handling: send count commands
- * as one pipeline (one round trip) and collect every reply into replies[],
- * which the caller frees with freeReplyObject().  Reconnects and resends
- * once on a broken connection, so every command must be idempotent or
- * guarded by a compare-and-set.  Error replies are returned as replies.
+ * Per-chain keys (printf formats of the chain id).  The hash tag keeps
+ * every key of one chain in one cluster slot.
+ */
+#define STORE_CHAIN_KEY "c:{%s}:ev"             /* LIST of records */
+#define STORE_CHAIN_SCANS_KEY "c:{%s}:scans"    /* HASH serial -> scans */
+#define STORE_CHAIN_RECALLS_KEY "c:{%s}:recalls" /* ZSET of recalls */
+
+/*
+ * Raw access for the store's other modules (logstore.c, the pages, the
+ * recalls), so they share the connection handling: on a broken connection
+ * the store reconnects and resends (once; twice through Sentinel), so
+ * every command must be idempotent or guarded by a compare-and-set.
  */
 struct redisReply;
-enum trace_status store_pipeline(struct store *s, size_t count,
-    const int *argc, const char *const *const *argv,
-    const size_t *const *argvlen, struct redisReply **replies,
+
+/* store_command takes this many arguments without explicit lengths. */
+#define STORE_COMMAND_ARGS_MAX 32
+
+/*
+ * One command.  lens NULL: every argument is a C string (at most
+ * STORE_COMMAND_ARGS_MAX of them).  An error reply becomes TRACE_ESTORE
+ * "store_error" naming the command; otherwise *reply is the caller's, to
+ * free with freeReplyObject().
+ */
+enum trace_status store_command(struct store *s, int argc,
+    const char *const *argv, const size_t *lens, struct redisReply **reply,
     struct trace_error *err);
+
+/*
+ * A pipeline (one round trip) built command by command:
+ *
+ *     struct store_batch b;
+ *     store_batch_init(&b);
+ *     store_batch_command(&b);          then its arguments:
+ *     store_batch_str(&b, "LRANGE");
+ *     store_batch_fmt(&b, STORE_CHAIN_KEY, chain);
+ *     ...
+ *     rc = store_batch_run(s, &b, err); store_batch_reply(&b, i) ...
+ *     store_batch_free(&b);
+ *
+ * store_batch_arg and store_batch_str reference their bytes, which must
+ * outlive store_batch_run; store_batch_fmt copies its text into the batch.
+ * An allocation failure while building is reported by store_batch_run
+ * (TRACE_ENOMEM).  Error replies are returned as replies, which the batch
+ * owns until store_batch_free.
+ */
+struct store_batch {
+	size_t commands, cap_commands;
+	int *argc;              /* arguments of each command */
+	size_t *first;          /* index of each command's first argument */
+	size_t args, cap_args;
+	const char **argv;
+	size_t *lens;
+	char **owned;           /* store_batch_fmt's copies */
+	size_t nowned, cap_owned;
+	struct redisReply **replies;
+	bool failed;
+};
+
+void store_batch_init(struct store_batch *b);
+void store_batch_command(struct store_batch *b);
+void store_batch_arg(struct store_batch *b, const void *data, size_t len);
+void store_batch_str(struct store_batch *b, const char *s);
+void store_batch_fmt(struct store_batch *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+enum trace_status store_batch_run(struct store *s, struct store_batch *b,
+    struct trace_error *err);
+struct redisReply *store_batch_reply(const struct store_batch *b, size_t i);
+void store_batch_free(struct store_batch *b);
 
 #endif

@@ -30,6 +30,7 @@ for bin in "$@"; do
 	if [ $ok = 1 ]; then
 		pass=$((pass + 1))
 		printf '  ok    %-16s %s executions in %ss\n' "$name" "${execs:-?}" "$seconds"
+		echo "FIGURE fuzz.$name executions=${execs:-0} seconds=$seconds"
 	else
 		fail=$((fail + 1))
 		printf '  FAIL  %-16s\n' "$name"

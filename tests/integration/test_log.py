@@ -12,8 +12,9 @@ consistency verification in Python.
   record) makes it fail with a reason;
 - proofs for a large log are served from stored hashes with one Redis
   command each (INFO commandstats: one FCALL_RO per proof, its GETRANGEs
-  bounded by 2 log2 n); the size is 10,000 leaves by default and 100,000
-  with TRACE_SLOW=1 (about a minute of signature checks on two cores);
+  bounded by 2 log2 n); the size is 10,000 leaves by default, 100,000
+  with TRACE_SLOW=1 (about a minute of signature checks on two cores),
+  or TRACE_LOG_LEAVES (tests/faults/valgrind.sh: 1,000);
 - kill -9 of trace-server while it integrates leaves the log consistent
   with every checkpoint handed out before.
 
@@ -39,7 +40,8 @@ from harness import (TYPE_EVENT, TYPE_KEY, Key, REGISTERED, enroll_payload,
 GTIN = "08801234567893"
 LOT = "LOG1"
 VERIFY = os.path.join(harness.BUILD, "tests", "test_bundle")
-LARGE = 100000 if os.environ.get("TRACE_SLOW") == "1" else 10000
+LARGE = int(os.environ.get("TRACE_LOG_LEAVES") or
+            (100000 if os.environ.get("TRACE_SLOW") == "1" else 10000))
 
 cluster = None
 

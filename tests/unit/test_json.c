@@ -210,6 +210,10 @@ test_accessors(void)
 	i = 7;
 	CHECK_INT(json_get_int(root, "zz", false, &i, &err), TRACE_OK);
 	CHECK_INT(i, 7);
+	/* An absent optional string is NULL, not what the pointer held. */
+	CHECK_INT(json_get_string(root, "zz", false, &s, &len, &err), TRACE_OK);
+	CHECK(s == NULL);
+	CHECK_INT(len, 0);
 	CHECK_INT(json_object_only(root, allowed, &err), TRACE_OK);
 	CHECK_INT(json_object_only(root, fewer, &err), TRACE_EMALFORMED);
 	CHECK_STR(err.code, "unknown_field");
