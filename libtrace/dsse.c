@@ -122,7 +122,7 @@ signature_from_json(const struct json_value *v, struct dsse_signature *sig,
 	static const char *const fields[] = { "keyid", "sig", NULL };
 	/* base64_decoded_max(88), 88 being the base64 length of 64 bytes. */
 	unsigned char raw[69];
-	const char *keyid = "", *text = NULL;
+	const char *keyid = NULL, *text = NULL;
 	size_t keyid_len = 0, text_len = 0, raw_len = 0;
 	enum trace_status rc;
 
@@ -147,7 +147,8 @@ signature_from_json(const struct json_value *v, struct dsse_signature *sig,
 	if (raw_len != ED25519_SIG_LEN)
 		return trace_error_set(err, TRACE_EBADSIG, "bad_signature",
 		    "sig", "an Ed25519 signature is 64 bytes, not %zu", raw_len);
-	memcpy(sig->keyid, keyid, keyid_len);
+	if (keyid != NULL)      /* an absent keyid is the empty one */
+		memcpy(sig->keyid, keyid, keyid_len);
 	sig->keyid[keyid_len] = '\0';
 	memcpy(sig->sig, raw, raw_len);
 	sig->sig_len = raw_len;

@@ -167,6 +167,14 @@ http_read_body(struct request *req, size_t max, char **body, size_t *len,
 		if (n <= 0)
 			break;
 		used += (size_t)n;
+		/*
+		 * With a declared length civetweb's mg_read keeps reading
+		 * until it has all it was asked for; it returns less only
+		 * when its read timeout expired or the peer closed.  Asking
+		 * again would wait out a second timeout for nothing.
+		 */
+		if (declared >= 0 && (size_t)n < cap - (used - (size_t)n))
+			break;
 	}
 	if (used > max) {
 		free(data);
