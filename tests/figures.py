@@ -111,10 +111,10 @@ def render(run):
     execs = sum(total(run, fig.split()[0], "executions")
                 for (s, _), fig in run["sections"] if s == "fuzz")
     out += ["",
-            "In all, over both builds: %d faults injected; %d statements "
-            "acknowledged across the Redis and trace-server kill tests and %d "
-            "found; %d hostile requests or statements tried. Fuzzing: %d "
-            "executions." % (faults, acked, found, hostile, execs),
+            "In all, over both builds: {:,} faults injected; {:,} statements "
+            "acknowledged across the Redis and trace-server kill tests and {:,} "
+            "found; {:,} hostile requests or statements tried. Fuzzing: {:,} "
+            "executions.".format(faults, acked, found, hostile, execs),
             END]
     return "\n".join(out)
 

@@ -203,12 +203,12 @@ read_chain(struct request *req, struct chain_view *view, bool count_scan,
     struct trace_error *err)
 {
 	char chain_key[CHAIN_ID_MAX + 16], scans_key[CHAIN_ID_MAX + 16];
-	char now[24], known_len[24];
+	char now[24], known_len[24], max[24];
 	struct chain_data *known = data_lookup(view->chain), *fresh = NULL;
 	const char *argv[] = { "FCALL", "trace_page_read", "2", chain_key,
 	    scans_key, view->link.serial, now, count_scan ? "1" : "0",
 	    known_len, known != NULL ? known->items[known->count - 1].rec->id :
-	    "" };
+	    "", max };
 	redisReply *r = NULL, *status;
 	enum trace_status rc;
 
@@ -217,7 +217,8 @@ read_chain(struct request *req, struct chain_view *view, bool count_scan,
 	snprintf(now, sizeof(now), "%lld", time_now());
 	snprintf(known_len, sizeof(known_len), "%zu",
 	    known != NULL ? known->count : 0);
-	if ((rc = store_command(req->worker->store, 10, argv, NULL, &r,
+	snprintf(max, sizeof(max), "%d", SCANS_SERIALS_MAX);
+	if ((rc = store_command(req->worker->store, 11, argv, NULL, &r,
 	    err)) != TRACE_OK)
 		goto out;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||

@@ -134,11 +134,16 @@ struct chain_view {
 	const struct chain_item *recall;   /* the recall behind recall_state */
 	const struct chain_item *recall_closed;
 	enum recall_state recall_state;
-	/* Scans of link.serial (when scans_known). */
+	/* Scans of link.serial (when scans_known: not for a serial that
+	 * would be past SCANS_SERIALS_MAX counted serials of its lot). */
 	bool scans_known;
 	long long scans;
 	long long first_scan;              /* unix seconds, 0 if unknown */
 };
+
+/* Serials whose scans a lot counts, at most (invented serials on a real
+ * lot must not grow Redis without bound). */
+#define SCANS_SERIALS_MAX 200000
 
 /*
  * Read chain link.gtin/link.lot in one round trip; for a serial also its

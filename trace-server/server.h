@@ -68,13 +68,12 @@ struct request {
 /* Send a complete response (Content-Length, keep-alive friendly). */
 void http_send(struct request *req, int status, const char *content_type,
     const void *body, size_t len, const char *extra_headers);
-/* Send b as application/json (or a 500 if building it failed). */
 /*
  * True for GET and HEAD (http_send leaves out a HEAD answer's body);
  * otherwise sets err to 400 method_not_allowed.
  */
 bool http_is_get(const struct request *req, struct trace_error *err);
-
+/* Send b as application/json (or a 500 if building it failed). */
 void http_send_json(struct request *req, int status, struct buf *b);
 /* {"error":{"code","message","field"}} with the status of err. */
 void http_send_error(struct request *req, const struct trace_error *err);

@@ -245,10 +245,14 @@ redis.register_function{function_name = 'trace_log_nodes',
 -- has parsed and cached already (length and head id): if the chain still
 -- ends there, the records are not sent again ('same'), else all of them
 -- ('full').  An unknown chain counts nothing ('none'), so made-up codes
--- leave no keys behind.
+-- leave no keys behind, and a lot counts at most <max serials> serials, so
+-- made-up serials on a real lot cannot grow the hash without bound: a new
+-- serial past that gets no count (the reply then has no count, as for no
+-- serial).
 -- KEYS: chain list, chain scans hash
 -- ARGV: serial ('' for none), now (unix seconds), '1' to count this view,
---       cached length ('0' for none), cached head id ('' for none)
+--       cached length ('0' for none), cached head id ('' for none),
+--       max serials per lot
 local function page_read(keys, args)
   local serial, known_len, known_head = args[1], tonumber(args[4]) or 0,
     args[5] or ''
@@ -270,6 +274,10 @@ local function page_read(keys, args)
     return {status, records}
   end
   local count
+  if redis.call('HEXISTS', keys[2], 'n:' .. serial) == 0 and
+      redis.call('HLEN', keys[2]) >= 2 * (tonumber(args[6]) or 0) then
+    return {status, records}
+  end
   if args[3] == '1' then
     count = redis.call('HINCRBY', keys[2], 'n:' .. serial, 1)
     redis.call('HSETNX', keys[2], 'f:' .. serial, args[2])

@@ -255,6 +255,24 @@ class Pages(unittest.TestCase):
         self.assertEqual(cluster.redis.hget(key, "n:SCAN-1"), b"8")
         self.assertTrue(cluster.redis.hget(key, "f:SCAN-1"))
 
+    def test_scan_counts_are_bounded_per_lot(self):
+        """trace_page_read counts at most <max> serials per lot (the server
+        passes SCANS_SERIALS_MAX): invented serials cannot grow Redis
+        without bound, serials already counted still count."""
+        r = cluster.redis
+        ev = "c:{01/%s/10/L2311A}:ev" % GTIN
+        key = "c:{01/%s/10/L2311A}:scans-bound-test" % GTIN
+
+        def view(serial):
+            return r.fcall("trace_page_read", 2, ev, key, serial, 100, 1, 0, "", 2)[2:]
+
+        self.assertEqual(view("A"), [1, b"100"])
+        self.assertEqual(view("B"), [1, b"100"])
+        self.assertEqual(view("C"), [])          # a third serial: not counted
+        self.assertEqual(view("A"), [2, b"100"])
+        self.assertEqual(sorted(r.hkeys(key)), [b"f:A", b"f:B", b"n:A", b"n:B"])
+        r.delete(key)
+
     def test_unverified_before_a_checkpoint_or_with_a_bad_signature(self):
         # A chain whose stored envelope was altered: the server's own check
         # (bundle verification) must refuse it.
