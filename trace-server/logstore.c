@@ -5,9 +5,8 @@
  *
  * This is the one file besides store.c that speaks RESP; it goes through
  * store_command() and store_batch so connection handling stays in one
- * place.  Every key
- * carries the {log} hash tag, so the whole log lives in one cluster slot
- * and the Functions may touch all of it.
+ * place.  Every key carries the {log} hash tag, so the whole log lives in
+ * one cluster slot and the Functions may touch all of it.
  */
 #include <inttypes.h>
 #include <stdatomic.h>
@@ -106,7 +105,6 @@ corrupt(struct trace_error *err, const char *what)
 	return trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
 	    "unexpected reply from the store (%s)", what);
 }
-
 
 void
 log_state_free(struct log_state *st)

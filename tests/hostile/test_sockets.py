@@ -21,6 +21,19 @@ from hostile import StoreUnchanged, assert_up, faultlib, harness
 from faultlib import call, raw_exchange, status_of
 
 READ_TIMEOUT = 10.0    # main.c request_timeout_ms
+
+
+def read_error_answer(s, data=b""):
+    """Read a JSON error answer (it ends with "}}") from socket s, after
+    what was already read (data), until the end or a close; closes s."""
+    data = data or s.recv(4096)
+    while b"}}" not in data:
+        more = s.recv(4096)
+        if not more:
+            break
+        data += more
+    s.close()
+    return data
 cluster = None
 figures = {}
 
@@ -68,12 +81,7 @@ class Stalls(unittest.TestCase):
             start = time.monotonic()
             data = s.recv(4096)
             elapsed = time.monotonic() - start
-            while b"}}" not in data:
-                more = s.recv(4096)
-                if not more:
-                    break
-                data += more
-            s.close()
+            data = read_error_answer(s, data)
         self.assertEqual(status_of(data), 400, data[:200])
         self.assertIn(b"truncated_body", data)
         # One read timeout, not two (http_read_body stops at the short read).
@@ -94,13 +102,7 @@ class Stalls(unittest.TestCase):
             for i in range(0, len(body), 13):
                 time.sleep(0.5)
                 s.sendall(body[i:i + 13])
-            data = s.recv(4096)
-            while b"}}" not in data:
-                more = s.recv(4096)
-                if not more:
-                    break
-                data += more
-            s.close()
+            data = read_error_answer(s)
         self.assertEqual(status_of(data), 400, data[:200])
         self.assertIn(b'"code":"bad_signatures"', data)
         assert_up(self, cluster, "body in pieces")
