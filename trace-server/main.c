@@ -301,6 +301,19 @@ route_request(struct mg_connection *conn, void *cbdata)
 	return req.status != 0 ? req.status : 500;
 }
 
+/*
+ * Every request goes through civetweb's begin_request callback, which is
+ * in place before mg_start() listens.  (A handler set with
+ * mg_set_request_handler() after mg_start() left a window in which the
+ * port answered civetweb's own 404: seen under valgrind, where start-up
+ * is slow.)  Returning the status tells civetweb the request is done.
+ */
+static int
+begin_request(struct mg_connection *conn)
+{
+	return route_request(conn, the_server);
+}
+
 static int
 log_message(const struct mg_connection *conn, const char *message)
 {
@@ -402,13 +415,13 @@ main(int argc, char **argv)
 	callbacks.init_thread = init_thread;
 	callbacks.exit_thread = exit_thread;
 	callbacks.log_message = log_message;
+	callbacks.begin_request = begin_request;
 	srv.mg = mg_start(&callbacks, &srv, options);
 	if (srv.mg == NULL) {
 		fprintf(stderr, "trace-server: cannot listen on %s\n",
 		    srv.cfg.listen);
 		return 1;
 	}
-	mg_set_request_handler(srv.mg, "/", route_request, &srv);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	fprintf(stderr, "trace-server %s listening on %s, Redis %s\n", VERSION,
