@@ -103,16 +103,16 @@ def render(run):
     for label, p, f in run["results"]:
         out.append("| %s | %d | %d |" % (label, p, f))
     faults = total(run, "faults.total", "faults")
-    acked = (total(run, "faults.redis_kill", "acked") +
-             total(run, "faults.server_kill", "acked"))
-    found = (total(run, "faults.redis_kill", "found") +
-             total(run, "faults.server_kill", "found"))
+    kills = ("faults.redis_kill", "faults.server_kill", "deploy.failover")
+    acked = sum(total(run, name, "acked") for name in kills)
+    found = sum(total(run, name, "found") for name in kills)
     hostile = total(run, "hostile.total", "cases_tried")
     execs = sum(total(run, fig.split()[0], "executions")
                 for (s, _), fig in run["sections"] if s == "fuzz")
     out += ["",
             "In all, over both builds: {:,} faults injected; {:,} statements "
-            "acknowledged across the Redis and trace-server kill tests and {:,} "
+            "acknowledged across the Redis kill, trace-server kill and Sentinel "
+            "failover tests and {:,} "
             "found; {:,} hostile requests or statements tried. Fuzzing: {:,} "
             "executions.".format(faults, acked, found, hostile, execs),
             END]

@@ -53,7 +53,9 @@ for t in test_*.py; do
 	printf '  %-4s  %-24s %3s tests  %ss\n' "$status" "$mod" "$ran" "$(( $(date +%s) - start ))"
 	grep ' \.\.\. expected failure$' "$log" |
 		sed 's/ \.\.\. expected failure$/: known limitation (expected failure)/; s/^/        /'
-	grep '^FIGURE ' "$log" | tee -a "$figures" | sed 's/^/        /'
+	# (A figure printed inside a test can follow unittest's "name ... "
+	# on the same line: take it from FIGURE to the end of the line.)
+	grep -Eo 'FIGURE .*' "$log" | tee -a "$figures" | sed 's/^/        /'
 	if [ $rc -ne 0 ]; then sed 's/^/        /' "$log" | tail -n 80; fi
 done
 reports=$(find "$work/san" -type f | sort)

@@ -21,7 +21,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 
-import harness  # noqa: E402
 from harness import Key, free_port, wait_port  # noqa: E402
 
 DEPLOY = os.path.join(ROOT, "deploy")

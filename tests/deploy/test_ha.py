@@ -326,13 +326,6 @@ def run_cluster(c, cluster):
     end = time.time()
     write_outage = longest_outage(load.write_ok, load.write_fail, end)
     read_outage = longest_outage(load.read_ok, load.read_fail, end)
-    print("FIGURE failover_seconds %.2f" % failover)
-    print("FIGURE write_outage_seconds %.2f" % write_outage)
-    print("FIGURE read_outage_seconds %.2f" % read_outage)
-    print("FIGURE acked_before_kill %d" % acked_before)
-    print("FIGURE acked %d" % len(load.acked))
-    print("FIGURE conflicts_rebased %d" % load.conflicts)
-    print("FIGURE write_failures_retried %d" % len(load.write_fail))
     for (status, body), n in sorted(load.write_statuses.items()):
         print("      write answer %d x%d %r" % (status, n, body))
     for (status, body), n in sorted(load.read_statuses.items()):
@@ -373,7 +366,11 @@ def run_cluster(c, cluster):
                     found += 1
                 else:
                     missing.append((lot, seq, id_[:12]))
-    print("FIGURE found %d" % found)
+    print("FIGURE deploy.failover failover_s=%.2f write_outage_s=%.2f read_outage_s=%.2f "
+          "acked_before_kill=%d acked=%d found=%d conflicts_rebased=%d "
+          "write_failures_retried=%d" %
+          (failover, write_outage, read_outage, acked_before, len(load.acked), found,
+           load.conflicts, len(load.write_fail)))
     c.check("every acknowledged statement is in its chain at its seq",
             not missing and found == len(load.acked), missing[:5])
     c.check("no chain forked: seq contiguous, prev links, ids match", not forks, forks[:5])

@@ -18,7 +18,10 @@ tried = {"cases": 0}
 
 @atexit.register
 def _report():
-    print("FIGURE hostile.cases cases_tried=%d" % tried["cases"], flush=True)
+    # Named after the test module that ran (python3 -m unittest test_X).
+    mods = sorted(m for m in sys.modules if m.startswith("test_"))
+    name = mods[0][len("test_"):] if len(mods) == 1 else "cases"
+    print("FIGURE hostile.%s cases_tried=%d" % (name, tried["cases"]), flush=True)
 
 
 def store_changes(cluster, before):

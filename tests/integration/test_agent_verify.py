@@ -9,7 +9,6 @@ consistent with the bundle's (a fork fails, offline and with the server's
 real consistency proof) and the file keeps the newer one.
 """
 import base64
-import copy
 import hashlib
 import json
 import os

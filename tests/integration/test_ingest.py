@@ -6,7 +6,6 @@ import base64
 import json
 import multiprocessing
 import os
-import time
 import unittest
 
 import harness

@@ -6,8 +6,6 @@ counters, recall banners, verdicts, QR codes that decode to the exact URI,
 and label bounds."""
 import html.parser
 import json
-import os
-import re
 import shutil
 import subprocess
 import tempfile
