@@ -22,6 +22,7 @@ def setUpModule():
 
 def tearDownModule():
     cluster.stop()
+    faultlib.figure("hostile.corpus", cases_tried=hostile.tried["cases"])
 
 
 def load():
@@ -87,7 +88,6 @@ class Corpus(unittest.TestCase):
         self.assertGreaterEqual(len(cases), 100)
         names = [c["name"] for c in cases]
         self.assertEqual(len(names), len(set(names)), "case names are unique")
-        failures = []
         for case in cases:
             with self.subTest(case=case["name"]):
                 hostile.tried["cases"] += 1
@@ -114,7 +114,6 @@ class Corpus(unittest.TestCase):
                         self.assertEqual(item["status"], case["results"])
                         self.assertIn("code", item["error"])
                 assert_up(self, cluster, case["name"])
-        del failures
 
 
 if __name__ == "__main__":

@@ -41,7 +41,8 @@ def setUpModule():
 
 def tearDownModule():
     cluster.stop()
-    faultlib.figure("hostile.signed", refused=counts["refused"], accepted=counts["accepted"],
+    faultlib.figure("hostile.signed", cases_tried=hostile.tried["cases"],
+                    refused=counts["refused"], accepted=counts["accepted"],
                     xss_fields=counts["xss_fields"], pages_checked=counts["pages_checked"])
 
 

@@ -45,7 +45,7 @@ def setUpModule():
 
 def tearDownModule():
     cluster.stop()
-    faultlib.figure("hostile.sockets", **figures)
+    faultlib.figure("hostile.sockets", cases_tried=hostile.tried["cases"], **figures)
 
 
 def served_within(seconds):
