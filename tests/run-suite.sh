@@ -21,7 +21,7 @@ name=$1 build=$2 dir=$3 sum=${4:-}
 top=$(cd "$(dirname "$0")/.." && pwd)
 case $build in /*) ;; *) build=$top/$build ;; esac
 export TRACE_BUILD=$(cd "$build" && pwd)
-export TRACE_VECTORS=${TRACE_VECTORS:-$(cd "$top/.." && pwd)/shared/vectors}
+export TRACE_VECTORS=${TRACE_VECTORS:-$top/tests/vectors}
 export PYTHONPATH=$top/tests/integration:$top/tests/faults:$top/tests/hostile${PYTHONPATH:+:$PYTHONPATH}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -3,6 +3,9 @@
 # failure, and a closing "N passed, N failed" line.  Exit 1 if any failed.
 set -u
 label=$1; shift
+# The tests read tests/vectors/ relative to the project root.
+top=$(cd "$(dirname "$0")/.." && pwd)
+export TRACE_VECTORS=${TRACE_VECTORS:-$top/tests/vectors}
 pass=0; fail=0; failed=()
 for bin in "$@"; do
 	out=$("$bin" 2>&1); rc=$?

@@ -20,7 +20,7 @@ build=${1:-build}; shift || true
 here=$(cd "$(dirname "$0")" && pwd)
 case $build in /*) ;; *) build=$here/../../$build ;; esac
 export TRACE_BUILD=$(cd "$build" && pwd)
-export TRACE_VECTORS=${TRACE_VECTORS:-$(cd "$here/../../.." && pwd)/shared/vectors}
+export TRACE_VECTORS=${TRACE_VECTORS:-$(cd "$here/.." && pwd)/vectors}
 export TRACE_RACE_APPENDS=${TRACE_RACE_APPENDS:-100}
 export TRACE_LOG_LEAVES=${TRACE_LOG_LEAVES:-1000}
 command -v valgrind > /dev/null || { echo "valgrind: not installed"; exit 1; }

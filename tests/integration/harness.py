@@ -29,7 +29,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.environ.get("TRACE_BUILD", os.path.join(ROOT, "build"))
 SERVER = os.path.join(BUILD, "trace-server")
 AGENT = os.path.join(BUILD, "trace-agent")
-VECTORS = os.environ.get("TRACE_VECTORS", os.path.join(ROOT, "..", "shared", "vectors"))
+VECTORS = os.environ.get("TRACE_VECTORS", os.path.join(ROOT, "tests", "vectors"))
 TYPE_EVENT = "application/vnd.trace.event.v1+json"
 TYPE_KEY = "application/vnd.trace.key.v1+json"
 

@@ -59,8 +59,8 @@ static int check_run, check_failed;
 		return check_failed == 0 ? 0 : 1;                            \
 	} while (0)
 
-/* Path of a shared vector file: ../shared/vectors/NAME from the project root,
- * or $TRACE_VECTORS/NAME. */
+/* Path of a public vector file: tests/vectors/NAME from the project root
+ * (where run-unit.sh runs the tests), or $TRACE_VECTORS/NAME. */
 static inline const char *
 vector_path(const char *name)
 {
@@ -68,7 +68,7 @@ vector_path(const char *name)
 	const char *dir = getenv("TRACE_VECTORS");
 
 	snprintf(path, sizeof(path), "%s/%s",
-	    dir != NULL ? dir : "../shared/vectors", name);
+	    dir != NULL ? dir : "tests/vectors", name);
 	return path;
 }
 

@@ -1,6 +1,6 @@
 /*
  * test_crypto.c - SHA-256, Ed25519 round trips, and all 151 Wycheproof
- * Ed25519 verification cases from ../shared/vectors/wycheproof/.
+ * Ed25519 verification cases from tests/vectors/wycheproof/.
  */
 #include <stdlib.h>
 #include <string.h>

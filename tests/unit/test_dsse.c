@@ -1,5 +1,5 @@
 /*
- * test_dsse.c - PAE against ../shared/vectors/dsse-pae.json, envelope
+ * test_dsse.c - PAE against tests/vectors/dsse-pae.json, envelope
  * parse/write round trips, signing and each way verification can be fooled.
  */
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /*
  * test_merkle.c - the RFC 6962 / RFC 9162 Merkle tree: every vector under
- * ../shared/vectors/rfc6962/{inclusion,consistency}/, roots against a naive
+ * tests/vectors/rfc6962/{inclusion,consistency}/, roots against a naive
  * recursive reference, every proof of every tree up to 70 leaves (generated
  * in memory and through a simulated node store), proof planning on huge
  * trees, and the ways a proof can be wrong.

@@ -1,6 +1,6 @@
 /*
  * test_note.c - C2SP signed notes and tlog-checkpoints: the Go reference
- * vector in ../shared/vectors/signed-note.json reproduced byte for byte, key
+ * vector in tests/vectors/signed-note.json reproduced byte for byte, key
  * strings both ways, every way a note can be wrong, and checkpoint bodies.
  */
 #include <inttypes.h>
