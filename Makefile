@@ -2,25 +2,39 @@
 #
 #   make            build trace-server and trace-agent (installs missing packages)
 #   make run        start a private redis-server and trace-server with a demo
-#   make test       everything CI runs: unit tests (plain and ASan+UBSan), the
-#                   end-to-end suites (plain and ASan+UBSan), valgrind, fuzz
-#   make test-san   the end-to-end suites against the ASan+UBSan build
-#   make test-valgrind  the integration suite with trace-server under memcheck
+#   make test       unit tests, every end-to-end suite on the -O2 build and a
+#                   short fuzz pass (TEST_FUZZ_SECONDS each, default 10)
+#   make check      make test, then unit tests and end-to-end suites under
+#                   ASan+UBSan, the integration suite under valgrind, and
+#                   CHECK_FUZZ_SECONDS (default 60) per fuzz harness: what CI runs
+#   make unit | unit-san | integration | test-san | test-valgrind
+#                   one tier alone
 #   make bench      benchmarks (bench/)
 #   make fuzz       libFuzzer harnesses, FUZZ_SECONDS each (default 30)
 #   make clean
+#
+# Every target works as the first command on a fresh Debian 12 machine, with
+# or without -j: the packages are installed by deploy/install-deps.sh before
+# anything is compiled (every object has the install as an order-only
+# prerequisite), and pkg-config is asked only when a recipe first needs its
+# answer, after the install (a `:=` here would ask it while the Makefile is
+# read, before the packages exist).
 
 CC       ?= cc
 BUILD    ?= build
 PKGS     := hiredis yajl libgcrypt gpg-error libqrencode libpng libcurl
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcivetweb -lpthread -lm
+
+# Lazy and asked once: the first expansion runs pkg-config and replaces the
+# variable by its answer.
+PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
+PKG_LIBS = $(eval PKG_LIBS := $(shell pkg-config --libs $(PKGS)) -lcivetweb -lpthread -lm)$(PKG_LIBS)
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wwrite-strings -Wformat=2
 CFLAGS   ?= -O2 -g
-ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
-              $(CFLAGS) -I. $(PKG_CFLAGS)
+# -MMD -MP: each object's header dependencies, written beside it as a .d file.
+ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
+             $(CFLAGS) -I. -MMD -MP $(PKG_CFLAGS)
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
              -fno-omit-frame-pointer
 
@@ -29,7 +43,14 @@ SERVER_SRC := $(sort $(wildcard trace-server/*.c))
 AGENT_SRC  := $(sort $(wildcard trace-agent/*.c))
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
-HEADERS    := $(wildcard libtrace/*.h trace-server/*.h trace-agent/*.h tests/unit/*.h)
+
+# Quiet by default: one line per file built; `make V=1` shows every command.
+V ?= 0
+ifeq ($(V),0)
+say = @printf '  %-6s %s\n' $(1) $(2);
+else
+say =
+endif
 
 # $(call objs,VARIANT-DIR,SOURCES)
 objs = $(patsubst %.c,$(1)/obj/%.o,$(2))
@@ -37,37 +58,39 @@ objs = $(patsubst %.c,$(1)/obj/%.o,$(2))
 # Keep intermediate objects (test objects made by chained rules).
 .SECONDARY:
 
-.PHONY: all deps test-deps run test test-san test-valgrind unit unit-san integration \
-        bench fuzz clean
+.PHONY: all deps test-deps bench-deps run test check test-san test-valgrind \
+        unit unit-san integration suites suites-san bench fuzz clean
 
-all: deps $(BUILD)/trace-server $(BUILD)/trace-agent
+all: $(BUILD)/trace-server $(BUILD)/trace-agent
 
+# Installing packages: `deps` what the build and `make run` need, `test-deps`
+# also what the tests need.  test-deps runs after deps, never beside it (two
+# apt-gets would fight over dpkg's lock under -j).
 deps:
 	@deploy/install-deps.sh
 
-test-deps:
+test-deps: | deps
 	@deploy/install-deps.sh --test
+
+bench-deps: | deps
+	@deploy/install-deps.sh --bench
 
 # ---- normal build -------------------------------------------------------
 
-$(BUILD)/obj/%.o: %.c $(HEADERS)
+$(BUILD)/obj/%.o: %.c | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/libtrace.a: $(call objs,$(BUILD),$(LIB_SRC))
 	@rm -f $@
-	ar rcs $@ $^
+	$(call say,AR,$@)ar rcs $@ $^
 
 # store.lua is compiled into the server as a C string.
 $(BUILD)/gen/store_lua.c: trace-server/store.lua
 	@mkdir -p $(dir $@)
-	{ echo 'const char store_lua[] ='; \
+	$(call say,GEN,$@){ echo 'const char store_lua[] ='; \
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
 	  echo ';'; } > $@
-
-$(BUILD)/obj/gen/store_lua.o: $(BUILD)/gen/store_lua.c
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 # web/ (CSS, the browser-side verifier, the message catalog) is compiled in
 # the same way, one string per file named web_<file name with . as _>, so
@@ -76,7 +99,7 @@ WEB_SRC := $(sort $(wildcard web/*.css web/*.js web/*.tsv))
 
 $(BUILD)/gen/web_assets.c: $(WEB_SRC)
 	@mkdir -p $(dir $@)
-	{ echo '#include <stddef.h>'; \
+	$(call say,GEN,$@){ echo '#include <stddef.h>'; \
 	  for f in $(WEB_SRC); do \
 	    n=$$(basename $$f | tr '.-' '__'); \
 	    echo "const char web_$$n[] ="; \
@@ -86,20 +109,21 @@ $(BUILD)/gen/web_assets.c: $(WEB_SRC)
 	    echo "const size_t web_$${n}_len = sizeof(web_$$n) - 1;"; \
 	  done; } > $@
 
-$(BUILD)/obj/gen/web_assets.o: $(BUILD)/gen/web_assets.c
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(BUILD)/trace-server: $(call objs,$(BUILD),$(SERVER_SRC)) $(BUILD)/obj/gen/store_lua.o \
-    $(BUILD)/obj/gen/web_assets.o $(BUILD)/libtrace.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
+GEN_OBJS := $(BUILD)/obj/gen/store_lua.o $(BUILD)/obj/gen/web_assets.o
+
+$(BUILD)/trace-server: $(call objs,$(BUILD),$(SERVER_SRC)) $(GEN_OBJS) $(BUILD)/libtrace.a
+	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/trace-agent: $(call objs,$(BUILD),$(AGENT_SRC)) $(BUILD)/libtrace.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libtrace.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
@@ -107,88 +131,113 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 SAN := $(BUILD)/san
 
-$(SAN)/obj/%.o: %.c $(HEADERS)
+$(SAN)/obj/%.o: %.c | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
 $(SAN)/libtrace.a: $(call objs,$(SAN),$(LIB_SRC))
 	@rm -f $@
-	ar rcs $@ $^
+	$(call say,AR,$@)ar rcs $@ $^
 
 $(SAN)/tests/%: $(SAN)/obj/tests/unit/%.o $(SAN)/libtrace.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(SAN)/trace-server: $(call objs,$(SAN),$(SERVER_SRC)) $(BUILD)/obj/gen/store_lua.o \
-    $(BUILD)/obj/gen/web_assets.o $(SAN)/libtrace.a
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+$(SAN)/trace-server: $(call objs,$(SAN),$(SERVER_SRC)) $(GEN_OBJS) $(SAN)/libtrace.a
+	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(SAN)/trace-agent: $(call objs,$(SAN),$(AGENT_SRC)) $(SAN)/libtrace.a
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
 
 SAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(SAN)/tests/%,$(UNIT_SRC))
 
+# ---- fuzz build (clang, libFuzzer; libtrace compiled once) -------------
+
+FUZZ := $(BUILD)/fuzz
+FUZZ_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -O1 -g \
+              -fsanitize=address,undefined -I. -MMD -MP $(PKG_CFLAGS)
+
+$(FUZZ)/obj/%.o: %.c | test-deps
+	@mkdir -p $(dir $@)
+	$(call say,CLANG,$@)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ)/libtrace.a: $(call objs,$(FUZZ),$(LIB_SRC))
+	@rm -f $@
+	$(call say,AR,$@)ar rcs $@ $^
+
+$(FUZZ)/%: $(FUZZ)/obj/tests/fuzz/%.o $(FUZZ)/libtrace.a
+	$(call say,LD,$@)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ)/%,$(FUZZ_SRC))
+
+# Header dependencies of every object built so far (-MMD -MP).
+-include $(wildcard $(patsubst %.o,%.d,$(call objs,$(BUILD),$(LIB_SRC) $(SERVER_SRC) \
+    $(AGENT_SRC) $(UNIT_SRC)) $(call objs,$(SAN),$(LIB_SRC) $(SERVER_SRC) $(AGENT_SRC) \
+    $(UNIT_SRC)) $(call objs,$(FUZZ),$(LIB_SRC) $(FUZZ_SRC)) $(GEN_OBJS)))
+
 # ---- tests ---------------------------------------------------------------
 
-unit: $(UNIT_BINS)
+# Suites that drive the built binaries end to end; each prints its own
+# "N passed, N failed" and exits non-zero on a failure.
+SUITES := tests/integration/run.sh tests/hostile/run.sh tests/faults/run.sh \
+          tests/browser/run.sh tests/epcis/run.sh tests/deploy/run.sh
+TEST_FUZZ_SECONDS ?= 10
+CHECK_FUZZ_SECONDS ?= 60
+
+unit: $(UNIT_BINS) | test-deps
 	@tests/run-unit.sh "unit" $(UNIT_BINS)
 
-unit-san: $(SAN_UNIT_BINS)
+unit-san: $(SAN_UNIT_BINS) | test-deps
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	 tests/run-unit.sh "unit (ASan+UBSan)" $(SAN_UNIT_BINS)
 
 # test_log uses test_bundle --verify as its libtrace bundle verifier.
-integration: $(BUILD)/trace-server $(BUILD)/trace-agent $(BUILD)/tests/test_bundle
+BIN_FOR_SUITES = $(1)/trace-server $(1)/trace-agent $(1)/tests/test_bundle
+
+integration: $(call BIN_FOR_SUITES,$(BUILD)) | test-deps
 	@tests/integration/run.sh $(BUILD)
 
-# Suites that drive the built binaries end to end; each prints its own
-# "N passed, N failed" and exits non-zero on a failure.  make test runs
-# them all against the -O2 build, then all again against the ASan+UBSan
-# build (any sanitizer report fails), then the integration suite with
-# trace-server under valgrind memcheck, then every fuzz harness.
-SUITES := tests/integration/run.sh tests/hostile/run.sh tests/faults/run.sh \
-          tests/browser/run.sh tests/epcis/run.sh tests/deploy/run.sh
-TEST_FUZZ_SECONDS ?= 10
+# Every end-to-end suite against one build (all run even when one fails).
+suites: $(call BIN_FOR_SUITES,$(BUILD)) | test-deps
+	@tests/run-suites.sh $(BUILD) $(SUITES)
 
-test: test-deps
-	@$(MAKE) --no-print-directory all unit unit-san $(BUILD)/tests/test_bundle \
-	  $(SAN)/trace-server $(SAN)/trace-agent $(SAN)/tests/test_bundle
-	@failed=; \
-	  tests/run-suites.sh $(BUILD) $(SUITES) || failed="$$failed suites"; \
-	  tests/run-suites.sh $(SAN) $(SUITES) || failed="$$failed suites-san"; \
-	  echo "== tests/faults/valgrind.sh ($(BUILD))"; \
-	  tests/faults/valgrind.sh $(BUILD) || failed="$$failed valgrind"; \
-	  if [ -n "$$failed" ]; then echo "failed:$$failed"; exit 1; fi
-	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
-
-# The end-to-end suites against the ASan+UBSan build alone.
-test-san: deps $(SAN)/trace-server $(SAN)/trace-agent $(SAN)/tests/test_bundle
+suites-san: $(call BIN_FOR_SUITES,$(SAN)) | test-deps
 	@tests/run-suites.sh $(SAN) $(SUITES)
 
-# The integration suite with trace-server under valgrind memcheck alone.
-test-valgrind: all $(BUILD)/tests/test_bundle
+test-san: suites-san
+
+# The integration suite with trace-server under valgrind memcheck (the -O2
+# build: memcheck and ASan must not share a process).
+test-valgrind: $(call BIN_FOR_SUITES,$(BUILD)) | test-deps
+	@echo "== tests/faults/valgrind.sh ($(BUILD))"
 	@tests/faults/valgrind.sh $(BUILD)
+
+# The README's command: the -O2 build's unit tests, end-to-end suites and a
+# short fuzz pass.  Every tier runs even when an earlier one failed; the
+# closing line names the ones that failed.
+test: | test-deps
+	@tests/run-tiers.sh "$(MAKE) --no-print-directory" \
+	  unit suites "fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)"
+
+# What CI runs: make test's tiers, then the sanitizers, valgrind and a longer
+# fuzz pass.
+check: | test-deps
+	@tests/run-tiers.sh "$(MAKE) --no-print-directory" \
+	  unit suites unit-san suites-san test-valgrind \
+	  "fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)"
 
 # ---- run, bench, fuzz ---------------------------------------------------
 
 run: all
 	@deploy/run-demo.sh $(BUILD)
 
-bench: all
-	@deploy/install-deps.sh --bench
+bench: all | bench-deps
 	@bench/run.sh $(BUILD)
 
 FUZZ_SECONDS ?= 30
-FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HEADERS)
-	@mkdir -p $(dir $@)
-	clang -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -O1 -g \
-	  -fsanitize=fuzzer,address,undefined -I. $(PKG_CFLAGS) \
-	  -o $@ $< $(LIB_SRC) $(PKG_LIBS)
-
-fuzz: $(FUZZ_BINS)
+fuzz: $(FUZZ_BINS) | test-deps
 	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
 clean:

@@ -11,11 +11,18 @@ reports=$(mktemp -d)
 trap 'rm -rf "$reports"' EXIT
 export ASAN_OPTIONS="detect_leaks=1:log_path=$reports/asan"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan"
-failed=()
+failed=(); times=()
 for suite in "$@"; do
 	echo "== $suite ($build)"
-	"$suite" "$build" || failed+=("$suite")
+	start=$(date +%s)
+	status=ok
+	"$suite" "$build" || { status=FAIL; failed+=("$suite"); }
+	secs=$(( $(date +%s) - start ))
+	echo "== $suite ($build): $status in $secs s"
+	times+=("$(printf '  %-4s  %-28s %5d s' "$status" "$suite" "$secs")")
 done
+echo "== suite times ($build)"
+printf '%s\n' "${times[@]}"
 found=$(find "$reports" -type f | sort)
 if [ -n "$found" ]; then
 	echo "sanitizer reports ($build): $(wc -l <<<"$found")"
