@@ -1,5 +1,5 @@
 /*
- * hello.c - the consumer page's baseline (SPEC section 7): a hello-world
+ * hello.c - the consumer page's baseline (the targets of docs/PERFORMANCE.md): a hello-world
  * civetweb handler with the same civetweb options trace-server uses, so
  * "0.5 x hello-world" compares our work per request against civetweb's own
  * cost on this machine.

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """presign.py - pre-sign trace events for the benchmarks, so that signing
-is never inside a measurement (SPEC section 7).
+is never inside a measurement (the targets of docs/PERFORMANCE.md).
 
 Writes LANES files OUT.0 .. OUT.<LANES-1>, one request body per line: a
 single DSSE envelope, or a JSON array of BATCH envelopes.  Every lane owns

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/run.sh BUILD - Trace's benchmarks (SPEC section 7), as ratios
+# bench/run.sh BUILD - Trace's benchmarks (the targets of docs/PERFORMANCE.md), as ratios
 # against baselines measured in the same run on the same machine.
 #
 # Starts its own redis-server (AOF, appendfsync always) and trace-server on

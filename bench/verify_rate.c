@@ -1,6 +1,6 @@
 /*
  * verify_rate.c - the Ed25519 verification baseline of the benchmarks
- * (SPEC section 7): how fast libtrace's ed25519_verify (libgcrypt plus the
+ * (the targets of docs/PERFORMANCE.md): how fast libtrace's ed25519_verify (libgcrypt plus the
  * S < L and canonical-encoding checks) runs on this machine.
  *
  *   verify_rate ceiling THREADS SECONDS   verifications/s over THREADS

@@ -4,7 +4,7 @@
  * checked and what a passing bundle means).
  *
  * Verification is built to cost little more than its Ed25519 signature
- * checks (SPEC section 7: a 10,000-event bundle within 1.3x of them): every
+ * checks (docs/PERFORMANCE.md: a 10,000-event bundle within 1.3x of them): every
  * other step is linear, keys and statement ids are found through open
  * addressing hash tables, and each leaf hash is computed once, without
  * building the PAE (its header is short, the payload is hashed in place).

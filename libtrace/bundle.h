@@ -1,5 +1,5 @@
 /*
- * bundle.h - offline verification of a chain's bundle (SPEC sections 4 and
+ * bundle.h - offline verification of a chain's bundle (docs/PROTOCOL.md section
  * 5), trusting nothing but the root admin public key and the log's
  * verifier key.
  *

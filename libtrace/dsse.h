@@ -1,5 +1,5 @@
 /*
- * dsse.h - DSSE envelopes (SPEC section 3): the pre-authentication encoding,
+ * dsse.h - DSSE envelopes (docs/PROTOCOL.md section 5): the pre-authentication encoding,
  * parsing and writing envelopes, signing, verification and statement ids.
  *
  * A statement's id is the SHA-256 of its PAE bytes, never of signature

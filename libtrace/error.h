@@ -5,7 +5,7 @@
  * struct trace_error *err (which may be NULL).  The error carries a short
  * machine-readable code ("bad_signature"), the offending field as a JSON path
  * ("data.items[2].name") when there is one, and a human message, so the HTTP
- * layer can answer SPEC section 5's {"error": {...}} shape and the agent can
+ * layer can answer docs/PROTOCOL.md section 11.2's {"error": {...}} shape and the agent can
  * tell a person what exactly was wrong.
  */
 #ifndef TRACE_ERROR_H
@@ -57,7 +57,7 @@ void trace_error_clear(struct trace_error *err);
  */
 void trace_error_prefix_field(struct trace_error *err, const char *parent);
 
-/* The HTTP status SPEC section 5 maps a status to (500 for internal ones). */
+/* The HTTP status docs/PROTOCOL.md section 11.3 maps a status to (500 for internal ones). */
 int trace_status_http(enum trace_status status);
 
 /* A stable short name for a status ("malformed", "bad_signature", ...). */

@@ -4,7 +4,7 @@
  *
  * The data fields of each type are described by a table of field specs
  * rather than by a function per type, so adding a field is one line and the
- * rules (required, kind, bound) read like SPEC section 3's table.
+ * rules (required, kind, bound) read like the table of docs/PROTOCOL.md section 6.3.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /*
  * event.h - trace events (payloadType application/vnd.trace.event.v1+json,
- * SPEC section 3): parsing and validating every rule a single payload can be
+ * docs/PROTOCOL.md section 6): parsing and validating every rule a single payload can be
  * checked against on its own, the role table, and building payloads.
  *
  * Rules that need context (the chain head, the signer's key entry, the

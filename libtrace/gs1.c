@@ -1,5 +1,5 @@
 /*
- * gs1.c - GS1 identifiers (SPEC section 2): GTIN check digits and GTIN-14
+ * gs1.c - GS1 identifiers (docs/PROTOCOL.md section 2): GTIN check digits and GTIN-14
  * normalisation, lot and serial values in AI encodable set 82, chain ids,
  * and the path of GS1 Digital Link URIs in both directions.
  *

@@ -1,5 +1,5 @@
 /*
- * gs1.h - GS1 identifiers (SPEC section 2): GTINs with their check digit,
+ * gs1.h - GS1 identifiers (docs/PROTOCOL.md section 2): GTINs with their check digit,
  * lot (AI 10) and serial (AI 21) values in the AI encodable set 82, chain
  * ids, and GS1 Digital Link URIs with percent-encoding both ways.
  *

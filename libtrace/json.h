@@ -3,7 +3,7 @@
  * read-only tree, typed accessors that report the offending field, and a
  * writer on yajl_gen.
  *
- * "Strict" is SPEC section 3: valid UTF-8 (no overlong forms, no surrogates,
+ * "Strict" is docs/PROTOCOL.md section 3.1: valid UTF-8 (no overlong forms, no surrogates,
  * nothing above U+10FFFF, no lone \uD800 escapes), no NUL byte raw or
  * escaped, no duplicate keys, integers only, no comments, no trailing data,
  * and bounds on size, depth, string length and value count.  Every rejection

@@ -1,6 +1,6 @@
 /*
  * keyentry.h - key registry statements (payloadType
- * application/vnd.trace.key.v1+json, SPEC section 3): enroll and revoke,
+ * application/vnd.trace.key.v1+json, docs/PROTOCOL.md section 7): enroll and revoke,
  * parsed and validated against every rule, and built for signing.
  */
 #ifndef TRACE_KEYENTRY_H

@@ -1,5 +1,5 @@
 /*
- * keys.h - key ids and key files (SPEC sections 3 and 6).
+ * keys.h - key ids and key files (docs/PROTOCOL.md section 4).
  *
  * A key id is the lowercase hex of the first 16 bytes of SHA-256 over the
  * raw 32-byte public key.  NAME.pub is

@@ -1,6 +1,6 @@
 /*
  * merkle.h - the RFC 6962 / RFC 9162 Merkle tree of the transparency log
- * (SPEC section 4): leaf and node hashes, tree roots, inclusion and
+ * (docs/PROTOCOL.md section 9): leaf and node hashes, tree roots, inclusion and
  * consistency proofs, and their verification.
  *
  * Generation is split in two so the server never rebuilds the tree.  The

@@ -1,6 +1,6 @@
 /*
  * note.h - C2SP signed notes with Ed25519 keys, and the tlog-checkpoint body
- * the transparency log signs with them (SPEC section 4).
+ * the transparency log signs with them (docs/PROTOCOL.md section 9.3).
  *
  * A signed note is text (UTF-8, no control characters but '\n', ending in
  * '\n'), a blank line, and one line per signature:
@@ -13,7 +13,7 @@
  *     verifier  name+hash+base64(0x01 || public key)
  *     signer    PRIVATE+KEY+name+hash+base64(0x01 || seed)
  *
- * where hash is 8 hex digits.  ../shared/vectors/signed-note.json is the
+ * where hash is 8 hex digits.  tests/vectors/signed-note.json is the
  * reference vector.  Everything here works on caller buffers or returns a
  * single malloc'd string; the structs hold no pointers to free.
  */

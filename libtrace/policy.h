@@ -1,5 +1,5 @@
 /*
- * policy.h - who may sign what, and when (SPEC section 3).
+ * policy.h - who may sign what, and when (docs/PROTOCOL.md section 8).
  *
  * A statement is accepted only if its signer's key is enrolled, not
  * revoked, inside its window, has a role allowed for the type, and covers

@@ -1,5 +1,5 @@
 /*
- * qr.h - QR codes for unit labels (SPEC sections 5 and 6): a text, in
+ * qr.h - QR codes for unit labels (docs/PROTOCOL.md sections 2.4 and 11.15): a text, in
  * practice a GS1 Digital Link URI, encoded with libqrencode (byte mode, error
  * correction level M, smallest version that fits) into a module matrix, and
  * that matrix rendered as SVG, PNG or UTF-8 text for a terminal.

@@ -2,7 +2,7 @@
  * http.c - trace-agent's HTTP client on libcurl: one request with bounded
  * connect and total timeouts, retries with exponential backoff that honour
  * Retry-After, and helpers to read the server's JSON answers and errors
- * (SPEC section 5).
+ * (docs/PROTOCOL.md section 11).
  *
  * Every request uses a fresh easy handle: the agent sends at most a few
  * thousand requests per run, and a fresh handle cannot carry state (a

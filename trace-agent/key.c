@@ -1,6 +1,6 @@
 /*
  * key.c - trace-agent key gen | enroll | revoke: making key pairs, and the
- * admin's signed key-registry statements (SPEC section 3, "Key entry").
+ * admin's signed key-registry statements (docs/PROTOCOL.md section 7).
  *
  * Key entries are not queued: enrolling and revoking are deliberate admin
  * acts done online, and a revocation that silently waits in a queue would

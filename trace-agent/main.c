@@ -23,7 +23,7 @@
 static const char usage_text[] =
 "usage: trace-agent [--server URL] [--queue DIR] COMMAND [OPTIONS]\n"
 "\n"
-"Record, queue, send and verify signed Trace events (SPEC section 6).\n"
+"Record, queue, send and verify signed Trace events (docs/PROTOCOL.md section 13).\n"
 "\n"
 "commands:\n"
 "  key gen|enroll|revoke  make a key pair; enroll or revoke a key (admin)\n"

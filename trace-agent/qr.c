@@ -1,6 +1,6 @@
 /*
  * qr.c - trace-agent qr: the QR code of a unit's GS1 Digital Link URI
- * (SPEC section 2) as an SVG or PNG file or on the terminal, through
+ * (docs/PROTOCOL.md section 2.4) as an SVG or PNG file or on the terminal, through
  * libtrace's qr module (byte mode, error correction M, 4-module quiet
  * zone).  The decoded text is exactly the URI gs1_link_format() writes.
  */

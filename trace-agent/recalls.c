@@ -1,6 +1,6 @@
 /*
  * recalls.c - trace-agent recalls: the recalls the server knows
- * (GET /api/v1/recalls, SPEC section 5), filtered, as an aligned table or
+ * (GET /api/v1/recalls, docs/PROTOCOL.md section 11.11), filtered, as an aligned table or
  * as the server's CSV, following the cursor until the last page.
  *
  * The table shows the fields a recall answer is expected to carry (status,

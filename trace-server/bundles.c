@@ -1,6 +1,6 @@
 /*
  * bundles.c - GET /api/v1/bundles/01/{gtin}/10/{lot}: everything an
- * offline verifier needs for one chain (SPEC sections 4 and 5):
+ * offline verifier needs for one chain (docs/PROTOCOL.md section 10):
  *
  *   {"chain", "checkpoint": "<signed note>",
  *    "events": [{"envelope", "logIndex", "proof": [base64...]}],

@@ -12,7 +12,7 @@
  *
  * Events were validated when they were accepted; a stored event that does
  * not parse is store corruption (503), not something to render around.
- * Corrections (SPEC 3, type "correction") void the event they name: it is
+ * Corrections (docs/PROTOCOL.md section 6.5) void the event they name: it is
  * still listed, marked, but no longer feeds the summary.
  */
 #include <pthread.h>

@@ -1,5 +1,5 @@
 /*
- * consumer.c - the page a QR code opens (SPEC sections 1 and 5): in a
+ * consumer.c - the page a QR code opens (docs/PROTOCOL.md section 11.13): in a
  * few seconds on a phone, is this genuine, inspected, cleared by customs,
  * not recalled, and (for a unit with a serial) how often was this code
  * scanned.

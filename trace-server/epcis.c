@@ -1,7 +1,7 @@
 /*
  * epcis.c - GET /api/v1/epcis/events: the chains as GS1 EPCIS 2.0 JSON-LD
  * (an EPCISQueryDocument of ObjectEvents, one per trace event), for
- * regulators and partners whose systems speak EPCIS (SPEC section 5).
+ * regulators and partners whose systems speak EPCIS (docs/PROTOCOL.md section 11.14).
  *
  * Query parameters (EPCIS 2.0 SimpleEventQuery names; several values of one
  * parameter are separated by '|'):
@@ -15,7 +15,7 @@
  *   eventType       ObjectEvent (the only type this export produces)
  * Anything else is 400 naming the parameter.
  *
- * Mapping (SPEC section 3's table): bizStep and disposition as CBV 2.0
+ * Mapping (docs/PROTOCOL.md section 6.3's table): bizStep and disposition as CBV 2.0
  * Web URIs (https://ref.gs1.org/cbv/BizStep-commissioning), the customs
  * steps, which CBV lacks, as terms of the project vocabulary
  * (EPCIS_VOCAB, prefix "trace"); action ADD for product.registered and

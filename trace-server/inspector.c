@@ -1,6 +1,6 @@
 /*
  * inspector.c - GET /inspect/01/{gtin}/10/{lot}: the full signed record of
- * a lot for inspectors, regulators and auditors (SPEC section 1): every
+ * a lot for inspectors, regulators and auditors (docs/PROTOCOL.md section 11.15): every
  * event with its decoded payload, its signer's key entry, statement id,
  * prev link, log index and whether its inclusion proof checked, plus the
  * bundle and how to verify it offline without trusting this server.

@@ -1,6 +1,6 @@
 /*
  * labels.c - GET /labels/01/{gtin}/10/{lot}?from=&count=: a print-ready A4
- * sheet of unit labels for an importer (SPEC section 5): per label the QR
+ * sheet of unit labels for an importer (docs/PROTOCOL.md section 11.15): per label the QR
  * code of the unit's Digital Link (an <img> of /qr/...svg, so the sheet
  * stays small and every code is the one the QR endpoint serves) and the
  * human-readable GS1 element strings (01) GTIN, (10) lot, (21) serial.

@@ -1,5 +1,5 @@
 /*
- * log.c - the transparency log (SPEC section 4): the integrator thread and
+ * log.c - the transparency log (docs/PROTOCOL.md section 9): the integrator thread and
  * the log's read endpoints.
  *
  *   GET /api/v1/log                                  {"origin","vkey","size",...}

@@ -1,5 +1,5 @@
 /*
- * log.h - the transparency log inside trace-server (SPEC section 4): the
+ * log.h - the transparency log inside trace-server (docs/PROTOCOL.md section 9): the
  * integrator thread that turns pending leaves into stored tree nodes and
  * signed checkpoints (log.c), the log's Redis calls (logstore.c), and the
  * handlers of the log's resources (log.c, bundles.c).

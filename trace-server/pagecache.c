@@ -5,7 +5,7 @@
  * Why: a lot page is the same for everyone until the chain grows, and a
  * popular lot (a QR on a shelf tag, a link in a shop) is asked for many
  * times a second; serving it from memory skips the store round trip, which
- * costs more than rendering (SPEC 7).  Pages of a unit with a serial are
+ * costs more than rendering (docs/PERFORMANCE.md).  Pages of a unit with a serial are
  * never cached: each view counts a scan.  Entries live PAGE_CACHE_MS, so a
  * new event (a recall above all) shows within that time; pages whose
  * verdict is pending are not stored at all.

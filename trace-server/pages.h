@@ -1,6 +1,6 @@
 /*
  * pages.h - what the GS1 Digital Link resolver, the consumer and inspector
- * pages, the QR codes and the labels share (SPEC sections 2 and 5):
+ * pages, the QR codes and the labels share (docs/PROTOCOL.md sections 2 and 11):
  *
  *   i18n.c       page languages and the message catalog (web/messages.tsv)
  *   page.c       the HTML skeleton, security headers, error pages, and the

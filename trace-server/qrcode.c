@@ -1,6 +1,6 @@
 /*
  * qrcode.c - GET /qr/01/{gtin}/10/{lot}[/21/{serial}].svg and .png: the QR
- * code of a unit's GS1 Digital Link URI (SPEC section 2), built from
+ * code of a unit's GS1 Digital Link URI (docs/PROTOCOL.md section 2.4), built from
  * --public-url exactly as resolver_link_uri() writes it, so what is printed
  * is what the resolver answers.  libqrencode through libtrace's qr.h,
  * error correction M, with the 4-module quiet zone.

@@ -1,5 +1,5 @@
 /*
- * recalls.c - the recall indexes and GET /api/v1/recalls (SPEC section 5,
+ * recalls.c - the recall indexes and GET /api/v1/recalls (docs/PROTOCOL.md section 11.11,
  * issue 7).
  *
  * Owns: what the append of a recall.issued / recall.closed event writes

@@ -1,5 +1,5 @@
 /*
- * resolver.c - the GS1 Digital Link resolver (SPEC sections 2 and 5):
+ * resolver.c - the GS1 Digital Link resolver (docs/PROTOCOL.md section 11.13):
  *
  *   GET /01/{gtin}/10/{lot}[/21/{serial}]
  *       text/html (default)            the consumer page (consumer.c)

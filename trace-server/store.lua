@@ -5,7 +5,7 @@
 -- Each function is one atomic step: Redis runs it to the end before any
 -- other command, so two servers racing to append at the same seq can never
 -- both succeed, and an accepted statement gets its log index in the same
--- step that appends it (SPEC section 4).  Everything that can be checked
+-- step that appends it (docs/PROTOCOL.md section 9).  Everything that can be checked
 -- without the store (JSON, signatures, roles) was checked in C before the
 -- call; what needs the store's current state is checked here.
 --
@@ -65,7 +65,7 @@ local function append_event(keys, args)
   if existing then
     return {'duplicate', existing}
   end
-  -- A revocation accepted before this call applies (SPEC 3).
+  -- A revocation accepted before this call applies (docs/PROTOCOL.md section 8).
   if redis.call('HEXISTS', revoke_key, signer) == 1 then
     return {'revoked'}
   end

@@ -7,7 +7,7 @@
  * (bundles_build) and checks it with libtrace's bundle_verify() against its
  * own trust anchor and log key, so the page never claims more than
  * `trace-agent verify` would.  That costs a signature check per statement,
- * far too much per page view (SPEC 7), so results are cached per chain
+ * far too much per page view (docs/PERFORMANCE.md), so results are cached per chain
  * head: a chain only grows, and a verdict about a head with a signed
  * checkpoint covering it never changes (later revocations apply to later
  * statements only).  A pending verdict (no covering checkpoint yet) or a

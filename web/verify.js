@@ -2,7 +2,7 @@
  * verify.js - progressive enhancement of the consumer page: fetch the lot's
  * bundle and check it again in the browser with WebCrypto, so the verdict
  * does not rest on the server's word alone.  Checked here, as trace-agent
- * verify does offline (SPEC sections 3 and 4):
+ * verify does offline (docs/PROTOCOL.md sections 5, 9 and 10):
  *   - the checkpoint's C2SP signed-note signature under the log's key;
  *   - every key entry: RFC 6962 inclusion proof, Ed25519 signature over the
  *     DSSE PAE by the root or an admin enrolled before it;

@@ -1,6 +1,6 @@
 """The hostile-request corpus (corpus.json): every case is sent to a live
 trace-server; each must get its documented status (exactly one per case) (and error code where
-given, in SPEC 5's JSON error shape under /api/), leave Redis exactly as it
+given, in the JSON error shape of docs/PROTOCOL.md section 11.2 under /api/), leave Redis exactly as it
 was, and leave the server answering /healthz.  Raw cases go over a plain
 socket and may also be answered by closing the connection."""
 import base64

@@ -1,4 +1,4 @@
-"""The transparency log (SPEC section 4, issue 5) against a real redis-server
+"""The transparency log (docs/PROTOCOL.md section 9, issue 5) against a real redis-server
 and trace-server, checked with code written here independently of libtrace:
 C2SP signed-note verification with PyNaCl, RFC 9162 inclusion and
 consistency verification in Python.

@@ -1,5 +1,5 @@
 """The GS1 Digital Link resolver, the consumer and inspector pages, QR codes
-and labels against a real redis-server and trace-server (SPEC sections 2
+and labels against a real redis-server and trace-server (docs/PROTOCOL.md sections 2
 and 5): statuses, content negotiation, linksets, the resolver description,
 page sizes, security headers, escaping of hostile signer text, scan
 counters, recall banners, verdicts, QR codes that decode to the exact URI,

@@ -1,6 +1,6 @@
 /*
  * test_event.c - event payload validation: a valid payload of every type,
- * and each way a payload can break SPEC section 3, with the field named.
+ * and each way a payload can break docs/PROTOCOL.md section 6, with the field named.
  */
 #include <stdlib.h>
 #include <string.h>
