@@ -6,6 +6,7 @@
  * envelope back always uses standard base64, so the stored form of a
  * statement is canonical whatever alphabet the client sent.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,44 +14,58 @@
 #include "dsse.h"
 #include "encoding.h"
 
-static size_t
-decimal_len(size_t n)
-{
-	size_t d = 1;
+/*
+ * PAE(type, body) = "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body,
+ * LEN the ASCII decimal byte count (DSSE v1 protocol; docs/PROTOCOL.md
+ * 5.2).  The format is written here once: the two short pieces around the
+ * type are formatted by pae_frame() and every other function (length,
+ * copy, hash) works on those pieces, so no caller needs the PAE in one
+ * buffer unless it must have it that way (Ed25519 signs a whole message).
+ */
+struct pae_frame {
+	char before[32];        /* "DSSEv1 " LEN(type) SP */
+	size_t before_len;
+	char after[32];         /* SP LEN(body) SP */
+	size_t after_len;
+};
 
-	while (n >= 10) {
-		n /= 10;
-		d++;
-	}
-	return d;
+static void
+pae_frame(size_t type_len, size_t payload_len, struct pae_frame *f)
+{
+	int n;
+
+	/* A size_t has at most 20 digits, so neither piece can be cut. */
+	n = snprintf(f->before, sizeof(f->before), "DSSEv1 %zu ", type_len);
+	assert(n > 0 && (size_t)n < sizeof(f->before));
+	f->before_len = (size_t)n;
+	n = snprintf(f->after, sizeof(f->after), " %zu ", payload_len);
+	assert(n > 0 && (size_t)n < sizeof(f->after));
+	f->after_len = (size_t)n;
 }
 
 size_t
 dsse_pae_len(size_t type_len, size_t payload_len)
 {
-	/* "DSSEv1" SP LEN SP type SP LEN SP body */
-	return 6 + 1 + decimal_len(type_len) + 1 + type_len + 1 +
-	    decimal_len(payload_len) + 1 + payload_len;
+	struct pae_frame f;
+
+	pae_frame(type_len, payload_len, &f);
+	return f.before_len + type_len + f.after_len + payload_len;
 }
 
 size_t
 dsse_pae_write(const char *type, size_t type_len,
     const unsigned char *payload, size_t payload_len, unsigned char *out)
 {
-	char num[24];
-	size_t o = 0;
-	int n;
+	struct pae_frame f;
+	size_t o;
 
-	memcpy(out, "DSSEv1 ", 7);
-	o = 7;
-	n = snprintf(num, sizeof(num), "%zu ", type_len);
-	memcpy(out + o, num, (size_t)n);
-	o += (size_t)n;
+	pae_frame(type_len, payload_len, &f);
+	memcpy(out, f.before, f.before_len);
+	o = f.before_len;
 	memcpy(out + o, type, type_len);
 	o += type_len;
-	n = snprintf(num, sizeof(num), " %zu ", payload_len);
-	memcpy(out + o, num, (size_t)n);
-	o += (size_t)n;
+	memcpy(out + o, f.after, f.after_len);
+	o += f.after_len;
 	if (payload_len > 0)
 		memcpy(out + o, payload, payload_len);
 	return o + payload_len;
@@ -69,30 +84,29 @@ dsse_pae(const char *type, const unsigned char *payload, size_t payload_len,
 }
 
 void
+dsse_pae_sha256(const void *prefix, size_t prefix_len, const char *type,
+    const unsigned char *payload, size_t payload_len,
+    unsigned char out[SHA256_LEN])
+{
+	struct pae_frame f;
+	size_t type_len = strlen(type), n = 0;
+	struct sha256_part parts[5];
+
+	pae_frame(type_len, payload_len, &f);
+	if (prefix_len > 0)
+		parts[n++] = (struct sha256_part){ prefix, prefix_len };
+	parts[n++] = (struct sha256_part){ f.before, f.before_len };
+	parts[n++] = (struct sha256_part){ type, type_len };
+	parts[n++] = (struct sha256_part){ f.after, f.after_len };
+	parts[n++] = (struct sha256_part){ payload, payload_len };
+	sha256_parts(parts, n, out);
+}
+
+void
 dsse_statement_id(const char *type, const unsigned char *payload,
     size_t payload_len, unsigned char id[SHA256_LEN])
 {
-	char head[DSSE_TYPE_MAX + 64];
-	struct sha256_part parts[2];
-	int n;
-
-	/* Everything before the body is short: hash it, then the body. */
-	n = snprintf(head, sizeof(head), "DSSEv1 %zu %s %zu ", strlen(type),
-	    type, payload_len);
-	if (n < 0 || (size_t)n >= sizeof(head)) {
-		size_t len = 0;
-		unsigned char *pae = dsse_pae(type, payload, payload_len, &len);
-
-		sha256(pae != NULL ? pae : (const unsigned char *)"",
-		    pae != NULL ? len : 0, id);
-		free(pae);
-		return;
-	}
-	parts[0].data = head;
-	parts[0].len = (size_t)n;
-	parts[1].data = payload;
-	parts[1].len = payload_len;
-	sha256_parts(parts, 2, id);
+	dsse_pae_sha256(NULL, 0, type, payload, payload_len, id);
 }
 
 void

@@ -52,7 +52,16 @@ size_t dsse_pae_write(const char *type, size_t type_len,
 unsigned char *dsse_pae(const char *type, const unsigned char *payload,
     size_t payload_len, size_t *len);
 
-/* SHA-256 of the PAE, without building it. */
+/*
+ * SHA-256(prefix || PAE(type, payload)), streamed: nothing is allocated, so
+ * it cannot fail.  prefix may be NULL when prefix_len is 0.  The statement
+ * id and the log's leaf hash (merkle_leaf_hash_statement) are both this.
+ */
+void dsse_pae_sha256(const void *prefix, size_t prefix_len, const char *type,
+    const unsigned char *payload, size_t payload_len,
+    unsigned char out[SHA256_LEN]);
+
+/* SHA-256 of the PAE, without building it (cannot fail). */
 void dsse_statement_id(const char *type, const unsigned char *payload,
     size_t payload_len, unsigned char id[SHA256_LEN]);
 

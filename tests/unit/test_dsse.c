@@ -1,7 +1,9 @@
 /*
- * test_dsse.c - PAE against tests/vectors/dsse-pae.json, envelope
+ * test_dsse.c - PAE against tests/vectors/dsse-pae.json and a PAE built by
+ * hand at every width of its lengths, the streamed PAE hashes, envelope
  * parse/write round trips, signing and each way verification can be fooled.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +52,74 @@ test_pae_vector(void)
 	CHECK(checked >= 1);
 	json_doc_free(doc);
 	free(text);
+}
+
+/*
+ * The PAE's decimal lengths at every width change, against a PAE built
+ * here by hand, and SHA-256(prefix || PAE) streamed against the PAE in one
+ * buffer.  Types longer than DSSE_TYPE_MAX are never accepted from an
+ * envelope, but the encoding itself has no limit and must not change.
+ */
+static void
+test_pae_lengths(void)
+{
+	static const size_t lens[] = { 0, 1, 9, 10, 11, 99, 100, 101, 128, 129,
+		999, 1000, 9999, 10000, 16384, 16385 };
+	static const unsigned char prefix[3] = { 0x00, 0x01, 0xff };
+	size_t max = 16385;
+	char *type = malloc(max + 1), *want = malloc(2 * max + 64);
+	unsigned char *payload = malloc(max), *pae, h[32], ref[32];
+	size_t pae_len = 0;
+
+	CHECK(type != NULL && want != NULL && payload != NULL);
+	if (type == NULL || want == NULL || payload == NULL)
+		goto out;
+	for (size_t i = 0; i < max; i++)
+		payload[i] = (unsigned char)(255 - i % 256);
+	for (size_t t = 1; t < sizeof(lens) / sizeof(lens[0]); t++) {
+		memset(type, 'A' + (int)(t % 26), lens[t]);
+		type[lens[t]] = '\0';
+		for (size_t p = 0; p < sizeof(lens) / sizeof(lens[0]); p++) {
+			int n = snprintf(want, 64, "DSSEv1 %zu ", lens[t]);
+			size_t wlen = (size_t)n;
+
+			memcpy(want + wlen, type, lens[t]);
+			wlen += lens[t];
+			wlen += (size_t)snprintf(want + wlen, 64, " %zu ",
+			    lens[p]);
+			memcpy(want + wlen, payload, lens[p]);
+			wlen += lens[p];
+
+			CHECK_MSG(dsse_pae_len(lens[t], lens[p]) == wlen,
+			    "pae_len(%zu, %zu)", lens[t], lens[p]);
+			pae = dsse_pae(type, payload, lens[p], &pae_len);
+			CHECK(pae != NULL);
+			if (pae == NULL)
+				continue;
+			CHECK_MSG(pae_len == wlen && memcmp(pae, want, wlen) ==
+			    0, "pae(%zu, %zu)", lens[t], lens[p]);
+			free(pae);
+
+			/* The statement id: no prefix. */
+			sha256(want, wlen, ref);
+			dsse_statement_id(type, payload, lens[p], h);
+			CHECK_MSG(memcmp(h, ref, 32) == 0, "id(%zu, %zu)",
+			    lens[t], lens[p]);
+			dsse_pae_sha256(NULL, 0, type, payload, lens[p], h);
+			CHECK_MEM(h, ref, 32);
+			/* With a prefix, hashed in front of the PAE. */
+			memmove(want + 3, want, wlen);
+			memcpy(want, prefix, 3);
+			sha256(want, wlen + 3, ref);
+			dsse_pae_sha256(prefix, 3, type, payload, lens[p], h);
+			CHECK_MSG(memcmp(h, ref, 32) == 0, "prefixed(%zu, %zu)",
+			    lens[t], lens[p]);
+		}
+	}
+out:
+	free(type);
+	free(want);
+	free(payload);
 }
 
 static const char payload[] = "{\"v\":1,\"signer\":\"k\"}";
@@ -205,6 +275,7 @@ main(void)
 {
 	crypto_init();
 	test_pae_vector();
+	test_pae_lengths();
 	test_round_trip();
 	test_parse_rejects();
 	test_verify_negative();
