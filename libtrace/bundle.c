@@ -347,23 +347,6 @@ fail(struct verify *v, enum bundle_subject subject, size_t position,
 		r->keys[position].ok = false;
 }
 
-/* SHA-256(0x00 || PAE(type, payload)) without building the PAE. */
-static void
-leaf_hash(const struct dsse_envelope *env, unsigned char out[MERKLE_HASH_LEN])
-{
-	static const unsigned char zero = 0;
-	char head[DSSE_TYPE_MAX + 64];
-	int n = snprintf(head, sizeof(head), "DSSEv1 %zu %s %zu ",
-	    strlen(env->type), env->type, env->payload_len);
-	struct sha256_part parts[3] = {
-		{ &zero, 1 }, { head, n > 0 ? (size_t)n : 0 },
-		{ env->payload, env->payload_len },
-	};
-
-	/* The type is at most DSSE_TYPE_MAX bytes, so head always fits. */
-	sha256_parts(parts, 3, out);
-}
-
 /* The inclusion proof of it; "" in why when it verifies. */
 static bool
 proof_ok(struct verify *v, const struct bundle_item *it, char *why,
@@ -389,7 +372,8 @@ proof_ok(struct verify *v, const struct bundle_item *it, char *why,
 	for (size_t i = 0; i < it->proof_count; i++)
 		elems[i] = merkle_bytes_hash(v->b->proof_pool[it->proof_first +
 		    i]);
-	leaf_hash(&it->env, leaf);
+	merkle_leaf_hash_statement(it->env.type, it->env.payload,
+	    it->env.payload_len, leaf);
 	if (merkle_verify_inclusion(merkle_bytes_hash(leaf),
 	    (uint64_t)it->log_index, r->checkpoint.size, elems,
 	    it->proof_count, merkle_bytes_hash(r->checkpoint.root), &err) !=

@@ -22,16 +22,19 @@
 #include <string.h>
 
 #include "crypto.h"
+#include "dsse.h"
 #include "merkle.h"
 
 /* ---- hashing -------------------------------------------------------------- */
 
+/* RFC 6962 2.1: the domain-separation bytes of leaves and interior nodes. */
+static const unsigned char leaf_prefix = 0x00, node_prefix = 0x01;
+
 void
 merkle_leaf_hash(const void *data, size_t len, unsigned char out[MERKLE_HASH_LEN])
 {
-	static const unsigned char prefix = 0x00;
 	struct sha256_part parts[2] = {
-		{ &prefix, 1 },
+		{ &leaf_prefix, 1 },
 		{ data, len },
 	};
 
@@ -39,14 +42,20 @@ merkle_leaf_hash(const void *data, size_t len, unsigned char out[MERKLE_HASH_LEN
 }
 
 void
+merkle_leaf_hash_statement(const char *type, const unsigned char *payload,
+    size_t payload_len, unsigned char out[MERKLE_HASH_LEN])
+{
+	dsse_pae_sha256(&leaf_prefix, 1, type, payload, payload_len, out);
+}
+
+void
 merkle_node_hash(const unsigned char left[MERKLE_HASH_LEN],
     const unsigned char right[MERKLE_HASH_LEN],
     unsigned char out[MERKLE_HASH_LEN])
 {
-	static const unsigned char prefix = 0x01;
 	unsigned char tmp[MERKLE_HASH_LEN];
 	struct sha256_part parts[3] = {
-		{ &prefix, 1 },
+		{ &node_prefix, 1 },
 		{ left, MERKLE_HASH_LEN },
 		{ right, MERKLE_HASH_LEN },
 	};

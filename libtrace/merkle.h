@@ -64,6 +64,17 @@ merkle_bytes_hash(const unsigned char hash[MERKLE_HASH_LEN])
 void merkle_leaf_hash(const void *data, size_t len,
     unsigned char out[MERKLE_HASH_LEN]);
 
+/*
+ * The leaf hash of a signed statement: SHA-256(0x00 || PAE(type, payload)),
+ * the statement's PAE bytes being the log's leaf data (docs/PROTOCOL.md
+ * 9.1).  Streamed without building the PAE, so it cannot fail: the server
+ * that logs a statement and the verifier that checks its proof both call
+ * this one function.
+ */
+void merkle_leaf_hash_statement(const char *type,
+    const unsigned char *payload, size_t payload_len,
+    unsigned char out[MERKLE_HASH_LEN]);
+
 /* SHA-256(0x01 || left || right). */
 void merkle_node_hash(const unsigned char left[MERKLE_HASH_LEN],
     const unsigned char right[MERKLE_HASH_LEN],

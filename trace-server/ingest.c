@@ -17,6 +17,7 @@
 #include "libtrace/dsse.h"
 #include "libtrace/encoding.h"
 #include "libtrace/event.h"
+#include "libtrace/merkle.h"
 #include "libtrace/timefmt.h"
 #include "recalls.h"
 #include "server.h"
@@ -37,22 +38,17 @@ struct ingest_item {
 	struct recall_append recall;  /* recall events: the index arguments */
 };
 
-/* SHA-256(0x00 || PAE): the RFC 6962 leaf hash of a statement. */
+/*
+ * The log's leaf hash of a statement.  registry.c still calls this by name
+ * (it declares it itself); once it calls merkle_leaf_hash_statement()
+ * directly this wrapper goes.  It cannot fail: the hash is streamed, so no
+ * allocation stands between a statement and its true leaf hash.
+ */
 void
 ingest_leaf_hash(const struct dsse_envelope *env, unsigned char out[SHA256_LEN])
 {
-	static const unsigned char zero = 0;
-	size_t pae_len = 0;
-	unsigned char *pae = dsse_pae(env->type, env->payload, env->payload_len,
-	    &pae_len);
-	struct sha256_part parts[2] = { { &zero, 1 }, { pae, pae_len } };
-
-	if (pae == NULL) {
-		memset(out, 0, SHA256_LEN);
-		return;
-	}
-	sha256_parts(parts, 2, out);
-	free(pae);
+	merkle_leaf_hash_statement(env->type, env->payload, env->payload_len,
+	    out);
 }
 
 /* A correction must target an earlier event of the same chain. */
@@ -142,7 +138,8 @@ check_item(struct request *req, const struct json_value *v,
 	}
 	if (it->ev.has_prev)
 		hex_encode(it->ev.prev, SHA256_LEN, it->prev);
-	ingest_leaf_hash(&it->env, it->leaf);
+	merkle_leaf_hash_statement(it->env.type, it->env.payload,
+	    it->env.payload_len, it->leaf);
 	it->text = dsse_envelope_to_text(&it->env, &it->text_len);
 	if (it->text == NULL)
 		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,

@@ -3,7 +3,8 @@
  * tests/vectors/rfc6962/{inclusion,consistency}/, roots against a naive
  * recursive reference, every proof of every tree up to 70 leaves (generated
  * in memory and through a simulated node store), proof planning on huge
- * trees, and the ways a proof can be wrong.
+ * trees, the ways a proof can be wrong, and the leaf hash of a statement
+ * (docs/PROTOCOL.md 5.4's example, and SHA-256(0x00 || PAE) by hand).
  */
 #include <dirent.h>
 #include <inttypes.h>
@@ -14,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "libtrace/crypto.h"
+#include "libtrace/dsse.h"
 #include "libtrace/encoding.h"
 #include "libtrace/fileio.h"
 #include "libtrace/json.h"
@@ -130,6 +132,74 @@ test_hashes_and_roots(void)
 		merkle_root(leaves[0], n, h);
 		CHECK_MSG(memcmp(h, roots[n], H) == 0, "root of %zu leaves", n);
 	}
+}
+
+/* ---- the leaf hash of a statement ------------------------------------------- */
+
+/* docs/PROTOCOL.md 5.4: the example event, its PAE and its leaf hash. */
+static const char protocol_payload[] =
+    "{\"v\":1,\"type\":\"product.registered\",\"chain\":{\"gtin\":"
+    "\"08801234567893\",\"lot\":\"SWS2611A\"},\"seq\":0,\"prev\":null,"
+    "\"time\":\"2026-11-20T08:30:00+09:00\",\"signer\":"
+    "\"21fe31dfa154a261626bf854046fd227\",\"where\":{\"country\":\"KR\","
+    "\"place\":\"Osan\"},\"data\":{\"name\":{\"en\":"
+    "\"Essential Emulsion\"},\"brand\":\"Sulwhasoo\",\"origin\":\"KR\"}}";
+
+static void
+test_statement_leaf(void)
+{
+	static const size_t type_lens[] = { 1, 9, 10, 35, 99, 100, 128, 129,
+		1000 };
+	static const size_t payload_lens[] = { 0, 1, 9, 10, 99, 100, 999,
+		1000, 16384, 16385 };
+	char *type = malloc(1001);
+	unsigned char *payload = malloc(16385), *pae, h[H], want[H];
+	size_t pae_len = 0;
+
+	CHECK(type != NULL && payload != NULL);
+	if (type == NULL || payload == NULL)
+		goto out;
+
+	/* The protocol's example: 303 payload bytes behind a 50-byte header. */
+	CHECK_INT(sizeof(protocol_payload) - 1, 303);
+	merkle_leaf_hash_statement(TYPE_EVENT,
+	    (const unsigned char *)protocol_payload, 303, h);
+	CHECK(hex_equal(h, "3c661c4c4c2be22a1785b7d2c9748c4ff"
+	    "ee506196100c3ed6b1fbd2fa7211941"));
+
+	/*
+	 * Against SHA-256(0x00 || PAE) over the PAE in one buffer, where the
+	 * decimal lengths change width and past DSSE_TYPE_MAX and
+	 * DSSE_PAYLOAD_MAX (the hash has no limit of its own).
+	 */
+	for (size_t t = 0; t < sizeof(type_lens) / sizeof(type_lens[0]); t++) {
+		memset(type, 'a' + (int)t, type_lens[t]);
+		type[type_lens[t]] = '\0';
+		for (size_t p = 0;
+		    p < sizeof(payload_lens) / sizeof(payload_lens[0]); p++) {
+			for (size_t i = 0; i < payload_lens[p]; i++)
+				payload[i] = (unsigned char)(i * 7 + p);
+			pae = dsse_pae(type, payload, payload_lens[p], &pae_len);
+			CHECK(pae != NULL);
+			if (pae == NULL)
+				continue;
+			merkle_leaf_hash(pae, pae_len, want);
+			merkle_leaf_hash_statement(type, payload,
+			    payload_lens[p], h);
+			CHECK_MSG(memcmp(h, want, H) == 0, "type %zu bytes, "
+			    "payload %zu bytes", type_lens[t], payload_lens[p]);
+			free(pae);
+		}
+	}
+
+	/* Different from the statement id: the 0x00 prefix is there. */
+	dsse_statement_id(TYPE_EVENT, (const unsigned char *)protocol_payload,
+	    303, want);
+	CHECK(hex_equal(want, "3d66d81468a1587bbb5ddc1227d3b650"
+	    "9e6f0ecaffbe937b11fac4a7fd1c65b4"));
+out:
+	free(type);
+	free(payload);
 }
 
 /* ---- planning -------------------------------------------------------------- */
@@ -840,6 +910,7 @@ main(void)
 	}
 	make_leaves();
 	test_hashes_and_roots();
+	test_statement_leaf();
 	test_range_nodes();
 	test_plans_on_huge_trees();
 	test_store();
