@@ -318,11 +318,10 @@ ingest_handle_events(struct request *req)
 			goto fail;
 		slot[pending++] = i;
 	}
+	/* fail: counts a store failure in the metrics, once. */
 	if (pending > 0 && store_append_events(req->worker->store, args, pending,
-	    results, &err) != TRACE_OK) {
-		atomic_fetch_add(&req->srv->metrics.store_errors, 1);
+	    results, &err) != TRACE_OK)
 		goto fail;
-	}
 	for (size_t p = 0; p < pending; p++) {
 		struct ingest_item *it = &items[slot[p]];
 
