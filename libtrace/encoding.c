@@ -131,16 +131,25 @@ hex_encode(const unsigned char *src, size_t n, char *dst)
 	dst[2 * n] = '\0';
 }
 
-static int
-hex_value(char c, bool strict_lower)
+int
+hex_digit_value(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
 	if (c >= 'a' && c <= 'f')
 		return c - 'a' + 10;
-	if (!strict_lower && c >= 'A' && c <= 'F')
+	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
+}
+
+/* Ids are written in lowercase only: one text per id when strict_lower. */
+static int
+hex_value(char c, bool strict_lower)
+{
+	if (strict_lower && c >= 'A' && c <= 'F')
+		return -1;
+	return hex_digit_value(c);
 }
 
 bool

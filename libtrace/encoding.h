@@ -1,5 +1,6 @@
 /*
- * encoding.h - base64 (RFC 4648) and lowercase hex.
+ * encoding.h - base64 (RFC 4648), lowercase hex, and the hex digit decoder
+ * percent-decoding uses.
  *
  * Encoding always writes standard base64 with padding.  Decoding takes the
  * standard or the URL-safe alphabet (never both in one string), with or
@@ -34,6 +35,13 @@ enum trace_status base64_decode(const char *src, size_t n, unsigned char *dst,
 
 /* Encode n bytes as 2n lowercase hex digits and a NUL. */
 void hex_encode(const unsigned char *src, size_t n, char *dst);
+
+/*
+ * The value (0-15) of one hex digit, either case, or -1: the one nibble
+ * decoder, for hex strings and for percent-escapes (RFC 3986 2.1 makes
+ * "%2f" and "%2F" the same octet).
+ */
+int hex_digit_value(char c);
 
 /*
  * Decode exactly 2n hex digits (lowercase only when strict_lower) into n

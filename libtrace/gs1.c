@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "encoding.h"
 #include "gs1.h"
 
 /* A value segment holds at most 20 characters, each "%XX" at worst. */
@@ -262,18 +263,6 @@ pchar_raw(unsigned char c)
 	    c == ',' || c == ';' || c == '=' || c == ':' || c == '@';
 }
 
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 struct segment {
 	size_t offset;                     /* in the path, for messages */
 	size_t len;                        /* decoded length */
@@ -307,8 +296,8 @@ segment_decode(const char *raw, size_t len, size_t offset,
 			seg->text[n++] = (char)c;
 			continue;
 		}
-		if (len - i < 3 || (hi = hex_value(raw[i + 1])) < 0 ||
-		    (lo = hex_value(raw[i + 2])) < 0)
+		if (len - i < 3 || (hi = hex_digit_value(raw[i + 1])) < 0 ||
+		    (lo = hex_digit_value(raw[i + 2])) < 0)
 			return trace_error_set(err, TRACE_EMALFORMED,
 			    "invalid_link", "path", "bad percent escape at "
 			    "byte %zu (need '%%' and two hex digits)",

@@ -2,6 +2,7 @@
  * test_encoding.c - base64 (RFC 4648 test vectors, URL-safe input, strict
  * rejection of every non-canonical form) and hex.
  */
+#include <stdbool.h>
 #include <string.h>
 
 #include "libtrace/encoding.h"
@@ -90,10 +91,45 @@ test_hex(void)
 	CHECK(!hex_decode("00ab 0ff", 8, back, 4, false));
 }
 
+/* Every char value: the digits of either case decode, nothing else. */
+static void
+test_hex_digit_value(void)
+{
+	static const char digits[] = "0123456789abcdef";
+	static const char upper[] = "0123456789ABCDEF";
+
+	for (int c = -128; c <= 127; c++) {
+		int want = -1;
+
+		for (int v = 0; v < 16; v++)
+			if (c == digits[v] || c == upper[v])
+				want = v;
+		CHECK_MSG(hex_digit_value((char)c) == want, "char %d: %d, want "
+		    "%d", c, hex_digit_value((char)c), want);
+	}
+
+	/* hex_decode: every byte, both cases, strict_lower refusing upper. */
+	for (int b = 0; b < 256; b++) {
+		char lo[3] = { digits[b >> 4], digits[b & 15], '\0' };
+		char up[3] = { upper[b >> 4], upper[b & 15], '\0' };
+		unsigned char got = 0;
+		bool has_upper = strcmp(lo, up) != 0;
+
+		CHECK_MSG(hex_decode(lo, 2, &got, 1, true) && got == b,
+		    "\"%s\" strict", lo);
+		got = 0;
+		CHECK_MSG(hex_decode(up, 2, &got, 1, false) && got == b,
+		    "\"%s\"", up);
+		CHECK_MSG(hex_decode(up, 2, &got, 1, true) == !has_upper,
+		    "\"%s\" strict", up);
+	}
+}
+
 int
 main(void)
 {
 	test_base64();
 	test_hex();
+	test_hex_digit_value();
 	CHECK_DONE();
 }

@@ -4,6 +4,7 @@
  * identifier can be wrong is fed in and must be refused with the right
  * field; every accepted value must survive format -> parse unchanged.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -547,6 +548,57 @@ round_trip(const char *lot, const char *serial)
 	CHECK_STR(back.serial, in.serial);
 }
 
+/*
+ * Every escape %XY of a lot's one byte, with hex digits in either case: the
+ * same answer for both cases, the byte itself when it is in set 82, and
+ * "bad percent escape" whenever either digit is not a hex digit.
+ */
+static void
+test_percent_decode_all(void)
+{
+	static const char digits[] = "0123456789abcdef";
+	static const char upper[] = "0123456789ABCDEF";
+	const char *head = "/01/09506000134352/10/X";
+	char path[64];
+	struct gs1_link link;
+	struct trace_error err;
+
+	for (int b = 1; b < 256; b++) {
+		bool in_set = strchr(set82, b) != NULL;
+		enum trace_status lower_rc, upper_rc;
+		char lower_lot[sizeof(link.lot)];
+
+		snprintf(path, sizeof(path), "%s%%%c%c", head, digits[b >> 4],
+		    digits[b & 15]);
+		lower_rc = gs1_link_parse_path(path, strlen(path), &link, &err);
+		snprintf(lower_lot, sizeof(lower_lot), "%s", link.lot);
+		snprintf(path, sizeof(path), "%s%%%c%c", head, upper[b >> 4],
+		    upper[b & 15]);
+		upper_rc = gs1_link_parse_path(path, strlen(path), &link, &err);
+		CHECK_MSG(lower_rc == upper_rc && strcmp(lower_lot, link.lot) ==
+		    0, "byte 0x%02X: the two cases differ", b);
+		CHECK_MSG((upper_rc == TRACE_OK) == in_set, "byte 0x%02X: "
+		    "status %d", b, upper_rc);
+		if (in_set)
+			CHECK_MSG(link.lot[0] == 'X' && link.lot[1] == (char)b &&
+			    link.lot[2] == '\0', "byte 0x%02X: lot \"%s\"", b,
+			    link.lot);
+	}
+	/* A non-hex character in either place of the escape. */
+	for (int c = 1; c < 256; c++) {
+		bool hex = strchr(digits, c) != NULL || strchr(upper, c) != NULL;
+
+		if (hex)
+			continue;
+		snprintf(path, sizeof(path), "%s%%%c1", head, c);
+		expect_path_error(path, strlen(path), "path",
+		    "bad percent escape at byte 23");
+		snprintf(path, sizeof(path), "%s%%1%c", head, c);
+		expect_path_error(path, strlen(path), "path",
+		    "bad percent escape at byte 23");
+	}
+}
+
 static void
 test_round_trips(void)
 {
@@ -591,6 +643,7 @@ main(void)
 	test_chain_id();
 	test_link_format();
 	test_link_parse();
+	test_percent_decode_all();
 	test_round_trips();
 	CHECK_DONE();
 }
