@@ -142,7 +142,7 @@ covering_checkpoint(struct request *req, long long max_index, char **note,
 	enum trace_status rc;
 
 	for (int waited = 0;; waited += 100) {
-		if ((rc = logstore_head(req->worker->store, &integrated, note,
+		if ((rc = store_log_head(req->worker->store, &integrated, note,
 		    len, err)) != TRACE_OK)
 			return rc;
 		if (*note != NULL && log_checkpoint_read(*note, *len, cp) &&
@@ -276,7 +276,7 @@ bundles_build(struct request *req, const char *chain, struct buf *out,
 	first[total] = node_count;
 	if ((hashes = malloc((node_count + 1) * MERKLE_HASH_LEN)) == NULL)
 		goto nomem;
-	if (logstore_nodes(req->worker->store, cp.size, nodes, node_count,
+	if (log_fetch_nodes(req->worker->store, cp.size, nodes, node_count,
 	    &hashes[0][0], err) != TRACE_OK)
 		goto fail;
 	buf_puts(out, "{\"chain\":");

@@ -38,11 +38,6 @@
 #include "libtrace/encoding.h"
 #include "log.h"
 
-void log_count_proof(void);
-void log_count_checkpoint(void);
-void log_count_integrated(size_t n);
-void log_count_refusal(void);
-
 /* One integrator per process; started and stopped by main(). */
 static struct {
 	pthread_t thread;
@@ -52,6 +47,59 @@ static struct {
 	struct note_signer signer;
 	char token[33];
 } integrator;
+
+/* What /metrics reports (log_metrics_render). */
+static atomic_ullong proofs_served, proof_commands, checkpoints_signed,
+    leaves_integrated, refusals;
+
+void
+log_counters_get(struct log_counters *out)
+{
+	out->proofs = atomic_load(&proofs_served);
+	out->proof_commands = atomic_load(&proof_commands);
+	out->checkpoints = atomic_load(&checkpoints_signed);
+	out->integrated = atomic_load(&leaves_integrated);
+	out->refusals = atomic_load(&refusals);
+}
+
+void
+log_metrics_render(struct buf *out)
+{
+	struct log_counters c;
+
+	log_counters_get(&c);
+	buf_printf(out, "# HELP trace_log_proofs_total Inclusion and "
+	    "consistency proofs served.\n# TYPE trace_log_proofs_total counter\n"
+	    "trace_log_proofs_total %llu\n"
+	    "# HELP trace_log_proof_redis_commands_total Redis commands sent "
+	    "to serve them (one per proof).\n"
+	    "# TYPE trace_log_proof_redis_commands_total counter\n"
+	    "trace_log_proof_redis_commands_total %llu\n"
+	    "# HELP trace_log_checkpoints_signed_total Checkpoints signed by "
+	    "this process.\n# TYPE trace_log_checkpoints_signed_total counter\n"
+	    "trace_log_checkpoints_signed_total %llu\n"
+	    "# HELP trace_log_leaves_integrated_total Leaves integrated by "
+	    "this process.\n# TYPE trace_log_leaves_integrated_total counter\n"
+	    "trace_log_leaves_integrated_total %llu\n"
+	    "# HELP trace_log_checkpoint_refusals_total Checkpoints not "
+	    "signed because the stored tree failed a check.\n"
+	    "# TYPE trace_log_checkpoint_refusals_total counter\n"
+	    "trace_log_checkpoint_refusals_total %llu\n", c.proofs,
+	    c.proof_commands, c.checkpoints, c.integrated, c.refusals);
+}
+
+enum trace_status
+log_fetch_nodes(struct store *s, uint64_t size,
+    const struct merkle_node *nodes, size_t count, unsigned char *hashes,
+    struct trace_error *err)
+{
+	size_t commands = 0;
+	enum trace_status rc = store_log_nodes(s, size, nodes, count, hashes,
+	    &commands, err);
+
+	atomic_fetch_add(&proof_commands, commands);
+	return rc;
+}
 
 bool
 log_parse_uint(const char *s, uint64_t *out)
@@ -115,7 +163,7 @@ stored_root(struct store *s, uint64_t size, unsigned char root[MERKLE_HASH_LEN],
 		return TRACE_OK;
 	}
 	if ((rc = merkle_range_nodes(0, size, nodes, &count, err)) != TRACE_OK ||
-	    (rc = logstore_nodes(s, 0, nodes, count, &hashes[0][0], err)) !=
+	    (rc = log_fetch_nodes(s, 0, nodes, count, &hashes[0][0], err)) !=
 	    TRACE_OK)
 		return rc;
 	return merkle_range_hash(&hashes[0][0], count, root, err);
@@ -129,7 +177,7 @@ prove(struct store *s, uint64_t size, const struct merkle_plan *plan,
 	unsigned char hashes[MERKLE_PLAN_NODES_MAX][MERKLE_HASH_LEN];
 	enum trace_status rc;
 
-	if ((rc = logstore_nodes(s, size, plan->nodes, plan->node_count,
+	if ((rc = log_fetch_nodes(s, size, plan->nodes, plan->node_count,
 	    &hashes[0][0], err)) != TRACE_OK)
 		return rc;
 	return merkle_plan_assemble(plan, &hashes[0][0], proof, err);
@@ -198,7 +246,7 @@ growth_compute(struct store *s, uint64_t n0, const struct log_state *st,
 	/* The old tree's frontier: one perfect node per set bit of n0. */
 	if (n0 > 0) {
 		if ((rc = merkle_range_nodes(0, n0, frontier, &fcount, err)) !=
-		    TRACE_OK || (rc = logstore_nodes(s, 0, frontier, fcount,
+		    TRACE_OK || (rc = log_fetch_nodes(s, 0, frontier, fcount,
 		    &hashes[0][0], err)) != TRACE_OK)
 			goto fail;
 		for (size_t i = 0; i < fcount; i++) {
@@ -256,7 +304,7 @@ growth_store(struct store *s, uint64_t n0, const struct log_state *st,
 			.data = g->level[l] + (first - g->base[l]) *
 			    MERKLE_HASH_LEN };
 	}
-	return logstore_write(s, runs, count, err);
+	return store_log_write(s, runs, count, err);
 }
 
 /*
@@ -324,7 +372,7 @@ integrate_once(struct store *s, long long *last_sign)
 	static bool complained;
 
 	memset(&g, 0, sizeof(g));
-	if (logstore_state(s, LOG_BATCH_MAX, &st, &err) != TRACE_OK) {
+	if (store_log_state(s, LOG_BATCH_MAX, &st, &err) != TRACE_OK) {
 		if (!complained)
 			fprintf(stderr, "trace-server: log: %s\n", err.message);
 		complained = true;
@@ -340,7 +388,7 @@ integrate_once(struct store *s, long long *last_sign)
 		note_signer_verifier(&integrator.signer, &v);
 		if (checkpoint_open(st.checkpoint, st.checkpoint_len, &v, &last,
 		    &err) != TRACE_OK || last.size > n0) {
-			log_count_refusal();
+			atomic_fetch_add(&refusals, 1);
 			fprintf(stderr, "trace-server: log: the stored checkpoint "
 			    "is not ours or is ahead of the tree; signing "
 			    "nothing\n");
@@ -352,7 +400,7 @@ integrate_once(struct store *s, long long *last_sign)
 	sign = have_last ? n2 > last.size : true;
 	if (st.pending == 0 && !sign)
 		goto out;
-	if (logstore_lease(s, integrator.token, LOG_LEASE_MS, &held, &err) !=
+	if (store_log_lease(s, integrator.token, LOG_LEASE_MS, &held, &err) !=
 	    TRACE_OK || !held)
 		goto out;
 	/*
@@ -360,7 +408,7 @@ integrate_once(struct store *s, long long *last_sign)
 	 * leaf that only the primary had could be lost in a failover and its
 	 * index reused, and a checkpoint over it would fork the log.  The
 	 * PUBLISH inside store_wait_replicas() puts this connection's offset
-	 * past every leaf logstore_state() just read.
+	 * past every leaf store_log_state() just read.
 	 */
 	if (store_wait_replicas(s, &err) != TRACE_OK)
 		goto out;
@@ -377,23 +425,23 @@ integrate_once(struct store *s, long long *last_sign)
 		sign = false;
 	if (sign && checked_sign(s, have_last ? &last : NULL, n2, &note,
 	    &note_len, &err) != TRACE_OK) {
-		log_count_refusal();
+		atomic_fetch_add(&refusals, 1);
 		fprintf(stderr, "trace-server: log: refusing to sign size %"
 		    PRIu64 ": %s\n", n2, err.message);
 		note = NULL;
 		sign = false;
 		/* Still integrate: the nodes are right or proofs would show. */
 	}
-	if (logstore_commit(s, integrator.token, n0, n2, st.pending,
+	if (store_log_commit(s, integrator.token, n0, n2, st.pending,
 	    have_last ? st.checkpoint : "", sign ? note : "", n2, &outcome,
 	    &err) != TRACE_OK) {
 		fprintf(stderr, "trace-server: log: %s\n", err.message);
 		goto out;
 	}
 	if (outcome == LOG_COMMIT_OK) {
-		log_count_integrated(st.pending);
+		atomic_fetch_add(&leaves_integrated, st.pending);
 		if (sign) {
-			log_count_checkpoint();
+			atomic_fetch_add(&checkpoints_signed, 1);
 			*last_sign = now_ms();
 		}
 		more = st.pending == LOG_BATCH_MAX;
@@ -401,7 +449,7 @@ integrate_once(struct store *s, long long *last_sign)
 out:
 	growth_free(&g);
 	free(note);
-	log_state_free(&st);
+	log_state_clear(&st);
 	return more;
 }
 
@@ -425,7 +473,7 @@ integrator_main(void *arg)
 		    !atomic_load(&integrator.stop); i++)
 			usleep(50000);
 	}
-	logstore_lease(s, integrator.token, 0, &held, &err);
+	store_log_lease(s, integrator.token, 0, &held, &err);
 	store_close(s);
 	return NULL;
 }
@@ -497,7 +545,7 @@ log_handle_log(struct request *req)
 	if (note_verifier_key_format(req->srv->cfg.log_origin,
 	    req->srv->log_key.public_key, vkey, sizeof(vkey), &err) !=
 	    TRACE_OK ||
-	    logstore_head(req->worker->store, &integrated, &note, &len, &err) !=
+	    store_log_head(req->worker->store, &integrated, &note, &len, &err) !=
 	    TRACE_OK) {
 		http_send_error(req, &err);
 		goto out;
@@ -533,7 +581,7 @@ log_handle_checkpoint(struct request *req)
 
 	if (!require_get(req))
 		return;
-	if (logstore_head(req->worker->store, &integrated, &note, &len, &err) !=
+	if (store_log_head(req->worker->store, &integrated, &note, &len, &err) !=
 	    TRACE_OK) {
 		http_send_error(req, &err);
 		return;
@@ -616,7 +664,7 @@ log_handle_proofs(struct request *req)
 		    prove(req->worker->store, y, &plan, proof, &err) !=
 		    TRACE_OK)
 			goto fail;
-		log_count_proof();
+		atomic_fetch_add(&proofs_served, 1);
 		send_proof(req, "index", x, "size", y, proof, plan.count);
 	} else if (strcmp(what, "consistency") == 0) {
 		if (!query_uint(req, "from", &x) || !query_uint(req, "to", &y))
@@ -632,7 +680,7 @@ log_handle_proofs(struct request *req)
 		    prove(req->worker->store, y, &plan, proof, &err) !=
 		    TRACE_OK)
 			goto fail;
-		log_count_proof();
+		atomic_fetch_add(&proofs_served, 1);
 		send_proof(req, "from", x, "to", y, proof, plan.count);
 	} else {
 		trace_error_set(&err, TRACE_ENOTFOUND, "not_found", NULL,

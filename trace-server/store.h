@@ -8,11 +8,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "libtrace/crypto.h"
 #include "libtrace/error.h"
 #include "libtrace/gs1.h"
 #include "libtrace/keys.h"
+#include "libtrace/merkle.h"
 
 struct store;
 
@@ -215,7 +217,7 @@ bool store_record_parse(const char *text, size_t len, struct store_record *r);
 #define STORE_CHAIN_RECALLS_KEY "c:{%s}:recalls" /* ZSET of recalls */
 
 /*
- * Raw access for the store's other modules (logstore.c, the pages, the
+ * Raw access for the store's other modules (store_log.c, the pages, the
  * recalls), so they share the connection handling: on a broken connection
  * the store reconnects and resends (once; twice through Sentinel), so
  * every command must be idempotent or guarded by a compare-and-set.
@@ -276,5 +278,81 @@ enum trace_status store_batch_run(struct store *s, struct store_batch *b,
     struct trace_error *err);
 struct redisReply *store_batch_reply(const struct store_batch *b, size_t i);
 void store_batch_free(struct store_batch *b);
+
+/* ---- store_log.c -------------------------------------------------------- */
+
+/* What the integrator reads in one atomic step. */
+struct log_state {
+	uint64_t integrated;            /* leaves in the stored tree */
+	char *checkpoint;               /* latest signed note, NULL if none */
+	size_t checkpoint_len;
+	size_t pending;                 /* leaves read (<= the batch) */
+	unsigned char (*leaves)[MERKLE_HASH_LEN];  /* leaf integrated + i */
+	unsigned char (*ids)[MERKLE_HASH_LEN];     /* statement ids, raw */
+};
+
+/* Release what a log_state holds (accepts NULL and a zeroed state). */
+void log_state_clear(struct log_state *st);
+
+/*
+ * Take or renew the integrator's lease (ms > 0) or give it up (ms == 0).
+ * *held says whether this token holds it now.
+ */
+enum trace_status store_log_lease(struct store *s, const char *token,
+    long ms, bool *held, struct trace_error *err);
+
+/* Integrated size, latest checkpoint and up to batch pending leaves; on
+ * TRACE_OK the caller releases out with log_state_clear(). */
+enum trace_status store_log_state(struct store *s, size_t batch,
+    struct log_state *out, struct trace_error *err);
+
+/* A run of consecutive nodes of one level (or of leaf ids) to store. */
+struct log_run {
+	bool ids;                       /* statement ids instead of hashes */
+	unsigned level;
+	uint64_t first;                 /* index of the first node */
+	size_t count;
+	const unsigned char *data;      /* count * 32 bytes */
+};
+
+/* Store runs with SETRANGE, in one pipeline.  Idempotent. */
+enum trace_status store_log_write(struct store *s, const struct log_run *runs,
+    size_t count, struct trace_error *err);
+
+enum log_commit_outcome {
+	LOG_COMMIT_OK,
+	LOG_COMMIT_LEASE_LOST,          /* another integrator took over */
+	LOG_COMMIT_MOVED,               /* size or checkpoint changed */
+};
+
+/*
+ * The atomic step (store.lua log_commit): if token holds the lease, the
+ * integrated size is old_size and the latest checkpoint is expected_cp ("" =
+ * none), set the size to new_size, drop trim leaves from pending and, if
+ * new_cp is not "", publish it as the latest checkpoint and under
+ * new_cp_size in the history.
+ */
+enum trace_status store_log_commit(struct store *s, const char *token,
+    uint64_t old_size, uint64_t new_size, size_t trim,
+    const char *expected_cp, const char *new_cp, uint64_t new_cp_size,
+    enum log_commit_outcome *outcome, struct trace_error *err);
+
+/*
+ * Fetch the stored hashes of nodes[0..count) into hashes (count * 32
+ * bytes) in ONE round trip (a pipeline of FCALL_RO trace_log_nodes, one
+ * per 4096 nodes; a single proof is always one call).  Fails with
+ * TRACE_ENOTFOUND ("size_not_integrated") unless the tree of size leaves
+ * is integrated; size 0 skips that check (the integrator reading back what
+ * it just wrote).  *commands (if not NULL) gets the number of commands
+ * the round trip held (0 if it never happened), for the log's metrics.
+ */
+enum trace_status store_log_nodes(struct store *s, uint64_t size,
+    const struct merkle_node *nodes, size_t count, unsigned char *hashes,
+    size_t *commands, struct trace_error *err);
+
+/* Integrated size and latest checkpoint (*text malloc'd, NULL if none;
+ * the caller frees it with free()). */
+enum trace_status store_log_head(struct store *s, uint64_t *integrated,
+    char **text, size_t *len, struct trace_error *err);
 
 #endif

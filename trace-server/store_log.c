@@ -1,15 +1,18 @@
 /*
- * logstore.c - the transparency log's Redis calls: the integrator's lease,
- * state read and atomic commit (Functions in store.lua), chunked node
- * strings written with SETRANGE, and node fetches for proofs.
+ * store_log.c - the transparency log in Redis: the integrator's lease,
+ * state read and atomic commit (Functions in store.lua), tree nodes and
+ * leaf ids written with SETRANGE into chunked strings, node fetches for
+ * proofs (FCALL_RO trace_log_nodes), and the log's head.
  *
- * This is the one file besides store.c that speaks RESP; it goes through
- * store_command() and store_batch so connection handling stays in one
- * place.  Every key carries the {log} hash tag, so the whole log lives in
- * one cluster slot and the Functions may touch all of it.
+ * Stored layout: the hash of every perfect node (level, i) lives at byte
+ * 32 * (i mod LOG_CHUNK_NODES) of the string log:{log}:t:<level>:<chunk>,
+ * chunk = i / LOG_CHUNK_NODES; level 0 holds the leaf hashes.  Statement
+ * ids of the leaves (32 raw bytes each) live the same way in
+ * log:{log}:ids:<chunk>.  log:{log}:integrated says how many leaves the
+ * stored tree covers; nodes are always written before it advances, so
+ * every node of a tree of that size or smaller is stored.
  */
 #include <inttypes.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,86 +20,42 @@
 #include <hiredis/hiredis.h>
 
 #include "libtrace/encoding.h"
-#include "log.h"
+#include "store.h"
 
-#define KEY_LEASE "log:{log}:lease"
-#define KEY_INTEGRATED "log:{log}:integrated"
-#define KEY_PENDING "log:{log}:pending"
-#define KEY_CHECKPOINT "log:{log}:checkpoint"
-#define KEY_CHECKPOINTS "log:{log}:checkpoints"
-#define KEY_MAX 64
+#define KEY_LOG_LEASE "log:{log}:lease"
+#define KEY_LOG_INTEGRATED "log:{log}:integrated"
+#define KEY_LOG_PENDING "log:{log}:pending"
+#define KEY_LOG_CHECKPOINT "log:{log}:checkpoint"
+#define KEY_LOG_CHECKPOINTS "log:{log}:checkpoints"
+#define KEY_LOG_NODES "log:{log}:t:%u:%" PRIu64  /* level, chunk */
+#define KEY_LOG_IDS "log:{log}:ids:%" PRIu64     /* chunk */
+#define KEY_LOG_MAX 64
+#define LOG_CHUNK_NODES 65536         /* nodes per chunk string (2 MiB) */
 /* Nodes per trace_log_nodes call: bounds the Function's argument list. */
 #define NODES_PER_CALL 4096
 /* A pending item: 32-byte leaf hash, then the id in 64 hex digits. */
 #define PENDING_ITEM_LEN (MERKLE_HASH_LEN + 2 * MERKLE_HASH_LEN)
 
-static atomic_ullong proofs_served, proof_commands, checkpoints_signed,
-    leaves_integrated, refusals;
-
-void
-log_counters_get(struct log_counters *out)
+/* A decimal string reply (or element) into *out, as strictly as the API
+ * parses numbers. */
+static bool
+store_reply_u64(const redisReply *r, uint64_t *out)
 {
-	out->proofs = atomic_load(&proofs_served);
-	out->proof_commands = atomic_load(&proof_commands);
-	out->checkpoints = atomic_load(&checkpoints_signed);
-	out->integrated = atomic_load(&leaves_integrated);
-	out->refusals = atomic_load(&refusals);
-}
+	uint64_t v = 0;
 
-/* Called by log.c as things happen. */
-void log_count_proof(void);
-void log_count_checkpoint(void);
-void log_count_integrated(size_t n);
-void log_count_refusal(void);
-
-void
-log_count_proof(void)
-{
-	atomic_fetch_add(&proofs_served, 1);
-}
-
-void
-log_count_checkpoint(void)
-{
-	atomic_fetch_add(&checkpoints_signed, 1);
-}
-
-void
-log_count_integrated(size_t n)
-{
-	atomic_fetch_add(&leaves_integrated, n);
-}
-
-void
-log_count_refusal(void)
-{
-	atomic_fetch_add(&refusals, 1);
-}
-
-void
-log_metrics_render(struct buf *out)
-{
-	struct log_counters c;
-
-	log_counters_get(&c);
-	buf_printf(out, "# HELP trace_log_proofs_total Inclusion and "
-	    "consistency proofs served.\n# TYPE trace_log_proofs_total counter\n"
-	    "trace_log_proofs_total %llu\n"
-	    "# HELP trace_log_proof_redis_commands_total Redis commands sent "
-	    "to serve them (one per proof).\n"
-	    "# TYPE trace_log_proof_redis_commands_total counter\n"
-	    "trace_log_proof_redis_commands_total %llu\n"
-	    "# HELP trace_log_checkpoints_signed_total Checkpoints signed by "
-	    "this process.\n# TYPE trace_log_checkpoints_signed_total counter\n"
-	    "trace_log_checkpoints_signed_total %llu\n"
-	    "# HELP trace_log_leaves_integrated_total Leaves integrated by "
-	    "this process.\n# TYPE trace_log_leaves_integrated_total counter\n"
-	    "trace_log_leaves_integrated_total %llu\n"
-	    "# HELP trace_log_checkpoint_refusals_total Checkpoints not "
-	    "signed because the stored tree failed a check.\n"
-	    "# TYPE trace_log_checkpoint_refusals_total counter\n"
-	    "trace_log_checkpoint_refusals_total %llu\n", c.proofs,
-	    c.proof_commands, c.checkpoints, c.integrated, c.refusals);
+	if (r->type != REDIS_REPLY_STRING || r->len == 0 || r->len > 19 ||
+	    (r->len > 1 && r->str[0] == '0'))
+		return false;
+	for (size_t i = 0; i < r->len; i++) {
+		if (r->str[i] < '0' || r->str[i] > '9')
+			return false;
+		v = v * 10 + (uint64_t)(r->str[i] - '0');
+	}
+	/* 19 digits fit in 64 bits; the limit is the signed one. */
+	if (v > (uint64_t)INT64_MAX)
+		return false;
+	*out = v;
+	return true;
 }
 
 static enum trace_status
@@ -107,7 +66,7 @@ corrupt(struct trace_error *err, const char *what)
 }
 
 void
-log_state_free(struct log_state *st)
+log_state_clear(struct log_state *st)
 {
 	if (st == NULL)
 		return;
@@ -118,11 +77,11 @@ log_state_free(struct log_state *st)
 }
 
 enum trace_status
-logstore_lease(struct store *s, const char *token, long ms, bool *held,
+store_log_lease(struct store *s, const char *token, long ms, bool *held,
     struct trace_error *err)
 {
 	char msbuf[24];
-	const char *argv[] = { "FCALL", "trace_log_lease", "1", KEY_LEASE,
+	const char *argv[] = { "FCALL", "trace_log_lease", "1", KEY_LOG_LEASE,
 		token, msbuf };
 	redisReply *r = NULL;
 	enum trace_status rc;
@@ -139,27 +98,13 @@ logstore_lease(struct store *s, const char *token, long ms, bool *held,
 	return rc;
 }
 
-/* A decimal string reply (or element) into a uint64_t. */
-static bool
-reply_uint(const redisReply *r, uint64_t *out)
-{
-	char text[24];
-
-	if (r->type != REDIS_REPLY_STRING || r->len == 0 ||
-	    r->len >= sizeof(text))
-		return false;
-	memcpy(text, r->str, r->len);
-	text[r->len] = '\0';
-	return log_parse_uint(text, out);
-}
-
 enum trace_status
-logstore_state(struct store *s, size_t batch, struct log_state *out,
+store_log_state(struct store *s, size_t batch, struct log_state *out,
     struct trace_error *err)
 {
 	char batchbuf[24];
-	const char *argv[] = { "FCALL", "trace_log_state", "3", KEY_INTEGRATED,
-		KEY_PENDING, KEY_CHECKPOINT, batchbuf };
+	const char *argv[] = { "FCALL", "trace_log_state", "3",
+		KEY_LOG_INTEGRATED, KEY_LOG_PENDING, KEY_LOG_CHECKPOINT, batchbuf };
 	redisReply *r = NULL, *items;
 	enum trace_status rc;
 
@@ -168,7 +113,7 @@ logstore_state(struct store *s, size_t batch, struct log_state *out,
 	if ((rc = store_command(s, 7, argv, NULL, &r, err)) != TRACE_OK)
 		return rc;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
-	    !reply_uint(r->element[0], &out->integrated) ||
+	    !store_reply_u64(r->element[0], &out->integrated) ||
 	    r->element[1]->type != REDIS_REPLY_STRING ||
 	    r->element[2]->type != REDIS_REPLY_ARRAY) {
 		rc = corrupt(err, "log state");
@@ -207,7 +152,7 @@ nomem:
 	rc = trace_error_set(err, TRACE_ENOMEM, NULL, NULL, "out of memory");
 out:
 	if (rc != TRACE_OK)
-		log_state_free(out);
+		log_state_clear(out);
 	freeReplyObject(r);
 	return rc;
 }
@@ -216,17 +161,17 @@ static void
 node_key(char *out, size_t size, bool ids, unsigned level, uint64_t chunk)
 {
 	if (ids)
-		snprintf(out, size, "log:{log}:ids:%" PRIu64, chunk);
+		snprintf(out, size, KEY_LOG_IDS, chunk);
 	else
-		snprintf(out, size, "log:{log}:t:%u:%" PRIu64, level, chunk);
+		snprintf(out, size, KEY_LOG_NODES, level, chunk);
 }
 
 enum trace_status
-logstore_write(struct store *s, const struct log_run *runs, size_t count,
+store_log_write(struct store *s, const struct log_run *runs, size_t count,
     struct trace_error *err)
 {
 	struct store_batch b;
-	char key[KEY_MAX];
+	char key[KEY_LOG_MAX];
 	enum trace_status rc;
 
 	/* One SETRANGE per run and chunk it touches. */
@@ -240,7 +185,7 @@ logstore_write(struct store *s, const struct log_run *runs, size_t count,
 			uint64_t stop = (chunk + 1) * LOG_CHUNK_NODES;
 			size_t n = (size_t)((stop < end ? stop : end) - at);
 
-			node_key(key, KEY_MAX, run->ids, run->level, chunk);
+			node_key(key, KEY_LOG_MAX, run->ids, run->level, chunk);
 			store_batch_command(&b);
 			store_batch_str(&b, "SETRANGE");
 			store_batch_fmt(&b, "%s", key);
@@ -267,15 +212,16 @@ logstore_write(struct store *s, const struct log_run *runs, size_t count,
 }
 
 enum trace_status
-logstore_commit(struct store *s, const char *token, uint64_t old_size,
+store_log_commit(struct store *s, const char *token, uint64_t old_size,
     uint64_t new_size, size_t trim, const char *expected_cp,
     const char *new_cp, uint64_t new_cp_size,
     enum log_commit_outcome *outcome, struct trace_error *err)
 {
 	char oldbuf[24], newbuf[24], trimbuf[24], cpsize[24];
-	const char *argv[] = { "FCALL", "trace_log_commit", "5", KEY_LEASE,
-		KEY_INTEGRATED, KEY_PENDING, KEY_CHECKPOINT, KEY_CHECKPOINTS,
-		token, oldbuf, newbuf, trimbuf, expected_cp, new_cp, cpsize };
+	const char *argv[] = { "FCALL", "trace_log_commit", "5", KEY_LOG_LEASE,
+		KEY_LOG_INTEGRATED, KEY_LOG_PENDING, KEY_LOG_CHECKPOINT,
+		KEY_LOG_CHECKPOINTS, token, oldbuf, newbuf, trimbuf, expected_cp,
+		new_cp, cpsize };
 	redisReply *r = NULL;
 	const redisReply *w;
 	enum trace_status rc;
@@ -305,12 +251,13 @@ logstore_commit(struct store *s, const char *token, uint64_t old_size,
 }
 
 enum trace_status
-logstore_nodes(struct store *s, uint64_t size, const struct merkle_node *nodes,
-    size_t count, unsigned char *hashes, struct trace_error *err)
+store_log_nodes(struct store *s, uint64_t size, const struct merkle_node *nodes,
+    size_t count, unsigned char *hashes, size_t *commands,
+    struct trace_error *err)
 {
 	size_t calls = count == 0 ? 1 : (count + NODES_PER_CALL - 1) /
 	    NODES_PER_CALL;
-	char key[KEY_MAX];
+	char key[KEY_LOG_MAX];
 	struct store_batch b;
 	enum trace_status rc;
 
@@ -327,9 +274,9 @@ logstore_nodes(struct store *s, uint64_t size, const struct merkle_node *nodes,
 		store_batch_str(&b, "FCALL_RO");
 		store_batch_str(&b, "trace_log_nodes");
 		store_batch_fmt(&b, "%zu", n + 1);
-		store_batch_str(&b, KEY_INTEGRATED);
+		store_batch_str(&b, KEY_LOG_INTEGRATED);
 		for (size_t i = first; i < first + n; i++) {
-			node_key(key, KEY_MAX, false, nodes[i].level,
+			node_key(key, KEY_LOG_MAX, false, nodes[i].level,
 			    nodes[i].index / LOG_CHUNK_NODES);
 			store_batch_fmt(&b, "%s", key);
 		}
@@ -339,8 +286,8 @@ logstore_nodes(struct store *s, uint64_t size, const struct merkle_node *nodes,
 			    (nodes[i].index % LOG_CHUNK_NODES) * MERKLE_HASH_LEN);
 	}
 	rc = store_batch_run(s, &b, err);
-	if (rc == TRACE_OK)
-		atomic_fetch_add(&proof_commands, calls);
+	if (commands != NULL)
+		*commands = rc == TRACE_OK ? calls : 0;
 	for (size_t call = 0; call < calls && rc == TRACE_OK; call++) {
 		const redisReply *r = store_batch_reply(&b, call), *w;
 		size_t first = call * NODES_PER_CALL;
@@ -363,7 +310,7 @@ logstore_nodes(struct store *s, uint64_t size, const struct merkle_node *nodes,
 		if (w->len == 14 && memcmp(w->str, "not_integrated", 14) == 0) {
 			uint64_t have = 0;
 
-			reply_uint(r->element[1], &have);
+			store_reply_u64(r->element[1], &have);
 			rc = trace_error_set(err, TRACE_ENOTFOUND,
 			    "size_not_integrated", "size", "the log has "
 			    "integrated %" PRIu64 " leaves; a tree of %" PRIu64
@@ -385,7 +332,7 @@ logstore_nodes(struct store *s, uint64_t size, const struct merkle_node *nodes,
 }
 
 enum trace_status
-logstore_head(struct store *s, uint64_t *integrated, char **text,
+store_log_head(struct store *s, uint64_t *integrated, char **text,
     size_t *len, struct trace_error *err)
 {
 	struct store_batch b;
@@ -398,15 +345,15 @@ logstore_head(struct store *s, uint64_t *integrated, char **text,
 	store_batch_init(&b);
 	store_batch_command(&b);
 	store_batch_str(&b, "GET");
-	store_batch_str(&b, KEY_INTEGRATED);
+	store_batch_str(&b, KEY_LOG_INTEGRATED);
 	store_batch_command(&b);
 	store_batch_str(&b, "GET");
-	store_batch_str(&b, KEY_CHECKPOINT);
+	store_batch_str(&b, KEY_LOG_CHECKPOINT);
 	if ((rc = store_batch_run(s, &b, err)) != TRACE_OK)
 		goto out;
 	r0 = store_batch_reply(&b, 0);
 	r1 = store_batch_reply(&b, 1);
-	if ((r0->type != REDIS_REPLY_NIL && !reply_uint(r0, integrated)) ||
+	if ((r0->type != REDIS_REPLY_NIL && !store_reply_u64(r0, integrated)) ||
 	    (r1->type != REDIS_REPLY_NIL && r1->type != REDIS_REPLY_STRING)) {
 		rc = corrupt(err, "log head");
 	} else if (r1->type == REDIS_REPLY_STRING) {
