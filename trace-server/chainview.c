@@ -1,7 +1,7 @@
 /*
  * chainview.c - a chain as the pages see it: its records read in ONE round
- * trip (the store.lua Function trace_page_read: LRANGE of the chain and,
- * for a unit with a serial, its scan counter in the same step), parsed,
+ * trip (store_page_read(): the chain and, for a unit with a serial, its
+ * scan counter in the same step), parsed,
  * and summarised into what a consumer asks: which product, inspected by
  * whom, where it went, whether customs released it, whether it is
  * recalled.
@@ -20,8 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include <hiredis/hiredis.h>
 
 #include "libtrace/dsse.h"
 #include "libtrace/timefmt.h"
@@ -133,9 +131,9 @@ chain_view_free(struct chain_view *view)
 
 static void link_corrections(struct chain_data *d);
 
-/* Parse the records of list (an array reply inside reply, which d takes). */
+/* Parse records (which d takes: *records is zeroed) into new data. */
 static enum trace_status
-data_build(const char *chain, redisReply *reply, redisReply *list,
+data_build(const char *chain, struct store_records *records,
     struct chain_data **out, struct trace_error *err)
 {
 	struct chain_data *d;
@@ -143,32 +141,23 @@ data_build(const char *chain, redisReply *reply, redisReply *list,
 
 	*out = NULL;
 	if ((d = calloc(1, sizeof(*d))) == NULL) {
-		freeReplyObject(reply);
+		store_records_free(records);
 		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
 		    "out of memory");
 	}
 	d->refs = 1;
 	snprintf(d->chain, sizeof(d->chain), "%s", chain);
-	d->recs.reply = reply;
-	if ((d->recs.items = calloc(list->elements + 1,
-	    sizeof(*d->recs.items))) == NULL ||
-	    (d->items = calloc(list->elements + 1, sizeof(*d->items))) == NULL) {
+	d->recs = *records;
+	memset(records, 0, sizeof(*records));
+	if ((d->items = calloc(d->recs.count + 1, sizeof(*d->items))) == NULL) {
 		rc = trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
 		    "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < list->elements; i++) {
-		redisReply *e = list->element[i];
+	for (size_t i = 0; i < d->recs.count; i++) {
 		struct chain_item *it = &d->items[i];
 		struct dsse_envelope env;
 
-		if (e->type != REDIS_REPLY_STRING ||
-		    !store_record_parse(e->str, e->len, &d->recs.items[i])) {
-			rc = trace_error_set(err, TRACE_ESTORE, "store_corrupt",
-			    NULL, "a stored record is malformed");
-			goto out;
-		}
-		d->recs.count++;
 		it->rec = &d->recs.items[i];
 		if (dsse_envelope_parse(it->rec->envelope, it->rec->envelope_len,
 		    &env, NULL) != TRACE_OK) {
@@ -195,65 +184,43 @@ out:
 }
 
 /*
- * FCALL trace_page_read, telling it the head we have parsed, if any; sets
+ * Read the chain, telling the store the head we have parsed, if any; sets
  * view->data (NULL for an unknown chain) and the scan fields.
  */
 static enum trace_status
 read_chain(struct request *req, struct chain_view *view, bool count_scan,
     struct trace_error *err)
 {
-	char chain_key[CHAIN_ID_MAX + 16], scans_key[CHAIN_ID_MAX + 16];
-	char now[24], known_len[24], max[24];
 	struct chain_data *known = data_lookup(view->chain), *fresh = NULL;
-	const char *argv[] = { "FCALL", "trace_page_read", "2", chain_key,
-	    scans_key, view->link.serial, now, count_scan ? "1" : "0",
-	    known_len, known != NULL ? known->items[known->count - 1].rec->id :
-	    "", max };
-	redisReply *r = NULL, *status;
+	const struct chain_page_args args = {
+		.chain = view->chain, .serial = view->link.serial,
+		.now = time_now(), .count_scan = count_scan,
+		.known_count = known != NULL ? known->count : 0,
+		.known_head = known != NULL ?
+		    known->items[known->count - 1].rec->id : "",
+		.serials_max = SCANS_SERIALS_MAX,
+	};
+	struct chain_page page;
 	enum trace_status rc;
 
-	snprintf(chain_key, sizeof(chain_key), STORE_CHAIN_KEY, view->chain);
-	snprintf(scans_key, sizeof(scans_key), STORE_CHAIN_SCANS_KEY, view->chain);
-	snprintf(now, sizeof(now), "%lld", time_now());
-	snprintf(known_len, sizeof(known_len), "%zu",
-	    known != NULL ? known->count : 0);
-	snprintf(max, sizeof(max), "%d", SCANS_SERIALS_MAX);
-	if ((rc = store_command(req->worker->store, 11, argv, NULL, &r,
-	    err)) != TRACE_OK)
+	if ((rc = store_page_read(req->worker->store, &args, &page, err)) !=
+	    TRACE_OK)
 		goto out;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
-	    (status = r->element[0])->type != REDIS_REPLY_STRING ||
-	    (strcmp(status->str, "none") != 0 && (r->elements < 2 ||
-	    r->element[1]->type != REDIS_REPLY_ARRAY))) {
-		rc = trace_error_set(err, TRACE_ESTORE, "store_error", NULL,
-		    "unexpected reply to trace_page_read");
-		goto out;
-	}
-	if (strcmp(status->str, "none") == 0)
-		goto out;
-	if (r->elements >= 4 && r->element[2]->type == REDIS_REPLY_INTEGER &&
-	    r->element[3]->type == REDIS_REPLY_STRING) {
-		view->scans_known = true;
-		view->scans = r->element[2]->integer;
-		view->first_scan = strtoll(r->element[3]->str, NULL, 10);
-	}
-	if (strcmp(status->str, "same") == 0 && known != NULL) {
+	view->scans_known = page.scans_known;
+	view->scans = page.scans;
+	view->first_scan = page.first_scan;
+	if (page.status == CHAIN_PAGE_SAME && known != NULL) {
 		view->data = known;
 		known = NULL;
-		goto out;
+	} else if (page.records.count > 0) {
+		if ((rc = data_build(view->chain, &page.records, &fresh,
+		    err)) == TRACE_OK) {
+			data_publish(fresh);
+			view->data = fresh;
+		}
 	}
-	if (r->element[1]->elements == 0)
-		goto out;
-	/* data_build takes the reply. */
-	rc = data_build(view->chain, r, r->element[1], &fresh, err);
-	r = NULL;
-	if (rc == TRACE_OK) {
-		data_publish(fresh);
-		view->data = fresh;
-	}
+	chain_page_clear(&page);
 out:
-	if (r != NULL)
-		freeReplyObject(r);
 	data_release(known);
 	return rc;
 }

@@ -33,8 +33,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <hiredis/hiredis.h>
-
 #include "libtrace/dsse.h"
 #include "libtrace/encoding.h"
 #include "libtrace/timefmt.h"
@@ -49,7 +47,7 @@
 #define EPCIS_VALUES_MAX 16
 
 struct epcis_item {
-	struct store_record rec;
+	const struct store_record *rec;
 	struct dsse_envelope env;
 	struct trace_event ev;
 	bool ok;
@@ -182,7 +180,7 @@ write_object_event(struct buf *b, const struct epcis_item *item,
 	buf_puts(b, "{\"type\":\"ObjectEvent\",\"eventTime\":");
 	buf_json_string(b, ev->time_text, strlen(ev->time_text));
 	buf_printf(b, ",\"eventTimeZoneOffset\":\"%s\",\"eventID\":", offset);
-	write_event_id(b, item->rec.id);
+	write_event_id(b, item->rec->id);
 	buf_puts(b, ",\"quantityList\":[{\"epcClass\":");
 	buf_json_string(b, link, strlen(link));
 	if ((ev->type == EVENT_PRODUCT_REGISTERED ||
@@ -211,7 +209,7 @@ write_object_event(struct buf *b, const struct epcis_item *item,
 			buf_json_string(b, reason, strlen(reason));
 		}
 		buf_printf(b, ",\"trace:statement\":\"%s\"}",
-		    declaration->rec.id);
+		    declaration->rec->id);
 	}
 	buf_puts(b, ",\"trace:type\":");
 	buf_json_string(b, event_type_name(ev->type),
@@ -220,7 +218,7 @@ write_object_event(struct buf *b, const struct epcis_item *item,
 	buf_json_string(b, ev->chain, strlen(ev->chain));
 	buf_printf(b, ",\"trace:seq\":%lld,\"trace:logIndex\":%lld,"
 	    "\"trace:statement\":\"%s\",\"trace:signer\":\"%s\"", ev->seq,
-	    item->rec.log_index, item->rec.id, ev->signer);
+	    item->rec->log_index, item->rec->id, ev->signer);
 	if (ev->where != NULL) {
 		buf_puts(b, ",\"trace:where\":");
 		buf_json_value(b, ev->where);
@@ -373,27 +371,27 @@ parse_filter(const struct query_params *params, struct epcis_filter *f,
 
 /* The events of one chain's records that pass f, into b. */
 static enum trace_status
-write_chain(struct buf *b, const redisReply *r, const struct epcis_filter *f,
-    size_t *written, struct trace_error *err)
+write_chain(struct buf *b, const struct store_records *r,
+    const struct epcis_filter *f, size_t *written, struct trace_error *err)
 {
 	struct epcis_item *items;
 	enum trace_status rc = TRACE_OK;
 
-	if (r->type != REDIS_REPLY_ARRAY)
+	/* An export leaves nothing out: a record the store could not read
+	 * fails it. */
+	if (r->unreadable > 0)
 		return trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
-		    "unexpected reply from the store");
-	if (r->elements == 0 || !f->object_events)
+		    "a stored event does not parse");
+	if (r->count == 0 || !f->object_events)
 		return TRACE_OK;
-	if ((items = calloc(r->elements, sizeof(*items))) == NULL)
+	if ((items = calloc(r->count, sizeof(*items))) == NULL)
 		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
 		    "out of memory");
-	for (size_t i = 0; i < r->elements; i++) {
-		const redisReply *e = r->element[i];
+	for (size_t i = 0; i < r->count; i++) {
 		struct epcis_item *it = &items[i];
 
-		if (e->type != REDIS_REPLY_STRING ||
-		    !store_record_parse(e->str, e->len, &it->rec) ||
-		    dsse_envelope_parse(it->rec.envelope, it->rec.envelope_len,
+		it->rec = &r->items[i];
+		if (dsse_envelope_parse(it->rec->envelope, it->rec->envelope_len,
 		    &it->env, NULL) != TRACE_OK) {
 			rc = trace_error_set(err, TRACE_ESTORE, "store_corrupt",
 			    NULL, "a stored event does not parse");
@@ -408,7 +406,7 @@ write_chain(struct buf *b, const redisReply *r, const struct epcis_filter *f,
 		}
 		it->ok = true;
 	}
-	for (size_t i = 0; i < r->elements; i++) {
+	for (size_t i = 0; i < r->count; i++) {
 		const struct epcis_item *it = &items[i], *target = it,
 		    *declaration = NULL;
 
@@ -419,7 +417,7 @@ write_chain(struct buf *b, const redisReply *r, const struct epcis_filter *f,
 			/* Ingest made sure it names an earlier event here. */
 			target = NULL;
 			for (size_t k = 0; k < i && corrects != NULL; k++)
-				if (strcmp(items[k].rec.id, corrects) == 0)
+				if (strcmp(items[k].rec->id, corrects) == 0)
 					target = &items[k];
 			if (target == NULL || target->ev.type == EVENT_CORRECTION)
 				continue;
@@ -432,7 +430,7 @@ write_chain(struct buf *b, const redisReply *r, const struct epcis_filter *f,
 		write_object_event(b, target, declaration);
 	}
 out:
-	for (size_t i = 0; i < r->elements; i++) {
+	for (size_t i = 0; i < r->count; i++) {
 		if (!items[i].ok)
 			continue;
 		event_free(&items[i].ev);
@@ -453,12 +451,13 @@ epcis_handle_events(struct request *req)
 	struct trace_error err;
 	const struct query_param *match;
 	char (*chains)[CHAIN_ID_MAX + 1] = NULL;
-	struct store_batch batch;
+	const char *names[EPCIS_CLASSES_MAX];
+	struct store_records records[EPCIS_CLASSES_MAX];
 	size_t count = 0, written = 0;
 	char now[21];
 	struct buf out;
 
-	store_batch_init(&batch);
+	memset(records, 0, sizeof(records));
 	memset(&params, 0, sizeof(params));
 	buf_init(&out, 0);
 	if (!http_is_get(req, &err))
@@ -479,14 +478,10 @@ epcis_handle_events(struct request *req)
 	}
 	if (parse_classes(match->value, chains, &count, &err) != TRACE_OK)
 		goto fail;
-	for (size_t i = 0; i < count; i++) {
-		store_batch_command(&batch);
-		store_batch_str(&batch, "LRANGE");
-		store_batch_fmt(&batch, STORE_CHAIN_KEY, chains[i]);
-		store_batch_str(&batch, "0");
-		store_batch_str(&batch, "-1");
-	}
-	if (store_batch_run(req->worker->store, &batch, &err) != TRACE_OK)
+	for (size_t i = 0; i < count; i++)
+		names[i] = chains[i];
+	if (store_chains(req->worker->store, names, count, records, &err) !=
+	    TRACE_OK)
 		goto fail;
 	time_format_utc(time_now(), now);
 	buf_printf(&out, "{\"@context\":[\"%s\",{\"trace\":\"%s\"}],"
@@ -495,8 +490,7 @@ epcis_handle_events(struct request *req)
 	    "\"queryName\":\"SimpleEventQuery\",\"resultsBody\":{"
 	    "\"eventList\":[", EPCIS_CONTEXT, EPCIS_VOCAB, now);
 	for (size_t i = 0; i < count; i++)
-		if (write_chain(&out, store_batch_reply(&batch, i), &filter,
-		    &written, &err) !=
+		if (write_chain(&out, &records[i], &filter, &written, &err) !=
 		    TRACE_OK)
 			goto fail;
 	buf_puts(&out, "]}}}}");
@@ -511,7 +505,8 @@ epcis_handle_events(struct request *req)
 fail:
 	http_send_error(req, &err);
 out:
-	store_batch_free(&batch);
+	for (size_t i = 0; i < count; i++)
+		store_records_free(&records[i]);
 	free(chains);
 	query_params_free(&params);
 	buf_free(&out);

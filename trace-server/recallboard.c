@@ -13,8 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <hiredis/hiredis.h>
-
 #include "libtrace/dsse.h"
 #include "libtrace/timefmt.h"
 #include "pages.h"
@@ -29,7 +27,7 @@ struct board_row {
 	struct json_doc *doc;
 	const struct json_value *recall;
 	char chain[CHAIN_ID_MAX + 1];
-	size_t chain_slot;              /* index into the chain replies */
+	size_t chain_slot;              /* index into the chains read */
 };
 
 static const char *
@@ -140,9 +138,12 @@ write_form(struct buf *b, const struct recall_query *q, enum page_lang lang)
 	buf_puts(b, "</a></form>\n");
 }
 
-/* The warehouse.dispatched events of a chain's records. */
+/*
+ * The warehouse.dispatched events of a chain's records.  A page shows
+ * what it can: a record that does not parse is passed over.
+ */
 static void
-write_dispatches(struct buf *b, const redisReply *records,
+write_dispatches(struct buf *b, const struct store_records *records,
     enum page_lang lang)
 {
 	size_t shown = 0;
@@ -150,20 +151,16 @@ write_dispatches(struct buf *b, const redisReply *records,
 	buf_puts(b, "<h3>");
 	i18n_html(b, lang, "board.dispatched");
 	buf_puts(b, "</h3>");
-	for (size_t i = 0; records != NULL && records->type ==
-	    REDIS_REPLY_ARRAY && i < records->elements &&
-	    shown < BOARD_DISPATCH_MAX; i++) {
-		const redisReply *e = records->element[i];
-		struct store_record rec;
+	for (size_t i = 0; i < records->count && shown < BOARD_DISPATCH_MAX;
+	    i++) {
+		const struct store_record *rec = &records->items[i];
 		struct dsse_envelope env;
 		struct trace_event ev;
 		const char *s;
 		char when[26];
 		long long quantity;
 
-		if (e->type != REDIS_REPLY_STRING ||
-		    !store_record_parse(e->str, e->len, &rec) ||
-		    dsse_envelope_parse(rec.envelope, rec.envelope_len, &env,
+		if (dsse_envelope_parse(rec->envelope, rec->envelope_len, &env,
 		    NULL) != TRACE_OK)
 			continue;
 		if (event_parse(env.payload, env.payload_len, &ev, NULL) !=
@@ -236,7 +233,7 @@ write_serials(struct buf *b, const struct json_value *serials,
 
 static void
 write_row(struct buf *b, const struct board_row *row,
-    const redisReply *records, enum page_lang lang)
+    const struct store_records *records, enum page_lang lang)
 {
 	const struct json_value *r = row->recall;
 	struct gs1_link link;
@@ -328,7 +325,8 @@ write_row(struct buf *b, const struct board_row *row,
 
 /*
  * One section: the recalls of page, each with its chain's dispatches
- * (every chain read in one pipeline), and a "more" link for the next page.
+ * (every chain read in one round trip), and a "more" link for the next
+ * page.
  */
 static enum trace_status
 write_section(struct request *req, struct buf *b, const char *title_key,
@@ -340,12 +338,13 @@ write_section(struct request *req, struct buf *b, const char *title_key,
 		.max_string = 8 * 1024, .max_values = 4096,
 	};
 	struct board_row *rows = calloc(page->count + 1, sizeof(*rows));
-	struct store_batch batch;
-	size_t chains = 0;
+	const char **names = calloc(page->count + 1, sizeof(*names));
+	struct store_records *chains = calloc(page->count + 1,
+	    sizeof(*chains));
+	size_t nchains = 0;
 	enum trace_status rc = TRACE_OK;
 
-	store_batch_init(&batch);
-	if (rows == NULL) {
+	if (rows == NULL || names == NULL || chains == NULL) {
 		rc = trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
 		    "out of memory");
 		goto out;
@@ -373,15 +372,11 @@ write_section(struct request *req, struct buf *b, const char *title_key,
 			row->chain_slot = rows[k].chain_slot;
 			continue;
 		}
-		row->chain_slot = chains++;
-		store_batch_command(&batch);
-		store_batch_str(&batch, "LRANGE");
-		store_batch_fmt(&batch, STORE_CHAIN_KEY, row->chain);
-		store_batch_str(&batch, "0");
-		store_batch_str(&batch, "-1");
+		row->chain_slot = nchains;
+		names[nchains++] = row->chain;
 	}
-	if ((rc = store_batch_run(req->worker->store, &batch, err)) !=
-	    TRACE_OK)
+	if ((rc = store_chains(req->worker->store, names, nchains, chains,
+	    err)) != TRACE_OK)
 		goto out;
 	buf_puts(b, "<section><h1>");
 	i18n_html(b, lang, title_key);
@@ -392,8 +387,7 @@ write_section(struct request *req, struct buf *b, const char *title_key,
 		buf_puts(b, "</p>");
 	}
 	for (size_t i = 0; i < page->count; i++)
-		write_row(b, &rows[i], store_batch_reply(&batch,
-		    rows[i].chain_slot), lang);
+		write_row(b, &rows[i], &chains[rows[i].chain_slot], lang);
 	if (page->next[0] != '\0') {
 		struct buf more;
 
@@ -411,7 +405,10 @@ write_section(struct request *req, struct buf *b, const char *title_key,
 out:
 	for (size_t i = 0; rows != NULL && i < page->count; i++)
 		json_doc_free(rows[i].doc);
-	store_batch_free(&batch);
+	for (size_t i = 0; chains != NULL && i < nchains; i++)
+		store_records_free(&chains[i]);
+	free(chains);
+	free(names);
 	free(rows);
 	return rc;
 }

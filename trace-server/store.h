@@ -1,7 +1,20 @@
 /*
  * store.h - trace-server's view of Redis: connections (one per worker
  * thread), the Functions loaded at start-up, and typed calls for every read
- * and write the handlers need.  Nothing outside store.c speaks RESP.
+ * and write the handlers need.  Only store*.c speak RESP (through
+ * store_private.h); everything above gets the typed results declared here,
+ * never a reply (the recalls still use store_command(), for now).
+ *
+ *   store_conn.c     where the store is (--redis), connections and
+ *                    Sentinel, the pipeline every call goes through,
+ *                    WAIT, loading and checking the Functions
+ *   store_chain.c    chains and statements: records, the page read,
+ *                    locating a statement, appending events
+ *   store_keys.c     the key registry: key entries, appending them
+ *   store_log.c      the transparency log: lease, state, tree nodes,
+ *                    commit, head
+ *   store.lua        the Redis Functions (every write is one atomic step);
+ *                    its header documents the key layout
  */
 #ifndef TRACE_STORE_H
 #define TRACE_STORE_H
@@ -15,6 +28,8 @@
 #include "libtrace/gs1.h"
 #include "libtrace/keys.h"
 #include "libtrace/merkle.h"
+
+/* ---- store_conn.c ------------------------------------------------------- */
 
 struct store;
 
@@ -85,6 +100,107 @@ enum trace_status store_wait_replicas(struct store *s,
 /* PING and check that our Functions are loaded (for /readyz). */
 enum trace_status store_check_ready(struct store *s, struct trace_error *err);
 
+/* ---- store_chain.c: records --------------------------------------------- */
+
+/* A stored statement: its id, log index and envelope text. */
+struct store_record {
+	char id[2 * SHA256_LEN + 1];
+	long long log_index;
+	const char *envelope;           /* points into the owning list's reply */
+	size_t envelope_len;
+};
+
+/*
+ * A list of records; the caller frees with store_records_free(), which
+ * accepts a zeroed list.  The envelopes live as long as the list; the
+ * struct may be moved (copied, then the original zeroed) to pass it on.
+ */
+struct store_records {
+	struct store_record *items;
+	size_t count;
+	/* Stored records that did not parse and were left out (only
+	 * store_chains() leaves any out; 0 unless Redis was edited by hand). */
+	size_t unreadable;
+	void *reply;                    /* private: owns the envelope text */
+};
+
+void store_records_free(struct store_records *r);
+
+/* The records of a chain in seq order (count 0 if the chain is unknown). */
+enum trace_status store_chain(struct store *s, const char *chain,
+    struct store_records *out, struct trace_error *err);
+
+/*
+ * The records of count chains in one round trip: out[i] gets those of
+ * chains[i] (count 0 for an unknown chain).  A record that does not parse
+ * is left out and counted in out[i].unreadable, so a page can still show
+ * the rest; callers that must not skip any check it.  out[0..count) are
+ * zeroed first; the caller frees each with store_records_free(), whatever
+ * the status.
+ */
+enum trace_status store_chains(struct store *s, const char *const *chains,
+    size_t count, struct store_records *out, struct trace_error *err);
+
+/* Where statement id is: an event (chain, seq) or a key entry. */
+struct store_location {
+	bool found;
+	bool is_key;
+	long long log_index;
+	long long seq;                  /* events: seq; keys: index in k:entries */
+	char chain[CHAIN_ID_MAX + 1];
+};
+
+enum trace_status store_locate(struct store *s, const char *id,
+    struct store_location *out, struct trace_error *err);
+
+/* One record by location (event: chain + seq; key: entry index). */
+enum trace_status store_record_at(struct store *s,
+    const struct store_location *loc, struct store_records *out,
+    struct trace_error *err);
+
+/* ---- store_chain.c: the page read (store.lua trace_page_read) ----------- */
+
+struct chain_page_args {
+	const char *chain;              /* chain id */
+	const char *serial;             /* the unit's serial, "" for a lot */
+	long long now;                  /* unix seconds: a first scan's time */
+	bool count_scan;                /* count this view of serial */
+	/* The head the caller has parsed already (0 and "" for none): if the
+	 * chain still ends there, its records are not sent again. */
+	size_t known_count;
+	const char *known_head;         /* the id of its last record */
+	long long serials_max;          /* serials a lot counts, at most */
+};
+
+enum chain_page_status {
+	CHAIN_PAGE_NONE,                /* no such chain; nothing was counted */
+	CHAIN_PAGE_SAME,                /* it still ends at the known head */
+	CHAIN_PAGE_FULL,                /* records holds all of it */
+};
+
+struct chain_page {
+	enum chain_page_status status;
+	struct store_records records;   /* FULL: the chain's records */
+	/* The serial's scans (not for a serial past serials_max counted
+	 * serials of its lot, nor for a lot). */
+	bool scans_known;
+	long long scans;
+	long long first_scan;           /* unix seconds, 0 if unknown */
+};
+
+/*
+ * A chain as a page needs it, in ONE round trip: its records (unless the
+ * caller has them) and, for a serial, its scan count and first scan,
+ * counting this view when asked.  On TRACE_OK the caller releases out
+ * with chain_page_clear() (it may move out->records away first).
+ */
+enum trace_status store_page_read(struct store *s,
+    const struct chain_page_args *args, struct chain_page *out,
+    struct trace_error *err);
+void chain_page_clear(struct chain_page *p);
+
+/* ---- store_chain.c: appends --------------------------------------------- */
+
 /* What an append did. */
 enum append_outcome {
 	APPEND_OK,          /* appended at log_index */
@@ -141,6 +257,8 @@ enum trace_status store_append_events(struct store *s,
     const struct append_event_args *args, size_t count,
     struct append_result *results, struct trace_error *err);
 
+/* ---- store_keys.c ------------------------------------------------------- */
+
 struct append_key_args {
 	const char *id;
 	bool enroll;
@@ -156,27 +274,6 @@ enum trace_status store_append_key(struct store *s,
     const struct append_key_args *args, struct append_result *result,
     struct trace_error *err);
 
-/* A stored statement: its id, log index and envelope text. */
-struct store_record {
-	char id[2 * SHA256_LEN + 1];
-	long long log_index;
-	const char *envelope;           /* points into the reply */
-	size_t envelope_len;
-};
-
-/* A list of records; the caller frees with store_records_free(). */
-struct store_records {
-	struct store_record *items;
-	size_t count;
-	void *reply;                    /* owns the envelope text */
-};
-
-void store_records_free(struct store_records *r);
-
-/* The records of a chain in seq order (count 0 if the chain is unknown). */
-enum trace_status store_chain(struct store *s, const char *chain,
-    struct store_records *out, struct trace_error *err);
-
 /* All key statements in log order. */
 enum trace_status store_key_entries(struct store *s,
     struct store_records *out, struct trace_error *err);
@@ -187,97 +284,6 @@ enum trace_status store_key_entries(struct store *s,
  */
 enum trace_status store_key_records(struct store *s, const char *keyid,
     struct store_records *out, bool *revoked, struct trace_error *err);
-
-/* Where statement id is: an event (chain, seq) or a key entry. */
-struct store_location {
-	bool found;
-	bool is_key;
-	long long log_index;
-	long long seq;                  /* events: seq; keys: index in k:entries */
-	char chain[CHAIN_ID_MAX + 1];
-};
-
-enum trace_status store_locate(struct store *s, const char *id,
-    struct store_location *out, struct trace_error *err);
-
-/* One record by location (event: chain + seq; key: entry index). */
-enum trace_status store_record_at(struct store *s,
-    const struct store_location *loc, struct store_records *out,
-    struct trace_error *err);
-
-/* Parse "<id> <logIndex> <envelope>" (exposed for tests and the log). */
-bool store_record_parse(const char *text, size_t len, struct store_record *r);
-
-/*
- * Per-chain keys (printf formats of the chain id).  The hash tag keeps
- * every key of one chain in one cluster slot.
- */
-#define STORE_CHAIN_KEY "c:{%s}:ev"             /* LIST of records */
-#define STORE_CHAIN_SCANS_KEY "c:{%s}:scans"    /* HASH serial -> scans */
-#define STORE_CHAIN_RECALLS_KEY "c:{%s}:recalls" /* ZSET of recalls */
-
-/*
- * Raw access for the store's other modules (store_log.c, the pages, the
- * recalls), so they share the connection handling: on a broken connection
- * the store reconnects and resends (once; twice through Sentinel), so
- * every command must be idempotent or guarded by a compare-and-set.
- */
-struct redisReply;
-
-/* store_command takes this many arguments without explicit lengths. */
-#define STORE_COMMAND_ARGS_MAX 32
-
-/*
- * One command.  lens NULL: every argument is a C string (at most
- * STORE_COMMAND_ARGS_MAX of them).  An error reply becomes TRACE_ESTORE
- * "store_error" naming the command; otherwise *reply is the caller's, to
- * free with freeReplyObject().
- */
-enum trace_status store_command(struct store *s, int argc,
-    const char *const *argv, const size_t *lens, struct redisReply **reply,
-    struct trace_error *err);
-
-/*
- * A pipeline (one round trip) built command by command:
- *
- *     struct store_batch b;
- *     store_batch_init(&b);
- *     store_batch_command(&b);          then its arguments:
- *     store_batch_str(&b, "LRANGE");
- *     store_batch_fmt(&b, STORE_CHAIN_KEY, chain);
- *     ...
- *     rc = store_batch_run(s, &b, err); store_batch_reply(&b, i) ...
- *     store_batch_free(&b);
- *
- * store_batch_arg and store_batch_str reference their bytes, which must
- * outlive store_batch_run; store_batch_fmt copies its text into the batch.
- * An allocation failure while building is reported by store_batch_run
- * (TRACE_ENOMEM).  Error replies are returned as replies, which the batch
- * owns until store_batch_free.
- */
-struct store_batch {
-	size_t commands, cap_commands;
-	int *argc;              /* arguments of each command */
-	size_t *first;          /* index of each command's first argument */
-	size_t args, cap_args;
-	const char **argv;
-	size_t *lens;
-	char **owned;           /* store_batch_fmt's copies */
-	size_t nowned, cap_owned;
-	struct redisReply **replies;
-	bool failed;
-};
-
-void store_batch_init(struct store_batch *b);
-void store_batch_command(struct store_batch *b);
-void store_batch_arg(struct store_batch *b, const void *data, size_t len);
-void store_batch_str(struct store_batch *b, const char *s);
-void store_batch_fmt(struct store_batch *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-enum trace_status store_batch_run(struct store *s, struct store_batch *b,
-    struct trace_error *err);
-struct redisReply *store_batch_reply(const struct store_batch *b, size_t i);
-void store_batch_free(struct store_batch *b);
 
 /* ---- store_log.c -------------------------------------------------------- */
 
@@ -354,5 +360,19 @@ enum trace_status store_log_nodes(struct store *s, uint64_t size,
  * the caller frees it with free()). */
 enum trace_status store_log_head(struct store *s, uint64_t *integrated,
     char **text, size_t *len, struct trace_error *err);
+
+/* ---- still raw: the recalls (recalls.c, recallstream.c) ----------------- */
+
+/* Until the recalls have typed calls of their own. */
+#define STORE_CHAIN_RECALLS_KEY "c:{%s}:recalls" /* ZSET of recalls */
+
+struct redisReply;
+
+#define STORE_COMMAND_ARGS_MAX 32
+
+/* One command (store_private.h says how); *reply is the caller's. */
+enum trace_status store_command(struct store *s, int argc,
+    const char *const *argv, const size_t *lens, struct redisReply **reply,
+    struct trace_error *err);
 
 #endif

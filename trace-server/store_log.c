@@ -12,51 +12,18 @@
  * stored tree covers; nodes are always written before it advances, so
  * every node of a tree of that size or smaller is stored.
  */
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <hiredis/hiredis.h>
-
 #include "libtrace/encoding.h"
-#include "store.h"
+#include "store_private.h"
 
-#define KEY_LOG_LEASE "log:{log}:lease"
-#define KEY_LOG_INTEGRATED "log:{log}:integrated"
-#define KEY_LOG_PENDING "log:{log}:pending"
-#define KEY_LOG_CHECKPOINT "log:{log}:checkpoint"
-#define KEY_LOG_CHECKPOINTS "log:{log}:checkpoints"
-#define KEY_LOG_NODES "log:{log}:t:%u:%" PRIu64  /* level, chunk */
-#define KEY_LOG_IDS "log:{log}:ids:%" PRIu64     /* chunk */
-#define KEY_LOG_MAX 64
 #define LOG_CHUNK_NODES 65536         /* nodes per chunk string (2 MiB) */
 /* Nodes per trace_log_nodes call: bounds the Function's argument list. */
 #define NODES_PER_CALL 4096
 /* A pending item: 32-byte leaf hash, then the id in 64 hex digits. */
 #define PENDING_ITEM_LEN (MERKLE_HASH_LEN + 2 * MERKLE_HASH_LEN)
-
-/* A decimal string reply (or element) into *out, as strictly as the API
- * parses numbers. */
-static bool
-store_reply_u64(const redisReply *r, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (r->type != REDIS_REPLY_STRING || r->len == 0 || r->len > 19 ||
-	    (r->len > 1 && r->str[0] == '0'))
-		return false;
-	for (size_t i = 0; i < r->len; i++) {
-		if (r->str[i] < '0' || r->str[i] > '9')
-			return false;
-		v = v * 10 + (uint64_t)(r->str[i] - '0');
-	}
-	/* 19 digits fit in 64 bits; the limit is the signed one. */
-	if (v > (uint64_t)INT64_MAX)
-		return false;
-	*out = v;
-	return true;
-}
 
 static enum trace_status
 corrupt(struct trace_error *err, const char *what)
@@ -207,7 +174,7 @@ store_log_write(struct store *s, const struct log_run *runs, size_t count,
 			    r->type == REDIS_REPLY_ERROR ? r->str :
 			    "unexpected reply");
 	}
-	store_batch_free(&b);
+	store_batch_clear(&b);
 	return rc;
 }
 
@@ -327,7 +294,7 @@ store_log_nodes(struct store *s, uint64_t size, const struct merkle_node *nodes,
 		memcpy(hashes + first * MERKLE_HASH_LEN, r->element[1]->str,
 		    n * MERKLE_HASH_LEN);
 	}
-	store_batch_free(&b);
+	store_batch_clear(&b);
 	return rc;
 }
 
@@ -367,6 +334,6 @@ store_log_head(struct store *s, uint64_t *integrated, char **text,
 		}
 	}
 out:
-	store_batch_free(&b);
+	store_batch_clear(&b);
 	return rc;
 }

@@ -1,11 +1,14 @@
 /*
- * store.c - hiredis connections and the typed calls of store.h.
+ * store_conn.c - the store's connections and the one path every Redis
+ * command takes: --redis parsed into a store_address, connecting (directly
+ * or through Sentinel, with AUTH and a ROLE check), the pipeline that
+ * reconnects and resends once when a connection broke, single commands
+ * and batches (store_private.h), WAIT after appends, and loading and
+ * checking the Functions of store.lua.
  *
  * A struct store is owned by one worker thread (hiredis contexts are not
  * thread-safe).  Every call reconnects once if the connection broke, then
  * reports TRACE_ESTORE so the handler answers 503 with Retry-After.
- * Appends go through the Functions in store.lua, so every write is one
- * atomic step inside Redis.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,19 +17,10 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include <hiredis/hiredis.h>
-
-#include "store.h"
+#include "store_private.h"
 
 /* store.lua, compiled in by the Makefile (build/gen/store_lua.c). */
 extern const char store_lua[];
-
-#define KEY_IDS "ids"
-#define KEY_ENTRIES "k:entries"
-#define KEY_ENROLL "k:enroll"
-#define KEY_REVOKE "k:revoke"
-#define KEY_LOG_SIZE "log:{log}:size"
-#define KEY_LOG_PENDING "log:{log}:pending"
 
 struct store {
 	struct store_address addr;
@@ -546,7 +540,7 @@ store_command(struct store *s, int argc, const char *const *argv,
 	return rc;
 }
 
-/* ---- store_batch ------------------------------------------------------- */
+/* ---- batches ------------------------------------------------------------ */
 
 void
 store_batch_init(struct store_batch *b)
@@ -672,14 +666,26 @@ store_batch_run(struct store *s, struct store_batch *b,
 	    b->replies, err);
 }
 
-redisReply *
+const redisReply *
 store_batch_reply(const struct store_batch *b, size_t i)
 {
 	return b->replies != NULL && i < b->commands ? b->replies[i] : NULL;
 }
 
+redisReply *
+store_batch_take(struct store_batch *b, size_t i)
+{
+	redisReply *r;
+
+	if (b->replies == NULL || i >= b->commands)
+		return NULL;
+	r = b->replies[i];
+	b->replies[i] = NULL;
+	return r;
+}
+
 void
-store_batch_free(struct store_batch *b)
+store_batch_clear(struct store_batch *b)
 {
 	for (size_t i = 0; b->replies != NULL && i < b->commands; i++)
 		freeReplyObject(b->replies[i]);
@@ -719,390 +725,23 @@ store_check_ready(struct store *s, struct trace_error *err)
 	return rc;
 }
 
+
 bool
-store_record_parse(const char *text, size_t len, struct store_record *r)
+store_reply_u64(const redisReply *r, uint64_t *out)
 {
-	const char *p = text + 65, *end = text + len;
-	long long idx = 0;
+	uint64_t v = 0;
 
-	if (len < 68 || text[64] != ' ')
+	if (r->type != REDIS_REPLY_STRING || r->len == 0 || r->len > 19 ||
+	    (r->len > 1 && r->str[0] == '0'))
 		return false;
-	memcpy(r->id, text, 64);
-	r->id[64] = '\0';
-	if (p >= end || *p < '0' || *p > '9')
+	for (size_t i = 0; i < r->len; i++) {
+		if (r->str[i] < '0' || r->str[i] > '9')
+			return false;
+		v = v * 10 + (uint64_t)(r->str[i] - '0');
+	}
+	/* 19 digits fit in 64 bits; the limit is the signed one. */
+	if (v > (uint64_t)INT64_MAX)
 		return false;
-	while (p < end && *p >= '0' && *p <= '9')
-		idx = idx * 10 + (*p++ - '0');
-	if (p >= end || *p != ' ')
-		return false;
-	r->log_index = idx;
-	r->envelope = p + 1;
-	r->envelope_len = (size_t)(end - p - 1);
+	*out = v;
 	return true;
-}
-
-void
-store_records_free(struct store_records *r)
-{
-	if (r == NULL)
-		return;
-	free(r->items);
-	if (r->reply != NULL)
-		freeReplyObject(r->reply);
-	memset(r, 0, sizeof(*r));
-}
-
-/* Turn an array reply of record strings into records (taking the reply). */
-static enum trace_status
-records_from_reply(redisReply *r, struct store_records *out,
-    struct trace_error *err)
-{
-	memset(out, 0, sizeof(*out));
-	out->reply = r;
-	if (r->type != REDIS_REPLY_ARRAY) {
-		store_records_free(out);
-		return trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
-		    "unexpected reply from the store");
-	}
-	if (r->elements == 0)
-		return TRACE_OK;
-	out->items = calloc(r->elements, sizeof(*out->items));
-	if (out->items == NULL) {
-		store_records_free(out);
-		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
-		    "out of memory");
-	}
-	for (size_t i = 0; i < r->elements; i++) {
-		redisReply *e = r->element[i];
-
-		if (e->type != REDIS_REPLY_STRING ||
-		    !store_record_parse(e->str, e->len, &out->items[i])) {
-			store_records_free(out);
-			return trace_error_set(err, TRACE_ESTORE, "store_corrupt",
-			    NULL, "a stored record is malformed");
-		}
-		out->count++;
-	}
-	return TRACE_OK;
-}
-
-static void
-chain_key(const char *chain, char *out, size_t size)
-{
-	/* Chain ids are at most CHAIN_ID_MAX, which every caller's buffer
-	 * allows for; a cut key would only ever miss. */
-	if (snprintf(out, size, STORE_CHAIN_KEY, chain) < 0)
-		out[0] = '\0';
-}
-
-enum trace_status
-store_chain(struct store *s, const char *chain, struct store_records *out,
-    struct trace_error *err)
-{
-	char key[CHAIN_ID_MAX + 16];
-	const char *argv[] = { "LRANGE", key, "0", "-1" };
-	redisReply *r = NULL;
-	enum trace_status rc;
-
-	chain_key(chain, key, sizeof(key));
-	if ((rc = store_command(s, 4, argv, NULL, &r, err)) != TRACE_OK)
-		return rc;
-	return records_from_reply(r, out, err);
-}
-
-enum trace_status
-store_key_entries(struct store *s, struct store_records *out,
-    struct trace_error *err)
-{
-	const char *argv[] = { "LRANGE", KEY_ENTRIES, "0", "-1" };
-	redisReply *r = NULL;
-	enum trace_status rc;
-
-	if ((rc = store_command(s, 4, argv, NULL, &r, err)) != TRACE_OK)
-		return rc;
-	return records_from_reply(r, out, err);
-}
-
-/* "<logIndex> <n>" of a k:enroll / k:revoke value. */
-static bool
-parse_where(const redisReply *r, long long *log_index, long long *n)
-{
-	char text[64];
-
-	if (r->type != REDIS_REPLY_STRING || r->len >= sizeof(text))
-		return false;
-	memcpy(text, r->str, r->len);
-	text[r->len] = '\0';
-	return sscanf(text, "%lld %lld", log_index, n) == 2;
-}
-
-enum trace_status
-store_key_records(struct store *s, const char *keyid,
-    struct store_records *out, bool *revoked, struct trace_error *err)
-{
-	struct store_batch b;
-	const redisReply *where[2];
-	redisReply *r = NULL;
-	long long idx, n[2];
-	char nums[2][24];
-	const char *lr[] = { "LRANGE", KEY_ENTRIES, NULL, NULL };
-	enum trace_status rc;
-
-	memset(out, 0, sizeof(*out));
-	*revoked = false;
-	store_batch_init(&b);
-	store_batch_command(&b);
-	store_batch_str(&b, "HGET");
-	store_batch_str(&b, KEY_ENROLL);
-	store_batch_str(&b, keyid);
-	store_batch_command(&b);
-	store_batch_str(&b, "HGET");
-	store_batch_str(&b, KEY_REVOKE);
-	store_batch_str(&b, keyid);
-	if ((rc = store_batch_run(s, &b, err)) != TRACE_OK)
-		goto out;
-	where[0] = store_batch_reply(&b, 0);
-	where[1] = store_batch_reply(&b, 1);
-	if (where[0]->type == REDIS_REPLY_NIL) {
-		rc = TRACE_OK;
-		goto out;
-	}
-	if (!parse_where(where[0], &idx, &n[0]) ||
-	    (where[1]->type != REDIS_REPLY_NIL &&
-	    !parse_where(where[1], &idx, &n[1]))) {
-		rc = trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
-		    "a key index entry is malformed");
-		goto out;
-	}
-	*revoked = where[1]->type != REDIS_REPLY_NIL;
-	/* Both statements with one LRANGE when revoked, else just the one. */
-	snprintf(nums[0], sizeof(nums[0]), "%lld", n[0]);
-	snprintf(nums[1], sizeof(nums[1]), "%lld", *revoked ? n[1] : n[0]);
-	lr[2] = nums[0];
-	lr[3] = nums[1];
-	if ((rc = store_command(s, 4, lr, NULL, &r, err)) != TRACE_OK)
-		goto out;
-	rc = records_from_reply(r, out, err);
-	if (rc == TRACE_OK && out->count != (*revoked ? (size_t)(n[1] - n[0] + 1) : 1)) {
-		store_records_free(out);
-		rc = trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
-		    "key entries are missing");
-	}
-	if (rc == TRACE_OK && *revoked && out->count > 2) {
-		/* Keep the enroll and the revoke, drop what lies between. */
-		out->items[1] = out->items[out->count - 1];
-		out->count = 2;
-	}
-out:
-	store_batch_free(&b);
-	return rc;
-}
-
-enum trace_status
-store_locate(struct store *s, const char *id, struct store_location *loc,
-    struct trace_error *err)
-{
-	const char *argv[] = { "HGET", KEY_IDS, id };
-	redisReply *r = NULL;
-	enum trace_status rc;
-	char text[CHAIN_ID_MAX + 64];
-
-	memset(loc, 0, sizeof(*loc));
-	if ((rc = store_command(s, 3, argv, NULL, &r, err)) != TRACE_OK)
-		return rc;
-	if (r->type == REDIS_REPLY_STRING && r->len < sizeof(text)) {
-		memcpy(text, r->str, r->len);
-		text[r->len] = '\0';
-		/* %81s: CHAIN_ID_MAX, so loc->chain cannot overflow. */
-		if (text[0] == 'e' && sscanf(text, "e %lld %lld %81s",
-		    &loc->log_index, &loc->seq, loc->chain) == 3) {
-			loc->found = true;
-		} else if (text[0] == 'k' && sscanf(text, "k %lld %lld",
-		    &loc->log_index, &loc->seq) == 2) {
-			loc->found = true;
-			loc->is_key = true;
-		}
-	}
-	freeReplyObject(r);
-	return TRACE_OK;
-}
-
-enum trace_status
-store_record_at(struct store *s, const struct store_location *loc,
-    struct store_records *out, struct trace_error *err)
-{
-	char key[CHAIN_ID_MAX + 16], n[24];
-	const char *argv[] = { "LRANGE", key, n, n };
-	redisReply *r = NULL;
-	enum trace_status rc;
-
-	if (loc->is_key)
-		snprintf(key, sizeof(key), "%s", KEY_ENTRIES);
-	else
-		chain_key(loc->chain, key, sizeof(key));
-	snprintf(n, sizeof(n), "%lld", loc->seq);
-	if ((rc = store_command(s, 4, argv, NULL, &r, err)) != TRACE_OK)
-		return rc;
-	return records_from_reply(r, out, err);
-}
-
-/* Parse one Function reply into an append_result. */
-static enum trace_status
-parse_append_reply(const redisReply *r, struct append_result *res,
-    struct trace_error *err)
-{
-	static const struct {
-		const char *word;
-		enum append_outcome outcome;
-	} words[] = {
-		{ "ok", APPEND_OK }, { "duplicate", APPEND_DUPLICATE },
-		{ "conflict", APPEND_CONFLICT }, { "gap", APPEND_GAP },
-		{ "wrong_prev", APPEND_WRONG_PREV }, { "revoked", APPEND_REVOKED },
-		{ "unknown_signer", APPEND_UNKNOWN_SIGNER },
-		{ "key_exists", APPEND_KEY_EXISTS },
-		{ "unknown_key", APPEND_UNKNOWN_KEY },
-		{ "already_revoked", APPEND_ALREADY_REVOKED },
-	};
-	const redisReply *w;
-	size_t i;
-
-	memset(res, 0, sizeof(*res));
-	res->head_seq = -1;
-	if (r->type == REDIS_REPLY_ERROR)
-		return trace_error_set(err, TRACE_ESTORE, "store_error", NULL,
-		    "the store refused the append: %.200s", r->str);
-	if (r->type != REDIS_REPLY_ARRAY || r->elements == 0 ||
-	    r->element[0]->type != REDIS_REPLY_STRING)
-		goto corrupt;
-	w = r->element[0];
-	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if (strlen(words[i].word) == w->len &&
-		    memcmp(words[i].word, w->str, w->len) == 0)
-			break;
-	if (i == sizeof(words) / sizeof(words[0]))
-		goto corrupt;
-	res->outcome = words[i].outcome;
-	switch (res->outcome) {
-	case APPEND_OK:
-		if (r->elements != 2 || r->element[1]->type != REDIS_REPLY_INTEGER)
-			goto corrupt;
-		res->log_index = r->element[1]->integer;
-		break;
-	case APPEND_DUPLICATE: {
-		char text[CHAIN_ID_MAX + 64];
-		const redisReply *e = r->elements == 2 ? r->element[1] : NULL;
-
-		if (e == NULL || e->type != REDIS_REPLY_STRING ||
-		    e->len >= sizeof(text))
-			goto corrupt;
-		memcpy(text, e->str, e->len);
-		text[e->len] = '\0';
-		if (sscanf(text + 2, "%lld %lld", &res->log_index,
-		    &res->seq) != 2)
-			goto corrupt;
-		break;
-	}
-	case APPEND_CONFLICT:
-	case APPEND_GAP:
-	case APPEND_WRONG_PREV:
-		if (r->elements != 3 || r->element[1]->type != REDIS_REPLY_INTEGER ||
-		    r->element[2]->type != REDIS_REPLY_STRING ||
-		    r->element[2]->len >= sizeof(res->head_id))
-			goto corrupt;
-		res->head_seq = r->element[1]->integer;
-		memcpy(res->head_id, r->element[2]->str, r->element[2]->len);
-		res->head_id[r->element[2]->len] = '\0';
-		break;
-	default:
-		break;
-	}
-	return TRACE_OK;
-corrupt:
-	return trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
-	    "unexpected reply from the store");
-}
-
-enum trace_status
-store_append_events(struct store *s, const struct append_event_args *args,
-    size_t count, struct append_result *results, struct trace_error *err)
-{
-	struct store_batch b;
-	enum trace_status rc = TRACE_OK;
-
-	store_batch_init(&b);
-	for (size_t i = 0; i < count; i++) {
-		const struct append_event_args *a = &args[i];
-		size_t nk = a->function != NULL ? a->extra_key_count : 0;
-
-		if (a->function != NULL && (a->extra_key_count > STORE_EXTRA_MAX ||
-		    a->extra_arg_count > STORE_EXTRA_MAX)) {
-			rc = trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
-			    "too many extra arguments for %s", a->function);
-			goto out;
-		}
-		/* FCALL fn numkeys, the five keys and a function's extra keys,
-		 * the seven arguments and a function's extra arguments. */
-		store_batch_command(&b);
-		store_batch_str(&b, "FCALL");
-		store_batch_str(&b, a->function != NULL ? a->function :
-		    "trace_append_event");
-		store_batch_fmt(&b, "%zu", 5 + nk);
-		store_batch_fmt(&b, STORE_CHAIN_KEY, a->chain);
-		store_batch_str(&b, KEY_IDS);
-		store_batch_str(&b, KEY_REVOKE);
-		store_batch_str(&b, KEY_LOG_SIZE);
-		store_batch_str(&b, KEY_LOG_PENDING);
-		for (size_t k = 0; k < nk; k++)
-			store_batch_str(&b, a->extra_keys[k]);
-		store_batch_str(&b, a->id);
-		store_batch_fmt(&b, "%lld", a->seq);
-		store_batch_str(&b, a->prev);
-		store_batch_str(&b, a->signer);
-		store_batch_arg(&b, a->leaf_hash, SHA256_LEN);
-		store_batch_arg(&b, a->envelope, a->envelope_len);
-		store_batch_str(&b, a->chain);
-		for (size_t k = 0; a->function != NULL &&
-		    k < a->extra_arg_count; k++)
-			store_batch_arg(&b, a->extra_args[k],
-			    a->extra_arg_lens[k]);
-	}
-	if ((rc = store_batch_run(s, &b, err)) != TRACE_OK)
-		goto out;
-	for (size_t i = 0; i < count && rc == TRACE_OK; i++) {
-		rc = parse_append_reply(store_batch_reply(&b, i), &results[i],
-		    err);
-		if (rc == TRACE_OK && results[i].outcome != APPEND_DUPLICATE)
-			results[i].seq = args[i].seq;
-	}
-	if (rc == TRACE_OK)
-		rc = store_wait_replicas(s, err);
-out:
-	store_batch_free(&b);
-	return rc;
-}
-
-enum trace_status
-store_append_key(struct store *s, const struct append_key_args *a,
-    struct append_result *result, struct trace_error *err)
-{
-	const char *argv[] = { "FCALL", "trace_append_key", "6", KEY_ENTRIES,
-		KEY_IDS, KEY_ENROLL, KEY_REVOKE, KEY_LOG_SIZE, KEY_LOG_PENDING,
-		a->id, a->enroll ? "enroll" : "revoke", a->keyid, a->signer,
-		(const char *)a->leaf_hash, a->envelope,
-		a->signer_is_root ? "1" : "0" };
-	size_t lens[sizeof(argv) / sizeof(argv[0])];
-	redisReply *r = NULL;
-	enum trace_status rc;
-
-	for (size_t i = 0; i < sizeof(argv) / sizeof(argv[0]); i++)
-		lens[i] = i == 13 ? SHA256_LEN : i == 14 ? a->envelope_len :
-		    strlen(argv[i]);
-	if ((rc = store_command(s, (int)(sizeof(argv) / sizeof(argv[0])), argv, lens,
-	    &r, err)) != TRACE_OK)
-		return rc;
-	rc = parse_append_reply(r, result, err);
-	freeReplyObject(r);
-	if (rc == TRACE_OK)
-		rc = store_wait_replicas(s, err);
-	return rc;
 }
