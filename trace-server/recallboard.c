@@ -354,7 +354,7 @@ write_section(struct request *req, struct buf *b, const char *title_key,
 		const char *chain;
 		size_t len, k;
 
-		if (json_parse(page->json[i], page->json_len[i], &limits,
+		if (json_parse(page->rows[i].json, page->rows[i].json_len, &limits,
 		    &row->doc, NULL) != TRACE_OK) {
 			rc = trace_error_set(err, TRACE_ESTORE, "store_corrupt",
 			    NULL, "a stored recall is malformed");
@@ -464,7 +464,7 @@ recalls_handle_board(struct request *req)
 		    "board.closed", &q, &page, s == 0 ? "open" : "closed", lang,
 		    &err) != TRACE_OK)
 			goto fail;
-		recall_page_free(&page);
+		recall_page_clear(&page);
 	}
 	buf_puts(&b, "</main>\n");
 	page_close(&b);
@@ -473,7 +473,7 @@ recalls_handle_board(struct request *req)
 fail:
 	page_send_error(req, &err);
 out:
-	recall_page_free(&page);
+	recall_page_clear(&page);
 	query_params_free(&params);
 	buf_free(&b);
 }

@@ -1,37 +1,22 @@
 /*
- * recalls.c - the recall indexes and GET /api/v1/recalls (docs/PROTOCOL.md section 11.11,
- * issue 7).
+ * recalls.c - recalls and GET /api/v1/recalls (docs/PROTOCOL.md section
+ * 11.11, issue 7).
  *
- * Owns: what the append of a recall.issued / recall.closed event writes
- * besides the chain (the arguments of store.lua's trace_append_recall, so
- * the indexes change in the same atomic step as the chain), the recall
- * query (filters, stable order, cursor), its JSON and CSV answers, a
- * chain's recall status, and the strict query-string parser the recall
- * and EPCIS handlers share.
- *
- * Order and cursor: every index is a sorted set of "<issued>-<id>" members
- * (recalls.h), walked newest first with ZRANGE BYLEX REV.  The cursor is
- * the last member a page covered, so the next page starts strictly after
- * it: a recall that arrives meanwhile lands either before the cursor (the
- * walk has passed that point and never sees it) or after it (the walk
- * meets it once), and nothing is ever seen twice.
+ * Owns: the recall's JSON that the append of a recall.issued /
+ * recall.closed event stores besides the chain (the store updates the
+ * indexes in the same atomic step: store_recalls.c), the recall query's
+ * parameters, its JSON and CSV answers, a chain's recall status, and the
+ * strict query-string parser the recall and EPCIS handlers share.  The
+ * order of a query and its cursor are the store's (store_recalls.c).
  */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <hiredis/hiredis.h>
-
 #include "libtrace/timefmt.h"
 #include "recalls.h"
 
-#define KEY_RECALLS "recalls"
-#define KEY_CLOSING "recalls:closing"
-#define KEY_ALL "recalls:all"
-#define KEY_OPEN "recalls:status:open"
-#define KEY_CLOSED "recalls:status:closed"
-#define KEY_STREAM "recalls:stream"
 #define QUERY_MAX 8192
 
 /* ---- the append side --------------------------------------------------- */
@@ -40,18 +25,6 @@ bool
 recalls_is_recall_event(const struct trace_event *ev)
 {
 	return ev->type == EVENT_RECALL_ISSUED || ev->type == EVENT_RECALL_CLOSED;
-}
-
-static void
-member_format(long long t, const char *id, char out[RECALL_MEMBER_LEN + 1])
-{
-	long long biased = t + RECALL_TIME_BIAS;
-
-	if (biased < 0)
-		biased = 0;
-	if (biased > 999999999999LL)
-		biased = 999999999999LL;
-	snprintf(out, RECALL_MEMBER_LEN + 1, "%012lld-%s", biased, id);
 }
 
 static void
@@ -140,13 +113,6 @@ recalls_append_prepare(struct recall_append *ra, const struct trace_event *ev,
 	memset(ra, 0, sizeof(*ra));
 	buf_init(&ra->head, 0);
 	buf_init(&ra->tail, 0);
-	snprintf(ra->key_gtin, sizeof(ra->key_gtin), "recalls:gtin:%s",
-	    ev->gtin);
-	snprintf(ra->key_lot, sizeof(ra->key_lot), "recalls:lot:%s", ev->lot);
-	snprintf(ra->key_org, sizeof(ra->key_org), "recalls:org:%s", org);
-	snprintf(ra->key_chain, sizeof(ra->key_chain), STORE_CHAIN_RECALLS_KEY,
-	    ev->chain);
-	member_format(ev->time, id, ra->member);
 	if (issued)
 		issued_json(ra, ev, id, org);
 	else
@@ -156,30 +122,13 @@ recalls_append_prepare(struct recall_append *ra, const struct trace_event *ev,
 		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
 		    "out of memory");
 	}
-	ra->keys[0] = KEY_RECALLS;
-	ra->keys[1] = KEY_CLOSING;
-	ra->keys[2] = KEY_ALL;
-	ra->keys[3] = KEY_OPEN;
-	ra->keys[4] = KEY_CLOSED;
-	ra->keys[5] = ra->key_gtin;
-	ra->keys[6] = ra->key_lot;
-	ra->keys[7] = ra->key_org;
-	ra->keys[8] = ra->key_chain;
-	ra->keys[9] = KEY_STREAM;
-	ra->args[0] = issued ? "issued" : "closed";
-	ra->args[1] = ra->member;
-	ra->args[2] = ra->head.data;
-	ra->args[3] = ra->tail.data;
-	ra->arg_lens[0] = strlen(ra->args[0]);
-	ra->arg_lens[1] = strlen(ra->member);
-	ra->arg_lens[2] = ra->head.len;
-	ra->arg_lens[3] = ra->tail.len;
-	args->function = "trace_append_recall";
-	args->extra_keys = ra->keys;
-	args->extra_key_count = RECALL_APPEND_KEYS;
-	args->extra_args = ra->args;
-	args->extra_arg_lens = ra->arg_lens;
-	args->extra_arg_count = RECALL_APPEND_ARGS;
+	ra->args = (struct append_recall_args){
+		.issued = issued, .time = ev->time, .gtin = ev->gtin,
+		.lot = ev->lot, .org = org,
+		.head = ra->head.data, .head_len = ra->head.len,
+		.tail = ra->tail.data, .tail_len = ra->tail.len,
+	};
+	args->recall = &ra->args;
 	return TRACE_OK;
 }
 
@@ -363,21 +312,6 @@ param(const struct query_params *p, const char *name, size_t *len)
 	return q->value;
 }
 
-static bool
-cursor_valid(const char *s, size_t len)
-{
-	if (len != RECALL_MEMBER_LEN || s[12] != '-')
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		if (i == 12)
-			continue;
-		if (i < 12 ? (s[i] < '0' || s[i] > '9') :
-		    !((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	}
-	return true;
-}
-
 static enum trace_status
 parse_when(const char *name, const char *v, size_t len, bool end_of_day,
     long long *out, char *text, struct trace_error *err)
@@ -451,7 +385,7 @@ recalls_query_from_params(const struct query_params *p,
 		return trace_error_set(err, TRACE_EMALFORMED, "bad_parameter",
 		    "until", "until is before since");
 	if ((v = param(p, "cursor", &len)) != NULL) {
-		if (!cursor_valid(v, len))
+		if (!store_recall_cursor_valid(v, len))
 			return trace_error_set(err, TRACE_EMALFORMED,
 			    "bad_parameter", "cursor", "cursor is not one this "
 			    "server handed out");
@@ -476,134 +410,18 @@ recalls_query_from_params(const struct query_params *p,
 	return TRACE_OK;
 }
 
-void
-recall_page_free(struct recall_page *p)
-{
-	if (p == NULL)
-		return;
-	free(p->json);
-	free(p->json_len);
-	if (p->reply != NULL)
-		freeReplyObject(p->reply);
-	memset(p, 0, sizeof(*p));
-}
-
-/* Run trace_recalls_list on the given index keys. */
-static enum trace_status
-list_on(struct store *s, const char *const *index, size_t nindex,
-    const char *upper, const char *lower, size_t limit,
-    struct recall_page *out, struct trace_error *err)
-{
-	const char *argv[3 + 2 + 4 + 4 + 4];
-	char numkeys[8], lim[16], budget[16];
-	int argc = 0;
-	redisReply *r = NULL, *items, *next;
-	enum trace_status rc;
-
-	memset(out, 0, sizeof(*out));
-	snprintf(numkeys, sizeof(numkeys), "%zu", 2 + nindex);
-	snprintf(lim, sizeof(lim), "%zu", limit);
-	snprintf(budget, sizeof(budget), "%d", RECALLS_SCAN_BUDGET);
-	argv[argc++] = "FCALL";
-	argv[argc++] = "trace_recalls_list";
-	argv[argc++] = numkeys;
-	argv[argc++] = KEY_RECALLS;
-	argv[argc++] = KEY_CLOSING;
-	for (size_t i = 0; i < nindex && i < 4; i++)
-		argv[argc++] = index[i];
-	argv[argc++] = upper;
-	argv[argc++] = lower;
-	argv[argc++] = lim;
-	argv[argc++] = budget;
-	if ((rc = store_command(s, argc, argv, NULL, &r, err)) != TRACE_OK)
-		return rc;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-	    (items = r->element[0])->type != REDIS_REPLY_ARRAY ||
-	    (next = r->element[1])->type != REDIS_REPLY_STRING ||
-	    (next->len != 0 && next->len != RECALL_MEMBER_LEN))
-		goto corrupt;
-	out->reply = r;
-	out->json = calloc(items->elements + 1, sizeof(*out->json));
-	out->json_len = calloc(items->elements + 1, sizeof(*out->json_len));
-	if (out->json == NULL || out->json_len == NULL) {
-		recall_page_free(out);
-		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
-		    "out of memory");
-	}
-	for (size_t i = 0; i < items->elements; i++) {
-		redisReply *e = items->element[i];
-
-		if (e->type != REDIS_REPLY_STRING || e->len < 2 ||
-		    e->str[0] != '{') {
-			recall_page_free(out);
-			return trace_error_set(err, TRACE_ESTORE,
-			    "store_corrupt", NULL, "a stored recall is malformed");
-		}
-		out->json[out->count] = e->str;
-		out->json_len[out->count++] = e->len;
-	}
-	memcpy(out->next, next->str, next->len);
-	out->next[next->len] = '\0';
-	return TRACE_OK;
-corrupt:
-	freeReplyObject(r);
-	return trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
-	    "unexpected reply from the store");
-}
-
 enum trace_status
 recalls_list(struct store *s, const struct recall_query *q,
     struct recall_page *out, struct trace_error *err)
 {
-	char k_gtin[32], k_lot[48], k_org[16 + KEY_TEXT_MAX],
-	    k_chain[CHAIN_ID_MAX + 16], chain[CHAIN_ID_MAX + 1];
-	char upper[RECALL_MEMBER_LEN + 8], lower[RECALL_MEMBER_LEN + 8];
-	const char *index[4];
-	size_t n = 0;
+	const struct recall_list_args args = {
+		.chain = "", .gtin = q->gtin, .lot = q->lot, .org = q->org,
+		.status = q->status, .has_since = q->has_since,
+		.has_until = q->has_until, .since = q->since, .until = q->until,
+		.cursor = q->cursor, .limit = q->limit,
+	};
 
-	if (q->gtin[0] != '\0' && q->lot[0] != '\0') {
-		/* The chain's own set holds exactly the recalls of gtin+lot. */
-		gs1_chain_id(q->gtin, q->lot, chain, sizeof(chain));
-		snprintf(k_chain, sizeof(k_chain), STORE_CHAIN_RECALLS_KEY, chain);
-		index[n++] = k_chain;
-	} else if (q->gtin[0] != '\0') {
-		snprintf(k_gtin, sizeof(k_gtin), "recalls:gtin:%s", q->gtin);
-		index[n++] = k_gtin;
-	} else if (q->lot[0] != '\0') {
-		snprintf(k_lot, sizeof(k_lot), "recalls:lot:%s", q->lot);
-		index[n++] = k_lot;
-	}
-	if (q->org[0] != '\0') {
-		snprintf(k_org, sizeof(k_org), "recalls:org:%s", q->org);
-		index[n++] = k_org;
-	}
-	if (q->status == RECALL_OPEN_ONLY)
-		index[n++] = KEY_OPEN;
-	else if (q->status == RECALL_CLOSED_ONLY)
-		index[n++] = KEY_CLOSED;
-	if (n == 0)
-		index[n++] = KEY_ALL;
-	/* Bounds: the members of a time t are "<t>-<hex>", and '~' sorts
-	 * after every hex digit. */
-	snprintf(upper, sizeof(upper), "+");
-	snprintf(lower, sizeof(lower), "-");
-	if (q->has_until) {
-		char m[RECALL_MEMBER_LEN + 1];
-
-		member_format(q->until, "~", m);
-		snprintf(upper, sizeof(upper), "(%s", m);
-	}
-	if (q->cursor[0] != '\0' && (!q->has_until ||
-	    strcmp(q->cursor, upper + 1) < 0))
-		snprintf(upper, sizeof(upper), "(%s", q->cursor);
-	if (q->has_since) {
-		char m[RECALL_MEMBER_LEN + 1];
-
-		member_format(q->since, "", m);
-		/* "<t>-" sorts before every "<t>-<hex>". */
-		snprintf(lower, sizeof(lower), "[%s", m);
-	}
-	return list_on(s, index, n, upper, lower, q->limit, out, err);
+	return store_recalls_list(s, &args, out, err);
 }
 
 /* ---- a chain's recall status ------------------------------------------- */
@@ -617,7 +435,7 @@ recall_status_free(struct recall_status *st)
 		json_doc_free(st->docs[i]);
 	free(st->docs);
 	free(st->items);
-	recall_page_free(&st->page);
+	recall_page_clear(&st->page);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -644,14 +462,14 @@ recalls_chain_status(struct store *s, const char *chain,
 		.max_size = 64 * 1024, .max_depth = 8,
 		.max_string = 8 * 1024, .max_values = 4096,
 	};
-	char key[CHAIN_ID_MAX + 16];
-	const char *index[1] = { key };
+	const struct recall_list_args args = {
+		.chain = chain, .gtin = "", .lot = "", .org = "",
+		.cursor = "", .limit = RECALLS_LIMIT_MAX,
+	};
 	enum trace_status rc;
 
 	memset(out, 0, sizeof(*out));
-	snprintf(key, sizeof(key), STORE_CHAIN_RECALLS_KEY, chain);
-	if ((rc = list_on(s, index, 1, "+", "-", RECALLS_LIMIT_MAX, &out->page,
-	    err)) != TRACE_OK)
+	if ((rc = store_recalls_list(s, &args, &out->page, err)) != TRACE_OK)
 		return rc;
 	if (out->page.count == 0)
 		return TRACE_OK;
@@ -668,7 +486,7 @@ recalls_chain_status(struct store *s, const char *chain,
 		const char *text = NULL;
 		size_t len = 0;
 
-		if (json_parse(out->page.json[i], out->page.json_len[i], &limits,
+		if (json_parse(out->page.rows[i].json, out->page.rows[i].json_len, &limits,
 		    &out->docs[i], NULL) != TRACE_OK) {
 			recall_status_free(out);
 			return trace_error_set(err, TRACE_ESTORE,
@@ -735,7 +553,7 @@ recalls_write_chain_member(struct buf *b, const struct recall_status *st)
 		if (i > 0)
 			buf_puts(b, ",");
 		/* Stored recall JSON was written by recalls.c: trusted. */
-		buf_append(b, st->page.json[i], st->page.json_len[i]);
+		buf_append(b, st->page.rows[i].json, st->page.rows[i].json_len);
 	}
 	buf_puts(b, "]}");
 }
@@ -830,7 +648,7 @@ write_csv(struct buf *b, const struct recall_page *page,
 	for (size_t i = 0; i < page->count; i++) {
 		struct json_doc *doc = NULL;
 
-		if (json_parse(page->json[i], page->json_len[i], &limits, &doc,
+		if (json_parse(page->rows[i].json, page->rows[i].json_len, &limits, &doc,
 		    NULL) != TRACE_OK)
 			return trace_error_set(err, TRACE_ESTORE,
 			    "store_corrupt", NULL, "a stored recall is malformed");
@@ -930,7 +748,7 @@ recalls_handle_list(struct request *req)
 		for (size_t i = 0; i < page.count; i++) {
 			if (i > 0)
 				buf_puts(&out, ",");
-			buf_append(&out, page.json[i], page.json_len[i]);
+			buf_append(&out, page.rows[i].json, page.rows[i].json_len);
 		}
 		buf_puts(&out, "],\"next\":");
 		if (page.next[0] != '\0')
@@ -949,7 +767,7 @@ recalls_handle_list(struct request *req)
 fail:
 	http_send_error(req, &err);
 out:
-	recall_page_free(&page);
+	recall_page_clear(&page);
 	query_params_free(&params);
 	buf_free(&out);
 	buf_free(&headers);

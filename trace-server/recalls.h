@@ -2,10 +2,11 @@
  * recalls.h - recalls for importers and the EPCIS 2.0 export (SPEC
  * sections 3 and 5):
  *
- *   recalls.c       the recall indexes written with each recall event (in
- *                   the same atomic Function call, store.lua), queries with
- *                   filters and a cursor, GET /api/v1/recalls as JSON or
- *                   CSV, a chain's recall status, strict query strings
+ *   recalls.c       the recall JSON written with each recall event (the
+ *                   indexes change in the same atomic step: store_recalls.c),
+ *                   queries with filters and a cursor, GET /api/v1/recalls
+ *                   as JSON or CSV, a chain's recall status, strict query
+ *                   strings
  *   recallboard.c   GET /recalls: the importer's recall board (HTML)
  *   recallstream.c  GET /api/v1/recalls/stream: Server-Sent Events
  *   epcis.c         GET /api/v1/epcis/events: an EPCISQueryDocument
@@ -33,42 +34,27 @@
 #include "libtrace/timefmt.h"
 #include "server.h"
 
-/* Issue times are stored as unix seconds + RECALL_TIME_BIAS in 12 digits,
- * so every RFC 3339 year (0000-9999) sorts correctly as text. */
-#define RECALL_TIME_BIAS 100000000000LL
-/* "<12 digits>-<64 hex>": an index member, and the API's cursor. */
-#define RECALL_MEMBER_LEN (12 + 1 + 64)
 #define RECALLS_LIMIT_DEFAULT 100
 #define RECALLS_LIMIT_MAX 500
-#define RECALLS_SCAN_BUDGET 20000     /* index members looked at per page */
 
 /* ---- the append side --------------------------------------------------- */
 
-#define RECALL_APPEND_KEYS 10
-#define RECALL_APPEND_ARGS 4
-
-/* The extra keys and arguments of trace_append_recall for one event. */
+/* What a recall event's append adds (store.h), with the text it points
+ * to. */
 struct recall_append {
-	const char *keys[RECALL_APPEND_KEYS];
-	const char *args[RECALL_APPEND_ARGS];
-	size_t arg_lens[RECALL_APPEND_ARGS];
-	char key_gtin[32];
-	char key_lot[48];
-	char key_org[16 + KEY_TEXT_MAX];
-	char key_chain[CHAIN_ID_MAX + 16];
-	char member[RECALL_MEMBER_LEN + 1];
+	struct append_recall_args args;
 	struct buf head, tail;
 };
 
-/* True for the event types that go through trace_append_recall. */
+/* True for the event types that change the recall indexes. */
 bool recalls_is_recall_event(const struct trace_event *ev);
 
 /*
  * Fill ra for ev (recall.issued or recall.closed) with statement id id,
- * signed by a key of organisation org, and point args at it: args then
- * calls trace_append_recall, which appends and updates the indexes in one
- * step.  ra must outlive the append; release it with recalls_append_clear
- * (accepts a zeroed ra).
+ * signed by a key of organisation org, and point args->recall at it: the
+ * append then updates the recall indexes in the same step.  ra must
+ * outlive the append; release it with recalls_append_clear (accepts a
+ * zeroed ra).
  */
 enum trace_status recalls_append_prepare(struct recall_append *ra,
     const struct trace_event *ev, const char *id, const char *org,
@@ -107,21 +93,15 @@ void query_params_free(struct query_params *p);
 
 /* ---- queries ------------------------------------------------------------- */
 
-enum recall_filter_status {
-	RECALL_ANY,
-	RECALL_OPEN_ONLY,
-	RECALL_CLOSED_ONLY,
-};
-
 struct recall_query {
 	char gtin[GTIN14_LEN + 1];      /* "" = any */
 	char lot[GS1_ATTR_MAX + 1];     /* "" = any */
 	char org[KEY_TEXT_MAX + 1];     /* "" = any */
-	enum recall_filter_status status;
+	enum recall_filter_status status;   /* store.h */
 	bool has_since, has_until;
 	long long since, until;         /* inclusive, unix seconds */
 	char since_text[TIME_TEXT_MAX + 1], until_text[TIME_TEXT_MAX + 1];
-	char cursor[RECALL_MEMBER_LEN + 1];  /* "" = from the newest */
+	char cursor[STORE_RECALL_MEMBER_LEN + 1];  /* "" = the newest first */
 	size_t limit;
 };
 
@@ -134,24 +114,12 @@ struct recall_query {
 enum trace_status recalls_query_from_params(const struct query_params *p,
     struct recall_query *q, struct trace_error *err);
 
-/* One page of recalls, newest issue time first (then id, descending). */
-struct recall_page {
-	size_t count;
-	const char **json;              /* each recall's JSON object text */
-	size_t *json_len;
-	char next[RECALL_MEMBER_LEN + 1];   /* cursor of the next page, "" */
-	void *reply;                    /* owns the text */
-};
-
 /*
- * Run q.  Every recall is on exactly one page of a walk through the
- * cursors, also while recalls arrive.  A page may hold fewer than limit
- * recalls and still have a next cursor (the scan budget was used up).
- * The caller releases out with recall_page_free() (accepts a zeroed page).
+ * Run q (store_recalls_list(): the page and its cursor are as it says).
+ * The caller releases out with recall_page_clear(), whatever the status.
  */
 enum trace_status recalls_list(struct store *s, const struct recall_query *q,
     struct recall_page *out, struct trace_error *err);
-void recall_page_free(struct recall_page *p);
 
 /* ---- a chain's recall status (chain JSON, consumer page, linkset) -------- */
 
@@ -169,7 +137,7 @@ struct recall_status {
 	size_t open;                    /* of which still open */
 	struct recall_info *items;      /* newest first */
 	struct json_doc **docs;         /* private */
-	struct recall_page page;        /* private */
+	struct recall_page page;        /* private: the stored JSON */
 };
 
 /*

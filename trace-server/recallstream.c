@@ -3,14 +3,14 @@
  * importers' systems, as Server-Sent Events (WHATWG HTML, 9.2).
  *
  * The append of every recall.issued and of every recall.closed that closes
- * a recall adds an entry to the Redis stream recalls:stream in the same
- * atomic step (store.lua).  The entry id (e.g. "1732700000000-0") is the
+ * a recall adds a notice to the store's stream in the same atomic step
+ * (store_recalls.c).  The notice's id (e.g. "1732700000000-0") is the
  * SSE id: it only grows, so a client resumes exactly where it stopped by
  * sending it back as Last-Event-ID (browsers do this by themselves) or as
  * ?after=.  Without either, the feed starts with the next recall.
  *
  * Each stream holds a civetweb worker thread and that worker's own Redis
- * connection, blocked in XREAD for at most a second at a time, so a new
+ * connection, blocked in a read for at most a second at a time, so a new
  * recall goes out within about a second and shutdown is noticed as fast.
  * Streams are bounded to a quarter of the worker threads (at least one):
  * beyond it the answer is 503 with Retry-After, so streams can never take
@@ -21,20 +21,16 @@
 #include <string.h>
 #include <time.h>
 
-#include <hiredis/hiredis.h>
-
 #include "recalls.h"
 
-#define STREAM_KEY "recalls:stream"
-#define STREAM_BLOCK_MS "1000"
-#define STREAM_BATCH "100"
+#define STREAM_BLOCK_MS 1000
+#define STREAM_BATCH 100
 /* A comment on every idle second: a write is the only way civetweb lets
  * us notice a client that hung up, and a stream slot must not stay taken
  * long after its client left. */
 #define STREAM_KEEPALIVE_SECONDS 1
 /* Reconnecting is cheap and resumes exactly: bound each response. */
 #define STREAM_MAX_SECONDS 3600
-#define STREAM_ID_MAX 44
 
 static atomic_int active_streams;
 static atomic_bool shutting_down;
@@ -64,41 +60,6 @@ stream_id_valid(const char *s)
 	return parts == 2 && digits > 0;
 }
 
-
-/* The id of the newest entry, or "0-0" for an empty stream. */
-static enum trace_status
-newest_id(struct store *s, char *out, size_t size, struct trace_error *err)
-{
-	const char *argv[] = { "XREVRANGE", STREAM_KEY, "+", "-", "COUNT",
-		"1" };
-	redisReply *r = NULL;
-	enum trace_status rc = store_command(s, 6, argv, NULL, &r, err);
-
-	if (rc != TRACE_OK)
-		return rc;
-	snprintf(out, size, "0-0");
-	if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
-	    r->element[0]->type == REDIS_REPLY_ARRAY &&
-	    r->element[0]->elements == 2 &&
-	    r->element[0]->element[0]->type == REDIS_REPLY_STRING &&
-	    r->element[0]->element[0]->len < size)
-		snprintf(out, size, "%s", r->element[0]->element[0]->str);
-	freeReplyObject(r);
-	return TRACE_OK;
-}
-
-/* A field of an entry's [field, value, ...] array, or NULL. */
-static const redisReply *
-entry_field(const redisReply *fields, const char *name)
-{
-	for (size_t i = 0; i + 1 < fields->elements; i += 2)
-		if (fields->element[i]->type == REDIS_REPLY_STRING &&
-		    strcmp(fields->element[i]->str, name) == 0 &&
-		    fields->element[i + 1]->type == REDIS_REPLY_STRING)
-			return fields->element[i + 1];
-	return NULL;
-}
-
 static bool
 send_text(struct request *req, const char *s, size_t len)
 {
@@ -106,44 +67,31 @@ send_text(struct request *req, const char *s, size_t len)
 }
 
 /*
- * Write the entries of an XREAD reply as SSE events and advance last.
+ * Write notices as SSE events and advance last past every one of them.
  * False when the client went away.
  */
 static bool
-send_entries(struct request *req, const redisReply *r, char *last,
-    size_t last_size)
+send_notices(struct request *req, const struct recall_notices *n,
+    char *last, size_t last_size)
 {
-	const redisReply *entries;
 	struct buf b;
 	bool ok = true;
 
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != 1 ||
-	    r->element[0]->type != REDIS_REPLY_ARRAY ||
-	    r->element[0]->elements != 2 ||
-	    (entries = r->element[0]->element[1])->type != REDIS_REPLY_ARRAY)
-		return true;
 	buf_init(&b, 0);
-	for (size_t i = 0; i < entries->elements; i++) {
-		const redisReply *e = entries->element[i], *event, *data;
+	for (size_t i = 0; i < n->count; i++) {
+		const struct recall_notice *e = &n->items[i];
 
-		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
-		    e->element[0]->type != REDIS_REPLY_STRING ||
-		    e->element[0]->len >= last_size ||
-		    e->element[1]->type != REDIS_REPLY_ARRAY)
-			continue;
-		snprintf(last, last_size, "%s", e->element[0]->str);
-		event = entry_field(e->element[1], "event");
-		data = entry_field(e->element[1], "data");
-		if (event == NULL || data == NULL ||
-		    memchr(data->str, '\n', data->len) != NULL ||
-		    memchr(event->str, '\n', event->len) != NULL)
+		snprintf(last, last_size, "%s", e->id);
+		if (e->event == NULL || e->data == NULL ||
+		    memchr(e->data, '\n', e->data_len) != NULL ||
+		    memchr(e->event, '\n', e->event_len) != NULL)
 			continue;
 		/* Everything here was written by the Function from JSON that
 		 * recalls.c built: one line each. */
 		buf_printf(&b, "id: %s\nevent: ", last);
-		buf_append(&b, event->str, event->len);
+		buf_append(&b, e->event, e->event_len);
 		buf_puts(&b, "\ndata: ");
-		buf_append(&b, data->str, data->len);
+		buf_append(&b, e->data, e->data_len);
 		buf_puts(&b, "\n\n");
 	}
 	if (b.len > 0)
@@ -166,7 +114,7 @@ stream_run(struct request *req, const char *start)
 	    "\r\n"
 	    /* Browsers reconnect after a second, resuming from the last id. */
 	    "retry: 1000\n\n";
-	char last[STREAM_ID_MAX + 1];
+	char last[STORE_STREAM_ID_MAX + 1];
 	time_t started = time(NULL), last_write = started;
 	struct trace_error err;
 
@@ -176,29 +124,28 @@ stream_run(struct request *req, const char *start)
 		return;
 	while (!atomic_load(&shutting_down) &&
 	    time(NULL) - started < STREAM_MAX_SECONDS) {
-		const char *argv[] = { "XREAD", "COUNT", STREAM_BATCH, "BLOCK",
-			STREAM_BLOCK_MS, "STREAMS", STREAM_KEY, last };
-		redisReply *r = NULL;
+		struct recall_notices n;
 
-		if (store_command(req->worker->store, 8, argv, NULL, &r, &err) !=
-		    TRACE_OK) {
+		if (store_recall_stream_read(req->worker->store, last,
+		    STREAM_BATCH, STREAM_BLOCK_MS, &n, &err) != TRACE_OK) {
 			/* The store went away mid-stream: the client resumes
 			 * from its last id when it reconnects. */
 			static const char gone[] = ": store unavailable\n\n";
 
+			recall_notices_clear(&n);
 			send_text(req, gone, sizeof(gone) - 1);
 			return;
 		}
-		if (r->type == REDIS_REPLY_ARRAY) {
-			bool ok = send_entries(req, r, last, sizeof(last));
+		if (!n.timed_out) {
+			bool ok = send_notices(req, &n, last, sizeof(last));
 
-			freeReplyObject(r);
+			recall_notices_clear(&n);
 			if (!ok)
 				return;
 			last_write = time(NULL);
 			continue;
 		}
-		freeReplyObject(r);
+		recall_notices_clear(&n);
 		/* Comments keep proxies from closing an idle stream and tell
 		 * us when the client has gone. */
 		if (time(NULL) - last_write >= STREAM_KEEPALIVE_SECONDS) {
@@ -219,7 +166,7 @@ recalls_handle_stream(struct request *req)
 	struct trace_error err;
 	const struct query_param *after;
 	const char *resume;
-	char start[STREAM_ID_MAX + 1];
+	char start[STORE_STREAM_ID_MAX + 1];
 	int limit = req->srv->cfg.threads / 4;
 
 	if (limit < 1)
@@ -240,7 +187,7 @@ recalls_handle_stream(struct request *req)
 	 * to, so it wins. */
 	if (resume == NULL || resume[0] == '\0')
 		resume = after != NULL ? after->value : NULL;
-	if (resume != NULL && (strlen(resume) > STREAM_ID_MAX ||
+	if (resume != NULL && (strlen(resume) > STORE_STREAM_ID_MAX ||
 	    !stream_id_valid(resume))) {
 		trace_error_set(&err, TRACE_EMALFORMED, "bad_parameter",
 		    after != NULL && resume == after->value ? "after" :
@@ -260,8 +207,8 @@ recalls_handle_stream(struct request *req)
 		return;
 	}
 	if (resume == NULL &&
-	    newest_id(req->worker->store, start, sizeof(start), &err) !=
-	    TRACE_OK) {
+	    store_recall_stream_newest(req->worker->store, start,
+	    sizeof(start), &err) != TRACE_OK) {
 		atomic_fetch_sub(&active_streams, 1);
 		http_send_error(req, &err);
 		return;

@@ -3,7 +3,7 @@
  * thread), the Functions loaded at start-up, and typed calls for every read
  * and write the handlers need.  Only store*.c speak RESP (through
  * store_private.h); everything above gets the typed results declared here,
- * never a reply (the recalls still use store_command(), for now).
+ * never a reply.
  *
  *   store_conn.c     where the store is (--redis), connections and
  *                    Sentinel, the pipeline every call goes through,
@@ -13,6 +13,8 @@
  *   store_keys.c     the key registry: key entries, appending them
  *   store_log.c      the transparency log: lease, state, tree nodes,
  *                    commit, head
+ *   store_recalls.c  the recall indexes: what a recall append adds, the
+ *                    list query, the notice stream
  *   store.lua        the Redis Functions (every write is one atomic step);
  *                    its header documents the key layout
  */
@@ -223,6 +225,21 @@ struct append_result {
 	char head_id[2 * SHA256_LEN + 1];
 };
 
+/*
+ * What a recall event's append adds (recalls.c builds it): the recall
+ * indexes and the notice stream change in the same atomic step as the
+ * chain (store.lua trace_append_recall).  The recall's JSON object is
+ * given in two parts, between which the store puts its log index.
+ */
+struct append_recall_args {
+	bool issued;                    /* recall.issued; false: recall.closed */
+	long long time;                 /* the event's time, unix seconds */
+	const char *gtin, *lot;         /* the event's */
+	const char *org;                /* the signer's organisation */
+	const char *head, *tail;        /* the JSON before and after the index */
+	size_t head_len, tail_len;
+};
+
 struct append_event_args {
 	const char *chain;              /* chain id */
 	const char *id;                 /* statement id, hex */
@@ -232,20 +249,8 @@ struct append_event_args {
 	const unsigned char *leaf_hash; /* 32 bytes */
 	const char *envelope;           /* canonical envelope JSON */
 	size_t envelope_len;
-	/*
-	 * More work for the same atomic step (recalls.c: the recall indexes):
-	 * call this Function instead of trace_append_event, with extra_keys
-	 * after its five keys and extra_args after its seven arguments.
-	 * function NULL: a plain append.
-	 */
-	const char *function;
-	size_t extra_key_count, extra_arg_count;  /* each <= STORE_EXTRA_MAX */
-	const char *const *extra_keys;            /* NUL-terminated */
-	const char *const *extra_args;
-	const size_t *extra_arg_lens;
+	const struct append_recall_args *recall;  /* recall events, else NULL */
 };
-
-#define STORE_EXTRA_MAX 16
 
 /*
  * Append events in order in one pipeline of Function calls (each one
@@ -361,18 +366,96 @@ enum trace_status store_log_nodes(struct store *s, uint64_t size,
 enum trace_status store_log_head(struct store *s, uint64_t *integrated,
     char **text, size_t *len, struct trace_error *err);
 
-/* ---- still raw: the recalls (recalls.c, recallstream.c) ----------------- */
+/* ---- store_recalls.c: the list query ------------------------------------ */
 
-/* Until the recalls have typed calls of their own. */
-#define STORE_CHAIN_RECALLS_KEY "c:{%s}:recalls" /* ZSET of recalls */
+/*
+ * Every recall index orders recalls by a member "<issued>-<id>": the issue
+ * time (unix seconds + 10^11, 12 digits) and the recall's id (64 hex).
+ * The API's cursor is the last member a page covered.
+ */
+#define STORE_RECALL_MEMBER_LEN (12 + 1 + 64)
 
-struct redisReply;
+/* A cursor this server could have handed out (the member syntax). */
+bool store_recall_cursor_valid(const char *s, size_t len);
 
-#define STORE_COMMAND_ARGS_MAX 32
+enum recall_filter_status {
+	RECALL_ANY,
+	RECALL_OPEN_ONLY,
+	RECALL_CLOSED_ONLY,
+};
 
-/* One command (store_private.h says how); *reply is the caller's. */
-enum trace_status store_command(struct store *s, int argc,
-    const char *const *argv, const size_t *lens, struct redisReply **reply,
+/* Every string is given: "" where there is no such filter. */
+struct recall_list_args {
+	const char *chain;              /* a chain id, or "" */
+	const char *gtin, *lot, *org;   /* "" = any (ignored with a chain) */
+	enum recall_filter_status status;
+	bool has_since, has_until;
+	long long since, until;         /* inclusive, unix seconds */
+	const char *cursor;             /* "" = from the newest */
+	size_t limit;
+};
+
+/* A recall as the store keeps it: its JSON object (recalls.h says what
+ * it holds), which recalls.c wrote. */
+struct recall_row {
+	const char *json;               /* points into the page's reply */
+	size_t json_len;
+};
+
+/* One page of recalls, newest issue time first (then id, descending). */
+struct recall_page {
+	struct recall_row *rows;
+	size_t count;
+	char next[STORE_RECALL_MEMBER_LEN + 1];  /* the next page's cursor, "" */
+	void *reply;                    /* private: owns the text */
+};
+
+/*
+ * Run a query (store.lua trace_recalls_list, one round trip).  Every
+ * recall is on exactly one page of a walk through the cursors, also while
+ * recalls arrive.  A page may hold fewer than limit recalls and still
+ * have a next cursor (the scan budget was used up).  The caller releases
+ * out with recall_page_clear() (accepts a zeroed page), whatever the
+ * status.
+ */
+enum trace_status store_recalls_list(struct store *s,
+    const struct recall_list_args *args, struct recall_page *out,
     struct trace_error *err);
+void recall_page_clear(struct recall_page *p);
+
+/* ---- store_recalls.c: the notice stream --------------------------------- */
+
+/* A stream entry id, "<ms>-<seq>", is at most this long here. */
+#define STORE_STREAM_ID_MAX 44
+
+/* One recall.issued / recall.closed notice, as the append wrote it. */
+struct recall_notice {
+	char id[STORE_STREAM_ID_MAX + 1];
+	const char *event, *data;       /* NULL if absent; into the reply */
+	size_t event_len, data_len;
+};
+
+struct recall_notices {
+	bool timed_out;                 /* nothing arrived within the wait */
+	struct recall_notice *items;
+	size_t count;
+	void *reply;                    /* private: owns the text */
+};
+
+/* The id of the newest notice into out, "0-0" when there is none. */
+enum trace_status store_recall_stream_newest(struct store *s, char *out,
+    size_t size, struct trace_error *err);
+
+/*
+ * Up to max notices after id after, waiting up to block_ms for one.
+ * Entries without a well-formed id are left out; one whose event or data
+ * is missing is kept (with NULL there), so that the reader still moves
+ * past its id.  The caller releases out with recall_notices_clear()
+ * (accepts a zeroed list), whatever the status.
+ */
+enum trace_status store_recall_stream_read(struct store *s, const char *after,
+    size_t max, long block_ms, struct recall_notices *out,
+    struct trace_error *err);
+void recall_notices_clear(struct recall_notices *n);
 
 #endif

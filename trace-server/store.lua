@@ -9,7 +9,8 @@
 -- without the store (JSON, signatures, roles) was checked in C before the
 -- call; what needs the store's current state is checked here.
 --
--- Key layout (documented in the README):
+-- Key layout (documented in the README; the names are defined once, in
+-- store_private.h):
 --   c:{<chain>}:ev      LIST   "<id> <logIndex> <envelope JSON>" per seq
 --   c:{<chain>}:scans   HASH   n:<serial> -> times the unit's page was opened,
 --                              f:<serial> -> first time (unix seconds)
@@ -134,7 +135,7 @@ local function append_key(keys, args)
   return {'ok', index}
 end
 
--- ---- the transparency log's integrator (trace-server/log.c) -------------
+-- ---- the transparency log's integrator (log.c, through store_log.c) ------
 
 -- Take or renew the integrator lease: one integrator at a time across every
 -- trace-server sharing this Redis.
@@ -239,9 +240,9 @@ redis.register_function('trace_log_commit', log_commit)
 redis.register_function{function_name = 'trace_log_nodes',
   callback = log_nodes, flags = {'no-writes'}}
 
--- A page view (trace-server chainview.c): the chain's records and, for a
--- unit with a serial, its scan count and first scan time, counting this
--- view when asked, in one round trip.  The caller may say which head it
+-- A page view (store_page_read in store_chain.c, for chainview.c): the
+-- chain's records and, for a unit with a serial, its scan count and first
+-- scan time, counting this view when asked, in one round trip.  The caller may say which head it
 -- has parsed and cached already (length and head id): if the chain still
 -- ends there, the records are not sent again ('same'), else all of them
 -- ('full').  An unknown chain counts nothing ('none'), so made-up codes
@@ -290,7 +291,7 @@ end
 
 redis.register_function('trace_page_read', page_read)
 
--- ---- recalls (trace-server/recalls.c, recallstore.c) ---------------------
+-- ---- recalls (store_recalls.c, for recalls.c and recallstream.c) ---------
 --
 -- The recall indexes are written in the same atomic step as the recall
 -- event itself, so the API, the board, the stream and the chain can never

@@ -4,8 +4,8 @@
  * chain (alone, several in one pipeline, or as a page wants it with its
  * scan counter: store.lua trace_page_read), finding a statement through
  * the ids hash, and appending events through trace_append_event (or
- * another Function that does more in the same step), with the parse of
- * every append Function's reply.
+ * trace_append_recall, whose extra keys store_recalls.c adds), with the
+ * parse of every append Function's reply.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -356,28 +356,22 @@ store_append_events(struct store *s, const struct append_event_args *args,
 	store_batch_init(&b);
 	for (size_t i = 0; i < count; i++) {
 		const struct append_event_args *a = &args[i];
-		size_t nk = a->function != NULL ? a->extra_key_count : 0;
 
-		if (a->function != NULL && (a->extra_key_count > STORE_EXTRA_MAX ||
-		    a->extra_arg_count > STORE_EXTRA_MAX)) {
-			rc = trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
-			    "too many extra arguments for %s", a->function);
-			goto out;
-		}
-		/* FCALL fn numkeys, the five keys and a function's extra keys,
-		 * the seven arguments and a function's extra arguments. */
+		/* FCALL fn numkeys, the five keys and a recall's extra keys,
+		 * the seven arguments and a recall's extra arguments. */
 		store_batch_command(&b);
 		store_batch_str(&b, "FCALL");
-		store_batch_str(&b, a->function != NULL ? a->function :
+		store_batch_str(&b, a->recall != NULL ? "trace_append_recall" :
 		    "trace_append_event");
-		store_batch_fmt(&b, "%zu", 5 + nk);
+		store_batch_fmt(&b, "%d", 5 + (a->recall != NULL ?
+		    STORE_RECALL_APPEND_KEYS : 0));
 		store_batch_fmt(&b, KEY_CHAIN, a->chain);
 		store_batch_str(&b, KEY_IDS);
 		store_batch_str(&b, KEY_REVOKE);
 		store_batch_str(&b, KEY_LOG_SIZE);
 		store_batch_str(&b, KEY_LOG_PENDING);
-		for (size_t k = 0; k < nk; k++)
-			store_batch_str(&b, a->extra_keys[k]);
+		if (a->recall != NULL)
+			store_recall_append_keys(&b, a);
 		store_batch_str(&b, a->id);
 		store_batch_fmt(&b, "%lld", a->seq);
 		store_batch_str(&b, a->prev);
@@ -385,16 +379,14 @@ store_append_events(struct store *s, const struct append_event_args *args,
 		store_batch_arg(&b, a->leaf_hash, SHA256_LEN);
 		store_batch_arg(&b, a->envelope, a->envelope_len);
 		store_batch_str(&b, a->chain);
-		for (size_t k = 0; a->function != NULL &&
-		    k < a->extra_arg_count; k++)
-			store_batch_arg(&b, a->extra_args[k],
-			    a->extra_arg_lens[k]);
+		if (a->recall != NULL)
+			store_recall_append_args(&b, a);
 	}
 	if ((rc = store_batch_run(s, &b, err)) != TRACE_OK)
 		goto out;
 	for (size_t i = 0; i < count && rc == TRACE_OK; i++) {
-		rc = store_append_reply_parse(store_batch_reply(&b, i), &results[i],
-		    err);
+		rc = store_append_reply_parse(store_batch_reply(&b, i),
+		    &results[i], err);
 		if (rc == TRACE_OK && results[i].outcome != APPEND_DUPLICATE)
 			results[i].seq = args[i].seq;
 	}

@@ -25,6 +25,7 @@
  * of one chain in one cluster slot. */
 #define KEY_CHAIN "c:{%s}:ev"                   /* LIST of records */
 #define KEY_CHAIN_SCANS "c:{%s}:scans"          /* HASH serial -> scans */
+#define KEY_CHAIN_RECALLS "c:{%s}:recalls"      /* ZSET of recall members */
 #define KEY_CHAIN_MAX (CHAIN_ID_MAX + 16)       /* a buffer for any of them */
 
 #define KEY_IDS "ids"
@@ -43,6 +44,17 @@
 #define KEY_LOG_NODES "log:{log}:t:%u:%" PRIu64  /* level, chunk */
 #define KEY_LOG_IDS "log:{log}:ids:%" PRIu64     /* chunk */
 #define KEY_LOG_MAX 64
+
+/* Recalls: global (no hash tag), a recall query spans every chain. */
+#define KEY_RECALLS "recalls"
+#define KEY_RECALLS_CLOSING "recalls:closing"
+#define KEY_RECALLS_ALL "recalls:all"
+#define KEY_RECALLS_OPEN "recalls:status:open"
+#define KEY_RECALLS_CLOSED "recalls:status:closed"
+#define KEY_RECALLS_GTIN "recalls:gtin:%s"
+#define KEY_RECALLS_LOT "recalls:lot:%s"
+#define KEY_RECALLS_ORG "recalls:org:%s"
+#define KEY_RECALLS_STREAM "recalls:stream"
 
 /* ---- store_conn.c: commands and pipelines ------------------------------- */
 
@@ -136,5 +148,18 @@ enum trace_status store_records_take(redisReply *r, bool strict,
 /* One trace_append_event / trace_append_key / trace_append_recall reply. */
 enum trace_status store_append_reply_parse(const redisReply *r,
     struct append_result *res, struct trace_error *err);
+
+/* ---- store_recalls.c: what an append of a recall event adds ------------- */
+
+/* trace_append_recall's keys after append_event's five, and arguments
+ * after its seven. */
+#define STORE_RECALL_APPEND_KEYS 10
+#define STORE_RECALL_APPEND_ARGS 4
+
+/* Add them for event args (args->recall set) to the command being built. */
+void store_recall_append_keys(struct store_batch *b,
+    const struct append_event_args *args);
+void store_recall_append_args(struct store_batch *b,
+    const struct append_event_args *args);
 
 #endif
