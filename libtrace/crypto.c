@@ -7,6 +7,7 @@
  * canonical encoding of the public key and of R (y < p).  Together these
  * make every signature non-malleable, which the Wycheproof vectors test.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <gcrypt.h>
@@ -53,11 +54,12 @@ sha256_parts(const struct sha256_part *parts, size_t count,
 		    (int)count) == 0)
 			return;
 	}
-	/* gcry_md_open only fails for an unknown algorithm or no memory. */
-	if (gcry_md_open(&md, GCRY_MD_SHA256, 0) != 0) {
-		memset(out, 0, SHA256_LEN);
-		return;
-	}
+	/* gcry_md_open only fails for an unknown algorithm or no memory.  A
+	 * made-up digest (all zeros, say) would become a statement id or a
+	 * leaf of the log, so there is no answer to return: stop, as
+	 * libgcrypt's own gcry_xmalloc does when memory runs out. */
+	if (gcry_md_open(&md, GCRY_MD_SHA256, 0) != 0)
+		abort();
 	for (size_t i = 0; i < count; i++)
 		gcry_md_write(md, parts[i].data, parts[i].len);
 	memcpy(out, gcry_md_read(md, GCRY_MD_SHA256), SHA256_LEN);
