@@ -15,7 +15,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 # Sent to Sentinels, or always allowed (AUTH), or error-reply prefixes that
-# store.c recognises (READONLY), not commands to grant.
+# store_conn.c recognises (READONLY), not commands to grant.
 NOT_DATA_COMMANDS = {"sentinel", "auth", "readonly"}
 # Container commands whose subcommands are granted one by one.
 CONTAINERS = {"function", "client", "config", "script", "object", "memory",
