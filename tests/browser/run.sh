@@ -7,8 +7,10 @@
 # to BUILD/screenshots/.  Prints "N passed, N failed"; exit 1 on a failure.
 #
 # Needs: chromium, zbar-tools, python3-nacl, python3-redis (make test-deps),
-# node + npm; playwright-core and digital-link.js are installed here into
-# node_modules/ (git-ignored) on first use.
+# node + npm; playwright-core and digital-link.js, pinned to versions that
+# run on Debian 12's own Node.js 18 as on newer ones (playwright-core 1.62
+# and later need Node 20), are installed here into node_modules/
+# (git-ignored) on first use and again whenever package.json changes.
 set -euo pipefail
 build=${1:-build}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,7 +19,7 @@ case "$build" in /*) ;; *) build="$top/$build" ;; esac
 export TRACE_BUILD=$build
 export TRACE_SCREENSHOTS=${TRACE_SCREENSHOTS:-$build/screenshots}
 cd "$here"
-if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/digital-link.js ]; then
-	npm install --no-audit --no-fund --silent >&2
+if [ ! -f node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ]; then
+	npm install --no-audit --no-fund --loglevel=error >&2
 fi
 exec /usr/bin/python3 driver.py

