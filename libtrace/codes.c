@@ -5,6 +5,7 @@
  * codes only, not the exceptionally reserved ones), kept sorted so lookup
  * is a binary search.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,13 +89,63 @@ language_tag_valid(const char *s, size_t len)
 	return len <= 35;
 }
 
+/*
+ * Characters that change how the text around them is shown without being
+ * seen themselves: bidirectional controls (U+202E can make "fail" read as
+ * "liaf" or move a name across a line), zero-width and joiner characters,
+ * invisible fillers (Hangul fillers pass for empty names), deprecated format
+ * characters, the BOM, interlinear annotation and tag characters.  A signer
+ * could use them to make a page show something other than what was signed
+ * (Unicode TR #36, 2.1 and 2.2), so signer text may not contain them.
+ * Sorted, inclusive ranges.
+ */
+static const struct { uint32_t lo, hi; } invisible[] = {
+	{ 0x00AD, 0x00AD },     /* soft hyphen */
+	{ 0x034F, 0x034F },     /* combining grapheme joiner */
+	{ 0x061C, 0x061C },     /* Arabic letter mark */
+	{ 0x115F, 0x1160 },     /* Hangul choseong and jungseong fillers */
+	{ 0x17B4, 0x17B5 },     /* Khmer inherent vowels */
+	{ 0x180B, 0x180E },     /* Mongolian variation selectors, vowel sep. */
+	{ 0x200B, 0x200F },     /* zero width space, ZWNJ, ZWJ, LRM, RLM */
+	{ 0x2028, 0x202E },     /* line/paragraph separators, embeddings,
+	                         * overrides */
+	{ 0x2060, 0x206F },     /* word joiner, invisible operators, isolates,
+	                         * deprecated format characters */
+	{ 0x3164, 0x3164 },     /* Hangul filler */
+	{ 0xFEFF, 0xFEFF },     /* zero width no-break space (BOM) */
+	{ 0xFFA0, 0xFFA0 },     /* halfwidth Hangul filler */
+	{ 0xFFF9, 0xFFFB },     /* interlinear annotation */
+	{ 0x1D173, 0x1D17A },   /* musical symbol format characters */
+	{ 0xE0000, 0xE007F },   /* tags */
+};
+
+static bool
+invisible_char(uint32_t cp)
+{
+	size_t lo = 0, hi = sizeof(invisible) / sizeof(invisible[0]);
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cp < invisible[mid].lo)
+			hi = mid;
+		else if (cp > invisible[mid].hi)
+			lo = mid + 1;
+		else
+			return true;
+	}
+	return false;
+}
+
 bool
 text_valid(const char *s, size_t len, size_t max, bool multiline)
 {
 	if (len == 0 || len > max)
 		return false;
-	for (size_t i = 0; i < len; i++) {
+	for (size_t i = 0; i < len;) {
 		unsigned char c = (unsigned char)s[i];
+		size_t n = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+		uint32_t cp;
 
 		if (c == '\n' || c == '\t') {
 			if (!multiline)
@@ -102,11 +153,17 @@ text_valid(const char *s, size_t len, size_t max, bool multiline)
 		} else if (c < 0x20 || c == 0x7f) {
 			return false;
 		}
-		/* C1 controls U+0080-U+009F are C2 80 - C2 9F in UTF-8. */
-		if (c == 0xc2 && i + 1 < len &&
-		    (unsigned char)s[i + 1] >= 0x80 &&
-		    (unsigned char)s[i + 1] <= 0x9f)
+		/* The JSON parser has checked the UTF-8; this only decodes.
+		 * A truncated sequence is refused, not read past. */
+		if (c >= 0x80 && (c < 0xc2 || n > len - i))
 			return false;
+		cp = n == 1 ? c : n == 2 ? c & 0x1f : n == 3 ? c & 0x0f : c & 0x07;
+		for (size_t k = 1; k < n; k++)
+			cp = cp << 6 | ((unsigned char)s[i + k] & 0x3f);
+		/* C1 controls U+0080-U+009F. */
+		if ((cp >= 0x80 && cp <= 0x9f) || invisible_char(cp))
+			return false;
+		i += n;
 	}
 	return true;
 }

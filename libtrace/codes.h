@@ -22,7 +22,8 @@ bool language_tag_valid(const char *s, size_t len);
 
 /* Text a signer may write: 1..max bytes of UTF-8 (already checked by the
  * JSON parser) with no control characters (tab and newline allowed when
- * multiline). */
+ * multiline) and no invisible or bidirectional formatting characters
+ * (U+202E, U+200B and the rest of codes.c's table). */
 bool text_valid(const char *s, size_t len, size_t max, bool multiline);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * test_timefmt.c - RFC 3339 and dates, and the vocabularies in codes.c.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "libtrace/codes.h"
@@ -73,6 +74,69 @@ test_dates(void)
 	CHECK(!time_parse_date("2028-10-31T", 11, &d));
 }
 
+
+/* Encodes code point cp as UTF-8 between "a" and "b" into out; returns the
+ * length. */
+static size_t
+utf8_between(uint32_t cp, char *out)
+{
+	size_t n = 0;
+
+	out[n++] = 'a';
+	if (cp < 0x80) {
+		out[n++] = (char)cp;
+	} else if (cp < 0x800) {
+		out[n++] = (char)(0xc0 | cp >> 6);
+		out[n++] = (char)(0x80 | (cp & 0x3f));
+	} else if (cp < 0x10000) {
+		out[n++] = (char)(0xe0 | cp >> 12);
+		out[n++] = (char)(0x80 | (cp >> 6 & 0x3f));
+		out[n++] = (char)(0x80 | (cp & 0x3f));
+	} else {
+		out[n++] = (char)(0xf0 | cp >> 18);
+		out[n++] = (char)(0x80 | (cp >> 12 & 0x3f));
+		out[n++] = (char)(0x80 | (cp >> 6 & 0x3f));
+		out[n++] = (char)(0x80 | (cp & 0x3f));
+	}
+	out[n++] = 'b';
+	return n;
+}
+
+/* Bidirectional overrides and invisible characters (issue 17, item 11):
+ * every code point of each refused range, its neighbours accepted. */
+static void
+text_invisible_refused(void)
+{
+	static const uint32_t refused[][2] = {
+		{ 0x00AD, 0x00AD }, { 0x034F, 0x034F }, { 0x061C, 0x061C },
+		{ 0x115F, 0x1160 }, { 0x17B4, 0x17B5 }, { 0x180B, 0x180E },
+		{ 0x200B, 0x200F }, { 0x2028, 0x202E }, { 0x2060, 0x206F },
+		{ 0x3164, 0x3164 }, { 0xFEFF, 0xFEFF }, { 0xFFA0, 0xFFA0 },
+		{ 0xFFF9, 0xFFFB }, { 0x1D173, 0x1D17A }, { 0xE0000, 0xE007F },
+	};
+	/* Neighbours of the ranges that are ordinary text. */
+	static const uint32_t accepted[] = {
+		0x00AC, 0x00AE, 0x034E, 0x0350, 0x061B, 0x061D, 0x115E, 0x1161,
+		0x17B3, 0x17B6, 0x180A, 0x180F, 0x200A, 0x2010, 0x2027, 0x202F,
+		0x205F, 0x2070, 0x3163, 0x3165, 0xFEFE, 0xFF9F, 0xFFA1, 0xFFF8,
+		0xFFFC, 0x1D172, 0x1D17B, 0xE0100, 0xAC00, 0x4E2D, 0x1F600,
+	};
+	char text[8];
+	int bad = 0;
+
+	for (size_t r = 0; r < sizeof(refused) / sizeof(refused[0]); r++)
+		for (uint32_t cp = refused[r][0]; cp <= refused[r][1]; cp++)
+			if (text_valid(text, utf8_between(cp, text), 10, true))
+				bad++;
+	CHECK(bad == 0);
+	for (size_t i = 0; i < sizeof(accepted) / sizeof(accepted[0]); i++)
+		CHECK(text_valid(text, utf8_between(accepted[i], text), 10, false));
+	/* "fail" shown as "liaf": RIGHT-TO-LEFT OVERRIDE, then the word. */
+	CHECK(!text_valid("\xe2\x80\xaeliaf", 7, 20, false));
+	/* A truncated sequence at the end is refused, never read past. */
+	CHECK(!text_valid("a\xe2\x80", 3, 10, false));
+}
+
 static void
 test_codes(void)
 {
@@ -109,6 +173,7 @@ test_codes(void)
 	CHECK(!text_valid("a\xc2\x85", 3, 10, true));
 	CHECK(!text_valid("\x7f", 1, 10, true));
 	CHECK(text_valid("\xe9\x9b\xaa", 3, 10, false));
+	text_invisible_refused();
 }
 
 int
