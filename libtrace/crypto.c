@@ -6,6 +6,11 @@
  * RFC 8032 5.1.7 requires and libgcrypt 1.10 does not check: S < L, and the
  * canonical encoding of the public key and of R (y < p).  Together these
  * make every signature non-malleable, which the Wycheproof vectors test.
+ *
+ * Enrollment asks more of a public key than verification does (SPEC 8):
+ * ed25519_public_key_check() decodes it as RFC 8032 5.1.3 says and refuses
+ * points of small order and points with a torsion component.  Verification
+ * does not call it, so which signatures verify is unchanged.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -239,4 +244,254 @@ out:
 	gcry_sexp_release(data);
 	gcry_sexp_release(key);
 	return ok;
+}
+
+/*
+ * The point arithmetic of ed25519_public_key_check(), on libgcrypt MPIs and
+ * its Ed25519 curve context.  Everything here handles public keys, so none
+ * of it is constant time.
+ */
+struct curve {
+	gcry_ctx_t ctx;         /* libgcrypt's "Ed25519", for [k]P */
+	gcry_mpi_t p, d;        /* field prime and the curve constant d */
+};
+
+static void
+curve_clear(struct curve *c)
+{
+	gcry_ctx_release(c->ctx);
+	gcry_mpi_release(c->p);
+	gcry_mpi_release(c->d);
+	memset(c, 0, sizeof(*c));
+}
+
+/* An MPI from 32 little-endian bytes (RFC 8032 5.1.2). */
+static gcry_mpi_t
+mpi_from_le32(const unsigned char le[32])
+{
+	unsigned char be[32];
+	gcry_mpi_t m = NULL;
+
+	for (int i = 0; i < 32; i++)
+		be[i] = le[31 - i];
+	if (gcry_mpi_scan(&m, GCRYMPI_FMT_USG, be, sizeof(be), NULL) != 0)
+		return NULL;
+	return m;
+}
+
+static bool
+curve_init(struct curve *c)
+{
+	gcry_mpi_t num = gcry_mpi_new(0), den = gcry_mpi_set_ui(NULL, 121666);
+	bool ok;
+
+	memset(c, 0, sizeof(*c));
+	c->p = mpi_from_le32(field_prime);
+	c->d = gcry_mpi_new(0);
+	/* RFC 8032 5.1: d = -121665 / 121666 (mod p). */
+	ok = c->p != NULL && gcry_mpi_invm(den, den, c->p) != 0;
+	if (ok) {
+		gcry_mpi_sub_ui(num, c->p, 121665);
+		gcry_mpi_mulm(c->d, num, den, c->p);
+		ok = gcry_mpi_ec_new(&c->ctx, NULL, "Ed25519") == 0;
+	}
+	gcry_mpi_release(num);
+	gcry_mpi_release(den);
+	if (!ok)
+		curve_clear(c);
+	return ok;
+}
+
+/*
+ * -x^2 + y^2 = 1 + d x^2 y^2 (mod p), RFC 8032 5.1.  With plain modular
+ * arithmetic: libgcrypt's gcry_mpi_ec_curve_point() wants coordinates
+ * already padded to the field's size, which its public API cannot do.
+ */
+static bool
+curve_has_point(struct curve *c, gcry_mpi_t x, gcry_mpi_t y)
+{
+	gcry_mpi_t x2 = gcry_mpi_new(0), y2 = gcry_mpi_new(0);
+	gcry_mpi_t left = gcry_mpi_new(0), right = gcry_mpi_new(0);
+	bool on;
+
+	gcry_mpi_mulm(x2, x, x, c->p);
+	gcry_mpi_mulm(y2, y, y, c->p);
+	gcry_mpi_subm(left, y2, x2, c->p);
+	gcry_mpi_mulm(right, x2, y2, c->p);
+	gcry_mpi_mulm(right, right, c->d, c->p);
+	gcry_mpi_add_ui(right, right, 1);
+	gcry_mpi_mod(right, right, c->p);
+	on = gcry_mpi_cmp(left, right) == 0;
+	gcry_mpi_release(x2);
+	gcry_mpi_release(y2);
+	gcry_mpi_release(left);
+	gcry_mpi_release(right);
+	return on;
+}
+
+/* The point is the neutral element (0, 1). */
+static bool
+curve_is_identity(struct curve *c, gcry_mpi_point_t point)
+{
+	gcry_mpi_t x = gcry_mpi_new(0), y = gcry_mpi_new(0);
+	bool identity = gcry_mpi_ec_get_affine(x, y, point, c->ctx) == 0 &&
+	    gcry_mpi_cmp_ui(x, 0) == 0 && gcry_mpi_cmp_ui(y, 1) == 0;
+
+	gcry_mpi_release(x);
+	gcry_mpi_release(y);
+	return identity;
+}
+
+/* [k]point is the identity. */
+static bool
+curve_mul_is_identity(struct curve *c, gcry_mpi_t k, gcry_mpi_point_t point)
+{
+	gcry_mpi_point_t r = gcry_mpi_point_new(0);
+	bool identity;
+
+	gcry_mpi_ec_mul(r, k, point, c->ctx);
+	identity = curve_is_identity(c, r);
+	gcry_mpi_point_release(r);
+	return identity;
+}
+
+/*
+ * RFC 8032 5.1.3 steps 2-4: recover x from y and the sign bit.  The
+ * candidate is x = u v^3 (u v^7)^((p - 5) / 8) with u = y^2 - 1 and
+ * v = d y^2 + 1; if v x^2 = -u it is multiplied by sqrt(-1) =
+ * 2^((p - 1) / 4); if v x^2 is neither u nor -u there is no x.  On failure
+ * *why says what is wrong, as the end of "the public key ...".
+ */
+static bool
+curve_recover_x(struct curve *c, gcry_mpi_t y, int sign, gcry_mpi_t x,
+    const char **why)
+{
+	gcry_mpi_t u = gcry_mpi_new(0), v = gcry_mpi_new(0);
+	gcry_mpi_t t = gcry_mpi_new(0), n = gcry_mpi_new(0);
+	gcry_mpi_t vx2 = gcry_mpi_new(0), one = gcry_mpi_set_ui(NULL, 1);
+	bool ok = false;
+
+	gcry_mpi_mulm(t, y, y, c->p);
+	gcry_mpi_subm(u, t, one, c->p);                 /* u = y^2 - 1 */
+	gcry_mpi_mulm(v, c->d, t, c->p);
+	gcry_mpi_addm(v, v, one, c->p);                 /* v = d y^2 + 1 */
+	gcry_mpi_powm(t, v, gcry_mpi_set_ui(n, 7), c->p);
+	gcry_mpi_mulm(t, t, u, c->p);                   /* u v^7 */
+	gcry_mpi_sub_ui(n, c->p, 5);
+	gcry_mpi_rshift(n, n, 3);
+	gcry_mpi_powm(t, t, n, c->p);                   /* (u v^7)^((p-5)/8) */
+	gcry_mpi_powm(x, v, gcry_mpi_set_ui(n, 3), c->p);
+	gcry_mpi_mulm(x, x, u, c->p);
+	gcry_mpi_mulm(x, x, t, c->p);                   /* u v^3 (u v^7)^... */
+	gcry_mpi_mulm(vx2, x, x, c->p);
+	gcry_mpi_mulm(vx2, vx2, v, c->p);               /* v x^2 */
+	if (gcry_mpi_cmp(vx2, u) != 0) {
+		gcry_mpi_subm(t, c->p, u, c->p);        /* -u */
+		if (gcry_mpi_cmp(vx2, t) != 0) {
+			*why = "is not a curve point (no x exists for its y)";
+			goto out;
+		}
+		gcry_mpi_sub_ui(n, c->p, 1);
+		gcry_mpi_rshift(n, n, 2);
+		gcry_mpi_powm(t, gcry_mpi_set_ui(t, 2), n, c->p);
+		gcry_mpi_mulm(x, x, t, c->p);
+	}
+	/* Step 4: x = 0 with the sign bit set would be a second encoding of
+	 * (0, 1) or (0, -1). */
+	if (gcry_mpi_cmp_ui(x, 0) == 0 && sign) {
+		*why = "encodes x = 0 with the sign bit set (a non-canonical "
+		    "encoding)";
+		goto out;
+	}
+	if (gcry_mpi_test_bit(x, 0) != sign)
+		gcry_mpi_sub(x, c->p, x);
+	ok = true;
+out:
+	gcry_mpi_release(u);
+	gcry_mpi_release(v);
+	gcry_mpi_release(t);
+	gcry_mpi_release(n);
+	gcry_mpi_release(vx2);
+	gcry_mpi_release(one);
+	return ok;
+}
+
+enum trace_status
+ed25519_public_key_check(const unsigned char public_key[ED25519_PUBLIC_LEN],
+    struct trace_error *err)
+{
+	unsigned char y_le[32];
+	struct curve c;
+	gcry_mpi_t x = NULL, y = NULL, z = NULL, k = NULL;
+	gcry_mpi_point_t a = NULL;
+	const char *why = NULL;
+	enum trace_status rc;
+
+	/* RFC 8032 5.1.3 step 1: y < p, the canonical encoding. */
+	if (!point_encoding_canonical(public_key))
+		return trace_error_set(err, TRACE_ERULE, "weak_public_key", NULL,
+		    "the public key's y coordinate is not below p = 2^255 - 19 "
+		    "(a non-canonical encoding)");
+	if (!curve_init(&c))
+		return trace_error_set(err, TRACE_EIO, "crypto", NULL,
+		    "cannot set up the Ed25519 curve");
+	memcpy(y_le, public_key, 32);
+	y_le[31] &= 0x7f;
+	x = gcry_mpi_new(0);
+	y = mpi_from_le32(y_le);
+	z = gcry_mpi_set_ui(NULL, 1);
+	k = gcry_mpi_new(0);
+	a = gcry_mpi_point_new(0);
+	if (y == NULL) {
+		rc = trace_error_set(err, TRACE_EIO, "crypto", NULL,
+		    "cannot read the public key");
+		goto out;
+	}
+	/* Steps 2-4. */
+	if (!curve_recover_x(&c, y, public_key[31] >> 7, x, &why)) {
+		rc = trace_error_set(err, TRACE_ERULE, "weak_public_key", NULL,
+		    "the public key %s", why);
+		goto out;
+	}
+	/* The decoding above only yields points of the curve; checking the
+	 * equation guards the arithmetic below against a slip in it. */
+	if (!curve_has_point(&c, x, y)) {
+		rc = trace_error_set(err, TRACE_EIO, "crypto", NULL,
+		    "a decoded public key is not on the curve");
+		goto out;
+	}
+	gcry_mpi_point_set(a, x, y, z);
+	/* The 8 points of small order are those with [8]A = O (the identity
+	 * included, which the next test alone would let through). */
+	gcry_mpi_set_ui(k, 8);
+	if (curve_mul_is_identity(&c, k, a)) {
+		rc = trace_error_set(err, TRACE_ERULE, "weak_public_key", NULL,
+		    "the public key is a point of small order");
+		goto out;
+	}
+	/* A point of the prime-order subgroup has [L]A = O; any other has a
+	 * torsion component, so signatures under it depend on which
+	 * verification equation a verifier uses (cofactored or not). */
+	gcry_mpi_release(k);
+	k = mpi_from_le32(group_order);
+	if (k == NULL) {
+		rc = trace_error_set(err, TRACE_EIO, "crypto", NULL,
+		    "cannot load the group order");
+		goto out;
+	}
+	if (!curve_mul_is_identity(&c, k, a)) {
+		rc = trace_error_set(err, TRACE_ERULE, "weak_public_key", NULL,
+		    "the public key has a torsion component ([L]A is not the "
+		    "identity)");
+		goto out;
+	}
+	rc = TRACE_OK;
+out:
+	gcry_mpi_point_release(a);
+	gcry_mpi_release(k);
+	gcry_mpi_release(z);
+	gcry_mpi_release(y);
+	gcry_mpi_release(x);
+	curve_clear(&c);
+	return rc;
 }

@@ -56,6 +56,21 @@ enum trace_status ed25519_sign(const unsigned char secret[ED25519_SECRET_LEN],
 bool ed25519_verify(const unsigned char *public_key, size_t public_len,
     const void *msg, size_t len, const unsigned char *sig, size_t sig_len);
 
+/*
+ * What an enrollment requires of a public key (SPEC 8 "Keys and
+ * signatures"): A decodes as RFC 8032 5.1.3 says (y < p, an x exists, not
+ * x = 0 with the sign bit set), is not one of the 8 points of small order
+ * ([8]A != O), and has no torsion component ([L]A = O).  TRACE_OK if so;
+ * otherwise TRACE_ERULE with code "weak_public_key" and a message saying
+ * which (no field: the caller knows where the key came from), or TRACE_EIO
+ * if libgcrypt fails.  ed25519_verify() does not call this: the rule
+ * decides which keys may be enrolled, not which signatures verify.  Not
+ * constant time (public keys are public).
+ */
+enum trace_status ed25519_public_key_check(
+    const unsigned char public_key[ED25519_PUBLIC_LEN],
+    struct trace_error *err);
+
 /* Constant-time comparison of two equal-length byte strings. */
 bool crypto_equal(const void *a, const void *b, size_t len);
 

@@ -1,6 +1,7 @@
 /*
- * test_crypto.c - SHA-256, Ed25519 round trips, and all 151 Wycheproof
- * Ed25519 verification cases from tests/vectors/wycheproof/.
+ * test_crypto.c - SHA-256, Ed25519 round trips, all 151 Wycheproof Ed25519
+ * verification cases from tests/vectors/wycheproof/, and the enrollment
+ * check of public keys (small order, torsion, non-canonical encodings).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,7 @@ test_wycheproof(void)
 	const struct json_value *groups;
 	char *text = NULL;
 	size_t len, cases = 0, agreed = 0, invalid_rejected = 0;
+	size_t keys_checked = 0, keys_refused = 0;
 	struct trace_error err;
 
 	CHECK_INT(file_read_all(vector_path("wycheproof/ed25519_test.json"),
@@ -65,6 +67,16 @@ test_wycheproof(void)
 
 		pub = hex_member(pk, "pk", &publen);
 		CHECK(pub != NULL && tests != NULL);
+		/* The enrollment rule, over every key Wycheproof uses (the
+		 * verification results below must not depend on it). */
+		if (pub != NULL && publen == ED25519_PUBLIC_LEN) {
+			keys_checked++;
+			if (ed25519_public_key_check(pub, &err) != TRACE_OK) {
+				keys_refused++;
+				fprintf(stderr, "Wycheproof key %zu: %s\n", g,
+				    err.message);
+			}
+		}
 		for (size_t t = 0; pub != NULL && t < tests->u.array.count; t++) {
 			const struct json_value *tc = tests->u.array.items[t];
 			const char *result = NULL;
@@ -98,6 +110,11 @@ test_wycheproof(void)
 	CHECK_INT(cases, 151);
 	CHECK_INT(agreed, 151);
 	CHECK_INT(invalid_rejected, 63);
+	/* This copy of the vectors has no small-order or torsioned key: all
+	 * 78 group keys are in the prime-order subgroup, so enrollment would
+	 * accept each of them. */
+	CHECK_INT(keys_checked, 78);
+	CHECK_INT(keys_refused, 0);
 	json_doc_free(doc);
 	free(text);
 }
@@ -169,6 +186,126 @@ test_sign_verify(void)
 	CHECK(ed25519_verify(pub, 32, msg, 3, sig, 64));
 }
 
+/* Expect ed25519_public_key_check(hex) to refuse with a message naming why. */
+static void
+expect_weak(const char *hex, const char *why, const char *what)
+{
+	unsigned char pub[32];
+	struct trace_error err;
+
+	trace_error_clear(&err);
+	CHECK(hex_decode(hex, 64, pub, 32, true));
+	CHECK_MSG(ed25519_public_key_check(pub, &err) == TRACE_ERULE,
+	    "%s (%s) was accepted or failed otherwise: %s", what, hex,
+	    err.message);
+	CHECK_MSG(strcmp(err.code, "weak_public_key") == 0, "%s: code %s",
+	    what, err.code);
+	CHECK_MSG(strstr(err.message, why) != NULL, "%s: message \"%s\", want "
+	    "\"%s\"", what, err.message, why);
+	CHECK_STR(err.field, "");
+}
+
+static void
+test_public_key_check(void)
+{
+	/* The 8 points of small order (orders 1, 2, 4, 4, 8, 8, 8, 8), each
+	 * in its canonical encoding. */
+	static const char *const small_order[] = {
+		"0100000000000000000000000000000000000000000000000000000000000000",
+		"ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+		"0000000000000000000000000000000000000000000000000000000000000000",
+		"0000000000000000000000000000000000000000000000000000000000000080",
+		"26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+		"26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+		"c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+		"c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+	};
+	/* Their non-canonical encodings: x = 0 with the sign bit set (the
+	 * points (0, 1) and (0, -1)), and y + p for y = 0 and y = 1, with
+	 * and without the sign bit. */
+	static const struct {
+		const char *hex, *why;
+	} non_canonical[] = {
+		{ "0100000000000000000000000000000000000000000000000000000000000080",
+		  "x = 0 with the sign bit set" },
+		{ "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+		  "x = 0 with the sign bit set" },
+		{ "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+		  "not below p" },
+		{ "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+		  "not below p" },
+		{ "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+		  "not below p" },
+		{ "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+		  "not below p" },
+	};
+	/*
+	 * RFC 8032 7.1 TEST 1's key A plus a point of order 8, 4 and 2
+	 * (computed with the RFC's formulas in Python and checked against
+	 * libsodium's crypto_core_ed25519_is_valid_point): valid curve
+	 * points, not of small order, but [L]A' = [L]T != O.
+	 */
+	static const char *const mixed[] = {
+		"3b5b475c4b82dd1572799fc546f4c6c03e478c6654aa4c7f945b347ea32af60d",
+		"40c7570f4dd54835b9131184410ed4a0cc93e7d9ad053cbc6d07a62426999582",
+		"16a567fe7d4ef5482ab4012c369bf8c5f11e8d0c2559dcda50fde59708f8aee5",
+	};
+	/* RFC 8032 7.1: the public keys of TEST 1, 2, 3, 1024, SHA(abc). */
+	static const char *const rfc8032[] = {
+		"d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+		"3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c",
+		"fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025",
+		"278117fc144c72340f67d0f2316e8386ceffbf2b2428c9c51fef7c597f1d426e",
+		"ec172b93ad5e563bf4932c70e1245034c35467ef2efd4d64ebf819683467e2bf",
+	};
+	unsigned char secret[32], pub[32];
+	struct trace_error err;
+	size_t passed = 0;
+
+	for (size_t i = 0; i < sizeof(small_order) / sizeof(*small_order); i++)
+		expect_weak(small_order[i], "small order", "small-order point");
+	for (size_t i = 0; i < sizeof(non_canonical) / sizeof(*non_canonical);
+	    i++)
+		expect_weak(non_canonical[i].hex, non_canonical[i].why,
+		    "non-canonical small-order encoding");
+	for (size_t i = 0; i < sizeof(mixed) / sizeof(*mixed); i++)
+		expect_weak(mixed[i], "torsion component", "mixed-order point");
+	/* y >= p: 2^255 - 1, and p + 2 (2 has no x either). */
+	expect_weak("ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+	    "not below p", "y = 2^255 - 1");
+	expect_weak("efffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+	    "not below p", "y = p + 2");
+	/* y = 2: (y^2 - 1) / (d y^2 + 1) is not a square mod p. */
+	expect_weak("0200000000000000000000000000000000000000000000000000000000000000",
+	    "no x exists", "y with no x");
+	expect_weak("0200000000000000000000000000000000000000000000000000000000000080",
+	    "no x exists", "y with no x, sign bit set");
+	/* y = 3 + p: a point exists for y = 3, but this encoding of it is
+	 * not canonical. */
+	expect_weak("f0ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+	    "not below p", "y = p + 3");
+
+	for (size_t i = 0; i < sizeof(rfc8032) / sizeof(*rfc8032); i++) {
+		CHECK(hex_decode(rfc8032[i], 64, pub, 32, true));
+		CHECK_MSG(ed25519_public_key_check(pub, &err) == TRACE_OK,
+		    "RFC 8032 key %s: %s", rfc8032[i], err.message);
+		/* The same point with the sign bit flipped is -A, which is
+		 * in the subgroup too. */
+		pub[31] ^= 0x80;
+		CHECK_MSG(ed25519_public_key_check(pub, &err) == TRACE_OK,
+		    "-A of RFC 8032 key %s: %s", rfc8032[i], err.message);
+	}
+	for (int i = 0; i < 1000; i++) {
+		CHECK_INT(ed25519_generate(secret, pub, NULL), TRACE_OK);
+		if (ed25519_public_key_check(pub, &err) == TRACE_OK)
+			passed++;
+		else
+			fprintf(stderr, "generated key refused: %s\n",
+			    err.message);
+	}
+	CHECK_INT(passed, 1000);
+}
+
 static void
 test_sha256(void)
 {
@@ -199,6 +336,7 @@ main(void)
 	test_sha256();
 	test_sign_verify();
 	test_malleability();
+	test_public_key_check();
 	test_wycheproof();
 	CHECK_DONE();
 }
