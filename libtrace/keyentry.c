@@ -2,7 +2,10 @@
  * keyentry.c - enroll and revoke statements of the key registry.
  *
  * The rules here are the ones a verifier without the server applies too,
- * so the server and trace-agent verify keys with the same code.
+ * so the server and trace-agent verify keys with the same code.  That
+ * includes the check of an enrolled public key (ed25519_public_key_check):
+ * the server refuses such an enrollment at ingest and bundle_verify()
+ * reports it as bad_key_entry, from the same call.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,6 +184,12 @@ parse_enroll(const struct json_value *root, struct key_entry *e,
 			    p->u.string.len + 1);
 		}
 		e->prefix_count = prefixes->u.array.count;
+	}
+	/* Last, once the entry is well-formed: SPEC 8 refuses a key that is
+	 * non-canonical, of small order or with a torsion component (422). */
+	if ((rc = ed25519_public_key_check(e->public_key, err)) != TRACE_OK) {
+		trace_error_prefix_field(err, "public");
+		return rc;
 	}
 	return TRACE_OK;
 }

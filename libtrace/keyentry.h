@@ -60,7 +60,9 @@ bool key_role_parse(const char *s, size_t len, enum key_role *role);
 /*
  * Parse and validate a key entry payload: strict JSON, v == 1, every field
  * of its op and nothing else, keyid == key_id(public), times RFC 3339,
- * notBefore < notAfter, prefixes 1-13 digits.  Errors name the field.
+ * notBefore < notAfter, prefixes 1-13 digits, and for an enroll a public
+ * key that ed25519_public_key_check() accepts (else TRACE_ERULE
+ * "weak_public_key", field "public").  Errors name the field.
  */
 enum trace_status key_entry_parse(const unsigned char *payload, size_t len,
     struct key_entry *entry, struct trace_error *err);

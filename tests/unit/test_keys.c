@@ -171,6 +171,55 @@ test_key_entries(void)
 	CHECK_STR(err.field, "notAfter");
 	free(text);
 
+	/*
+	 * SPEC 8: an enrollment of a small-order, mixed-order or
+	 * non-canonically encoded key is refused (422 weak_public_key at
+	 * "public") even with a matching keyid; -A of a good key is fine.
+	 */
+	{
+		static const char *const weak[] = {
+			/* order 1, 8; x = 0 with the sign bit; y = p */
+			"0100000000000000000000000000000000000000000000000000000000000000",
+			"26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+			"0100000000000000000000000000000000000000000000000000000000000080",
+			"edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+			/* RFC 8032 TEST 1's key plus a point of order 8 */
+			"3b5b475c4b82dd1572799fc546f4c6c03e478c6654aa4c7f945b347ea32af60d",
+			/* y = 2: no x */
+			"0200000000000000000000000000000000000000000000000000000000000000",
+		};
+		struct key_entry w = e;
+
+		w.not_after = 1798761600;       /* e's window is reversed */
+		for (size_t i = 0; i < sizeof(weak) / sizeof(*weak); i++) {
+			CHECK(hex_decode(weak[i], 64, w.public_key, 32, true));
+			key_id(w.public_key, w.keyid);
+			text = key_entry_build(&w, &len);
+			trace_error_clear(&err);
+			CHECK_MSG(key_entry_parse((unsigned char *)text, len,
+			    &back, &err) == TRACE_ERULE, "weak key %s", weak[i]);
+			CHECK_STR(err.code, "weak_public_key");
+			CHECK_STR(err.field, "public");
+			CHECK_INT(trace_status_http(err.status), 422);
+			free(text);
+		}
+		memcpy(w.public_key, e.public_key, 32);
+		w.public_key[31] ^= 0x80;
+		key_id(w.public_key, w.keyid);
+		text = key_entry_build(&w, &len);
+		CHECK_INT(key_entry_parse((unsigned char *)text, len, &back,
+		    &err), TRACE_OK);
+		free(text);
+		/* The other checks come first: a weak key whose keyid does
+		 * not match is a keyid_mismatch. */
+		CHECK(hex_decode(weak[0], 64, w.public_key, 32, true));
+		text = key_entry_build(&w, &len);
+		CHECK_INT(key_entry_parse((unsigned char *)text, len, &back,
+		    &err), TRACE_EMALFORMED);
+		CHECK_STR(err.code, "keyid_mismatch");
+		free(text);
+	}
+
 	/* Text-level negatives. */
 #define KE(body) "{\"v\":1,\"op\":\"revoke\",\"keyid\":\"0123456789abcdef" \
 	"0123456789abcdef\",\"time\":\"2026-11-21T09:00:00Z\",\"signer\":" \
