@@ -92,7 +92,10 @@ item_read(struct bundle *b, const struct json_value *v,
 		snprintf(it->problem, sizeof(it->problem), "no envelope");
 		return;
 	}
-	if (dsse_envelope_from_json(env, &it->env, &err) != TRACE_OK) {
+	/* Read as stored (up to 4 signatures), so that an envelope with more
+	 * than one is still an item whose id links the next event and whose
+	 * proof is checked; verification then refuses it as bad_signatures. */
+	if (dsse_envelope_from_json_stored(env, &it->env, &err) != TRACE_OK) {
 		snprintf(it->problem, sizeof(it->problem), "envelope: %.200s%s%.60s",
 		    err.message, err.field[0] ? " at " : "", err.field);
 		return;
@@ -483,6 +486,12 @@ verify_keys(struct verify *v, struct key_table *keys)
 		}
 		res->signer_is_root = signer->is_root;
 		v->r->checks++;
+		if (it->env.sig_count != 1) {
+			fail(v, BUNDLE_SUBJECT_KEY, i, -1, at, "bad_signatures",
+			    "the envelope carries %zu signatures; a statement "
+			    "carries exactly one", it->env.sig_count);
+			continue;
+		}
 		if (dsse_verify(&it->env, signer->entry.public_key,
 		    res->entry.signer, &err) != TRACE_OK) {
 			fail(v, BUNDLE_SUBJECT_KEY, i, -1, at, "bad_signature",
@@ -613,6 +622,11 @@ verify_events(struct verify *v, const struct key_table *keys)
 			fail(v, BUNDLE_SUBJECT_EVENT, i, ev.seq, at, "unknown_key",
 			    "signer %s has no valid key entry in the bundle",
 			    ev.signer);
+		} else if (it->env.sig_count != 1) {
+			fail(v, BUNDLE_SUBJECT_EVENT, i, ev.seq, at,
+			    "bad_signatures", "the envelope carries %zu "
+			    "signatures; a statement carries exactly one",
+			    it->env.sig_count);
 		} else if (dsse_verify(&it->env, signer->entry.public_key,
 		    ev.signer, &err) != TRACE_OK) {
 			fail(v, BUNDLE_SUBJECT_EVENT, i, ev.seq, at,

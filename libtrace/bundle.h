@@ -28,15 +28,16 @@
  *   checkpoint   the note verifies under the log key (C2SP signed-note) and
  *                its origin is the key's name;
  *   key entries  in log order: inclusion proof against the checkpoint,
- *                signed (DSSE, Ed25519) by the root or by an admin enrolled
- *                earlier in the log, and the registry rules
- *                (policy_check_key_entry at its log index); a revocation
- *                applies to statements logged after it;
+ *                exactly one signature (DSSE, Ed25519), by the root or by
+ *                an admin enrolled earlier in the log, an enrolled public
+ *                key that ed25519_public_key_check() accepts, the registry
+ *                rules (policy_check_key_entry at its log index); a
+ *                revocation applies to statements logged after it;
  *   events       in bundle order, which must be seq order: inclusion proof,
  *                chain = the bundle's chain, seq = 0, 1, 2, ..., prev = id of
- *                the event before, log indexes increasing, the signature
- *                under the signer's enrolled key, role, validity window,
- *                GTIN scope and revocation at its log index
+ *                the event before, log indexes increasing, exactly one
+ *                signature, under the signer's enrolled key, role, validity
+ *                window, GTIN scope and revocation at its log index
  *                (policy_check_event), corrections name an earlier event of
  *                the chain and are signed by its signer or a regulator.
  * Leaf hashes are SHA-256(0x00 || PAE) recomputed from the envelopes, so a
@@ -119,6 +120,7 @@ enum bundle_subject {
 /*
  * One failed check.  code is stable for programs: "bad_item",
  * "bad_checkpoint", "wrong_origin", "no_checkpoint", "bad_proof",
+ * "bad_signatures" (an envelope with more than one signature),
  * "bad_signature", "bad_key_entry", "unknown_signer", "bad_event",
  * "wrong_chain", "seq_order", "wrong_prev", "log_order", "unknown_key",
  * "bad_correction", "no_events", or a policy code ("key_revoked",

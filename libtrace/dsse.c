@@ -5,8 +5,15 @@
  * are what is signed, logged and hashed into the statement id.  Writing an
  * envelope back always uses standard base64, so the stored form of a
  * statement is canonical whatever alphabet the client sent.
+ *
+ * An envelope carries exactly one signature (SPEC 8): more would let a
+ * relay make the server verify several per statement and would store and
+ * serve whatever it added.  Round 1 accepted 1 to 4, and stored them; the
+ * *_stored readers still read those, and dsse_envelope_keep_verified()
+ * cuts one down to the signature that verifies, which is what is served.
  */
 #include <assert.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,9 +176,13 @@ signature_from_json(const struct json_value *v, struct dsse_signature *sig,
 	return TRACE_OK;
 }
 
-enum trace_status
-dsse_envelope_from_json(const struct json_value *v, struct dsse_envelope *env,
-    struct trace_error *err)
+/*
+ * The one envelope reader; max_sigs is 1 for a submission (SPEC 8: exactly
+ * one signature) and DSSE_SIGNATURES_MAX for what round 1 stored.
+ */
+static enum trace_status
+envelope_from_json(const struct json_value *v, size_t max_sigs,
+    struct dsse_envelope *env, struct trace_error *err)
 {
 	static const char *const fields[] = { "payloadType", "payload",
 		"signatures", NULL };
@@ -199,11 +210,18 @@ dsse_envelope_from_json(const struct json_value *v, struct dsse_envelope *env,
 	if (payload_len > base64_encoded_len(DSSE_PAYLOAD_MAX))
 		return trace_error_set(err, TRACE_ETOOBIG, "too_large",
 		    "payload", "payload is over %d bytes", DSSE_PAYLOAD_MAX);
-	if (sigs->u.array.count == 0 ||
-	    sigs->u.array.count > DSSE_SIGNATURES_MAX)
+	/* Counted before any is decoded or verified: a relay that pads an
+	 * envelope with signatures costs the server nothing. */
+	if (sigs->u.array.count == 0 || sigs->u.array.count > max_sigs) {
+		if (max_sigs == 1)
+			return trace_error_set(err, TRACE_EMALFORMED,
+			    "bad_signatures", "signatures", "an envelope "
+			    "carries exactly one signature, not %zu",
+			    sigs->u.array.count);
 		return trace_error_set(err, TRACE_EMALFORMED, "bad_signatures",
-		    "signatures", "an envelope needs 1 to %d signatures",
-		    DSSE_SIGNATURES_MAX);
+		    "signatures", "a stored envelope has 1 to %zu signatures, "
+		    "not %zu", max_sigs, sigs->u.array.count);
+	}
 	memcpy(env->type, type, type_len + 1);
 	env->payload = malloc(base64_decoded_max(payload_len) + 1);
 	if (env->payload == NULL)
@@ -241,8 +259,22 @@ fail:
 }
 
 enum trace_status
-dsse_envelope_parse(const char *text, size_t len, struct dsse_envelope *env,
+dsse_envelope_from_json(const struct json_value *v, struct dsse_envelope *env,
     struct trace_error *err)
+{
+	return envelope_from_json(v, 1, env, err);
+}
+
+enum trace_status
+dsse_envelope_from_json_stored(const struct json_value *v,
+    struct dsse_envelope *env, struct trace_error *err)
+{
+	return envelope_from_json(v, DSSE_SIGNATURES_MAX, env, err);
+}
+
+static enum trace_status
+envelope_parse(const char *text, size_t len, size_t max_sigs,
+    struct dsse_envelope *env, struct trace_error *err)
 {
 	struct json_limits limits = json_limits_default;
 	struct json_doc *doc = NULL;
@@ -255,9 +287,23 @@ dsse_envelope_parse(const char *text, size_t len, struct dsse_envelope *env,
 	limits.max_values = 32;
 	rc = json_parse(text, len, &limits, &doc, err);
 	if (rc == TRACE_OK)
-		rc = dsse_envelope_from_json(json_doc_root(doc), env, err);
+		rc = envelope_from_json(json_doc_root(doc), max_sigs, env, err);
 	json_doc_free(doc);
 	return rc;
+}
+
+enum trace_status
+dsse_envelope_parse(const char *text, size_t len, struct dsse_envelope *env,
+    struct trace_error *err)
+{
+	return envelope_parse(text, len, 1, env, err);
+}
+
+enum trace_status
+dsse_envelope_parse_stored(const char *text, size_t len,
+    struct dsse_envelope *env, struct trace_error *err)
+{
+	return envelope_parse(text, len, DSSE_SIGNATURES_MAX, env, err);
 }
 
 void
@@ -358,34 +404,77 @@ out:
 	return rc;
 }
 
-enum trace_status
-dsse_verify(const struct dsse_envelope *env,
+/*
+ * The index of the first signature of env that verifies under public_key
+ * (those hinted keyid first), or SIZE_MAX if none does; *nomem on no
+ * memory.
+ */
+static size_t
+signature_find(const struct dsse_envelope *env,
     const unsigned char public_key[ED25519_PUBLIC_LEN], const char *keyid,
-    struct trace_error *err)
+    bool *nomem)
 {
-	size_t pae_len = 0;
+	size_t pae_len = 0, found = SIZE_MAX;
 	unsigned char *pae = dsse_pae(env->type, env->payload, env->payload_len,
 	    &pae_len);
-	bool ok = false;
 
+	*nomem = pae == NULL;
 	if (pae == NULL)
-		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
-		    "out of memory");
+		return SIZE_MAX;
 	/* Two passes: hinted signatures first, then the rest. */
-	for (int pass = 0; pass < 2 && !ok; pass++) {
-		for (size_t i = 0; i < env->sig_count && !ok; i++) {
+	for (int pass = 0; pass < 2 && found == SIZE_MAX; pass++) {
+		for (size_t i = 0; i < env->sig_count && found == SIZE_MAX;
+		    i++) {
 			bool hinted = keyid != NULL &&
 			    strcmp(env->sigs[i].keyid, keyid) == 0;
 
 			if (hinted != (pass == 0))
 				continue;
-			ok = ed25519_verify(public_key, ED25519_PUBLIC_LEN, pae,
-			    pae_len, env->sigs[i].sig, env->sigs[i].sig_len);
+			if (ed25519_verify(public_key, ED25519_PUBLIC_LEN, pae,
+			    pae_len, env->sigs[i].sig, env->sigs[i].sig_len))
+				found = i;
 		}
 	}
 	free(pae);
-	if (!ok)
+	return found;
+}
+
+enum trace_status
+dsse_verify(const struct dsse_envelope *env,
+    const unsigned char public_key[ED25519_PUBLIC_LEN], const char *keyid,
+    struct trace_error *err)
+{
+	bool nomem = false;
+
+	if (signature_find(env, public_key, keyid, &nomem) != SIZE_MAX)
+		return TRACE_OK;
+	if (nomem)
+		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+		    "out of memory");
+	return trace_error_set(err, TRACE_EBADSIG, "bad_signature",
+	    "signatures", "no signature verifies under the signer's key");
+}
+
+enum trace_status
+dsse_envelope_keep_verified(struct dsse_envelope *env,
+    const unsigned char public_key[ED25519_PUBLIC_LEN], const char *keyid,
+    struct trace_error *err)
+{
+	bool nomem = false;
+	size_t i = signature_find(env, public_key, keyid, &nomem);
+
+	if (i == SIZE_MAX) {
+		if (nomem)
+			return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+			    "out of memory");
 		return trace_error_set(err, TRACE_EBADSIG, "bad_signature",
-		    "signatures", "no signature verifies under the signer's key");
+		    "signatures", "no signature verifies under the signer's "
+		    "key");
+	}
+	/* The id is SHA-256 of the PAE: dropping signatures leaves it. */
+	if (i != 0)
+		env->sigs[0] = env->sigs[i];
+	memset(&env->sigs[1], 0, sizeof(env->sigs) - sizeof(env->sigs[0]));
+	env->sig_count = 1;
 	return TRACE_OK;
 }

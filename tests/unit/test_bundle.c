@@ -185,7 +185,8 @@ tlog_seal_origin(struct tlog *l, const struct note_signer *signer,
 		unsigned char *pae;
 		size_t pae_len;
 
-		CHECK(dsse_envelope_parse(l->items[i].envelope,
+		/* (stored: some cases give an item a second signature) */
+		CHECK(dsse_envelope_parse_stored(l->items[i].envelope,
 		    strlen(l->items[i].envelope), &env, NULL) == TRACE_OK);
 		pae = dsse_pae(env.type, env.payload, env.payload_len, &pae_len);
 		merkle_leaf_hash(pae, pae_len, leaves + i * MERKLE_HASH_LEN);
@@ -355,6 +356,52 @@ has_failure(const struct bundle_report *r, enum bundle_subject subject,
 		    strcmp(r->failures[i].code, code) == 0)
 			return true;
 	return false;
+}
+
+/* Give an item's envelope a second, junk signature hinted as hint (what a
+ * relay could add to a signed statement); the statement id stays. */
+static void
+item_add_junk_signature(struct item *it, const char *hint)
+{
+	struct dsse_envelope env;
+	struct dsse_signature *junk;
+	size_t len;
+
+	CHECK(dsse_envelope_parse_stored(it->envelope, strlen(it->envelope),
+	    &env, NULL) == TRACE_OK);
+	junk = &env.sigs[env.sig_count++];
+	*junk = env.sigs[0];
+	junk->sig[7] ^= 0x20;
+	snprintf(junk->keyid, sizeof(junk->keyid), "%s", hint);
+	free(it->envelope);
+	it->envelope = dsse_envelope_to_text(&env, &len);
+	dsse_envelope_clear(&env);
+}
+
+/* Cut an item's envelope down to the signature that verifies under by's
+ * key, as a server serves a stored round-1 envelope. */
+static void
+item_keep_verified(struct item *it, const struct actor *by)
+{
+	struct dsse_envelope env;
+	size_t len;
+
+	CHECK(dsse_envelope_parse_stored(it->envelope, strlen(it->envelope),
+	    &env, NULL) == TRACE_OK);
+	CHECK(dsse_envelope_keep_verified(&env, by->public_key, by->keyid,
+	    NULL) == TRACE_OK);
+	free(it->envelope);
+	it->envelope = dsse_envelope_to_text(&env, &len);
+	dsse_envelope_clear(&env);
+}
+
+/* An actor whose "public key" is hex (no secret: it never signs). */
+static void
+actor_from_hex(struct actor *a, const char *hex)
+{
+	memset(a, 0, sizeof(*a));
+	CHECK(hex_decode(hex, 64, a->public_key, 32, true));
+	key_id(a->public_key, a->keyid);
 }
 
 /* root enrolls admin; admin enrolls brand and inspector; brand registers;
@@ -648,6 +695,73 @@ test_cases(void)
 	CHECK_INT(r.failure_count, 1);
 	bundle_report_free(&r);
 	free(text);
+
+	/*
+	 * SPEC 8: a statement carries exactly one signature.  An event with
+	 * its signer's signature and a junk one hinted as the admin's key is
+	 * refused although one verifies; its id still links the next event,
+	 * so that is the only failure.  Cut down to the verified signature
+	 * (what the server serves for a stored round-1 envelope) it passes.
+	 */
+	standard_log(&l);
+	{
+		char *single = strdup(l.items[4].envelope);
+
+		item_add_junk_signature(&l.items[4], admin.keyid);
+		tlog_seal(&l, &log_signer);
+		text = render(&l, CHAIN, NULL, 0);
+		expect("two signatures", text, BUNDLE_SUBJECT_EVENT, 1,
+		    "bad_signatures");
+		verify_text(text, &r);
+		CHECK_INT(r.failure_count, 1);
+		CHECK_INT(r.signatures, 6);
+		CHECK(strstr(r.failures[0].message, "2 signatures") != NULL);
+		bundle_report_free(&r);
+		free(text);
+		item_keep_verified(&l.items[4], &inspector);
+		CHECK_STR(l.items[4].envelope, single);
+		text = render(&l, CHAIN, NULL, 0);
+		expect("cut to one signature", text, BUNDLE_SUBJECT_BUNDLE, 0,
+		    NULL);
+		free(text);
+		free(single);
+	}
+	/* The same on a key entry: it enrolls nobody, so the inspector's
+	 * events have no key. */
+	item_add_junk_signature(&l.items[2], root.keyid);
+	tlog_seal(&l, &log_signer);
+	text = render(&l, CHAIN, NULL, 0);
+	expect("key entry with two signatures", text, BUNDLE_SUBJECT_KEY, 2,
+	    "bad_signatures");
+	expect("key entry with two signatures", text, BUNDLE_SUBJECT_EVENT, 1,
+	    "unknown_key");
+	free(text);
+
+	/* SPEC 8: enrolling a small-order or a mixed-order public key is
+	 * refused by the verifier as it is by the server. */
+	{
+		struct actor small, mixed;
+
+		actor_from_hex(&small, "c7176a703d4dd84fba3c0b760d10670f2a2053"
+		    "fa2c39ccc64ec7fd7792ac037a");
+		actor_from_hex(&mixed, "3b5b475c4b82dd1572799fc546f4c6c03e478c"
+		    "6654aa4c7f945b347ea32af60d");
+		standard_log(&l);
+		add_key_entry(&l, &admin, &small, KEY_OP_ENROLL, ROLE_INSPECTOR);
+		add_key_entry(&l, &root, &mixed, KEY_OP_ENROLL, ROLE_ADMIN);
+		tlog_seal(&l, &log_signer);
+		text = render(&l, CHAIN, NULL, 0);
+		expect("small-order key", text, BUNDLE_SUBJECT_KEY, 3,
+		    "bad_key_entry");
+		expect("mixed-order key", text, BUNDLE_SUBJECT_KEY, 4,
+		    "bad_key_entry");
+		verify_text(text, &r);
+		CHECK_INT(r.failure_count, 2);
+		CHECK(strstr(r.failures[0].message, "small order") != NULL);
+		CHECK(strstr(r.failures[1].message, "torsion") != NULL);
+		bundle_report_free(&r);
+		free(text);
+	}
 
 	/* Not a bundle at all; an unreadable item is a failure, not an error. */
 	CHECK(verify_text("{not json", &r) == TRACE_EMALFORMED);

@@ -1,7 +1,8 @@
 /*
  * test_dsse.c - PAE against tests/vectors/dsse-pae.json and a PAE built by
  * hand at every width of its lengths, the streamed PAE hashes, envelope
- * parse/write round trips, signing and each way verification can be fooled.
+ * parse/write round trips, signing, each way verification can be fooled,
+ * the one-signature rule and the reading of stored round-1 envelopes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,22 +163,30 @@ test_round_trip(void)
 	dsse_envelope_clear(NULL);
 }
 
-/* Parse text; expect rc and error code. */
+/* Parse text (strictly, or as stored); expect rc and error code. */
 static void
-expect_parse(const char *text, enum trace_status want, const char *code)
+expect_parse_as(bool stored, const char *text, enum trace_status want,
+    const char *code)
 {
 	struct dsse_envelope env;
 	struct trace_error err;
 	enum trace_status rc;
 
 	trace_error_clear(&err);
-	rc = dsse_envelope_parse(text, strlen(text), &env, &err);
+	rc = stored ? dsse_envelope_parse_stored(text, strlen(text), &env, &err) :
+	    dsse_envelope_parse(text, strlen(text), &env, &err);
 	CHECK_MSG(rc == want, "%s: got %d (%s), want %d", text, rc,
 	    err.message, want);
 	if (code != NULL)
 		CHECK_MSG(strcmp(err.code, code) == 0, "%s: code %s, want %s",
 		    text, err.code, code);
 	dsse_envelope_clear(&env);
+}
+
+static void
+expect_parse(const char *text, enum trace_status want, const char *code)
+{
+	expect_parse_as(false, text, want, code);
 }
 
 #define SIG64 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=="
@@ -230,7 +239,154 @@ test_parse_rejects(void)
 	expect_parse("{\"payloadType\":\"t\",\"payload\":\"e30=\","
 	    "\"signatures\":[{\"sig\":\"" SIG64 "\"},{\"sig\":\"" SIG64
 	    "\"},{\"sig\":\"" SIG64 "\"},{\"sig\":\"" SIG64 "\"},{\"sig\":\""
-	    SIG64 "\"}]}", TRACE_EMALFORMED, NULL);
+	    SIG64 "\"}]}", TRACE_EMALFORMED, "bad_signatures");
+}
+
+#define SIGS2 "[{\"sig\":\"" SIG64 "\"},{\"keyid\":\"r\",\"sig\":\"" SIG64 "\"}]"
+#define SIGS4 "[{\"sig\":\"" SIG64 "\"},{\"sig\":\"" SIG64 "\"},{\"sig\":\"" \
+	SIG64 "\"},{\"sig\":\"" SIG64 "\"}]"
+#define ENV_WITH(sigs) "{\"payloadType\":\"t\",\"payload\":\"e30=\"," \
+	"\"signatures\":" sigs "}"
+
+/*
+ * SPEC 8: exactly one signature.  The strict readers refuse 0 and 2-5 with
+ * bad_signatures at "signatures", before any signature is decoded (a
+ * second one that is not even base64 does not change the answer); the
+ * stored readers take 1-4 as round 1 did, and nothing else.
+ */
+static void
+test_signature_count(void)
+{
+	struct dsse_envelope env;
+	struct trace_error err;
+	struct json_doc *doc = NULL;
+
+	expect_parse(ENV_WITH(SIGS2), TRACE_EMALFORMED, "bad_signatures");
+	expect_parse(ENV_WITH(SIGS4), TRACE_EMALFORMED, "bad_signatures");
+	expect_parse(ENV_WITH("[{\"sig\":\"" SIG64 "\"},{\"sig\":\"!!\"}]"),
+	    TRACE_EMALFORMED, "bad_signatures");
+	expect_parse(ENV_WITH("[{\"sig\":\"" SIG64 "\"},{\"sig\":\"AAAA\"}]"),
+	    TRACE_EMALFORMED, "bad_signatures");
+	trace_error_clear(&err);
+	CHECK_INT(dsse_envelope_parse(ENV_WITH(SIGS2), strlen(ENV_WITH(SIGS2)),
+	    &env, &err), TRACE_EMALFORMED);
+	CHECK_STR(err.field, "signatures");
+	CHECK_STR(err.message, "an envelope carries exactly one signature, "
+	    "not 2");
+	CHECK_INT(trace_status_http(err.status), 400);
+	/* The JSON reader a batch uses is as strict. */
+	CHECK_INT(json_parse(ENV_WITH(SIGS2), strlen(ENV_WITH(SIGS2)), NULL,
+	    &doc, NULL), TRACE_OK);
+	CHECK_INT(dsse_envelope_from_json(json_doc_root(doc), &env, &err),
+	    TRACE_EMALFORMED);
+	CHECK_STR(err.code, "bad_signatures");
+	CHECK_INT(dsse_envelope_from_json_stored(json_doc_root(doc), &env,
+	    &err), TRACE_OK);
+	CHECK_INT(env.sig_count, 2);
+	dsse_envelope_clear(&env);
+	json_doc_free(doc);
+
+	/* Stored: 1 to 4. */
+	expect_parse_as(true, ENV_WITH("[{\"sig\":\"" SIG64 "\"}]"), TRACE_OK,
+	    NULL);
+	expect_parse_as(true, ENV_WITH(SIGS2), TRACE_OK, NULL);
+	expect_parse_as(true, ENV_WITH(SIGS4), TRACE_OK, NULL);
+	expect_parse_as(true, ENV_WITH("[]"), TRACE_EMALFORMED,
+	    "bad_signatures");
+	expect_parse_as(true, ENV_WITH("[{\"sig\":\"" SIG64 "\"},{\"sig\":\""
+	    SIG64 "\"},{\"sig\":\"" SIG64 "\"},{\"sig\":\"" SIG64 "\"},"
+	    "{\"sig\":\"" SIG64 "\"}]"), TRACE_EMALFORMED, "bad_signatures");
+	/* Every other rule holds for stored envelopes too. */
+	expect_parse_as(true, ENV_WITH("[{\"sig\":\"" SIG64 "\"},{\"sig\":\"!!\"}]"),
+	    TRACE_EMALFORMED, "bad_signature_encoding");
+	expect_parse_as(true, "{\"payloadType\":\"t\",\"payload\":\"e30=\","
+	    "\"signatures\":" SIGS2 ",\"x\":1}", TRACE_EMALFORMED,
+	    "unknown_field");
+}
+
+/*
+ * A stored round-1 envelope with several signatures is served with the
+ * one that verifies under its signer's key: dsse_envelope_keep_verified.
+ */
+static void
+test_keep_verified(void)
+{
+	struct dsse_envelope env, stored;
+	unsigned char secret[32], pub[32], other_secret[32], other_pub[32];
+	unsigned char id[32];
+	struct dsse_signature good, junk;
+	char *single, *text;
+	size_t single_len = 0, len = 0;
+
+	make_envelope(&env, secret, pub);
+	CHECK_INT(ed25519_generate(other_secret, other_pub, NULL), TRACE_OK);
+	single = dsse_envelope_to_text(&env, &single_len);
+	good = env.sigs[0];
+	junk = good;
+	junk.sig[5] ^= 0x01;
+	snprintf(junk.keyid, sizeof(junk.keyid), "regulator");
+	memcpy(id, env.id, 32);
+
+	/* Each position of the good one among up to 3 junk ones, and with
+	 * the junk hinted as the signer: the good one is kept. */
+	for (size_t n = 2; n <= DSSE_SIGNATURES_MAX; n++) {
+		for (size_t at = 0; at < n; at++) {
+			for (int hint_junk = 0; hint_junk < 2; hint_junk++) {
+				env.sig_count = n;
+				for (size_t i = 0; i < n; i++)
+					env.sigs[i] = junk;
+				if (hint_junk)
+					snprintf(env.sigs[0].keyid,
+					    sizeof(env.sigs[0].keyid), "hint");
+				env.sigs[at] = good;
+				text = dsse_envelope_to_text(&env, &len);
+				CHECK(text != NULL);
+				CHECK_INT(dsse_envelope_parse_stored(text, len,
+				    &stored, NULL), TRACE_OK);
+				CHECK_INT(stored.sig_count, n);
+				free(text);
+				CHECK_INT(dsse_envelope_keep_verified(&stored,
+				    pub, "hint", NULL), TRACE_OK);
+				CHECK_INT(stored.sig_count, 1);
+				CHECK_MEM(stored.sigs[0].sig, good.sig, 64);
+				CHECK_STR(stored.sigs[0].keyid, "hint");
+				CHECK_MEM(stored.id, id, 32);
+				/* Served: exactly the one-signature text. */
+				text = dsse_envelope_to_text(&stored, &len);
+				CHECK(text != NULL && len == single_len &&
+				    memcmp(text, single, len) == 0);
+				free(text);
+				CHECK_INT(dsse_verify(&stored, pub, NULL, NULL),
+				    TRACE_OK);
+				dsse_envelope_clear(&stored);
+			}
+		}
+	}
+	/* None verifies (wrong key, or only junk): refused, unchanged. */
+	env.sig_count = 2;
+	env.sigs[0] = junk;
+	env.sigs[1] = good;
+	{
+		struct trace_error err;
+
+		CHECK_INT(dsse_envelope_keep_verified(&env, other_pub, "hint",
+		    &err), TRACE_EBADSIG);
+		CHECK_STR(err.code, "bad_signature");
+		CHECK_INT(env.sig_count, 2);
+		CHECK_MEM(env.sigs[1].sig, good.sig, 64);
+		env.sigs[1] = junk;
+		CHECK_INT(dsse_envelope_keep_verified(&env, pub, "hint", &err),
+		    TRACE_EBADSIG);
+		CHECK_INT(env.sig_count, 2);
+	}
+	/* One signature already: kept as it is. */
+	env.sig_count = 1;
+	env.sigs[0] = good;
+	CHECK_INT(dsse_envelope_keep_verified(&env, pub, NULL, NULL), TRACE_OK);
+	CHECK_INT(env.sig_count, 1);
+	CHECK_MEM(env.sigs[0].sig, good.sig, 64);
+	free(single);
+	dsse_envelope_clear(&env);
 }
 
 static void
@@ -259,8 +415,9 @@ test_verify_negative(void)
 	env.sigs[0].sig[40] = saved;
 	/* A wrong hint does not matter: the key decides. */
 	CHECK_INT(dsse_verify(&env, pub, "someone-else", NULL), TRACE_OK);
-	/* A second, bogus signature next to the good one is tolerated, a lone
-	 * bogus one is not. */
+	/* dsse_verify itself looks for one that verifies among what it is
+	 * given (the strict readers give it one; bundle_verify and the
+	 * server's readers of stored envelopes hold the count themselves). */
 	env.sigs[1] = env.sigs[0];
 	env.sigs[1].sig[0] ^= 1;
 	env.sig_count = 2;
@@ -278,6 +435,8 @@ main(void)
 	test_pae_lengths();
 	test_round_trip();
 	test_parse_rejects();
+	test_signature_count();
 	test_verify_negative();
+	test_keep_verified();
 	CHECK_DONE();
 }
