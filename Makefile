@@ -43,6 +43,11 @@ SERVER_SRC := $(sort $(wildcard trace-server/*.c))
 AGENT_SRC  := $(sort $(wildcard trace-agent/*.c))
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+# Server modules that unit tests and fuzz harnesses may link besides
+# libtrace: those that need neither civetweb nor Redis (parse.c: query
+# strings, languages, label runs, --redis).  They go into an archive of
+# their own, so a test links only the ones it calls.
+UNIT_SERVER_SRC := trace-server/parse.c
 
 # Quiet by default: one line per file built; `make V=1` shows every command.
 V ?= 0
@@ -121,7 +126,12 @@ $(BUILD)/trace-server: $(call objs,$(BUILD),$(SERVER_SRC)) $(GEN_OBJS) $(BUILD)/
 $(BUILD)/trace-agent: $(call objs,$(BUILD),$(AGENT_SRC)) $(BUILD)/libtrace.a
 	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libtrace.a
+$(BUILD)/libtraceserver.a: $(call objs,$(BUILD),$(UNIT_SERVER_SRC))
+	@rm -f $@
+	$(call say,AR,$@)ar rcs $@ $^
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libtraceserver.a \
+    $(BUILD)/libtrace.a
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -139,7 +149,12 @@ $(SAN)/libtrace.a: $(call objs,$(SAN),$(LIB_SRC))
 	@rm -f $@
 	$(call say,AR,$@)ar rcs $@ $^
 
-$(SAN)/tests/%: $(SAN)/obj/tests/unit/%.o $(SAN)/libtrace.a
+$(SAN)/libtraceserver.a: $(call objs,$(SAN),$(UNIT_SERVER_SRC))
+	@rm -f $@
+	$(call say,AR,$@)ar rcs $@ $^
+
+$(SAN)/tests/%: $(SAN)/obj/tests/unit/%.o $(SAN)/libtraceserver.a \
+    $(SAN)/libtrace.a
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -165,7 +180,11 @@ $(FUZZ)/libtrace.a: $(call objs,$(FUZZ),$(LIB_SRC))
 	@rm -f $@
 	$(call say,AR,$@)ar rcs $@ $^
 
-$(FUZZ)/%: $(FUZZ)/obj/tests/fuzz/%.o $(FUZZ)/libtrace.a
+$(FUZZ)/libtraceserver.a: $(call objs,$(FUZZ),$(UNIT_SERVER_SRC))
+	@rm -f $@
+	$(call say,AR,$@)ar rcs $@ $^
+
+$(FUZZ)/%: $(FUZZ)/obj/tests/fuzz/%.o $(FUZZ)/libtraceserver.a $(FUZZ)/libtrace.a
 	$(call say,LD,$@)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
 
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ)/%,$(FUZZ_SRC))
@@ -173,7 +192,8 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ)/%,$(FUZZ_SRC))
 # Header dependencies of every object built so far (-MMD -MP).
 -include $(wildcard $(patsubst %.o,%.d,$(call objs,$(BUILD),$(LIB_SRC) $(SERVER_SRC) \
     $(AGENT_SRC) $(UNIT_SRC)) $(call objs,$(SAN),$(LIB_SRC) $(SERVER_SRC) $(AGENT_SRC) \
-    $(UNIT_SRC)) $(call objs,$(FUZZ),$(LIB_SRC) $(FUZZ_SRC)) $(GEN_OBJS)))
+    $(UNIT_SRC)) $(call objs,$(FUZZ),$(LIB_SRC) $(UNIT_SERVER_SRC) $(FUZZ_SRC)) \
+    $(GEN_OBJS)))
 
 # ---- tests ---------------------------------------------------------------
 
