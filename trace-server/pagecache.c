@@ -11,13 +11,14 @@
  * verdict is pending are not stored at all.
  *
  * A fixed table indexed by a hash of (chain, variant), one mutex held only
- * to copy a body in or out.
+ * to copy a body in or out.  Ages are on the monotonic clock: a wall clock
+ * stepped back would otherwise keep a page (without a new recall's banner)
+ * for as long as the step.
  */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "libtrace/timefmt.h"
 #include "pages.h"
 
 #define PAGE_CACHE_SLOTS 2048
@@ -26,7 +27,7 @@
 struct cached_page {
 	char chain[CHAIN_ID_MAX + 1];
 	int variant;
-	long long expires_ms;
+	long long expires_ms;          /* monotonic_ms() */
 	char *body;
 	size_t len;
 };
@@ -52,7 +53,7 @@ pagecache_get(const char *chain, int variant, struct buf *out)
 
 	pthread_mutex_lock(&pages_lock);
 	if (c->body != NULL && c->variant == variant &&
-	    strcmp(c->chain, chain) == 0 && time_now_ms() < c->expires_ms) {
+	    strcmp(c->chain, chain) == 0 && monotonic_ms() < c->expires_ms) {
 		buf_append(out, c->body, c->len);
 		hit = !out->failed;
 	}
@@ -74,7 +75,7 @@ pagecache_put(const char *chain, int variant, const struct buf *body)
 	free(c->body);
 	memcpy(c->chain, chain, strlen(chain) + 1);
 	c->variant = variant;
-	c->expires_ms = time_now_ms() + PAGE_CACHE_MS;
+	c->expires_ms = monotonic_ms() + PAGE_CACHE_MS;
 	c->body = copy;
 	c->len = body->len;
 	pthread_mutex_unlock(&pages_lock);

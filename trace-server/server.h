@@ -17,6 +17,7 @@
 #include "libtrace/keys.h"
 #include "libtrace/policy.h"
 #include "metrics.h"
+#include "monotonic.h"
 #include "store.h"
 
 #define BODY_MAX_SINGLE (64 * 1024)         /* one envelope */

@@ -12,7 +12,8 @@
  * checkpoint covering it never changes (later revocations apply to later
  * statements only).  A pending verdict (no covering checkpoint yet) or a
  * store failure is kept for VERDICT_RETRY_MS only, a failed check for
- * VERDICT_FAILED_MS, so a repaired store is noticed.
+ * VERDICT_FAILED_MS, so a repaired store is noticed; those ages are on the
+ * monotonic clock, which no clock step moves.
  *
  * The cache is a fixed table of VERDICT_SLOTS entries indexed by a hash of
  * the chain id (a newer head replaces an older one), behind one mutex held
@@ -23,7 +24,6 @@
 #include <string.h>
 
 #include "libtrace/bundle.h"
-#include "libtrace/timefmt.h"
 #include "log.h"
 #include "pages.h"
 
@@ -36,7 +36,7 @@ struct verdict_slot {
 	char chain[CHAIN_ID_MAX + 1];
 	char head[2 * SHA256_LEN + 1];
 	size_t count;                      /* events up to head */
-	long long expires_ms;              /* 0: never */
+	long long expires_ms;              /* monotonic_ms(); 0: never */
 	struct verdict v;                  /* event_ok owned by the slot */
 };
 
@@ -100,7 +100,7 @@ cache_lookup(const struct chain_view *view, const char *head, bool events,
 		s = &slots[slot_of(view->chain)];
 		if (s->used && strcmp(s->chain, view->chain) == 0 &&
 		    strcmp(s->head, head) == 0 && s->count == view->count &&
-		    (s->expires_ms == 0 || time_now_ms() < s->expires_ms)) {
+		    (s->expires_ms == 0 || monotonic_ms() < s->expires_ms)) {
 			verdict_copy(out, &s->v, events);
 			hit = true;
 		}
@@ -125,7 +125,7 @@ cache_store(const struct chain_view *view, const char *head,
 		copy_text(s->chain, sizeof(s->chain), view->chain);
 		copy_text(s->head, sizeof(s->head), head);
 		s->count = view->count;
-		s->expires_ms = ttl_ms > 0 ? time_now_ms() + ttl_ms : 0;
+		s->expires_ms = ttl_ms > 0 ? monotonic_ms() + ttl_ms : 0;
 		verdict_copy(&s->v, v, true);
 	}
 	pthread_mutex_unlock(&slots_lock);
