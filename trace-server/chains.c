@@ -74,8 +74,6 @@ chains_handle_chain(struct request *req)
 	bool ok = true;
 
 	buf_init(&out, 0);
-	if (!http_is_get(req, &err))
-		goto fail;
 	if (!chains_parse_path(rest, chain, &err))
 		goto fail;
 	if (store_chain(req->worker->store, chain, &recs, &err) != TRACE_OK)

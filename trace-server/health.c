@@ -25,7 +25,7 @@ health_handle(struct request *req)
 			http_send(req, 503, "text/plain", out.data, out.len, NULL);
 		}
 	} else {
-		metrics_render(&req->srv->metrics, &out);
+		metrics_render(&req->srv->metrics, router_route_name, &out);
 		log_metrics_render(&out);
 		if (out.failed)
 			http_send(req, 500, "text/plain", "", 0, NULL);

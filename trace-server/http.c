@@ -1,7 +1,8 @@
 /*
  * http.c - response and request helpers over civetweb: complete responses
- * with the security headers every answer carries, JSON errors in SPEC
- * section 5's shape, bounded body reading, query parameters.
+ * with the security headers every answer carries, JSON errors in
+ * docs/PROTOCOL.md section 11.2's shape (405 with Allow included), bounded
+ * body reading, query parameters.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,7 @@ http_send(struct request *req, int status, const char *content_type,
 bool
 http_is_get(const struct request *req, struct trace_error *err)
 {
+	/* The router has answered 405 to every other method already. */
 	if (strcmp(req->info->request_method, "GET") == 0 ||
 	    strcmp(req->info->request_method, "HEAD") == 0)
 		return true;
@@ -120,6 +122,30 @@ void
 http_send_error(struct request *req, const struct trace_error *err)
 {
 	http_send_error_with(req, err, NULL);
+}
+
+void
+http_send_method_not_allowed(struct request *req, const char *allow)
+{
+	char headers[160];
+	struct trace_error err;
+	struct buf b;
+
+	trace_error_set(&err, TRACE_EMALFORMED, "method_not_allowed", NULL,
+	    "%s is not allowed here; use %s", req->info->request_method,
+	    allow);
+	buf_init(&b, 0);
+	buf_puts(&b, "{\"error\":");
+	http_error_object(&b, &err);
+	buf_puts(&b, "}");
+	/* RFC 9110 15.5.6: a 405 lists the methods the resource has. */
+	snprintf(headers, sizeof(headers), "Allow: %s\r\n"
+	    "Cache-Control: no-store\r\n", allow);
+	if (b.failed)
+		http_send_json(req, 405, &b);
+	else
+		http_send(req, 405, "application/json", b.data, b.len, headers);
+	buf_free(&b);
 }
 
 enum trace_status

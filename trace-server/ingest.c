@@ -247,12 +247,6 @@ ingest_handle_events(struct request *req)
 	int status = 200;
 
 	buf_init(&out, 0);
-	if (strcmp(req->info->request_method, "POST") != 0) {
-		trace_error_set(&err, TRACE_EMALFORMED, "method_not_allowed",
-		    NULL, "use POST");
-		http_send_error(req, &err);
-		return;
-	}
 	if (http_read_body(req, BODY_MAX_BATCH, &body, &len, &err) != TRACE_OK)
 		goto fail;
 	limits.max_size = BODY_MAX_BATCH;

@@ -119,8 +119,6 @@ labels_handle(struct request *req)
 	struct buf b;
 
 	memset(&view, 0, sizeof(view));
-	if (!http_is_get(req, &err))
-		goto fail;
 	if (gs1_link_parse_path(rest, strlen(rest), &link, &err) != TRACE_OK)
 		goto fail;
 	if (link.lot[0] == '\0' || link.serial[0] != '\0') {

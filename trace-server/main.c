@@ -1,5 +1,7 @@
 /*
- * main.c - trace-server: options, start-up, the router, shutdown.
+ * main.c - trace-server: options, start-up, civetweb's callbacks (worker
+ * threads and their Redis connections; every request goes to router.c's
+ * table), shutdown.
  *
  * Start-up order matters: libgcrypt and civetweb are initialised before
  * any thread exists, the trust anchor and log key are loaded and Redis
@@ -12,11 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "libtrace/crypto.h"
-#include "libtrace/timefmt.h"
 #include "log.h"
 #include "recalls.h"
 #include "server.h"
@@ -202,105 +202,6 @@ exit_thread(const struct mg_context *ctx, int thread_type, void *p)
 	}
 }
 
-static int
-prefix(const char *path, const char *p)
-{
-	size_t n = strlen(p);
-
-	return strncmp(path, p, n) == 0 && (path[n] == '\0' || path[n] == '/');
-}
-
-static long long
-now_micros(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int
-route_request(struct mg_connection *conn, void *cbdata)
-{
-	struct request req;
-	struct trace_error err;
-	long long start = now_micros();
-
-	memset(&req, 0, sizeof(req));
-	req.conn = conn;
-	req.info = mg_get_request_info(conn);
-	req.srv = cbdata;
-	req.worker = mg_get_thread_pointer(conn);
-	req.path = req.info->local_uri_raw != NULL ? req.info->local_uri_raw :
-	    req.info->local_uri;
-	req.route = ROUTE_OTHER;
-	if (req.worker == NULL || req.worker->store == NULL) {
-		trace_error_set(&err, TRACE_ENOMEM, NULL, NULL,
-		    "worker not initialised");
-		http_send_error(&req, &err);
-	} else if (strcmp(req.path, "/api/v1/events") == 0) {
-		req.route = ROUTE_EVENTS;
-		ingest_handle_events(&req);
-	} else if (strncmp(req.path, "/api/v1/events/", 15) == 0) {
-		req.route = ROUTE_EVENT;
-		chains_handle_event(&req);
-	} else if (strncmp(req.path, "/api/v1/chains/", 15) == 0) {
-		req.route = ROUTE_CHAIN;
-		chains_handle_chain(&req);
-	} else if (strcmp(req.path, "/api/v1/recalls/stream") == 0) {
-		req.route = ROUTE_RECALLS;
-		recalls_handle_stream(&req);
-	} else if (strcmp(req.path, "/api/v1/recalls") == 0) {
-		req.route = ROUTE_RECALLS;
-		recalls_handle_list(&req);
-	} else if (strcmp(req.path, "/recalls") == 0) {
-		req.route = ROUTE_RECALLS;
-		recalls_handle_board(&req);
-	} else if (strcmp(req.path, "/api/v1/epcis/events") == 0) {
-		req.route = ROUTE_EPCIS;
-		epcis_handle_events(&req);
-	} else if (strcmp(req.path, "/api/v1/log") == 0) {
-		log_handle_log(&req);
-	} else if (strcmp(req.path, "/api/v1/checkpoint") == 0) {
-		log_handle_checkpoint(&req);
-	} else if (strncmp(req.path, "/api/v1/proofs/", 15) == 0) {
-		log_handle_proofs(&req);
-	} else if (strncmp(req.path, "/api/v1/bundles/", 16) == 0) {
-		bundles_handle_bundle(&req);
-	} else if (prefix(req.path, "/api/v1/keys")) {
-		req.route = ROUTE_KEYS;
-		registry_handle_keys(&req);
-	} else if (strcmp(req.path, "/healthz") == 0 ||
-	    strcmp(req.path, "/readyz") == 0 ||
-	    strcmp(req.path, "/metrics") == 0) {
-		req.route = ROUTE_HEALTH;
-		health_handle(&req);
-	} else if (prefix(req.path, "/01")) {
-		req.route = ROUTE_PAGE;
-		resolver_handle(&req);
-	} else if (prefix(req.path, "/inspect")) {
-		req.route = ROUTE_PAGE;
-		inspector_handle(&req);
-	} else if (prefix(req.path, "/qr")) {
-		req.route = ROUTE_QR;
-		qrcode_handle(&req);
-	} else if (prefix(req.path, "/labels")) {
-		req.route = ROUTE_QR;
-		labels_handle(&req);
-	} else if (strncmp(req.path, "/static/", 8) == 0) {
-		page_handle_static(&req);
-	} else if (strcmp(req.path, "/.well-known/gs1resolver") == 0) {
-		resolver_handle_description(&req);
-	} else {
-		trace_error_set(&err, TRACE_ENOTFOUND, "not_found", NULL,
-		    "no such resource");
-		http_send_error(&req, &err);
-	}
-	metrics_count_request(&req.srv->metrics, req.route, req.status,
-	    now_micros() - start);
-	return req.status != 0 ? req.status : 500;
-}
-
 /*
  * Every request goes through civetweb's begin_request callback, which is
  * in place before mg_start() listens.  (A handler set with
@@ -311,7 +212,7 @@ route_request(struct mg_connection *conn, void *cbdata)
 static int
 begin_request(struct mg_connection *conn)
 {
-	return route_request(conn, the_server);
+	return router_dispatch(conn, the_server);
 }
 
 static int

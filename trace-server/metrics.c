@@ -1,15 +1,11 @@
 /*
  * metrics.c - request, statement and latency counters in Prometheus text
- * format (exposition format 0.0.4).
+ * format (exposition format 0.0.4).  The route labels are the route
+ * table's (router.c), passed in at rendering.
  */
 #include <string.h>
 
 #include "metrics.h"
-
-static const char *const route_names[ROUTE_COUNT] = {
-	"events", "event", "chain", "keys", "health", "page", "qr", "recalls",
-	"epcis", "other",
-};
 
 static const int statuses[METRICS_STATUSES] = {
 	200, 201, 204, 400, 401, 403, 404, 405, 409, 413, 422, 429, 500, 503,
@@ -29,14 +25,8 @@ static const char *const reasons[] = {
 	"keyid_mismatch", "store_unavailable",
 };
 
-const char *
-metrics_route_name(enum route route)
-{
-	return route < ROUTE_COUNT ? route_names[route] : "other";
-}
-
 void
-metrics_count_request(struct metrics *m, enum route route, int status,
+metrics_count_request(struct metrics *m, size_t route, int status,
     long long micros)
 {
 	/* Upper bounds in microseconds: 0.25 ms .. 1 s. */
@@ -49,8 +39,8 @@ metrics_count_request(struct metrics *m, enum route route, int status,
 	for (int i = 0; i < METRICS_STATUSES; i++)
 		if (statuses[i] == status)
 			s = i;
-	if (route >= ROUTE_COUNT)
-		route = ROUTE_OTHER;
+	if (route > METRICS_ROUTE_OTHER)
+		route = METRICS_ROUTE_OTHER;
 	atomic_fetch_add(&m->requests[route][s], 1);
 	for (int i = 0; i < METRICS_BUCKETS; i++) {
 		if (micros <= bounds[i]) {
@@ -78,7 +68,8 @@ metrics_count_rejected(struct metrics *m, const char *code)
 }
 
 void
-metrics_render(struct metrics *m, struct buf *out)
+metrics_render(struct metrics *m, const char *(*route_name)(size_t),
+    struct buf *out)
 {
 	static const char *const bucket_names[METRICS_BUCKETS] = {
 		"0.00025", "0.0005", "0.001", "0.002", "0.005", "0.01", "0.025",
@@ -89,7 +80,11 @@ metrics_render(struct metrics *m, struct buf *out)
 
 	buf_puts(out, "# HELP trace_http_requests_total HTTP requests by route "
 	    "and status.\n# TYPE trace_http_requests_total counter\n");
-	for (int r = 0; r < ROUTE_COUNT; r++) {
+	for (size_t r = 0; r <= METRICS_ROUTE_OTHER; r++) {
+		const char *name = r < METRICS_ROUTE_OTHER ? route_name(r) : NULL;
+
+		if (name == NULL)
+			name = "other";
 		for (int s = 0; s <= METRICS_STATUSES; s++) {
 			unsigned long long v = atomic_load(&m->requests[r][s]);
 
@@ -97,11 +92,10 @@ metrics_render(struct metrics *m, struct buf *out)
 				continue;
 			if (s < METRICS_STATUSES)
 				buf_printf(out, "trace_http_requests_total{route=\"%s\","
-				    "status=\"%d\"} %llu\n", route_names[r],
-				    statuses[s], v);
+				    "status=\"%d\"} %llu\n", name, statuses[s], v);
 			else
 				buf_printf(out, "trace_http_requests_total{route=\"%s\","
-				    "status=\"other\"} %llu\n", route_names[r], v);
+				    "status=\"other\"} %llu\n", name, v);
 		}
 	}
 	buf_printf(out, "# HELP trace_statements_accepted_total Statements "

@@ -1,6 +1,7 @@
 /*
  * metrics.h - Prometheus counters and a latency histogram, updated with
- * C11 atomics so handlers never take a lock to count.
+ * C11 atomics so handlers never take a lock to count.  Requests are
+ * counted per row of the route table (router.c), which names the labels.
  */
 #ifndef TRACE_METRICS_H
 #define TRACE_METRICS_H
@@ -10,19 +11,10 @@
 #include "libtrace/buf.h"
 #include "libtrace/error.h"
 
-enum route {
-	ROUTE_EVENTS,
-	ROUTE_EVENT,
-	ROUTE_CHAIN,
-	ROUTE_KEYS,
-	ROUTE_HEALTH,
-	ROUTE_PAGE,          /* resolver, consumer and inspector pages */
-	ROUTE_QR,            /* QR codes and labels */
-	ROUTE_RECALLS,       /* recall API, stream and board */
-	ROUTE_EPCIS,         /* EPCIS 2.0 export */
-	ROUTE_OTHER,
-	ROUTE_COUNT,
-};
+/* Rows of the route table that can have counters of their own; one more
+ * counts the rest ("other": unknown paths, a worker that failed). */
+#define METRICS_ROUTES 32
+#define METRICS_ROUTE_OTHER METRICS_ROUTES
 
 /* HTTP statuses we count individually; anything else is "other". */
 #define METRICS_STATUSES 14
@@ -30,7 +22,7 @@ enum route {
 #define METRICS_BUCKETS 12
 
 struct metrics {
-	atomic_ullong requests[ROUTE_COUNT][METRICS_STATUSES + 1];
+	atomic_ullong requests[METRICS_ROUTES + 1][METRICS_STATUSES + 1];
 	atomic_ullong accepted;
 	atomic_ullong duplicates;
 	atomic_ullong rejected[METRICS_REASONS + 1];
@@ -40,11 +32,13 @@ struct metrics {
 	atomic_ullong latency_sum_us;
 };
 
-const char *metrics_route_name(enum route route);
-void metrics_count_request(struct metrics *m, enum route route, int status,
+/* A request answered by route row route (METRICS_ROUTE_OTHER for none). */
+void metrics_count_request(struct metrics *m, size_t route, int status,
     long long micros);
 /* A rejected statement, by its error code (e.g. "bad_signature"). */
 void metrics_count_rejected(struct metrics *m, const char *code);
-void metrics_render(struct metrics *m, struct buf *out);
+/* The Prometheus text; route_name(i) labels row i (NULL past the last). */
+void metrics_render(struct metrics *m, const char *(*route_name)(size_t),
+    struct buf *out);
 
 #endif

@@ -65,8 +65,6 @@ qrcode_handle(struct request *req)
 	bool svg;
 	int size;
 
-	if (!http_is_get(req, &err))
-		goto fail;
 	if (len > 4 && strcmp(rest + len - 4, ".svg") == 0)
 		svg = true;
 	else if (len > 4 && strcmp(rest + len - 4, ".png") == 0)

@@ -224,22 +224,11 @@ void
 registry_handle_keys(struct request *req)
 {
 	const char *rest = req->path + strlen("/api/v1/keys");
-	const char *method = req->info->request_method;
-	struct trace_error err;
 
-	if (rest[0] == '\0' && strcmp(method, "POST") == 0) {
+	/* The router sends GET and POST of /api/v1/keys, GET of
+	 * /api/v1/keys/{keyid}. */
+	if (rest[0] == '\0' && strcmp(req->info->request_method, "POST") == 0)
 		post_key(req);
-	} else if (rest[0] == '\0' && strcmp(method, "GET") == 0) {
-		get_keys(req, NULL);
-	} else if (rest[0] == '/' && strcmp(method, "GET") == 0) {
-		get_keys(req, rest + 1);
-	} else if (rest[0] == '\0' || rest[0] == '/') {
-		trace_error_set(&err, TRACE_EMALFORMED, "method_not_allowed",
-		    NULL, rest[0] == '\0' ? "use GET or POST" : "use GET");
-		http_send_error(req, &err);
-	} else {
-		trace_error_set(&err, TRACE_ENOTFOUND, "not_found", NULL,
-		    "no such resource");
-		http_send_error(req, &err);
-	}
+	else
+		get_keys(req, rest[0] == '/' ? rest + 1 : NULL);
 }

@@ -351,6 +351,7 @@ resolver_handle(struct request *req)
 	struct chain_view view;
 	struct trace_error err;
 	char link_type[64], chain[CHAIN_ID_MAX + 1];
+	/* The router lets GET and HEAD through. */
 	bool linkset, json, cacheable, get = strcmp(req->info->request_method,
 	    "GET") == 0;
 	enum page_lang lang;
@@ -358,11 +359,6 @@ resolver_handle(struct request *req)
 
 	memset(&view, 0, sizeof(view));
 	buf_init(&b, 0);
-	if (!get && strcmp(req->info->request_method, "HEAD") != 0) {
-		trace_error_set(&err, TRACE_EMALFORMED, "method_not_allowed",
-		    NULL, "use GET");
-		goto fail;
-	}
 	if (gs1_link_parse_path(req->path, strlen(req->path), &link, &err) !=
 	    TRACE_OK)
 		goto fail;

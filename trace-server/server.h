@@ -1,8 +1,9 @@
 /*
  * server.h - what trace-server's modules share: the configuration, the
  * process-wide state (trust anchor, log key, key cache, metrics), the
- * per-worker state (its Redis connection), and the request helpers of
- * http.c.  One file per resource implements the handlers declared here.
+ * per-worker state (its Redis connection), the router (router.c) and the
+ * request helpers of http.c.  One file per resource implements the
+ * handlers declared here; router.c's table says which path reaches which.
  */
 #ifndef TRACE_SERVER_H
 #define TRACE_SERVER_H
@@ -60,9 +61,20 @@ struct request {
 	struct server *srv;
 	struct worker *worker;
 	const char *path;                /* decoded-free raw path */
-	enum route route;
 	int status;                      /* set by the send helpers */
 };
+
+/* ---- router.c ---------------------------------------------------------- */
+
+/*
+ * Answer one request (civetweb's begin_request): the route table's handler
+ * for its path, 405 with Allow for a method that route does not allow, 404
+ * for an unknown path; then count it.  Returns the status sent.
+ */
+int router_dispatch(struct mg_connection *conn, struct server *srv);
+
+/* The metrics label of route row i of the table, NULL past the last. */
+const char *router_route_name(size_t route);
 
 /* ---- http.c ------------------------------------------------------------ */
 
@@ -71,7 +83,9 @@ void http_send(struct request *req, int status, const char *content_type,
     const void *body, size_t len, const char *extra_headers);
 /*
  * True for GET and HEAD (http_send leaves out a HEAD answer's body);
- * otherwise sets err to 400 method_not_allowed.
+ * otherwise sets err to 400 method_not_allowed.  Obsolete: the router
+ * answers 405 before a handler runs, so this is always true there; kept
+ * until log.c, bundles.c, recalls.c, recallboard.c and epcis.c drop it.
  */
 bool http_is_get(const struct request *req, struct trace_error *err);
 /* Send b as application/json (or a 500 if building it failed). */
@@ -84,6 +98,8 @@ void http_send_error_with(struct request *req, const struct trace_error *err,
     const char *extra_json);
 /* Write the {"code","message","field"} object of err into b. */
 void http_error_object(struct buf *b, const struct trace_error *err);
+/* 405 method_not_allowed (JSON error shape) with "Allow: allow". */
+void http_send_method_not_allowed(struct request *req, const char *allow);
 
 /*
  * Read the request body (Content-Length or chunked) up to max bytes into a

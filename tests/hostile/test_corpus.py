@@ -74,6 +74,7 @@ def send(case):
         if (r.getheader("Content-Type") or "").startswith("application/json"):
             doc = json.loads(data)
         send.content_type = r.getheader("Content-Type") or ""
+        send.allow = r.getheader("Allow")
         send.body = data
         return r.status, doc, False
     except (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected):
@@ -108,6 +109,8 @@ class Corpus(unittest.TestCase):
                     self.assertNotIn(b"root:", send.body)
                 if "code" in case:
                     self.assertEqual(doc["error"]["code"], case["code"])
+                if "allow" in case:
+                    self.assertEqual(send.allow, case["allow"])
                 if "results" in case:
                     self.assertTrue(doc["results"])
                     for item in doc["results"]:

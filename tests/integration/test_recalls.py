@@ -390,7 +390,9 @@ class Validation(unittest.TestCase):
             self.assertEqual(r.json()["error"].get("field"), field, (query, r))
         self.assertEqual(cluster.get("/recalls?bogus=1").status, 400)
         r = cluster.request("POST", "/api/v1/recalls", body=b"", raw=True)
-        self.assertEqual(r.status, 400)
+        self.assertEqual(r.status, 405)
+        self.assertEqual(r.headers["allow"], "GET, HEAD")
+        self.assertEqual(r.json()["error"]["code"], "method_not_allowed")
 
     def test_filters(self):
         lot = "RF1"
