@@ -2,12 +2,13 @@
  * http.c - response and request helpers over civetweb: complete responses
  * with the security headers every answer carries, JSON errors in
  * docs/PROTOCOL.md section 11.2's shape (405 with Allow included), bounded
- * body reading, query parameters.
+ * body reading, and one query parameter read through parse.c's parser.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "parse.h"
 #include "server.h"
 
 static const char *
@@ -223,11 +224,22 @@ bool
 http_query(const struct request *req, const char *name, char *out,
     size_t size)
 {
-	const char *q = req->info->query_string;
+	const char *const allowed[] = { name, NULL };
+	struct query_fields q;
+	const char *value;
+	size_t len;
+	bool found = false;
 
-	if (q == NULL)
+	if (parse_query(req->info->query_string, allowed,
+	    PARSE_UNKNOWN_IGNORED, &q, NULL) != TRACE_OK)
 		return false;
-	return mg_get_var(q, strlen(q), name, out, size) >= 0;
+	if ((value = parse_query_value(&q, name)) != NULL &&
+	    (len = strlen(value)) < size) {
+		memcpy(out, value, len + 1);
+		found = true;
+	}
+	parse_query_clear(&q);
+	return found;
 }
 
 bool

@@ -1,19 +1,19 @@
 /*
  * i18n.c - the languages of the pages: zh-CN first (the consumers are in
  * China), en and ko (the goods and many inspectors are Korean).  Chooses
- * one per request from ?lang= and then Accept-Language, and looks messages
- * up in web/messages.tsv, which the build compiles into the binary.
+ * one per request from ?lang= and then Accept-Language (parse.c reads
+ * both), and looks messages up in web/messages.tsv, which the build
+ * compiles into the binary.
  *
  * The catalog is parsed once, on first use, into a sorted table that is
  * read-only afterwards, so lookups from every worker need no lock.
  */
-#include <ctype.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "pages.h"
+#include "parse.h"
 
 extern const char web_messages_tsv[];
 extern const size_t web_messages_tsv_len;
@@ -139,93 +139,35 @@ i18n_html_args(struct buf *b, enum page_lang lang, const char *key,
 	buf_html(b, run, (size_t)(p - run));
 }
 
-/* A language tag's supported language, or LANG_COUNT. */
-static enum page_lang
-lang_of(const char *tag, size_t len)
-{
-	if (len < 2 || (len > 2 && tag[2] != '-' && tag[2] != '_'))
-		return LANG_COUNT;
-	if (strncasecmp(tag, "zh", 2) == 0)
-		return LANG_ZH;
-	if (strncasecmp(tag, "en", 2) == 0)
-		return LANG_EN;
-	if (strncasecmp(tag, "ko", 2) == 0)
-		return LANG_KO;
-	return LANG_COUNT;
-}
+/* The supported languages' primary subtags, in enum page_lang order. */
+static const char *const primaries[LANG_COUNT] = { "zh", "en", "ko" };
 
-/* q of an Accept-Language item's parameters, in thousandths (RFC 9110
- * 12.4.2: at most three decimals). */
-static int
-quality(const char *params, size_t len)
-{
-	const char *end = params + len;
-	int q = 1000;
-
-	while (params < end) {
-		while (params < end && (*params == ';' || *params == ' '))
-			params++;
-		if (end - params >= 2 && (params[0] == 'q' || params[0] == 'Q') &&
-		    params[1] == '=') {
-			const char *v = params + 2;
-			int scale = 1000;
-
-			q = 0;
-			if (v < end && (*v == '0' || *v == '1'))
-				q = (*v++ - '0') * 1000;
-			if (v < end && *v == '.')
-				for (v++; v < end && isdigit((unsigned char)*v) &&
-				    scale > 1; v++) {
-					scale /= 10;
-					q += (*v - '0') * scale;
-				}
-			return q > 1000 ? 1000 : q;
-		}
-		while (params < end && *params != ';')
-			params++;
-	}
-	return q;
-}
+/* A longer ?lang= is ignored (no tag we could serve needs more). */
+#define LANG_PARAM_MAX 15
 
 enum page_lang
 i18n_negotiate(const struct request *req)
 {
-	char want[16];
-	const char *accept, *p;
-	enum page_lang best = LANG_ZH;
-	int best_q = 0;
+	static const char *const allowed[] = { "lang", NULL };
+	struct query_fields query;
+	const char *accept, *want;
+	int l = -1;
 
-	if (http_query(req, "lang", want, sizeof(want))) {
-		enum page_lang l = lang_of(want, strlen(want));
-
-		if (l != LANG_COUNT)
-			return l;
+	/*
+	 * A handler has refused a malformed query string already (and this
+	 * may be the language of its error page): here it only means there
+	 * is no ?lang= to follow.
+	 */
+	if (parse_query(req->info->query_string, allowed,
+	    PARSE_UNKNOWN_IGNORED, &query, NULL) == TRACE_OK) {
+		want = parse_query_value(&query, "lang");
+		if (want != NULL && strlen(want) <= LANG_PARAM_MAX)
+			l = parse_language_tag(want, strlen(want), primaries,
+			    LANG_COUNT);
+		parse_query_clear(&query);
 	}
-	if ((accept = mg_get_header(req->conn, "Accept-Language")) == NULL)
-		return LANG_ZH;
-	/* "ko-KR,ko;q=0.9,en-US;q=0.8": the first of the highest q wins. */
-	for (p = accept; *p != '\0';) {
-		const char *item = p, *semi, *end;
-		size_t tag_len;
-		enum page_lang l;
-		int q;
-
-		while (*p != '\0' && *p != ',')
-			p++;
-		end = p;
-		if (*p == ',')
-			p++;
-		while (item < end && *item == ' ')
-			item++;
-		for (semi = item; semi < end && *semi != ';' && *semi != ' ';)
-			semi++;
-		tag_len = (size_t)(semi - item);
-		l = lang_of(item, tag_len);
-		q = quality(semi, (size_t)(end - semi));
-		if (l != LANG_COUNT && q > best_q) {
-			best = l;
-			best_q = q;
-		}
-	}
-	return best;
+	if (l < 0 && (accept = mg_get_header(req->conn, "Accept-Language")) !=
+	    NULL)
+		l = parse_accept_language(accept, primaries, LANG_COUNT);
+	return l >= 0 ? (enum page_lang)l : LANG_ZH;
 }

@@ -13,6 +13,7 @@
 
 #include "libtrace/note.h"
 #include "pages.h"
+#include "parse.h"
 
 static void
 signer_rows(struct request *req, struct buf *b, enum page_lang lang,
@@ -192,6 +193,16 @@ inspector_handle(struct request *req)
 		trace_error_set(&err, TRACE_EMALFORMED, "invalid_link", "path",
 		    "the inspector page is /inspect/01/{gtin}/10/{lot}");
 		goto fail;
+	}
+	/* ?lang= only (i18n_negotiate reads it); others are ignored. */
+	{
+		static const char *const allowed[] = { "lang", NULL };
+		struct query_fields query;
+
+		if (parse_query(req->info->query_string, allowed,
+		    PARSE_UNKNOWN_IGNORED, &query, &err) != TRACE_OK)
+			goto fail;
+		parse_query_clear(&query);
 	}
 	if (chain_view_load(req, &link, false, &view, &err) != TRACE_OK)
 		goto fail;

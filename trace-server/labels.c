@@ -9,65 +9,19 @@
  * number, anything before them a fixed prefix ("SN0098" gives SN0098,
  * SN0099, SN0100, ...; a number that outgrows its width gets wider).
  * count is 1..LABELS_MAX.  Every serial must still be a valid AI 21 value.
+ * parse.c reads from and count (parse_label_run); this file makes the
+ * serials and the sheet.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pages.h"
-
-#define LABELS_MAX 200
-#define LABELS_DEFAULT 21          /* one sheet of 3 x 7 */
-#define LABELS_DIGITS_MAX 18       /* fits an unsigned long long */
-
-struct serial_run {
-	char prefix[GS1_ATTR_MAX + 1];
-	unsigned long long first;
-	int width;                     /* digits of the number */
-	int count;
-};
-
-static enum trace_status
-parse_run(const struct request *req, struct serial_run *run,
-    struct trace_error *err)
-{
-	char from[64], count[16], *end;
-	size_t len, digits = 0;
-	long n;
-
-	if (!http_query(req, "from", from, sizeof(from)))
-		snprintf(from, sizeof(from), "000001");
-	len = strlen(from);
-	if (!gs1_attr_valid(from, len))
-		return trace_error_set(err, TRACE_EMALFORMED, "invalid_value",
-		    "from", "from must be a serial: 1-20 characters of GS1 "
-		    "set 82");
-	while (digits < len && from[len - 1 - digits] >= '0' &&
-	    from[len - 1 - digits] <= '9')
-		digits++;
-	if (digits == 0 || digits > LABELS_DIGITS_MAX)
-		return trace_error_set(err, TRACE_EMALFORMED, "invalid_value",
-		    "from", "from must end in 1-%d digits to count up from",
-		    LABELS_DIGITS_MAX);
-	memcpy(run->prefix, from, len - digits);
-	run->prefix[len - digits] = '\0';
-	run->first = strtoull(from + len - digits, NULL, 10);
-	run->width = (int)digits;
-	run->count = LABELS_DEFAULT;
-	if (http_query(req, "count", count, sizeof(count))) {
-		n = strtol(count, &end, 10);
-		if (count[0] < '0' || count[0] > '9' || *end != '\0' || n < 1 ||
-		    n > LABELS_MAX)
-			return trace_error_set(err, TRACE_EMALFORMED, "bad_count",
-			    "count", "count is 1 to %d labels", LABELS_MAX);
-		run->count = (int)n;
-	}
-	return TRACE_OK;
-}
+#include "parse.h"
 
 /* The i-th serial of run into out; false if it is no longer valid. */
 static bool
-serial_at(const struct serial_run *run, int i, char out[GS1_ATTR_MAX + 1])
+serial_at(const struct label_run *run, int i, char out[GS1_ATTR_MAX + 1])
 {
 	char text[64];
 	int n = snprintf(text, sizeof(text), "%s%0*llu", run->prefix,
@@ -107,9 +61,12 @@ label(struct buf *b, enum page_lang lang, const struct gs1_link *unit,
 void
 labels_handle(struct request *req)
 {
+	/* ?lang= is i18n_negotiate's; other parameters are ignored. */
+	static const char *const allowed[] = { "from", "count", "lang", NULL };
 	const char *rest = req->path + strlen("/labels");
 	struct gs1_link link, unit;
-	struct serial_run run;
+	struct query_fields query;
+	struct label_run run;
 	struct chain_view view;
 	struct trace_error err;
 	enum page_lang lang;
@@ -119,6 +76,7 @@ labels_handle(struct request *req)
 	struct buf b;
 
 	memset(&view, 0, sizeof(view));
+	memset(&query, 0, sizeof(query));
 	if (gs1_link_parse_path(rest, strlen(rest), &link, &err) != TRACE_OK)
 		goto fail;
 	if (link.lot[0] == '\0' || link.serial[0] != '\0') {
@@ -126,8 +84,12 @@ labels_handle(struct request *req)
 		    "labels are /labels/01/{gtin}/10/{lot}?from=&count=");
 		goto fail;
 	}
-	if (parse_run(req, &run, &err) != TRACE_OK)
+	if (parse_query(req->info->query_string, allowed,
+	    PARSE_UNKNOWN_IGNORED, &query, &err) != TRACE_OK ||
+	    parse_label_run(parse_query_value(&query, "from"),
+	    parse_query_value(&query, "count"), &run, &err) != TRACE_OK)
 		goto fail;
+	parse_query_clear(&query);
 	if (!serial_at(&run, 0, first) || !serial_at(&run, run.count - 1,
 	    last)) {
 		trace_error_set(&err, TRACE_EMALFORMED, "invalid_value", "count",
@@ -175,6 +137,7 @@ labels_handle(struct request *req)
 	chain_view_free(&view);
 	return;
 fail:
+	parse_query_clear(&query);
 	chain_view_free(&view);
 	page_send_error(req, &err);
 }

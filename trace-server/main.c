@@ -18,6 +18,7 @@
 
 #include "libtrace/crypto.h"
 #include "log.h"
+#include "parse.h"
 #include "recalls.h"
 #include "server.h"
 
@@ -299,7 +300,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if (store_address_parse(srv.cfg.redis, &srv.redis, &err) != TRACE_OK) {
+	if (parse_redis_address(srv.cfg.redis, &srv.redis, &err) != TRACE_OK) {
 		fprintf(stderr, "trace-server: %s\n", err.message);
 		return 2;
 	}

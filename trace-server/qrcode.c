@@ -16,6 +16,7 @@
 
 #include "libtrace/qr.h"
 #include "pages.h"
+#include "parse.h"
 
 #define QR_SIZE_MIN 64
 #define QR_SIZE_MAX 2048
@@ -31,24 +32,35 @@ module_pixels(const struct qr_matrix *m, int size)
 	    QR_SCALE_MAX : px;
 }
 
-/* ?size=, strictly: digits only, within bounds. */
+/* ?size=, strictly: digits only, within bounds; other parameters are
+ * ignored (a cache-buster on an <img> link). */
 static enum trace_status
 size_param(const struct request *req, int *size, struct trace_error *err)
 {
-	char text[16];
+	static const char *const allowed[] = { "size", NULL };
+	struct query_fields query;
+	const char *text;
 	char *end;
 	long v;
+	enum trace_status rc;
 
 	*size = QR_SIZE_DEFAULT;
-	if (!http_query(req, "size", text, sizeof(text)))
-		return TRACE_OK;
+	if ((rc = parse_query(req->info->query_string, allowed,
+	    PARSE_UNKNOWN_IGNORED, &query, err)) != TRACE_OK)
+		return rc;
+	if ((text = parse_query_value(&query, "size")) == NULL)
+		goto out;
 	v = strtol(text, &end, 10);
 	if (text[0] < '0' || text[0] > '9' || *end != '\0' || v < QR_SIZE_MIN ||
-	    v > QR_SIZE_MAX)
-		return trace_error_set(err, TRACE_EMALFORMED, "bad_size", "size",
+	    v > QR_SIZE_MAX) {
+		rc = trace_error_set(err, TRACE_EMALFORMED, "bad_size", "size",
 		    "size is %d to %d pixels", QR_SIZE_MIN, QR_SIZE_MAX);
+		goto out;
+	}
 	*size = (int)v;
-	return TRACE_OK;
+out:
+	parse_query_clear(&query);
+	return rc;
 }
 
 void

@@ -20,8 +20,11 @@
 #include <string.h>
 
 #include "pages.h"
+#include "parse.h"
 
 #define GS1_VOC "https://gs1.org/voc/"
+/* A longer ?linkType= is none we know: the default answer, as if absent. */
+#define LINK_TYPE_MAX 63
 
 size_t
 resolver_link_uri(const struct server *srv, const struct gs1_link *link,
@@ -347,10 +350,14 @@ redirect_link_type(struct request *req, const struct chain_view *view,
 void
 resolver_handle(struct request *req)
 {
+	/* Other parameters are ignored: a Digital Link may carry more. */
+	static const char *const allowed[] = { "linkType", "lang", NULL };
 	struct gs1_link link;
 	struct chain_view view;
+	struct query_fields query;
 	struct trace_error err;
-	char link_type[64], chain[CHAIN_ID_MAX + 1];
+	char link_type[LINK_TYPE_MAX + 1], chain[CHAIN_ID_MAX + 1];
+	const char *value;
 	/* The router lets GET and HEAD through. */
 	bool linkset, json, cacheable, get = strcmp(req->info->request_method,
 	    "GET") == 0;
@@ -358,6 +365,7 @@ resolver_handle(struct request *req)
 	struct buf b;
 
 	memset(&view, 0, sizeof(view));
+	memset(&query, 0, sizeof(query));
 	buf_init(&b, 0);
 	if (gs1_link_parse_path(req->path, strlen(req->path), &link, &err) !=
 	    TRACE_OK)
@@ -368,8 +376,15 @@ resolver_handle(struct request *req)
 		    "[/21/{serial}]");
 		goto fail;
 	}
-	if (!http_query(req, "linkType", link_type, sizeof(link_type)))
+	if (parse_query(req->info->query_string, allowed,
+	    PARSE_UNKNOWN_IGNORED, &query, &err) != TRACE_OK)
+		goto fail;
+	value = parse_query_value(&query, "linkType");
+	if (value != NULL && strlen(value) <= LINK_TYPE_MAX)
+		memcpy(link_type, value, strlen(value) + 1);
+	else
 		link_type[0] = '\0';
+	parse_query_clear(&query);
 	linkset = strcmp(link_type, "all") == 0 || strcmp(link_type,
 	    "linkset") == 0 || http_accepts(req, "application/linkset+json");
 	json = page_wants_json(req);

@@ -109,7 +109,12 @@ void http_send_method_not_allowed(struct request *req, const char *allow);
 enum trace_status http_read_body(struct request *req, size_t max, char **body,
     size_t *len, struct trace_error *err);
 
-/* Query parameter name (decoded) into out; false when absent or too long. */
+/*
+ * Query parameter name (decoded by parse_query, other parameters ignored)
+ * into out: "" when given empty; false when absent, too long for out, or
+ * the query string is malformed for it (bad escape, NUL, given twice).
+ * Handlers that can say why should call parse_query themselves.
+ */
 bool http_query(const struct request *req, const char *name, char *out,
     size_t size);
 
