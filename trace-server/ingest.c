@@ -38,19 +38,6 @@ struct ingest_item {
 	struct recall_append recall;  /* recall events: the index arguments */
 };
 
-/*
- * The log's leaf hash of a statement.  registry.c still calls this by name
- * (it declares it itself); once it calls merkle_leaf_hash_statement()
- * directly this wrapper goes.  It cannot fail: the hash is streamed, so no
- * allocation stands between a statement and its true leaf hash.
- */
-void
-ingest_leaf_hash(const struct dsse_envelope *env, unsigned char out[SHA256_LEN])
-{
-	merkle_leaf_hash_statement(env->type, env->payload, env->payload_len,
-	    out);
-}
-
 /* A correction must target an earlier event of the same chain. */
 static enum trace_status
 check_correction(struct request *req, struct ingest_item *it,

@@ -17,9 +17,6 @@
 #include "libtrace/timefmt.h"
 #include "server.h"
 
-void ingest_leaf_hash(const struct dsse_envelope *env,
-    unsigned char out[SHA256_LEN]);
-
 static void
 post_key(struct request *req)
 {
@@ -85,7 +82,8 @@ post_key(struct request *req)
 		}
 		goto fail;
 	}
-	ingest_leaf_hash(&env, leaf);
+	merkle_leaf_hash_statement(env.type, env.payload, env.payload_len,
+	    leaf);
 	if ((text = dsse_envelope_to_text(&env, &text_len)) == NULL) {
 		trace_error_set(&err, TRACE_ENOMEM, NULL, NULL, "out of memory");
 		goto fail;
