@@ -62,7 +62,9 @@ bool key_role_parse(const char *s, size_t len, enum key_role *role);
  * of its op and nothing else, keyid == key_id(public), times RFC 3339,
  * notBefore < notAfter, prefixes 1-13 digits, and for an enroll a public
  * key that ed25519_public_key_check() accepts (else TRACE_ERULE
- * "weak_public_key", field "public").  Errors name the field.
+ * "weak_public_key", field "public").  Errors name the field.  That check
+ * comes last: after weak_public_key *entry is complete, so a reader of a
+ * stored round-1 entry can still tell who signed it and what it enrolled.
  */
 enum trace_status key_entry_parse(const unsigned char *payload, size_t len,
     struct key_entry *entry, struct trace_error *err);

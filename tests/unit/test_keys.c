@@ -201,6 +201,12 @@ test_key_entries(void)
 			CHECK_STR(err.code, "weak_public_key");
 			CHECK_STR(err.field, "public");
 			CHECK_INT(trace_status_http(err.status), 422);
+			/* The entry is read whole before the key is judged. */
+			CHECK_STR(back.keyid, w.keyid);
+			CHECK_STR(back.signer, w.signer);
+			CHECK_INT(back.role, ROLE_INSPECTOR);
+			CHECK_INT(back.prefix_count, 1);
+			CHECK_MEM(back.public_key, w.public_key, 32);
 			free(text);
 		}
 		memcpy(w.public_key, e.public_key, 32);
