@@ -239,7 +239,12 @@ class Cluster:
 
     # --- HTTP ------------------------------------------------------------
     def request(self, method, path, body=None, headers=None, raw=False):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        # Under valgrind (TRACE_SERVER_WRAPPER) every signature check costs
+        # about 50 times more: a batch of 1,000 can take over 30 s on a busy
+        # 2-core machine.  The timeout only bounds a hung server.
+        wrapped = os.environ.get("TRACE_SERVER_WRAPPER")
+        conn = http.client.HTTPConnection("127.0.0.1", self.port,
+                                          timeout=180 if wrapped else 30)
         h = dict(headers or {})
         if body is not None and not raw:
             body = json.dumps(body, ensure_ascii=False).encode()
