@@ -321,24 +321,24 @@ bad:
 }
 
 static enum trace_status
-parse_filter(const struct query_params *params, struct epcis_filter *f,
+parse_filter(const struct query_fields *params, struct epcis_filter *f,
     struct trace_error *err)
 {
-	const struct query_param *p;
+	const struct query_field *p;
 	int offset;
 	enum trace_status rc;
 
 	memset(f, 0, sizeof(*f));
 	f->object_events = true;
-	if ((p = query_params_get(params, "EQ_bizStep")) != NULL &&
+	if ((p = parse_query_get(params, "EQ_bizStep")) != NULL &&
 	    p->value != NULL && (rc = parse_terms("EQ_bizStep", p->value,
 	    CBV "BizStep-", f->step_text, &f->step_count, err)) != TRACE_OK)
 		return rc;
-	if ((p = query_params_get(params, "EQ_disposition")) != NULL &&
+	if ((p = parse_query_get(params, "EQ_disposition")) != NULL &&
 	    p->value != NULL && (rc = parse_terms("EQ_disposition", p->value,
 	    CBV "Disp-", f->disp_text, &f->disp_count, err)) != TRACE_OK)
 		return rc;
-	if ((p = query_params_get(params, "GE_eventTime")) != NULL &&
+	if ((p = parse_query_get(params, "GE_eventTime")) != NULL &&
 	    p->value != NULL) {
 		if (!time_parse_rfc3339(p->value, p->value_len, &f->ge, &offset))
 			return trace_error_set(err, TRACE_EMALFORMED,
@@ -346,7 +346,7 @@ parse_filter(const struct query_params *params, struct epcis_filter *f,
 			    "GE_eventTime is an RFC 3339 time");
 		f->has_ge = true;
 	}
-	if ((p = query_params_get(params, "LT_eventTime")) != NULL &&
+	if ((p = parse_query_get(params, "LT_eventTime")) != NULL &&
 	    p->value != NULL) {
 		if (!time_parse_rfc3339(p->value, p->value_len, &f->lt, &offset))
 			return trace_error_set(err, TRACE_EMALFORMED,
@@ -354,7 +354,7 @@ parse_filter(const struct query_params *params, struct epcis_filter *f,
 			    "LT_eventTime is an RFC 3339 time");
 		f->has_lt = true;
 	}
-	if ((p = query_params_get(params, "eventType")) != NULL &&
+	if ((p = parse_query_get(params, "eventType")) != NULL &&
 	    p->value != NULL) {
 		char types[EPCIS_VALUES_MAX][160];
 		size_t n;
@@ -446,10 +446,10 @@ epcis_handle_events(struct request *req)
 	static const char *const allowed[] = { "EQ_bizStep", "EQ_disposition",
 		"GE_eventTime", "LT_eventTime", "MATCH_epcClass", "eventType",
 		NULL };
-	struct query_params params;
+	struct query_fields params;
 	struct epcis_filter filter;
 	struct trace_error err;
-	const struct query_param *match;
+	const struct query_field *match;
 	char (*chains)[CHAIN_ID_MAX + 1] = NULL;
 	const char *names[EPCIS_CLASSES_MAX];
 	struct store_records records[EPCIS_CLASSES_MAX];
@@ -460,12 +460,11 @@ epcis_handle_events(struct request *req)
 	memset(records, 0, sizeof(records));
 	memset(&params, 0, sizeof(params));
 	buf_init(&out, 0);
-	if (!http_is_get(req, &err))
-		goto fail;
-	if (query_params_parse(req, allowed, &params, &err) != TRACE_OK ||
+	if (parse_query(req->info->query_string, allowed,
+	    PARSE_UNKNOWN_REFUSED, &params, &err) != TRACE_OK ||
 	    parse_filter(&params, &filter, &err) != TRACE_OK)
 		goto fail;
-	match = query_params_get(&params, "MATCH_epcClass");
+	match = parse_query_get(&params, "MATCH_epcClass");
 	if (match == NULL || match->value == NULL) {
 		trace_error_set(&err, TRACE_EMALFORMED, "missing_parameter",
 		    "MATCH_epcClass", "MATCH_epcClass is required: the GS1 "
@@ -508,6 +507,6 @@ out:
 	for (size_t i = 0; i < count; i++)
 		store_records_free(&records[i]);
 	free(chains);
-	query_params_free(&params);
+	parse_query_clear(&params);
 	buf_free(&out);
 }

@@ -418,7 +418,7 @@ recalls_handle_board(struct request *req)
 {
 	static const char *const allowed[] = { "gtin", "lot", "status",
 		"since", "until", "org", "cursor", "lang", NULL };
-	struct query_params params;
+	struct query_fields params;
 	struct recall_query q, sq;
 	struct recall_page page;
 	struct trace_error err;
@@ -428,11 +428,8 @@ recalls_handle_board(struct request *req)
 
 	memset(&page, 0, sizeof(page));
 	buf_init(&b, 0);
-	if (!http_is_get(req, &err)) {
-		page_send_error(req, &err);
-		return;
-	}
-	if (query_params_parse(req, allowed, &params, &err) != TRACE_OK) {
+	if (parse_query(req->info->query_string, allowed,
+	    PARSE_UNKNOWN_REFUSED, &params, &err) != TRACE_OK) {
 		page_send_error(req, &err);
 		return;
 	}
@@ -474,6 +471,6 @@ fail:
 	page_send_error(req, &err);
 out:
 	recall_page_clear(&page);
-	query_params_free(&params);
+	parse_query_clear(&params);
 	buf_free(&b);
 }

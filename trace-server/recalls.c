@@ -5,8 +5,8 @@
  * Owns: the recall's JSON that the append of a recall.issued /
  * recall.closed event stores besides the chain (the store updates the
  * indexes in the same atomic step: store_recalls.c), the recall query's
- * parameters, its JSON and CSV answers, a chain's recall status, and the
- * strict query-string parser the recall and EPCIS handlers share.  The
+ * parameters, its JSON and CSV answers and a chain's recall status.  Query
+ * strings are parse.c's (strictly: an unknown parameter is refused).  The
  * order of a query and its cursor are the store's (store_recalls.c).
  */
 #include <limits.h>
@@ -16,8 +16,6 @@
 
 #include "libtrace/timefmt.h"
 #include "recalls.h"
-
-#define QUERY_MAX 8192
 
 /* ---- the append side --------------------------------------------------- */
 
@@ -141,169 +139,13 @@ recalls_append_clear(struct recall_append *ra)
 	buf_free(&ra->tail);
 }
 
-/* ---- strict query strings --------------------------------------------- */
-
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decode s[0..len) into out (at least len + 1 bytes); -1 on a bad escape. */
-static long
-percent_decode(const char *s, size_t len, char *out)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '%') {
-			int hi, lo;
-
-			if (i + 2 >= len)
-				return -1;
-			hi = hex_value(s[i + 1]);
-			lo = hex_value(s[i + 2]);
-			if (hi < 0 || lo < 0)
-				return -1;
-			out[n++] = (char)(hi * 16 + lo);
-			i += 2;
-		} else {
-			out[n++] = s[i] == '+' ? ' ' : s[i];
-		}
-	}
-	out[n] = '\0';
-	return (long)n;
-}
-
-enum trace_status
-query_params_parse(const struct request *req, const char *const *allowed,
-    struct query_params *out, struct trace_error *err)
-{
-	const char *q = req->info->query_string, *p;
-	size_t qlen, used = 0;
-
-	memset(out, 0, sizeof(*out));
-	if (q == NULL || *q == '\0')
-		return TRACE_OK;
-	if ((qlen = strlen(q)) > QUERY_MAX)
-		return trace_error_set(err, TRACE_EMALFORMED, "bad_query", NULL,
-		    "the query string is over %d bytes", QUERY_MAX);
-	/* Decoding never grows the text: one buffer holds every piece. */
-	if ((out->storage = malloc(qlen * 2 + 2)) == NULL)
-		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
-		    "out of memory");
-	for (p = q; *p != '\0';) {
-		const char *end = strchr(p, '&'), *eq;
-		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
-		char *name = out->storage + used, *value;
-		long nl, vl;
-
-		if (len == 0)
-			goto next;
-		eq = memchr(p, '=', len);
-		nl = percent_decode(p, eq != NULL ? (size_t)(eq - p) : len, name);
-		if (nl < 0) {
-			trace_error_set(err, TRACE_EMALFORMED, "bad_query", NULL,
-			    "a query parameter name has a bad %%-escape");
-			goto fail;
-		}
-		used += (size_t)nl + 1;
-		value = out->storage + used;
-		vl = eq != NULL ? percent_decode(eq + 1, len - (size_t)(eq - p) -
-		    1, value) : 0;
-		if (eq == NULL)
-			value[0] = '\0';
-		used += (size_t)(vl > 0 ? vl : 0) + 1;
-		{
-			bool known = false;
-
-			for (size_t i = 0; allowed[i] != NULL && !known; i++)
-				known = strcmp(allowed[i], name) == 0;
-			if (!known || strlen(name) != (size_t)nl) {
-				trace_error_set(err, TRACE_EMALFORMED,
-				    "unknown_parameter", strlen(name) < 64 &&
-				    utf8_check((const unsigned char *)name,
-				    strlen(name)) == strlen(name) ? name : NULL,
-				    "unknown query parameter");
-				goto fail;
-			}
-		}
-		if (vl < 0 || strlen(value) != (size_t)vl ||
-		    utf8_check((const unsigned char *)value, (size_t)vl) !=
-		    (size_t)vl) {
-			trace_error_set(err, TRACE_EMALFORMED, "bad_parameter",
-			    name, "%s: bad %%-escape, NUL or invalid UTF-8",
-			    name);
-			goto fail;
-		}
-		if (query_params_get(out, name) != NULL) {
-			trace_error_set(err, TRACE_EMALFORMED, "bad_parameter",
-			    name, "%s is given more than once", name);
-			goto fail;
-		}
-		if (vl > 0) {
-			if (out->count == QUERY_PARAMS_MAX) {
-				trace_error_set(err, TRACE_EMALFORMED,
-				    "bad_query", NULL, "too many parameters");
-				goto fail;
-			}
-			out->items[out->count++] = (struct query_param){
-				.name = name, .value = value,
-				.value_len = (size_t)vl,
-			};
-		} else {
-			/* Remember it was given, to refuse a second one. */
-			if (out->count == QUERY_PARAMS_MAX) {
-				trace_error_set(err, TRACE_EMALFORMED,
-				    "bad_query", NULL, "too many parameters");
-				goto fail;
-			}
-			out->items[out->count++] = (struct query_param){
-				.name = name, .value = NULL, .value_len = 0,
-			};
-		}
-next:
-		if (end == NULL)
-			break;
-		p = end + 1;
-	}
-	return TRACE_OK;
-fail:
-	query_params_free(out);
-	return err != NULL ? err->status : TRACE_EMALFORMED;
-}
-
-const struct query_param *
-query_params_get(const struct query_params *p, const char *name)
-{
-	for (size_t i = 0; i < p->count; i++)
-		if (strcmp(p->items[i].name, name) == 0)
-			return &p->items[i];
-	return NULL;
-}
-
-void
-query_params_free(struct query_params *p)
-{
-	if (p == NULL)
-		return;
-	free(p->storage);
-	memset(p, 0, sizeof(*p));
-}
-
 /* ---- queries ------------------------------------------------------------- */
 
 /* A parameter with a non-empty value, or NULL. */
 static const char *
-param(const struct query_params *p, const char *name, size_t *len)
+param(const struct query_fields *p, const char *name, size_t *len)
 {
-	const struct query_param *q = query_params_get(p, name);
+	const struct query_field *q = parse_query_get(p, name);
 
 	if (q == NULL || q->value == NULL)
 		return NULL;
@@ -335,7 +177,7 @@ bad:
 }
 
 enum trace_status
-recalls_query_from_params(const struct query_params *p,
+recalls_query_from_params(const struct query_fields *p,
     struct recall_query *q, struct trace_error *err)
 {
 	const char *v;
@@ -680,7 +522,7 @@ recalls_handle_list(struct request *req)
 {
 	static const char *const allowed[] = { "gtin", "lot", "status",
 		"since", "until", "org", "cursor", "limit", "format", NULL };
-	struct query_params params;
+	struct query_fields params;
 	struct recall_query q;
 	struct recall_page page;
 	struct trace_error err;
@@ -693,9 +535,8 @@ recalls_handle_list(struct request *req)
 	memset(&params, 0, sizeof(params));
 	buf_init(&out, 0);
 	buf_init(&headers, 0);
-	if (!http_is_get(req, &err))
-		goto fail;
-	if (query_params_parse(req, allowed, &params, &err) != TRACE_OK ||
+	if (parse_query(req->info->query_string, allowed,
+	    PARSE_UNKNOWN_REFUSED, &params, &err) != TRACE_OK ||
 	    recalls_query_from_params(&params, &q, &err) != TRACE_OK)
 		goto fail;
 	format = param(&params, "format", NULL);
@@ -768,7 +609,7 @@ fail:
 	http_send_error(req, &err);
 out:
 	recall_page_clear(&page);
-	query_params_free(&params);
+	parse_query_clear(&params);
 	buf_free(&out);
 	buf_free(&headers);
 }

@@ -5,8 +5,7 @@
  *   recalls.c       the recall JSON written with each recall event (the
  *                   indexes change in the same atomic step: store_recalls.c),
  *                   queries with filters and a cursor, GET /api/v1/recalls
- *                   as JSON or CSV, a chain's recall status, strict query
- *                   strings
+ *                   as JSON or CSV, a chain's recall status
  *   recallboard.c   GET /recalls: the importer's recall board (HTML)
  *   recallstream.c  GET /api/v1/recalls/stream: Server-Sent Events
  *   epcis.c         GET /api/v1/epcis/events: an EPCISQueryDocument
@@ -32,6 +31,7 @@
 #include "libtrace/json.h"
 #include "libtrace/keyentry.h"
 #include "libtrace/timefmt.h"
+#include "parse.h"
 #include "server.h"
 
 #define RECALLS_LIMIT_DEFAULT 100
@@ -61,36 +61,6 @@ enum trace_status recalls_append_prepare(struct recall_append *ra,
     struct append_event_args *args, struct trace_error *err);
 void recalls_append_clear(struct recall_append *ra);
 
-/* ---- strict query strings --------------------------------------------- */
-
-#define QUERY_PARAMS_MAX 16
-
-struct query_param {
-	const char *name;               /* decoded, NUL-terminated */
-	const char *value;              /* decoded, valid UTF-8, no NUL */
-	size_t value_len;
-};
-
-struct query_params {
-	char *storage;
-	struct query_param items[QUERY_PARAMS_MAX];
-	size_t count;
-};
-
-/*
- * Split and percent-decode the request's query string ('+' is a space).
- * Refused with TRACE_EMALFORMED, naming the parameter in err->field: a
- * name not in allowed (NULL-terminated), a name given twice, a bad escape,
- * invalid UTF-8 or a NUL.  Empty values count as absent (forms send every
- * field).  The caller releases out with query_params_free().
- */
-enum trace_status query_params_parse(const struct request *req,
-    const char *const *allowed, struct query_params *out,
-    struct trace_error *err);
-const struct query_param *query_params_get(const struct query_params *p,
-    const char *name);
-void query_params_free(struct query_params *p);
-
 /* ---- queries ------------------------------------------------------------- */
 
 struct recall_query {
@@ -111,7 +81,7 @@ struct recall_query {
  * since/until are YYYY-MM-DD (since: from the day's start, until: to its
  * end, UTC) or RFC 3339 times, both inclusive.
  */
-enum trace_status recalls_query_from_params(const struct query_params *p,
+enum trace_status recalls_query_from_params(const struct query_fields *p,
     struct recall_query *q, struct trace_error *err);
 
 /*

@@ -162,26 +162,21 @@ void
 recalls_handle_stream(struct request *req)
 {
 	static const char *const allowed[] = { "after", NULL };
-	struct query_params params;
+	struct query_fields params;
 	struct trace_error err;
-	const struct query_param *after;
+	const struct query_field *after;
 	const char *resume;
 	char start[STORE_STREAM_ID_MAX + 1];
 	int limit = req->srv->cfg.threads / 4;
 
 	if (limit < 1)
 		limit = 1;
-	if (strcmp(req->info->request_method, "GET") != 0) {
-		trace_error_set(&err, TRACE_EMALFORMED, "method_not_allowed",
-		    NULL, "use GET");
+	if (parse_query(req->info->query_string, allowed,
+	    PARSE_UNKNOWN_REFUSED, &params, &err) != TRACE_OK) {
 		http_send_error(req, &err);
 		return;
 	}
-	if (query_params_parse(req, allowed, &params, &err) != TRACE_OK) {
-		http_send_error(req, &err);
-		return;
-	}
-	after = query_params_get(&params, "after");
+	after = parse_query_get(&params, "after");
 	resume = mg_get_header(req->conn, "Last-Event-ID");
 	/* The browser's Last-Event-ID is newer than the URL it reconnects
 	 * to, so it wins. */
@@ -192,13 +187,13 @@ recalls_handle_stream(struct request *req)
 		trace_error_set(&err, TRACE_EMALFORMED, "bad_parameter",
 		    after != NULL && resume == after->value ? "after" :
 		    "Last-Event-ID", "a stream id is <ms>-<seq>, as sent in id:");
-		query_params_free(&params);
+		parse_query_clear(&params);
 		http_send_error(req, &err);
 		return;
 	}
 	if (resume != NULL)
 		snprintf(start, sizeof(start), "%s", resume);
-	query_params_free(&params);
+	parse_query_clear(&params);
 	if (atomic_fetch_add(&active_streams, 1) >= limit) {
 		atomic_fetch_sub(&active_streams, 1);
 		trace_error_set(&err, TRACE_ESTORE, "too_many_streams", NULL,
