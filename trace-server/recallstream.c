@@ -19,8 +19,8 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
+#include "monotonic.h"
 #include "recalls.h"
 
 #define STREAM_BLOCK_MS 1000
@@ -115,7 +115,7 @@ stream_run(struct request *req, const char *start)
 	    /* Browsers reconnect after a second, resuming from the last id. */
 	    "retry: 1000\n\n";
 	char last[STORE_STREAM_ID_MAX + 1];
-	time_t started = time(NULL), last_write = started;
+	long long started = monotonic_ms(), last_write = started;
 	struct trace_error err;
 
 	snprintf(last, sizeof(last), "%s", start);
@@ -123,7 +123,7 @@ stream_run(struct request *req, const char *start)
 	if (!send_text(req, head, sizeof(head) - 1))
 		return;
 	while (!atomic_load(&shutting_down) &&
-	    time(NULL) - started < STREAM_MAX_SECONDS) {
+	    monotonic_ms() - started < STREAM_MAX_SECONDS * 1000) {
 		struct recall_notices n;
 
 		if (store_recall_stream_read(req->worker->store, last,
@@ -142,18 +142,19 @@ stream_run(struct request *req, const char *start)
 			recall_notices_clear(&n);
 			if (!ok)
 				return;
-			last_write = time(NULL);
+			last_write = monotonic_ms();
 			continue;
 		}
 		recall_notices_clear(&n);
 		/* Comments keep proxies from closing an idle stream and tell
 		 * us when the client has gone. */
-		if (time(NULL) - last_write >= STREAM_KEEPALIVE_SECONDS) {
+		if (monotonic_ms() - last_write >=
+		    STREAM_KEEPALIVE_SECONDS * 1000) {
 			static const char ping[] = ": keep-alive\n\n";
 
 			if (!send_text(req, ping, sizeof(ping) - 1))
 				return;
-			last_write = time(NULL);
+			last_write = monotonic_ms();
 		}
 	}
 }
