@@ -332,9 +332,7 @@ bundles_handle_bundle(struct request *req)
 	struct buf out;
 
 	buf_init(&out, 0);
-	if (!http_is_get(req, &err)) {
-		http_send_error(req, &err);
-	} else if (!chains_parse_path(rest, chain, &err) ||
+	if (!chains_parse_path(rest, chain, &err) ||
 	    bundles_build(req, chain, &out, &err) != TRACE_OK) {
 		http_send_error(req, &err);
 	} else {

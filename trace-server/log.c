@@ -32,11 +32,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "libtrace/encoding.h"
 #include "log.h"
+#include "monotonic.h"
 
 /* One integrator per process; started and stopped by main(). */
 static struct {
@@ -137,15 +137,6 @@ log_checkpoint_read(const char *note, size_t len, struct checkpoint *cp)
 		return false;
 	return checkpoint_parse(note, (size_t)(blank - note) + 1, cp, NULL) ==
 	    TRACE_OK;
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Fetch the nodes of [0, size) and fold them into the root. */
@@ -421,7 +412,7 @@ integrate_once(struct store *s, long long *last_sign)
 	}
 	/* Caught up or a second since the last one: a checkpoint. */
 	if (sign && st.pending == LOG_BATCH_MAX &&
-	    now_ms() - *last_sign < LOG_SIGN_INTERVAL_MS)
+	    monotonic_ms() - *last_sign < LOG_SIGN_INTERVAL_MS)
 		sign = false;
 	if (sign && checked_sign(s, have_last ? &last : NULL, n2, &note,
 	    &note_len, &err) != TRACE_OK) {
@@ -442,7 +433,7 @@ integrate_once(struct store *s, long long *last_sign)
 		atomic_fetch_add(&leaves_integrated, st.pending);
 		if (sign) {
 			atomic_fetch_add(&checkpoints_signed, 1);
-			*last_sign = now_ms();
+			*last_sign = monotonic_ms();
 		}
 		more = st.pending == LOG_BATCH_MAX;
 	}
@@ -518,17 +509,6 @@ log_stop(void)
 
 /* ---- handlers ------------------------------------------------------------- */
 
-static bool
-require_get(struct request *req)
-{
-	struct trace_error err;
-
-	if (http_is_get(req, &err))
-		return true;
-	http_send_error(req, &err);
-	return false;
-}
-
 void
 log_handle_log(struct request *req)
 {
@@ -539,8 +519,6 @@ log_handle_log(struct request *req)
 	size_t len = 0;
 	struct buf out;
 
-	if (!require_get(req))
-		return;
 	buf_init(&out, 0);
 	if (note_verifier_key_format(req->srv->cfg.log_origin,
 	    req->srv->log_key.public_key, vkey, sizeof(vkey), &err) !=
@@ -579,8 +557,6 @@ log_handle_checkpoint(struct request *req)
 	char *note = NULL;
 	size_t len = 0;
 
-	if (!require_get(req))
-		return;
 	if (store_log_head(req->worker->store, &integrated, &note, &len, &err) !=
 	    TRACE_OK) {
 		http_send_error(req, &err);
@@ -650,8 +626,6 @@ log_handle_proofs(struct request *req)
 	struct trace_error err;
 	uint64_t x, y;
 
-	if (!require_get(req))
-		return;
 	if (strcmp(what, "inclusion") == 0) {
 		if (!query_uint(req, "index", &x) || !query_uint(req, "size", &y))
 			return;
