@@ -37,6 +37,7 @@
 #include "libtrace/encoding.h"
 #include "log.h"
 #include "monotonic.h"
+#include "parse.h"
 
 /* One integrator per process; started and stopped by main(). */
 static struct {
@@ -575,27 +576,48 @@ log_handle_checkpoint(struct request *req)
 	free(note);
 }
 
-/* A required query integer, strictly parsed; false after answering 400. */
+/*
+ * The proof's two query integers a and b (e.g. "index" and "size"),
+ * required and strictly parsed; false after answering 400.  The query
+ * string is read by parse.c: a repeated name, a bad escape, a NUL or
+ * invalid UTF-8 in either is bad_parameter naming it; other parameters
+ * are ignored, as they always were.
+ */
 static bool
-query_uint(struct request *req, const char *name, uint64_t *out)
+query_uints(struct request *req, const char *a, uint64_t *av, const char *b,
+    uint64_t *bv)
 {
-	char text[32];
+	const char *const names[] = { a, b, NULL };
+	uint64_t *const outs[] = { av, bv };
+	struct query_fields q;
 	struct trace_error err;
+	bool ok = true;
 
-	if (!http_query(req, name, text, sizeof(text))) {
-		trace_error_set(&err, TRACE_EMALFORMED, "missing_field", name,
-		    "query parameter %s is required (decimal digits)", name);
+	if (parse_query(req->info->query_string, names, PARSE_UNKNOWN_IGNORED,
+	    &q, &err) != TRACE_OK) {
 		http_send_error(req, &err);
 		return false;
 	}
-	if (!log_parse_uint(text, out)) {
-		trace_error_set(&err, TRACE_EMALFORMED, "bad_field", name,
-		    "query parameter %s must be decimal digits without sign or "
-		    "leading zero, at most 2^63-1", name);
-		http_send_error(req, &err);
-		return false;
+	for (size_t i = 0; i < 2 && ok; i++) {
+		const char *text = parse_query_value(&q, names[i]);
+
+		if (text == NULL) {
+			trace_error_set(&err, TRACE_EMALFORMED, "missing_field",
+			    names[i], "query parameter %s is required (decimal "
+			    "digits)", names[i]);
+			ok = false;
+		} else if (!log_parse_uint(text, outs[i])) {
+			trace_error_set(&err, TRACE_EMALFORMED, "bad_field",
+			    names[i], "query parameter %s must be decimal "
+			    "digits without sign or leading zero, at most "
+			    "2^63-1", names[i]);
+			ok = false;
+		}
 	}
-	return true;
+	parse_query_clear(&q);
+	if (!ok)
+		http_send_error(req, &err);
+	return ok;
 }
 
 static void
@@ -627,7 +649,7 @@ log_handle_proofs(struct request *req)
 	uint64_t x, y;
 
 	if (strcmp(what, "inclusion") == 0) {
-		if (!query_uint(req, "index", &x) || !query_uint(req, "size", &y))
+		if (!query_uints(req, "index", &x, "size", &y))
 			return;
 		if (x >= y) {
 			trace_error_set(&err, TRACE_ERULE, "bad_range", "index",
@@ -641,7 +663,7 @@ log_handle_proofs(struct request *req)
 		atomic_fetch_add(&proofs_served, 1);
 		send_proof(req, "index", x, "size", y, proof, plan.count);
 	} else if (strcmp(what, "consistency") == 0) {
-		if (!query_uint(req, "from", &x) || !query_uint(req, "to", &y))
+		if (!query_uints(req, "from", &x, "to", &y))
 			return;
 		if (x == 0 || x > y) {
 			/* RFC 9162 2.1.4: 0 < from <= to; a proof from the

@@ -314,6 +314,24 @@ class Log(unittest.TestCase):
             with self.subTest(q=q):
                 r = cluster.get("/api/v1/proofs/consistency?" + q)
                 self.assertEqual(r.status, status, r)
+        # parse.c reads the query: a parameter given twice or with a bad
+        # escape is refused naming it (not the first of two taken), an
+        # empty one is not canonical, others are ignored.
+        for q, code, field in [("index=0&size=%d&index=0" % size, "bad_parameter", "index"),
+                               ("index=0&size=%d&size=%d" % (size, size), "bad_parameter", "size"),
+                               ("index=%%zz&size=%d" % size, "bad_parameter", "index"),
+                               ("index=0&size=1%%00", "bad_parameter", "size"),
+                               ("index=&size=%d" % size, "bad_field", "index"),
+                               ("size=%d" % size, "missing_field", "index")]:
+            with self.subTest(q=q):
+                r = cluster.get("/api/v1/proofs/inclusion?" + q)
+                self.assertEqual(r.status, 400, r)
+                self.assertEqual(r.json()["error"]["code"], code)
+                self.assertEqual(r.json()["error"]["field"], field)
+        r = cluster.get("/api/v1/proofs/consistency?from=%d&to=%d&utm_source=x&from" % (size, size))
+        self.assertEqual((r.status, r.json()["error"]["field"]), (400, "from"))
+        r = cluster.get("/api/v1/proofs/consistency?from=%d&to=%d&utm_source=x" % (size, size))
+        self.assertEqual(r.status, 200, r)
         self.assertEqual(cluster.get("/api/v1/proofs/other").status, 404)
 
     # ---- bundles ----------------------------------------------------------------
