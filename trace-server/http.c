@@ -1,14 +1,13 @@
 /*
  * http.c - response and request helpers over civetweb: complete responses
  * with the security headers every answer carries, JSON errors in
- * docs/PROTOCOL.md section 11.2's shape (405 with Allow included), bounded
- * body reading, and one query parameter read through parse.c's parser.
+ * docs/PROTOCOL.md section 11.2's shape (405 with Allow included) and
+ * bounded body reading.  Query strings are parse.c's.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "parse.h"
 #include "server.h"
 
 static const char *
@@ -57,18 +56,6 @@ http_send(struct request *req, int status, const char *content_type,
 	if (len > 0 && strcmp(req->info->request_method, "HEAD") != 0)
 		mg_write(req->conn, body, len);
 	req->status = status;
-}
-
-bool
-http_is_get(const struct request *req, struct trace_error *err)
-{
-	/* The router has answered 405 to every other method already. */
-	if (strcmp(req->info->request_method, "GET") == 0 ||
-	    strcmp(req->info->request_method, "HEAD") == 0)
-		return true;
-	trace_error_set(err, TRACE_EMALFORMED, "method_not_allowed", NULL,
-	    "use GET");
-	return false;
 }
 
 void
@@ -218,28 +205,6 @@ http_read_body(struct request *req, size_t max, char **body, size_t *len,
 	*body = data;
 	*len = used;
 	return TRACE_OK;
-}
-
-bool
-http_query(const struct request *req, const char *name, char *out,
-    size_t size)
-{
-	const char *const allowed[] = { name, NULL };
-	struct query_fields q;
-	const char *value;
-	size_t len;
-	bool found = false;
-
-	if (parse_query(req->info->query_string, allowed,
-	    PARSE_UNKNOWN_IGNORED, &q, NULL) != TRACE_OK)
-		return false;
-	if ((value = parse_query_value(&q, name)) != NULL &&
-	    (len = strlen(value)) < size) {
-		memcpy(out, value, len + 1);
-		found = true;
-	}
-	parse_query_clear(&q);
-	return found;
 }
 
 bool

@@ -81,13 +81,6 @@ const char *router_route_name(size_t route);
 /* Send a complete response (Content-Length, keep-alive friendly). */
 void http_send(struct request *req, int status, const char *content_type,
     const void *body, size_t len, const char *extra_headers);
-/*
- * True for GET and HEAD (http_send leaves out a HEAD answer's body);
- * otherwise sets err to 400 method_not_allowed.  Obsolete: the router
- * answers 405 before a handler runs, so this is always true there; kept
- * until log.c, bundles.c, recalls.c, recallboard.c and epcis.c drop it.
- */
-bool http_is_get(const struct request *req, struct trace_error *err);
 /* Send b as application/json (or a 500 if building it failed). */
 void http_send_json(struct request *req, int status, struct buf *b);
 /* {"error":{"code","message","field"}} with the status of err. */
@@ -108,15 +101,6 @@ void http_send_method_not_allowed(struct request *req, const char *allow);
  */
 enum trace_status http_read_body(struct request *req, size_t max, char **body,
     size_t *len, struct trace_error *err);
-
-/*
- * Query parameter name (decoded by parse_query, other parameters ignored)
- * into out: "" when given empty; false when absent, too long for out, or
- * the query string is malformed for it (bad escape, NUL, given twice).
- * Handlers that can say why should call parse_query themselves.
- */
-bool http_query(const struct request *req, const char *name, char *out,
-    size_t size);
 
 /* The request's Accept header prefers type (simple substring check). */
 bool http_accepts(const struct request *req, const char *type);
