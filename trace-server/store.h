@@ -44,7 +44,8 @@ struct store_endpoint {
 };
 
 /*
- * Where the store is, parsed once from --redis and used by every open:
+ * Where the store is, parsed once from --redis (parse_redis_address,
+ * parse.h) and used by every open:
  *
  *   redis://[[USER]:PASSWORD@]HOST[:PORT]     one Redis (port 6379)
  *   unix:PATH                                 one Redis on a unix socket
@@ -71,9 +72,6 @@ struct store_address {
 	 * acknowledged statement survives the loss of the primary. */
 	int wait_replicas;
 };
-
-enum trace_status store_address_parse(const char *url,
-    struct store_address *addr, struct trace_error *err);
 
 /* The address for logs, without the password. */
 void store_address_describe(const struct store_address *addr, char *out,

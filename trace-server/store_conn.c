@@ -1,10 +1,10 @@
 /*
  * store_conn.c - the store's connections and the one path every Redis
- * command takes: --redis parsed into a store_address, connecting (directly
- * or through Sentinel, with AUTH and a ROLE check), the pipeline that
- * reconnects and resends once when a connection broke, single commands
- * and batches (store_private.h), WAIT after appends, and loading and
- * checking the Functions of store.lua.
+ * command takes: connecting to a store_address (parse.c reads it from
+ * --redis) directly or through Sentinel, with AUTH and a ROLE check, the
+ * pipeline that reconnects and resends once when a connection broke, single
+ * commands and batches (store_private.h), WAIT after appends, and loading
+ * and checking the Functions of store.lua.
  *
  * A struct store is owned by one worker thread (hiredis contexts are not
  * thread-safe).  Every call reconnects once if the connection broke, then
@@ -26,152 +26,6 @@ struct store {
 	struct store_address addr;
 	redisContext *ctx;
 };
-
-/*
- * "HOST" or "HOST:PORT" (IPv6 in brackets: "[::1]:6379") of len bytes into
- * e; default_port when there is no port.
- */
-static bool
-endpoint_parse(const char *text, size_t len, int default_port,
-    struct store_endpoint *e)
-{
-	const char *host = text, *colon = NULL;
-	size_t hl = len;
-	long port = default_port;
-
-	if (len > 0 && text[0] == '[') {
-		const char *close = memchr(text, ']', len);
-
-		if (close == NULL)
-			return false;
-		host = text + 1;
-		hl = (size_t)(close - host);
-		if (close + 1 < text + len) {
-			if (close[1] != ':')
-				return false;
-			colon = close + 1;
-		}
-	} else {
-		for (size_t i = 0; i < len; i++)
-			if (text[i] == ':')
-				colon = text + i;
-		if (colon != NULL)
-			hl = (size_t)(colon - text);
-	}
-	if (colon != NULL) {
-		const char *p = colon + 1, *end = text + len;
-
-		if (p == end || end - p > 5)
-			return false;
-		for (port = 0; p < end; p++) {
-			if (*p < '0' || *p > '9')
-				return false;
-			port = port * 10 + (*p - '0');
-		}
-	}
-	if (hl == 0 || hl >= sizeof(e->host) || port < 1 || port > 65535)
-		return false;
-	for (size_t i = 0; i < hl; i++)
-		if (host[i] == '/' || host[i] == '@' || host[i] == ',' ||
-		    host[i] == ' ')
-			return false;
-	memcpy(e->host, host, hl);
-	e->host[hl] = '\0';
-	e->port = (int)port;
-	return true;
-}
-
-/* "[USER]:PASSWORD@" at the start of rest, if any: moves *rest past it. */
-static bool
-userinfo_parse(const char **rest, struct store_address *a)
-{
-	const char *at = strrchr(*rest, '@'), *colon;
-	size_t ul, pl;
-
-	if (at == NULL)
-		return true;
-	colon = memchr(*rest, ':', (size_t)(at - *rest));
-	if (colon == NULL)
-		return false;               /* "user@" without a password */
-	ul = (size_t)(colon - *rest);
-	pl = (size_t)(at - colon - 1);
-	if (ul >= sizeof(a->user) || pl == 0 || pl >= sizeof(a->password))
-		return false;
-	memcpy(a->user, *rest, ul);
-	a->user[ul] = '\0';
-	memcpy(a->password, colon + 1, pl);
-	a->password[pl] = '\0';
-	*rest = at + 1;
-	return true;
-}
-
-enum trace_status
-store_address_parse(const char *url, struct store_address *a,
-    struct trace_error *err)
-{
-	const char *rest, *slash, *p;
-	struct store_endpoint e;
-	size_t n;
-
-	memset(a, 0, sizeof(*a));
-	if (strncmp(url, "unix:", 5) == 0) {
-		if (strlen(url + 5) == 0 || strlen(url + 5) >= sizeof(a->path))
-			goto bad;
-		a->unix_socket = true;
-		memcpy(a->path, url + 5, strlen(url + 5) + 1);
-		return TRACE_OK;
-	}
-	if (strncmp(url, "redis://", 8) == 0) {
-		rest = url + 8;
-		if (!userinfo_parse(&rest, a))
-			goto bad;
-		n = strlen(rest);
-		if (n > 0 && rest[n - 1] == '/')
-			n--;
-		if (!endpoint_parse(rest, n, 6379, &e))
-			goto bad;
-		memcpy(a->host, e.host, sizeof(a->host));
-		a->port = e.port;
-		return TRACE_OK;
-	}
-	if (strncmp(url, "sentinel://", 11) != 0)
-		goto bad;
-	rest = url + 11;
-	if (!userinfo_parse(&rest, a))
-		goto bad;
-	/* The master name is after the last '/', the Sentinels before it. */
-	slash = strrchr(rest, '/');
-	if (slash == NULL || slash == rest)
-		goto bad;
-	n = strlen(slash + 1);
-	if (n == 0 || n >= sizeof(a->master))
-		goto bad;
-	for (size_t i = 0; i < n; i++)
-		if (slash[1 + i] <= ' ' || slash[1 + i] == 0x7f)
-			goto bad;
-	memcpy(a->master, slash + 1, n + 1);
-	for (p = rest; p < slash; ) {
-		const char *comma = memchr(p, ',', (size_t)(slash - p));
-		const char *end = comma != NULL ? comma : slash;
-
-		if (a->sentinel_count == STORE_SENTINELS_MAX ||
-		    !endpoint_parse(p, (size_t)(end - p), 26379,
-		    &a->sentinels[a->sentinel_count]))
-			goto bad;
-		a->sentinel_count++;
-		p = comma != NULL ? comma + 1 : slash;
-		if (comma != NULL && p == slash)
-			goto bad;               /* trailing comma */
-	}
-	a->sentinel = true;
-	return TRACE_OK;
-bad:
-	memset(a, 0, sizeof(*a));
-	/* Never echo the URL: it may carry a password. */
-	return trace_error_set(err, TRACE_EMALFORMED, "bad_redis_url", "redis",
-	    "--redis must be redis://[[USER]:PASSWORD@]HOST[:PORT], unix:PATH "
-	    "or sentinel://[[USER]:PASSWORD@]HOST[:PORT][,HOST[:PORT]...]/NAME");
-}
 
 void
 store_address_describe(const struct store_address *a, char *out, size_t size)
