@@ -13,6 +13,9 @@
  * included statement: the handler waits up to LOG_BUNDLE_WAIT_MS for the
  * integrator, then answers 503 with Retry-After.  All proofs' nodes are
  * fetched in one round trip.
+ *
+ * Envelopes are written as served (statement.c): one signature each, also
+ * for round-1 data.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -106,7 +109,7 @@ trust_add(struct request *req, struct trust *t, const char *keyid,
 		struct dsse_envelope env;
 		struct key_entry entry;
 
-		if (dsse_envelope_parse(recs.items[i].envelope,
+		if (dsse_envelope_parse_stored(recs.items[i].envelope,
 		    recs.items[i].envelope_len, &env, NULL) != TRACE_OK)
 			return trace_error_set(err, TRACE_ESTORE,
 			    "store_corrupt", NULL, "a stored key entry does not "
@@ -158,22 +161,36 @@ covering_checkpoint(struct request *req, long long max_index, char **note,
 	    "the chain's newest statement is not in a signed checkpoint yet");
 }
 
-/* {"envelope":...,"logIndex":n,"proof":[...]} */
-static void
-write_item(struct buf *b, const struct store_record *r,
-    const unsigned char (*proof)[MERKLE_HASH_LEN], size_t count)
+/*
+ * {"envelope":...,"logIndex":n,"proof":[...]}; the envelope as served
+ * (statement.c: one signature, also from round-1 data).
+ */
+static enum trace_status
+write_item(struct request *req, struct buf *b, const struct store_record *r,
+    const unsigned char (*proof)[MERKLE_HASH_LEN], size_t count,
+    struct trace_error *err)
 {
 	char b64[base64_encoded_len(MERKLE_HASH_LEN) + 1];
+	struct dsse_envelope env;
+	enum trace_status rc;
 
-	/* Stored envelopes are canonical JSON validated on the way in. */
+	if (dsse_envelope_parse_stored(r->envelope, r->envelope_len, &env,
+	    NULL) != TRACE_OK)
+		return trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
+		    "a stored statement does not parse");
 	buf_puts(b, "{\"envelope\":");
-	buf_append(b, r->envelope, r->envelope_len);
+	rc = statement_write_envelope(req->srv, req->worker->store, r, &env, b,
+	    err);
+	dsse_envelope_clear(&env);
+	if (rc != TRACE_OK)
+		return rc;
 	buf_printf(b, ",\"logIndex\":%lld,\"proof\":[", r->log_index);
 	for (size_t i = 0; i < count; i++) {
 		base64_encode(proof[i], MERKLE_HASH_LEN, b64);
 		buf_printf(b, "%s\"%s\"", i > 0 ? "," : "", b64);
 	}
 	buf_puts(b, "]}");
+	return TRACE_OK;
 }
 
 /*
@@ -213,7 +230,7 @@ bundles_build(struct request *req, const char *chain, struct buf *out,
 		struct dsse_envelope env;
 		struct trace_event ev;
 
-		if (dsse_envelope_parse(events.items[i].envelope,
+		if (dsse_envelope_parse_stored(events.items[i].envelope,
 		    events.items[i].envelope_len, &env, NULL) != TRACE_OK) {
 			trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
 			    "a stored event does not parse");
@@ -299,8 +316,10 @@ bundles_build(struct request *req, const char *chain, struct buf *out,
 			buf_puts(out, "],\"keys\":[");
 		else if (i > 0)
 			buf_puts(out, ",");
-		write_item(out, all[i], (const unsigned char (*)[MERKLE_HASH_LEN])
-		    proof, plan.count);
+		if (write_item(req, out, all[i],
+		    (const unsigned char (*)[MERKLE_HASH_LEN])proof, plan.count,
+		    err) != TRACE_OK)
+			goto fail;
 	}
 	if (key_total == 0)
 		buf_puts(out, "],\"keys\":[");

@@ -5,7 +5,9 @@
  *
  * Envelopes are stored in canonical JSON and their payloads were validated
  * as strict JSON on the way in, so both are copied into answers as they are
- * instead of being parsed and written again.
+ * instead of being parsed and written again; only a round-1 envelope with
+ * several signatures is written again, with the one that verifies
+ * (statement.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,32 +37,46 @@ chains_parse_path(const char *path, char chain[CHAIN_ID_MAX + 1],
 }
 
 /*
- * One event of a chain as {"id","seq","logIndex","envelope","payload"};
- * chain (if not NULL) adds "chain" first.
+ * One stored statement as {"id","seq","logIndex","envelope","payload"}
+ * (an event: chain, if not NULL, adds "chain" first) or, for a key
+ * statement, {"kind":"key","id","logIndex","envelope"}.  The envelope is
+ * written as served (statement.c).
  */
-static bool
-write_event(struct buf *b, const struct store_record *r, long long seq,
-    const char *chain)
+static enum trace_status
+write_statement(struct request *req, struct buf *b,
+    const struct store_record *r, long long seq, const char *chain,
+    bool is_key, struct trace_error *err)
 {
 	struct dsse_envelope env;
+	enum trace_status rc;
 
-	if (dsse_envelope_parse(r->envelope, r->envelope_len, &env, NULL) !=
-	    TRACE_OK)
-		return false;
-	buf_puts(b, "{");
-	if (chain != NULL) {
-		buf_puts(b, "\"chain\":");
-		buf_json_string(b, chain, strlen(chain));
-		buf_puts(b, ",");
+	if (dsse_envelope_parse_stored(r->envelope, r->envelope_len, &env,
+	    NULL) != TRACE_OK)
+		return trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
+		    "a stored statement does not parse");
+	if (is_key) {
+		buf_printf(b, "{\"kind\":\"key\",\"id\":\"%s\",\"logIndex\":"
+		    "%lld,\"envelope\":", r->id, r->log_index);
+	} else {
+		buf_puts(b, "{");
+		if (chain != NULL) {
+			buf_puts(b, "\"chain\":");
+			buf_json_string(b, chain, strlen(chain));
+			buf_puts(b, ",");
+		}
+		buf_printf(b, "\"id\":\"%s\",\"seq\":%lld,\"logIndex\":%lld,"
+		    "\"envelope\":", r->id, seq, r->log_index);
 	}
-	buf_printf(b, "\"id\":\"%s\",\"seq\":%lld,\"logIndex\":%lld,"
-	    "\"envelope\":", r->id, seq, r->log_index);
-	buf_append(b, r->envelope, r->envelope_len);
-	buf_puts(b, ",\"payload\":");
-	buf_append(b, env.payload, env.payload_len);
+	rc = statement_write_envelope(req->srv, req->worker->store, r, &env, b,
+	    err);
+	if (rc == TRACE_OK && !is_key) {
+		/* Payloads were validated as strict JSON on the way in. */
+		buf_puts(b, ",\"payload\":");
+		buf_append(b, env.payload, env.payload_len);
+	}
 	buf_puts(b, "}");
 	dsse_envelope_clear(&env);
-	return true;
+	return rc;
 }
 
 void
@@ -71,7 +87,7 @@ chains_handle_chain(struct request *req)
 	struct trace_error err;
 	struct store_records recs;
 	struct buf out;
-	bool ok = true;
+	enum trace_status rc = TRACE_OK;
 
 	buf_init(&out, 0);
 	if (!chains_parse_path(rest, chain, &err))
@@ -90,17 +106,15 @@ chains_handle_chain(struct request *req)
 	    "\"verification\":{\"signatures\":\"verified at acceptance\","
 	    "\"links\":\"checked at acceptance\"},\"events\":[",
 	    recs.count - 1, recs.items[recs.count - 1].id);
-	for (size_t i = 0; i < recs.count && ok; i++) {
+	for (size_t i = 0; i < recs.count && rc == TRACE_OK; i++) {
 		if (i > 0)
 			buf_puts(&out, ",");
-		ok = write_event(&out, &recs.items[i], (long long)i, NULL);
+		rc = write_statement(req, &out, &recs.items[i], (long long)i,
+		    NULL, false, &err);
 	}
 	store_records_free(&recs);
-	if (!ok) {
-		trace_error_set(&err, TRACE_ESTORE, "store_corrupt", NULL,
-		    "a stored event does not parse");
+	if (rc != TRACE_OK)
 		goto fail;
-	}
 	buf_puts(&out, "]");
 	/* The chain's recall status, from the recall indexes (recalls.h). */
 	{
@@ -130,7 +144,7 @@ chains_handle_event(struct request *req)
 	struct store_records recs;
 	struct trace_error err;
 	struct buf out;
-	bool ok;
+	enum trace_status rc;
 
 	buf_init(&out, 0);
 	if (!hex_decode(id, strlen(id), raw, sizeof(raw), true)) {
@@ -153,22 +167,11 @@ chains_handle_event(struct request *req)
 		    "the statement index points nowhere");
 		goto fail;
 	}
-	if (loc.is_key) {
-		buf_printf(&out, "{\"kind\":\"key\",\"id\":\"%s\",\"logIndex\":"
-		    "%lld,\"envelope\":", recs.items[0].id, loc.log_index);
-		buf_append(&out, recs.items[0].envelope,
-		    recs.items[0].envelope_len);
-		buf_puts(&out, "}");
-		ok = true;
-	} else {
-		ok = write_event(&out, &recs.items[0], loc.seq, loc.chain);
-	}
+	rc = write_statement(req, &out, &recs.items[0], loc.seq,
+	    loc.is_key ? NULL : loc.chain, loc.is_key, &err);
 	store_records_free(&recs);
-	if (!ok) {
-		trace_error_set(&err, TRACE_ESTORE, "store_corrupt", NULL,
-		    "a stored event does not parse");
+	if (rc != TRACE_OK)
 		goto fail;
-	}
 	http_send_json(req, 200, &out);
 	buf_free(&out);
 	return;

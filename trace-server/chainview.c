@@ -159,8 +159,8 @@ data_build(const char *chain, struct store_records *records,
 		struct dsse_envelope env;
 
 		it->rec = &d->recs.items[i];
-		if (dsse_envelope_parse(it->rec->envelope, it->rec->envelope_len,
-		    &env, NULL) != TRACE_OK) {
+		if (dsse_envelope_parse_stored(it->rec->envelope,
+		    it->rec->envelope_len, &env, NULL) != TRACE_OK) {
 			rc = trace_error_set(err, TRACE_ESTORE, "store_corrupt",
 			    NULL, "a stored event does not parse");
 			goto out;

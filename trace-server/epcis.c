@@ -391,8 +391,8 @@ write_chain(struct buf *b, const struct store_records *r,
 		struct epcis_item *it = &items[i];
 
 		it->rec = &r->items[i];
-		if (dsse_envelope_parse(it->rec->envelope, it->rec->envelope_len,
-		    &it->env, NULL) != TRACE_OK) {
+		if (dsse_envelope_parse_stored(it->rec->envelope,
+		    it->rec->envelope_len, &it->env, NULL) != TRACE_OK) {
 			rc = trace_error_set(err, TRACE_ESTORE, "store_corrupt",
 			    NULL, "a stored event does not parse");
 			goto out;

@@ -61,8 +61,9 @@ check_correction(struct request *req, struct ingest_item *it,
 	if ((rc = store_record_at(req->worker->store, &loc, &recs, &it->err)) !=
 	    TRACE_OK)
 		return rc;
-	rc = recs.count == 1 ? dsse_envelope_parse(recs.items[0].envelope,
-	    recs.items[0].envelope_len, &env, &it->err) : TRACE_ESTORE;
+	rc = recs.count == 1 ? dsse_envelope_parse_stored(
+	    recs.items[0].envelope, recs.items[0].envelope_len, &env,
+	    &it->err) : TRACE_ESTORE;
 	store_records_free(&recs);
 	if (rc != TRACE_OK)
 		return trace_error_set(&it->err, TRACE_ESTORE, "store_corrupt",

@@ -94,7 +94,7 @@ state_from_records(const struct store_records *recs, bool revoked,
 	enum trace_status rc;
 
 	memset(state, 0, sizeof(*state));
-	rc = dsse_envelope_parse(recs->items[0].envelope,
+	rc = dsse_envelope_parse_stored(recs->items[0].envelope,
 	    recs->items[0].envelope_len, &env, err);
 	if (rc != TRACE_OK)
 		return trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
@@ -106,7 +106,7 @@ state_from_records(const struct store_records *recs, bool revoked,
 		    "a stored key entry is invalid");
 	state->enrolled_at = recs->items[0].log_index;
 	if (revoked && recs->count == 2) {
-		rc = dsse_envelope_parse(recs->items[1].envelope,
+		rc = dsse_envelope_parse_stored(recs->items[1].envelope,
 		    recs->items[1].envelope_len, &env, err);
 		if (rc == TRACE_OK) {
 			rc = key_entry_parse(env.payload, env.payload_len, &revoke,

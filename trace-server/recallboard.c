@@ -160,8 +160,8 @@ write_dispatches(struct buf *b, const struct store_records *records,
 		char when[26];
 		long long quantity;
 
-		if (dsse_envelope_parse(rec->envelope, rec->envelope_len, &env,
-		    NULL) != TRACE_OK)
+		if (dsse_envelope_parse_stored(rec->envelope,
+		    rec->envelope_len, &env, NULL) != TRACE_OK)
 			continue;
 		if (event_parse(env.payload, env.payload_len, &ev, NULL) !=
 		    TRACE_OK) {

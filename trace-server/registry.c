@@ -145,24 +145,31 @@ out:
 	buf_free(&out);
 }
 
-/* {"id","logIndex","envelope","payload"} of one stored key statement. */
-static bool
-write_key_record(struct buf *b, const struct store_record *r)
+/*
+ * {"id","logIndex","envelope","payload"} of one stored key statement, the
+ * envelope as served (statement.c).
+ */
+static enum trace_status
+write_key_record(struct request *req, struct buf *b,
+    const struct store_record *r, struct trace_error *err)
 {
 	struct dsse_envelope env;
+	enum trace_status rc;
 
-	if (dsse_envelope_parse(r->envelope, r->envelope_len, &env, NULL) !=
-	    TRACE_OK)
-		return false;
+	if (dsse_envelope_parse_stored(r->envelope, r->envelope_len, &env,
+	    NULL) != TRACE_OK)
+		return trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
+		    "a stored key entry does not parse");
 	buf_printf(b, "{\"id\":\"%s\",\"logIndex\":%lld,\"envelope\":", r->id,
 	    r->log_index);
-	/* Stored envelopes and payloads were validated as strict JSON. */
-	buf_append(b, r->envelope, r->envelope_len);
+	rc = statement_write_envelope(req->srv, req->worker->store, r, &env, b,
+	    err);
+	/* Stored payloads were validated as strict JSON. */
 	buf_puts(b, ",\"payload\":");
 	buf_append(b, env.payload, env.payload_len);
 	buf_puts(b, "}");
 	dsse_envelope_clear(&env);
-	return true;
+	return rc;
 }
 
 static void
@@ -170,7 +177,8 @@ get_keys(struct request *req, const char *keyid)
 {
 	struct trace_error err;
 	struct store_records recs;
-	bool revoked = false, ok = true;
+	bool revoked = false;
+	enum trace_status rc = TRACE_OK;
 	struct buf out;
 
 	buf_init(&out, 0);
@@ -198,17 +206,14 @@ get_keys(struct request *req, const char *keyid)
 			goto fail;
 		buf_puts(&out, "{\"entries\":[");
 	}
-	for (size_t i = 0; i < recs.count && ok; i++) {
+	for (size_t i = 0; i < recs.count && rc == TRACE_OK; i++) {
 		if (i > 0)
 			buf_puts(&out, ",");
-		ok = write_key_record(&out, &recs.items[i]);
+		rc = write_key_record(req, &out, &recs.items[i], &err);
 	}
 	store_records_free(&recs);
-	if (!ok) {
-		trace_error_set(&err, TRACE_ESTORE, "store_corrupt", NULL,
-		    "a stored key entry does not parse");
+	if (rc != TRACE_OK)
 		goto fail;
-	}
 	buf_puts(&out, "]}");
 	http_send_json(req, 200, &out);
 	buf_free(&out);

@@ -1,8 +1,9 @@
 /*
  * server.h - what trace-server's modules share: the configuration, the
  * process-wide state (trust anchor, log key, key cache, metrics), the
- * per-worker state (its Redis connection), the router (router.c) and the
- * request helpers of http.c.  One file per resource implements the
+ * per-worker state (its Redis connection), the router (router.c), the
+ * request helpers of http.c, the key cache and stored statements as
+ * served (statement.c).  One file per resource implements the
  * handlers declared here; router.c's table says which path reaches which.
  */
 #ifndef TRACE_SERVER_H
@@ -122,6 +123,23 @@ enum trace_status key_cache_get(struct server *srv, struct store *store,
 
 /* Forget keyid (after a revocation through this server). */
 void key_cache_forget(struct key_cache *c, const char *keyid);
+
+/* ---- statement.c ------------------------------------------------------- */
+
+struct dsse_envelope;
+
+/*
+ * Append stored statement r's envelope to b as it is served: the stored
+ * text when env, r's envelope as dsse_envelope_parse_stored read it, has
+ * one signature; a round-1 envelope with more is first cut (in place) by
+ * dsse_envelope_keep_verified to the one that verifies under the key of
+ * the signer its payload names (the root's, else the key cache's).  No
+ * such signature, or a signer that is not enrolled, is TRACE_ESTORE
+ * "store_corrupt"; a store failure is key_cache_get's.
+ */
+enum trace_status statement_write_envelope(struct server *srv,
+    struct store *store, const struct store_record *r,
+    struct dsse_envelope *env, struct buf *b, struct trace_error *err);
 
 /* ---- handlers (one file per resource) ---------------------------------- */
 
