@@ -15,7 +15,8 @@
  * fetched in one round trip.
  *
  * Envelopes are written as served (statement.c): one signature each, also
- * for round-1 data.
+ * for round-1 data.  A round-1 enrollment of a key that is weak by today's
+ * rule is included like any other: the verifier reports it (bad_key_entry).
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -106,21 +107,14 @@ trust_add(struct request *req, struct trust *t, const char *keyid,
 	at = t->set_count++;
 	t->sets[at] = recs;
 	for (size_t i = 0; i < recs.count; i++) {
-		struct dsse_envelope env;
 		struct key_entry entry;
+		bool weak;
 
-		if (dsse_envelope_parse_stored(recs.items[i].envelope,
-		    recs.items[i].envelope_len, &env, NULL) != TRACE_OK)
-			return trace_error_set(err, TRACE_ESTORE,
-			    "store_corrupt", NULL, "a stored key entry does not "
-			    "parse");
-		rc = key_entry_parse(env.payload, env.payload_len, &entry, NULL);
-		dsse_envelope_clear(&env);
-		if (rc != TRACE_OK)
-			return trace_error_set(err, TRACE_ESTORE,
-			    "store_corrupt", NULL, "a stored key entry does not "
-			    "parse");
-		if ((rc = trust_add(req, t, entry.signer, depth + 1, err)) !=
+		/* A round-1 enrollment of a weak key still goes in: the
+		 * verifier reports it (bad_key_entry), as it should. */
+		if ((rc = key_cache_record_entry(&recs.items[i], &entry, &weak,
+		    err)) != TRACE_OK ||
+		    (rc = trust_add(req, t, entry.signer, depth + 1, err)) !=
 		    TRACE_OK)
 			return rc;
 	}

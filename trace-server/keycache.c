@@ -6,6 +6,12 @@
  * revocation it saw, and the store re-checks it atomically in every append,
  * so a stale cache can delay nothing but an error message.  One mutex; the
  * critical sections are a hash lookup or insert.
+ *
+ * Reading a stored key statement is here too (key_cache_record_entry), so
+ * that the cache and the bundles agree on what a stored entry says.  A
+ * round-1 enrollment of a public key refused today (weak_public_key)
+ * enrolled nobody: such a key is "not enrolled" here and never cached,
+ * while a bundle still shows its entry to the verifier.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -84,36 +90,61 @@ key_cache_forget(struct key_cache *c, const char *keyid)
 	pthread_mutex_unlock(&c->lock);
 }
 
-/* Build a key_state from the enroll (and revoke) records of a key. */
-static enum trace_status
-state_from_records(const struct store_records *recs, bool revoked,
-    struct key_state *state, struct trace_error *err)
+enum trace_status
+key_cache_record_entry(const struct store_record *r, struct key_entry *entry,
+    bool *weak, struct trace_error *err)
 {
 	struct dsse_envelope env;
+	struct trace_error why;
+	enum trace_status rc;
+
+	*weak = false;
+	if (dsse_envelope_parse_stored(r->envelope, r->envelope_len, &env,
+	    NULL) != TRACE_OK)
+		return trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
+		    "a stored key entry does not parse");
+	rc = key_entry_parse(env.payload, env.payload_len, entry, &why);
+	dsse_envelope_clear(&env);
+	/* keyentry.h: after weak_public_key the entry is complete. */
+	if (rc == TRACE_ERULE && strcmp(why.code, "weak_public_key") == 0) {
+		*weak = true;
+		return TRACE_OK;
+	}
+	if (rc != TRACE_OK)
+		return trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
+		    "a stored key entry is invalid");
+	return TRACE_OK;
+}
+
+/*
+ * Build a key_state from the enroll (and revoke) records of a key, read
+ * as stored data.  *enrolled is false for a round-1
+ * enrollment of a key that is weak by today's rule (weak_public_key): it
+ * never enrolled anything, so its statements are unknown_key, not a
+ * corrupt store.
+ */
+static enum trace_status
+state_from_records(const struct store_records *recs, bool revoked,
+    struct key_state *state, bool *enrolled, struct trace_error *err)
+{
 	struct key_entry revoke;
+	bool weak = false;
 	enum trace_status rc;
 
 	memset(state, 0, sizeof(*state));
-	rc = dsse_envelope_parse_stored(recs->items[0].envelope,
-	    recs->items[0].envelope_len, &env, err);
-	if (rc != TRACE_OK)
-		return trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
-		    "a stored key entry does not parse");
-	rc = key_entry_parse(env.payload, env.payload_len, &state->entry, err);
-	dsse_envelope_clear(&env);
-	if (rc != TRACE_OK || state->entry.op != KEY_OP_ENROLL)
+	*enrolled = false;
+	if ((rc = key_cache_record_entry(&recs->items[0], &state->entry, &weak,
+	    err)) != TRACE_OK)
+		return rc;
+	if (state->entry.op != KEY_OP_ENROLL)
 		return trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
 		    "a stored key entry is invalid");
+	if (weak)
+		return TRACE_OK;
 	state->enrolled_at = recs->items[0].log_index;
 	if (revoked && recs->count == 2) {
-		rc = dsse_envelope_parse_stored(recs->items[1].envelope,
-		    recs->items[1].envelope_len, &env, err);
-		if (rc == TRACE_OK) {
-			rc = key_entry_parse(env.payload, env.payload_len, &revoke,
-			    err);
-			dsse_envelope_clear(&env);
-		}
-		if (rc != TRACE_OK)
+		if (key_cache_record_entry(&recs->items[1], &revoke, &weak,
+		    NULL) != TRACE_OK || weak || revoke.op != KEY_OP_REVOKE)
 			return trace_error_set(err, TRACE_ESTORE, "store_corrupt",
 			    NULL, "a stored revocation is invalid");
 		state->revoked = true;
@@ -121,6 +152,7 @@ state_from_records(const struct store_records *recs, bool revoked,
 		memcpy(state->revoke_reason, revoke.reason,
 		    sizeof(state->revoke_reason));
 	}
+	*enrolled = true;
 	return TRACE_OK;
 }
 
@@ -160,11 +192,10 @@ key_cache_get(struct server *srv, struct store *store, const char *keyid,
 		store_records_free(&recs);
 		return TRACE_OK;
 	}
-	rc = state_from_records(&recs, revoked, state, err);
+	rc = state_from_records(&recs, revoked, state, found, err);
 	store_records_free(&recs);
-	if (rc != TRACE_OK)
+	if (rc != TRACE_OK || !*found)
 		return rc;
-	*found = true;
 	pthread_mutex_lock(&c->lock);
 	/* Another worker may have loaded the same key meanwhile. */
 	for (n = c->buckets[b]; n != NULL; n = n->next)

@@ -124,6 +124,16 @@ enum trace_status key_cache_get(struct server *srv, struct store *store,
 /* Forget keyid (after a revocation through this server). */
 void key_cache_forget(struct key_cache *c, const char *keyid);
 
+/*
+ * The entry of stored key statement r (its envelope read as stored data:
+ * dsse_envelope_parse_stored).  A round-1 enrollment of a public key that
+ * key_entry_parse now refuses (weak_public_key) is still read whole and
+ * sets *weak: the key was never validly enrolled.  Anything else that does
+ * not parse is TRACE_ESTORE "store_corrupt".
+ */
+enum trace_status key_cache_record_entry(const struct store_record *r,
+    struct key_entry *entry, bool *weak, struct trace_error *err);
+
 /* ---- statement.c ------------------------------------------------------- */
 
 struct dsse_envelope;
