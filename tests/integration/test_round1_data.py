@@ -1,0 +1,325 @@
+"""Round-1 data (docs/PROTOCOL.md 5.1 "Round 1 data", 7): what the previous
+version of trace-server stored and this one must still read and serve.
+
+Round 1 accepted an envelope with 1 to 4 signatures and stored all of them,
+and it enrolled public keys that are refused today (weak_public_key).  The
+tests put such data into Redis the way round 1 did, then restart
+trace-server on it, as an upgrade would:
+
+  * multi-signature envelopes: a statement is posted through the API (one
+    valid signature), then its stored record "<id> <logIndex> <envelope>"
+    in c:{<chain>}:ev or k:entries is rewritten to carry a second, junk
+    signature in its signatures list, which is what round 1 stored for a
+    client that sent two.  The id, the ids hash and the log leaf do not
+    depend on signatures and stay as they are.
+  * a weak enrollment and an event signed by that key: appended through
+    the store's own Functions (trace_append_key, trace_append_event) with
+    the arguments round 1's server passed after accepting them.
+
+Every answer that carries stored envelopes must be 200 (not 503) and
+carry exactly one signature, the one that verifies; the bundle must pass
+`trace-agent verify`, and a weak enrollment must read as "never
+enrolled" (401 unknown_key) while the bundle still shows it, so that its
+verifier reports it (bad_key_entry)."""
+import base64
+import hashlib
+import json
+import os
+import subprocess
+import unittest
+
+import harness
+from harness import (TYPE_EVENT, TYPE_KEY, Key, REGISTERED, b64, enroll_payload,
+                     event_payload, pae, settle, statement_id)
+
+GTIN = "08801234567893"
+LOT = "R1-SIGS"
+WEAK_LOT = "R1-WEAK"
+cluster = None
+
+
+def setUpModule():
+    global cluster
+    cluster = harness.Cluster.start()
+
+
+def tearDownModule():
+    cluster.stop()
+
+
+def canonical(env):
+    """The stored form (PROTOCOL 5.1): members in order, compact JSON."""
+    return json.dumps(env, separators=(",", ":"))
+
+
+def junk_signature(keyid):
+    return {"keyid": keyid, "sig": b64(os.urandom(64))}
+
+
+def rewrite_record(list_key, env, signatures):
+    """Give the stored record of env (in list list_key) these signatures,
+    keeping its id and log index: round 1's form of the same statement."""
+    sid = statement_id(env)
+    for i, rec in enumerate(cluster.redis.lrange(list_key, 0, -1)):
+        rid, index, _ = rec.decode().split(" ", 2)
+        if rid == sid:
+            round1 = dict(env, signatures=signatures)
+            cluster.redis.lset(list_key, i, "%s %s %s" % (rid, index, canonical(round1)))
+            return int(index)
+    raise AssertionError("no stored record %s in %s" % (sid, list_key))
+
+
+def restart():
+    """trace-server starts on data the previous version wrote (no cache
+    holds what it read before)."""
+    cluster.stop_server()
+    cluster.start_server()
+
+
+def vkey():
+    return cluster.get("/api/v1/log").json()["vkey"]
+
+
+def agent_verify(bundle, name):
+    path = os.path.join(cluster.dir, name)
+    with open(path, "w") as f:
+        json.dump(bundle, f)
+    return subprocess.run([harness.AGENT, "verify", path, "--root", cluster.root_pub,
+                           "--log-vkey", vkey()], capture_output=True, text=True,
+                          timeout=120)
+
+
+def chain_key(lot):
+    return "c:{01/%s/10/%s}:ev" % (GTIN, lot)
+
+
+class MultiSignatureEnvelopes(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.brand, cls.insp, cls.reg = Key("r1brand"), Key("r1insp"), Key("r1reg")
+        cluster.enroll(cls.brand, "brand", prefixes=["880"])
+        cluster.enroll(cls.reg, "regulator")
+        # The inspector's enrollment becomes a round-1 one with two
+        # signatures: the root's and a junk one hinted as the regulator.
+        cls.enroll_env = cluster.root.sign(TYPE_KEY, enroll_payload(
+            cluster.root, cls.insp, "inspector", prefixes=["880"]))
+        r = cluster.post("/api/v1/keys", cls.enroll_env)
+        assert r.status == 201, r
+        cls.envs = [cls.brand.sign(TYPE_EVENT, event_payload(
+            cls.brand, "product.registered", GTIN, LOT, 0, None, REGISTERED))]
+        cls.envs.append(cls.insp.sign(TYPE_EVENT, event_payload(
+            cls.insp, "inspection.completed", GTIN, LOT, 1, statement_id(cls.envs[0]),
+            {"certificate": "C-R1", "result": "pass"})))
+        for env in cls.envs:
+            r = cluster.post("/api/v1/events", env)
+            assert r.status == 201, r
+        settle(cluster)
+        real = [env["signatures"][0] for env in cls.envs]
+        # Appended after the real one, as a relay padding it would have;
+        # and in front of it, hinted as the signer, so the one kept must be
+        # the one that verifies, not the first nor the first hinted.
+        cls.indexes = [
+            rewrite_record(chain_key(LOT), cls.envs[0],
+                           [real[0], junk_signature(cls.reg.keyid)]),
+            rewrite_record(chain_key(LOT), cls.envs[1],
+                           [junk_signature(cls.insp.keyid), real[1]]),
+        ]
+        cls.enroll_index = rewrite_record(
+            "k:entries", cls.enroll_env,
+            [cls.enroll_env["signatures"][0], junk_signature(cls.reg.keyid)])
+        restart()
+
+    def assertServed(self, served, env):
+        """served is env exactly: its one valid signature and nothing else."""
+        self.assertEqual(len(served["signatures"]), 1, served)
+        self.assertEqual(served, env)
+
+    def test_the_store_holds_round1_data(self):
+        # The server reads the old form; it does not rewrite it.
+        for rec in cluster.redis.lrange(chain_key(LOT), 0, -1):
+            env = json.loads(rec.decode().split(" ", 2)[2])
+            self.assertEqual(len(env["signatures"]), 2)
+
+    def test_chain(self):
+        r = cluster.get("/api/v1/chains/01/%s/10/%s" % (GTIN, LOT))
+        self.assertEqual(r.status, 200, r)
+        events = r.json()["events"]
+        self.assertEqual(len(events), 2)
+        for i, (ev, env) in enumerate(zip(events, self.envs)):
+            self.assertEqual(ev["id"], statement_id(env))
+            self.assertEqual(ev["logIndex"], self.indexes[i])
+            self.assertServed(ev["envelope"], env)
+            self.assertEqual(ev["payload"], json.loads(base64.b64decode(env["payload"])))
+        self.assertEqual(r.json()["head"]["id"], statement_id(self.envs[1]))
+
+    def test_events_by_id(self):
+        for i, env in enumerate(self.envs):
+            r = cluster.get("/api/v1/events/" + statement_id(env))
+            self.assertEqual(r.status, 200, r)
+            doc = r.json()
+            self.assertEqual((doc["id"], doc["seq"], doc["logIndex"]),
+                             (statement_id(env), i, self.indexes[i]))
+            self.assertServed(doc["envelope"], env)
+        r = cluster.get("/api/v1/events/" + statement_id(self.enroll_env))
+        self.assertEqual(r.status, 200, r)
+        doc = r.json()
+        self.assertEqual((doc["kind"], doc["id"], doc["logIndex"]),
+                         ("key", statement_id(self.enroll_env), self.enroll_index))
+        self.assertServed(doc["envelope"], self.enroll_env)
+
+    def test_key_registry(self):
+        r = cluster.get("/api/v1/keys/" + self.insp.keyid)
+        self.assertEqual(r.status, 200, r)
+        entries = r.json()["entries"]
+        self.assertEqual(len(entries), 1)
+        self.assertEqual(entries[0]["id"], statement_id(self.enroll_env))
+        self.assertServed(entries[0]["envelope"], self.enroll_env)
+        r = cluster.get("/api/v1/keys")
+        self.assertEqual(r.status, 200, r)
+        listed = [e for e in r.json()["entries"]
+                  if e["id"] == statement_id(self.enroll_env)]
+        self.assertEqual(len(listed), 1)
+        self.assertServed(listed[0]["envelope"], self.enroll_env)
+        for e in r.json()["entries"]:
+            self.assertEqual(len(e["envelope"]["signatures"]), 1, e)
+
+    def test_bundle_verifies(self):
+        r = cluster.get("/api/v1/bundles/01/%s/10/%s" % (GTIN, LOT))
+        self.assertEqual(r.status, 200, r)
+        bundle = r.json()
+        self.assertEqual([statement_id(e["envelope"]) for e in bundle["events"]],
+                         [statement_id(env) for env in self.envs])
+        for item, env in zip(bundle["events"], self.envs):
+            self.assertServed(item["envelope"], env)
+        enrolls = [k for k in bundle["keys"]
+                   if statement_id(k["envelope"]) == statement_id(self.enroll_env)]
+        self.assertEqual(len(enrolls), 1)
+        self.assertServed(enrolls[0]["envelope"], self.enroll_env)
+        for item in bundle["keys"]:
+            self.assertEqual(len(item["envelope"]["signatures"]), 1, item)
+        res = agent_verify(bundle, "round1.json")
+        self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
+        self.assertIn("verified: ", res.stdout)
+        self.assertEqual(res.stdout.count("\nok    event "), 2, res.stdout)
+
+    def test_pages(self):
+        path = "/01/%s/10/%s" % (GTIN, LOT)
+        r = cluster.get(path)
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("text/html", r.headers["content-type"])
+        r = cluster.request("GET", path, headers={"Accept": "application/json"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["verdict"]["status"], "genuine", r)
+        self.assertEqual(cluster.get("/inspect" + path).status, 200)
+
+    def test_a_round1_enrolled_key_still_signs(self):
+        # The key cache reads the two-signature enrollment (keycache.c):
+        # a new statement by that key is accepted (another lot, so the
+        # chain above stays as it is).
+        lot = LOT + "-NEW"
+        first = self.brand.sign(TYPE_EVENT, event_payload(
+            self.brand, "product.registered", GTIN, lot, 0, None, REGISTERED))
+        self.assertEqual(cluster.post("/api/v1/events", first).status, 201)
+        env = self.insp.sign(TYPE_EVENT, event_payload(
+            self.insp, "inspection.completed", GTIN, lot, 1, statement_id(first),
+            {"certificate": "C-R1-2", "result": "pass"}))
+        r = cluster.post("/api/v1/events", env)
+        self.assertEqual(r.status, 201, r)
+
+
+class SmallOrderKey:
+    """A key round 1 could enroll: the identity point, of order 1, for which
+    R = identity, S = 0 is a signature of every message."""
+
+    def __init__(self, name):
+        self.name = name
+        self.public = bytes([1]) + bytes(31)
+        self.keyid = hashlib.sha256(self.public).hexdigest()[:32]
+
+    def sign(self, payload_type, payload):
+        payload = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        return {"payloadType": payload_type, "payload": b64(payload),
+                "signatures": [{"keyid": self.keyid, "sig": b64(self.public + bytes(32))}]}
+
+
+def leaf_hash(env):
+    """RFC 6962 leaf hash of a statement: SHA-256(0x00 || PAE)."""
+    return hashlib.sha256(b"\x00" + pae(env["payloadType"],
+                                        base64.b64decode(env["payload"]))).digest()
+
+
+def round1_append_key(env, op, keyid, signer, signer_is_root):
+    """What round 1's POST /api/v1/keys did once it accepted env."""
+    reply = cluster.redis.execute_command(
+        "FCALL", "trace_append_key", 6, "k:entries", "ids", "k:enroll", "k:revoke",
+        "log:{log}:size", "log:{log}:pending", statement_id(env), op, keyid, signer,
+        leaf_hash(env), canonical(env), "1" if signer_is_root else "0")
+    assert reply[0] == b"ok", reply
+
+
+def round1_append_event(env, lot, seq, prev, signer):
+    """What round 1's POST /api/v1/events did once it accepted env."""
+    chain = "01/%s/10/%s" % (GTIN, lot)
+    reply = cluster.redis.execute_command(
+        "FCALL", "trace_append_event", 5, "c:{%s}:ev" % chain, "ids", "k:revoke",
+        "log:{log}:size", "log:{log}:pending", statement_id(env), seq, prev or "",
+        signer, leaf_hash(env), canonical(env), chain)
+    assert reply[0] == b"ok", reply
+
+
+class WeakLegacyEnrollment(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.weak = SmallOrderKey("r1weak")
+        cls.enroll_env = cluster.root.sign(TYPE_KEY, enroll_payload(
+            cluster.root, cls.weak, "brand", prefixes=["880"]))
+        # Refused today ...
+        r = cluster.post("/api/v1/keys", cls.enroll_env)
+        assert r.status == 422 and r.json()["error"]["code"] == "weak_public_key", r
+        # ... accepted and stored by round 1, with a statement by that key.
+        round1_append_key(cls.enroll_env, "enroll", cls.weak.keyid, cluster.root.keyid, True)
+        cls.event_env = cls.weak.sign(TYPE_EVENT, event_payload(
+            cls.weak, "product.registered", GTIN, WEAK_LOT, 0, None, REGISTERED))
+        round1_append_event(cls.event_env, WEAK_LOT, 0, None, cls.weak.keyid)
+        settle(cluster)
+        restart()
+
+    def test_the_key_is_not_enrolled(self):
+        # 401 unknown_key, as for a key never enrolled: not 503.
+        env = self.weak.sign(TYPE_EVENT, event_payload(
+            self.weak, "product.registered", GTIN, WEAK_LOT + "-2", 0, None, REGISTERED))
+        r = cluster.post("/api/v1/events", env)
+        self.assertEqual(r.status, 401, r)
+        self.assertEqual(r.json()["error"]["code"], "unknown_key")
+        self.assertEqual(r.json()["error"]["field"], "payload.signer")
+
+    def test_the_stored_data_is_served(self):
+        r = cluster.get("/api/v1/keys/" + self.weak.keyid)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["entries"][0]["envelope"], self.enroll_env)
+        self.assertEqual(cluster.get("/api/v1/keys").status, 200)
+        r = cluster.get("/api/v1/chains/01/%s/10/%s" % (GTIN, WEAK_LOT))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["events"][0]["envelope"], self.event_env)
+
+    def test_the_bundle_shows_the_entry_and_fails_on_it(self):
+        r = cluster.get("/api/v1/bundles/01/%s/10/%s" % (GTIN, WEAK_LOT))
+        self.assertEqual(r.status, 200, r)
+        bundle = r.json()
+        self.assertEqual([k["envelope"] for k in bundle["keys"]], [self.enroll_env])
+        res = agent_verify(bundle, "weak.json")
+        self.assertEqual(res.returncode, 1, res.stdout + res.stderr)
+        self.assertRegex(res.stdout, r"FAIL  key entry .*not a valid key entry: .*small order")
+        self.assertIn("NOT VERIFIED", res.stdout)
+
+    def test_pages_say_not_verifiable(self):
+        path = "/01/%s/10/%s" % (GTIN, WEAK_LOT)
+        r = cluster.request("GET", path, headers={"Accept": "application/json"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["verdict"]["status"], "not_verifiable")
+        self.assertEqual(r.json()["verdict"]["code"], "bad_key_entry")
+        self.assertEqual(cluster.get(path).status, 200)
+
+
+if __name__ == "__main__":
+    unittest.main()
