@@ -545,7 +545,7 @@ consumer_send(struct request *req, const struct gs1_link *link,
 {
 	char uri[1024], headers[1400];
 
-	resolver_link_uri(req->srv, link, uri, sizeof(uri));
+	page_link_uri(req->srv, link, uri, sizeof(uri));
 	snprintf(headers, sizeof(headers), "Link: <%s?linkType=all>; "
 	    "rel=\"linkset\"; type=\"application/linkset+json\"\r\n", uri);
 	page_send(req, 200, page, lang, headers);

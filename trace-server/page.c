@@ -2,8 +2,10 @@
  * page.c - what every HTML page of trace-server shares: the skeleton (head,
  * top bar with the language switch), the response headers (a strict
  * Content-Security-Policy: scripts and styles only from this server, no
- * inline script, no framing), error pages, and the static assets from web/
- * compiled into the binary (/static/trace.css, /static/verify.js).
+ * inline script, no framing), error pages, the static assets from web/
+ * compiled into the binary (/static/trace.css, /static/verify.js), and the
+ * Digital Link URI of a unit under --public-url that the resolver answers,
+ * pages link to and QR codes encode.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -63,6 +65,13 @@ page_root_key_base64(const struct server *srv, char *out, size_t size)
 
 	base64_encode(srv->root.entry.public_key, ED25519_PUBLIC_LEN, b64);
 	snprintf(out, size, "%s", b64);
+}
+
+size_t
+page_link_uri(const struct server *srv, const struct gs1_link *link,
+    char *out, size_t size)
+{
+	return gs1_link_format(srv->cfg.public_url, link, out, size);
 }
 
 bool

@@ -3,8 +3,8 @@
  * pages, the QR codes and the labels share (docs/PROTOCOL.md sections 2 and 11):
  *
  *   i18n.c       page languages and the message catalog (web/messages.tsv)
- *   page.c       the HTML skeleton, security headers, error pages, and the
- *                static assets of web/ (/static/...)
+ *   page.c       the HTML skeleton, security headers, error pages, the
+ *                static assets of web/ (/static/...), Digital Link URIs
  *   chainview.c  one chain read for a page (one round trip) and what it
  *                says: product, inspection, route, customs, recalls, scans
  *   verdict.c    "genuine or not verifiable": libtrace's bundle verification
@@ -100,6 +100,14 @@ const char *page_asset_version(void);
 
 /* The base64 of the root admin public key (for verify.js). */
 void page_root_key_base64(const struct server *srv, char *out, size_t size);
+
+/*
+ * The Digital Link URI of link under the server's --public-url (what the
+ * resolver answers, QR codes encode and pages link to); its length, 0 when
+ * it does not fit size.
+ */
+size_t page_link_uri(const struct server *srv, const struct gs1_link *link,
+    char *out, size_t size);
 
 /* ---- chainview.c ------------------------------------------------------- */
 
@@ -210,11 +218,7 @@ void verdict_get(struct request *req, const struct chain_view *view,
 
 void verdict_clear(struct verdict *v);
 
-/* ---- resolver.c, consumer.c, inspector.c ------------------------------- */
-
-/* The Digital Link URI of link under the server's --public-url. */
-size_t resolver_link_uri(const struct server *srv,
-    const struct gs1_link *link, char *out, size_t size);
+/* ---- consumer.c --------------------------------------------------------- */
 
 /* The consumer page of a loaded view into out; false if it is about to
  * change (the verdict is pending), so it must not be cached. */

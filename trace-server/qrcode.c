@@ -1,7 +1,7 @@
 /*
  * qrcode.c - GET /qr/01/{gtin}/10/{lot}[/21/{serial}].svg and .png: the QR
  * code of a unit's GS1 Digital Link URI (docs/PROTOCOL.md section 2.4), built from
- * --public-url exactly as resolver_link_uri() writes it, so what is printed
+ * --public-url exactly as page_link_uri() writes it, so what is printed
  * is what the resolver answers.  libqrencode through libtrace's qr.h,
  * error correction M, with the 4-module quiet zone.
  *
@@ -95,7 +95,7 @@ qrcode_handle(struct request *req)
 		    "a unit's QR code names its lot: /qr/01/{gtin}/10/{lot}...");
 		goto fail;
 	}
-	if ((uri_len = resolver_link_uri(req->srv, &link, uri,
+	if ((uri_len = page_link_uri(req->srv, &link, uri,
 	    sizeof(uri))) == 0) {
 		trace_error_set(&err, TRACE_ETOOBIG, "too_large", "path",
 		    "the Digital Link URI is too long");

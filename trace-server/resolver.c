@@ -26,13 +26,6 @@
 /* A longer ?linkType= is none we know: the default answer, as if absent. */
 #define LINK_TYPE_MAX 63
 
-size_t
-resolver_link_uri(const struct server *srv, const struct gs1_link *link,
-    char *out, size_t size)
-{
-	return gs1_link_format(srv->cfg.public_url, link, out, size);
-}
-
 /* ,"name":"value" when value is not NULL. */
 static void
 member(struct buf *b, const char *name, const char *value)
@@ -126,7 +119,7 @@ json_build(struct request *req, const struct chain_view *view,
 	struct verdict v;
 	bool stable;
 
-	resolver_link_uri(req->srv, &view->link, uri, sizeof(uri));
+	page_link_uri(req->srv, &view->link, uri, sizeof(uri));
 	verdict_get(req, view, false, &v);
 	stable = v.state != VERDICT_PENDING;
 	buf_puts(out, "{\"uri\":");
@@ -217,7 +210,7 @@ json_send(struct request *req, const struct gs1_link *link, struct buf *b)
 		http_send_json(req, 200, b);
 		return;
 	}
-	resolver_link_uri(req->srv, link, uri, sizeof(uri));
+	page_link_uri(req->srv, link, uri, sizeof(uri));
 	snprintf(headers, sizeof(headers), "Cache-Control: no-cache\r\n"
 	    "Vary: Accept, Accept-Language\r\n"
 	    "Link: <%s?linkType=all>; rel=\"linkset\"; "
@@ -249,7 +242,7 @@ send_linkset(struct request *req, const struct chain_view *view)
 	size_t name_len = 0;
 	const char *name = chain_view_name(view, LANG_EN, &name_len);
 
-	resolver_link_uri(req->srv, &view->link, uri, sizeof(uri));
+	page_link_uri(req->srv, &view->link, uri, sizeof(uri));
 	buf_init(&b, 0);
 	buf_init(&l, 0);
 	buf_init(&t, 0);
