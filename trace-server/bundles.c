@@ -28,9 +28,7 @@
 #include "libtrace/event.h"
 #include "libtrace/keyentry.h"
 #include "log.h"
-
-bool chains_parse_path(const char *path, char chain[CHAIN_ID_MAX + 1],
-    struct trace_error *err);
+#include "parse.h"
 
 /* The key statements gathered so far, and the key ids already looked at. */
 struct trust {
@@ -345,7 +343,7 @@ bundles_handle_bundle(struct request *req)
 	struct buf out;
 
 	buf_init(&out, 0);
-	if (!chains_parse_path(rest, chain, &err) ||
+	if (parse_chain_path(rest, chain, &err) != TRACE_OK ||
 	    bundles_build(req, chain, &out, &err) != TRACE_OK) {
 		http_send_error(req, &err);
 	} else {

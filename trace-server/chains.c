@@ -15,26 +15,9 @@
 #include "libtrace/dsse.h"
 #include "libtrace/encoding.h"
 #include "libtrace/gs1.h"
+#include "parse.h"
 #include "recalls.h"
 #include "server.h"
-
-/* Parse "/01/{gtin}/10/{lot}" (no serial) into a chain id. */
-bool
-chains_parse_path(const char *path, char chain[CHAIN_ID_MAX + 1],
-    struct trace_error *err)
-{
-	struct gs1_link link;
-
-	if (gs1_link_parse_path(path, strlen(path), &link, err) != TRACE_OK)
-		return false;
-	if (link.lot[0] == '\0' || link.serial[0] != '\0') {
-		trace_error_set(err, TRACE_EMALFORMED, "invalid_link", "path",
-		    "a chain path is /01/{gtin}/10/{lot}");
-		return false;
-	}
-	gs1_chain_id(link.gtin, link.lot, chain, CHAIN_ID_MAX + 1);
-	return true;
-}
 
 /*
  * One stored statement as {"id","seq","logIndex","envelope","payload"}
@@ -90,7 +73,7 @@ chains_handle_chain(struct request *req)
 	enum trace_status rc = TRACE_OK;
 
 	buf_init(&out, 0);
-	if (!chains_parse_path(rest, chain, &err))
+	if (parse_chain_path(rest, chain, &err) != TRACE_OK)
 		goto fail;
 	if (store_chain(req->worker->store, chain, &recs, &err) != TRACE_OK)
 		goto fail;

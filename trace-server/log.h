@@ -82,7 +82,7 @@ void log_handle_proofs(struct request *req);         /* GET /api/v1/proofs/... *
 void bundles_handle_bundle(struct request *req);     /* GET /api/v1/bundles/... */
 
 /*
- * The bundle JSON of chain (an id from chains_parse_path) into out, as the
+ * The bundle JSON of chain (an id from parse_chain_path) into out, as the
  * handler serves it.  TRACE_ENOTFOUND for an unknown chain; TRACE_ESTORE
  * ("not_yet_logged") when no checkpoint covers it in LOG_BUNDLE_WAIT_MS.
  */

@@ -1,6 +1,7 @@
 /*
  * parse.c - the server's parsers of untrusted text (parse.h): query
- * strings, percent-escapes, languages, label runs and --redis addresses.
+ * strings, percent-escapes, chain paths, languages, label runs and --redis
+ * addresses.
  *
  * Owns the one definition of a query string: every handler that reads
  * parameters goes through parse_query, the strict rules of the recall and
@@ -187,6 +188,25 @@ parse_query_clear(struct query_fields *q)
 		return;
 	free(q->storage);
 	memset(q, 0, sizeof(*q));
+}
+
+/* ---- chain paths --------------------------------------------------------- */
+
+enum trace_status
+parse_chain_path(const char *path, char chain[CHAIN_ID_MAX + 1],
+    struct trace_error *err)
+{
+	struct gs1_link link;
+	enum trace_status rc;
+
+	if ((rc = gs1_link_parse_path(path, strlen(path), &link, err)) !=
+	    TRACE_OK)
+		return rc;
+	if (link.lot[0] == '\0' || link.serial[0] != '\0')
+		return trace_error_set(err, TRACE_EMALFORMED, "invalid_link",
+		    "path", "a chain path is /01/{gtin}/10/{lot}");
+	gs1_chain_id(link.gtin, link.lot, chain, CHAIN_ID_MAX + 1);
+	return TRACE_OK;
 }
 
 /* ---- languages ----------------------------------------------------------- */

@@ -7,6 +7,7 @@
  *                       refuse duplicates, bad escapes, NUL, invalid UTF-8
  *                       and (in strict mode) unknown names
  *   percent-escapes     RFC 3986 2.1 decoding ('+' as a space in forms)
+ *   chain paths         /01/{gtin}/10/{lot} of the chain and bundle APIs
  *   languages           a ?lang= tag and an Accept-Language header
  *                       (RFC 9110 12.5.4) against the supported languages
  *   label runs          /labels' from= and count=: the serials to print
@@ -95,6 +96,17 @@ const char *parse_query_value(const struct query_fields *q, const char *name);
 
 /* Release what parse_query allocated (accepts a zeroed q). */
 void parse_query_clear(struct query_fields *q);
+
+/* ---- chain paths --------------------------------------------------------- */
+
+/*
+ * A chain's path, "/01/{gtin}/10/{lot}" as it follows /api/v1/chains or
+ * /api/v1/bundles (raw: percent-escapes are the lot's), into its chain id
+ * (gs1_chain_id).  gs1_link_parse_path's errors, or TRACE_EMALFORMED
+ * "invalid_link" field "path" without a lot or with a serial.
+ */
+enum trace_status parse_chain_path(const char *path,
+    char chain[CHAIN_ID_MAX + 1], struct trace_error *err);
 
 /* ---- languages ----------------------------------------------------------- */
 

@@ -1,7 +1,7 @@
 /*
  * test_parse.c - trace-server's parsers of untrusted text (parse.c):
- * percent-escapes, query strings in both modes, language tags and
- * Accept-Language, label runs and --redis addresses.  Every accepted input
+ * percent-escapes, query strings in both modes, chain paths, language tags
+ * and Accept-Language, label runs and --redis addresses.  Every accepted input
  * is checked to the byte; every way an input can be wrong has a case that
  * checks the status, the error code and the field it names.
  */
@@ -350,6 +350,45 @@ test_languages(void)
 	CHECK_INT(accept_lang("english"), -1);
 }
 
+/* ---- chain paths --------------------------------------------------------- */
+
+static bool
+chain_is(const char *path, const char *want)
+{
+	char chain[CHAIN_ID_MAX + 1];
+
+	return parse_chain_path(path, chain, NULL) == TRACE_OK &&
+	    strcmp(chain, want) == 0;
+}
+
+static void
+test_chain_paths(void)
+{
+	char chain[CHAIN_ID_MAX + 1];
+
+	CHECK(chain_is("/01/08801234567893/10/L1", "01/08801234567893/10/L1"));
+	/* GTIN-13 normalised; an encoded '/' in a lot stays data. */
+	CHECK(chain_is("/01/8801234567893/10/A%2FB", "01/08801234567893/10/A%2FB"));
+	/* A lot is required, a serial is not a chain. */
+	trace_error_clear(&err);
+	CHECK(failed_with(parse_chain_path("/01/08801234567893", chain, &err),
+	    "invalid_link", "path"));
+	CHECK_STR(err.message, "a chain path is /01/{gtin}/10/{lot}");
+	trace_error_clear(&err);
+	CHECK(failed_with(parse_chain_path("/01/08801234567893/10/L1/21/7",
+	    chain, &err), "invalid_link", "path"));
+	/* The Digital Link's own errors come through. */
+	trace_error_clear(&err);
+	CHECK(parse_chain_path("/01/08801234567890/10/L1", chain, &err) ==
+	    TRACE_EMALFORMED && strcmp(err.field, "gtin") == 0);
+	trace_error_clear(&err);
+	CHECK(parse_chain_path("", chain, &err) == TRACE_EMALFORMED);
+	CHECK(parse_chain_path("/01/08801234567893/10/L1/", chain, NULL) ==
+	    TRACE_EMALFORMED);
+	CHECK(parse_chain_path("/01/08801234567893/10/a%ZZ", chain, NULL) ==
+	    TRACE_EMALFORMED);
+}
+
 /* ---- label runs ---------------------------------------------------------- */
 
 static bool
@@ -550,6 +589,7 @@ main(void)
 	test_percent();
 	test_query_accepted();
 	test_query_refused();
+	test_chain_paths();
 	test_languages();
 	test_label_runs();
 	test_redis();
