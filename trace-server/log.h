@@ -1,9 +1,10 @@
 /*
  * log.h - the transparency log inside trace-server (docs/PROTOCOL.md
  * section 9): the integrator thread that turns pending leaves into stored
- * tree nodes and signed checkpoints, the log's metrics, and the handlers
- * of the log's resources (log.c, bundles.c).  Its Redis calls, and the
- * stored layout of the tree, are the store's (store_log.c).
+ * tree nodes and signed checkpoints, the log's metrics, a chain's bundle
+ * of proofs (chainbundle.c), and the handlers of the log's resources
+ * (log.c, bundles.c).  Its Redis calls, and the stored layout of the
+ * tree, are the store's (store_log.c).
  */
 #ifndef TRACE_LOG_H
 #define TRACE_LOG_H
@@ -77,16 +78,19 @@ void log_handle_log(struct request *req);            /* GET /api/v1/log */
 void log_handle_checkpoint(struct request *req);     /* GET /api/v1/checkpoint */
 void log_handle_proofs(struct request *req);         /* GET /api/v1/proofs/... */
 
+/* ---- chainbundle.c ------------------------------------------------------ */
+
+/*
+ * The bundle JSON of chain (an id from parse_chain_path) into out, as GET
+ * /api/v1/bundles serves it and the pages' verdict checks it.
+ * TRACE_ENOTFOUND for an unknown chain; TRACE_ESTORE ("not_yet_logged")
+ * when no checkpoint covers it in LOG_BUNDLE_WAIT_MS.
+ */
+enum trace_status chain_bundle_build(struct request *req, const char *chain,
+    struct buf *out, struct trace_error *err);
+
 /* ---- bundles.c ---------------------------------------------------------- */
 
 void bundles_handle_bundle(struct request *req);     /* GET /api/v1/bundles/... */
-
-/*
- * The bundle JSON of chain (an id from parse_chain_path) into out, as the
- * handler serves it.  TRACE_ENOTFOUND for an unknown chain; TRACE_ESTORE
- * ("not_yet_logged") when no checkpoint covers it in LOG_BUNDLE_WAIT_MS.
- */
-enum trace_status bundles_build(struct request *req, const char *chain,
-    struct buf *out, struct trace_error *err);
 
 #endif

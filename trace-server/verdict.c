@@ -4,8 +4,8 @@
  *
  * The verdict is what an offline verifier would conclude: the server
  * builds the chain's bundle exactly as GET /api/v1/bundles serves it
- * (bundles_build) and checks it with libtrace's bundle_verify() against its
- * own trust anchor and log key, so the page never claims more than
+ * (chainbundle.c) and checks it with libtrace's bundle_verify() against
+ * its own trust anchor and log key, so the page never claims more than
  * `trace-agent verify` would.  That costs a signature check per statement,
  * far too much per page view (docs/PERFORMANCE.md), so results are cached per chain
  * head: a chain only grows, and a verdict about a head with a signed
@@ -156,7 +156,7 @@ compute(struct request *req, const struct chain_view *view,
 
 	memset(&report, 0, sizeof(report));
 	buf_init(&text, 0);
-	if (bundles_build(req, view->chain, &text, &err) != TRACE_OK) {
+	if (chain_bundle_build(req, view->chain, &text, &err) != TRACE_OK) {
 		set_reason(v, strcmp(err.code, "not_yet_logged") == 0 ?
 		    VERDICT_PENDING : VERDICT_UNVERIFIABLE, err.code[0] ?
 		    err.code : trace_status_name(err.status), err.message);

@@ -1,0 +1,328 @@
+/*
+ * chainbundle.c - a chain's bundle: everything an offline verifier needs
+ * for one chain (docs/PROTOCOL.md section 10), as GET /api/v1/bundles
+ * serves it (bundles.c) and as the pages' verdict checks it (verdict.c):
+ *
+ *   {"chain", "checkpoint": "<signed note>",
+ *    "events": [{"envelope", "logIndex", "proof": [base64...]}],
+ *    "keys":   [{"envelope", "logIndex", "proof"}]}
+ *
+ * keys holds the enroll statement of every signer of the chain's events,
+ * and of every admin that signed one of the included key statements, back
+ * to the root (the chain of trust), plus their revocations, in log order.
+ * Every proof is against the one checkpoint, which must cover every
+ * included statement: the build waits up to LOG_BUNDLE_WAIT_MS for the
+ * integrator, then fails with not_yet_logged (503 with Retry-After).  All
+ * proofs' nodes are fetched in one round trip.
+ *
+ * Envelopes are written as served (statement.c): one signature each, also
+ * for round-1 data.  A round-1 enrollment of a key that is weak by today's
+ * rule is included like any other: the verifier reports it (bad_key_entry).
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "libtrace/dsse.h"
+#include "libtrace/encoding.h"
+#include "libtrace/event.h"
+#include "libtrace/keyentry.h"
+#include "log.h"
+
+/* The key statements gathered so far, and the key ids already looked at. */
+struct trust {
+	struct store_records *sets;     /* one per key looked up */
+	size_t set_count, set_cap;
+	char (*seen)[KEYID_LEN + 1];
+	size_t seen_count, seen_cap;
+};
+
+static void
+trust_free(struct trust *t)
+{
+	for (size_t i = 0; i < t->set_count; i++)
+		store_records_free(&t->sets[i]);
+	free(t->sets);
+	free(t->seen);
+}
+
+/* Remember keyid; false if it was already there (or on no memory). */
+static bool
+trust_mark(struct trust *t, const char *keyid)
+{
+	for (size_t i = 0; i < t->seen_count; i++)
+		if (strcmp(t->seen[i], keyid) == 0)
+			return false;
+	if (t->seen_count == t->seen_cap) {
+		size_t cap = t->seen_cap ? 2 * t->seen_cap : 16;
+		void *p = realloc(t->seen, cap * sizeof(*t->seen));
+
+		if (p == NULL)
+			return false;
+		t->seen = p;
+		t->seen_cap = cap;
+	}
+	snprintf(t->seen[t->seen_count++], KEYID_LEN + 1, "%s", keyid);
+	return true;
+}
+
+/*
+ * Add keyid's enroll (and revoke) statements, then those of the admins
+ * that signed them, depth first.  The root has no statement.
+ */
+static enum trace_status
+trust_add(struct request *req, struct trust *t, const char *keyid,
+    unsigned depth, struct trace_error *err)
+{
+	struct store_records recs;
+	bool revoked = false;
+	enum trace_status rc;
+	size_t at;
+
+	if (strcmp(keyid, req->srv->root.entry.keyid) == 0 ||
+	    !trust_mark(t, keyid))
+		return TRACE_OK;
+	/* A chain of admins is short; a loop would be store corruption. */
+	if (depth > 64)
+		return trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
+		    "the key registry's chain of trust is too long");
+	if ((rc = store_key_records(req->worker->store, keyid, &recs, &revoked,
+	    err)) != TRACE_OK)
+		return rc;
+	if (t->set_count == t->set_cap) {
+		size_t cap = t->set_cap ? 2 * t->set_cap : 8;
+		void *p = realloc(t->sets, cap * sizeof(*t->sets));
+
+		if (p == NULL) {
+			store_records_free(&recs);
+			return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+			    "out of memory");
+		}
+		t->sets = p;
+		t->set_cap = cap;
+	}
+	at = t->set_count++;
+	t->sets[at] = recs;
+	for (size_t i = 0; i < recs.count; i++) {
+		struct key_entry entry;
+		bool weak;
+
+		/* A round-1 enrollment of a weak key still goes in: the
+		 * verifier reports it (bad_key_entry), as it should. */
+		if ((rc = key_cache_record_entry(&recs.items[i], &entry, &weak,
+		    err)) != TRACE_OK ||
+		    (rc = trust_add(req, t, entry.signer, depth + 1, err)) !=
+		    TRACE_OK)
+			return rc;
+	}
+	return TRACE_OK;
+}
+
+static int
+record_by_index(const void *a, const void *b)
+{
+	const struct store_record *x = *(const struct store_record *const *)a;
+	const struct store_record *y = *(const struct store_record *const *)b;
+
+	return x->log_index < y->log_index ? -1 : x->log_index > y->log_index;
+}
+
+/* Wait for a checkpoint whose tree holds index max_index. */
+static enum trace_status
+covering_checkpoint(struct request *req, long long max_index, char **note,
+    size_t *len, struct checkpoint *cp, struct trace_error *err)
+{
+	uint64_t integrated;
+	enum trace_status rc;
+
+	for (int waited = 0;; waited += 100) {
+		if ((rc = store_log_head(req->worker->store, &integrated, note,
+		    len, err)) != TRACE_OK)
+			return rc;
+		if (*note != NULL && log_checkpoint_read(*note, *len, cp) &&
+		    cp->size > (uint64_t)max_index)
+			return TRACE_OK;
+		free(*note);
+		*note = NULL;
+		if (waited >= LOG_BUNDLE_WAIT_MS)
+			break;
+		usleep(100000);
+	}
+	return trace_error_set(err, TRACE_ESTORE, "not_yet_logged", NULL,
+	    "the chain's newest statement is not in a signed checkpoint yet");
+}
+
+/*
+ * {"envelope":...,"logIndex":n,"proof":[...]}; the envelope as served
+ * (statement.c: one signature, also from round-1 data).
+ */
+static enum trace_status
+write_item(struct request *req, struct buf *b, const struct store_record *r,
+    const unsigned char (*proof)[MERKLE_HASH_LEN], size_t count,
+    struct trace_error *err)
+{
+	char b64[base64_encoded_len(MERKLE_HASH_LEN) + 1];
+	struct dsse_envelope env;
+	enum trace_status rc;
+
+	if (dsse_envelope_parse_stored(r->envelope, r->envelope_len, &env,
+	    NULL) != TRACE_OK)
+		return trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
+		    "a stored statement does not parse");
+	buf_puts(b, "{\"envelope\":");
+	rc = statement_write_envelope(req->srv, req->worker->store, r, &env, b,
+	    err);
+	dsse_envelope_clear(&env);
+	if (rc != TRACE_OK)
+		return rc;
+	buf_printf(b, ",\"logIndex\":%lld,\"proof\":[", r->log_index);
+	for (size_t i = 0; i < count; i++) {
+		base64_encode(proof[i], MERKLE_HASH_LEN, b64);
+		buf_printf(b, "%s\"%s\"", i > 0 ? "," : "", b64);
+	}
+	buf_puts(b, "]}");
+	return TRACE_OK;
+}
+
+enum trace_status
+chain_bundle_build(struct request *req, const char *chain, struct buf *out,
+    struct trace_error *err)
+{
+	char *note = NULL;
+	struct store_records events;
+	struct trust trust;
+	struct checkpoint cp;
+	const struct store_record **all = NULL;
+	struct merkle_node *nodes = NULL;
+	unsigned char (*hashes)[MERKLE_HASH_LEN] = NULL;
+	size_t *first = NULL, note_len = 0, total = 0, key_total = 0,
+	    node_count = 0, node_cap = 0;
+	long long max_index = -1;
+	enum trace_status rc = TRACE_OK;
+
+	memset(&events, 0, sizeof(events));
+	memset(&trust, 0, sizeof(trust));
+	if (store_chain(req->worker->store, chain, &events, err) != TRACE_OK)
+		goto fail;
+	if (events.count == 0) {
+		trace_error_set(err, TRACE_ENOTFOUND, "not_found", "chain",
+		    "no events for chain %s", chain);
+		goto fail;
+	}
+	/* The chain of trust of every signer. */
+	for (size_t i = 0; i < events.count; i++) {
+		struct dsse_envelope env;
+		struct trace_event ev;
+
+		if (dsse_envelope_parse_stored(events.items[i].envelope,
+		    events.items[i].envelope_len, &env, NULL) != TRACE_OK) {
+			trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
+			    "a stored event does not parse");
+			goto fail;
+		}
+		rc = event_parse(env.payload, env.payload_len, &ev, NULL);
+		dsse_envelope_clear(&env);
+		if (rc != TRACE_OK) {
+			trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
+			    "a stored event does not parse");
+			goto fail;
+		}
+		rc = trust_add(req, &trust, ev.signer, 0, err);
+		event_free(&ev);
+		if (rc != TRACE_OK)
+			goto fail;
+	}
+	for (size_t i = 0; i < trust.set_count; i++)
+		key_total += trust.sets[i].count;
+	total = events.count + key_total;
+	all = calloc(total, sizeof(*all));
+	first = calloc(total + 1, sizeof(*first));
+	if (all == NULL || first == NULL)
+		goto nomem;
+	for (size_t i = 0; i < events.count; i++)
+		all[i] = &events.items[i];
+	for (size_t i = 0, k = events.count; i < trust.set_count; i++)
+		for (size_t j = 0; j < trust.sets[i].count; j++)
+			all[k++] = &trust.sets[i].items[j];
+	qsort(all + events.count, key_total, sizeof(*all), record_by_index);
+	for (size_t i = 0; i < total; i++)
+		if (all[i]->log_index > max_index)
+			max_index = all[i]->log_index;
+	if (covering_checkpoint(req, max_index, &note, &note_len, &cp, err) !=
+	    TRACE_OK)
+		goto fail;
+	/* Plan every proof, then fetch all their nodes at once. */
+	for (size_t i = 0; i < total; i++) {
+		struct merkle_plan plan;
+
+		if (merkle_plan_inclusion((uint64_t)all[i]->log_index, cp.size,
+		    &plan, err) != TRACE_OK)
+			goto fail;
+		if (node_count + plan.node_count > node_cap) {
+			size_t cap = node_cap ? 2 * node_cap : 1024;
+			void *p;
+
+			while (cap < node_count + plan.node_count)
+				cap *= 2;
+			if ((p = realloc(nodes, cap * sizeof(*nodes))) == NULL)
+				goto nomem;
+			nodes = p;
+			node_cap = cap;
+		}
+		first[i] = node_count;
+		memcpy(nodes + node_count, plan.nodes,
+		    plan.node_count * sizeof(*nodes));
+		node_count += plan.node_count;
+	}
+	first[total] = node_count;
+	if ((hashes = malloc((node_count + 1) * MERKLE_HASH_LEN)) == NULL)
+		goto nomem;
+	if (log_fetch_nodes(req->worker->store, cp.size, nodes, node_count,
+	    &hashes[0][0], err) != TRACE_OK)
+		goto fail;
+	buf_puts(out, "{\"chain\":");
+	buf_json_string(out, chain, strlen(chain));
+	buf_puts(out, ",\"checkpoint\":");
+	buf_json_string(out, note, note_len);
+	buf_puts(out, ",\"events\":[");
+	for (size_t i = 0; i < total; i++) {
+		unsigned char proof[MERKLE_PROOF_MAX][MERKLE_HASH_LEN];
+		struct merkle_plan plan;
+
+		/* Planning is a few dozen integer steps: redo it rather than
+		 * keep 4 KB per statement. */
+		if (merkle_plan_inclusion((uint64_t)all[i]->log_index, cp.size,
+		    &plan, err) != TRACE_OK ||
+		    merkle_plan_assemble(&plan, &hashes[first[i]][0], proof,
+		    err) != TRACE_OK)
+			goto fail;
+		if (i == events.count)
+			buf_puts(out, "],\"keys\":[");
+		else if (i > 0)
+			buf_puts(out, ",");
+		if (write_item(req, out, all[i],
+		    (const unsigned char (*)[MERKLE_HASH_LEN])proof, plan.count,
+		    err) != TRACE_OK)
+			goto fail;
+	}
+	if (key_total == 0)
+		buf_puts(out, "],\"keys\":[");
+	buf_puts(out, "]}");
+	if (out->failed)
+		goto nomem;
+	goto out;
+nomem:
+	trace_error_set(err, TRACE_ENOMEM, NULL, NULL, "out of memory");
+fail:
+	rc = err->status != TRACE_OK ? err->status : TRACE_ENOMEM;
+out:
+	free(hashes);
+	free(nodes);
+	free(first);
+	free(all);
+	free(note);
+	trust_free(&trust);
+	store_records_free(&events);
+	return rc;
+}
