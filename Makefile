@@ -29,7 +29,12 @@ PKGS     := hiredis yajl libgcrypt gpg-error libqrencode libpng libcurl
 PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
 PKG_LIBS = $(eval PKG_LIBS := $(shell pkg-config --libs $(PKGS)) -lcivetweb -lpthread -lm)$(PKG_LIBS)
 
+# -Wmissing-prototypes -Wmissing-declarations: a function another file
+# calls is declared in a header, every other one is static (STYLE.md,
+# "Boundaries").  The same flags build libtrace, both programs, the unit
+# tests and (with clang) the fuzz harnesses.
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+            -Wmissing-prototypes -Wmissing-declarations \
             -Wwrite-strings -Wformat=2
 CFLAGS   ?= -O2 -g
 # -MMD -MP: each object's header dependencies, written beside it as a .d file.
