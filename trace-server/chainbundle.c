@@ -42,7 +42,7 @@ static void
 trust_free(struct trust *t)
 {
 	for (size_t i = 0; i < t->set_count; i++)
-		store_records_free(&t->sets[i]);
+		store_records_clear(&t->sets[i]);
 	free(t->sets);
 	free(t->seen);
 }
@@ -95,7 +95,7 @@ trust_add(struct request *req, struct trust *t, const char *keyid,
 		void *p = realloc(t->sets, cap * sizeof(*t->sets));
 
 		if (p == NULL) {
-			store_records_free(&recs);
+			store_records_clear(&recs);
 			return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
 			    "out of memory");
 		}
@@ -323,6 +323,6 @@ out:
 	free(all);
 	free(note);
 	trust_free(&trust);
-	store_records_free(&events);
+	store_records_clear(&events);
 	return rc;
 }

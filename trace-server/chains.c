@@ -78,7 +78,7 @@ chains_handle_chain(struct request *req)
 	if (store_chain(req->worker->store, chain, &recs, &err) != TRACE_OK)
 		goto fail;
 	if (recs.count == 0) {
-		store_records_free(&recs);
+		store_records_clear(&recs);
 		trace_error_set(&err, TRACE_ENOTFOUND, "not_found", "chain",
 		    "no events for chain %s", chain);
 		goto fail;
@@ -95,7 +95,7 @@ chains_handle_chain(struct request *req)
 		rc = write_statement(req, &out, &recs.items[i], (long long)i,
 		    NULL, false, &err);
 	}
-	store_records_free(&recs);
+	store_records_clear(&recs);
 	if (rc != TRACE_OK)
 		goto fail;
 	buf_puts(&out, "]");
@@ -145,14 +145,14 @@ chains_handle_event(struct request *req)
 	if (store_record_at(req->worker->store, &loc, &recs, &err) != TRACE_OK)
 		goto fail;
 	if (recs.count != 1) {
-		store_records_free(&recs);
+		store_records_clear(&recs);
 		trace_error_set(&err, TRACE_ESTORE, "store_corrupt", NULL,
 		    "the statement index points nowhere");
 		goto fail;
 	}
 	rc = write_statement(req, &out, &recs.items[0], loc.seq,
 	    loc.is_key ? NULL : loc.chain, loc.is_key, &err);
-	store_records_free(&recs);
+	store_records_clear(&recs);
 	if (rc != TRACE_OK)
 		goto fail;
 	http_send_json(req, 200, &out);

@@ -51,7 +51,7 @@ data_free(struct chain_data *d)
 	for (size_t i = 0; i < d->count; i++)
 		event_free(&d->items[i].ev);
 	free(d->items);
-	store_records_free(&d->recs);
+	store_records_clear(&d->recs);
 	free(d);
 }
 
@@ -141,7 +141,7 @@ data_build(const char *chain, struct store_records *records,
 
 	*out = NULL;
 	if ((d = calloc(1, sizeof(*d))) == NULL) {
-		store_records_free(records);
+		store_records_clear(records);
 		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
 		    "out of memory");
 	}

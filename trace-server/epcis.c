@@ -505,7 +505,7 @@ fail:
 	http_send_error(req, &err);
 out:
 	for (size_t i = 0; i < count; i++)
-		store_records_free(&records[i]);
+		store_records_clear(&records[i]);
 	free(chains);
 	parse_query_clear(&params);
 	buf_free(&out);

@@ -64,7 +64,7 @@ check_correction(struct request *req, struct ingest_item *it,
 	rc = recs.count == 1 ? dsse_envelope_parse_stored(
 	    recs.items[0].envelope, recs.items[0].envelope_len, &env,
 	    &it->err) : TRACE_ESTORE;
-	store_records_free(&recs);
+	store_records_clear(&recs);
 	if (rc != TRACE_OK)
 		return trace_error_set(&it->err, TRACE_ESTORE, "store_corrupt",
 		    NULL, "the corrected event cannot be read");

@@ -189,11 +189,11 @@ key_cache_get(struct server *srv, struct store *store, const char *keyid,
 	if (rc != TRACE_OK)
 		return rc;
 	if (recs.count == 0) {
-		store_records_free(&recs);
+		store_records_clear(&recs);
 		return TRACE_OK;
 	}
 	rc = state_from_records(&recs, revoked, state, found, err);
-	store_records_free(&recs);
+	store_records_clear(&recs);
 	if (rc != TRACE_OK || !*found)
 		return rc;
 	pthread_mutex_lock(&c->lock);

@@ -406,7 +406,7 @@ out:
 	for (size_t i = 0; rows != NULL && i < page->count; i++)
 		json_doc_free(rows[i].doc);
 	for (size_t i = 0; chains != NULL && i < nchains; i++)
-		store_records_free(&chains[i]);
+		store_records_clear(&chains[i]);
 	free(chains);
 	free(names);
 	free(rows);

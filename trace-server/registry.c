@@ -193,7 +193,7 @@ get_keys(struct request *req, const char *keyid)
 		    &err) != TRACE_OK)
 			goto fail;
 		if (recs.count == 0) {
-			store_records_free(&recs);
+			store_records_clear(&recs);
 			trace_error_set(&err, TRACE_ENOTFOUND, "not_found", "keyid",
 			    "key %s is not enrolled", keyid);
 			goto fail;
@@ -211,7 +211,7 @@ get_keys(struct request *req, const char *keyid)
 			buf_puts(&out, ",");
 		rc = write_key_record(req, &out, &recs.items[i], &err);
 	}
-	store_records_free(&recs);
+	store_records_clear(&recs);
 	if (rc != TRACE_OK)
 		goto fail;
 	buf_puts(&out, "]}");

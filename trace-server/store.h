@@ -111,9 +111,10 @@ struct store_record {
 };
 
 /*
- * A list of records; the caller frees with store_records_free(), which
- * accepts a zeroed list.  The envelopes live as long as the list; the
- * struct may be moved (copied, then the original zeroed) to pass it on.
+ * A list of records, in a struct the caller owns; store_records_clear()
+ * releases what it holds (and accepts a zeroed list).  The envelopes live
+ * as long as the list; the struct may be moved (copied, then the original
+ * zeroed) to pass it on.
  */
 struct store_records {
 	struct store_record *items;
@@ -124,7 +125,7 @@ struct store_records {
 	void *reply;                    /* private: owns the envelope text */
 };
 
-void store_records_free(struct store_records *r);
+void store_records_clear(struct store_records *r);
 
 /* The records of a chain in seq order (count 0 if the chain is unknown). */
 enum trace_status store_chain(struct store *s, const char *chain,
@@ -135,8 +136,8 @@ enum trace_status store_chain(struct store *s, const char *chain,
  * chains[i] (count 0 for an unknown chain).  A record that does not parse
  * is left out and counted in out[i].unreadable, so a page can still show
  * the rest; callers that must not skip any check it.  out[0..count) are
- * zeroed first; the caller frees each with store_records_free(), whatever
- * the status.
+ * zeroed first; the caller releases each with store_records_clear(),
+ * whatever the status.
  */
 enum trace_status store_chains(struct store *s, const char *const *chains,
     size_t count, struct store_records *out, struct trace_error *err);

@@ -38,7 +38,7 @@ store_record_parse(const char *text, size_t len, struct store_record *r)
 }
 
 void
-store_records_free(struct store_records *r)
+store_records_clear(struct store_records *r)
 {
 	if (r == NULL)
 		return;
@@ -59,7 +59,7 @@ store_records_take(redisReply *r, bool strict, struct store_records *out,
 			out->unreadable = 1;
 			return TRACE_OK;
 		}
-		store_records_free(out);
+		store_records_clear(out);
 		return trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
 		    "unexpected reply from the store");
 	}
@@ -67,7 +67,7 @@ store_records_take(redisReply *r, bool strict, struct store_records *out,
 		return TRACE_OK;
 	out->items = calloc(r->elements, sizeof(*out->items));
 	if (out->items == NULL) {
-		store_records_free(out);
+		store_records_clear(out);
 		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
 		    "out of memory");
 	}
@@ -80,7 +80,7 @@ store_records_take(redisReply *r, bool strict, struct store_records *out,
 		} else if (!strict) {
 			out->unreadable++;
 		} else {
-			store_records_free(out);
+			store_records_clear(out);
 			return trace_error_set(err, TRACE_ESTORE, "store_corrupt",
 			    NULL, "a stored record is malformed");
 		}
@@ -191,7 +191,7 @@ chain_page_clear(struct chain_page *p)
 {
 	if (p == NULL)
 		return;
-	store_records_free(&p->records);
+	store_records_clear(&p->records);
 	memset(p, 0, sizeof(*p));
 }
 

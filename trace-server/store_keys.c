@@ -84,7 +84,7 @@ store_key_records(struct store *s, const char *keyid,
 		goto out;
 	rc = store_records_take(r, true, out, err);
 	if (rc == TRACE_OK && out->count != (*revoked ? (size_t)(n[1] - n[0] + 1) : 1)) {
-		store_records_free(out);
+		store_records_clear(out);
 		rc = trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
 		    "key entries are missing");
 	}
