@@ -107,7 +107,7 @@ chains_handle_chain(struct request *req)
 		    TRACE_OK)
 			goto fail;
 		recalls_write_chain_member(&out, &st);
-		recall_status_free(&st);
+		recall_status_clear(&st);
 	}
 	buf_puts(&out, "}");
 	http_send_json(req, 200, &out);

@@ -269,7 +269,7 @@ recalls_list(struct store *s, const struct recall_query *q,
 /* ---- a chain's recall status ------------------------------------------- */
 
 void
-recall_status_free(struct recall_status *st)
+recall_status_clear(struct recall_status *st)
 {
 	if (st == NULL)
 		return;
@@ -318,7 +318,7 @@ recalls_chain_status(struct store *s, const char *chain,
 	out->items = calloc(out->page.count, sizeof(*out->items));
 	out->docs = calloc(out->page.count, sizeof(*out->docs));
 	if (out->items == NULL || out->docs == NULL) {
-		recall_status_free(out);
+		recall_status_clear(out);
 		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
 		    "out of memory");
 	}
@@ -330,7 +330,7 @@ recalls_chain_status(struct store *s, const char *chain,
 
 		if (json_parse(out->page.rows[i].json, out->page.rows[i].json_len, &limits,
 		    &out->docs[i], NULL) != TRACE_OK) {
-			recall_status_free(out);
+			recall_status_clear(out);
 			return trace_error_set(err, TRACE_ESTORE,
 			    "store_corrupt", NULL, "a stored recall is malformed");
 		}

@@ -113,11 +113,11 @@ struct recall_status {
 /*
  * The recalls of chain (up to RECALLS_LIMIT_MAX, newest first) in one
  * round trip.  On TRACE_OK the caller releases out with
- * recall_status_free() (which accepts a zeroed status).
+ * recall_status_clear() (which accepts a zeroed status).
  */
 enum trace_status recalls_chain_status(struct store *s, const char *chain,
     struct recall_status *out, struct trace_error *err);
-void recall_status_free(struct recall_status *st);
+void recall_status_clear(struct recall_status *st);
 
 /* An open recall covers serial (NULL or "": any open recall, i.e. the
  * lot or part of it is recalled). */
