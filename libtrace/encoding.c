@@ -168,3 +168,25 @@ hex_decode(const char *src, size_t len, unsigned char *dst, size_t n,
 	}
 	return true;
 }
+
+bool
+decimal_u64_parse(const char *s, size_t len, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (len == 0 || len > 20 || (len > 1 && s[0] == '0'))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned digit;
+
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		digit = (unsigned)(s[i] - '0');
+		if (v > (UINT64_MAX - digit) / 10)
+			return false;
+		v = v * 10 + digit;
+	}
+	*out = v;
+	return true;
+}
+

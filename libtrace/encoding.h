@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 
@@ -49,5 +50,12 @@ int hex_digit_value(char c);
  */
 bool hex_decode(const char *src, size_t len, unsigned char *dst, size_t n,
     bool strict_lower);
+
+/*
+ * A decimal uint64 as C2SP writes sizes and timestamps: ASCII digits only,
+ * no sign, no leading zero unless the number is "0", at most 2^64 - 1.
+ * Returns false on any other input.
+ */
+bool decimal_u64_parse(const char *s, size_t len, uint64_t *out);
 
 #endif

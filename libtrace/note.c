@@ -18,7 +18,6 @@
 #include "json.h"
 #include "note.h"
 
-#define ALG_ED25519 0x01
 #define KEY_BYTES (1 + ED25519_PUBLIC_LEN) /* algorithm byte and key */
 #define SIG_BYTES (4 + ED25519_SIG_LEN)    /* key hash and signature */
 
@@ -136,10 +135,10 @@ std_base64_decode(const char *s, size_t n, unsigned char *dst, size_t size,
 /* ---- keys ------------------------------------------------------------------- */
 
 uint32_t
-note_key_hash(const char *name, size_t name_len,
+note_key_id(const char *name, size_t name_len, unsigned char type,
     const unsigned char public_key[ED25519_PUBLIC_LEN])
 {
-	static const unsigned char sep[2] = { '\n', ALG_ED25519 };
+	const unsigned char sep[2] = { '\n', type };
 	unsigned char h[SHA256_LEN];
 	struct sha256_part parts[3] = {
 		{ name, name_len },
@@ -152,14 +151,22 @@ note_key_hash(const char *name, size_t name_len,
 	    (uint32_t)h[2] << 8 | h[3];
 }
 
+uint32_t
+note_key_hash(const char *name, size_t name_len,
+    const unsigned char public_key[ED25519_PUBLIC_LEN])
+{
+	return note_key_id(name, name_len, NOTE_TYPE_ED25519, public_key);
+}
+
 /*
  * Split "name+hash+base64" on the first two '+' only: the base64 part may
  * hold '+' itself.  Decodes the key into key[KEY_BYTES] (which the caller
- * wipes when it is a secret) and checks the algorithm byte.
+ * wipes when it is a secret) and checks the signature type byte.
  */
 static enum trace_status
-key_split(const char *s, size_t len, const char **name, size_t *name_len,
-    uint32_t *hash, unsigned char key[KEY_BYTES], struct trace_error *err)
+key_split(const char *s, size_t len, unsigned char type, const char **name,
+    size_t *name_len, uint32_t *hash, unsigned char key[KEY_BYTES],
+    struct trace_error *err)
 {
 	unsigned char buf[48], hb[4];
 	const char *plus, *b64;
@@ -184,10 +191,10 @@ key_split(const char *s, size_t len, const char **name, size_t *name_len,
 	    &n, "key", err);
 	if (st != TRACE_OK)
 		goto wipe;
-	if (n != KEY_BYTES || buf[0] != ALG_ED25519) {
+	if (n != KEY_BYTES || buf[0] != type) {
 		st = trace_error_set(err, TRACE_EMALFORMED, "unsupported_key",
-		    "key", "not an Ed25519 key (%zu bytes, algorithm %d)", n,
-		    n > 0 ? buf[0] : -1);
+		    "key", "not a key of signature type 0x%02x (%zu bytes, "
+		    "type %d)", type, n, n > 0 ? buf[0] : -1);
 		goto wipe;
 	}
 	memcpy(key, buf, KEY_BYTES);
@@ -200,8 +207,8 @@ malformed:
 }
 
 enum trace_status
-note_verifier_parse(const char *key, size_t len, struct note_verifier *out,
-    struct trace_error *err)
+note_vkey_parse(const char *key, size_t len, unsigned char type,
+    struct note_verifier *out, struct trace_error *err)
 {
 	unsigned char raw[KEY_BYTES];
 	enum trace_status st;
@@ -209,10 +216,10 @@ note_verifier_parse(const char *key, size_t len, struct note_verifier *out,
 	size_t name_len;
 	uint32_t hash;
 
-	st = key_split(key, len, &name, &name_len, &hash, raw, err);
+	st = key_split(key, len, type, &name, &name_len, &hash, raw, err);
 	if (st != TRACE_OK)
 		return st;
-	if (note_key_hash(name, name_len, raw + 1) != hash)
+	if (note_key_id(name, name_len, type, raw + 1) != hash)
 		return trace_error_set(err, TRACE_EMALFORMED, "key_hash_mismatch",
 		    "key", "the key hash %08" PRIx32 " does not match the key",
 		    hash);
@@ -221,6 +228,13 @@ note_verifier_parse(const char *key, size_t len, struct note_verifier *out,
 	out->key_hash = hash;
 	memcpy(out->public_key, raw + 1, ED25519_PUBLIC_LEN);
 	return TRACE_OK;
+}
+
+enum trace_status
+note_verifier_parse(const char *key, size_t len, struct note_verifier *out,
+    struct trace_error *err)
+{
+	return note_vkey_parse(key, len, NOTE_TYPE_ED25519, out, err);
 }
 
 enum trace_status
@@ -241,7 +255,7 @@ note_signer_parse(const char *key, size_t len, struct note_signer *out,
 		goto out;
 	}
 	st = key_split(key + sizeof(prefix) - 1, len - (sizeof(prefix) - 1),
-	    &name, &name_len, &hash, raw, err);
+	    NOTE_TYPE_ED25519, &name, &name_len, &hash, raw, err);
 	if (st != TRACE_OK)
 		goto out;
 	memcpy(out->name, name, name_len);
@@ -318,13 +332,13 @@ note_signer_clear(struct note_signer *signer)
 }
 
 /*
- * "[prefix]name+hash+base64(0x01 || key)" and a NUL into out.  For a
+ * "[prefix]name+hash+base64(type || key)" and a NUL into out.  For a
  * signer key is the seed while hash still names the public key.
  */
 static enum trace_status
 key_format(const char *prefix, const char *name, uint32_t hash,
-    const unsigned char key[ED25519_PUBLIC_LEN], char *out, size_t size,
-    struct trace_error *err)
+    unsigned char type, const unsigned char key[ED25519_PUBLIC_LEN],
+    char *out, size_t size, struct trace_error *err)
 {
 	unsigned char raw[KEY_BYTES];
 	char b64[48];
@@ -333,7 +347,7 @@ key_format(const char *prefix, const char *name, uint32_t hash,
 
 	if ((st = note_name_check(name, strlen(name), err)) != TRACE_OK)
 		return st;
-	raw[0] = ALG_ED25519;
+	raw[0] = type;
 	memcpy(raw + 1, key, ED25519_PUBLIC_LEN);
 	base64_encode(raw, KEY_BYTES, b64);
 	n = snprintf(out, size, "%s%s+%08" PRIx32 "+%s", prefix, name, hash,
@@ -355,8 +369,17 @@ note_verifier_key_format(const char *name,
     const unsigned char public_key[ED25519_PUBLIC_LEN], char *out,
     size_t size, struct trace_error *err)
 {
-	return key_format("", name, note_key_hash(name, strlen(name),
-	    public_key), public_key, out, size, err);
+	return note_vkey_format(name, NOTE_TYPE_ED25519, public_key, out,
+	    size, err);
+}
+
+enum trace_status
+note_vkey_format(const char *name, unsigned char type,
+    const unsigned char public_key[ED25519_PUBLIC_LEN], char *out,
+    size_t size, struct trace_error *err)
+{
+	return key_format("", name, note_key_id(name, strlen(name), type,
+	    public_key), type, public_key, out, size, err);
 }
 
 enum trace_status
@@ -364,7 +387,7 @@ note_signer_key_format(const struct note_signer *signer, char *out,
     size_t size, struct trace_error *err)
 {
 	return key_format("PRIVATE+KEY+", signer->name, signer->key_hash,
-	    signer->secret, out, size, err);
+	    NOTE_TYPE_ED25519, signer->secret, out, size, err);
 }
 
 /* ---- notes ------------------------------------------------------------------- */
@@ -468,17 +491,23 @@ signature_line_parse(const char *line, size_t len, const char **name,
 	return TRACE_OK;
 }
 
-enum trace_status
-note_verify(const char *msg, size_t len, const struct note_verifier *verifier,
-    size_t *text_len, struct trace_error *err)
+void
+note_parsed_clear(struct note_parsed *out)
 {
-	size_t split = 0, pos, lines = 0, name_len = 0, sig_len = 0;
-	size_t want_len = strlen(verifier->name);
-	unsigned char *sig = NULL;
-	enum trace_status st;
-	bool found = false;
-	const char *name = NULL;
+	if (out == NULL)
+		return;
+	free(out->bytes);
+	memset(out, 0, sizeof(*out));
+}
 
+enum trace_status
+note_parse(const char *msg, size_t len, struct note_parsed *out,
+    struct trace_error *err)
+{
+	size_t split = 0, pos, used = 0, cap;
+	enum trace_status st;
+
+	memset(out, 0, sizeof(*out));
 	if (len > NOTE_MAX_LEN) {
 		st = trace_error_set(err, TRACE_ETOOBIG, "note_too_large", NULL,
 		    "a signed note is at most %d bytes", NOTE_MAX_LEN);
@@ -500,9 +529,11 @@ note_verify(const char *msg, size_t len, const struct note_verifier *verifier,
 		goto out;
 	}
 	/* msg[0..split) is the text with its final '\n'; msg[split] is the
-	 * blank line. */
-	sig = malloc(base64_decoded_max(len));
-	if (sig == NULL) {
+	 * blank line.  Every decoded signature fits in cap bytes together,
+	 * since base64 only shrinks. */
+	cap = base64_decoded_max(len - split);
+	out->bytes = malloc(cap);
+	if (out->bytes == NULL) {
 		st = trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
 		    "out of memory");
 		goto out;
@@ -512,28 +543,61 @@ note_verify(const char *msg, size_t len, const struct note_verifier *verifier,
 		const char *nl = memchr(line, '\n', len - pos);
 		size_t line_len = (size_t)(nl - line); /* found: msg ends
 							 * in '\n' */
+		struct note_signature *sig;
+		unsigned char *bytes = out->bytes + used;
+		size_t sig_len = 0;
 
 		pos += line_len + 1;
-		if (++lines > NOTE_MAX_SIGNATURES) {
+		if (out->count == NOTE_MAX_SIGNATURES) {
 			st = trace_error_set(err, TRACE_ETOOBIG,
 			    "too_many_signatures", "signatures",
 			    "a note has at most %d signatures",
 			    NOTE_MAX_SIGNATURES);
 			goto out;
 		}
-		st = signature_line_parse(line, line_len, &name, &name_len, sig,
-		    base64_decoded_max(len), &sig_len, err);
+		sig = &out->sigs[out->count];
+		st = signature_line_parse(line, line_len, &sig->name,
+		    &sig->name_len, bytes, cap - used, &sig_len, err);
 		if (st != TRACE_OK)
 			goto out;
-		/* Another key's signature: not ours to judge. */
-		if (name_len != want_len ||
-		    memcmp(name, verifier->name, name_len) != 0 ||
-		    ((uint32_t)sig[0] << 24 | (uint32_t)sig[1] << 16 |
-		    (uint32_t)sig[2] << 8 | sig[3]) != verifier->key_hash)
+		sig->key_id = (uint32_t)bytes[0] << 24 |
+		    (uint32_t)bytes[1] << 16 | (uint32_t)bytes[2] << 8 |
+		    bytes[3];
+		sig->sig = bytes + 4;
+		sig->sig_len = sig_len - 4;
+		used += sig_len;
+		out->count++;
+	}
+	out->text_len = split;
+	st = TRACE_OK;
+out:
+	if (st != TRACE_OK)
+		note_parsed_clear(out);
+	return st;
+}
+
+enum trace_status
+note_verify(const char *msg, size_t len, const struct note_verifier *verifier,
+    size_t *text_len, struct trace_error *err)
+{
+	size_t want_len = strlen(verifier->name);
+	struct note_parsed parsed;
+	enum trace_status st;
+	bool found = false;
+
+	if ((st = note_parse(msg, len, &parsed, err)) != TRACE_OK)
+		return st;
+	for (size_t i = 0; i < parsed.count; i++) {
+		const struct note_signature *sig = &parsed.sigs[i];
+
+		/* Another key's signature: not ours to judge (signed-note
+		 * "Signatures": name and key ID both identify the key). */
+		if (sig->name_len != want_len ||
+		    memcmp(sig->name, verifier->name, want_len) != 0 ||
+		    sig->key_id != verifier->key_hash)
 			continue;
-		if (sig_len != SIG_BYTES ||
-		    !ed25519_verify(verifier->public_key, ED25519_PUBLIC_LEN,
-		    msg, split, sig + 4, sig_len - 4)) {
+		if (!ed25519_verify(verifier->public_key, ED25519_PUBLIC_LEN,
+		    msg, parsed.text_len, sig->sig, sig->sig_len)) {
 			st = trace_error_set(err, TRACE_EBADSIG,
 			    "bad_signature", "signatures",
 			    "the signature by %s does not verify",
@@ -549,10 +613,10 @@ note_verify(const char *msg, size_t len, const struct note_verifier *verifier,
 		    verifier->name, verifier->key_hash);
 		goto out;
 	}
-	*text_len = split;
+	*text_len = parsed.text_len;
 	st = TRACE_OK;
 out:
-	free(sig);
+	note_parsed_clear(&parsed);
 	return st;
 }
 
@@ -652,28 +716,6 @@ next_line(const char *text, size_t len, size_t *pos, size_t *line_len)
 	return line;
 }
 
-/* Decimal uint64: digits only, no leading zero but "0" itself. */
-static bool
-parse_u64(const char *s, size_t len, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (len == 0 || len > 20 || (len > 1 && s[0] == '0'))
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned digit;
-
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		digit = (unsigned)(s[i] - '0');
-		if (v > (UINT64_MAX - digit) / 10)
-			return false;
-		v = v * 10 + digit;
-	}
-	*out = v;
-	return true;
-}
-
 enum trace_status
 checkpoint_parse(const char *text, size_t len, struct checkpoint *cp,
     struct trace_error *err)
@@ -697,7 +739,7 @@ checkpoint_parse(const char *text, size_t len, struct checkpoint *cp,
 		    "a checkpoint has origin, size and root lines");
 	if ((st = origin_check(origin, origin_len, err)) != TRACE_OK)
 		return st;
-	if (!parse_u64(size, size_len, &cp->size))
+	if (!decimal_u64_parse(size, size_len, &cp->size))
 		return trace_error_set(err, TRACE_EMALFORMED, "bad_size", "size",
 		    "the tree size is a decimal number below 2^64 without "
 		    "leading zeros");

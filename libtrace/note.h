@@ -35,6 +35,15 @@
 /* "PRIVATE+KEY+" and the same */
 #define NOTE_SIGNER_KEY_MAX (12 + NOTE_VERIFIER_KEY_MAX)
 
+/*
+ * Signature type bytes (c2sp.org/signed-note "Signature types"): the byte
+ * after the key name in the key ID hash and the first byte of a vkey's
+ * key material.  A log signs its checkpoints with 0x01; a witness
+ * cosigns them with 0x04 (cosign.h).
+ */
+#define NOTE_TYPE_ED25519 0x01
+#define NOTE_TYPE_COSIGNATURE_V1 0x04
+
 struct note_verifier {
 	char name[NOTE_NAME_MAX + 1];          /* NUL-terminated */
 	uint32_t key_hash;
@@ -54,6 +63,29 @@ struct note_signer {
 /* The C2SP key hash of an Ed25519 public key under name. */
 uint32_t note_key_hash(const char *name, size_t name_len,
     const unsigned char public_key[ED25519_PUBLIC_LEN]);
+
+/*
+ * The key ID of any signature type over a 32-byte key (signed-note
+ * "Signatures"): the first 4 bytes, big-endian, of SHA-256(name || 0x0A ||
+ * type || public key).  note_key_hash() is this with NOTE_TYPE_ED25519.
+ */
+uint32_t note_key_id(const char *name, size_t name_len, unsigned char type,
+    const unsigned char public_key[ED25519_PUBLIC_LEN]);
+
+/*
+ * Parse a vkey "name+hash+base64(type || 32-byte key)" whose type byte
+ * must be type (TRACE_EMALFORMED "unsupported_key" otherwise) and whose
+ * hash must be note_key_id() of the rest.  note_verifier_parse() is this
+ * with NOTE_TYPE_ED25519.
+ */
+enum trace_status note_vkey_parse(const char *key, size_t len,
+    unsigned char type, struct note_verifier *out, struct trace_error *err);
+
+/* Write a vkey of the given type and a NUL (NOTE_VERIFIER_KEY_MAX bytes
+ * suffice). */
+enum trace_status note_vkey_format(const char *name, unsigned char type,
+    const unsigned char public_key[ED25519_PUBLIC_LEN], char *out,
+    size_t size, struct trace_error *err);
 
 /*
  * A key name: 1 to NOTE_NAME_MAX bytes of UTF-8 without '+', control
@@ -131,6 +163,39 @@ enum trace_status note_sign(const char *text, size_t len,
 enum trace_status note_verify(const char *msg, size_t len,
     const struct note_verifier *verifier, size_t *text_len,
     struct trace_error *err);
+
+/*
+ * A note split into its text and signature lines, without verifying
+ * anything: the one parser of the note format, which note_verify() and
+ * cosign_verify() both read.  name points into the parsed note, sig into
+ * bytes; both live until note_parsed_clear().
+ */
+struct note_signature {
+	const char *name;
+	size_t name_len;
+	uint32_t key_id;            /* the first 4 bytes, big-endian */
+	const unsigned char *sig;   /* the bytes after the key ID */
+	size_t sig_len;
+};
+
+struct note_parsed {
+	size_t text_len;            /* msg[0..text_len) is the signed text */
+	size_t count;
+	struct note_signature sigs[NOTE_MAX_SIGNATURES];
+	unsigned char *bytes;       /* malloc'd; note_parsed_clear() frees */
+};
+
+/*
+ * Split msg with the rules note_verify() states (size, text, blank line,
+ * 1 to NOTE_MAX_SIGNATURES well-formed lines).  On TRACE_OK the caller
+ * releases out with note_parsed_clear(); on failure there is nothing to
+ * release.
+ */
+enum trace_status note_parse(const char *msg, size_t len,
+    struct note_parsed *out, struct trace_error *err);
+
+/* Free out->bytes and zero out.  Accepts NULL. */
+void note_parsed_clear(struct note_parsed *out);
 
 /* ---- checkpoints (C2SP tlog-checkpoint) ----------------------------------- */
 
