@@ -1,6 +1,7 @@
 # Trace - top-level build.  Plain make, no generated makefiles.
 #
-#   make            build trace-server and trace-agent (installs missing packages)
+#   make            build trace-server, trace-agent and trace-witness (installs
+#                   missing packages)
 #   make run        start a private redis-server and trace-server with a demo
 #   make test       unit tests, every end-to-end suite on the -O2 build and a
 #                   short fuzz pass (TEST_FUZZ_SECONDS each, default 10)
@@ -46,6 +47,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 LIB_SRC    := $(sort $(wildcard libtrace/*.c))
 SERVER_SRC := $(sort $(wildcard trace-server/*.c))
 AGENT_SRC  := $(sort $(wildcard trace-agent/*.c))
+WITNESS_SRC := $(sort $(wildcard trace-witness/*.c))
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 # Server modules that unit tests and fuzz harnesses may link besides
@@ -71,7 +73,7 @@ objs = $(patsubst %.c,$(1)/obj/%.o,$(2))
 .PHONY: all deps test-deps bench-deps run test check test-san test-valgrind \
         unit unit-san integration suites suites-san bench fuzz clean
 
-all: $(BUILD)/trace-server $(BUILD)/trace-agent
+all: $(BUILD)/trace-server $(BUILD)/trace-agent $(BUILD)/trace-witness
 
 # Installing packages: `deps` what the build and `make run` need, `test-deps`
 # also what the tests need.  test-deps runs after deps, never beside it (two
@@ -131,6 +133,9 @@ $(BUILD)/trace-server: $(call objs,$(BUILD),$(SERVER_SRC)) $(GEN_OBJS) $(BUILD)/
 $(BUILD)/trace-agent: $(call objs,$(BUILD),$(AGENT_SRC)) $(BUILD)/libtrace.a
 	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
 
+$(BUILD)/trace-witness: $(call objs,$(BUILD),$(WITNESS_SRC)) $(BUILD)/libtrace.a
+	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
 $(BUILD)/libtraceserver.a: $(call objs,$(BUILD),$(UNIT_SERVER_SRC))
 	@rm -f $@
 	$(call say,AR,$@)ar rcs $@ $^
@@ -169,6 +174,9 @@ $(SAN)/trace-server: $(call objs,$(SAN),$(SERVER_SRC)) $(GEN_OBJS) $(SAN)/libtra
 $(SAN)/trace-agent: $(call objs,$(SAN),$(AGENT_SRC)) $(SAN)/libtrace.a
 	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
 
+$(SAN)/trace-witness: $(call objs,$(SAN),$(WITNESS_SRC)) $(SAN)/libtrace.a
+	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+
 SAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(SAN)/tests/%,$(UNIT_SRC))
 
 # ---- fuzz build (clang, libFuzzer; libtrace compiled once) -------------
@@ -199,6 +207,8 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ)/%,$(FUZZ_SRC))
     $(AGENT_SRC) $(UNIT_SRC)) $(call objs,$(SAN),$(LIB_SRC) $(SERVER_SRC) $(AGENT_SRC) \
     $(UNIT_SRC)) $(call objs,$(FUZZ),$(LIB_SRC) $(UNIT_SERVER_SRC) $(FUZZ_SRC)) \
     $(GEN_OBJS)))
+-include $(wildcard $(patsubst %.o,%.d,$(call objs,$(BUILD),$(WITNESS_SRC)) \
+    $(call objs,$(SAN),$(WITNESS_SRC))))
 
 # ---- tests ---------------------------------------------------------------
 
