@@ -215,7 +215,8 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ)/%,$(FUZZ_SRC))
 # Suites that drive the built binaries end to end; each prints its own
 # "N passed, N failed" and exits non-zero on a failure.
 SUITES := tests/integration/run.sh tests/hostile/run.sh tests/faults/run.sh \
-          tests/browser/run.sh tests/epcis/run.sh tests/deploy/run.sh
+          tests/browser/run.sh tests/epcis/run.sh tests/deploy/run.sh \
+          tests/witness/run.sh
 TEST_FUZZ_SECONDS ?= 10
 CHECK_FUZZ_SECONDS ?= 60
 
@@ -227,8 +228,10 @@ unit-san: $(SAN_UNIT_BINS) | test-deps
 	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	 tests/run-unit.sh "unit (ASan+UBSan)" $(SAN_UNIT_BINS)
 
-# test_log uses test_bundle --verify as its libtrace bundle verifier.
-BIN_FOR_SUITES = $(1)/trace-server $(1)/trace-agent $(1)/tests/test_bundle
+# test_log uses test_bundle --verify as its libtrace bundle verifier;
+# tests/witness drives trace-witness.
+BIN_FOR_SUITES = $(1)/trace-server $(1)/trace-agent $(1)/tests/test_bundle \
+    $(1)/trace-witness
 
 integration: $(call BIN_FOR_SUITES,$(BUILD)) | test-deps
 	@tests/integration/run.sh $(BUILD)
