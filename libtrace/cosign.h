@@ -1,7 +1,7 @@
 /*
  * cosign.h - C2SP tlog-cosignature `cosignature/v1`: the timestamped
  * Ed25519 cosignature a witness adds to a checkpoint (docs/PROTOCOL.md
- * section 10).
+ * section 9.5).
  *
  * A cosignature is a signed-note signature line
  *

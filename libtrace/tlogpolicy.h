@@ -1,7 +1,7 @@
 /*
  * tlogpolicy.h - C2SP tlog-policy: which logs and witnesses a verifier
  * trusts and which cosignatures make a quorum (docs/PROTOCOL.md section
- * 10.4).  (libtrace/policy.h is a different thing: who may sign which
+ * 9.7).  (libtrace/policy.h is a different thing: who may sign which
  * statement.)
  *
  *     log <vkey> [<url>]                  vkey of type 0x01, name = origin

@@ -1,6 +1,6 @@
 /*
  * tlogwitness.h - the wire format of C2SP tlog-witness `add-checkpoint`
- * (docs/PROTOCOL.md section 10.3), for both sides: the witness parses a
+ * (docs/PROTOCOL.md section 9.6), for both sides: the witness parses a
  * request and formats its 409 body; a log formats a request and parses
  * the 409 body.  No network and no state here (trace-witness/ owns those).
  *

@@ -1,6 +1,6 @@
 /*
  * witness.h - trace-witness: a C2SP tlog-witness (docs/PROTOCOL.md section
- * 10.3) that cosigns the checkpoints of the logs it is configured with,
+ * 9.6) that cosigns the checkpoints of the logs it is configured with,
  * only when they are consistent with the latest one it cosigned.
  *
  *   main.c           options, start-up, civetweb, shutdown
