@@ -32,7 +32,7 @@ PKG_LIBS = $(eval PKG_LIBS := $(shell pkg-config --libs $(PKGS)) -lcivetweb -lpt
 
 # -Wmissing-prototypes -Wmissing-declarations: a function another file
 # calls is declared in a header, every other one is static (STYLE.md,
-# "Boundaries").  The same flags build libtrace, both programs, the unit
+# "Boundaries").  The same flags build libtrace, every program, the unit
 # tests and (with clang) the fuzz harnesses.
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wmissing-declarations \
