@@ -15,9 +15,6 @@
 #include "pages.h"
 #include "parse.h"
 
-extern const char web_messages_tsv[];
-extern const size_t web_messages_tsv_len;
-
 struct message {
 	const char *key;
 	const char *text[LANG_COUNT];

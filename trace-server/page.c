@@ -14,11 +14,6 @@
 #include "libtrace/encoding.h"
 #include "pages.h"
 
-extern const char web_trace_css[];
-extern const size_t web_trace_css_len;
-extern const char web_verify_js[];
-extern const size_t web_verify_js_len;
-
 static const struct asset {
 	const char *path;
 	const char *type;

@@ -30,6 +30,17 @@
 #include "libtrace/gs1.h"
 #include "server.h"
 
+/* ---- web/, compiled in ---------------------------------------------------- */
+
+/* The files of web/ as strings, written by the Makefile into
+ * build/gen/web_assets.c: web_<name with '.' and '-' as '_'>. */
+extern const char web_trace_css[];
+extern const size_t web_trace_css_len;
+extern const char web_verify_js[];
+extern const size_t web_verify_js_len;
+extern const char web_messages_tsv[];
+extern const size_t web_messages_tsv_len;
+
 /* ---- i18n.c ------------------------------------------------------------ */
 
 enum page_lang {

@@ -19,9 +19,6 @@
 
 #include "store_private.h"
 
-/* store.lua, compiled in by the Makefile (build/gen/store_lua.c). */
-extern const char store_lua[];
-
 struct store {
 	struct store_address addr;
 	redisContext *ctx;

@@ -19,6 +19,9 @@
 
 #include "store.h"
 
+/* store.lua, compiled in by the Makefile (build/gen/store_lua.c). */
+extern const char store_lua[];
+
 /* ---- key names ---------------------------------------------------------- */
 
 /* Per chain (printf formats of the chain id): the hash tag keeps every key
