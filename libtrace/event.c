@@ -35,10 +35,24 @@ enum field_kind {
 	FIELD_RANGES,      /* recall serial ranges */
 };
 
+enum presence {
+	OPTIONAL,
+	REQUIRED,
+	/* Required since round 2: a stored round-1 statement may lack it
+	 * (event_parse_stored(), docs/PROTOCOL.md section 6.4). */
+	REQUIRED_SINCE_ROUND2,
+};
+
 struct field_spec {
 	const char *name;
 	enum field_kind kind;
-	bool required;
+	enum presence presence;
+};
+
+/* How strictly to read: a statement submitted now, or one in the log. */
+enum parse_mode {
+	PARSE_NEW,
+	PARSE_STORED,
 };
 
 struct type_spec {
@@ -52,77 +66,79 @@ struct type_spec {
 static const struct type_spec types[EVENT_TYPE_COUNT] = {
 	[EVENT_PRODUCT_REGISTERED] = { "product.registered",
 	    R(ROLE_BRAND) | R(ROLE_IMPORTER), {
-		{ "name", FIELD_NAMES, true },
-		{ "brand", FIELD_TEXT, true },
-		{ "origin", FIELD_COUNTRY, true },
-		{ "manufacturer", FIELD_TEXT, false },
-		{ "spec", FIELD_TEXT, false },
-		{ "expiry", FIELD_DATE, false },
-		{ "quantity", FIELD_COUNT, false },
+		{ "name", FIELD_NAMES, REQUIRED },
+		{ "brand", FIELD_TEXT, REQUIRED },
+		{ "origin", FIELD_COUNTRY, REQUIRED },
+		{ "manufacturer", FIELD_TEXT, OPTIONAL },
+		{ "spec", FIELD_TEXT, OPTIONAL },
+		{ "expiry", FIELD_DATE, OPTIONAL },
+		{ "quantity", FIELD_COUNT, OPTIONAL },
 	} },
 	[EVENT_INSPECTION_SAMPLED] = { "inspection.sampled", R(ROLE_INSPECTOR), {
-		{ "samples", FIELD_COUNT, false },
-		{ "sampleIds", FIELD_TEXT_LIST, false },
+		{ "samples", FIELD_COUNT, OPTIONAL },
+		{ "sampleIds", FIELD_TEXT_LIST, OPTIONAL },
 	} },
 	[EVENT_INSPECTION_COMPLETED] = { "inspection.completed",
 	    R(ROLE_INSPECTOR), {
-		{ "certificate", FIELD_TEXT, true },
-		{ "result", FIELD_RESULT, true },
-		{ "body", FIELD_TEXT, false },
-		{ "standard", FIELD_TEXT, false },
-		{ "items", FIELD_ITEMS, false },
-		{ "attachments", FIELD_ATTACHMENTS, false },
+		{ "certificate", FIELD_TEXT, REQUIRED },
+		{ "result", FIELD_RESULT, REQUIRED },
+		{ "body", FIELD_TEXT, OPTIONAL },
+		{ "standard", FIELD_TEXT, OPTIONAL },
+		{ "items", FIELD_ITEMS, OPTIONAL },
+		{ "attachments", FIELD_ATTACHMENTS, OPTIONAL },
 	} },
 	[EVENT_SHIPMENT_DEPARTED] = { "shipment.departed", R(ROLE_LOGISTICS), {
-		{ "carrier", FIELD_TEXT, false },
-		{ "vessel", FIELD_TEXT, false },
-		{ "billOfLading", FIELD_TEXT, false },
-		{ "port", FIELD_PORT, true },
+		{ "carrier", FIELD_TEXT, OPTIONAL },
+		{ "vessel", FIELD_TEXT, OPTIONAL },
+		{ "billOfLading", FIELD_TEXT, OPTIONAL },
+		{ "port", FIELD_PORT, REQUIRED },
 	} },
 	[EVENT_SHIPMENT_ARRIVED] = { "shipment.arrived", R(ROLE_LOGISTICS), {
-		{ "carrier", FIELD_TEXT, false },
-		{ "vessel", FIELD_TEXT, false },
-		{ "billOfLading", FIELD_TEXT, false },
-		{ "port", FIELD_PORT, true },
+		{ "carrier", FIELD_TEXT, OPTIONAL },
+		{ "vessel", FIELD_TEXT, OPTIONAL },
+		{ "billOfLading", FIELD_TEXT, OPTIONAL },
+		{ "port", FIELD_PORT, REQUIRED },
 	} },
 	[EVENT_CUSTOMS_DECLARED] = { "customs.declared",
 	    R(ROLE_IMPORTER) | R(ROLE_CUSTOMS), {
-		{ "declaration", FIELD_TEXT, true },
-		{ "mode", FIELD_CUSTOMS_MODE, true },
+		{ "declaration", FIELD_TEXT, REQUIRED },
+		{ "mode", FIELD_CUSTOMS_MODE, REQUIRED },
 	} },
 	[EVENT_CUSTOMS_RELEASED] = { "customs.released", R(ROLE_CUSTOMS), {
-		{ "declaration", FIELD_TEXT, true },
+		{ "declaration", FIELD_TEXT, REQUIRED },
 	} },
 	[EVENT_WAREHOUSE_RECEIVED] = { "warehouse.received", R(ROLE_WAREHOUSE), {
-		{ "warehouse", FIELD_TEXT, true },
-		{ "location", FIELD_TEXT, false },
-		{ "quantity", FIELD_COUNT, false },
-		{ "destination", FIELD_TEXT, false },
+		{ "warehouse", FIELD_TEXT, REQUIRED },
+		{ "location", FIELD_TEXT, OPTIONAL },
+		{ "quantity", FIELD_COUNT, OPTIONAL },
+		{ "destination", FIELD_TEXT, OPTIONAL },
 	} },
 	[EVENT_WAREHOUSE_DISPATCHED] = { "warehouse.dispatched",
 	    R(ROLE_WAREHOUSE), {
-		{ "warehouse", FIELD_TEXT, true },
-		{ "location", FIELD_TEXT, false },
-		{ "quantity", FIELD_COUNT, false },
-		{ "destination", FIELD_TEXT, false },
+		{ "warehouse", FIELD_TEXT, REQUIRED },
+		{ "location", FIELD_TEXT, OPTIONAL },
+		{ "quantity", FIELD_COUNT, OPTIONAL },
+		{ "destination", FIELD_TEXT, OPTIONAL },
 	} },
 	[EVENT_RECALL_ISSUED] = { "recall.issued",
 	    R(ROLE_IMPORTER) | R(ROLE_REGULATOR), {
-		{ "reason", FIELD_LONG_TEXT, true },
-		{ "severity", FIELD_SEVERITY, true },
-		{ "action", FIELD_LONG_TEXT, true },
-		{ "contact", FIELD_TEXT, false },
-		{ "serials", FIELD_RANGES, false },
+		{ "reason", FIELD_LONG_TEXT, REQUIRED },
+		{ "severity", FIELD_SEVERITY, REQUIRED },
+		{ "action", FIELD_LONG_TEXT, REQUIRED },
+		{ "contact", FIELD_TEXT, OPTIONAL },
+		{ "serials", FIELD_RANGES, OPTIONAL },
 	} },
+	/* Who may close which recall needs the chain: fold.c (SPEC 8). */
 	[EVENT_RECALL_CLOSED] = { "recall.closed",
 	    R(ROLE_IMPORTER) | R(ROLE_REGULATOR), {
-		{ "outcome", FIELD_OUTCOME, true },
-		{ "recovered", FIELD_COUNT, false },
+		{ "recall", FIELD_EVENT_ID, REQUIRED_SINCE_ROUND2 },
+		{ "outcome", FIELD_OUTCOME, REQUIRED },
+		{ "recovered", FIELD_COUNT, OPTIONAL },
 	} },
 	/* Any role may correct its own event; policy.c checks "own". */
 	[EVENT_CORRECTION] = { "correction", 0xffu, {
-		{ "corrects", FIELD_EVENT_ID, true },
-		{ "reason", FIELD_LONG_TEXT, true },
+		{ "corrects", FIELD_EVENT_ID, REQUIRED },
+		{ "reason", FIELD_LONG_TEXT, REQUIRED },
 	} },
 };
 
@@ -189,9 +205,14 @@ is_hex_id(const struct json_value *v)
 	    hex_decode(v->u.string.ptr, v->u.string.len, raw, sizeof(raw), true);
 }
 
-/* Validate every member of an object against a small spec list. */
+/*
+ * Validate every member of an object against a small spec list.  round1
+ * NULL: every required field must be there; otherwise a missing field
+ * required only since round 2 sets *round1 instead of failing.
+ */
 static enum trace_status check_fields(const struct json_value *obj,
-    const struct field_spec *specs, size_t count, struct trace_error *err);
+    const struct field_spec *specs, size_t count, bool *round1,
+    struct trace_error *err);
 
 static enum trace_status
 check_array_of_objects(const struct json_value *v, const char *field,
@@ -212,7 +233,8 @@ check_array_of_objects(const struct json_value *v, const char *field,
 		if (item->type != JSON_OBJECT)
 			return trace_error_set(err, TRACE_EMALFORMED,
 			    "wrong_type", path, "\"%s\" must be an object", path);
-		if ((rc = check_fields(item, specs, count, err)) != TRACE_OK) {
+		if ((rc = check_fields(item, specs, count, NULL, err)) !=
+		    TRACE_OK) {
 			trace_error_prefix_field(err, path);
 			return rc;
 		}
@@ -280,16 +302,16 @@ check_names(const struct json_value *v, const char *field,
 }
 
 static const struct field_spec item_specs[] = {
-	{ "name", FIELD_TEXT, true },
-	{ "value", FIELD_TEXT, false },
-	{ "limit", FIELD_TEXT, false },
-	{ "result", FIELD_RESULT, false },
+	{ "name", FIELD_TEXT, REQUIRED },
+	{ "value", FIELD_TEXT, OPTIONAL },
+	{ "limit", FIELD_TEXT, OPTIONAL },
+	{ "result", FIELD_RESULT, OPTIONAL },
 };
 
 static const struct field_spec attachment_specs[] = {
-	{ "name", FIELD_TEXT, true },
-	{ "sha256", FIELD_EVENT_ID, true },
-	{ "media", FIELD_TEXT, false },
+	{ "name", FIELD_TEXT, REQUIRED },
+	{ "sha256", FIELD_EVENT_ID, REQUIRED },
+	{ "media", FIELD_TEXT, OPTIONAL },
 };
 
 static enum trace_status
@@ -365,7 +387,7 @@ check_value(const struct json_value *v, const struct field_spec *spec,
 
 static enum trace_status
 check_fields(const struct json_value *obj, const struct field_spec *specs,
-    size_t count, struct trace_error *err)
+    size_t count, bool *round1, struct trace_error *err)
 {
 	enum trace_status rc;
 
@@ -386,7 +408,12 @@ check_fields(const struct json_value *obj, const struct field_spec *specs,
 		const struct json_value *v = json_object_get(obj, specs[k].name);
 
 		if (v == NULL) {
-			if (specs[k].required)
+			if (specs[k].presence == REQUIRED_SINCE_ROUND2 &&
+			    round1 != NULL) {
+				*round1 = true;
+				continue;
+			}
+			if (specs[k].presence != OPTIONAL)
 				return trace_error_set(err, TRACE_EMALFORMED,
 				    "missing_field", specs[k].name,
 				    "missing required field \"%s\"",
@@ -471,22 +498,22 @@ parse_where(const struct json_value *root, struct trace_event *ev,
     struct trace_error *err)
 {
 	static const struct field_spec specs[] = {
-		{ "country", FIELD_COUNTRY, false },
-		{ "place", FIELD_TEXT, false },
+		{ "country", FIELD_COUNTRY, OPTIONAL },
+		{ "place", FIELD_TEXT, OPTIONAL },
 	};
 	enum trace_status rc;
 
 	if ((rc = json_get_object(root, "where", false, &ev->where, err)) !=
 	    TRACE_OK || ev->where == NULL)
 		return rc;
-	if ((rc = check_fields(ev->where, specs, 2, err)) != TRACE_OK)
+	if ((rc = check_fields(ev->where, specs, 2, NULL, err)) != TRACE_OK)
 		trace_error_prefix_field(err, "where");
 	return rc;
 }
 
 static enum trace_status
-event_from_json(const struct json_value *root, struct trace_event *ev,
-    struct trace_error *err)
+event_from_json(const struct json_value *root, enum parse_mode mode,
+    struct trace_event *ev, struct trace_error *err)
 {
 	static const char *const fields[] = { "v", "type", "chain", "seq",
 		"prev", "time", "signer", "where", "data", NULL };
@@ -542,14 +569,15 @@ event_from_json(const struct json_value *root, struct trace_event *ev,
 		return rc;
 	spec = &types[ev->type];
 	if ((rc = check_fields(ev->data, spec->fields,
-	    sizeof(spec->fields) / sizeof(spec->fields[0]), err)) != TRACE_OK)
+	    sizeof(spec->fields) / sizeof(spec->fields[0]),
+	    mode == PARSE_STORED ? &ev->round1_form : NULL, err)) != TRACE_OK)
 		trace_error_prefix_field(err, "data");
 	return rc;
 }
 
-enum trace_status
-event_parse(const unsigned char *payload, size_t len, struct trace_event *ev,
-    struct trace_error *err)
+static enum trace_status
+parse_as(const unsigned char *payload, size_t len, enum parse_mode mode,
+    struct trace_event *ev, struct trace_error *err)
 {
 	enum trace_status rc;
 	struct json_limits limits = json_limits_default;
@@ -559,10 +587,24 @@ event_parse(const unsigned char *payload, size_t len, struct trace_event *ev,
 	rc = json_parse((const char *)payload, len, &limits, &ev->doc, err);
 	if (rc != TRACE_OK)
 		return rc;
-	rc = event_from_json(json_doc_root(ev->doc), ev, err);
+	rc = event_from_json(json_doc_root(ev->doc), mode, ev, err);
 	if (rc != TRACE_OK)
 		event_free(ev);
 	return rc;
+}
+
+enum trace_status
+event_parse(const unsigned char *payload, size_t len, struct trace_event *ev,
+    struct trace_error *err)
+{
+	return parse_as(payload, len, PARSE_NEW, ev, err);
+}
+
+enum trace_status
+event_parse_stored(const unsigned char *payload, size_t len,
+    struct trace_event *ev, struct trace_error *err)
+{
+	return parse_as(payload, len, PARSE_STORED, ev, err);
 }
 
 void

@@ -57,6 +57,10 @@ struct trace_event {
 	int offset_min;
 	const char *time_text;
 	char signer[KEYID_LEN + 1];
+	/* Read with event_parse_stored() in a form only round 1 wrote: a
+	 * recall.closed that names no recall (docs/PROTOCOL.md section
+	 * 6.4).  The fold judges it by the round-1 rule and labels it. */
+	bool round1_form;
 };
 
 const char *event_type_name(enum event_type type);
@@ -66,7 +70,7 @@ bool event_type_parse(const char *s, size_t len, enum event_type *type);
 bool event_role_allowed(enum event_type type, enum key_role role);
 
 /*
- * Parse and validate an event payload: strict JSON, v == 1, a known type,
+ * Parse and validate a payload submitted now: strict JSON, v == 1, a known type,
  * chain.gtin as a valid GTIN-14, chain.lot in set 82, seq 0..2^53-1, prev
  * null exactly at seq 0 and 64 lowercase hex otherwise, only
  * product.registered at seq 0 and nowhere else, RFC 3339 time, signer key
@@ -77,6 +81,17 @@ bool event_role_allowed(enum event_type type, enum key_role role);
  */
 enum trace_status event_parse(const unsigned char *payload, size_t len,
     struct trace_event *ev, struct trace_error *err);
+
+/*
+ * The same for a statement already in the log (the store, a bundle):
+ * every rule of event_parse() except the fields round 2 made required,
+ * so that what round 1 accepted still reads.  A payload that lacks one
+ * (a recall.closed without "recall") gets ev->round1_form; a payload that
+ * has one is checked in full.  Never use it for a statement submitted
+ * now: those get event_parse().
+ */
+enum trace_status event_parse_stored(const unsigned char *payload,
+    size_t len, struct trace_event *ev, struct trace_error *err);
 
 /* Release what ev owns.  Accepts NULL; ev may be reused after. */
 void event_free(struct trace_event *ev);

@@ -84,8 +84,8 @@ test_every_type(void)
 	OK(payload("recall.issued", 9, "{\"reason\":\"Microbial\\ncontamination\","
 	    "\"severity\":1,\"action\":\"Stop using it.\",\"contact\":"
 	    "\"400-000\",\"serials\":[[\"000100\",\"000199\"]]}"));
-	OK(payload("recall.closed", 10, "{\"outcome\":\"destroyed\","
-	    "\"recovered\":90}"));
+	OK(payload("recall.closed", 10, "{\"recall\":\"" PREV "\","
+	    "\"outcome\":\"destroyed\",\"recovered\":90}"));
 	OK(payload("correction", 11, "{\"corrects\":\"" PREV "\",\"reason\":"
 	    "\"typo\"}"));
 }
@@ -215,8 +215,15 @@ test_data_fields(void)
 	BAD(payload("recall.issued", 9, "{\"reason\":\"r\",\"severity\":1,"
 	    "\"action\":\"a\",\"serials\":[[\"0100\"]]}"), "bad_field",
 	    "data.serials[0]");
-	BAD(payload("recall.closed", 10, "{\"outcome\":\"fine\"}"), "bad_field",
-	    "data.outcome");
+	BAD(payload("recall.closed", 10, "{\"recall\":\"" PREV "\","
+	    "\"outcome\":\"fine\"}"), "bad_field", "data.outcome");
+	/* Round 2: a close names the recall it closes (SPEC 8). */
+	BAD(payload("recall.closed", 10, "{\"outcome\":\"destroyed\"}"),
+	    "missing_field", "data.recall");
+	BAD(payload("recall.closed", 10, "{\"recall\":\"x\",\"outcome\":"
+	    "\"destroyed\"}"), "bad_field", "data.recall");
+	BAD(payload("recall.issued", 9, "{\"reason\":\"r\",\"severity\":1,"
+	    "\"action\":\"a\",\"serials\":[]}"), "bad_field", "data.serials");
 	BAD(payload("correction", 11, "{\"corrects\":\"x\",\"reason\":\"r\"}"),
 	    "bad_field", "data.corrects");
 }
@@ -285,6 +292,53 @@ test_recall_serials_and_build(void)
 	json_doc_free(data);
 }
 
+/*
+ * Stored statements: a round-1 recall.closed (no "recall") reads, flagged;
+ * every other rule still holds, and a full round-2 close is no round-1
+ * form.
+ */
+static void
+test_stored(void)
+{
+	struct trace_event ev;
+	struct trace_error err;
+	const char *text = payload("recall.closed", 10, "{\"outcome\":"
+	    "\"released\"}");
+
+	CHECK_INT(event_parse_stored((const unsigned char *)text, strlen(text),
+	    &ev, &err), TRACE_OK);
+	CHECK(ev.round1_form);
+	CHECK(event_data_string(&ev, "recall") == NULL);
+	event_free(&ev);
+	text = payload("recall.closed", 10, "{\"recall\":\"" PREV "\","
+	    "\"outcome\":\"released\"}");
+	CHECK_INT(event_parse_stored((const unsigned char *)text, strlen(text),
+	    &ev, &err), TRACE_OK);
+	CHECK(!ev.round1_form);
+	CHECK_STR(event_data_string(&ev, "recall"), PREV);
+	event_free(&ev);
+	text = payload("recall.closed", 10, "{\"outcome\":\"fine\"}");
+	CHECK_INT(event_parse_stored((const unsigned char *)text, strlen(text),
+	    &ev, &err), TRACE_EMALFORMED);
+	CHECK_STR(err.field, "data.outcome");
+	text = payload("recall.closed", 10, "{\"recall\":\"E3\","
+	    "\"outcome\":\"released\"}");
+	CHECK_INT(event_parse_stored((const unsigned char *)text, strlen(text),
+	    &ev, &err), TRACE_EMALFORMED);
+	CHECK_STR(err.field, "data.recall");
+	/* Other required fields were required in round 1 too. */
+	text = payload("inspection.completed", 2, "{\"result\":\"pass\"}");
+	CHECK_INT(event_parse_stored((const unsigned char *)text, strlen(text),
+	    &ev, &err), TRACE_EMALFORMED);
+	CHECK_STR(err.field, "data.certificate");
+	text = payload("inspection.completed", 2, "{\"certificate\":\"C\","
+	    "\"result\":\"pass\"}");
+	CHECK_INT(event_parse_stored((const unsigned char *)text, strlen(text),
+	    &ev, &err), TRACE_OK);
+	CHECK(!ev.round1_form);
+	event_free(&ev);
+}
+
 static void
 test_roles(void)
 {
@@ -315,6 +369,7 @@ main(void)
 	test_envelope_fields();
 	test_data_fields();
 	test_recall_serials_and_build();
+	test_stored();
 	test_roles();
 	CHECK_DONE();
 }

@@ -1,0 +1,540 @@
+/*
+ * fold.c - the one fold of a chain's statements (fold.h says what it
+ * computes and which rules it applies; SPEC section 8).
+ *
+ * Three passes over the statements, each linear:
+ *   1. forward, in log order: targets are looked up (a hash table of the
+ *      ids), each recall.closed and correction is judged against what
+ *      came before it, and recalls open and close;
+ *   2. backward: which corrections are in force.  A correction can only
+ *      name an earlier statement, so walking from the newest, whether a
+ *      statement is withdrawn is known before it is used;
+ *   3. the summaries: inspections, customs, registration, sampling.
+ * Corrections never touch recalls (a recall's only way out is its
+ * recall.closed), so pass 1 needs nothing from pass 2.
+ */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "encoding.h"
+#include "fold.h"
+#include "json.h"
+
+/* Open addressing from the first 8 bytes of an id to its index. */
+struct id_table {
+	size_t *slots;                  /* index + 1, 0 = empty */
+	size_t mask;
+	const struct fold_statement *st;
+};
+
+static uint64_t
+id_hash(const char *id)
+{
+	unsigned char raw[8];
+
+	/* Ids are SHA-256 output: their first bytes are already uniform. */
+	if (strnlen(id, 16) < 16 || !hex_decode(id, 16, raw, sizeof(raw),
+	    false))
+		return 0;
+	return ((uint64_t)raw[0] << 56 | (uint64_t)raw[1] << 48 |
+	    (uint64_t)raw[2] << 40 | (uint64_t)raw[3] << 32 |
+	    (uint64_t)raw[4] << 24 | (uint64_t)raw[5] << 16 |
+	    (uint64_t)raw[6] << 8 | raw[7]);
+}
+
+static bool
+id_table_init(struct id_table *t, const struct fold_statement *st,
+    size_t count)
+{
+	size_t cap = 16;
+
+	while (cap < 2 * count)
+		cap *= 2;
+	if ((t->slots = calloc(cap, sizeof(*t->slots))) == NULL)
+		return false;
+	t->mask = cap - 1;
+	t->st = st;
+	/* The first of equal ids wins (a chain holds none: prev links them). */
+	for (size_t i = 0; i < count; i++) {
+		size_t h = (size_t)id_hash(st[i].id) & t->mask;
+		bool seen = false;
+
+		while (t->slots[h] != 0 && !seen) {
+			seen = strcmp(st[t->slots[h] - 1].id, st[i].id) == 0;
+			h = (h + 1) & t->mask;
+		}
+		if (!seen)
+			t->slots[h] = i + 1;
+	}
+	return true;
+}
+
+/* The index of the statement with id, or FOLD_NONE. */
+static size_t
+id_table_find(const struct id_table *t, const char *id)
+{
+	size_t h;
+
+	if (id == NULL || strlen(id) != 2 * SHA256_LEN)
+		return FOLD_NONE;
+	for (h = (size_t)id_hash(id) & t->mask; t->slots[h] != 0;
+	    h = (h + 1) & t->mask)
+		if (strcmp(t->st[t->slots[h] - 1].id, id) == 0)
+			return t->slots[h] - 1;
+	return FOLD_NONE;
+}
+
+void
+fold_result_clear(struct fold_result *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; r->recalls != NULL && i < r->recall_count; i++)
+		free(r->recalls[i].ranges);
+	free(r->recalls);
+	free(r->statements);
+	free(r->inspections);
+	memset(r, 0, sizeof(*r));
+}
+
+static void
+copy_text(char *out, size_t size, const char *s)
+{
+	snprintf(out, size, "%s", s != NULL ? s : "");
+}
+
+/* A recall.issued as a recall: open, with copies of its facts. */
+static bool
+recall_add(struct fold_result *r, const struct fold_statement *s, size_t i)
+{
+	struct fold_recall *rc = &r->recalls[r->recall_count];
+	const struct json_value *ranges = json_object_get(s->ev->data,
+	    "serials");
+	long long severity = 3;
+
+	memset(rc, 0, sizeof(*rc));
+	rc->statement = i;
+	copy_text(rc->id, sizeof(rc->id), s->id);
+	json_get_int(s->ev->data, "severity", false, &severity, NULL);
+	rc->severity = severity;
+	rc->issuer_role = s->signer_role;
+	copy_text(rc->issuer_org, sizeof(rc->issuer_org), s->signer_org);
+	rc->open = true;
+	rc->closed_by = FOLD_NONE;
+	if (ranges != NULL && ranges->type == JSON_ARRAY) {
+		/* event.c accepted 1..EVENT_RANGES_MAX ranges of two
+		 * serials; a range that is not one covers nothing. */
+		rc->ranges = calloc(ranges->u.array.count + 1,
+		    sizeof(*rc->ranges));
+		if (rc->ranges == NULL)
+			return false;
+		for (size_t k = 0; k < ranges->u.array.count; k++) {
+			const struct json_value *p = ranges->u.array.items[k];
+			struct fold_range *out = &rc->ranges[rc->range_count];
+
+			if (p->type != JSON_ARRAY || p->u.array.count != 2 ||
+			    p->u.array.items[0]->type != JSON_STRING ||
+			    p->u.array.items[1]->type != JSON_STRING)
+				continue;
+			copy_text(out->from, sizeof(out->from),
+			    p->u.array.items[0]->u.string.ptr);
+			copy_text(out->to, sizeof(out->to),
+			    p->u.array.items[1]->u.string.ptr);
+			rc->range_count++;
+		}
+	}
+	r->recall_count++;
+	return true;
+}
+
+static bool
+is_regulator(const struct fold_statement *s)
+{
+	return s->signer_role == ROLE_REGULATOR;
+}
+
+/* Enrollment orgs, byte for byte; an unknown org matches nothing. */
+static bool
+same_org(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && a[0] != '\0' && strcmp(a, b) == 0;
+}
+
+/* SPEC 8 "Targets": judge recall.closed i; close what it closes. */
+static void
+judge_close(struct fold_result *r, const struct fold_statement *st,
+    const struct id_table *ids, const size_t *recall_of, size_t i,
+    bool round1_allowed)
+{
+	struct fold_statement_state *s = &r->statements[i];
+	struct fold_recall *rc;
+	size_t j;
+
+	if (st[i].ev->round1_form) {
+		if (!round1_allowed) {
+			s->problem = FOLD_PROBLEM_NO_TARGET;
+			return;
+		}
+		/* Round 1: a close named no recall and ended every one
+		 * open at that point (what the recall indexes recorded). */
+		s->round1 = true;
+		for (size_t k = 0; k < r->recall_count; k++) {
+			rc = &r->recalls[k];
+			if (!rc->open)
+				continue;
+			rc->open = false;
+			rc->closed_by = i;
+			rc->closed_round1 = true;
+		}
+		return;
+	}
+	j = id_table_find(ids, event_data_string(st[i].ev, "recall"));
+	if (j == FOLD_NONE || j >= i) {
+		s->problem = FOLD_PROBLEM_UNKNOWN_TARGET;
+		return;
+	}
+	s->target = j;
+	if (st[j].ev->type != EVENT_RECALL_ISSUED) {
+		s->problem = FOLD_PROBLEM_TARGET_KIND;
+		return;
+	}
+	assert(recall_of[j] != FOLD_NONE);
+	rc = &r->recalls[recall_of[j]];
+	if (!rc->open) {
+		s->problem = FOLD_PROBLEM_ALREADY_CLOSED;
+		return;
+	}
+	/* A regulator's recall binds everyone; only a regulator ends it. */
+	if (rc->issuer_role == ROLE_REGULATOR && !is_regulator(&st[i])) {
+		s->problem = FOLD_PROBLEM_REGULATOR_ONLY;
+		return;
+	}
+	if (!is_regulator(&st[i]) && !same_org(st[i].signer_org,
+	    rc->issuer_org)) {
+		s->problem = FOLD_PROBLEM_WRONG_ORG;
+		return;
+	}
+	rc->open = false;
+	rc->closed_by = i;
+}
+
+/* SPEC 8 "Targets" and docs/PROTOCOL.md 6.5: judge correction i. */
+static void
+judge_correction(struct fold_result *r, const struct fold_statement *st,
+    const struct id_table *ids, size_t i, bool round1_allowed)
+{
+	struct fold_statement_state *s = &r->statements[i];
+	enum event_type kind;
+	bool round1_target;
+	size_t j;
+
+	j = id_table_find(ids, event_data_string(st[i].ev, "corrects"));
+	if (j == FOLD_NONE || j >= i) {
+		s->problem = FOLD_PROBLEM_UNKNOWN_TARGET;
+		return;
+	}
+	s->target = j;
+	kind = st[j].ev->type;
+	/* A recall is ended by its recall.closed, a registration is the
+	 * chain itself, and a correction of a correction would make "in
+	 * force" a question of parity: none of them can be withdrawn. */
+	round1_target = kind == EVENT_RECALL_ISSUED ||
+	    kind == EVENT_RECALL_CLOSED || kind == EVENT_PRODUCT_REGISTERED ||
+	    kind == EVENT_CORRECTION;
+	if (round1_target && !round1_allowed) {
+		s->problem = FOLD_PROBLEM_TARGET_KIND;
+		return;
+	}
+	/* The rule round 1 had too (docs/PROTOCOL.md 6.5). */
+	if (!is_regulator(&st[i]) &&
+	    strcmp(st[i].ev->signer, st[j].ev->signer) != 0) {
+		s->problem = FOLD_PROBLEM_NOT_OWN;
+		return;
+	}
+	if (round1_target) {
+		s->round1 = true;
+		/* The recall indexes never applied a correction: the recall
+		 * stays as they have it, in force (the safe reading). */
+		s->ignored = kind == EVENT_RECALL_ISSUED ||
+		    kind == EVENT_RECALL_CLOSED;
+	}
+}
+
+/* Pass 3: what is in force, newest first where one is shown. */
+static void
+summarise(struct fold_result *r, const struct fold_statement *st)
+{
+	size_t newest_pass = FOLD_NONE, newest_fail = FOLD_NONE;
+
+	for (size_t i = 0; i < r->count; i++) {
+		const struct fold_statement_state *s = &r->statements[i];
+		bool in_force = s->withdrawn_by == FOLD_NONE;
+		const char *result;
+
+		if (s->problem != FOLD_PROBLEM_NONE)
+			r->problems++;
+		if (s->round1)
+			r->round1++;
+		switch (s->type) {
+		case EVENT_PRODUCT_REGISTERED:
+			if (in_force && r->registration == FOLD_NONE)
+				r->registration = i;
+			break;
+		case EVENT_INSPECTION_SAMPLED:
+			if (in_force)
+				r->sampling = i;
+			break;
+		case EVENT_INSPECTION_COMPLETED:
+			result = event_data_string(st[i].ev, "result");
+			r->inspections[r->inspection_count++] =
+			    (struct fold_inspection){ .statement = i,
+				.pass = result != NULL &&
+				    strcmp(result, "pass") == 0,
+				.withdrawn = !in_force };
+			if (!in_force)
+				break;
+			if (result != NULL && strcmp(result, "pass") == 0)
+				newest_pass = i;
+			else
+				newest_fail = i;
+			break;
+		case EVENT_CUSTOMS_DECLARED:
+			if (in_force)
+				r->declaration = i;
+			break;
+		case EVENT_CUSTOMS_RELEASED:
+			if (in_force)
+				r->release = i;
+			break;
+		default:
+			break;
+		}
+	}
+	/* SPEC 8 "Inspections": a fail in force outweighs any pass. */
+	if (newest_fail != FOLD_NONE) {
+		r->inspection = FOLD_INSPECTION_FAIL;
+		r->inspection_deciding = newest_fail;
+	} else if (newest_pass != FOLD_NONE) {
+		r->inspection = FOLD_INSPECTION_PASS;
+		r->inspection_deciding = newest_pass;
+	}
+	r->customs = r->release != FOLD_NONE ? FOLD_CUSTOMS_RELEASED :
+	    r->declaration != FOLD_NONE ? FOLD_CUSTOMS_DECLARED :
+	    FOLD_CUSTOMS_NONE;
+	for (size_t k = 0; k < r->recall_count; k++)
+		r->open_recalls += r->recalls[k].open;
+}
+
+enum trace_status
+fold_run(const struct fold_statement *st, size_t count,
+    const struct fold_options *opts, struct fold_result *out,
+    struct trace_error *err)
+{
+	long long round1_before = opts != NULL ? opts->round1_before :
+	    FOLD_ROUND1_ALWAYS;
+	struct id_table ids = { 0 };
+	size_t *recall_of = NULL, recalls = 0, inspections = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->inspection_deciding = out->declaration = out->release =
+	    out->registration = out->sampling = FOLD_NONE;
+	for (size_t i = 0; i < count; i++) {
+		recalls += st[i].ev->type == EVENT_RECALL_ISSUED;
+		inspections += st[i].ev->type == EVENT_INSPECTION_COMPLETED;
+	}
+	out->statements = calloc(count + 1, sizeof(*out->statements));
+	out->recalls = calloc(recalls + 1, sizeof(*out->recalls));
+	out->inspections = calloc(inspections + 1, sizeof(*out->inspections));
+	recall_of = calloc(count + 1, sizeof(*recall_of));
+	if (out->statements == NULL || out->recalls == NULL ||
+	    out->inspections == NULL || recall_of == NULL ||
+	    !id_table_init(&ids, st, count))
+		goto nomem;
+	out->count = count;
+	for (size_t i = 0; i < count; i++) {
+		struct fold_statement_state *s = &out->statements[i];
+
+		copy_text(s->id, sizeof(s->id), st[i].id);
+		s->type = st[i].ev->type;
+		s->seq = st[i].ev->seq;
+		s->log_index = st[i].log_index;
+		s->withdrawn_by = s->target = recall_of[i] = FOLD_NONE;
+	}
+	/* Pass 1: targets and recalls, in log order. */
+	for (size_t i = 0; i < count; i++) {
+		bool round1_allowed = st[i].log_index < round1_before;
+
+		switch (st[i].ev->type) {
+		case EVENT_RECALL_ISSUED:
+			recall_of[i] = out->recall_count;
+			if (!recall_add(out, &st[i], i))
+				goto nomem;
+			break;
+		case EVENT_RECALL_CLOSED:
+			judge_close(out, st, &ids, recall_of, i,
+			    round1_allowed);
+			break;
+		case EVENT_CORRECTION:
+			judge_correction(out, st, &ids, i, round1_allowed);
+			break;
+		default:
+			break;
+		}
+		if (out->statements[i].problem != FOLD_PROBLEM_NONE)
+			out->statements[i].ignored = true;
+	}
+	/* Pass 2: corrections in force, newest first; the oldest in force
+	 * is the one a statement is withdrawn by. */
+	for (size_t i = count; i-- > 0;) {
+		const struct fold_statement_state *s = &out->statements[i];
+
+		if (s->type == EVENT_CORRECTION && !s->ignored &&
+		    s->withdrawn_by == FOLD_NONE) {
+			assert(s->target < i);
+			out->statements[s->target].withdrawn_by = i;
+		}
+	}
+	summarise(out, st);
+	free(recall_of);
+	free(ids.slots);
+	return TRACE_OK;
+nomem:
+	free(recall_of);
+	free(ids.slots);
+	fold_result_clear(out);
+	return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+	    "out of memory while folding the chain");
+}
+
+bool
+fold_recall_covers(const struct fold_recall *recall, const char *serial)
+{
+	size_t len = serial != NULL ? strlen(serial) : 0;
+
+	if (recall->ranges == NULL)
+		return true;
+	/* The rule of event_recall_covers_serial(), on the copies. */
+	for (size_t k = 0; k < recall->range_count; k++) {
+		const struct fold_range *p = &recall->ranges[k];
+
+		if (len > 0 && strlen(p->from) == len &&
+		    strcmp(serial, p->from) >= 0 && strcmp(serial, p->to) <= 0)
+			return true;
+	}
+	return false;
+}
+
+/* Is a more serious than b?  Equals: the newer (later) one. */
+static bool
+more_serious(const struct fold_result *r, size_t a, size_t b)
+{
+	return b == FOLD_NONE ||
+	    r->recalls[a].severity <= r->recalls[b].severity;
+}
+
+void
+fold_serial_status(const struct fold_result *r, const char *serial,
+    struct fold_serial_status *out)
+{
+	bool unit = serial != NULL && serial[0] != '\0';
+
+	out->recall = out->other = out->closed = FOLD_NONE;
+	for (size_t k = 0; k < r->recall_count; k++) {
+		const struct fold_recall *rc = &r->recalls[k];
+		bool covers;
+
+		if (!rc->open) {
+			if (out->closed == FOLD_NONE ||
+			    rc->closed_by > r->recalls[out->closed].closed_by)
+				out->closed = k;
+			continue;
+		}
+		/* A lot as a whole is "recalled" only by a whole-lot recall;
+		 * a partial one is shown as such. */
+		covers = unit ? fold_recall_covers(rc, serial) :
+		    rc->ranges == NULL;
+		if (covers && more_serious(r, k, out->recall))
+			out->recall = k;
+		else if (!covers && more_serious(r, k, out->other))
+			out->other = k;
+	}
+	if (r->open_recalls > 0)
+		out->closed = FOLD_NONE;
+}
+
+enum trace_status
+fold_problem_error(const struct fold_result *r, size_t i,
+    struct trace_error *err)
+{
+	const struct fold_statement_state *s = &r->statements[i];
+	bool close = s->type == EVENT_RECALL_CLOSED;
+	const char *field = close ? "data.recall" : "data.corrects";
+	const char *target = s->target != FOLD_NONE ?
+	    r->statements[s->target].id : "";
+
+	switch (s->problem) {
+	case FOLD_PROBLEM_NONE:
+		return TRACE_OK;
+	case FOLD_PROBLEM_NO_TARGET:
+		return trace_error_set(err, TRACE_EMALFORMED, "missing_field",
+		    field, "a recall.closed names the recall it closes "
+		    "(\"recall\")");
+	case FOLD_PROBLEM_UNKNOWN_TARGET:
+		if (close)
+			return trace_error_set(err, TRACE_ERULE, "bad_target",
+			    field, "\"recall\" must name a recall.issued "
+			    "earlier in this chain");
+		return trace_error_set(err, TRACE_ERULE, "unknown_correction",
+		    field, "a correction must name an earlier event of the "
+		    "same chain");
+	case FOLD_PROBLEM_TARGET_KIND:
+		if (close)
+			return trace_error_set(err, TRACE_ERULE, "bad_target",
+			    field, "%.64s is a %s, not a recall.issued", target,
+			    event_type_name(r->statements[s->target].type));
+		return trace_error_set(err, TRACE_ERULE, "bad_target", field,
+		    "%.64s is a %s: a correction may not withdraw a recall, "
+		    "a registration or a correction", target,
+		    event_type_name(r->statements[s->target].type));
+	case FOLD_PROBLEM_ALREADY_CLOSED:
+		return trace_error_set(err, TRACE_ERULE, "bad_target", field,
+		    "recall %.64s is already closed (a recall closes once)",
+		    target);
+	case FOLD_PROBLEM_REGULATOR_ONLY:
+		return trace_error_set(err, TRACE_EFORBIDDEN, "regulator_only",
+		    field, "recall %.64s was issued by a regulator: only a "
+		    "regulator may close it", target);
+	case FOLD_PROBLEM_WRONG_ORG:
+		return trace_error_set(err, TRACE_EFORBIDDEN, "wrong_org",
+		    field, "recall %.64s was issued by another organisation: "
+		    "only its keys or a regulator may close it", target);
+	case FOLD_PROBLEM_NOT_OWN:
+		return trace_error_set(err, TRACE_EFORBIDDEN,
+		    "role_not_allowed", field, "only the original signer or "
+		    "a regulator may correct an event");
+	}
+	return trace_error_set(err, TRACE_ERULE, "bad_target", field,
+	    "the statement breaks a target rule");
+}
+
+const char *
+fold_inspection_name(enum fold_inspection_status status)
+{
+	switch (status) {
+	case FOLD_INSPECTION_PASS: return "pass";
+	case FOLD_INSPECTION_FAIL: return "fail";
+	default: return "none";
+	}
+}
+
+const char *
+fold_customs_name(enum fold_customs_status status)
+{
+	switch (status) {
+	case FOLD_CUSTOMS_DECLARED: return "declared";
+	case FOLD_CUSTOMS_RELEASED: return "released";
+	default: return "none";
+	}
+}
