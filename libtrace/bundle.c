@@ -217,6 +217,7 @@ bundle_report_free(struct bundle_report *r)
 	free(r->events);
 	free(r->keys);
 	free(r->failures);
+	fold_result_clear(&r->fold);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -263,43 +264,6 @@ key_add(struct key_table *t, const struct key_state *state)
 	t->states[t->count] = *state;
 	t->slots[s] = ++t->count;
 	return &t->states[t->count - 1];
-}
-
-/* Statement ids of the events seen so far -> their position. */
-struct id_table {
-	const unsigned char (*ids)[SHA256_LEN];
-	size_t *slots;
-	size_t mask;
-};
-
-static size_t
-raw_hash(const unsigned char *id)
-{
-	size_t h;
-
-	memcpy(&h, id, sizeof(h));
-	return h;
-}
-
-static void
-id_add(struct id_table *t, size_t position)
-{
-	size_t s = raw_hash(t->ids[position]) & t->mask;
-
-	while (t->slots[s] != 0)
-		s = (s + 1) & t->mask;
-	t->slots[s] = position + 1;
-}
-
-/* Position of id among the events added, or SIZE_MAX. */
-static size_t
-id_find(const struct id_table *t, const unsigned char *id)
-{
-	for (size_t s = raw_hash(id) & t->mask; t->slots[s] != 0;
-	    s = (s + 1) & t->mask)
-		if (memcmp(t->ids[t->slots[s] - 1], id, SHA256_LEN) == 0)
-			return t->slots[s] - 1;
-	return SIZE_MAX;
 }
 
 struct verify {
@@ -528,13 +492,70 @@ verify_keys(struct verify *v, struct key_table *keys)
 	free(order);
 }
 
+/*
+ * The fold of the events that passed their own checks (fold.h): the
+ * rules that need the chain (what a correction or a recall.closed may
+ * name, and who may sign it) fail the event that breaks them, and the
+ * report keeps what the chain adds up to.  evs[i] is parsed where
+ * report->events[i].parsed.
+ */
+static void
+fold_events(struct verify *v, const struct key_table *keys,
+    const struct trace_event *evs)
+{
+	struct bundle_report *r = v->r;
+	struct fold_statement *st = calloc(r->event_count + 1, sizeof(*st));
+	size_t *position = calloc(r->event_count + 1, sizeof(*position));
+	size_t n = 0;
+	struct trace_error err;
+
+	if (st == NULL || position == NULL) {
+		v->nomem = true;
+		goto out;
+	}
+	for (size_t i = 0; i < r->event_count; i++) {
+		struct bundle_event_result *res = &r->events[i];
+		const struct key_state *signer;
+
+		res->fold_index = FOLD_NONE;
+		if (!res->ok || !res->parsed || !res->signer_known ||
+		    (signer = key_find(keys, res->signer)) == NULL)
+			continue;
+		res->fold_index = n;
+		position[n] = i;
+		st[n++] = (struct fold_statement){ .ev = &evs[i],
+			.id = res->id, .log_index = res->log_index,
+			.signer_role = signer->entry.role,
+			.signer_org = signer->entry.org };
+	}
+	if (fold_run(st, n, NULL, &r->fold, &err) != TRACE_OK) {
+		v->nomem = true;
+		goto out;
+	}
+	for (size_t k = 0; k < n; k++) {
+		const struct fold_statement_state *s = &r->fold.statements[k];
+		size_t i = position[k];
+
+		if (s->problem == FOLD_PROBLEM_NONE)
+			continue;
+		r->checks++;
+		fold_problem_error(&r->fold, k, &err);
+		/* Corrections keep the code they always failed with. */
+		fail(v, BUNDLE_SUBJECT_EVENT, i, s->seq, s->log_index,
+		    s->type == EVENT_CORRECTION ? "bad_correction" : err.code,
+		    "%s", err.message);
+	}
+out:
+	free(st);
+	free(position);
+}
+
 static void
 verify_events(struct verify *v, const struct key_table *keys)
 {
 	const struct bundle *b = v->b;
-	struct id_table ids;
 	unsigned char (*raw)[SHA256_LEN] = NULL;
-	size_t cap = 1;
+	struct trace_event *evs = NULL;
 	long long prev_index = -1;
 	bool have_prev = false;
 
@@ -543,20 +564,17 @@ verify_events(struct verify *v, const struct key_table *keys)
 		    "the bundle has no events");
 		return;
 	}
-	while (cap < 2 * b->event_count)
-		cap *= 2;
 	raw = calloc(b->event_count, sizeof(*raw));
-	ids.slots = calloc(cap, sizeof(*ids.slots));
-	if (raw == NULL || ids.slots == NULL) {
+	/* Kept until the fold: it needs the whole chain at once. */
+	evs = calloc(b->event_count, sizeof(*evs));
+	if (raw == NULL || evs == NULL) {
 		v->nomem = true;
 		goto out;
 	}
-	ids.ids = (const unsigned char (*)[SHA256_LEN])raw;
-	ids.mask = cap - 1;
 	for (size_t i = 0; i < b->event_count && !v->nomem; i++) {
 		const struct bundle_item *it = &b->events[i];
 		struct bundle_event_result *res = &v->r->events[i];
-		struct trace_event ev;
+		struct trace_event *ev = &evs[i];
 		const struct key_state *signer;
 		struct trace_error err;
 		char why[TRACE_ERROR_MESSAGE_MAX];
@@ -565,6 +583,7 @@ verify_events(struct verify *v, const struct key_table *keys)
 		res->ok = true;
 		res->log_index = at;
 		res->seq = -1;
+		res->fold_index = FOLD_NONE;
 		v->r->checks++;
 		if (!it->readable) {
 			fail(v, BUNDLE_SUBJECT_EVENT, i, -1, at, "bad_item", "%s",
@@ -574,8 +593,9 @@ verify_events(struct verify *v, const struct key_table *keys)
 		}
 		hex_encode(it->env.id, SHA256_LEN, res->id);
 		memcpy(raw[i], it->env.id, SHA256_LEN);
+		/* A log may hold what round 1 accepted: the fold judges it. */
 		if (strcmp(it->env.type, TYPE_EVENT) != 0 ||
-		    event_parse(it->env.payload, it->env.payload_len, &ev,
+		    event_parse_stored(it->env.payload, it->env.payload_len, ev,
 		    &err) != TRACE_OK) {
 			fail(v, BUNDLE_SUBJECT_EVENT, i, -1, at, "bad_event",
 			    "not a valid event: %s",
@@ -592,83 +612,66 @@ verify_events(struct verify *v, const struct key_table *keys)
 			continue;
 		}
 		res->parsed = true;
-		res->type = ev.type;
-		res->seq = ev.seq;
-		memcpy(res->signer, ev.signer, sizeof(res->signer));
+		res->type = ev->type;
+		res->seq = ev->seq;
+		memcpy(res->signer, ev->signer, sizeof(res->signer));
 		v->r->checks += 4;
-		if (strcmp(ev.chain, b->chain) != 0)
-			fail(v, BUNDLE_SUBJECT_EVENT, i, ev.seq, at, "wrong_chain",
-			    "belongs to chain %s, not %s", ev.chain,
-			    b->chain[0] ? b->chain : "(none given)");
-		if (ev.seq != (long long)i)
-			fail(v, BUNDLE_SUBJECT_EVENT, i, ev.seq, at, "seq_order",
+		if (strcmp(ev->chain, b->chain) != 0)
+			fail(v, BUNDLE_SUBJECT_EVENT, i, ev->seq, at,
+			    "wrong_chain", "belongs to chain %s, not %s",
+			    ev->chain, b->chain[0] ? b->chain : "(none given)");
+		if (ev->seq != (long long)i)
+			fail(v, BUNDLE_SUBJECT_EVENT, i, ev->seq, at, "seq_order",
 			    "seq %lld where %zu was due: an event is missing or "
-			    "out of order", ev.seq, i);
-		if (i > 0 && (!ev.has_prev || !have_prev ||
-		    memcmp(ev.prev, raw[i - 1], SHA256_LEN) != 0))
-			fail(v, BUNDLE_SUBJECT_EVENT, i, ev.seq, at, "wrong_prev",
+			    "out of order", ev->seq, i);
+		if (i > 0 && (!ev->has_prev || !have_prev ||
+		    memcmp(ev->prev, raw[i - 1], SHA256_LEN) != 0))
+			fail(v, BUNDLE_SUBJECT_EVENT, i, ev->seq, at, "wrong_prev",
 			    "prev does not link to the event before it");
 		if (at <= prev_index)
-			fail(v, BUNDLE_SUBJECT_EVENT, i, ev.seq, at, "log_order",
+			fail(v, BUNDLE_SUBJECT_EVENT, i, ev->seq, at, "log_order",
 			    "log index %lld is not after the previous event's "
 			    "%lld", at, prev_index);
 		if (!proof_ok(v, it, why, sizeof(why)))
-			fail(v, BUNDLE_SUBJECT_EVENT, i, ev.seq, at,
+			fail(v, BUNDLE_SUBJECT_EVENT, i, ev->seq, at,
 			    v->r->checkpoint_ok ? "bad_proof" : "no_checkpoint",
 			    "%s", why);
-		signer = key_find(keys, ev.signer);
+		signer = key_find(keys, ev->signer);
 		v->r->checks++;
 		if (signer == NULL) {
-			fail(v, BUNDLE_SUBJECT_EVENT, i, ev.seq, at, "unknown_key",
-			    "signer %s has no valid key entry in the bundle",
-			    ev.signer);
+			fail(v, BUNDLE_SUBJECT_EVENT, i, ev->seq, at,
+			    "unknown_key", "signer %s has no valid key entry in "
+			    "the bundle", ev->signer);
 		} else if (it->env.sig_count != 1) {
-			fail(v, BUNDLE_SUBJECT_EVENT, i, ev.seq, at,
+			fail(v, BUNDLE_SUBJECT_EVENT, i, ev->seq, at,
 			    "bad_signatures", "the envelope carries %zu "
 			    "signatures; a statement carries exactly one",
 			    it->env.sig_count);
 		} else if (dsse_verify(&it->env, signer->entry.public_key,
-		    ev.signer, &err) != TRACE_OK) {
-			fail(v, BUNDLE_SUBJECT_EVENT, i, ev.seq, at,
+		    ev->signer, &err) != TRACE_OK) {
+			fail(v, BUNDLE_SUBJECT_EVENT, i, ev->seq, at,
 			    "bad_signature", "signature by %s does not verify",
-			    ev.signer);
+			    ev->signer);
 		} else {
 			v->r->signatures++;
 			res->signer_known = true;
 			res->signer_role = signer->entry.role;
 			v->r->checks++;
-			if (policy_check_event(&ev, signer, at, &err) != TRACE_OK)
-				fail(v, BUNDLE_SUBJECT_EVENT, i, ev.seq, at,
-				    err.code, "signer %s: %s", ev.signer,
+			if (policy_check_event(ev, signer, at, &err) != TRACE_OK)
+				fail(v, BUNDLE_SUBJECT_EVENT, i, ev->seq, at,
+				    err.code, "signer %s: %s", ev->signer,
 				    err.message);
 		}
-		if (signer != NULL && ev.type == EVENT_CORRECTION) {
-			const char *target = event_data_string(&ev, "corrects");
-			unsigned char t[SHA256_LEN];
-			size_t j = SIZE_MAX;
-
-			v->r->checks++;
-			if (target != NULL && hex_decode(target, strlen(target),
-			    t, sizeof(t), true))
-				j = id_find(&ids, t);
-			if (j == SIZE_MAX)
-				fail(v, BUNDLE_SUBJECT_EVENT, i, ev.seq, at,
-				    "bad_correction", "corrects an event that is "
-				    "not earlier in this chain");
-			else if (policy_check_correction(&ev, signer,
-			    v->r->events[j].signer, &err) != TRACE_OK)
-				fail(v, BUNDLE_SUBJECT_EVENT, i, ev.seq, at,
-				    "bad_correction", "%s", err.message);
-		}
-		/* Only earlier events may be corrected: add after the check. */
-		id_add(&ids, i);
 		have_prev = true;
 		prev_index = at;
-		event_free(&ev);
 	}
+	if (!v->nomem)
+		fold_events(v, keys, evs);
 out:
+	for (size_t i = 0; evs != NULL && i < b->event_count; i++)
+		event_free(&evs[i]);
+	free(evs);
 	free(raw);
-	free(ids.slots);
 }
 
 enum trace_status

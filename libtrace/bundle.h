@@ -38,8 +38,15 @@
  *                the event before, log indexes increasing, exactly one
  *                signature, under the signer's enrolled key, role, validity
  *                window, GTIN scope and revocation at its log index
- *                (policy_check_event), corrections name an earlier event of
- *                the chain and are signed by its signer or a regulator.
+ *                (policy_check_event);
+ *   the fold     the events that passed those checks are folded
+ *                (fold.h): a correction names an earlier event of the
+ *                chain that it may withdraw and is signed by its signer or
+ *                a regulator; a recall.closed names an open recall of the
+ *                chain and is signed by its org or a regulator (a
+ *                regulator's recall: a regulator).  The report keeps the
+ *                fold: recall, inspection and customs status as the
+ *                server's pages show them, from the bundle alone.
  * Leaf hashes are SHA-256(0x00 || PAE) recomputed from the envelopes, so a
  * changed payload fails both its signature and its proof.
  *
@@ -61,6 +68,7 @@
 #include "dsse.h"
 #include "error.h"
 #include "event.h"
+#include "fold.h"
 #include "gs1.h"
 #include "keyentry.h"
 #include "merkle.h"
@@ -123,7 +131,9 @@ enum bundle_subject {
  * "bad_signatures" (an envelope with more than one signature),
  * "bad_signature", "bad_key_entry", "unknown_signer", "bad_event",
  * "wrong_chain", "seq_order", "wrong_prev", "log_order", "unknown_key",
- * "bad_correction", "no_events", or a policy code ("key_revoked",
+ * "bad_correction", "no_events", a target code of the fold ("bad_target",
+ * "regulator_only", "wrong_org", "missing_field"), or a policy code
+ * ("key_revoked",
  * "role_not_allowed", "outside_window", "gtin_not_covered", "key_exists",
  * "already_revoked").  message is for people and names what was found.
  */
@@ -147,6 +157,8 @@ struct bundle_event_result {
 	char signer[KEYID_LEN + 1];
 	bool signer_known;              /* signer_role is set */
 	enum key_role signer_role;
+	size_t fold_index;              /* into report.fold.statements, or
+	                                 * FOLD_NONE if not folded */
 };
 
 /* Per key entry, in bundle order. */
@@ -170,8 +182,13 @@ struct bundle_report {
 	struct bundle_key_result *keys;
 	size_t key_count;
 	struct bundle_failure *failures; /* checkpoint, keys in log order,
-	                                  * events in order */
+	                                  * events in order, then the rules
+	                                  * the fold found broken */
 	size_t failure_count;
+	/* What the events that passed their own checks add up to, in their
+	 * order (all events of a bundle that verifies; events[i].fold_index
+	 * maps).  Statements the rules refuse change nothing in it. */
+	struct fold_result fold;
 };
 
 /*

@@ -776,6 +776,233 @@ test_cases(void)
 	tlog_reset(&l);
 }
 
+/* ---- the fold's rules, from the bundle alone (SPEC 8) ------------------ */
+
+static struct actor importer, importer_b, regulator, lab2;
+
+/* Enroll who with role for org, signed by the root. */
+static void
+enroll_org(struct tlog *l, const struct actor *who, enum key_role role,
+    const char *org)
+{
+	struct key_entry e;
+	struct dsse_envelope env;
+	char *payload;
+	size_t len;
+
+	memset(&e, 0, sizeof(e));
+	e.op = KEY_OP_ENROLL;
+	memcpy(e.keyid, who->keyid, sizeof(e.keyid));
+	memcpy(e.signer, root.keyid, sizeof(e.signer));
+	e.time = 1795000000;
+	memcpy(e.public_key, who->public_key, ED25519_PUBLIC_LEN);
+	snprintf(e.name, sizeof(e.name), "someone");
+	snprintf(e.org, sizeof(e.org), "%s", org);
+	e.role = role;
+	payload = key_entry_build(&e, &len);
+	CHECK(payload != NULL);
+	CHECK(dsse_sign(TYPE_KEY, (unsigned char *)payload, len, root.secret,
+	    root.keyid, &env, NULL) == TRACE_OK);
+	add_envelope(l, true, &env);
+	dsse_envelope_clear(&env);
+	free(payload);
+}
+
+/* Sign payload text as the next event of LOT (it must carry l->seq and
+ * the prev id); returns its statement id in hex. */
+static void
+add_signed(struct tlog *l, const struct actor *by, const char *payload,
+    char id[2 * SHA256_LEN + 1])
+{
+	struct dsse_envelope env;
+
+	CHECK(dsse_sign(TYPE_EVENT, (const unsigned char *)payload,
+	    strlen(payload), by->secret, by->keyid, &env, NULL) == TRACE_OK);
+	memcpy(l->prev, env.id, SHA256_LEN);
+	hex_encode(env.id, SHA256_LEN, id);
+	l->seq++;
+	add_envelope(l, false, &env);
+	dsse_envelope_clear(&env);
+}
+
+/* The next event: type and data (JSON) by by.  No validation, so a
+ * round-1 form can be written too. */
+static void
+add_typed(struct tlog *l, const struct actor *by, const char *type,
+    const char *data, char id[2 * SHA256_LEN + 1])
+{
+	char text[2048], prev[2 * SHA256_LEN + 3];
+
+	if (l->seq == 0) {
+		snprintf(prev, sizeof(prev), "null");
+	} else {
+		prev[0] = '"';
+		hex_encode(l->prev, SHA256_LEN, prev + 1);
+		snprintf(prev + 1 + 2 * SHA256_LEN, 2, "\"");
+	}
+	snprintf(text, sizeof(text), "{\"v\":1,\"type\":\"%s\",\"chain\":"
+	    "{\"gtin\":\"" GTIN "\",\"lot\":\"" LOT "\"},\"seq\":%lld,"
+	    "\"prev\":%s,\"time\":\"2026-11-20T08:30:00+09:00\","
+	    "\"signer\":\"%s\",\"data\":%s}", type, l->seq, prev, by->keyid,
+	    data);
+	add_signed(l, by, text, id);
+}
+
+/* brand registers; a recall by issuer; closer closes it (close data:
+ * "recall" naming it, or none for a round-1 close). */
+static void
+recall_log(struct tlog *l, const struct actor *issuer,
+    const struct actor *closer, bool name_it, char recall_id[65])
+{
+	char id[2 * SHA256_LEN + 1], data[256];
+
+	tlog_reset(l);
+	enroll_org(l, &brand, ROLE_BRAND, "Amorepacific");
+	enroll_org(l, &importer, ROLE_IMPORTER, "Haiyue Trading");
+	enroll_org(l, &importer_b, ROLE_IMPORTER, "Other Importer");
+	enroll_org(l, &regulator, ROLE_REGULATOR, "SAMR");
+	add_typed(l, &brand, "product.registered", "{\"name\":{\"en\":\"E\"},"
+	    "\"brand\":\"B\",\"origin\":\"KR\"}", id);
+	add_typed(l, issuer, "recall.issued", "{\"reason\":\"Microbial\","
+	    "\"severity\":1,\"action\":\"Stop using it\"}", recall_id);
+	if (name_it)
+		snprintf(data, sizeof(data), "{\"recall\":\"%s\",\"outcome\":"
+		    "\"released\"}", recall_id);
+	else
+		snprintf(data, sizeof(data), "{\"outcome\":\"released\"}");
+	add_typed(l, closer, "recall.closed", data, id);
+}
+
+static void
+test_fold_rules(void)
+{
+	static struct tlog l;
+	struct bundle_report r;
+	char recall_id[2 * SHA256_LEN + 1], id[2 * SHA256_LEN + 1];
+	char *text;
+
+	actor_make(&importer);
+	actor_make(&importer_b);
+	actor_make(&regulator);
+	actor_make(&lab2);
+
+	/* Attack (1): an importer closes a regulator's recall.  Every
+	 * signature is valid; the bundle still fails, at the close. */
+	recall_log(&l, &regulator, &importer, true, recall_id);
+	tlog_seal(&l, &log_signer);
+	text = render(&l, CHAIN, NULL, 0);
+	expect("importer closes regulator's recall", text,
+	    BUNDLE_SUBJECT_EVENT, 2, "regulator_only");
+	CHECK(verify_text(text, &r) == TRACE_EBADSIG);
+	CHECK_INT(r.failure_count, 1);
+	CHECK(strstr(r.failures[0].message, "only a regulator") != NULL);
+	CHECK(r.events[1].ok && !r.events[2].ok);
+	/* The report's fold: the recall is still open. */
+	CHECK_INT(r.fold.count, 3);
+	CHECK_INT(r.fold.recall_count, 1);
+	CHECK(r.fold.recalls[0].open);
+	CHECK_STR(r.fold.recalls[0].id, recall_id);
+	CHECK_INT(r.fold.recalls[0].issuer_role, ROLE_REGULATOR);
+	CHECK(r.fold.statements[2].ignored);
+	CHECK_INT(r.events[2].fold_index, 2);
+	bundle_report_free(&r);
+	free(text);
+
+	/* (1b) an importer of another org closes an importer's recall. */
+	recall_log(&l, &importer, &importer_b, true, recall_id);
+	tlog_seal(&l, &log_signer);
+	text = render(&l, CHAIN, NULL, 0);
+	expect("other org closes", text, BUNDLE_SUBJECT_EVENT, 2, "wrong_org");
+	free(text);
+
+	/* The recall's own org or a regulator may. */
+	recall_log(&l, &importer, &regulator, true, recall_id);
+	tlog_seal(&l, &log_signer);
+	text = render(&l, CHAIN, NULL, 0);
+	expect("regulator closes", text, BUNDLE_SUBJECT_EVENT, 0, NULL);
+	CHECK(verify_text(text, &r) == TRACE_OK);
+	CHECK(!r.fold.recalls[0].open);
+	CHECK_INT(r.fold.recalls[0].closed_by, 2);
+	CHECK_INT(r.fold.open_recalls, 0);
+	bundle_report_free(&r);
+	free(text);
+
+	/* (1c) a second close of the same recall; a close of a non-recall. */
+	recall_log(&l, &importer, &importer, true, recall_id);
+	{
+		char data[256];
+
+		snprintf(data, sizeof(data), "{\"recall\":\"%s\",\"outcome\":"
+		    "\"destroyed\"}", recall_id);
+		add_typed(&l, &regulator, "recall.closed", data, id);
+		snprintf(data, sizeof(data), "{\"recall\":\"%s\",\"outcome\":"
+		    "\"destroyed\"}", id);
+		add_typed(&l, &regulator, "recall.closed", data, id);
+	}
+	tlog_seal(&l, &log_signer);
+	text = render(&l, CHAIN, NULL, 0);
+	expect("closed twice", text, BUNDLE_SUBJECT_EVENT, 3, "bad_target");
+	expect("closes a close", text, BUNDLE_SUBJECT_EVENT, 4, "bad_target");
+	CHECK(verify_text(text, &r) == TRACE_EBADSIG);
+	CHECK_INT(r.failure_count, 2);
+	CHECK_INT(r.fold.recalls[0].closed_by, 2);
+	bundle_report_free(&r);
+	free(text);
+
+	/* Round 1: a close naming no recall, by an importer, after a
+	 * regulator's recall.  Judged by the rule it was accepted under: it
+	 * verifies, closes the recall, and the report says so. */
+	recall_log(&l, &regulator, &importer, false, recall_id);
+	tlog_seal(&l, &log_signer);
+	text = render(&l, CHAIN, NULL, 0);
+	expect("round-1 close", text, BUNDLE_SUBJECT_EVENT, 0, NULL);
+	CHECK(verify_text(text, &r) == TRACE_OK);
+	CHECK_INT(r.fold.round1, 1);
+	CHECK(r.fold.statements[2].round1);
+	CHECK(!r.fold.recalls[0].open && r.fold.recalls[0].closed_round1);
+	bundle_report_free(&r);
+	free(text);
+
+	/* Attack (6): a second inspector's pass after a fail leaves the lot
+	 * failed; withdrawing the fail by another inspector fails the
+	 * bundle. */
+	tlog_reset(&l);
+	enroll_org(&l, &brand, ROLE_BRAND, "Amorepacific");
+	enroll_org(&l, &inspector, ROLE_INSPECTOR, "CCIC Korea");
+	enroll_org(&l, &lab2, ROLE_INSPECTOR, "Other Lab");
+	enroll_org(&l, &importer, ROLE_IMPORTER, "Haiyue Trading");
+	add_typed(&l, &brand, "product.registered", "{\"name\":{\"en\":\"E\"},"
+	    "\"brand\":\"B\",\"origin\":\"KR\"}", id);
+	add_typed(&l, &inspector, "inspection.completed", "{\"certificate\":"
+	    "\"C1\",\"result\":\"fail\"}", id);
+	add_typed(&l, &lab2, "inspection.completed", "{\"certificate\":"
+	    "\"C2\",\"result\":\"pass\"}", recall_id);
+	tlog_seal(&l, &log_signer);
+	text = render(&l, CHAIN, NULL, 0);
+	CHECK(verify_text(text, &r) == TRACE_OK);
+	CHECK_INT(r.fold.inspection, FOLD_INSPECTION_FAIL);
+	CHECK_INT(r.fold.inspection_deciding, 1);
+	CHECK_INT(r.fold.inspection_count, 2);
+	bundle_report_free(&r);
+	free(text);
+	{
+		char data[256];
+
+		snprintf(data, sizeof(data), "{\"corrects\":\"%s\",\"reason\":"
+		    "\"not mine\"}", id);
+		add_typed(&l, &lab2, "correction", data, recall_id);
+	}
+	tlog_seal(&l, &log_signer);
+	text = render(&l, CHAIN, NULL, 0);
+	expect("another inspector withdraws the fail", text,
+	    BUNDLE_SUBJECT_EVENT, 3, "bad_correction");
+	CHECK(verify_text(text, &r) == TRACE_EBADSIG);
+	CHECK_INT(r.fold.inspection, FOLD_INSPECTION_FAIL);
+	bundle_report_free(&r);
+	free(text);
+	tlog_reset(&l);
+}
+
 static void
 test_consistency(void)
 {
@@ -1025,6 +1252,7 @@ main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "--bench") == 0)
 		return bench_main(atol(argv[2]));
 	test_cases();
+	test_fold_rules();
 	test_consistency();
 	CHECK_DONE();
 }
