@@ -221,7 +221,7 @@ chain_bundle_build(struct request *req, const char *chain, struct buf *out,
 			    "a stored event does not parse");
 			goto fail;
 		}
-		rc = event_parse(env.payload, env.payload_len, &ev, NULL);
+		rc = event_parse_stored(env.payload, env.payload_len, &ev, NULL);
 		dsse_envelope_clear(&env);
 		if (rc != TRACE_OK) {
 			trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,

@@ -8,6 +8,11 @@
  * instead of being parsed and written again; only a round-1 envelope with
  * several signatures is written again, with the one that verifies
  * (statement.c).
+ *
+ * A chain is read through chainview.c (one round trip, parsed and folded
+ * once per head), so its answer carries the fold (libtrace/fold.h) the
+ * pages show: per event what withdrew it and whether it was judged by
+ * round-1 rules, and the recall, inspection and customs status.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +20,7 @@
 #include "libtrace/dsse.h"
 #include "libtrace/encoding.h"
 #include "libtrace/gs1.h"
+#include "pages.h"
 #include "parse.h"
 #include "recalls.h"
 #include "server.h"
@@ -23,12 +29,14 @@
  * One stored statement as {"id","seq","logIndex","envelope","payload"}
  * (an event: chain, if not NULL, adds "chain" first) or, for a key
  * statement, {"kind":"key","id","logIndex","envelope"}.  The envelope is
- * written as served (statement.c).
+ * written as served (statement.c).  view (if not NULL) adds what its fold
+ * says of event i.
  */
 static enum trace_status
 write_statement(struct request *req, struct buf *b,
     const struct store_record *r, long long seq, const char *chain,
-    bool is_key, struct trace_error *err)
+    bool is_key, const struct chain_view *view, size_t i,
+    struct trace_error *err)
 {
 	struct dsse_envelope env;
 	enum trace_status rc;
@@ -56,6 +64,8 @@ write_statement(struct request *req, struct buf *b,
 		/* Payloads were validated as strict JSON on the way in. */
 		buf_puts(b, ",\"payload\":");
 		buf_append(b, env.payload, env.payload_len);
+		if (view != NULL)
+			chain_item_write_notes(b, view, i);
 	}
 	buf_puts(b, "}");
 	dsse_envelope_clear(&env);
@@ -67,44 +77,49 @@ chains_handle_chain(struct request *req)
 {
 	const char *rest = req->path + strlen("/api/v1/chains");
 	char chain[CHAIN_ID_MAX + 1];
+	struct gs1_link link;
+	struct chain_view view;
 	struct trace_error err;
-	struct store_records recs;
 	struct buf out;
 	enum trace_status rc = TRACE_OK;
 
+	memset(&view, 0, sizeof(view));
 	buf_init(&out, 0);
-	if (parse_chain_path(rest, chain, &err) != TRACE_OK)
+	/* The path's rules are parse_chain_path()'s; the view wants the link
+	 * it was parsed from. */
+	if (parse_chain_path(rest, chain, &err) != TRACE_OK ||
+	    gs1_link_parse_path(rest, strlen(rest), &link, &err) != TRACE_OK)
 		goto fail;
-	if (store_chain(req->worker->store, chain, &recs, &err) != TRACE_OK)
-		goto fail;
-	if (recs.count == 0) {
-		store_records_clear(&recs);
-		trace_error_set(&err, TRACE_ENOTFOUND, "not_found", "chain",
-		    "no events for chain %s", chain);
+	if (chain_view_load(req, &link, false, &view, &err) != TRACE_OK) {
+		if (err.status == TRACE_ENOTFOUND)
+			trace_error_set(&err, TRACE_ENOTFOUND, "not_found",
+			    "chain", "no events for chain %s", chain);
 		goto fail;
 	}
 	buf_puts(&out, "{\"chain\":");
-	buf_json_string(&out, chain, strlen(chain));
+	buf_json_string(&out, view.chain, strlen(view.chain));
 	buf_printf(&out, ",\"head\":{\"seq\":%zu,\"id\":\"%s\"},"
 	    "\"verification\":{\"signatures\":\"verified at acceptance\","
 	    "\"links\":\"checked at acceptance\"},\"events\":[",
-	    recs.count - 1, recs.items[recs.count - 1].id);
-	for (size_t i = 0; i < recs.count && rc == TRACE_OK; i++) {
+	    view.count - 1, view.items[view.count - 1].rec->id);
+	for (size_t i = 0; i < view.count && rc == TRACE_OK; i++) {
 		if (i > 0)
 			buf_puts(&out, ",");
-		rc = write_statement(req, &out, &recs.items[i], (long long)i,
-		    NULL, false, &err);
+		rc = write_statement(req, &out, view.items[i].rec, (long long)i,
+		    NULL, false, &view, i, &err);
 	}
-	store_records_clear(&recs);
 	if (rc != TRACE_OK)
 		goto fail;
 	buf_puts(&out, "]");
-	/* The chain's recall status, from the recall indexes (recalls.h). */
+	chain_view_write_status(&out, &view);
+	/* The chain's recalls as the recall indexes hold them (recalls.h):
+	 * written in the same atomic step as each recall event, they agree
+	 * with the status above. */
 	{
 		struct recall_status st;
 
-		if (recalls_chain_status(req->worker->store, chain, &st, &err) !=
-		    TRACE_OK)
+		if (recalls_chain_status(req->worker->store, view.chain, &st,
+		    &err) != TRACE_OK)
 			goto fail;
 		recalls_write_chain_member(&out, &st);
 		recall_status_clear(&st);
@@ -112,9 +127,11 @@ chains_handle_chain(struct request *req)
 	buf_puts(&out, "}");
 	http_send_json(req, 200, &out);
 	buf_free(&out);
+	chain_view_free(&view);
 	return;
 fail:
 	buf_free(&out);
+	chain_view_free(&view);
 	http_send_error(req, &err);
 }
 
@@ -151,7 +168,7 @@ chains_handle_event(struct request *req)
 		goto fail;
 	}
 	rc = write_statement(req, &out, &recs.items[0], loc.seq,
-	    loc.is_key ? NULL : loc.chain, loc.is_key, &err);
+	    loc.is_key ? NULL : loc.chain, loc.is_key, NULL, 0, &err);
 	store_records_clear(&recs);
 	if (rc != TRACE_OK)
 		goto fail;

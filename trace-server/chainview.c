@@ -12,8 +12,15 @@
  *
  * Events were validated when they were accepted; a stored event that does
  * not parse is store corruption (503), not something to render around.
- * Corrections (docs/PROTOCOL.md section 6.5) void the event they name: it is
- * still listed, marked, but no longer feeds the summary.
+ * They are read as stored data (event_parse_stored): a log written by
+ * round 1 still reads.
+ *
+ * What the chain adds up to is libtrace's fold (fold.h, SPEC 8 "One
+ * fold"), run once per head and cached with the parsed records: which
+ * events a correction withdrew (still listed, marked, out of the
+ * summary), which recalls are open, the inspection and customs status,
+ * and which statements were judged by round-1 rules.  The pages, the
+ * resolver JSON and the chain JSON all read it from here.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -37,6 +44,7 @@ struct chain_data {
 	struct store_records recs;         /* owns the envelope text */
 	struct chain_item *items;
 	size_t count;
+	struct fold_result fold;           /* of items, computed once */
 	int refs;
 };
 
@@ -51,6 +59,7 @@ data_free(struct chain_data *d)
 	for (size_t i = 0; i < d->count; i++)
 		event_free(&d->items[i].ev);
 	free(d->items);
+	fold_result_clear(&d->fold);
 	store_records_clear(&d->recs);
 	free(d);
 }
@@ -129,12 +138,50 @@ chain_view_free(struct chain_view *view)
 	memset(view, 0, sizeof(*view));
 }
 
-static void link_corrections(struct chain_data *d);
+/*
+ * Fold d's items (SPEC 8 "One fold") with each signer's role and org from
+ * the key registry, and mark on each item what the fold says of it.
+ */
+static enum trace_status
+data_fold(struct request *req, struct chain_data *d, struct trace_error *err)
+{
+	struct fold_statement *st = calloc(d->count + 1, sizeof(*st));
+	char (*orgs)[KEY_TEXT_MAX + 1] = calloc(d->count + 1, sizeof(*orgs));
+	enum trace_status rc;
+
+	if (st == NULL || orgs == NULL) {
+		rc = trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+		    "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < d->count; i++)
+		st[i] = (struct fold_statement){ .ev = &d->items[i].ev,
+			.id = d->items[i].rec->id,
+			.log_index = d->items[i].rec->log_index };
+	if ((rc = key_cache_signers(req->srv, req->worker->store, st,
+	    d->count, orgs, err)) != TRACE_OK ||
+	    (rc = fold_run(st, d->count, NULL, &d->fold, err)) != TRACE_OK)
+		goto out;
+	for (size_t i = 0; i < d->count; i++) {
+		const struct fold_statement_state *f = &d->fold.statements[i];
+		struct chain_item *it = &d->items[i];
+
+		it->corrected_by = f->withdrawn_by != FOLD_NONE ?
+		    &d->items[f->withdrawn_by] : NULL;
+		it->round1 = f->round1;
+		it->ignored = f->ignored;
+	}
+out:
+	free(st);
+	free(orgs);
+	return rc;
+}
 
 /* Parse records (which d takes: *records is zeroed) into new data. */
 static enum trace_status
-data_build(const char *chain, struct store_records *records,
-    struct chain_data **out, struct trace_error *err)
+data_build(struct request *req, const char *chain,
+    struct store_records *records, struct chain_data **out,
+    struct trace_error *err)
 {
 	struct chain_data *d;
 	enum trace_status rc = TRACE_OK;
@@ -165,7 +212,8 @@ data_build(const char *chain, struct store_records *records,
 			    NULL, "a stored event does not parse");
 			goto out;
 		}
-		rc = event_parse(env.payload, env.payload_len, &it->ev, NULL);
+		rc = event_parse_stored(env.payload, env.payload_len, &it->ev,
+		    NULL);
 		dsse_envelope_clear(&env);
 		if (rc != TRACE_OK) {
 			rc = trace_error_set(err, TRACE_ESTORE, "store_corrupt",
@@ -174,7 +222,7 @@ data_build(const char *chain, struct store_records *records,
 		}
 		d->count++;
 	}
-	link_corrections(d);
+	rc = data_fold(req, d, err);
 out:
 	if (rc != TRACE_OK)
 		data_free(d);
@@ -213,7 +261,7 @@ read_chain(struct request *req, struct chain_view *view, bool count_scan,
 		view->data = known;
 		known = NULL;
 	} else if (page.records.count > 0) {
-		if ((rc = data_build(view->chain, &page.records, &fresh,
+		if ((rc = data_build(req, view->chain, &page.records, &fresh,
 		    err)) == TRACE_OK) {
 			data_publish(fresh);
 			view->data = fresh;
@@ -225,99 +273,33 @@ out:
 	return rc;
 }
 
-static long long
-severity_of(const struct chain_item *recall)
-{
-	long long s = 3;
-
-	chain_item_int(recall, "severity", &s);
-	return s;
-}
-
-/* Recalls after the last recall.closed are open (a closing statement
- * names no recall, so it ends every one before it). */
-static void
-summarise_recalls(struct chain_view *view)
-{
-	size_t open_from = 0;
-	const struct chain_item *last_issued = NULL, *cover = NULL, *any = NULL;
-
-	for (size_t i = 0; i < view->count; i++) {
-		const struct chain_item *it = &view->items[i];
-
-		if (it->corrected_by != NULL)
-			continue;
-		if (it->ev.type == EVENT_RECALL_ISSUED)
-			last_issued = it;
-		else if (it->ev.type == EVENT_RECALL_CLOSED) {
-			open_from = i + 1;
-			view->recall_closed = it;
-		}
-	}
-	for (size_t i = open_from; i < view->count; i++) {
-		const struct chain_item *it = &view->items[i];
-		bool whole;
-
-		if (it->corrected_by != NULL || it->ev.type != EVENT_RECALL_ISSUED)
-			continue;
-		whole = json_object_get(it->ev.data, "serials") == NULL;
-		/* The most serious (severity 1) covering recall is shown. */
-		if ((view->link.serial[0] != '\0' ?
-		    event_recall_covers_serial(&it->ev, view->link.serial) :
-		    whole) && (cover == NULL ||
-		    severity_of(it) <= severity_of(cover)))
-			cover = it;
-		if (any == NULL || severity_of(it) <= severity_of(any))
-			any = it;
-	}
-	if (cover != NULL) {
-		view->recall_state = RECALL_OPEN;
-		view->recall = cover;
-	} else if (any != NULL) {
-		view->recall_state = view->link.serial[0] != '\0' ?
-		    RECALL_OPEN_OTHER : RECALL_OPEN_PARTIAL;
-		view->recall = any;
-	} else if (view->recall_closed != NULL) {
-		view->recall_state = RECALL_CLOSED;
-		view->recall = last_issued;
-	}
-}
-
-/* Corrections void the event they name (an earlier one of the chain). */
-static void
-link_corrections(struct chain_data *d)
-{
-	for (size_t i = 0; i < d->count; i++) {
-		struct chain_item *it = &d->items[i];
-		const char *target;
-
-		if (it->ev.type != EVENT_CORRECTION ||
-		    (target = event_data_string(&it->ev, "corrects")) == NULL)
-			continue;
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(d->items[j].rec->id, target) == 0)
-				d->items[j].corrected_by = it;
-	}
-}
-
+/* The summary of view from the fold: an item per role the pages show. */
 static void
 summarise(struct chain_view *view)
 {
-	for (size_t i = 0; i < view->count; i++) {
-		const struct chain_item *it = &view->items[i];
+	const struct fold_result *f = view->fold;
+	struct fold_serial_status s;
 
-		if (it->corrected_by != NULL)
-			continue;
-		switch (it->ev.type) {
-		case EVENT_PRODUCT_REGISTERED: view->product = it; break;
-		case EVENT_INSPECTION_SAMPLED: view->sampled = it; break;
-		case EVENT_INSPECTION_COMPLETED: view->inspected = it; break;
-		case EVENT_CUSTOMS_DECLARED: view->declared = it; break;
-		case EVENT_CUSTOMS_RELEASED: view->released = it; break;
-		default: break;
-		}
+#define ITEM(i) ((i) != FOLD_NONE ? &view->items[(i)] : NULL)
+	view->product = ITEM(f->registration);
+	view->sampled = ITEM(f->sampling);
+	view->inspected = ITEM(f->inspection_deciding);
+	view->declared = ITEM(f->declaration);
+	view->released = ITEM(f->release);
+	fold_serial_status(f, view->link.serial, &s);
+	if (s.recall != FOLD_NONE) {
+		view->recall_state = RECALL_OPEN;
+		view->recall = ITEM(f->recalls[s.recall].statement);
+	} else if (s.other != FOLD_NONE) {
+		view->recall_state = view->link.serial[0] != '\0' ?
+		    RECALL_OPEN_OTHER : RECALL_OPEN_PARTIAL;
+		view->recall = ITEM(f->recalls[s.other].statement);
+	} else if (s.closed != FOLD_NONE) {
+		view->recall_state = RECALL_CLOSED;
+		view->recall = ITEM(f->recalls[s.closed].statement);
+		view->recall_closed = ITEM(f->recalls[s.closed].closed_by);
 	}
-	summarise_recalls(view);
+#undef ITEM
 }
 
 enum trace_status
@@ -338,6 +320,7 @@ chain_view_load(struct request *req, const struct gs1_link *link,
 	}
 	view->items = view->data->items;
 	view->count = view->data->count;
+	view->fold = &view->data->fold;
 	summarise(view);
 	return TRACE_OK;
 fail:
@@ -445,4 +428,94 @@ chain_recall_ranges(const struct chain_item *recall, struct buf *out)
 			buf_append(out, to->u.string.ptr, to->u.string.len);
 		}
 	}
+}
+
+/* "<id>" of statement i, or null. */
+static void
+write_ref(struct buf *b, const struct chain_view *view, size_t i)
+{
+	if (i == FOLD_NONE || i >= view->count)
+		buf_puts(b, "null");
+	else
+		buf_printf(b, "\"%s\"", view->items[i].rec->id);
+}
+
+void
+chain_view_write_status(struct buf *b, const struct chain_view *view)
+{
+	const struct fold_result *f = view->fold;
+
+	buf_printf(b, ",\"status\":{\"recall\":{\"status\":\"%s\","
+	    "\"open\":%zu,\"total\":%zu,\"items\":[",
+	    f->recall_count == 0 ? "none" : f->open_recalls > 0 ? "open" :
+	    "closed", f->open_recalls, f->recall_count);
+	for (size_t k = 0; k < f->recall_count; k++) {
+		const struct fold_recall *rc = &f->recalls[k];
+
+		buf_printf(b, "%s{\"id\":\"%s\",\"status\":\"%s\","
+		    "\"severity\":%lld,\"serials\":", k > 0 ? "," : "", rc->id,
+		    rc->open ? "open" : "closed", rc->severity);
+		if (rc->ranges == NULL)
+			buf_puts(b, "null");
+		else {
+			buf_puts(b, "[");
+			for (size_t i = 0; i < rc->range_count; i++) {
+				buf_puts(b, i > 0 ? ",[" : "[");
+				buf_json_string(b, rc->ranges[i].from,
+				    strlen(rc->ranges[i].from));
+				buf_puts(b, ",");
+				buf_json_string(b, rc->ranges[i].to,
+				    strlen(rc->ranges[i].to));
+				buf_puts(b, "]");
+			}
+			buf_puts(b, "]");
+		}
+		buf_printf(b, ",\"issuerRole\":\"%s\",\"issuerOrg\":",
+		    rc->issuer_role < ROLE_COUNT ?
+		    key_role_name(rc->issuer_role) : "unknown");
+		buf_json_string(b, rc->issuer_org, strlen(rc->issuer_org));
+		buf_puts(b, ",\"closedBy\":");
+		write_ref(b, view, rc->closed_by);
+		if (rc->closed_round1)
+			buf_puts(b, ",\"round1\":true");
+		buf_puts(b, "}");
+	}
+	buf_printf(b, "]},\"inspection\":{\"status\":\"%s\",\"deciding\":",
+	    fold_inspection_name(f->inspection));
+	write_ref(b, view, f->inspection_deciding);
+	buf_puts(b, ",\"items\":[");
+	for (size_t k = 0; k < f->inspection_count; k++) {
+		const struct fold_inspection *in = &f->inspections[k];
+
+		buf_puts(b, k > 0 ? ",{\"id\":" : "{\"id\":");
+		write_ref(b, view, in->statement);
+		buf_printf(b, ",\"result\":\"%s\",\"withdrawnBy\":",
+		    in->pass ? "pass" : "fail");
+		write_ref(b, view, f->statements[in->statement].withdrawn_by);
+		buf_puts(b, "}");
+	}
+	buf_printf(b, "]},\"customs\":{\"status\":\"%s\",\"declaration\":",
+	    fold_customs_name(f->customs));
+	write_ref(b, view, f->declaration);
+	buf_puts(b, ",\"release\":");
+	write_ref(b, view, f->release);
+	buf_printf(b, "},\"round1\":%zu}", f->round1);
+}
+
+void
+chain_item_write_notes(struct buf *b, const struct chain_view *view,
+    size_t i)
+{
+	const struct fold_statement_state *f = &view->fold->statements[i];
+
+	if (f->withdrawn_by != FOLD_NONE) {
+		buf_puts(b, ",\"withdrawnBy\":");
+		write_ref(b, view, f->withdrawn_by);
+	}
+	/* SPEC 8 "Data from round 1": said so in every view. */
+	if (f->round1)
+		buf_puts(b, ",\"round1\":true,\"note\":\"judged by round-1 "
+		    "rules\"");
+	if (f->ignored)
+		buf_puts(b, ",\"ignored\":true");
 }

@@ -144,8 +144,9 @@ verdict_card(struct request *req, struct buf *b, enum page_lang lang,
 	char root[64], n1[24], n2[24], n3[24];
 	const char *cls = vd->state == VERDICT_GENUINE ? "ok" :
 	    vd->state == VERDICT_PENDING ? "wait" : "bad";
-	bool inspected_ok = v->inspected != NULL &&
-	    strcmp(chain_item_data(v->inspected, "result"), "pass") == 0;
+	/* SPEC 8 "Inspections": the fold's status, never one result. */
+	enum fold_inspection_status inspection = v->fold->inspection;
+	bool inspected_ok = inspection == FOLD_INSPECTION_PASS;
 	bool recalled = v->recall_state == RECALL_OPEN ||
 	    v->recall_state == RECALL_OPEN_PARTIAL;
 
@@ -200,10 +201,12 @@ verdict_card(struct request *req, struct buf *b, enum page_lang lang,
 	buf_puts(b, "\" data-msg-verdict=\"");
 	i18n_html(b, lang, "verdict.unverifiable");
 	buf_puts(b, "\"></p><div class=\"badges\">");
-	buf_printf(b, "<span class=\"badge %s\">", v->inspected == NULL ? "no" :
-	    inspected_ok ? "ok" : "bad");
-	i18n_html(b, lang, v->inspected == NULL ? "badge.notinspected" :
-	    inspected_ok ? "badge.inspected" : "badge.failed");
+	buf_printf(b, "<span class=\"badge %s\" id=\"badge-inspection\" "
+	    "data-status=\"%s\">", inspection == FOLD_INSPECTION_NONE ? "no" :
+	    inspected_ok ? "ok" : "bad", fold_inspection_name(inspection));
+	i18n_html(b, lang, inspection == FOLD_INSPECTION_NONE ?
+	    "badge.notinspected" : inspected_ok ? "badge.inspected" :
+	    "badge.failed");
 	buf_printf(b, "</span><span class=\"badge %s\">",
 	    v->released != NULL ? "ok" : "no");
 	i18n_html(b, lang, v->released != NULL ? "badge.cleared" :
@@ -247,6 +250,54 @@ product_card(struct buf *b, enum page_lang lang, const struct chain_view *v)
 	buf_puts(b, "</dl></section>\n");
 }
 
+/* Every inspection.completed, each marked as in force or withdrawn
+ * (SPEC 8 "Inspections": every one is shown). */
+static void
+inspection_list(struct request *req, struct buf *b, enum page_lang lang,
+    const struct chain_view *v)
+{
+	const struct fold_result *f = v->fold;
+
+	buf_puts(b, "<h3>");
+	i18n_html(b, lang, "inspection.others");
+	buf_puts(b, "</h3><ul class=\"inspections\" id=\"inspections\">");
+	for (size_t k = 0; k < f->inspection_count; k++) {
+		const struct fold_inspection *in = &f->inspections[k];
+		const struct chain_item *it = &v->items[in->statement];
+		char org[KEY_TEXT_MAX + 1], day[11];
+
+		buf_printf(b, "<li data-result=\"%s\" data-withdrawn=\"%s\">"
+		    "<span class=\"%s\">", in->pass ? "pass" : "fail",
+		    in->withdrawn ? "true" : "false", in->withdrawn ? "muted" :
+		    in->pass ? "result-pass" : "result-fail");
+		i18n_html(b, lang, in->pass ? "inspection.pass" :
+		    "inspection.fail");
+		buf_puts(b, "</span> ");
+		buf_html_cstr(b, chain_item_data(it, "certificate"));
+		if (signer_org(req, it->ev.signer, org, sizeof(org))) {
+			buf_puts(b, " \xc2\xb7 ");
+			buf_html_cstr(b, org);
+		}
+		date_of(it, day);
+		buf_puts(b, " \xc2\xb7 ");
+		buf_html_cstr(b, day);
+		if (in->withdrawn) {
+			buf_puts(b, " <span class=\"note warn\">");
+			i18n_html(b, lang, "inspection.withdrawn");
+			buf_puts(b, "</span>");
+		}
+		buf_puts(b, "</li>");
+	}
+	buf_puts(b, "</ul>");
+	if (f->inspection == FOLD_INSPECTION_FAIL) {
+		buf_puts(b, "<p class=\"note warn\">");
+		i18n_html(b, lang, "inspection.failnote");
+		buf_puts(b, "</p>");
+	}
+}
+
+/* The result that decides the inspection status (the newest fail in
+ * force, else the newest pass), then every result. */
 static void
 inspection_card(struct request *req, struct buf *b, enum page_lang lang,
     const struct chain_view *v)
@@ -255,14 +306,20 @@ inspection_card(struct request *req, struct buf *b, enum page_lang lang,
 	const char *result;
 	char org[KEY_TEXT_MAX + 1], day[11];
 	long long samples;
+	bool pass = v->fold->inspection == FOLD_INSPECTION_PASS;
 
-	buf_puts(b, "<section class=\"card\" id=\"inspection\"><h2>");
+	buf_printf(b, "<section class=\"card\" id=\"inspection\" "
+	    "data-status=\"%s\"><h2>", fold_inspection_name(
+	    v->fold->inspection));
 	i18n_html(b, lang, "inspection.title");
 	buf_puts(b, "</h2>");
 	if (in == NULL) {
 		buf_puts(b, "<p class=\"muted\">");
 		i18n_html(b, lang, "inspection.none");
-		buf_puts(b, "</p></section>\n");
+		buf_puts(b, "</p>");
+		if (v->fold->inspection_count > 0)
+			inspection_list(req, b, lang, v);
+		buf_puts(b, "</section>\n");
 		return;
 	}
 	result = chain_item_data(in, "result");
@@ -290,11 +347,16 @@ inspection_card(struct request *req, struct buf *b, enum page_lang lang,
 	}
 	buf_puts(b, "<dt>");
 	i18n_html(b, lang, "inspection.result");
+	/* The status decides the colour; the deciding result agrees. */
 	buf_printf(b, "</dt><dd class=\"%s\" id=\"inspection-result\">",
-	    strcmp(result, "pass") == 0 ? "result-pass" : "result-fail");
-	i18n_html(b, lang, strcmp(result, "pass") == 0 ? "inspection.pass" :
+	    pass ? "result-pass" : "result-fail");
+	i18n_html(b, lang, pass && result != NULL &&
+	    strcmp(result, "pass") == 0 ? "inspection.pass" :
 	    "inspection.fail");
-	buf_puts(b, "</dd></dl></section>\n");
+	buf_puts(b, "</dd></dl>");
+	if (v->fold->inspection_count > 1)
+		inspection_list(req, b, lang, v);
+	buf_puts(b, "</section>\n");
 }
 
 /* " · " between the parts of a line; first says whether one was written. */
@@ -454,6 +516,16 @@ route_card(struct request *req, struct buf *b, enum page_lang lang,
 			i18n_html_args(b, lang, "event.corrected",
 			    chain_item_data(it->corrected_by, "reason"), NULL,
 			    NULL);
+			buf_puts(b, "</p>");
+		}
+		/* SPEC 8 "Data from round 1": labelled in every view. */
+		if (it->round1) {
+			buf_puts(b, "<p class=\"note info round1\">");
+			i18n_html(b, lang, "event.round1");
+			if (it->ignored) {
+				buf_puts(b, ": ");
+				i18n_html(b, lang, "event.ignored");
+			}
 			buf_puts(b, "</p>");
 		}
 		buf_puts(b, "</li>");

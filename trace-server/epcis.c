@@ -28,6 +28,9 @@
  * error declaration: a copy of the corrected event, with the corrected
  * event's eventID, plus errorDeclaration {declarationTime, reason
  * incorrect_data, trace:reason, trace:statement (the correction's id)}.
+ * Which corrections stand is the fold's (libtrace/fold.h), as on every
+ * other view: a correction that changes nothing (a round-1 correction of
+ * a recall) or that was itself withdrawn declares no error.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +38,7 @@
 
 #include "libtrace/dsse.h"
 #include "libtrace/encoding.h"
+#include "libtrace/fold.h"
 #include "libtrace/timefmt.h"
 #include "recalls.h"
 
@@ -369,14 +373,45 @@ parse_filter(const struct query_fields *params, struct epcis_filter *f,
 	return TRACE_OK;
 }
 
+/* The fold of a chain's parsed items (libtrace/fold.h). */
+static enum trace_status
+fold_items(struct request *req, const struct epcis_item *items, size_t count,
+    struct fold_result *out, struct trace_error *err)
+{
+	struct fold_statement *st = calloc(count + 1, sizeof(*st));
+	char (*orgs)[KEY_TEXT_MAX + 1] = calloc(count + 1, sizeof(*orgs));
+	enum trace_status rc;
+
+	memset(out, 0, sizeof(*out));
+	if (st == NULL || orgs == NULL) {
+		rc = trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+		    "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < count; i++)
+		st[i] = (struct fold_statement){ .ev = &items[i].ev,
+			.id = items[i].rec->id,
+			.log_index = items[i].rec->log_index };
+	if ((rc = key_cache_signers(req->srv, req->worker->store, st, count,
+	    orgs, err)) == TRACE_OK)
+		rc = fold_run(st, count, NULL, out, err);
+out:
+	free(st);
+	free(orgs);
+	return rc;
+}
+
 /* The events of one chain's records that pass f, into b. */
 static enum trace_status
-write_chain(struct buf *b, const struct store_records *r,
-    const struct epcis_filter *f, size_t *written, struct trace_error *err)
+write_chain(struct request *req, struct buf *b,
+    const struct store_records *r, const struct epcis_filter *f,
+    size_t *written, struct trace_error *err)
 {
 	struct epcis_item *items;
+	struct fold_result fold;
 	enum trace_status rc = TRACE_OK;
 
+	memset(&fold, 0, sizeof(fold));
 	/* An export leaves nothing out: a record the store could not read
 	 * fails it. */
 	if (r->unreadable > 0)
@@ -397,8 +432,8 @@ write_chain(struct buf *b, const struct store_records *r,
 			    NULL, "a stored event does not parse");
 			goto out;
 		}
-		if (event_parse(it->env.payload, it->env.payload_len, &it->ev,
-		    NULL) != TRACE_OK) {
+		if (event_parse_stored(it->env.payload, it->env.payload_len,
+		    &it->ev, NULL) != TRACE_OK) {
 			dsse_envelope_clear(&it->env);
 			rc = trace_error_set(err, TRACE_ESTORE, "store_corrupt",
 			    NULL, "a stored event does not parse");
@@ -406,21 +441,21 @@ write_chain(struct buf *b, const struct store_records *r,
 		}
 		it->ok = true;
 	}
+	if ((rc = fold_items(req, items, r->count, &fold, err)) != TRACE_OK)
+		goto out;
 	for (size_t i = 0; i < r->count; i++) {
 		const struct epcis_item *it = &items[i], *target = it,
 		    *declaration = NULL;
+		const struct fold_statement_state *s = &fold.statements[i];
 
 		if (it->ev.type == EVENT_CORRECTION) {
-			const char *corrects = event_data_string(&it->ev,
-			    "corrects");
-
-			/* Ingest made sure it names an earlier event here. */
-			target = NULL;
-			for (size_t k = 0; k < i && corrects != NULL; k++)
-				if (strcmp(items[k].rec->id, corrects) == 0)
-					target = &items[k];
-			if (target == NULL || target->ev.type == EVENT_CORRECTION)
+			/* Only a correction in force declares an error; one
+			 * of a correction has no EPCIS form. */
+			if (s->ignored || s->withdrawn_by != FOLD_NONE ||
+			    s->target == FOLD_NONE ||
+			    items[s->target].ev.type == EVENT_CORRECTION)
 				continue;
+			target = &items[s->target];
 			declaration = it;
 		}
 		if (!passes(f, target))
@@ -430,6 +465,7 @@ write_chain(struct buf *b, const struct store_records *r,
 		write_object_event(b, target, declaration);
 	}
 out:
+	fold_result_clear(&fold);
 	for (size_t i = 0; i < r->count; i++) {
 		if (!items[i].ok)
 			continue;
@@ -489,8 +525,8 @@ epcis_handle_events(struct request *req)
 	    "\"queryName\":\"SimpleEventQuery\",\"resultsBody\":{"
 	    "\"eventList\":[", EPCIS_CONTEXT, EPCIS_VOCAB, now);
 	for (size_t i = 0; i < count; i++)
-		if (write_chain(&out, &records[i], &filter, &written, &err) !=
-		    TRACE_OK)
+		if (write_chain(req, &out, &records[i], &filter, &written,
+		    &err) != TRACE_OK)
 			goto fail;
 	buf_puts(&out, "]}}}}");
 	if (out.failed) {

@@ -129,11 +129,78 @@ event_card(struct request *req, struct buf *b, enum page_lang lang,
 		buf_html_cstr(b, chain_item_data(it->corrected_by, "reason"));
 		buf_puts(b, "</dd>");
 	}
+	/* SPEC 8 "Data from round 1": labelled in every view. */
+	if (it->round1) {
+		buf_puts(b, "<dt class=\"round1\">");
+		i18n_html(b, lang, "event.round1");
+		buf_puts(b, "</dt><dd class=\"round1\">");
+		if (it->ignored)
+			i18n_html(b, lang, "event.ignored");
+		buf_puts(b, "</dd>");
+	}
 	buf_puts(b, "</dl><details open><summary>");
 	i18n_html(b, lang, "insp.payload");
 	buf_puts(b, "</summary>");
 	payload_block(b, it);
 	buf_puts(b, "</details></section>\n");
+}
+
+/* What the lot's statements add up to: the fold every view shows. */
+static void
+status_card(struct buf *b, enum page_lang lang, const struct chain_view *v)
+{
+	const struct fold_result *f = v->fold;
+	char total[24], open[24];
+
+	buf_puts(b, "<section class=\"card\" id=\"status\"><h2>");
+	i18n_html(b, lang, "insp.status");
+	buf_puts(b, "</h2><dl><dt>");
+	i18n_html(b, lang, "insp.recalls");
+	buf_printf(b, "</dt><dd id=\"status-recall\" data-open=\"%zu\">",
+	    f->open_recalls);
+	if (f->recall_count == 0) {
+		i18n_html(b, lang, "insp.recalls.none");
+	} else {
+		snprintf(total, sizeof(total), "%zu", f->recall_count);
+		snprintf(open, sizeof(open), "%zu", f->open_recalls);
+		i18n_html_args(b, lang, "insp.recalls.open", total, open, NULL);
+		buf_puts(b, "<ul>");
+		for (size_t k = 0; k < f->recall_count; k++) {
+			const struct fold_recall *rc = &f->recalls[k];
+			char seq[24];
+
+			buf_printf(b, "<li><a href=\"#ev-%zu\">#%zu</a> ",
+			    rc->statement, rc->statement);
+			if (rc->open) {
+				buf_puts(b, "<span class=\"bad-text\">");
+				i18n_html(b, lang, "insp.open");
+				buf_puts(b, "</span>");
+			} else {
+				snprintf(seq, sizeof(seq), "%zu", rc->closed_by);
+				i18n_html_args(b, lang, "insp.closedby", seq,
+				    NULL, NULL);
+			}
+			buf_puts(b, "</li>");
+		}
+		buf_puts(b, "</ul>");
+	}
+	buf_puts(b, "</dd><dt>");
+	i18n_html(b, lang, "insp.inspection");
+	buf_printf(b, "</dt><dd id=\"status-inspection\" data-status=\"%s\" "
+	    "class=\"%s\">", fold_inspection_name(f->inspection),
+	    f->inspection == FOLD_INSPECTION_FAIL ? "bad-text" :
+	    f->inspection == FOLD_INSPECTION_PASS ? "ok-text" : "");
+	i18n_html(b, lang, f->inspection == FOLD_INSPECTION_PASS ?
+	    "inspection.pass" : f->inspection == FOLD_INSPECTION_FAIL ?
+	    "inspection.fail" : "badge.notinspected");
+	buf_puts(b, "</dd><dt>");
+	i18n_html(b, lang, "customs.status");
+	buf_printf(b, "</dt><dd id=\"status-customs\" data-status=\"%s\">",
+	    fold_customs_name(f->customs));
+	i18n_html(b, lang, f->customs == FOLD_CUSTOMS_RELEASED ?
+	    "customs.released" : f->customs == FOLD_CUSTOMS_DECLARED ?
+	    "customs.declared" : "customs.none");
+	buf_puts(b, "</dd></dl></section>\n");
 }
 
 static void
@@ -254,6 +321,7 @@ inspector_handle(struct request *req)
 	buf_printf(&b, "?lang=%s\">", i18n_tag(lang));
 	i18n_html(&b, lang, "insp.consumer");
 	buf_puts(&b, "</a></p></section>\n");
+	status_card(&b, lang, &view);
 	offline_card(req, &b, lang, &view);
 	for (size_t i = 0; i < view.count; i++)
 		event_card(req, &b, lang, &view, i, &vd);

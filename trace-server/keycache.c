@@ -211,3 +211,34 @@ key_cache_get(struct server *srv, struct store *store, const char *keyid,
 	pthread_mutex_unlock(&c->lock);
 	return TRACE_OK;
 }
+
+enum trace_status
+key_cache_signers(struct server *srv, struct store *store,
+    struct fold_statement *st, size_t count,
+    char (*orgs)[KEY_TEXT_MAX + 1], struct trace_error *err)
+{
+	struct key_state state;
+	const char *last = NULL;
+	enum key_role role = ROLE_COUNT;
+	bool found = false;
+	enum trace_status rc;
+
+	for (size_t i = 0; i < count; i++) {
+		const char *keyid = st[i].ev->signer;
+
+		/* Chains run in stretches by one signer: ask once each. */
+		if (last == NULL || strcmp(last, keyid) != 0) {
+			if ((rc = key_cache_get(srv, store, keyid, &state,
+			    &found, err)) != TRACE_OK)
+				return rc;
+			role = found ? state.entry.role : ROLE_COUNT;
+			if (!found)
+				state.entry.org[0] = '\0';
+			last = keyid;
+		}
+		memcpy(orgs[i], state.entry.org, sizeof(orgs[i]));
+		st[i].signer_role = role;
+		st[i].signer_org = orgs[i];
+	}
+	return TRACE_OK;
+}

@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "libtrace/event.h"
+#include "libtrace/fold.h"
 #include "libtrace/gs1.h"
 #include "server.h"
 
@@ -122,10 +123,14 @@ size_t page_link_uri(const struct server *srv, const struct gs1_link *link,
 
 /* ---- chainview.c ------------------------------------------------------- */
 
+/* One event of a chain, and what the fold says of it. */
 struct chain_item {
 	struct trace_event ev;
 	const struct store_record *rec;   /* id, log index, envelope */
-	const struct chain_item *corrected_by; /* a later correction, or NULL */
+	const struct chain_item *corrected_by; /* the correction in force that
+	                                   * withdrew it, or NULL */
+	bool round1;                      /* judged by round-1 rules */
+	bool ignored;                     /* it changes nothing */
 };
 
 enum recall_state {
@@ -144,14 +149,19 @@ struct chain_view {
 	struct chain_data *data;           /* parsed records, shared */
 	const struct chain_item *items;    /* count, in seq order */
 	size_t count;
-	/* The summary; each points into items, NULL when there is none. */
+	const struct fold_result *fold;    /* of items (libtrace/fold.h):
+	                                    * indexes are item indexes */
+	/* The summary, from the fold; each points into items, NULL when
+	 * there is none. */
 	const struct chain_item *product;
 	const struct chain_item *sampled;
-	const struct chain_item *inspected;
+	const struct chain_item *inspected;  /* the result that decides the
+	                                      * inspection status */
 	const struct chain_item *declared;
 	const struct chain_item *released;
 	const struct chain_item *recall;   /* the recall behind recall_state */
-	const struct chain_item *recall_closed;
+	const struct chain_item *recall_closed;  /* RECALL_CLOSED: what
+	                                    * closed it */
 	enum recall_state recall_state;
 	/* Scans of link.serial (when scans_known: not for a serial that
 	 * would be past SCANS_SERIALS_MAX counted serials of its lot). */
@@ -193,6 +203,28 @@ const char *chain_item_where(const struct chain_item *item, const char *key);
 
 /* "2026-11-20 08:30 (UTC+09:00)" in the event's own offset. */
 void chain_item_time(const struct chain_item *item, char *out, size_t size);
+
+/*
+ * ,"status":{...} (a member to append inside an object): the fold of the
+ * chain, so that no client recomputes it (docs/PROTOCOL.md section 11.6):
+ *   "recall": {"status": "none|open|closed", "open", "total", "items":
+ *      [{"id", "status", "severity", "serials" (null: the whole lot),
+ *        "issuerRole", "issuerOrg", "closedBy" (id or null), "round1"}]},
+ *   "inspection": {"status": "none|pass|fail", "deciding" (id or null),
+ *      "items": [{"id", "result", "withdrawnBy" (id or null)}]},
+ *   "customs": {"status": "none|declared|released", "declaration",
+ *      "release" (ids or null)},
+ *   "round1": statements judged by round-1 rules
+ */
+void chain_view_write_status(struct buf *b, const struct chain_view *view);
+
+/*
+ * What the fold says of item i, as members to append inside its object:
+ * "withdrawnBy" (the correction in force), "round1": true with "note":
+ * "judged by round-1 rules", "ignored": true (it changes nothing).
+ */
+void chain_item_write_notes(struct buf *b, const struct chain_view *view,
+    size_t i);
 
 /* The serial ranges of a recall as "000100–000199, 000500" (escaped
  * later), "" for a whole-lot recall. */

@@ -163,8 +163,8 @@ write_dispatches(struct buf *b, const struct store_records *records,
 		if (dsse_envelope_parse_stored(rec->envelope,
 		    rec->envelope_len, &env, NULL) != TRACE_OK)
 			continue;
-		if (event_parse(env.payload, env.payload_len, &ev, NULL) !=
-		    TRACE_OK) {
+		if (event_parse_stored(env.payload, env.payload_len, &ev,
+		    NULL) != TRACE_OK) {
 			dsse_envelope_clear(&env);
 			continue;
 		}

@@ -56,7 +56,7 @@ write_signer(struct request *req, struct buf *b, const char *keyid)
 
 static void
 write_event_brief(struct request *req, struct buf *b,
-    const struct chain_item *it)
+    const struct chain_view *view, const struct chain_item *it)
 {
 	buf_printf(b, "{\"type\":\"%s\",\"seq\":%lld,\"id\":\"%s\","
 	    "\"logIndex\":%lld,\"time\":", event_type_name(it->ev.type),
@@ -75,6 +75,7 @@ write_event_brief(struct request *req, struct buf *b,
 		buf_printf(b, ",\"correctedBy\":\"%s\"", it->corrected_by->rec->id);
 		member(b, "correctionReason", why);
 	}
+	chain_item_write_notes(b, view, (size_t)(it - view->items));
 	buf_puts(b, "}");
 }
 
@@ -149,7 +150,7 @@ json_build(struct request *req, const struct chain_view *view,
 	    view->count - 1, view->items[view->count - 1].rec->id);
 	buf_puts(out, ",\"inspection\":");
 	if (view->inspected != NULL)
-		write_event_brief(req, out, view->inspected);
+		write_event_brief(req, out, view, view->inspected);
 	else
 		buf_puts(out, "null");
 	buf_puts(out, ",\"customs\":{\"status\":");
@@ -161,7 +162,7 @@ json_build(struct request *req, const struct chain_view *view,
 	buf_printf(out, "\"%s\"", recall_name(view->recall_state));
 	if (view->recall != NULL) {
 		buf_puts(out, ",\"event\":");
-		write_event_brief(req, out, view->recall);
+		write_event_brief(req, out, view, view->recall);
 	}
 	buf_puts(out, "},\"route\":[");
 	for (size_t i = 0, n = 0; i < view->count; i++) {
@@ -169,9 +170,12 @@ json_build(struct request *req, const struct chain_view *view,
 			continue;
 		if (n++ > 0)
 			buf_puts(out, ",");
-		write_event_brief(req, out, &view->items[i]);
+		write_event_brief(req, out, view, &view->items[i]);
 	}
-	buf_puts(out, "],\"scans\":");
+	buf_puts(out, "]");
+	/* The fold as the chain JSON has it (chainview.c). */
+	chain_view_write_status(out, view);
+	buf_puts(out, ",\"scans\":");
 	if (view->scans_known)
 		buf_printf(out, "{\"count\":%lld,\"firstScan\":%lld}", view->scans,
 		    view->first_scan);

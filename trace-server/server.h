@@ -16,6 +16,7 @@
 
 #include "libtrace/buf.h"
 #include "libtrace/error.h"
+#include "libtrace/fold.h"
 #include "libtrace/keys.h"
 #include "libtrace/policy.h"
 #include "metrics.h"
@@ -133,6 +134,18 @@ void key_cache_forget(struct key_cache *c, const char *keyid);
  */
 enum trace_status key_cache_record_entry(const struct store_record *r,
     struct key_entry *entry, bool *weak, struct trace_error *err);
+
+/*
+ * The signers' side of a fold's input: for st[0..count), whose ev is set,
+ * signer_role and signer_org from each signer's enrollment (what the
+ * registry says, never what an event claims).  orgs[i] receives the org
+ * and st[i].signer_org points at it, so orgs must outlive the fold_run().
+ * A signer never enrolled gets ROLE_COUNT and "" (only a hand-edited
+ * store holds one: every event was checked at acceptance).
+ */
+enum trace_status key_cache_signers(struct server *srv, struct store *store,
+    struct fold_statement *st, size_t count,
+    char (*orgs)[KEY_TEXT_MAX + 1], struct trace_error *err);
 
 /* ---- statement.c ------------------------------------------------------- */
 

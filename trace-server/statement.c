@@ -26,8 +26,9 @@ payload_signer(const struct dsse_envelope *env, char signer[KEYID_LEN + 1],
 	if (strcmp(env->type, TYPE_EVENT) == 0) {
 		struct trace_event ev;
 
-		if (event_parse(env->payload, env->payload_len, &ev, NULL) !=
-		    TRACE_OK)
+		/* A round-1 payload (a close naming no recall) too. */
+		if (event_parse_stored(env->payload, env->payload_len, &ev,
+		    NULL) != TRACE_OK)
 			goto bad;
 		memcpy(signer, ev.signer, KEYID_LEN + 1);
 		event_free(&ev);
