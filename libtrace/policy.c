@@ -69,21 +69,6 @@ policy_check_event(const struct trace_event *ev,
 }
 
 enum trace_status
-policy_check_correction(const struct trace_event *ev,
-    const struct key_state *signer, const char *corrected_signer,
-    struct trace_error *err)
-{
-	if (ev->type != EVENT_CORRECTION)
-		return TRACE_OK;
-	if (signer->entry.role == ROLE_REGULATOR ||
-	    strcmp(corrected_signer, ev->signer) == 0)
-		return TRACE_OK;
-	return trace_error_set(err, TRACE_EFORBIDDEN, "role_not_allowed",
-	    "data.corrects", "only the original signer or a regulator may "
-	    "correct an event");
-}
-
-enum trace_status
 policy_check_key_entry(const struct key_entry *entry,
     const struct key_state *signer, const struct key_state *target,
     long long position, struct trace_error *err)

@@ -36,18 +36,11 @@ void policy_root_state(const unsigned char public_key[ED25519_PUBLIC_LEN],
  * or got; a revocation at a smaller index applies)?  signer NULL means the
  * key is not enrolled (TRACE_EUNKNOWNKEY).  TRACE_EFORBIDDEN with code
  * "key_revoked", "role_not_allowed", "outside_window" or "gtin_not_covered".
- * Corrections by a non-regulator also need policy_check_correction().
+ * What a correction or a recall.closed may name, and who may sign it,
+ * needs the chain: fold.h.
  */
 enum trace_status policy_check_event(const struct trace_event *ev,
     const struct key_state *signer, long long position,
-    struct trace_error *err);
-
-/*
- * A correction must be signed by the signer of the corrected event or by a
- * regulator.
- */
-enum trace_status policy_check_correction(const struct trace_event *ev,
-    const struct key_state *signer, const char *corrected_signer,
     struct trace_error *err);
 
 /*

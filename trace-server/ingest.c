@@ -4,10 +4,11 @@
  * Every item goes through the same gate, cheapest checks first: strict
  * envelope and payload parsing, the statement's time, the signer's key
  * (enrolled), its signature, the signing policy (role, window, GTIN scope,
- * revocation), corrections' target; then all items that passed are
+ * revocation), the targets of corrections and recall closes (the fold of
+ * the chain with the statement, SPEC 8); then all items that passed are
  * appended in one pipeline of atomic Function calls, which check what only
- * the store knows (head, prev, duplicates, a revocation that raced us).
- * A rejected item changes nothing in the store.
+ * the store knows (head, prev, duplicates, a revocation that raced us, a
+ * recall still open).  A rejected item changes nothing in the store.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "libtrace/dsse.h"
 #include "libtrace/encoding.h"
 #include "libtrace/event.h"
+#include "libtrace/fold.h"
 #include "libtrace/merkle.h"
 #include "libtrace/timefmt.h"
 #include "recalls.h"
@@ -35,55 +37,147 @@ struct ingest_item {
 	struct trace_error err;
 	struct append_result result;
 	char org[KEY_TEXT_MAX + 1];   /* the signer's organisation */
+	enum key_role role;           /* and role, from its enrollment */
+	/* recall.closed: the recall it closes, its id and issue time. */
+	char closes[2 * SHA256_LEN + 1];
+	long long closes_issued;
 	struct recall_append recall;  /* recall events: the index arguments */
 };
 
-/* A correction must target an earlier event of the same chain. */
+static void outcome_error(struct ingest_item *it);
+
+/* Answer it as the append would now: the head moved, a gap, wrong prev. */
 static enum trace_status
-check_correction(struct request *req, struct ingest_item *it,
+refuse_as_append(struct ingest_item *it, enum append_outcome outcome,
+    size_t len, const char *head)
+{
+	it->result.outcome = outcome;
+	it->result.head_seq = (long long)len - 1;
+	snprintf(it->result.head_id, sizeof(it->result.head_id), "%s", head);
+	outcome_error(it);
+	return it->err.status;
+}
+
+/*
+ * SPEC 8 "Targets": what a correction or a recall.closed names, and who
+ * may sign it, is judged by the fold (libtrace/fold.h) of the chain with
+ * the statement at its end.  The chain is the one stored, then the items
+ * of this batch before it that passed (they are appended first, in
+ * order).  The statement must continue exactly that history: its seq and
+ * prev pin it, and the append checks them atomically, so the history
+ * judged is the one it joins.  Otherwise it is answered now as the append
+ * would answer it (head_moved, seq_gap, wrong_prev), never judged against
+ * a history it may not join.  Stored statements are judged by the rules
+ * they were accepted under (round 1 included); this one by today's.
+ */
+static enum trace_status
+check_targets(struct request *req, struct ingest_item *items, size_t i,
     const struct key_state *signer)
 {
-	const char *target = event_data_string(&it->ev, "corrects");
-	struct store_location loc;
+	struct ingest_item *it = &items[i];
 	struct store_records recs;
-	struct dsse_envelope env;
-	struct trace_event corrected;
+	struct trace_event *stored = NULL;
+	struct fold_statement *st = NULL;
+	char (*orgs)[KEY_TEXT_MAX + 1] = NULL;
+	struct fold_result fold;
+	const struct fold_statement_state *me;
+	size_t n = 0, batch = 0;
+	const char *head;
 	enum trace_status rc;
 
-	rc = store_locate(req->worker->store, target, &loc, &it->err);
-	if (rc != TRACE_OK)
+	memset(&fold, 0, sizeof(fold));
+	if ((rc = store_chain(req->worker->store, it->ev.chain, &recs,
+	    &it->err)) != TRACE_OK)
 		return rc;
-	if (!loc.found || loc.is_key || strcmp(loc.chain, it->ev.chain) != 0 ||
-	    loc.seq >= it->ev.seq)
-		return trace_error_set(&it->err, TRACE_ERULE,
-		    "unknown_correction", "data.corrects", "a correction must "
-		    "name an earlier event of the same chain");
-	if ((rc = store_record_at(req->worker->store, &loc, &recs, &it->err)) !=
-	    TRACE_OK)
-		return rc;
-	rc = recs.count == 1 ? dsse_envelope_parse_stored(
-	    recs.items[0].envelope, recs.items[0].envelope_len, &env,
-	    &it->err) : TRACE_ESTORE;
+	for (size_t j = 0; j < i; j++)
+		if (!items[j].rejected &&
+		    strcmp(items[j].ev.chain, it->ev.chain) == 0 &&
+		    items[j].ev.seq == (long long)(recs.count + batch))
+			batch++;
+	stored = calloc(recs.count + 1, sizeof(*stored));
+	orgs = calloc(recs.count + 1, sizeof(*orgs));
+	st = calloc(recs.count + batch + 1, sizeof(*st));
+	if (stored == NULL || orgs == NULL || st == NULL) {
+		rc = trace_error_set(&it->err, TRACE_ENOMEM, NULL, NULL,
+		    "out of memory");
+		goto out;
+	}
+	for (; n < recs.count; n++) {
+		struct dsse_envelope env;
+
+		/* Round 1 stored envelopes with several signatures. */
+		rc = dsse_envelope_parse_stored(recs.items[n].envelope,
+		    recs.items[n].envelope_len, &env, NULL);
+		if (rc == TRACE_OK) {
+			rc = event_parse_stored(env.payload, env.payload_len,
+			    &stored[n], NULL);
+			dsse_envelope_clear(&env);
+		}
+		if (rc != TRACE_OK) {
+			rc = trace_error_set(&it->err, TRACE_ESTORE,
+			    "store_corrupt", NULL, "a stored event of the chain "
+			    "does not parse");
+			goto out;
+		}
+		st[n] = (struct fold_statement){ .ev = &stored[n],
+			.id = recs.items[n].id,
+			.log_index = recs.items[n].log_index };
+	}
+	if ((rc = key_cache_signers(req->srv, req->worker->store, st, n, orgs,
+	    &it->err)) != TRACE_OK)
+		goto out;
+	for (size_t j = 0; j < i && n < recs.count + batch; j++)
+		if (!items[j].rejected &&
+		    strcmp(items[j].ev.chain, it->ev.chain) == 0 &&
+		    items[j].ev.seq == (long long)n)
+			st[n++] = (struct fold_statement){ .ev = &items[j].ev,
+				.id = items[j].id, .log_index = LLONG_MAX,
+				.signer_role = items[j].role,
+				.signer_org = items[j].org };
+	head = n > 0 ? st[n - 1].id : "";
+	if (it->ev.seq != (long long)n) {
+		rc = refuse_as_append(it, it->ev.seq < (long long)n ?
+		    APPEND_CONFLICT : APPEND_GAP, n, head);
+		goto out;
+	}
+	if (n > 0 && strcmp(it->prev, head) != 0) {
+		rc = refuse_as_append(it, APPEND_WRONG_PREV, n, head);
+		goto out;
+	}
+	/* Not logged yet: LLONG_MAX is past round 1, so today's rules. */
+	st[n++] = (struct fold_statement){ .ev = &it->ev, .id = it->id,
+		.log_index = LLONG_MAX, .signer_role = signer->entry.role,
+		.signer_org = signer->entry.org };
+	if ((rc = fold_run(st, n, NULL, &fold, &it->err)) != TRACE_OK)
+		goto out;
+	me = &fold.statements[n - 1];
+	if (me->problem != FOLD_PROBLEM_NONE) {
+		rc = fold_problem_error(&fold, n - 1, &it->err);
+		trace_error_prefix_field(&it->err, "payload");
+		goto out;
+	}
+	if (it->ev.type == EVENT_RECALL_CLOSED) {
+		snprintf(it->closes, sizeof(it->closes), "%s",
+		    fold.statements[me->target].id);
+		it->closes_issued = st[me->target].ev->time;
+	}
+out:
+	fold_result_clear(&fold);
+	for (size_t k = 0; stored != NULL && k < recs.count; k++)
+		event_free(&stored[k]);
+	free(stored);
+	free(orgs);
+	free(st);
 	store_records_clear(&recs);
-	if (rc != TRACE_OK)
-		return trace_error_set(&it->err, TRACE_ESTORE, "store_corrupt",
-		    NULL, "the corrected event cannot be read");
-	rc = event_parse(env.payload, env.payload_len, &corrected, &it->err);
-	dsse_envelope_clear(&env);
-	if (rc != TRACE_OK)
-		return trace_error_set(&it->err, TRACE_ESTORE, "store_corrupt",
-		    NULL, "the corrected event cannot be read");
-	rc = policy_check_correction(&it->ev, signer, corrected.signer,
-	    &it->err);
-	event_free(&corrected);
 	return rc;
 }
 
 /* Everything that can be checked before the store's atomic step. */
 static enum trace_status
 check_item(struct request *req, const struct json_value *v,
-    struct ingest_item *it)
+    struct ingest_item *items, size_t i)
 {
+	struct ingest_item *it = &items[i];
 	struct trace_error *err = &it->err;
 	struct key_state signer;
 	bool found = false;
@@ -109,23 +203,27 @@ check_item(struct request *req, const struct json_value *v,
 	if (!found)
 		return trace_error_set(err, TRACE_EUNKNOWNKEY, "unknown_key",
 		    "payload.signer", "key %s is not enrolled", it->ev.signer);
-	/* Recall indexes record the issuer's organisation. */
+	/* Recall indexes record the issuer's organisation; the target
+	 * rules of later items of the batch need it and the role. */
 	snprintf(it->org, sizeof(it->org), "%s", signer.entry.org);
+	it->role = signer.entry.role;
 	/* The payload names its signer: verify under that key only. */
 	if ((rc = dsse_verify(&it->env, signer.entry.public_key, it->ev.signer,
 	    err)) != TRACE_OK)
 		return rc;
 	hex_encode(it->env.id, SHA256_LEN, it->id);
+	if (it->ev.has_prev)
+		hex_encode(it->ev.prev, SHA256_LEN, it->prev);
 	if ((rc = policy_check_event(&it->ev, &signer, LLONG_MAX, err)) !=
 	    TRACE_OK ||
-	    (it->ev.type == EVENT_CORRECTION &&
-	    (rc = check_correction(req, it, &signer)) != TRACE_OK)) {
-		if (rc != TRACE_ESTORE)
+	    ((it->ev.type == EVENT_CORRECTION ||
+	    it->ev.type == EVENT_RECALL_CLOSED) &&
+	    (rc = check_targets(req, items, i, &signer)) != TRACE_OK)) {
+		/* Refused, unless it is a statement accepted before. */
+		if (rc != TRACE_ESTORE && rc != TRACE_ENOMEM)
 			it->policy_failed = true;
 		return rc;
 	}
-	if (it->ev.has_prev)
-		hex_encode(it->ev.prev, SHA256_LEN, it->prev);
 	merkle_leaf_hash_statement(it->env.type, it->env.payload,
 	    it->env.payload_len, it->leaf);
 	it->text = dsse_envelope_to_text(&it->env, &it->text_len);
@@ -180,6 +278,13 @@ outcome_error(struct ingest_item *it)
 	case APPEND_REVOKED:
 		trace_error_set(&it->err, TRACE_EFORBIDDEN, "key_revoked",
 		    "payload.signer", "key %s is revoked", it->ev.signer);
+		break;
+	case APPEND_RECALL_NOT_OPEN:
+		/* Checked before the append on the same history; the store
+		 * keeps its indexes right whatever happened meanwhile. */
+		trace_error_set(&it->err, TRACE_ERULE, "bad_target",
+		    "payload.data.recall", "recall %s is not open in this "
+		    "chain", it->closes);
 		break;
 	default:
 		trace_error_set(&it->err, TRACE_ESTORE, "store_corrupt", NULL,
@@ -273,9 +378,10 @@ ingest_handle_events(struct request *req)
 	}
 	for (size_t i = 0; i < count; i++) {
 		struct ingest_item *it = &items[i];
-		enum trace_status rc = check_item(req, values[i], it);
+		enum trace_status rc;
 
 		it->result.head_seq = -1;
+		rc = check_item(req, values[i], items, i);
 		if (rc == TRACE_ESTORE) {
 			err = it->err;
 			goto fail;
@@ -296,7 +402,8 @@ ingest_handle_events(struct request *req)
 		 * atomic step as the append. */
 		if (recalls_is_recall_event(&it->ev) &&
 		    recalls_append_prepare(&it->recall, &it->ev, it->id, it->org,
-		    &args[pending], &err) != TRACE_OK)
+		    it->closes, it->closes_issued, &args[pending], &err) !=
+		    TRACE_OK)
 			goto fail;
 		slot[pending++] = i;
 	}

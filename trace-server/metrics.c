@@ -22,7 +22,8 @@ static const char *const reasons[] = {
 	"gtin_not_14", "bad_seq", "bad_prev", "bad_time", "bad_type",
 	"bad_payload_type", "bad_payload_encoding", "key_exists",
 	"already_revoked", "unknown_correction", "bad_range", "bad_keyid",
-	"keyid_mismatch", "store_unavailable",
+	"keyid_mismatch", "store_unavailable", "bad_target", "wrong_org",
+	"regulator_only",
 };
 
 void

@@ -103,7 +103,8 @@ closing_json(struct recall_append *ra, const struct trace_event *ev,
 
 enum trace_status
 recalls_append_prepare(struct recall_append *ra, const struct trace_event *ev,
-    const char *id, const char *org, struct append_event_args *args,
+    const char *id, const char *org, const char *closes,
+    long long closes_issued, struct append_event_args *args,
     struct trace_error *err)
 {
 	bool issued = ev->type == EVENT_RECALL_ISSUED;
@@ -123,6 +124,8 @@ recalls_append_prepare(struct recall_append *ra, const struct trace_event *ev,
 	ra->args = (struct append_recall_args){
 		.issued = issued, .time = ev->time, .gtin = ev->gtin,
 		.lot = ev->lot, .org = org,
+		.closes = issued ? NULL : closes,
+		.closes_issued = closes_issued,
 		.head = ra->head.data, .head_len = ra->head.len,
 		.tail = ra->tail.data, .tail_len = ra->tail.len,
 	};

@@ -18,7 +18,9 @@
  *    organisation, from its key entry), "signer", "status" ("open" or
  *    "closed") and, once closed, "closed" (UTC), "closedBy" (the
  *    recall.closed id), "outcome", "recovered" (if given), "closedLogIndex"}
- * A recall.closed closes every recall of its chain that is still open.
+ * A recall.closed closes the recall it names ("recall"), which must be
+ * open (SPEC 8); a round-1 recall.closed closed every recall of its chain
+ * that was open then, and the indexes keep what it did.
  */
 #ifndef TRACE_RECALLS_H
 #define TRACE_RECALLS_H
@@ -52,12 +54,15 @@ bool recalls_is_recall_event(const struct trace_event *ev);
 /*
  * Fill ra for ev (recall.issued or recall.closed) with statement id id,
  * signed by a key of organisation org, and point args->recall at it: the
- * append then updates the recall indexes in the same step.  ra must
- * outlive the append; release it with recalls_append_clear (accepts a
- * zeroed ra).
+ * append then updates the recall indexes in the same step.  For a
+ * recall.closed, closes and closes_issued are the id and issue time of
+ * the recall it closes (the one it names, ingest checked it); ignored
+ * otherwise.  ra must outlive the append; release it with
+ * recalls_append_clear (accepts a zeroed ra).
  */
 enum trace_status recalls_append_prepare(struct recall_append *ra,
     const struct trace_event *ev, const char *id, const char *org,
+    const char *closes, long long closes_issued,
     struct append_event_args *args, struct trace_error *err);
 void recalls_append_clear(struct recall_append *ra);
 

@@ -214,6 +214,7 @@ enum append_outcome {
 	APPEND_KEY_EXISTS,
 	APPEND_UNKNOWN_KEY,
 	APPEND_ALREADY_REVOKED,
+	APPEND_RECALL_NOT_OPEN, /* recall.closed: its recall is not open here */
 };
 
 struct append_result {
@@ -235,6 +236,8 @@ struct append_recall_args {
 	long long time;                 /* the event's time, unix seconds */
 	const char *gtin, *lot;         /* the event's */
 	const char *org;                /* the signer's organisation */
+	const char *closes;             /* recall.closed: the recall it closes */
+	long long closes_issued;        /* and that recall's issue time */
 	const char *head, *tail;        /* the JSON before and after the index */
 	size_t head_len, tail_len;
 };

@@ -324,15 +324,31 @@ local RECALL_STREAM_MAX = '100000'
 --   8 'issued' or 'closed'
 --   issued: 9 member "<issued>-<id>", 10 facts JSON up to the log index,
 --           11 the rest of the facts JSON
---   closed: 9 unused, 10 closing JSON up to the log index, 11 its rest
+--   closed: 9 the member of the recall it closes, 10 closing JSON up to
+--           the log index, 11 its rest
 local function append_recall(keys, args)
+  local kind, member, head, tail = args[8], args[9], args[10], args[11]
+  local stream = keys[15]
+  -- A recall.closed closes the one recall it names (SPEC 8), which must
+  -- be an open recall of this chain.  Ingest judged that on the history
+  -- this append continues (seq and prev pin it); checking it here too,
+  -- before anything is written, keeps the indexes right whatever happened
+  -- meanwhile.  A resubmission is answered as one first.
+  if kind == 'closed' then
+    local existing = redis.call('HGET', keys[2], args[1])
+    if existing then
+      return {'duplicate', existing}
+    end
+    if not redis.call('ZSCORE', keys[14], member) or
+        not redis.call('ZSCORE', keys[9], member) then
+      return {'recall_not_open'}
+    end
+  end
   local res = append_event(keys, args)
   if res[1] ~= 'ok' then
     return res
   end
   local index = res[2]
-  local kind, member, head, tail = args[8], args[9], args[10], args[11]
-  local stream = keys[15]
   if kind == 'issued' then
     local id = args[1]
     local facts = head .. ',"logIndex":' .. index .. tail
@@ -346,19 +362,16 @@ local function append_recall(keys, args)
       'event', 'recall.issued', 'id', id, 'data', recall_json(facts))
     return res
   end
-  -- recall.closed closes every recall of the chain that is still open.
+  -- Round 1's recall.closed named no recall and closed every open one of
+  -- its chain; the indexes keep what it did.  Now exactly one closes.
   local closing = head .. ',"closedLogIndex":' .. index .. tail
-  for _, m in ipairs(redis.call('ZRANGE', keys[14], '-', '+', 'BYLEX')) do
-    if redis.call('ZSCORE', keys[9], m) then
-      local id = string.sub(m, 14)
-      redis.call('HSET', keys[7], id, closing)
-      redis.call('ZREM', keys[9], m)
-      redis.call('ZADD', keys[10], 0, m)
-      redis.call('XADD', stream, 'MAXLEN', '~', RECALL_STREAM_MAX, '*',
-        'event', 'recall.closed', 'id', id,
-        'data', recall_json(redis.call('HGET', keys[6], id) or '{}', closing))
-    end
-  end
+  local id = string.sub(member, 14)
+  redis.call('HSET', keys[7], id, closing)
+  redis.call('ZREM', keys[9], member)
+  redis.call('ZADD', keys[10], 0, member)
+  redis.call('XADD', stream, 'MAXLEN', '~', RECALL_STREAM_MAX, '*',
+    'event', 'recall.closed', 'id', id,
+    'data', recall_json(redis.call('HGET', keys[6], id) or '{}', closing))
   return res
 end
 

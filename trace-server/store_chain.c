@@ -286,6 +286,7 @@ store_append_reply_parse(const redisReply *r, struct append_result *res,
 		{ "key_exists", APPEND_KEY_EXISTS },
 		{ "unknown_key", APPEND_UNKNOWN_KEY },
 		{ "already_revoked", APPEND_ALREADY_REVOKED },
+		{ "recall_not_open", APPEND_RECALL_NOT_OPEN },
 	};
 	const redisReply *w;
 	size_t i;

@@ -83,7 +83,10 @@ store_recall_append_keys(struct store_batch *b,
 	store_batch_str(b, KEY_RECALLS_STREAM);
 }
 
-/* ARGV 8-11: 'issued' or 'closed', the member, the JSON's two parts. */
+/*
+ * ARGV 8-11: 'issued' or 'closed', the member (of the recall issued, or
+ * of the recall a close closes), the JSON's two parts.
+ */
 void
 store_recall_append_args(struct store_batch *b,
     const struct append_event_args *a)
@@ -91,7 +94,11 @@ store_recall_append_args(struct store_batch *b,
 	const struct append_recall_args *r = a->recall;
 	char member[STORE_RECALL_MEMBER_LEN + 1];
 
-	member_format(r->time, a->id, member);
+	assert(r->issued || r->closes != NULL);
+	if (r->issued)
+		member_format(r->time, a->id, member);
+	else
+		member_format(r->closes_issued, r->closes, member);
 	store_batch_str(b, r->issued ? "issued" : "closed");
 	store_batch_fmt(b, "%s", member);
 	store_batch_arg(b, r->head, r->head_len);

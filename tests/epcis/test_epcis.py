@@ -61,10 +61,15 @@ def setUpModule():
                                                "quantity": 300}, "2026-11-09T12:00:00+08:00"),
         ("importer", "recall.issued", {"reason": "霉菌", "severity": 1, "action": "停止使用"},
          "2026-11-10T12:00:00+08:00"),
-        ("importer", "recall.closed", {"outcome": "destroyed"}, "2026-11-11T12:00:00+08:00"),
+        # The close names the recall it closes (SPEC 8).
+        ("importer", "recall.closed", lambda: {"recall": ids["recall.issued"],
+                                               "outcome": "destroyed"},
+         "2026-11-11T12:00:00+08:00"),
     ]
     prev = None
     for seq, (role, etype, data, when) in enumerate(steps):
+        if callable(data):
+            data = data()
         k = keys[role]
         env = k.sign(TYPE_EVENT, event_payload(k, etype, GTIN, "E1", seq, prev, data,
                                                when=when,

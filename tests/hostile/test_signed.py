@@ -327,15 +327,22 @@ class Xss(unittest.TestCase):
                                                      "destination": t(x)}),
                 ("regulator", "recall.issued", {"reason": t(x), "severity": 1, "action": t(x),
                                                 "contact": t(x)}),
-                ("importer", "recall.closed", {"outcome": "destroyed", "recovered": 1}),
+                # A regulator's recall is closed by a regulator, naming it.
+                ("regulator", "recall.closed", lambda ids: {
+                    "recall": ids[-1], "outcome": "destroyed", "recovered": 1}),
             ]
-            prev = None
+            prev, ids = None, []
             for seq, (role, etype, data) in enumerate(steps):
+                if callable(data):
+                    data = data(ids)
                 with self.subTest(payload=x, type=etype):
                     p = event_payload(k[role], etype, GTIN, lot, seq, prev, data, where=where)
                     prev = self.post_ok(k[role], p)
+                    ids.append(prev)
+            # A correction may not name a recall (SPEC 8): it names the
+            # warehouse record, with the hostile reason.
             p = event_payload(k["regulator"], "correction", GTIN, lot, len(steps), prev,
-                              {"corrects": prev, "reason": t(x)})
+                              {"corrects": ids[6], "reason": t(x)})
             self.post_ok(k["regulator"], p)
             self.check(lot, written)
         # Key entries: name and org are signer-written text too.

@@ -114,9 +114,13 @@ class Seeder:
         self.chains = {}
 
     def record(self, name, gtin, lot, events):
+        """events: (role, type, data, where, time); data may be a function
+        of the ids recorded so far (a close names its recall)."""
         prev, ids = None, []
         for seq, (role, etype, data, where, t) in enumerate(events):
             key = self.keys[role]
+            if callable(data):
+                data = data(ids)
             env = key.sign(TYPE_EVENT, event_payload(key, etype, gtin, lot, seq, prev,
                                                      data, when=t, where=where))
             r = self.cluster.post("/api/v1/events", env)
@@ -136,7 +140,9 @@ def seed(cluster):
     partial = (RECALL[0], RECALL[1], dict(RECALL[2], serials=[["000100", "000199"]]),
                RECALL[3], RECALL[4])
     s.record("partial", GTIN, "P2310C", route(s.keys) + [partial])
-    closed = ("importer", "recall.closed", {"outcome": "destroyed", "recovered": 1200},
+    # The close names the recall it closes: the one just before it.
+    closed = ("importer", "recall.closed",
+              lambda ids: {"recall": ids[-1], "outcome": "destroyed", "recovered": 1200},
               {"country": "CN"}, when(0, "00:00", "+00:00"))
     s.record("closed", GTIN, "C2308D", route(s.keys) + [RECALL, closed])
     xss_recall = ("importer", "recall.issued",

@@ -252,7 +252,7 @@ class Lifecycle(unittest.TestCase):
 
             # Close it.
             env, r = post(keys["importer"], "recall.closed", lot, seq + 2, rid,
-                          {"outcome": "destroyed", "recovered": 120})
+                          {"recall": rid, "outcome": "destroyed", "recovered": 120})
             self.assertEqual(r.status, 201, r)
             closer = statement_id(env)
             sid2, event, data, _ = stream.next(timeout=1.0)
@@ -274,6 +274,10 @@ class Lifecycle(unittest.TestCase):
                          ("closed", "destroyed", closer))
         chain = cluster.get("/api/v1/chains/01/%s/10/%s" % (GTIN, lot)).json()
         self.assertEqual((chain["recalls"]["status"], chain["recalls"]["open"]), ("closed", 0))
+        # The fold of the chain says the same as the indexes.
+        self.assertEqual((chain["status"]["recall"]["status"],
+                          chain["status"]["recall"]["items"][0]["closedBy"]),
+                         ("closed", closer))
         if page is not None:
             page = cluster.get("/01/%s/10/%s/21/000150" % (GTIN, lot),
                                headers={"Accept": "text/html"})
@@ -297,7 +301,7 @@ class Lifecycle(unittest.TestCase):
         self.assertEqual(chain["recalls"], {"status": "none", "open": 0, "total": 0,
                                             "items": []})
 
-    def test_close_closes_every_open_recall_of_the_chain_only(self):
+    def test_close_closes_only_the_recall_it_names(self):
         lot, other = "RC3", "RC3B"
         head, seq = new_chain(lot)
         ohead, oseq = new_chain(other)
@@ -316,13 +320,25 @@ class Lifecycle(unittest.TestCase):
         with StoreUnchanged(self):
             again = cluster.post("/api/v1/events", env)
         self.assertEqual(again.status, 200)
-        env, r = post(keys["importer2"], "recall.closed", lot, seq + 3, head,
-                      {"outcome": "released"})
+        # A regulator closes the importer's recall: that one only.
+        env, r = post(keys["regulator"], "recall.closed", lot, seq + 3, head,
+                      {"recall": ids[0], "outcome": "released"})
         self.assertEqual(r.status, 201, r)
+        head = statement_id(env)
         got = {x["id"]: x for x in recalls("?gtin=%s&lot=%s" % (GTIN, lot))["recalls"]}
         self.assertEqual(set(got), set(ids))
-        self.assertTrue(all(x["status"] == "closed" and x["outcome"] == "released"
-                            for x in got.values()))
+        self.assertEqual((got[ids[0]]["status"], got[ids[0]]["outcome"],
+                          got[ids[0]]["closedBy"]), ("closed", "released", head))
+        self.assertEqual(got[ids[1]]["status"], "open")
+        self.assertEqual([x["id"] for x in recalls("?lot=%s&status=open" % lot)["recalls"]],
+                         [ids[1]])
+        # Then the regulator's own, by a regulator.
+        env, r = post(keys["regulator"], "recall.closed", lot, seq + 4, head,
+                      {"recall": ids[1], "outcome": "destroyed"})
+        self.assertEqual(r.status, 201, r)
+        got = {x["id"]: x for x in recalls("?gtin=%s&lot=%s" % (GTIN, lot))["recalls"]}
+        self.assertTrue(all(x["status"] == "closed" for x in got.values()))
+        self.assertEqual(got[ids[1]]["outcome"], "destroyed")
         # The issuer's organisation stays the issuer's.
         self.assertEqual(got[ids[1]]["org"], "Customs")
         self.assertEqual(recalls("?lot=" + other)["recalls"][0]["id"], other_id)
