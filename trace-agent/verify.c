@@ -28,10 +28,12 @@ static const char verify_usage[] =
 "           --log-vkey VKEY [--previous FILE] [--server URL]\n"
 "\n"
 "Check a chain's bundle offline: the checkpoint's signature, every\n"
-"inclusion proof against it, every signature, every seq/prev link, and\n"
+"inclusion proof against it, every signature, every seq/prev link,\n"
 "every signer's key entry (role, validity window, revocation, GTIN\n"
-"prefixes) back to the root admin key.  Prints one line per checkpoint,\n"
-"key entry and event (ok, or FAIL with the reason) and a summary.\n"
+"prefixes) back to the root admin key, and what corrections and recall\n"
+"closes may name.  Prints one line per checkpoint, key entry and event\n"
+"(ok, or FAIL with the reason), the recall, inspection and customs\n"
+"status of the lot as the bundle alone shows it, and a summary.\n"
 "\n"
 "  BUNDLE.json        a bundle file (- for standard input), or\n"
 "  --gtin G --lot L   fetch the chain's bundle from the server\n"
@@ -290,6 +292,70 @@ print_events(const struct failure_index *fi, const struct bundle_report *r,
 	}
 }
 
+/*
+ * What the chain adds up to, from the bundle alone: the fold bundle_verify()
+ * keeps in its report (libtrace/fold.h), the statuses the server's pages
+ * show.  Of a bundle that fails, it covers the events that passed their
+ * own checks.
+ */
+static void
+print_status(const struct bundle_report *r)
+{
+	const struct fold_result *f = &r->fold;
+
+	if (f->recall_count == 0)
+		printf("status  recall: none\n");
+	else if (f->open_recalls == 0)
+		printf("status  recall: closed (%zu recall%s, none open)\n",
+		    f->recall_count, f->recall_count == 1 ? "" : "s");
+	else
+		printf("status  recall: open (%zu of %zu recall%s open)\n",
+		    f->open_recalls, f->recall_count,
+		    f->recall_count == 1 ? "" : "s");
+	for (size_t k = 0; k < f->recall_count; k++) {
+		const struct fold_recall *rc = &f->recalls[k];
+
+		printf("status    recall %s (seq %lld): %s, severity %lld, ",
+		    rc->id, f->statements[rc->statement].seq, rc->open ?
+		    "open" : "closed", rc->severity);
+		if (rc->ranges == NULL)
+			printf("the whole lot");
+		for (size_t i = 0; i < rc->range_count; i++)
+			printf("%sserials %s-%s", i > 0 ? ", " : "",
+			    rc->ranges[i].from, rc->ranges[i].to);
+		printf(", issued by %s (%s)", key_role_name(rc->issuer_role),
+		    rc->issuer_org);
+		if (!rc->open)
+			printf(", closed by seq %lld%s",
+			    f->statements[rc->closed_by].seq, rc->closed_round1 ?
+			    " (round-1 close of every open recall)" : "");
+		printf("\n");
+	}
+	printf("status  inspection: %s", fold_inspection_name(f->inspection));
+	for (size_t k = 0; k < f->inspection_count; k++) {
+		const struct fold_inspection *in = &f->inspections[k];
+
+		printf("%s seq %lld %s%s", k == 0 ? " (" : ",",
+		    f->statements[in->statement].seq, in->pass ? "pass" : "fail",
+		    in->withdrawn ? " withdrawn" : "");
+	}
+	printf("%s\n", f->inspection_count > 0 ? ")" : "");
+	printf("status  customs: %s\n", fold_customs_name(f->customs));
+	for (size_t k = 0; k < f->count; k++) {
+		const struct fold_statement_state *s = &f->statements[k];
+
+		if (s->round1)
+			printf("note    seq %lld (%s): judged by round-1 rules%s\n",
+			    s->seq, event_type_name(s->type), s->ignored ?
+			    "; it changes nothing" : "");
+		if (s->withdrawn_by != FOLD_NONE)
+			printf("note    seq %lld (%s): withdrawn by the "
+			    "correction at seq %lld\n", s->seq,
+			    event_type_name(s->type),
+			    f->statements[s->withdrawn_by].seq);
+	}
+}
+
 /* ---- --previous --------------------------------------------------------- */
 
 /* The consistency proof from size from to size to, from the server. */
@@ -527,6 +593,7 @@ cmd_verify(struct agent *a, int argc, char **argv)
 		goto out;
 	}
 	print_events(&fi, &report, &problems);
+	print_status(&report);
 	if (problems == 0) {
 		printf("verified: %zu checks passed (%zu events, %zu key "
 		    "entries, %zu signatures, %zu inclusion proofs against "
