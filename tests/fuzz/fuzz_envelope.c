@@ -1,7 +1,9 @@
 /*
  * fuzz_envelope.c - libFuzzer harness for the DSSE envelope parser and the
  * event and key entry validators behind it.  Accepted envelopes must write
- * back to text that parses to the same statement id.
+ * back to text that parses to the same statement id.  What the strict
+ * event parser accepts, the stored-data parser (round-1 forms allowed)
+ * must accept too, as no round-1 form.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +24,18 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	size_t len = 0;
 
 	/* The payload validators alone, on raw bytes. */
-	if (event_parse(data, size, &ev, NULL) == TRACE_OK)
+	if (event_parse(data, size, &ev, NULL) == TRACE_OK) {
 		event_free(&ev);
+		if (event_parse_stored(data, size, &ev, NULL) != TRACE_OK ||
+		    ev.round1_form)
+			abort();
+		event_free(&ev);
+	} else if (event_parse_stored(data, size, &ev, NULL) == TRACE_OK) {
+		/* Only a round-1 form reads as stored data alone. */
+		if (!ev.round1_form)
+			abort();
+		event_free(&ev);
+	}
 	(void)key_entry_parse(data, size, &entry, NULL);
 
 	if (dsse_envelope_parse((const char *)data, size, &env, NULL) !=
