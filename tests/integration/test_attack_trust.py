@@ -161,6 +161,32 @@ def error(r):
     return r.json()["error"]
 
 
+def assert_indexes_agree(test, c, stream=True):
+    """The recall indexes (the API, the chain's "recalls", and with stream
+    the SSE notices) say of every recall of c what the fold says."""
+    chain = c.chain_json()
+    fold = {x["id"]: (x["status"], x["closedBy"]) for x in chain["status"]["recall"]["items"]}
+    api = {k: (v["status"], v.get("closedBy")) for k, v in c.recalls().items()}
+    test.assertEqual(api, fold)
+    test.assertEqual({x["id"]: (x["status"], x.get("closedBy"))
+                      for x in chain["recalls"]["items"]}, fold)
+    test.assertEqual(chain["recalls"]["status"], chain["status"]["recall"]["status"])
+    test.assertEqual(chain["recalls"]["open"], chain["status"]["recall"]["open"])
+    if stream:
+        notices = {}
+        for _, fields in cluster.redis.xrange("recalls:stream"):
+            data = json.loads(fields[b"data"])
+            if data["chain"] == chain["chain"]:
+                notices.setdefault(data["id"], []).append(
+                    (fields[b"event"].decode(), data.get("closedBy")))
+        test.assertEqual(set(notices), set(fold))
+        for rid, (status, closer) in fold.items():
+            want = [("recall.issued", None)]
+            if status == "closed":
+                want.append(("recall.closed", closer))
+            test.assertEqual(notices[rid], want, rid)
+
+
 class RecallCloseAttacks(unittest.TestCase):
     def assert_open_everywhere(self, c, rid):
         """The recall rid is open in every view of chain c."""
@@ -208,6 +234,7 @@ class RecallCloseAttacks(unittest.TestCase):
         self.assertEqual(c.recalls()[rid]["closedBy"], c.ids[-1])
         self.assertNotIn('id="recall"', c.page())
         self.assertEqual(c.chain_json()["status"]["recall"]["status"], "closed")
+        assert_indexes_agree(self, c)
 
     def test_1b_another_org_closes_an_importers_recall(self):
         c = Chain("ATK1B")
@@ -221,6 +248,7 @@ class RecallCloseAttacks(unittest.TestCase):
         r = c.post("importer2", "recall.closed", {"recall": rid, "outcome": "released"})
         self.assertEqual(r.status, 201, r)
         self.assertEqual(c.recalls()[rid]["status"], "closed")
+        assert_indexes_agree(self, c)
 
     def test_1c_a_close_names_what_it_may_not(self):
         c = Chain("ATK1C")
@@ -248,6 +276,8 @@ class RecallCloseAttacks(unittest.TestCase):
                          ("missing_field", "payload.data.recall"))
         self.assert_open_everywhere(c, rid)
         self.assertEqual(other.recalls()[elsewhere]["status"], "open")
+        assert_indexes_agree(self, c)
+        assert_indexes_agree(self, other)
 
     def test_batch_issue_then_close_and_a_second_close(self):
         """A batch may issue and close in one go (the close is judged on the
@@ -287,6 +317,7 @@ class RecallCloseAttacks(unittest.TestCase):
             r = cluster.post("/api/v1/events", moved)
         self.assertEqual(r.status, 409, r)
         self.assertEqual(error(r)["code"], "head_moved")
+        assert_indexes_agree(self, c)
 
 
 class CorrectionAttacks(unittest.TestCase):
@@ -308,6 +339,7 @@ class CorrectionAttacks(unittest.TestCase):
         self.assertNotIn("correctedBy", doc["recall"]["event"])
         self.assertEqual(c.chain_json(), before_chain)
         self.assertEqual(c.recalls("open")[rid]["status"], "open")
+        assert_indexes_agree(self, c)
         # Nor a recall.closed: the recall cannot be reopened that way.
         c.add("importer", "recall.closed", {"recall": rid, "outcome": "released"})
         with StoreUnchanged(self):
@@ -508,6 +540,8 @@ class RoundOneData(unittest.TestCase):
         self.assertEqual(c.recalls()[later]["status"], "closed")
         self.assertEqual(c.chain_json()["status"]["recall"]["status"], "closed")
         self.assertNotIn('id="recall"', c.page())
+        # (Round 1's notices were not written here: no stream check.)
+        assert_indexes_agree(self, c, stream=False)
 
 
 if __name__ == "__main__":
