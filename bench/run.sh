@@ -98,7 +98,7 @@ done
 SPORT=$(free_port)
 URL="http://127.0.0.1:$SPORT"
 "$BUILD/trace-server" --listen "127.0.0.1:$SPORT" --redis "redis://127.0.0.1:$RPORT" \
-	--root-key "$WORK/keys/root.pub" --log-key "$WORK/keys/log.key" \
+	--root-key "$WORK/keys/root.pub" --log-key "$WORK/keys/log.key" --log-state "$WORK/log-state" \
 	--log-origin bench/log --public-url "$URL" --threads "$THREADS" \
 	2>"$WORK/server.log" &
 SERVER_PID=$!
@@ -409,7 +409,7 @@ elif [ "${BENCH_PROFILE:-1}" = 1 ] && command -v valgrind >/dev/null; then
 	kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
 	valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.out" \
 		"$BUILD/trace-server" --listen "127.0.0.1:$SPORT" --redis "redis://127.0.0.1:$RPORT" \
-		--root-key "$WORK/keys/root.pub" --log-key "$WORK/keys/log.key" \
+		--root-key "$WORK/keys/root.pub" --log-key "$WORK/keys/log.key" --log-state "$WORK/log-state" \
 		--log-origin bench/log --public-url "$URL" --threads 4 2>>"$WORK/server.log" &
 	SERVER_PID=$!; PIDS+=($SERVER_PID)
 	for _ in $(seq 300); do curl -sf "$URL/readyz" >/dev/null 2>&1 && break; sleep 0.2; done

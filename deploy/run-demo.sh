@@ -34,8 +34,17 @@ for name in root log; do
 	[ -f "$keys/$name.key" ] || "$build/trace-agent" key gen --name "$name" --out "$keys" >/dev/null
 done
 
+# The signer's high-water mark (SPEC 9, --log-state).  A demo Redis from
+# before --log-state existed already holds a log: the first start with a
+# state directory adopts its checkpoint (--log-state-init), later starts
+# check against the directory.
+state=$var/demo/log-state
+state_init=()
+[ -f "$state/checkpoint" ] || state_init=(--log-state-init)
+
 "$build/trace-server" --listen "$listen" --redis "unix:$sock" \
 	--root-key "$keys/root.pub" --log-key "$keys/log.key" \
+	--log-state "$state" "${state_init[@]}" \
 	--log-origin "${TRACE_LOG_ORIGIN:-trace.demo/log}" --public-url "$public_url" \
 	2> >(tee -a "$var/trace-server.log" >&2) &
 server_pid=$!

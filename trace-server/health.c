@@ -18,7 +18,16 @@ health_handle(struct request *req)
 		http_send(req, 200, "text/plain", "ok\n", 3, NULL);
 	} else if (strcmp(req->path, "/readyz") == 0) {
 		if (store_check_ready(req->worker->store, &err) == TRACE_OK) {
-			http_send(req, 200, "text/plain", "ready\n", 6, NULL);
+			char refusal[512];
+
+			/* Still ready (reads and ingest work), but say why
+			 * the log stopped signing (SPEC 9). */
+			log_refusal_get(refusal, sizeof(refusal));
+			buf_puts(&out, "ready\n");
+			if (refusal[0] != '\0')
+				buf_printf(&out, "log: %s\n", refusal);
+			http_send(req, 200, "text/plain", out.data, out.len,
+			    NULL);
 		} else {
 			atomic_fetch_add(&req->srv->metrics.store_errors, 1);
 			buf_printf(&out, "not ready: %s\n", err.message);

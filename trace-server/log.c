@@ -21,6 +21,9 @@
  * give the checkpointed root for n1, and a consistency proof n1 -> n2 built
  * from them must verify.  If not, it signs nothing and says so: the log
  * never signs two inconsistent checkpoints, even if Redis was tampered with.
+ * The last checkpoint is the one in the local mark (--log-state, log_mark.c),
+ * not the one in Redis: a Redis rolled back to an older checkpoint would
+ * otherwise vouch for a fork of its own making (SPEC 9).
  *
  * Proofs are planned (merkle_plan_*), their stored nodes fetched in one
  * round trip (one FCALL_RO) and assembled; the tree is never recomputed.
@@ -46,8 +49,11 @@ static struct {
 	atomic_bool stop;
 	struct server *srv;
 	struct note_signer signer;
+	struct log_mark mark;          /* the last checkpoint we signed */
 	char token[33];
-} integrator;
+	pthread_mutex_t refusal_lock;  /* guards refusal */
+	char refusal[512];             /* why the last attempt signed nothing */
+} integrator = { .refusal_lock = PTHREAD_MUTEX_INITIALIZER };
 
 /* What /metrics reports (log_metrics_render). */
 static atomic_ullong proofs_served, proof_commands, checkpoints_signed,
@@ -61,6 +67,40 @@ log_counters_get(struct log_counters *out)
 	out->checkpoints = atomic_load(&checkpoints_signed);
 	out->integrated = atomic_load(&leaves_integrated);
 	out->refusals = atomic_load(&refusals);
+}
+
+void
+log_refusal_get(char *buf, size_t size)
+{
+	pthread_mutex_lock(&integrator.refusal_lock);
+	snprintf(buf, size, "%s", integrator.refusal);
+	pthread_mutex_unlock(&integrator.refusal_lock);
+}
+
+/*
+ * Count a refusal and keep the reason for /readyz; say it on stderr when
+ * it changes (the integrator retries every LOG_IDLE_MS).
+ */
+static void
+refusal_note(const char *message)
+{
+	bool changed;
+
+	atomic_fetch_add(&refusals, 1);
+	pthread_mutex_lock(&integrator.refusal_lock);
+	changed = strcmp(integrator.refusal, message) != 0;
+	snprintf(integrator.refusal, sizeof(integrator.refusal), "%s", message);
+	pthread_mutex_unlock(&integrator.refusal_lock);
+	if (changed)
+		fprintf(stderr, "trace-server: log: %s\n", message);
+}
+
+static void
+refusal_clear(void)
+{
+	pthread_mutex_lock(&integrator.refusal_lock);
+	integrator.refusal[0] = '\0';
+	pthread_mutex_unlock(&integrator.refusal_lock);
 }
 
 void
@@ -300,13 +340,15 @@ growth_store(struct store *s, uint64_t n0, const struct log_state *st,
 }
 
 /*
- * Sign size n2 only if the stored tree reproduces the last checkpoint (cp,
- * NULL if none) and a consistency proof from it verifies (RFC 9162
- * 2.1.4.2).  *note gets the signed checkpoint (malloc'd).
+ * Sign size n2 only if the stored tree reproduces the last checkpoint we
+ * signed (last: the local mark, NULL if none, never Redis's word) and a
+ * consistency proof from it verifies (RFC 9162 2.1.4.2).  *note gets the
+ * signed checkpoint (malloc'd), *signed_cp its body.
  */
 static enum trace_status
 checked_sign(struct store *s, const struct checkpoint *last, uint64_t n2,
-    char **note, size_t *note_len, struct trace_error *err)
+    char **note, size_t *note_len, struct checkpoint *signed_cp,
+    struct trace_error *err)
 {
 	struct checkpoint cp;
 	unsigned char root1[MERKLE_HASH_LEN];
@@ -320,6 +362,12 @@ checked_sign(struct store *s, const struct checkpoint *last, uint64_t n2,
 	cp.size = n2;
 	if ((rc = stored_root(s, n2, cp.root, err)) != TRACE_OK)
 		return rc;
+	/* SPEC 9: a tree smaller than one we signed is a fork or a rollback. */
+	if (last != NULL && last->size > n2)
+		return trace_error_set(err, TRACE_EBADSIG, "tree_mismatch",
+		    NULL, "the stored tree has %" PRIu64 " leaves, fewer than "
+		    "the checkpoint of size %" PRIu64 " this key signed", n2,
+		    last->size);
 	if (last != NULL && last->size > 0) {
 		if ((rc = stored_root(s, last->size, root1, err)) != TRACE_OK)
 			return rc;
@@ -342,6 +390,7 @@ checked_sign(struct store *s, const struct checkpoint *last, uint64_t n2,
 			    PRIu64 " is not consistent with checkpoint %" PRIu64
 			    ": %s", n2, last->size, err->message);
 	}
+	*signed_cp = cp;
 	return checkpoint_sign(&cp, &integrator.signer, note, note_len, err);
 }
 
@@ -353,7 +402,7 @@ static bool
 integrate_once(struct store *s, long long *last_sign)
 {
 	struct log_state st;
-	struct checkpoint last;
+	struct checkpoint last, signed_cp;
 	struct growth g;
 	struct trace_error err;
 	enum log_commit_outcome outcome = LOG_COMMIT_MOVED;
@@ -380,10 +429,8 @@ integrate_once(struct store *s, long long *last_sign)
 		note_signer_verifier(&integrator.signer, &v);
 		if (checkpoint_open(st.checkpoint, st.checkpoint_len, &v, &last,
 		    &err) != TRACE_OK || last.size > n0) {
-			atomic_fetch_add(&refusals, 1);
-			fprintf(stderr, "trace-server: log: the stored checkpoint "
-			    "is not ours or is ahead of the tree; signing "
-			    "nothing\n");
+			refusal_note("the checkpoint in Redis is not ours or "
+			    "is ahead of the tree; signing nothing");
 			goto out;
 		}
 		have_last = true;
@@ -415,11 +462,22 @@ integrate_once(struct store *s, long long *last_sign)
 	if (sign && st.pending == LOG_BATCH_MAX &&
 	    monotonic_ms() - *last_sign < LOG_SIGN_INTERVAL_MS)
 		sign = false;
-	if (sign && checked_sign(s, have_last ? &last : NULL, n2, &note,
-	    &note_len, &err) != TRACE_OK) {
-		atomic_fetch_add(&refusals, 1);
-		fprintf(stderr, "trace-server: log: refusing to sign size %"
-		    PRIu64 ": %s\n", n2, err.message);
+	/*
+	 * The mark, not Redis, says what this key signed last (SPEC 9).  It
+	 * is written durably before Redis sees the new checkpoint: a crash
+	 * in between leaves a mark ahead of Redis, which the next step signs
+	 * again (the same tree), never one behind it.
+	 */
+	if (sign && (checked_sign(s, integrator.mark.have ?
+	    &integrator.mark.cp : NULL, n2, &note, &note_len, &signed_cp,
+	    &err) != TRACE_OK || log_mark_save(&integrator.mark, note,
+	    note_len, &signed_cp, &err) != TRACE_OK)) {
+		char why[sizeof(integrator.refusal)];
+
+		snprintf(why, sizeof(why), "refusing to sign size %" PRIu64
+		    ": %s", n2, err.message);
+		refusal_note(why);
+		free(note);
 		note = NULL;
 		sign = false;
 		/* Still integrate: the nodes are right or proofs would show. */
@@ -433,6 +491,7 @@ integrate_once(struct store *s, long long *last_sign)
 	if (outcome == LOG_COMMIT_OK) {
 		atomic_fetch_add(&leaves_integrated, st.pending);
 		if (sign) {
+			refusal_clear();
 			atomic_fetch_add(&checkpoints_signed, 1);
 			*last_sign = monotonic_ms();
 		}
@@ -474,15 +533,34 @@ int
 log_start(struct server *srv)
 {
 	unsigned char raw[16];
+	struct note_verifier v;
 	struct trace_error err;
+	struct store *s;
+	enum trace_status rc;
 
+	integrator.mark.lock_fd = -1;
+	if (!srv->log_key.has_secret)
+		return 0;
 	if (note_signer_from_secret(srv->cfg.log_origin, srv->log_key.secret,
 	    &integrator.signer, &err) != TRACE_OK) {
 		fprintf(stderr, "trace-server: --log-origin: %s\n", err.message);
 		return -1;
 	}
+	note_signer_verifier(&integrator.signer, &v);
+	if ((s = store_open(&srv->redis, &err)) == NULL) {
+		fprintf(stderr, "trace-server: %s\n", err.message);
+		return -1;
+	}
+	rc = log_mark_open(&integrator.mark, srv->cfg.log_state,
+	    srv->cfg.log_state_init, &v, s, &err);
+	store_close(s);
+	if (rc != TRACE_OK) {
+		fprintf(stderr, "trace-server: --log-state: %s\n", err.message);
+		return -1;
+	}
 	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
 		fprintf(stderr, "trace-server: no randomness for the lease\n");
+		log_mark_close(&integrator.mark);
 		return -1;
 	}
 	hex_encode(raw, sizeof(raw), integrator.token);
@@ -491,6 +569,7 @@ log_start(struct server *srv)
 	if (pthread_create(&integrator.thread, NULL, integrator_main, srv) !=
 	    0) {
 		fprintf(stderr, "trace-server: cannot start the log integrator\n");
+		log_mark_close(&integrator.mark);
 		return -1;
 	}
 	integrator.running = true;
@@ -505,6 +584,7 @@ log_stop(void)
 	atomic_store(&integrator.stop, true);
 	pthread_join(integrator.thread, NULL);
 	integrator.running = false;
+	log_mark_close(&integrator.mark);
 	note_signer_clear(&integrator.signer);
 }
 

@@ -39,10 +39,21 @@ struct log_counters {
 
 void log_counters_get(struct log_counters *out);
 
+/*
+ * Why the integrator last refused to sign, into buf (empty when its last
+ * attempt signed or it never refused): /readyz shows it.
+ */
+void log_refusal_get(char *buf, size_t size);
+
 /* Prometheus lines for the counters (for health.c's /metrics). */
 void log_metrics_render(struct buf *out);
 
-/* Start the integrator thread (after the store is prepared); 0 or -1. */
+/*
+ * Start the integrator thread (after the store is prepared); 0 or -1.
+ * Without the log's secret key (--log-key LOG.pub) there is no integrator:
+ * this process serves and another one signs.  With it, opens the mark in
+ * srv->cfg.log_state first and fails if log_mark_open() does.
+ */
 int log_start(struct server *srv);
 
 /* Stop it and give up the lease.  Safe if it never started. */
@@ -77,6 +88,38 @@ enum trace_status log_prove_inclusion(struct store *s, uint64_t index,
 void log_handle_log(struct request *req);            /* GET /api/v1/log */
 void log_handle_checkpoint(struct request *req);     /* GET /api/v1/checkpoint */
 void log_handle_proofs(struct request *req);         /* GET /api/v1/proofs/... */
+
+/* ---- log_mark.c --------------------------------------------------------- */
+
+/*
+ * The last checkpoint this process's log key signed, kept in --log-state
+ * DIR under an exclusive lock (SPEC 9).  One per process, owned by the
+ * integrator; log_mark_close() releases the lock.
+ */
+struct log_mark {
+	int lock_fd;                  /* holds flock(LOCK_EX); -1 if closed */
+	char path[4096];              /* DIR/checkpoint */
+	bool have;                    /* cp is set */
+	struct checkpoint cp;         /* origin, size, root (no extensions) */
+};
+
+/*
+ * Lock DIR (created 0700 if missing) and read its checkpoint, verified
+ * with v.  No checkpoint file: fine for an empty log; if Redis (s) holds a
+ * tree, TRACE_ECONFLICT unless init, which adopts Redis's checkpoint after
+ * verifying it with v.  TRACE_ECONFLICT too when another process holds the
+ * lock.  On failure nothing stays open.
+ */
+enum trace_status log_mark_open(struct log_mark *m, const char *dir,
+    bool init, const struct note_verifier *v, struct store *s,
+    struct trace_error *err);
+
+/* Replace the mark with note (cp its parsed body), atomically and durably. */
+enum trace_status log_mark_save(struct log_mark *m, const char *note,
+    size_t len, const struct checkpoint *cp, struct trace_error *err);
+
+/* Release the lock.  Accepts NULL and a closed mark. */
+void log_mark_close(struct log_mark *m);
 
 /* ---- chainbundle.c ------------------------------------------------------ */
 

@@ -51,7 +51,16 @@ usage(FILE *f)
 	    "  --redis-wait-replicas N after each append, wait for N replicas to\n"
 	    "                          confirm it before answering (0)\n"
 	    "  --root-key ADMIN.pub    the root admin public key (trust anchor)\n"
-	    "  --log-key LOG.key       the log's private signing key\n"
+	    "  --log-key LOG.key       the log's private signing key: this process\n"
+	    "                          integrates and signs (exactly one per log;\n"
+	    "                          needs --log-state).  LOG.pub instead: serve\n"
+	    "                          without signing, another process signs\n"
+	    "  --log-state DIR         where the signer keeps, under an exclusive\n"
+	    "                          lock, the last checkpoint it signed; it\n"
+	    "                          never signs a tree inconsistent with it\n"
+	    "  --log-state-init        DIR has no checkpoint but Redis holds a\n"
+	    "                          log: adopt Redis's signed checkpoint (once,\n"
+	    "                          e.g. when first adding --log-state)\n"
 	    "  --log-origin NAME       checkpoint origin line (trace.local/log)\n"
 	    "  --public-url URL        base of QR links (http://127.0.0.1:8080)\n"
 	    "  --threads N             worker threads (16)\n"
@@ -84,6 +93,8 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		{ "public-url", required_argument, NULL, 'u' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "redis-wait-replicas", required_argument, NULL, 'w' },
+		{ "log-state", required_argument, NULL, 'S' },
+		{ "log-state-init", no_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -96,6 +107,7 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		{ "TRACE_ROOT_KEY", 'k' }, { "TRACE_LOG_KEY", 'g' },
 		{ "TRACE_LOG_ORIGIN", 'o' }, { "TRACE_PUBLIC_URL", 'u' },
 		{ "TRACE_THREADS", 't' }, { "TRACE_REDIS_WAIT_REPLICAS", 'w' },
+		{ "TRACE_LOG_STATE", 'S' }, { "TRACE_LOG_STATE_INIT", 'I' },
 	};
 	int c, rc = 0;
 
@@ -121,6 +133,9 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		case 'u': rc = set_option(cfg->public_url, sizeof(cfg->public_url), "public-url", v); break;
 		case 't': cfg->threads = atoi(v); break;
 		case 'w': cfg->redis_wait_replicas = atoi(v); break;
+		case 'S': rc = set_option(cfg->log_state, sizeof(cfg->log_state), "log-state", v); break;
+		/* A flag: set by any value but empty, "0" or "no". */
+		case 'I': cfg->log_state_init = v[0] != '\0' && strcmp(v, "0") != 0 && strcmp(v, "no") != 0; break;
 		}
 	}
 	if (rc != 0)
@@ -135,6 +150,8 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		case 'u': rc = set_option(cfg->public_url, sizeof(cfg->public_url), "public-url", optarg); break;
 		case 't': cfg->threads = atoi(optarg); break;
 		case 'w': cfg->redis_wait_replicas = atoi(optarg); break;
+		case 'S': rc = set_option(cfg->log_state, sizeof(cfg->log_state), "log-state", optarg); break;
+		case 'I': cfg->log_state_init = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("trace-server %s\n", VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -235,12 +252,26 @@ load_keys(struct server *srv)
 		return -1;
 	}
 	policy_root_state(root.public_key, &srv->root);
-	if (key_pair_load(srv->cfg.log_key, &srv->log_key, &err) != TRACE_OK ||
-	    !srv->log_key.has_secret) {
-		fprintf(stderr, "trace-server: --log-key: %s\n",
-		    srv->log_key.has_secret ? err.message :
-		    "needs the private .key file");
+	if (key_pair_load(srv->cfg.log_key, &srv->log_key, &err) != TRACE_OK) {
+		fprintf(stderr, "trace-server: --log-key: %s\n", err.message);
 		return -1;
+	}
+	/*
+	 * SPEC 9: the one process that holds the log key keeps its high-water
+	 * mark on local disk; without it a rolled-back Redis could make the key
+	 * fork the log.  A server given only LOG.pub signs nothing.
+	 */
+	if (srv->log_key.has_secret && srv->cfg.log_state[0] == '\0') {
+		fprintf(stderr, "trace-server: --log-key with a private key "
+		    "signs checkpoints and needs --log-state DIR (the last "
+		    "checkpoint it signed, kept on local disk; see --help)\n");
+		return -2;
+	}
+	if (!srv->log_key.has_secret && (srv->cfg.log_state[0] != '\0' ||
+	    srv->cfg.log_state_init)) {
+		fprintf(stderr, "trace-server: --log-state is for the process "
+		    "that signs: --log-key must be the private LOG.key\n");
+		return -2;
 	}
 	return 0;
 }
@@ -306,7 +337,9 @@ main(int argc, char **argv)
 	}
 	srv.redis.wait_replicas = srv.cfg.redis_wait_replicas;
 	store_address_describe(&srv.redis, redis_text, sizeof(redis_text));
-	if (load_keys(&srv) != 0 || prepare_store(&srv) != 0)
+	if ((rc = load_keys(&srv)) != 0)
+		return rc == -2 ? 2 : 1;
+	if (prepare_store(&srv) != 0)
 		return 1;
 	if ((srv.keys = key_cache_new()) == NULL || log_start(&srv) != 0)
 		return 1;

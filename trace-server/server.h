@@ -34,6 +34,8 @@ struct server_config {
 	char root_key[1024];
 	char log_key[1024];
 	char log_origin[256];
+	char log_state[1024];            /* --log-state DIR (SPEC 9) */
+	bool log_state_init;             /* --log-state-init */
 	char public_url[512];
 	int threads;
 	int redis_wait_replicas;         /* WAIT for this many after appends */

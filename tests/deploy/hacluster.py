@@ -185,13 +185,19 @@ class HACluster:
             password or self.passwords["trace"],
             ",".join("127.0.0.1:%d" % p for p in self.sentinel_ports), MASTER)
 
-    def start_server(self, k, redis_url=None, extra=()):
+    def start_server(self, k, redis_url=None, extra=(), signer=None):
         port = self.server_ports[k]
         env = dict(os.environ, TRACE_REDIS=redis_url or self.sentinel_url(),
                    TRACE_REDIS_WAIT_REPLICAS=str(self.wait_replicas))
+        # SPEC 9: exactly one instance holds the log key and signs, with its
+        # high-water mark on local disk; the others serve with LOG.pub.
+        if signer if signer is not None else k == 0:
+            log = ["--log-key", self.log_key, "--log-state", self.path("log-state%d" % k)]
+        else:
+            log = ["--log-key", self.log_pub]
         argv = [os.path.join(self.build, "trace-server"),
                 "--listen", "127.0.0.1:%d" % port,
-                "--root-key", self.root_pub, "--log-key", self.log_key,
+                "--root-key", self.root_pub] + log + [
                 "--log-origin", "trace.test/log",
                 "--public-url", "https://trace.test", "--threads", "32"] + list(extra)
         p = self.spawn("server%d" % k, argv, env=env)

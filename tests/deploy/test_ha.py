@@ -447,7 +447,10 @@ def backup_and_restore(c, cluster, lots, chains, vkey):
     cluster.server_ports.append(sport)
     k = len(cluster.server_ports) - 1
     cluster.wait_replicas = 0
-    cluster.start_server(k, "redis://trace:%s@127.0.0.1:%d" % (cluster.passwords["trace"], port))
+    # The restored store's signer is a new host with an empty state
+    # directory: it adopts the restored checkpoint (DEPLOY.md section 9).
+    cluster.start_server(k, "redis://trace:%s@127.0.0.1:%d" % (cluster.passwords["trace"], port),
+                         extra=["--log-state-init"], signer=True)
     client = Client(sport)
     same = []
     for lot in lots:

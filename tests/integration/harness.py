@@ -169,6 +169,8 @@ class Cluster:
         self.root = Key("root")
         self.root_key_path, self.root_pub = self.root.write(self.dir)
         self.log_key_path = os.path.join(self.dir, "log.key")
+        # The signer's own high-water mark (SPEC 9, --log-state).
+        self.log_state = os.path.join(self.dir, "log-state")
         self.public_url = "http://127.0.0.1:%d" % self.port
 
     @classmethod
@@ -200,13 +202,20 @@ class Cluster:
     def server_env(self):
         return dict(os.environ, TRACE_LOG_LEVEL="warn")
 
+    def server_argv(self, extra=(), port=None, log_key=None, log_state=None):
+        """trace-server's command line; log_state "" leaves --log-state out."""
+        state = self.log_state if log_state is None else log_state
+        return ([SERVER, "--listen", "127.0.0.1:%d" % (port or self.port),
+                 "--redis", "redis://127.0.0.1:%d" % self.redis_port,
+                 "--root-key", self.root_pub,
+                 "--log-key", log_key or self.log_key_path]
+                + (["--log-state", state] if state else [])
+                + ["--log-origin", "trace.test/log", "--public-url", self.public_url,
+                   "--threads", "8"] + list(extra))
+
     def start_server(self, extra=()):
         self.server_log = open(os.path.join(self.dir, "server.log"), "ab")
-        argv = [SERVER, "--listen", "127.0.0.1:%d" % self.port,
-                "--redis", "redis://127.0.0.1:%d" % self.redis_port,
-                "--root-key", self.root_pub, "--log-key", self.log_key_path,
-                "--log-origin", "trace.test/log", "--public-url", self.public_url,
-                "--threads", "8"] + list(extra)
+        argv = self.server_argv(extra)
         prefix = os.environ.get("TRACE_SERVER_WRAPPER", "")
         if prefix:
             argv = prefix.split() + argv
