@@ -16,6 +16,15 @@ mkdir -p "$var/redis" "$keys"
 chmod 700 "$var/demo" "$keys"
 
 sock=$var/redis/redis.sock
+# A demo Redis without data (first run, or var/redis removed) starts a new
+# log.  The signer's mark of the old one would refuse every new tree (SPEC
+# 9), so it is moved aside, not deleted: the demo log restarts knowingly.
+state=$var/demo/log-state
+if [ ! -d "$var/redis/appendonlydir" ] && [ -f "$state/checkpoint" ]; then
+	old=$state.old-$(date +%Y%m%dT%H%M%S)
+	mv "$state" "$old"
+	echo "run-demo: new Redis data, so a new demo log; the old log's mark is in $old"
+fi
 if ! redis-cli -s "$sock" ping >/dev/null 2>&1; then
 	redis-server --port 0 --unixsocket "$sock" --unixsocketperm 700 \
 		--dir "$var/redis" --appendonly yes --appendfsync always \
@@ -38,7 +47,6 @@ done
 # before --log-state existed already holds a log: the first start with a
 # state directory adopts its checkpoint (--log-state-init), later starts
 # check against the directory.
-state=$var/demo/log-state
 state_init=()
 [ -f "$state/checkpoint" ] || state_init=(--log-state-init)
 
