@@ -235,6 +235,50 @@ class Verify(unittest.TestCase):
         b["events"][0]["proof"][0] = base64.b64encode(h).decode()
         self.assertFails(b, r"FAIL  event 0 .*inclusion proof")
 
+    def recall_log(self, inspection=None):
+        """brand registers, then the importer issues a recall (or, with
+        inspection, the inspector signs that result)."""
+        log = Log(self.log_key)
+        importer = Key("importer")
+        log.add("key", self.root.sign(TYPE_KEY, enroll_payload(
+            self.root, self.brand, "brand", prefixes=["880"])))
+        log.add("key", self.root.sign(TYPE_KEY, enroll_payload(
+            self.root, importer, "importer", prefixes=["880"])))
+        log.add("key", self.root.sign(TYPE_KEY, enroll_payload(
+            self.root, self.insp, "inspector", prefixes=["880"])))
+        env = self.brand.sign(TYPE_EVENT, event_payload(
+            self.brand, "product.registered", GTIN, LOT, 0, None, REGISTERED,
+            when="2026-11-20T08:30:00+09:00"))
+        log.add("event", env)
+        if inspection is None:
+            key, etype, data = importer, "recall.issued", {
+                "reason": "test", "severity": 1, "action": "Stop using it"}
+        else:
+            key, etype, data = self.insp, "inspection.completed", {
+                "certificate": "C-F", "result": inspection}
+        log.add("event", key.sign(TYPE_EVENT, event_payload(
+            key, etype, GTIN, LOT, 1, statement_id(env), data,
+            when="2026-11-21T08:30:00+09:00")))
+        return log
+
+    def test_failed_bundle_prints_no_reassuring_status(self):
+        """The fold leaves out events that failed a check; a recall whose
+        proof is broken must not turn into "recall: none", nor a failed
+        inspection into "inspection: pass"."""
+        r = self.verify(self.recall_log().bundle())
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("status  recall: open", r.stdout)
+        for inspection, line in ((None, "recall: none"), ("fail", "inspection: pass")):
+            b = self.recall_log(inspection).bundle()
+            h = bytearray(base64.b64decode(b["events"][1]["proof"][0]))
+            h[0] ^= 0x80
+            b["events"][1]["proof"][0] = base64.b64encode(h).decode()
+            r = self.assertFails(b, r"FAIL  event 1 .*inclusion proof")
+            self.assertNotIn(line, r.stdout)
+            self.assertNotIn("status  recall", r.stdout)
+            self.assertNotIn("status  inspection", r.stdout)
+            self.assertIn("status  unknown: the bundle did not verify", r.stdout)
+
     def test_log_index(self):
         b = self.chain_log().bundle()
         b["events"][1]["logIndex"] += 1
