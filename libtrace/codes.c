@@ -137,31 +137,53 @@ invisible_char(uint32_t cp)
 	return false;
 }
 
+/* Decodes the code point at s[i] (UTF-8 the JSON parser has checked) into
+ * *cp; returns its length, 0 for a truncated or malformed lead byte. */
+static size_t
+utf8_next(const char *s, size_t len, size_t i, uint32_t *cp)
+{
+	unsigned char c = (unsigned char)s[i];
+	size_t n = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+
+	if (c >= 0x80 && (c < 0xc2 || n > len - i))
+		return 0;
+	*cp = n == 1 ? c : n == 2 ? c & 0x1f : n == 3 ? c & 0x0f : c & 0x07;
+	for (size_t k = 1; k < n; k++)
+		*cp = *cp << 6 | ((unsigned char)s[i + k] & 0x3f);
+	return n;
+}
+
 bool
 text_valid(const char *s, size_t len, size_t max, bool multiline)
 {
 	if (len == 0 || len > max)
 		return false;
 	for (size_t i = 0; i < len;) {
-		unsigned char c = (unsigned char)s[i];
-		size_t n = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
 		uint32_t cp;
+		size_t n = utf8_next(s, len, i, &cp);
 
-		if (c == '\n' || c == '\t') {
+		if (n == 0)
+			return false;
+		if (cp == '\n' || cp == '\t') {
 			if (!multiline)
 				return false;
-		} else if (c < 0x20 || c == 0x7f) {
+		} else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f)) {
+			/* C0 controls, DEL and the C1 controls. */
 			return false;
 		}
-		/* The JSON parser has checked the UTF-8; this only decodes.
-		 * A truncated sequence is refused, not read past. */
-		if (c >= 0x80 && (c < 0xc2 || n > len - i))
-			return false;
-		cp = n == 1 ? c : n == 2 ? c & 0x1f : n == 3 ? c & 0x0f : c & 0x07;
-		for (size_t k = 1; k < n; k++)
-			cp = cp << 6 | ((unsigned char)s[i + k] & 0x3f);
-		/* C1 controls U+0080-U+009F. */
-		if ((cp >= 0x80 && cp <= 0x9f) || invisible_char(cp))
+		i += n;
+	}
+	return true;
+}
+
+bool
+text_visible(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len;) {
+		uint32_t cp;
+		size_t n = utf8_next(s, len, i, &cp);
+
+		if (n == 0 || invisible_char(cp))
 			return false;
 		i += n;
 	}

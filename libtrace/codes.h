@@ -22,8 +22,13 @@ bool language_tag_valid(const char *s, size_t len);
 
 /* Text a signer may write: 1..max bytes of UTF-8 (already checked by the
  * JSON parser) with no control characters (tab and newline allowed when
- * multiline) and no invisible or bidirectional formatting characters
- * (U+202E, U+200B and the rest of codes.c's table). */
+ * multiline).  The rule every stored statement was accepted under. */
 bool text_valid(const char *s, size_t len, size_t max, bool multiline);
+
+/* True when s has no invisible or bidirectional formatting character
+ * (U+202E, U+200B and the rest of codes.c's table).  Checked on every text
+ * of a statement submitted now (event_parse, key_entry_check_visible), not
+ * on stored ones: a round-1 statement that holds one must stay readable. */
+bool text_visible(const char *s, size_t len);
 
 #endif

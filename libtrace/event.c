@@ -575,6 +575,53 @@ event_from_json(const struct json_value *root, enum parse_mode mode,
 	return rc;
 }
 
+/*
+ * Every string of a statement submitted now must be visible text
+ * (codes.h text_visible): no bidirectional override can make "liaf" read
+ * "fail" on a page, no zero width space can split a certificate number.
+ * Checked over the whole payload, so no text field can be forgotten; not
+ * for stored statements, which were accepted under round 1's rule.
+ */
+static enum trace_status
+check_visible(const struct json_value *v, char *path, size_t len,
+    size_t size, struct trace_error *err)
+{
+	enum trace_status rc = TRACE_OK;
+	int n;
+
+	switch (v->type) {
+	case JSON_STRING:
+		if (!text_visible(v->u.string.ptr, v->u.string.len))
+			return trace_error_set(err, TRACE_EMALFORMED,
+			    "bad_field", path, "\"%s\" holds an invisible or "
+			    "bidirectional formatting character", path);
+		return TRACE_OK;
+	case JSON_OBJECT:
+		for (size_t i = 0; i < v->u.object.count && rc == TRACE_OK;
+		    i++) {
+			n = snprintf(path + len, size - len, "%s%s",
+			    len > 0 ? "." : "", v->u.object.members[i].key);
+			rc = check_visible(v->u.object.members[i].value, path,
+			    n < 0 || (size_t)n >= size - len ? size - 1 :
+			    len + (size_t)n, size, err);
+			path[len] = '\0';
+		}
+		return rc;
+	case JSON_ARRAY:
+		for (size_t i = 0; i < v->u.array.count && rc == TRACE_OK;
+		    i++) {
+			n = snprintf(path + len, size - len, "[%zu]", i);
+			rc = check_visible(v->u.array.items[i], path,
+			    n < 0 || (size_t)n >= size - len ? size - 1 :
+			    len + (size_t)n, size, err);
+			path[len] = '\0';
+		}
+		return rc;
+	default:
+		return TRACE_OK;
+	}
+}
+
 static enum trace_status
 parse_as(const unsigned char *payload, size_t len, enum parse_mode mode,
     struct trace_event *ev, struct trace_error *err)
@@ -588,6 +635,12 @@ parse_as(const unsigned char *payload, size_t len, enum parse_mode mode,
 	if (rc != TRACE_OK)
 		return rc;
 	rc = event_from_json(json_doc_root(ev->doc), mode, ev, err);
+	if (rc == TRACE_OK && mode == PARSE_NEW) {
+		char path[TRACE_ERROR_FIELD_MAX] = "";
+
+		rc = check_visible(json_doc_root(ev->doc), path, 0,
+		    sizeof(path), err);
+	}
 	if (rc != TRACE_OK)
 		event_free(ev);
 	return rc;

@@ -9,6 +9,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "codes.h"
@@ -341,4 +342,25 @@ key_entry_in_window(const struct key_entry *e, long long t)
 	if (e->has_not_after && t >= e->not_after)
 		return false;
 	return true;
+}
+
+enum trace_status
+key_entry_check_visible(const struct key_entry *e, struct trace_error *err)
+{
+	static const struct { const char *field; size_t offset; } texts[] = {
+		{ "name", offsetof(struct key_entry, name) },
+		{ "org", offsetof(struct key_entry, org) },
+		{ "reason", offsetof(struct key_entry, reason) },
+	};
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		const char *s = (const char *)e + texts[i].offset;
+
+		if (!text_visible(s, strlen(s)))
+			return trace_error_set(err, TRACE_EMALFORMED,
+			    "bad_text", texts[i].field, "\"%s\" holds an "
+			    "invisible or bidirectional formatting character",
+			    texts[i].field);
+	}
+	return TRACE_OK;
 }

@@ -73,6 +73,12 @@ enum trace_status key_entry_parse(const unsigned char *payload, size_t len,
 enum trace_status key_entry_from_json(const struct json_value *root,
     struct key_entry *entry, struct trace_error *err);
 
+/* For an entry submitted now (not a stored one: see codes.h text_visible):
+ * TRACE_EMALFORMED "bad_text" naming the field when its name, org or reason
+ * holds an invisible or bidirectional formatting character. */
+enum trace_status key_entry_check_visible(const struct key_entry *entry,
+    struct trace_error *err);
+
 /*
  * Build the payload JSON of entry (with entry->time as given) into a
  * malloc'd buffer the caller frees.

@@ -128,7 +128,8 @@ key_submit(struct agent *a, const char *cmd, struct key_entry *entry,
 	}
 	/* Never sign what the server would refuse to parse. */
 	if (key_entry_parse((const unsigned char *)payload, len, &check,
-	    &err) != TRACE_OK ||
+	    &err) != TRACE_OK || key_entry_check_visible(&check, &err) !=
+	    TRACE_OK ||
 	    dsse_sign(TYPE_KEY, (const unsigned char *)payload, len,
 	    admin->secret, admin->keyid, &env, &err) != TRACE_OK) {
 		agent_report(cmd, &err);

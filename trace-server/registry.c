@@ -43,7 +43,7 @@ post_key(struct request *req)
 		goto fail;
 	}
 	if (key_entry_parse(env.payload, env.payload_len, &entry, &err) !=
-	    TRACE_OK) {
+	    TRACE_OK || key_entry_check_visible(&entry, &err) != TRACE_OK) {
 		trace_error_prefix_field(&err, "payload");
 		goto fail;
 	}

@@ -293,6 +293,42 @@ test_recall_serials_and_build(void)
 }
 
 /*
+ * Invisible and bidirectional formatting characters (issue 17, item 11):
+ * refused anywhere in a payload submitted now, with the field named;
+ * readable in a stored one (round 1 accepted them), so an old chain that
+ * holds one stays servable.
+ */
+static void
+test_invisible(void)
+{
+	struct trace_event ev;
+	struct trace_error err;
+	/* U+200D ZERO WIDTH JOINER in a certificate, U+202E RIGHT-TO-LEFT
+	 * OVERRIDE in an item's name, U+200B in a language's name. */
+	const char *zwj = payload("inspection.completed", 2, "{\"certificate\":"
+	    "\"C-\\u200d1\",\"result\":\"pass\"}");
+	const char *rlo;
+
+	CHECK_INT(event_parse((const unsigned char *)zwj, strlen(zwj), &ev,
+	    &err), TRACE_EMALFORMED);
+	CHECK_STR(err.code, "bad_field");
+	CHECK_STR(err.field, "data.certificate");
+	CHECK_INT(event_parse_stored((const unsigned char *)zwj, strlen(zwj),
+	    &ev, &err), TRACE_OK);
+	event_free(&ev);
+	/* payload() returns one static buffer: build the second after. */
+	rlo = payload("inspection.completed", 2, "{\"certificate\":"
+	    "\"C-1\",\"result\":\"pass\",\"items\":[{\"name\":\"a\"},"
+	    "{\"name\":\"\\u202eliaf\"}]}");
+	CHECK_INT(event_parse((const unsigned char *)rlo, strlen(rlo), &ev,
+	    &err), TRACE_EMALFORMED);
+	CHECK_STR(err.field, "data.items[1].name");
+	CHECK_INT(event_parse_stored((const unsigned char *)rlo, strlen(rlo),
+	    &ev, &err), TRACE_OK);
+	event_free(&ev);
+}
+
+/*
  * Stored statements: a round-1 recall.closed (no "recall") reads, flagged;
  * every other rule still holds, and a full round-2 close is no round-1
  * form.
@@ -370,6 +406,7 @@ main(void)
 	test_data_fields();
 	test_recall_serials_and_build();
 	test_stored();
+	test_invisible();
 	test_roles();
 	CHECK_DONE();
 }

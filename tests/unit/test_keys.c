@@ -337,6 +337,38 @@ test_policy(void)
 	CHECK_STR(err.code, "already_revoked");
 }
 
+/* Names, orgs and reasons of entries submitted now: no invisible or
+ * bidirectional formatting character (U+202E, U+200B, a Hangul filler). */
+static void
+test_key_entry_visible(void)
+{
+	static const char *const hidden[] = {
+		"CCIC \xe2\x80\xae""aerok", "Kim\xe2\x80\x8bMinsu",
+		"\xe3\x85\xa4",
+	};
+	static const char *const fields[] = { "name", "org", "reason" };
+	struct key_entry e;
+	struct trace_error err;
+
+	memset(&e, 0, sizeof(e));
+	snprintf(e.name, sizeof(e.name), "%s", "\xea\xb9\x80 Kim");
+	snprintf(e.org, sizeof(e.org), "%s", "CCIC Korea");
+	CHECK_INT(key_entry_check_visible(&e, &err), TRACE_OK);
+	for (size_t f = 0; f < 3; f++)
+		for (size_t i = 0; i < 3; i++) {
+			struct key_entry x = e;
+			char *field = f == 0 ? x.name : f == 1 ? x.org : x.reason;
+			size_t size = f == 0 ? sizeof(x.name) : f == 1 ?
+			    sizeof(x.org) : sizeof(x.reason);
+
+			snprintf(field, size, "%s", hidden[i]);
+			CHECK_INT(key_entry_check_visible(&x, &err),
+			    TRACE_EMALFORMED);
+			CHECK_STR(err.code, "bad_text");
+			CHECK_STR(err.field, fields[f]);
+		}
+}
+
 int
 main(void)
 {
@@ -348,6 +380,7 @@ main(void)
 	test_key_id();
 	test_key_files();
 	test_key_entries();
+	test_key_entry_visible();
 	test_policy();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	CHECK(system(cmd) == 0);

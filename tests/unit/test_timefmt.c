@@ -103,7 +103,8 @@ utf8_between(uint32_t cp, char *out)
 }
 
 /* Bidirectional overrides and invisible characters (issue 17, item 11):
- * every code point of each refused range, its neighbours accepted. */
+ * every code point of each refused range is not visible text (yet still
+ * valid text, as round 1 stored it), its neighbours are both. */
 static void
 text_invisible_refused(void)
 {
@@ -126,15 +127,20 @@ text_invisible_refused(void)
 
 	for (size_t r = 0; r < sizeof(refused) / sizeof(refused[0]); r++)
 		for (uint32_t cp = refused[r][0]; cp <= refused[r][1]; cp++)
-			if (text_valid(text, utf8_between(cp, text), 10, true))
+			if (text_visible(text, utf8_between(cp, text)) ||
+			    !text_valid(text, utf8_between(cp, text), 10, true))
 				bad++;
 	CHECK(bad == 0);
 	for (size_t i = 0; i < sizeof(accepted) / sizeof(accepted[0]); i++)
-		CHECK(text_valid(text, utf8_between(accepted[i], text), 10, false));
-	/* "fail" shown as "liaf": RIGHT-TO-LEFT OVERRIDE, then the word. */
-	CHECK(!text_valid("\xe2\x80\xaeliaf", 7, 20, false));
+		CHECK(text_valid(text, utf8_between(accepted[i], text), 10,
+		    false) && text_visible(text, utf8_between(accepted[i], text)));
+	/* "fail" shown as "liaf": RIGHT-TO-LEFT OVERRIDE, then the word.
+	 * Refused in what is submitted now, readable in what is stored. */
+	CHECK(!text_visible("\xe2\x80\xaeliaf", 7));
+	CHECK(text_valid("\xe2\x80\xaeliaf", 7, 20, false));
 	/* A truncated sequence at the end is refused, never read past. */
 	CHECK(!text_valid("a\xe2\x80", 3, 10, false));
+	CHECK(!text_visible("a\xe2\x80", 3));
 }
 
 static void
