@@ -280,12 +280,14 @@ main(int argc, char **argv)
 	int rc;
 
 	w.state_lock_fd = -1;
-	if ((rc = parse_options(argc, argv, &o, &w)) >= 0)
-		return rc;
+	/* First: parsing a --log vkey already hashes with libgcrypt, which
+	 * must be initialised once, before any other use (and any thread). */
 	if (!crypto_init()) {
 		fprintf(stderr, "trace-witness: libgcrypt is too old\n");
 		return 1;
 	}
+	if ((rc = parse_options(argc, argv, &o, &w)) >= 0)
+		return rc;
 	if (load_key(&w, &o) != 0)
 		return 1;
 	if (o.print_vkey) {
