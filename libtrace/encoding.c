@@ -190,3 +190,17 @@ decimal_u64_parse(const char *s, size_t len, uint64_t *out)
 	return true;
 }
 
+const char *
+text_next_line(const char *text, size_t len, size_t *pos, size_t *line_len)
+{
+	const char *line = text + *pos, *nl;
+
+	if (*pos >= len)
+		return NULL;
+	nl = memchr(line, '\n', len - *pos);
+	if (nl == NULL)
+		return NULL;
+	*line_len = (size_t)(nl - line);
+	*pos += *line_len + 1;
+	return line;
+}

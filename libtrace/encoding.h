@@ -58,4 +58,11 @@ bool hex_decode(const char *src, size_t len, unsigned char *dst, size_t n,
  */
 bool decimal_u64_parse(const char *s, size_t len, uint64_t *out);
 
+/* The next line of text[*pos..len) without its '\n' (its length in
+ * *line_len), advancing *pos past it; NULL at the end or when the rest has
+ * no '\n' (an unterminated line is not a line: signed notes and tlog
+ * bodies end every line with one). */
+const char *text_next_line(const char *text, size_t len, size_t *pos,
+    size_t *line_len);
+
 #endif

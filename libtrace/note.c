@@ -700,22 +700,6 @@ out:
 	return st;
 }
 
-/* The next line of text[*pos..len) without its '\n', or NULL if none. */
-static const char *
-next_line(const char *text, size_t len, size_t *pos, size_t *line_len)
-{
-	const char *line = text + *pos, *nl;
-
-	if (*pos >= len)
-		return NULL;
-	nl = memchr(line, '\n', len - *pos);
-	if (nl == NULL)
-		return NULL;
-	*line_len = (size_t)(nl - line);
-	*pos += *line_len + 1;
-	return line;
-}
-
 enum trace_status
 checkpoint_parse(const char *text, size_t len, struct checkpoint *cp,
     struct trace_error *err)
@@ -730,9 +714,9 @@ checkpoint_parse(const char *text, size_t len, struct checkpoint *cp,
 		    NULL, "a checkpoint is at most %d bytes", NOTE_MAX_LEN);
 	if ((st = note_text_check(text, len, err)) != TRACE_OK)
 		return st;
-	origin = next_line(text, len, &pos, &origin_len);
-	size = next_line(text, len, &pos, &size_len);
-	root = next_line(text, len, &pos, &root_len);
+	origin = text_next_line(text, len, &pos, &origin_len);
+	size = text_next_line(text, len, &pos, &size_len);
+	root = text_next_line(text, len, &pos, &root_len);
 	if (root == NULL)
 		return trace_error_set(err, TRACE_EMALFORMED, "missing_line",
 		    size == NULL ? "size" : "root",

@@ -15,22 +15,6 @@
 
 #define HASH_B64_LEN 44 /* padded base64 of 32 bytes */
 
-/* The line at body[*pos..len) without its '\n'; NULL if unterminated. */
-static const char *
-next_line(const char *body, size_t len, size_t *pos, size_t *line_len)
-{
-	const char *line = body + *pos, *nl;
-
-	if (*pos >= len)
-		return NULL;
-	nl = memchr(line, '\n', len - *pos);
-	if (nl == NULL)
-		return NULL;
-	*line_len = (size_t)(nl - line);
-	*pos += *line_len + 1;
-	return line;
-}
-
 /* Padded standard base64 of exactly 32 bytes: 44 characters, the last
  * one '=', no URL-safe characters (tlog-witness "Conventions"). */
 static bool
@@ -62,7 +46,7 @@ tlog_witness_request_parse(const char *body, size_t len,
 		    NULL, "an add-checkpoint body is at most %d bytes",
 		    TLOG_WITNESS_BODY_MAX);
 	/* The old size line: "old", a single space, ASCII decimal. */
-	line = next_line(body, len, &pos, &line_len);
+	line = text_next_line(body, len, &pos, &line_len);
 	if (line == NULL || line_len < 5 || memcmp(line, "old ", 4) != 0 ||
 	    !decimal_u64_parse(line + 4, line_len - 4, &out->old_size))
 		return trace_error_set(err, TRACE_EMALFORMED, "bad_old_size",
@@ -70,7 +54,7 @@ tlog_witness_request_parse(const char *body, size_t len,
 		    "in decimal without leading zeros");
 	/* Proof lines up to the empty line. */
 	for (;;) {
-		line = next_line(body, len, &pos, &line_len);
+		line = text_next_line(body, len, &pos, &line_len);
 		if (line == NULL)
 			return trace_error_set(err, TRACE_EMALFORMED,
 			    "missing_empty_line", "proof",
