@@ -59,26 +59,154 @@ refuse_as_append(struct ingest_item *it, enum append_outcome outcome,
 }
 
 /*
- * SPEC 8 "Targets": what a correction or a recall.closed names, and who
- * may sign it, is judged by the fold (libtrace/fold.h) of the chain with
- * the statement at its end.  The chain is the one stored, then the items
- * of this batch before it that passed (they are appended first, in
- * order).  The statement must continue exactly that history: its seq and
- * prev pin it, and the append checks them atomically, so the history
- * judged is the one it joins.  Otherwise it is answered now as the append
- * would answer it (head_moved, seq_gap, wrong_prev), never judged against
- * a history it may not join.  Stored statements are judged by the rules
- * they were accepted under (round 1 included); this one by today's.
+ * A chain as stored, read, parsed and given its signers once per batch
+ * (SPEC 8 "Targets" needs it for every correction and recall.closed; a
+ * batch of many of them against one chain reads it once, not once per
+ * item).  A chain whose stored data does not parse keeps that error, and
+ * every item that needs it is rejected with it; the other chains of the
+ * batch go on.
+ */
+struct ingest_chain {
+	const char *chain;            /* an item's ev.chain: the batch owns it */
+	struct store_records recs;
+	struct trace_event *stored;   /* recs.count */
+	struct fold_statement *st;    /* recs.count, the stored statements */
+	char (*orgs)[KEY_TEXT_MAX + 1];
+	size_t count;                 /* parsed so far (events to free) */
+	bool corrupt;                 /* err says why */
+	struct trace_error err;
+};
+
+struct ingest_batch {
+	struct ingest_chain *chains;
+	size_t count;
+	size_t capacity;
+	size_t store_reads;           /* chains read from the store */
+};
+
+static void
+ingest_chain_clear(struct ingest_chain *c)
+{
+	for (size_t k = 0; c->stored != NULL && k < c->count; k++)
+		event_free(&c->stored[k]);
+	free(c->stored);
+	free(c->st);
+	free(c->orgs);
+	store_records_clear(&c->recs);
+	memset(c, 0, sizeof(*c));
+}
+
+static void
+ingest_batch_clear(struct ingest_batch *b)
+{
+	for (size_t k = 0; k < b->count; k++)
+		ingest_chain_clear(&b->chains[k]);
+	free(b->chains);
+	memset(b, 0, sizeof(*b));
+}
+
+/*
+ * The stored history of chain, from b or read now.  *out points into b
+ * (b owns it).  TRACE_OK with (*out)->corrupt set: the chain's stored data
+ * does not parse (a per-chain answer); any other status (the store is
+ * unreachable, out of memory) is the batch's and is not kept.
  */
 static enum trace_status
-check_targets(struct request *req, struct ingest_item *items, size_t i,
-    const struct key_state *signer)
+ingest_batch_chain(struct request *req, struct ingest_batch *b,
+    const char *chain, struct ingest_chain **out, struct trace_error *err)
+{
+	struct ingest_chain *c = NULL;
+	enum trace_status rc;
+
+	for (size_t k = 0; k < b->count; k++)
+		if (strcmp(b->chains[k].chain, chain) == 0) {
+			*out = &b->chains[k];
+			return TRACE_OK;
+		}
+	if (b->count == b->capacity) {
+		size_t cap = b->capacity == 0 ? 4 : 2 * b->capacity;
+		struct ingest_chain *grown = realloc(b->chains,
+		    cap * sizeof(*grown));
+
+		if (grown == NULL)
+			return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+			    "out of memory");
+		b->chains = grown;
+		b->capacity = cap;
+	}
+	c = &b->chains[b->count];
+	memset(c, 0, sizeof(*c));
+	c->chain = chain;
+	b->store_reads++;
+	if ((rc = store_chain(req->worker->store, chain, &c->recs, err)) !=
+	    TRACE_OK) {
+		if (strcmp(err->code, "store_corrupt") != 0)
+			return rc;
+		c->corrupt = true;
+		c->err = *err;
+		goto keep;
+	}
+	c->stored = calloc(c->recs.count + 1, sizeof(*c->stored));
+	c->orgs = calloc(c->recs.count + 1, sizeof(*c->orgs));
+	c->st = calloc(c->recs.count + 1, sizeof(*c->st));
+	if (c->stored == NULL || c->orgs == NULL || c->st == NULL) {
+		ingest_chain_clear(c);
+		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+		    "out of memory");
+	}
+	for (; c->count < c->recs.count; c->count++) {
+		size_t n = c->count;
+		struct dsse_envelope env;
+
+		/* Round 1 stored envelopes with several signatures. */
+		rc = dsse_envelope_parse_stored(c->recs.items[n].envelope,
+		    c->recs.items[n].envelope_len, &env, NULL);
+		if (rc == TRACE_OK) {
+			rc = event_parse_stored(env.payload, env.payload_len,
+			    &c->stored[n], NULL);
+			dsse_envelope_clear(&env);
+		}
+		if (rc != TRACE_OK) {
+			c->corrupt = true;
+			trace_error_set(&c->err, TRACE_ESTORE, "store_corrupt",
+			    NULL, "a stored event of the chain does not parse");
+			goto keep;
+		}
+		c->st[n] = (struct fold_statement){ .ev = &c->stored[n],
+			.id = c->recs.items[n].id,
+			.log_index = c->recs.items[n].log_index };
+	}
+	if ((rc = key_cache_signers(req->srv, req->worker->store, c->st,
+	    c->count, c->orgs, err)) != TRACE_OK) {
+		ingest_chain_clear(c);
+		return rc;
+	}
+keep:
+	b->count++;
+	*out = c;
+	return TRACE_OK;
+}
+
+/*
+ * SPEC 8 "Targets": what a correction or a recall.closed names, and who
+ * may sign it, is judged by the fold (libtrace/fold.h) of the chain with
+ * the statement at its end.  The chain is the one stored (read once per
+ * batch), then the items of this batch before it that passed (they are
+ * appended first, in order).  The statement must continue exactly that
+ * history: its seq and prev pin it, and the append checks them atomically,
+ * so the history judged is the one it joins.  Otherwise it is answered now
+ * as the append would answer it (head_moved, seq_gap, wrong_prev), never
+ * judged against a history it may not join.  Stored statements are judged
+ * by the rules they were accepted under (round 1 included); this one by
+ * today's.
+ */
+static enum trace_status
+check_targets(struct request *req, struct ingest_batch *b,
+    struct ingest_item *items, size_t i, const struct key_state *signer)
 {
 	struct ingest_item *it = &items[i];
-	struct store_records recs;
-	struct trace_event *stored = NULL;
+	struct ingest_chain *c = NULL;
 	struct fold_statement *st = NULL;
-	char (*orgs)[KEY_TEXT_MAX + 1] = NULL;
 	struct fold_result fold;
 	const struct fold_statement_state *me;
 	size_t n = 0, batch = 0;
@@ -86,47 +214,26 @@ check_targets(struct request *req, struct ingest_item *items, size_t i,
 	enum trace_status rc;
 
 	memset(&fold, 0, sizeof(fold));
-	if ((rc = store_chain(req->worker->store, it->ev.chain, &recs,
-	    &it->err)) != TRACE_OK)
+	if ((rc = ingest_batch_chain(req, b, it->ev.chain, &c, &it->err)) !=
+	    TRACE_OK)
 		return rc;
+	if (c->corrupt) {
+		it->err = c->err;
+		return it->err.status;
+	}
 	for (size_t j = 0; j < i; j++)
 		if (!items[j].rejected &&
 		    strcmp(items[j].ev.chain, it->ev.chain) == 0 &&
-		    items[j].ev.seq == (long long)(recs.count + batch))
+		    items[j].ev.seq == (long long)(c->count + batch))
 			batch++;
-	stored = calloc(recs.count + 1, sizeof(*stored));
-	orgs = calloc(recs.count + 1, sizeof(*orgs));
-	st = calloc(recs.count + batch + 1, sizeof(*st));
-	if (stored == NULL || orgs == NULL || st == NULL) {
-		rc = trace_error_set(&it->err, TRACE_ENOMEM, NULL, NULL,
+	st = calloc(c->count + batch + 1, sizeof(*st));
+	if (st == NULL)
+		return trace_error_set(&it->err, TRACE_ENOMEM, NULL, NULL,
 		    "out of memory");
-		goto out;
-	}
-	for (; n < recs.count; n++) {
-		struct dsse_envelope env;
-
-		/* Round 1 stored envelopes with several signatures. */
-		rc = dsse_envelope_parse_stored(recs.items[n].envelope,
-		    recs.items[n].envelope_len, &env, NULL);
-		if (rc == TRACE_OK) {
-			rc = event_parse_stored(env.payload, env.payload_len,
-			    &stored[n], NULL);
-			dsse_envelope_clear(&env);
-		}
-		if (rc != TRACE_OK) {
-			rc = trace_error_set(&it->err, TRACE_ESTORE,
-			    "store_corrupt", NULL, "a stored event of the chain "
-			    "does not parse");
-			goto out;
-		}
-		st[n] = (struct fold_statement){ .ev = &stored[n],
-			.id = recs.items[n].id,
-			.log_index = recs.items[n].log_index };
-	}
-	if ((rc = key_cache_signers(req->srv, req->worker->store, st, n, orgs,
-	    &it->err)) != TRACE_OK)
-		goto out;
-	for (size_t j = 0; j < i && n < recs.count + batch; j++)
+	if (c->count > 0)
+		memcpy(st, c->st, c->count * sizeof(*st));
+	n = c->count;
+	for (size_t j = 0; j < i && n < c->count + batch; j++)
 		if (!items[j].rejected &&
 		    strcmp(items[j].ev.chain, it->ev.chain) == 0 &&
 		    items[j].ev.seq == (long long)n)
@@ -163,19 +270,14 @@ check_targets(struct request *req, struct ingest_item *items, size_t i,
 	}
 out:
 	fold_result_clear(&fold);
-	for (size_t k = 0; stored != NULL && k < recs.count; k++)
-		event_free(&stored[k]);
-	free(stored);
-	free(orgs);
 	free(st);
-	store_records_clear(&recs);
 	return rc;
 }
 
 /* Everything that can be checked before the store's atomic step. */
 static enum trace_status
-check_item(struct request *req, const struct json_value *v,
-    struct ingest_item *items, size_t i)
+check_item(struct request *req, struct ingest_batch *b,
+    const struct json_value *v, struct ingest_item *items, size_t i)
 {
 	struct ingest_item *it = &items[i];
 	struct trace_error *err = &it->err;
@@ -218,7 +320,7 @@ check_item(struct request *req, const struct json_value *v,
 	    TRACE_OK ||
 	    ((it->ev.type == EVENT_CORRECTION ||
 	    it->ev.type == EVENT_RECALL_CLOSED) &&
-	    (rc = check_targets(req, items, i, &signer)) != TRACE_OK)) {
+	    (rc = check_targets(req, b, items, i, &signer)) != TRACE_OK)) {
 		/* Refused, unless it is a statement accepted before. */
 		if (rc != TRACE_ESTORE && rc != TRACE_ENOMEM)
 			it->policy_failed = true;
@@ -330,6 +432,7 @@ ingest_handle_events(struct request *req)
 	struct json_doc *doc = NULL;
 	const struct json_value *root, *const *values;
 	struct ingest_item *items = NULL;
+	struct ingest_batch chains = { 0 };
 	struct append_event_args *args = NULL;
 	struct append_result *results = NULL;
 	size_t *slot = NULL, count, pending = 0;
@@ -381,8 +484,11 @@ ingest_handle_events(struct request *req)
 		enum trace_status rc;
 
 		it->result.head_seq = -1;
-		rc = check_item(req, values[i], items, i);
-		if (rc == TRACE_ESTORE) {
+		rc = check_item(req, &chains, values[i], items, i);
+		/* The store unreachable: the batch's 503.  A chain whose
+		 * stored data does not parse: its items' own (store_corrupt). */
+		if (rc == TRACE_ESTORE &&
+		    strcmp(it->err.code, "store_corrupt") != 0) {
 			err = it->err;
 			goto fail;
 		}
@@ -452,6 +558,7 @@ out:
 		free(items[i].text);
 		recalls_append_clear(&items[i].recall);
 	}
+	ingest_batch_clear(&chains);
 	free(items);
 	free(args);
 	free(results);

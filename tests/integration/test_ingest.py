@@ -351,6 +351,85 @@ def racer(port, seed, count, lot, out):
 RACE_APPENDS = int(os.environ.get("TRACE_RACE_APPENDS", "500"))
 
 
+def lranges():
+    return cluster.redis.info("commandstats").get("cmdstat_lrange", {}).get("calls", 0)
+
+
+class TargetBatches(unittest.TestCase):
+    def test_batch_of_closes_reads_the_chain_once(self):
+        """200 recall.closed in one batch against one chain of 200 open
+        recalls: each judged against the history before it (the last one
+        closes a recall the batch already closed: bad_target), and the
+        chain read from the store once for the batch, not once per item."""
+        lot, imp = "TBATCH", keys["importer"]
+        envs = [keys["brand"].sign(TYPE_EVENT, event_payload(
+            keys["brand"], "product.registered", GTIN, lot, 0, None, REGISTERED))]
+        prev = statement_id(envs[0])
+        issued = []
+        for seq in range(1, 201):
+            env = imp.sign(TYPE_EVENT, event_payload(
+                imp, "recall.issued", GTIN, lot, seq, prev,
+                {"reason": "r%d" % seq, "severity": 2, "action": "Stop using it"}))
+            envs.append(env)
+            prev = statement_id(env)
+            issued.append(prev)
+        r = cluster.post("/api/v1/events", envs)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([x["status"] for x in r.json()["results"]], [201] * 201)
+        closes = []
+        for k in range(200):
+            target = issued[k] if k < 199 else issued[0]
+            env = imp.sign(TYPE_EVENT, event_payload(
+                imp, "recall.closed", GTIN, lot, 201 + k, prev,
+                {"recall": target, "outcome": "destroyed", "recovered": 1}))
+            closes.append(env)
+            prev = statement_id(env)
+        settle(cluster)
+        before = lranges()
+        r = cluster.post("/api/v1/events", closes)
+        reads = lranges() - before
+        self.assertEqual(r.status, 200, r)
+        results = r.json()["results"]
+        self.assertEqual([x["status"] for x in results[:199]], [201] * 199)
+        self.assertEqual(results[199]["status"], 422, results[199])
+        self.assertEqual(results[199]["error"]["code"], "bad_target", results[199])
+        self.assertLess(reads, 5, "the chain was read %d times for one batch" % reads)
+        chain = cluster.get("/api/v1/chains/01/%s/10/%s" % (GTIN, lot)).json()
+        self.assertEqual(len(chain["events"]), 400)
+
+
+    def test_unreadable_chain_rejects_only_its_items(self):
+        """A stored record of one chain that does not parse (Redis edited
+        by hand) rejects that chain's corrections and closes with their own
+        503 store_corrupt; the batch's items for another chain go in."""
+        imp, heads, recalls = keys["importer"], {}, {}
+        for lot in ("TCORRUPT", "TSOUND"):
+            head = new_chain(lot)
+            env, r = post_event(imp, "recall.issued", lot, 1, head,
+                                {"reason": "r", "severity": 2, "action": "Stop using it"})
+            self.assertEqual(r.status, 201, r)
+            heads[lot] = recalls[lot] = statement_id(env)
+        key = "c:{01/%s/10/TCORRUPT}:ev" % GTIN
+        settle(cluster)
+        record = cluster.redis.lindex(key, 0)
+        rid, index, _ = record.decode().split(" ", 2)
+        cluster.redis.lset(key, 0, "%s %s {\"payload\":" % (rid, index))
+        try:
+            batch = [imp.sign(TYPE_EVENT, event_payload(
+                imp, "recall.closed", GTIN, lot, 2, heads[lot],
+                {"recall": recalls[lot], "outcome": "destroyed", "recovered": 1}))
+                for lot in ("TCORRUPT", "TSOUND")]
+            r = cluster.post("/api/v1/events", batch)
+            self.assertEqual(r.status, 200, r)
+            bad, good = r.json()["results"]
+            self.assertEqual(bad["status"], 503, bad)
+            self.assertEqual(bad["error"]["code"], "store_corrupt", bad)
+            self.assertEqual(good["status"], 201, good)
+            self.assertEqual(good["id"], statement_id(batch[1]))
+        finally:
+            cluster.redis.lset(key, 0, record)
+
+
 class Race(unittest.TestCase):
     def test_two_processes_race_appends(self):
         """Two processes append RACE_APPENDS events each to one chain,
