@@ -355,39 +355,6 @@ recalls_chain_status(struct store *s, const char *chain,
 	return TRACE_OK;
 }
 
-bool
-recalls_status_covers(const struct recall_status *st, const char *serial)
-{
-	for (size_t i = 0; i < st->count; i++) {
-		const struct json_value *ranges;
-		size_t len;
-
-		if (!st->items[i].open)
-			continue;
-		ranges = json_object_get(st->items[i].json, "serials");
-		if (serial == NULL || serial[0] == '\0' || ranges == NULL ||
-		    ranges->type != JSON_ARRAY)
-			return true;
-		len = strlen(serial);
-		/* The same rule as event_recall_covers_serial(). */
-		for (size_t k = 0; k < ranges->u.array.count; k++) {
-			const struct json_value *r = ranges->u.array.items[k];
-			const struct json_value *from, *to;
-
-			if (r->type != JSON_ARRAY || r->u.array.count != 2)
-				continue;
-			from = r->u.array.items[0];
-			to = r->u.array.items[1];
-			if (from->type == JSON_STRING && to->type == JSON_STRING &&
-			    from->u.string.len == len &&
-			    strcmp(serial, from->u.string.ptr) >= 0 &&
-			    strcmp(serial, to->u.string.ptr) <= 0)
-				return true;
-		}
-	}
-	return false;
-}
-
 void
 recalls_write_chain_member(struct buf *b, const struct recall_status *st)
 {

@@ -124,11 +124,6 @@ enum trace_status recalls_chain_status(struct store *s, const char *chain,
     struct recall_status *out, struct trace_error *err);
 void recall_status_clear(struct recall_status *st);
 
-/* An open recall covers serial (NULL or "": any open recall, i.e. the
- * lot or part of it is recalled). */
-bool recalls_status_covers(const struct recall_status *st,
-    const char *serial);
-
 /* ,"recalls":{"status":"none|open|closed","open":n,"total":n,"items":[...]}
  * for the chain JSON (a member to append inside an object). */
 void recalls_write_chain_member(struct buf *b, const struct recall_status *st);
