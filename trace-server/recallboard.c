@@ -5,7 +5,8 @@
  * where did it go": open recalls first, then closed ones, each newest
  * first, filtered by a plain GET form (the same filters and cursor as
  * GET /api/v1/recalls), each with a link to its lot's inspector page and
- * the lot's warehouse.dispatched events (destination, quantity, time),
+ * the lot's warehouse.dispatched events in force (destination, quantity,
+ * time; the chain's fold leaves out those a correction withdrew),
  * read from the chains of the page in one pipelined round trip.  Pages
  * share page.c's skeleton and headers (CSP: no inline script at all).
  */
@@ -139,66 +140,91 @@ write_form(struct buf *b, const struct recall_query *q, enum page_lang lang)
 }
 
 /*
- * The warehouse.dispatched events of a chain's records.  A page shows
- * what it can: a record that does not parse is passed over.
+ * The warehouse.dispatched events of a chain's records that are in force:
+ * the chain's fold (libtrace/fold.h, with each signer's role and org from
+ * the key cache) says which a correction withdrew, and those are not
+ * shown.  A page shows what it can: a record that does not parse is
+ * passed over, and if the fold cannot be run (the store went away while
+ * the key cache asked it) the dispatches are shown unfolded rather than
+ * hiding where a recalled lot went.
  */
 static void
-write_dispatches(struct buf *b, const struct store_records *records,
-    enum page_lang lang)
+write_dispatches(struct request *req, struct buf *b,
+    const struct store_records *records, enum page_lang lang)
 {
-	size_t shown = 0;
+	struct trace_event *events = calloc(records->count + 1,
+	    sizeof(*events));
+	struct fold_statement *st = calloc(records->count + 1, sizeof(*st));
+	char (*orgs)[KEY_TEXT_MAX + 1] = calloc(records->count + 1,
+	    sizeof(*orgs));
+	struct fold_result fold;
+	struct trace_error ignored;
+	size_t shown = 0, n = 0;
+	bool folded = false;
 
+	memset(&fold, 0, sizeof(fold));
 	buf_puts(b, "<h3>");
 	i18n_html(b, lang, "board.dispatched");
 	buf_puts(b, "</h3>");
-	for (size_t i = 0; i < records->count && shown < BOARD_DISPATCH_MAX;
-	    i++) {
+	if (events == NULL || st == NULL || orgs == NULL)
+		goto none;
+	for (size_t i = 0; i < records->count; i++) {
 		const struct store_record *rec = &records->items[i];
 		struct dsse_envelope env;
-		struct trace_event ev;
-		const char *s;
-		char when[26];
-		long long quantity;
+		enum trace_status rc;
 
 		if (dsse_envelope_parse_stored(rec->envelope,
 		    rec->envelope_len, &env, NULL) != TRACE_OK)
 			continue;
-		if (event_parse_stored(env.payload, env.payload_len, &ev,
-		    NULL) != TRACE_OK) {
-			dsse_envelope_clear(&env);
-			continue;
-		}
-		if (ev.type == EVENT_WAREHOUSE_DISPATCHED) {
-			if (shown++ == 0) {
-				buf_puts(b, "<table class=\"dispatches\"><tr><th>");
-				i18n_html(b, lang, "board.time");
-				buf_puts(b, "</th><th>");
-				i18n_html(b, lang, "board.warehouse");
-				buf_puts(b, "</th><th>");
-				i18n_html(b, lang, "board.destination");
-				buf_puts(b, "</th><th>");
-				i18n_html(b, lang, "board.quantity");
-				buf_puts(b, "</th></tr>");
-			}
-			time_format_offset(ev.time, ev.offset_min, when);
-			buf_puts(b, "<tr><td>");
-			buf_html_cstr(b, when);
-			buf_puts(b, "</td><td>");
-			if ((s = event_data_string(&ev, "warehouse")) != NULL)
-				buf_html_cstr(b, s);
-			buf_puts(b, "</td><td>");
-			if ((s = event_data_string(&ev, "destination")) != NULL)
-				buf_html_cstr(b, s);
-			buf_puts(b, "</td><td>");
-			if (json_object_get(ev.data, "quantity") != NULL &&
-			    json_get_int(ev.data, "quantity", false, &quantity,
-			    NULL) == TRACE_OK)
-				buf_printf(b, "%lld", quantity);
-			buf_puts(b, "</td></tr>");
-		}
-		event_free(&ev);
+		rc = event_parse_stored(env.payload, env.payload_len,
+		    &events[n], NULL);
 		dsse_envelope_clear(&env);
+		if (rc != TRACE_OK)
+			continue;
+		st[n] = (struct fold_statement){ .ev = &events[n],
+			.id = rec->id, .log_index = rec->log_index };
+		n++;
 	}
+	folded = key_cache_signers(req->srv, req->worker->store, st, n, orgs,
+	    &ignored) == TRACE_OK &&
+	    fold_run(st, n, NULL, &fold, &ignored) == TRACE_OK;
+	for (size_t k = 0; k < n && shown < BOARD_DISPATCH_MAX; k++) {
+		const struct trace_event *ev = &events[k];
+		const char *s;
+		char when[26];
+		long long quantity;
+
+		if (ev->type != EVENT_WAREHOUSE_DISPATCHED ||
+		    (folded && fold.statements[k].withdrawn_by != FOLD_NONE))
+			continue;
+		if (shown++ == 0) {
+			buf_puts(b, "<table class=\"dispatches\"><tr><th>");
+			i18n_html(b, lang, "board.time");
+			buf_puts(b, "</th><th>");
+			i18n_html(b, lang, "board.warehouse");
+			buf_puts(b, "</th><th>");
+			i18n_html(b, lang, "board.destination");
+			buf_puts(b, "</th><th>");
+			i18n_html(b, lang, "board.quantity");
+			buf_puts(b, "</th></tr>");
+		}
+		time_format_offset(ev->time, ev->offset_min, when);
+		buf_puts(b, "<tr><td>");
+		buf_html_cstr(b, when);
+		buf_puts(b, "</td><td>");
+		if ((s = event_data_string(ev, "warehouse")) != NULL)
+			buf_html_cstr(b, s);
+		buf_puts(b, "</td><td>");
+		if ((s = event_data_string(ev, "destination")) != NULL)
+			buf_html_cstr(b, s);
+		buf_puts(b, "</td><td>");
+		if (json_object_get(ev->data, "quantity") != NULL &&
+		    json_get_int(ev->data, "quantity", false, &quantity,
+		    NULL) == TRACE_OK)
+			buf_printf(b, "%lld", quantity);
+		buf_puts(b, "</td></tr>");
+	}
+none:
 	if (shown > 0) {
 		buf_puts(b, "</table>");
 	} else {
@@ -206,6 +232,12 @@ write_dispatches(struct buf *b, const struct store_records *records,
 		i18n_html(b, lang, "board.nodispatch");
 		buf_puts(b, "</p>");
 	}
+	fold_result_clear(&fold);
+	for (size_t k = 0; k < n; k++)
+		event_free(&events[k]);
+	free(events);
+	free(st);
+	free(orgs);
 }
 
 static void
@@ -232,7 +264,7 @@ write_serials(struct buf *b, const struct json_value *serials,
 }
 
 static void
-write_row(struct buf *b, const struct board_row *row,
+write_row(struct request *req, struct buf *b, const struct board_row *row,
     const struct store_records *records, enum page_lang lang)
 {
 	const struct json_value *r = row->recall;
@@ -319,7 +351,7 @@ write_row(struct buf *b, const struct board_row *row,
 	buf_printf(b, "?lang=%s\">", i18n_tag(lang));
 	i18n_html(b, lang, "board.inspect");
 	buf_puts(b, "</a></p>");
-	write_dispatches(b, records, lang);
+	write_dispatches(req, b, records, lang);
 	buf_puts(b, "</article>\n");
 }
 
@@ -387,7 +419,7 @@ write_section(struct request *req, struct buf *b, const char *title_key,
 		buf_puts(b, "</p>");
 	}
 	for (size_t i = 0; i < page->count; i++)
-		write_row(b, &rows[i], &chains[rows[i].chain_slot], lang);
+		write_row(req, b, &rows[i], &chains[rows[i].chain_slot], lang);
 	if (page->next[0] != '\0') {
 		struct buf more;
 

@@ -345,6 +345,32 @@ class Lifecycle(unittest.TestCase):
         self.assertEqual(recalls("?lot=" + other)["recalls"][0]["status"], "open")
 
 
+    def test_board_leaves_out_a_withdrawn_dispatch(self):
+        """A dispatch its warehouse withdrew by a correction is not where
+        the recalled lot went: the board shows only the one in force."""
+        lot = "LBOARDW"
+        head, seq = new_chain(lot, dispatch={"warehouse": "W1",
+                                             "destination": "WithdrawnTown"})
+        withdrawn = head
+        steps = [(keys["warehouse"], "correction",
+                  {"corrects": withdrawn, "reason": "wrong destination"}),
+                 (keys["warehouse"], "warehouse.dispatched",
+                  {"warehouse": "W1", "destination": "KeptTown"}),
+                 (keys["importer"], "recall.issued",
+                  {"reason": "r", "severity": 2, "action": "Stop using it"})]
+        for key, etype, data in steps:
+            seq += 1
+            env, r = post(key, etype, lot, seq, head, data)
+            self.assertEqual(r.status, 201, (etype, r))
+            head = statement_id(env)
+        settle(cluster)
+        board = cluster.get("/recalls?lot=%s&lang=en" % lot)
+        self.assertEqual(board.status, 200)
+        html = board.body.decode()
+        self.assertIn("KeptTown", html)
+        self.assertNotIn("WithdrawnTown", html)
+
+
 class StreamResume(unittest.TestCase):
     def test_resume_after_an_id_and_bad_ids(self):
         lot = "RS1"
