@@ -138,21 +138,38 @@ chain_view_free(struct chain_view *view)
 	memset(view, 0, sizeof(*view));
 }
 
+enum trace_status
+chain_fold(struct request *req, struct fold_statement *st, size_t count,
+    struct fold_result *out, struct trace_error *err)
+{
+	char (*orgs)[KEY_TEXT_MAX + 1] = calloc(count + 1, sizeof(*orgs));
+	enum trace_status rc;
+
+	memset(out, 0, sizeof(*out));
+	if (orgs == NULL)
+		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+		    "out of memory");
+	if ((rc = key_cache_signers(req->srv, req->worker->store, st, count,
+	    orgs, err)) == TRACE_OK)
+		rc = fold_run(st, count, NULL, out, err);
+	for (size_t i = 0; i < count; i++)
+		st[i].signer_org = NULL;
+	free(orgs);
+	return rc;
+}
+
 /*
- * Fold d's items (SPEC 8 "One fold") with each signer's role and org from
- * the key registry, and mark on each item what the fold says of it.  Runs
- * once per head.  The signers' entries come from the key cache: a store
- * round trip only for a key this process has not met (an enrollment never
- * changes), so a page view stays one round trip.
+ * Fold d's items (chain_fold) and mark on each item what the fold says of
+ * it.  Runs once per head.  The signers' entries come from the key cache,
+ * so a page view stays one round trip.
  */
 static enum trace_status
 data_fold(struct request *req, struct chain_data *d, struct trace_error *err)
 {
 	struct fold_statement *st = calloc(d->count + 1, sizeof(*st));
-	char (*orgs)[KEY_TEXT_MAX + 1] = calloc(d->count + 1, sizeof(*orgs));
 	enum trace_status rc;
 
-	if (st == NULL || orgs == NULL) {
+	if (st == NULL) {
 		rc = trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
 		    "out of memory");
 		goto out;
@@ -161,9 +178,7 @@ data_fold(struct request *req, struct chain_data *d, struct trace_error *err)
 		st[i] = (struct fold_statement){ .ev = &d->items[i].ev,
 			.id = d->items[i].rec->id,
 			.log_index = d->items[i].rec->log_index };
-	if ((rc = key_cache_signers(req->srv, req->worker->store, st,
-	    d->count, orgs, err)) != TRACE_OK ||
-	    (rc = fold_run(st, d->count, NULL, &d->fold, err)) != TRACE_OK)
+	if ((rc = chain_fold(req, st, d->count, &d->fold, err)) != TRACE_OK)
 		goto out;
 	for (size_t i = 0; i < d->count; i++) {
 		const struct fold_statement_state *f = &d->fold.statements[i];
@@ -176,7 +191,6 @@ data_fold(struct request *req, struct chain_data *d, struct trace_error *err)
 	}
 out:
 	free(st);
-	free(orgs);
 	return rc;
 }
 

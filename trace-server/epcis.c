@@ -40,6 +40,7 @@
 #include "libtrace/encoding.h"
 #include "libtrace/fold.h"
 #include "libtrace/timefmt.h"
+#include "pages.h"
 #include "recalls.h"
 
 #define EPCIS_CONTEXT "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
@@ -373,31 +374,24 @@ parse_filter(const struct query_fields *params, struct epcis_filter *f,
 	return TRACE_OK;
 }
 
-/* The fold of a chain's parsed items (libtrace/fold.h). */
+/* The fold of a chain's parsed items (chain_fold). */
 static enum trace_status
 fold_items(struct request *req, const struct epcis_item *items, size_t count,
     struct fold_result *out, struct trace_error *err)
 {
 	struct fold_statement *st = calloc(count + 1, sizeof(*st));
-	char (*orgs)[KEY_TEXT_MAX + 1] = calloc(count + 1, sizeof(*orgs));
 	enum trace_status rc;
 
 	memset(out, 0, sizeof(*out));
-	if (st == NULL || orgs == NULL) {
-		rc = trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+	if (st == NULL)
+		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
 		    "out of memory");
-		goto out;
-	}
 	for (size_t i = 0; i < count; i++)
 		st[i] = (struct fold_statement){ .ev = &items[i].ev,
 			.id = items[i].rec->id,
 			.log_index = items[i].rec->log_index };
-	if ((rc = key_cache_signers(req->srv, req->worker->store, st, count,
-	    orgs, err)) == TRACE_OK)
-		rc = fold_run(st, count, NULL, out, err);
-out:
+	rc = chain_fold(req, st, count, out, err);
 	free(st);
-	free(orgs);
 	return rc;
 }
 

@@ -186,6 +186,19 @@ enum trace_status chain_view_load(struct request *req,
 
 void chain_view_free(struct chain_view *view);
 
+/*
+ * The fold (SPEC 8 "One fold", libtrace/fold.h) of count statements whose
+ * ev, id and log_index the caller set: each signer's role and org come
+ * from the key cache (a store round trip only for a key this process has
+ * not met), then fold_run.  The one set-up of a stored chain's fold for
+ * every reader (pages, the chain JSON, EPCIS, the recall board).  st's
+ * signer fields are used during the call only (signer_org is NULL again
+ * on return).  On TRACE_OK the caller releases out with
+ * fold_result_clear().
+ */
+enum trace_status chain_fold(struct request *req, struct fold_statement *st,
+    size_t count, struct fold_result *out, struct trace_error *err);
+
 /* The product name in lang (falling back to en, zh, ko, then any), or
  * NULL; *len its length. */
 const char *chain_view_name(const struct chain_view *view,

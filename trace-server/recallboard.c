@@ -141,7 +141,7 @@ write_form(struct buf *b, const struct recall_query *q, enum page_lang lang)
 
 /*
  * The warehouse.dispatched events of a chain's records that are in force:
- * the chain's fold (libtrace/fold.h, with each signer's role and org from
+ * the chain's fold (chain_fold, with each signer's role and org from
  * the key cache) says which a correction withdrew, and those are not
  * shown.  A page shows what it can: a record that does not parse is
  * passed over, and if the fold cannot be run (the store went away while
@@ -155,8 +155,6 @@ write_dispatches(struct request *req, struct buf *b,
 	struct trace_event *events = calloc(records->count + 1,
 	    sizeof(*events));
 	struct fold_statement *st = calloc(records->count + 1, sizeof(*st));
-	char (*orgs)[KEY_TEXT_MAX + 1] = calloc(records->count + 1,
-	    sizeof(*orgs));
 	struct fold_result fold;
 	struct trace_error ignored;
 	size_t shown = 0, n = 0;
@@ -166,7 +164,7 @@ write_dispatches(struct request *req, struct buf *b,
 	buf_puts(b, "<h3>");
 	i18n_html(b, lang, "board.dispatched");
 	buf_puts(b, "</h3>");
-	if (events == NULL || st == NULL || orgs == NULL)
+	if (events == NULL || st == NULL)
 		goto none;
 	for (size_t i = 0; i < records->count; i++) {
 		const struct store_record *rec = &records->items[i];
@@ -185,9 +183,7 @@ write_dispatches(struct request *req, struct buf *b,
 			.id = rec->id, .log_index = rec->log_index };
 		n++;
 	}
-	folded = key_cache_signers(req->srv, req->worker->store, st, n, orgs,
-	    &ignored) == TRACE_OK &&
-	    fold_run(st, n, NULL, &fold, &ignored) == TRACE_OK;
+	folded = chain_fold(req, st, n, &fold, &ignored) == TRACE_OK;
 	for (size_t k = 0; k < n && shown < BOARD_DISPATCH_MAX; k++) {
 		const struct trace_event *ev = &events[k];
 		const char *s;
@@ -237,7 +233,6 @@ none:
 		event_free(&events[k]);
 	free(events);
 	free(st);
-	free(orgs);
 }
 
 static void
