@@ -158,9 +158,12 @@ struct dsse_envelope;
  * text when env, r's envelope as dsse_envelope_parse_stored read it, has
  * one signature; a round-1 envelope with more is first cut (in place) by
  * dsse_envelope_keep_verified to the one that verifies under the key of
- * the signer its payload names (the root's, else the key cache's).  No
- * such signature, or a signer that is not enrolled, is TRACE_ESTORE
- * "store_corrupt"; a store failure is key_cache_get's.
+ * the signer its payload names (the root's, else the key cache's).  A
+ * signer that is not enrolled (a round-1 key refused today) cannot have
+ * its signature chosen: the stored text is served as it is, and the
+ * bundle's verifier reports it.  No signature that verifies under an
+ * enrolled signer's key is TRACE_ESTORE "store_corrupt"; a store failure
+ * is key_cache_get's.
  */
 enum trace_status statement_write_envelope(struct server *srv,
     struct store *store, const struct store_record *r,

@@ -281,6 +281,14 @@ class WeakLegacyEnrollment(unittest.TestCase):
         cls.event_env = cls.weak.sign(TYPE_EVENT, event_payload(
             cls.weak, "product.registered", GTIN, WEAK_LOT, 0, None, REGISTERED))
         round1_append_event(cls.event_env, WEAK_LOT, 0, None, cls.weak.keyid)
+        # And one that round 1 stored with two signatures (a relay's
+        # padding): no signature can be kept as "the one that verifies"
+        # under a key that is not enrolled today.
+        env = cls.weak.sign(TYPE_EVENT, event_payload(
+            cls.weak, "product.registered", GTIN, WEAK_LOT + "-M", 0, None, REGISTERED))
+        cls.multi_env = dict(env, signatures=env["signatures"] + [
+            junk_signature(cls.weak.keyid)])
+        round1_append_event(cls.multi_env, WEAK_LOT + "-M", 0, None, cls.weak.keyid)
         settle(cluster)
         restart()
 
@@ -301,6 +309,23 @@ class WeakLegacyEnrollment(unittest.TestCase):
         r = cluster.get("/api/v1/chains/01/%s/10/%s" % (GTIN, WEAK_LOT))
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json()["events"][0]["envelope"], self.event_env)
+
+    def test_a_multi_signature_envelope_is_served_as_stored(self):
+        """It cannot be cut to a verified signature (its key is not
+        enrolled): the chain, the statement and the bundle serve it as
+        stored (not 503), and the bundle's verifier reports it."""
+        chain = "01/%s/10/%s-M" % (GTIN, WEAK_LOT)
+        r = cluster.get("/api/v1/chains/" + chain)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["events"][0]["envelope"], self.multi_env)
+        r = cluster.get("/api/v1/events/" + statement_id(self.multi_env))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["envelope"], self.multi_env)
+        r = cluster.get("/api/v1/bundles/" + chain)
+        self.assertEqual(r.status, 200, r)
+        res = agent_verify(r.json(), "weak-multi.json")
+        self.assertEqual(res.returncode, 1, res.stdout + res.stderr)
+        self.assertIn("NOT VERIFIED", res.stdout)
 
     def test_the_bundle_shows_the_entry_and_fails_on_it(self):
         r = cluster.get("/api/v1/bundles/01/%s/10/%s" % (GTIN, WEAK_LOT))
