@@ -166,10 +166,8 @@ write_item(struct request *req, struct buf *b, const struct store_record *r,
 	struct dsse_envelope env;
 	enum trace_status rc;
 
-	if (dsse_envelope_parse_stored(r->envelope, r->envelope_len, &env,
-	    NULL) != TRACE_OK)
-		return trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
-		    "a stored statement does not parse");
+	if ((rc = statement_read_envelope(r, &env, err)) != TRACE_OK)
+		return rc;
 	buf_puts(b, "{\"envelope\":");
 	rc = statement_write_envelope(req->srv, req->worker->store, r, &env, b,
 	    err);
@@ -212,22 +210,11 @@ chain_bundle_build(struct request *req, const char *chain, struct buf *out,
 	}
 	/* The chain of trust of every signer. */
 	for (size_t i = 0; i < events.count; i++) {
-		struct dsse_envelope env;
 		struct trace_event ev;
 
-		if (dsse_envelope_parse_stored(events.items[i].envelope,
-		    events.items[i].envelope_len, &env, NULL) != TRACE_OK) {
-			trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
-			    "a stored event does not parse");
+		if ((rc = statement_read_event(&events.items[i], NULL, &ev,
+		    err)) != TRACE_OK)
 			goto fail;
-		}
-		rc = event_parse_stored(env.payload, env.payload_len, &ev, NULL);
-		dsse_envelope_clear(&env);
-		if (rc != TRACE_OK) {
-			trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
-			    "a stored event does not parse");
-			goto fail;
-		}
 		rc = trust_add(req, &trust, ev.signer, 0, err);
 		event_free(&ev);
 		if (rc != TRACE_OK)

@@ -41,10 +41,8 @@ write_statement(struct request *req, struct buf *b,
 	struct dsse_envelope env;
 	enum trace_status rc;
 
-	if (dsse_envelope_parse_stored(r->envelope, r->envelope_len, &env,
-	    NULL) != TRACE_OK)
-		return trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
-		    "a stored statement does not parse");
+	if ((rc = statement_read_envelope(r, &env, err)) != TRACE_OK)
+		return rc;
 	if (is_key) {
 		buf_printf(b, "{\"kind\":\"key\",\"id\":\"%s\",\"logIndex\":"
 		    "%lld,\"envelope\":", r->id, r->log_index);

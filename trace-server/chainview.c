@@ -220,23 +220,11 @@ data_build(struct request *req, const char *chain,
 	}
 	for (size_t i = 0; i < d->recs.count; i++) {
 		struct chain_item *it = &d->items[i];
-		struct dsse_envelope env;
 
 		it->rec = &d->recs.items[i];
-		if (dsse_envelope_parse_stored(it->rec->envelope,
-		    it->rec->envelope_len, &env, NULL) != TRACE_OK) {
-			rc = trace_error_set(err, TRACE_ESTORE, "store_corrupt",
-			    NULL, "a stored event does not parse");
+		if ((rc = statement_read_event(it->rec, NULL, &it->ev, err)) !=
+		    TRACE_OK)
 			goto out;
-		}
-		rc = event_parse_stored(env.payload, env.payload_len, &it->ev,
-		    NULL);
-		dsse_envelope_clear(&env);
-		if (rc != TRACE_OK) {
-			rc = trace_error_set(err, TRACE_ESTORE, "store_corrupt",
-			    NULL, "a stored event does not parse");
-			goto out;
-		}
 		d->count++;
 	}
 	rc = data_fold(req, d, err);

@@ -420,19 +420,9 @@ write_chain(struct request *req, struct buf *b,
 		struct epcis_item *it = &items[i];
 
 		it->rec = &r->items[i];
-		if (dsse_envelope_parse_stored(it->rec->envelope,
-		    it->rec->envelope_len, &it->env, NULL) != TRACE_OK) {
-			rc = trace_error_set(err, TRACE_ESTORE, "store_corrupt",
-			    NULL, "a stored event does not parse");
+		if ((rc = statement_read_event(it->rec, &it->env, &it->ev,
+		    err)) != TRACE_OK)
 			goto out;
-		}
-		if (event_parse_stored(it->env.payload, it->env.payload_len,
-		    &it->ev, NULL) != TRACE_OK) {
-			dsse_envelope_clear(&it->env);
-			rc = trace_error_set(err, TRACE_ESTORE, "store_corrupt",
-			    NULL, "a stored event does not parse");
-			goto out;
-		}
 		it->ok = true;
 	}
 	if ((rc = fold_items(req, items, r->count, &fold, err)) != TRACE_OK)

@@ -156,20 +156,10 @@ ingest_batch_chain(struct request *req, struct ingest_batch *b,
 	}
 	for (; c->count < c->recs.count; c->count++) {
 		size_t n = c->count;
-		struct dsse_envelope env;
 
-		/* Round 1 stored envelopes with several signatures. */
-		rc = dsse_envelope_parse_stored(c->recs.items[n].envelope,
-		    c->recs.items[n].envelope_len, &env, NULL);
-		if (rc == TRACE_OK) {
-			rc = event_parse_stored(env.payload, env.payload_len,
-			    &c->stored[n], NULL);
-			dsse_envelope_clear(&env);
-		}
-		if (rc != TRACE_OK) {
+		if (statement_read_event(&c->recs.items[n], NULL,
+		    &c->stored[n], &c->err) != TRACE_OK) {
 			c->corrupt = true;
-			trace_error_set(&c->err, TRACE_ESTORE, "store_corrupt",
-			    NULL, "a stored event of the chain does not parse");
 			goto keep;
 		}
 		c->st[n] = (struct fold_statement){ .ev = &c->stored[n],

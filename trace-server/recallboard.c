@@ -168,16 +168,9 @@ write_dispatches(struct request *req, struct buf *b,
 		goto none;
 	for (size_t i = 0; i < records->count; i++) {
 		const struct store_record *rec = &records->items[i];
-		struct dsse_envelope env;
-		enum trace_status rc;
 
-		if (dsse_envelope_parse_stored(rec->envelope,
-		    rec->envelope_len, &env, NULL) != TRACE_OK)
-			continue;
-		rc = event_parse_stored(env.payload, env.payload_len,
-		    &events[n], NULL);
-		dsse_envelope_clear(&env);
-		if (rc != TRACE_OK)
+		if (statement_read_event(rec, NULL, &events[n], NULL) !=
+		    TRACE_OK)
 			continue;
 		st[n] = (struct fold_statement){ .ev = &events[n],
 			.id = rec->id, .log_index = rec->log_index };

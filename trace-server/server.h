@@ -152,6 +152,27 @@ enum trace_status key_cache_signers(struct server *srv, struct store *store,
 /* ---- statement.c ------------------------------------------------------- */
 
 struct dsse_envelope;
+struct trace_event;
+
+/*
+ * The envelope of stored record r, read as stored data
+ * (dsse_envelope_parse_stored: round 1's several signatures too) into env,
+ * which the caller clears with dsse_envelope_clear().  A record that does
+ * not parse is TRACE_ESTORE "store_corrupt".
+ */
+enum trace_status statement_read_envelope(const struct store_record *r,
+    struct dsse_envelope *env, struct trace_error *err);
+
+/*
+ * The event of stored record r: its envelope (statement_read_envelope)
+ * and then its payload (event_parse_stored: round 1's forms too) into ev,
+ * which the caller frees with event_free().  env, if not NULL, keeps the
+ * envelope (the caller clears it); otherwise it is cleared here.  A record
+ * that does not parse is TRACE_ESTORE "store_corrupt" (nothing to free).
+ */
+enum trace_status statement_read_event(const struct store_record *r,
+    struct dsse_envelope *env, struct trace_event *ev,
+    struct trace_error *err);
 
 /*
  * Append stored statement r's envelope to b as it is served: the stored

@@ -54,6 +54,36 @@ bad:
 }
 
 enum trace_status
+statement_read_envelope(const struct store_record *r,
+    struct dsse_envelope *env, struct trace_error *err)
+{
+	if (dsse_envelope_parse_stored(r->envelope, r->envelope_len, env,
+	    NULL) != TRACE_OK)
+		return trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
+		    "stored statement %s does not parse", r->id);
+	return TRACE_OK;
+}
+
+enum trace_status
+statement_read_event(const struct store_record *r, struct dsse_envelope *env,
+    struct trace_event *ev, struct trace_error *err)
+{
+	struct dsse_envelope own;
+	struct dsse_envelope *e = env != NULL ? env : &own;
+	enum trace_status rc;
+
+	if ((rc = statement_read_envelope(r, e, err)) != TRACE_OK)
+		return rc;
+	rc = event_parse_stored(e->payload, e->payload_len, ev, NULL);
+	if (rc != TRACE_OK || env == NULL)
+		dsse_envelope_clear(e);
+	if (rc != TRACE_OK)
+		return trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
+		    "stored event %s does not parse", r->id);
+	return TRACE_OK;
+}
+
+enum trace_status
 statement_write_envelope(struct server *srv, struct store *store,
     const struct store_record *r, struct dsse_envelope *env, struct buf *b,
     struct trace_error *err)

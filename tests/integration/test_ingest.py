@@ -426,6 +426,15 @@ class TargetBatches(unittest.TestCase):
             self.assertEqual(bad["error"]["code"], "store_corrupt", bad)
             self.assertEqual(good["status"], 201, good)
             self.assertEqual(good["id"], statement_id(batch[1]))
+            # Every reader of the stored chain answers the same error
+            # (statement_read_event), naming the record that does not parse.
+            self.assertIn(rid, bad["error"]["message"])
+            for path in ("/api/v1/chains/01/%s/10/TCORRUPT",
+                         "/api/v1/bundles/01/%s/10/TCORRUPT"):
+                r = cluster.get(path % GTIN)
+                self.assertEqual(r.status, 503, (path, r))
+                self.assertEqual(r.json()["error"]["code"], "store_corrupt", r)
+                self.assertIn(rid, r.json()["error"]["message"], r)
         finally:
             cluster.redis.lset(key, 0, record)
 
