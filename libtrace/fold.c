@@ -295,17 +295,21 @@ summarise(struct fold_result *r, const struct fold_statement *st)
 				.withdrawn = !in_force };
 			if (!in_force)
 				break;
-			if (result != NULL && strcmp(result, "pass") == 0)
+			if (result != NULL && strcmp(result, "pass") == 0) {
+				/* fold.h signer_unenrolled */
+				if (st[i].signer_unenrolled)
+					break;
 				newest_pass = i;
-			else
+			} else {
 				newest_fail = i;
+			}
 			break;
 		case EVENT_CUSTOMS_DECLARED:
 			if (in_force)
 				r->declaration = i;
 			break;
 		case EVENT_CUSTOMS_RELEASED:
-			if (in_force)
+			if (in_force && !st[i].signer_unenrolled)
 				r->release = i;
 			break;
 		default:
@@ -325,6 +329,26 @@ summarise(struct fold_result *r, const struct fold_statement *st)
 	    FOLD_CUSTOMS_NONE;
 	for (size_t k = 0; k < r->recall_count; k++)
 		r->open_recalls += r->recalls[k].open;
+}
+
+/* A statement whose effect is to clear: a close, a correction (it
+ * withdraws), an inspection pass, a customs release. */
+static bool
+clears(const struct trace_event *ev)
+{
+	const char *result;
+
+	switch (ev->type) {
+	case EVENT_RECALL_CLOSED:
+	case EVENT_CORRECTION:
+	case EVENT_CUSTOMS_RELEASED:
+		return true;
+	case EVENT_INSPECTION_COMPLETED:
+		result = event_data_string(ev, "result");
+		return result != NULL && strcmp(result, "pass") == 0;
+	default:
+		return false;
+	}
 }
 
 enum trace_status
@@ -366,6 +390,12 @@ fold_run(const struct fold_statement *st, size_t count,
 	for (size_t i = 0; i < count; i++) {
 		bool round1_allowed = st[i].log_index < round1_before;
 
+		/* fold.h signer_unenrolled: nothing it would clear counts
+		 * (summarise() leaves its pass and release out too). */
+		if (st[i].signer_unenrolled && clears(st[i].ev)) {
+			out->statements[i].ignored = true;
+			continue;
+		}
 		switch (st[i].ev->type) {
 		case EVENT_RECALL_ISSUED:
 			recall_of[i] = out->recall_count;

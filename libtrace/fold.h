@@ -68,6 +68,19 @@ struct fold_statement {
 	long long log_index;            /* LLONG_MAX: not logged yet */
 	enum key_role signer_role;      /* ROLE_COUNT if unknown */
 	const char *signer_org;         /* its enrollment's org ("" unknown) */
+	/*
+	 * The signer is not enrolled (a stored statement by a round-1 key
+	 * that today's rules refuse, weak_public_key, reads so).  The safe
+	 * reading: what it would clear changes nothing (a recall.closed, a
+	 * correction, an inspection pass, a customs release are ignored),
+	 * what it warns of still counts (a recall.issued, a fail).
+	 * bundle_verify() never folds such a statement (it fails its checks,
+	 * and a bundle that does not verify has no status), so the flag is
+	 * false there; the server sets it from the key cache.  Zero (false)
+	 * for a signer that is enrolled, so callers that know only enrolled
+	 * signers need not set it.
+	 */
+	bool signer_unenrolled;
 };
 
 struct fold_options {

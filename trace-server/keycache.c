@@ -239,6 +239,8 @@ key_cache_signers(struct server *srv, struct store *store,
 		memcpy(orgs[i], state.entry.org, sizeof(orgs[i]));
 		st[i].signer_role = role;
 		st[i].signer_org = orgs[i];
+		/* fold.h: what it would clear changes nothing. */
+		st[i].signer_unenrolled = role == ROLE_COUNT;
 	}
 	return TRACE_OK;
 }

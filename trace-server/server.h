@@ -142,8 +142,10 @@ enum trace_status key_cache_record_entry(const struct store_record *r,
  * signer_role and signer_org from each signer's enrollment (what the
  * registry says, never what an event claims).  orgs[i] receives the org
  * and st[i].signer_org points at it, so orgs must outlive the fold_run().
- * A signer never enrolled gets ROLE_COUNT and "" (only a hand-edited
- * store holds one: every event was checked at acceptance).
+ * A signer never enrolled gets ROLE_COUNT, "" and signer_unenrolled (a
+ * hand-edited store holds one, or round 1's data: a key it enrolled that
+ * today's rules refuse reads as never enrolled; fold.h says how the fold
+ * reads its statements).
  */
 enum trace_status key_cache_signers(struct server *srv, struct store *store,
     struct fold_statement *st, size_t count,

@@ -289,6 +289,16 @@ class WeakLegacyEnrollment(unittest.TestCase):
         cls.multi_env = dict(env, signatures=env["signatures"] + [
             junk_signature(cls.weak.keyid)])
         round1_append_event(cls.multi_env, WEAK_LOT + "-M", 0, None, cls.weak.keyid)
+        # A pass inspection by that key: it would clear, so it counts for
+        # nothing (fold.h signer_unenrolled).
+        reg = cls.weak.sign(TYPE_EVENT, event_payload(
+            cls.weak, "product.registered", GTIN, WEAK_LOT + "-P", 0, None, REGISTERED))
+        round1_append_event(reg, WEAK_LOT + "-P", 0, None, cls.weak.keyid)
+        cls.pass_env = cls.weak.sign(TYPE_EVENT, event_payload(
+            cls.weak, "inspection.completed", GTIN, WEAK_LOT + "-P", 1, statement_id(reg),
+            {"certificate": "C-W", "result": "pass"}))
+        round1_append_event(cls.pass_env, WEAK_LOT + "-P", 1, statement_id(reg),
+                            cls.weak.keyid)
         settle(cluster)
         restart()
 
@@ -326,6 +336,20 @@ class WeakLegacyEnrollment(unittest.TestCase):
         res = agent_verify(r.json(), "weak-multi.json")
         self.assertEqual(res.returncode, 1, res.stdout + res.stderr)
         self.assertIn("NOT VERIFIED", res.stdout)
+
+    def test_a_pass_by_the_key_counts_for_nothing(self):
+        """The server's fold reads the key's statements as bundle_verify
+        can vouch for none of them: its pass is ignored, the inspection
+        status stays none, and the bundle does not verify."""
+        chain = "01/%s/10/%s-P" % (GTIN, WEAK_LOT)
+        r = cluster.get("/api/v1/chains/" + chain)
+        self.assertEqual(r.status, 200, r)
+        doc = r.json()
+        self.assertEqual(doc["status"]["inspection"]["status"], "none", doc["status"])
+        self.assertTrue(doc["events"][1].get("ignored"), doc["events"][1])
+        res = agent_verify(cluster.get("/api/v1/bundles/" + chain).json(), "weak-pass.json")
+        self.assertEqual(res.returncode, 1, res.stdout + res.stderr)
+        self.assertNotIn("inspection: pass", res.stdout)
 
     def test_the_bundle_shows_the_entry_and_fails_on_it(self):
         r = cluster.get("/api/v1/bundles/01/%s/10/%s" % (GTIN, WEAK_LOT))

@@ -554,6 +554,48 @@ test_round1_close(void)
 	}
 }
 
+/*
+ * A signer that is not enrolled (a round-1 key refused today reads so):
+ * its close, correction, pass and release change nothing; a recall or a
+ * fail it signed still counts (the safe reading, fold.h).
+ */
+static void
+test_signer_not_enrolled(void)
+{
+	static struct chain c;
+	size_t r1, close, pass, corr, fail, stranger_recall;
+
+	registered(&c);
+	r1 = recall(&c, &importer, 2, NULL);
+	close = close_recall(&c, &importer, r1);
+	c.st[close].signer_unenrolled = true;
+	pass = inspection(&c, &ccic, "pass");
+	c.st[pass].signer_unenrolled = true;
+	fail = inspection(&c, &ccic, "fail");
+	corr = correct(&c, &ccic, fail);
+	c.st[corr].signer_unenrolled = true;
+	stranger_recall = recall(&c, &importer, 1, NULL);
+	c.st[stranger_recall].signer_unenrolled = true;
+	fold(&c, FOLD_ROUND1_ALWAYS);
+	CHECK(recall_at(&c, r1)->open);
+	CHECK(c.fold.statements[close].ignored);
+	CHECK(c.fold.statements[pass].ignored);
+	CHECK(c.fold.statements[corr].ignored);
+	CHECK_INT(c.fold.statements[fail].withdrawn_by, FOLD_NONE);
+	CHECK_INT(c.fold.inspection, FOLD_INSPECTION_FAIL);
+	CHECK_INT(c.fold.inspection_deciding, fail);
+	CHECK(recall_at(&c, stranger_recall)->open);
+	CHECK_INT(c.fold.open_recalls, 2);
+	chain_reset(&c);
+	/* A pass alone by such a signer: the status stays none. */
+	registered(&c);
+	pass = inspection(&c, &ccic, "pass");
+	c.st[pass].signer_unenrolled = true;
+	fold(&c, FOLD_ROUND1_ALWAYS);
+	CHECK_INT(c.fold.inspection, FOLD_INSPECTION_NONE);
+	chain_reset(&c);
+}
+
 int
 main(void)
 {
@@ -563,5 +605,6 @@ main(void)
 	test_customs_and_summary();
 	test_serials();
 	test_round1_close();
+	test_signer_not_enrolled();
 	CHECK_DONE();
 }
