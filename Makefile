@@ -3,13 +3,14 @@
 #   make            build trace-server, trace-agent and trace-witness (installs
 #                   missing packages)
 #   make run        start a private redis-server and trace-server with a demo
-#   make test       unit tests, every end-to-end suite on the -O2 build and a
-#                   short fuzz pass (TEST_FUZZ_SECONDS each, default 10)
-#   make check      make test, then unit tests and end-to-end suites under
-#                   ASan+UBSan, the integration suite under valgrind, and
-#                   CHECK_FUZZ_SECONDS (default 60) per fuzz harness: what CI runs
-#   make unit | unit-san | integration | test-san | test-valgrind
-#                   one tier alone
+#   make test       unit tests, the end-to-end suites on the -O2 build and a
+#                   short fuzz pass (TEST_FUZZ_SECONDS each, default 5)
+#   make check      make test, then the fault-injection suite, unit tests and
+#                   every end-to-end suite under ASan+UBSan, the integration
+#                   suite under valgrind, and CHECK_FUZZ_SECONDS (default 60)
+#                   per fuzz harness: what CI runs
+#   make unit | unit-san | integration | suites | faults | test-san |
+#   test-valgrind   one tier alone
 #   make bench      benchmarks (bench/)
 #   make fuzz       libFuzzer harnesses, FUZZ_SECONDS each (default 30)
 #   make clean
@@ -71,7 +72,7 @@ objs = $(patsubst %.c,$(1)/obj/%.o,$(2))
 .SECONDARY:
 
 .PHONY: all deps test-deps bench-deps run test check test-san test-valgrind \
-        unit unit-san integration suites suites-san bench fuzz clean
+        unit unit-san integration suites faults suites-san bench fuzz clean
 
 all: $(BUILD)/trace-server $(BUILD)/trace-agent $(BUILD)/trace-witness
 
@@ -213,11 +214,16 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ)/%,$(FUZZ_SRC))
 # ---- tests ---------------------------------------------------------------
 
 # Suites that drive the built binaries end to end; each prints its own
-# "N passed, N failed" and exits non-zero on a failure.
-SUITES := tests/integration/run.sh tests/hostile/run.sh tests/faults/run.sh \
-          tests/browser/run.sh tests/epcis/run.sh tests/deploy/run.sh \
-          tests/witness/run.sh
-TEST_FUZZ_SECONDS ?= 10
+# "N passed, N failed" and exits non-zero on a failure.  The fault-injection
+# suite (kill -9 of Redis, of trace-server and of the agent, under load)
+# takes the longest and runs in make check only, on both builds, so that
+# make test stays the command a contributor runs after every change.
+SUITES_FAST := tests/integration/run.sh tests/hostile/run.sh \
+               tests/browser/run.sh tests/epcis/run.sh tests/deploy/run.sh \
+               tests/witness/run.sh
+SUITES_FAULTS := tests/faults/run.sh
+SUITES := $(SUITES_FAST) $(SUITES_FAULTS)
+TEST_FUZZ_SECONDS ?= 5
 CHECK_FUZZ_SECONDS ?= 60
 
 unit: $(UNIT_BINS) | test-deps
@@ -236,9 +242,12 @@ BIN_FOR_SUITES = $(1)/trace-server $(1)/trace-agent $(1)/tests/test_bundle \
 integration: $(call BIN_FOR_SUITES,$(BUILD)) | test-deps
 	@tests/integration/run.sh $(BUILD)
 
-# Every end-to-end suite against one build (all run even when one fails).
+# The end-to-end suites against one build (all run even when one fails).
 suites: $(call BIN_FOR_SUITES,$(BUILD)) | test-deps
-	@tests/run-suites.sh $(BUILD) $(SUITES)
+	@tests/run-suites.sh $(BUILD) $(SUITES_FAST)
+
+faults: $(call BIN_FOR_SUITES,$(BUILD)) | test-deps
+	@tests/run-suites.sh $(BUILD) $(SUITES_FAULTS)
 
 suites-san: $(call BIN_FOR_SUITES,$(SAN)) | test-deps
 	@tests/run-suites.sh $(SAN) $(SUITES)
@@ -251,18 +260,18 @@ test-valgrind: $(call BIN_FOR_SUITES,$(BUILD)) | test-deps
 	@echo "== tests/faults/valgrind.sh ($(BUILD))"
 	@tests/faults/valgrind.sh $(BUILD)
 
-# The README's command: the -O2 build's unit tests, end-to-end suites and a
-# short fuzz pass.  Every tier runs even when an earlier one failed; the
+# The README's command: the -O2 build's unit tests, end-to-end suites (but
+# the fault injection) and a short fuzz pass.  Every tier runs even when an earlier one failed; the
 # closing line names the ones that failed.
 test: | test-deps
 	@tests/run-tiers.sh "$(MAKE) --no-print-directory" \
 	  unit suites "fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)"
 
-# What CI runs: make test's tiers, then the sanitizers, valgrind and a longer
-# fuzz pass.
+# What CI runs: make test's tiers, then the fault injection, the
+# sanitizers (every suite), valgrind and a longer fuzz pass.
 check: | test-deps
 	@tests/run-tiers.sh "$(MAKE) --no-print-directory" \
-	  unit suites unit-san suites-san test-valgrind \
+	  unit suites faults unit-san suites-san test-valgrind \
 	  "fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)"
 
 # ---- run, bench, fuzz ---------------------------------------------------
