@@ -677,27 +677,6 @@ event_data_string(const struct trace_event *ev, const char *key)
 	return v != NULL && v->type == JSON_STRING ? v->u.string.ptr : NULL;
 }
 
-bool
-event_recall_covers_serial(const struct trace_event *ev, const char *serial)
-{
-	const struct json_value *ranges = json_object_get(ev->data, "serials");
-	size_t len = strlen(serial);
-
-	if (ranges == NULL)
-		return true;
-	for (size_t i = 0; i < ranges->u.array.count; i++) {
-		const struct json_value *r = ranges->u.array.items[i];
-		const struct json_value *from = r->u.array.items[0];
-		const struct json_value *to = r->u.array.items[1];
-
-		if (from->u.string.len == len && strcmp(serial,
-		    from->u.string.ptr) >= 0 && strcmp(serial,
-		    to->u.string.ptr) <= 0)
-			return true;
-	}
-	return false;
-}
-
 enum trace_status
 event_build(const struct event_draft *d, char **out, size_t *len,
     struct trace_error *err)

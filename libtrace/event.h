@@ -99,15 +99,6 @@ void event_free(struct trace_event *ev);
 /* A string member of ev->data, or NULL. */
 const char *event_data_string(const struct trace_event *ev, const char *key);
 
-/*
- * Serial ranges of a recall: true if serial falls in data.serials, or the
- * recall has no serials (the whole lot).  A range [from, to] holds the
- * serials of the same length as from that sort between them, which for
- * numeric serials of fixed width is numeric order.
- */
-bool event_recall_covers_serial(const struct trace_event *ev,
-    const char *serial);
-
 /* Inputs to build a payload; data is JSON object text or NULL for {}. */
 struct event_draft {
 	enum event_type type;

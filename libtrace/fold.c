@@ -445,7 +445,9 @@ fold_recall_covers(const struct fold_recall *recall, const char *serial)
 
 	if (recall->ranges == NULL)
 		return true;
-	/* The rule of event_recall_covers_serial(), on the copies. */
+	/* A range [from, to] holds the serials of the same length as from
+	 * that sort between them bytewise, which for numeric serials of
+	 * fixed width is numeric order. */
 	for (size_t k = 0; k < recall->range_count; k++) {
 		const struct fold_range *p = &recall->ranges[k];
 

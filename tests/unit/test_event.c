@@ -245,13 +245,6 @@ test_recall_serials_and_build(void)
 
 	CHECK_INT(event_parse((const unsigned char *)text, strlen(text), &ev,
 	    NULL), TRACE_OK);
-	CHECK(event_recall_covers_serial(&ev, "000100"));
-	CHECK(event_recall_covers_serial(&ev, "000150"));
-	CHECK(event_recall_covers_serial(&ev, "000199"));
-	CHECK(!event_recall_covers_serial(&ev, "000200"));
-	CHECK(!event_recall_covers_serial(&ev, "00150"));
-	CHECK(event_recall_covers_serial(&ev, "A6"));
-	CHECK(!event_recall_covers_serial(&ev, "B6"));
 	CHECK_STR(ev.chain, "01/08801234567893/10/L2311A");
 	CHECK_INT(ev.type, EVENT_RECALL_ISSUED);
 	CHECK_INT(ev.seq, 9);

@@ -445,8 +445,11 @@ test_serials(void)
 	fold(&c, 0);
 	CHECK_INT(c.fold.recalls[0].range_count, 2);
 	CHECK_STR(c.fold.recalls[0].ranges[1].to, "A7");
+	CHECK(fold_recall_covers(&c.fold.recalls[0], "000100"));
 	CHECK(fold_recall_covers(&c.fold.recalls[0], "000150"));
+	CHECK(fold_recall_covers(&c.fold.recalls[0], "000199"));
 	CHECK(fold_recall_covers(&c.fold.recalls[0], "A6"));
+	CHECK(!fold_recall_covers(&c.fold.recalls[0], "B6"));
 	CHECK(!fold_recall_covers(&c.fold.recalls[0], "000200"));
 	CHECK(!fold_recall_covers(&c.fold.recalls[0], "00150"));
 	CHECK(!fold_recall_covers(&c.fold.recalls[0], ""));
