@@ -307,15 +307,20 @@ class Cluster:
         return snap
 
 
-def settle(cluster, timeout=5.0):
-    """Wait until the log integrator has consumed every pending leaf, so a
+def settle(cluster, timeout=30.0):
+    """Wait until the log integrator has consumed every pending leaf and
+    signed a checkpoint, so a
     snapshot taken now only changes if a new write is accepted.  Without an
     integrator (no /api/v1/log) there is nothing to wait for."""
     if cluster.get("/api/v1/log").status != 200:
         return
     deadline = time.time() + timeout
     while time.time() < deadline:
-        if cluster.redis.llen("log:{log}:pending") == 0:
+        # The integrator trims pending and writes the checkpoint in one
+        # script, but signs the empty log's first checkpoint only after it
+        # starts: pending is empty before then too.
+        if (cluster.redis.llen("log:{log}:pending") == 0
+                and cluster.redis.exists("log:{log}:checkpoint")):
             return
         time.sleep(0.05)
     raise AssertionError("the log integrator did not catch up")
