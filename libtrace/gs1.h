@@ -1,7 +1,8 @@
 /*
  * gs1.h - GS1 identifiers (docs/PROTOCOL.md section 2): GTINs with their check digit,
  * lot (AI 10) and serial (AI 21) values in the AI encodable set 82, chain
- * ids, and GS1 Digital Link URIs with percent-encoding both ways.
+ * ids, and GS1 Digital Link URIs with percent-encoding both ways, plain
+ * or compressed.
  *
  * Errors are TRACE_EMALFORMED with code "invalid_gtin", "invalid_value",
  * "invalid_link" or "invalid_chain" and the offending field.  Nothing here
@@ -98,6 +99,32 @@ enum trace_status gs1_link_parse_path(const char *path, size_t len,
  */
 size_t gs1_link_format(const char *base, const struct gs1_link *link,
     char *out, size_t size);
+
+/* The longest compressed Digital Link path segment accepted. */
+#define GS1_COMPRESSED_MAX 100
+
+/*
+ * GS1 Digital Link compression (gs1compress.c): write link (a GTIN with
+ * a lot, a serial or both, values valid) as the one path segment of its
+ * compressed URI, "/{segment}" under the resolver root, exactly as GS1's
+ * toolkit (digital-link.js compressWebUri) writes it, with a NUL.
+ * Returns the length, or 0 (and out "") if size is too small.
+ */
+size_t gs1_link_compress(const struct gs1_link *link, char *out,
+    size_t size);
+
+/*
+ * Decompress one path segment s[0..len) into out: AIs 01, 10 and 21 (and
+ * date attributes, ignored) in any of the encodings the standard allows,
+ * values validated as gs1_link_parse_path() validates them.  Non-GS1
+ * key=value pairs compressed with them (linkType=all) go to query as a
+ * query string ("k=v&k=v", values percent-encoded; "" if none); with
+ * query_size 0 they are refused.  TRACE_EMALFORMED "invalid_link" (or the
+ * value's own code) otherwise; out and query are emptied on error.
+ */
+enum trace_status gs1_link_decompress(const char *s, size_t len,
+    struct gs1_link *out, char *query, size_t query_size,
+    struct trace_error *err);
 
 /* Percent-encode s into out as above with a NUL; returns the length, or 0
  * (and out "") when size is too small, or when len is 0. */
