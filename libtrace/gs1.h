@@ -126,6 +126,13 @@ enum trace_status gs1_link_decompress(const char *s, size_t len,
     struct gs1_link *out, char *query, size_t query_size,
     struct trace_error *err);
 
+/*
+ * A Digital Link path in either form: "/01/..." as gs1_link_parse_path()
+ * reads it, or "/{segment}" compressed (with no key=value pairs).
+ */
+enum trace_status gs1_link_parse_any(const char *path, size_t len,
+    struct gs1_link *out, struct trace_error *err);
+
 /* Percent-encode s into out as above with a NUL; returns the length, or 0
  * (and out "") when size is too small, or when len is 0. */
 size_t gs1_percent_encode(const char *s, size_t len, char *out, size_t size);

@@ -522,3 +522,20 @@ gs1_link_decompress(const char *s, size_t len, struct gs1_link *out,
 	}
 	return TRACE_OK;
 }
+
+enum trace_status
+gs1_link_parse_any(const char *path, size_t len, struct gs1_link *out,
+    struct trace_error *err)
+{
+	if (len >= 3 && memcmp(path, "/01", 3) == 0 && (len == 3 ||
+	    path[3] == '/'))
+		return gs1_link_parse_path(path, len, out, err);
+	if (len < 2 || path[0] != '/' || memchr(path + 1, '/', len - 1) !=
+	    NULL) {
+		memset(out, 0, sizeof(*out));
+		return trace_error_set(err, TRACE_EMALFORMED, "invalid_link",
+		    "path", "not a Digital Link path: /01/{gtin}/... or "
+		    "/{compressed}");
+	}
+	return gs1_link_decompress(path + 1, len - 1, out, NULL, 0, err);
+}

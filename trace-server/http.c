@@ -35,7 +35,7 @@ void
 http_send(struct request *req, int status, const char *content_type,
     const void *body, size_t len, const char *extra_headers)
 {
-	char head[1536];
+	char head[3072];
 	int n;
 
 	/* Security headers on every answer; pages add their own CSP. */
@@ -45,9 +45,9 @@ http_send(struct request *req, int status, const char *content_type,
 	    "Content-Length: %zu\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
 	    "Referrer-Policy: no-referrer\r\n"
-	    "%s%s"
+	    "%s%s%s"
 	    "\r\n", status, reason_phrase(status), content_type, len,
-	    extra_headers != NULL ? extra_headers : "",
+	    extra_headers != NULL ? extra_headers : "", req->also_headers,
 	    status == 503 ? "Retry-After: 1\r\n" : "");
 	if (n < 0 || (size_t)n >= sizeof(head))
 		n = snprintf(head, sizeof(head), "HTTP/1.1 500 Internal Server "

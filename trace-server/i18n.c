@@ -155,7 +155,7 @@ i18n_negotiate(const struct request *req)
 	 * may be the language of its error page): here it only means there
 	 * is no ?lang= to follow.
 	 */
-	if (parse_query(req->info->query_string, allowed,
+	if (parse_query(req->query, allowed,
 	    PARSE_UNKNOWN_IGNORED, &query, NULL) == TRACE_OK) {
 		want = parse_query_value(&query, "lang");
 		if (want != NULL && strlen(want) <= LANG_PARAM_MAX)

@@ -5,6 +5,10 @@
  * stays small and every code is the one the QR endpoint serves) and the
  * human-readable GS1 element strings (01) GTIN, (10) lot, (21) serial.
  *
+ * The path may be compressed too (/labels/{compressed}); ?compressed=1
+ * prints every label's QR code with the compressed URI (fewer modules,
+ * for small labels).
+ *
  * Serials count up from `from`: its trailing digits are a zero-padded
  * number, anything before them a fixed prefix ("SN0098" gives SN0098,
  * SN0099, SN0100, ...; a number that outgrows its width gets wider).
@@ -35,15 +39,16 @@ serial_at(const struct label_run *run, int i, char out[GS1_ATTR_MAX + 1])
 
 static void
 label(struct buf *b, enum page_lang lang, const struct gs1_link *unit,
-    const char *name, size_t name_len)
+    const char *name, size_t name_len, bool compressed)
 {
 	char path[512];
 
 	gs1_link_format("", unit, path, sizeof(path));
 	buf_puts(b, "<div class=\"label\"><img src=\"/qr");
 	buf_html_cstr(b, path);
-	buf_puts(b, ".svg?size=240\" alt=\"QR\" width=\"113\" height=\"113\">"
-	    "<div class=\"hri\">");
+	buf_printf(b, ".svg?size=240%s\" alt=\"QR\" width=\"113\" "
+	    "height=\"113\"><div class=\"hri\">", compressed ?
+	    "&amp;compressed=1" : "");
 	if (name != NULL) {
 		buf_puts(b, "<b>");
 		buf_html(b, name, name_len);
@@ -62,7 +67,8 @@ void
 labels_handle(struct request *req)
 {
 	/* ?lang= is i18n_negotiate's; other parameters are ignored. */
-	static const char *const allowed[] = { "from", "count", "lang", NULL };
+	static const char *const allowed[] = { "from", "count", "lang",
+		"compressed", NULL };
 	const char *rest = req->path + strlen("/labels");
 	struct gs1_link link, unit;
 	struct query_fields query;
@@ -73,11 +79,12 @@ labels_handle(struct request *req)
 	char first[GS1_ATTR_MAX + 1], last[GS1_ATTR_MAX + 1], title[300];
 	size_t name_len = 0;
 	const char *name;
+	bool compressed = false;
 	struct buf b;
 
 	memset(&view, 0, sizeof(view));
 	memset(&query, 0, sizeof(query));
-	if (gs1_link_parse_path(rest, strlen(rest), &link, &err) != TRACE_OK)
+	if (gs1_link_parse_any(rest, strlen(rest), &link, &err) != TRACE_OK)
 		goto fail;
 	if (link.lot[0] == '\0' || link.serial[0] != '\0') {
 		trace_error_set(&err, TRACE_EMALFORMED, "invalid_link", "path",
@@ -87,7 +94,9 @@ labels_handle(struct request *req)
 	if (parse_query(req->info->query_string, allowed,
 	    PARSE_UNKNOWN_IGNORED, &query, &err) != TRACE_OK ||
 	    parse_label_run(parse_query_value(&query, "from"),
-	    parse_query_value(&query, "count"), &run, &err) != TRACE_OK)
+	    parse_query_value(&query, "count"), &run, &err) != TRACE_OK ||
+	    parse_flag(parse_query_value(&query, "compressed"), "compressed",
+	    &compressed, &err) != TRACE_OK)
 		goto fail;
 	parse_query_clear(&query);
 	if (!serial_at(&run, 0, first) || !serial_at(&run, run.count - 1,
@@ -128,7 +137,7 @@ labels_handle(struct request *req)
 	for (int i = 0; i < run.count; i++) {
 		if (!serial_at(&run, i, unit.serial))
 			break;
-		label(&b, lang, &unit, name, name_len);
+		label(&b, lang, &unit, name, name_len, compressed);
 	}
 	buf_puts(&b, "</div></main>");
 	page_close(&b);

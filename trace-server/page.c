@@ -69,6 +69,24 @@ page_link_uri(const struct server *srv, const struct gs1_link *link,
 	return gs1_link_format(srv->cfg.public_url, link, out, size);
 }
 
+size_t
+page_link_uri_compressed(const struct server *srv,
+    const struct gs1_link *link, char *out, size_t size)
+{
+	char segment[GS1_COMPRESSED_MAX + 1];
+	int n;
+
+	if (gs1_link_compress(link, segment, sizeof(segment)) == 0)
+		goto fail;
+	n = snprintf(out, size, "%s/%s", srv->cfg.public_url, segment);
+	if (n > 0 && (size_t)n < size)
+		return (size_t)n;
+fail:
+	if (size > 0)
+		out[0] = '\0';
+	return 0;
+}
+
 bool
 page_wants_json(const struct request *req)
 {

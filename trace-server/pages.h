@@ -121,6 +121,11 @@ void page_root_key_base64(const struct server *srv, char *out, size_t size);
 size_t page_link_uri(const struct server *srv, const struct gs1_link *link,
     char *out, size_t size);
 
+/* The same in its compressed form, "{public_url}/{compressed}" (GS1
+ * Digital Link compression), with the same contract. */
+size_t page_link_uri_compressed(const struct server *srv,
+    const struct gs1_link *link, char *out, size_t size);
+
 /* ---- chainview.c ------------------------------------------------------- */
 
 /* One event of a chain, and what the fold says of it. */

@@ -287,6 +287,21 @@ parse_accept_language(const char *value, const char *const *primaries,
 	return best;
 }
 
+enum trace_status
+parse_flag(const char *value, const char *field, bool *out,
+    struct trace_error *err)
+{
+	*out = false;
+	if (value == NULL || strcmp(value, "0") == 0)
+		return TRACE_OK;
+	if (strcmp(value, "1") == 0) {
+		*out = true;
+		return TRACE_OK;
+	}
+	return trace_error_set(err, TRACE_EMALFORMED, "bad_param", field,
+	    "%s is 0 or 1", field);
+}
+
 /* ---- label runs ---------------------------------------------------------- */
 
 enum trace_status

@@ -154,6 +154,11 @@ struct label_run {
 enum trace_status parse_label_run(const char *from, const char *count,
     struct label_run *run, struct trace_error *err);
 
+/* A yes/no query parameter (NULL when not given: false): "0" or "1", else
+ * TRACE_EMALFORMED "bad_param" naming field. */
+enum trace_status parse_flag(const char *value, const char *field,
+    bool *out, struct trace_error *err);
+
 /* ---- --redis addresses --------------------------------------------------- */
 
 /*

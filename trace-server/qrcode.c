@@ -5,6 +5,10 @@
  * is what the resolver answers.  libqrencode through libtrace's qr.h,
  * error correction M, with the 4-module quiet zone.
  *
+ * The path may be the compressed form too (/qr/{compressed}.png), and
+ * ?compressed=1 encodes the compressed URI (GS1 Digital Link compression:
+ * fewer modules, for small labels) whichever form the path has.
+ *
  * ?size=N asks for an image about N pixels wide (QR_SIZE_MIN..QR_SIZE_MAX):
  * modules are whole pixels, so the image is the largest multiple of the
  * symbol's width (with its quiet zone) not above N, and at least one pixel
@@ -32,12 +36,14 @@ module_pixels(const struct qr_matrix *m, int size)
 	    QR_SCALE_MAX : px;
 }
 
-/* ?size=, strictly: digits only, within bounds; other parameters are
- * ignored (a cache-buster on an <img> link). */
+/* ?size= and ?compressed=, strictly: size digits only, within bounds,
+ * compressed 0 or 1; other parameters are ignored (a cache-buster on an
+ * <img> link). */
 static enum trace_status
-size_param(const struct request *req, int *size, struct trace_error *err)
+qr_params(const struct request *req, int *size, bool *compressed,
+    struct trace_error *err)
 {
-	static const char *const allowed[] = { "size", NULL };
+	static const char *const allowed[] = { "size", "compressed", NULL };
 	struct query_fields query;
 	const char *text;
 	char *end;
@@ -48,6 +54,9 @@ size_param(const struct request *req, int *size, struct trace_error *err)
 	if ((rc = parse_query(req->info->query_string, allowed,
 	    PARSE_UNKNOWN_IGNORED, &query, err)) != TRACE_OK)
 		return rc;
+	if ((rc = parse_flag(parse_query_value(&query, "compressed"),
+	    "compressed", compressed, err)) != TRACE_OK)
+		goto out;
 	if ((text = parse_query_value(&query, "size")) == NULL)
 		goto out;
 	v = strtol(text, &end, 10);
@@ -74,7 +83,7 @@ qrcode_handle(struct request *req)
 	char uri[1024];
 	void *image = NULL;
 	size_t image_len = 0, uri_len;
-	bool svg;
+	bool svg, compressed = false;
 	int size;
 
 	if (len > 4 && strcmp(rest + len - 4, ".svg") == 0)
@@ -87,16 +96,16 @@ qrcode_handle(struct request *req)
 		    "or .png");
 		goto fail;
 	}
-	if (gs1_link_parse_path(rest, len - 4, &link, &err) != TRACE_OK ||
-	    size_param(req, &size, &err) != TRACE_OK)
+	if (gs1_link_parse_any(rest, len - 4, &link, &err) != TRACE_OK ||
+	    qr_params(req, &size, &compressed, &err) != TRACE_OK)
 		goto fail;
 	if (link.lot[0] == '\0') {
 		trace_error_set(&err, TRACE_EMALFORMED, "invalid_link", "lot",
 		    "a unit's QR code names its lot: /qr/01/{gtin}/10/{lot}...");
 		goto fail;
 	}
-	if ((uri_len = page_link_uri(req->srv, &link, uri,
-	    sizeof(uri))) == 0) {
+	if ((uri_len = (compressed ? page_link_uri_compressed :
+	    page_link_uri)(req->srv, &link, uri, sizeof(uri))) == 0) {
 		trace_error_set(&err, TRACE_ETOOBIG, "too_large", "path",
 		    "the Digital Link URI is too long");
 		goto fail;

@@ -344,18 +344,39 @@ redirect_link_type(struct request *req, const struct chain_view *view,
 	return true;
 }
 
-void
-resolver_handle(struct request *req)
+/*
+ * GS1-Conformant Resolver 1.2: Digital Link URIs answer cross-origin
+ * requests (nothing here depends on cookies or credentials) and OPTIONS,
+ * a CORS preflight among them.
+ */
+#define RESOLVER_CORS \
+	"Access-Control-Allow-Origin: *\r\n" \
+	"Access-Control-Expose-Headers: Link, Location\r\n"
+
+static void
+send_options(struct request *req)
+{
+	http_send(req, 204, "text/plain", "", 0,
+	    "Allow: GET, HEAD, OPTIONS\r\n"
+	    "Access-Control-Allow-Methods: GET, HEAD, OPTIONS\r\n"
+	    "Access-Control-Allow-Headers: Accept, Accept-Language\r\n"
+	    "Access-Control-Max-Age: 86400\r\n"
+	    "Cache-Control: public, max-age=86400\r\n");
+}
+
+/* Answer link as every Digital Link URI is answered. */
+static void
+resolve(struct request *req, const struct gs1_link *linkp)
 {
 	/* Other parameters are ignored: a Digital Link may carry more. */
 	static const char *const allowed[] = { "linkType", "lang", NULL };
-	struct gs1_link link;
+	struct gs1_link link = *linkp;
 	struct chain_view view;
 	struct query_fields query;
 	struct trace_error err;
 	char link_type[LINK_TYPE_MAX + 1], chain[CHAIN_ID_MAX + 1];
 	const char *value;
-	/* The router lets GET and HEAD through. */
+	/* The router lets GET, HEAD and OPTIONS through. */
 	bool linkset, json, cacheable, get = strcmp(req->info->request_method,
 	    "GET") == 0;
 	enum page_lang lang;
@@ -364,17 +385,14 @@ resolver_handle(struct request *req)
 	memset(&view, 0, sizeof(view));
 	memset(&query, 0, sizeof(query));
 	buf_init(&b, 0);
-	if (gs1_link_parse_path(req->path, strlen(req->path), &link, &err) !=
-	    TRACE_OK)
-		goto fail;
 	if (link.lot[0] == '\0') {
 		trace_error_set(&err, TRACE_ENOTFOUND, "not_found", "lot",
 		    "this resolver answers for lots: /01/{gtin}/10/{lot}"
 		    "[/21/{serial}]");
 		goto fail;
 	}
-	if (parse_query(req->info->query_string, allowed,
-	    PARSE_UNKNOWN_IGNORED, &query, &err) != TRACE_OK)
+	if (parse_query(req->query, allowed, PARSE_UNKNOWN_IGNORED, &query,
+	    &err) != TRACE_OK)
 		goto fail;
 	value = parse_query_value(&query, "linkType");
 	if (value != NULL && strlen(value) <= LINK_TYPE_MAX)
@@ -428,6 +446,73 @@ fail:
 		http_send_error(req, &err);
 	else
 		page_send_error(req, &err);
+}
+
+void
+resolver_handle(struct request *req)
+{
+	struct gs1_link link;
+	struct trace_error err;
+
+	snprintf(req->also_headers, sizeof(req->also_headers), RESOLVER_CORS);
+	if (strcmp(req->info->request_method, "OPTIONS") == 0) {
+		send_options(req);
+		return;
+	}
+	if (gs1_link_parse_path(req->path, strlen(req->path), &link, &err) !=
+	    TRACE_OK) {
+		if (http_accepts(req, "application/linkset+json"))
+			http_send_error(req, &err);
+		else
+			page_send_error(req, &err);
+		return;
+	}
+	resolve(req, &link);
+}
+
+/*
+ * A compressed Digital Link (GS1 Digital Link 1.2 compression): the same
+ * answer as its uncompressed URI, which Link names as owl:sameAs.  The
+ * query parameters compressed into it come first, then the request's own.
+ */
+void
+resolver_handle_compressed(struct request *req)
+{
+	struct gs1_link link;
+	struct trace_error err;
+	char query[512], uri[1024];
+	const char *qs = req->query;
+	struct buf all;
+
+	snprintf(req->also_headers, sizeof(req->also_headers), RESOLVER_CORS);
+	if (gs1_link_decompress(req->path + 1, strlen(req->path + 1), &link,
+	    query, sizeof(query), &err) != TRACE_OK) {
+		/* Not a Digital Link after all: whatever the path is, there
+		 * is nothing here. */
+		trace_error_set(&err, TRACE_ENOTFOUND, "not_found", NULL,
+		    "no such resource");
+		http_send_error(req, &err);
+		return;
+	}
+	if (strcmp(req->info->request_method, "OPTIONS") == 0) {
+		send_options(req);
+		return;
+	}
+	page_link_uri(req->srv, &link, uri, sizeof(uri));
+	snprintf(req->also_headers, sizeof(req->also_headers), RESOLVER_CORS
+	    "Link: <%s>; rel=\"owl:sameAs\"\r\n", uri);
+	buf_init(&all, 0);
+	buf_puts(&all, query);
+	if (qs != NULL && qs[0] != '\0')
+		buf_printf(&all, "%s%s", query[0] != '\0' ? "&" : "", qs);
+	if (all.failed) {
+		trace_error_set(&err, TRACE_ENOMEM, NULL, NULL, "out of memory");
+		http_send_error(req, &err);
+	} else {
+		req->query = all.len > 0 ? all.data : NULL;
+		resolve(req, &link);
+	}
+	buf_free(&all);
 }
 
 void

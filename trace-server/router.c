@@ -24,6 +24,8 @@ enum route_match {
 	MATCH_UNDER,        /* the pattern ends in '/': the path starts with
 	                       it, whatever follows (even nothing) */
 	MATCH_SEGMENT,      /* the path is the pattern, or continues with '/' */
+	MATCH_COMPRESSED,   /* "/" and one segment of URI-safe base64: a
+	                       compressed Digital Link (pattern unused) */
 };
 
 /* Methods as bits.  civetweb refuses methods it does not know (400)
@@ -53,9 +55,12 @@ struct route {
 };
 
 #define GET_HEAD (METHOD_GET | METHOD_HEAD)
+/* Digital Link URIs: GS1-Conformant Resolver 1.2 wants OPTIONS too. */
+#define RESOLVER_METHODS (METHOD_GET | METHOD_HEAD | METHOD_OPTIONS)
 
 /*
- * Order matters only where paths overlap; none do today.  A row's methods
+ * Order matters only where paths overlap: the compressed Digital Link row
+ * matches any one-segment path of base64 letters, so it comes last.  A row's methods
  * are what its handler answered before the table existed: GET and HEAD
  * for reads, but GET alone where HEAD was refused (the key registry, the
  * recall stream).  Each row: methods, match, path; handler, label; the
@@ -94,7 +99,7 @@ static const struct route routes[] = {
 	    health_handle, "readyz" },                          /* health.c */
 	{ METHOD_ANY, MATCH_EXACT, "/metrics",
 	    health_handle, "metrics" },                         /* health.c */
-	{ GET_HEAD, MATCH_SEGMENT, "/01",
+	{ RESOLVER_METHODS, MATCH_SEGMENT, "/01",
 	    resolver_handle, "resolver" },                      /* resolver.c */
 	{ GET_HEAD, MATCH_SEGMENT, "/inspect",
 	    inspector_handle, "inspector" },                    /* inspector.c */
@@ -106,6 +111,8 @@ static const struct route routes[] = {
 	    page_handle_static, "static" },                     /* page.c */
 	{ METHOD_ANY, MATCH_EXACT, "/.well-known/gs1resolver",
 	    resolver_handle_description, "gs1resolver" },       /* resolver.c */
+	{ RESOLVER_METHODS, MATCH_COMPRESSED, "",
+	    resolver_handle_compressed, "resolver_compressed" }, /* resolver.c */
 };
 
 #define ROUTE_COUNT (sizeof(routes) / sizeof(routes[0]))
@@ -126,6 +133,11 @@ route_matches(const struct route *r, const char *path)
 	case MATCH_SEGMENT:
 		return strncmp(path, r->path, n) == 0 &&
 		    (path[n] == '\0' || path[n] == '/');
+	case MATCH_COMPRESSED:
+		n = strlen(path);
+		return n >= 2 && n <= 1 + GS1_COMPRESSED_MAX &&
+		    path[0] == '/' && strspn(path + 1, "ABCDEFGHIJKLMNOPQRSTUV"
+		    "WXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == n - 1;
 	}
 	return false;
 }
@@ -150,7 +162,7 @@ method_bit(const char *method)
 }
 
 /* "GET, HEAD" for an Allow header.  Only rows that check their methods
- * answer 405, and those allow some of GET, HEAD and POST. */
+ * answer 405, and those allow some of GET, HEAD, POST and OPTIONS. */
 static void
 allow_text(unsigned methods, char *out, size_t size)
 {
@@ -159,12 +171,13 @@ allow_text(unsigned methods, char *out, size_t size)
 		const char *name;
 	} names[] = {
 		{ METHOD_GET, "GET" }, { METHOD_HEAD, "HEAD" },
-		{ METHOD_POST, "POST" },
+		{ METHOD_POST, "POST" }, { METHOD_OPTIONS, "OPTIONS" },
 	};
 	size_t used = 0;
 
 	assert(methods != 0 &&
-	    (methods & ~(unsigned)(METHOD_GET | METHOD_HEAD | METHOD_POST)) == 0);
+	    (methods & ~(unsigned)(METHOD_GET | METHOD_HEAD | METHOD_POST |
+	    METHOD_OPTIONS)) == 0);
 	out[0] = '\0';
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		size_t n = strlen(names[i].name);
@@ -201,6 +214,7 @@ router_dispatch(struct mg_connection *conn, struct server *srv)
 	req.worker = mg_get_thread_pointer(conn);
 	req.path = req.info->local_uri_raw != NULL ? req.info->local_uri_raw :
 	    req.info->local_uri;
+	req.query = req.info->query_string;
 	for (size_t i = 0; i < ROUTE_COUNT && route == METRICS_ROUTE_OTHER;
 	    i++)
 		if (route_matches(&routes[i], req.path))

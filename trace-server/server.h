@@ -65,7 +65,13 @@ struct request {
 	struct server *srv;
 	struct worker *worker;
 	const char *path;                /* decoded-free raw path */
+	/* The query string (NULL: none); for a compressed Digital Link, the
+	 * parameters compressed into it and then the request's own. */
+	const char *query;
 	int status;                      /* set by the send helpers */
+	/* Headers every answer to this request carries (the resolver's
+	 * CORS and owl:sameAs), "" or CRLF-terminated lines. */
+	char also_headers[1200];
 };
 
 /* ---- router.c ---------------------------------------------------------- */
@@ -200,6 +206,7 @@ void chains_handle_chain(struct request *req);       /* chains.c */
 void chains_handle_event(struct request *req);       /* chains.c */
 void health_handle(struct request *req);             /* health.c */
 void resolver_handle(struct request *req);           /* resolver.c: /01/... */
+void resolver_handle_compressed(struct request *req); /* /{compressed} */
 void resolver_handle_description(struct request *req); /* /.well-known/gs1resolver */
 void inspector_handle(struct request *req);          /* inspector.c */
 void qrcode_handle(struct request *req);             /* qrcode.c */
