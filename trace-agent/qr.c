@@ -17,16 +17,20 @@
 static const char qr_usage[] =
 "usage: trace-agent qr --gtin G --lot L [--serial S] --base URL\n"
 "           --format svg|png|terminal [--out FILE] [--scale N] [--invert]\n"
+"           [--compressed] [--print-uri]\n"
 "\n"
 "The QR code of the unit's GS1 Digital Link URI\n"
 "BASE/01/{gtin14}/10/{lot}[/21/{serial}] (reserved characters\n"
-"percent-encoded).\n"
+"percent-encoded), or with --compressed its compressed form\n"
+"BASE/{compressed} (GS1 Digital Link compression: a smaller code for\n"
+"small labels; trace-server resolves both).\n"
 "\n"
 "  --base URL     the resolver's public URL (the server's --public-url)\n"
 "  --format F     svg or png (to --out FILE, or standard output when it is\n"
 "                 not a terminal), or terminal (half-block characters)\n"
 "  --scale N      pixels per module for svg and png, 1-40 (default 8)\n"
 "  --invert       terminal: draw dark modules (for light backgrounds)\n"
+"  --compressed   encode the compressed URI\n"
 "  --print-uri    also print the URI on standard error\n"
 "\n"
 "exit status: 0 ok; 1 could not write; 2 usage or invalid identifiers.\n";
@@ -59,7 +63,8 @@ int
 cmd_qr(struct agent *a, int argc, char **argv)
 {
 	enum { OPT_GTIN = OPT_FIRST_LOCAL, OPT_LOT, OPT_SERIAL, OPT_BASE,
-		OPT_FORMAT, OPT_OUT, OPT_SCALE, OPT_INVERT, OPT_PRINT_URI };
+		OPT_FORMAT, OPT_OUT, OPT_SCALE, OPT_INVERT, OPT_PRINT_URI,
+		OPT_COMPRESSED };
 	static const struct option options[] = {
 		{ "gtin", required_argument, NULL, OPT_GTIN },
 		{ "lot", required_argument, NULL, OPT_LOT },
@@ -70,6 +75,7 @@ cmd_qr(struct agent *a, int argc, char **argv)
 		{ "scale", required_argument, NULL, OPT_SCALE },
 		{ "invert", no_argument, NULL, OPT_INVERT },
 		{ "print-uri", no_argument, NULL, OPT_PRINT_URI },
+		{ "compressed", no_argument, NULL, OPT_COMPRESSED },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -83,7 +89,7 @@ cmd_qr(struct agent *a, int argc, char **argv)
 	unsigned char *png = NULL;
 	size_t len = 0, base_len;
 	int c, scale = 8, rc = AGENT_EXIT_USAGE;
-	bool invert = false, print_uri = false;
+	bool invert = false, print_uri = false, compressed = false;
 
 	(void)a;
 	memset(&link, 0, sizeof(link));
@@ -97,6 +103,7 @@ cmd_qr(struct agent *a, int argc, char **argv)
 		case OPT_OUT: out = optarg; break;
 		case OPT_INVERT: invert = true; break;
 		case OPT_PRINT_URI: print_uri = true; break;
+		case OPT_COMPRESSED: compressed = true; break;
 		case OPT_SCALE:
 			scale = atoi(optarg);
 			if (scale < QR_SCALE_MIN || scale > QR_SCALE_MAX)
@@ -136,7 +143,19 @@ cmd_qr(struct agent *a, int argc, char **argv)
 	snprintf(link.lot, sizeof(link.lot), "%s", lot);
 	if (serial != NULL)
 		snprintf(link.serial, sizeof(link.serial), "%s", serial);
-	if ((len = gs1_link_format(base_trim, &link, uri, sizeof(uri))) == 0)
+	if (compressed) {
+		char segment[GS1_COMPRESSED_MAX + 1];
+		int n;
+
+		if (gs1_link_compress(&link, segment, sizeof(segment)) == 0)
+			return agent_usage_error("qr", "cannot compress this "
+			    "URI");
+		n = snprintf(uri, sizeof(uri), "%s/%s", base_trim, segment);
+		len = n > 0 && (size_t)n < sizeof(uri) ? (size_t)n : 0;
+	} else {
+		len = gs1_link_format(base_trim, &link, uri, sizeof(uri));
+	}
+	if (len == 0)
 		return agent_usage_error("qr", "the URI is too long for a QR "
 		    "code");
 	if (print_uri)

@@ -1,6 +1,6 @@
 """Start redis-server and trace-server (harness.py), seed the page test
-chains (pages_seed.py), run pages.test.js under node with their URLs, stop
-everything.  The exit status is node's."""
+chains (pages_seed.py), run every *.test.js under node with their URLs, stop
+everything.  The exit status is non-zero if any script failed."""
 import json
 import os
 import subprocess
@@ -28,7 +28,9 @@ def main():
             json.dump(config, f)
             path = f.name
         try:
-            rc = subprocess.call(["node", os.path.join(HERE, "pages.test.js"), path])
+            rc = 0
+            for script in sorted(f for f in os.listdir(HERE) if f.endswith(".test.js")):
+                rc |= subprocess.call(["node", os.path.join(HERE, script), path])
         finally:
             os.unlink(path)
     finally:
