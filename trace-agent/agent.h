@@ -2,9 +2,10 @@
  * agent.h - what trace-agent's modules share: the run-time configuration
  * (server URL, queue folder), exit codes, the HTTP client (http.c), the
  * event drafts that record and import build (draft.c), the offline queue
- * (queue.c), the sender that flushes it (send.c), and one entry point per
- * subcommand group (key.c, record.c, import.c, send.c, verify.c, qr.c,
- * recalls.c).
+ * (queue.c), the sender that flushes it (send.c) and what it checks and
+ * rewrites when a chain moved under a queued event (rebase.c), and one
+ * entry point per subcommand group (key.c, record.c, import.c, send.c,
+ * verify.c, qr.c, recalls.c).
  *
  * The agent is single-threaded; libgcrypt and libcurl are initialised once
  * in main() before anything else runs.
