@@ -2,9 +2,10 @@
  * agent.h - what trace-agent's modules share: the run-time configuration
  * (server URL, queue folder), exit codes, the HTTP client (http.c), the
  * event drafts that record and import build (draft.c), the offline queue
- * (queue.c), the sender that flushes it (send.c), and one entry point per
- * subcommand group (key.c, record.c, import.c, send.c, verify.c, qr.c,
- * recalls.c).
+ * (queue.c), the sender that flushes it (send.c) and what it checks and
+ * rewrites when a chain moved under a queued event (rebase.c), and one
+ * entry point per subcommand group (key.c, record.c, import.c, send.c,
+ * verify.c, qr.c, recalls.c).
  *
  * The agent is single-threaded; libgcrypt and libcurl are initialised once
  * in main() before anything else runs.
@@ -43,6 +44,9 @@ enum agent_exit {
 	                                or a local error (file, key, input) */
 	AGENT_EXIT_USAGE = 2,
 	AGENT_EXIT_UNREACHABLE = 3,  /* server unreachable; queue kept */
+	AGENT_EXIT_HELD = 4,         /* a chain moved by a recall, correction
+	                                or fail the user has not seen: not
+	                                rebased, queue kept (send --seen) */
 };
 
 struct agent {
@@ -295,6 +299,10 @@ enum trace_status queue_replace(struct queue *q, const struct queue_entry *e,
 void queue_entry_set_envelope(struct queue_entry *e,
     struct dsse_envelope *env);
 
+/* Back to a draft: the envelope goes, its id joins "superseded".  Only
+ * for a statement that can never be accepted (see rebase.c). */
+void queue_entry_drop_envelope(struct queue_entry *e);
+
 enum trace_status queue_remove(struct queue *q, const char *name,
     struct trace_error *err);
 
@@ -340,7 +348,7 @@ enum send_outcome {
 	SEND_SENT,          /* accepted (now or earlier); entry removed */
 	SEND_REJECTED,      /* refused for good; moved to rejected/ */
 	SEND_KEPT,          /* still queued (server unreachable, key missing,
-	                       chain not started yet...) */
+	                       chain not started yet, held...) */
 };
 
 /* What happened to one entry during a flush. */
@@ -350,6 +358,10 @@ struct send_report {
 	char id[QUEUE_ID_HEX + 1];
 	long long seq, log_index;
 	bool rebased;              /* re-signed on a newer head */
+	bool held;                 /* kept: the chain moved by statements the
+	                              user must see first (rebase.c) */
+	bool refused_kept;         /* kept although the server refused it:
+	                              its time (stale_time, time_in_future) */
 	char message[TRACE_ERROR_MESSAGE_MAX + 64];
 };
 
@@ -358,6 +370,10 @@ struct send_options {
 	int attempts;              /* per request, see http_exchange() */
 	const char *only_chain;    /* NULL: every chain */
 	bool quiet;                /* no per-entry lines on stderr */
+	/* Statement ids the user has seen (send --seen): a 409 caused by
+	 * them does not hold the chain (rebase.c). */
+	const char *const *seen;
+	size_t seen_count;
 	/* Called after each entry (progress bar, own-entry lookup). */
 	void (*on_entry)(const struct send_report *r, void *arg);
 	void *arg;
@@ -365,6 +381,8 @@ struct send_options {
 
 struct send_totals {
 	size_t sent, rejected, kept;
+	size_t held;               /* kept because a chain moved under them by
+	                              statements the user has not seen */
 	bool unreachable;          /* what is kept waits only for time (server
 	                              away, chain not started): try later */
 };
@@ -373,6 +391,40 @@ struct send_totals {
 enum trace_status send_flush(const struct agent *a, struct queue *q,
     const struct send_options *opt, struct send_totals *totals,
     struct trace_error *err);
+
+/* ---- rebase.c ----------------------------------------------------------- */
+
+#define REBASE_MOVED_IDS 16
+
+/* The statements that moved a chain and that the user must see before a
+ * queued statement is rebased over them. */
+struct rebase_moved {
+	size_t count;
+	char text[2048];           /* one "  seq N TYPE ID signed by key K"
+	                              line each */
+	char ids[REBASE_MOVED_IDS][QUEUE_ID_HEX + 1];
+	size_t id_count;
+};
+
+/*
+ * Scan a chain answer (GET /api/v1/chains/...) for events at seq >= since
+ * that are a recall.issued, a recall.closed, a correction or a failed
+ * inspection.completed, and not among opt->seen.
+ */
+void rebase_check_moved(const struct json_value *chain, long long since,
+    const struct send_options *opt, struct rebase_moved *out);
+
+/* The data field by which a type names another statement ("corrects",
+ * "recall"), or NULL. */
+const char *rebase_reference_field(enum event_type type);
+
+/*
+ * Rewrite every queued reference (of only_chain, or of every chain when
+ * NULL) that names an id an entry superseded to that entry's current id;
+ * *rewritten counts the entries written.
+ */
+enum trace_status rebase_repair_references(struct queue *q,
+    const char *only_chain, size_t *rewritten, struct trace_error *err);
 
 /* ---- subcommands --------------------------------------------------------- */
 

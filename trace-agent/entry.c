@@ -49,20 +49,27 @@ queue_entry_clear(struct queue_entry *e)
 void
 queue_entry_set_envelope(struct queue_entry *e, struct dsse_envelope *env)
 {
-	if (e->has_envelope) {
-		if (e->superseded_count == QUEUE_SUPERSEDED_MAX) {
-			memmove(e->superseded[0], e->superseded[1],
-			    (QUEUE_SUPERSEDED_MAX - 1) * sizeof(e->superseded[0]));
-			e->superseded_count--;
-		}
-		memcpy(e->superseded[e->superseded_count++], e->id,
-		    sizeof(e->id));
-		dsse_envelope_clear(&e->envelope);
-	}
+	queue_entry_drop_envelope(e);
 	e->envelope = *env;
 	memset(env, 0, sizeof(*env));
 	hex_encode(e->envelope.id, SHA256_LEN, e->id);
 	e->has_envelope = true;
+}
+
+void
+queue_entry_drop_envelope(struct queue_entry *e)
+{
+	if (!e->has_envelope)
+		return;
+	if (e->superseded_count == QUEUE_SUPERSEDED_MAX) {
+		memmove(e->superseded[0], e->superseded[1],
+		    (QUEUE_SUPERSEDED_MAX - 1) * sizeof(e->superseded[0]));
+		e->superseded_count--;
+	}
+	memcpy(e->superseded[e->superseded_count++], e->id, sizeof(e->id));
+	dsse_envelope_clear(&e->envelope);
+	memset(e->id, 0, sizeof(e->id));
+	e->has_envelope = false;
 }
 
 enum trace_status

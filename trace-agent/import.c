@@ -567,7 +567,9 @@ import_queue_and_send(struct agent *a, struct import *im,
 	if (im->kept > 0)
 		fprintf(stderr, "the queued rows are in %s; `trace-agent send` "
 		    "will send them\n", q.dir);
-	rc = im->rejected > 0 ? AGENT_EXIT_FAILED : AGENT_EXIT_OK;
+	/* A chain held for the signer to look (send.c) is said above. */
+	rc = totals.held > 0 ? AGENT_EXIT_HELD : im->rejected > 0 ?
+	    AGENT_EXIT_FAILED : AGENT_EXIT_OK;
 	goto out;
 fail:
 	agent_report("import", &err);

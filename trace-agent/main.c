@@ -47,7 +47,9 @@ static const char usage_text[] =
 "\n"
 "exit status: 0 ok; 1 verification failed, the server refused, or a\n"
 "local error; 2 usage; 3 the server could not be reached (anything to send\n"
-"stays queued).  record exits 0 when its event was queued for later.\n";
+"stays queued); 4 a chain moved by a recall, a correction or a fail not\n"
+"seen yet: nothing rebased (see 'trace-agent send --help').  record exits\n"
+"0 when its event was queued for later.\n";
 
 void
 agent_warn(const char *cmd, const char *fmt, ...)

@@ -47,8 +47,12 @@ static const char record_usage[] =
 "The event is written to the offline queue before it is signed or sent.\n"
 "If the server cannot be reached, record says where the event is queued\n"
 "and exits 0; `trace-agent send` sends it later.\n"
+"Its id is printed only once the server accepted it.  If the chain moved\n"
+"while it was sent by a recall, a correction or a failed inspection, the\n"
+"event is not rebased over them: it stays queued and record exits 4 (see\n"
+"`trace-agent send --help`).\n"
 "exit status: 0 recorded or queued; 1 refused by the server or a local\n"
-"error (key file); 2 usage or an invalid event.\n";
+"error (key file); 2 usage or an invalid event; 4 queued, held.\n";
 
 struct own_entry {
 	const char *name;
@@ -166,6 +170,18 @@ record_submit(struct agent *a, struct draft *d, const char *key_path,
 		rc = AGENT_EXIT_OK;
 	} else if (own.seen && own.report.outcome == SEND_REJECTED) {
 		rc = AGENT_EXIT_FAILED;   /* send.c said why */
+	} else if (own.seen && own.report.refused_kept) {
+		fprintf(stderr, "queued %s/%s: %s\n", q.dir, e.name,
+		    own.report.message);
+		rc = AGENT_EXIT_FAILED;
+	} else if (totals.held > 0) {
+		/* The chain moved by a recall, a correction or a fail: the
+		 * event waits, unchanged, for the signer to look (send.c
+		 * named what and how to go on). */
+		fprintf(stderr, "queued %s/%s: held; `trace-agent send --seen "
+		    "ID` sends it once you have read what moved the chain\n",
+		    q.dir, e.name);
+		rc = AGENT_EXIT_HELD;
 	} else {
 		/* Safe on disk: an inspector offline needs no more. */
 		fprintf(stderr, "queued %s/%s: %s; `trace-agent send` will "

@@ -14,8 +14,16 @@
  *     201 / 200     [crash "posted"] delete the entry: done;
  *     409           [crash "conflict"] GET the chain: if the entry's id is
  *                   in it, it was accepted earlier (answer lost): delete;
- *                   otherwise rebuild on the chain's head, sign, store (the
- *                   old id goes to "superseded") and POST again;
+ *                   if what moved the chain since the entry's prev holds a
+ *                   recall, a correction or a fail the user has not seen
+ *                   (send --seen), hold: keep it as it is, name them, go
+ *                   on with other chains (rebase.c); otherwise rebuild on
+ *                   the chain's head (type, time, where, data kept), sign,
+ *                   store (the old id goes to "superseded"), rewrite the
+ *                   queued references to the old id [crash
+ *                   "reference-rewritten"], and POST again;
+ *     422 stale_time / time_in_future
+ *                   keep it queued, unchanged, with the error shown;
  *     other 4xx     move to rejected/ with the server's answer: the server
  *                   will never take these bytes;
  *     unreachable   retry with backoff (http_exchange), then stop: this
@@ -150,11 +158,14 @@ parse_head(const struct json_value *v, long long *seq,
 
 /*
  * GET the chain: its head (exists false on 404) and whether it holds
- * statement id want (may be NULL).  why says what went wrong otherwise.
+ * statement id want (may be NULL).  With moved, also the statements from
+ * seq since on that the user must see before a rebase (rebase.c).  why
+ * says what went wrong otherwise.
  */
 static enum step
 chain_fetch(struct flush *f, const char *chain, const char *want,
-    bool *found, char *why, size_t why_size)
+    bool *found, long long since, struct rebase_moved *moved, char *why,
+    size_t why_size)
 {
 	struct http_response resp;
 	struct trace_error err;
@@ -167,6 +178,8 @@ chain_fetch(struct flush *f, const char *chain, const char *want,
 	enum step step;
 
 	*found = false;
+	if (moved != NULL)
+		memset(moved, 0, sizeof(*moved));
 	snprintf(path, sizeof(path), "/api/v1/chains/%s", chain);
 	rc = http_exchange(f->a, f->opt->cmd, "GET", path, NULL, NULL, 0,
 	    f->opt->attempts, &resp, &err);
@@ -209,6 +222,8 @@ chain_fetch(struct flush *f, const char *chain, const char *want,
 				*found = true;
 		}
 	}
+	if (moved != NULL && !*found)
+		rebase_check_moved(root, since, f->opt, moved);
 	step = STEP_DONE;
 out:
 	json_doc_free(doc);
@@ -289,7 +304,7 @@ entry_sign(struct flush *f, struct queue_entry *e, const char *chain,
 	enum step step;
 
 	if (h == NULL) {
-		step = chain_fetch(f, chain, NULL, &found, r->message,
+		step = chain_fetch(f, chain, NULL, &found, 0, NULL, r->message,
 		    sizeof(r->message));
 		if (step != STEP_DONE)
 			return step;
@@ -332,6 +347,56 @@ entry_sign(struct flush *f, struct queue_entry *e, const char *chain,
 	return STEP_DONE;
 }
 
+/* The error code of an error answer, into code ("" when there is none). */
+static void
+answer_code(const struct http_response *answer, char *code, size_t size)
+{
+	struct json_doc *doc = NULL;
+	const struct json_value *e;
+	const char *s = NULL;
+
+	code[0] = '\0';
+	if (http_response_json(answer, &doc, NULL) == TRACE_OK &&
+	    (e = json_object_get(json_doc_root(doc), "error")) != NULL &&
+	    e->type == JSON_OBJECT &&
+	    json_get_string(e, "code", false, &s, NULL, NULL) == TRACE_OK &&
+	    s != NULL)
+		snprintf(code, size, "%s", s);
+	json_doc_free(doc);
+}
+
+/* The seq of the entry's current envelope, -1 if it does not read. */
+static long long
+entry_seq(const struct queue_entry *e)
+{
+	struct trace_event ev;
+	long long seq = -1;
+
+	if (event_parse(e->envelope.payload, e->envelope.payload_len, &ev,
+	    NULL) == TRACE_OK) {
+		seq = ev.seq;
+		event_free(&ev);
+	}
+	return seq;
+}
+
+/* Say which statements hold the chain and how to go on. */
+static void
+report_held(struct flush *f, const struct queue_entry *e, const char *chain,
+    const struct rebase_moved *moved)
+{
+	fprintf(stderr, "trace-agent %s: %s moved under the queued %s (%s) "
+	    "by %zu statement%s you have not seen:\n%s", f->opt->cmd, chain,
+	    event_type_name(e->draft.type), e->name, moved->count,
+	    moved->count == 1 ? "" : "s", moved->text);
+	fprintf(stderr, "Nothing of this chain was rebased or sent.  Read "
+	    "them (%s/inspect/%s), then rebase over them with:\n  trace-agent "
+	    "send", f->a->server, chain);
+	for (size_t i = 0; i < moved->id_count; i++)
+		fprintf(stderr, " --seen %s", moved->ids[i]);
+	fputc('\n', stderr);
+}
+
 /* POST the entry's envelope, rebuilding on 409, until an outcome. */
 static enum step
 entry_post(struct flush *f, struct queue_entry *e, const char *chain,
@@ -340,9 +405,10 @@ entry_post(struct flush *f, struct queue_entry *e, const char *chain,
 {
 	for (int round = 0;; round++) {
 		struct json_doc *doc = NULL;
+		struct rebase_moved moved;
 		unsigned char id[SHA256_LEN];
-		char *text;
-		size_t len = 0;
+		char *text, code[64];
+		size_t len = 0, rewritten = 0;
 		bool found;
 		enum trace_status rc;
 		enum step step;
@@ -394,6 +460,22 @@ entry_post(struct flush *f, struct queue_entry *e, const char *chain,
 				f->local_error = true;
 				return STEP_STOP;
 			}
+			/* Refused for its time against the server's clock
+			 * (SPEC 8 "Receipt time"): the statement stays queued,
+			 * unchanged, with the error shown; a person decides
+			 * (a clock to fix, a --max-age to raise). */
+			answer_code(answer, code, sizeof(code));
+			if (strcmp(code, "stale_time") == 0 ||
+			    strcmp(code, "time_in_future") == 0) {
+				size_t used = strlen(r->message);
+
+				snprintf(r->message + used,
+				    sizeof(r->message) - used, "; it stays "
+				    "queued");
+				r->refused_kept = true;
+				f->local_error = true;
+				return STEP_KEEP;
+			}
 			return STEP_REJECT;
 		}
 		agent_crash_point("conflict");
@@ -402,21 +484,41 @@ entry_post(struct flush *f, struct queue_entry *e, const char *chain,
 			    "%s kept moving; kept for the next send", chain);
 			return STEP_KEEP;
 		}
-		/* Read the chain after the 409: its head, and whether our
-		 * statement is in it already (accepted, answer lost). */
-		step = chain_fetch(f, chain, e->id, &found, r->message,
-		    sizeof(r->message));
+		/* Read the chain after the 409: its head, whether our
+		 * statement is in it already (accepted, answer lost), and
+		 * what moved it since our statement's prev. */
+		step = chain_fetch(f, chain, e->id, &found, entry_seq(e), &moved,
+		    r->message, sizeof(r->message));
 		if (step != STEP_DONE)
 			return step;
 		if (found) {
 			r->seq = r->log_index = -1;
 			return STEP_DONE;
 		}
+		if (moved.count > 0) {
+			report_held(f, e, chain, &moved);
+			snprintf(r->message, sizeof(r->message), "held: the "
+			    "chain moved by %zu statement%s you have not seen "
+			    "(a recall, a correction or a fail); not rebased",
+			    moved.count, moved.count == 1 ? "" : "s");
+			r->held = true;
+			f->local_error = true;
+			return STEP_KEEP;
+		}
 		memcpy(id, e->envelope.id, sizeof(id));
 		if ((step = entry_sign(f, e, chain, r, err)) != STEP_DONE)
 			return step;
 		r->rebased = memcmp(id, e->envelope.id, sizeof(id)) != 0 ||
 		    r->rebased;
+		/* Queued statements that name this one follow its new id
+		 * before it can be accepted (rebase.c). */
+		if (rebase_repair_references(f->q, chain, &rewritten, err) !=
+		    TRACE_OK) {
+			snprintf(r->message, sizeof(r->message), "%s",
+			    err->message);
+			f->local_error = true;
+			return STEP_STOP;
+		}
 	}
 }
 
@@ -554,6 +656,7 @@ report:
 	case SEND_REJECTED: totals->rejected++; break;
 	case SEND_KEPT: totals->kept++; break;
 	}
+	totals->held += r->held;
 	free(why);
 	http_response_free(&answer);
 	queue_entry_clear(&e);
@@ -571,6 +674,11 @@ send_flush(const struct agent *a, struct queue *q,
 	enum trace_status rc;
 
 	memset(totals, 0, sizeof(*totals));
+	/* Finish what a kill between a rebase and the rewrite of the
+	 * references to it left (rebase.c). */
+	if ((rc = rebase_repair_references(q, opt->only_chain, &count, err)) !=
+	    TRACE_OK)
+		return rc;
 	if ((rc = queue_list(q, &names, &count, err)) != TRACE_OK)
 		return rc;
 	for (i = 0; i < count; i++) {
@@ -621,19 +729,45 @@ send_flush(const struct agent *a, struct queue *q,
 /* ---- trace-agent send ----------------------------------------------------- */
 
 static const char send_usage[] =
-"usage: trace-agent send [--attempts N] [--list] [--server URL] [--queue DIR]\n"
+"usage: trace-agent send [--attempts N] [--seen ID]... [--list]\n"
+"           [--server URL] [--queue DIR]\n"
 "\n"
-"Send every queued event in the order it was recorded.  An event whose\n"
-"chain moved on (HTTP 409) is rebuilt on the new head and signed again\n"
-"with its own key; one the server refuses for good is moved to\n"
-"QUEUE/rejected/ with the server's answer next to it.\n"
+"Send every queued event in the order it was recorded and print the id\n"
+"of each one the server accepted, one per line (ids of events still\n"
+"queued are provisional and never printed).\n"
+"\n"
+"Rebase: an event whose chain moved on (HTTP 409) is rebuilt on the new\n"
+"head with the same type, time, where and data, and signed again with\n"
+"its own key; queued corrections and recall closes that name it by its\n"
+"old id are rewritten to the new one.  But if the statements that moved\n"
+"the chain include a recall.issued, a recall.closed, a correction or a\n"
+"failed inspection, send does not rebase: it names them (type, id,\n"
+"signer), keeps that chain's events queued as they are, and exits 4.\n"
+"Read them, then run send again with --seen ID for each.\n"
+"\n"
+"An event refused for its time (422 stale_time, time_in_future) stays\n"
+"queued with the error shown.  One the server refuses for good otherwise\n"
+"is moved to QUEUE/rejected/ with the server's answer next to it.\n"
 "\n"
 "  --attempts N   tries per request while the server is unreachable or\n"
 "                 answers 503, with backoff 1, 2, 4... s (default 5)\n"
+"  --seen ID      a statement that moved a chain and that you have read:\n"
+"                 rebase over it (repeatable; the full 64-digit id)\n"
 "  --list         show the queue, send nothing\n"
 "\n"
-"exit status: 0 all sent; 1 something was rejected (or a key is missing);\n"
-"3 the server could not be reached (the rest stays queued); 2 usage.\n";
+"exit status: 0 all sent; 4 a chain is held for --seen (the rest was\n"
+"sent); 1 something was rejected or stays queued for a person (a key\n"
+"missing, a stale time); 3 the server could not be reached (the rest\n"
+"stays queued); 2 usage.\n";
+
+/* send prints the id of every statement the server accepted. */
+static void
+send_on_entry(const struct send_report *r, void *arg)
+{
+	(void)arg;
+	if (r->outcome == SEND_SENT && r->id[0] != '\0')
+		printf("%s\n", r->id);
+}
 
 static int
 send_list(struct queue *q)
@@ -669,22 +803,29 @@ send_list(struct queue *q)
 int
 cmd_send(struct agent *a, int argc, char **argv)
 {
-	enum { OPT_ATTEMPTS = OPT_FIRST_LOCAL, OPT_LIST };
+	enum { OPT_ATTEMPTS = OPT_FIRST_LOCAL, OPT_LIST, OPT_SEEN };
 	static const struct option options[] = {
 		{ "attempts", required_argument, NULL, OPT_ATTEMPTS },
+		{ "seen", required_argument, NULL, OPT_SEEN },
 		{ "list", no_argument, NULL, OPT_LIST },
 		{ "server", required_argument, NULL, OPT_SERVER },
 		{ "queue", required_argument, NULL, OPT_QUEUE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct send_options opt = { .cmd = "send", .attempts = 5 };
+	struct send_options opt = { .cmd = "send", .attempts = 5,
+	    .on_entry = send_on_entry };
 	struct send_totals totals;
 	struct trace_error err;
 	struct queue q;
+	const char **seen = NULL;
+	unsigned char raw[SHA256_LEN];
 	bool list = false;
 	int c, rc;
 
+	if ((seen = calloc((size_t)argc + 1, sizeof(*seen))) == NULL)
+		return AGENT_EXIT_FAILED;
+	opt.seen = seen;
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		if (agent_common_option(a, c, optarg))
 			continue;
@@ -698,37 +839,61 @@ cmd_send(struct agent *a, int argc, char **argv)
 		case OPT_LIST:
 			list = true;
 			break;
+		case OPT_SEEN:
+			if (strlen(optarg) != QUEUE_ID_HEX ||
+			    !hex_decode(optarg, QUEUE_ID_HEX, raw, SHA256_LEN,
+			    true)) {
+				rc = agent_usage_error("send", "--seen wants a "
+				    "statement id (64 lowercase hex digits), not "
+				    "\"%s\"", optarg);
+				goto out;
+			}
+			seen[opt.seen_count++] = optarg;
+			break;
 		case 'h':
 			fputs(send_usage, stdout);
-			return AGENT_EXIT_OK;
+			rc = AGENT_EXIT_OK;
+			goto out;
 		default:
-			return agent_usage_error("send", "bad option");
+			rc = agent_usage_error("send", "bad option");
+			goto out;
 		}
 	}
-	if (optind < argc)
-		return agent_usage_error("send", "unexpected argument '%s'",
+	if (optind < argc) {
+		rc = agent_usage_error("send", "unexpected argument '%s'",
 		    argv[optind]);
+		goto out;
+	}
+	rc = AGENT_EXIT_FAILED;
 	if (queue_open(&q, agent_queue_dir(a), &err) != TRACE_OK) {
 		agent_report("send", &err);
-		return AGENT_EXIT_FAILED;
+		goto out;
 	}
 	if (list) {
 		rc = send_list(&q);
 		queue_close(&q);
-		return rc;
+		goto out;
 	}
 	if (send_flush(a, &q, &opt, &totals, &err) != TRACE_OK) {
 		agent_report("send", &err);
 		queue_close(&q);
-		return AGENT_EXIT_FAILED;
+		goto out;
 	}
 	queue_close(&q);
-	fprintf(stderr, "%zu sent, %zu rejected, %zu still queued in %s\n",
-	    totals.sent, totals.rejected, totals.kept, q.dir);
-	if (totals.rejected > 0)
-		return AGENT_EXIT_FAILED;
-	if (totals.kept > 0)
-		return totals.unreachable ? AGENT_EXIT_UNREACHABLE :
+	fprintf(stderr, "%zu sent, %zu rejected, %zu still queued in %s%s\n",
+	    totals.sent, totals.rejected, totals.kept, q.dir, totals.held > 0 ?
+	    " (held: see above, then send --seen ID)" : "");
+	/* A held chain needs a decision before anything else moves. */
+	if (totals.held > 0)
+		rc = AGENT_EXIT_HELD;
+	else if (totals.rejected > 0)
+		rc = AGENT_EXIT_FAILED;
+	else if (totals.kept > 0)
+		rc = totals.unreachable ? AGENT_EXIT_UNREACHABLE :
 		    AGENT_EXIT_FAILED;
-	return AGENT_EXIT_OK;
+	else
+		rc = AGENT_EXIT_OK;
+out:
+	free(seen);
+	return rc;
 }

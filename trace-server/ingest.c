@@ -1,11 +1,13 @@
 /*
  * ingest.c - POST /api/v1/events: one envelope or a batch of up to 1000.
  *
- * Every item goes through the same gate, cheapest checks first: strict
- * envelope and payload parsing, the statement's time, the signer's key
- * (enrolled), its signature, the signing policy (role, window, GTIN scope,
+ * Every item goes through the same gate: strict envelope and payload
+ * parsing, the signer's key (enrolled), its signature; then the rules:
+ * the statement's time, the signing policy (role, window, GTIN scope,
  * revocation), the targets of corrections and recall closes (the fold of
- * the chain with the statement, SPEC 8); then all items that passed are
+ * the chain with the statement, SPEC 8).  An item the rules refuse is
+ * looked up by id first: a statement accepted before answers 200 whatever
+ * changed since (recheck_duplicate).  Then all items that passed are
  * appended in one pipeline of atomic Function calls, which check what only
  * the store knows (head, prev, duplicates, a revocation that raced us, a
  * recall still open).  A rejected item changes nothing in the store.
@@ -286,9 +288,6 @@ check_item(struct request *req, struct ingest_batch *b,
 		trace_error_prefix_field(err, "payload");
 		return rc;
 	}
-	if (it->ev.time > time_now() + FUTURE_SKEW_SECONDS)
-		return trace_error_set(err, TRACE_ERULE, "time_in_future",
-		    "payload.time", "the statement's time is in the future");
 	if ((rc = key_cache_get(req->srv, req->worker->store, it->ev.signer,
 	    &signer, &found, err)) != TRACE_OK)
 		return rc;
@@ -306,11 +305,23 @@ check_item(struct request *req, struct ingest_batch *b,
 	hex_encode(it->env.id, SHA256_LEN, it->id);
 	if (it->ev.has_prev)
 		hex_encode(it->ev.prev, SHA256_LEN, it->prev);
-	if ((rc = policy_check_event(&it->ev, &signer, LLONG_MAX, err)) !=
-	    TRACE_OK ||
-	    ((it->ev.type == EVENT_CORRECTION ||
-	    it->ev.type == EVENT_RECALL_CLOSED) &&
-	    (rc = check_targets(req, b, items, i, &signer)) != TRACE_OK)) {
+	/*
+	 * From here on the envelope is the signer's own statement, and every
+	 * rule below may refuse it only if it is not one accepted before
+	 * (SPEC 8 "Resubmission": 200 before any other rule, whatever changed
+	 * since: a revocation, the chain's head, a recall, the clock).  A
+	 * refusal sets policy_failed and the caller looks the id up.  The
+	 * time rules sit here, after the signature, for that reason: an
+	 * accepted statement re-sent after --max-age is still answered 200.
+	 */
+	if (it->ev.time > time_now() + FUTURE_SKEW_SECONDS)
+		rc = trace_error_set(err, TRACE_ERULE, "time_in_future",
+		    "payload.time", "the statement's time is in the future");
+	else if ((rc = policy_check_event(&it->ev, &signer, LLONG_MAX, err)) ==
+	    TRACE_OK && (it->ev.type == EVENT_CORRECTION ||
+	    it->ev.type == EVENT_RECALL_CLOSED))
+		rc = check_targets(req, b, items, i, &signer);
+	if (rc != TRACE_OK) {
 		/* Refused, unless it is a statement accepted before. */
 		if (rc != TRACE_ESTORE && rc != TRACE_ENOMEM)
 			it->policy_failed = true;
