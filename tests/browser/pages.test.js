@@ -7,7 +7,9 @@
  * device" and to a failure when one byte of the bundle changes; hostile
  * signer text rendering as plain text with no script run; the inspector and
  * label pages; QR codes that zbarimg decodes to the exact Digital Link URI;
- * the URIs validated by GS1's digital-link.js.  Screenshots of a 360 px wide
+ * the URIs validated by GS1's digital-link.js; verify.js over the shared
+ * corpus of fixture bundles, which must match the C verdicts byte for byte,
+ * and the page flagging a status the bundle does not support.  Screenshots of a 360 px wide
  * phone view go to config.screenshots.  Prints "N passed, N failed".
  */
 'use strict';
@@ -202,6 +204,83 @@ test('verification fails when the checkpoint root changes', () =>
 		const lines = s.slice(cp + 14).split('\\n');
 		return cp + 14 + lines[0].length + 2 + lines[1].length + 2 + 3;
 	}));
+
+/*
+ * SPEC 8 "One fold": verify.js, as the server serves it, judges every
+ * bundle of the shared corpus (tests/unit/test_corpus.c) exactly as
+ * bundle_verify() and fold_run() do: the same failures, recall status per
+ * serial, inspection, customs, withdrawn and ignored statements, byte for
+ * byte.
+ */
+test('verify.js agrees with bundle_verify on the shared corpus', async () => {
+	const manifest = JSON.parse(fs.readFileSync(path.join(config.corpus, 'manifest.json'), 'utf8'));
+	const page = await phone('en-US');
+	await page.goto(base + chains.good.path + '?lang=en');
+	await deviceState(page);
+	assert(manifest.fixtures.length >= 12, 'corpus of ' + manifest.fixtures.length);
+	const differ = [];
+	for (const f of manifest.fixtures) {
+		const bundle = fs.readFileSync(path.join(config.corpus, f.file), 'utf8');
+		const got = await page.evaluate(async (a) => {
+			const T = window.TraceVerify;
+			const report = await T.verifyBundle(JSON.parse(a.bundle), a.vkey, T.bytes(a.root));
+			return T.summary(report, a.serials);
+		}, { bundle, vkey: manifest.vkey, root: manifest.root, serials: f.serials });
+		if (got !== f.summary)
+			differ.push(`${f.name} (${f.about}):\n          C  ${f.summary}\n          JS ${got}`);
+	}
+	equal(differ.length, 0, 'verdicts differ:\n        ' + differ.join('\n        '));
+	/* The comparison can fail: one changed signature byte changes it. */
+	const good = manifest.fixtures.find((f) => f.name === 'good');
+	const text = fs.readFileSync(path.join(config.corpus, good.file), 'utf8');
+	const at = text.indexOf('"sig":"') + 17;
+	const bent = text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1);
+	const got = await page.evaluate(async (a) => {
+		const T = window.TraceVerify;
+		return T.summary(await T.verifyBundle(JSON.parse(a.bundle), a.vkey, T.bytes(a.root)), a.serials);
+	}, { bundle: bent, vkey: manifest.vkey, root: manifest.root, serials: good.serials });
+	assert(got !== good.summary && got.startsWith('{"ok":false'), 'a changed bundle: ' + got);
+	await clean(page);
+	await page.context().close();
+});
+
+test('the page shows the fold computed on this device', async () => {
+	const page = await phone('en-US');
+	await page.goto(base + chains.recalled.path + '/21/000042?lang=en');
+	const d = await deviceState(page);
+	equal(d.state, 'verified', 'in-browser verification: ' + d.text);
+	equal(await page.getAttribute('#device-check', 'data-fold-recall'), 'open', 'recall folded here');
+	equal(await page.getAttribute('#badge-recall', 'data-status'), 'open', 'recall badge');
+	equal(await page.locator('#fold-mismatch').count(), 0, 'no mismatch');
+	await clean(page);
+	await page.context().close();
+});
+
+/* A server that renders a status the signed statements do not support is
+ * caught: the badges show what this device folded, and a warning says the
+ * two differ. */
+test('a page whose status disagrees with the bundle is flagged', async () => {
+	const page = await phone('en-US');
+	await page.route('**' + chains.recalled.path + '/21/000042*', async (route) => {
+		const response = await route.fetch();
+		let html = (await response.body()).toString('utf8');
+		assert(html.includes('data-recall-state="open"'), 'recall state attribute');
+		/* The server "forgets" the recall. */
+		html = html.replace('data-recall-state="open"', 'data-recall-state="none"')
+		    .replace(/<section class="recall"[^]*?<\/section>/, '');
+		await route.fulfill({ response, body: html });
+	});
+	await page.goto(base + chains.recalled.path + '/21/000042?lang=en');
+	const d = await deviceState(page);
+	equal(d.state, 'mismatch', 'device state: ' + d.text);
+	const warning = page.locator('#fold-mismatch');
+	assert(await warning.isVisible(), 'no visible mismatch warning');
+	assert((await warning.textContent()).includes('recall: none \u2192 open'),
+	    'warning: ' + await warning.textContent());
+	equal(await page.getAttribute('#badge-recall', 'class'), 'badge bad', 'recall badge class');
+	await shot(page, 'fold-mismatch-en.png');
+	await page.context().close();
+});
 
 test('hostile signer text renders as plain text and runs nothing', async () => {
 	const expected = { 'zh-CN': config.texts.script, en: config.texts.attr, ko: config.texts.jsurl };
