@@ -153,7 +153,8 @@ recall_state_name(enum recall_state state)
  * What verify.js needs to show the status it folds from the bundle itself
  * (SPEC 8 "One fold"): the serial asked about, the statuses rendered here
  * (so that it can say when it computes others: a server that lies is
- * caught on the device) and the texts of the badges and customs line.
+ * caught on the device) and the texts of the badges, the customs line and
+ * the recall banner (which it adds when the server left it out).
  */
 static void
 fold_attributes(struct buf *b, enum page_lang lang, const struct chain_view *v)
@@ -170,6 +171,10 @@ fold_attributes(struct buf *b, enum page_lang lang, const struct chain_view *v)
 		{ "customs-declared", "customs.declared" },
 		{ "customs-none", "customs.none" },
 		{ "mismatch", "device.mismatch" },
+		{ "recall-title", "recall.title" },
+		{ "recall-unit", "recall.unit" },
+		{ "recall-partial", "recall.partial" },
+		{ "recall-action", "recall.action" },
 	};
 
 	buf_puts(b, " data-serial=\"");

@@ -577,7 +577,7 @@
 			if (!ids.hasOwnProperty(s.id))
 				ids[s.id] = k;
 			recallOf.push(NONE);
-			r.statements.push({ id: s.id, type: s.ev.type, seq: s.ev.seq,
+			r.statements.push({ id: s.id, type: s.ev.type, data: s.ev.data, seq: s.ev.seq,
 			    logIndex: s.logIndex, withdrawnBy: NONE, target: NONE,
 			    problem: 'none', round1: false, ignored: false });
 		});
@@ -1152,6 +1152,42 @@
 	}
 
 	/*
+	 * A recall open for this unit (or, on the lot's page, for part of it)
+	 * that the server's page does not show gets its banner, first on the
+	 * page, from the recall statement itself.  A banner the server shows is
+	 * never taken away here: a recall warning errs on the safe side, and
+	 * the mismatch warning says what this device computed.
+	 */
+	function recallBanner(f, serial, state) {
+		var d = out.dataset, s = serialStatus(f, serial), rc, data, section, div,
+		    h1, p, ranges;
+
+		if ((state !== 'open' && state !== 'open_partial') ||
+		    document.getElementById('recall') || !d.msgRecallTitle)
+			return;
+		rc = f.recalls[s.recall !== NONE ? s.recall : s.other];
+		data = f.statements[rc.statement].data;
+		section = document.createElement('section');
+		section.className = 'recall';
+		section.id = 'recall';
+		section.setAttribute('role', 'alert');
+		section.setAttribute('data-source', 'device');
+		div = section.appendChild(document.createElement('div'));
+		h1 = div.appendChild(document.createElement('h1'));
+		h1.textContent = '\u26a0 ' + d.msgRecallTitle;
+		p = div.appendChild(document.createElement('p'));
+		ranges = (rc.ranges || []).map(function (x) {
+			return x[0] === x[1] ? x[0] : x[0] + '\u2013' + x[1];
+		}).join(', ');
+		p.textContent = state === 'open' ? d.msgRecallUnit :
+		    String(d.msgRecallPartial).replace('{0}', ranges);
+		p = div.appendChild(document.createElement('p'));
+		p.className = 'action';
+		p.textContent = d.msgRecallAction + ': ' + String(data.action);
+		document.body.insertBefore(section, document.body.firstChild);
+	}
+
+	/*
 	 * The status this device computed replaces the server's text in the
 	 * badges and the customs line; where the two differ, the page says so
 	 * in a warning the server did not write.
@@ -1178,6 +1214,7 @@
 		mark('customs-status', f.customs === 'released' ? 'ok-text' : '', null,
 		    f.customs === 'released' ? d.msgCustomsReleased :
 		    f.customs === 'declared' ? d.msgCustomsDeclared : d.msgCustomsNone);
+		recallBanner(f, serial, state);
 		out.setAttribute('data-fold-recall', state);
 		out.setAttribute('data-fold-inspection', f.inspection);
 		out.setAttribute('data-fold-customs', f.customs);

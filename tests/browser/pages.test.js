@@ -278,6 +278,13 @@ test('a page whose status disagrees with the bundle is flagged', async () => {
 	assert((await warning.textContent()).includes('recall: none \u2192 open'),
 	    'warning: ' + await warning.textContent());
 	equal(await page.getAttribute('#badge-recall', 'class'), 'badge bad', 'recall badge class');
+	/* The banner the server left out, from the recall statement. */
+	const banner = page.locator('#recall');
+	assert(await banner.isVisible(), 'no recall banner from the device');
+	equal(await banner.getAttribute('data-source'), 'device', 'banner source');
+	equal((await banner.boundingBox()).y, 0, 'banner position');
+	assert((await banner.textContent()).includes(
+	    'Stop using it and return it to the store for a full refund'), 'action missing');
 	await shot(page, 'fold-mismatch-en.png');
 	await page.context().close();
 });
