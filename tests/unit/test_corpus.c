@@ -1,9 +1,10 @@
 /*
  * test_corpus.c - the shared corpus of fixture bundles (SPEC 8 "One fold"):
  * bundles that the C verifier (bundle_verify() and its fold) and the
- * browser verifier (web/verify.js) must judge alike.  One good chain and
- * one chain per attack of issue 17, each built here from fixed seeds, so
- * byte for byte the same on every run: keys enrolled by the root, events
+ * browser verifier (web/verify.js) must judge alike.  Good chains, one
+ * chain per attack of issue 17 and a few failures of the plain checks,
+ * each built here from fixed seeds, so byte for byte the same on every
+ * run: keys enrolled by the root, events
  * signed with libtrace, the log tree built in memory with real inclusion
  * proofs and a signed checkpoint.
  *
@@ -71,6 +72,11 @@ static struct actor root = { "trust anchor", ROLE_ADMIN, NULL, 0, "", {0}, {0} }
 static struct actor *const actors[] = { &root, &brand, &inspector, &lab2,
     &importer, &regulator, &customs, &customs_far, &inspector_old,
     &logistics };
+
+/* Not enrolled by base_log(): a fixture enrolls them, or not. */
+static struct actor late = { "Late Lab", ROLE_INSPECTOR, NULL, 0, "", {0}, {0} },
+    stranger = { "Nobody", ROLE_INSPECTOR, NULL, 0, "", {0}, {0} };
+static struct actor *const others[] = { &late, &stranger };
 
 struct item {
 	bool is_key;
@@ -436,7 +442,7 @@ struct fixture {
 	const char *about;
 	void (*build)(struct tlog *l, struct outcome *o);
 	void (*expect)(const struct outcome *o);
-	const char *serials[4];
+	const char *serials[6];
 };
 
 static bool
@@ -754,6 +760,126 @@ expect_closed_twice(const struct outcome *o)
 	CHECK(folded(o, o->ids[2])->problem == FOLD_PROBLEM_ALREADY_CLOSED);
 }
 
+/* Good: a round-1 close naming no recall closes every recall open before
+ * it (bundle_verify judges by the round-1 rules too); two open recalls
+ * after it, the more serious one shown for the serial both cover. */
+static void
+build_round1(struct tlog *l, struct outcome *o)
+{
+	char data[512];
+
+	base_log(l);
+	recall_data(data, sizeof(data), NULL);
+	add_event(l, &importer, "recall.issued", data, o->ids[0]);
+	add_event(l, &importer, "recall.closed", "{\"outcome\":\"released\"}",
+	    o->ids[1]);
+	snprintf(data, sizeof(data), "{\"reason\":\"Label\",\"severity\":3,"
+	    "\"action\":\"Check the label\",\"serials\":[[\"000001\","
+	    "\"000020\"]]}");
+	add_event(l, &importer, "recall.issued", data, o->ids[2]);
+	recall_data(data, sizeof(data), "[[\"000010\",\"000030\"],"
+	    "[\"A1\",\"A9\"]]");
+	add_event(l, &regulator, "recall.issued", data, o->ids[3]);
+}
+
+static void
+expect_round1(const struct outcome *o)
+{
+	struct fold_serial_status s;
+
+	CHECK_INT(o->r.failure_count, 0);
+	CHECK_INT(o->r.fold.recall_count, 3);
+	CHECK(o->r.fold.recalls[0].closed_round1);
+	CHECK_INT(o->r.fold.open_recalls, 2);
+	fold_serial_status(&o->r.fold, "000015", &s);
+	CHECK_INT(s.recall, 2);
+	fold_serial_status(&o->r.fold, "000005", &s);
+	CHECK(s.recall == 1 && s.other == 2);
+}
+
+/* Good: a regulator withdraws an inspector's fail; the pass decides. */
+static void
+build_regulator_withdraws(struct tlog *l, struct outcome *o)
+{
+	char data[256];
+
+	base_log(l);
+	add_event(l, &inspector, "inspection.completed", "{\"certificate\":"
+	    "\"C1\",\"result\":\"pass\"}", NULL);
+	add_event(l, &lab2, "inspection.completed", "{\"certificate\":"
+	    "\"C2\",\"result\":\"fail\"}", o->ids[0]);
+	snprintf(data, sizeof(data), "{\"corrects\":\"%s\",\"reason\":"
+	    "\"forged certificate\"}", o->ids[0]);
+	add_event(l, &regulator, "correction", data, o->ids[1]);
+}
+
+static void
+expect_regulator_withdraws(const struct outcome *o)
+{
+	CHECK_INT(o->r.failure_count, 0);
+	CHECK_INT(o->r.fold.inspection, FOLD_INSPECTION_PASS);
+	CHECK(folded(o, o->ids[0])->withdrawn_by != FOLD_NONE);
+}
+
+/* A changed signature byte: the statement is not folded. */
+static void
+build_bad_signature(struct tlog *l, struct outcome *o)
+{
+	struct dsse_envelope env;
+	struct item *it;
+	size_t len;
+
+	base_log(l);
+	add_event(l, &inspector, "inspection.completed", "{\"certificate\":"
+	    "\"C1\",\"result\":\"fail\"}", o->ids[0]);
+	add_event(l, &inspector, "inspection.completed", "{\"certificate\":"
+	    "\"C2\",\"result\":\"pass\"}", o->ids[1]);
+	/* The PAE, so the leaf and the proof, stay the same. */
+	it = &l->items[l->count - 2];
+	CHECK(dsse_envelope_parse_stored(it->envelope, strlen(it->envelope),
+	    &env, NULL) == TRACE_OK);
+	env.sigs[0].sig[5] ^= 0x01;
+	free(it->envelope);
+	it->envelope = dsse_envelope_to_text(&env, &len);
+	dsse_envelope_clear(&env);
+}
+
+static void
+expect_bad_signature(const struct outcome *o)
+{
+	CHECK(failed_with(&o->r, 1, "bad_signature"));
+	CHECK(folded(o, o->ids[0]) == NULL);
+	CHECK_INT(o->r.fold.inspection, FOLD_INSPECTION_PASS);
+}
+
+/* A brand key enrolls a key (only admins may), which then signs; a key
+ * enrolled after the statement it signed. */
+static void
+build_bad_enrollments(struct tlog *l, struct outcome *o)
+{
+	base_log(l);
+	add_key(l, &brand, &stranger, KEY_OP_ENROLL);
+	add_event(l, &stranger, "inspection.completed", "{\"certificate\":"
+	    "\"C1\",\"result\":\"pass\"}", o->ids[0]);
+	add_event(l, &late, "inspection.completed", "{\"certificate\":"
+	    "\"C2\",\"result\":\"pass\"}", o->ids[1]);
+	add_key(l, &root, &late, KEY_OP_ENROLL);
+}
+
+static void
+expect_bad_enrollments(const struct outcome *o)
+{
+	bool key_refused = false;
+
+	for (size_t i = 0; i < o->r.failure_count; i++)
+		key_refused |= o->r.failures[i].subject == BUNDLE_SUBJECT_KEY &&
+		    strcmp(o->r.failures[i].code, "role_not_allowed") == 0;
+	CHECK(key_refused);
+	CHECK(failed_with(&o->r, 1, "unknown_key"));
+	CHECK(failed_with(&o->r, 2, "unknown_key"));
+	CHECK_INT(o->r.fold.inspection, FOLD_INSPECTION_NONE);
+}
+
 static const struct fixture fixtures[] = {
 	{ "good", "a chain that verifies", build_good, expect_good,
 	  { "000005", "000042", NULL } },
@@ -779,6 +905,17 @@ static const struct fixture fixtures[] = {
 	  build_other_corrects, expect_other_corrects, { NULL } },
 	{ "recall-closed-twice", "bad_target at the second close",
 	  build_closed_twice, expect_closed_twice, { "000001", NULL } },
+	{ "round1-close-and-overlapping-recalls", "the round-1 close closes "
+	  "the first; the most serious open recall covering a serial shows",
+	  build_round1, expect_round1, { "000005", "000015", "000025",
+	  "A5" } },
+	{ "regulator-withdraws-fail", "the fail withdrawn, the pass decides",
+	  build_regulator_withdraws, expect_regulator_withdraws, { NULL } },
+	{ "bad-signature", "bad_signature; the statement is not folded",
+	  build_bad_signature, expect_bad_signature, { NULL } },
+	{ "bad-enrollments", "a non-admin's enrollment and a key enrolled "
+	  "after its statement count for nothing",
+	  build_bad_enrollments, expect_bad_enrollments, { NULL } },
 };
 
 static void
@@ -792,6 +929,12 @@ keys_make(void)
 		CHECK(ed25519_public_from_secret(actors[k]->secret,
 		    actors[k]->public_key, NULL) == TRACE_OK);
 		key_id(actors[k]->public_key, actors[k]->keyid);
+	}
+	for (size_t k = 0; k < sizeof(others) / sizeof(others[0]); k++) {
+		memset(others[k]->secret, (int)(0xc1 + k), ED25519_SECRET_LEN);
+		CHECK(ed25519_public_from_secret(others[k]->secret,
+		    others[k]->public_key, NULL) == TRACE_OK);
+		key_id(others[k]->public_key, others[k]->keyid);
 	}
 	memset(secret, 0xa5, sizeof(secret));
 	CHECK(note_signer_from_secret(ORIGIN, secret, &log_signer, NULL) ==
