@@ -1082,7 +1082,7 @@
 	}
 
 	window.TraceVerify = { verifyBundle: verifyBundle, summary: summary,
-	    serialStatus: serialStatus, bytes: bytes };
+	    serialStatus: serialStatus, publicKeyCheck: strongKey, bytes: bytes };
 
 	/* ---- the page ------------------------------------------------------ */
 

@@ -244,6 +244,32 @@ test('verify.js agrees with bundle_verify on the shared corpus', async () => {
 	await page.context().close();
 });
 
+/* SPEC 8 "Keys and signatures": enrolled keys must pass what
+ * ed25519_public_key_check() requires (vectors of tests/unit/test_crypto.c). */
+test('verify.js refuses the public keys libtrace refuses', async () => {
+	const weak = [
+		'0100000000000000000000000000000000000000000000000000000000000000',
+		'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+		'26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+		'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+		'3b5b475c4b82dd1572799fc546f4c6c03e478c6654aa4c7f945b347ea32af60d',
+		'16a567fe7d4ef5482ab4012c369bf8c5f11e8d0c2559dcda50fde59708f8aee5',
+		'0200000000000000000000000000000000000000000000000000000000000000',
+	];
+	const strong = [
+		'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a',
+		'fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025',
+	];
+	const page = await phone('en-US');
+	await page.goto(base + chains.good.path + '?lang=en');
+	await deviceState(page);
+	const got = await page.evaluate((keys) => keys.map((k) => window.TraceVerify.publicKeyCheck(
+	    Uint8Array.from(k.match(/../g).map((b) => parseInt(b, 16))))), weak.concat(strong));
+	equal(JSON.stringify(got), JSON.stringify(weak.map(() => false).concat(strong.map(() => true))),
+	    'public key checks');
+	await page.context().close();
+});
+
 test('the page shows the fold computed on this device', async () => {
 	const page = await phone('en-US');
 	await page.goto(base + chains.recalled.path + '/21/000042?lang=en');
@@ -253,6 +279,14 @@ test('the page shows the fold computed on this device', async () => {
 	equal(await page.getAttribute('#badge-recall', 'data-status'), 'open', 'recall badge');
 	equal(await page.locator('#fold-mismatch').count(), 0, 'no mismatch');
 	await clean(page);
+	/* A lot recalled for some serials, and a recall closed. */
+	for (const [chain, state] of [[chains.partial, 'open_partial'], [chains.closed, 'closed']]) {
+		await page.goto(base + chain.path + '?lang=en');
+		const c = await deviceState(page);
+		equal(c.state, 'verified', 'in-browser verification: ' + c.text);
+		equal(await page.getAttribute('#device-check', 'data-fold-recall'), state, chain.path);
+		equal(await page.locator('#fold-mismatch').count(), 0, 'no mismatch on ' + chain.path);
+	}
 	await page.context().close();
 });
 
