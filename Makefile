@@ -235,9 +235,10 @@ unit-san: $(SAN_UNIT_BINS) | test-deps
 	 tests/run-unit.sh "unit (ASan+UBSan)" $(SAN_UNIT_BINS)
 
 # test_log uses test_bundle --verify as its libtrace bundle verifier;
-# tests/witness drives trace-witness.
+# tests/witness drives trace-witness; tests/browser writes the shared
+# corpus of fixture bundles with test_corpus --write.
 BIN_FOR_SUITES = $(1)/trace-server $(1)/trace-agent $(1)/tests/test_bundle \
-    $(1)/trace-witness
+    $(1)/trace-witness $(1)/tests/test_corpus
 
 integration: $(call BIN_FOR_SUITES,$(BUILD)) | test-deps
 	@tests/integration/run.sh $(BUILD)

@@ -137,6 +137,59 @@ recall_banner(struct buf *b, enum page_lang lang, const struct chain_view *v)
 	buf_free(&ranges);
 }
 
+static const char *
+recall_state_name(enum recall_state state)
+{
+	switch (state) {
+	case RECALL_OPEN: return "open";
+	case RECALL_OPEN_PARTIAL: return "open_partial";
+	case RECALL_OPEN_OTHER: return "open_other";
+	case RECALL_CLOSED: return "closed";
+	default: return "none";
+	}
+}
+
+/*
+ * What verify.js needs to show the status it folds from the bundle itself
+ * (SPEC 8 "One fold"): the serial asked about, the statuses rendered here
+ * (so that it can say when it computes others: a server that lies is
+ * caught on the device) and the texts of the badges, the customs line and
+ * the recall banner (which it adds when the server left it out).
+ */
+static void
+fold_attributes(struct buf *b, enum page_lang lang, const struct chain_view *v)
+{
+	static const struct { const char *attr, *key; } texts[] = {
+		{ "inspected", "badge.inspected" },
+		{ "failed", "badge.failed" },
+		{ "notinspected", "badge.notinspected" },
+		{ "cleared", "badge.cleared" },
+		{ "notcleared", "badge.notcleared" },
+		{ "recalled", "badge.recalled" },
+		{ "notrecalled", "badge.notrecalled" },
+		{ "customs-released", "customs.released" },
+		{ "customs-declared", "customs.declared" },
+		{ "customs-none", "customs.none" },
+		{ "mismatch", "device.mismatch" },
+		{ "recall-title", "recall.title" },
+		{ "recall-unit", "recall.unit" },
+		{ "recall-partial", "recall.partial" },
+		{ "recall-action", "recall.action" },
+	};
+
+	buf_puts(b, " data-serial=\"");
+	buf_html_cstr(b, v->link.serial);
+	buf_printf(b, "\" data-recall-state=\"%s\" data-inspection=\"%s\" "
+	    "data-customs=\"%s\"", recall_state_name(v->recall_state),
+	    fold_inspection_name(v->fold->inspection),
+	    fold_customs_name(v->fold->customs));
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		buf_printf(b, " data-msg-%s=\"", texts[i].attr);
+		i18n_html(b, lang, texts[i].key);
+		buf_puts(b, "\"");
+	}
+}
+
 static void
 verdict_card(struct request *req, struct buf *b, enum page_lang lang,
     const struct chain_view *v, const struct verdict *vd)
@@ -200,18 +253,21 @@ verdict_card(struct request *req, struct buf *b, enum page_lang lang,
 	i18n_html(b, lang, "device.unsupported");
 	buf_puts(b, "\" data-msg-verdict=\"");
 	i18n_html(b, lang, "verdict.unverifiable");
-	buf_puts(b, "\"></p><div class=\"badges\">");
+	buf_puts(b, "\"");
+	fold_attributes(b, lang, v);
+	buf_puts(b, "></p><div class=\"badges\">");
 	buf_printf(b, "<span class=\"badge %s\" id=\"badge-inspection\" "
 	    "data-status=\"%s\">", inspection == FOLD_INSPECTION_NONE ? "no" :
 	    inspected_ok ? "ok" : "bad", fold_inspection_name(inspection));
 	i18n_html(b, lang, inspection == FOLD_INSPECTION_NONE ?
 	    "badge.notinspected" : inspected_ok ? "badge.inspected" :
 	    "badge.failed");
-	buf_printf(b, "</span><span class=\"badge %s\">",
+	buf_printf(b, "</span><span class=\"badge %s\" id=\"badge-customs\">",
 	    v->released != NULL ? "ok" : "no");
 	i18n_html(b, lang, v->released != NULL ? "badge.cleared" :
 	    "badge.notcleared");
-	buf_printf(b, "</span><span class=\"badge %s\">", recalled ? "bad" : "ok");
+	buf_printf(b, "</span><span class=\"badge %s\" id=\"badge-recall\">",
+	    recalled ? "bad" : "ok");
 	i18n_html(b, lang, recalled ? "badge.recalled" : "badge.notrecalled");
 	buf_puts(b, "</span></div></section>\n");
 }

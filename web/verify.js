@@ -1,29 +1,75 @@
 /*
- * verify.js - progressive enhancement of the consumer page: fetch the lot's
- * bundle and check it again in the browser with WebCrypto, so the verdict
- * does not rest on the server's word alone.  Checked here, as trace-agent
- * verify does offline (docs/PROTOCOL.md sections 5, 9 and 10):
- *   - the checkpoint's C2SP signed-note signature under the log's key;
- *   - every key entry: RFC 6962 inclusion proof, Ed25519 signature over the
- *     DSSE PAE by the root or an admin enrolled before it;
- *   - every event: inclusion proof, signature by its enrolled, unrevoked
- *     signer, chain, seq and prev link;
- *   - the bundle's newest event is the one the page was rendered from.
- * Without JavaScript (or without Ed25519 in WebCrypto) the page is complete
- * and says nothing about this device.  Served as /static/verify.js under a
- * CSP with script-src 'self'; it writes text only (textContent), never HTML.
+ * verify.js - the browser verifier: progressive enhancement of the consumer
+ * page.  It fetches the lot's bundle and judges it again on this device,
+ * with the same checks as bundle_verify() (libtrace/bundle.c) and the same
+ * fold as fold_run() (libtrace/fold.c), so the page's recall, inspection
+ * and customs status do not rest on the server's word (docs/PROTOCOL.md
+ * section 5.4; SPEC 8 "One fold").  From the bundle alone it checks:
+ *   - the checkpoint: C2SP signed note under the log's key, its origin;
+ *   - key entries, in log order: RFC 6962 inclusion proof, exactly one
+ *     Ed25519 signature over the DSSE PAE by the root or an admin enrolled
+ *     earlier in the log, active (not revoked before it, inside its
+ *     window), the entry well formed with a public key that is canonical,
+ *     not of small order and without a torsion component; enroll needs a
+ *     new key id, revoke an enrolled, unrevoked key; a revocation applies
+ *     to statements logged after it;
+ *   - events, in bundle order: inclusion proof, chain, seq = 0, 1, ...,
+ *     prev = the id of the event before, log indexes increasing, exactly
+ *     one signature by the signer's enrolled key, which at the event's log
+ *     index is not revoked, is inside its window at the event's time, has
+ *     a role allowed for the type and GTIN prefixes covering the GTIN;
+ *   - the fold of the events that passed: correction and recall.closed
+ *     target rules (who may close which recall, a recall closes once, a
+ *     correction names an earlier event it may withdraw and is its
+ *     signer's or a regulator's), recall status per serial (ranges, open,
+ *     closed), inspection status (a fail in force outweighs any pass),
+ *     customs status, withdrawn and ignored statements; every statement is
+ *     judged by the round-1 rules too, as bundle_verify() does;
+ *   - the bundle holds the events the page was rendered from.
+ * Ed25519 is WebCrypto's, after the checks libtrace's ed25519_verify()
+ * makes first (S < L, canonical encodings of A and R), so the same
+ * signatures verify here as in C: the cofactorless equation.  There is no
+ * JavaScript fallback: without Ed25519 in WebCrypto the page says so.
+ *
+ * The page then shows the recall, inspection and customs status computed
+ * here, and says so visibly when they differ from what the server
+ * rendered (which stays for readers without JavaScript).  TraceVerify
+ * (verifyBundle, summary) is what tests/browser runs over the shared
+ * corpus of fixture bundles (tests/unit/test_corpus.c) to compare with the
+ * C verdict byte for byte.  Served as /static/verify.js under a CSP with
+ * script-src 'self'; it writes text only (textContent), never HTML.
  */
 (function () {
 	'use strict';
 
-	var out = document.getElementById('device-check');
-	if (!out || !window.crypto || !window.crypto.subtle || !window.fetch ||
-	    !window.TextEncoder || !window.Promise)
+	if (!window.crypto || !window.crypto.subtle || !window.TextEncoder ||
+	    !window.Promise || typeof BigInt !== 'function')
 		return;
 	var subtle = window.crypto.subtle;
 	var utf8 = new TextEncoder();
 	var EVENT_TYPE = 'application/vnd.trace.event.v1+json';
 	var KEY_TYPE = 'application/vnd.trace.key.v1+json';
+	var PROOF_MAX = 64;
+	var NONE = -1;
+
+	/* libtrace/event.c: the roles that may sign each type. */
+	var ROLES = {
+		'product.registered': ['brand', 'importer'],
+		'inspection.sampled': ['inspector'],
+		'inspection.completed': ['inspector'],
+		'shipment.departed': ['logistics'],
+		'shipment.arrived': ['logistics'],
+		'customs.declared': ['importer', 'customs'],
+		'customs.released': ['customs'],
+		'warehouse.received': ['warehouse'],
+		'warehouse.dispatched': ['warehouse'],
+		'recall.issued': ['importer', 'regulator'],
+		'recall.closed': ['importer', 'regulator'],
+		'correction': ['brand', 'inspector', 'logistics', 'customs',
+		    'warehouse', 'importer', 'regulator'],
+	};
+	var ALL_ROLES = ['brand', 'inspector', 'logistics', 'customs',
+	    'warehouse', 'importer', 'regulator', 'admin'];
 
 	function Failure(message) {
 		this.message = message;
@@ -96,17 +142,127 @@
 		    utf8.encode(' ' + payload.length + ' '), payload);
 	}
 
+	/* ---- Ed25519 as libtrace/crypto.c has it --------------------------- */
+
+	var P = (1n << 255n) - 19n;
+	var L = (1n << 252n) + 27742317777372353535851937790883648493n;
+	var D = mod(-121665n * inverse(121666n));
+	var SQRT_M1 = power(2n, (P - 1n) / 4n);
+
+	function mod(a) {
+		var r = a % P;
+
+		return r < 0n ? r + P : r;
+	}
+
+	function power(b, e) {
+		var r = 1n;
+
+		b = mod(b);
+		while (e > 0n) {
+			if (e & 1n)
+				r = r * b % P;
+			b = b * b % P;
+			e >>= 1n;
+		}
+		return r;
+	}
+
+	function inverse(a) {
+		return power(a, P - 2n);
+	}
+
+	function little(a) {
+		var r = 0n, i;
+
+		for (i = a.length - 1; i >= 0; i--)
+			r = (r << 8n) | BigInt(a[i]);
+		return r;
+	}
+
+	/* RFC 8032 5.1.7: y < p (the sign bit aside). */
+	function canonicalPoint(a) {
+		return (little(a) & ((1n << 255n) - 1n)) < P;
+	}
+
+	/* RFC 8032 5.1.3, or null. */
+	function decodePoint(a) {
+		var y = little(a) & ((1n << 255n) - 1n), sign = a[31] >> 7, u, v, x;
+
+		if (y >= P)
+			return null;
+		u = mod(y * y - 1n);
+		v = mod(D * y * y + 1n);
+		x = mod(u * power(v, 3n) * power(u * power(v, 7n), (P - 5n) / 8n));
+		if (mod(v * x * x) !== u) {
+			if (mod(v * x * x) !== mod(-u))
+				return null;
+			x = mod(x * SQRT_M1);
+		}
+		if (x === 0n && sign === 1)
+			return null;
+		if (Number(x & 1n) !== sign)
+			x = P - x;
+		return [x, y, 1n, mod(x * y)];
+	}
+
+	/* Extended coordinates (RFC 8032 5.1.4). */
+	function add(p, q) {
+		var a = mod((p[1] - p[0]) * (q[1] - q[0])),
+		    b = mod((p[1] + p[0]) * (q[1] + q[0])),
+		    c = mod(2n * D * p[3] * q[3]), d = mod(2n * p[2] * q[2]),
+		    e = b - a, f = d - c, g = d + c, h = b + a;
+
+		return [mod(e * f), mod(g * h), mod(f * g), mod(e * h)];
+	}
+
+	function multiply(k, p) {
+		var r = [0n, 1n, 1n, 0n];
+
+		while (k > 0n) {
+			if (k & 1n)
+				r = add(r, p);
+			p = add(p, p);
+			k >>= 1n;
+		}
+		return r;
+	}
+
+	function identity(p) {
+		return p[0] === 0n && mod(p[1] - p[2]) === 0n;
+	}
+
+	/* ed25519_public_key_check(): canonical, not of small order, no
+	 * torsion component ([L]A = O). */
+	function strongKey(a) {
+		var p = a.length === 32 ? decodePoint(a) : null;
+
+		return p !== null && !identity(multiply(8n, p)) &&
+		    identity(multiply(L, p));
+	}
+
 	var keyCache = {};
 
+	/* ed25519_verify(): S < L and canonical A and R first, then the
+	 * cofactorless equation (WebCrypto's). */
 	function ed25519(publicKey, signature, message) {
-		var id = hex(publicKey);
-		var key = keyCache[id] || (keyCache[id] = subtle.importKey('raw',
-		    publicKey, { name: 'Ed25519' }, false, ['verify']));
+		var id = hex(publicKey), key;
 
+		if (publicKey.length !== 32 || signature.length !== 64 ||
+		    little(signature.subarray(32)) >= L ||
+		    !canonicalPoint(publicKey) ||
+		    !canonicalPoint(signature.subarray(0, 32)))
+			return Promise.resolve(false);
+		key = keyCache[id] || (keyCache[id] = subtle.importKey('raw',
+		    publicKey, { name: 'Ed25519' }, false, ['verify']));
 		return key.then(function (k) {
 			return subtle.verify({ name: 'Ed25519' }, k, signature, message);
+		}).catch(function () {
+			return false;
 		});
 	}
+
+	/* ---- the log ------------------------------------------------------- */
 
 	/* RFC 9162 2.1.3.2: verify an inclusion proof (numbers, not 32-bit ops). */
 	function inclusion(index, size, leaf, proof, root) {
@@ -138,7 +294,8 @@
 		});
 	}
 
-	/* C2SP signed note + tlog-checkpoint body, under vkey "name+hash+key". */
+	/* C2SP signed note + tlog-checkpoint body, under vkey "name+hash+key":
+	 * {origin, size, root}, or a Failure. */
 	function openCheckpoint(note, vkey) {
 		/* The name has no '+'; the base64 key may. */
 		var m = /^([^+]+)\+([0-9a-f]{8})\+(.+)$/.exec(String(vkey)),
@@ -146,6 +303,8 @@
 
 		if (!m)
 			fail('the log key is malformed');
+		if (typeof note !== 'string')
+			fail('the bundle has no checkpoint');
 		parts = m.slice(1);
 		name = parts[0];
 		key = bytes(parts[2]);
@@ -156,8 +315,8 @@
 			fail('the checkpoint has no signatures');
 		body = note.slice(0, split + 1);
 		lines = body.split('\n');
-		if (lines.length < 4 || lines[0] !== name)
-			fail('the checkpoint is not from this log');
+		if (lines.length < 4)
+			fail('the checkpoint is malformed');
 		return sha256(concat(utf8.encode(name + '\n'), key)).then(function (h) {
 			var want = hex(h.slice(0, 4)), sigs, i, raw;
 
@@ -175,49 +334,147 @@
 							fail('the checkpoint signature is invalid');
 						if (!/^(0|[1-9][0-9]*)$/.test(lines[1]))
 							fail('the checkpoint size is malformed');
-						return { size: Number(lines[1]), root: bytes(lines[2]) };
+						return { origin: lines[0], name: name,
+						    size: Number(lines[1]), root: bytes(lines[2]) };
 					});
 			}
 			fail('the checkpoint is not signed by the log key');
 		});
 	}
 
-	function readItem(item, type, what) {
-		var env = item && item.envelope, payload, doc;
+	/* ---- statements ---------------------------------------------------- */
 
-		if (!env || env.payloadType !== type || !Array.isArray(env.signatures) ||
-		    typeof item.logIndex !== 'number' || !Array.isArray(item.proof))
-			fail(what + ' is malformed');
-		payload = bytes(env.payload);
-		try {
-			doc = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
-		} catch (e) {
-			fail(what + ': the payload is not JSON');
+	function isInt(v) {
+		return typeof v === 'number' && Number.isSafeInteger(v);
+	}
+
+	function isKeyId(v) {
+		return typeof v === 'string' && /^[0-9a-f]{32}$/.test(v);
+	}
+
+	function isId(v) {
+		return typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
+	}
+
+	/* RFC 3339 to seconds since the epoch, or null. */
+	function seconds(v) {
+		var t;
+
+		if (typeof v !== 'string' || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(v))
+			return null;
+		t = Date.parse(v);
+		return isNaN(t) ? null : Math.floor(t / 1000);
+	}
+
+	/* bundle.c item_read(): {readable, problem, env, index, proof, ...}. */
+	function readItem(item) {
+		var it = { readable: false, index: -1 }, env, sigs, i;
+
+		if (!item || typeof item !== 'object' || Array.isArray(item)) {
+			it.problem = 'not a JSON object';
+			return it;
 		}
-		return { env: env, payload: payload, doc: doc, pae: pae(type, payload),
-		    index: item.logIndex, proof: item.proof.map(bytes) };
+		if (!isInt(item.logIndex) || item.logIndex < 0) {
+			it.problem = 'no logIndex (a non-negative integer)';
+			return it;
+		}
+		it.index = item.logIndex;
+		if (!Array.isArray(item.proof) || item.proof.length > PROOF_MAX) {
+			it.problem = 'no inclusion proof (an array of at most 64)';
+			return it;
+		}
+		try {
+			it.proof = item.proof.map(function (h) {
+				var b = typeof h === 'string' ? bytes(h) : null;
+
+				if (b === null || b.length !== 32)
+					fail('bad proof element');
+				return b;
+			});
+		} catch (e) {
+			it.problem = 'an inclusion proof element is not base64 of a 32-byte hash';
+			return it;
+		}
+		env = item.envelope;
+		sigs = env && env.signatures;
+		if (!env || typeof env.payloadType !== 'string' ||
+		    typeof env.payload !== 'string' || !Array.isArray(sigs) ||
+		    sigs.length < 1 || sigs.length > 4) {
+			it.problem = 'envelope: malformed';
+			return it;
+		}
+		try {
+			it.payload = bytes(env.payload);
+			it.sigs = [];
+			for (i = 0; i < sigs.length; i++) {
+				if (!sigs[i] || typeof sigs[i].sig !== 'string')
+					fail('bad signature');
+				it.sigs.push(bytes(sigs[i].sig));
+			}
+		} catch (e) {
+			it.problem = 'envelope: malformed';
+			return it;
+		}
+		it.type = env.payloadType;
+		it.pae = pae(it.type, it.payload);
+		it.readable = true;
+		return it;
 	}
 
-	/* Any of the envelope's signatures verifies under publicKey. */
-	function signedBy(it, publicKey) {
-		var tries = it.env.signatures.map(function (s) {
-			var sig = bytes(s.sig);
+	function parsePayload(it) {
+		var doc;
 
-			return sig.length === 64 ? ed25519(publicKey, sig, it.pae) :
-			    Promise.resolve(false);
-		});
-
-		return Promise.all(tries).then(function (r) {
-			return r.indexOf(true) >= 0;
-		});
+		try {
+			doc = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(it.payload));
+		} catch (e) {
+			return null;
+		}
+		return doc && typeof doc === 'object' && !Array.isArray(doc) ? doc : null;
 	}
 
-	function proven(it, cp, what) {
-		return sha256(concat(new Uint8Array([0]), it.pae)).then(function (leaf) {
-			return inclusion(it.index, cp.size, leaf, it.proof, cp.root);
-		}).then(function (ok) {
-			if (!ok)
-				fail(what + ': the inclusion proof does not verify');
+	/* keyentry.c key_entry_parse(), as far as a verifier relies on it. */
+	function parseKeyEntry(it) {
+		var d = it.type === KEY_TYPE ? parsePayload(it) : null, e, pub;
+
+		if (d === null || d.v !== 1 || !isKeyId(d.keyid) ||
+		    !isKeyId(d.signer) || seconds(d.time) === null)
+			return Promise.resolve(null);
+		e = { op: d.op, keyid: d.keyid, signer: d.signer, time: seconds(d.time) };
+		if (d.op === 'revoke')
+			return Promise.resolve(typeof d.reason === 'string' ? e : null);
+		if (d.op !== 'enroll' || typeof d.public !== 'string' ||
+		    typeof d.name !== 'string' || typeof d.org !== 'string' ||
+		    ALL_ROLES.indexOf(d.role) < 0)
+			return Promise.resolve(null);
+		e.role = d.role;
+		e.org = d.org;
+		e.notBefore = d.notBefore === undefined ? null : seconds(d.notBefore);
+		e.notAfter = d.notAfter === undefined ? null : seconds(d.notAfter);
+		if ((d.notBefore !== undefined && e.notBefore === null) ||
+		    (d.notAfter !== undefined && e.notAfter === null) ||
+		    (e.notBefore !== null && e.notAfter !== null &&
+		    e.notBefore >= e.notAfter))
+			return Promise.resolve(null);
+		if (d.gtinPrefixes !== undefined) {
+			if (!Array.isArray(d.gtinPrefixes) || d.gtinPrefixes.length < 1 ||
+			    d.gtinPrefixes.length > 32 || !d.gtinPrefixes.every(function (p) {
+				return typeof p === 'string' && /^[0-9]{1,13}$/.test(p);
+			}))
+				return Promise.resolve(null);
+			e.prefixes = d.gtinPrefixes;
+		} else {
+			e.prefixes = [];
+		}
+		try {
+			pub = bytes(d.public);
+		} catch (x) {
+			return Promise.resolve(null);
+		}
+		if (pub.length !== 32)
+			return Promise.resolve(null);
+		e.pub = pub;
+		return sha256(pub).then(function (h) {
+			return hex(h.slice(0, 16)) === e.keyid && strongKey(pub) ? e : null;
 		});
 	}
 
@@ -231,93 +488,608 @@
 		}).join('');
 	}
 
-	function keyId(publicKey) {
-		return sha256(publicKey).then(function (h) {
-			return hex(h.slice(0, 16));
+	/* event.c event_parse_stored(), as far as a verifier relies on it. */
+	function parseEvent(it) {
+		var d = it.type === EVENT_TYPE ? parsePayload(it) : null;
+
+		if (d === null || d.v !== 1 || !ROLES.hasOwnProperty(d.type) ||
+		    !d.chain || typeof d.chain !== 'object' ||
+		    typeof d.chain.gtin !== 'string' || !/^[0-9]{14}$/.test(d.chain.gtin) ||
+		    typeof d.chain.lot !== 'string' || !isInt(d.seq) || d.seq < 0 ||
+		    (d.seq === 0) !== (d.type === 'product.registered') ||
+		    !(d.prev === null || d.prev === undefined || isId(d.prev)) ||
+		    seconds(d.time) === null || !isKeyId(d.signer) ||
+		    !d.data || typeof d.data !== 'object' || Array.isArray(d.data))
+			return null;
+		return { type: d.type, gtin: d.chain.gtin, seq: d.seq,
+		    chain: '01/' + d.chain.gtin + '/10/' + linkEncode(d.chain.lot),
+		    prev: typeof d.prev === 'string' ? d.prev : null,
+		    time: seconds(d.time), signer: d.signer, data: d.data,
+		    round1Form: d.type === 'recall.closed' && d.data.recall === undefined };
+	}
+
+	/* ---- policy.c ------------------------------------------------------ */
+
+	function inWindow(e, t) {
+		return !(e.notBefore !== null && t < e.notBefore) &&
+		    !(e.notAfter !== null && t >= e.notAfter);
+	}
+
+	function coversGtin(e, gtin) {
+		return e.prefixes.length === 0 || e.prefixes.some(function (p) {
+			return gtin.slice(1, 1 + p.length) === p;
 		});
 	}
 
-	function verify(bundle, log, rootPublic, expect) {
-		var keys = {}, checked = { signatures: 0, proofs: 0 }, cp, step, prev = null,
-		    lastIndex = -1, lastId = '';
+	/* check_active(): a code or null. */
+	function active(s, at, t) {
+		if (!s.isRoot && s.enrolledAt >= at)
+			return 'unknown_key';
+		if (s.revokedAt !== null && s.revokedAt < at)
+			return 'key_revoked';
+		if (!inWindow(s.entry, t))
+			return 'outside_window';
+		return null;
+	}
 
-		if (!bundle || typeof bundle.checkpoint !== 'string' ||
-		    !Array.isArray(bundle.events) || !Array.isArray(bundle.keys))
-			fail('the bundle is malformed');
-		if (bundle.chain !== expect.chain)
-			fail('the bundle is for another lot');
-		step = openCheckpoint(bundle.checkpoint, log.vkey).then(function (c) {
-			cp = c;
-			return keyId(rootPublic);
-		}).then(function (rootId) {
-			keys[rootId] = { pub: rootPublic, role: 'admin', revokedAt: Infinity };
+	function checkKeyEntry(e, signer, target, at) {
+		var code = active(signer, at, e.time);
+
+		if (code !== null)
+			return code;
+		if (signer.entry.role !== 'admin')
+			return 'role_not_allowed';
+		if (e.op === 'enroll')
+			return target ? 'key_exists' : null;
+		if (!target || target.isRoot)
+			return 'unknown_key';
+		return target.revokedAt !== null ? 'already_revoked' : null;
+	}
+
+	function checkEvent(ev, signer, at) {
+		var code = active(signer, at, ev.time);
+
+		if (code !== null)
+			return code;
+		if (signer.entry.role === 'admin' ||
+		    ROLES[ev.type].indexOf(signer.entry.role) < 0)
+			return 'role_not_allowed';
+		if (!coversGtin(signer.entry, ev.gtin))
+			return 'gtin_not_covered';
+		return null;
+	}
+
+	/* ---- fold.c -------------------------------------------------------- */
+
+	/*
+	 * fold_run() over st[] ({ev, id, logIndex, role, org}, log order),
+	 * round-1 rules for log indexes below round1Before (default: all).
+	 */
+	function fold(st, round1Before) {
+		var r = { statements: [], recalls: [], inspections: [], inspection: 'none',
+		    inspectionDeciding: NONE, customs: 'none', declaration: NONE,
+		    release: NONE, registration: NONE, sampling: NONE, openRecalls: 0 },
+		    ids = {}, recallOf = [], i, newestPass = NONE, newestFail = NONE;
+
+		if (round1Before === undefined)
+			round1Before = Infinity;
+		st.forEach(function (s, k) {
+			if (!ids.hasOwnProperty(s.id))
+				ids[s.id] = k;
+			recallOf.push(NONE);
+			r.statements.push({ id: s.id, type: s.ev.type, data: s.ev.data, seq: s.ev.seq,
+			    logIndex: s.logIndex, withdrawnBy: NONE, target: NONE,
+			    problem: 'none', round1: false, ignored: false });
 		});
-		bundle.keys.forEach(function (item, i) {
-			step = step.then(function () {
-				var what = 'key entry ' + i, it = readItem(item, KEY_TYPE, what),
-				    signer = keys[it.doc.signer];
+		function find(id, before) {
+			var j = typeof id === 'string' && ids.hasOwnProperty(id) ? ids[id] : NONE;
 
-				if (!signer || signer.role !== 'admin' || signer.revokedAt < it.index)
-					fail(what + ': not signed by an admin');
-				return signedBy(it, signer.pub).then(function (ok) {
-					if (!ok)
-						fail(what + ': bad signature');
-					checked.signatures++;
-					return proven(it, cp, what);
-				}).then(function () {
-					checked.proofs++;
-					if (it.doc.op === 'revoke') {
-						if (keys[it.doc.keyid])
-							keys[it.doc.keyid].revokedAt = it.index;
+			return j !== NONE && j < before ? j : NONE;
+		}
+		function judgeClose(k, round1Allowed) {
+			var s = r.statements[k], j, rc, regulator = st[k].role === 'regulator';
+
+			if (st[k].ev.round1Form) {
+				if (!round1Allowed) {
+					s.problem = 'no_target';
+					return;
+				}
+				s.round1 = true;
+				r.recalls.forEach(function (x) {
+					if (x.open) {
+						x.open = false;
+						x.closedBy = k;
+						x.closedRound1 = true;
+					}
+				});
+				return;
+			}
+			j = find(st[k].ev.data.recall, k);
+			if (j === NONE) {
+				s.problem = 'unknown_target';
+				return;
+			}
+			s.target = j;
+			if (st[j].ev.type !== 'recall.issued') {
+				s.problem = 'target_kind';
+				return;
+			}
+			rc = r.recalls[recallOf[j]];
+			if (!rc.open)
+				s.problem = 'already_closed';
+			else if (rc.issuerRole === 'regulator' && !regulator)
+				s.problem = 'regulator_only';
+			else if (!regulator && !(st[k].org !== '' && st[k].org === rc.issuerOrg))
+				s.problem = 'wrong_org';
+			else {
+				rc.open = false;
+				rc.closedBy = k;
+			}
+		}
+		function judgeCorrection(k, round1Allowed) {
+			var s = r.statements[k], j = find(st[k].ev.data.corrects, k), kind, old;
+
+			if (j === NONE) {
+				s.problem = 'unknown_target';
+				return;
+			}
+			s.target = j;
+			kind = st[j].ev.type;
+			old = kind === 'recall.issued' || kind === 'recall.closed' ||
+			    kind === 'product.registered' || kind === 'correction';
+			if (old && !round1Allowed) {
+				s.problem = 'target_kind';
+				return;
+			}
+			if (st[k].role !== 'regulator' && st[k].ev.signer !== st[j].ev.signer) {
+				s.problem = 'not_own';
+				return;
+			}
+			if (old) {
+				s.round1 = true;
+				s.ignored = kind === 'recall.issued' || kind === 'recall.closed';
+			}
+		}
+		/* Pass 1: targets and recalls, in log order. */
+		st.forEach(function (s, k) {
+			var ranges = s.ev.data.serials, severity = s.ev.data.severity, rc;
+
+			if (s.ev.type === 'recall.issued') {
+				recallOf[k] = r.recalls.length;
+				rc = { statement: k, id: s.id,
+				    severity: isInt(severity) ? severity : 3,
+				    issuerRole: s.role, issuerOrg: s.org, ranges: null,
+				    open: true, closedBy: NONE, closedRound1: false };
+				if (Array.isArray(ranges))
+					rc.ranges = ranges.filter(function (p) {
+						return Array.isArray(p) && p.length === 2 &&
+						    typeof p[0] === 'string' && typeof p[1] === 'string';
+					});
+				r.recalls.push(rc);
+			} else if (s.ev.type === 'recall.closed') {
+				judgeClose(k, s.logIndex < round1Before);
+			} else if (s.ev.type === 'correction') {
+				judgeCorrection(k, s.logIndex < round1Before);
+			}
+			if (r.statements[k].problem !== 'none')
+				r.statements[k].ignored = true;
+		});
+		/* Pass 2: corrections in force, newest first. */
+		for (i = st.length - 1; i >= 0; i--) {
+			var s = r.statements[i];
+
+			if (s.type === 'correction' && !s.ignored && s.withdrawnBy === NONE)
+				r.statements[s.target].withdrawnBy = i;
+		}
+		/* Pass 3: what is in force. */
+		r.statements.forEach(function (s, k) {
+			var inForce = s.withdrawnBy === NONE, data = st[k].ev.data;
+
+			switch (s.type) {
+			case 'product.registered':
+				if (inForce && r.registration === NONE)
+					r.registration = k;
+				break;
+			case 'inspection.sampled':
+				if (inForce)
+					r.sampling = k;
+				break;
+			case 'inspection.completed':
+				r.inspections.push({ statement: k, pass: data.result === 'pass',
+				    withdrawn: !inForce });
+				if (inForce) {
+					if (data.result === 'pass')
+						newestPass = k;
+					else
+						newestFail = k;
+				}
+				break;
+			case 'customs.declared':
+				if (inForce)
+					r.declaration = k;
+				break;
+			case 'customs.released':
+				if (inForce)
+					r.release = k;
+				break;
+			}
+		});
+		if (newestFail !== NONE) {
+			r.inspection = 'fail';
+			r.inspectionDeciding = newestFail;
+		} else if (newestPass !== NONE) {
+			r.inspection = 'pass';
+			r.inspectionDeciding = newestPass;
+		}
+		r.customs = r.release !== NONE ? 'released' :
+		    r.declaration !== NONE ? 'declared' : 'none';
+		r.recalls.forEach(function (x) {
+			r.openRecalls += x.open ? 1 : 0;
+		});
+		return r;
+	}
+
+	/* fold_recall_covers(): byte order of UTF-16 code units equals byte
+	 * order of UTF-8 for the ASCII a serial is made of. */
+	function covers(rc, serial) {
+		if (rc.ranges === null)
+			return true;
+		return serial.length > 0 && rc.ranges.some(function (p) {
+			return p[0].length === serial.length && serial >= p[0] &&
+			    serial <= p[1];
+		});
+	}
+
+	/* fold_serial_status(): indexes into recalls, or NONE. */
+	function serialStatus(r, serial) {
+		var out = { recall: NONE, other: NONE, closed: NONE },
+		    unit = typeof serial === 'string' && serial !== '';
+
+		function serious(a, b) {
+			return b === NONE || r.recalls[a].severity <= r.recalls[b].severity;
+		}
+		r.recalls.forEach(function (rc, k) {
+			var c;
+
+			if (!rc.open) {
+				if (out.closed === NONE || rc.closedBy > r.recalls[out.closed].closedBy)
+					out.closed = k;
+				return;
+			}
+			c = unit ? covers(rc, serial) : rc.ranges === null;
+			if (c && serious(k, out.recall))
+				out.recall = k;
+			else if (!c && serious(k, out.other))
+				out.other = k;
+		});
+		if (r.openRecalls > 0)
+			out.closed = NONE;
+		return out;
+	}
+
+	/* fold_problem_error()'s code, as bundle_verify() reports it. */
+	function problemCode(s) {
+		if (s.type === 'correction')
+			return 'bad_correction';
+		return { no_target: 'missing_field', unknown_target: 'bad_target',
+		    target_kind: 'bad_target', already_closed: 'bad_target',
+		    regulator_only: 'regulator_only', wrong_org: 'wrong_org',
+		    not_own: 'role_not_allowed' }[s.problem];
+	}
+
+	/* ---- bundle_verify() ----------------------------------------------- */
+
+	/*
+	 * Verify bundle (parsed JSON) against the log's vkey and the root's
+	 * public key (bytes).  Resolves to a report: failures [{subject,
+	 * position, code, message}] in bundle_verify()'s order, events [{ok,
+	 * id, ...}], fold (of the events that passed), signatures, proofs.
+	 */
+	function verifyBundle(bundle, vkey, rootPublic) {
+		var report = { failures: [], events: [], keys: [], signatures: 0,
+		    proofs: 0, checkpoint: null, fold: null },
+		    keys = {}, cp = null, events, keyItems;
+
+		function failure(subject, position, code, message) {
+			report.failures.push({ subject: subject, position: position,
+			    code: code, message: message });
+			if (subject === 'event')
+				report.events[position].ok = false;
+			if (subject === 'key')
+				report.keys[position].ok = false;
+		}
+		if (!bundle || typeof bundle !== 'object' ||
+		    !Array.isArray(bundle.events) || !Array.isArray(bundle.keys))
+			return Promise.reject(new Failure('the bundle is malformed'));
+		events = bundle.events.map(readItem);
+		keyItems = bundle.keys.map(readItem);
+		events.forEach(function () {
+			report.events.push({ ok: true });
+		});
+		keyItems.forEach(function () {
+			report.keys.push({ ok: true });
+		});
+		/* Leaf hashes and ids first, all at once. */
+		function hashes(it) {
+			if (!it.readable)
+				return null;
+			return Promise.all([sha256(it.pae),
+			    sha256(concat(new Uint8Array([0]), it.pae))]).then(function (h) {
+				it.id = hex(h[0]);
+				it.leaf = h[1];
+			});
+		}
+		function proven(it) {
+			if (cp === null)
+				return Promise.resolve('no valid checkpoint to check the inclusion proof against');
+			return inclusion(it.index, cp.size, it.leaf, it.proof, cp.root).then(function (ok) {
+				if (!ok)
+					return 'the inclusion proof does not verify against the checkpoint';
+				report.proofs++;
+				return null;
+			});
+		}
+		function proofCode() {
+			return cp !== null ? 'bad_proof' : 'no_checkpoint';
+		}
+		return Promise.all(events.concat(keyItems).map(hashes)).then(function () {
+			return openCheckpoint(bundle.checkpoint, vkey).then(function (c) {
+				if (c.origin !== c.name)
+					failure('checkpoint', 0, 'wrong_origin', 'the checkpoint is for log ' + c.origin);
+				else
+					cp = c;
+			}, function (e) {
+				failure('checkpoint', 0, 'bad_checkpoint', 'the checkpoint does not verify: ' +
+				    (e && e.message ? e.message : String(e)));
+			});
+		}).then(function () {
+			if (typeof bundle.chain !== 'string' || bundle.chain === '')
+				failure('bundle', 0, 'bad_item', 'the bundle names no chain');
+			return sha256(rootPublic);
+		}).then(function (h) {
+			var rootId = hex(h.slice(0, 16)), order, step = Promise.resolve();
+
+			keys[rootId] = { isRoot: true, enrolledAt: -1, revokedAt: null,
+			    entry: { keyid: rootId, pub: rootPublic, role: 'admin',
+				org: 'trust anchor', prefixes: [], notBefore: null, notAfter: null } };
+			/* Key entries in log order: the order the registry changed in. */
+			order = keyItems.map(function (it, i) {
+				return i;
+			}).sort(function (a, b) {
+				return keyItems[a].index - keyItems[b].index || a - b;
+			});
+			order.forEach(function (i) {
+				step = step.then(function () {
+					return keyEntry(i);
+				});
+			});
+			return step;
+		}).then(function () {
+			return eventChecks();
+		}).then(function () {
+			return report;
+		});
+
+		function keyEntry(i) {
+			var it = keyItems[i], at = it.index, entry, signer;
+
+			if (!it.readable) {
+				failure('key', i, 'bad_item', it.problem);
+				return null;
+			}
+			return parseKeyEntry(it).then(function (e) {
+				entry = e;
+				if (entry === null) {
+					failure('key', i, 'bad_key_entry', 'not a valid key entry');
+					return null;
+				}
+				report.keys[i].entry = entry;
+				return proven(it).then(function (why) {
+					if (why !== null)
+						failure('key', i, proofCode(), why);
+					signer = keys.hasOwnProperty(entry.signer) ? keys[entry.signer] : null;
+					if (signer === null || (!signer.isRoot && signer.enrolledAt >= at)) {
+						failure('key', i, 'unknown_signer', 'signed by ' + entry.signer +
+						    ', which is not an admin key enrolled before it');
 						return null;
 					}
-					var pub = bytes(it.doc.public);
+					if (it.sigs.length !== 1) {
+						failure('key', i, 'bad_signatures', 'the envelope carries ' +
+						    it.sigs.length + ' signatures; a statement carries exactly one');
+						return null;
+					}
+					return ed25519(signer.entry.pub, it.sigs[0], it.pae).then(function (ok) {
+						var target, code;
 
-					return keyId(pub).then(function (id) {
-						if (id !== it.doc.keyid || pub.length !== 32)
-							fail(what + ': key id does not match its key');
-						keys[id] = { pub: pub, role: it.doc.role, revokedAt: Infinity };
+						if (!ok) {
+							failure('key', i, 'bad_signature', 'signature by ' +
+							    entry.signer + ' does not verify');
+							return;
+						}
+						report.signatures++;
+						target = keys.hasOwnProperty(entry.keyid) ? keys[entry.keyid] : null;
+						code = checkKeyEntry(entry, signer, target, at);
+						if (code !== null) {
+							failure('key', i, code, 'key entry ' + entry.keyid + ': ' + code);
+							return;
+						}
+						if (!report.keys[i].ok)
+							return;
+						if (entry.op === 'revoke')
+							target.revokedAt = at;
+						else
+							keys[entry.keyid] = { isRoot: false, enrolledAt: at,
+							    revokedAt: null, entry: entry };
 					});
 				});
 			});
-		});
-		bundle.events.forEach(function (item, i) {
-			step = step.then(function () {
-				var what = 'event ' + i, it = readItem(item, EVENT_TYPE, what),
-				    doc = it.doc, signer = keys[doc.signer];
+		}
 
-				if (doc.seq !== i)
-					fail(what + ': seq is ' + doc.seq);
-				if (!doc.chain || '01/' + doc.chain.gtin + '/10/' +
-				    linkEncode(String(doc.chain.lot)) !== expect.chain)
-					fail(what + ': belongs to another lot');
-				if (doc.prev !== prev)
-					fail(what + ': the link to the previous event is broken');
-				if (it.index <= lastIndex)
-					fail(what + ': log order');
-				if (!signer || signer.revokedAt < it.index)
-					fail(what + ': signer unknown or revoked');
-				lastIndex = it.index;
-				return signedBy(it, signer.pub).then(function (ok) {
-					if (!ok)
-						fail(what + ': bad signature');
-					checked.signatures++;
-					return proven(it, cp, what);
-				}).then(function () {
-					checked.proofs++;
-					return sha256(it.pae);
-				}).then(function (id) {
-					prev = lastId = hex(id);
+		function eventChecks() {
+			var parsed = [], prevIndex = -1, havePrev = false;
+
+			if (events.length === 0) {
+				failure('bundle', 0, 'no_events', 'the bundle has no events');
+				return null;
+			}
+			/* Signatures do not depend on each other: check them together. */
+			return Promise.all(events.map(function (it) {
+				var ev = it.readable ? parseEvent(it) : null,
+				    signer = ev !== null && keys.hasOwnProperty(ev.signer) ? keys[ev.signer] : null;
+
+				parsed.push(ev);
+				if (!it.readable)
+					return [false, null];
+				if (signer === null || it.sigs.length !== 1)
+					return Promise.all([false, proven(it)]);
+				return Promise.all([ed25519(signer.entry.pub, it.sigs[0], it.pae),
+				    proven(it)]);
+			})).then(function (checked) {
+				events.forEach(function (it, i) {
+					var ev = parsed[i], res = report.events[i], at = it.index,
+					    signer, code;
+
+					res.logIndex = at;
+					if (!it.readable) {
+						failure('event', i, 'bad_item', it.problem);
+						havePrev = false;
+						return;
+					}
+					res.id = it.id;
+					if (ev === null) {
+						failure('event', i, 'bad_event', 'not a valid event');
+						if (checked[i][1] !== null)
+							failure('event', i, proofCode(), checked[i][1]);
+						havePrev = true;
+						prevIndex = at;
+						return;
+					}
+					res.parsed = true;
+					res.ev = ev;
+					if (ev.chain !== bundle.chain)
+						failure('event', i, 'wrong_chain', 'belongs to chain ' + ev.chain);
+					if (ev.seq !== i)
+						failure('event', i, 'seq_order', 'seq ' + ev.seq + ' where ' + i +
+						    ' was due: an event is missing or out of order');
+					if (i > 0 && (ev.prev === null || !havePrev ||
+					    ev.prev !== events[i - 1].id))
+						failure('event', i, 'wrong_prev', 'prev does not link to the event before it');
+					if (at <= prevIndex)
+						failure('event', i, 'log_order', 'log index ' + at +
+						    ' is not after the previous event\'s ' + prevIndex);
+					if (checked[i][1] !== null)
+						failure('event', i, proofCode(), checked[i][1]);
+					signer = keys.hasOwnProperty(ev.signer) ? keys[ev.signer] : null;
+					if (signer === null) {
+						failure('event', i, 'unknown_key', 'signer ' + ev.signer +
+						    ' has no valid key entry in the bundle');
+					} else if (it.sigs.length !== 1) {
+						failure('event', i, 'bad_signatures', 'the envelope carries ' +
+						    it.sigs.length + ' signatures; a statement carries exactly one');
+					} else if (!checked[i][0]) {
+						failure('event', i, 'bad_signature', 'signature by ' + ev.signer +
+						    ' does not verify');
+					} else {
+						report.signatures++;
+						res.signer = signer;
+						code = checkEvent(ev, signer, at);
+						if (code !== null)
+							failure('event', i, code, 'signer ' + ev.signer + ': ' + code);
+					}
+					havePrev = true;
+					prevIndex = at;
 				});
+				foldEvents();
 			});
-		});
-		return step.then(function () {
-			if (bundle.events.length < expect.count || lastId === '' ||
-			    (bundle.events.length === expect.count && lastId !== expect.head))
-				fail('the bundle does not hold the events shown on this page');
-			return checked;
-		});
+		}
+
+		function foldEvents() {
+			var st = [], position = [];
+
+			report.events.forEach(function (res, i) {
+				res.foldIndex = NONE;
+				if (!res.ok || !res.parsed || !res.signer)
+					return;
+				res.foldIndex = st.length;
+				position.push(i);
+				st.push({ ev: res.ev, id: res.id, logIndex: res.logIndex,
+				    role: res.signer.entry.role, org: res.signer.entry.org });
+			});
+			report.fold = fold(st);
+			report.fold.statements.forEach(function (s, k) {
+				if (s.problem !== 'none')
+					failure('event', position[k], problemCode(s),
+					    'the statement breaks a target rule (' + s.problem + ')');
+			});
+		}
 	}
+
+	/* The canonical summary tests/unit/test_corpus.c writes for the C
+	 * verdict: one line of JSON, byte for byte the same for the same
+	 * bundle. */
+	function summary(report, serials) {
+		var f = report.fold || fold([]), out = [], list;
+
+		function id(k) {
+			return k === NONE ? 'null' : '"' + f.statements[k].id + '"';
+		}
+		function recall(k) {
+			return k === NONE ? 'null' : id(f.recalls[k].statement);
+		}
+		function status(s) {
+			var x = serialStatus(f, s);
+
+			return '"recall":' + recall(x.recall) + ',"other":' + recall(x.other) +
+			    ',"closed":' + recall(x.closed);
+		}
+		list = report.failures.map(function (x) {
+			return x.subject + ' ' + x.position + ' ' + x.code;
+		}).sort(function (a, b) {
+			return a < b ? -1 : a > b ? 1 : 0;
+		});
+		out.push('{"ok":' + (report.failures.length === 0) + ',"failures":' +
+		    JSON.stringify(list) + ',"folded":' + f.statements.length + ',"recalls":[' +
+		    f.recalls.map(function (rc) {
+			return '{"id":"' + rc.id + '","open":' + rc.open + ',"closedBy":' +
+			    id(rc.closedBy) + ',"round1":' + rc.closedRound1 + '}';
+		    }).join(',') + ']');
+		out.push('"inspection":"' + f.inspection + '","customs":"' + f.customs + '"');
+		out.push('"lot":{' + status('') + '}');
+		out.push('"serials":[' + serials.map(function (s) {
+			return '{"serial":' + JSON.stringify(s) + ',' + status(s) + '}';
+		}).join(',') + ']');
+		out.push('"withdrawn":[' + f.statements.filter(function (s) {
+			return s.withdrawnBy !== NONE;
+		}).map(function (s) {
+			return '{"id":"' + s.id + '","by":' + id(s.withdrawnBy) + '}';
+		}).join(',') + ']');
+		out.push('"ignored":' + JSON.stringify(f.statements.filter(function (s) {
+			return s.ignored;
+		}).map(function (s) {
+			return s.id;
+		})));
+		out.push('"problems":[' + f.statements.filter(function (s) {
+			return s.problem !== 'none';
+		}).map(function (s) {
+			return '{"id":"' + s.id + '","problem":"' + s.problem + '"}';
+		}).join(',') + ']');
+		out.push('"round1":' + JSON.stringify(f.statements.filter(function (s) {
+			return s.round1;
+		}).map(function (s) {
+			return s.id;
+		})) + '}');
+		return out.join(',');
+	}
+
+	window.TraceVerify = { verifyBundle: verifyBundle, summary: summary,
+	    serialStatus: serialStatus, publicKeyCheck: strongKey, bytes: bytes };
+
+	/* ---- the page ------------------------------------------------------ */
+
+	var out = document.getElementById('device-check');
+
+	if (!out || !window.fetch)
+		return;
 
 	function show(state, text) {
 		out.className = 'device ' + state;
@@ -355,6 +1127,109 @@
 		});
 	}
 
+	/* The page's recall state (chainview.c summarise()) from the fold. */
+	function recallState(f, serial) {
+		var s = serialStatus(f, serial);
+
+		if (s.recall !== NONE)
+			return 'open';
+		if (s.other !== NONE)
+			return serial !== '' ? 'open_other' : 'open_partial';
+		return s.closed !== NONE ? 'closed' : 'none';
+	}
+
+	/* A badge or line the server rendered, now with this device's status
+	 * (its text from the page's catalog, data-msg-*). */
+	function mark(id, cls, status, text) {
+		var e = document.getElementById(id);
+
+		if (!e || !text)
+			return;
+		e.className = cls;
+		if (status !== null)
+			e.setAttribute('data-status', status);
+		e.textContent = text;
+	}
+
+	/*
+	 * A recall open for this unit (or, on the lot's page, for part of it)
+	 * that the server's page does not show gets its banner, first on the
+	 * page, from the recall statement itself.  A banner the server shows is
+	 * never taken away here: a recall warning errs on the safe side, and
+	 * the mismatch warning says what this device computed.
+	 */
+	function recallBanner(f, serial, state) {
+		var d = out.dataset, s = serialStatus(f, serial), rc, data, section, div,
+		    h1, p, ranges;
+
+		if ((state !== 'open' && state !== 'open_partial') ||
+		    document.getElementById('recall') || !d.msgRecallTitle)
+			return;
+		rc = f.recalls[s.recall !== NONE ? s.recall : s.other];
+		data = f.statements[rc.statement].data;
+		section = document.createElement('section');
+		section.className = 'recall';
+		section.id = 'recall';
+		section.setAttribute('role', 'alert');
+		section.setAttribute('data-source', 'device');
+		div = section.appendChild(document.createElement('div'));
+		h1 = div.appendChild(document.createElement('h1'));
+		h1.textContent = '\u26a0 ' + d.msgRecallTitle;
+		p = div.appendChild(document.createElement('p'));
+		ranges = (rc.ranges || []).map(function (x) {
+			return x[0] === x[1] ? x[0] : x[0] + '\u2013' + x[1];
+		}).join(', ');
+		p.textContent = state === 'open' ? d.msgRecallUnit :
+		    String(d.msgRecallPartial).replace('{0}', ranges);
+		p = div.appendChild(document.createElement('p'));
+		p.className = 'action';
+		p.textContent = d.msgRecallAction + ': ' + String(data.action);
+		document.body.insertBefore(section, document.body.firstChild);
+	}
+
+	/*
+	 * The status this device computed replaces the server's text in the
+	 * badges and the customs line; where the two differ, the page says so
+	 * in a warning the server did not write.
+	 */
+	function applyFold(f) {
+		var d = out.dataset, serial = d.serial || '', state = recallState(f, serial),
+		    recalled = state === 'open' || state === 'open_partial', differs = [],
+		    warn;
+
+		if (d.recallState !== undefined && d.recallState !== state)
+			differs.push('recall: ' + d.recallState + ' \u2192 ' + state);
+		if (d.inspection !== undefined && d.inspection !== f.inspection)
+			differs.push('inspection: ' + d.inspection + ' \u2192 ' + f.inspection);
+		if (d.customs !== undefined && d.customs !== f.customs)
+			differs.push('customs: ' + d.customs + ' \u2192 ' + f.customs);
+		mark('badge-inspection', 'badge ' + (f.inspection === 'pass' ? 'ok' :
+		    f.inspection === 'fail' ? 'bad' : 'no'), f.inspection,
+		    f.inspection === 'pass' ? d.msgInspected : f.inspection === 'fail' ?
+		    d.msgFailed : d.msgNotinspected);
+		mark('badge-customs', 'badge ' + (f.customs === 'released' ? 'ok' : 'no'),
+		    f.customs, f.customs === 'released' ? d.msgCleared : d.msgNotcleared);
+		mark('badge-recall', 'badge ' + (recalled ? 'bad' : 'ok'), state,
+		    recalled ? d.msgRecalled : d.msgNotrecalled);
+		mark('customs-status', f.customs === 'released' ? 'ok-text' : '', null,
+		    f.customs === 'released' ? d.msgCustomsReleased :
+		    f.customs === 'declared' ? d.msgCustomsDeclared : d.msgCustomsNone);
+		recallBanner(f, serial, state);
+		out.setAttribute('data-fold-recall', state);
+		out.setAttribute('data-fold-inspection', f.inspection);
+		out.setAttribute('data-fold-customs', f.customs);
+		if (differs.length === 0)
+			return true;
+		warn = document.createElement('p');
+		warn.id = 'fold-mismatch';
+		warn.className = 'note warn';
+		warn.setAttribute('role', 'alert');
+		warn.textContent = '\u26a0 ' + (d.msgMismatch || 'This device computed a different status than the server shows') +
+		    ': ' + differs.join('; ');
+		out.parentNode.insertBefore(warn, out.nextSibling);
+		return false;
+	}
+
 	function run() {
 		var d = out.dataset, rootPublic;
 
@@ -373,13 +1248,27 @@
 			show('', d.msgUnsupported);
 			return null;
 		}).then(function (r) {
+			var bundle;
+
 			if (r === null)
 				return;
-			return verify(r[0], r[1], rootPublic, { chain: d.chain, head: d.head,
-			    count: Number(d.count) }).then(function (checked) {
-				show('ok', '\u2714 ' + d.msgOk + ' (' + checked.signatures +
-				    ' \u00d7 Ed25519, ' + checked.proofs + ' \u00d7 RFC 6962)');
-				out.setAttribute('data-state', 'verified');
+			bundle = r[0];
+			if (!bundle || bundle.chain !== d.chain)
+				fail('the bundle is for another lot');
+			return verifyBundle(bundle, r[1].vkey, rootPublic).then(function (report) {
+				var first = report.failures[0], events = report.events,
+				    last = events.length ? events[events.length - 1].id : '';
+
+				if (first)
+					fail(first.subject + ' ' + first.position + ': ' + first.code +
+					    ' (' + first.message + ')');
+				if (events.length < Number(d.count) || !last ||
+				    (events.length === Number(d.count) && last !== d.head))
+					fail('the bundle does not hold the events shown on this page');
+				show('ok', '\u2714 ' + d.msgOk + ' (' + report.signatures +
+				    ' \u00d7 Ed25519, ' + report.proofs + ' \u00d7 RFC 6962)');
+				out.setAttribute('data-state', applyFold(report.fold) ?
+				    'verified' : 'mismatch');
 			});
 		}).catch(function (e) {
 			show('bad', '\u2716 ' + d.msgFail + ': ' + (e && e.message ? e.message : String(e)));

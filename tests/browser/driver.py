@@ -1,8 +1,11 @@
 """Start redis-server and trace-server (harness.py), seed the page test
-chains (pages_seed.py), run every *.test.js under node with their URLs, stop
-everything.  The exit status is non-zero if any script failed."""
+chains (pages_seed.py), write the shared corpus of fixture bundles with
+BUILD/tests/test_corpus --write BUILD/corpus (the C verdict of each, for verify.js to
+match), run every *.test.js under node with their URLs, stop everything.
+The exit status is non-zero if any script failed."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -15,10 +18,21 @@ import pages_seed  # noqa: E402
 
 
 def main():
+    # Build output, written afresh each run (never committed).
+    corpus = os.path.join(harness.BUILD, "corpus")
+    shutil.rmtree(corpus, ignore_errors=True)
+    os.makedirs(corpus)
+    subprocess.run([os.path.join(harness.BUILD, "tests", "test_corpus"),
+                    "--write", corpus], check=True, stdout=subprocess.DEVNULL)
+    return run(corpus)
+
+
+def run(corpus):
     cluster = harness.Cluster.start()
     try:
         chains = pages_seed.seed(cluster)
         config = {"base": cluster.public_url, "chains": chains,
+                  "corpus": corpus,
                   "screenshots": os.environ.get("TRACE_SCREENSHOTS",
                                                 os.path.join(harness.BUILD, "screenshots")),
                   "texts": {"script": pages_seed.SCRIPT, "attr": pages_seed.ATTR,

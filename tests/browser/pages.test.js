@@ -7,7 +7,9 @@
  * device" and to a failure when one byte of the bundle changes; hostile
  * signer text rendering as plain text with no script run; the inspector and
  * label pages; QR codes that zbarimg decodes to the exact Digital Link URI;
- * the URIs validated by GS1's digital-link.js.  Screenshots of a 360 px wide
+ * the URIs validated by GS1's digital-link.js; verify.js over the shared
+ * corpus of fixture bundles, which must match the C verdicts byte for byte,
+ * and the page flagging a status the bundle does not support.  Screenshots of a 360 px wide
  * phone view go to config.screenshots.  Prints "N passed, N failed".
  */
 'use strict';
@@ -202,6 +204,124 @@ test('verification fails when the checkpoint root changes', () =>
 		const lines = s.slice(cp + 14).split('\\n');
 		return cp + 14 + lines[0].length + 2 + lines[1].length + 2 + 3;
 	}));
+
+/*
+ * SPEC 8 "One fold": verify.js, as the server serves it, judges every
+ * bundle of the shared corpus (tests/unit/test_corpus.c) exactly as
+ * bundle_verify() and fold_run() do: the same failures, recall status per
+ * serial, inspection, customs, withdrawn and ignored statements, byte for
+ * byte.
+ */
+test('verify.js agrees with bundle_verify on the shared corpus', async () => {
+	const manifest = JSON.parse(fs.readFileSync(path.join(config.corpus, 'manifest.json'), 'utf8'));
+	const page = await phone('en-US');
+	await page.goto(base + chains.good.path + '?lang=en');
+	await deviceState(page);
+	assert(manifest.fixtures.length >= 12, 'corpus of ' + manifest.fixtures.length);
+	const differ = [];
+	for (const f of manifest.fixtures) {
+		const bundle = fs.readFileSync(path.join(config.corpus, f.file), 'utf8');
+		const got = await page.evaluate(async (a) => {
+			const T = window.TraceVerify;
+			const report = await T.verifyBundle(JSON.parse(a.bundle), a.vkey, T.bytes(a.root));
+			return T.summary(report, a.serials);
+		}, { bundle, vkey: manifest.vkey, root: manifest.root, serials: f.serials });
+		if (got !== f.summary)
+			differ.push(`${f.name} (${f.about}):\n          C  ${f.summary}\n          JS ${got}`);
+	}
+	equal(differ.length, 0, 'verdicts differ:\n        ' + differ.join('\n        '));
+	/* The comparison can fail: one changed signature byte changes it. */
+	const good = manifest.fixtures.find((f) => f.name === 'good');
+	const text = fs.readFileSync(path.join(config.corpus, good.file), 'utf8');
+	const at = text.indexOf('"sig":"') + 17;
+	const bent = text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1);
+	const got = await page.evaluate(async (a) => {
+		const T = window.TraceVerify;
+		return T.summary(await T.verifyBundle(JSON.parse(a.bundle), a.vkey, T.bytes(a.root)), a.serials);
+	}, { bundle: bent, vkey: manifest.vkey, root: manifest.root, serials: good.serials });
+	assert(got !== good.summary && got.startsWith('{"ok":false'), 'a changed bundle: ' + got);
+	await clean(page);
+	await page.context().close();
+});
+
+/* SPEC 8 "Keys and signatures": enrolled keys must pass what
+ * ed25519_public_key_check() requires (vectors of tests/unit/test_crypto.c). */
+test('verify.js refuses the public keys libtrace refuses', async () => {
+	const weak = [
+		'0100000000000000000000000000000000000000000000000000000000000000',
+		'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+		'26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+		'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+		'3b5b475c4b82dd1572799fc546f4c6c03e478c6654aa4c7f945b347ea32af60d',
+		'16a567fe7d4ef5482ab4012c369bf8c5f11e8d0c2559dcda50fde59708f8aee5',
+		'0200000000000000000000000000000000000000000000000000000000000000',
+	];
+	const strong = [
+		'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a',
+		'fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025',
+	];
+	const page = await phone('en-US');
+	await page.goto(base + chains.good.path + '?lang=en');
+	await deviceState(page);
+	const got = await page.evaluate((keys) => keys.map((k) => window.TraceVerify.publicKeyCheck(
+	    Uint8Array.from(k.match(/../g).map((b) => parseInt(b, 16))))), weak.concat(strong));
+	equal(JSON.stringify(got), JSON.stringify(weak.map(() => false).concat(strong.map(() => true))),
+	    'public key checks');
+	await page.context().close();
+});
+
+test('the page shows the fold computed on this device', async () => {
+	const page = await phone('en-US');
+	await page.goto(base + chains.recalled.path + '/21/000042?lang=en');
+	const d = await deviceState(page);
+	equal(d.state, 'verified', 'in-browser verification: ' + d.text);
+	equal(await page.getAttribute('#device-check', 'data-fold-recall'), 'open', 'recall folded here');
+	equal(await page.getAttribute('#badge-recall', 'data-status'), 'open', 'recall badge');
+	equal(await page.locator('#fold-mismatch').count(), 0, 'no mismatch');
+	await clean(page);
+	/* A lot recalled for some serials, and a recall closed. */
+	for (const [chain, state] of [[chains.partial, 'open_partial'], [chains.closed, 'closed']]) {
+		await page.goto(base + chain.path + '?lang=en');
+		const c = await deviceState(page);
+		equal(c.state, 'verified', 'in-browser verification: ' + c.text);
+		equal(await page.getAttribute('#device-check', 'data-fold-recall'), state, chain.path);
+		equal(await page.locator('#fold-mismatch').count(), 0, 'no mismatch on ' + chain.path);
+	}
+	await page.context().close();
+});
+
+/* A server that renders a status the signed statements do not support is
+ * caught: the badges show what this device folded, and a warning says the
+ * two differ. */
+test('a page whose status disagrees with the bundle is flagged', async () => {
+	const page = await phone('en-US');
+	await page.route('**' + chains.recalled.path + '/21/000042*', async (route) => {
+		const response = await route.fetch();
+		let html = (await response.body()).toString('utf8');
+		assert(html.includes('data-recall-state="open"'), 'recall state attribute');
+		/* The server "forgets" the recall. */
+		html = html.replace('data-recall-state="open"', 'data-recall-state="none"')
+		    .replace(/<section class="recall"[^]*?<\/section>/, '');
+		await route.fulfill({ response, body: html });
+	});
+	await page.goto(base + chains.recalled.path + '/21/000042?lang=en');
+	const d = await deviceState(page);
+	equal(d.state, 'mismatch', 'device state: ' + d.text);
+	const warning = page.locator('#fold-mismatch');
+	assert(await warning.isVisible(), 'no visible mismatch warning');
+	assert((await warning.textContent()).includes('recall: none \u2192 open'),
+	    'warning: ' + await warning.textContent());
+	equal(await page.getAttribute('#badge-recall', 'class'), 'badge bad', 'recall badge class');
+	/* The banner the server left out, from the recall statement. */
+	const banner = page.locator('#recall');
+	assert(await banner.isVisible(), 'no recall banner from the device');
+	equal(await banner.getAttribute('data-source'), 'device', 'banner source');
+	equal((await banner.boundingBox()).y, 0, 'banner position');
+	assert((await banner.textContent()).includes(
+	    'Stop using it and return it to the store for a full refund'), 'action missing');
+	await shot(page, 'fold-mismatch-en.png');
+	await page.context().close();
+});
 
 test('hostile signer text renders as plain text and runs nothing', async () => {
 	const expected = { 'zh-CN': config.texts.script, en: config.texts.attr, ko: config.texts.jsurl };
