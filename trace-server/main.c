@@ -19,6 +19,7 @@
 #include <curl/curl.h>
 
 #include "libtrace/crypto.h"
+#include "libtrace/note.h"
 #include "libtrace/tlogpolicy.h"
 #include "log.h"
 #include "parse.h"
@@ -73,6 +74,9 @@ usage(FILE *f)
 	    "                          cosignatures meet the quorum\n"
 	    "  --public-url URL        base of QR links (http://127.0.0.1:8080)\n"
 	    "  --threads N             worker threads (16)\n"
+	    "  --print-log-vkey        print the log's vkey (from --log-key and\n"
+	    "                          --log-origin; the line witnesses and\n"
+	    "                          policies name the log by) and exit\n"
 	    "  --help, --version\n");
 }
 
@@ -105,6 +109,7 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		{ "log-state", required_argument, NULL, 'S' },
 		{ "log-state-init", no_argument, NULL, 'I' },
 		{ "witness-policy", required_argument, NULL, 'W' },
+		{ "print-log-vkey", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -164,6 +169,7 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		case 'w': cfg->redis_wait_replicas = atoi(optarg); break;
 		case 'S': rc = set_option(cfg->log_state, sizeof(cfg->log_state), "log-state", optarg); break;
 		case 'I': cfg->log_state_init = true; break;
+		case 'P': cfg->print_log_vkey = true; break;
 		case 'W': rc = set_option(cfg->witness_policy, sizeof(cfg->witness_policy), "witness-policy", optarg); break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("trace-server %s\n", VERSION); return 0;
@@ -185,7 +191,8 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		fprintf(stderr, "trace-server: --redis-wait-replicas must be 0-16\n");
 		return 2;
 	}
-	if (cfg->root_key[0] == '\0' || cfg->log_key[0] == '\0') {
+	if ((cfg->root_key[0] == '\0' && !cfg->print_log_vkey) ||
+	    cfg->log_key[0] == '\0') {
 		fprintf(stderr, "trace-server: --root-key and --log-key are "
 		    "required (see --help)\n");
 		return 2;
@@ -289,6 +296,27 @@ load_keys(struct server *srv)
 	return 0;
 }
 
+/* --print-log-vkey: the vkey of the checkpoints this key signs. */
+static int
+print_log_vkey(const struct server_config *cfg)
+{
+	char vkey[NOTE_VERIFIER_KEY_MAX];
+	struct key_pair key;
+	struct trace_error err;
+
+	memset(&key, 0, sizeof(key));
+	if (key_pair_load(cfg->log_key, &key, &err) != TRACE_OK ||
+	    note_verifier_key_format(cfg->log_origin, key.public_key, vkey,
+	    sizeof(vkey), &err) != TRACE_OK) {
+		fprintf(stderr, "trace-server: --log-key: %s\n", err.message);
+		key_pair_wipe(&key);
+		return 1;
+	}
+	key_pair_wipe(&key);
+	printf("%s\n", vkey);
+	return 0;
+}
+
 /* Load the Functions, retrying while Redis starts (up to ~10 s). */
 static int
 prepare_store(struct server *srv)
@@ -348,6 +376,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "trace-server: cannot initialise libcurl\n");
 		return 1;
 	}
+	if (srv.cfg.print_log_vkey)
+		return print_log_vkey(&srv.cfg);
 	signal(SIGPIPE, SIG_IGN);
 	if (parse_redis_address(srv.cfg.redis, &srv.redis, &err) != TRACE_OK) {
 		fprintf(stderr, "trace-server: %s\n", err.message);

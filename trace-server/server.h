@@ -37,6 +37,7 @@ struct server_config {
 	char log_state[1024];            /* --log-state DIR (SPEC 9) */
 	bool log_state_init;             /* --log-state-init */
 	char witness_policy[1024];       /* --witness-policy FILE (SPEC 9) */
+	bool print_log_vkey;             /* --print-log-vkey: print, exit */
 	char public_url[512];
 	int threads;
 	int redis_wait_replicas;         /* WAIT for this many after appends */
