@@ -79,9 +79,9 @@ struct peer {
 
 static struct {
 	pthread_mutex_t lock;
-	pthread_cond_t wake;
+	pthread_cond_t wake;                 /* on the monotonic clock */
 	pthread_mutex_t publish_lock;        /* one publication at a time */
-	bool running;
+	atomic_bool running;
 	atomic_bool stop;
 	struct server *srv;
 	size_t peer_count;
@@ -105,7 +105,6 @@ static struct {
 	unsigned long long publications;
 } client = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
-	.wake = PTHREAD_COND_INITIALIZER,
 	.publish_lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
@@ -258,7 +257,7 @@ witness_offer(const char *note, size_t len)
 {
 	struct checkpoint cp;
 
-	if (!client.running || len >= WITNESS_NOTE_MAX ||
+	if (!atomic_load(&client.running) || len >= WITNESS_NOTE_MAX ||
 	    !log_checkpoint_read(note, len, &cp))
 		return;
 	pthread_mutex_lock(&client.lock);
@@ -501,7 +500,7 @@ submit(struct peer *p, struct store **s, const char *note, size_t note_len,
     const struct checkpoint *cp)
 {
 	unsigned char proof[MERKLE_PROOF_MAX][MERKLE_HASH_LEN];
-	static __thread struct answer a;
+	struct answer a;
 	struct trace_error err;
 	char ctype[128], why[256];
 
@@ -618,7 +617,7 @@ peer_main(void *arg)
 		struct timespec until;
 
 		if (!due) {
-			clock_gettime(CLOCK_REALTIME, &until);
+			clock_gettime(CLOCK_MONOTONIC, &until);
 			until.tv_nsec += 200 * 1000000L;
 			if (until.tv_nsec >= 1000000000L) {
 				until.tv_sec++;
@@ -669,13 +668,19 @@ resume(struct server *srv)
 	    srv->log_key.public_key, &v, &err) == TRACE_OK &&
 	    store_log_head(s, &integrated, &note, &len, &err) == TRACE_OK &&
 	    note != NULL && len < WITNESS_NOTE_MAX &&
-	    checkpoint_open(note, len, &v, &cp, &err) == TRACE_OK)
-		note_signed(note, len, &cp);
+	    checkpoint_open(note, len, &v, &cp, &err) == TRACE_OK) {
+		/* Unless the integrator offered a newer one meanwhile. */
+		pthread_mutex_lock(&client.lock);
+		if (client.note_len == 0 || client.cp.size < cp.size)
+			note_signed(note, len, &cp);
+		pthread_mutex_unlock(&client.lock);
+	}
 	free(note);
 	note = NULL;
 	if (store_log_witnessed(s, &note, &len, &err) == TRACE_OK &&
 	    note != NULL && tlog_policy_verify(srv->witness_policy, note, len,
 	    &res, &err) == TRACE_OK && res.quorum) {
+		pthread_mutex_lock(&client.lock);
 		client.published = true;
 		client.published_size = res.checkpoint.size;
 		memcpy(client.published_root, res.checkpoint.root,
@@ -684,6 +689,7 @@ resume(struct server *srv)
 		    res.checkpoint.size || memcmp(client.cp.root,
 		    res.checkpoint.root, MERKLE_HASH_LEN) == 0))
 			client.behind_since_ms = 0;
+		pthread_mutex_unlock(&client.lock);
 	}
 	free(note);
 	store_close(s);
@@ -711,8 +717,18 @@ witness_start(struct server *srv)
 		snprintf(p->url, sizeof(p->url), "%.*s/add-checkpoint", (int)n,
 		    url);
 	}
+	{
+		pthread_condattr_t attr;
+
+		/* Waits are timeouts: the monotonic clock (STYLE.md). */
+		pthread_condattr_init(&attr);
+		pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+		pthread_cond_init(&client.wake, &attr);
+		pthread_condattr_destroy(&attr);
+	}
+	/* Offers from the integrator count from now on, resume() or not. */
+	atomic_store(&client.running, true);
 	resume(srv);
-	client.running = true;
 	for (size_t i = 0; i < client.peer_count; i++) {
 		if (pthread_create(&client.peers[i].thread, NULL, peer_main,
 		    &client.peers[i]) != 0) {
@@ -729,7 +745,7 @@ witness_start(struct server *srv)
 void
 witness_stop(void)
 {
-	if (!client.running)
+	if (!atomic_load(&client.running))
 		return;
 	atomic_store(&client.stop, true);
 	pthread_mutex_lock(&client.lock);
@@ -740,7 +756,8 @@ witness_stop(void)
 			pthread_join(client.peers[i].thread, NULL);
 			client.peers[i].started = false;
 		}
-	client.running = false;
+	atomic_store(&client.running, false);
+	pthread_cond_destroy(&client.wake);
 }
 
 /* ---- reports ---------------------------------------------------------------- */
@@ -758,7 +775,7 @@ witness_status(struct buf *out, long long *lag)
 	const struct tlog_policy *policy;
 	long long now = monotonic_ms();
 
-	if (!client.running)
+	if (!atomic_load(&client.running))
 		return false;
 	policy = client.srv->witness_policy;
 	pthread_mutex_lock(&client.lock);
@@ -810,7 +827,7 @@ witness_metrics_render(struct buf *out)
 	const struct tlog_policy *policy;
 	long long now = monotonic_ms();
 
-	if (!client.running)
+	if (!atomic_load(&client.running))
 		return;
 	policy = client.srv->witness_policy;
 	pthread_mutex_lock(&client.lock);
