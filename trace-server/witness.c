@@ -144,6 +144,13 @@ witness_load_policy(struct server *srv)
 		    srv->cfg.witness_policy, srv->cfg.log_origin);
 		goto fail;
 	}
+	/* Nothing would ever be cosigned, so nothing published. */
+	if (policy->quorum == TLOG_POLICY_NONE) {
+		fprintf(stderr, "trace-server: --witness-policy %s: the quorum "
+		    "is none: leave --witness-policy out to serve checkpoints "
+		    "without witnesses\n", srv->cfg.witness_policy);
+		goto fail;
+	}
 	for (size_t i = 0; srv->log_key.has_secret &&
 	    i < policy->witness_count; i++)
 		if (policy->witnesses[i].url[0] == '\0' ||

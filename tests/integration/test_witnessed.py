@@ -8,8 +8,12 @@ trace-witness processes:
 - 2-of-3: one witness killed, checkpoints are still published; two down,
   the signed tree grows but the published one stays, witnessLagSeconds
   grows in /readyz (still 200) and /metrics; the witness back, it catches up;
-- every witness hanging (accepts, never answers): ingest answers promptly
-  and /api/v1/checkpoint is 503 no_witnessed_checkpoint;
+- every witness hanging (accepts, never answers): ingest answers promptly,
+  /api/v1/checkpoint is 503 no_witnessed_checkpoint, the 5 s timeout is
+  reported, and a bundle comes with the log-signed checkpoint alone, which
+  verify --policy refuses and --log-vkey accepts;
+- a serve-only trace-server (LOG.pub) with the policy serves the witnessed
+  checkpoint; policies that cannot work stop trace-server (exit 2);
 - witnesses that cosigned a bigger tree of the same log key (another
   Redis): 409, then 422 once the fork grows past it; nothing is published;
 - an operator who rolls Redis back and resets the signer's state makes the
@@ -363,6 +367,52 @@ class TwoOfThree(unittest.TestCase):
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn("FAIL  witnesses: ", r.stdout)
 
+    def test_serve_only_instance_serves_the_witnessed_checkpoint(self):
+        c = self.c
+        c.enroll_n(1, "s")
+        note = c.wait_published(log_size(c))
+        pub = c.log_key_path[:-len(".key")] + ".pub"
+        port = free_port()
+        p = subprocess.Popen(c.server_argv(port=port, log_key=pub, log_state="")
+                             + ["--witness-policy", c.policy],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_port(port, proc=p)
+            import http.client
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", "/api/v1/checkpoint")
+            resp = conn.getresponse()
+            self.assertEqual(resp.status, 200)
+            served = resp.read().decode()
+            self.assertEqual(body_of(served)[0], body_of(note)[0])
+            self.assertGreaterEqual(len(c.cosigners(served)), 2)
+            conn.close()
+        finally:
+            p.terminate()
+            p.wait(10)
+
+    def test_policies_that_cannot_work_are_refused(self):
+        c = self.c
+        other = Key("other-log")
+        cases = {
+            "no log line has this server's log key": "log %s\nwitness w %s %s\nquorum w\n" % (
+                sc.vkey(ORIGIN, 0x01, other.public), c.witnesses["customs"].vkey,
+                c.witnesses["customs"].url),
+            "the quorum is none": "log %s\nquorum none\n" % c.log_vkey,
+            "needs an http:// or https:// URL": "log %s\nwitness w %s\nquorum w\n" % (
+                c.log_vkey, c.witnesses["customs"].vkey),
+            "line 1": "log nonsense\n",
+        }
+        for why, text in cases.items():
+            path = os.path.join(c.dir, "bad.policy")
+            with open(path, "w") as f:
+                f.write(text)
+            r = subprocess.run(c.server_argv(port=free_port(), log_state=os.path.join(
+                c.dir, "unused-state")) + ["--witness-policy", path],
+                capture_output=True, text=True, timeout=30)
+            self.assertEqual(r.returncode, 2, (why, r.stderr))
+            self.assertIn(why, r.stderr)
+
     def verify(self, bundle_path):
         c = self.c
         return subprocess.run(
@@ -403,6 +453,40 @@ class AllHanging(unittest.TestCase):
         lag, text = ready_lag(c)
         self.assertGreaterEqual(lag, 1, text)
         self.assertIn("nothing cosigned yet", text)
+        # Each request gives up after 5 s and is reported.
+        deadline = time.time() + 15
+        while "Timeout was reached" not in text and time.time() < deadline:
+            time.sleep(0.2)
+            text = ready_lag(c)[1]
+        self.assertIn("witness customs: nothing cosigned yet; last attempt: "
+                      "Timeout was reached", text)
+
+        # A bundle still comes, with the log's own signature only, after
+        # the witnesses' extra wait; verify --policy refuses it.
+        brand = Key("brand")
+        c.enroll(brand, "brand", prefixes=["880"])
+        gtin = "08801234567893"
+        r = c.post("/api/v1/events", brand.sign(harness.TYPE_EVENT, harness.event_payload(
+            brand, "product.registered", gtin, "L1", 0, None, harness.REGISTERED)))
+        self.assertIn(r.status, (200, 201), r)
+        r = c.get("/api/v1/bundles/01/%s/10/L1" % gtin)
+        self.assertEqual(r.status, 200, r)
+        _, lines = split_note(r.json()["checkpoint"])
+        self.assertEqual(len(lines), 1, lines)
+        self.assertTrue(lines[0].startswith(EM_DASH + " " + ORIGIN + " "))
+        path = os.path.join(c.dir, "bundle.json")
+        with open(path, "wb") as f:
+            f.write(r.body)
+        v = subprocess.run([AGENT, "verify", path, "--root", c.root_pub,
+                            "--policy", c.policy], capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual(v.returncode, 1, v.stdout + v.stderr)
+        self.assertIn("FAIL  witnesses: ", v.stdout)
+        # The log's key alone still verifies it (--log-vkey).
+        v = subprocess.run([AGENT, "verify", path, "--root", c.root_pub,
+                            "--log-vkey", c.log_vkey], capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
 
 
 class Forks(unittest.TestCase):
