@@ -328,6 +328,18 @@ class TwoOfThree(unittest.TestCase):
         self.assertGreaterEqual(body_of(bundle["checkpoint"])[0], size)
         self.assertGreaterEqual(len(c.cosigners(bundle["checkpoint"])), 2)
 
+        # The pages say who witnessed and when (the verdict's bundle).
+        page = c.get("/01/%s/10/L1?lang=en" % gtin, headers={"Accept": "text/html"})
+        self.assertEqual(page.status, 200, page)
+        html = page.body.decode()
+        self.assertIn('id="witnessed">Checkpoint cosigned by the witnesses ', html)
+        self.assertRegex(html, r'cosigned by the witnesses (customs|ccic|third), '
+                         r'(ccic|third).* \(20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ\)')
+        page = c.get("/inspect/01/%s/10/L1?lang=en" % gtin)
+        self.assertEqual(page.status, 200, page)
+        self.assertIn("<dt>Witnesses</dt><dd id=\"witnessed\">Checkpoint cosigned by "
+                      "the witnesses ", page.body.decode())
+
         folder = c.dir
         good = os.path.join(folder, "bundle.json")
         with open(good, "w") as f:
@@ -473,6 +485,9 @@ class AllHanging(unittest.TestCase):
         self.assertEqual(r.status, 200, r)
         _, lines = split_note(r.json()["checkpoint"])
         self.assertEqual(len(lines), 1, lines)
+        page = c.get("/01/%s/10/L1?lang=en" % gtin, headers={"Accept": "text/html"})
+        self.assertIn('id="witnessed">The checkpoint is not yet cosigned by enough '
+                      'witnesses.', page.body.decode())
         self.assertTrue(lines[0].startswith(EM_DASH + " " + ORIGIN + " "))
         path = os.path.join(c.dir, "bundle.json")
         with open(path, "wb") as f:
