@@ -128,21 +128,45 @@ record_by_index(const void *a, const void *b)
 	return x->log_index < y->log_index ? -1 : x->log_index > y->log_index;
 }
 
-/* Wait for a checkpoint whose tree holds index max_index. */
+/*
+ * Wait for a checkpoint whose tree holds index max_index.  With witnesses
+ * (SPEC 9) that is the published witnessed one; once a signed checkpoint
+ * covers the chain, the witnesses get WITNESS_BUNDLE_WAIT_MS more, and
+ * then the bundle carries the signed checkpoint without cosignatures
+ * (which a verifier with the policy refuses) rather than nothing.
+ */
 static enum trace_status
 covering_checkpoint(struct request *req, long long max_index, char **note,
     size_t *len, struct checkpoint *cp, struct trace_error *err)
 {
+	bool witnessed = req->srv->witness_policy != NULL;
+	int signed_at = -1;
 	uint64_t integrated;
 	enum trace_status rc;
 
 	for (int waited = 0;; waited += 100) {
+		if (witnessed) {
+			if ((rc = store_log_witnessed(req->worker->store, note,
+			    len, err)) != TRACE_OK)
+				return rc;
+			if (*note != NULL && log_checkpoint_read(*note, *len,
+			    cp) && cp->size > (uint64_t)max_index)
+				return TRACE_OK;
+			free(*note);
+			*note = NULL;
+		}
 		if ((rc = store_log_head(req->worker->store, &integrated, note,
 		    len, err)) != TRACE_OK)
 			return rc;
 		if (*note != NULL && log_checkpoint_read(*note, *len, cp) &&
-		    cp->size > (uint64_t)max_index)
-			return TRACE_OK;
+		    cp->size > (uint64_t)max_index) {
+			if (!witnessed || (signed_at >= 0 && waited -
+			    signed_at >= WITNESS_BUNDLE_WAIT_MS) ||
+			    waited >= LOG_BUNDLE_WAIT_MS)
+				return TRACE_OK;
+			if (signed_at < 0)
+				signed_at = waited;
+		}
 		free(*note);
 		*note = NULL;
 		if (waited >= LOG_BUNDLE_WAIT_MS)

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "libtrace/timefmt.h"
 #include "pages.h"
 
 #define SCAN_WARNING_THRESHOLD 5   /* more scans than this: copied label? */
@@ -220,6 +221,17 @@ verdict_card(struct request *req, struct buf *b, enum page_lang lang,
 		snprintf(n3, sizeof(n3), "%llu",
 		    (unsigned long long)vd->checkpoint_size);
 		i18n_html_args(b, lang, "verdict.checked", n1, n2, n3);
+		if (req->srv->witness_policy != NULL) {
+			char when[21];
+
+			buf_puts(b, "</p><p class=\"muted\" id=\"witnessed\">");
+			time_format_utc(vd->witnessed_at, when);
+			if (vd->witnessed)
+				i18n_html_args(b, lang, "verdict.witnessed",
+				    vd->witnesses, when, NULL);
+			else
+				i18n_html(b, lang, "verdict.unwitnessed");
+		}
 	} else if (vd->state == VERDICT_PENDING) {
 		i18n_html(b, lang, "verdict.pending");
 	} else if (strcmp(vd->code, "store_unavailable") == 0 ||

@@ -36,18 +36,22 @@ struct server_config {
 	char log_origin[256];
 	char log_state[1024];            /* --log-state DIR (SPEC 9) */
 	bool log_state_init;             /* --log-state-init */
+	char witness_policy[1024];       /* --witness-policy FILE (SPEC 9) */
+	bool print_log_vkey;             /* --print-log-vkey: print, exit */
 	char public_url[512];
 	int threads;
 	int redis_wait_replicas;         /* WAIT for this many after appends */
 };
 
 struct key_cache;
+struct tlog_policy;
 
 struct server {
 	struct server_config cfg;
 	struct store_address redis;
 	struct key_state root;           /* the trust anchor */
 	struct key_pair log_key;
+	struct tlog_policy *witness_policy;  /* NULL: checkpoints unwitnessed */
 	struct key_cache *keys;
 	struct metrics metrics;
 	struct mg_context *mg;

@@ -368,6 +368,18 @@ enum trace_status store_log_nodes(struct store *s, uint64_t size,
 enum trace_status store_log_head(struct store *s, uint64_t *integrated,
     char **text, size_t *len, struct trace_error *err);
 
+/*
+ * The latest checkpoint that met the witness policy's quorum, with its
+ * cosignature lines (witness.c publishes it): *text malloc'd, NULL if
+ * none; the caller frees it with free().
+ */
+enum trace_status store_log_witnessed(struct store *s, char **text,
+    size_t *len, struct trace_error *err);
+
+/* Publish text (len bytes) as that checkpoint. */
+enum trace_status store_log_witnessed_set(struct store *s, const char *text,
+    size_t len, struct trace_error *err);
+
 /* ---- store_recalls.c: the list query ------------------------------------ */
 
 /*

@@ -44,6 +44,7 @@ extern const char store_lua[];
 #define KEY_LOG_CHECKPOINT "log:{log}:checkpoint"
 #define KEY_LOG_CHECKPOINTS "log:{log}:checkpoints"
 #define KEY_LOG_LEASE "log:{log}:lease"
+#define KEY_LOG_WITNESSED "log:{log}:witnessed"  /* quorum-cosigned note */
 #define KEY_LOG_NODES "log:{log}:t:%u:%" PRIu64  /* level, chunk */
 #define KEY_LOG_IDS "log:{log}:ids:%" PRIu64     /* chunk */
 #define KEY_LOG_MAX 64
