@@ -271,8 +271,9 @@ class WeakLegacyEnrollment(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.weak = SmallOrderKey("r1weak")
+        # Round 1 knew no org registry: a free-text org.
         cls.enroll_env = cluster.root.sign(TYPE_KEY, enroll_payload(
-            cluster.root, cls.weak, "brand", prefixes=["880"]))
+            cluster.root, cls.weak, "brand", org="Round One Brand", prefixes=["880"]))
         # Refused today ...
         r = cluster.post("/api/v1/keys", cls.enroll_env)
         assert r.status == 422 and r.json()["error"]["code"] == "weak_public_key", r
