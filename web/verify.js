@@ -5,7 +5,8 @@
  * verify does offline (docs/PROTOCOL.md sections 5, 9 and 10):
  *   - the checkpoint's C2SP signed-note signature under the log's key;
  *   - every key entry: RFC 6962 inclusion proof, Ed25519 signature over the
- *     DSSE PAE by the root or an admin enrolled before it;
+ *     DSSE PAE by the root or an admin enrolled before it; an org entry
+ *     (SPEC 8 "Organisations") by the root only;
  *   - every event: inclusion proof, signature by its enrolled, unrevoked
  *     signer, chain, seq and prev link;
  *   - the bundle's newest event is the one the page was rendered from.
@@ -239,7 +240,7 @@
 
 	function verify(bundle, log, rootPublic, expect) {
 		var keys = {}, checked = { signatures: 0, proofs: 0 }, cp, step, prev = null,
-		    lastIndex = -1, lastId = '';
+		    lastIndex = -1, lastId = '', rootKeyId = '';
 
 		if (!bundle || typeof bundle.checkpoint !== 'string' ||
 		    !Array.isArray(bundle.events) || !Array.isArray(bundle.keys))
@@ -250,6 +251,7 @@
 			cp = c;
 			return keyId(rootPublic);
 		}).then(function (rootId) {
+			rootKeyId = rootId;
 			keys[rootId] = { pub: rootPublic, role: 'admin', revokedAt: Infinity };
 		});
 		bundle.keys.forEach(function (item, i) {
@@ -259,6 +261,8 @@
 
 				if (!signer || signer.role !== 'admin' || signer.revokedAt < it.index)
 					fail(what + ': not signed by an admin');
+				if (it.doc.op === 'org' && it.doc.signer !== rootKeyId)
+					fail(what + ': an org entry not signed by the root');
 				return signedBy(it, signer.pub).then(function (ok) {
 					if (!ok)
 						fail(what + ': bad signature');
@@ -266,6 +270,8 @@
 					return proven(it, cp, what);
 				}).then(function () {
 					checked.proofs++;
+					if (it.doc.op === 'org')
+						return null;
 					if (it.doc.op === 'revoke') {
 						if (keys[it.doc.keyid])
 							keys[it.doc.keyid].revokedAt = it.index;
