@@ -250,6 +250,9 @@ class Lifecycle(unittest.TestCase):
             self.assertIn("/inspect/01/%s/10/%s" % (GTIN, lot), open_part)
             self.assertIn("霉菌超标, &quot;批次&quot; L-7", open_part)
             self.assertNotIn("<仓库>", html)
+            # The issuer by its registered org name, not its org id.
+            self.assertIn("<dd>韩国优品进口有限公司</dd>", open_part)
+            self.assertNotIn(harness.org_id("韩国优品进口有限公司"), html)
 
             # Close it.
             env, r = post(keys["importer"], "recall.closed", lot, seq + 2, rid,
