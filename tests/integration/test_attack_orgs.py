@@ -268,6 +268,8 @@ class Views(unittest.TestCase):
         self.assertEqual(orgs, ["amore"])
         r = self.verify(b)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertRegex(r.stdout, r"ok    key entry at log index 0: org amore "
+                         r"\(Amorepacific / 爱茉莉太平洋, 1 prefixes\) by [0-9a-f]{32} \(root\)")
 
     def test_a_forged_org_entry_fails(self):
         """An operator who widens the org in the bundle breaks the root's
