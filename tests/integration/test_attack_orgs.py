@@ -220,6 +220,32 @@ class Attacks(unittest.TestCase):
             cluster.root, "x"), gtinPrefixes=[])), 400, "bad_prefixes")
         self.assertFalse(self.enrolled(k))
 
+    def test_8_the_root_replaces_an_org(self):
+        """A later org entry with the same id replaces the org at once
+        (this server forgets its cached copy), and is a statement like any
+        other."""
+        root, imp, lot = cluster.root, Key("late-importer"), "LATE-1"
+        r = post_key(root, org_payload(root, "late-org", roles=["importer"],
+                                       name=("后来", "Late")))
+        self.assertEqual(r.status, 201, r)
+        first = r.json()["id"]
+        self.assertEqual(post_key(root, enroll_payload(
+            root, imp, "importer", org="late-org", prefixes=None)).status, 201)
+        env = imp.sign(TYPE_EVENT, event_payload(
+            imp, "product.registered", GTIN_KR, lot, 0, None, REGISTERED))
+        self.refused("/api/v1/events", env, 403, "gtin_outside_org")
+        r = post_key(root, org_payload(root, "late-org", roles=["importer"],
+                                       prefixes=["880"], name=("后来", "Late"),
+                                       when="2026-11-20T09:00:00Z"))
+        self.assertEqual(r.status, 201, r)
+        r = cluster.post("/api/v1/events", env)
+        self.assertEqual(r.status, 201, r)
+        r = cluster.get("/api/v1/events/" + first)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["envelope"]["signatures"][0]["keyid"], root.keyid)
+        # Both versions are in the store's history, the latest in k:org.
+        self.assertEqual(len(cluster.redis.hget("k:org:history", "late-org").split()), 2)
+
 
 class Views(unittest.TestCase):
     """The bundle carries the org entries; verify re-checks them; pages
