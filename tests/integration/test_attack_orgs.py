@@ -246,6 +246,31 @@ class Attacks(unittest.TestCase):
         # Both versions are in the store's history, the latest in k:org.
         self.assertEqual(len(cluster.redis.hget("k:org:history", "late-org").split()), 2)
 
+    def test_9_an_enrollment_checked_against_an_old_org_is_not_appended(self):
+        """The store's half of the race: the Function appends an
+        enrollment only while the org's k:org record is the one the
+        server checked it against (org_changed otherwise), and writes
+        nothing then."""
+        import base64
+        import hashlib
+        k = Key("raced")
+        env = cluster.root.sign(TYPE_KEY, enroll_payload(
+            cluster.root, k, "brand", org="amore", prefixes=["880"]))
+        payload = base64.b64decode(env["payload"])
+        leaf = hashlib.sha256(b"\x00" + harness.pae(TYPE_KEY, payload)).digest()
+        current = cluster.redis.hget("k:org", "amore").decode()
+        stale = "0 0 0" if current != "0 0 0" else "1 1 1"
+        settle(cluster)
+        before = cluster.snapshot()
+        reply = cluster.redis.execute_command(
+            "FCALL", "trace_append_key", 8, "k:entries", "ids", "k:enroll", "k:revoke",
+            "log:{log}:size", "log:{log}:pending", "k:org", "k:org:history",
+            statement_id(env), "enroll", k.keyid, cluster.root.keyid, leaf,
+            json.dumps(env, separators=(",", ":")), "1", "amore", stale)
+        self.assertEqual(reply, [b"org_changed"])
+        self.assertEqual(cluster.snapshot(), before)
+        self.assertFalse(self.enrolled(k))
+
 
 class Views(unittest.TestCase):
     """The bundle carries the org entries; verify re-checks them; pages
