@@ -553,9 +553,15 @@ verify_keys(struct verify *v, struct key_table *keys)
 			key_add(keys, &s);
 		}
 	}
-	/* Only now is the bundle's first org entry known. */
-	for (size_t k = 0; k < keys->count; k++)
-		keys->states[k].round1_until = v->orgs.round1_until;
+	/* Only now is the bundle's first org entry known, and every org id
+	 * a round-1 free text might shadow. */
+	for (size_t k = 0; k < keys->count; k++) {
+		struct key_state *s = &keys->states[k];
+
+		s->round1_until = v->orgs.round1_until;
+		s->org_shadowed = !s->is_root && !s->org_known &&
+		    org_at(&v->orgs, s->entry.org, LLONG_MAX) != NULL;
+	}
 	free(order);
 }
 
@@ -593,7 +599,7 @@ fold_events(struct verify *v, const struct key_table *keys,
 		st[n++] = (struct fold_statement){ .ev = &evs[i],
 			.id = res->id, .log_index = res->log_index,
 			.signer_role = signer->entry.role,
-			.signer_org = signer->entry.org };
+			.signer_org = policy_fold_org(signer) };
 	}
 	if (fold_run(st, n, NULL, &r->fold, &err) != TRACE_OK) {
 		v->nomem = true;

@@ -21,6 +21,12 @@ policy_root_state(const unsigned char public_key[ED25519_PUBLIC_LEN],
 	memcpy(state->entry.org, "trust anchor", 13);
 }
 
+const char *
+policy_fold_org(const struct key_state *state)
+{
+	return state->org_shadowed ? "" : state->entry.org;
+}
+
 /* Enrolled before position, not revoked before it, window holds at t. */
 static enum trace_status
 check_active(const struct key_state *s, long long position, long long t,

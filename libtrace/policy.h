@@ -33,7 +33,16 @@ struct key_state {
 	bool org_known;
 	struct org_info org;
 	long long round1_until;
+	/* Not a member, yet its free-text org is the id of a registered org:
+	 * it must not pass for one (policy_fold_org). */
+	bool org_shadowed;
 };
+
+/* The org a fold compares for key state (fold.h signer_org): the
+ * registered id of a member, a round-1 key's free text, and "" (no org,
+ * matches nothing) for a key whose free text names a registered org it
+ * does not belong to. */
+const char *policy_fold_org(const struct key_state *state);
 
 /* Make the state of the root admin key from its public key. */
 void policy_root_state(const unsigned char public_key[ED25519_PUBLIC_LEN],

@@ -294,12 +294,14 @@ state_org(struct server *srv, struct store *store, struct key_state *state,
 	enum trace_status rc;
 
 	state->org_known = false;
+	state->org_shadowed = false;
 	if (state->is_root)
 		return TRACE_OK;
 	if ((rc = key_cache_org(srv, store, state->entry.org, &state->org,
 	    where, sizeof(where), &first, &found, err)) != TRACE_OK)
 		return rc;
 	state->org_known = found && first < state->enrolled_at;
+	state->org_shadowed = found && !state->org_known;
 	return TRACE_OK;
 }
 
@@ -391,7 +393,8 @@ key_cache_signers(struct server *srv, struct store *store,
 				state.entry.org[0] = '\0';
 			last = keyid;
 		}
-		memcpy(orgs[i], state.entry.org, sizeof(orgs[i]));
+		snprintf(orgs[i], sizeof(orgs[i]), "%s",
+		    found ? policy_fold_org(&state) : "");
 		st[i].signer_role = role;
 		st[i].signer_org = orgs[i];
 		/* fold.h: what it would clear changes nothing. */

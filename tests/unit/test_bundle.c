@@ -1180,6 +1180,28 @@ test_org_rules(void)
 	add_event(&l, &brand, LOT, NULL);
 	seal_and_expect(&l, "free text after the first org",
 	    BUNDLE_SUBJECT_KEY, 1, "unknown_org");
+
+	/* A round-1 key whose free text is the id of an org registered
+	 * later is no member: it cannot close that org's recall. */
+	{
+		char id[2 * SHA256_LEN + 1], recall_id[2 * SHA256_LEN + 1],
+		    data[256];
+
+		tlog_reset(&l);
+		enroll_org(&l, &importer_b, ROLE_IMPORTER, "amore");
+		add_org(&l, &root, "amore", AMORE_ROLES, "880");
+		enroll_in(&l, &root, &importer, ROLE_IMPORTER, "amore", "880");
+		add_typed(&l, &importer, "product.registered", "{\"name\":"
+		    "{\"en\":\"E\"},\"brand\":\"B\",\"origin\":\"KR\"}", id);
+		add_typed(&l, &importer, "recall.issued", "{\"reason\":"
+		    "\"Microbial\",\"severity\":1,\"action\":\"Stop\"}",
+		    recall_id);
+		snprintf(data, sizeof(data), "{\"recall\":\"%s\",\"outcome\":"
+		    "\"released\"}", recall_id);
+		add_typed(&l, &importer_b, "recall.closed", data, id);
+		seal_and_expect(&l, "shadowed org closes", BUNDLE_SUBJECT_EVENT,
+		    2, "wrong_org");
+	}
 	tlog_reset(&l);
 }
 
