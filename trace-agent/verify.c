@@ -35,7 +35,9 @@ static const char verify_usage[] =
 "Check a chain's bundle offline: the checkpoint's signature, every\n"
 "inclusion proof against it, every signature, every seq/prev link,\n"
 "every signer's key entry (role, validity window, revocation, GTIN\n"
-"prefixes) back to the root admin key, and what corrections and recall\n"
+"prefixes, its org: root-registered, with the role and prefixes, and the\n"
+"enrolling admin's scope) back to the root admin key, which org may\n"
+"register the lot, and what corrections and recall\n"
 "closes may name.  Prints one line per checkpoint, key entry and event\n"
 "(ok, or FAIL with the reason), the recall, inspection and customs\n"
 "status of the lot as the bundle alone shows it, and a summary.\n"
@@ -262,7 +264,12 @@ print_keys(const struct failure_index *fi, const struct bundle_report *r,
 		if (!res->ok || !res->parsed) {
 			printf("FAIL  %s: not verified\n", what);
 			++*unexplained;
-		} else if (e->op == KEY_OP_REVOKE)
+		} else if (e->op == KEY_OP_ORG)
+			printf("ok    %s: org %s (%s / %s, %zu prefixes) by %s%s\n",
+			    what, e->org_def.id, e->org_def.name_en,
+			    e->org_def.name_zh, e->org_def.prefix_count,
+			    e->signer, res->signer_is_root ? " (root)" : "");
+		else if (e->op == KEY_OP_REVOKE)
 			printf("ok    %s: revoke %s (\"%s\") by %s%s\n", what,
 			    e->keyid, e->reason, e->signer,
 			    res->signer_is_root ? " (root)" : "");

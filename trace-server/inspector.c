@@ -32,7 +32,7 @@ signer_rows(struct request *req, struct buf *b, enum page_lang lang,
 		buf_puts(b, "<strong>");
 		buf_html_cstr(b, st.entry.name);
 		buf_puts(b, "</strong>, ");
-		buf_html_cstr(b, st.entry.org);
+		buf_html_cstr(b, key_state_org_name(&st, lang == LANG_ZH));
 		buf_puts(b, " <span class=\"muted\">(");
 		i18n_html(b, lang, "insp.role");
 		buf_printf(b, ": %s)</span>", key_role_name(st.entry.role));

@@ -137,6 +137,26 @@ enum trace_status key_cache_get(struct server *srv, struct store *store,
 /* Forget keyid (after a revocation through this server). */
 void key_cache_forget(struct key_cache *c, const char *keyid);
 
+/* Room for a k:org record ("<logIndex> <n> <first logIndex>"). */
+#define KEY_ORG_WHERE_MAX 80
+
+/*
+ * The registered org id (cached for a few seconds, keycache.c): *found
+ * false if none.  where receives its k:org record (append_key_args
+ * .org_where), *first_index the log index of its first entry.
+ */
+enum trace_status key_cache_org(struct server *srv, struct store *store,
+    const char *id, struct org_info *org, char *where, size_t where_size,
+    long long *first_index, bool *found, struct trace_error *err);
+
+/* Re-read org id at its next use (after an org entry through this server). */
+void key_cache_forget_org(struct key_cache *c, const char *org);
+
+/* What pages show as a key's org: its registered org's name (Chinese or
+ * English), never the enrollment's text, when it belongs to one; else the
+ * round-1 free text. */
+const char *key_state_org_name(const struct key_state *state, bool chinese);
+
 /*
  * The entry of stored key statement r (its envelope read as stored data:
  * dsse_envelope_parse_stored).  A round-1 enrollment of a public key that

@@ -35,6 +35,8 @@ extern const char store_lua[];
 #define KEY_ENTRIES "k:entries"
 #define KEY_ENROLL "k:enroll"
 #define KEY_REVOKE "k:revoke"
+#define KEY_ORGS "k:org"
+#define KEY_ORG_HISTORY "k:org:history"
 
 /* The transparency log: every key carries the {log} hash tag, so the whole
  * log lives in one cluster slot and its Functions may touch all of it. */
