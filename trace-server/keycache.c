@@ -2,10 +2,14 @@
  * keycache.c - enrolled keys by key id, shared by all workers.
  *
  * An enroll statement never changes once logged, so a key's entry can be
- * cached for the life of the process.  Revocation can: the cache keeps the
- * revocation it saw, and the store re-checks it atomically in every append,
- * so a stale cache can delay nothing but an error message.  One mutex; the
- * critical sections are a hash lookup or insert.
+ * cached for the life of the process.  Revocation can, through any server
+ * sharing the Redis: a key the cache holds as unrevoked is read again
+ * once its copy is KEY_CACHE_MS old (a revoked one stays revoked), so
+ * another instance's revocation shows on this one's pages within that
+ * time.  Appends never rest on the cache: the store re-checks revocation
+ * atomically in every one, so a stale copy can delay nothing but an error
+ * message or a page's "revoked" label.  One mutex; the critical sections
+ * are a hash lookup or insert.
  *
  * Reading a stored key statement is here too (key_cache_record_entry), so
  * that the cache and the bundles agree on what a stored entry says.  A
@@ -33,6 +37,7 @@
 
 #define CACHE_BUCKETS 4096
 #define CACHE_MAX 100000
+#define KEY_CACHE_MS 1000
 #define ORG_CACHE_MS 5000
 #define ORG_CACHE_MAX 4096
 
@@ -49,6 +54,7 @@ struct org_node {
 struct cache_node {
 	struct cache_node *next;
 	struct key_state state;
+	long long loaded_ms;            /* monotonic */
 };
 
 struct key_cache {
@@ -322,6 +328,7 @@ key_cache_get(struct server *srv, struct store *store, const char *keyid,
 	struct cache_node *n;
 	bool revoked = false;
 	size_t b = bucket_of(keyid);
+	long long now = monotonic_ms();
 	enum trace_status rc;
 
 	*found = false;
@@ -333,8 +340,13 @@ key_cache_get(struct server *srv, struct store *store, const char *keyid,
 	pthread_mutex_lock(&c->lock);
 	for (n = c->buckets[b]; n != NULL; n = n->next) {
 		if (strcmp(n->state.entry.keyid, keyid) == 0) {
-			*state = n->state;
-			*found = true;
+			/* Only a revocation changes a key: read an unrevoked
+			 * one again once its copy is old. */
+			if (n->state.revoked || now - n->loaded_ms <
+			    KEY_CACHE_MS) {
+				*state = n->state;
+				*found = true;
+			}
 			break;
 		}
 	}
@@ -354,13 +366,20 @@ key_cache_get(struct server *srv, struct store *store, const char *keyid,
 	if (rc != TRACE_OK || !*found)
 		return rc;
 	pthread_mutex_lock(&c->lock);
-	/* Another worker may have loaded the same key meanwhile. */
+	/* Another worker may have loaded the same key meanwhile; an old copy
+	 * is replaced (a revocation is never undone: keep one seen). */
 	for (n = c->buckets[b]; n != NULL; n = n->next)
 		if (strcmp(n->state.entry.keyid, keyid) == 0)
 			break;
-	if (n == NULL && c->count < CACHE_MAX &&
+	if (n != NULL) {
+		if (!n->state.revoked) {
+			n->state = *state;
+			n->loaded_ms = now;
+		}
+	} else if (c->count < CACHE_MAX &&
 	    (n = malloc(sizeof(*n))) != NULL) {
 		n->state = *state;
+		n->loaded_ms = now;
 		n->next = c->buckets[b];
 		c->buckets[b] = n;
 		c->count++;
