@@ -39,7 +39,17 @@ struct server_config {
 	char public_url[512];
 	int threads;
 	int redis_wait_replicas;         /* WAIT for this many after appends */
+	/* Documents (blobs.c, blobsweep.c), bytes and seconds. */
+	long long max_blob;              /* --max-blob */
+	long long blob_quota;            /* --blob-quota, per key per day */
+	long long blob_store_max;        /* --blob-store-max */
+	long long blob_grace;            /* --blob-grace */
 };
+
+#define BLOB_MAX_DEFAULT (20LL * 1000 * 1000)
+#define BLOB_QUOTA_DEFAULT (100LL * 1000 * 1000)
+#define BLOB_STORE_MAX_DEFAULT (2LL * 1000 * 1000 * 1000)
+#define BLOB_GRACE_DEFAULT (24LL * 3600)
 
 struct key_cache;
 
@@ -198,7 +208,16 @@ enum trace_status statement_write_envelope(struct server *srv,
     struct store *store, const struct store_record *r,
     struct dsse_envelope *env, struct buf *b, struct trace_error *err);
 
+/* ---- blobsweep.c ------------------------------------------------------- */
+
+/* Start / stop the thread that deletes documents no event named within
+ * cfg.blob_grace.  start returns 0 or -1 (said on stderr). */
+int blob_sweep_start(struct server *srv);
+void blob_sweep_stop(void);
+
 /* ---- handlers (one file per resource) ---------------------------------- */
+
+void blobs_handle(struct request *req);              /* blobs.c */
 
 void ingest_handle_events(struct request *req);      /* ingest.c */
 void registry_handle_keys(struct request *req);      /* registry.c */
