@@ -400,7 +400,8 @@ main(int argc, char **argv)
 		return rc == -2 ? 2 : 1;
 	if (prepare_store(&srv) != 0)
 		return 1;
-	if ((srv.keys = key_cache_new()) == NULL || log_start(&srv) != 0)
+	if ((srv.keys = key_cache_new()) == NULL || log_start(&srv) != 0 ||
+	    blob_sweep_start(&srv) != 0)
 		return 1;
 	snprintf(threads, sizeof(threads), "%d", srv.cfg.threads);
 	the_server = &srv;
@@ -426,6 +427,7 @@ main(int argc, char **argv)
 	/* SSE streams run until told to stop; mg_stop waits for them. */
 	recalls_stream_shutdown();
 	mg_stop(srv.mg);
+	blob_sweep_stop();
 	log_stop();
 	mg_exit_library();
 	key_cache_free(srv.keys);
