@@ -670,7 +670,8 @@ send_flush(const struct agent *a, struct queue *q,
 {
 	struct flush f = { .a = a, .q = q, .opt = opt };
 	char **names = NULL;
-	size_t count = 0, i;
+	size_t count = 0, i, docs_sent = 0, docs_kept = 0;
+	bool docs_unreachable = false;
 	enum trace_status rc;
 
 	memset(totals, 0, sizeof(*totals));
@@ -678,6 +679,10 @@ send_flush(const struct agent *a, struct queue *q,
 	 * references to it left (rebase.c). */
 	if ((rc = rebase_repair_references(q, opt->only_chain, &count, err)) !=
 	    TRACE_OK)
+		return rc;
+	/* Documents before the events that name them (attachments.c). */
+	if ((rc = attachments_send(a, q, opt, &docs_sent, &docs_kept,
+	    &docs_unreachable, err)) != TRACE_OK)
 		return rc;
 	if ((rc = queue_list(q, &names, &count, err)) != TRACE_OK)
 		return rc;
@@ -716,6 +721,8 @@ send_flush(const struct agent *a, struct queue *q,
 			opt->on_entry(&r, opt->arg);
 		}
 	}
+	/* A document still queued keeps send from saying "all sent". */
+	totals->kept += docs_kept;
 	/* Kept only for reasons that pass by themselves (the server away, a
 	 * chain not started yet): try again later. */
 	totals->unreachable = totals->kept > 0 && !f.local_error;

@@ -7,7 +7,9 @@ list an inspection's documents."""
 import base64
 import hashlib
 import json
+import os
 import socket
+import subprocess
 import struct
 import time
 import unittest
@@ -377,6 +379,108 @@ class Sweep(unittest.TestCase):
         self.assertEqual(c.get("/api/v1/blobs/" + hashlib.sha256(late).hexdigest()).status, 404)
         self.assertEqual(c.get("/api/v1/blobs/" + hashlib.sha256(photo).hexdigest()).body, photo)
         self.assertEqual(int(c.redis.get("blobs:bytes")), len(kept) + len(photo))
+
+
+def agent(*args, queue=None, server=None, timeout=120):
+    e = {k: v for k, v in os.environ.items()
+         if k not in ("TRACE_SERVER", "TRACE_QUEUE", "TRACE_AGENT_CRASH_AT")}
+    if queue is not None:
+        e["TRACE_QUEUE"] = queue
+    if server is not None:
+        e["TRACE_SERVER"] = server
+    return subprocess.run([harness.AGENT] + [str(a) for a in args], capture_output=True,
+                          text=True, env=e, timeout=timeout)
+
+
+class Agent(unittest.TestCase):
+    """record --attach offline, send, verify --attachments (default limits)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.c = harness.Cluster.start()
+        cls.dir = os.path.join(cls.c.dir, "agent")
+        os.makedirs(cls.dir)
+        cls.key_files = {}
+        for role in ("brand", "inspector"):
+            cls.c.enroll(keys[role], role, org="Org " + role, prefixes=["880"])
+            cls.key_files[role] = keys[role].write(cls.dir)[0]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.c.stop()
+
+    def write(self, name, data):
+        path = os.path.join(self.dir, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def test_record_offline_send_verify(self):
+        c, lot = self.c, "AGENT1"
+        env, r = post_event(c, keys["brand"], "product.registered", lot, 0, None, REGISTERED)
+        self.assertEqual(r.status, 201, r)
+        report = pdf_bytes(b"x" * (2 * 1024 * 1024))    # large: progress
+        photo = png_bytes(8, 8)
+        queue = os.path.join(self.dir, "queue1")
+        r = agent("record", "--key", self.key_files["inspector"], "--type",
+                  "inspection.completed", "--gtin", GTIN, "--lot", lot,
+                  "--set", "certificate=CCIC-KR-2026-0077", "--set", "result=pass",
+                  "--attach", self.write("report.pdf", report),
+                  "--attach", self.write("p1.png", photo) + ":Photo of the lot",
+                  queue=queue)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("%", r.stderr)            # progress for the 2 MB file
+        blobs = sorted(os.listdir(os.path.join(queue, "blobs")))
+        shas = sorted(hashlib.sha256(d).hexdigest() for d in (report, photo))
+        self.assertEqual(blobs, sorted(shas + [h + ".upload" for h in shas]))
+        name = [f for f in os.listdir(queue) if f.endswith(".json")][0]
+        with open(os.path.join(queue, name)) as f:
+            entry = json.load(f)
+        self.assertEqual(entry["draft"]["data"]["attachments"], [
+            {"name": "report.pdf", "sha256": hashlib.sha256(report).hexdigest(),
+             "media": "application/pdf"},
+            {"name": "Photo of the lot", "sha256": hashlib.sha256(photo).hexdigest(),
+             "media": "image/png"}])
+        # The server away: everything stays queued.
+        r = agent("send", queue=queue, server="http://127.0.0.1:%d" % harness.free_port())
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertEqual(len(os.listdir(os.path.join(queue, "blobs"))), 4)
+        # Back: documents first, then the event.
+        r = agent("send", queue=queue, server=c.public_url)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(os.listdir(os.path.join(queue, "blobs")), [])
+        for data in (report, photo):
+            self.assertEqual(c.get("/api/v1/blobs/" + hashlib.sha256(data).hexdigest()).body, data)
+        chain = c.get("/api/v1/chains/01/%s/10/%s" % (GTIN, lot)).json()
+        self.assertEqual(len(chain["events"][1]["payload"]["data"]["attachments"]), 2)
+        # The event references them: the sweeper will keep them.
+        for h in shas:
+            self.assertTrue(c.redis.sismember("blobs:refs", h))
+        vkey = c.get("/api/v1/log").json()["vkey"]
+        settle(c)
+        verify = ["verify", "--gtin", GTIN, "--lot", lot, "--root", c.root_pub,
+                  "--log-vkey", vkey, "--attachments"]
+        r = agent(*verify, server=c.public_url)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("documents: 2 checked, 0 problems", r.stdout)
+        # A document gone from the server is a problem.
+        c.redis.delete("b:" + hashlib.sha256(photo).hexdigest() + ":m")
+        r = agent(*verify, server=c.public_url)
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn("not uploaded", r.stdout)
+
+    def test_html_is_refused_before_anything_is_queued(self):
+        queue = os.path.join(self.dir, "queue2")
+        for name, data in (("page.html", HTML), ("drawing.svg", SVG),
+                           ("fake.png", b"GIF89a....")):
+            r = agent("record", "--key", self.key_files["inspector"], "--type",
+                      "inspection.completed", "--gtin", GTIN, "--lot", "AGENT2",
+                      "--set", "certificate=C-1", "--set", "result=pass",
+                      "--attach", self.write(name, data), queue=queue)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn("not a PDF, JPEG or PNG", r.stderr)
+        self.assertFalse(os.path.exists(queue) and [f for f in os.listdir(queue)
+                                                    if not f.startswith(".")])
 
 
 if __name__ == "__main__":
