@@ -381,6 +381,34 @@ class Sweep(unittest.TestCase):
         self.assertEqual(int(c.redis.get("blobs:bytes")), len(kept) + len(photo))
 
 
+class Pages(unittest.TestCase):
+    def test_inspector_and_consumer_pages(self):
+        report, photo = pdf_bytes(b"page"), png_bytes(5, 4)
+        missing = hashlib.sha256(b"not uploaded yet").hexdigest()
+        self.assertEqual(put(cluster, keys["inspector"], report, "application/pdf").status, 201)
+        self.assertEqual(put(cluster, keys["inspector"], photo, "image/png").status, 201)
+        rs, ps = hashlib.sha256(report).hexdigest(), hashlib.sha256(photo).hexdigest()
+        inspected_chain(cluster, "PAGES1", [
+            {"name": "Report <b>1</b>.pdf", "sha256": rs, "media": "application/pdf"},
+            {"name": "Lot photo", "sha256": ps, "media": "image/png"},
+            {"name": "Lab sheet", "sha256": missing, "media": "application/pdf"}])
+        page = cluster.get("/inspect/01/%s/10/PAGES1?lang=en" % GTIN).body.decode()
+        # Every document: name (escaped), media, size, SHA-256, link.
+        self.assertIn("Report &lt;b&gt;1&lt;/b&gt;.pdf</a>", page)
+        self.assertNotIn("<b>1</b>", page)
+        self.assertIn('<a class="doc-link" href="/api/v1/blobs/%s" download>' % rs, page)
+        self.assertIn("application/pdf · %d bytes" % len(report), page)
+        self.assertIn("SHA-256 " + rs, page)
+        # The image as a thumbnail served by this server.
+        self.assertIn('<img class="thumb" src="/api/v1/blobs/%s" width="160" height="120"' % ps, page)
+        self.assertIn("image/png · %d bytes" % len(photo), page)
+        # The one never uploaded says so.
+        self.assertIn('data-sha256="%s" data-uploaded="false"' % missing, page)
+        self.assertIn("document not uploaded", page)
+        consumer = cluster.get("/01/%s/10/PAGES1?lang=en" % GTIN).body.decode()
+        self.assertIn('id="certificate-link" href="/api/v1/blobs/%s" download' % rs, consumer)
+
+
 def agent(*args, queue=None, server=None, timeout=120):
     e = {k: v for k, v in os.environ.items()
          if k not in ("TRACE_SERVER", "TRACE_QUEUE", "TRACE_AGENT_CRASH_AT")}
