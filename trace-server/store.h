@@ -145,19 +145,23 @@ enum trace_status store_chain(struct store *s, const char *chain,
 enum trace_status store_chains(struct store *s, const char *const *chains,
     size_t count, struct store_records *out, struct trace_error *err);
 
-/* Where statement id is: an event (chain, seq) or a key entry. */
+/* Where statement id is: an event (chain, seq), a key entry or a
+ * document's upload statement. */
 struct store_location {
 	bool found;
 	bool is_key;
+	bool is_blob;
 	long long log_index;
-	long long seq;                  /* events: seq; keys: index in k:entries */
+	long long seq;                  /* events: seq; keys: index in k:entries;
+	                                   blobs: index in blobs:statements */
 	char chain[CHAIN_ID_MAX + 1];
 };
 
 enum trace_status store_locate(struct store *s, const char *id,
     struct store_location *out, struct trace_error *err);
 
-/* One record by location (event: chain + seq; key: entry index). */
+/* One record by location (event: chain + seq; key or upload statement:
+ * its index). */
 enum trace_status store_record_at(struct store *s,
     const struct store_location *loc, struct store_records *out,
     struct trace_error *err);

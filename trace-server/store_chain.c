@@ -159,6 +159,10 @@ store_locate(struct store *s, const char *id, struct store_location *loc,
 		    &loc->log_index, &loc->seq) == 2) {
 			loc->found = true;
 			loc->is_key = true;
+		} else if (text[0] == 'b' && sscanf(text, "b %lld %lld",
+		    &loc->log_index, &loc->seq) == 2) {
+			loc->found = true;
+			loc->is_blob = true;
 		}
 	}
 	freeReplyObject(r);
@@ -176,6 +180,8 @@ store_record_at(struct store *s, const struct store_location *loc,
 
 	if (loc->is_key)
 		snprintf(key, sizeof(key), "%s", KEY_ENTRIES);
+	else if (loc->is_blob)
+		snprintf(key, sizeof(key), "%s", KEY_BLOBS_STATEMENTS);
 	else
 		snprintf(key, sizeof(key), KEY_CHAIN, loc->chain);
 	snprintf(n, sizeof(n), "%lld", loc->seq);

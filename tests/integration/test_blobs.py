@@ -169,6 +169,13 @@ class Upload(unittest.TestCase):
         self.assertEqual(body["logIndex"], size_before)
         self.assertEqual(int(cluster.redis.get("log:{log}:size")), size_before + 1)
         self.assertTrue(cluster.redis.hget("ids", body["id"]).startswith(b"b "))
+        # And it is served like any statement, by its id.
+        st = cluster.get("/api/v1/events/" + body["id"]).json()
+        self.assertEqual((st["kind"], st["id"], st["logIndex"]),
+                         ("blob", body["id"], body["logIndex"]))
+        self.assertEqual(statement_id(st["envelope"]), body["id"])
+        self.assertEqual((st["payload"]["sha256"], st["payload"]["size"],
+                          st["payload"]["signer"]), (sha, len(data), keys["inspector"].keyid))
         # Again, by another allowed key and a new statement: 200, nothing new.
         settle(cluster)
         with StoreUnchanged(self):
