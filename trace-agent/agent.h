@@ -491,7 +491,8 @@ enum trace_status attachments_send(const struct agent *a, struct queue *q,
 /*
  * verify --attachments: download every document the bundle's events
  * name and check its SHA-256; prints one line each.  Returns the number
- * of problems; *unreachable is set when the server could not be asked.
+ * of problems; *unreachable (if not NULL) is set when the server could
+ * not be asked.
  */
 size_t attachments_verify(const struct agent *a, const struct bundle *b,
     bool *unreachable);

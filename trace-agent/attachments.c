@@ -453,7 +453,10 @@ attachments_verify(const struct agent *a, const struct bundle *b,
     bool *unreachable)
 {
 	size_t problems = 0, checked = 0;
+	bool ignored;
 
+	if (unreachable == NULL)
+		unreachable = &ignored;
 	*unreachable = false;
 	for (size_t i = 0; i < b->event_count; i++) {
 		const struct bundle_item *it = &b->events[i];

@@ -524,7 +524,7 @@ cmd_verify(struct agent *a, int argc, char **argv)
 	enum previous_outcome prev = PREVIOUS_OK;
 	char *text = NULL, asked[CHAIN_ID_MAX + 1];
 	size_t len = 0, problems;
-	bool attachments = false, documents_unreachable = false;
+	bool attachments = false;
 	int c, rc;
 
 	memset(&report, 0, sizeof(report));
@@ -601,7 +601,7 @@ cmd_verify(struct agent *a, int argc, char **argv)
 	print_events(&fi, &report, &problems);
 	/* attachments.c: the documents behind the events. */
 	if (attachments)
-		problems += attachments_verify(a, b, &documents_unreachable);
+		problems += attachments_verify(a, b, NULL);
 	/*
 	 * The fold holds only the events that passed every check: a recall
 	 * whose proof failed is not in it, so its "recall: none" would
