@@ -12,6 +12,10 @@
  *   blobs/SHA256.upload    its upload statement, the DSSE envelope JSON
  *                          (sent base64 in the Trace-Upload header)
  *
+ * Bytes without a statement beside them were left by a killed agent (a
+ * record before it queued anything, a send between its two deletes) and
+ * are removed by the next send, under the queue's lock.
+ *
  * Both are written atomically, the bytes first: a statement file exists
  * only beside complete bytes.  A document leaves the queue only after the
  * server said 201 or 200 for it; an upload cut off anywhere writes nothing
@@ -409,6 +413,20 @@ attachments_send(const struct agent *a, struct queue *q,
 		if (strstr(de->d_name, ".tmp.") != NULL) {
 			if (queue_file(path, sizeof(path), q, BLOBS_DIR "/",
 			    de->d_name, ""))
+				unlink(path);
+			continue;
+		}
+		/* Bytes without their statement: a record killed before
+		 * it wrote the statement (its event was never queued), or a
+		 * send killed between the two deletes of an upload. */
+		if (strlen(de->d_name) == 2 * SHA256_LEN &&
+		    strspn(de->d_name, "0123456789abcdef") == 2 * SHA256_LEN) {
+			char statement[PATH_MAX];
+
+			if (blob_path(statement, sizeof(statement), q,
+			    de->d_name, UPLOAD_SUFFIX) &&
+			    access(statement, F_OK) != 0 && errno == ENOENT &&
+			    blob_path(path, sizeof(path), q, de->d_name, ""))
 				unlink(path);
 			continue;
 		}

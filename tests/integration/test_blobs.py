@@ -504,6 +504,23 @@ class Agent(unittest.TestCase):
         self.assertEqual(r.returncode, 1, r.stdout)
         self.assertIn("not uploaded", r.stdout)
 
+    def test_killed_record_leaves_nothing_behind(self):
+        queue = os.path.join(self.dir, "queue3")
+        e = dict(os.environ, TRACE_QUEUE=queue, TRACE_AGENT_CRASH_AT="attachment-bytes")
+        e.pop("TRACE_SERVER", None)
+        r = subprocess.run([harness.AGENT, "record", "--key", self.key_files["inspector"],
+                            "--type", "inspection.completed", "--gtin", GTIN, "--lot", "AGENT3",
+                            "--set", "certificate=C-3", "--set", "result=pass",
+                            "--attach", self.write("killed.pdf", pdf_bytes(b"killed"))],
+                           capture_output=True, text=True, env=e, timeout=60)
+        self.assertEqual(r.returncode, -9, r.stderr)
+        self.assertEqual(len(os.listdir(os.path.join(queue, "blobs"))), 1)
+        r = agent("send", queue=queue, server=self.c.public_url)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(os.listdir(os.path.join(queue, "blobs")), [])
+        self.assertEqual(self.c.get("/api/v1/blobs/" + hashlib.sha256(
+            pdf_bytes(b"killed")).hexdigest()).status, 404)
+
     def test_html_is_refused_before_anything_is_queued(self):
         queue = os.path.join(self.dir, "queue2")
         for name, data in (("page.html", HTML), ("drawing.svg", SVG),
