@@ -2,7 +2,8 @@
 #
 #   make            build trace-server, trace-agent and trace-witness (installs
 #                   missing packages)
-#   make run        start a private redis-server and trace-server with a demo
+#   make run        start a private redis-server, two demo witnesses and
+#                   trace-server (quorum of both) with a demo
 #   make test       unit tests, the end-to-end suites on the -O2 build and a
 #                   short fuzz pass (TEST_FUZZ_SECONDS each, default 5)
 #   make check      make test, then the fault-injection suite, unit tests and

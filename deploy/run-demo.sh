@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # run-demo.sh BUILD - what `make run` does: start a private redis-server
-# (AOF on, appendfsync always, data in var/redis, a unix socket) and
-# trace-server on 127.0.0.1:8080 (TRACE_LISTEN to change), make a demo trust
-# root and log key if absent (var/demo/keys, git-ignored), seed a demo and
-# print what to open.  Ctrl-C stops both.
+# (AOF on, appendfsync always, data in var/redis, a unix socket), two demo
+# witnesses (trace-witness "Weihai Customs" on 127.0.0.1:8091 and "CCIC
+# Korea" on 127.0.0.1:8092, TRACE_WITNESS_PORTS="P1 P2" to change) and
+# trace-server on 127.0.0.1:8080 (TRACE_LISTEN to change) with a witness
+# policy requiring both; make a demo trust root, log key and witness keys
+# if absent (var/demo/keys, git-ignored), seed a demo and print what to
+# open.  Ctrl-C stops them all.
 set -euo pipefail
 build=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,10 +22,17 @@ sock=$var/redis/redis.sock
 # A demo Redis without data (first run, or var/redis removed) starts a new
 # log.  The signer's mark of the old one would refuse every new tree (SPEC
 # 9), so it is moved aside, not deleted: the demo log restarts knowingly.
+# The demo witnesses remember the old log's tree too and would rightly
+# refuse the new one as a fork: their state moves aside with it.
 state=$var/demo/log-state
+witnesses=(weihai-customs ccic-korea)
 if [ ! -d "$var/redis/appendonlydir" ] && [ -f "$state/checkpoint" ]; then
-	old=$state.old-$(date +%Y%m%dT%H%M%S)
+	stamp=$(date +%Y%m%dT%H%M%S)
+	old=$state.old-$stamp
 	mv "$state" "$old"
+	for w in "${witnesses[@]}"; do
+		[ -d "$var/demo/witness-$w" ] && mv "$var/demo/witness-$w" "$var/demo/witness-$w.old-$stamp"
+	done
 	echo "run-demo: new Redis data, so a new demo log; the old log's mark is in $old"
 fi
 if ! redis-cli -s "$sock" ping >/dev/null 2>&1; then
@@ -39,9 +49,35 @@ else
 	echo "run-demo: using the redis-server already on $sock"
 fi
 
-for name in root log; do
+for name in root log "${witnesses[@]}"; do
 	[ -f "$keys/$name.key" ] || "$build/trace-agent" key gen --name "$name" --out "$keys" >/dev/null
 done
+origin=${TRACE_LOG_ORIGIN:-trace.demo/log}
+log_vkey=$("$build/trace-server" --log-key "$keys/log.key" --log-origin "$origin" --print-log-vkey)
+
+# Two witnesses (SPEC 9): key names are URLs, display names are the demo's
+# configuration.  A quorum of both: a checkpoint is published only when
+# both cosigned it.
+read -r -a wports <<< "${TRACE_WITNESS_PORTS:-8091 8092}"
+declare -A display=([weihai-customs]="Weihai Customs" [ccic-korea]="CCIC Korea")
+policy=$var/demo/witnesses.policy
+witness_pids=()
+{
+	echo "# written by deploy/run-demo.sh: the demo log and its two witnesses"
+	echo "log $log_vkey"
+} > "$policy"
+for i in 0 1; do
+	w=${witnesses[$i]}
+	wname=witness.$w.demo/trace
+	wvkey=$("$build/trace-witness" --key "$keys/$w.key" --name "$wname" --print-vkey)
+	echo "witness $w $wvkey http://127.0.0.1:${wports[$i]}" >> "$policy"
+	"$build/trace-witness" --listen "127.0.0.1:${wports[$i]}" --key "$keys/$w.key" \
+		--name "$wname" --state "$var/demo/witness-$w" --log "$log_vkey" \
+		2> >(tee -a "$var/trace-witness-$w.log" >&2) &
+	witness_pids+=($!)
+done
+echo "group both all ${witnesses[*]}" >> "$policy"
+echo "quorum both" >> "$policy"
 
 # The signer's high-water mark (SPEC 9, --log-state).  A demo Redis from
 # before --log-state existed already holds a log: the first start with a
@@ -52,14 +88,18 @@ state_init=()
 
 "$build/trace-server" --listen "$listen" --redis "unix:$sock" \
 	--root-key "$keys/root.pub" --log-key "$keys/log.key" \
-	--log-state "$state" "${state_init[@]}" \
-	--log-origin "${TRACE_LOG_ORIGIN:-trace.demo/log}" --public-url "$public_url" \
+	--log-state "$state" "${state_init[@]}" --witness-policy "$policy" \
+	--log-origin "$origin" --public-url "$public_url" \
 	2> >(tee -a "$var/trace-server.log" >&2) &
 server_pid=$!
 
 stop() {
 	kill "$server_pid" 2>/dev/null || true
 	wait "$server_pid" 2>/dev/null || true
+	for pid in "${witness_pids[@]}"; do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
 	if [ -n "$redis_pid" ]; then
 		kill "$redis_pid" 2>/dev/null || true
 		wait "$redis_pid" 2>/dev/null || true
@@ -80,9 +120,13 @@ fi
 
 cat <<MSG
 
-Trace is running (Ctrl-C stops trace-server and redis-server).
+Trace is running (Ctrl-C stops trace-server, the witnesses and redis-server).
   server        http://$listen/healthz  /readyz  /metrics
   API           http://$listen/api/v1/keys
+  checkpoint    http://$listen/api/v1/checkpoint  (cosigned by both witnesses)
+  witnesses     ${display[${witnesses[0]}]}  http://127.0.0.1:${wports[0]}/
+                ${display[${witnesses[1]}]}  http://127.0.0.1:${wports[1]}/
+  policy        $policy  (trace-agent verify --policy)
   trust anchor  $keys/root.pub   (demo root admin; its .key signs enrollments)
   data          $var/redis (AOF, appendfsync always)
 

@@ -11,7 +11,10 @@
  * Only two questions are the agent's own, because only it knows the
  * answer: whether the server answered --gtin/--lot with that chain's bundle,
  * and, with --previous, which checkpoint it saw before (kept in that file,
- * which this command updates to the newer one).
+ * which this command updates to the newer one).  With --policy (C2SP
+ * tlog-policy, docs/PROTOCOL.md 9.7) the checkpoint must also carry
+ * cosignatures that meet the policy's quorum (libtrace tlogpolicy.c and
+ * cosign.c), and the report names the witnesses and when they cosigned.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -22,15 +25,20 @@
 #include "agent.h"
 #include "libtrace/bundle.h"
 #include "libtrace/fileio.h"
+#include "libtrace/timefmt.h"
+#include "libtrace/tlogpolicy.h"
 
 static const char verify_usage[] =
 "usage: trace-agent verify (BUNDLE.json | --gtin G --lot L) --root ADMIN.pub\n"
-"           --log-vkey VKEY [--previous FILE] [--attachments] [--server URL]\n"
+"           (--log-vkey VKEY | --policy FILE) [--previous FILE]\n"
+"           [--attachments] [--server URL]\n"
 "\n"
 "Check a chain's bundle offline: the checkpoint's signature, every\n"
 "inclusion proof against it, every signature, every seq/prev link,\n"
 "every signer's key entry (role, validity window, revocation, GTIN\n"
-"prefixes) back to the root admin key, and what corrections and recall\n"
+"prefixes, its org: root-registered, with the role and prefixes, and the\n"
+"enrolling admin's scope) back to the root admin key, which org may\n"
+"register the lot, and what corrections and recall\n"
 "closes may name.  Prints one line per checkpoint, key entry and event\n"
 "(ok, or FAIL with the reason), the recall, inspection and customs\n"
 "status of the lot as the bundle alone shows it, and a summary.\n"
@@ -40,6 +48,11 @@ static const char verify_usage[] =
 "  --root ADMIN.pub   the trust anchor (the root admin public key)\n"
 "  --log-vkey VKEY    the log's verifier key (name+hash+base64), or a\n"
 "                     file holding it\n"
+"  --policy FILE      a witness policy (C2SP tlog-policy): the checkpoint\n"
+"                     must be signed by a log it lists (--log-vkey, if\n"
+"                     also given, is the one) and carry cosignatures by its\n"
+"                     witnesses that meet its quorum; a cosignature by a\n"
+"                     listed witness that does not verify fails the bundle\n"
 "  --previous FILE    a checkpoint seen before (a signed note, as from\n"
 "                     GET /api/v1/checkpoint): the log must have only grown\n"
 "                     between it and the bundle's checkpoint, checked with a\n"
@@ -255,7 +268,12 @@ print_keys(const struct failure_index *fi, const struct bundle_report *r,
 		if (!res->ok || !res->parsed) {
 			printf("FAIL  %s: not verified\n", what);
 			++*unexplained;
-		} else if (e->op == KEY_OP_REVOKE)
+		} else if (e->op == KEY_OP_ORG)
+			printf("ok    %s: org %s (%s / %s, %zu prefixes) by %s%s\n",
+			    what, e->org_def.id, e->org_def.name_en,
+			    e->org_def.name_zh, e->org_def.prefix_count,
+			    e->signer, res->signer_is_root ? " (root)" : "");
+		else if (e->op == KEY_OP_REVOKE)
 			printf("ok    %s: revoke %s (\"%s\") by %s%s\n", what,
 			    e->keyid, e->reason, e->signer,
 			    res->signer_is_root ? " (root)" : "");
@@ -495,26 +513,106 @@ out:
 	return out;
 }
 
+/* ---- --policy ----------------------------------------------------------- */
+
+static struct tlog_policy *
+load_policy(const char *path)
+{
+	struct tlog_policy *policy = NULL;
+	struct trace_error err;
+	char *text = NULL;
+	size_t len = 0;
+
+	if (file_read_all(path, TLOG_POLICY_TEXT_MAX, &text, &len, &err) !=
+	    TRACE_OK || tlog_policy_parse(text, len, &policy, &err) !=
+	    TRACE_OK) {
+		agent_warn("verify", "--policy %s: %s%s%s", path, err.field,
+		    err.field[0] != '\0' ? ": " : "", err.message);
+		policy = NULL;
+	}
+	free(text);
+	return policy;
+}
+
+/* The policy's log whose name is the origin of the bundle's checkpoint
+ * (its first line); false if none. */
+static bool
+policy_log_for(const struct tlog_policy *policy, const struct bundle *b,
+    struct note_verifier *out)
+{
+	size_t n;
+
+	if (b->checkpoint == NULL)
+		return false;
+	n = strcspn(b->checkpoint, "\n");
+	for (size_t i = 0; i < policy->log_count; i++)
+		if (strlen(policy->logs[i].key.name) == n &&
+		    memcmp(policy->logs[i].key.name, b->checkpoint, n) == 0) {
+			*out = policy->logs[i].key;
+			return true;
+		}
+	return false;
+}
+
+/* Print the witnesses' line; false when the quorum is not met. */
+static bool
+check_policy(const struct tlog_policy *policy, const struct bundle *b)
+{
+	struct tlog_policy_result res;
+	struct trace_error err;
+	enum trace_status st;
+	char when[21];
+
+	memset(&res, 0, sizeof(res));
+	if (b->checkpoint == NULL) {
+		printf("FAIL  witnesses: the bundle has no checkpoint\n");
+		return false;
+	}
+	st = tlog_policy_verify(policy, b->checkpoint, b->checkpoint_len, &res,
+	    &err);
+	printf("%s  witnesses: ", st == TRACE_OK && res.quorum ? "ok  " :
+	    "FAIL");
+	if (st == TRACE_OK && res.quorum)
+		printf("quorum met");
+	else
+		printf("%s", err.message);
+	printf("; cosigned by ");
+	if (res.witnessed_count == 0)
+		printf("none");
+	for (size_t i = 0, shown = 0; i < policy->witness_count; i++) {
+		if (!res.witnessed[i])
+			continue;
+		time_format_utc((long long)res.timestamps[i], when);
+		printf("%s%s (%s) at %s", shown++ > 0 ? ", " : "",
+		    policy->witnesses[i].name, policy->witnesses[i].key.name,
+		    when);
+	}
+	printf("\n");
+	return st == TRACE_OK && res.quorum;
+}
+
 /* ---- the command -------------------------------------------------------- */
 
 int
 cmd_verify(struct agent *a, int argc, char **argv)
 {
 	enum { OPT_GTIN = OPT_FIRST_LOCAL, OPT_LOT, OPT_ROOT, OPT_VKEY,
-		OPT_PREVIOUS, OPT_ATTACHMENTS };
+		OPT_PREVIOUS, OPT_POLICY, OPT_ATTACHMENTS };
 	static const struct option options[] = {
 		{ "gtin", required_argument, NULL, OPT_GTIN },
 		{ "lot", required_argument, NULL, OPT_LOT },
 		{ "root", required_argument, NULL, OPT_ROOT },
 		{ "log-vkey", required_argument, NULL, OPT_VKEY },
 		{ "previous", required_argument, NULL, OPT_PREVIOUS },
+		{ "policy", required_argument, NULL, OPT_POLICY },
 		{ "attachments", no_argument, NULL, OPT_ATTACHMENTS },
 		{ "server", required_argument, NULL, OPT_SERVER },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *gtin = NULL, *lot = NULL, *root_path = NULL, *vkey = NULL,
-	    *previous = NULL, *file = NULL;
+	    *previous = NULL, *file = NULL, *policy_path = NULL;
+	struct tlog_policy *policy = NULL;
 	struct note_verifier verifier;
 	struct key_pair root;
 	struct trace_error err;
@@ -537,6 +635,7 @@ cmd_verify(struct agent *a, int argc, char **argv)
 		case OPT_ROOT: root_path = optarg; break;
 		case OPT_VKEY: vkey = optarg; break;
 		case OPT_PREVIOUS: previous = optarg; break;
+		case OPT_POLICY: policy_path = optarg; break;
 		case OPT_ATTACHMENTS: attachments = true; break;
 		case 'h': fputs(verify_usage, stdout); return AGENT_EXIT_OK;
 		default: return agent_usage_error("verify", "bad option");
@@ -550,27 +649,41 @@ cmd_verify(struct agent *a, int argc, char **argv)
 	    (file != NULL && (gtin != NULL || lot != NULL)))
 		return agent_usage_error("verify", "give BUNDLE.json or "
 		    "--gtin and --lot");
-	if (root_path == NULL || vkey == NULL)
-		return agent_usage_error("verify", "--root and --log-vkey are "
-		    "required");
+	if (root_path == NULL || (vkey == NULL && policy_path == NULL))
+		return agent_usage_error("verify", "--root and --log-vkey (or "
+		    "--policy) are required");
 	if (key_pair_load(root_path, &root, &err) != TRACE_OK) {
 		agent_report("verify", &err);
 		return AGENT_EXIT_FAILED;
 	}
 	key_pair_wipe(&root);   /* a .key works too; only the public half */
-	if (load_vkey(vkey, &verifier, &err) != TRACE_OK) {
+	if (vkey != NULL && load_vkey(vkey, &verifier, &err) != TRACE_OK) {
 		agent_report("verify", &err);
 		return AGENT_EXIT_USAGE;
 	}
+	if (policy_path != NULL && (policy = load_policy(policy_path)) == NULL)
+		return AGENT_EXIT_USAGE;
 	if ((rc = load_bundle(a, file, gtin, lot, &text, &len, asked)) !=
-	    AGENT_EXIT_OK)
+	    AGENT_EXIT_OK) {
+		tlog_policy_free(policy);
 		return rc;
+	}
 	rc = AGENT_EXIT_FAILED;
 	if (bundle_parse(text, len, &b, &err) != TRACE_OK) {
 		printf("FAIL  bundle: not a bundle: %s%s%s\n", err.message,
 		    err.field[0] ? " at " : "", err.field);
 		printf("NOT VERIFIED: 1 problem\n");
 		goto out;
+	}
+	/* Without --log-vkey, the policy's log for the checkpoint's origin;
+	 * none: the first one, and the checkpoint then fails wrong_origin. */
+	if (vkey == NULL && !policy_log_for(policy, b, &verifier)) {
+		if (policy->log_count == 0) {
+			printf("FAIL  checkpoint: the policy lists no log\n");
+			printf("NOT VERIFIED: 1 problem\n");
+			goto out;
+		}
+		verifier = policy->logs[0].key;
 	}
 	if (bundle_verify(b, root.public_key, &verifier, &report, &err) ==
 	    TRACE_ENOMEM || !failure_index_build(&fi, &report)) {
@@ -590,6 +703,8 @@ cmd_verify(struct agent *a, int argc, char **argv)
 		printf("ok    checkpoint: %s, size %" PRIu64 ", signed by %s\n",
 		    report.checkpoint.origin, report.checkpoint.size,
 		    verifier.name);
+	if (policy != NULL && !check_policy(policy, b))
+		problems++;
 	if (previous != NULL &&
 	    (prev = check_previous(a, previous, b, &report, &verifier)) !=
 	    PREVIOUS_OK)
@@ -633,5 +748,6 @@ out:
 	bundle_report_free(&report);
 	bundle_free(b);
 	free(text);
+	tlog_policy_free(policy);
 	return rc;
 }

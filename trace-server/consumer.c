@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "libtrace/timefmt.h"
 #include "pages.h"
 
 #define SCAN_WARNING_THRESHOLD 5   /* more scans than this: copied label? */
@@ -77,19 +78,29 @@ date_of(const struct chain_item *it, char out[11])
 	snprintf(out, 11, "%.10s", when);
 }
 
-/* The signer's organisation from its key entry (what the registry says,
- * not what the event claims). */
+/* The signer's organisation from the registry (SPEC 8 "Organisations":
+ * its registered org's name in the page's language, never what an event
+ * or a signer claims; a round-1 key's free-text org). */
 static bool
-signer_org(struct request *req, const char *keyid, char *out, size_t size)
+signer_org(struct request *req, enum page_lang lang, const char *keyid,
+    char *out, size_t size, bool *registered)
 {
 	struct key_state st;
 	struct trace_error err;
 	bool found = false;
+	const char *name;
 
+	if (registered != NULL)
+		*registered = false;
 	if (key_cache_get(req->srv, req->worker->store, keyid, &st, &found,
-	    &err) != TRACE_OK || !found || st.entry.org[0] == '\0')
+	    &err) != TRACE_OK || !found)
 		return false;
-	snprintf(out, size, "%s", st.entry.org);
+	if (registered != NULL)
+		*registered = st.org_known;
+	name = key_state_org_name(&st, lang == LANG_ZH);
+	if (name[0] == '\0')
+		return false;
+	snprintf(out, size, "%s", name);
 	return true;
 }
 
@@ -220,6 +231,17 @@ verdict_card(struct request *req, struct buf *b, enum page_lang lang,
 		snprintf(n3, sizeof(n3), "%llu",
 		    (unsigned long long)vd->checkpoint_size);
 		i18n_html_args(b, lang, "verdict.checked", n1, n2, n3);
+		if (req->srv->witness_policy != NULL) {
+			char when[21];
+
+			buf_puts(b, "</p><p class=\"muted\" id=\"witnessed\">");
+			time_format_utc(vd->witnessed_at, when);
+			if (vd->witnessed)
+				i18n_html_args(b, lang, "verdict.witnessed",
+				    vd->witnesses, when, NULL);
+			else
+				i18n_html(b, lang, "verdict.unwitnessed");
+		}
 	} else if (vd->state == VERDICT_PENDING) {
 		i18n_html(b, lang, "verdict.pending");
 	} else if (strcmp(vd->code, "store_unavailable") == 0 ||
@@ -330,7 +352,7 @@ inspection_list(struct request *req, struct buf *b, enum page_lang lang,
 		    "inspection.fail");
 		buf_puts(b, "</span> ");
 		buf_html_cstr(b, chain_item_data(it, "certificate"));
-		if (signer_org(req, it->ev.signer, org, sizeof(org))) {
+		if (signer_org(req, lang, it->ev.signer, org, sizeof(org), NULL)) {
 			buf_puts(b, " \xc2\xb7 ");
 			buf_html_cstr(b, org);
 		}
@@ -361,6 +383,7 @@ inspection_card(struct request *req, struct buf *b, enum page_lang lang,
 	const struct chain_item *in = v->inspected;
 	const char *result;
 	char org[KEY_TEXT_MAX + 1], day[11];
+	bool known = false, registered = false;
 	long long samples;
 	bool pass = v->fold->inspection == FOLD_INSPECTION_PASS;
 
@@ -380,8 +403,14 @@ inspection_card(struct request *req, struct buf *b, enum page_lang lang,
 	}
 	result = chain_item_data(in, "result");
 	buf_puts(b, "<dl>");
-	row(b, lang, "inspection.body", chain_item_data(in, "body"));
-	if (signer_org(req, in->ev.signer, org, sizeof(org)))
+	/* SPEC 8: a key of a registered org is shown by the org's registered
+	 * name, never by the body its signer wrote; only a round-1 key's
+	 * inspection still shows the body it named. */
+	known = signer_org(req, lang, in->ev.signer, org, sizeof(org),
+	    &registered);
+	if (!registered)
+		row(b, lang, "inspection.body", chain_item_data(in, "body"));
+	if (known)
 		row(b, lang, "inspection.org", org);
 	{
 		const char *place = chain_item_where(in, "place");
@@ -522,7 +551,7 @@ event_details(struct request *req, struct buf *b, enum page_lang lang,
 	fact(b, lang, &first, "recall.reason", chain_item_data(it, "reason"));
 	fact(b, lang, &first, "recall.action", chain_item_data(it, "action"));
 	buf_puts(b, "</p>");
-	if (signer_org(req, it->ev.signer, org, sizeof(org))) {
+	if (signer_org(req, lang, it->ev.signer, org, sizeof(org), NULL)) {
 		buf_puts(b, "<p class=\"by\">");
 		i18n_html(b, lang, "route.signed");
 		buf_puts(b, ": ");

@@ -277,7 +277,7 @@ check_targets(struct request *req, struct ingest_batch *b,
 	/* Not logged yet: LLONG_MAX is past round 1, so today's rules. */
 	st[n++] = (struct fold_statement){ .ev = &it->ev, .id = it->id,
 		.log_index = LLONG_MAX, .signer_role = signer->entry.role,
-		.signer_org = signer->entry.org };
+		.signer_org = policy_fold_org(signer) };
 	if ((rc = fold_run(st, n, NULL, &fold, &it->err)) != TRACE_OK)
 		goto out;
 	me = &fold.statements[n - 1];
@@ -327,7 +327,7 @@ check_item(struct request *req, struct ingest_batch *b,
 		    "payload.signer", "key %s is not enrolled", it->ev.signer);
 	/* Recall indexes record the issuer's organisation; the target
 	 * rules of later items of the batch need it and the role. */
-	snprintf(it->org, sizeof(it->org), "%s", signer.entry.org);
+	snprintf(it->org, sizeof(it->org), "%s", policy_fold_org(&signer));
 	it->role = signer.entry.role;
 	/* The payload names its signer: verify under that key only. */
 	if ((rc = dsse_verify(&it->env, signer.entry.public_key, it->ev.signer,

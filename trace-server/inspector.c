@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "libtrace/note.h"
+#include "libtrace/timefmt.h"
 #include "pages.h"
 #include "parse.h"
 
@@ -31,7 +32,7 @@ signer_rows(struct request *req, struct buf *b, enum page_lang lang,
 		buf_puts(b, "<strong>");
 		buf_html_cstr(b, st.entry.name);
 		buf_puts(b, "</strong>, ");
-		buf_html_cstr(b, st.entry.org);
+		buf_html_cstr(b, key_state_org_name(&st, lang == LANG_ZH));
 		buf_puts(b, " <span class=\"muted\">(");
 		i18n_html(b, lang, "insp.role");
 		buf_printf(b, ": %s)</span>", key_role_name(st.entry.role));
@@ -312,6 +313,19 @@ inspector_handle(struct request *req)
 	if (vd.state != VERDICT_GENUINE) {
 		buf_puts(&b, ": ");
 		buf_html_cstr(&b, vd.reason);
+	}
+	if (vd.state == VERDICT_GENUINE && req->srv->witness_policy != NULL) {
+		char when[21];
+
+		buf_puts(&b, "</dd><dt>");
+		i18n_html(&b, lang, "insp.witnesses");
+		buf_puts(&b, "</dt><dd id=\"witnessed\">");
+		time_format_utc(vd.witnessed_at, when);
+		if (vd.witnessed)
+			i18n_html_args(&b, lang, "verdict.witnessed",
+			    vd.witnesses, when, NULL);
+		else
+			i18n_html(&b, lang, "verdict.unwitnessed");
 	}
 	buf_puts(&b, "</dd></dl><p><a href=\"");
 	{

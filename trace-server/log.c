@@ -3,7 +3,9 @@
  * the log's read endpoints.
  *
  *   GET /api/v1/log                                  {"origin","vkey","size",...}
- *   GET /api/v1/checkpoint                           latest signed checkpoint
+ *   GET /api/v1/checkpoint                           latest signed checkpoint, or
+ *                                                    with --witness-policy the
+ *                                                    latest witnessed one
  *   GET /api/v1/proofs/inclusion?index=I&size=N      RFC 9162 2.1.3
  *   GET /api/v1/proofs/consistency?from=M&to=N       RFC 9162 2.1.4
  *
@@ -225,6 +227,21 @@ log_prove_inclusion(struct store *s, uint64_t index, uint64_t size,
 
 	if ((rc = merkle_plan_inclusion(index, size, &plan, err)) != TRACE_OK ||
 	    (rc = prove(s, size, &plan, proof, err)) != TRACE_OK)
+		return rc;
+	*count = plan.count;
+	return TRACE_OK;
+}
+
+enum trace_status
+log_prove_consistency(struct store *s, uint64_t from, uint64_t to,
+    unsigned char proof[][MERKLE_HASH_LEN], size_t *count,
+    struct trace_error *err)
+{
+	struct merkle_plan plan;
+	enum trace_status rc;
+
+	if ((rc = merkle_plan_consistency(from, to, &plan, err)) != TRACE_OK ||
+	    (rc = prove(s, to, &plan, proof, err)) != TRACE_OK)
 		return rc;
 	*count = plan.count;
 	return TRACE_OK;
@@ -494,6 +511,9 @@ integrate_once(struct store *s, long long *last_sign)
 			refusal_clear();
 			atomic_fetch_add(&checkpoints_signed, 1);
 			*last_sign = monotonic_ms();
+			/* The witnesses' thread takes it from here: ingest
+			 * and integration never wait for a witness. */
+			witness_offer(note, note_len);
 		}
 		more = st.pending == LOG_BATCH_MAX;
 	}
@@ -638,16 +658,25 @@ log_handle_checkpoint(struct request *req)
 	char *note = NULL;
 	size_t len = 0;
 
-	if (store_log_head(req->worker->store, &integrated, &note, &len, &err) !=
-	    TRACE_OK) {
+	/* With witnesses, only what met their quorum is the checkpoint
+	 * (SPEC 9): the log's note with the cosignature lines. */
+	if ((req->srv->witness_policy != NULL ?
+	    store_log_witnessed(req->worker->store, &note, &len, &err) :
+	    store_log_head(req->worker->store, &integrated, &note, &len,
+	    &err)) != TRACE_OK) {
 		http_send_error(req, &err);
 		return;
 	}
 	if (note == NULL) {
 		/* Only between the first start and the integrator's first
-		 * step: worth a retry. */
-		trace_error_set(&err, TRACE_ESTORE, "no_checkpoint", NULL,
-		    "the log has not signed a checkpoint yet");
+		 * step (or the witnesses' first quorum): worth a retry. */
+		if (req->srv->witness_policy != NULL)
+			trace_error_set(&err, TRACE_ESTORE,
+			    "no_witnessed_checkpoint", NULL, "no checkpoint "
+			    "of the log has met the witness quorum yet");
+		else
+			trace_error_set(&err, TRACE_ESTORE, "no_checkpoint",
+			    NULL, "the log has not signed a checkpoint yet");
 		http_send_error(req, &err);
 		return;
 	}

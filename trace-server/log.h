@@ -85,6 +85,11 @@ enum trace_status log_prove_inclusion(struct store *s, uint64_t index,
     uint64_t size, unsigned char proof[][MERKLE_HASH_LEN], size_t *count,
     struct trace_error *err);
 
+/* The same for the consistency proof from size from to size to. */
+enum trace_status log_prove_consistency(struct store *s, uint64_t from,
+    uint64_t to, unsigned char proof[][MERKLE_HASH_LEN], size_t *count,
+    struct trace_error *err);
+
 void log_handle_log(struct request *req);            /* GET /api/v1/log */
 void log_handle_checkpoint(struct request *req);     /* GET /api/v1/checkpoint */
 void log_handle_proofs(struct request *req);         /* GET /api/v1/proofs/... */
@@ -120,6 +125,48 @@ enum trace_status log_mark_save(struct log_mark *m, const char *note,
 
 /* Release the lock.  Accepts NULL and a closed mark. */
 void log_mark_close(struct log_mark *m);
+
+/* ---- witness.c ----------------------------------------------------------- */
+
+#define WITNESS_REFRESH_MS (5 * 60 * 1000)  /* resubmit at least this often */
+#define WITNESS_TIMEOUT_MS 5000             /* one add-checkpoint request */
+#define WITNESS_CONNECT_TIMEOUT_MS 2000
+#define WITNESS_BACKOFF_FIRST_MS 1000       /* after a failure, doubling */
+#define WITNESS_BACKOFF_MAX_MS 60000
+#define WITNESS_BUNDLE_WAIT_MS 500          /* bundles wait for a quorum */
+
+/*
+ * Read --witness-policy FILE into srv->witness_policy and check that its
+ * log line is this server's log key; 0, or -1 after saying why.
+ */
+int witness_load_policy(struct server *srv);
+
+/*
+ * Start one submitting thread per witness of the policy (only in the
+ * process that signs, after log_start()); 0 or -1.  Without a policy or
+ * a log key, nothing starts.
+ */
+int witness_start(struct server *srv);
+
+/* Stop the threads.  Safe if they never started. */
+void witness_stop(void);
+
+/*
+ * The integrator signed note (and committed it): hand it to the
+ * witnesses' threads.  Never blocks on the network.
+ */
+void witness_offer(const char *note, size_t len);
+
+/*
+ * What /readyz reports (SPEC 9): *lag_seconds is how long the log has
+ * held a signed checkpoint that the published witnessed one does not
+ * cover (0 when caught up); the per-witness lines go into out.  false
+ * when this process submits to no witnesses.
+ */
+bool witness_status(struct buf *out, long long *lag_seconds);
+
+/* Prometheus lines for the witnesses (health.c's /metrics). */
+void witness_metrics_render(struct buf *out);
 
 /* ---- chainbundle.c ------------------------------------------------------ */
 

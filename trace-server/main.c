@@ -16,7 +16,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "libtrace/crypto.h"
+#include "libtrace/note.h"
+#include "libtrace/tlogpolicy.h"
 #include "log.h"
 #include "parse.h"
 #include "recalls.h"
@@ -62,8 +66,17 @@ usage(FILE *f)
 	    "                          log: adopt Redis's signed checkpoint (once,\n"
 	    "                          e.g. when first adding --log-state)\n"
 	    "  --log-origin NAME       checkpoint origin line (trace.local/log)\n"
+	    "  --witness-policy FILE   C2SP tlog-policy naming this log (its log\n"
+	    "                          line) and the witnesses with their URLs:\n"
+	    "                          the signer submits each checkpoint to\n"
+	    "                          them, and /api/v1/checkpoint, bundles and\n"
+	    "                          pages carry only checkpoints whose\n"
+	    "                          cosignatures meet the quorum\n"
 	    "  --public-url URL        base of QR links (http://127.0.0.1:8080)\n"
 	    "  --threads N             worker threads (16)\n"
+	    "  --print-log-vkey        print the log's vkey (from --log-key and\n"
+	    "                          --log-origin; the line witnesses and\n"
+	    "                          policies name the log by) and exit\n"
 	    "  --max-blob BYTES        largest inspection document accepted\n"
 	    "                          (20M; suffixes K, M, G are powers of 1000)\n"
 	    "  --blob-quota BYTES      documents one key may upload per UTC day\n"
@@ -142,6 +155,8 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		{ "redis-wait-replicas", required_argument, NULL, 'w' },
 		{ "log-state", required_argument, NULL, 'S' },
 		{ "log-state-init", no_argument, NULL, 'I' },
+		{ "witness-policy", required_argument, NULL, 'W' },
+		{ "print-log-vkey", no_argument, NULL, 'P' },
 		{ "max-blob", required_argument, NULL, 'B' },
 		{ "blob-quota", required_argument, NULL, 'Q' },
 		{ "blob-store-max", required_argument, NULL, 'M' },
@@ -159,6 +174,7 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		{ "TRACE_LOG_ORIGIN", 'o' }, { "TRACE_PUBLIC_URL", 'u' },
 		{ "TRACE_THREADS", 't' }, { "TRACE_REDIS_WAIT_REPLICAS", 'w' },
 		{ "TRACE_LOG_STATE", 'S' }, { "TRACE_LOG_STATE_INIT", 'I' },
+		{ "TRACE_WITNESS_POLICY", 'W' },
 		{ "TRACE_MAX_BLOB", 'B' }, { "TRACE_BLOB_QUOTA", 'Q' },
 		{ "TRACE_BLOB_STORE_MAX", 'M' }, { "TRACE_BLOB_GRACE", 'G' },
 	};
@@ -193,6 +209,7 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		case 'S': rc = set_option(cfg->log_state, sizeof(cfg->log_state), "log-state", v); break;
 		/* A flag: set by any value but empty, "0" or "no". */
 		case 'I': cfg->log_state_init = v[0] != '\0' && strcmp(v, "0") != 0 && strcmp(v, "no") != 0; break;
+		case 'W': rc = set_option(cfg->witness_policy, sizeof(cfg->witness_policy), "witness-policy", v); break;
 		case 'B': case 'Q': case 'M': case 'G': rc = set_amount(cfg, envs[i].opt, v); break;
 		}
 	}
@@ -210,6 +227,8 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		case 'w': cfg->redis_wait_replicas = atoi(optarg); break;
 		case 'S': rc = set_option(cfg->log_state, sizeof(cfg->log_state), "log-state", optarg); break;
 		case 'I': cfg->log_state_init = true; break;
+		case 'P': cfg->print_log_vkey = true; break;
+		case 'W': rc = set_option(cfg->witness_policy, sizeof(cfg->witness_policy), "witness-policy", optarg); break;
 		case 'B': case 'Q': case 'M': case 'G': rc = set_amount(cfg, c, optarg); break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("trace-server %s\n", VERSION); return 0;
@@ -231,7 +250,8 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		fprintf(stderr, "trace-server: --redis-wait-replicas must be 0-16\n");
 		return 2;
 	}
-	if (cfg->root_key[0] == '\0' || cfg->log_key[0] == '\0') {
+	if ((cfg->root_key[0] == '\0' && !cfg->print_log_vkey) ||
+	    cfg->log_key[0] == '\0') {
 		fprintf(stderr, "trace-server: --root-key and --log-key are "
 		    "required (see --help)\n");
 		return 2;
@@ -335,6 +355,27 @@ load_keys(struct server *srv)
 	return 0;
 }
 
+/* --print-log-vkey: the vkey of the checkpoints this key signs. */
+static int
+print_log_vkey(const struct server_config *cfg)
+{
+	char vkey[NOTE_VERIFIER_KEY_MAX];
+	struct key_pair key;
+	struct trace_error err;
+
+	memset(&key, 0, sizeof(key));
+	if (key_pair_load(cfg->log_key, &key, &err) != TRACE_OK ||
+	    note_verifier_key_format(cfg->log_origin, key.public_key, vkey,
+	    sizeof(vkey), &err) != TRACE_OK) {
+		fprintf(stderr, "trace-server: --log-key: %s\n", err.message);
+		key_pair_wipe(&key);
+		return 1;
+	}
+	key_pair_wipe(&key);
+	printf("%s\n", vkey);
+	return 0;
+}
+
 /* Load the Functions, retrying while Redis starts (up to ~10 s). */
 static int
 prepare_store(struct server *srv)
@@ -389,6 +430,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "trace-server: libgcrypt is too old\n");
 		return 1;
 	}
+	/* Before any thread: curl_global_init is not thread-safe. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "trace-server: cannot initialise libcurl\n");
+		return 1;
+	}
+	if (srv.cfg.print_log_vkey)
+		return print_log_vkey(&srv.cfg);
 	signal(SIGPIPE, SIG_IGN);
 	if (parse_redis_address(srv.cfg.redis, &srv.redis, &err) != TRACE_OK) {
 		fprintf(stderr, "trace-server: %s\n", err.message);
@@ -398,10 +446,12 @@ main(int argc, char **argv)
 	store_address_describe(&srv.redis, redis_text, sizeof(redis_text));
 	if ((rc = load_keys(&srv)) != 0)
 		return rc == -2 ? 2 : 1;
+	if (witness_load_policy(&srv) != 0)
+		return 2;
 	if (prepare_store(&srv) != 0)
 		return 1;
 	if ((srv.keys = key_cache_new()) == NULL || log_start(&srv) != 0 ||
-	    blob_sweep_start(&srv) != 0)
+	    witness_start(&srv) != 0 || blob_sweep_start(&srv) != 0)
 		return 1;
 	snprintf(threads, sizeof(threads), "%d", srv.cfg.threads);
 	the_server = &srv;
@@ -427,10 +477,13 @@ main(int argc, char **argv)
 	/* SSE streams run until told to stop; mg_stop waits for them. */
 	recalls_stream_shutdown();
 	mg_stop(srv.mg);
+	witness_stop();
 	blob_sweep_stop();
 	log_stop();
 	mg_exit_library();
 	key_cache_free(srv.keys);
 	key_pair_wipe(&srv.log_key);
+	tlog_policy_free(srv.witness_policy);
+	curl_global_cleanup();
 	return 0;
 }

@@ -277,6 +277,12 @@ struct verdict {
 	char reason[TRACE_ERROR_MESSAGE_MAX];
 	uint64_t checkpoint_size;
 	size_t signatures, proofs;
+	/* With --witness-policy (SPEC 9): whether the bundle's checkpoint
+	 * met the quorum, who cosigned (policy names, ", "-joined) and the
+	 * oldest of their cosignature times (Unix seconds). */
+	bool witnessed;
+	char witnesses[512];
+	long long witnessed_at;
 	/* Per event of the view (inspector page): its checks passed. */
 	bool *event_ok;                           /* count entries or NULL */
 	size_t event_count;

@@ -36,6 +36,8 @@ struct server_config {
 	char log_origin[256];
 	char log_state[1024];            /* --log-state DIR (SPEC 9) */
 	bool log_state_init;             /* --log-state-init */
+	char witness_policy[1024];       /* --witness-policy FILE (SPEC 9) */
+	bool print_log_vkey;             /* --print-log-vkey: print, exit */
 	char public_url[512];
 	int threads;
 	int redis_wait_replicas;         /* WAIT for this many after appends */
@@ -52,12 +54,14 @@ struct server_config {
 #define BLOB_GRACE_DEFAULT (24LL * 3600)
 
 struct key_cache;
+struct tlog_policy;
 
 struct server {
 	struct server_config cfg;
 	struct store_address redis;
 	struct key_state root;           /* the trust anchor */
 	struct key_pair log_key;
+	struct tlog_policy *witness_policy;  /* NULL: checkpoints unwitnessed */
 	struct key_cache *keys;
 	struct metrics metrics;
 	struct mg_context *mg;
@@ -142,6 +146,26 @@ enum trace_status key_cache_get(struct server *srv, struct store *store,
 
 /* Forget keyid (after a revocation through this server). */
 void key_cache_forget(struct key_cache *c, const char *keyid);
+
+/* Room for a k:org record ("<logIndex> <n> <first logIndex>"). */
+#define KEY_ORG_WHERE_MAX 80
+
+/*
+ * The registered org id (cached for a few seconds, keycache.c): *found
+ * false if none.  where receives its k:org record (append_key_args
+ * .org_where), *first_index the log index of its first entry.
+ */
+enum trace_status key_cache_org(struct server *srv, struct store *store,
+    const char *id, struct org_info *org, char *where, size_t where_size,
+    long long *first_index, bool *found, struct trace_error *err);
+
+/* Re-read org id at its next use (after an org entry through this server). */
+void key_cache_forget_org(struct key_cache *c, const char *org);
+
+/* What pages show as a key's org: its registered org's name (Chinese or
+ * English), never the enrollment's text, when it belongs to one; else the
+ * round-1 free text. */
+const char *key_state_org_name(const struct key_state *state, bool chinese);
 
 /*
  * The entry of stored key statement r (its envelope read as stored data:

@@ -31,6 +31,7 @@
 #include "libtrace/crypto.h"
 #include "libtrace/error.h"
 #include "libtrace/gs1.h"
+#include "libtrace/keyentry.h"
 #include "libtrace/keys.h"
 #include "libtrace/merkle.h"
 
@@ -222,6 +223,7 @@ enum append_outcome {
 	APPEND_UNKNOWN_KEY,
 	APPEND_ALREADY_REVOKED,
 	APPEND_RECALL_NOT_OPEN, /* recall.closed: its recall is not open here */
+	APPEND_ORG_CHANGED, /* enroll: the org changed since it was checked */
 };
 
 struct append_result {
@@ -280,8 +282,15 @@ enum trace_status store_append_events(struct store *s,
 
 struct append_key_args {
 	const char *id;
-	bool enroll;
-	const char *keyid;
+	enum key_op op;
+	const char *keyid;              /* "" for an org entry */
+	/* enroll: the org it names and the k:org record it was checked
+	 * against ("" if none: a refused or round-1 enrollment never gets
+	 * here); org: the org id.  The Function refuses an enroll whose org
+	 * changed meanwhile (org_changed), so no key is ever enrolled
+	 * against an org version it was not checked with. */
+	const char *org;
+	const char *org_where;
 	const char *signer;
 	bool signer_is_root;
 	const unsigned char *leaf_hash;
@@ -296,6 +305,24 @@ enum trace_status store_append_key(struct store *s,
 /* All key statements in log order. */
 enum trace_status store_key_entries(struct store *s,
     struct store_records *out, struct trace_error *err);
+
+/*
+ * The latest org entry of org id: *found false if none.  *where is the
+ * k:org record it was read from ("<logIndex> <n> <first logIndex>", for
+ * append_key_args.org_where), *first_index the log index of the org's
+ * first entry (keys enrolled before it were not enrolled into it).
+ */
+enum trace_status store_org_record(struct store *s, const char *org,
+    struct store_records *out, char *where, size_t where_size,
+    long long *first_index, bool *found, struct trace_error *err);
+
+/*
+ * Every org entry of org id, in log order: out[0..*count), one record
+ * each (each released with store_records_clear()), at most max.
+ */
+enum trace_status store_org_history(struct store *s, const char *org,
+    struct store_records *out, size_t max, size_t *count,
+    struct trace_error *err);
 
 /*
  * The enroll (and revoke, if any) statements of keyid: out gets 0, 1 or 2
@@ -379,6 +406,18 @@ enum trace_status store_log_nodes(struct store *s, uint64_t size,
  * the caller frees it with free()). */
 enum trace_status store_log_head(struct store *s, uint64_t *integrated,
     char **text, size_t *len, struct trace_error *err);
+
+/*
+ * The latest checkpoint that met the witness policy's quorum, with its
+ * cosignature lines (witness.c publishes it): *text malloc'd, NULL if
+ * none; the caller frees it with free().
+ */
+enum trace_status store_log_witnessed(struct store *s, char **text,
+    size_t *len, struct trace_error *err);
+
+/* Publish text (len bytes) as that checkpoint. */
+enum trace_status store_log_witnessed_set(struct store *s, const char *text,
+    size_t len, struct trace_error *err);
 
 /* ---- store_recalls.c: the list query ------------------------------------ */
 

@@ -18,6 +18,10 @@
 --   k:entries           LIST   key statements, "<id> <logIndex> <envelope JSON>"
 --   k:enroll            HASH   keyid -> "<logIndex> <n>" (n: index in k:entries)
 --   k:revoke            HASH   keyid -> "<logIndex> <n>"
+--   k:org               HASH   org id -> "<logIndex> <n> <first logIndex>" of
+--                              its latest org entry (n: index in
+--                              k:entries) and of its first
+--   k:org:history       HASH   org id -> "<n> <n> ..." every org entry of it
 --   log:{log}:size      STRING number of leaves assigned
 --   log:{log}:pending   LIST   leaf hash (32 bytes) .. statement id (64 hex),
 --                              in log order, not yet integrated into the tree
@@ -103,20 +107,30 @@ local function append_event(keys, args)
   return {'ok', index}
 end
 
--- KEYS: k:entries, ids, k:enroll, k:revoke, log size, log pending
--- ARGV: id, op ('enroll' or 'revoke'), keyid, signer keyid, leaf hash,
---       envelope, signer_is_root ('1' or '0')
+-- KEYS: k:entries, ids, k:enroll, k:revoke, log size, log pending, k:org,
+--       k:org:history
+-- ARGV: id, op ('enroll', 'revoke' or 'org'), keyid ('' for org), signer
+--       keyid, leaf hash, envelope, signer_is_root ('1' or '0'),
+--       org id (enroll: the org it names, '' for none; org: its id),
+--       org record (enroll: the k:org value the C side checked the
+--       enrollment against; it must still be that one)
+-- An org entry comes from the root only (checked in C: signer_is_root).
 local function append_key(keys, args)
-  local entries_key, ids_key, enroll_key, revoke_key, size_key, pending_key =
-    keys[1], keys[2], keys[3], keys[4], keys[5], keys[6]
-  local id, op, keyid, signer, leaf, envelope, signer_is_root =
-    args[1], args[2], args[3], args[4], args[5], args[6], args[7]
+  local entries_key, ids_key, enroll_key, revoke_key, size_key, pending_key,
+    orgs_key, history_key = keys[1], keys[2], keys[3], keys[4], keys[5],
+    keys[6], keys[7], keys[8]
+  local id, op, keyid, signer, leaf, envelope, signer_is_root, org, org_where =
+    args[1], args[2], args[3], args[4], args[5], args[6], args[7],
+    args[8] or '', args[9] or ''
 
   local existing = redis.call('HGET', ids_key, id)
   if existing then
     return {'duplicate', existing}
   end
   if signer_is_root ~= '1' then
+    if op == 'org' then
+      return {'unknown_signer'}
+    end
     if redis.call('HEXISTS', enroll_key, signer) == 0 then
       return {'unknown_signer'}
     end
@@ -128,7 +142,11 @@ local function append_key(keys, args)
     if redis.call('HEXISTS', enroll_key, keyid) == 1 then
       return {'key_exists'}
     end
-  else
+    if org_where ~= '' and
+        (redis.call('HGET', orgs_key, org) or '') ~= org_where then
+      return {'org_changed'}
+    end
+  elseif op == 'revoke' then
     if redis.call('HEXISTS', enroll_key, keyid) == 0 then
       return {'unknown_key'}
     end
@@ -141,8 +159,18 @@ local function append_key(keys, args)
   local where = index .. ' ' .. n
   if op == 'enroll' then
     redis.call('HSET', enroll_key, keyid, where)
-  else
+  elseif op == 'revoke' then
     redis.call('HSET', revoke_key, keyid, where)
+  else
+    local first = index
+    local old = redis.call('HGET', orgs_key, org)
+    if old then
+      first = string.match(old, '^%d+ %d+ (%d+)$') or index
+    end
+    redis.call('HSET', orgs_key, org, where .. ' ' .. first)
+    local history = redis.call('HGET', history_key, org)
+    redis.call('HSET', history_key, org,
+      history and (history .. ' ' .. n) or tostring(n))
   end
   redis.call('HSET', ids_key, id, 'k ' .. where)
   return {'ok', index}

@@ -293,6 +293,7 @@ store_append_reply_parse(const redisReply *r, struct append_result *res,
 		{ "unknown_key", APPEND_UNKNOWN_KEY },
 		{ "already_revoked", APPEND_ALREADY_REVOKED },
 		{ "recall_not_open", APPEND_RECALL_NOT_OPEN },
+		{ "org_changed", APPEND_ORG_CHANGED },
 	};
 	const redisReply *w;
 	size_t i;

@@ -337,3 +337,48 @@ out:
 	store_batch_clear(&b);
 	return rc;
 }
+
+enum trace_status
+store_log_witnessed(struct store *s, char **text, size_t *len,
+    struct trace_error *err)
+{
+	const char *argv[] = { "GET", KEY_LOG_WITNESSED };
+	redisReply *r = NULL;
+	enum trace_status rc;
+
+	*text = NULL;
+	*len = 0;
+	if ((rc = store_command(s, 2, argv, NULL, &r, err)) != TRACE_OK)
+		return rc;
+	if (r->type == REDIS_REPLY_STRING) {
+		if ((*text = malloc(r->len + 1)) == NULL) {
+			rc = trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+			    "out of memory");
+		} else {
+			memcpy(*text, r->str, r->len);
+			(*text)[r->len] = '\0';
+			*len = r->len;
+		}
+	} else if (r->type != REDIS_REPLY_NIL) {
+		rc = corrupt(err, "witnessed checkpoint");
+	}
+	freeReplyObject(r);
+	return rc;
+}
+
+enum trace_status
+store_log_witnessed_set(struct store *s, const char *text, size_t len,
+    struct trace_error *err)
+{
+	const char *argv[] = { "SET", KEY_LOG_WITNESSED, text };
+	const size_t lens[] = { 3, strlen(KEY_LOG_WITNESSED), len };
+	redisReply *r = NULL;
+	enum trace_status rc;
+
+	if ((rc = store_command(s, 3, argv, lens, &r, err)) != TRACE_OK)
+		return rc;
+	if (r->type != REDIS_REPLY_STATUS)
+		rc = corrupt(err, "SET witnessed checkpoint");
+	freeReplyObject(r);
+	return rc;
+}

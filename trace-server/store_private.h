@@ -35,6 +35,8 @@ extern const char store_lua[];
 #define KEY_ENTRIES "k:entries"
 #define KEY_ENROLL "k:enroll"
 #define KEY_REVOKE "k:revoke"
+#define KEY_ORGS "k:org"
+#define KEY_ORG_HISTORY "k:org:history"
 
 /* The transparency log: every key carries the {log} hash tag, so the whole
  * log lives in one cluster slot and its Functions may touch all of it. */
@@ -44,6 +46,7 @@ extern const char store_lua[];
 #define KEY_LOG_CHECKPOINT "log:{log}:checkpoint"
 #define KEY_LOG_CHECKPOINTS "log:{log}:checkpoints"
 #define KEY_LOG_LEASE "log:{log}:lease"
+#define KEY_LOG_WITNESSED "log:{log}:witnessed"  /* quorum-cosigned note */
 #define KEY_LOG_NODES "log:{log}:t:%u:%" PRIu64  /* level, chunk */
 #define KEY_LOG_IDS "log:{log}:ids:%" PRIu64     /* chunk */
 #define KEY_LOG_MAX 64

@@ -13,7 +13,10 @@
  * statements only).  A pending verdict (no covering checkpoint yet) or a
  * store failure is kept for VERDICT_RETRY_MS only, a failed check for
  * VERDICT_FAILED_MS, so a repaired store is noticed; those ages are on the
- * monotonic clock, which no clock step moves.
+ * monotonic clock, which no clock step moves.  With a witness policy a
+ * genuine verdict also says who witnessed the checkpoint and when; it is
+ * kept VERDICT_WITNESSED_MS (the cosignatures get fresher), or
+ * VERDICT_RETRY_MS while the checkpoint lacks the quorum.
  *
  * The cache is a fixed table of VERDICT_SLOTS entries indexed by a hash of
  * the chain id (a newer head replaces an older one), behind one mutex held
@@ -24,12 +27,14 @@
 #include <string.h>
 
 #include "libtrace/bundle.h"
+#include "libtrace/tlogpolicy.h"
 #include "log.h"
 #include "pages.h"
 
 #define VERDICT_SLOTS 4096
 #define VERDICT_RETRY_MS 2000
 #define VERDICT_FAILED_MS 60000
+#define VERDICT_WITNESSED_MS 60000
 
 struct verdict_slot {
 	bool used;
@@ -131,6 +136,35 @@ cache_store(const struct chain_view *view, const char *head,
 	pthread_mutex_unlock(&slots_lock);
 }
 
+/* Who witnessed the bundle's checkpoint, if it meets the policy. */
+static void
+witnesses_check(const struct tlog_policy *policy, const struct bundle *b,
+    struct verdict *v)
+{
+	struct tlog_policy_result res;
+	size_t at = 0;
+
+	v->witnessed = false;
+	if (b->checkpoint == NULL || tlog_policy_verify(policy, b->checkpoint,
+	    b->checkpoint_len, &res, NULL) != TRACE_OK || !res.quorum)
+		return;
+	v->witnessed = true;
+	v->witnessed_at = 0;
+	for (size_t i = 0; i < policy->witness_count; i++) {
+		int n;
+
+		if (!res.witnessed[i])
+			continue;
+		n = snprintf(v->witnesses + at, sizeof(v->witnesses) - at,
+		    "%s%s", at > 0 ? ", " : "", policy->witnesses[i].name);
+		if (n > 0 && (size_t)n < sizeof(v->witnesses) - at)
+			at += (size_t)n;
+		if (v->witnessed_at == 0 ||
+		    (long long)res.timestamps[i] < v->witnessed_at)
+			v->witnessed_at = (long long)res.timestamps[i];
+	}
+}
+
 static void
 set_reason(struct verdict *v, enum verdict_state state, const char *code,
     const char *message)
@@ -212,6 +246,12 @@ compute(struct request *req, const struct chain_view *view,
 	}
 	v->state = VERDICT_GENUINE;
 	ttl = report.event_count == view->count ? 0 : -1;
+	if (srv->witness_policy != NULL) {
+		witnesses_check(srv->witness_policy, bundle, v);
+		if (ttl == 0)
+			ttl = v->witnessed ? VERDICT_WITNESSED_MS :
+			    VERDICT_RETRY_MS;
+	}
 out:
 	bundle_report_free(&report);
 	bundle_free(bundle);

@@ -311,7 +311,10 @@ class Registry(unittest.TestCase):
         self.assertFalse(got["revoked"])
         self.assertEqual(got["entries"][0]["payload"]["role"], "warehouse")
         listing = cluster.get("/api/v1/keys").json()["entries"]
-        self.assertIn(k.keyid, [e["payload"]["keyid"] for e in listing])
+        self.assertIn(k.keyid, [e["payload"].get("keyid") for e in listing])
+        # The org entries are part of the registry's listing too.
+        self.assertIn(("org", "test-org"), [(e["payload"]["op"], e["payload"].get("org"))
+                                           for e in listing])
         # Revoke the sub-admin: it can no longer enroll.
         r = cluster.post("/api/v1/keys", cluster.root.sign(TYPE_KEY, revoke_payload(cluster.root, admin.keyid)))
         self.assertEqual(r.status, 201)

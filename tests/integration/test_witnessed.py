@@ -1,0 +1,616 @@
+"""trace-server's witness client (--witness-policy, SPEC section 9,
+docs/PROTOCOL.md 9.8) against a real redis-server, trace-server and real
+trace-witness processes:
+
+- a quorum reached: /api/v1/checkpoint is the log's note with cosignature
+  lines that verify as C2SP tlog-cosignature says (checked with
+  tests/witness/speclient.py, written from the specs);
+- 2-of-3: one witness killed, checkpoints are still published; two down,
+  the signed tree grows but the published one stays, witnessLagSeconds
+  grows in /readyz (still 200) and /metrics; the witness back, it catches up;
+- every witness hanging (accepts, never answers): ingest answers promptly,
+  /api/v1/checkpoint is 503 no_witnessed_checkpoint, the 5 s timeout is
+  reported, and a bundle comes with the log-signed checkpoint alone, which
+  verify --policy refuses and --log-vkey accepts;
+- a serve-only trace-server (LOG.pub) with the policy serves the witnessed
+  checkpoint; policies that cannot work stop trace-server (exit 2);
+- witnesses that cosigned a bigger tree of the same log key (another
+  Redis): 409, then 422 once the fork grows past it; nothing is published;
+- an operator who rolls Redis back and resets the signer's state makes the
+  log key sign a fork: the witnesses refuse it and only the checkpoints
+  published before the rollback are ever served;
+- trace-agent verify --policy accepts a quorum bundle and exits 1 on a
+  bundle without the quorum or with a forged cosignature.
+
+Run: make all && cd tests/integration &&
+     TRACE_BUILD=../../build /usr/bin/python3 -m unittest test_witnessed -v
+"""
+import base64
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+import harness
+from harness import BUILD, Key, free_port, wait_port
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "witness"))
+import speclient as sc  # noqa: E402
+
+WITNESS = os.path.join(BUILD, "trace-witness")
+AGENT = os.path.join(BUILD, "trace-agent")
+ORIGIN = "trace.test/log"
+EM_DASH = "\u2014"
+
+
+class WitnessProc:
+    """One trace-witness on a port fixed at creation (so the policy can
+    name it) with its own key and state directory."""
+
+    def __init__(self, folder, short, log_vkey):
+        self.short = short
+        self.name = "witness.%s.example/trace" % short
+        self.folder = os.path.join(folder, "witness-" + short)
+        os.makedirs(self.folder)
+        self.key = Key("w-" + short)
+        self.key_path, _ = self.key.write(self.folder)
+        self.public = self.key.public
+        self.vkey = sc.vkey(self.name, 0x04, self.public)
+        self.log_vkey = log_vkey
+        self.port = free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.proc = None
+
+    def start(self):
+        self.log = open(os.path.join(self.folder, "witness.log"), "ab")
+        self.proc = subprocess.Popen(
+            [WITNESS, "--listen", "127.0.0.1:%d" % self.port, "--key",
+             self.key_path, "--name", self.name, "--state",
+             os.path.join(self.folder, "state"), "--log", self.log_vkey],
+            stderr=self.log)
+        wait_port(self.port, proc=self.proc)
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=30)
+        if self.proc is not None:
+            self.log.close()
+        self.proc = None
+
+    def status(self):
+        import json
+        status, _, data = sc.post(self.port, None, path="/", method="GET")
+        assert status == 200
+        return {l["origin"]: l["size"] for l in json.loads(data)["logs"]}
+
+
+class Hang:
+    """A port that accepts connections and never answers."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.conns = []
+        self.done = False
+        threading.Thread(target=self.run, daemon=True).start()
+
+    def run(self):
+        while not self.done:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(c)
+
+    def close(self):
+        self.done = True
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
+def split_note(note):
+    """(body, [signature lines]) of a signed note."""
+    body, _, sigs = note.rpartition("\n\n")
+    return body + "\n", sigs.rstrip("\n").split("\n")
+
+
+def body_of(note):
+    lines = note.split("\n")
+    return int(lines[1]), base64.b64decode(lines[2])
+
+
+def log_size(c):
+    return int(c.redis.get("log:{log}:size") or 0)
+
+
+def signed_size(c):
+    note = c.redis.get("log:{log}:checkpoint")
+    return body_of(note.decode())[0] if note else -1
+
+
+def metric(c, name):
+    for line in c.get("/metrics").body.decode().splitlines():
+        if line.startswith(name + " "):
+            return int(line.split()[1])
+    raise AssertionError("no metric " + name)
+
+
+def ready_lag(c):
+    r = c.get("/readyz")
+    assert r.status == 200, r
+    text = r.body.decode()
+    for line in text.splitlines():
+        if line.startswith("witnessLagSeconds: "):
+            return int(line.split()[1]), text
+    raise AssertionError("no witnessLagSeconds in /readyz: %r" % text)
+
+
+class WitnessedCluster(harness.Cluster):
+    """A Cluster whose trace-server has --witness-policy naming witnesses
+    (WitnessProc, or Hang for a witness that never answers)."""
+
+    def __init__(self, shorts, quorum, log_key_from=None):
+        super().__init__()
+        if log_key_from is not None:
+            for ext in (".key", ".pub"):
+                shutil.copy(os.path.join(log_key_from, "log" + ext), self.dir)
+        self.make_log_key()
+        with open(os.path.join(self.dir, "log.pub")) as f:
+            import json
+            public = base64.b64decode(json.load(f)["public"])
+        self.log_vkey = sc.vkey(ORIGIN, 0x01, public)
+        self.witnesses = {s: WitnessProc(self.dir, s, self.log_vkey) for s in shorts}
+        self.quorum = quorum
+        self.policy = os.path.join(self.dir, "witnesses.policy")
+
+    def write_policy(self, urls=None):
+        lines = ["log %s" % self.log_vkey]
+        for s, w in self.witnesses.items():
+            lines.append("witness %s %s %s" % (s, w.vkey, (urls or {}).get(s, w.url)))
+        lines += self.quorum
+        with open(self.policy, "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+    def start_all(self, witnesses=None, urls=None):
+        self.write_policy(urls)
+        self.start_redis()
+        for s in (self.witnesses if witnesses is None else witnesses):
+            self.witnesses[s].start()
+        self.start_server(["--witness-policy", self.policy])
+
+    def stop(self):
+        self.stop_server()
+        for w in self.witnesses.values():
+            w.stop()
+        if self.redis_proc and self.redis_proc.poll() is None:
+            self.redis_proc.terminate()
+            self.redis_proc.wait(10)
+        if os.environ.get("TRACE_KEEP_TEST_DIRS"):
+            print("kept", self.dir)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def published(self):
+        r = self.get("/api/v1/checkpoint")
+        return r.body.decode() if r.status == 200 else None
+
+    def wait_published(self, size, timeout=20.0):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            note = self.published()
+            if note is not None and body_of(note)[0] >= size:
+                return note
+            time.sleep(0.05)
+        raise AssertionError("no witnessed checkpoint of size %d (served: %r)"
+                             % (size, self.published()))
+
+    def cosigners(self, note):
+        """The witnesses whose cosignature lines in note verify (a bad one
+        raises)."""
+        body, lines = split_note(note)
+        response = ("\n".join(lines) + "\n").encode()
+        found = set()
+        for s, w in self.witnesses.items():
+            if sc.verify_cosignatures(body, response, w.name, w.public):
+                found.add(s)
+        return found
+
+    def enroll_n(self, n, prefix):
+        for i in range(n):
+            self.enroll(Key("%s%d" % (prefix, i)), "warehouse", prefixes=["880"])
+
+
+def assert_log_signed(test, c, note):
+    body, lines = split_note(note)
+    name = ORIGIN
+    log_lines = [l for l in lines if l.startswith(EM_DASH + " " + name + " ")]
+    test.assertEqual(len(log_lines), 1, lines)
+
+
+class TwoOfThree(unittest.TestCase):
+    def setUp(self):
+        self.c = WitnessedCluster(["customs", "ccic", "third"],
+                                  ["group two 2 customs ccic third",
+                                   "quorum two"])
+        self.c.start_all()
+
+    def tearDown(self):
+        self.c.stop()
+
+    def test_quorum_then_witnesses_down_then_back(self):
+        c = self.c
+        c.enroll_n(2, "a")
+        note = c.wait_published(log_size(c))
+        assert_log_signed(self, c, note)
+        # Every live witness cosigned within the moment.
+        deadline = time.time() + 10
+        while c.cosigners(note) != {"customs", "ccic", "third"} and time.time() < deadline:
+            time.sleep(0.1)
+            note = c.published()
+        self.assertEqual(c.cosigners(note), {"customs", "ccic", "third"})
+        self.assertEqual(note, c.redis.get("log:{log}:witnessed").decode())
+        for w in c.witnesses.values():
+            self.assertEqual(w.status()[ORIGIN], body_of(note)[0])
+        lag, text = ready_lag(c)
+        self.assertEqual(lag, 0, text)
+        self.assertIn("witness customs: cosigned size %d" % body_of(note)[0], text)
+        self.assertEqual(metric(c, "trace_witness_published_size"), body_of(note)[0])
+
+        # One down (kill -9): two of three still publish.
+        c.witnesses["third"].stop(signal.SIGKILL)
+        c.enroll_n(1, "b")
+        size = log_size(c)
+        note = c.wait_published(size)
+        self.assertEqual(body_of(note)[0], size)
+        self.assertEqual(c.cosigners(note), {"customs", "ccic"})
+
+        # Two down: the log still ingests and signs, nothing is published,
+        # and the lag grows.
+        c.witnesses["ccic"].stop(signal.SIGKILL)
+        t0 = time.time()
+        c.enroll_n(1, "c")
+        self.assertLess(time.time() - t0, 5)
+        grown = log_size(c)
+        deadline = time.time() + 10
+        while signed_size(c) < grown and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(signed_size(c), grown)
+        time.sleep(2.5)
+        self.assertEqual(body_of(c.published())[0], size)
+        lag, text = ready_lag(c)
+        self.assertGreaterEqual(lag, 2, text)
+        self.assertIn("witness ccic:", text)
+        self.assertIn("last attempt:", text)
+        self.assertGreaterEqual(metric(c, "trace_witness_lag_seconds"), 2)
+        self.assertIn('trace_witness_failures_total{witness="ccic"}',
+                      c.get("/metrics").body.decode())
+
+        # ccic back (its state survived kill -9): it catches up, lag 0.
+        c.witnesses["ccic"].start()
+        note = c.wait_published(grown, timeout=90)
+        self.assertEqual(c.cosigners(note), {"customs", "ccic"})
+        deadline = time.time() + 5
+        while ready_lag(c)[0] != 0 and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(ready_lag(c)[0], 0)
+
+    def test_bundle_carries_cosigned_checkpoint_and_verify_policy(self):
+        c = self.c
+        brand = Key("brand")
+        c.enroll(brand, "brand", prefixes=["880"])
+        c.wait_published(log_size(c))
+        deadline = time.time() + 10
+        while c.cosigners(c.published()) != {"customs", "ccic", "third"} \
+                and time.time() < deadline:
+            time.sleep(0.1)
+        gtin = "08801234567893"
+        payload = harness.event_payload(brand, "product.registered", gtin, "L1",
+                                        0, None, harness.REGISTERED)
+        r = c.post("/api/v1/events", brand.sign(harness.TYPE_EVENT, payload))
+        self.assertIn(r.status, (200, 201), r)
+        size = log_size(c)
+        c.wait_published(size)
+        r = c.get("/api/v1/bundles/01/%s/10/L1" % gtin)
+        self.assertEqual(r.status, 200, r)
+        import json
+        bundle = r.json()
+        self.assertGreaterEqual(body_of(bundle["checkpoint"])[0], size)
+        self.assertGreaterEqual(len(c.cosigners(bundle["checkpoint"])), 2)
+
+        # The pages say who witnessed and when (the verdict's bundle).
+        page = c.get("/01/%s/10/L1?lang=en" % gtin, headers={"Accept": "text/html"})
+        self.assertEqual(page.status, 200, page)
+        html = page.body.decode()
+        self.assertIn('id="witnessed">Checkpoint cosigned by the witnesses ', html)
+        self.assertRegex(html, r'cosigned by the witnesses (customs|ccic|third), '
+                         r'(ccic|third).* \(20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ\)')
+        page = c.get("/inspect/01/%s/10/L1?lang=en" % gtin)
+        self.assertEqual(page.status, 200, page)
+        self.assertIn("<dt>Witnesses</dt><dd id=\"witnessed\">Checkpoint cosigned by "
+                      "the witnesses ", page.body.decode())
+
+        folder = c.dir
+        good = os.path.join(folder, "bundle.json")
+        with open(good, "w") as f:
+            json.dump(bundle, f)
+        ok = self.verify(good)
+        self.assertEqual(ok.returncode, 0, ok.stdout + ok.stderr)
+        self.assertIn("ok    witnesses: quorum met; cosigned by customs "
+                      "(witness.customs.example/trace) at ", ok.stdout)
+
+        # A checkpoint with only the log's signature: no quorum.
+        body, lines = split_note(bundle["checkpoint"])
+        bare = dict(bundle, checkpoint=body + "\n" + lines[0] + "\n")
+        self.assertTrue(lines[0].startswith(EM_DASH + " " + ORIGIN + " "))
+        path = os.path.join(folder, "bare.json")
+        with open(path, "w") as f:
+            json.dump(bare, f)
+        r = self.verify(path)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("FAIL  witnesses: ", r.stdout)
+        self.assertIn("cosigned by none", r.stdout)
+
+        # A forged cosignature: one witness's line with its signature bytes
+        # flipped.
+        forged_lines = list(lines)
+        for i, l in enumerate(forged_lines):
+            if l.startswith(EM_DASH + " " + c.witnesses["customs"].name + " "):
+                head, _, sig = l.rpartition(" ")
+                raw = bytearray(base64.b64decode(sig))
+                raw[-1] ^= 1
+                forged_lines[i] = head + " " + base64.b64encode(bytes(raw)).decode()
+        self.assertNotEqual(forged_lines, lines)
+        forged = dict(bundle, checkpoint=body + "\n" + "\n".join(forged_lines) + "\n")
+        path = os.path.join(folder, "forged.json")
+        with open(path, "w") as f:
+            json.dump(forged, f)
+        r = self.verify(path)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("FAIL  witnesses: ", r.stdout)
+
+    def test_serve_only_instance_serves_the_witnessed_checkpoint(self):
+        c = self.c
+        c.enroll_n(1, "s")
+        note = c.wait_published(log_size(c))
+        pub = c.log_key_path[:-len(".key")] + ".pub"
+        port = free_port()
+        p = subprocess.Popen(c.server_argv(port=port, log_key=pub, log_state="")
+                             + ["--witness-policy", c.policy],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_port(port, proc=p)
+            import http.client
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", "/api/v1/checkpoint")
+            resp = conn.getresponse()
+            self.assertEqual(resp.status, 200)
+            served = resp.read().decode()
+            self.assertEqual(body_of(served)[0], body_of(note)[0])
+            self.assertGreaterEqual(len(c.cosigners(served)), 2)
+            conn.close()
+        finally:
+            p.terminate()
+            p.wait(10)
+
+    def test_policies_that_cannot_work_are_refused(self):
+        c = self.c
+        other = Key("other-log")
+        cases = {
+            "no log line has this server's log key": "log %s\nwitness w %s %s\nquorum w\n" % (
+                sc.vkey(ORIGIN, 0x01, other.public), c.witnesses["customs"].vkey,
+                c.witnesses["customs"].url),
+            "the quorum is none": "log %s\nquorum none\n" % c.log_vkey,
+            "needs an http:// or https:// URL": "log %s\nwitness w %s\nquorum w\n" % (
+                c.log_vkey, c.witnesses["customs"].vkey),
+            "line 1": "log nonsense\n",
+        }
+        for why, text in cases.items():
+            path = os.path.join(c.dir, "bad.policy")
+            with open(path, "w") as f:
+                f.write(text)
+            r = subprocess.run(c.server_argv(port=free_port(), log_state=os.path.join(
+                c.dir, "unused-state")) + ["--witness-policy", path],
+                capture_output=True, text=True, timeout=30)
+            self.assertEqual(r.returncode, 2, (why, r.stderr))
+            self.assertIn(why, r.stderr)
+
+    def verify(self, bundle_path):
+        c = self.c
+        return subprocess.run(
+            [AGENT, "verify", bundle_path, "--root", c.root_pub, "--policy",
+             c.policy],
+            capture_output=True, text=True, timeout=60)
+
+
+class AllHanging(unittest.TestCase):
+    def setUp(self):
+        self.hangs = [Hang(), Hang()]
+        self.c = WitnessedCluster(["customs", "ccic"], ["group both all customs ccic",
+                                                       "quorum both"])
+        self.c.start_all(witnesses=[], urls={"customs": self.hangs[0].url,
+                                             "ccic": self.hangs[1].url})
+
+    def tearDown(self):
+        self.c.stop()
+        for h in self.hangs:
+            h.close()
+
+    def test_ingest_does_not_wait_for_witnesses(self):
+        c = self.c
+        for i in range(10):
+            t0 = time.time()
+            c.enroll(Key("k%d" % i), "warehouse", prefixes=["880"])
+            # A witness request is bounded by 5 s; ingest never waits for one.
+            self.assertLess(time.time() - t0, 2.0)
+        size = log_size(c)
+        deadline = time.time() + 10
+        while signed_size(c) < size and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(signed_size(c), size)
+        r = c.get("/api/v1/checkpoint")
+        self.assertEqual(r.status, 503, r)
+        self.assertEqual(r.json()["error"]["code"], "no_witnessed_checkpoint")
+        time.sleep(1.2)
+        lag, text = ready_lag(c)
+        self.assertGreaterEqual(lag, 1, text)
+        self.assertIn("nothing cosigned yet", text)
+        # Each request gives up after 5 s and is reported.
+        deadline = time.time() + 15
+        while "Timeout was reached" not in text and time.time() < deadline:
+            time.sleep(0.2)
+            text = ready_lag(c)[1]
+        self.assertIn("witness customs: nothing cosigned yet; last attempt: "
+                      "Timeout was reached", text)
+
+        # A bundle still comes, with the log's own signature only, after
+        # the witnesses' extra wait; verify --policy refuses it.
+        brand = Key("brand")
+        c.enroll(brand, "brand", prefixes=["880"])
+        gtin = "08801234567893"
+        r = c.post("/api/v1/events", brand.sign(harness.TYPE_EVENT, harness.event_payload(
+            brand, "product.registered", gtin, "L1", 0, None, harness.REGISTERED)))
+        self.assertIn(r.status, (200, 201), r)
+        r = c.get("/api/v1/bundles/01/%s/10/L1" % gtin)
+        self.assertEqual(r.status, 200, r)
+        _, lines = split_note(r.json()["checkpoint"])
+        self.assertEqual(len(lines), 1, lines)
+        page = c.get("/01/%s/10/L1?lang=en" % gtin, headers={"Accept": "text/html"})
+        self.assertIn('id="witnessed">The checkpoint is not yet cosigned by enough '
+                      'witnesses.', page.body.decode())
+        self.assertTrue(lines[0].startswith(EM_DASH + " " + ORIGIN + " "))
+        path = os.path.join(c.dir, "bundle.json")
+        with open(path, "wb") as f:
+            f.write(r.body)
+        v = subprocess.run([AGENT, "verify", path, "--root", c.root_pub,
+                            "--policy", c.policy], capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual(v.returncode, 1, v.stdout + v.stderr)
+        self.assertIn("FAIL  witnesses: ", v.stdout)
+        # The log's key alone still verifies it (--log-vkey).
+        v = subprocess.run([AGENT, "verify", path, "--root", c.root_pub,
+                            "--log-vkey", c.log_vkey], capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+
+
+class Forks(unittest.TestCase):
+    def setUp(self):
+        self.a = WitnessedCluster(["customs", "ccic"], ["group both all customs ccic",
+                                                       "quorum both"])
+        self.a.start_all()
+        self.b = None
+
+    def tearDown(self):
+        if self.b is not None:
+            self.b.stop_server()
+            if self.b.redis_proc and self.b.redis_proc.poll() is None:
+                self.b.redis_proc.terminate()
+                self.b.redis_proc.wait(10)
+            shutil.rmtree(self.b.dir, ignore_errors=True)
+        self.a.stop()
+
+    def test_witness_with_a_bigger_tree_refuses_another_history(self):
+        a = self.a
+        a.enroll_n(4, "a")
+        size = log_size(a)
+        note = a.wait_published(size)
+        deadline = time.time() + 10
+        while a.cosigners(a.published()) != {"customs", "ccic"} and time.time() < deadline:
+            time.sleep(0.1)
+        a.stop_server()
+        # The same log key over another Redis: another history.
+        b = self.b = WitnessedCluster([], [], log_key_from=a.dir)
+        b.witnesses = a.witnesses
+        b.quorum = a.quorum
+        b.start_all(witnesses=[])
+        b.enroll_n(1, "b")
+        small = log_size(b)
+        self.assertLess(small, size)
+        deadline = time.time() + 10
+        while signed_size(b) < small and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.5)
+        r = b.get("/api/v1/checkpoint")
+        self.assertEqual(r.status, 503, r)
+        lag, text = ready_lag(b)
+        self.assertIn("cosigned size %d, more than this log's %d" % (size, small), text)
+        self.assertIn('trace_witness_conflicts_total{witness="customs"}',
+                      b.get("/metrics").body.decode())
+        # The fork grows past the witnesses' tree: 409 resync, then the
+        # consistency proof from their size fails (422).
+        b.enroll_n(size, "c")
+        big = log_size(b)
+        deadline = time.time() + 10
+        while signed_size(b) < big and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(3)
+        self.assertEqual(b.get("/api/v1/checkpoint").status, 503)
+        self.assertIsNone(b.redis.get("log:{log}:witnessed"))
+        for w in a.witnesses.values():
+            self.assertEqual(w.status()[ORIGIN], body_of(note)[0])
+        self.assertIn("HTTP 422 for the consistency proof from its size %d: "
+                      "this log is a fork" % size, ready_lag(b)[1])
+
+    def test_rolled_back_redis_and_reset_signer_get_no_cosignature(self):
+        a = self.a
+        a.enroll_n(1, "a")
+        s1 = log_size(a)
+        deadline = time.time() + 10
+        while signed_size(a) < s1 and time.time() < deadline:
+            time.sleep(0.05)
+        note1 = a.redis.get("log:{log}:checkpoint").decode()
+        self.assertEqual(body_of(note1)[0], s1)
+        a.wait_published(s1)
+        a.enroll_n(2, "b")
+        s2 = log_size(a)
+        note2 = a.wait_published(s2)
+        deadline = time.time() + 10
+        while a.cosigners(a.published()) != {"customs", "ccic"} and time.time() < deadline:
+            time.sleep(0.1)
+            note2 = a.published()
+        published_before = {body_of(note2), body_of(note1)}
+        # The operator rolls Redis back to note1 and, to get the key to
+        # sign, also resets its --log-state and adopts Redis's checkpoint.
+        a.stop_server()
+        r = a.redis
+        r.set("log:{log}:checkpoint", note1)
+        r.set("log:{log}:integrated", s1)
+        r.set("log:{log}:size", s1)
+        r.delete("log:{log}:pending")
+        shutil.rmtree(a.log_state)
+        a.start_server(["--witness-policy", a.policy, "--log-state-init"])
+        a.enroll_n(3, "c")
+        forked = log_size(a)
+        self.assertEqual(forked, s1 + 3)
+        deadline = time.time() + 10
+        while signed_size(a) < forked and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(signed_size(a), forked)  # the key signed a fork
+        seen = set()
+        deadline = time.time() + 3
+        while time.time() < deadline:
+            note = a.published()
+            self.assertIsNotNone(note)
+            seen.add(body_of(note))
+            time.sleep(0.1)
+        self.assertTrue(seen <= published_before, seen - published_before)
+        for w in a.witnesses.values():
+            self.assertEqual(w.status()[ORIGIN], s2)
+        lag, text = ready_lag(a)
+        self.assertIn("this log is a fork of what it cosigned", text)
+        self.assertGreaterEqual(lag, 2, text)
+
+
+if __name__ == "__main__":
+    unittest.main()
