@@ -34,9 +34,14 @@ function equal(a, b, message) {
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trace-blobs-'));
 execFileSync(config.agent, ['key', 'gen', '--name', 'uploader', '--out', dir],
     { stdio: 'pipe' });
+/* An org of its own (SPEC 8: keys are enrolled into registered orgs). */
+execFileSync(config.agent, ['key', 'org', '--admin', config.rootKey, '--org',
+    'blobs-test.ccic', '--name-zh', '中国检验认证集团韩国公司', '--name-en',
+    'CCIC Korea', '--role', 'inspector', '--gtin-prefix', '880', '--server', base],
+    { stdio: 'pipe' });
 execFileSync(config.agent, ['key', 'enroll', '--admin', config.rootKey, '--pub',
-    path.join(dir, 'uploader.pub'), '--role', 'inspector', '--org', 'CCIC Korea',
-    '--gtin-prefix', '880', '--server', base], { stdio: 'pipe' });
+    path.join(dir, 'uploader.pub'), '--role', 'inspector', '--org',
+    'blobs-test.ccic', '--gtin-prefix', '880', '--server', base], { stdio: 'pipe' });
 const keyFile = JSON.parse(fs.readFileSync(path.join(dir, 'uploader.key'), 'utf8'));
 /* RFC 8410: PKCS #8 of an Ed25519 seed is this prefix and the 32 bytes. */
 const privateKey = crypto.createPrivateKey({
