@@ -83,7 +83,19 @@ def raw_exchange(c, head, body=b"", close_after=False, timeout=5.0):
             return b""
         data = b""
         deadline = time.time() + timeout
-        while b"\r\n\r\n" not in data and time.time() < deadline:
+
+        def complete():
+            # The head, then as many body bytes as it declares (the server
+            # writes the two separately).
+            head, sep, body = data.partition(b"\r\n\r\n")
+            if not sep:
+                return False
+            for line in head.split(b"\r\n"):
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    return len(body) >= int(value)
+            return True
+        while not complete() and time.time() < deadline:
             chunk = s.recv(65536)
             if not chunk:
                 break
