@@ -343,6 +343,13 @@ out:
 	free(body);
 }
 
+/*
+ * A download is streamed in pieces of this size, each read from Redis
+ * (GETRANGE) and written before the next: however large the document and
+ * however many are downloaded at once, a worker holds one piece.
+ */
+#define DOWNLOAD_PIECE (1024 * 1024)
+
 static void
 handle_get(struct request *req, const char *sha256)
 {
@@ -351,8 +358,7 @@ handle_get(struct request *req, const char *sha256)
 	struct trace_error err;
 	char headers[512];
 
-	if (store_blob_get(req->worker->store, sha256, !head, &r, &err) !=
-	    TRACE_OK) {
+	if (store_blob_get(req->worker->store, sha256, &r, &err) != TRACE_OK) {
 		http_send_error(req, &err);
 		return;
 	}
@@ -379,8 +385,26 @@ handle_get(struct request *req, const char *sha256)
 	    r.info.media == BLOB_MEDIA_PDF ? "attachment" : "inline", sha256,
 	    r.info.media == BLOB_MEDIA_PDF ? "pdf" :
 	    r.info.media == BLOB_MEDIA_JPEG ? "jpg" : "png", sha256);
-	http_send(req, 200, blob_media_name(r.info.media), r.data,
+	http_send_head(req, 200, blob_media_name(r.info.media),
 	    (size_t)r.info.size, headers);
+	for (size_t off = 0; !head && off < (size_t)r.info.size;) {
+		struct blob_read piece;
+		size_t want = (size_t)r.info.size - off;
+
+		if (want > DOWNLOAD_PIECE)
+			want = DOWNLOAD_PIECE;
+		/* Swept (or the store gone) after the head was sent: the
+		 * answer can only be cut short; the client sees a body
+		 * shorter than its Content-Length and retries. */
+		if (store_blob_range(req->worker->store, sha256, off, want,
+		    &piece, &err) != TRACE_OK || piece.len != want ||
+		    mg_write(req->conn, piece.data, piece.len) <= 0) {
+			blob_read_clear(&piece);
+			break;
+		}
+		blob_read_clear(&piece);
+		off += want;
+	}
 	blob_read_clear(&r);
 }
 

@@ -105,6 +105,10 @@ const char *router_route_name(size_t route);
 /* Send a complete response (Content-Length, keep-alive friendly). */
 void http_send(struct request *req, int status, const char *content_type,
     const void *body, size_t len, const char *extra_headers);
+/* Only the head of such a response, for a body of len bytes that the
+ * caller then writes itself (mg_write) in pieces: a streamed document. */
+void http_send_head(struct request *req, int status, const char *content_type,
+    size_t len, const char *extra_headers);
 /* Send b as application/json (or a 500 if building it failed). */
 void http_send_json(struct request *req, int status, struct buf *b);
 /* {"error":{"code","message","field"}} with the status of err. */

@@ -569,19 +569,32 @@ enum trace_status store_blob_put(struct store *s,
     enum blob_outcome *outcome, struct blob_info *info,
     struct trace_error *err);
 
-/* A document read: its info and (when asked) its bytes. */
+/* A document read: its info (store_blob_get) or a piece of its bytes
+ * (store_blob_range). */
 struct blob_read {
 	struct blob_info info;
-	const unsigned char *data;      /* NULL unless asked; into reply */
+	const unsigned char *data;      /* store_blob_range: into reply */
 	size_t len;
 	void *reply;                    /* private */
 };
 
-/* info.found false when there is no such document.  The caller releases
- * out with blob_read_clear() (accepts a zeroed one), whatever the status. */
+/* The info of a document whose bytes are stored; info.found false when
+ * there is no such document.  The caller releases out with
+ * blob_read_clear() (accepts a zeroed one), whatever the status. */
 enum trace_status store_blob_get(struct store *s, const char *sha256,
-    bool with_data, struct blob_read *out, struct trace_error *err);
+    struct blob_read *out, struct trace_error *err);
 void blob_read_clear(struct blob_read *r);
+
+/*
+ * Bytes [offset, offset + len) of a stored document into out->data
+ * (out->info is not filled): a download is streamed in such pieces, so it
+ * never holds more than one in memory.  out->len < len when the document
+ * is shorter (or was deleted meanwhile: 0).  The caller releases out with
+ * blob_read_clear().
+ */
+enum trace_status store_blob_range(struct store *s, const char *sha256,
+    size_t offset, size_t len, struct blob_read *out,
+    struct trace_error *err);
 
 /* The info of count documents in one round trip (pages). */
 enum trace_status store_blob_infos(struct store *s,

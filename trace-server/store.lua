@@ -572,20 +572,14 @@ local function blob_put(keys, args)
   return {'ok', index}
 end
 
--- A document's metadata and, when asked, its bytes.
--- KEYS: meta, data; ARGV: '1' for the bytes
--- Reply: {} when absent, else {size, media, id, logIndex[, bytes]}
+-- A document's metadata, if its bytes are there too (a download then
+-- streams them with GETRANGE).
+-- KEYS: meta, data
+-- Reply: {} when absent, else {size, media, id, logIndex}
 local function blob_get(keys, args)
   local m = redis.call('HMGET', keys[1], 'size', 'media', 'id', 'logIndex')
-  if not m[1] then
+  if not m[1] or redis.call('EXISTS', keys[2]) == 0 then
     return {}
-  end
-  if args[1] == '1' then
-    local data = redis.call('GET', keys[2])
-    if not data then
-      return {}
-    end
-    m[5] = data
   end
   return m
 end

@@ -194,34 +194,55 @@ blob_read_clear(struct blob_read *r)
 }
 
 enum trace_status
-store_blob_get(struct store *s, const char *sha256, bool with_data,
-    struct blob_read *out, struct trace_error *err)
+store_blob_get(struct store *s, const char *sha256, struct blob_read *out,
+    struct trace_error *err)
 {
 	char meta[KEY_BLOB_MAX], data[KEY_BLOB_MAX];
-	const char *argv[] = { "FCALL_RO", "trace_blob_get", "2", meta, data,
-		with_data ? "1" : "0" };
+	const char *argv[] = { "FCALL_RO", "trace_blob_get", "2", meta, data };
 	redisReply *r = NULL;
 	enum trace_status rc;
 
 	memset(out, 0, sizeof(*out));
 	snprintf(meta, sizeof(meta), KEY_BLOB_META, sha256);
 	snprintf(data, sizeof(data), KEY_BLOB, sha256);
-	if ((rc = store_command(s, 6, argv, NULL, &r, err)) != TRACE_OK)
+	if ((rc = store_command(s, 5, argv, NULL, &r, err)) != TRACE_OK)
 		return rc;
 	out->reply = r;
 	if (r->type == REDIS_REPLY_ARRAY && r->elements == 0)
 		return TRACE_OK;
-	if (!parse_info(r, 0, &out->info) || (with_data &&
-	    (r->elements != 5 || r->element[4]->type != REDIS_REPLY_STRING ||
-	    (long long)r->element[4]->len != out->info.size))) {
+	if (!parse_info(r, 0, &out->info)) {
 		blob_read_clear(out);
 		return trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
 		    "a stored document is malformed");
 	}
-	if (with_data) {
-		out->data = (const unsigned char *)r->element[4]->str;
-		out->len = r->element[4]->len;
+	return TRACE_OK;
+}
+
+enum trace_status
+store_blob_range(struct store *s, const char *sha256, size_t offset,
+    size_t len, struct blob_read *out, struct trace_error *err)
+{
+	char key[KEY_BLOB_MAX], from[24], to[24];
+	const char *argv[] = { "GETRANGE", key, from, to };
+	redisReply *r = NULL;
+	enum trace_status rc;
+
+	memset(out, 0, sizeof(*out));
+	if (len == 0)
+		return TRACE_OK;
+	snprintf(key, sizeof(key), KEY_BLOB, sha256);
+	snprintf(from, sizeof(from), "%zu", offset);
+	snprintf(to, sizeof(to), "%zu", offset + len - 1);
+	if ((rc = store_command(s, 4, argv, NULL, &r, err)) != TRACE_OK)
+		return rc;
+	out->reply = r;
+	if (r->type != REDIS_REPLY_STRING || r->len > len) {
+		blob_read_clear(out);
+		return trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
+		    "unexpected answer from the store to a document read");
 	}
+	out->data = (const unsigned char *)r->str;
+	out->len = r->len;
 	return TRACE_OK;
 }
 
