@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "libtrace/blob.h"
 #include "libtrace/dsse.h"
@@ -224,6 +225,7 @@ handle_put(struct request *req, struct blob_upload *up)
 	unsigned char digest[SHA256_LEN];
 	char hex[2 * SHA256_LEN + 1], *body = NULL, *text = NULL;
 	size_t len = 0, text_len = 0;
+	const char *expect;
 	unsigned char leaf[SHA256_LEN];
 	long long used = 0;
 
@@ -275,6 +277,11 @@ handle_put(struct request *req, struct blob_upload *up)
 	}
 
 	/* ---- the body: exactly size bytes ---- */
+	/* RFC 9110 10.1.1: a client that waits for it (curl does, for large
+	 * bodies) may send the body now; a refusal above came instead. */
+	if ((expect = mg_get_header(req->conn, "Expect")) != NULL &&
+	    strcasecmp(expect, "100-continue") == 0)
+		mg_write(req->conn, "HTTP/1.1 100 Continue\r\n\r\n", 25);
 	if (http_read_body(req, (size_t)up->st.size, &body, &len, &err) !=
 	    TRACE_OK)
 		goto refuse;

@@ -335,6 +335,29 @@ class Refused(unittest.TestCase):
         # Another key still has its own quota.
         self.assertEqual(put(cluster, keys["importer"], third, "application/pdf").status, 201)
 
+    def test_expect_100_continue(self):
+        # The body only once the server said 100 Continue; a refusal
+        # comes instead of it.
+        data = b"%PDF-" + b"c" * 3000
+        head = put_head(cluster, keys["importer"], data, "application/pdf", len(data))
+        head = head.replace(b"\r\n\r\n", b"\r\nExpect: 100-continue\r\n\r\n")
+        s = socket.create_connection(("127.0.0.1", cluster.port), timeout=5)
+        try:
+            s.sendall(head)
+            self.assertEqual(s.recv(25), b"HTTP/1.1 100 Continue\r\n\r\n")
+            s.sendall(data)
+            answer = b""
+            while b"\r\n\r\n" not in answer:
+                answer += s.recv(4096)
+            self.assertTrue(answer.startswith(b"HTTP/1.1 201 "), answer)
+        finally:
+            s.close()
+        big = b"%PDF-" + b"c" * MAX_BLOB
+        head = put_head(cluster, keys["importer"], big, "application/pdf", len(big))
+        head = head.replace(b"\r\n\r\n", b"\r\nExpect: 100-continue\r\n\r\n")
+        answer = raw_exchange(cluster, head)
+        self.assertTrue(answer.startswith(b"HTTP/1.1 413 "), answer[:100])
+
     def test_interrupted_upload(self):
         data = b"%PDF-" + b"i" * 3000
         head = put_head(cluster, keys["inspector"], data, "application/pdf", len(data))
