@@ -83,9 +83,11 @@ send_error_closing(struct request *req, const struct trace_error *err)
 	buf_free(&b);
 }
 
+/* {"sha256","size","media","id","logIndex"}; closing: the body was not
+ * read, so the connection ends with this answer. */
 static void
 send_stored(struct request *req, int status, const char *sha256,
-    const struct blob_info *info)
+    const struct blob_info *info, bool closing)
 {
 	struct buf b;
 
@@ -93,7 +95,11 @@ send_stored(struct request *req, int status, const char *sha256,
 	buf_printf(&b, "{\"sha256\":\"%s\",\"size\":%lld,\"media\":\"%s\","
 	    "\"id\":\"%s\",\"logIndex\":%lld}", sha256, info->size,
 	    blob_media_name(info->media), info->id, info->log_index);
-	http_send_json(req, status, &b);
+	if (b.failed || !closing)
+		http_send_json(req, status, &b);
+	else
+		http_send(req, status, "application/json", b.data, b.len,
+		    "Cache-Control: no-store\r\n" CLOSE_HEADERS);
 	buf_free(&b);
 }
 
@@ -256,19 +262,7 @@ handle_put(struct request *req, struct blob_upload *up)
 	if (outcome == BLOB_PRESENT) {
 		/* Nothing to read: the answer ends the connection, so the
 		 * unread body is never taken for a request. */
-		struct buf b;
-
-		buf_init(&b, 0);
-		buf_printf(&b, "{\"sha256\":\"%s\",\"size\":%lld,\"media\":"
-		    "\"%s\",\"id\":\"%s\",\"logIndex\":%lld}", up->sha256,
-		    info.size, blob_media_name(info.media), info.id,
-		    info.log_index);
-		if (b.failed)
-			http_send_json(req, 500, &b);
-		else
-			http_send(req, 200, "application/json", b.data, b.len,
-			    "Cache-Control: no-store\r\n" CLOSE_HEADERS);
-		buf_free(&b);
+		send_stored(req, 200, up->sha256, &info, true);
 		return;
 	}
 	if (outcome != BLOB_OK) {
@@ -326,11 +320,11 @@ handle_put(struct request *req, struct blob_upload *up)
 		info.media = media;
 		memcpy(info.id, up->id, sizeof(info.id));
 		atomic_fetch_add(&req->srv->metrics.accepted, 1);
-		send_stored(req, 201, up->sha256, &info);
+		send_stored(req, 201, up->sha256, &info, false);
 		goto out;
 	}
 	if (outcome == BLOB_PRESENT) {
-		send_stored(req, 200, up->sha256, &info);
+		send_stored(req, 200, up->sha256, &info, false);
 		goto out;
 	}
 	outcome_error(outcome, up, cfg, &err);
