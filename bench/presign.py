@@ -23,12 +23,15 @@ import base64
 import hashlib
 import json
 import sys
+import time
 
 import nacl.signing
 
 EVENT_TYPE = "application/vnd.trace.event.v1+json"
 GTIN = "08801234567893"
-TIME = "2026-11-20T08:30:00+09:00"
+# Now: the server refuses a statement dated more than --max-age (30 days)
+# before it arrives.
+TIME = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 def load_key(path):

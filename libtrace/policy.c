@@ -27,6 +27,33 @@ policy_fold_org(const struct key_state *state)
 	return state->org_shadowed ? "" : state->entry.org;
 }
 
+enum trace_status
+policy_check_time(long long t, long long receipt, long long max_age,
+    struct trace_error *err)
+{
+	if (t > receipt + POLICY_FUTURE_SECONDS)
+		return trace_error_set(err, TRACE_ERULE, "stale_time", "time",
+		    "the statement's time is more than %d s after it was "
+		    "received", POLICY_FUTURE_SECONDS);
+	if (t < receipt - max_age)
+		return trace_error_set(err, TRACE_ERULE, "stale_time", "time",
+		    "the statement's time is more than %lld days before it "
+		    "was received", max_age / 86400);
+	return TRACE_OK;
+}
+
+enum trace_status
+policy_check_receipt(const struct key_state *signer, long long receipt,
+    long long grace, struct trace_error *err)
+{
+	if (signer->is_root || !signer->entry.has_not_after ||
+	    receipt < signer->entry.not_after + grace)
+		return TRACE_OK;
+	return trace_error_set(err, TRACE_EFORBIDDEN, "outside_window",
+	    "signer", "key %s's window ended more than %lld days before this "
+	    "statement was received", signer->entry.keyid, grace / 86400);
+}
+
 /* Enrolled before position, not revoked before it, window holds at t. */
 static enum trace_status
 check_active(const struct key_state *s, long long position, long long t,

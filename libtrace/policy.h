@@ -44,6 +44,29 @@ struct key_state {
  * does not belong to. */
 const char *policy_fold_org(const struct key_state *state);
 
+/*
+ * SPEC 8 "Receipt time".  A statement's signed time t against the time it
+ * was received (receipt: at ingest the server's clock; in a bundle the
+ * time of the first index statement after it): TRACE_ERULE "stale_time"
+ * if t is more than max_age seconds before receipt or more than
+ * POLICY_FUTURE_SECONDS after it.
+ */
+#define POLICY_FUTURE_SECONDS 300
+#define POLICY_MAX_AGE_DEFAULT (30LL * 86400)
+#define POLICY_GRACE_DEFAULT (7LL * 86400)
+
+enum trace_status policy_check_time(long long t, long long receipt,
+    long long max_age, struct trace_error *err);
+
+/*
+ * A key's window is checked against the signed time (policy_check_event);
+ * receipt must also be before notAfter + grace, or a key that merely
+ * expired (never revoked) could go on signing statements dated inside its
+ * window: TRACE_EFORBIDDEN "outside_window".  The root has no window.
+ */
+enum trace_status policy_check_receipt(const struct key_state *signer,
+    long long receipt, long long grace, struct trace_error *err);
+
 /* Make the state of the root admin key from its public key. */
 void policy_root_state(const unsigned char public_key[ED25519_PUBLIC_LEN],
     struct key_state *state);

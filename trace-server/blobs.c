@@ -171,7 +171,7 @@ out:
 /* Who may upload, when, and how much (SPEC 13), all before the body. */
 static enum trace_status
 check_signer(const struct blob_upload *up, const struct key_state *signer,
-    struct trace_error *err)
+    const struct server_config *cfg, struct trace_error *err)
 {
 	const struct key_entry *e = &signer->entry;
 
@@ -187,10 +187,12 @@ check_signer(const struct blob_upload *up, const struct key_state *signer,
 		return trace_error_set(err, TRACE_EFORBIDDEN, "outside_window",
 		    "payload.time", "the statement's time is outside the key's "
 		    "window");
-	if (up->st.time > time_now() + FUTURE_SKEW_SECONDS)
-		return trace_error_set(err, TRACE_ERULE, "time_in_future",
-		    "payload.time", "the statement's time is in the future");
-	return TRACE_OK;
+	if (policy_check_time(up->st.time, time_now(), cfg->max_age, err) !=
+	    TRACE_OK) {
+		trace_error_prefix_field(err, "payload");
+		return TRACE_ERULE;
+	}
+	return policy_check_receipt(signer, time_now(), cfg->grace, err);
 }
 
 static enum trace_status
@@ -237,7 +239,7 @@ handle_put(struct request *req, struct blob_upload *up)
 
 	/* ---- before the body ---- */
 	if (read_statement(req, up, &signer, &err) != TRACE_OK ||
-	    check_signer(up, &signer, &err) != TRACE_OK)
+	    check_signer(up, &signer, cfg, &err) != TRACE_OK)
 		goto refuse_early;
 	if (declared < 0) {
 		trace_error_set(&err, TRACE_EMALFORMED, "length_required", NULL,

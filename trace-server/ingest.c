@@ -345,11 +345,13 @@ check_item(struct request *req, struct ingest_batch *b,
 	 * time rules sit here, after the signature, for that reason: an
 	 * accepted statement re-sent after --max-age is still answered 200.
 	 */
-	if (it->ev.time > time_now() + FUTURE_SKEW_SECONDS)
-		rc = trace_error_set(err, TRACE_ERULE, "time_in_future",
-		    "payload.time", "the statement's time is in the future");
+	if ((rc = policy_check_time(it->ev.time, time_now(),
+	    req->srv->cfg.max_age, err)) != TRACE_OK)
+		trace_error_prefix_field(err, "payload");
 	else if ((rc = policy_check_event(&it->ev, &signer, LLONG_MAX, err)) ==
-	    TRACE_OK && (it->ev.type == EVENT_CORRECTION ||
+	    TRACE_OK && (rc = policy_check_receipt(&signer, time_now(),
+	    req->srv->cfg.grace, err)) == TRACE_OK &&
+	    (it->ev.type == EVENT_CORRECTION ||
 	    it->ev.type == EVENT_RECALL_CLOSED))
 		rc = check_targets(req, b, items, i, &signer);
 	if (rc != TRACE_OK) {

@@ -85,6 +85,12 @@ usage(FILE *f)
 	    "                          are refused with 507 (2G)\n"
 	    "  --blob-grace SECONDS    delete a document no accepted event names\n"
 	    "                          this long after its upload (86400)\n"
+	    "  --max-age TIME          refuse (422 stale_time) a statement dated\n"
+	    "                          more than this before it arrives (30d;\n"
+	    "                          TIME is seconds, or with s, m, h or d)\n"
+	    "  --grace TIME            refuse (403 outside_window) a statement\n"
+	    "                          arriving more than this after its key's\n"
+	    "                          notAfter, whatever time it claims (7d)\n"
 	    "  --help, --version\n");
 }
 
@@ -103,30 +109,40 @@ set_option(char *dst, size_t size, const char *name, const char *value)
 }
 
 /*
- * A byte count or a number of seconds: digits, for bytes optionally
- * followed by K, M or G (powers of 1000, as the defaults are written).
+ * A byte count or a time: digits, for bytes optionally followed by K, M
+ * or G (powers of 1000, as the defaults are written); for --max-age and
+ * --grace by s, m, h or d.  --blob-grace is plain seconds.
  */
 static int
 set_amount(struct server_config *cfg, int opt, const char *value)
 {
 	const char *name = opt == 'B' ? "max-blob" : opt == 'Q' ? "blob-quota" :
-	    opt == 'M' ? "blob-store-max" : "blob-grace";
+	    opt == 'M' ? "blob-store-max" : opt == 'A' ? "max-age" :
+	    opt == 'R' ? "grace" : "blob-grace";
+	bool bytes = opt == 'B' || opt == 'Q' || opt == 'M';
+	bool time = opt == 'A' || opt == 'R';
 	long long v = 0, unit = 1;
 	const char *p = value;
 
 	for (; *p >= '0' && *p <= '9' && v < 1000000000000000LL; p++)
 		v = v * 10 + (*p - '0');
-	if (opt != 'G' && p[0] != '\0' && p[1] == '\0')
-		switch (*p++) {
-		case 'K': case 'k': unit = 1000; break;
-		case 'M': case 'm': unit = 1000 * 1000; break;
-		case 'G': case 'g': unit = 1000 * 1000 * 1000; break;
-		default: p--; break;
+	if ((bytes || time) && p != value && p[0] != '\0' && p[1] == '\0') {
+		const char *units = bytes ? "kmg" : "smhd";
+		static const long long bytes_of[] = { 1000, 1000 * 1000,
+			1000 * 1000 * 1000 };
+		static const long long seconds_of[] = { 1, 60, 3600, 86400 };
+		const char *u = strchr(units, *p | 0x20);
+
+		if (u != NULL) {
+			unit = bytes ? bytes_of[u - units] : seconds_of[u - units];
+			p++;
 		}
+	}
 	if (p == value || *p != '\0' || v < (opt == 'G' ? 0 : 1) ||
 	    v > 1000000000000LL / unit) {
 		fprintf(stderr, "trace-server: --%s wants a positive number%s\n",
-		    name, opt == 'G' ? " of seconds" : " of bytes (K, M, G)");
+		    name, bytes ? " of bytes (K, M, G)" : time ?
+		    " of seconds (or with s, m, h, d)" : " of seconds");
 		return -1;
 	}
 	v *= unit;
@@ -136,6 +152,10 @@ set_amount(struct server_config *cfg, int opt, const char *value)
 		cfg->blob_quota = v;
 	else if (opt == 'M')
 		cfg->blob_store_max = v;
+	else if (opt == 'A')
+		cfg->max_age = v;
+	else if (opt == 'R')
+		cfg->grace = v;
 	else
 		cfg->blob_grace = v;
 	return 0;
@@ -161,6 +181,8 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		{ "blob-quota", required_argument, NULL, 'Q' },
 		{ "blob-store-max", required_argument, NULL, 'M' },
 		{ "blob-grace", required_argument, NULL, 'G' },
+		{ "max-age", required_argument, NULL, 'A' },
+		{ "grace", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -177,6 +199,7 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		{ "TRACE_WITNESS_POLICY", 'W' },
 		{ "TRACE_MAX_BLOB", 'B' }, { "TRACE_BLOB_QUOTA", 'Q' },
 		{ "TRACE_BLOB_STORE_MAX", 'M' }, { "TRACE_BLOB_GRACE", 'G' },
+		{ "TRACE_MAX_AGE", 'A' }, { "TRACE_GRACE", 'R' },
 	};
 	int c, rc = 0;
 
@@ -191,6 +214,8 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 	cfg->blob_quota = BLOB_QUOTA_DEFAULT;
 	cfg->blob_store_max = BLOB_STORE_MAX_DEFAULT;
 	cfg->blob_grace = BLOB_GRACE_DEFAULT;
+	cfg->max_age = POLICY_MAX_AGE_DEFAULT;
+	cfg->grace = POLICY_GRACE_DEFAULT;
 	/* The environment first, so options on the command line win. */
 	for (size_t i = 0; i < sizeof(envs) / sizeof(envs[0]) && rc == 0; i++) {
 		const char *v = getenv(envs[i].env);
@@ -210,7 +235,7 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		/* A flag: set by any value but empty, "0" or "no". */
 		case 'I': cfg->log_state_init = v[0] != '\0' && strcmp(v, "0") != 0 && strcmp(v, "no") != 0; break;
 		case 'W': rc = set_option(cfg->witness_policy, sizeof(cfg->witness_policy), "witness-policy", v); break;
-		case 'B': case 'Q': case 'M': case 'G': rc = set_amount(cfg, envs[i].opt, v); break;
+		case 'B': case 'Q': case 'M': case 'G': case 'A': case 'R': rc = set_amount(cfg, envs[i].opt, v); break;
 		}
 	}
 	if (rc != 0)
@@ -229,7 +254,7 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		case 'I': cfg->log_state_init = true; break;
 		case 'P': cfg->print_log_vkey = true; break;
 		case 'W': rc = set_option(cfg->witness_policy, sizeof(cfg->witness_policy), "witness-policy", optarg); break;
-		case 'B': case 'Q': case 'M': case 'G': rc = set_amount(cfg, c, optarg); break;
+		case 'B': case 'Q': case 'M': case 'G': case 'A': case 'R': rc = set_amount(cfg, c, optarg); break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("trace-server %s\n", VERSION); return 0;
 		default: usage(stderr); return 2;

@@ -15,7 +15,7 @@ static const int statuses[METRICS_STATUSES] = {
 static const char *const reasons[] = {
 	"bad_signature", "bad_signature_encoding", "unknown_key", "key_revoked",
 	"role_not_allowed", "outside_window", "gtin_not_covered", "head_moved",
-	"seq_gap", "wrong_prev", "wrong_signer", "time_in_future",
+	"seq_gap", "wrong_prev", "wrong_signer", "stale_time",
 	"invalid_json", "invalid_text", "duplicate_key", "unknown_field",
 	"missing_field", "wrong_type", "bad_field", "too_large",
 	"float_not_allowed", "too_deep", "invalid_gtin", "invalid_value",

@@ -19,6 +19,28 @@
 #include "libtrace/timefmt.h"
 #include "server.h"
 
+/* Every rule a new key entry must keep, after its signature: its time
+ * (SPEC 8 "Receipt time"), the registry rules, and its signer's window
+ * against the time it arrives. */
+static enum trace_status
+check_rules(struct request *req, const struct key_entry *entry,
+    const struct key_state *signer, const struct key_state *target,
+    const struct org_info *org, struct trace_error *err)
+{
+	long long now = time_now();
+	enum trace_status rc;
+
+	if ((rc = policy_check_time(entry->time, now, req->srv->cfg.max_age,
+	    err)) != TRACE_OK) {
+		trace_error_prefix_field(err, "payload");
+		return rc;
+	}
+	if ((rc = policy_check_key_entry(entry, signer, target, org, false,
+	    LLONG_MAX, err)) != TRACE_OK)
+		return rc;
+	return policy_check_receipt(signer, now, req->srv->cfg.grace, err);
+}
+
 static void
 post_key(struct request *req)
 {
@@ -53,11 +75,6 @@ post_key(struct request *req)
 		trace_error_prefix_field(&err, "payload");
 		goto fail;
 	}
-	if (entry.time > time_now() + FUTURE_SKEW_SECONDS) {
-		trace_error_set(&err, TRACE_ERULE, "time_in_future",
-		    "payload.time", "the statement's time is in the future");
-		goto fail;
-	}
 	if (key_cache_get(req->srv, req->worker->store, entry.signer, &signer,
 	    &found, &err) != TRACE_OK)
 		goto fail;
@@ -79,10 +96,11 @@ post_key(struct request *req)
 	    req->worker->store, entry.org, &org, org_where, sizeof(org_where),
 	    &org_first, &org_found, &err) != TRACE_OK)
 		goto fail;
-	/* New entries follow today's rules: round1 false. */
-	if (policy_check_key_entry(&entry, &signer,
-	    target_found ? &target : NULL, org_found ? &org : NULL, false,
-	    LLONG_MAX, &err) != TRACE_OK) {
+	/* New entries follow today's rules: round1 false.  The time rules
+	 * come after the signature, so that an accepted entry sent again
+	 * later still answers 200 (SPEC 8 "Resubmission"). */
+	if (check_rules(req, &entry, &signer, target_found ? &target : NULL,
+	    org_found ? &org : NULL, &err) != TRACE_OK) {
 		struct store_location loc;
 		struct trace_error ignored;
 

@@ -26,7 +26,6 @@
 #define BODY_MAX_SINGLE (64 * 1024)         /* one envelope */
 #define BODY_MAX_BATCH (4 * 1024 * 1024)    /* up to 1000 envelopes */
 #define BATCH_MAX 1000
-#define FUTURE_SKEW_SECONDS 300             /* statements may not be from the future */
 
 struct server_config {
 	char listen[128];
@@ -46,6 +45,9 @@ struct server_config {
 	long long blob_quota;            /* --blob-quota, per key per day */
 	long long blob_store_max;        /* --blob-store-max */
 	long long blob_grace;            /* --blob-grace */
+	/* Receipt time (SPEC 8), seconds. */
+	long long max_age;               /* --max-age */
+	long long grace;                 /* --grace */
 };
 
 #define BLOB_MAX_DEFAULT (20LL * 1000 * 1000)

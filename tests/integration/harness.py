@@ -130,28 +130,33 @@ def org_id(text):
     return "org-" + hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def org_payload(admin, org, roles=None, prefixes=None, name=None,
-                when="2026-11-19T08:00:00Z"):
-    """An org entry (op "org"); name is (zh, en) or one text for both."""
+def now_text(offset=0):
+    """The time now (plus offset seconds) as the payloads write it."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + offset))
+
+
+def org_payload(admin, org, roles=None, prefixes=None, name=None, when=None):
+    """An org entry (op "org"); name is (zh, en) or one text for both;
+    when defaults to now."""
     if name is None:
         name = org
     zh, en = (name, name) if isinstance(name, str) else name
     p = {"v": 1, "op": "org", "org": org, "name": {"zh": zh, "en": en},
          "roles": list(roles if roles is not None else ROLES),
-         "time": when, "signer": admin.keyid}
+         "time": when or now_text(), "signer": admin.keyid}
     if prefixes:
         p["gtinPrefixes"] = list(prefixes)
     return p
 
 
 def enroll_payload(admin, key, role, org=TEST_ORG, prefixes=ALL_PREFIXES,
-                   not_before=None, not_after=None, when="2026-11-20T08:00:00Z"):
+                   not_before=None, not_after=None, when=None):
     """An enrollment into org (an org id; Cluster.ensure_org registers the
     tests' orgs, whose prefixes are ALL_PREFIXES).  prefixes None: none
     (any GTIN, which an org with prefixes refuses)."""
     p = {"v": 1, "op": "enroll", "keyid": key.keyid, "alg": "ed25519",
          "public": b64(key.public), "name": key.name, "org": org, "role": role,
-         "time": when, "signer": admin.keyid}
+         "time": when or now_text(), "signer": admin.keyid}
     if prefixes is not None:
         p["gtinPrefixes"] = prefixes
     if not_before is not None:
@@ -161,14 +166,14 @@ def enroll_payload(admin, key, role, org=TEST_ORG, prefixes=ALL_PREFIXES,
     return p
 
 
-def revoke_payload(admin, keyid, reason="test", when="2026-11-21T09:00:00Z"):
+def revoke_payload(admin, keyid, reason="test", when=None):
     return {"v": 1, "op": "revoke", "keyid": keyid, "reason": reason,
-            "time": when, "signer": admin.keyid}
+            "time": when or now_text(), "signer": admin.keyid}
 
 
 def event_payload(key, etype, gtin, lot, seq, prev, data, when=None, where=None):
     p = {"v": 1, "type": etype, "chain": {"gtin": gtin, "lot": lot}, "seq": seq,
-         "prev": prev, "time": when or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+         "prev": prev, "time": when or now_text(),
          "signer": key.keyid, "data": data}
     if where is not None:
         p["where"] = where
@@ -248,7 +253,12 @@ class Cluster:
                  "--log-key", log_key or self.log_key_path]
                 + (["--log-state", state] if state else [])
                 + ["--log-origin", "trace.test/log", "--public-url", self.public_url,
-                   "--threads", "8"] + list(extra))
+                   "--threads", "8"]
+                # Fixtures are dated (2025-2026) and must keep passing
+                # whatever day the tests run: 100 years here; the tests of
+                # the receipt-time rules pass their own --max-age (a later
+                # option wins).
+                + ["--max-age", "36500d"] + list(extra))
 
     def start_server(self, extra=()):
         self.server_log = open(os.path.join(self.dir, "server.log"), "ab")

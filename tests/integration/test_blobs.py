@@ -17,7 +17,7 @@ import zlib
 
 import harness
 from harness import (TYPE_EVENT, TYPE_KEY, Key, REGISTERED, event_payload,
-                     revoke_payload, settle, statement_id)
+                     now_text, revoke_payload, settle, statement_id)
 
 TYPE_BLOB = "application/vnd.trace.blob.v1+json"
 GTIN = "08801234567893"
@@ -47,10 +47,6 @@ JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" +
 HTML = b"<!doctype html><html><body><script>parent.pwned=1</script></body></html>"
 SVG = (b'<svg xmlns="http://www.w3.org/2000/svg"><script>parent.pwned=1</script>'
        b'</svg>')
-
-
-def now_text(offset=0):
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + offset))
 
 
 def blob_statement(key, data, media, size=None, sha=None, when=None):
@@ -296,8 +292,8 @@ class Refused(unittest.TestCase):
             # Claimed as an image: refused by their first bytes.
             self.refused(415, "unsupported_media", keys["inspector"], data, "image/png")
 
-    def test_time_in_future(self):
-        self.refused(422, "time_in_future", keys["inspector"], pdf_bytes(b"f"),
+    def test_time_in_the_future(self):
+        self.refused(422, "stale_time", keys["inspector"], pdf_bytes(b"f"),
                      "application/pdf", when=now_text(3600))
 
     def test_size_mismatch(self):

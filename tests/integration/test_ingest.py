@@ -289,7 +289,7 @@ class Refused(unittest.TestCase):
 
     def test_future_time(self):
         p = self.next_event(when="2099-01-01T00:00:00Z")
-        self.refused(keys["inspector"].sign(TYPE_EVENT, p), 422, "time_in_future")
+        self.refused(keys["inspector"].sign(TYPE_EVENT, p), 422, "stale_time")
 
     def test_enroll_by_non_admin(self):
         self.refused(keys["importer"].sign(TYPE_KEY, enroll_payload(keys["importer"], Key("y"), "brand")),
