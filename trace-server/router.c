@@ -89,6 +89,8 @@ static const struct route routes[] = {
 	    log_handle_proofs, "proofs" },                      /* log.c */
 	{ GET_HEAD, MATCH_UNDER, "/api/v1/bundles/",
 	    bundles_handle_bundle, "bundle" },                  /* bundles.c */
+	{ GET_HEAD, MATCH_UNDER, "/tlog/",
+	    tiles_handle, "tlog" },                             /* tiles.c */
 	{ METHOD_GET | METHOD_POST, MATCH_EXACT, "/api/v1/keys",
 	    registry_handle_keys, "keys" },                     /* registry.c */
 	{ METHOD_GET, MATCH_UNDER, "/api/v1/keys/",
