@@ -109,6 +109,14 @@ void http_error_object(struct buf *b, const struct trace_error *err);
 void http_send_method_not_allowed(struct request *req, const char *allow);
 
 /*
+ * Cross-origin reads (SPEC 10, docs/PROTOCOL.md 11.1): the header the
+ * router puts on every GET and HEAD answer of a read-only route, and the
+ * answer to a CORS preflight (OPTIONS) on one: 204, reads only.
+ */
+#define HTTP_CORS_READ "Access-Control-Allow-Origin: *\r\n"
+void http_send_preflight(struct request *req);
+
+/*
  * Read the request body (Content-Length or chunked) up to max bytes into a
  * malloc'd NUL-terminated buffer.  TRACE_ETOOBIG past max (the rest is not
  * read), TRACE_EMALFORMED for a truncated body.

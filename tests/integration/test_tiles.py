@@ -347,5 +347,52 @@ class Tiles(unittest.TestCase):
         self.assertEqual(cluster.get(tile_path(0, 0, entries=True)).status, 200)
 
 
+class CrossOrigin(unittest.TestCase):
+    """SPEC 10: read-only GETs under /api/v1/ and /tlog/ may be fetched
+    from any origin (the standalone verifier's); nothing that writes."""
+
+    READS = ["/api/v1/log", "/api/v1/checkpoint", "/tlog/checkpoint",
+             "/tlog/tile/0/000.p/1", "/api/v1/keys",
+             "/api/v1/proofs/inclusion?index=0&size=1",
+             "/api/v1/bundles/01/08801234567893/10/TILES0",
+             "/api/v1/chains/01/08801234567893/10/TILES0",
+             "/api/v1/recalls", "/api/v1/epcis/events?gtin=08801234567893",
+             # Errors of read routes too: the verifier must see a 404.
+             "/api/v1/bundles/01/08801234567893/10/NOSUCHLOT",
+             "/tlog/tile/0/x000/001"]
+
+    def test_reads_allow_any_origin(self):
+        for path in self.READS:
+            for method in ("GET", "HEAD"):
+                r = cluster.request(method, path, headers={"Origin": "https://verifier.example"})
+                if method == "HEAD" and path.startswith("/api/v1/keys"):
+                    self.assertEqual(r.status, 405)  # the registry takes GET alone
+                    continue
+                self.assertEqual(r.headers.get("access-control-allow-origin"), "*",
+                                 (method, path, r))
+                self.assertNotIn("access-control-allow-credentials", r.headers)
+
+    def test_preflight_allows_reads_only(self):
+        r = cluster.request("OPTIONS", "/api/v1/bundles/01/08801234567893/10/TILES0",
+                            headers={"Origin": "https://verifier.example",
+                                     "Access-Control-Request-Method": "GET"})
+        self.assertEqual(r.status, 204, r)
+        self.assertEqual(r.headers["access-control-allow-origin"], "*")
+        self.assertEqual(r.headers["access-control-allow-methods"], "GET, HEAD")
+        r = cluster.request("OPTIONS", "/tlog/checkpoint")
+        self.assertEqual(r.status, 204, r)
+
+    def test_writes_and_pages_are_not_cross_origin(self):
+        cases = [("POST", "/api/v1/events", b"[]"), ("OPTIONS", "/api/v1/events", None),
+                 ("POST", "/api/v1/keys", b"{}"), ("POST", "/tlog/checkpoint", b"x"),
+                 ("POST", "/api/v1/events/" + "0" * 64, b"x"),
+                 ("GET", "/recalls", None), ("GET", "/metrics", None),
+                 ("GET", "/readyz", None), ("GET", "/static/verify.js", None)]
+        for method, path, body in cases:
+            r = cluster.request(method, path, body, headers={"Origin": "https://evil.example"},
+                                raw=True)
+            self.assertNotIn("access-control-allow-origin", r.headers, (method, path, r))
+
+
 if __name__ == "__main__":
     unittest.main()
