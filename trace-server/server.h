@@ -39,6 +39,7 @@ struct server_config {
 	char witness_policy[1024];       /* --witness-policy FILE (SPEC 9) */
 	bool print_log_vkey;             /* --print-log-vkey: print, exit */
 	char public_url[512];
+	char verifier_url[512];          /* --verifier-url (SPEC 10), or "" */
 	int threads;
 	int redis_wait_replicas;         /* WAIT for this many after appends */
 };
