@@ -23,6 +23,7 @@
 'use strict';
 
 const fs = require('fs');
+const path = require('path');
 const { chromium } = require('playwright-core');
 
 const config = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
@@ -76,6 +77,11 @@ async function serveBundle(page, body) {
 	    body: JSON.stringify(body) }));
 }
 
+async function shot(page, name) {
+	fs.mkdirSync(config.screenshots, { recursive: true });
+	await page.screenshot({ path: path.join(config.screenshots, name), fullPage: true });
+}
+
 function clean(page) {
 	equal(page.seen.errors.length, 0, 'page errors: ' + page.seen.errors.join(' | '));
 	const other = page.seen.requests.filter((u) => !u.startsWith(site + '/') &&
@@ -104,6 +110,7 @@ test('a good lot verifies on the second origin, statuses from the fold', async (
 		document.documentElement.scrollWidth - document.documentElement.clientWidth);
 	assert(overflow <= 0, `the page scrolls sideways by ${overflow}px at 360px`);
 	clean(page);
+	await shot(page, 'verifier-good-360.png');
 	await page.context().close();
 });
 
@@ -177,6 +184,7 @@ test('memory: a rollback to an older genuine bundle is caught', async () => {
 	equal(v.state, 'failed', 'after a rollback: ' + v.text);
 	equal(await page.getAttribute('#memory-alert', 'data-kind'), 'rollback', 'memory alert');
 	assert(await page.isVisible('#memory-alert'), 'the alert is visible');
+	await shot(page, 'verifier-rollback-360.png');
 	equal(await page.textContent('pre[data-note="presented"]'), V.old.checkpoint, 'presented note');
 	equal(await page.textContent('pre[data-note="remembered"]'), V.new.checkpoint, 'remembered note');
 	const evidence = await page.evaluate(() => Object.keys(localStorage)

@@ -271,10 +271,18 @@
 		report.events.forEach(function (e) {
 			var li = list.appendChild(document.createElement('li'));
 
-			li.textContent = e.ev.type + ' \u00b7 ' + e.ev.time + ' \u00b7 ' +
+			li.textContent = e.ev.type + ' \u00b7 ' + when(e.ev.time) + ' \u00b7 ' +
 			    (e.signer && e.signer.entry ? e.signer.entry.org || e.signer.entry.name : '');
 		});
 		$('status').hidden = false;
+	}
+
+	/* Seconds since 1970 (or RFC 3339 text) as "YYYY-MM-DD HH:MM UTC". */
+	function when(t) {
+		var d = new Date(typeof t === 'number' ? t * 1000 : t);
+
+		return isNaN(d.getTime()) ? String(t) :
+		    d.toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
 	}
 
 	function memoryAlert(mem) {
@@ -293,6 +301,9 @@
 		p.textContent = '两个签名检查点如下（也保存在本浏览器中），可作为证据。' +
 		    'Both signed checkpoints follow (also kept in this browser) as evidence.';
 		[mem.remembered, mem.presented].forEach(function (note, i) {
+			box.appendChild(document.createElement('p')).textContent = i === 0 ?
+			    '本设备记住的 \u00b7 remembered by this device:' :
+			    '服务器现在给出的 \u00b7 presented by the server now:';
 			pre = box.appendChild(document.createElement('pre'));
 			pre.className = 'evidence';
 			pre.setAttribute('data-note', i === 0 ? 'remembered' : 'presented');
