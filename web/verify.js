@@ -366,10 +366,14 @@
 	function consistency(size1, size2, root1, root2, proof) {
 		var one = new Uint8Array([1]), fn, sn, fr, sr, n = size1, chain;
 
+		/* A proof from the empty tree proves nothing: refused, as in C. */
 		if (size1 === size2)
-			return Promise.resolve(proof.length === 0 && equal(root1, root2));
+			return Promise.resolve(size1 > 0 && proof.length === 0 &&
+			    equal(root1, root2));
 		if (!(size1 > 0 && size1 < size2) || proof.length === 0 ||
-		    proof.length > PROOF_MAX)
+		    proof.length > PROOF_MAX || proof.some(function (p) {
+			return p.length !== 32;
+		    }))
 			return Promise.resolve(false);
 		while (n % 2 === 0)
 			n = half(n);
@@ -385,7 +389,7 @@
 		chain = Promise.resolve(true);
 		proof.slice(1).forEach(function (c) {
 			chain = chain.then(function (ok) {
-				if (!ok || sn === 0 || c.length !== 32)
+				if (!ok || sn === 0)
 					return false;
 				if (fn % 2 === 1 || fn === sn)
 					return Promise.all([sha256(concat(one, c, fr)),

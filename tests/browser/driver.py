@@ -59,6 +59,12 @@ def verifier_fixtures(cluster, chains, folder):
     kid, _ = note_sign(log_signing, origin, forked_body)
     forked = forked_body + "\n\u2014 %s %s\n" % (origin, base64.b64encode(
         kid + log_signing.sign(forked_body.encode()).signature).decode())
+    # And one for another tree of the older bundle's size: a log that
+    # forked before it grew (no consistency proof can reach it).
+    old_size = int(old["checkpoint"].split("\n")[1])
+    forked_body = "%s\n%d\n%s\n" % (origin, old_size, base64.b64encode(os.urandom(32)).decode())
+    forked_smaller = forked_body + "\n\u2014 %s %s\n" % (origin, base64.b64encode(
+        kid + log_signing.sign(forked_body.encode()).signature).decode())
     # The same bundle, its checkpoint signed by another key of that name:
     # a server that swapped its log key (and serves the new one at /api/v1/log).
     other = nacl.signing.SigningKey(os.urandom(32))
@@ -89,7 +95,16 @@ def verifier_fixtures(cluster, chains, folder):
                     cluster.public_url, "999999999"], check=True, stdout=subprocess.DEVNULL)
     with open(os.path.join(VECTORS, "wycheproof", "ed25519_test.json")) as f:
         wycheproof = json.load(f)
-    return {"vkey": vkey, "old": old, "new": new, "forked": forked, "swapped": swapped,
+    consistency = []
+    top = os.path.join(VECTORS, "rfc6962", "consistency")
+    for folder_name in sorted(os.listdir(top)):
+        for name in sorted(os.listdir(os.path.join(top, folder_name))):
+            with open(os.path.join(top, folder_name, name)) as f:
+                v = json.load(f)
+            v["name"] = folder_name + "/" + name
+            consistency.append(v)
+    return {"vkey": vkey, "old": old, "new": new, "forked": forked,
+            "forkedSmaller": forked_smaller, "consistency": consistency, "swapped": swapped,
             "swappedVkey": swapped_vkey, "cosigned": cosigned,
             "badCosigned": dict(new, checkpoint=new["checkpoint"] + bad_line),
             "site": site, "wycheproof": [

@@ -208,6 +208,52 @@ test('memory: a fork (another tree of the same size) is caught', async () => {
 	await page.context().close();
 });
 
+test('memory: a tree that grew is proved consistent and remembered', async () => {
+	const page = await phone();
+	const key = 'trace.checkpoint.' + V.vkey.split('+')[0] + '+' + V.vkey.split('+')[1];
+	await page.addInitScript((a) => {
+		if (!sessionStorage.getItem('seeded')) {
+			localStorage.setItem(a.key, a.note);
+			sessionStorage.setItem('seeded', '1');
+		}
+	}, { key, note: V.old.checkpoint });
+	await serveBundle(page, V.new);
+	let v = await verdict(page, site + '/index.html' + hashOf(good));
+	equal(v.state, 'verified', 'grew: ' + v.text);
+	assert((await page.textContent('#detail-memory')).includes('(grew)'), 'memory: grew');
+	assert(page.seen.requests.some((u) => u.startsWith(server + '/api/v1/proofs/consistency')),
+	    'a consistency proof was fetched cross-origin');
+	equal(await page.evaluate((k) => localStorage.getItem(k), key), V.new.checkpoint,
+	    'the larger checkpoint is remembered');
+	/* A remembered tree the larger one does not extend: a fork. */
+	await page.evaluate((a) => localStorage.setItem(a.key, a.note),
+	    { key, note: V.forkedSmaller });
+	await page.reload();
+	v = await verdict(page);
+	equal(v.state, 'failed', 'forked before it grew: ' + v.text);
+	equal(await page.getAttribute('#memory-alert', 'data-kind'), 'fork', 'memory alert');
+	await page.context().close();
+});
+
+test('RFC 9162 consistency in verify.js agrees with the RFC 6962 vectors', async () => {
+	const page = await phone();
+	await verdict(page, site + '/index.html' + hashOf(good));
+	const wrong = await page.evaluate(async (cases) => {
+		const T = window.TraceVerify, out = [];
+		const b = (x) => { try { return T.bytes(x); } catch (e) { return new Uint8Array(0); } };
+		for (const c of cases) {
+			const ok = await T.consistency(c.size1, c.size2, b(c.root1 || ''), b(c.root2 || ''),
+			    (c.proof || []).map(b));
+			if (ok === c.wantErr)
+				out.push(c.name + ' (' + c.desc + ')');
+		}
+		return out;
+	}, V.consistency);
+	assert(V.consistency.length >= 90, 'vectors: ' + V.consistency.length);
+	equal(wrong.length, 0, 'disagree with the vectors: ' + wrong.join(', '));
+	await page.context().close();
+});
+
 test('the consumer page remembers too and catches the rollback', async () => {
 	const page = await phone();
 	await page.goto(server + good.path + '?lang=en');
