@@ -19,14 +19,19 @@
  *   DIR/logs/<origin, percent-encoded>+<key hash, 8 hex>   the signed note
  *   DIR/evidence/<unix time>-<fork|rollback>-<origin...>.json
  * One file per log (origin and key: a new log key starts a new memory),
- * replaced atomically (libtrace fileio) only by a larger verified tree.
+ * replaced atomically (libtrace fileio) only by a larger verified tree,
+ * read, compared and replaced under an exclusive flock of <file>.lock so
+ * that two verifies at once cannot put a smaller tree back.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "libtrace/buf.h"
@@ -191,29 +196,27 @@ contradiction(const struct agent *a, const char *dir, const char *kind,
 	return PREVIOUS_FAILED;
 }
 
+static enum previous_outcome state_compare(const struct agent *a,
+    const char *dir, const char *path, const struct bundle *b,
+    const struct bundle_report *r, const struct note_verifier *log_key,
+    bool from_server);
+
 enum previous_outcome
 state_check(const struct agent *a, const char *dir, const struct bundle *b,
     const struct bundle_report *r, const struct note_verifier *log_key,
     bool from_server)
 {
-	unsigned char hashes[MERKLE_PROOF_MAX][MERKLE_HASH_LEN];
-	struct merkle_bytes proof[MERKLE_PROOF_MAX];
-	const struct checkpoint *cur = &r->checkpoint;
-	char folder[PATH_MAX], path[PATH_MAX], name[STATE_NAME_MAX];
-	char *text = NULL, why[768];
-	struct checkpoint old;
-	struct trace_error err;
-	enum previous_outcome out = PREVIOUS_FAILED;
-	size_t len = 0, count = 0;
-	enum trace_status rc;
-	int n;
+	char folder[PATH_MAX], path[PATH_MAX], lock[PATH_MAX + 8];
+	char name[STATE_NAME_MAX];
+	enum previous_outcome out;
+	int n, fd;
 
 	if (!r->checkpoint_ok) {
 		printf("note    log memory: not compared: the bundle's "
 		    "checkpoint does not verify\n");
 		return PREVIOUS_OK;
 	}
-	origin_name(cur->origin, name, sizeof(name));
+	origin_name(r->checkpoint.origin, name, sizeof(name));
 	if (!make_dir(dir, "logs", folder, sizeof(folder)) ||
 	    (n = snprintf(path, sizeof(path), "%s/%s+%08" PRIx32, folder,
 	    name, log_key->key_hash)) <= 0 || (size_t)n >= sizeof(path)) {
@@ -221,6 +224,36 @@ state_check(const struct agent *a, const char *dir, const struct bundle *b,
 		    strerror(errno));
 		return PREVIOUS_FAILED;
 	}
+	snprintf(lock, sizeof(lock), "%s.lock", path);
+	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 ||
+	    flock(fd, LOCK_EX) != 0) {
+		printf("FAIL  log memory: cannot lock %s: %s\n", lock,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return PREVIOUS_FAILED;
+	}
+	out = state_compare(a, dir, path, b, r, log_key, from_server);
+	close(fd);
+	return out;
+}
+
+/* state_check() under the lock, for the memory in path. */
+static enum previous_outcome
+state_compare(const struct agent *a, const char *dir, const char *path,
+    const struct bundle *b, const struct bundle_report *r,
+    const struct note_verifier *log_key, bool from_server)
+{
+	unsigned char hashes[MERKLE_PROOF_MAX][MERKLE_HASH_LEN];
+	struct merkle_bytes proof[MERKLE_PROOF_MAX];
+	const struct checkpoint *cur = &r->checkpoint;
+	char *text = NULL, why[768];
+	struct checkpoint old;
+	struct trace_error err;
+	enum previous_outcome out = PREVIOUS_FAILED;
+	size_t len = 0, count = 0;
+	enum trace_status rc;
+
 	rc = file_read_all(path, NOTE_MAX_LEN, &text, &len, &err);
 	if (rc == TRACE_ENOTFOUND) {
 		if (file_write_atomic(path, b->checkpoint, b->checkpoint_len,

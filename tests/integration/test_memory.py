@@ -12,7 +12,7 @@ evidence file whose path the report prints.
   size, and one of a smaller size whose consistency proof cannot verify;
 - a bundle file older than the memory passes (a prefix, proved), and
   without a server to prove it does not;
-- --no-state remembers nothing.
+- --no-state remembers nothing; verifies at once keep the largest tree.
 
 Run: make build/trace-server build/trace-agent &&
      cd tests/integration && /usr/bin/python3 -m unittest test_memory -v
@@ -116,8 +116,10 @@ class Memory(unittest.TestCase):
                               timeout=60, env=env)
 
     def memory_file(self, state):
-        files = glob.glob(os.path.join(state, "logs", "*"))
+        files = [f for f in glob.glob(os.path.join(state, "logs", "*"))
+                 if not f.endswith(".lock")]
         self.assertEqual(len(files), 1, files)
+        self.assertTrue(os.path.exists(files[0] + ".lock"))
         self.assertTrue(files[0].endswith("+" + self.key_hash), files[0])
         return files[0]
 
@@ -242,7 +244,26 @@ class Memory(unittest.TestCase):
                             self.vkey, "--gtin", GTIN, "--lot", "MEM6", "--server",
                             cluster.public_url], capture_output=True, text=True, env=env)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        self.assertEqual(len(glob.glob(os.path.join(env_state, "trace", "logs", "*"))), 1)
+        self.assertEqual(len(glob.glob(os.path.join(env_state, "trace", "logs", "*+*[0-9a-f]"))), 1)
+
+    def test_7_verifies_at_once(self):
+        """Several verifies of one memory at once (flock): all pass, and
+        the memory ends at the largest tree."""
+        state = tempfile.mkdtemp(dir=cluster.dir)
+        self.chain("MEM7", 1)
+        self.assertEqual(self.verify(state, lot="MEM7").returncode, 0)
+        self.chain("MEM7b", 2)
+        env = {k: v for k, v in os.environ.items() if k != "TRACE_SERVER"}
+        procs = [subprocess.Popen([AGENT, "verify", "--root", cluster.root_pub, "--log-vkey",
+                                   self.vkey, "--gtin", GTIN, "--lot", "MEM7", "--server",
+                                   cluster.public_url, "--state", state],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                 for _ in range(4)]
+        for p in procs:
+            out, err = p.communicate(timeout=60)
+            self.assertEqual(p.returncode, 0, out.decode() + err.decode())
+        self.assertEqual(read(self.memory_file(state)),
+                         cluster.get("/api/v1/checkpoint").body.decode())
 
 
 if __name__ == "__main__":
