@@ -290,14 +290,40 @@ state_compare(const struct agent *a, const char *dir, const char *path,
 		goto out;
 	}
 	if (cur->size < old.size && from_server) {
-		/* The server's answer of now is older than what it showed
+		/*
+		 * The server's answer of now is older than what it showed
 		 * before: a recall logged since could be hidden (SPEC 9:
-		 * stale, never verified). */
+		 * stale, never verified).  A proof that the smaller tree is
+		 * a prefix goes into the evidence when the server gives one;
+		 * one that fails makes it a fork.
+		 */
+		const char *kind = "rollback";
+
 		snprintf(why, sizeof(why), "the server now shows a tree of "
 		    "size %" PRIu64 ", smaller than size %" PRIu64 " it showed "
 		    "before", cur->size, old.size);
-		out = contradiction(a, dir, "rollback", why, log_key, text,
-		    len, old.size, b, cur->size, NULL, 0);
+		count = 0;
+		if (cur->size != 0) {
+			char ignored[256];
+
+			if (verify_fetch_consistency(a, cur->size, old.size,
+			    hashes, &count, ignored, sizeof(ignored)) !=
+			    PREVIOUS_OK)
+				count = 0;
+			for (size_t i = 0; i < count; i++)
+				proof[i] = merkle_bytes_hash(hashes[i]);
+			if (count > 0 && bundle_check_consistency(b->checkpoint,
+			    b->checkpoint_len, log_key, &old, proof, count, NULL,
+			    &err) != TRACE_OK) {
+				kind = "fork";
+				snprintf(why, sizeof(why), "the server now shows "
+				    "a tree of size %" PRIu64 " that is not a "
+				    "prefix of size %" PRIu64 " it showed before: "
+				    "%s", cur->size, old.size, err.message);
+			}
+		}
+		out = contradiction(a, dir, kind, why, log_key, text, len,
+		    old.size, b, cur->size, hashes, count);
 		goto out;
 	}
 	if (cur->size != 0 && old.size != 0 &&

@@ -174,7 +174,27 @@ class Memory(unittest.TestCase):
         self.assertEqual(doc["remembered"]["note"], remembered)
         self.assertEqual(doc["presented"]["note"], old["checkpoint"])
         self.assertLess(doc["presented"]["size"], doc["remembered"]["size"])
+        # The server's own proof that the older tree is a prefix: kept.
+        self.assertTrue(doc["consistencyProof"])
         self.assertEqual(read(self.memory_file(state)), remembered)
+
+    def test_2b_smaller_tree_that_is_no_prefix_is_a_fork(self):
+        state = tempfile.mkdtemp(dir=cluster.dir)
+        old = self.chain("MEM2F", 1)
+        self.chain("MEM2Fb", 2)
+        self.assertEqual(self.verify(state, lot="MEM2F").returncode, 0)
+        size = int(old["checkpoint"].split("\n")[1])
+        forged = dict(old, checkpoint=self.sign(size, os.urandom(32)))
+        replay = replay_server(forged)
+        try:
+            r = self.verify(state, lot="MEM2F", server="http://127.0.0.1:%d" %
+                            replay.server_address[1])
+        finally:
+            replay.shutdown()
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        doc = self.evidence(r, "fork")
+        self.assertEqual(doc["presented"]["note"], forged["checkpoint"])
+        self.assertTrue(doc["consistencyProof"])
 
     def test_3_fork_of_the_same_size(self):
         state = tempfile.mkdtemp(dir=cluster.dir)
