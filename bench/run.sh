@@ -106,9 +106,17 @@ PIDS+=($SERVER_PID)
 for _ in $(seq 100); do curl -sf "$URL/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
 curl -sf "$URL/readyz" >/dev/null || die "trace-server did not start: $(tail -3 "$WORK/server.log")"
 
+# One org for every bench key (SPEC 8: enrollments name a registered org),
+# owning every GTIN: prefixes 0-9.
+every_prefix=()
+for d in 0 1 2 3 4 5 6 7 8 9; do every_prefix+=(--gtin-prefix "$d"); done
+"${AGENT[@]}" --server "$URL" key org --admin "$WORK/keys/root.key" --org bench \
+	--name-zh "基准测试" --name-en "Bench" --role brand --role inspector \
+	--role logistics --role customs --role warehouse "${every_prefix[@]}" >/dev/null
 for role in brand inspector logistics customs warehouse; do
 	"${AGENT[@]}" --server "$URL" key enroll --admin "$WORK/keys/root.key" \
-		--pub "$WORK/keys/$role.pub" --role "$role" --org "Bench $role" >/dev/null
+		--pub "$WORK/keys/$role.pub" --role "$role" --org bench \
+		"${every_prefix[@]}" >/dev/null
 done
 VKEY=$(curl -sf "$URL/api/v1/log" | $PY -c 'import json, sys; print(json.load(sys.stdin)["vkey"])')
 

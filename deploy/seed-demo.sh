@@ -10,9 +10,12 @@
 #   lot GTS2609B of a green tea serum (GTIN 08809876543213): the same route,
 #     then recalled (severity 1) by the importer.
 #
-# Demo keys (brand, inspector, carrier, importer, customs, warehouse) are made
-# in KEYS_DIR if absent and enrolled by the root admin key.  Safe to rerun:
-# enrolled keys and recorded lots are left alone.  Prints what to open.
+# Demo orgs (SPEC 8 "Organisations": their names in Chinese and English, the
+# roles their keys may have, the brand's GS1 prefix 880) are registered by
+# the root admin key; demo keys (brand, inspector, carrier, importer,
+# customs, warehouse) are made in KEYS_DIR if absent and enrolled into their
+# org by the root.  Safe to rerun: registered orgs, enrolled keys and
+# recorded lots are left alone.  Prints what to open.
 set -euo pipefail
 build=${1:?usage: seed-demo.sh BUILD SERVER_URL KEYS_DIR ROOT_KEY_FILE}
 server=${2:?server URL}
@@ -22,6 +25,24 @@ agent="$build/trace-agent"
 queue=$(dirname "$keys")/queue
 export TRACE_SERVER=$server TRACE_QUEUE=$queue
 mkdir -p "$keys" "$queue"
+
+# org ID NAME_ZH NAME_EN ROLE [PREFIX]: register once.
+org() {
+	local id=$1 zh=$2 en=$3 role=$4 prefix=${5:-}
+	if curl -fsS "$server/api/v1/keys" 2>/dev/null |
+	    grep -q "\"op\":\"org\",\"org\":\"$id\""; then
+		return 0
+	fi
+	"$agent" key org --admin "$root_key" --org "$id" --name-zh "$zh" \
+		--name-en "$en" --role "$role" ${prefix:+--gtin-prefix "$prefix"} >/dev/null
+}
+
+org amorepacific "爱茉莉太平洋" "Amorepacific Corporation"            brand 880
+org ccic-korea   "中检韩国（仁川实验室）" "CCIC Korea (Incheon laboratory)" inspector
+org weidong      "威东航运" "Weidong Ferry Co., Ltd."                    logistics
+org haiyue       "威海海悦跨境贸易" "Weihai Haiyue Cross-border Trade Co." importer
+org weihai-customs "威海海关" "Weihai Customs"                          customs
+org weihai-bonded "威海综合保税区物流" "Weihai Comprehensive Bonded Zone Logistics" warehouse
 
 # key NAME ROLE ORG PERSON [PREFIX]: generate once, enroll once.
 key() {
@@ -37,12 +58,12 @@ key() {
 		${prefix:+--gtin-prefix "$prefix"} >/dev/null
 }
 
-key brand     brand     "Amorepacific Corporation"               "Lee Jiwon"  880
-key inspector inspector "CCIC Korea (Incheon laboratory)"        "Kim Minsu"
-key carrier   logistics "Weidong Ferry Co., Ltd."                "Park Seojun"
-key importer  importer  "Weihai Haiyue Cross-border Trade Co."    "Wang Lei"
-key customs   customs   "Weihai Customs"                         "Zhao Min"
-key warehouse warehouse "Weihai Comprehensive Bonded Zone Logistics" "Liu Yang"
+key brand     brand     amorepacific   "Lee Jiwon"  880
+key inspector inspector ccic-korea     "Kim Minsu"
+key carrier   logistics weidong        "Park Seojun"
+key importer  importer  haiyue         "Wang Lei"
+key customs   customs   weihai-customs "Zhao Min"
+key warehouse warehouse weihai-bonded  "Liu Yang"
 
 # when DAYS_AGO HH:MM OFFSET: an RFC 3339 time DAYS_AGO days back, at local
 # time HH:MM in OFFSET (so the demo is always in the recent past).
@@ -52,10 +73,30 @@ when() {
 	echo "${day}T$2:00$3"
 }
 
-# rec KEY TYPE GTIN LOT TIME COUNTRY PLACE  (data JSON on standard input)
+# rec KEY TYPE GTIN LOT TIME COUNTRY PLACE [OPTION...]  (data JSON on
+# standard input; options such as --attach FILE:NAME go to record)
 rec() {
 	"$agent" record --key "$keys/$1.key" --type "$2" --gtin "$3" --lot "$4" \
-		--time "$5" --country "$6" --place "$7" --data - >/dev/null
+		--time "$5" --country "$6" --place "$7" --data - "${@:8}" >/dev/null
+}
+
+# report CERT: a one-page PDF inspection report for the demo (the signed
+# report an inspector attaches); prints its path.
+report() {
+	local f
+	f=$(dirname "$keys")/reports/$1.pdf
+	mkdir -p "$(dirname "$f")"
+	[ -f "$f" ] || printf '%s\n' '%PDF-1.4' \
+		'1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj' \
+		'2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj' \
+		'3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >> endobj' \
+		"4 0 obj << >> stream" \
+		"BT /F1 18 Tf 60 760 Td (CCIC Korea - pre-shipment inspection report $1) Tj ET" \
+		"BT /F1 12 Tf 60 730 Td (Result: PASS. Demo document of the Trace demo.) Tj ET" \
+		'endstream endobj' \
+		'5 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> endobj' \
+		'trailer << /Root 1 0 R >>' '%%EOF' > "$f"
+	echo "$f"
 }
 
 exists() {
@@ -77,7 +118,8 @@ JSON
 {"samples": 6, "sampleIds": ["$cert-S1", "$cert-S2", "$cert-S3"]}
 JSON
 	rec inspector inspection.completed "$gtin" "$lot" "$(when $((d + 1)) 17:00 +09:00)" KR \
-		"CCIC Korea Incheon laboratory" <<JSON
+		"CCIC Korea Incheon laboratory" \
+		--attach "$(report "$cert"):Inspection report $cert.pdf" <<JSON
 {"certificate": "$cert", "result": "pass", "body": "CCIC Korea Incheon laboratory",
  "standard": "化妆品安全技术规范 (2015) / Safety and Technical Standards for Cosmetics",
  "items": [{"name": "Lead (Pb)", "value": "0.6 mg/kg", "limit": "10 mg/kg", "result": "pass"},

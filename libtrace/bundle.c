@@ -10,6 +10,7 @@
  * building the PAE (its header is short, the payload is hashed in place).
  */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -266,11 +267,58 @@ key_add(struct key_table *t, const struct key_state *state)
 	return &t->states[t->count - 1];
 }
 
+/*
+ * Every org entry that passed its checks, in log order (SPEC 8
+ * "Organisations"): an enrollment is checked against its org as it stood
+ * at the enrollment's log index, an event against its signer's org at the
+ * event's.  Orgs are few: a linear search.
+ */
+struct org_version {
+	struct org_info org;
+	long long log_index;
+};
+
+struct org_table {
+	struct org_version *v;
+	size_t count;
+	/* Round 1 (SPEC 8 "Data from round 1"): key entries logged before
+	 * the bundle's first org entry knew no org registry. */
+	long long round1_until;
+};
+
+/* Org id as it stood just before log index at, or NULL. */
+static const struct org_info *
+org_at(const struct org_table *t, const char *id, long long at)
+{
+	const struct org_info *found = NULL;
+
+	for (size_t i = 0; i < t->count && t->v[i].log_index < at; i++)
+		if (strcmp(t->v[i].org.id, id) == 0)
+			found = &t->v[i].org;
+	return found;
+}
+
+/* signer with its org as at log index at (a copy in *out). */
+static const struct key_state *
+signer_at(const struct org_table *t, const struct key_state *signer,
+    long long at, struct key_state *out)
+{
+	const struct org_info *org;
+
+	if (signer == NULL || !signer->org_known)
+		return signer;
+	*out = *signer;
+	if ((org = org_at(t, signer->entry.org, at)) != NULL)
+		out->org = *org;
+	return out;
+}
+
 struct verify {
 	const struct bundle *b;
 	struct bundle_report *r;
 	size_t failure_cap;
 	bool nomem;
+	struct org_table orgs;
 };
 
 static void
@@ -410,11 +458,13 @@ verify_keys(struct verify *v, struct key_table *keys)
 	for (size_t i = 0; i < b->key_count; i++)
 		order[i] = (struct order){ b->keys[i].log_index, i };
 	qsort(order, b->key_count, sizeof(*order), order_compare);
+	v->orgs.round1_until = LLONG_MAX;
 	for (size_t k = 0; k < b->key_count && !v->nomem; k++) {
 		size_t i = order[k].position;
 		const struct bundle_item *it = &b->keys[i];
 		struct bundle_key_result *res = &v->r->keys[i];
-		struct key_state *signer, *target;
+		struct key_state *signer, *target, signer_now;
+		const struct org_info *org = NULL;
 		struct trace_error err;
 		char why[TRACE_ERROR_MESSAGE_MAX];
 		long long at = it->log_index;
@@ -437,6 +487,8 @@ verify_keys(struct verify *v, struct key_table *keys)
 			continue;
 		}
 		res->parsed = true;
+		if (res->entry.op == KEY_OP_ORG && at < v->orgs.round1_until)
+			v->orgs.round1_until = at;
 		if (!proof_ok(v, it, why, sizeof(why)))
 			fail(v, BUNDLE_SUBJECT_KEY, i, -1, at, v->r->checkpoint_ok ?
 			    "bad_proof" : "no_checkpoint", "%s", why);
@@ -463,10 +515,14 @@ verify_keys(struct verify *v, struct key_table *keys)
 			continue;
 		}
 		v->r->signatures++;
-		target = key_find(keys, res->entry.keyid);
+		target = res->entry.op == KEY_OP_ORG ? NULL :
+		    key_find(keys, res->entry.keyid);
+		if (res->entry.op == KEY_OP_ENROLL)
+			org = org_at(&v->orgs, res->entry.org, at);
 		v->r->checks++;
-		if (policy_check_key_entry(&res->entry, signer, target, at,
-		    &err) != TRACE_OK) {
+		if (policy_check_key_entry(&res->entry,
+		    signer_at(&v->orgs, signer, at, &signer_now), target, org,
+		    at < v->orgs.round1_until, at, &err) != TRACE_OK) {
 			fail(v, BUNDLE_SUBJECT_KEY, i, -1, at, err.code, "%s",
 			    err.message);
 			continue;
@@ -474,7 +530,11 @@ verify_keys(struct verify *v, struct key_table *keys)
 		/* A statement that failed its proof changes nothing. */
 		if (!res->ok)
 			continue;
-		if (res->entry.op == KEY_OP_REVOKE) {
+		if (res->entry.op == KEY_OP_ORG) {
+			/* Room for one per key entry was reserved. */
+			v->orgs.v[v->orgs.count++] = (struct org_version){
+				.org = res->entry.org_def, .log_index = at };
+		} else if (res->entry.op == KEY_OP_REVOKE) {
 			target->revoked = true;
 			target->revoked_at = at;
 			snprintf(target->revoke_reason,
@@ -486,8 +546,21 @@ verify_keys(struct verify *v, struct key_table *keys)
 			memset(&s, 0, sizeof(s));
 			s.entry = res->entry;
 			s.enrolled_at = at;
+			if (org != NULL) {
+				s.org_known = true;
+				s.org = *org;
+			}
 			key_add(keys, &s);
 		}
+	}
+	/* Only now is the bundle's first org entry known, and every org id
+	 * a round-1 free text might shadow. */
+	for (size_t k = 0; k < keys->count; k++) {
+		struct key_state *s = &keys->states[k];
+
+		s->round1_until = v->orgs.round1_until;
+		s->org_shadowed = !s->is_root && !s->org_known &&
+		    org_at(&v->orgs, s->entry.org, LLONG_MAX) != NULL;
 	}
 	free(order);
 }
@@ -526,7 +599,7 @@ fold_events(struct verify *v, const struct key_table *keys,
 		st[n++] = (struct fold_statement){ .ev = &evs[i],
 			.id = res->id, .log_index = res->log_index,
 			.signer_role = signer->entry.role,
-			.signer_org = signer->entry.org };
+			.signer_org = policy_fold_org(signer) };
 	}
 	if (fold_run(st, n, NULL, &r->fold, &err) != TRACE_OK) {
 		v->nomem = true;
@@ -576,6 +649,7 @@ verify_events(struct verify *v, const struct key_table *keys)
 		struct bundle_event_result *res = &v->r->events[i];
 		struct trace_event *ev = &evs[i];
 		const struct key_state *signer;
+		struct key_state signer_now;
 		struct trace_error err;
 		char why[TRACE_ERROR_MESSAGE_MAX];
 		long long at = it->log_index;
@@ -657,7 +731,8 @@ verify_events(struct verify *v, const struct key_table *keys)
 			res->signer_known = true;
 			res->signer_role = signer->entry.role;
 			v->r->checks++;
-			if (policy_check_event(ev, signer, at, &err) != TRACE_OK)
+			if (policy_check_event(ev, signer_at(&v->orgs, signer, at,
+			    &signer_now), at, &err) != TRACE_OK)
 				fail(v, BUNDLE_SUBJECT_EVENT, i, ev->seq, at,
 				    err.code, "signer %s: %s", ev->signer,
 				    err.message);
@@ -700,8 +775,10 @@ bundle_verify(const struct bundle *b,
 	keys.states = calloc(b->key_count + 1, sizeof(*keys.states));
 	keys.slots = calloc(cap, sizeof(*keys.slots));
 	keys.mask = cap - 1;
+	v.orgs.v = calloc(b->key_count + 1, sizeof(*v.orgs.v));
+	v.orgs.round1_until = LLONG_MAX;
 	if (report->events == NULL || report->keys == NULL ||
-	    keys.states == NULL || keys.slots == NULL) {
+	    keys.states == NULL || keys.slots == NULL || v.orgs.v == NULL) {
 		v.nomem = true;
 		goto out;
 	}
@@ -720,6 +797,7 @@ bundle_verify(const struct bundle *b,
 out:
 	free(keys.states);
 	free(keys.slots);
+	free(v.orgs.v);
 	if (v.nomem)
 		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
 		    "out of memory while verifying the bundle");

@@ -67,7 +67,10 @@ struct fold_statement {
 	const char *id;                 /* statement id, 64 lowercase hex */
 	long long log_index;            /* LLONG_MAX: not logged yet */
 	enum key_role signer_role;      /* ROLE_COUNT if unknown */
-	const char *signer_org;         /* its enrollment's org ("" unknown) */
+	const char *signer_org;         /* its org as policy_fold_org() gives
+	                                 * it: a registered org's id, a
+	                                 * round-1 key's free text, "" for
+	                                 * none (matches nothing) */
 	/*
 	 * The signer is not enrolled (a stored statement by a round-1 key
 	 * that today's rules refuse, weak_public_key, reads so).  The safe
@@ -188,7 +191,9 @@ struct fold_result {
  *   recall.closed   names ("recall") a recall.issued earlier in the chain
  *                   that is still open; signed by a regulator, or, unless
  *                   the recall was issued by a regulator, by a key of the
- *                   recall issuer's org (compared byte for byte).  It
+ *                   recall issuer's org (compared byte for byte: registered
+ *                   org ids, SPEC 8 "Organisations", so the registering
+ *                   org's own recalls close only from that org).  It
  *                   closes exactly that recall.
  *   correction      names ("corrects") an earlier statement of the chain
  *                   that is no correction, recall or registration; signed

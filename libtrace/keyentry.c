@@ -1,5 +1,5 @@
 /*
- * keyentry.c - enroll and revoke statements of the key registry.
+ * keyentry.c - enroll, revoke and org statements of the key registry.
  *
  * The rules here are the ones a verifier without the server applies too,
  * so the server and trace-agent verify keys with the same code.  That
@@ -99,6 +99,126 @@ get_text(const struct json_value *root, const char *key, size_t max,
 	return TRACE_OK;
 }
 
+/* "gtinPrefixes" when present: 1-KEY_PREFIXES_MAX strings of 1-13 digits. */
+static enum trace_status
+get_prefixes(const struct json_value *root,
+    char out[KEY_PREFIXES_MAX][KEY_PREFIX_MAX + 1], size_t *count,
+    struct trace_error *err)
+{
+	const struct json_value *prefixes = NULL;
+	enum trace_status rc;
+
+	*count = 0;
+	if ((rc = json_get_array(root, "gtinPrefixes", false, &prefixes,
+	    err)) != TRACE_OK)
+		return rc;
+	if (prefixes == NULL)
+		return TRACE_OK;
+	if (prefixes->u.array.count == 0 ||
+	    prefixes->u.array.count > KEY_PREFIXES_MAX)
+		return trace_error_set(err, TRACE_EMALFORMED, "bad_prefixes",
+		    "gtinPrefixes", "gtinPrefixes needs 1-%d prefixes (leave it "
+		    "out for any GTIN)", KEY_PREFIXES_MAX);
+	for (size_t i = 0; i < prefixes->u.array.count; i++) {
+		const struct json_value *p = prefixes->u.array.items[i];
+		bool ok = p->type == JSON_STRING && p->u.string.len >= 1 &&
+		    p->u.string.len <= KEY_PREFIX_MAX;
+
+		for (size_t k = 0; ok && k < p->u.string.len; k++)
+			ok = p->u.string.ptr[k] >= '0' &&
+			    p->u.string.ptr[k] <= '9';
+		if (!ok) {
+			char field[40];
+
+			snprintf(field, sizeof(field), "gtinPrefixes[%zu]", i);
+			return trace_error_set(err, TRACE_EMALFORMED,
+			    "bad_prefix", field, "a GTIN prefix is 1-%d digits",
+			    KEY_PREFIX_MAX);
+		}
+		memcpy(out[i], p->u.string.ptr, p->u.string.len + 1);
+	}
+	*count = prefixes->u.array.count;
+	return TRACE_OK;
+}
+
+bool
+org_id_valid(const char *s, size_t len)
+{
+	if (len < 1 || len > ORG_ID_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '.' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * SPEC 8 "Organisations": {"v", "op": "org", "org", "name": {"zh", "en"},
+ * "roles", "gtinPrefixes"?, "time", "signer"}.  Roles are listed once
+ * each, at least one.
+ */
+static enum trace_status
+parse_org(const struct json_value *root, struct key_entry *e,
+    struct trace_error *err)
+{
+	static const char *const fields[] = { "v", "op", "org", "name",
+		"roles", "gtinPrefixes", "time", "signer", NULL };
+	static const char *const name_fields[] = { "zh", "en", NULL };
+	struct org_info *o = &e->org_def;
+	const struct json_value *name = NULL, *roles = NULL;
+	const char *s = NULL;
+	size_t len = 0;
+	enum trace_status rc;
+
+	if ((rc = json_object_only(root, fields, err)) != TRACE_OK)
+		return rc;
+	if ((rc = json_get_string(root, "org", true, &s, &len, err)) !=
+	    TRACE_OK)
+		return rc;
+	if (!org_id_valid(s, len))
+		return trace_error_set(err, TRACE_EMALFORMED, "bad_org", "org",
+		    "an org id is 1-%d of a-z, 0-9, \".\" and \"-\"",
+		    ORG_ID_MAX);
+	memcpy(o->id, s, len + 1);
+	memcpy(e->org, s, len + 1);
+	if ((rc = json_get_object(root, "name", true, &name, err)) != TRACE_OK)
+		return rc;
+	if ((rc = json_object_only(name, name_fields, err)) != TRACE_OK ||
+	    (rc = get_text(name, "zh", KEY_TEXT_MAX, o->name_zh, err)) !=
+	    TRACE_OK ||
+	    (rc = get_text(name, "en", KEY_TEXT_MAX, o->name_en, err)) !=
+	    TRACE_OK) {
+		trace_error_prefix_field(err, "name");
+		return rc;
+	}
+	if ((rc = json_get_array(root, "roles", true, &roles, err)) !=
+	    TRACE_OK)
+		return rc;
+	if (roles->u.array.count == 0 || roles->u.array.count > ROLE_COUNT)
+		return trace_error_set(err, TRACE_EMALFORMED, "bad_roles",
+		    "roles", "roles lists 1-%d distinct roles", ROLE_COUNT);
+	for (size_t i = 0; i < roles->u.array.count; i++) {
+		const struct json_value *r = roles->u.array.items[i];
+		enum key_role role;
+
+		if (r->type != JSON_STRING ||
+		    !key_role_parse(r->u.string.ptr, r->u.string.len, &role) ||
+		    (o->roles & (1u << role)) != 0)
+			return trace_error_set(err, TRACE_EMALFORMED,
+			    "bad_roles", "roles", "roles lists 1-%d distinct "
+			    "roles", ROLE_COUNT);
+		o->roles |= 1u << role;
+	}
+	if ((rc = get_prefixes(root, o->prefixes, &o->prefix_count, err)) !=
+	    TRACE_OK)
+		return rc;
+	return TRACE_OK;
+}
+
 static enum trace_status
 parse_enroll(const struct json_value *root, struct key_entry *e,
     struct trace_error *err)
@@ -106,7 +226,6 @@ parse_enroll(const struct json_value *root, struct key_entry *e,
 	static const char *const fields[] = { "v", "op", "keyid", "alg",
 		"public", "name", "org", "role", "notBefore", "notAfter",
 		"gtinPrefixes", "time", "signer", NULL };
-	const struct json_value *prefixes = NULL;
 	const char *s = NULL;
 	size_t len = 0, n = 0;
 	unsigned char raw[64];
@@ -153,39 +272,9 @@ parse_enroll(const struct json_value *root, struct key_entry *e,
 	    e->not_before >= e->not_after)
 		return trace_error_set(err, TRACE_ERULE, "bad_window", "notAfter",
 		    "notAfter must be later than notBefore");
-	if ((rc = json_get_array(root, "gtinPrefixes", false, &prefixes,
-	    err)) != TRACE_OK)
+	if ((rc = get_prefixes(root, e->prefixes, &e->prefix_count, err)) !=
+	    TRACE_OK)
 		return rc;
-	if (prefixes != NULL) {
-		if (prefixes->u.array.count == 0 ||
-		    prefixes->u.array.count > KEY_PREFIXES_MAX)
-			return trace_error_set(err, TRACE_EMALFORMED,
-			    "bad_prefixes", "gtinPrefixes",
-			    "gtinPrefixes needs 1-%d prefixes (leave it out for "
-			    "any GTIN)", KEY_PREFIXES_MAX);
-		for (size_t i = 0; i < prefixes->u.array.count; i++) {
-			const struct json_value *p = prefixes->u.array.items[i];
-			bool ok = p->type == JSON_STRING &&
-			    p->u.string.len >= 1 &&
-			    p->u.string.len <= KEY_PREFIX_MAX;
-
-			for (size_t k = 0; ok && k < p->u.string.len; k++)
-				ok = p->u.string.ptr[k] >= '0' &&
-				    p->u.string.ptr[k] <= '9';
-			if (!ok) {
-				char field[40];
-
-				snprintf(field, sizeof(field), "gtinPrefixes[%zu]",
-				    i);
-				return trace_error_set(err, TRACE_EMALFORMED,
-				    "bad_prefix", field,
-				    "a GTIN prefix is 1-%d digits", KEY_PREFIX_MAX);
-			}
-			memcpy(e->prefixes[i], p->u.string.ptr,
-			    p->u.string.len + 1);
-		}
-		e->prefix_count = prefixes->u.array.count;
-	}
 	/* Last, once the entry is well-formed: SPEC 8 refuses a key that is
 	 * non-canonical, of small order or with a torsion component (422). */
 	if ((rc = ed25519_public_key_check(e->public_key, err)) != TRACE_OK) {
@@ -218,24 +307,33 @@ key_entry_from_json(const struct json_value *root, struct key_entry *e,
 	if ((rc = json_get_string(root, "op", true, &op, &op_len, err)) !=
 	    TRACE_OK)
 		return rc;
-	if ((rc = get_keyid(root, "keyid", e->keyid, err)) != TRACE_OK ||
+	if (strcmp(op, "org") == 0)
+		e->op = KEY_OP_ORG;
+	else if (strcmp(op, "enroll") == 0)
+		e->op = KEY_OP_ENROLL;
+	else if (strcmp(op, "revoke") == 0)
+		e->op = KEY_OP_REVOKE;
+	else
+		return trace_error_set(err, TRACE_EMALFORMED, "bad_op", "op",
+		    "op must be \"enroll\", \"revoke\" or \"org\"");
+	/* An org entry names an org, not a key. */
+	if ((e->op != KEY_OP_ORG &&
+	    (rc = get_keyid(root, "keyid", e->keyid, err)) != TRACE_OK) ||
 	    (rc = get_keyid(root, "signer", e->signer, err)) != TRACE_OK ||
 	    (rc = get_time(root, "time", true, NULL, &e->time, err)) !=
 	    TRACE_OK)
 		return rc;
-	if (strcmp(op, "enroll") == 0) {
-		e->op = KEY_OP_ENROLL;
+	switch (e->op) {
+	case KEY_OP_ORG:
+		return parse_org(root, e, err);
+	case KEY_OP_ENROLL:
 		return parse_enroll(root, e, err);
+	case KEY_OP_REVOKE:
+		break;
 	}
-	if (strcmp(op, "revoke") == 0) {
-		e->op = KEY_OP_REVOKE;
-		if ((rc = json_object_only(root, revoke_fields, err)) !=
-		    TRACE_OK)
-			return rc;
-		return get_text(root, "reason", KEY_REASON_MAX, e->reason, err);
-	}
-	return trace_error_set(err, TRACE_EMALFORMED, "bad_op", "op",
-	    "op must be \"enroll\" or \"revoke\"");
+	if ((rc = json_object_only(root, revoke_fields, err)) != TRACE_OK)
+		return rc;
+	return get_text(root, "reason", KEY_REASON_MAX, e->reason, err);
 }
 
 enum trace_status
@@ -268,9 +366,37 @@ key_entry_build(const struct key_entry *e, size_t *len)
 	json_writer_key(w, "v");
 	json_writer_int(w, 1);
 	json_writer_key(w, "op");
-	json_writer_cstring(w, e->op == KEY_OP_ENROLL ? "enroll" : "revoke");
-	json_writer_key(w, "keyid");
-	json_writer_cstring(w, e->keyid);
+	json_writer_cstring(w, e->op == KEY_OP_ENROLL ? "enroll" :
+	    e->op == KEY_OP_REVOKE ? "revoke" : "org");
+	if (e->op == KEY_OP_ORG) {
+		const struct org_info *o = &e->org_def;
+
+		json_writer_key(w, "org");
+		json_writer_cstring(w, o->id);
+		json_writer_key(w, "name");
+		json_writer_object_open(w);
+		json_writer_key(w, "zh");
+		json_writer_cstring(w, o->name_zh);
+		json_writer_key(w, "en");
+		json_writer_cstring(w, o->name_en);
+		json_writer_object_close(w);
+		json_writer_key(w, "roles");
+		json_writer_array_open(w);
+		for (int r = 0; r < ROLE_COUNT; r++)
+			if (o->roles & (1u << r))
+				json_writer_cstring(w, role_names[r]);
+		json_writer_array_close(w);
+		if (o->prefix_count > 0) {
+			json_writer_key(w, "gtinPrefixes");
+			json_writer_array_open(w);
+			for (size_t i = 0; i < o->prefix_count; i++)
+				json_writer_cstring(w, o->prefixes[i]);
+			json_writer_array_close(w);
+		}
+	} else {
+		json_writer_key(w, "keyid");
+		json_writer_cstring(w, e->keyid);
+	}
 	if (e->op == KEY_OP_ENROLL) {
 		json_writer_key(w, "alg");
 		json_writer_cstring(w, "ed25519");
@@ -300,7 +426,7 @@ key_entry_build(const struct key_entry *e, size_t *len)
 				json_writer_cstring(w, e->prefixes[i]);
 			json_writer_array_close(w);
 		}
-	} else {
+	} else if (e->op == KEY_OP_REVOKE) {
 		json_writer_key(w, "reason");
 		json_writer_cstring(w, e->reason);
 	}
@@ -320,18 +446,65 @@ key_entry_build(const struct key_entry *e, size_t *len)
 	return out;
 }
 
-bool
-key_entry_covers_gtin(const struct key_entry *e, const char *gtin14)
+/* The one definition of "a prefix covers a GTIN" (SPEC 8 "GTIN
+ * prefixes"): after the GTIN-14's indicator digit. */
+static bool
+prefixes_cover_gtin(const char (*prefixes)[KEY_PREFIX_MAX + 1], size_t count,
+    const char *gtin14)
 {
-	if (e->prefix_count == 0)
-		return true;
-	for (size_t i = 0; i < e->prefix_count; i++) {
-		size_t n = strlen(e->prefixes[i]);
+	for (size_t i = 0; i < count; i++) {
+		size_t n = strlen(prefixes[i]);
 
-		if (n <= 13 && memcmp(gtin14 + 1, e->prefixes[i], n) == 0)
+		if (n <= 13 && strlen(gtin14) == 14 &&
+		    memcmp(gtin14 + 1, prefixes[i], n) == 0)
 			return true;
 	}
 	return false;
+}
+
+bool
+key_entry_covers_gtin(const struct key_entry *e, const char *gtin14)
+{
+	return e->prefix_count == 0 ||
+	    prefixes_cover_gtin((const char (*)[KEY_PREFIX_MAX + 1])e->prefixes,
+	    e->prefix_count, gtin14);
+}
+
+bool
+org_covers_gtin(const struct org_info *org, const char *gtin14)
+{
+	return org->prefix_count > 0 &&
+	    prefixes_cover_gtin((const char (*)[KEY_PREFIX_MAX + 1])
+	    org->prefixes, org->prefix_count, gtin14);
+}
+
+bool
+org_has_role(const struct org_info *org, enum key_role role)
+{
+	return role < ROLE_COUNT && (org->roles & (1u << role)) != 0;
+}
+
+bool
+org_covers_prefixes(const struct org_info *org, const struct key_entry *e)
+{
+	if (org->prefix_count == 0)
+		return true;
+	if (e->prefix_count == 0)
+		return false;
+	for (size_t i = 0; i < e->prefix_count; i++) {
+		size_t n = strlen(e->prefixes[i]);
+		bool within = false;
+
+		for (size_t k = 0; k < org->prefix_count && !within; k++) {
+			size_t m = strlen(org->prefixes[k]);
+
+			within = m <= n &&
+			    memcmp(e->prefixes[i], org->prefixes[k], m) == 0;
+		}
+		if (!within)
+			return false;
+	}
+	return true;
 }
 
 bool
@@ -351,6 +524,8 @@ key_entry_check_visible(const struct key_entry *e, struct trace_error *err)
 		{ "name", offsetof(struct key_entry, name) },
 		{ "org", offsetof(struct key_entry, org) },
 		{ "reason", offsetof(struct key_entry, reason) },
+		{ "name.zh", offsetof(struct key_entry, org_def.name_zh) },
+		{ "name.en", offsetof(struct key_entry, org_def.name_en) },
 	};
 
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {

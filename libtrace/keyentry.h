@@ -1,7 +1,8 @@
 /*
  * keyentry.h - key registry statements (payloadType
- * application/vnd.trace.key.v1+json, docs/PROTOCOL.md section 7): enroll and revoke,
- * parsed and validated against every rule, and built for signing.
+ * application/vnd.trace.key.v1+json, docs/PROTOCOL.md section 7): enroll, revoke
+ * and org (an organisation the root registers, section 7.1), parsed and
+ * validated against every rule, and built for signing.
  */
 #ifndef TRACE_KEYENTRY_H
 #define TRACE_KEYENTRY_H
@@ -29,16 +30,32 @@ enum key_role {
 enum key_op {
 	KEY_OP_ENROLL,
 	KEY_OP_REVOKE,
+	KEY_OP_ORG,
 };
 
 #define KEY_PREFIXES_MAX 32
 #define KEY_PREFIX_MAX 13     /* digits of a GS1 company prefix */
 #define KEY_TEXT_MAX 200      /* name, org */
 #define KEY_REASON_MAX 500
+#define ORG_ID_MAX 64         /* [a-z0-9.-]{1,64} */
+
+/*
+ * A registered organisation (op "org"): what the root said it is.  Roles
+ * is a bit set, 1 << enum key_role.  prefix_count 0: the org has no GTIN
+ * prefixes and registers no lot.
+ */
+struct org_info {
+	char id[ORG_ID_MAX + 1];
+	char name_zh[KEY_TEXT_MAX + 1];
+	char name_en[KEY_TEXT_MAX + 1];
+	unsigned roles;
+	size_t prefix_count;
+	char prefixes[KEY_PREFIXES_MAX][KEY_PREFIX_MAX + 1];
+};
 
 struct key_entry {
 	enum key_op op;
-	char keyid[KEYID_LEN + 1];
+	char keyid[KEYID_LEN + 1];     /* "" for an org entry */
 	char signer[KEYID_LEN + 1];
 	long long time;
 	/* enroll only */
@@ -52,6 +69,8 @@ struct key_entry {
 	char prefixes[KEY_PREFIXES_MAX][KEY_PREFIX_MAX + 1];
 	/* revoke only */
 	char reason[KEY_REASON_MAX + 1];
+	/* org only (its id is also in org[]) */
+	struct org_info org_def;
 };
 
 const char *key_role_name(enum key_role role);
@@ -78,6 +97,21 @@ enum trace_status key_entry_from_json(const struct json_value *root,
  * holds an invisible or bidirectional formatting character. */
 enum trace_status key_entry_check_visible(const struct key_entry *entry,
     struct trace_error *err);
+
+/* True if s (len bytes) is an org id: [a-z0-9.-]{1,64}. */
+bool org_id_valid(const char *s, size_t len);
+
+/* True if the org lists role. */
+bool org_has_role(const struct org_info *org, enum key_role role);
+
+/* True if every prefix of the enrollment e lies within one of org's: it
+ * starts with it.  An org without prefixes takes any; an org with
+ * prefixes needs e to have some (absent means any GTIN). */
+bool org_covers_prefixes(const struct org_info *org, const struct key_entry *e);
+
+/* True if the org has prefixes and one covers gtin14 (the rule of
+ * key_entry_covers_gtin). */
+bool org_covers_gtin(const struct org_info *org, const char *gtin14);
 
 /*
  * Build the payload JSON of entry (with entry->time as given) into a

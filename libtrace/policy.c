@@ -21,6 +21,12 @@ policy_root_state(const unsigned char public_key[ED25519_PUBLIC_LEN],
 	memcpy(state->entry.org, "trust anchor", 13);
 }
 
+const char *
+policy_fold_org(const struct key_state *state)
+{
+	return state->org_shadowed ? "" : state->entry.org;
+}
+
 /* Enrolled before position, not revoked before it, window holds at t. */
 static enum trace_status
 check_active(const struct key_state *s, long long position, long long t,
@@ -65,13 +71,63 @@ policy_check_event(const struct trace_event *ev,
 		return trace_error_set(err, TRACE_EFORBIDDEN, "gtin_not_covered",
 		    "chain.gtin", "key %s may not sign for GTIN %s",
 		    signer->entry.keyid, ev->gtin);
+	/* SPEC 8 "Registration": a lot is registered by the org whose
+	 * prefixes cover its GTIN (no squatting on another brand's lots). */
+	if (ev->type == EVENT_PRODUCT_REGISTERED && !signer->is_root) {
+		bool round1 = !signer->org_known &&
+		    position < signer->round1_until;
+
+		if (!round1 && (!signer->org_known ||
+		    !org_covers_gtin(&signer->org, ev->gtin)))
+			return trace_error_set(err, TRACE_EFORBIDDEN,
+			    "gtin_outside_org", "chain.gtin", "key %s's org "
+			    "%s has no GTIN prefix covering %s: only the org "
+			    "that owns the prefix registers its lots",
+			    signer->entry.keyid, signer->entry.org, ev->gtin);
+	}
+	return TRACE_OK;
+}
+
+/* SPEC 8 "Admin scope": what an admin other than the root may enroll. */
+static enum trace_status
+check_scope(const struct key_entry *entry, const struct key_state *signer,
+    struct trace_error *err)
+{
+	const struct key_entry *a = &signer->entry;
+
+	if (entry->role == ROLE_ADMIN)
+		return trace_error_set(err, TRACE_EFORBIDDEN, "root_only",
+		    "role", "only the root enrolls admin keys");
+	if (!signer->org_known || strcmp(a->org, entry->org) != 0)
+		return trace_error_set(err, TRACE_EFORBIDDEN, "wrong_org", "org",
+		    "admin %s enrolls only keys of its own org", a->keyid);
+	if (a->prefix_count > 0) {
+		struct org_info scope;
+
+		memset(&scope, 0, sizeof(scope));
+		scope.prefix_count = a->prefix_count;
+		memcpy(scope.prefixes, a->prefixes, sizeof(scope.prefixes));
+		if (!org_covers_prefixes(&scope, entry))
+			return trace_error_set(err, TRACE_EFORBIDDEN,
+			    "prefix_outside_scope", "gtinPrefixes",
+			    "admin %s enrolls only keys within its own GTIN "
+			    "prefixes", a->keyid);
+	}
+	if ((a->has_not_before && (!entry->has_not_before ||
+	    entry->not_before < a->not_before)) ||
+	    (a->has_not_after && (!entry->has_not_after ||
+	    entry->not_after > a->not_after)))
+		return trace_error_set(err, TRACE_EFORBIDDEN,
+		    "window_outside_scope", "notAfter", "admin %s enrolls only "
+		    "keys whose window lies inside its own", a->keyid);
 	return TRACE_OK;
 }
 
 enum trace_status
 policy_check_key_entry(const struct key_entry *entry,
     const struct key_state *signer, const struct key_state *target,
-    long long position, struct trace_error *err)
+    const struct org_info *org, bool round1, long long position,
+    struct trace_error *err)
 {
 	enum trace_status rc;
 
@@ -83,12 +139,38 @@ policy_check_key_entry(const struct key_entry *entry,
 	if (signer->entry.role != ROLE_ADMIN)
 		return trace_error_set(err, TRACE_EFORBIDDEN, "role_not_allowed",
 		    "signer", "only admin keys may sign key entries");
+	if (entry->op == KEY_OP_ORG) {
+		if (!signer->is_root)
+			return trace_error_set(err, TRACE_EFORBIDDEN, "root_only",
+			    "signer", "only the root registers or changes an "
+			    "org");
+		return TRACE_OK;
+	}
 	if (entry->op == KEY_OP_ENROLL) {
 		if (target != NULL)
 			return trace_error_set(err, TRACE_ERULE, "key_exists",
 			    "keyid", "key %s is already enrolled; enroll a "
 			    "new key instead", entry->keyid);
-		return TRACE_OK;
+		if (org == NULL) {
+			/* Round 1 knew no org registry (SPEC 8 "Data from
+			 * round 1"): its admins were unscoped. */
+			if (round1)
+				return TRACE_OK;
+			return trace_error_set(err, TRACE_ERULE, "unknown_org",
+			    "org", "org \"%.64s\" is not registered; the root "
+			    "registers it first (op \"org\")", entry->org);
+		}
+		if (!org_has_role(org, entry->role))
+			return trace_error_set(err, TRACE_EFORBIDDEN,
+			    "role_not_in_org", "role", "org %s has no role %s",
+			    org->id, key_role_name(entry->role));
+		if (!org_covers_prefixes(org, entry))
+			return trace_error_set(err, TRACE_EFORBIDDEN,
+			    "prefix_outside_org", "gtinPrefixes", "every GTIN "
+			    "prefix of the key must lie within org %s's", org->id);
+		if (signer->is_root)
+			return TRACE_OK;
+		return check_scope(entry, signer, err);
 	}
 	if (target == NULL || target->is_root)
 		return trace_error_set(err, TRACE_ERULE, "unknown_key", "keyid",
@@ -96,5 +178,10 @@ policy_check_key_entry(const struct key_entry *entry,
 	if (target->revoked)
 		return trace_error_set(err, TRACE_ERULE, "already_revoked",
 		    "keyid", "key %s is already revoked", entry->keyid);
+	if (!signer->is_root && !round1 && (!signer->org_known ||
+	    strcmp(signer->entry.org, target->entry.org) != 0))
+		return trace_error_set(err, TRACE_EFORBIDDEN, "wrong_org",
+		    "keyid", "admin %s revokes only keys of its own org",
+		    signer->entry.keyid);
 	return TRACE_OK;
 }

@@ -25,7 +25,24 @@ struct key_state {
 	bool revoked;
 	long long revoked_at;     /* log index of the revoke */
 	char revoke_reason[KEY_REASON_MAX + 1];
+	/* SPEC 8 "Organisations": the registered org entry.org names, as
+	 * known when the key was looked up.  A key enrolled with a free-text
+	 * org (round 1) has org_known false and may register a lot only by
+	 * the round-1 rule, for statements logged below round1_until (0, the
+	 * default, at ingest: never). */
+	bool org_known;
+	struct org_info org;
+	long long round1_until;
+	/* Not a member, yet its free-text org is the id of a registered org:
+	 * it must not pass for one (policy_fold_org). */
+	bool org_shadowed;
 };
+
+/* The org a fold compares for key state (fold.h signer_org): the
+ * registered id of a member, a round-1 key's free text, and "" (no org,
+ * matches nothing) for a key whose free text names a registered org it
+ * does not belong to. */
+const char *policy_fold_org(const struct key_state *state);
 
 /* Make the state of the root admin key from its public key. */
 void policy_root_state(const unsigned char public_key[ED25519_PUBLIC_LEN],
@@ -35,7 +52,10 @@ void policy_root_state(const unsigned char public_key[ED25519_PUBLIC_LEN],
  * May signer sign ev, logged at position (the log index the statement gets
  * or got; a revocation at a smaller index applies)?  signer NULL means the
  * key is not enrolled (TRACE_EUNKNOWNKEY).  TRACE_EFORBIDDEN with code
- * "key_revoked", "role_not_allowed", "outside_window" or "gtin_not_covered".
+ * "key_revoked", "role_not_allowed", "outside_window", "gtin_not_covered"
+ * or, for a product.registered, "gtin_outside_org" (SPEC 8
+ * "Registration": the signer's registered org has gtinPrefixes and they
+ * cover the GTIN).
  * What a correction or a recall.closed may name, and who may sign it,
  * needs the chain: fold.h.
  */
@@ -45,11 +65,26 @@ enum trace_status policy_check_event(const struct trace_event *ev,
 
 /*
  * May signer sign entry at position, given target (the current state of
- * entry->keyid, NULL if never enrolled)?  The signer must be an active
- * admin; enroll needs a new key id; revoke needs an enrolled, unrevoked key.
+ * entry->keyid, NULL if never enrolled; NULL for an org entry) and org
+ * (the registered org entry->org names, NULL if none)?  The signer must be
+ * an active admin; enroll needs a new key id; revoke needs an enrolled,
+ * unrevoked key.  SPEC 8 "Organisations" and "Admin scope":
+ *   org     the root only (403 "root_only"); a later entry with the same
+ *           id replaces the org;
+ *   enroll  org registered (422 "unknown_org") unless round1 (a stored
+ *           round-1 enrollment, judged by round 1's rules); role one of
+ *           the org's (403 "role_not_in_org"); prefixes within the org's
+ *           (403 "prefix_outside_org"); an admin only by the root (403
+ *           "root_only"); by an admin that is not the root: of its org
+ *           (403 "wrong_org"), within its prefixes (403
+ *           "prefix_outside_scope") and its window (403
+ *           "window_outside_scope");
+ *   revoke  by an admin that is not the root: a key of its org (403
+ *           "wrong_org"), unless round1.
  */
 enum trace_status policy_check_key_entry(const struct key_entry *entry,
     const struct key_state *signer, const struct key_state *target,
-    long long position, struct trace_error *err);
+    const struct org_info *org, bool round1, long long position,
+    struct trace_error *err);
 
 #endif

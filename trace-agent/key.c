@@ -1,6 +1,7 @@
 /*
- * key.c - trace-agent key gen | enroll | revoke: making key pairs, and the
- * admin's signed key-registry statements (docs/PROTOCOL.md section 7).
+ * key.c - trace-agent key gen | org | enroll | revoke: making key pairs,
+ * and the admin's signed key-registry statements (docs/PROTOCOL.md
+ * section 7).
  *
  * Key entries are not queued: enrolling and revoking are deliberate admin
  * acts done online, and a revocation that silently waits in a queue would
@@ -18,6 +19,9 @@
 
 static const char key_usage[] =
 "usage: trace-agent key gen --name NAME [--out DIR]\n"
+"       trace-agent key org --admin ROOT.key --org ID --name-zh TEXT\n"
+"                   --name-en TEXT --role ROLE... [--gtin-prefix P]...\n"
+"                   [--print]\n"
 "       trace-agent key enroll --admin ADMIN.key --pub NAME.pub --role ROLE\n"
 "                   --org ORG [--gtin-prefix P]... [--not-before TIME]\n"
 "                   [--not-after TIME] [--name TEXT] [--print]\n"
@@ -26,11 +30,21 @@ static const char key_usage[] =
 "\n"
 "gen      a new Ed25519 key pair: DIR/NAME.key (mode 0600, the secret) and\n"
 "         DIR/NAME.pub; never replaces existing files.  Prints the key id.\n"
+"org      register an organisation, or replace the one with that ID\n"
+"         (root key only): ID is 1-64 of a-z 0-9 . -; its name in Chinese\n"
+"         and English is what pages show; --role (repeatable) lists the\n"
+"         roles its keys may have; --gtin-prefix (repeatable) its GS1\n"
+"         company prefixes (an org without any registers no lot).\n"
 "enroll   sign a key entry with an admin key and send it to the server.\n"
-"         ROLE: brand, inspector, logistics, customs, warehouse, importer,\n"
-"         regulator or admin.  --gtin-prefix (repeatable) limits the key to\n"
-"         GTINs of those GS1 company prefixes; times are RFC 3339.\n"
-"revoke   sign and send a revocation of key ID.\n"
+"         ORG is the id of a registered org; ROLE one of its roles: brand,\n"
+"         inspector, logistics, customs, warehouse, importer, regulator or\n"
+"         admin (admins: by the root only).  --gtin-prefix (repeatable)\n"
+"         limits the key to GTINs of those GS1 company prefixes, each\n"
+"         within the org's (required when the org has prefixes); an admin\n"
+"         other than the root enrolls only keys of its own org, within its\n"
+"         prefixes and window.  Times are RFC 3339.\n"
+"revoke   sign and send a revocation of key ID (an admin other than the\n"
+"         root: only keys of its own org).\n"
 "\n"
 "  --print  write the signed envelope to stdout instead of sending it\n"
 "\n"
@@ -169,8 +183,11 @@ key_submit(struct agent *a, const char *cmd, struct key_entry *entry,
 		json_doc_free(doc);
 	}
 	printf("%s\n", id);
-	fprintf(stderr, "%s key %s%s (log index %lld)\n",
-	    entry->op == KEY_OP_ENROLL ? "enrolled" : "revoked", entry->keyid,
+	fprintf(stderr, "%s %s %s%s (log index %lld)\n",
+	    entry->op == KEY_OP_ENROLL ? "enrolled" :
+	    entry->op == KEY_OP_REVOKE ? "revoked" : "registered",
+	    entry->op == KEY_OP_ORG ? "org" : "key",
+	    entry->op == KEY_OP_ORG ? entry->org : entry->keyid,
 	    resp.status == 200 ? ", already done before" : "", log_index);
 	rc = AGENT_EXIT_OK;
 out:
@@ -284,6 +301,88 @@ key_enroll(struct agent *a, int argc, char **argv)
 }
 
 static int
+key_org(struct agent *a, int argc, char **argv)
+{
+	enum { OPT_ADMIN = OPT_FIRST_LOCAL, OPT_ORG, OPT_NAME_ZH, OPT_NAME_EN,
+		OPT_ROLE, OPT_PREFIX, OPT_PRINT };
+	static const struct option options[] = {
+		{ "admin", required_argument, NULL, OPT_ADMIN },
+		{ "org", required_argument, NULL, OPT_ORG },
+		{ "name-zh", required_argument, NULL, OPT_NAME_ZH },
+		{ "name-en", required_argument, NULL, OPT_NAME_EN },
+		{ "role", required_argument, NULL, OPT_ROLE },
+		{ "gtin-prefix", required_argument, NULL, OPT_PREFIX },
+		{ "print", no_argument, NULL, OPT_PRINT },
+		{ "server", required_argument, NULL, OPT_SERVER },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char cmd[] = "key org";
+	const char *admin_path = NULL, *org = NULL, *zh = NULL, *en = NULL;
+	struct key_entry entry;
+	struct org_info *o = &entry.org_def;
+	struct key_pair admin;
+	enum key_role role;
+	bool print = false;
+	int c, rc;
+
+	memset(&entry, 0, sizeof(entry));
+	memset(&admin, 0, sizeof(admin));
+	entry.op = KEY_OP_ORG;
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (agent_common_option(a, c, optarg))
+			continue;
+		switch (c) {
+		case OPT_ADMIN: admin_path = optarg; break;
+		case OPT_ORG: org = optarg; break;
+		case OPT_NAME_ZH: zh = optarg; break;
+		case OPT_NAME_EN: en = optarg; break;
+		case OPT_PRINT: print = true; break;
+		case OPT_ROLE:
+			if (!key_role_parse(optarg, strlen(optarg), &role))
+				return agent_usage_error(cmd, "unknown role "
+				    "\"%s\"", optarg);
+			o->roles |= 1u << role;
+			break;
+		case OPT_PREFIX:
+			if (o->prefix_count == KEY_PREFIXES_MAX ||
+			    strlen(optarg) > KEY_PREFIX_MAX)
+				return agent_usage_error(cmd, "at most %d "
+				    "prefixes of 1-%d digits", KEY_PREFIXES_MAX,
+				    KEY_PREFIX_MAX);
+			snprintf(o->prefixes[o->prefix_count++],
+			    KEY_PREFIX_MAX + 1, "%s", optarg);
+			break;
+		case 'h': fputs(key_usage, stdout); return AGENT_EXIT_OK;
+		default: return agent_usage_error(cmd, "bad option");
+		}
+	}
+	if (admin_path == NULL || org == NULL || zh == NULL || en == NULL ||
+	    o->roles == 0 || optind < argc)
+		return agent_usage_error(cmd, "--admin, --org, --name-zh, "
+		    "--name-en and at least one --role are required");
+	if (!org_id_valid(org, strlen(org)))
+		return agent_usage_error(cmd, "--org: an org id is 1-%d of "
+		    "a-z 0-9 . -", ORG_ID_MAX);
+	if (strlen(zh) > KEY_TEXT_MAX || strlen(en) > KEY_TEXT_MAX)
+		return agent_usage_error(cmd, "a name is 1-%d bytes",
+		    KEY_TEXT_MAX);
+	if (!load_admin(cmd, admin_path, &admin))
+		return AGENT_EXIT_FAILED;
+	snprintf(o->id, sizeof(o->id), "%s", org);
+	snprintf(entry.org, sizeof(entry.org), "%s", org);
+	snprintf(o->name_zh, sizeof(o->name_zh), "%s", zh);
+	snprintf(o->name_en, sizeof(o->name_en), "%s", en);
+	memcpy(entry.signer, admin.keyid, sizeof(entry.signer));
+	entry.time = time_now();
+	/* key_submit parses what it built: an empty name or a bad prefix is
+	 * reported there, before anything is signed. */
+	rc = key_submit(a, cmd, &entry, &admin, print);
+	key_pair_wipe(&admin);
+	return rc;
+}
+
+static int
 key_revoke(struct agent *a, int argc, char **argv)
 {
 	enum { OPT_ADMIN = OPT_FIRST_LOCAL, OPT_KEYID, OPT_REASON, OPT_PRINT };
@@ -350,10 +449,12 @@ cmd_key(struct agent *a, int argc, char **argv)
 	/* The action's own argv starts at its name, as getopt expects. */
 	if (strcmp(argv[1], "gen") == 0)
 		return key_gen(argc - 1, argv + 1);
+	if (strcmp(argv[1], "org") == 0)
+		return key_org(a, argc - 1, argv + 1);
 	if (strcmp(argv[1], "enroll") == 0)
 		return key_enroll(a, argc - 1, argv + 1);
 	if (strcmp(argv[1], "revoke") == 0)
 		return key_revoke(a, argc - 1, argv + 1);
-	return agent_usage_error("key", "unknown action '%s' (gen, enroll, "
-	    "revoke)", argv[1]);
+	return agent_usage_error("key", "unknown action '%s' (gen, org, "
+	    "enroll, revoke)", argv[1]);
 }

@@ -33,12 +33,14 @@
 static const char verify_usage[] =
 "usage: trace-agent verify (BUNDLE.json | --gtin G --lot L) --root ADMIN.pub\n"
 "           (--log-vkey VKEY | --policy FILE) [--previous FILE]\n"
-"           [--state DIR | --no-state] [--server URL]\n"
+"           [--state DIR | --no-state] [--attachments] [--server URL]\n"
 "\n"
 "Check a chain's bundle offline: the checkpoint's signature, every\n"
 "inclusion proof against it, every signature, every seq/prev link,\n"
 "every signer's key entry (role, validity window, revocation, GTIN\n"
-"prefixes) back to the root admin key, and what corrections and recall\n"
+"prefixes, its org: root-registered, with the role and prefixes, and the\n"
+"enrolling admin's scope) back to the root admin key, which org may\n"
+"register the lot, and what corrections and recall\n"
 "closes may name.  Prints one line per checkpoint, key entry and event\n"
 "(ok, or FAIL with the reason), the recall, inspection and customs\n"
 "status of the lot as the bundle alone shows it, and a summary.\n"
@@ -73,6 +75,9 @@ static const char verify_usage[] =
 "                     written to an evidence file in DIR/evidence/ (its\n"
 "                     path is printed); the memory is left as it was\n"
 "  --no-state         remember nothing and compare with nothing\n"
+"  --attachments      also download every document the events name\n"
+"                     (data.attachments) and check its SHA-256; one not\n"
+"                     uploaded, or whose bytes differ, is a problem\n"
 "\n"
 "exit status: 0 everything checks; 1 something failed (the report says\n"
 "what); 2 usage; 3 the server could not be reached (for the bundle, or\n"
@@ -269,7 +274,12 @@ print_keys(const struct failure_index *fi, const struct bundle_report *r,
 		if (!res->ok || !res->parsed) {
 			printf("FAIL  %s: not verified\n", what);
 			++*unexplained;
-		} else if (e->op == KEY_OP_REVOKE)
+		} else if (e->op == KEY_OP_ORG)
+			printf("ok    %s: org %s (%s / %s, %zu prefixes) by %s%s\n",
+			    what, e->org_def.id, e->org_def.name_en,
+			    e->org_def.name_zh, e->org_def.prefix_count,
+			    e->signer, res->signer_is_root ? " (root)" : "");
+		else if (e->op == KEY_OP_REVOKE)
 			printf("ok    %s: revoke %s (\"%s\") by %s%s\n", what,
 			    e->keyid, e->reason, e->signer,
 			    res->signer_is_root ? " (root)" : "");
@@ -592,7 +602,7 @@ int
 cmd_verify(struct agent *a, int argc, char **argv)
 {
 	enum { OPT_GTIN = OPT_FIRST_LOCAL, OPT_LOT, OPT_ROOT, OPT_VKEY,
-		OPT_PREVIOUS, OPT_POLICY, OPT_STATE, OPT_NO_STATE };
+		OPT_PREVIOUS, OPT_POLICY, OPT_STATE, OPT_NO_STATE, OPT_ATTACHMENTS };
 	static const struct option options[] = {
 		{ "gtin", required_argument, NULL, OPT_GTIN },
 		{ "lot", required_argument, NULL, OPT_LOT },
@@ -602,6 +612,7 @@ cmd_verify(struct agent *a, int argc, char **argv)
 		{ "policy", required_argument, NULL, OPT_POLICY },
 		{ "state", required_argument, NULL, OPT_STATE },
 		{ "no-state", no_argument, NULL, OPT_NO_STATE },
+		{ "attachments", no_argument, NULL, OPT_ATTACHMENTS },
 		{ "server", required_argument, NULL, OPT_SERVER },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -620,6 +631,7 @@ cmd_verify(struct agent *a, int argc, char **argv)
 	bool no_state = false;
 	char *text = NULL, asked[CHAIN_ID_MAX + 1];
 	size_t len = 0, problems;
+	bool attachments = false;
 	int c, rc;
 
 	memset(&report, 0, sizeof(report));
@@ -637,6 +649,7 @@ cmd_verify(struct agent *a, int argc, char **argv)
 			snprintf(state_dir, sizeof(state_dir), "%s", optarg);
 			break;
 		case OPT_NO_STATE: no_state = true; break;
+		case OPT_ATTACHMENTS: attachments = true; break;
 		case 'h': fputs(verify_usage, stdout); return AGENT_EXIT_OK;
 		default: return agent_usage_error("verify", "bad option");
 		}
@@ -725,6 +738,9 @@ cmd_verify(struct agent *a, int argc, char **argv)
 		goto out;
 	}
 	print_events(&fi, &report, &problems);
+	/* attachments.c: the documents behind the events. */
+	if (attachments)
+		problems += attachments_verify(a, b, NULL);
 	/*
 	 * The fold holds only the events that passed every check: a recall
 	 * whose proof failed is not in it, so its "recall: none" would

@@ -9,7 +9,10 @@
  *
  * keys holds the enroll statement of every signer of the chain's events,
  * and of every admin that signed one of the included key statements, back
- * to the root (the chain of trust), plus their revocations, in log order.
+ * to the root (the chain of trust), plus their revocations, and every
+ * entry of each registered org those enrollments name (SPEC 8
+ * "Organisations": the verifier checks each enrollment against its org as
+ * it stood at that log index), in log order.
  * Every proof is against the one checkpoint, which must cover every
  * included statement: the build waits up to LOG_BUNDLE_WAIT_MS for the
  * integrator, then fails with not_yet_logged (503 with Retry-After).  All
@@ -36,7 +39,11 @@ struct trust {
 	size_t set_count, set_cap;
 	char (*seen)[KEYID_LEN + 1];
 	size_t seen_count, seen_cap;
+	char (*orgs)[ORG_ID_MAX + 1];
+	size_t org_count, org_cap;
 };
+
+#define BUNDLE_ORG_VERSIONS_MAX 256
 
 static void
 trust_free(struct trust *t)
@@ -45,6 +52,67 @@ trust_free(struct trust *t)
 		store_records_clear(&t->sets[i]);
 	free(t->sets);
 	free(t->seen);
+	free(t->orgs);
+}
+
+/* Room for n more record sets. */
+static bool
+trust_reserve(struct trust *t, size_t n)
+{
+	while (t->set_count + n > t->set_cap) {
+		size_t cap = t->set_cap ? 2 * t->set_cap : 8;
+		void *p = realloc(t->sets, cap * sizeof(*t->sets));
+
+		if (p == NULL)
+			return false;
+		t->sets = p;
+		t->set_cap = cap;
+	}
+	return true;
+}
+
+/* Add every entry of org id once (none for a round-1 free-text org). */
+static enum trace_status
+trust_add_org(struct request *req, struct trust *t, const char *org,
+    struct trace_error *err)
+{
+	struct store_records *versions;
+	size_t count = 0;
+	enum trace_status rc;
+
+	if (!org_id_valid(org, strlen(org)))
+		return TRACE_OK;
+	for (size_t i = 0; i < t->org_count; i++)
+		if (strcmp(t->orgs[i], org) == 0)
+			return TRACE_OK;
+	if (t->org_count == t->org_cap) {
+		size_t cap = t->org_cap ? 2 * t->org_cap : 8;
+		void *p = realloc(t->orgs, cap * sizeof(*t->orgs));
+
+		if (p == NULL)
+			return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+			    "out of memory");
+		t->orgs = p;
+		t->org_cap = cap;
+	}
+	snprintf(t->orgs[t->org_count++], ORG_ID_MAX + 1, "%s", org);
+	versions = calloc(BUNDLE_ORG_VERSIONS_MAX, sizeof(*versions));
+	if (versions == NULL)
+		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+		    "out of memory");
+	rc = store_org_history(req->worker->store, org, versions,
+	    BUNDLE_ORG_VERSIONS_MAX, &count, err);
+	if (rc == TRACE_OK && !trust_reserve(t, count))
+		rc = trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+		    "out of memory");
+	for (size_t i = 0; i < count; i++) {
+		if (rc == TRACE_OK)
+			t->sets[t->set_count++] = versions[i];
+		else
+			store_records_clear(&versions[i]);
+	}
+	free(versions);
+	return rc;
 }
 
 /* Remember keyid; false if it was already there (or on no memory). */
@@ -112,6 +180,8 @@ trust_add(struct request *req, struct trust *t, const char *keyid,
 		 * verifier reports it (bad_key_entry), as it should. */
 		if ((rc = key_cache_record_entry(&recs.items[i], &entry, &weak,
 		    err)) != TRACE_OK ||
+		    (entry.op == KEY_OP_ENROLL &&
+		    (rc = trust_add_org(req, t, entry.org, err)) != TRACE_OK) ||
 		    (rc = trust_add(req, t, entry.signer, depth + 1, err)) !=
 		    TRACE_OK)
 			return rc;

@@ -78,19 +78,29 @@ date_of(const struct chain_item *it, char out[11])
 	snprintf(out, 11, "%.10s", when);
 }
 
-/* The signer's organisation from its key entry (what the registry says,
- * not what the event claims). */
+/* The signer's organisation from the registry (SPEC 8 "Organisations":
+ * its registered org's name in the page's language, never what an event
+ * or a signer claims; a round-1 key's free-text org). */
 static bool
-signer_org(struct request *req, const char *keyid, char *out, size_t size)
+signer_org(struct request *req, enum page_lang lang, const char *keyid,
+    char *out, size_t size, bool *registered)
 {
 	struct key_state st;
 	struct trace_error err;
 	bool found = false;
+	const char *name;
 
+	if (registered != NULL)
+		*registered = false;
 	if (key_cache_get(req->srv, req->worker->store, keyid, &st, &found,
-	    &err) != TRACE_OK || !found || st.entry.org[0] == '\0')
+	    &err) != TRACE_OK || !found)
 		return false;
-	snprintf(out, size, "%s", st.entry.org);
+	if (registered != NULL)
+		*registered = st.org_known;
+	name = key_state_org_name(&st, lang == LANG_ZH);
+	if (name[0] == '\0')
+		return false;
+	snprintf(out, size, "%s", name);
 	return true;
 }
 
@@ -381,7 +391,7 @@ inspection_list(struct request *req, struct buf *b, enum page_lang lang,
 		    "inspection.fail");
 		buf_puts(b, "</span> ");
 		buf_html_cstr(b, chain_item_data(it, "certificate"));
-		if (signer_org(req, it->ev.signer, org, sizeof(org))) {
+		if (signer_org(req, lang, it->ev.signer, org, sizeof(org), NULL)) {
 			buf_puts(b, " \xc2\xb7 ");
 			buf_html_cstr(b, org);
 		}
@@ -412,6 +422,7 @@ inspection_card(struct request *req, struct buf *b, enum page_lang lang,
 	const struct chain_item *in = v->inspected;
 	const char *result;
 	char org[KEY_TEXT_MAX + 1], day[11];
+	bool known = false, registered = false;
 	long long samples;
 	bool pass = v->fold->inspection == FOLD_INSPECTION_PASS;
 
@@ -431,8 +442,14 @@ inspection_card(struct request *req, struct buf *b, enum page_lang lang,
 	}
 	result = chain_item_data(in, "result");
 	buf_puts(b, "<dl>");
-	row(b, lang, "inspection.body", chain_item_data(in, "body"));
-	if (signer_org(req, in->ev.signer, org, sizeof(org)))
+	/* SPEC 8: a key of a registered org is shown by the org's registered
+	 * name, never by the body its signer wrote; only a round-1 key's
+	 * inspection still shows the body it named. */
+	known = signer_org(req, lang, in->ev.signer, org, sizeof(org),
+	    &registered);
+	if (!registered)
+		row(b, lang, "inspection.body", chain_item_data(in, "body"));
+	if (known)
 		row(b, lang, "inspection.org", org);
 	{
 		const char *place = chain_item_where(in, "place");
@@ -445,6 +462,21 @@ inspection_card(struct request *req, struct buf *b, enum page_lang lang,
 	row(b, lang, "inspection.date", day);
 	row(b, lang, "inspection.certificate", chain_item_data(in,
 	    "certificate"));
+	/* The document behind the result (documents.c), as a download:
+	 * not looked up here, so the consumer page costs no extra round
+	 * trip; the inspector page says whether it was uploaded. */
+	{
+		const char *doc = documents_certificate(in);
+
+		if (doc != NULL) {
+			buf_puts(b, "<dt>");
+			i18n_html(b, lang, "doc.certificate");
+			buf_printf(b, "</dt><dd><a id=\"certificate-link\" "
+			    "href=\"/api/v1/blobs/%s\" download>", doc);
+			i18n_html(b, lang, "doc.open");
+			buf_puts(b, "</a></dd>");
+		}
+	}
 	row(b, lang, "inspection.standard", chain_item_data(in, "standard"));
 	if (chain_item_int(v->sampled, "samples", &samples)) {
 		char n[24];
@@ -558,7 +590,7 @@ event_details(struct request *req, struct buf *b, enum page_lang lang,
 	fact(b, lang, &first, "recall.reason", chain_item_data(it, "reason"));
 	fact(b, lang, &first, "recall.action", chain_item_data(it, "action"));
 	buf_puts(b, "</p>");
-	if (signer_org(req, it->ev.signer, org, sizeof(org))) {
+	if (signer_org(req, lang, it->ev.signer, org, sizeof(org), NULL)) {
 		buf_puts(b, "<p class=\"by\">");
 		i18n_html(b, lang, "route.signed");
 		buf_puts(b, ": ");

@@ -44,7 +44,38 @@ struct ingest_item {
 	char closes[2 * SHA256_LEN + 1];
 	long long closes_issued;
 	struct recall_append recall;  /* recall events: the index arguments */
+	char *attachments;            /* SHA-256s data.attachments names */
 };
+
+/*
+ * The documents ev's data.attachments names, as the store marks them
+ * referenced: hex SHA-256s, space-separated, in a malloc'd string (NULL
+ * when there are none).  event_parse checked each is 64 hex digits.
+ */
+static char *
+attachment_list(const struct trace_event *ev)
+{
+	const struct json_value *list = ev->data != NULL ?
+	    json_object_get(ev->data, "attachments") : NULL;
+	struct buf b;
+
+	if (list == NULL || list->type != JSON_ARRAY || list->u.array.count == 0)
+		return NULL;
+	buf_init(&b, 0);
+	for (size_t i = 0; i < list->u.array.count; i++) {
+		const struct json_value *sha = json_object_get(
+		    list->u.array.items[i], "sha256");
+
+		if (sha != NULL && sha->type == JSON_STRING)
+			buf_printf(&b, "%s%s", i > 0 ? " " : "",
+			    sha->u.string.ptr);
+	}
+	if (b.failed || b.len == 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b, NULL);
+}
 
 static void outcome_error(struct ingest_item *it);
 
@@ -246,7 +277,7 @@ check_targets(struct request *req, struct ingest_batch *b,
 	/* Not logged yet: LLONG_MAX is past round 1, so today's rules. */
 	st[n++] = (struct fold_statement){ .ev = &it->ev, .id = it->id,
 		.log_index = LLONG_MAX, .signer_role = signer->entry.role,
-		.signer_org = signer->entry.org };
+		.signer_org = policy_fold_org(signer) };
 	if ((rc = fold_run(st, n, NULL, &fold, &it->err)) != TRACE_OK)
 		goto out;
 	me = &fold.statements[n - 1];
@@ -296,7 +327,7 @@ check_item(struct request *req, struct ingest_batch *b,
 		    "payload.signer", "key %s is not enrolled", it->ev.signer);
 	/* Recall indexes record the issuer's organisation; the target
 	 * rules of later items of the batch need it and the role. */
-	snprintf(it->org, sizeof(it->org), "%s", signer.entry.org);
+	snprintf(it->org, sizeof(it->org), "%s", policy_fold_org(&signer));
 	it->role = signer.entry.role;
 	/* The payload names its signer: verify under that key only. */
 	if ((rc = dsse_verify(&it->env, signer.entry.public_key, it->ev.signer,
@@ -499,11 +530,15 @@ ingest_handle_events(struct request *req)
 				recheck_duplicate(req, it);
 			continue;
 		}
+		/* An accepted event marks the documents it names as
+		 * referenced, so the sweeper keeps them. */
+		it->attachments = attachment_list(&it->ev);
 		args[pending] = (struct append_event_args){
 			.chain = it->ev.chain, .id = it->id, .seq = it->ev.seq,
 			.prev = it->prev, .signer = it->ev.signer,
 			.leaf_hash = it->leaf, .envelope = it->text,
 			.envelope_len = it->text_len,
+			.attachments = it->attachments,
 		};
 		/* Recall events update the recall indexes in the same
 		 * atomic step as the append. */
@@ -557,6 +592,7 @@ out:
 		dsse_envelope_clear(&items[i].env);
 		event_free(&items[i].ev);
 		free(items[i].text);
+		free(items[i].attachments);
 		recalls_append_clear(&items[i].recall);
 	}
 	ingest_batch_clear(&chains);

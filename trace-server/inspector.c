@@ -32,7 +32,7 @@ signer_rows(struct request *req, struct buf *b, enum page_lang lang,
 		buf_puts(b, "<strong>");
 		buf_html_cstr(b, st.entry.name);
 		buf_puts(b, "</strong>, ");
-		buf_html_cstr(b, st.entry.org);
+		buf_html_cstr(b, key_state_org_name(&st, lang == LANG_ZH));
 		buf_puts(b, " <span class=\"muted\">(");
 		i18n_html(b, lang, "insp.role");
 		buf_printf(b, ": %s)</span>", key_role_name(st.entry.role));
@@ -139,7 +139,9 @@ event_card(struct request *req, struct buf *b, enum page_lang lang,
 			i18n_html(b, lang, "event.ignored");
 		buf_puts(b, "</dd>");
 	}
-	buf_puts(b, "</dl><details open><summary>");
+	buf_puts(b, "</dl>");
+	documents_render(req, b, lang, it);
+	buf_puts(b, "<details open><summary>");
 	i18n_html(b, lang, "insp.payload");
 	buf_puts(b, "</summary>");
 	payload_block(b, it);

@@ -259,6 +259,10 @@ write_row(struct request *req, struct buf *b, const struct board_row *row,
 	struct gs1_link link;
 	char path[CHAIN_ID_MAX + 32], key[32];
 	const char *s, *outcome;
+	char signer[KEYID_LEN + 1];
+	struct key_state issuer;
+	struct trace_error err;
+	bool found = false;
 	size_t len;
 	long long severity = 0;
 	bool open;
@@ -293,7 +297,13 @@ write_row(struct request *req, struct buf *b, const struct board_row *row,
 	buf_puts(b, "</dd><dt>");
 	i18n_html(b, lang, "board.issuer");
 	buf_puts(b, "</dt><dd>");
-	if ((s = str(r, "org", &len)) != NULL)
+	/* SPEC 8: the issuer's registered org name, not its id or text. */
+	if ((s = str(r, "signer", &len)) != NULL && len == KEYID_LEN &&
+	    (memcpy(signer, s, len), signer[len] = '\0',
+	    key_cache_get(req->srv, req->worker->store, signer, &issuer, &found,
+	    &err)) == TRACE_OK && found && issuer.org_known)
+		buf_html_cstr(b, key_state_org_name(&issuer, lang == LANG_ZH));
+	else if ((s = str(r, "org", &len)) != NULL)
 		buf_html(b, s, len);
 	buf_puts(b, "</dd><dt>");
 	i18n_html(b, lang, "recall.reason");

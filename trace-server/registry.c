@@ -1,11 +1,13 @@
 /*
  * registry.c - the key registry: POST /api/v1/keys (enroll and revoke
- * statements signed by the root admin key or an enrolled admin) and
- * GET /api/v1/keys[/{keyid}].
+ * statements signed by the root admin key or an enrolled admin, org
+ * statements signed by the root) and GET /api/v1/keys[/{keyid}].
  *
- * Key statements are logged like events; the store checks atomically that
- * the signer is still an unrevoked admin and that the target key is new
- * (enroll) or enrolled and unrevoked (revoke).
+ * Key statements are logged like events; policy_check_key_entry() applies
+ * the registry rules (SPEC 8 "Organisations", "Admin scope") and the store
+ * checks atomically that the signer is still an unrevoked admin, that the
+ * target key is new (enroll) or enrolled and unrevoked (revoke), and that
+ * the org an enrollment was checked against has not changed since.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -24,6 +26,10 @@ post_key(struct request *req)
 	struct dsse_envelope env;
 	struct key_entry entry;
 	struct key_state signer, target;
+	struct org_info org;
+	char org_where[KEY_ORG_WHERE_MAX];
+	long long org_first = 0;
+	bool org_found = false;
 	struct append_key_args args;
 	struct append_result result;
 	unsigned char leaf[SHA256_LEN];
@@ -64,11 +70,19 @@ post_key(struct request *req)
 	    TRACE_OK)
 		goto fail;
 	hex_encode(env.id, SHA256_LEN, id);
-	if (key_cache_get(req->srv, req->worker->store, entry.keyid, &target,
-	    &target_found, &err) != TRACE_OK)
+	org_where[0] = '\0';
+	if (entry.op != KEY_OP_ORG && key_cache_get(req->srv,
+	    req->worker->store, entry.keyid, &target, &target_found, &err) !=
+	    TRACE_OK)
 		goto fail;
+	if (entry.op == KEY_OP_ENROLL && key_cache_org(req->srv,
+	    req->worker->store, entry.org, &org, org_where, sizeof(org_where),
+	    &org_first, &org_found, &err) != TRACE_OK)
+		goto fail;
+	/* New entries follow today's rules: round1 false. */
 	if (policy_check_key_entry(&entry, &signer,
-	    target_found ? &target : NULL, LLONG_MAX, &err) != TRACE_OK) {
+	    target_found ? &target : NULL, org_found ? &org : NULL, false,
+	    LLONG_MAX, &err) != TRACE_OK) {
 		struct store_location loc;
 		struct trace_error ignored;
 
@@ -89,8 +103,10 @@ post_key(struct request *req)
 		goto fail;
 	}
 	args = (struct append_key_args){
-		.id = id, .enroll = entry.op == KEY_OP_ENROLL,
+		.id = id, .op = entry.op,
 		.keyid = entry.keyid, .signer = entry.signer,
+		.org = entry.op == KEY_OP_REVOKE ? "" : entry.org,
+		.org_where = org_where,
 		.signer_is_root = signer.is_root, .leaf_hash = leaf,
 		.envelope = text, .envelope_len = text_len,
 	};
@@ -102,6 +118,8 @@ post_key(struct request *req)
 	case APPEND_DUPLICATE:
 		if (entry.op == KEY_OP_REVOKE)
 			key_cache_forget(req->srv->keys, entry.keyid);
+		if (entry.op == KEY_OP_ORG)
+			key_cache_forget_org(req->srv->keys, entry.org);
 		atomic_fetch_add(result.outcome == APPEND_OK ?
 		    &req->srv->metrics.accepted : &req->srv->metrics.duplicates,
 		    1);
@@ -125,6 +143,11 @@ post_key(struct request *req)
 	case APPEND_UNKNOWN_KEY:
 		trace_error_set(&err, TRACE_ERULE, "unknown_key", "payload.keyid",
 		    "key %s is not enrolled", entry.keyid);
+		break;
+	case APPEND_ORG_CHANGED:
+		trace_error_set(&err, TRACE_ECONFLICT, "org_changed",
+		    "payload.org", "org %s changed while the enrollment was "
+		    "checked; send it again", entry.org);
 		break;
 	case APPEND_ALREADY_REVOKED:
 		trace_error_set(&err, TRACE_ERULE, "already_revoked",

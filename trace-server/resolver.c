@@ -49,6 +49,11 @@ write_signer(struct request *req, struct buf *b, const char *keyid)
 	    &err) == TRACE_OK && found) {
 		member(b, "name", st.entry.name);
 		member(b, "org", st.entry.org);
+		if (st.org_known) {
+			/* SPEC 8: the org's registered name. */
+			member(b, "orgNameZh", st.org.name_zh);
+			member(b, "orgNameEn", st.org.name_en);
+		}
 		member(b, "role", key_role_name(st.entry.role));
 	}
 	buf_puts(b, "}");

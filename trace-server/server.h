@@ -42,7 +42,17 @@ struct server_config {
 	char verifier_url[512];          /* --verifier-url (SPEC 10), or "" */
 	int threads;
 	int redis_wait_replicas;         /* WAIT for this many after appends */
+	/* Documents (blobs.c, blobsweep.c), bytes and seconds. */
+	long long max_blob;              /* --max-blob */
+	long long blob_quota;            /* --blob-quota, per key per day */
+	long long blob_store_max;        /* --blob-store-max */
+	long long blob_grace;            /* --blob-grace */
 };
+
+#define BLOB_MAX_DEFAULT (20LL * 1000 * 1000)
+#define BLOB_QUOTA_DEFAULT (100LL * 1000 * 1000)
+#define BLOB_STORE_MAX_DEFAULT (2LL * 1000 * 1000 * 1000)
+#define BLOB_GRACE_DEFAULT (24LL * 3600)
 
 struct key_cache;
 struct tlog_policy;
@@ -96,6 +106,10 @@ const char *router_route_name(size_t route);
 /* Send a complete response (Content-Length, keep-alive friendly). */
 void http_send(struct request *req, int status, const char *content_type,
     const void *body, size_t len, const char *extra_headers);
+/* Only the head of such a response, for a body of len bytes that the
+ * caller then writes itself (mg_write) in pieces: a streamed document. */
+void http_send_head(struct request *req, int status, const char *content_type,
+    size_t len, const char *extra_headers);
 /* Send b as application/json (or a 500 if building it failed). */
 void http_send_json(struct request *req, int status, struct buf *b);
 /* {"error":{"code","message","field"}} with the status of err. */
@@ -145,6 +159,26 @@ enum trace_status key_cache_get(struct server *srv, struct store *store,
 
 /* Forget keyid (after a revocation through this server). */
 void key_cache_forget(struct key_cache *c, const char *keyid);
+
+/* Room for a k:org record ("<logIndex> <n> <first logIndex>"). */
+#define KEY_ORG_WHERE_MAX 80
+
+/*
+ * The registered org id (cached for a few seconds, keycache.c): *found
+ * false if none.  where receives its k:org record (append_key_args
+ * .org_where), *first_index the log index of its first entry.
+ */
+enum trace_status key_cache_org(struct server *srv, struct store *store,
+    const char *id, struct org_info *org, char *where, size_t where_size,
+    long long *first_index, bool *found, struct trace_error *err);
+
+/* Re-read org id at its next use (after an org entry through this server). */
+void key_cache_forget_org(struct key_cache *c, const char *org);
+
+/* What pages show as a key's org: its registered org's name (Chinese or
+ * English), never the enrollment's text, when it belongs to one; else the
+ * round-1 free text. */
+const char *key_state_org_name(const struct key_state *state, bool chinese);
 
 /*
  * The entry of stored key statement r (its envelope read as stored data:
@@ -211,7 +245,16 @@ enum trace_status statement_write_envelope(struct server *srv,
     struct store *store, const struct store_record *r,
     struct dsse_envelope *env, struct buf *b, struct trace_error *err);
 
+/* ---- blobsweep.c ------------------------------------------------------- */
+
+/* Start / stop the thread that deletes documents no event named within
+ * cfg.blob_grace.  start returns 0 or -1 (said on stderr). */
+int blob_sweep_start(struct server *srv);
+void blob_sweep_stop(void);
+
 /* ---- handlers (one file per resource) ---------------------------------- */
+
+void blobs_handle(struct request *req);              /* blobs.c */
 
 void ingest_handle_events(struct request *req);      /* ingest.c */
 void registry_handle_keys(struct request *req);      /* registry.c */

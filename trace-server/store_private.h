@@ -35,6 +35,8 @@ extern const char store_lua[];
 #define KEY_ENTRIES "k:entries"
 #define KEY_ENROLL "k:enroll"
 #define KEY_REVOKE "k:revoke"
+#define KEY_ORGS "k:org"
+#define KEY_ORG_HISTORY "k:org:history"
 
 /* The transparency log: every key carries the {log} hash tag, so the whole
  * log lives in one cluster slot and its Functions may touch all of it. */
@@ -59,6 +61,20 @@ extern const char store_lua[];
 #define KEY_RECALLS_LOT "recalls:lot:%s"
 #define KEY_RECALLS_ORG "recalls:org:%s"
 #define KEY_RECALLS_STREAM "recalls:stream"
+
+/* Documents (store_blobs.c): global, like the recall indexes.  blob_sweep
+ * in store.lua builds KEY_BLOB and KEY_BLOB_META from the prefix and
+ * suffix below, which store_blobs.c passes to it. */
+#define KEY_BLOB_PREFIX "b:"
+#define KEY_BLOB_META_SUFFIX ":m"
+#define KEY_BLOB KEY_BLOB_PREFIX "%s"                   /* STRING bytes */
+#define KEY_BLOB_META KEY_BLOB_PREFIX "%s" KEY_BLOB_META_SUFFIX /* HASH */
+#define KEY_BLOBS_BYTES "blobs:bytes"
+#define KEY_BLOBS_QUOTA "blobs:quota:%s:%s"             /* keyid, YYYYMMDD */
+#define KEY_BLOBS_REFS "blobs:refs"
+#define KEY_BLOBS_UNREFERENCED "blobs:unreferenced"
+#define KEY_BLOBS_STATEMENTS "blobs:statements"
+#define KEY_BLOB_MAX 128
 
 /* ---- store_conn.c: commands and pipelines ------------------------------- */
 

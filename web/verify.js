@@ -12,12 +12,18 @@
  *     window), the entry well formed with a public key that is canonical,
  *     not of small order and without a torsion component; enroll needs a
  *     new key id, revoke an enrolled, unrevoked key; a revocation applies
- *     to statements logged after it;
+ *     to statements logged after it; the org rules (SPEC 8): an org entry
+ *     by the root only, an enrollment into a registered org (as it stood
+ *     then) in its roles and prefixes, an admin enrolling only into its
+ *     own org, within its prefixes and window and never an admin, and
+ *     revoking only its org's keys; entries before the first org entry
+ *     judged as round-1 data;
  *   - events, in bundle order: inclusion proof, chain, seq = 0, 1, ...,
  *     prev = the id of the event before, log indexes increasing, exactly
  *     one signature by the signer's enrolled key, which at the event's log
  *     index is not revoked, is inside its window at the event's time, has
- *     a role allowed for the type and GTIN prefixes covering the GTIN;
+ *     a role allowed for the type and GTIN prefixes covering the GTIN,
+ *     and a product.registered only by the org whose prefixes cover it;
  *   - the fold of the events that passed: correction and recall.closed
  *     target rules (who may close which recall, a recall closes once, a
  *     correction names an earlier event it may withdraw and is its
@@ -556,9 +562,43 @@
 	}
 
 	/* keyentry.c key_entry_parse(), as far as a verifier relies on it. */
+	/* keyentry.c's GTIN prefixes: absent, or 1-32 of 1-13 digits. */
+	function parsePrefixes(list) {
+		if (list === undefined)
+			return [];
+		if (!Array.isArray(list) || list.length < 1 || list.length > 32 ||
+		    !list.every(function (p) {
+			return typeof p === 'string' && /^[0-9]{1,13}$/.test(p);
+		    }))
+			return null;
+		return list;
+	}
+
+	/* SPEC 8 "Organisations": {"v", "op": "org", "org", "name": {"zh",
+	 * "en"}, "roles", "gtinPrefixes"?, "time", "signer"}. */
+	function parseOrgEntry(d) {
+		var prefixes = parsePrefixes(d.gtinPrefixes), seen = {};
+
+		if (typeof d.org !== 'string' || !/^[a-z0-9.-]{1,64}$/.test(d.org) ||
+		    !d.name || typeof d.name !== 'object' || typeof d.name.zh !== 'string' ||
+		    typeof d.name.en !== 'string' || !Array.isArray(d.roles) ||
+		    d.roles.length < 1 || prefixes === null || !d.roles.every(function (r) {
+			var fresh = ALL_ROLES.indexOf(r) >= 0 && !seen.hasOwnProperty(r);
+
+			seen[r] = true;
+			return fresh;
+		    }))
+			return null;
+		return { op: 'org', signer: d.signer, time: seconds(d.time), id: d.org,
+		    roles: d.roles, prefixes: prefixes };
+	}
+
 	function parseKeyEntry(it) {
 		var d = it.type === KEY_TYPE ? parsePayload(it) : null, e, pub;
 
+		if (d !== null && d.v === 1 && d.op === 'org' && isKeyId(d.signer) &&
+		    seconds(d.time) !== null)
+			return Promise.resolve(parseOrgEntry(d));
 		if (d === null || d.v !== 1 || !isKeyId(d.keyid) ||
 		    !isKeyId(d.signer) || seconds(d.time) === null)
 			return Promise.resolve(null);
@@ -578,16 +618,8 @@
 		    (e.notBefore !== null && e.notAfter !== null &&
 		    e.notBefore >= e.notAfter))
 			return Promise.resolve(null);
-		if (d.gtinPrefixes !== undefined) {
-			if (!Array.isArray(d.gtinPrefixes) || d.gtinPrefixes.length < 1 ||
-			    d.gtinPrefixes.length > 32 || !d.gtinPrefixes.every(function (p) {
-				return typeof p === 'string' && /^[0-9]{1,13}$/.test(p);
-			}))
-				return Promise.resolve(null);
-			e.prefixes = d.gtinPrefixes;
-		} else {
-			e.prefixes = [];
-		}
+		if ((e.prefixes = parsePrefixes(d.gtinPrefixes)) === null)
+			return Promise.resolve(null);
 		try {
 			pub = bytes(d.public);
 		} catch (x) {
@@ -639,9 +671,7 @@
 	}
 
 	function coversGtin(e, gtin) {
-		return e.prefixes.length === 0 || e.prefixes.some(function (p) {
-			return gtin.slice(1, 1 + p.length) === p;
-		});
+		return e.prefixes.length === 0 || prefixesCover(e.prefixes, gtin);
 	}
 
 	/* check_active(): a code or null. */
@@ -655,18 +685,70 @@
 		return null;
 	}
 
-	function checkKeyEntry(e, signer, target, at) {
+	function prefixesCover(prefixes, gtin) {
+		return prefixes.some(function (p) {
+			return gtin.slice(1, 1 + p.length) === p;
+		});
+	}
+
+	/* org_covers_prefixes(): every prefix of e within one of org's. */
+	function orgCoversPrefixes(org, e) {
+		if (org.prefixes.length === 0)
+			return true;
+		return e.prefixes.length > 0 && e.prefixes.every(function (p) {
+			return org.prefixes.some(function (q) {
+				return p.slice(0, q.length) === q;
+			});
+		});
+	}
+
+	/* check_scope(): what an admin other than the root may enroll. */
+	function checkScope(e, signer) {
+		var a = signer.entry;
+
+		if (e.role === 'admin')
+			return 'root_only';
+		if (!signer.orgKnown || a.org !== e.org)
+			return 'wrong_org';
+		if (a.prefixes.length > 0 && !orgCoversPrefixes({ prefixes: a.prefixes }, e))
+			return 'prefix_outside_scope';
+		if ((a.notBefore !== null && (e.notBefore === null || e.notBefore < a.notBefore)) ||
+		    (a.notAfter !== null && (e.notAfter === null || e.notAfter > a.notAfter)))
+			return 'window_outside_scope';
+		return null;
+	}
+
+	/* policy_check_key_entry(): org is the registered org an enrollment
+	 * names (null if none), round1 whether the entry predates the
+	 * bundle's first org entry. */
+	function checkKeyEntry(e, signer, target, org, round1, at) {
 		var code = active(signer, at, e.time);
 
 		if (code !== null)
 			return code;
 		if (signer.entry.role !== 'admin')
 			return 'role_not_allowed';
-		if (e.op === 'enroll')
-			return target ? 'key_exists' : null;
+		if (e.op === 'org')
+			return signer.isRoot ? null : 'root_only';
+		if (e.op === 'enroll') {
+			if (target)
+				return 'key_exists';
+			if (org === null)
+				return round1 ? null : 'unknown_org';
+			if (org.roles.indexOf(e.role) < 0)
+				return 'role_not_in_org';
+			if (!orgCoversPrefixes(org, e))
+				return 'prefix_outside_org';
+			return signer.isRoot ? null : checkScope(e, signer);
+		}
 		if (!target || target.isRoot)
 			return 'unknown_key';
-		return target.revokedAt !== null ? 'already_revoked' : null;
+		if (target.revokedAt !== null)
+			return 'already_revoked';
+		if (!signer.isRoot && !round1 && (!signer.orgKnown ||
+		    signer.entry.org !== target.entry.org))
+			return 'wrong_org';
+		return null;
 	}
 
 	function checkEvent(ev, signer, at) {
@@ -679,7 +761,18 @@
 			return 'role_not_allowed';
 		if (!coversGtin(signer.entry, ev.gtin))
 			return 'gtin_not_covered';
+		/* SPEC 8 "Registration": only the org owning the prefix. */
+		if (ev.type === 'product.registered' && !signer.isRoot &&
+		    !(!signer.orgKnown && at < signer.round1Until) &&
+		    (!signer.orgKnown || signer.org.prefixes.length === 0 ||
+		    !prefixesCover(signer.org.prefixes, ev.gtin)))
+			return 'gtin_outside_org';
 		return null;
+	}
+
+	/* policy_fold_org(): the org a fold compares. */
+	function foldOrg(s) {
+		return s.orgShadowed ? '' : s.entry.org;
 	}
 
 	/* ---- fold.c -------------------------------------------------------- */
@@ -911,7 +1004,10 @@
 	function verifyBundle(bundle, vkey, rootPublic) {
 		var report = { failures: [], events: [], keys: [], signatures: 0,
 		    proofs: 0, checkpoint: null, fold: null },
-		    keys = {}, cp = null, events, keyItems;
+		    keys = {}, cp = null, events, keyItems,
+		    /* Org entries that passed, in log order; key entries before
+		     * the first org entry knew no registry (round 1). */
+		    orgs = [], round1Until = Infinity;
 
 		function failure(subject, position, code, message) {
 			report.failures.push({ subject: subject, position: position,
@@ -973,6 +1069,7 @@
 			var rootId = hex(h.slice(0, 16)), order, step = Promise.resolve();
 
 			keys[rootId] = { isRoot: true, enrolledAt: -1, revokedAt: null,
+			    orgKnown: false, org: null, round1Until: Infinity, orgShadowed: false,
 			    entry: { keyid: rootId, pub: rootPublic, role: 'admin',
 				org: 'trust anchor', prefixes: [], notBefore: null, notAfter: null } };
 			/* Key entries in log order: the order the registry changed in. */
@@ -988,10 +1085,42 @@
 			});
 			return step;
 		}).then(function () {
+			/* Only now is the first org entry known, and every org id a
+			 * round-1 free text might shadow. */
+			Object.keys(keys).forEach(function (k) {
+				var s = keys[k];
+
+				s.round1Until = round1Until;
+				s.orgShadowed = !s.isRoot && !s.orgKnown &&
+				    orgAt(s.entry.org, Infinity) !== null;
+			});
 			return eventChecks();
 		}).then(function () {
 			return report;
 		});
+
+		/* The org id as it stood just before log index at, or null. */
+		function orgAt(id, at) {
+			var found = null;
+
+			orgs.forEach(function (v) {
+				if (v.at < at && v.org.id === id)
+					found = v.org;
+			});
+			return found;
+		}
+
+		/* signer_at(): the signer with its org as at log index at. */
+		function signerAt(s, at) {
+			var copy, org;
+
+			if (!s.orgKnown)
+				return s;
+			copy = Object.assign({}, s);
+			if ((org = orgAt(s.entry.org, at)) !== null)
+				copy.org = org;
+			return copy;
+		}
 
 		function keyEntry(i) {
 			var it = keyItems[i], at = it.index, entry, signer;
@@ -1007,6 +1136,8 @@
 					return null;
 				}
 				report.keys[i].entry = entry;
+				if (entry.op === 'org' && at < round1Until)
+					round1Until = at;
 				return proven(it).then(function (why) {
 					if (why !== null)
 						failure('key', i, proofCode(), why);
@@ -1022,7 +1153,7 @@
 						return null;
 					}
 					return ed25519(signer.entry.pub, it.sigs[0], it.pae).then(function (ok) {
-						var target, code;
+						var target, code, org = null;
 
 						if (!ok) {
 							failure('key', i, 'bad_signature', 'signature by ' +
@@ -1030,19 +1161,26 @@
 							return;
 						}
 						report.signatures++;
-						target = keys.hasOwnProperty(entry.keyid) ? keys[entry.keyid] : null;
-						code = checkKeyEntry(entry, signer, target, at);
+						target = entry.op !== 'org' && keys.hasOwnProperty(entry.keyid) ?
+						    keys[entry.keyid] : null;
+						if (entry.op === 'enroll')
+							org = orgAt(entry.org, at);
+						code = checkKeyEntry(entry, signerAt(signer, at), target, org,
+						    at < round1Until, at);
 						if (code !== null) {
 							failure('key', i, code, 'key entry ' + entry.keyid + ': ' + code);
 							return;
 						}
 						if (!report.keys[i].ok)
 							return;
-						if (entry.op === 'revoke')
+						if (entry.op === 'org')
+							orgs.push({ org: entry, at: at });
+						else if (entry.op === 'revoke')
 							target.revokedAt = at;
 						else
 							keys[entry.keyid] = { isRoot: false, enrolledAt: at,
-							    revokedAt: null, entry: entry };
+							    revokedAt: null, entry: entry, orgKnown: org !== null,
+							    org: org, round1Until: Infinity, orgShadowed: false };
 					});
 				});
 			});
@@ -1115,7 +1253,7 @@
 					} else {
 						report.signatures++;
 						res.signer = signer;
-						code = checkEvent(ev, signer, at);
+						code = checkEvent(ev, signerAt(signer, at), at);
 						if (code !== null)
 							failure('event', i, code, 'signer ' + ev.signer + ': ' + code);
 					}
@@ -1136,7 +1274,7 @@
 				res.foldIndex = st.length;
 				position.push(i);
 				st.push({ ev: res.ev, id: res.id, logIndex: res.logIndex,
-				    role: res.signer.entry.role, org: res.signer.entry.org });
+				    role: res.signer.entry.role, org: foldOrg(res.signer) });
 			});
 			report.fold = fold(st);
 			report.fold.statements.forEach(function (s, k) {

@@ -25,7 +25,8 @@ import time
 import traceback
 
 import hacluster
-from harness import (TYPE_EVENT, TYPE_KEY, Key, REGISTERED, enroll_payload,
+from harness import (ALL_PREFIXES, TEST_ORG, TYPE_EVENT, TYPE_KEY, Key, REGISTERED,
+                     enroll_payload, org_payload,
                      event_payload, free_port, statement_id, wait_port)
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
@@ -251,6 +252,11 @@ def run_cluster(c, cluster):
 
     # Keys and chains.
     brand, carrier = Key("brand"), Key("carrier")
+    # The test org first (SPEC 8: enrollments name a registered org).
+    status, _, body = api.request("POST", "/api/v1/keys", cluster.root.sign(
+        TYPE_KEY, org_payload(cluster.root, TEST_ORG, prefixes=ALL_PREFIXES)))
+    if status not in (200, 201):
+        raise RuntimeError("org: %d %s" % (status, body[:200]))
     for key, role in ((brand, "brand"), (carrier, "logistics")):
         env = cluster.root.sign(TYPE_KEY, enroll_payload(cluster.root, key, role))
         status, _, body = api.request("POST", "/api/v1/keys", env)

@@ -3,7 +3,9 @@
  * event and key entry validators behind it.  Accepted envelopes must write
  * back to text that parses to the same statement id.  What the strict
  * event parser accepts, the stored-data parser (round-1 forms allowed)
- * must accept too, as no round-1 form.
+ * must accept too, as no round-1 form.  An accepted key entry (enroll,
+ * revoke or org) must build to a payload that parses and builds to the
+ * same bytes again (key_entry_build writes one canonical form).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +38,25 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 			abort();
 		event_free(&ev);
 	}
-	(void)key_entry_parse(data, size, &entry, NULL);
+	if (key_entry_parse(data, size, &entry, NULL) == TRACE_OK) {
+		struct key_entry again;
+		char *first, *second;
+		size_t first_len = 0, second_len = 0;
+
+		first = key_entry_build(&entry, &first_len);
+		if (first == NULL || key_entry_parse((unsigned char *)first,
+		    first_len, &again, NULL) != TRACE_OK)
+			abort();
+		second = key_entry_build(&again, &second_len);
+		if (second == NULL || second_len != first_len ||
+		    memcmp(first, second, first_len) != 0 ||
+		    again.op != entry.op ||
+		    memcmp(&again.org_def, &entry.org_def,
+		    sizeof(entry.org_def)) != 0)
+			abort();
+		free(first);
+		free(second);
+	}
 
 	if (dsse_envelope_parse((const char *)data, size, &env, NULL) !=
 	    TRACE_OK)

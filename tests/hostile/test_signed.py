@@ -345,16 +345,23 @@ class Xss(unittest.TestCase):
                               {"corrects": ids[6], "reason": t(x)})
             self.post_ok(k["regulator"], p)
             self.check(lot, written)
-        # Key entries: name and org are signer-written text too.
+        # Key entries: a key's name and its org's names are signed text
+        # too (the org's, by the root: SPEC 8 "Organisations").
         for x in XSS[:3]:
             kx = Key(x[:40])
-            r = cluster.post("/api/v1/keys", cluster.root.sign(TYPE_KEY, enroll_payload(
-                cluster.root, kx, "inspector", org=x)))
+            oid = harness.org_id(x)
+            r = cluster.ensure_org(oid, name=x)
             self.assertEqual(r.status, 201, r)
-            counts["accepted"] += 1
-            counts["xss_fields"] += 2
+            r = cluster.post("/api/v1/keys", cluster.root.sign(TYPE_KEY, enroll_payload(
+                cluster.root, kx, "inspector", org=oid)))
+            self.assertEqual(r.status, 201, r)
+            counts["accepted"] += 2
+            counts["xss_fields"] += 3
             doc = json.loads(cluster.get("/api/v1/keys/" + kx.keyid).body)
-            self.assertEqual(doc["entries"][0]["payload"]["org"], x)
+            self.assertEqual(doc["entries"][0]["payload"]["org"], oid)
+            orgs = [e["payload"] for e in json.loads(cluster.get("/api/v1/keys").body)["entries"]
+                    if e["payload"]["op"] == "org" and e["payload"]["org"] == oid]
+            self.assertEqual(orgs[0]["name"], {"zh": x, "en": x})
 
 
 class PercentEncoding(unittest.TestCase):

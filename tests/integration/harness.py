@@ -15,6 +15,7 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -118,8 +119,44 @@ def gtin_check(digits13):
     return str((10 - total % 10) % 10)
 
 
-def enroll_payload(admin, key, role, org="Test Org", prefixes=None,
+ROLES = ["brand", "inspector", "logistics", "customs", "warehouse", "importer",
+         "regulator", "admin"]
+# Every GTIN: a GTIN-14 without its indicator digit starts with one of these.
+ALL_PREFIXES = [str(d) for d in range(10)]
+TEST_ORG = "test-org"
+
+
+def org_id(text):
+    """The registered org id (SPEC 8: [a-z0-9.-]{1,64}) the tests use for an
+    org named text: text itself when it is one, else a readable slug, else
+    (non-ASCII names) a digest."""
+    if re.fullmatch(r"[a-z0-9.-]{1,64}", text):
+        return text
+    slug = re.sub(r"[^a-z0-9.-]+", "-", text.lower()).strip("-")
+    if slug and text.isascii():
+        return slug[:64]
+    return "org-" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def org_payload(admin, org, roles=None, prefixes=None, name=None,
+                when="2026-11-19T08:00:00Z"):
+    """An org entry (op "org"); name is (zh, en) or one text for both."""
+    if name is None:
+        name = org
+    zh, en = (name, name) if isinstance(name, str) else name
+    p = {"v": 1, "op": "org", "org": org, "name": {"zh": zh, "en": en},
+         "roles": list(roles if roles is not None else ROLES),
+         "time": when, "signer": admin.keyid}
+    if prefixes:
+        p["gtinPrefixes"] = list(prefixes)
+    return p
+
+
+def enroll_payload(admin, key, role, org=TEST_ORG, prefixes=ALL_PREFIXES,
                    not_before=None, not_after=None, when="2026-11-20T08:00:00Z"):
+    """An enrollment into org (an org id; Cluster.ensure_org registers the
+    tests' orgs, whose prefixes are ALL_PREFIXES).  prefixes None: none
+    (any GTIN, which an org with prefixes refuses)."""
     p = {"v": 1, "op": "enroll", "keyid": key.keyid, "alg": "ed25519",
          "public": b64(key.public), "name": key.name, "org": org, "role": role,
          "time": when, "signer": admin.keyid}
@@ -279,8 +316,25 @@ class Cluster:
         return self.request("POST", path, body, headers=headers, raw=raw)
 
     # --- trust -----------------------------------------------------------
-    def enroll(self, key, role, **kw):
-        r = self.post("/api/v1/keys", self.root.sign(TYPE_KEY, enroll_payload(self.root, key, role, **kw)))
+    def ensure_org(self, org=TEST_ORG, name=None, roles=None,
+                   prefixes=ALL_PREFIXES):
+        """Register org (root-signed, SPEC 8 "Organisations") unless the
+        store has it already; the tests' orgs take every role and GTIN."""
+        if self.redis.hexists("k:org", org):
+            return None
+        r = self.post("/api/v1/keys", self.root.sign(TYPE_KEY, org_payload(
+            self.root, org, roles=roles, prefixes=prefixes, name=name)))
+        if r.status not in (200, 201):
+            raise AssertionError("org entry failed: %r" % r)
+        return r
+
+    def enroll(self, key, role, org="Test Org", **kw):
+        """Enroll key into the org named org (registered first, with that
+        name in both languages, under the id org_id(org))."""
+        oid = org_id(org)
+        self.ensure_org(oid, name=org)
+        r = self.post("/api/v1/keys", self.root.sign(TYPE_KEY, enroll_payload(
+            self.root, key, role, org=oid, **kw)))
         if r.status not in (200, 201):
             raise AssertionError("enroll failed: %r" % r)
         return r

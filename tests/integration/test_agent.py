@@ -909,9 +909,29 @@ class KeysOnline(Online):
         r = agent("key", "gen", "--name", "newinsp", "--out", self.dir)
         self.assertEqual(r.returncode, 0)
         keyid = r.stdout.strip()
+        # The org first (the root only), then a key of it.
+        r = agent("key", "org", "--admin", self.c.root_key_path, "--org", "ccic-japan",
+                  "--name-zh", "中国检验认证日本", "--name-en", "CCIC Japan",
+                  "--role", "inspector", "--gtin-prefix", "880", "--gtin-prefix", "490",
+                  server=self.server)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"^[0-9a-f]{64}\n$")
+        self.assertIn("registered org ccic-japan", r.stderr)
+        org = [e["payload"] for e in self.c.get("/api/v1/keys").json()["entries"]
+               if e["payload"]["op"] == "org" and e["payload"]["org"] == "ccic-japan"]
+        self.assertEqual(len(org), 1, org)
+        self.assertEqual((org[0]["name"], org[0]["roles"], org[0]["gtinPrefixes"]),
+                         ({"zh": "中国检验认证日本", "en": "CCIC Japan"}, ["inspector"],
+                          ["880", "490"]))
+        # A role the org does not have is refused by the server.
+        r = agent("key", "enroll", "--admin", self.c.root_key_path, "--pub",
+                  os.path.join(self.dir, "newinsp.pub"), "--role", "brand",
+                  "--org", "ccic-japan", "--gtin-prefix", "880", server=self.server)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("role_not_in_org", r.stderr)
         r = agent("key", "enroll", "--admin", self.c.root_key_path, "--pub",
                   os.path.join(self.dir, "newinsp.pub"), "--role", "inspector",
-                  "--org", "CCIC Japan", "--gtin-prefix", "880", server=self.server)
+                  "--org", "ccic-japan", "--gtin-prefix", "880", server=self.server)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertRegex(r.stdout, r"^[0-9a-f]{64}\n$")
         self.assertEqual(self.c.get("/api/v1/keys/" + keyid).status, 200)
@@ -928,6 +948,19 @@ class KeysOnline(Online):
                   queue=self.queue, server=self.server)
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("revoked", r.stderr)
+
+    def test_org_by_non_root_refused(self):
+        r = agent("key", "org", "--admin", _keys["brand"], "--org", "rogue",
+                  "--name-zh", "流氓", "--name-en", "Rogue", "--role", "brand",
+                  server=self.server)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("refused", r.stderr)
+        r = agent("key", "org", "--admin", self.c.root_key_path, "--org", "Not An Id",
+                  "--name-zh", "x", "--name-en", "x", "--role", "brand", server=self.server)
+        self.assertEqual(r.returncode, 2)
+        r = agent("key", "org", "--help")
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("key org --admin ROOT.key --org ID", r.stdout)
 
     def test_enroll_by_non_admin_refused(self):
         r = agent("key", "gen", "--name", "x", "--out", self.dir)

@@ -8,7 +8,9 @@ trace-server:
   verifies four times (CPU amplification);
   an admin that enrolls a small-order or mixed-order public key (a key
   whose signatures depend on which verification equation a verifier uses,
-  or that anyone can sign for).
+  or that anyone can sign for);
+  a signer revoked through one trace-server instance, hoping the other
+  instance sharing the Redis keeps showing it as valid.
 
 Every refusal must leave Redis byte for byte as it was.  The weak points are
 computed here with RFC 8032's formulas and checked against libsodium's
@@ -17,12 +19,15 @@ C code did not write."""
 import base64
 import hashlib
 import os
+import subprocess
+import time
 import unittest
 
 import nacl.bindings
 
 import harness
 from harness import (TYPE_EVENT, TYPE_KEY, Key, REGISTERED, enroll_payload,
+                     revoke_payload,
                      event_payload, settle, statement_id)
 
 GTIN = "08801234567893"
@@ -97,7 +102,8 @@ def setUpModule():
     cluster = harness.Cluster.start()
     for role in ("brand", "inspector", "regulator", "admin"):
         keys[role] = Key(role)
-        cluster.enroll(keys[role], role, prefixes=["880"] if role != "admin" else None)
+        # The admin is scoped to the whole test org (every GTIN).
+        cluster.enroll(keys[role], role, **({"prefixes": ["880"]} if role != "admin" else {}))
 
 
 def tearDownModule():
@@ -206,7 +212,7 @@ class RelayPadsSignatures(unittest.TestCase):
 class AdminEnrollsWeakKeys(unittest.TestCase):
     def enrolled(self):
         listing = cluster.get("/api/v1/keys").json()["entries"]
-        return {e["payload"]["keyid"] for e in listing}
+        return {e["payload"].get("keyid") for e in listing}
 
     def refused(self, key, what):
         env = keys["admin"].sign(TYPE_KEY, enroll_payload(keys["admin"], key, "inspector"))
@@ -252,6 +258,64 @@ class AdminEnrollsWeakKeys(unittest.TestCase):
             TYPE_KEY, enroll_payload(keys["admin"], k, "inspector")))
         self.assertEqual(r.status, 201, r)
         self.assertIn(k.keyid, self.enrolled())
+
+
+# What the inspector page writes beside a revoked signer (insp.revoked).
+REVOKED_MARK = '<span class="bad-text">revoked: '
+
+
+class RevokedElsewhere(unittest.TestCase):
+    """SPEC 8 / issue 17 item 10: two instances share one Redis; a key is
+    revoked through the first.  The second had the key cached as valid (it
+    rendered the inspector page before): within its cache's lifetime
+    (1 s) it must show the key as revoked too, and refuse its statements."""
+
+    def test_the_other_instance_learns_the_revocation(self):
+        inspector = Key("cached-inspector")
+        cluster.enroll(inspector, "inspector", prefixes=["880"])
+        lot = "REVOKED-ELSEWHERE"
+        head = start_chain(lot)
+        env = inspector.sign(TYPE_EVENT, event_payload(
+            inspector, "inspection.completed", GTIN, lot, 1, head,
+            {"certificate": "C-9", "result": "pass"}))
+        self.assertEqual(cluster.post("/api/v1/events", env).status, 201)
+        settle(cluster)
+        port = harness.free_port()
+        # A serve-only instance (the log's public key) on the same Redis.
+        argv = cluster.server_argv(port=port, log_key=os.path.join(cluster.dir, "log.pub"),
+                                   log_state="")
+        prefix = os.environ.get("TRACE_SERVER_WRAPPER", "")
+        if prefix:
+            argv = prefix.split() + argv
+        other = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                 env=cluster.server_env())
+        try:
+            harness.wait_port(port, timeout=30 if prefix else 10, proc=other)
+            page = "/inspect/01/%s/10/%s?lang=en" % (GTIN, lot)
+
+            def inspect_other():
+                conn = harness.http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                conn.request("GET", page)
+                r = conn.getresponse()
+                body = r.read().decode()
+                conn.close()
+                self.assertEqual(r.status, 200)
+                return body
+
+            self.assertNotIn(REVOKED_MARK, inspect_other())   # now cached as valid
+            r = cluster.post("/api/v1/keys", cluster.root.sign(
+                TYPE_KEY, revoke_payload(cluster.root, inspector.keyid, "stolen laptop")))
+            self.assertEqual(r.status, 201, r)
+            self.assertIn(REVOKED_MARK, cluster.get(page).body.decode())
+            deadline = time.time() + 5
+            while REVOKED_MARK not in inspect_other():
+                self.assertLess(time.time(), deadline,
+                                "the other instance still shows the revoked key as valid")
+                time.sleep(0.2)
+            self.assertIn("stolen laptop", inspect_other())
+        finally:
+            other.terminate()
+            other.wait(30)
 
 
 if __name__ == "__main__":

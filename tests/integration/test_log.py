@@ -366,11 +366,15 @@ class Log(unittest.TestCase):
         b = self.bundle("BUN")
         self.assertEqual(b["chain"], "01/%s/10/BUN" % GTIN)
         self.assertEqual(len(b["events"]), 5)
-        # The owner (enrolled by root), the admin, and the inspector (by the admin).
-        self.assertEqual(len(b["keys"]), 3)
+        # The owner (enrolled by root), the admin, the inspector (by the
+        # admin), and the org entry of the test org they all belong to.
+        self.assertEqual(len(b["keys"]), 4)
+        ops = [json.loads(base64.b64decode(k["envelope"]["payload"]))["op"]
+               for k in b["keys"]]
+        self.assertEqual(sorted(ops), ["enroll", "enroll", "enroll", "org"])
         res = self.verify_bundle(b)
         self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
-        self.assertIn("VERIFIED: 5 events, 3 key entries, 8 signatures, 8 proofs",
+        self.assertIn("VERIFIED: 5 events, 4 key entries, 9 signatures, 9 proofs",
                       res.stdout)
 
         key = "c:{01/%s/10/BUN}:ev" % GTIN
@@ -418,7 +422,7 @@ class Log(unittest.TestCase):
                 "%Y-%m-%dT%H:%M:%SZ", time.gmtime()))))
         self.assertIn(r.status, (200, 201), r)
         b = self.bundle("BUN")
-        self.assertEqual(len(b["keys"]), 4)
+        self.assertEqual(len(b["keys"]), 5)
         res = self.verify_bundle(b)
         self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
         self.assertEqual(cluster.get("/api/v1/bundles/01/%s/10/NONE" % GTIN).status, 404)

@@ -115,7 +115,9 @@ class Resolver(unittest.TestCase):
         self.assertEqual(doc["verdict"]["status"], "genuine")
         self.assertEqual(doc["verdict"]["head"], {"seq": 7, "id": c["ids"][-1]})
         self.assertEqual(doc["inspection"]["data"]["certificate"], "CCIC-KR-2026-00123")
-        self.assertEqual(doc["inspection"]["signer"]["org"], "CCIC Korea")
+        # The registered org: its id, and its names (SPEC 8).
+        self.assertEqual(doc["inspection"]["signer"]["org"], "ccic-korea")
+        self.assertEqual(doc["inspection"]["signer"]["orgNameEn"], "CCIC Korea")
         self.assertEqual(doc["customs"], {"status": "released",
                                           "declaration": "421920261000123456", "mode": "1210"})
         self.assertEqual(doc["recall"], {"status": "none"})

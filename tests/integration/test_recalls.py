@@ -200,11 +200,12 @@ class Lifecycle(unittest.TestCase):
             self.assertEqual(rec["reason"], REASON)
             self.assertEqual(rec["severity"], 1)
             self.assertEqual(rec["serials"], [["000100", "000199"]])
-            self.assertEqual(rec["org"], "韩国优品进口有限公司")
+            # The issuer's registered org id (SPEC 8 "Organisations").
+            self.assertEqual(rec["org"], harness.org_id("韩国优品进口有限公司"))
             self.assertEqual(rec["signer"], keys["importer"].keyid)
             self.assertEqual(rec["logIndex"], r.json()["logIndex"])
             self.assertEqual(pushed, rec)
-            self.assertEqual([x["id"] for x in recalls("?org=" + "%E9%9F%A9%E5%9B%BD%E4%BC%98%E5%93%81%E8%BF%9B%E5%8F%A3%E6%9C%89%E9%99%90%E5%85%AC%E5%8F%B8&lot=" + lot)["recalls"]], [rid])
+            self.assertEqual([x["id"] for x in recalls("?org=" + harness.org_id("韩国优品进口有限公司") + "&lot=" + lot)["recalls"]], [rid])
 
             # The CSV: BOM, header row, RFC 4180 quoting, Chinese intact.
             r = cluster.get("/api/v1/recalls?lot=" + lot, headers={"Accept": "text/csv"})
@@ -219,7 +220,7 @@ class Lifecycle(unittest.TestCase):
             self.assertEqual(rows[0]["reason"], REASON)
             self.assertEqual(rows[0]["status"], "open")
             self.assertEqual(rows[0]["serials"], "000100..000199")
-            self.assertEqual(rows[0]["org"], "韩国优品进口有限公司")
+            self.assertEqual(rows[0]["org"], harness.org_id("韩国优品进口有限公司"))
             self.assertEqual(rows[0]["contact"], "'+86 400-000-0000")  # never a formula
 
             # The chain.
@@ -249,6 +250,9 @@ class Lifecycle(unittest.TestCase):
             self.assertIn("/inspect/01/%s/10/%s" % (GTIN, lot), open_part)
             self.assertIn("霉菌超标, &quot;批次&quot; L-7", open_part)
             self.assertNotIn("<仓库>", html)
+            # The issuer by its registered org name, not its org id.
+            self.assertIn("<dd>韩国优品进口有限公司</dd>", open_part)
+            self.assertNotIn(harness.org_id("韩国优品进口有限公司"), html)
 
             # Close it.
             env, r = post(keys["importer"], "recall.closed", lot, seq + 2, rid,
@@ -340,7 +344,7 @@ class Lifecycle(unittest.TestCase):
         self.assertTrue(all(x["status"] == "closed" for x in got.values()))
         self.assertEqual(got[ids[1]]["outcome"], "destroyed")
         # The issuer's organisation stays the issuer's.
-        self.assertEqual(got[ids[1]]["org"], "Customs")
+        self.assertEqual(got[ids[1]]["org"], "customs")
         self.assertEqual(recalls("?lot=" + other)["recalls"][0]["id"], other_id)
         self.assertEqual(recalls("?lot=" + other)["recalls"][0]["status"], "open")
 
@@ -451,7 +455,7 @@ class Validation(unittest.TestCase):
                           ("since=2025-03-04T02:00:00Z&until=2025-03-04T02:00:00Z", [rid]),
                           ("since=2025-03-05", []), ("until=2025-03-03", []),
                           ("until=2025-03-04T01:59:59Z", []),
-                          ("org=Other%20Importer", [rid]), ("org=Other", []),
+                          ("org=other-importer", [rid]), ("org=other", []),
                           ("status=closed", [])):
             got = [x["id"] for x in recalls("?gtin=%s&%s" % (GTIN2, q))["recalls"]]
             self.assertEqual(got, expect, q)
@@ -539,7 +543,7 @@ class Pagination(unittest.TestCase):
 
     def test_filtered_walk_and_csv_pages(self):
         # importer2 signed the odd ones: half, through the org index.
-        seen, _, _ = self.walk("?gtin=%s&org=Other%%20Importer&limit=200" % self.gtin)
+        seen, _, _ = self.walk("?gtin=%s&org=other-importer&limit=200" % self.gtin)
         self.assertEqual(len(seen), len(set(seen)))
         self.assertEqual(set(seen), self.by_importer2)
         self.assertEqual(len(seen), self.N // 2)
@@ -581,7 +585,7 @@ class Pagination(unittest.TestCase):
         self.assertEqual(len(rows), len({row["id"] for row in rows}))
         self.assertTrue(self.ids <= {row["id"] for row in rows})
         r = subprocess.run([agent, "recalls", "--gtin", "4012345000016", "--org",
-                            "Other Importer"], env=env, capture_output=True, text=True,
+                            "other-importer"], env=env, capture_output=True, text=True,
                            timeout=120)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("%d recalls" % (self.N // 2), r.stderr)

@@ -271,8 +271,9 @@ class WeakLegacyEnrollment(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.weak = SmallOrderKey("r1weak")
+        # Round 1 knew no org registry: a free-text org.
         cls.enroll_env = cluster.root.sign(TYPE_KEY, enroll_payload(
-            cluster.root, cls.weak, "brand", prefixes=["880"]))
+            cluster.root, cls.weak, "brand", org="Round One Brand", prefixes=["880"]))
         # Refused today ...
         r = cluster.post("/api/v1/keys", cls.enroll_env)
         assert r.status == 422 and r.json()["error"]["code"] == "weak_public_key", r
@@ -368,6 +369,89 @@ class WeakLegacyEnrollment(unittest.TestCase):
         self.assertEqual(r.json()["verdict"]["status"], "not_verifiable")
         self.assertEqual(r.json()["verdict"]["code"], "bad_key_entry")
         self.assertEqual(cluster.get(path).status, 200)
+
+
+FREE_LOT = "R1-FREE"
+
+
+class FreeTextOrg(unittest.TestCase):
+    """Round 1 had no org registry (SPEC 8 "Data from round 1"): keys were
+    enrolled with a free-text org, an admin among them enrolled others (an
+    importer here, which registers lots and issues recalls).
+    Such a Redis keeps serving, and what those keys signed stays genuine;
+    what they sign from now on follows the new rules (PROTOCOL 7.1)."""
+
+    @classmethod
+    def setUpClass(cls):
+        root = cluster.root
+        cls.admin, cls.brand = Key("r1admin"), Key("r1importer")
+        cls.admin_env = root.sign(TYPE_KEY, enroll_payload(
+            root, cls.admin, "admin", org="Round One Cosmetics"))
+        cls.brand_env = cls.admin.sign(TYPE_KEY, enroll_payload(
+            cls.admin, cls.brand, "importer", org="Round One Cosmetics", prefixes=["880"]))
+        # Refused today: the org is not registered ...
+        r = cluster.post("/api/v1/keys", cls.admin_env)
+        assert r.status == 422 and r.json()["error"]["code"] == "unknown_org", r
+        # ... stored by round 1, with a lot the brand registered.
+        round1_append_key(cls.admin_env, "enroll", cls.admin.keyid, root.keyid, True)
+        round1_append_key(cls.brand_env, "enroll", cls.brand.keyid, cls.admin.keyid, False)
+        cls.reg_env = cls.brand.sign(TYPE_EVENT, event_payload(
+            cls.brand, "product.registered", GTIN, FREE_LOT, 0, None, REGISTERED))
+        round1_append_event(cls.reg_env, FREE_LOT, 0, None, cls.brand.keyid)
+        settle(cluster)
+        restart()
+
+    def refused(self, path, env, status, code):
+        settle(cluster)
+        before = cluster.snapshot()
+        r = cluster.post(path, env)
+        self.assertEqual(r.status, status, r)
+        self.assertEqual(r.json()["error"]["code"], code, r)
+        settle(cluster)
+        self.assertEqual(cluster.snapshot(), before)
+
+    def test_the_lot_is_served_and_genuine(self):
+        path = "/01/%s/10/%s" % (GTIN, FREE_LOT)
+        r = cluster.get(path + "?lang=en", headers={"Accept": "text/html"})
+        self.assertEqual(r.status, 200, r)
+        self.assertIn('data-verdict="genuine"', r.body.decode())
+        r = cluster.get("/api/v1/chains/01/%s/10/%s" % (GTIN, FREE_LOT))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["events"][0]["envelope"], self.reg_env)
+        r = cluster.get("/api/v1/keys/" + self.brand.keyid)
+        self.assertEqual(r.json()["entries"][0]["payload"]["org"], "Round One Cosmetics")
+
+    def test_the_bundle_verifies_by_round_1_rules(self):
+        r = cluster.get("/api/v1/bundles/01/%s/10/%s" % (GTIN, FREE_LOT))
+        self.assertEqual(r.status, 200, r)
+        bundle = r.json()
+        # No org entry: the free-text org names none.
+        self.assertEqual([k["envelope"] for k in bundle["keys"]],
+                         [self.admin_env, self.brand_env])
+        res = agent_verify(bundle, "free-text.json")
+        self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
+
+    def test_the_key_keeps_signing_but_registers_no_new_lot(self):
+        env = self.brand.sign(TYPE_EVENT, event_payload(
+            self.brand, "product.registered", GTIN, FREE_LOT + "-2", 0, None, REGISTERED))
+        self.refused("/api/v1/events", env, 403, "gtin_outside_org")
+        # A recall of its own lot it still issues (a warning always counts).
+        env = self.brand.sign(TYPE_EVENT, event_payload(
+            self.brand, "recall.issued", GTIN, FREE_LOT, 1, statement_id(self.reg_env),
+            {"reason": "Microbial limit exceeded", "severity": 1, "action": "Stop"}))
+        r = cluster.post("/api/v1/events", env)
+        self.assertEqual(r.status, 201, r)
+
+    def test_the_round_1_admin_enrolls_and_revokes_nothing_new(self):
+        cluster.ensure_org()
+        k = Key("r1late")
+        self.refused("/api/v1/keys", self.admin.sign(TYPE_KEY, enroll_payload(
+            self.admin, k, "brand")), 403, "wrong_org")
+        self.refused("/api/v1/keys", self.admin.sign(TYPE_KEY, enroll_payload(
+            self.admin, k, "brand", org="Round One Cosmetics", prefixes=["880"])),
+            422, "unknown_org")
+        self.refused("/api/v1/keys", self.admin.sign(TYPE_KEY, harness.revoke_payload(
+            self.admin, self.brand.keyid)), 403, "wrong_org")
 
 
 if __name__ == "__main__":

@@ -1003,6 +1003,208 @@ test_fold_rules(void)
 	tlog_reset(&l);
 }
 
+/* ---- orgs (SPEC 8 "Organisations", "Admin scope", "Registration") ---- */
+
+/* An org entry for id by by: roles a bit set, prefix NULL for none. */
+static void
+add_org(struct tlog *l, const struct actor *by, const char *id,
+    unsigned roles, const char *prefix)
+{
+	struct key_entry e;
+	struct dsse_envelope env;
+	char *payload;
+	size_t len;
+
+	memset(&e, 0, sizeof(e));
+	e.op = KEY_OP_ORG;
+	memcpy(e.signer, by->keyid, sizeof(e.signer));
+	e.time = 1795000000;
+	snprintf(e.org, sizeof(e.org), "%s", id);
+	snprintf(e.org_def.id, sizeof(e.org_def.id), "%s", id);
+	snprintf(e.org_def.name_zh, sizeof(e.org_def.name_zh), "爱茉莉");
+	snprintf(e.org_def.name_en, sizeof(e.org_def.name_en), "Amore");
+	e.org_def.roles = roles;
+	if (prefix != NULL) {
+		e.org_def.prefix_count = 1;
+		snprintf(e.org_def.prefixes[0], sizeof(e.org_def.prefixes[0]),
+		    "%s", prefix);
+	}
+	payload = key_entry_build(&e, &len);
+	CHECK(payload != NULL);
+	CHECK(dsse_sign(TYPE_KEY, (unsigned char *)payload, len, by->secret,
+	    by->keyid, &env, NULL) == TRACE_OK);
+	add_envelope(l, true, &env);
+	dsse_envelope_clear(&env);
+	free(payload);
+}
+
+/* Enroll who into org with role, signed by by; prefix NULL for none. */
+static void
+enroll_in(struct tlog *l, const struct actor *by, const struct actor *who,
+    enum key_role role, const char *org, const char *prefix)
+{
+	struct key_entry e;
+	struct dsse_envelope env;
+	char *payload;
+	size_t len;
+
+	memset(&e, 0, sizeof(e));
+	e.op = KEY_OP_ENROLL;
+	memcpy(e.keyid, who->keyid, sizeof(e.keyid));
+	memcpy(e.signer, by->keyid, sizeof(e.signer));
+	e.time = 1795000000;
+	memcpy(e.public_key, who->public_key, ED25519_PUBLIC_LEN);
+	snprintf(e.name, sizeof(e.name), "someone");
+	snprintf(e.org, sizeof(e.org), "%s", org);
+	e.role = role;
+	if (prefix != NULL) {
+		e.prefix_count = 1;
+		snprintf(e.prefixes[0], sizeof(e.prefixes[0]), "%s", prefix);
+	}
+	payload = key_entry_build(&e, &len);
+	CHECK(payload != NULL);
+	CHECK(dsse_sign(TYPE_KEY, (unsigned char *)payload, len, by->secret,
+	    by->keyid, &env, NULL) == TRACE_OK);
+	add_envelope(l, true, &env);
+	dsse_envelope_clear(&env);
+	free(payload);
+}
+
+#define AMORE_ROLES ((1u << ROLE_BRAND) | (1u << ROLE_INSPECTOR) | \
+	(1u << ROLE_ADMIN) | (1u << ROLE_IMPORTER))
+
+/* The org "amore" (880), its admin enrolled by the root, brand and
+ * inspector by the admin. */
+static void
+org_log(struct tlog *l)
+{
+	tlog_reset(l);
+	add_org(l, &root, "amore", AMORE_ROLES, "880");
+	enroll_in(l, &root, &admin, ROLE_ADMIN, "amore", "880");
+	enroll_in(l, &admin, &brand, ROLE_BRAND, "amore", "8801");
+	enroll_in(l, &admin, &inspector, ROLE_INSPECTOR, "amore", "880");
+}
+
+static void
+seal_and_expect(struct tlog *l, const char *name,
+    enum bundle_subject subject, size_t position, const char *code)
+{
+	char *text;
+
+	tlog_seal(l, &log_signer);
+	text = render(l, CHAIN, NULL, 0);
+	expect(name, text, subject, position, code);
+	free(text);
+}
+
+static void
+test_org_rules(void)
+{
+	static struct tlog l;
+
+	/* Every rule kept: verifies. */
+	org_log(&l);
+	add_event(&l, &brand, LOT, NULL);
+	add_event(&l, &inspector, LOT, NULL);
+	seal_and_expect(&l, "org log", BUNDLE_SUBJECT_BUNDLE, 0, NULL);
+
+	/* (5) An org entry by an admin that is not the root. */
+	org_log(&l);
+	add_org(&l, &admin, "amore", AMORE_ROLES, "8");
+	add_event(&l, &brand, LOT, NULL);
+	seal_and_expect(&l, "org by admin", BUNDLE_SUBJECT_KEY, 4, "root_only");
+
+	/* (2) An admin enrolls an admin. */
+	org_log(&l);
+	enroll_in(&l, &admin, &late, ROLE_ADMIN, "amore", "880");
+	add_event(&l, &brand, LOT, NULL);
+	seal_and_expect(&l, "admin enrolls admin", BUNDLE_SUBJECT_KEY, 4,
+	    "root_only");
+
+	/* (1) A scoped admin enrolls an unscoped key. */
+	org_log(&l);
+	enroll_in(&l, &admin, &late, ROLE_IMPORTER, "amore", NULL);
+	add_event(&l, &brand, LOT, NULL);
+	seal_and_expect(&l, "unscoped importer", BUNDLE_SUBJECT_KEY, 4,
+	    "prefix_outside_org");
+
+	/* (6) An enrollment naming an org that is not registered, once
+	 * the log has orgs. */
+	org_log(&l);
+	enroll_in(&l, &root, &late, ROLE_IMPORTER, "nobody", "880");
+	add_event(&l, &brand, LOT, NULL);
+	seal_and_expect(&l, "unknown org", BUNDLE_SUBJECT_KEY, 4,
+	    "unknown_org");
+
+	/* A role the org does not list, by the root itself. */
+	org_log(&l);
+	enroll_in(&l, &root, &late, ROLE_CUSTOMS, "amore", "880");
+	add_event(&l, &brand, LOT, NULL);
+	seal_and_expect(&l, "role not in org", BUNDLE_SUBJECT_KEY, 4,
+	    "role_not_in_org");
+
+	/* (4) Lot squatting: an importer of an org without prefixes (any
+	 * GTIN for its own key) registers the brand's lot. */
+	tlog_reset(&l);
+	add_org(&l, &root, "hmm", 1u << ROLE_IMPORTER, NULL);
+	enroll_in(&l, &root, &importer, ROLE_IMPORTER, "hmm", NULL);
+	add_event(&l, &importer, LOT, NULL);
+	seal_and_expect(&l, "squatting", BUNDLE_SUBJECT_EVENT, 0,
+	    "gtin_outside_org");
+
+	/* The org as it stood at the event: narrowed to 490 before the
+	 * brand registers, the brand's own 8801 no longer suffices. */
+	org_log(&l);
+	add_org(&l, &root, "amore", AMORE_ROLES, "490");
+	add_event(&l, &brand, LOT, NULL);
+	seal_and_expect(&l, "org narrowed", BUNDLE_SUBJECT_EVENT, 0,
+	    "gtin_outside_org");
+	/* ... and a registration before the change stands. */
+	org_log(&l);
+	add_event(&l, &brand, LOT, NULL);
+	add_org(&l, &root, "amore", AMORE_ROLES, "490");
+	add_event(&l, &inspector, LOT, NULL);
+	seal_and_expect(&l, "org narrowed later", BUNDLE_SUBJECT_BUNDLE, 0,
+	    NULL);
+
+	/* Round 1: key entries before the first org entry name free-text
+	 * orgs and are judged by round 1's rules (standard_log has no org
+	 * at all); after it, a free-text org is an unknown one. */
+	standard_log(&l);
+	add_org(&l, &root, "amore", AMORE_ROLES, "880");
+	seal_and_expect(&l, "round-1 keys then an org", BUNDLE_SUBJECT_BUNDLE,
+	    0, NULL);
+	tlog_reset(&l);
+	add_org(&l, &root, "amore", AMORE_ROLES, "880");
+	add_key_entry(&l, &root, &brand, KEY_OP_ENROLL, ROLE_BRAND);
+	add_event(&l, &brand, LOT, NULL);
+	seal_and_expect(&l, "free text after the first org",
+	    BUNDLE_SUBJECT_KEY, 1, "unknown_org");
+
+	/* A round-1 key whose free text is the id of an org registered
+	 * later is no member: it cannot close that org's recall. */
+	{
+		char id[2 * SHA256_LEN + 1], recall_id[2 * SHA256_LEN + 1],
+		    data[256];
+
+		tlog_reset(&l);
+		enroll_org(&l, &importer_b, ROLE_IMPORTER, "amore");
+		add_org(&l, &root, "amore", AMORE_ROLES, "880");
+		enroll_in(&l, &root, &importer, ROLE_IMPORTER, "amore", "880");
+		add_typed(&l, &importer, "product.registered", "{\"name\":"
+		    "{\"en\":\"E\"},\"brand\":\"B\",\"origin\":\"KR\"}", id);
+		add_typed(&l, &importer, "recall.issued", "{\"reason\":"
+		    "\"Microbial\",\"severity\":1,\"action\":\"Stop\"}",
+		    recall_id);
+		snprintf(data, sizeof(data), "{\"recall\":\"%s\",\"outcome\":"
+		    "\"released\"}", recall_id);
+		add_typed(&l, &importer_b, "recall.closed", data, id);
+		seal_and_expect(&l, "shadowed org closes", BUNDLE_SUBJECT_EVENT,
+		    2, "wrong_org");
+	}
+	tlog_reset(&l);
+}
+
 static void
 test_consistency(void)
 {
@@ -1253,6 +1455,7 @@ main(int argc, char **argv)
 		return bench_main(atol(argv[2]));
 	test_cases();
 	test_fold_rules();
+	test_org_rules();
 	test_consistency();
 	CHECK_DONE();
 }

@@ -42,41 +42,53 @@
 #define ORIGIN "trace.test/log"
 #define EVENT_TIME "2026-11-20T08:30:00+09:00"
 #define KEY_TIME 1795000000LL
-#define ENTRIES_MAX 64
+#define ENTRIES_MAX 96
 #define ID_LEN (2 * SHA256_LEN + 1)
 
 struct actor {
-	const char *org;
+	const char *org;                /* name; the free-text org in round 1 */
 	enum key_role role;
 	const char *prefix;             /* NULL: any GTIN */
 	long long not_after;            /* 0: no window */
 	char keyid[KEYID_LEN + 1];
 	unsigned char public_key[ED25519_PUBLIC_LEN];
 	unsigned char secret[ED25519_SECRET_LEN];
+	const char *org_id;             /* its registered org (SPEC 8) */
 };
 
 /* Fixed seeds: byte k of every secret is the actor's seed. */
-static struct actor root = { "trust anchor", ROLE_ADMIN, NULL, 0, "", {0}, {0} },
-    brand = { "Amorepacific", ROLE_BRAND, "880", 0, "", {0}, {0} },
-    inspector = { "CCIC Korea", ROLE_INSPECTOR, NULL, 0, "", {0}, {0} },
-    lab2 = { "Other Lab", ROLE_INSPECTOR, NULL, 0, "", {0}, {0} },
-    importer = { "Haiyue Trading", ROLE_IMPORTER, "880", 0, "", {0}, {0} },
-    regulator = { "SAMR", ROLE_REGULATOR, NULL, 0, "", {0}, {0} },
-    customs = { "Incheon Customs", ROLE_CUSTOMS, NULL, 0, "", {0}, {0} },
-    customs_far = { "Busan Customs", ROLE_CUSTOMS, "999", 0, "", {0}, {0} },
+static struct actor root = { "trust anchor", ROLE_ADMIN, NULL, 0, "", {0}, {0}, NULL },
+    brand = { "Amorepacific", ROLE_BRAND, "880", 0, "", {0}, {0}, "amorepacific" },
+    inspector = { "CCIC Korea", ROLE_INSPECTOR, NULL, 0, "", {0}, {0}, "ccic-korea" },
+    lab2 = { "Other Lab", ROLE_INSPECTOR, NULL, 0, "", {0}, {0}, "other-lab" },
+    importer = { "Haiyue Trading", ROLE_IMPORTER, "880", 0, "", {0}, {0}, "haiyue" },
+    regulator = { "SAMR", ROLE_REGULATOR, NULL, 0, "", {0}, {0}, "samr" },
+    customs = { "Incheon Customs", ROLE_CUSTOMS, NULL, 0, "", {0}, {0}, "incheon-customs" },
+    customs_far = { "Busan Customs", ROLE_CUSTOMS, "999", 0, "", {0}, {0}, "busan-customs" },
     /* Its window ended on 2026-05-28, before the events' time. */
     inspector_old = { "Old Lab", ROLE_INSPECTOR, NULL, 1780000000LL, "",
-	{0}, {0} },
-    logistics = { "Sea Lines", ROLE_LOGISTICS, NULL, 0, "", {0}, {0} };
+	{0}, {0}, "old-lab" },
+    logistics = { "Sea Lines", ROLE_LOGISTICS, NULL, 0, "", {0}, {0}, "sea-lines" };
 
 static struct actor *const actors[] = { &root, &brand, &inspector, &lab2,
     &importer, &regulator, &customs, &customs_far, &inspector_old,
     &logistics };
 
 /* Not enrolled by base_log(): a fixture enrolls them, or not. */
-static struct actor late = { "Late Lab", ROLE_INSPECTOR, NULL, 0, "", {0}, {0} },
-    stranger = { "Nobody", ROLE_INSPECTOR, NULL, 0, "", {0}, {0} };
-static struct actor *const others[] = { &late, &stranger };
+static struct actor late = { "Late Lab", ROLE_INSPECTOR, NULL, 0, "", {0}, {0}, "late-lab" },
+    stranger = { "Nobody", ROLE_INSPECTOR, NULL, 0, "", {0}, {0}, "nobody" };
+/* For the org attacks: an admin of the brand's org, a key of an org
+ * without GTIN prefixes, a key naming an org nobody registered. */
+static struct actor org_admin = { "Amorepacific", ROLE_ADMIN, "880", 0, "",
+	{0}, {0}, "amorepacific" },
+    unprefixed = { "Free Trading", ROLE_IMPORTER, NULL, 0, "", {0}, {0},
+	"free-trading" },
+    org_admin2 = { "Amorepacific", ROLE_ADMIN, "880", 0, "", {0}, {0},
+	"amorepacific" },
+    unregistered = { "Ghost", ROLE_INSPECTOR, NULL, 0, "", {0}, {0},
+	"ghost" };
+static struct actor *const others[] = { &late, &stranger, &org_admin,
+    &org_admin2, &unprefixed, &unregistered };
 
 struct item {
 	bool is_key;
@@ -95,6 +107,8 @@ struct tlog {
 };
 
 static struct note_signer log_signer;
+/* base_log() writes a round-1 key registry (no org entries). */
+static bool round1_keys;
 static struct note_verifier log_verifier;
 
 static void
@@ -137,7 +151,8 @@ add_key(struct tlog *l, const struct actor *by, const struct actor *who,
 	if (op == KEY_OP_ENROLL) {
 		memcpy(e.public_key, who->public_key, ED25519_PUBLIC_LEN);
 		snprintf(e.name, sizeof(e.name), "%s key", who->org);
-		snprintf(e.org, sizeof(e.org), "%s", who->org);
+		snprintf(e.org, sizeof(e.org), "%s", round1_keys ? who->org :
+		    who->org_id);
 		e.role = who->role;
 		if (who->prefix != NULL) {
 			e.prefix_count = 1;
@@ -151,6 +166,44 @@ add_key(struct tlog *l, const struct actor *by, const struct actor *who,
 		}
 	} else {
 		snprintf(e.reason, sizeof(e.reason), "laptop stolen");
+	}
+	payload = key_entry_build(&e, &len);
+	CHECK(payload != NULL);
+	CHECK(dsse_sign(TYPE_KEY, (unsigned char *)payload, len, by->secret,
+	    by->keyid, &env, NULL) == TRACE_OK);
+	add_envelope(l, true, -1, &env);
+	dsse_envelope_clear(&env);
+	free(payload);
+}
+
+/* The root registers the org of who: every role its actors have, the
+ * prefix of the first of them (SPEC 8 "Organisations"). */
+static void
+add_org(struct tlog *l, const struct actor *by, const struct actor *who)
+{
+	struct key_entry e;
+	struct dsse_envelope env;
+	char *payload;
+	size_t len;
+
+	memset(&e, 0, sizeof(e));
+	e.op = KEY_OP_ORG;
+	memcpy(e.signer, by->keyid, sizeof(e.signer));
+	e.time = KEY_TIME;
+	snprintf(e.org_def.id, sizeof(e.org_def.id), "%s", who->org_id);
+	snprintf(e.org_def.name_zh, sizeof(e.org_def.name_zh), "%s", who->org);
+	snprintf(e.org_def.name_en, sizeof(e.org_def.name_en), "%s", who->org);
+	for (size_t k = 0; k < sizeof(actors) / sizeof(actors[0]); k++)
+		if (actors[k]->org_id != NULL &&
+		    strcmp(actors[k]->org_id, who->org_id) == 0)
+			e.org_def.roles |= 1u << actors[k]->role;
+	for (size_t k = 0; k < sizeof(others) / sizeof(others[0]); k++)
+		if (strcmp(others[k]->org_id, who->org_id) == 0)
+			e.org_def.roles |= 1u << others[k]->role;
+	if (who->prefix != NULL) {
+		e.org_def.prefix_count = 1;
+		snprintf(e.org_def.prefixes[0], sizeof(e.org_def.prefixes[0]),
+		    "%s", who->prefix);
 	}
 	payload = key_entry_build(&e, &len);
 	CHECK(payload != NULL);
@@ -199,13 +252,31 @@ add_event(struct tlog *l, const struct actor *by, const char *type,
 	dsse_envelope_clear(&env);
 }
 
-/* Every actor enrolled by the root, then the brand registers the lot. */
+/* Every org registered (but the one nobody registered) and every actor
+ * enrolled into its org by the root, then the brand registers the lot.
+ * With round1_keys, as a round-1 log: no org entries, free-text orgs. */
+static void
+base_keys(struct tlog *l)
+{
+	tlog_reset(l);
+	for (size_t k = 1; k < sizeof(actors) / sizeof(actors[0]) &&
+	    !round1_keys; k++)
+		if (strcmp(actors[k]->org_id, "amorepacific") != 0 ||
+		    actors[k] == &brand)
+			add_org(l, &root, actors[k]);
+	for (size_t k = 0; k < sizeof(others) / sizeof(others[0]) &&
+	    !round1_keys; k++)
+		if (strcmp(others[k]->org_id, "amorepacific") != 0 &&
+		    others[k] != &unregistered)
+			add_org(l, &root, others[k]);
+	for (size_t k = 1; k < sizeof(actors) / sizeof(actors[0]); k++)
+		add_key(l, &root, actors[k], KEY_OP_ENROLL);
+}
+
 static void
 base_log(struct tlog *l)
 {
-	tlog_reset(l);
-	for (size_t k = 1; k < sizeof(actors) / sizeof(actors[0]); k++)
-		add_key(l, &root, actors[k], KEY_OP_ENROLL);
+	base_keys(l);
 	add_event(l, &brand, "product.registered", "{\"name\":{\"en\":"
 	    "\"Emulsion\"},\"brand\":\"Sulwhasoo\",\"origin\":\"KR\"}", NULL);
 }
@@ -451,6 +522,16 @@ failed_with(const struct bundle_report *r, size_t event, const char *code)
 	for (size_t i = 0; i < r->failure_count; i++)
 		if (r->failures[i].subject == BUNDLE_SUBJECT_EVENT &&
 		    r->failures[i].position == event &&
+		    strcmp(r->failures[i].code, code) == 0)
+			return true;
+	return false;
+}
+
+static bool
+key_failed_with(const struct bundle_report *r, const char *code)
+{
+	for (size_t i = 0; i < r->failure_count; i++)
+		if (r->failures[i].subject == BUNDLE_SUBJECT_KEY &&
 		    strcmp(r->failures[i].code, code) == 0)
 			return true;
 	return false;
@@ -880,6 +961,126 @@ expect_bad_enrollments(const struct outcome *o)
 	CHECK_INT(o->r.fold.inspection, FOLD_INSPECTION_NONE);
 }
 
+/* SPEC 8 "Admin scope": an admin of the brand's org enrolls another
+ * admin (only the root does); that admin's enrollment counts for
+ * nothing. */
+static void
+build_admin_enrolls_admin(struct tlog *l, struct outcome *o)
+{
+	base_log(l);
+	add_key(l, &root, &org_admin, KEY_OP_ENROLL);
+	add_key(l, &org_admin, &org_admin2, KEY_OP_ENROLL);
+	add_event(l, &inspector, "inspection.completed", "{\"certificate\":"
+	    "\"C1\",\"result\":\"pass\"}", o->ids[0]);
+}
+
+static void
+expect_admin_enrolls_admin(const struct outcome *o)
+{
+	CHECK(key_failed_with(&o->r, "root_only"));
+	CHECK_INT(o->r.fold.inspection, FOLD_INSPECTION_PASS);
+}
+
+/* The brand's admin enrolls a key into another org (the lab), which then
+ * passes the lot: the enrollment and the pass count for nothing. */
+static void
+build_admin_other_org(struct tlog *l, struct outcome *o)
+{
+	base_log(l);
+	add_key(l, &root, &org_admin, KEY_OP_ENROLL);
+	add_key(l, &org_admin, &late, KEY_OP_ENROLL);
+	add_event(l, &late, "inspection.completed", "{\"certificate\":"
+	    "\"C1\",\"result\":\"pass\"}", o->ids[0]);
+}
+
+static void
+expect_admin_other_org(const struct outcome *o)
+{
+	CHECK(key_failed_with(&o->r, "wrong_org"));
+	CHECK(failed_with(&o->r, 1, "unknown_key"));
+	CHECK_INT(o->r.fold.inspection, FOLD_INSPECTION_NONE);
+}
+
+/* The brand's admin revokes the inspection body's key to silence its
+ * fail: the revocation counts for nothing, the fail stands. */
+static void
+build_admin_revokes_other(struct tlog *l, struct outcome *o)
+{
+	base_log(l);
+	add_key(l, &root, &org_admin, KEY_OP_ENROLL);
+	add_key(l, &org_admin, &inspector, KEY_OP_REVOKE);
+	add_event(l, &inspector, "inspection.completed", "{\"certificate\":"
+	    "\"C1\",\"result\":\"fail\"}", o->ids[0]);
+}
+
+static void
+expect_admin_revokes_other(const struct outcome *o)
+{
+	CHECK(key_failed_with(&o->r, "wrong_org"));
+	CHECK(!failed_with(&o->r, 1, "key_revoked"));
+	CHECK_INT(o->r.fold.inspection, FOLD_INSPECTION_FAIL);
+}
+
+/* SPEC 8 "Registration": an importer whose org has no GTIN prefixes
+ * registers the brand's lot first (lot squatting). */
+static void
+build_squat(struct tlog *l, struct outcome *o)
+{
+	base_keys(l);
+	add_key(l, &root, &unprefixed, KEY_OP_ENROLL);
+	add_event(l, &unprefixed, "product.registered", "{\"name\":{\"en\":"
+	    "\"Fake\"},\"brand\":\"Sulwhasoo\",\"origin\":\"KR\"}",
+	    o->ids[0]);
+}
+
+static void
+expect_squat(const struct outcome *o)
+{
+	CHECK(failed_with(&o->r, 0, "gtin_outside_org"));
+	CHECK(folded(o, o->ids[0]) == NULL);
+}
+
+/* An org entry signed by an admin that is not the root: it changes
+ * nothing, and the key it was meant for stays outside the org. */
+static void
+build_org_by_admin(struct tlog *l, struct outcome *o)
+{
+	base_log(l);
+	add_key(l, &root, &org_admin, KEY_OP_ENROLL);
+	add_org(l, &org_admin, &unregistered);
+	add_key(l, &root, &unregistered, KEY_OP_ENROLL);
+	add_event(l, &unregistered, "inspection.completed", "{\"certificate\":"
+	    "\"C1\",\"result\":\"pass\"}", o->ids[0]);
+}
+
+static void
+expect_org_by_admin(const struct outcome *o)
+{
+	CHECK(key_failed_with(&o->r, "root_only"));
+	CHECK(key_failed_with(&o->r, "unknown_org"));
+	CHECK(failed_with(&o->r, 1, "unknown_key"));
+	CHECK_INT(o->r.fold.inspection, FOLD_INSPECTION_NONE);
+}
+
+/* A round-1 registry (free-text orgs, no org entries): judged by the
+ * round-1 rules, it verifies. */
+static void
+build_round1_keys(struct tlog *l, struct outcome *o)
+{
+	round1_keys = true;
+	base_log(l);
+	round1_keys = false;
+	add_event(l, &inspector, "inspection.completed", "{\"certificate\":"
+	    "\"C1\",\"result\":\"pass\"}", o->ids[0]);
+}
+
+static void
+expect_round1_keys(const struct outcome *o)
+{
+	CHECK_INT(o->r.failure_count, 0);
+	CHECK_INT(o->r.fold.inspection, FOLD_INSPECTION_PASS);
+}
+
 static const struct fixture fixtures[] = {
 	{ "good", "a chain that verifies", build_good, expect_good,
 	  { "000005", "000042", NULL } },
@@ -916,6 +1117,19 @@ static const struct fixture fixtures[] = {
 	{ "bad-enrollments", "a non-admin's enrollment and a key enrolled "
 	  "after its statement count for nothing",
 	  build_bad_enrollments, expect_bad_enrollments, { NULL } },
+	{ "admin-enrolls-admin", "root_only; the enrollment counts for "
+	  "nothing", build_admin_enrolls_admin, expect_admin_enrolls_admin,
+	  { NULL } },
+	{ "admin-enrolls-into-other-org", "wrong_org; the pass is unknown_key",
+	  build_admin_other_org, expect_admin_other_org, { NULL } },
+	{ "admin-revokes-other-org", "wrong_org; the fail stands",
+	  build_admin_revokes_other, expect_admin_revokes_other, { NULL } },
+	{ "lot-squatting", "gtin_outside_org; not registered",
+	  build_squat, expect_squat, { NULL } },
+	{ "org-entry-by-admin", "root_only, then unknown_org",
+	  build_org_by_admin, expect_org_by_admin, { NULL } },
+	{ "round1-keys", "a round-1 registry verifies by round-1 rules",
+	  build_round1_keys, expect_round1_keys, { NULL } },
 };
 
 static void

@@ -317,24 +317,333 @@ test_policy(void)
 
 	/* Key entries: admin only, new keys only, revoke enrolled keys once. */
 	e = enroll_entry(&kp, root.entry.keyid, ROLE_INSPECTOR);
-	CHECK_INT(policy_check_key_entry(&e, &root, NULL, 1, &err), TRACE_OK);
-	CHECK_INT(policy_check_key_entry(&e, &root, &inspector, 1, &err),
-	    TRACE_ERULE);
+	/* Round 1 (no org registry yet): the free-text org is accepted. */
+	CHECK_INT(policy_check_key_entry(&e, &root, NULL, NULL, true, 1, &err),
+	    TRACE_OK);
+	CHECK_INT(policy_check_key_entry(&e, &root, &inspector, NULL, true, 1,
+	    &err), TRACE_ERULE);
 	CHECK_STR(err.code, "key_exists");
-	CHECK_INT(policy_check_key_entry(&e, &inspector, NULL, 10, &err),
-	    TRACE_EFORBIDDEN);
-	CHECK_INT(policy_check_key_entry(&e, NULL, NULL, 10, &err),
+	CHECK_INT(policy_check_key_entry(&e, &inspector, NULL, NULL, true, 10,
+	    &err), TRACE_EFORBIDDEN);
+	CHECK_INT(policy_check_key_entry(&e, NULL, NULL, NULL, true, 10, &err),
 	    TRACE_EUNKNOWNKEY);
 	e.op = KEY_OP_REVOKE;
-	CHECK_INT(policy_check_key_entry(&e, &root, &inspector, 10, &err),
-	    TRACE_OK);
-	CHECK_INT(policy_check_key_entry(&e, &root, NULL, 10, &err), TRACE_ERULE);
-	CHECK_INT(policy_check_key_entry(&e, &root, &root, 10, &err), TRACE_ERULE);
+	CHECK_INT(policy_check_key_entry(&e, &root, &inspector, NULL, false, 10,
+	    &err), TRACE_OK);
+	CHECK_INT(policy_check_key_entry(&e, &root, NULL, NULL, false, 10,
+	    &err), TRACE_ERULE);
+	CHECK_INT(policy_check_key_entry(&e, &root, &root, NULL, false, 10,
+	    &err), TRACE_ERULE);
 	target = inspector;
 	target.revoked = true;
-	CHECK_INT(policy_check_key_entry(&e, &root, &target, 10, &err),
-	    TRACE_ERULE);
+	CHECK_INT(policy_check_key_entry(&e, &root, &target, NULL, false, 10,
+	    &err), TRACE_ERULE);
 	CHECK_STR(err.code, "already_revoked");
+}
+
+static struct org_info
+make_org(const char *id, unsigned roles, const char *prefix)
+{
+	struct org_info o;
+
+	memset(&o, 0, sizeof(o));
+	snprintf(o.id, sizeof(o.id), "%s", id);
+	snprintf(o.name_zh, sizeof(o.name_zh), "%s", "韩国优品");
+	snprintf(o.name_en, sizeof(o.name_en), "%s", "Korea Goods");
+	o.roles = roles;
+	if (prefix != NULL) {
+		o.prefix_count = 1;
+		snprintf(o.prefixes[0], sizeof(o.prefixes[0]), "%s", prefix);
+	}
+	return o;
+}
+
+/* SPEC 8 "Organisations", "Admin scope", "Registration". */
+static void
+test_policy_orgs(void)
+{
+	struct key_pair root_kp, admin_kp, kp;
+	struct key_state root, admin, other, importer;
+	struct org_info org = make_org("kgoods", (1u << ROLE_IMPORTER) |
+	    (1u << ROLE_BRAND) | (1u << ROLE_ADMIN), "880");
+	struct org_info other_org = make_org("other", 1u << ROLE_IMPORTER,
+	    "490");
+	struct key_entry e;
+	struct trace_event ev;
+	struct trace_error err;
+
+	key_pair_generate("root", &root_kp, NULL);
+	key_pair_generate("admin", &admin_kp, NULL);
+	key_pair_generate("k", &kp, NULL);
+	policy_root_state(root_kp.public_key, &root);
+	memset(&admin, 0, sizeof(admin));
+	admin.entry = enroll_entry(&admin_kp, root.entry.keyid, ROLE_ADMIN);
+	snprintf(admin.entry.org, sizeof(admin.entry.org), "kgoods");
+	admin.enrolled_at = 2;
+	admin.org_known = true;
+	admin.org = org;
+
+	/* Org entries: the root only. */
+	memset(&e, 0, sizeof(e));
+	e.op = KEY_OP_ORG;
+	e.time = 1795600000;
+	snprintf(e.org, sizeof(e.org), "kgoods");
+	e.org_def = org;
+	CHECK_INT(policy_check_key_entry(&e, &root, NULL, NULL, false, 1, &err),
+	    TRACE_OK);
+	CHECK_INT(policy_check_key_entry(&e, &root, NULL, &org, false, 1, &err),
+	    TRACE_OK);
+	CHECK_INT(policy_check_key_entry(&e, &admin, NULL, &org, false, 10,
+	    &err), TRACE_EFORBIDDEN);
+	CHECK_STR(err.code, "root_only");
+
+	/* Enrollment: a registered org, one of its roles, its prefixes. */
+	e = enroll_entry(&kp, root.entry.keyid, ROLE_IMPORTER);
+	snprintf(e.org, sizeof(e.org), "kgoods");
+	CHECK_INT(policy_check_key_entry(&e, &root, NULL, &org, false, 10,
+	    &err), TRACE_OK);
+	CHECK_INT(policy_check_key_entry(&e, &root, NULL, NULL, false, 10,
+	    &err), TRACE_ERULE);
+	CHECK_STR(err.code, "unknown_org");
+	CHECK_INT(trace_status_http(err.status), 422);
+	e.role = ROLE_CUSTOMS;
+	CHECK_INT(policy_check_key_entry(&e, &root, NULL, &org, false, 10,
+	    &err), TRACE_EFORBIDDEN);
+	CHECK_STR(err.code, "role_not_in_org");
+	e.role = ROLE_IMPORTER;
+	snprintf(e.prefixes[0], sizeof(e.prefixes[0]), "88");
+	CHECK_INT(policy_check_key_entry(&e, &root, NULL, &org, false, 10,
+	    &err), TRACE_EFORBIDDEN);
+	CHECK_STR(err.code, "prefix_outside_org");
+	snprintf(e.prefixes[0], sizeof(e.prefixes[0]), "8801");
+	CHECK_INT(policy_check_key_entry(&e, &root, NULL, &org, false, 10,
+	    &err), TRACE_OK);
+	/* An org with prefixes takes no key for any GTIN. */
+	e.prefix_count = 0;
+	CHECK_INT(policy_check_key_entry(&e, &root, NULL, &org, false, 10,
+	    &err), TRACE_EFORBIDDEN);
+	CHECK_STR(err.code, "prefix_outside_org");
+
+	/* Admin scope. */
+	admin.entry.prefix_count = 1;
+	snprintf(admin.entry.prefixes[0], sizeof(admin.entry.prefixes[0]),
+	    "8801");
+	e = enroll_entry(&kp, admin.entry.keyid, ROLE_IMPORTER);
+	snprintf(e.org, sizeof(e.org), "kgoods");
+	snprintf(e.prefixes[0], sizeof(e.prefixes[0]), "88012");
+	CHECK_INT(policy_check_key_entry(&e, &admin, NULL, &org, false, 10,
+	    &err), TRACE_OK);
+	e.prefix_count = 0;                     /* unscoped */
+	CHECK_INT(policy_check_key_entry(&e, &admin, NULL, &org, false, 10,
+	    &err), TRACE_EFORBIDDEN);
+	CHECK_STR(err.code, "prefix_outside_org");
+	e.prefix_count = 1;
+	snprintf(e.prefixes[0], sizeof(e.prefixes[0]), "8802");
+	CHECK_INT(policy_check_key_entry(&e, &admin, NULL, &org, false, 10,
+	    &err), TRACE_EFORBIDDEN);
+	CHECK_STR(err.code, "prefix_outside_scope");
+	snprintf(e.prefixes[0], sizeof(e.prefixes[0]), "8801");
+	e.role = ROLE_ADMIN;
+	CHECK_INT(policy_check_key_entry(&e, &admin, NULL, &org, false, 10,
+	    &err), TRACE_EFORBIDDEN);
+	CHECK_STR(err.code, "root_only");
+	e.role = ROLE_IMPORTER;
+	e.not_after = admin.entry.not_after + 1;
+	CHECK_INT(policy_check_key_entry(&e, &admin, NULL, &org, false, 10,
+	    &err), TRACE_EFORBIDDEN);
+	CHECK_STR(err.code, "window_outside_scope");
+	e.has_not_after = false;
+	CHECK_INT(policy_check_key_entry(&e, &admin, NULL, &org, false, 10,
+	    &err), TRACE_EFORBIDDEN);
+	CHECK_STR(err.code, "window_outside_scope");
+	e.has_not_after = true;
+	e.not_after = admin.entry.not_after;
+	CHECK_INT(policy_check_key_entry(&e, &admin, NULL, &org, false, 10,
+	    &err), TRACE_OK);
+	snprintf(e.org, sizeof(e.org), "other");
+	CHECK_INT(policy_check_key_entry(&e, &admin, NULL, &other_org, false,
+	    10, &err), TRACE_EFORBIDDEN);
+	/* other has no prefix 8801: prefix_outside_org comes first. */
+	CHECK_STR(err.code, "prefix_outside_org");
+	snprintf(e.prefixes[0], sizeof(e.prefixes[0]), "4901");
+	CHECK_INT(policy_check_key_entry(&e, &admin, NULL, &other_org, false,
+	    10, &err), TRACE_EFORBIDDEN);
+	CHECK_STR(err.code, "wrong_org");
+
+	/* Revocation: an admin revokes keys of its org; the root any. */
+	memset(&other, 0, sizeof(other));
+	other.entry = enroll_entry(&kp, root.entry.keyid, ROLE_IMPORTER);
+	snprintf(other.entry.org, sizeof(other.entry.org), "other");
+	other.enrolled_at = 3;
+	memset(&e, 0, sizeof(e));
+	e.op = KEY_OP_REVOKE;
+	e.time = 1795600000;
+	snprintf(e.keyid, sizeof(e.keyid), "%s", other.entry.keyid);
+	CHECK_INT(policy_check_key_entry(&e, &admin, &other, NULL, false, 10,
+	    &err), TRACE_EFORBIDDEN);
+	CHECK_STR(err.code, "wrong_org");
+	CHECK_INT(policy_check_key_entry(&e, &root, &other, NULL, false, 10,
+	    &err), TRACE_OK);
+	snprintf(other.entry.org, sizeof(other.entry.org), "kgoods");
+	CHECK_INT(policy_check_key_entry(&e, &admin, &other, NULL, false, 10,
+	    &err), TRACE_OK);
+
+	/* Registration: the org's prefixes cover the GTIN. */
+	memset(&importer, 0, sizeof(importer));
+	importer.entry = enroll_entry(&kp, root.entry.keyid, ROLE_IMPORTER);
+	importer.entry.prefix_count = 1;
+	snprintf(importer.entry.prefixes[0], sizeof(importer.entry.prefixes[0]),
+	    "4");
+	snprintf(importer.entry.org, sizeof(importer.entry.org), "other");
+	importer.enrolled_at = 4;
+	importer.org_known = true;
+	importer.org = other_org;
+	make_event(&ev, EVENT_PRODUCT_REGISTERED, kp.keyid, "04901234567894",
+	    1795600000);
+	CHECK_INT(policy_check_event(&ev, &importer, 10, &err), TRACE_OK);
+	/* A key wider than its org (org narrowed later): the org decides. */
+	snprintf(ev.gtin, sizeof(ev.gtin), "04812345678903");
+	CHECK_INT(policy_check_event(&ev, &importer, 10, &err),
+	    TRACE_EFORBIDDEN);
+	CHECK_STR(err.code, "gtin_outside_org");
+	snprintf(ev.gtin, sizeof(ev.gtin), "04901234567894");
+	/* An org without prefixes registers no lot. */
+	importer.org.prefix_count = 0;
+	CHECK_INT(policy_check_event(&ev, &importer, 10, &err),
+	    TRACE_EFORBIDDEN);
+	CHECK_STR(err.code, "gtin_outside_org");
+	/* Other events need no org prefix. */
+	ev.type = EVENT_CUSTOMS_DECLARED;
+	CHECK_INT(policy_check_event(&ev, &importer, 10, &err), TRACE_OK);
+	ev.type = EVENT_PRODUCT_REGISTERED;
+	/* A free-text (round-1) org: only by the round-1 rule, before
+	 * round1_until; never at ingest (round1_until 0). */
+	importer.org_known = false;
+	CHECK_INT(policy_check_event(&ev, &importer, 10, &err),
+	    TRACE_EFORBIDDEN);
+	CHECK_STR(err.code, "gtin_outside_org");
+	importer.round1_until = 11;
+	CHECK_INT(policy_check_event(&ev, &importer, 10, &err), TRACE_OK);
+	CHECK_INT(policy_check_event(&ev, &importer, 11, &err),
+	    TRACE_EFORBIDDEN);
+}
+
+/* Org entries: strict JSON, every rule (SPEC 8 "Organisations"). */
+static void
+test_org_entries(void)
+{
+#define ORG_HEAD "{\"v\":1,\"op\":\"org\","
+#define ORG_TAIL ",\"time\":\"2026-11-20T08:00:00Z\",\"signer\":" \
+	"\"0123456789abcdef0123456789abcdef\"}"
+#define NAME "\"name\":{\"zh\":\"韩国优品\",\"en\":\"Korea Goods\"}"
+	static const struct { const char *text, *code; } bad[] = {
+		{ ORG_HEAD "\"org\":\"Korea\"," NAME ",\"roles\":[\"brand\"]"
+		    ORG_TAIL, "bad_org" },
+		{ ORG_HEAD "\"org\":\"\"," NAME ",\"roles\":[\"brand\"]"
+		    ORG_TAIL, "bad_org" },
+		{ ORG_HEAD "\"org\":\"a_b\"," NAME ",\"roles\":[\"brand\"]"
+		    ORG_TAIL, "bad_org" },
+		{ ORG_HEAD "\"org\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		    "aaaaaaaaaaaaaaaaaaaaa\"," NAME ",\"roles\":[\"brand\"]"
+		    ORG_TAIL, "bad_org" },
+		{ ORG_HEAD "\"org\":\"kg\",\"roles\":[\"brand\"]" ORG_TAIL,
+		    "missing_field" },
+		{ ORG_HEAD "\"org\":\"kg\",\"name\":{\"zh\":\"x\"},"
+		    "\"roles\":[\"brand\"]" ORG_TAIL, "missing_field" },
+		{ ORG_HEAD "\"org\":\"kg\",\"name\":{\"zh\":\"x\",\"en\":"
+		    "\"y\",\"ko\":\"z\"},\"roles\":[\"brand\"]" ORG_TAIL,
+		    "unknown_field" },
+		{ ORG_HEAD "\"org\":\"kg\",\"name\":{\"zh\":\"\",\"en\":"
+		    "\"y\"},\"roles\":[\"brand\"]" ORG_TAIL, "bad_text" },
+		{ ORG_HEAD "\"org\":\"kg\"," NAME ",\"roles\":[]" ORG_TAIL,
+		    "bad_roles" },
+		{ ORG_HEAD "\"org\":\"kg\"," NAME ",\"roles\":[\"brand\","
+		    "\"brand\"]" ORG_TAIL, "bad_roles" },
+		{ ORG_HEAD "\"org\":\"kg\"," NAME ",\"roles\":[\"king\"]"
+		    ORG_TAIL, "bad_roles" },
+		{ ORG_HEAD "\"org\":\"kg\"," NAME ",\"roles\":[1]" ORG_TAIL,
+		    "bad_roles" },
+		{ ORG_HEAD "\"org\":\"kg\"," NAME ",\"roles\":[\"brand\"],"
+		    "\"gtinPrefixes\":[]" ORG_TAIL, "bad_prefixes" },
+		{ ORG_HEAD "\"org\":\"kg\"," NAME ",\"roles\":[\"brand\"],"
+		    "\"gtinPrefixes\":[\"88a\"]" ORG_TAIL, "bad_prefix" },
+		{ ORG_HEAD "\"org\":\"kg\"," NAME ",\"roles\":[\"brand\"],"
+		    "\"keyid\":\"0123456789abcdef0123456789abcdef\"" ORG_TAIL,
+		    "unknown_field" },
+	};
+	const char *good = ORG_HEAD "\"org\":\"k-goods.kr\"," NAME
+	    ",\"roles\":[\"importer\",\"brand\"],\"gtinPrefixes\":[\"880\","
+	    "\"8801\"]" ORG_TAIL;
+	struct key_entry e, back;
+	struct trace_error err;
+	char *text;
+	size_t len = 0;
+
+	CHECK_INT(key_entry_parse((const unsigned char *)good, strlen(good), &e,
+	    &err), TRACE_OK);
+	CHECK_INT(e.op, KEY_OP_ORG);
+	CHECK_STR(e.org, "k-goods.kr");
+	CHECK_STR(e.org_def.id, "k-goods.kr");
+	CHECK_STR(e.org_def.name_zh, "韩国优品");
+	CHECK_STR(e.org_def.name_en, "Korea Goods");
+	CHECK(org_has_role(&e.org_def, ROLE_IMPORTER));
+	CHECK(org_has_role(&e.org_def, ROLE_BRAND));
+	CHECK(!org_has_role(&e.org_def, ROLE_ADMIN));
+	CHECK_INT(e.org_def.prefix_count, 2);
+	CHECK(org_covers_gtin(&e.org_def, "08801234567893"));
+	CHECK(!org_covers_gtin(&e.org_def, "04901234567894"));
+	CHECK_STR(e.keyid, "");
+	CHECK_INT(key_entry_check_visible(&e, &err), TRACE_OK);
+	/* Built back byte for byte: roles in the registry's role order. */
+	text = key_entry_build(&e, &len);
+	CHECK(text != NULL);
+	if (text != NULL) {
+		CHECK_STR(text, ORG_HEAD "\"org\":\"k-goods.kr\"," NAME
+		    ",\"roles\":[\"brand\",\"importer\"],\"gtinPrefixes\":"
+		    "[\"880\",\"8801\"]" ORG_TAIL);
+		CHECK_INT(key_entry_parse((unsigned char *)text, len, &back,
+		    &err), TRACE_OK);
+		CHECK_MEM(&back.org_def, &e.org_def, sizeof(e.org_def));
+		free(text);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		trace_error_clear(&err);
+		CHECK_MSG(key_entry_parse((const unsigned char *)bad[i].text,
+		    strlen(bad[i].text), &e, &err) != TRACE_OK, "bad org %zu",
+		    i);
+		CHECK_MSG(strcmp(err.code, bad[i].code) == 0,
+		    "bad org %zu: %s, not %s", i, err.code, bad[i].code);
+	}
+	/* An invisible character in a name submitted now. */
+	{
+		const char *hidden = ORG_HEAD "\"org\":\"kg\",\"name\":{\"zh\":"
+		    "\"x\",\"en\":\"Kore\xe2\x80\xae" "a\"},\"roles\":[\"brand\"]"
+		    ORG_TAIL;
+
+		CHECK_INT(key_entry_parse((const unsigned char *)hidden,
+		    strlen(hidden), &e, &err), TRACE_OK);
+		CHECK_INT(key_entry_check_visible(&e, &err), TRACE_EMALFORMED);
+		CHECK_STR(err.field, "name.en");
+	}
+	/* Prefix containment is by string prefix. */
+	{
+		struct org_info o = make_org("o", 1u << ROLE_BRAND, "880");
+		struct key_entry k;
+
+		memset(&k, 0, sizeof(k));
+		CHECK(!org_covers_prefixes(&o, &k));
+		k.prefix_count = 2;
+		snprintf(k.prefixes[0], sizeof(k.prefixes[0]), "880");
+		snprintf(k.prefixes[1], sizeof(k.prefixes[1]), "88012");
+		CHECK(org_covers_prefixes(&o, &k));
+		snprintf(k.prefixes[1], sizeof(k.prefixes[1]), "8");
+		CHECK(!org_covers_prefixes(&o, &k));
+		o.prefix_count = 0;
+		CHECK(org_covers_prefixes(&o, &k));
+	}
+	CHECK(org_id_valid("a.b-c9", 6));
+	CHECK(!org_id_valid("A", 1));
+	CHECK(!org_id_valid("a b", 3));
 }
 
 /* Names, orgs and reasons of entries submitted now: no invisible or
@@ -382,6 +691,8 @@ main(void)
 	test_key_entries();
 	test_key_entry_visible();
 	test_policy();
+	test_policy_orgs();
+	test_org_entries();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	CHECK(system(cmd) == 0);
 	CHECK_DONE();
