@@ -444,8 +444,9 @@ store_log_entries_clear(struct store_log_entries *e)
 	memset(e, 0, sizeof(*e));
 }
 
-/* "e <logIndex> <seq> <chain>" or "k <logIndex> <n>": where a leaf's
- * record is (its list and the position in it) into key and n. */
+/* "e <logIndex> <seq> <chain>", "k <logIndex> <n>" (key and org entries)
+ * or "b <logIndex> <n>" (document uploads): where a leaf's record is (its
+ * list and the position in it) into key and n. */
 static bool
 leaf_location(const redisReply *r, uint64_t index, char *key, size_t size,
     long long *n)
@@ -463,6 +464,8 @@ leaf_location(const redisReply *r, uint64_t index, char *key, size_t size,
 		snprintf(key, size, KEY_CHAIN, chain);
 	else if (text[0] == 'k' && sscanf(text, "k %lld %lld", &at, n) == 2)
 		snprintf(key, size, "%s", KEY_ENTRIES);
+	else if (text[0] == 'b' && sscanf(text, "b %lld %lld", &at, n) == 2)
+		snprintf(key, size, "%s", KEY_BLOBS_STATEMENTS);
 	else
 		return false;
 	return at >= 0 && (uint64_t)at == index && *n >= 0;

@@ -327,6 +327,26 @@ class Tiles(unittest.TestCase):
         self.assertEqual((r.status, r.body), (200, b""))
         self.assertEqual(r.headers["content-length"], "8192")
 
+    def test_8_document_uploads_are_entries_too(self):
+        # A document's signed upload statement is a leaf (SPEC 14): its
+        # PAE is served in the entry bundle like any other.
+        from test_blobs import TYPE_BLOB, pdf_bytes, put
+        insp = Key("tilesinspector")
+        cluster.enroll(insp, "inspector", prefixes=["880"])
+        r = put(cluster, insp, pdf_bytes(b"tiles"), "application/pdf")
+        self.assertIn(r.status, (200, 201), r)
+        index = r.json()["logIndex"]
+        (_, _, size, root), _ = wait_checkpoint(index + 1)
+        c = TileClient(size)
+        self.assertEqual(c.mth(0, size), root)
+        n = index // 256
+        width = min(256, size - n * 256)
+        got = entries(cluster.get(tile_path(0, n, width, entries=True)).body)
+        self.assertEqual(len(got), width)
+        self.assertIn(("%d %s " % (len(TYPE_BLOB), TYPE_BLOB)).encode(), got[index % 256])
+        for i, data in enumerate(got):
+            self.assertEqual(h_leaf(data), c.tile(0, n)[i], n * 256 + i)
+
     def test_7_tampered_store_is_not_served(self):
         # A stored envelope edited in Redis no longer hashes to its leaf:
         # the bundle is refused rather than served inconsistent.
