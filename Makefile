@@ -292,7 +292,6 @@ VERIFIER_DIR ?= $(BUILD)/verifier
 verifier:
 	@test -n "$(ROOT_PUB)" -a -n "$(LOG_VKEY)" -a -n "$(SERVER)" || \
 	  { echo "usage: make verifier ROOT_PUB=FILE LOG_VKEY=VKEY [POLICY=FILE] SERVER=URL" >&2; exit 2; }
-	@rm -rf $(VERIFIER_DIR)
 	@web/verifier/build.sh $(VERIFIER_DIR) "$(ROOT_PUB)" "$(LOG_VKEY)" \
 	  "$(POLICY)" "$(SERVER)" $(MAX_CHECKPOINT_AGE)
 
