@@ -84,9 +84,11 @@ def agent_verify(bundle, name):
     path = os.path.join(cluster.dir, name)
     with open(path, "w") as f:
         json.dump(bundle, f)
+    # --server: the agent remembers the largest checkpoint it verified
+    # (SPEC 10) and asks this server to prove a later one consistent.
     return subprocess.run([harness.AGENT, "verify", path, "--root", cluster.root_pub,
-                           "--log-vkey", vkey()], capture_output=True, text=True,
-                          timeout=120)
+                           "--log-vkey", vkey(), "--server", cluster.public_url],
+                          capture_output=True, text=True, timeout=120)
 
 
 def chain_key(lot):
