@@ -19,6 +19,7 @@
 #include "libtrace/fold.h"
 #include "libtrace/keys.h"
 #include "libtrace/policy.h"
+#include "clientaddr.h"
 #include "metrics.h"
 #include "monotonic.h"
 #include "store.h"
@@ -41,6 +42,8 @@ struct server_config {
 	char public_url[512];
 	int threads;
 	int redis_wait_replicas;         /* WAIT for this many after appends */
+	char code_pepper[1024];          /* --code-pepper FILE (SPEC 12) */
+	struct client_proxies trusted_proxies;  /* --trusted-proxy CIDR */
 };
 
 struct key_cache;
@@ -55,6 +58,9 @@ struct server {
 	struct key_cache *keys;
 	struct metrics metrics;
 	struct mg_context *mg;
+	/* SPEC 12: the code MACs' key (code_pepper_len 0: codes are off). */
+	unsigned char code_pepper[256];
+	size_t code_pepper_len;
 };
 
 /* Per worker thread: created in civetweb's init_thread callback. */
@@ -225,6 +231,12 @@ enum trace_status statement_write_envelope(struct server *srv,
 /* ---- handlers (one file per resource) ---------------------------------- */
 
 void ingest_handle_events(struct request *req);      /* ingest.c */
+/* ingest.c: check, store and answer envelopes as POST /api/v1/events does
+ * (the codes upload sends its codes.issued through it); the answer's
+ * status, or 0 with err when the request as a whole fails. */
+int ingest_envelopes(struct request *req,
+    const struct json_value *const *values, size_t count, bool batch,
+    struct buf *out, struct trace_error *err);
 void registry_handle_keys(struct request *req);      /* registry.c */
 void chains_handle_chain(struct request *req);       /* chains.c */
 void chains_handle_event(struct request *req);       /* chains.c */

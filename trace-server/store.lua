@@ -460,3 +460,120 @@ end
 redis.register_function('trace_append_recall', append_recall)
 redis.register_function{function_name = 'trace_recalls_list',
   callback = recalls_list, flags = {'no-writes'}}
+
+-- ---- units: issued serials and secret codes (store_units.c, SPEC 12) ------
+--
+--   u:{<chain>}:codes   HASH   serial -> HMAC-SHA-256(pepper, code hash),
+--                              32 raw bytes; set once, never served
+--   u:{<chain>}:first   HASH   serial -> unix seconds of the first correct
+--                              code entry
+--   u:{<chain>}:set:<root hex> LIST the issued serials of a serials.issued
+--                              root, sorted bytewise (from a codes upload)
+--   u:{<chain>}:w:<serial>           STRING wrong entries for the serial,
+--   u:{<chain>}:w:<serial>:<client>  STRING and from one client, and
+--   u:client:<client>                STRING from one client for any unit:
+--                              each expires an hour after its first count
+-- Nothing here is written for a serial that has no code.
+
+-- Store a codes upload: every serial's MAC, or nothing if any serial has
+-- one already (a code is set once).  Also the sorted serial list under its
+-- root, if not stored yet.
+-- KEYS: codes hash, serial set list
+-- ARGV: number of pairs n, serial1, mac1, ..., serialn, macn, then the
+--       sorted serials of the set
+local function unit_codes_put(keys, args)
+  local n = tonumber(args[1])
+  for i = 1, n do
+    local serial = args[2 * i]
+    if redis.call('HEXISTS', keys[1], serial) == 1 then
+      return {'conflict', serial}
+    end
+  end
+  local chunk = {}
+  for i = 1, n do
+    chunk[#chunk + 1] = args[2 * i]
+    chunk[#chunk + 1] = args[2 * i + 1]
+    if #chunk >= 2000 or i == n then
+      redis.call('HSET', keys[1], unpack(chunk))
+      chunk = {}
+    end
+  end
+  if redis.call('EXISTS', keys[2]) == 0 then
+    local first = 2 * n + 2
+    for i = first, #args, 2000 do
+      redis.call('RPUSH', keys[2], unpack(args, i, math.min(i + 1999, #args)))
+    end
+  end
+  return {'ok'}
+end
+
+-- Which of the serials has a code already (a dry run of unit_codes_put)?
+-- KEYS: codes hash
+-- ARGV: serials
+local function unit_codes_taken(keys, args)
+  for i = 1, #args do
+    if redis.call('HEXISTS', keys[1], args[i]) == 1 then
+      return {'conflict', args[i]}
+    end
+  end
+  return {'ok'}
+end
+
+-- Check one code entry.  Past a limit: 'limited' and the seconds until the
+-- fullest window ends, without looking at the code.  A serial without a
+-- code: 'nocode', nothing written.  Right: 'valid', whether this is the
+-- first correct entry, the first time.  Wrong: the three counters go up.
+-- KEYS: codes hash, first hash, serial counter, serial-client counter,
+--       client counter
+-- ARGV: serial, mac, now, per serial-client max, per serial max, per
+--       client max, window seconds
+local function unit_code_check(keys, args)
+  local serial = args[1]
+  local stored = redis.call('HGET', keys[1], serial)
+  if not stored then
+    return {'nocode'}
+  end
+  local limits = {{keys[4], tonumber(args[4])}, {keys[3], tonumber(args[5])},
+    {keys[5], tonumber(args[6])}}
+  local wait = -1
+  for _, l in ipairs(limits) do
+    if tonumber(redis.call('GET', l[1]) or '0') >= l[2] then
+      local ttl = redis.call('TTL', l[1])
+      if ttl < 1 then ttl = 1 end
+      if ttl > wait then wait = ttl end
+    end
+  end
+  if wait >= 0 then
+    return {'limited', wait}
+  end
+  if stored == args[2] then
+    if redis.call('HSETNX', keys[2], serial, args[3]) == 1 then
+      return {'valid', 1, args[3]}
+    end
+    return {'valid', 0, redis.call('HGET', keys[2], serial)}
+  end
+  for _, l in ipairs(limits) do
+    if redis.call('INCR', l[1]) == 1 then
+      redis.call('EXPIRE', l[1], tonumber(args[7]))
+    end
+  end
+  return {'wrong'}
+end
+
+-- Does the serial have a code?  And the serial set of a root, sorted.
+-- KEYS: codes hash, then serial set lists
+-- ARGV: serial
+local function unit_read(keys, args)
+  local sets = {}
+  for i = 2, #keys do
+    sets[#sets + 1] = redis.call('LRANGE', keys[i], 0, -1)
+  end
+  return {redis.call('HEXISTS', keys[1], args[1]), sets}
+end
+
+redis.register_function('trace_unit_codes_put', unit_codes_put)
+redis.register_function{function_name = 'trace_unit_codes_taken',
+  callback = unit_codes_taken, flags = {'no-writes'}}
+redis.register_function('trace_unit_code_check', unit_code_check)
+redis.register_function{function_name = 'trace_unit_read',
+  callback = unit_read, flags = {'no-writes'}}
