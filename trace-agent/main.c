@@ -33,6 +33,7 @@ static const char usage_text[] =
 "  verify                 check a chain's bundle offline\n"
 "  qr                     the QR code of a unit's Digital Link\n"
 "  recalls                list recalls (table or CSV)\n"
+"  codes gen|upload       scratch-off codes: make them, upload their hashes\n"
 "\n"
 "options (before or after COMMAND):\n"
 "  --server URL   the trace-server (env TRACE_SERVER)\n"
@@ -216,6 +217,7 @@ main(int argc, char **argv)
 		{ "verify", cmd_verify },
 		{ "qr", cmd_qr },
 		{ "recalls", cmd_recalls },
+		{ "codes", cmd_codes },
 	};
 	struct agent agent;
 	int opt, rc;

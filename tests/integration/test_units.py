@@ -465,3 +465,65 @@ class TestPepper(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestAgentCodes(unittest.TestCase):
+    """trace-agent codes gen and upload, 100,000 units."""
+
+    def agent(self, *args):
+        return subprocess.run([AGENT, "--server", cluster.public_url] + list(args),
+                              capture_output=True, timeout=600)
+
+    def test_gen_upload_100k(self):
+        lot = Lot("AGENT-1")
+        d = harness.tempfile.mkdtemp(prefix="trace-codes-")
+        out = os.path.join(d, "codes.csv")
+        r = self.agent("codes", "gen", "--gtin", GTIN, "--lot", lot.lot,
+                       "--serials", "S000001-S100000", "--out", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(stat.S_IMODE(os.stat(out).st_mode), 0o600)
+        self.assertIn(b"codes gen: 100000/100000", r.stderr)
+        self.assertEqual(r.stderr.count(b"codes gen: "), 10)
+        with open(out) as f:
+            rows = f.read().splitlines()
+        self.assertEqual(rows[0], "gtin,lot,serial,code")
+        self.assertEqual(len(rows), 100001)
+        first = rows[1].split(",")
+        self.assertEqual(first[:3], [GTIN, '"AGENT-1"', '"S000001"'])
+        codes = {row.split(",")[3] for row in rows[1:]}
+        self.assertEqual(len(codes), 100000)
+        self.assertTrue(all(re.fullmatch(r"\d{16}", c) for c in codes))
+        # Never overwritten: the file is the only copy of the codes.
+        r = self.agent("codes", "gen", "--gtin", GTIN, "--lot", lot.lot,
+                       "--serials", "S000001-S000002", "--out", out)
+        self.assertNotEqual(r.returncode, 0)
+        # Upload: only hashes leave; a key of another org is refused.
+        ipath, _ = keys["importer"].write(d)
+        r = self.agent("codes", "upload", "--key", ipath, "--gtin", GTIN,
+                       "--lot", lot.lot, out)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn(b"gtin_outside_org", r.stderr)
+        bpath, _ = keys["brand"].write(d)
+        start = time.time()
+        r = self.agent("codes", "upload", "--key", bpath, "--gtin", GTIN,
+                       "--lot", lot.lot, out)
+        took = time.time() - start
+        self.assertEqual(r.returncode, 0, r.stderr)
+        print("\n100,000 codes uploaded in %.1f s" % took)
+        self.assertEqual(cluster.redis.hlen("u:{%s}:codes" % lot.chain), 100000)
+        serial, code = rows[5000].split(",")[2].strip('"'), rows[5000].split(",")[3]
+        j = lot.enter(serial, code).json()
+        self.assertEqual((j["valid"], j["first"]), (True, True))
+        # The printed root declares the serials: a page of S100001 says
+        # "never issued" with a proof checked here.
+        set_root = r.stdout.decode().split()[-1]
+        lot.prev = r.stdout.decode().split()[0]
+        lot.seq = 2
+        rr = lot.send("brand", "serials.issued", {"root": set_root, "count": 100000})
+        self.assertEqual(rr.status, 201, rr)
+        j = unit_json(lot.unit("S100001"))
+        self.assertIs(j["serialIssued"], False)
+        self.assertIs(check_proof("S100001", j["serialProofs"][0],
+                                  bytes.fromhex(set_root), 100000), False)
+        j = unit_json(lot.unit("S050000"))
+        self.assertIs(j["serialIssued"], True)
