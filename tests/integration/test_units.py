@@ -447,6 +447,20 @@ class TestCodes(unittest.TestCase):
                 self.assertNotIn(x, r.body.decode())
 
 
+class TestLabels(unittest.TestCase):
+
+    def test_scratch_area(self):
+        lot = Lot("LABEL-1")
+        base = "/labels/01/%s/10/%s?from=S0001&count=3&lang=en" % (GTIN, lot.lot)
+        page = cluster.get(base).body.decode()
+        self.assertNotIn('class="scratch"', page)
+        page = cluster.get(base + "&codes=1").body.decode()
+        self.assertEqual(page.count('class="scratch"'), 3)
+        self.assertIn('data-serial="S0002"', page)
+        self.assertIn("\u00abcode:S0003\u00bb", page)
+        self.assertIn('id="codes-note"', page)
+
+
 class TestPepper(unittest.TestCase):
 
     def test_readable_pepper_refused(self):
