@@ -186,6 +186,8 @@ fold_attributes(struct buf *b, enum page_lang lang, const struct chain_view *v)
 		{ "recall-unit", "recall.unit" },
 		{ "recall-partial", "recall.partial" },
 		{ "recall-action", "recall.action" },
+		{ "never-issued", "unit.never_issued" },
+		{ "never-issued-detail", "unit.never_issued.detail" },
 	};
 
 	buf_puts(b, " data-serial=\"");

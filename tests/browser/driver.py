@@ -15,6 +15,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
 import harness  # noqa: E402
 import pages_seed  # noqa: E402
+import units_seed  # noqa: E402
 
 
 def main():
@@ -28,8 +29,14 @@ def main():
 
 
 def run(corpus):
-    cluster = harness.Cluster.start()
+    # Scratch-off codes need the server's pepper (SPEC 12): a 0600 file.
+    pepper = os.path.join(tempfile.mkdtemp(prefix="trace-pepper-"), "pepper")
+    fd = os.open(pepper, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.write(fd, os.urandom(32))
+    os.close(fd)
+    cluster = harness.Cluster.start(server_args=["--code-pepper", pepper])
     try:
+        units = units_seed.seed(cluster)
         chains = pages_seed.seed(cluster)
         config = {"base": cluster.public_url, "chains": chains,
                   "corpus": corpus,
@@ -37,7 +44,7 @@ def run(corpus):
                                                 os.path.join(harness.BUILD, "screenshots")),
                   "texts": {"script": pages_seed.SCRIPT, "attr": pages_seed.ATTR,
                             "jsurl": pages_seed.JS_URL},
-                  "names": pages_seed.NAME}
+                  "names": pages_seed.NAME, "units": units}
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
             json.dump(config, f)
             path = f.name
