@@ -203,12 +203,14 @@ fold_attributes(struct buf *b, enum page_lang lang, const struct chain_view *v)
 	}
 }
 
+/* never_issued (SPEC 12): the record checks, but the unit's serial is not
+ * one its brand issued: the card must not say "genuine" in green. */
 static void
 verdict_card(struct request *req, struct buf *b, enum page_lang lang,
-    const struct chain_view *v, const struct verdict *vd)
+    const struct chain_view *v, const struct verdict *vd, bool never_issued)
 {
 	char root[64], n1[24], n2[24], n3[24];
-	const char *cls = vd->state == VERDICT_GENUINE ? "ok" :
+	const char *cls = vd->state == VERDICT_GENUINE && !never_issued ? "ok" :
 	    vd->state == VERDICT_PENDING ? "wait" : "bad";
 	/* SPEC 8 "Inspections": the fold's status, never one result. */
 	enum fold_inspection_status inspection = v->fold->inspection;
@@ -220,13 +222,15 @@ verdict_card(struct request *req, struct buf *b, enum page_lang lang,
 	    "data-verdict=\"%s\"><h1><span class=\"mark\" aria-hidden=\"true\">"
 	    "%s</span>", cls, vd->state == VERDICT_GENUINE ? "genuine" :
 	    vd->state == VERDICT_PENDING ? "pending" : "not_verifiable",
-	    vd->state == VERDICT_GENUINE ? "\xe2\x9c\x93" :
+	    vd->state == VERDICT_GENUINE && !never_issued ? "\xe2\x9c\x93" :
 	    vd->state == VERDICT_PENDING ? "\xe2\x80\xa6" : "\xe2\x9c\x97");
-	i18n_html(b, lang, vd->state == VERDICT_GENUINE ? "verdict.genuine" :
+	i18n_html(b, lang, never_issued ? "verdict.never_issued" :
+	    vd->state == VERDICT_GENUINE ? "verdict.genuine" :
 	    "verdict.unverifiable");
 	buf_puts(b, "</h1><p>");
 	if (vd->state == VERDICT_GENUINE) {
-		i18n_html(b, lang, "verdict.genuine.detail");
+		i18n_html(b, lang, never_issued ? "verdict.never_issued.detail" :
+		    "verdict.genuine.detail");
 		buf_puts(b, "</p><p class=\"muted\">");
 		snprintf(n1, sizeof(n1), "%zu", vd->signatures);
 		snprintf(n2, sizeof(n2), "%zu", vd->proofs);
@@ -678,7 +682,8 @@ consumer_build(struct request *req, const struct chain_view *view,
 	page_bar(out, lang, path);
 	buf_puts(out, "<main>");
 	units_card(out, lang, view, &facts);
-	verdict_card(req, out, lang, view, &vd);
+	verdict_card(req, out, lang, view, &vd,
+	    facts.issued == FOLD_ISSUED_NO);
 	product_card(out, lang, view);
 	inspection_card(req, out, lang, view);
 	route_card(req, out, lang, view);

@@ -223,8 +223,11 @@ class TestIssuedSerials(unittest.TestCase):
             page = cluster.get(lot.unit("S5000") + "?lang=" + lang).body.decode()
             self.assertIn('id="never-issued"', page)
             self.assertIn(text, page)
+            # The record checks, but the unit is not called genuine.
+            self.assertIn('class="card verdict bad"', page)
         page = cluster.get(lot.unit("S0500") + "?lang=en").body.decode()
         self.assertNotIn('id="never-issued"', page)
+        self.assertIn('id="serial-issued"', page)
         # The lot JSON (no serial) carries no serialIssued.
         self.assertNotIn("serialIssued", unit_json("/01/%s/10/%s" % (GTIN, lot.lot)))
 
