@@ -476,7 +476,8 @@ redis.register_function{function_name = 'trace_recalls_list',
 -- Nothing here is written for a serial that has no code.
 
 -- Store a codes upload: every serial's MAC, or nothing if any serial has
--- one already (a code is set once).  Also the sorted serial list under its
+-- another one already (a code is set once; the same MAC again is a
+-- resubmission, not a conflict).  Also the sorted serial list under its
 -- root, if not stored yet.
 -- KEYS: codes hash, serial set list
 -- ARGV: number of pairs n, serial1, mac1, ..., serialn, macn, then the
@@ -484,9 +485,9 @@ redis.register_function{function_name = 'trace_recalls_list',
 local function unit_codes_put(keys, args)
   local n = tonumber(args[1])
   for i = 1, n do
-    local serial = args[2 * i]
-    if redis.call('HEXISTS', keys[1], serial) == 1 then
-      return {'conflict', serial}
+    local stored = redis.call('HGET', keys[1], args[2 * i])
+    if stored and stored ~= args[2 * i + 1] then
+      return {'conflict', args[2 * i]}
     end
   end
   local chunk = {}
@@ -507,12 +508,14 @@ local function unit_codes_put(keys, args)
   return {'ok'}
 end
 
--- Which of the serials has a code already (a dry run of unit_codes_put)?
+-- Which of the serials has another code already (a dry run of
+-- unit_codes_put)?
 -- KEYS: codes hash
--- ARGV: serials
+-- ARGV: serial1, mac1, ..., serialn, macn
 local function unit_codes_taken(keys, args)
-  for i = 1, #args do
-    if redis.call('HEXISTS', keys[1], args[i]) == 1 then
+  for i = 1, #args, 2 do
+    local stored = redis.call('HGET', keys[1], args[i])
+    if stored and stored ~= args[i + 1] then
       return {'conflict', args[i]}
     end
   end

@@ -94,11 +94,12 @@ out:
 
 enum trace_status
 store_unit_codes_check(struct store *s, const char *chain,
-    const char *const *serials, size_t n, bool *conflict,
-    char conflict_serial[GS1_ATTR_MAX + 1], struct trace_error *err)
+    const char *const *serials, const unsigned char *mac, size_t n,
+    bool *conflict, char conflict_serial[GS1_ATTR_MAX + 1],
+    struct trace_error *err)
 {
-	const char **argv = calloc(n + 4, sizeof(*argv));
-	size_t *lens = calloc(n + 4, sizeof(*lens));
+	const char **argv = calloc(2 * n + 4, sizeof(*argv));
+	size_t *lens = calloc(2 * n + 4, sizeof(*lens));
 	char codes[KEY_CHAIN_MAX];
 	redisReply *r = NULL;
 	enum trace_status rc;
@@ -116,11 +117,15 @@ store_unit_codes_check(struct store *s, const char *chain,
 	argv[1] = "trace_unit_codes_taken";
 	argv[2] = "1";
 	argv[3] = codes;
-	for (size_t i = 0; i < n; i++)
-		argv[4 + i] = serials[i];
-	for (size_t i = 0; i < n + 4; i++)
+	for (size_t i = 0; i < 4; i++)
 		lens[i] = strlen(argv[i]);
-	if ((rc = store_command(s, (int)(n + 4), argv, lens, &r, err)) ==
+	for (size_t i = 0; i < n; i++) {
+		argv[4 + 2 * i] = serials[i];
+		lens[4 + 2 * i] = strlen(serials[i]);
+		argv[5 + 2 * i] = (const char *)mac + 32 * i;
+		lens[5 + 2 * i] = 32;
+	}
+	if ((rc = store_command(s, (int)(2 * n + 4), argv, lens, &r, err)) ==
 	    TRACE_OK)
 		rc = conflict_reply(r, conflict, conflict_serial, err);
 	freeReplyObject(r);

@@ -268,8 +268,8 @@ units_handle_upload(struct request *req)
 	}
 	/* Each serial's code is set once: refuse before logging anything
 	 * (the put checks again, atomically). */
-	if (store_unit_codes_check(req->worker->store, chain, u.serials, u.n,
-	    &conflict, conflict_serial, &err) != TRACE_OK)
+	if (store_unit_codes_check(req->worker->store, chain, u.serials, u.macs,
+	    u.n, &conflict, conflict_serial, &err) != TRACE_OK)
 		goto fail;
 	if (conflict) {
 		trace_error_set(&err, TRACE_ECONFLICT, "code_already_set",

@@ -31,7 +31,7 @@
  * Store the MACs of serials[0..n) (mac: n * 32 bytes) for chain, and the
  * sorted serial set set[0..set_count) under root_hex unless one is there.
  * All or nothing: *conflict (with the first such serial copied to
- * conflict_serial) if any serial has a code already.
+ * conflict_serial) if any serial has another code already.
  */
 enum trace_status store_unit_codes_put(struct store *s, const char *chain,
     const char *const *serials, const unsigned char *mac, size_t n,
@@ -39,10 +39,12 @@ enum trace_status store_unit_codes_put(struct store *s, const char *chain,
     bool *conflict, char conflict_serial[GS1_ATTR_MAX + 1],
     struct trace_error *err);
 
-/* The same check without writing: *conflict if a serial has a code. */
+/* The same check without writing: *conflict if a serial has another
+ * code (its MAC differs; the same MAC again is a resubmission). */
 enum trace_status store_unit_codes_check(struct store *s, const char *chain,
-    const char *const *serials, size_t n, bool *conflict,
-    char conflict_serial[GS1_ATTR_MAX + 1], struct trace_error *err);
+    const char *const *serials, const unsigned char *mac, size_t n,
+    bool *conflict, char conflict_serial[GS1_ATTR_MAX + 1],
+    struct trace_error *err);
 
 enum unit_check_outcome {
 	UNIT_CHECK_NO_CODE,

@@ -165,7 +165,7 @@ class Lot:
     def unit(self, serial):
         return "/01/%s/10/%s/21/%s" % (GTIN, self.lot, serial)
 
-    def upload(self, who, pairs, root=None, count=None):
+    def upload(self, who, pairs, root=None, count=None, body_out=None):
         """pairs: [(serial, code)]; the list of hashes and a codes.issued
         over their root (or the root given)."""
         hashes = [code_hash(self.chain, s, c) for s, c in pairs]
@@ -174,6 +174,8 @@ class Lot:
                 "count": count if count is not None else len(pairs)}
         body = {"envelope": self.envelope(who, "codes.issued", data),
                 "codes": [[s, h.hex()] for (s, _), h in zip(pairs, hashes)]}
+        if body_out is not None:
+            body_out.append(body)
         r = cluster.post("/api/v1/codes/01/%s/10/%s" % (GTIN, self.lot), body)
         if r.status == 201:
             self.prev = r.json()["event"]["id"]
@@ -296,9 +298,21 @@ class TestCodes(unittest.TestCase):
                                  ("S0001", "9999999999999999")])
         self.assertEqual(r.status, 409, r)
         self.assertEqual(r.json()["error"]["code"], "code_already_set")
+        # The same codes again (a retry after a lost answer) are no conflict.
+        self.assertEqual(lot.upload("brand", [("S0001", "1111222233334444")]).status, 201)
         # Nothing of the refused upload was stored.
         self.assertEqual(cluster.redis.hexists("u:{%s}:codes" % lot.chain, "S0002"), 0)
         self.assertEqual(lot.enter("S0001", "9999999999999999").json()["valid"], False)
+
+    def test_resubmitted_upload(self):
+        """The agent's retry of an upload whose answer was lost: 200."""
+        lot = Lot("CODE-5")
+        sent = []
+        r = lot.upload("brand", [("S0001", "1212343456567878")], body_out=sent)
+        self.assertEqual(r.status, 201, r)
+        r = cluster.post("/api/v1/codes/01/%s/10/%s" % (GTIN, lot.lot), sent[0])
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["codes"], 1)
 
     def test_copied_label(self):
         """A genuine code entered twice: the second time says when."""
