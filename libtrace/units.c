@@ -239,3 +239,114 @@ mismatch:
 	return trace_error_set(err, TRACE_EBADSIG, "proof_mismatch", NULL,
 	    "the proof's leaves do not bracket the serial");
 }
+
+/* ---- a kept tree -------------------------------------------------------- */
+
+void
+units_tree_clear(struct units_tree *t)
+{
+	for (size_t k = 0; k < t->level_count; k++)
+		free(t->levels[k]);
+	memset(t, 0, sizeof(*t));
+}
+
+enum trace_status
+units_tree_build(const char *const *sorted, size_t count,
+    struct units_tree *t, struct trace_error *err)
+{
+	memset(t, 0, sizeof(*t));
+	if (count == 0)
+		return trace_error_set(err, TRACE_EMALFORMED, "empty_set", NULL,
+		    "an empty serial set proves nothing");
+	t->serials = sorted;
+	t->count = count;
+	if ((t->levels[0] = serial_leaves(sorted, count)) == NULL)
+		goto nomem;
+	t->level_count = 1;
+	/* Level k + 1 from level k: the perfect nodes only. */
+	for (size_t n = count / 2; n > 0; n /= 2) {
+		const unsigned char *below = t->levels[t->level_count - 1];
+		unsigned char *level = malloc(n * MERKLE_HASH_LEN);
+
+		if (level == NULL)
+			goto nomem;
+		for (size_t i = 0; i < n; i++)
+			merkle_node_hash(below + 2 * i * MERKLE_HASH_LEN,
+			    below + (2 * i + 1) * MERKLE_HASH_LEN,
+			    level + i * MERKLE_HASH_LEN);
+		t->levels[t->level_count++] = level;
+	}
+	merkle_root(t->levels[0], count, t->root);
+	return TRACE_OK;
+nomem:
+	units_tree_clear(t);
+	return trace_error_set(err, TRACE_ENOMEM, NULL, NULL, "out of memory");
+}
+
+static enum trace_status
+tree_leaf(const struct units_tree *t, size_t index, struct units_leaf *out,
+    struct trace_error *err)
+{
+	unsigned char nodes[MERKLE_PLAN_NODES_MAX * MERKLE_HASH_LEN];
+	struct merkle_plan plan;
+	size_t n = strlen(t->serials[index]);
+	enum trace_status rc;
+
+	if (n > GS1_ATTR_MAX)
+		return trace_error_set(err, TRACE_EMALFORMED, "bad_serial",
+		    NULL, "a serial is at most %d characters", GS1_ATTR_MAX);
+	memcpy(out->serial, t->serials[index], n + 1);
+	out->index = index;
+	if ((rc = merkle_plan_inclusion(index, t->count, &plan, err)) !=
+	    TRACE_OK)
+		return rc;
+	for (size_t i = 0; i < plan.node_count; i++) {
+		const struct merkle_node *nd = &plan.nodes[i];
+
+		/* Every planned node is a perfect node of the tree. */
+		if (nd->level >= t->level_count ||
+		    nd->index >= (uint64_t)(t->count >> nd->level))
+			return trace_error_set(err, TRACE_EMALFORMED,
+			    "bad_proof", NULL, "no such node");
+		memcpy(nodes + i * MERKLE_HASH_LEN, t->levels[nd->level] +
+		    nd->index * MERKLE_HASH_LEN, MERKLE_HASH_LEN);
+	}
+	if ((rc = merkle_plan_assemble(&plan, nodes, out->path, err)) !=
+	    TRACE_OK)
+		return rc;
+	out->path_len = plan.count;
+	return TRACE_OK;
+}
+
+enum trace_status
+units_tree_prove(const struct units_tree *t, const char *serial,
+    struct units_proof *out, struct trace_error *err)
+{
+	size_t lo = 0, hi = t->count;
+	enum trace_status rc = TRACE_OK;
+
+	memset(out, 0, sizeof(*out));
+	memcpy(out->root, t->root, MERKLE_HASH_LEN);
+	out->count = t->count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (units_serial_cmp(t->serials[mid], serial) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < t->count && units_serial_cmp(t->serials[lo], serial) == 0) {
+		out->member = true;
+		return tree_leaf(t, lo, &out->left, err);
+	}
+	if (lo > 0) {
+		out->has_left = true;
+		rc = tree_leaf(t, lo - 1, &out->left, err);
+	}
+	if (rc == TRACE_OK && lo < t->count) {
+		out->has_right = true;
+		rc = tree_leaf(t, lo, &out->right, err);
+	}
+	return rc;
+}

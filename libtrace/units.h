@@ -84,6 +84,32 @@ enum trace_status units_prove(const char *const *sorted, size_t count,
     const char *serial, struct units_proof *out, struct trace_error *err);
 
 /*
+ * A serial set's tree kept for many proofs: every perfect node, level by
+ * level (level k holds count >> k hashes, level 0 the leaves), so a proof
+ * costs a binary search and a few copies instead of hashing the set.  The
+ * serials are borrowed and must outlive the tree.
+ */
+struct units_tree {
+	const char *const *serials;     /* sorted, distinct */
+	size_t count;
+	unsigned char *levels[64];
+	size_t level_count;
+	unsigned char root[MERKLE_HASH_LEN];
+};
+
+/* Build t over sorted, distinct serials (count >= 1); TRACE_ENOMEM only
+ * (t is then clear). */
+enum trace_status units_tree_build(const char *const *sorted, size_t count,
+    struct units_tree *t, struct trace_error *err);
+
+/* Release what t holds and zero it.  Accepts a zeroed tree. */
+void units_tree_clear(struct units_tree *t);
+
+/* units_prove() from the tree. */
+enum trace_status units_tree_prove(const struct units_tree *t,
+    const char *serial, struct units_proof *out, struct trace_error *err);
+
+/*
  * Check p for serial against root and count: TRACE_OK with *issued set to
  * whether the serial is in the set; TRACE_EBADSIG "proof_mismatch" when
  * the paths do not lead to root or the leaves do not bracket the serial;

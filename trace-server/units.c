@@ -524,9 +524,10 @@ unit_facts_load(struct request *req, const struct chain_view *view,
 	const struct fold_result *f = view->fold;
 	const char *serial = view->link.serial;
 	char (*hex)[65] = NULL;
-	const char **roots = NULL;
+	const char **missing = NULL;
+	const struct unit_set_entry **kept = NULL;
 	struct unit_serial_set *sets = NULL;
-	size_t nroots = 0;
+	size_t nroots = 0, nmissing = 0;
 	enum trace_status rc = TRACE_OK;
 
 	memset(facts, 0, sizeof(*facts));
@@ -534,43 +535,56 @@ unit_facts_load(struct request *req, const struct chain_view *view,
 	if (serial[0] == '\0' || f == NULL)
 		return TRACE_OK;
 	hex = calloc(f->issued_count + 1, sizeof(*hex));
-	roots = calloc(f->issued_count + 1, sizeof(*roots));
+	missing = calloc(f->issued_count + 1, sizeof(*missing));
+	kept = calloc(f->issued_count + 1, sizeof(*kept));
 	sets = calloc(f->issued_count + 1, sizeof(*sets));
 	facts->proofs = calloc(f->issued_count + 1, sizeof(*facts->proofs));
-	if (hex == NULL || roots == NULL || sets == NULL ||
+	if (hex == NULL || missing == NULL || kept == NULL || sets == NULL ||
 	    facts->proofs == NULL) {
 		rc = trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
 		    "out of memory");
 		goto out;
 	}
+	/* Root sets kept in memory need no serials from the store. */
 	for (size_t k = 0; k < f->issued_count; k++) {
 		if (f->issued[k].withdrawn || !f->issued[k].has_root)
 			continue;
 		hex_encode(f->issued[k].root, 32, hex[nroots]);
-		roots[nroots] = hex[nroots];
+		if ((kept[nroots] = unit_set_get(view->chain, hex[nroots])) ==
+		    NULL)
+			missing[nmissing++] = hex[nroots];
 		nroots++;
 	}
 	if ((rc = store_unit_read(req->worker->store, view->chain, serial,
-	    roots, nroots, &facts->has_code, sets, err)) != TRACE_OK)
+	    missing, nmissing, &facts->has_code, sets, err)) != TRACE_OK)
 		goto out;
-	for (size_t k = 0; k < nroots; k++) {
+	for (size_t k = 0, m = 0; k < nroots; k++) {
 		struct units_proof *p = &facts->proofs[facts->proof_count];
 		struct trace_error ignored;
 
-		/* A set stored under a root it does not have proves nothing:
-		 * fold_serial_issued() checks every proof against it. */
-		if (sets[k].count == 0 || units_prove((const char *const *)
-		    sets[k].serials, sets[k].count, serial, p, &ignored) !=
-		    TRACE_OK)
+		if (kept[k] == NULL) {
+			/* missing[] follows the roots not kept, in order. */
+			if (sets[m].count > 0)
+				kept[k] = unit_set_build(view->chain, missing[m],
+				    &sets[m]);
+			m++;
+		}
+		/* A set stored under a root it does not have is not kept;
+		 * fold_serial_issued() checks every proof anyway. */
+		if (kept[k] == NULL || units_tree_prove(unit_set_tree(kept[k]),
+		    serial, p, &ignored) != TRACE_OK)
 			continue;
 		facts->proof_count++;
 	}
 	facts->issued = fold_serial_issued(f, serial, facts->proofs,
 	    facts->proof_count);
 out:
-	store_unit_sets_clear(sets, nroots);
+	for (size_t k = 0; kept != NULL && k < nroots; k++)
+		unit_set_release(kept[k]);
+	store_unit_sets_clear(sets, nmissing);
 	free(sets);
-	free(roots);
+	free(kept);
+	free(missing);
 	free(hex);
 	if (rc != TRACE_OK)
 		unit_facts_clear(facts);

@@ -82,6 +82,27 @@ enum trace_status store_unit_read(struct store *s, const char *chain,
 
 void store_unit_sets_clear(struct unit_serial_set *sets, size_t n);
 
+/* ---- unitsets.c: root sets kept in memory ------------------------------- */
+
+struct unit_set_entry;
+
+/* The kept set (chain, root hex) with a reference, or NULL. */
+const struct unit_set_entry *unit_set_get(const char *chain,
+    const char *root_hex);
+
+/*
+ * Build the set from its stored serials (taken: *stored is emptied), keep
+ * it if its root is root_hex, and return a reference; NULL if the root
+ * differs or memory ran out.
+ */
+const struct unit_set_entry *unit_set_build(const char *chain,
+    const char *root_hex, struct unit_serial_set *stored);
+
+const struct units_tree *unit_set_tree(const struct unit_set_entry *e);
+
+/* Drop a reference (accepts NULL). */
+void unit_set_release(const struct unit_set_entry *e);
+
 /* ---- units.c ------------------------------------------------------------ */
 
 /* Read the pepper file (0600, at least 32 bytes); false with a message on

@@ -272,6 +272,52 @@ test_fold_issued(void)
 	chain_reset(&c);
 }
 
+/* The kept tree proves exactly what units_prove() proves, for sets of
+ * every size up to 70 and serials inside, between and outside. */
+static void
+test_tree(void)
+{
+	static char names[70][8];
+	const char *set[70];
+	struct trace_error err;
+
+	for (size_t i = 0; i < 70; i++) {
+		snprintf(names[i], sizeof(names[i]), "S%03zu", 2 * i + 10);
+		set[i] = names[i];
+	}
+	for (size_t n = 1; n <= 70; n++) {
+		struct units_tree t;
+		unsigned char root[32];
+
+		CHECK(units_tree_build(set, n, &t, &err) == TRACE_OK);
+		CHECK(units_serials_root(set, n, root, &err) == TRACE_OK);
+		CHECK_MEM(t.root, root, 32);
+		for (size_t k = 0; k < 2 * n + 12; k += 1) {
+			char serial[8];
+			struct units_proof a, b;
+			bool in;
+
+			snprintf(serial, sizeof(serial), "S%03zu", k + 4);
+			CHECK(units_prove(set, n, serial, &a, &err) == TRACE_OK);
+			CHECK(units_tree_prove(&t, serial, &b, &err) == TRACE_OK);
+			CHECK(memcmp(&a, &b, sizeof(a)) == 0 ||
+			    (a.member == b.member && a.has_left == b.has_left &&
+			    a.has_right == b.has_right &&
+			    a.left.path_len == b.left.path_len &&
+			    memcmp(a.left.path, b.left.path,
+			    a.left.path_len * 32) == 0 &&
+			    a.right.path_len == b.right.path_len &&
+			    memcmp(a.right.path, b.right.path,
+			    a.right.path_len * 32) == 0));
+			CHECK(units_verify(serial, root, n, &b, &in, &err) ==
+			    TRACE_OK);
+			CHECK(in == ((k + 4) % 2 == 0 && k + 4 >= 10 &&
+			    k + 4 <= 2 * (n - 1) + 10));
+		}
+		units_tree_clear(&t);
+	}
+}
+
 int
 main(void)
 {
@@ -281,5 +327,6 @@ main(void)
 	test_hashes_root();
 	test_payload_rules();
 	test_fold_issued();
+	test_tree();
 	CHECK_DONE();
 }
