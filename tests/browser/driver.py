@@ -30,7 +30,8 @@ def main():
 
 def run(corpus):
     # Scratch-off codes need the server's pepper (SPEC 12): a 0600 file.
-    pepper = os.path.join(tempfile.mkdtemp(prefix="trace-pepper-"), "pepper")
+    pepper_dir = tempfile.mkdtemp(prefix="trace-pepper-")
+    pepper = os.path.join(pepper_dir, "pepper")
     fd = os.open(pepper, os.O_WRONLY | os.O_CREAT, 0o600)
     os.write(fd, os.urandom(32))
     os.close(fd)
@@ -56,6 +57,7 @@ def run(corpus):
             os.unlink(path)
     finally:
         cluster.stop()
+        shutil.rmtree(pepper_dir, ignore_errors=True)
     return rc
 
 

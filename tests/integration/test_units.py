@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import stat
 import subprocess
 import time
@@ -112,9 +113,9 @@ def check_proof(serial, proof, root, count):
 
 
 def setUpModule():
-    global cluster, pepper
-    d = harness.tempfile.mkdtemp(prefix="trace-units-")
-    pepper = os.path.join(d, "pepper")
+    global cluster, pepper, pepper_dir
+    pepper_dir = harness.tempfile.mkdtemp(prefix="trace-units-")
+    pepper = os.path.join(pepper_dir, "pepper")
     fd = os.open(pepper, os.O_WRONLY | os.O_CREAT, 0o600)
     os.write(fd, os.urandom(32))
     os.close(fd)
@@ -135,6 +136,7 @@ def setUpModule():
 
 def tearDownModule():
     cluster.stop()
+    shutil.rmtree(pepper_dir, ignore_errors=True)
 
 
 class Lot:
@@ -482,6 +484,7 @@ class TestPepper(unittest.TestCase):
 
     def test_readable_pepper_refused(self):
         d = harness.tempfile.mkdtemp(prefix="trace-pepper-")
+        self.addCleanup(shutil.rmtree, d, True)
         p = os.path.join(d, "pepper")
         with open(p, "wb") as f:
             f.write(os.urandom(32))
@@ -508,6 +511,7 @@ class TestAgentCodes(unittest.TestCase):
     def test_gen_upload_100k(self):
         lot = Lot("AGENT-1")
         d = harness.tempfile.mkdtemp(prefix="trace-codes-")
+        self.addCleanup(shutil.rmtree, d, True)
         out = os.path.join(d, "codes.csv")
         r = self.agent("codes", "gen", "--gtin", GTIN, "--lot", lot.lot,
                        "--serials", "S000001-S100000", "--out", out)
