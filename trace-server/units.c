@@ -14,6 +14,11 @@
  * only HMAC-SHA-256(pepper, that hash), the pepper living in a file
  * outside Redis, so a copy of the database gives no way to test guesses
  * offline.  Nothing serves a hash or a MAC.
+ *
+ * The wrong-entry windows live in Redis, not here: every instance behind
+ * the load balancer counts into the same keys, and they expire by Redis's
+ * own clock (store.lua unit_code_check), so no wall clock of this process
+ * decides a limit.
  */
 #include <errno.h>
 #include <fcntl.h>
