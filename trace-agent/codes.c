@@ -165,6 +165,21 @@ read_serials(const char *arg, struct serial_list *l)
 	}
 	if (l->count == 0)
 		return agent_usage_error("codes", "%s holds no serial", arg);
+	/* One code per unit: a serial twice would get two (and the upload
+	 * would be refused as duplicate_serial). */
+	{
+		const char **copy = malloc(l->count * sizeof(*copy));
+		size_t distinct;
+
+		if (copy == NULL)
+			return AGENT_EXIT_FAILED;
+		memcpy(copy, l->items, l->count * sizeof(*copy));
+		distinct = units_serials_sort(copy, l->count);
+		free(copy);
+		if (distinct != l->count)
+			return agent_usage_error("codes", "%s names a serial "
+			    "more than once", arg);
+	}
 	return AGENT_EXIT_OK;
 }
 

@@ -532,6 +532,14 @@ class TestAgentCodes(unittest.TestCase):
         r = self.agent("codes", "gen", "--gtin", GTIN, "--lot", lot.lot,
                        "--serials", "S000001-S000002", "--out", out)
         self.assertNotEqual(r.returncode, 0)
+        # A serials file naming a unit twice is refused before any code.
+        dup = os.path.join(d, "serials.txt")
+        with open(dup, "w") as f:
+            f.write("A1\nB2\nA1\n")
+        r = self.agent("codes", "gen", "--gtin", GTIN, "--lot", lot.lot,
+                       "--serials", dup, "--out", os.path.join(d, "dup.csv"))
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(d, "dup.csv")))
         # Upload: only hashes leave; a key of another org is refused.
         ipath, _ = keys["importer"].write(d)
         r = self.agent("codes", "upload", "--key", ipath, "--gtin", GTIN,
