@@ -292,6 +292,45 @@ class TestCodes(unittest.TestCase):
         harness.settle(cluster)
         self.assertEqual(cluster.snapshot(), before)
 
+    def test_malformed_uploads_store_nothing(self):
+        """A forger posting code lists the server must refuse whole."""
+        lot = Lot("CODE-6")
+        pairs = [("S0001", "1234567812345678"), ("S0002", "8765432187654321")]
+        hashes = [code_hash(lot.chain, s, c) for s, c in pairs]
+        root = mth(sorted(hashes))
+        env = lot.envelope("brand", "codes.issued", {"root": root.hex(), "count": 2})
+        good = [[s, h.hex()] for (s, _), h in zip(pairs, hashes)]
+        other = Lot("CODE-6B")
+        bent = dict(env, signatures=[dict(env["signatures"][0], sig=harness.b64(b"\0" * 64))])
+        bodies = [
+            (b"not json", 400), (b"[]", 400),
+            ({"codes": good}, 400),
+            ({"envelope": env, "codes": "S0001"}, 400),
+            ({"envelope": env, "codes": [["S0001"]]}, 400),
+            ({"envelope": env, "codes": [["S0001", hashes[0].hex().upper()], good[1]]}, 400),
+            ({"envelope": env, "codes": [["S 1", hashes[0].hex()], good[1]]}, 400),
+            ({"envelope": env, "codes": [good[0], good[0]]}, 422),
+            ({"envelope": env, "codes": []}, 400),
+            ({"envelope": other.envelope("brand", "codes.issued",
+                                         {"root": root.hex(), "count": 2}),
+              "codes": good}, 400),
+            ({"envelope": lot.envelope("brand", "serials.issued",
+                                       {"ranges": [["S0001", "S0002"]]}),
+              "codes": good}, 400),
+            ({"envelope": bent, "codes": good}, 401),
+        ]
+        harness.settle(cluster)
+        before = cluster.snapshot()
+        for body, status in bodies:
+            raw = isinstance(body, bytes)
+            r = cluster.post("/api/v1/codes/" + lot.chain, body, raw=raw,
+                             headers={"Content-Type": "application/json"})
+            self.assertEqual(r.status, status, (body if raw else list(body), r))
+        harness.settle(cluster)
+        self.assertEqual(cluster.snapshot(), before)
+        r = cluster.post("/api/v1/codes/" + lot.chain, {"envelope": env, "codes": good})
+        self.assertEqual(r.status, 201, r)
+
     def test_code_set_once(self):
         lot = Lot("CODE-2")
         r = lot.upload("brand", [("S0001", "1111222233334444")])
