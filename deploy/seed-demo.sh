@@ -73,10 +73,30 @@ when() {
 	echo "${day}T$2:00$3"
 }
 
-# rec KEY TYPE GTIN LOT TIME COUNTRY PLACE  (data JSON on standard input)
+# rec KEY TYPE GTIN LOT TIME COUNTRY PLACE [OPTION...]  (data JSON on
+# standard input; options such as --attach FILE:NAME go to record)
 rec() {
 	"$agent" record --key "$keys/$1.key" --type "$2" --gtin "$3" --lot "$4" \
-		--time "$5" --country "$6" --place "$7" --data - >/dev/null
+		--time "$5" --country "$6" --place "$7" --data - "${@:8}" >/dev/null
+}
+
+# report CERT: a one-page PDF inspection report for the demo (the signed
+# report an inspector attaches); prints its path.
+report() {
+	local f
+	f=$(dirname "$keys")/reports/$1.pdf
+	mkdir -p "$(dirname "$f")"
+	[ -f "$f" ] || printf '%s\n' '%PDF-1.4' \
+		'1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj' \
+		'2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj' \
+		'3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >> endobj' \
+		"4 0 obj << >> stream" \
+		"BT /F1 18 Tf 60 760 Td (CCIC Korea - pre-shipment inspection report $1) Tj ET" \
+		"BT /F1 12 Tf 60 730 Td (Result: PASS. Demo document of the Trace demo.) Tj ET" \
+		'endstream endobj' \
+		'5 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> endobj' \
+		'trailer << /Root 1 0 R >>' '%%EOF' > "$f"
+	echo "$f"
 }
 
 exists() {
@@ -98,7 +118,8 @@ JSON
 {"samples": 6, "sampleIds": ["$cert-S1", "$cert-S2", "$cert-S3"]}
 JSON
 	rec inspector inspection.completed "$gtin" "$lot" "$(when $((d + 1)) 17:00 +09:00)" KR \
-		"CCIC Korea Incheon laboratory" <<JSON
+		"CCIC Korea Incheon laboratory" \
+		--attach "$(report "$cert"):Inspection report $cert.pdf" <<JSON
 {"certificate": "$cert", "result": "pass", "body": "CCIC Korea Incheon laboratory",
  "standard": "化妆品安全技术规范 (2015) / Safety and Technical Standards for Cosmetics",
  "items": [{"name": "Lead (Pb)", "value": "0.6 mg/kg", "limit": "10 mg/kg", "result": "pass"},

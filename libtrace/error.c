@@ -92,6 +92,12 @@ trace_status_http(enum trace_status status)
 		return 422;
 	case TRACE_ESTORE:
 		return 503;
+	case TRACE_EMEDIA:
+		return 415;
+	case TRACE_EQUOTA:
+		return 429;
+	case TRACE_EFULL:
+		return 507;
 	case TRACE_ENOMEM:
 	case TRACE_EIO:
 		break;
@@ -127,6 +133,12 @@ trace_status_name(enum trace_status status)
 		return "out_of_memory";
 	case TRACE_EIO:
 		return "io_error";
+	case TRACE_EMEDIA:
+		return "unsupported_media";
+	case TRACE_EQUOTA:
+		return "quota_exceeded";
+	case TRACE_EFULL:
+		return "store_full";
 	}
 	return "internal";
 }

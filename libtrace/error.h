@@ -26,6 +26,9 @@ enum trace_status {
 	TRACE_ESTORE,       /* 503: store unavailable */
 	TRACE_ENOMEM,       /* allocation failed */
 	TRACE_EIO,          /* file or system call failed */
+	TRACE_EMEDIA,       /* 415: a document of a type not accepted */
+	TRACE_EQUOTA,       /* 429: a per-key quota is used up */
+	TRACE_EFULL,        /* 507: the store's space for documents is full */
 };
 
 #define TRACE_ERROR_CODE_MAX 40

@@ -17,6 +17,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "libtrace/blob.h"
+#include "libtrace/bundle.h"
 #include "libtrace/dsse.h"
 #include "libtrace/error.h"
 #include "libtrace/event.h"
@@ -130,6 +132,18 @@ enum trace_status http_exchange(const struct agent *a, const char *cmd,
     const char *method, const char *path, const char *accept,
     const char *body, size_t len, int attempts, struct http_response *resp,
     struct trace_error *err);
+
+/*
+ * PUT len bytes of data (binary) to a->server + path with one more header
+ * line ("Name: value"): a document upload.  No total timeout (a large file
+ * on a slow link takes what it takes); a transfer that stalls for the
+ * agent's timeout is given up.  progress, if not NULL, is called as bytes
+ * go out.  Results as http_request().
+ */
+enum trace_status http_upload(const struct agent *a, const char *path,
+    const char *header, const void *data, size_t len,
+    void (*progress)(void *arg, size_t sent, size_t total), void *arg,
+    struct http_response *resp, struct trace_error *err);
 
 /* True for the statuses http_exchange() retries. */
 bool http_status_temporary(long status);
@@ -425,6 +439,63 @@ const char *rebase_reference_field(enum event_type type);
  */
 enum trace_status rebase_repair_references(struct queue *q,
     const char *only_chain, size_t *rewritten, struct trace_error *err);
+
+/* ---- attachments.c ------------------------------------------------------ */
+
+#define ATTACH_MAX 32                  /* --attach per event */
+#define ATTACH_NAME_MAX 200            /* bytes, as event.c allows */
+#define ATTACH_FILE_MAX (1024LL * 1024 * 1024)
+
+/* A document an event names (data.attachments[i]), read into memory. */
+struct attachment {
+	char name[ATTACH_NAME_MAX + 1];
+	char sha256[2 * SHA256_LEN + 1];
+	enum blob_media media;
+	unsigned char *data;           /* malloc'd: attachment_clear() */
+	size_t len;
+};
+
+/*
+ * record --attach FILE[:NAME]: read FILE whole (progress on stderr for a
+ * large file), hash it and tell its media by its first bytes: PDF, JPEG
+ * or PNG, anything else is refused here as the server would refuse it.
+ * NAME defaults to the file's base name.
+ */
+enum trace_status attachment_read(const char *spec, struct attachment *out,
+    struct trace_error *err);
+void attachment_clear(struct attachment *at);
+
+/*
+ * Put at in q's blobs/ folder with an upload statement signed by kp, for
+ * attachments_send() to upload before any event.
+ */
+enum trace_status attachment_queue(struct queue *q,
+    const struct attachment *at, const struct key_pair *kp,
+    struct trace_error *err);
+
+/* The "attachments" array of an event's data for list[0..count), as JSON
+ * text in a malloc'd buffer the caller frees (NULL without memory). */
+char *attachments_json(const struct attachment *list, size_t count);
+
+/*
+ * Upload every document queued in q's blobs/ (send, before any event).
+ * Uploaded (201, or 200: the server had it) leaves the queue; refused for
+ * good moves to rejected/ with the answer; unreachable, 429 quota, 507 or
+ * 5xx stay queued.  *kept counts those; *unreachable says whether any
+ * waits only for the server.
+ */
+enum trace_status attachments_send(const struct agent *a, struct queue *q,
+    const struct send_options *opt, size_t *sent, size_t *kept,
+    bool *unreachable, struct trace_error *err);
+
+/*
+ * verify --attachments: download every document the bundle's events
+ * name and check its SHA-256; prints one line each.  Returns the number
+ * of problems; *unreachable (if not NULL) is set when the server could
+ * not be asked.
+ */
+size_t attachments_verify(const struct agent *a, const struct bundle *b,
+    bool *unreachable);
 
 /* ---- subcommands --------------------------------------------------------- */
 

@@ -224,6 +224,112 @@ out:
 	return rc;
 }
 
+struct upload_progress {
+	void (*fn)(void *arg, size_t sent, size_t total);
+	void *arg;
+};
+
+static int
+on_upload_progress(void *p, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct upload_progress *up = p;
+
+	(void)dltotal;
+	(void)dlnow;
+	if (ultotal > 0)
+		up->fn(up->arg, (size_t)ulnow, (size_t)ultotal);
+	return 0;
+}
+
+enum trace_status
+http_upload(const struct agent *a, const char *path, const char *header,
+    const void *data, size_t len,
+    void (*progress)(void *arg, size_t sent, size_t total), void *arg,
+    struct http_response *resp, struct trace_error *err)
+{
+	struct body_sink sink = { 0 };
+	struct upload_progress up = { progress, arg };
+	struct curl_slist *headers = NULL, *more;
+	char url[4096], line[64];
+	CURL *curl = NULL;
+	CURLcode cc;
+	enum trace_status rc;
+	int n;
+
+	memset(resp, 0, sizeof(*resp));
+	resp->retry_after = -1;
+	if (a->server[0] == '\0')
+		return trace_error_set(err, TRACE_EIO, "no_server", NULL,
+		    "no server configured (--server URL or TRACE_SERVER)");
+	n = snprintf(url, sizeof(url), "%s%s", a->server, path);
+	if (n < 0 || (size_t)n >= sizeof(url))
+		return trace_error_set(err, TRACE_EMALFORMED, "bad_url", NULL,
+		    "URL too long");
+	if ((curl = curl_easy_init()) == NULL)
+		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+		    "cannot create a libcurl handle");
+	snprintf(line, sizeof(line), "User-Agent: trace-agent/%s",
+	    AGENT_VERSION);
+	if ((more = curl_slist_append(headers, "Accept: application/json")) ==
+	    NULL)
+		goto nomem;
+	headers = more;
+	if ((more = curl_slist_append(headers,
+	    "Content-Type: application/octet-stream")) == NULL)
+		goto nomem;
+	headers = more;
+	if ((more = curl_slist_append(headers, line)) == NULL)
+		goto nomem;
+	headers = more;
+	if ((more = curl_slist_append(headers, header)) == NULL)
+		goto nomem;
+	headers = more;
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, a->connect_timeout_ms);
+	/* A large document on a slow link takes what it takes; a stalled
+	 * one is given up. */
+	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME,
+	    a->timeout_ms / 1000 > 0 ? a->timeout_ms / 1000 : 1L);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, resp);
+	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "PUT");
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, data);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	if (progress != NULL) {
+		curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION,
+		    on_upload_progress);
+		curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &up);
+		curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+	}
+	cc = curl_easy_perform(curl);
+	if (cc != CURLE_OK) {
+		rc = trace_error_set(err, TRACE_EIO, "unreachable", NULL,
+		    "PUT %s: %s", url, sink.too_big ? "answer too large" :
+		    curl_easy_strerror(cc));
+		free(sink.data);
+		goto out;
+	}
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
+	resp->body = sink.data;
+	resp->len = sink.len;
+	rc = TRACE_OK;
+	goto out;
+nomem:
+	rc = trace_error_set(err, TRACE_ENOMEM, NULL, NULL, "out of memory");
+out:
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(curl);
+	return rc;
+}
+
 bool
 http_status_temporary(long status)
 {

@@ -23,7 +23,8 @@
 static const char record_usage[] =
 "usage: trace-agent record --key K.key --type TYPE --gtin G --lot L\n"
 "           [--time T] [--country CC] [--place TEXT] [--data FILE|-]\n"
-"           [--set NAME=VALUE]... [--attempts N] [--server URL] [--queue DIR]\n"
+"           [--set NAME=VALUE]... [--attach FILE[:NAME]]... [--attempts N]\n"
+"           [--server URL] [--queue DIR]\n"
 "\n"
 "Build, sign, queue and send one event; prints its statement id.\n"
 "\n"
@@ -44,11 +45,21 @@ static const char record_usage[] =
 "  --set NAME=VALUE one data field; VALUE is JSON when it is an integer,\n"
 "                   object or array, text otherwise; NAME.SUB=VALUE makes\n"
 "                   nested objects (--set name.en=Emulsion)\n"
+"  --attach FILE[:NAME]\n"
+"                   a document behind the event (the inspection report as a\n"
+"                   PDF, photos as JPEG or PNG; told by their first bytes):\n"
+"                   copied into the queue with a signed upload statement,\n"
+"                   uploaded before the event, and named in its\n"
+"                   data.attachments as {name, sha256, media}.  NAME\n"
+"                   defaults to the file name.  Repeatable (up to 32);\n"
+"                   progress is shown on stderr for large files\n"
 "  --attempts N     tries per request before queueing (default 1)\n"
 "\n"
 "The event is written to the offline queue before it is signed or sent.\n"
 "If the server cannot be reached, record says where the event is queued\n"
-"and exits 0; `trace-agent send` sends it later.\n"
+"and exits 0; `trace-agent send` sends it later, documents first.  An\n"
+"upload cut off is sent again whole by the next send (the server keeps\n"
+"nothing of it).\n"
 "Its id is printed only once the server accepted it.  If the chain moved\n"
 "while it was sent by a recall, a correction or a failed inspection, the\n"
 "event is not rebased over them: it stays queued and record exits 4 (see\n"
@@ -74,10 +85,10 @@ record_on_entry(const struct send_report *r, void *arg)
 	}
 }
 
-/* Fill data from --data and the --set pairs. */
+/* Fill data from --data, the --set pairs and the --attach documents. */
 static int
 record_data(struct draft *d, const char *data_path, char **sets,
-    size_t set_count)
+    size_t set_count, const struct attachment *attached, size_t attach_count)
 {
 	struct draft_data *data = draft_data_new();
 	struct trace_error err;
@@ -115,6 +126,22 @@ record_data(struct draft *d, const char *data_path, char **sets,
 			goto out;
 		}
 	}
+	if (attach_count > 0) {
+		char *list = attachments_json(attached, attach_count);
+
+		if (list == NULL) {
+			agent_warn("record", "out of memory");
+			rc = AGENT_EXIT_FAILED;
+			goto out;
+		}
+		if (draft_data_set(data, "attachments", strlen("attachments"),
+		    list, strlen(list), &err) != TRACE_OK) {
+			agent_report("record", &err);
+			free(list);
+			goto out;
+		}
+		free(list);
+	}
 	if (draft_data_finish(data, &d->data, &err) != TRACE_OK) {
 		agent_report("record", &err);
 		goto out;
@@ -126,10 +153,12 @@ out:
 	return rc;
 }
 
-/* Queue the draft, then send this chain; report the event's fate. */
+/* Queue the documents and the draft, then send this chain; report the
+ * event's fate. */
 static int
 record_submit(struct agent *a, struct draft *d, const char *key_path,
-    const struct key_pair *kp, int attempts)
+    const struct key_pair *kp, int attempts,
+    const struct attachment *attached, size_t attach_count)
 {
 	struct own_entry own = { 0 };
 	struct send_options opt = { .cmd = "record", .attempts = attempts,
@@ -147,6 +176,14 @@ record_submit(struct agent *a, struct draft *d, const char *key_path,
 		draft_clear(d);
 		return AGENT_EXIT_FAILED;
 	}
+	/* Documents before the event that names them. */
+	for (size_t i = 0; i < attach_count; i++)
+		if (attachment_queue(&q, &attached[i], kp, &err) != TRACE_OK) {
+			agent_report("record", &err);
+			draft_clear(d);
+			queue_close(&q);
+			return AGENT_EXIT_FAILED;
+		}
 	queue_entry_init(&e, d, key_path, kp->keyid, NULL);
 	memset(d, 0, sizeof(*d));   /* the entry owns it now */
 	if (queue_append(&q, &e, &err) != TRACE_OK) {
@@ -202,7 +239,7 @@ cmd_record(struct agent *a, int argc, char **argv)
 {
 	enum { OPT_KEY = OPT_FIRST_LOCAL, OPT_TYPE, OPT_GTIN, OPT_LOT,
 		OPT_TIME, OPT_COUNTRY, OPT_PLACE, OPT_DATA, OPT_SET,
-		OPT_ATTEMPTS };
+		OPT_ATTEMPTS, OPT_ATTACH };
 	static const struct option options[] = {
 		{ "key", required_argument, NULL, OPT_KEY },
 		{ "type", required_argument, NULL, OPT_TYPE },
@@ -214,6 +251,7 @@ cmd_record(struct agent *a, int argc, char **argv)
 		{ "data", required_argument, NULL, OPT_DATA },
 		{ "set", required_argument, NULL, OPT_SET },
 		{ "attempts", required_argument, NULL, OPT_ATTEMPTS },
+		{ "attach", required_argument, NULL, OPT_ATTACH },
 		{ "server", required_argument, NULL, OPT_SERVER },
 		{ "queue", required_argument, NULL, OPT_QUEUE },
 		{ "help", no_argument, NULL, 'h' },
@@ -222,7 +260,9 @@ cmd_record(struct agent *a, int argc, char **argv)
 	const char *key = NULL, *type = NULL, *gtin = NULL, *lot = NULL,
 	    *when = NULL, *country = NULL, *place = NULL, *data = NULL;
 	char **sets = NULL, key_path[PATH_MAX];
-	size_t set_count = 0;
+	const char *attach_specs[ATTACH_MAX];
+	struct attachment *attached = NULL;
+	size_t set_count = 0, attach_count = 0;
 	struct draft d;
 	struct key_pair kp;
 	struct trace_error err;
@@ -245,6 +285,14 @@ cmd_record(struct agent *a, int argc, char **argv)
 		case OPT_PLACE: place = optarg; break;
 		case OPT_DATA: data = optarg; break;
 		case OPT_SET: sets[set_count++] = optarg; break;
+		case OPT_ATTACH:
+			if (attach_count == ATTACH_MAX) {
+				rc = agent_usage_error("record", "at most %d "
+				    "--attach", ATTACH_MAX);
+				goto out;
+			}
+			attach_specs[attach_count++] = optarg;
+			break;
 		case OPT_ATTEMPTS:
 			attempts = atoi(optarg);
 			if (attempts < 1 || attempts > 100) {
@@ -283,7 +331,22 @@ cmd_record(struct agent *a, int argc, char **argv)
 		agent_report("record", &err);
 		goto out;
 	}
-	if ((rc = record_data(&d, data, sets, set_count)) != AGENT_EXIT_OK)
+	if (attach_count > 0 && (attached = calloc(attach_count,
+	    sizeof(*attached))) == NULL) {
+		rc = AGENT_EXIT_FAILED;
+		goto out;
+	}
+	for (size_t i = 0; i < attach_count; i++)
+		if (attachment_read(attach_specs[i], &attached[i], &err) !=
+		    TRACE_OK) {
+			agent_report("record", &err);
+			rc = err.status == TRACE_EMEDIA ||
+			    err.status == TRACE_EMALFORMED ? AGENT_EXIT_USAGE :
+			    AGENT_EXIT_FAILED;
+			goto out;
+		}
+	if ((rc = record_data(&d, data, sets, set_count, attached,
+	    attach_count)) != AGENT_EXIT_OK)
 		goto out;
 	rc = AGENT_EXIT_FAILED;
 	/* The queue keeps the key's absolute path: send may run elsewhere. */
@@ -306,8 +369,12 @@ cmd_record(struct agent *a, int argc, char **argv)
 		rc = AGENT_EXIT_USAGE;
 		goto out;
 	}
-	rc = record_submit(a, &d, key_path, &kp, attempts);
+	rc = record_submit(a, &d, key_path, &kp, attempts, attached,
+	    attach_count);
 out:
+	for (size_t i = 0; attached != NULL && i < attach_count; i++)
+		attachment_clear(&attached[i]);
+	free(attached);
 	key_pair_wipe(&kp);
 	draft_clear(&d);
 	free(sets);

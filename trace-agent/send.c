@@ -670,7 +670,8 @@ send_flush(const struct agent *a, struct queue *q,
 {
 	struct flush f = { .a = a, .q = q, .opt = opt };
 	char **names = NULL;
-	size_t count = 0, i;
+	size_t count = 0, i, docs_sent = 0, docs_kept = 0;
+	bool docs_unreachable = false;
 	enum trace_status rc;
 
 	memset(totals, 0, sizeof(*totals));
@@ -678,6 +679,10 @@ send_flush(const struct agent *a, struct queue *q,
 	 * references to it left (rebase.c). */
 	if ((rc = rebase_repair_references(q, opt->only_chain, &count, err)) !=
 	    TRACE_OK)
+		return rc;
+	/* Documents before the events that name them (attachments.c). */
+	if ((rc = attachments_send(a, q, opt, &docs_sent, &docs_kept,
+	    &docs_unreachable, err)) != TRACE_OK)
 		return rc;
 	if ((rc = queue_list(q, &names, &count, err)) != TRACE_OK)
 		return rc;
@@ -716,6 +721,8 @@ send_flush(const struct agent *a, struct queue *q,
 			opt->on_entry(&r, opt->arg);
 		}
 	}
+	/* A document still queued keeps send from saying "all sent". */
+	totals->kept += docs_kept;
 	/* Kept only for reasons that pass by themselves (the server away, a
 	 * chain not started yet): try again later. */
 	totals->unreachable = totals->kept > 0 && !f.local_error;
@@ -748,6 +755,11 @@ static const char send_usage[] =
 "An event refused for its time (422 stale_time, time_in_future) stays\n"
 "queued with the error shown.  One the server refuses for good otherwise\n"
 "is moved to QUEUE/rejected/ with the server's answer next to it.\n"
+"\n"
+"Documents queued by `record --attach` are uploaded first, before any\n"
+"event (progress on stderr for large ones).  One the server cannot take\n"
+"now (unreachable, 5xx, 429 quota, 507 full) stays queued and is sent\n"
+"again whole next time; one refused for good goes to QUEUE/rejected/.\n"
 "\n"
 "  --attempts N   tries per request while the server is unreachable or\n"
 "                 answers 503, with backoff 1, 2, 4... s (default 5)\n"

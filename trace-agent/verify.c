@@ -30,7 +30,8 @@
 
 static const char verify_usage[] =
 "usage: trace-agent verify (BUNDLE.json | --gtin G --lot L) --root ADMIN.pub\n"
-"           (--log-vkey VKEY | --policy FILE) [--previous FILE] [--server URL]\n"
+"           (--log-vkey VKEY | --policy FILE) [--previous FILE]\n"
+"           [--attachments] [--server URL]\n"
 "\n"
 "Check a chain's bundle offline: the checkpoint's signature, every\n"
 "inclusion proof against it, every signature, every seq/prev link,\n"
@@ -61,6 +62,9 @@ static const char verify_usage[] =
 "                     that forks or shrinks is noticed.  A FILE that does\n"
 "                     not exist yet is created with the bundle's checkpoint;\n"
 "                     after a failed check FILE is left as it was.\n"
+"  --attachments      also download every document the events name\n"
+"                     (data.attachments) and check its SHA-256; one not\n"
+"                     uploaded, or whose bytes differ, is a problem\n"
 "\n"
 "exit status: 0 everything checks; 1 something failed (the report says\n"
 "what); 2 usage; 3 the server could not be reached (for the bundle, or\n"
@@ -593,7 +597,7 @@ int
 cmd_verify(struct agent *a, int argc, char **argv)
 {
 	enum { OPT_GTIN = OPT_FIRST_LOCAL, OPT_LOT, OPT_ROOT, OPT_VKEY,
-		OPT_PREVIOUS, OPT_POLICY };
+		OPT_PREVIOUS, OPT_POLICY, OPT_ATTACHMENTS };
 	static const struct option options[] = {
 		{ "gtin", required_argument, NULL, OPT_GTIN },
 		{ "lot", required_argument, NULL, OPT_LOT },
@@ -601,6 +605,7 @@ cmd_verify(struct agent *a, int argc, char **argv)
 		{ "log-vkey", required_argument, NULL, OPT_VKEY },
 		{ "previous", required_argument, NULL, OPT_PREVIOUS },
 		{ "policy", required_argument, NULL, OPT_POLICY },
+		{ "attachments", no_argument, NULL, OPT_ATTACHMENTS },
 		{ "server", required_argument, NULL, OPT_SERVER },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -617,6 +622,7 @@ cmd_verify(struct agent *a, int argc, char **argv)
 	enum previous_outcome prev = PREVIOUS_OK;
 	char *text = NULL, asked[CHAIN_ID_MAX + 1];
 	size_t len = 0, problems;
+	bool attachments = false;
 	int c, rc;
 
 	memset(&report, 0, sizeof(report));
@@ -630,6 +636,7 @@ cmd_verify(struct agent *a, int argc, char **argv)
 		case OPT_VKEY: vkey = optarg; break;
 		case OPT_PREVIOUS: previous = optarg; break;
 		case OPT_POLICY: policy_path = optarg; break;
+		case OPT_ATTACHMENTS: attachments = true; break;
 		case 'h': fputs(verify_usage, stdout); return AGENT_EXIT_OK;
 		default: return agent_usage_error("verify", "bad option");
 		}
@@ -707,6 +714,9 @@ cmd_verify(struct agent *a, int argc, char **argv)
 		goto out;
 	}
 	print_events(&fi, &report, &problems);
+	/* attachments.c: the documents behind the events. */
+	if (attachments)
+		problems += attachments_verify(a, b, NULL);
 	/*
 	 * The fold holds only the events that passed every check: a recall
 	 * whose proof failed is not in it, so its "recall: none" would

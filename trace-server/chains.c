@@ -70,6 +70,30 @@ write_statement(struct request *req, struct buf *b,
 	return rc;
 }
 
+/*
+ * A document's upload statement (blobs.c logged it):
+ * {"kind":"blob","id","logIndex","envelope","payload"}.  It was stored
+ * with exactly one signature, so its text is served as it is.
+ */
+static enum trace_status
+write_upload_statement(struct buf *b, const struct store_record *r,
+    struct trace_error *err)
+{
+	struct dsse_envelope env;
+	enum trace_status rc;
+
+	if ((rc = statement_read_envelope(r, &env, err)) != TRACE_OK)
+		return rc;
+	buf_printf(b, "{\"kind\":\"blob\",\"id\":\"%s\",\"logIndex\":%lld,"
+	    "\"envelope\":", r->id, r->log_index);
+	buf_append(b, r->envelope, r->envelope_len);
+	buf_puts(b, ",\"payload\":");
+	buf_append(b, env.payload, env.payload_len);
+	buf_puts(b, "}");
+	dsse_envelope_clear(&env);
+	return TRACE_OK;
+}
+
 void
 chains_handle_chain(struct request *req)
 {
@@ -165,8 +189,11 @@ chains_handle_event(struct request *req)
 		    "the statement index points nowhere");
 		goto fail;
 	}
-	rc = write_statement(req, &out, &recs.items[0], loc.seq,
-	    loc.is_key ? NULL : loc.chain, loc.is_key, NULL, 0, &err);
+	if (loc.is_blob)
+		rc = write_upload_statement(&out, &recs.items[0], &err);
+	else
+		rc = write_statement(req, &out, &recs.items[0], loc.seq,
+		    loc.is_key ? NULL : loc.chain, loc.is_key, NULL, 0, &err);
 	store_records_clear(&recs);
 	if (rc != TRACE_OK)
 		goto fail;

@@ -429,6 +429,21 @@ inspection_card(struct request *req, struct buf *b, enum page_lang lang,
 	row(b, lang, "inspection.date", day);
 	row(b, lang, "inspection.certificate", chain_item_data(in,
 	    "certificate"));
+	/* The document behind the result (documents.c), as a download:
+	 * not looked up here, so the consumer page costs no extra round
+	 * trip; the inspector page says whether it was uploaded. */
+	{
+		const char *doc = documents_certificate(in);
+
+		if (doc != NULL) {
+			buf_puts(b, "<dt>");
+			i18n_html(b, lang, "doc.certificate");
+			buf_printf(b, "</dt><dd><a id=\"certificate-link\" "
+			    "href=\"/api/v1/blobs/%s\" download>", doc);
+			i18n_html(b, lang, "doc.open");
+			buf_puts(b, "</a></dd>");
+		}
+	}
 	row(b, lang, "inspection.standard", chain_item_data(in, "standard"));
 	if (chain_item_int(v->sampled, "samples", &samples)) {
 		char n[24];

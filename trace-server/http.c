@@ -24,16 +24,19 @@ reason_phrase(int status)
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
 	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
 	case 422: return "Unprocessable Entity";
+	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
+	case 507: return "Insufficient Storage";
 	default: return "Status";
 	}
 }
 
 void
-http_send(struct request *req, int status, const char *content_type,
-    const void *body, size_t len, const char *extra_headers)
+http_send_head(struct request *req, int status, const char *content_type,
+    size_t len, const char *extra_headers)
 {
 	char head[3072];
 	int n;
@@ -53,9 +56,16 @@ http_send(struct request *req, int status, const char *content_type,
 		n = snprintf(head, sizeof(head), "HTTP/1.1 500 Internal Server "
 		    "Error\r\nContent-Length: 0\r\n\r\n");
 	mg_write(req->conn, head, (size_t)n);
+	req->status = status;
+}
+
+void
+http_send(struct request *req, int status, const char *content_type,
+    const void *body, size_t len, const char *extra_headers)
+{
+	http_send_head(req, status, content_type, len, extra_headers);
 	if (len > 0 && strcmp(req->info->request_method, "HEAD") != 0)
 		mg_write(req->conn, body, len);
-	req->status = status;
 }
 
 void

@@ -44,7 +44,38 @@ struct ingest_item {
 	char closes[2 * SHA256_LEN + 1];
 	long long closes_issued;
 	struct recall_append recall;  /* recall events: the index arguments */
+	char *attachments;            /* SHA-256s data.attachments names */
 };
+
+/*
+ * The documents ev's data.attachments names, as the store marks them
+ * referenced: hex SHA-256s, space-separated, in a malloc'd string (NULL
+ * when there are none).  event_parse checked each is 64 hex digits.
+ */
+static char *
+attachment_list(const struct trace_event *ev)
+{
+	const struct json_value *list = ev->data != NULL ?
+	    json_object_get(ev->data, "attachments") : NULL;
+	struct buf b;
+
+	if (list == NULL || list->type != JSON_ARRAY || list->u.array.count == 0)
+		return NULL;
+	buf_init(&b, 0);
+	for (size_t i = 0; i < list->u.array.count; i++) {
+		const struct json_value *sha = json_object_get(
+		    list->u.array.items[i], "sha256");
+
+		if (sha != NULL && sha->type == JSON_STRING)
+			buf_printf(&b, "%s%s", i > 0 ? " " : "",
+			    sha->u.string.ptr);
+	}
+	if (b.failed || b.len == 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b, NULL);
+}
 
 static void outcome_error(struct ingest_item *it);
 
@@ -473,11 +504,15 @@ ingest_envelopes(struct request *req, const struct json_value *const *values,
 				recheck_duplicate(req, it);
 			continue;
 		}
+		/* An accepted event marks the documents it names as
+		 * referenced, so the sweeper keeps them. */
+		it->attachments = attachment_list(&it->ev);
 		args[pending] = (struct append_event_args){
 			.chain = it->ev.chain, .id = it->id, .seq = it->ev.seq,
 			.prev = it->prev, .signer = it->ev.signer,
 			.leaf_hash = it->leaf, .envelope = it->text,
 			.envelope_len = it->text_len,
+			.attachments = it->attachments,
 		};
 		/* Recall events update the recall indexes in the same
 		 * atomic step as the append. */
@@ -528,6 +563,7 @@ out:
 		dsse_envelope_clear(&items[i].env);
 		event_free(&items[i].ev);
 		free(items[i].text);
+		free(items[i].attachments);
 		recalls_append_clear(&items[i].recall);
 	}
 	ingest_batch_clear(&chains);

@@ -139,7 +139,9 @@ event_card(struct request *req, struct buf *b, enum page_lang lang,
 			i18n_html(b, lang, "event.ignored");
 		buf_puts(b, "</dd>");
 	}
-	buf_puts(b, "</dl><details open><summary>");
+	buf_puts(b, "</dl>");
+	documents_render(req, b, lang, it);
+	buf_puts(b, "<details open><summary>");
 	i18n_html(b, lang, "insp.payload");
 	buf_puts(b, "</summary>");
 	payload_block(b, it);

@@ -84,6 +84,14 @@ usage(FILE *f)
 	    "  --print-log-vkey        print the log's vkey (from --log-key and\n"
 	    "                          --log-origin; the line witnesses and\n"
 	    "                          policies name the log by) and exit\n"
+	    "  --max-blob BYTES        largest inspection document accepted\n"
+	    "                          (20M; suffixes K, M, G are powers of 1000)\n"
+	    "  --blob-quota BYTES      documents one key may upload per UTC day\n"
+	    "                          (100M)\n"
+	    "  --blob-store-max BYTES  all documents together; uploads past it\n"
+	    "                          are refused with 507 (2G)\n"
+	    "  --blob-grace SECONDS    delete a document no accepted event names\n"
+	    "                          this long after its upload (86400)\n"
 	    "  --help, --version\n");
 }
 
@@ -98,6 +106,45 @@ set_option(char *dst, size_t size, const char *name, const char *value)
 		return -1;
 	}
 	memcpy(dst, value, n + 1);
+	return 0;
+}
+
+/*
+ * A byte count or a number of seconds: digits, for bytes optionally
+ * followed by K, M or G (powers of 1000, as the defaults are written).
+ */
+static int
+set_amount(struct server_config *cfg, int opt, const char *value)
+{
+	const char *name = opt == 'B' ? "max-blob" : opt == 'Q' ? "blob-quota" :
+	    opt == 'M' ? "blob-store-max" : "blob-grace";
+	long long v = 0, unit = 1;
+	const char *p = value;
+
+	for (; *p >= '0' && *p <= '9' && v < 1000000000000000LL; p++)
+		v = v * 10 + (*p - '0');
+	if (opt != 'G' && p[0] != '\0' && p[1] == '\0')
+		switch (*p++) {
+		case 'K': case 'k': unit = 1000; break;
+		case 'M': case 'm': unit = 1000 * 1000; break;
+		case 'G': case 'g': unit = 1000 * 1000 * 1000; break;
+		default: p--; break;
+		}
+	if (p == value || *p != '\0' || v < (opt == 'G' ? 0 : 1) ||
+	    v > 1000000000000LL / unit) {
+		fprintf(stderr, "trace-server: --%s wants a positive number%s\n",
+		    name, opt == 'G' ? " of seconds" : " of bytes (K, M, G)");
+		return -1;
+	}
+	v *= unit;
+	if (opt == 'B')
+		cfg->max_blob = v;
+	else if (opt == 'Q')
+		cfg->blob_quota = v;
+	else if (opt == 'M')
+		cfg->blob_store_max = v;
+	else
+		cfg->blob_grace = v;
 	return 0;
 }
 
@@ -129,6 +176,10 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		{ "print-log-vkey", no_argument, NULL, 'P' },
 		{ "code-pepper", required_argument, NULL, 'C' },
 		{ "trusted-proxy", required_argument, NULL, 'T' },
+		{ "max-blob", required_argument, NULL, 'B' },
+		{ "blob-quota", required_argument, NULL, 'Q' },
+		{ "blob-store-max", required_argument, NULL, 'M' },
+		{ "blob-grace", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -144,6 +195,9 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		{ "TRACE_LOG_STATE", 'S' }, { "TRACE_LOG_STATE_INIT", 'I' },
 		{ "TRACE_WITNESS_POLICY", 'W' }, { "TRACE_CODE_PEPPER", 'C' },
 		{ "TRACE_TRUSTED_PROXY", 'T' },
+		{ "TRACE_WITNESS_POLICY", 'W' },
+		{ "TRACE_MAX_BLOB", 'B' }, { "TRACE_BLOB_QUOTA", 'Q' },
+		{ "TRACE_BLOB_STORE_MAX", 'M' }, { "TRACE_BLOB_GRACE", 'G' },
 	};
 	int c, rc = 0;
 
@@ -154,6 +208,10 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 	snprintf(cfg->public_url, sizeof(cfg->public_url),
 	    "http://127.0.0.1:8080");
 	cfg->threads = 16;
+	cfg->max_blob = BLOB_MAX_DEFAULT;
+	cfg->blob_quota = BLOB_QUOTA_DEFAULT;
+	cfg->blob_store_max = BLOB_STORE_MAX_DEFAULT;
+	cfg->blob_grace = BLOB_GRACE_DEFAULT;
 	/* The environment first, so options on the command line win. */
 	for (size_t i = 0; i < sizeof(envs) / sizeof(envs[0]) && rc == 0; i++) {
 		const char *v = getenv(envs[i].env);
@@ -175,6 +233,7 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		case 'W': rc = set_option(cfg->witness_policy, sizeof(cfg->witness_policy), "witness-policy", v); break;
 		case 'C': rc = set_option(cfg->code_pepper, sizeof(cfg->code_pepper), "code-pepper", v); break;
 		case 'T': rc = add_proxy(cfg, v); break;
+		case 'B': case 'Q': case 'M': case 'G': rc = set_amount(cfg, envs[i].opt, v); break;
 		}
 	}
 	if (rc != 0)
@@ -195,6 +254,7 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		case 'W': rc = set_option(cfg->witness_policy, sizeof(cfg->witness_policy), "witness-policy", optarg); break;
 		case 'C': rc = set_option(cfg->code_pepper, sizeof(cfg->code_pepper), "code-pepper", optarg); break;
 		case 'T': rc = add_proxy(cfg, optarg); break;
+		case 'B': case 'Q': case 'M': case 'G': rc = set_amount(cfg, c, optarg); break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("trace-server %s\n", VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -421,7 +481,7 @@ main(int argc, char **argv)
 	if (prepare_store(&srv) != 0)
 		return 1;
 	if ((srv.keys = key_cache_new()) == NULL || log_start(&srv) != 0 ||
-	    witness_start(&srv) != 0)
+	    witness_start(&srv) != 0 || blob_sweep_start(&srv) != 0)
 		return 1;
 	snprintf(threads, sizeof(threads), "%d", srv.cfg.threads);
 	the_server = &srv;
@@ -448,6 +508,7 @@ main(int argc, char **argv)
 	recalls_stream_shutdown();
 	mg_stop(srv.mg);
 	witness_stop();
+	blob_sweep_stop();
 	log_stop();
 	mg_exit_library();
 	key_cache_free(srv.keys);

@@ -212,6 +212,21 @@ const char *chain_view_name(const struct chain_view *view,
 /* A string of an item's data, or NULL. */
 const char *chain_item_data(const struct chain_item *item, const char *key);
 
+/* ---- documents.c -------------------------------------------------------- */
+
+/* The data.attachments array of it (non-empty), or NULL. */
+const struct json_value *documents_list(const struct chain_item *it);
+
+/* The SHA-256 of it's inspection certificate: its first PDF attachment,
+ * else its first attachment; NULL without any.  Points into it. */
+const char *documents_certificate(const struct chain_item *it);
+
+/* The list of it's documents (inspector page): name, media, size,
+ * SHA-256, link; thumbnails for images; "document not uploaded" for one
+ * the store does not hold.  Nothing when it names none. */
+void documents_render(struct request *req, struct buf *b,
+    enum page_lang lang, const struct chain_item *it);
+
 /* An integer of an item's data; false when absent. */
 bool chain_item_int(const struct chain_item *item, const char *key,
     long long *value);

@@ -90,6 +90,8 @@ static const struct route routes[] = {
 	    log_handle_checkpoint, "checkpoint" },              /* log.c */
 	{ GET_HEAD, MATCH_UNDER, "/api/v1/proofs/",
 	    log_handle_proofs, "proofs" },                      /* log.c */
+	{ GET_HEAD | METHOD_PUT, MATCH_UNDER, "/api/v1/blobs/",
+	    blobs_handle, "blobs" },                            /* blobs.c */
 	{ GET_HEAD, MATCH_UNDER, "/api/v1/bundles/",
 	    bundles_handle_bundle, "bundle" },                  /* bundles.c */
 	{ METHOD_GET | METHOD_POST, MATCH_EXACT, "/api/v1/keys",
@@ -179,7 +181,7 @@ method_bit(const char *method)
 }
 
 /* "GET, HEAD" for an Allow header.  Only rows that check their methods
- * answer 405, and those allow some of GET, HEAD, POST and OPTIONS. */
+ * answer 405, and those allow some of GET, HEAD, POST, PUT and OPTIONS. */
 static void
 allow_text(unsigned methods, char *out, size_t size)
 {
@@ -188,13 +190,14 @@ allow_text(unsigned methods, char *out, size_t size)
 		const char *name;
 	} names[] = {
 		{ METHOD_GET, "GET" }, { METHOD_HEAD, "HEAD" },
-		{ METHOD_POST, "POST" }, { METHOD_OPTIONS, "OPTIONS" },
+		{ METHOD_POST, "POST" }, { METHOD_PUT, "PUT" },
+		{ METHOD_OPTIONS, "OPTIONS" },
 	};
 	size_t used = 0;
 
 	assert(methods != 0 &&
 	    (methods & ~(unsigned)(METHOD_GET | METHOD_HEAD | METHOD_POST |
-	    METHOD_OPTIONS)) == 0);
+	    METHOD_PUT | METHOD_OPTIONS)) == 0);
 	out[0] = '\0';
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		size_t n = strlen(names[i].name);

@@ -44,7 +44,17 @@ struct server_config {
 	int redis_wait_replicas;         /* WAIT for this many after appends */
 	char code_pepper[1024];          /* --code-pepper FILE (SPEC 12) */
 	struct client_proxies trusted_proxies;  /* --trusted-proxy CIDR */
+	/* Documents (blobs.c, blobsweep.c), bytes and seconds. */
+	long long max_blob;              /* --max-blob */
+	long long blob_quota;            /* --blob-quota, per key per day */
+	long long blob_store_max;        /* --blob-store-max */
+	long long blob_grace;            /* --blob-grace */
 };
+
+#define BLOB_MAX_DEFAULT (20LL * 1000 * 1000)
+#define BLOB_QUOTA_DEFAULT (100LL * 1000 * 1000)
+#define BLOB_STORE_MAX_DEFAULT (2LL * 1000 * 1000 * 1000)
+#define BLOB_GRACE_DEFAULT (24LL * 3600)
 
 struct key_cache;
 struct tlog_policy;
@@ -101,6 +111,10 @@ const char *router_route_name(size_t route);
 /* Send a complete response (Content-Length, keep-alive friendly). */
 void http_send(struct request *req, int status, const char *content_type,
     const void *body, size_t len, const char *extra_headers);
+/* Only the head of such a response, for a body of len bytes that the
+ * caller then writes itself (mg_write) in pieces: a streamed document. */
+void http_send_head(struct request *req, int status, const char *content_type,
+    size_t len, const char *extra_headers);
 /* Send b as application/json (or a 500 if building it failed). */
 void http_send_json(struct request *req, int status, struct buf *b);
 /* {"error":{"code","message","field"}} with the status of err. */
@@ -228,7 +242,16 @@ enum trace_status statement_write_envelope(struct server *srv,
     struct store *store, const struct store_record *r,
     struct dsse_envelope *env, struct buf *b, struct trace_error *err);
 
+/* ---- blobsweep.c ------------------------------------------------------- */
+
+/* Start / stop the thread that deletes documents no event named within
+ * cfg.blob_grace.  start returns 0 or -1 (said on stderr). */
+int blob_sweep_start(struct server *srv);
+void blob_sweep_stop(void);
+
 /* ---- handlers (one file per resource) ---------------------------------- */
+
+void blobs_handle(struct request *req);              /* blobs.c */
 
 void ingest_handle_events(struct request *req);      /* ingest.c */
 /* ingest.c: check, store and answer envelopes as POST /api/v1/events does

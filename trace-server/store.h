@@ -15,6 +15,8 @@
  *                    commit, head
  *   store_recalls.c  the recall indexes: what a recall append adds, the
  *                    list query, the notice stream
+ *   store_blobs.c    documents: admitting, storing and reading them, and
+ *                    sweeping those no event names
  *   store.lua        the Redis Functions (every write is one atomic step);
  *                    its header documents the key layout
  */
@@ -25,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "libtrace/blob.h"
 #include "libtrace/crypto.h"
 #include "libtrace/error.h"
 #include "libtrace/gs1.h"
@@ -143,19 +146,23 @@ enum trace_status store_chain(struct store *s, const char *chain,
 enum trace_status store_chains(struct store *s, const char *const *chains,
     size_t count, struct store_records *out, struct trace_error *err);
 
-/* Where statement id is: an event (chain, seq) or a key entry. */
+/* Where statement id is: an event (chain, seq), a key entry or a
+ * document's upload statement. */
 struct store_location {
 	bool found;
 	bool is_key;
+	bool is_blob;
 	long long log_index;
-	long long seq;                  /* events: seq; keys: index in k:entries */
+	long long seq;                  /* events: seq; keys: index in k:entries;
+	                                   blobs: index in blobs:statements */
 	char chain[CHAIN_ID_MAX + 1];
 };
 
 enum trace_status store_locate(struct store *s, const char *id,
     struct store_location *out, struct trace_error *err);
 
-/* One record by location (event: chain + seq; key: entry index). */
+/* One record by location (event: chain + seq; key or upload statement:
+ * its index). */
 enum trace_status store_record_at(struct store *s,
     const struct store_location *loc, struct store_records *out,
     struct trace_error *err);
@@ -254,6 +261,11 @@ struct append_event_args {
 	const char *envelope;           /* canonical envelope JSON */
 	size_t envelope_len;
 	const struct append_recall_args *recall;  /* recall events, else NULL */
+	/* The SHA-256s (hex, space-separated) of the documents the event's
+	 * data.attachments names, NULL or "" for none: marked referenced in
+	 * the same atomic step (store.lua trace_append_event).  Not with
+	 * recall. */
+	const char *attachments;
 };
 
 /*
@@ -498,5 +510,103 @@ enum trace_status store_recall_stream_read(struct store *s, const char *after,
     size_t max, long block_ms, struct recall_notices *out,
     struct trace_error *err);
 void recall_notices_clear(struct recall_notices *n);
+
+/* ---- store_blobs.c: documents ------------------------------------------- */
+
+/* A stored document as the store describes it. */
+struct blob_info {
+	bool found;
+	long long size;
+	enum blob_media media;
+	char id[2 * SHA256_LEN + 1];    /* its upload statement */
+	long long log_index;
+};
+
+/* Bounds an upload is held to, and the moment it is judged at. */
+struct blob_limits {
+	long long quota;                /* bytes per key per UTC day */
+	long long store_max;            /* bytes of all documents together */
+	long long now;                  /* unix seconds */
+};
+
+enum blob_outcome {
+	BLOB_OK,                        /* admitted / stored */
+	BLOB_PRESENT,                   /* already stored: info says how */
+	BLOB_QUOTA,                     /* the key's quota for today is used */
+	BLOB_FULL,                      /* no room under store_max */
+	BLOB_REVOKED,                   /* put: the signer was revoked */
+};
+
+/*
+ * Before the body is read: would size bytes of sha256 by signer fit?  One
+ * read-only call (store.lua trace_blob_admit); *used gets the key's bytes
+ * today (QUOTA) or the store's (FULL).
+ */
+enum trace_status store_blob_admit(struct store *s, const char *sha256,
+    long long size, const char *signer, const struct blob_limits *limits,
+    enum blob_outcome *outcome, struct blob_info *info, long long *used,
+    struct trace_error *err);
+
+struct blob_put_args {
+	const char *sha256;
+	const unsigned char *data;
+	size_t size;
+	enum blob_media media;
+	const char *signer;
+	const char *id;                 /* upload statement id, hex */
+	const unsigned char *leaf_hash; /* 32 bytes */
+	const char *envelope;
+	size_t envelope_len;
+};
+
+/*
+ * Store a checked document and log its upload statement in one atomic
+ * step (store.lua trace_blob_put), the quota and space checked again.
+ * On BLOB_OK info->log_index is the statement's; BLOB_PRESENT fills info.
+ */
+enum trace_status store_blob_put(struct store *s,
+    const struct blob_put_args *args, const struct blob_limits *limits,
+    enum blob_outcome *outcome, struct blob_info *info,
+    struct trace_error *err);
+
+/* A document read: its info (store_blob_get) or a piece of its bytes
+ * (store_blob_range). */
+struct blob_read {
+	struct blob_info info;
+	const unsigned char *data;      /* store_blob_range: into reply */
+	size_t len;
+	void *reply;                    /* private */
+};
+
+/* The info of a document whose bytes are stored; info.found false when
+ * there is no such document.  The caller releases out with
+ * blob_read_clear() (accepts a zeroed one), whatever the status. */
+enum trace_status store_blob_get(struct store *s, const char *sha256,
+    struct blob_read *out, struct trace_error *err);
+void blob_read_clear(struct blob_read *r);
+
+/*
+ * Bytes [offset, offset + len) of a stored document into out->data
+ * (out->info is not filled): a download is streamed in such pieces, so it
+ * never holds more than one in memory.  out->len < len when the document
+ * is shorter (or was deleted meanwhile: 0).  The caller releases out with
+ * blob_read_clear().
+ */
+enum trace_status store_blob_range(struct store *s, const char *sha256,
+    size_t offset, size_t len, struct blob_read *out,
+    struct trace_error *err);
+
+/* The info of count documents in one round trip (pages). */
+enum trace_status store_blob_infos(struct store *s,
+    const char *const *sha256s, size_t count, struct blob_info *infos,
+    struct trace_error *err);
+
+/*
+ * Delete up to limit documents uploaded before cutoff that no accepted
+ * event names (store.lua trace_blob_sweep).  *looked says how many were
+ * due: limit means call again.
+ */
+enum trace_status store_blob_sweep(struct store *s, long long cutoff,
+    size_t limit, size_t *deleted, size_t *looked, struct trace_error *err);
 
 #endif

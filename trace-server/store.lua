@@ -48,6 +48,19 @@
 --                              the SSE feed (about 100,000 kept)
 --   The recall keys other than c:{<chain>}:recalls are global (no hash
 --   tag): a recall query spans every chain.
+--   b:<sha256>          STRING the bytes of an uploaded document
+--   b:<sha256>:m        HASH   media, size, time (upload, unix seconds),
+--                              signer, id and logIndex of its statement
+--   blobs:bytes         STRING bytes of every stored document together
+--   blobs:quota:<keyid>:<YYYYMMDD> STRING bytes that key uploaded that
+--                              (UTC) day; expires after two days
+--   blobs:refs          SET    SHA-256s that accepted events name in
+--                              data.attachments
+--   blobs:unreferenced  ZSET   stored documents no event names yet, scored
+--                              by upload time: what the sweeper looks at
+--   blobs:statements    LIST   upload statements, "<id> <logIndex>
+--                              <envelope JSON>"; ids maps their id to
+--                              "b <logIndex> <n>"
 --
 -- Replies are arrays whose first element says what happened.
 
@@ -259,7 +272,26 @@ local function log_nodes(keys, args)
   return {'ok', table.concat(out)}
 end
 
-redis.register_function('trace_append_event', append_event)
+-- trace_append_event: append_event, and for an event that names
+-- documents (its data.attachments), mark them referenced in the same
+-- atomic step, so the blob sweeper never collects a document an accepted
+-- event names (docs/PROTOCOL.md "Documents").
+-- KEYS: the five of append_event, then (with attachments) blobs:refs,
+--       blobs:unreferenced
+-- ARGV: the seven of append_event, then (with attachments) their SHA-256s,
+--       space-separated
+local function append_event_with_refs(keys, args)
+  local res = append_event(keys, args)
+  if res[1] == 'ok' and keys[6] ~= nil and args[8] ~= nil then
+    for sha in string.gmatch(args[8], '%x+') do
+      redis.call('SADD', keys[6], sha)
+      redis.call('ZREM', keys[7], sha)
+    end
+  end
+  return res
+end
+
+redis.register_function('trace_append_event', append_event_with_refs)
 redis.register_function('trace_append_key', append_key)
 redis.register_function('trace_log_lease', log_lease)
 redis.register_function{function_name = 'trace_log_state',
@@ -460,6 +492,129 @@ end
 redis.register_function('trace_append_recall', append_recall)
 redis.register_function{function_name = 'trace_recalls_list',
   callback = recalls_list, flags = {'no-writes'}}
+
+-- ---- documents (store_blobs.c, for blobs.c and blobsweep.c) ---------------
+--
+-- An upload is checked twice against the quota and the store's space:
+-- once before its body is read (blob_admit, which writes nothing, so a
+-- refused upload costs no bandwidth), and again in the atomic step that
+-- stores it (blob_put), since other uploads may have landed meanwhile.
+
+-- Reply for a document already stored: {'present', size, media, id,
+-- logIndex}.
+local function blob_present(meta_key)
+  local m = redis.call('HMGET', meta_key, 'size', 'media', 'id', 'logIndex')
+  return {'present', m[1] or '0', m[2] or '', m[3] or '', m[4] or '-1'}
+end
+
+-- Would an upload of size bytes by this key fit?
+-- KEYS: meta, blobs:bytes, quota; ARGV: size, quota, store max
+local function blob_admit(keys, args)
+  if redis.call('EXISTS', keys[1]) == 1 then
+    return blob_present(keys[1])
+  end
+  local size = tonumber(args[1])
+  local used = tonumber(redis.call('GET', keys[3]) or '0')
+  if used + size > tonumber(args[2]) then
+    return {'quota', used}
+  end
+  local total = tonumber(redis.call('GET', keys[2]) or '0')
+  if total + size > tonumber(args[3]) then
+    return {'full', total}
+  end
+  return {'ok'}
+end
+
+-- Store a document whose hash and media were checked, and log its upload
+-- statement, all or nothing.  A statement logged before (its document was
+-- collected and is uploaded again with the same statement) is not logged
+-- twice: its log index is reused.
+-- KEYS: data, meta, blobs:bytes, quota, blobs:refs, blobs:unreferenced,
+--       blobs:statements, ids, k:revoke, log size, log pending
+-- ARGV: sha256, size, quota, store max, media, now, signer, statement id,
+--       leaf hash, envelope, quota ttl (seconds), the bytes
+local function blob_put(keys, args)
+  local sha, size, now, signer, id = args[1], tonumber(args[2]), args[6],
+    args[7], args[8]
+  if redis.call('EXISTS', keys[2]) == 1 then
+    return blob_present(keys[2])
+  end
+  if redis.call('HEXISTS', keys[9], signer) == 1 then
+    return {'revoked'}
+  end
+  local used = tonumber(redis.call('GET', keys[4]) or '0')
+  if used + size > tonumber(args[3]) then
+    return {'quota', used}
+  end
+  local total = tonumber(redis.call('GET', keys[3]) or '0')
+  if total + size > tonumber(args[4]) then
+    return {'full', total}
+  end
+  local index
+  local existing = redis.call('HGET', keys[8], id)
+  if existing then
+    index = tonumber(string.match(existing, '^%a (%d+)'))
+  else
+    index = log_append(keys[10], keys[11], args[9], id)
+    local n = redis.call('RPUSH', keys[7],
+      id .. ' ' .. index .. ' ' .. args[10]) - 1
+    redis.call('HSET', keys[8], id, 'b ' .. index .. ' ' .. n)
+  end
+  redis.call('SET', keys[1], args[12])
+  redis.call('HSET', keys[2], 'media', args[5], 'size', size, 'time', now,
+    'signer', signer, 'id', id, 'logIndex', index)
+  redis.call('INCRBY', keys[3], size)
+  redis.call('INCRBY', keys[4], size)
+  redis.call('EXPIRE', keys[4], args[11])
+  if redis.call('SISMEMBER', keys[5], sha) == 0 then
+    redis.call('ZADD', keys[6], now, sha)
+  end
+  return {'ok', index}
+end
+
+-- A document's metadata, if its bytes are there too (a download then
+-- streams them with GETRANGE).
+-- KEYS: meta, data
+-- Reply: {} when absent, else {size, media, id, logIndex}
+local function blob_get(keys, args)
+  local m = redis.call('HMGET', keys[1], 'size', 'media', 'id', 'logIndex')
+  if not m[1] or redis.call('EXISTS', keys[2]) == 0 then
+    return {}
+  end
+  return m
+end
+
+-- Delete up to <limit> documents uploaded before <cutoff> that no accepted
+-- event names.  Bounded work per call; the sweeper calls again while a
+-- call used its whole limit.
+-- KEYS: blobs:unreferenced, blobs:refs, blobs:bytes
+-- ARGV: cutoff (unix seconds), limit, key prefix of the bytes, suffix of
+--       the metadata key (store_private.h's KEY_BLOB and KEY_BLOB_META)
+-- Reply: {documents deleted, bytes freed, documents looked at}
+local function blob_sweep(keys, args)
+  local due = redis.call('ZRANGEBYSCORE', keys[1], '-inf', args[1],
+    'LIMIT', 0, tonumber(args[2]))
+  local deleted, freed = 0, 0
+  for _, sha in ipairs(due) do
+    redis.call('ZREM', keys[1], sha)
+    if redis.call('SISMEMBER', keys[2], sha) == 0 then
+      local data_key = args[3] .. sha
+      local meta_key = data_key .. args[4]
+      local size = tonumber(redis.call('HGET', meta_key, 'size') or '0')
+      redis.call('DEL', data_key, meta_key)
+      redis.call('DECRBY', keys[3], size)
+      deleted, freed = deleted + 1, freed + size
+    end
+  end
+  return {deleted, freed, #due}
+end
+
+redis.register_function{function_name = 'trace_blob_admit',
+  callback = blob_admit, flags = {'no-writes'}}
+redis.register_function('trace_blob_put', blob_put)
+redis.register_function{function_name = 'trace_blob_get',
+  callback = blob_get, flags = {'no-writes'}}
+redis.register_function('trace_blob_sweep', blob_sweep)
 
 -- ---- units: issued serials and secret codes (store_units.c, SPEC 12) ------
 --

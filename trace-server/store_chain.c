@@ -159,6 +159,10 @@ store_locate(struct store *s, const char *id, struct store_location *loc,
 		    &loc->log_index, &loc->seq) == 2) {
 			loc->found = true;
 			loc->is_key = true;
+		} else if (text[0] == 'b' && sscanf(text, "b %lld %lld",
+		    &loc->log_index, &loc->seq) == 2) {
+			loc->found = true;
+			loc->is_blob = true;
 		}
 	}
 	freeReplyObject(r);
@@ -176,6 +180,8 @@ store_record_at(struct store *s, const struct store_location *loc,
 
 	if (loc->is_key)
 		snprintf(key, sizeof(key), "%s", KEY_ENTRIES);
+	else if (loc->is_blob)
+		snprintf(key, sizeof(key), "%s", KEY_BLOBS_STATEMENTS);
 	else
 		snprintf(key, sizeof(key), KEY_CHAIN, loc->chain);
 	snprintf(n, sizeof(n), "%lld", loc->seq);
@@ -358,15 +364,18 @@ store_append_events(struct store *s, const struct append_event_args *args,
 	store_batch_init(&b);
 	for (size_t i = 0; i < count; i++) {
 		const struct append_event_args *a = &args[i];
+		bool refs = a->recall == NULL && a->attachments != NULL &&
+		    a->attachments[0] != '\0';
 
-		/* FCALL fn numkeys, the five keys and a recall's extra keys,
-		 * the seven arguments and a recall's extra arguments. */
+		/* FCALL fn numkeys, the five keys and a recall's (or the
+		 * attachments') extra keys, the seven arguments and a
+		 * recall's (or the attachments') extra arguments. */
 		store_batch_command(&b);
 		store_batch_str(&b, "FCALL");
 		store_batch_str(&b, a->recall != NULL ? "trace_append_recall" :
 		    "trace_append_event");
 		store_batch_fmt(&b, "%d", 5 + (a->recall != NULL ?
-		    STORE_RECALL_APPEND_KEYS : 0));
+		    STORE_RECALL_APPEND_KEYS : refs ? 2 : 0));
 		store_batch_fmt(&b, KEY_CHAIN, a->chain);
 		store_batch_str(&b, KEY_IDS);
 		store_batch_str(&b, KEY_REVOKE);
@@ -374,6 +383,10 @@ store_append_events(struct store *s, const struct append_event_args *args,
 		store_batch_str(&b, KEY_LOG_PENDING);
 		if (a->recall != NULL)
 			store_recall_append_keys(&b, a);
+		if (refs) {
+			store_batch_str(&b, KEY_BLOBS_REFS);
+			store_batch_str(&b, KEY_BLOBS_UNREFERENCED);
+		}
 		store_batch_str(&b, a->id);
 		store_batch_fmt(&b, "%lld", a->seq);
 		store_batch_str(&b, a->prev);
@@ -383,6 +396,8 @@ store_append_events(struct store *s, const struct append_event_args *args,
 		store_batch_str(&b, a->chain);
 		if (a->recall != NULL)
 			store_recall_append_args(&b, a);
+		if (refs)
+			store_batch_str(&b, a->attachments);
 	}
 	if ((rc = store_batch_run(s, &b, err)) != TRACE_OK)
 		goto out;

@@ -70,6 +70,20 @@ extern const char store_lua[];
 #define KEY_RECALLS_ORG "recalls:org:%s"
 #define KEY_RECALLS_STREAM "recalls:stream"
 
+/* Documents (store_blobs.c): global, like the recall indexes.  blob_sweep
+ * in store.lua builds KEY_BLOB and KEY_BLOB_META from the prefix and
+ * suffix below, which store_blobs.c passes to it. */
+#define KEY_BLOB_PREFIX "b:"
+#define KEY_BLOB_META_SUFFIX ":m"
+#define KEY_BLOB KEY_BLOB_PREFIX "%s"                   /* STRING bytes */
+#define KEY_BLOB_META KEY_BLOB_PREFIX "%s" KEY_BLOB_META_SUFFIX /* HASH */
+#define KEY_BLOBS_BYTES "blobs:bytes"
+#define KEY_BLOBS_QUOTA "blobs:quota:%s:%s"             /* keyid, YYYYMMDD */
+#define KEY_BLOBS_REFS "blobs:refs"
+#define KEY_BLOBS_UNREFERENCED "blobs:unreferenced"
+#define KEY_BLOBS_STATEMENTS "blobs:statements"
+#define KEY_BLOB_MAX 128
+
 /* ---- store_conn.c: commands and pipelines ------------------------------- */
 
 /*

@@ -45,7 +45,9 @@ def run(corpus):
                                                 os.path.join(harness.BUILD, "screenshots")),
                   "texts": {"script": pages_seed.SCRIPT, "attr": pages_seed.ATTR,
                             "jsurl": pages_seed.JS_URL},
-                  "names": pages_seed.NAME, "units": units}
+                  "names": pages_seed.NAME, "units": units,
+                  # blobs.test.js enrolls its own uploader with these.
+                  "rootKey": cluster.root_key_path, "agent": harness.AGENT}
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
             json.dump(config, f)
             path = f.name
