@@ -620,8 +620,8 @@ redis.register_function('trace_blob_sweep', blob_sweep)
 --
 --   u:{<chain>}:codes   HASH   serial -> HMAC-SHA-256(pepper, code hash),
 --                              32 raw bytes; set once, never served
---   u:{<chain>}:first   HASH   serial -> unix seconds of the first correct
---                              code entry
+--   u:{<chain>}:first   HASH   serial -> "<unix seconds> <token>" of the
+--                              first correct code entry
 --   u:{<chain>}:set:<root hex> LIST the issued serials of a serials.issued
 --                              root, sorted bytewise (from a codes upload)
 --   u:{<chain>}:w:<serial>           STRING wrong entries for the serial,
@@ -684,7 +684,7 @@ end
 -- KEYS: codes hash, first hash, serial counter, serial-client counter,
 --       client counter
 -- ARGV: serial, mac, now, per serial-client max, per serial max, per
---       client max, window seconds
+--       client max, window seconds, a random token of this request
 local function unit_code_check(keys, args)
   local serial = args[1]
   local stored = redis.call('HGET', keys[1], serial)
@@ -705,10 +705,15 @@ local function unit_code_check(keys, args)
     return {'limited', wait}
   end
   if stored == args[2] then
-    if redis.call('HSETNX', keys[2], serial, args[3]) == 1 then
+    -- "<time> <request token>": a call resent after a broken connection
+    -- (store_conn.c resends once) still learns it was the first.
+    local mark = args[3] .. ' ' .. args[8]
+    if redis.call('HSETNX', keys[2], serial, mark) == 1 then
       return {'valid', 1, args[3]}
     end
-    return {'valid', 0, redis.call('HGET', keys[2], serial)}
+    local first = redis.call('HGET', keys[2], serial)
+    local t, token = string.match(first, '^(%d+) ?(%w*)$')
+    return {'valid', token == args[8] and 1 or 0, t or first}
   end
   for _, l in ipairs(limits) do
     if redis.call('INCR', l[1]) == 1 then

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "libtrace/crypto.h"
+#include "libtrace/encoding.h"
 #include "store_private.h"
 #include "units.h"
 
@@ -142,9 +144,11 @@ store_unit_code_check(struct store *s, const char *chain, const char *serial,
 	char codes[KEY_CHAIN_MAX], first[KEY_CHAIN_MAX];
 	char wrong[KEY_CHAIN_MAX + 32], wrong_client[KEY_CHAIN_MAX + 64];
 	char per_client[64], now_text[24], m1[16], m2[16], m3[16], window[16];
+	char token[33];
+	unsigned char nonce[16];
 	const char *argv[] = { "FCALL", "trace_unit_code_check", "5", codes,
 		first, wrong, wrong_client, per_client, serial, (const char *)mac,
-		now_text, m1, m2, m3, window };
+		now_text, m1, m2, m3, window, token };
 	size_t lens[sizeof(argv) / sizeof(argv[0])];
 	redisReply *r = NULL;
 	enum trace_status rc;
@@ -161,6 +165,10 @@ store_unit_code_check(struct store *s, const char *chain, const char *serial,
 	snprintf(m2, sizeof(m2), "%d", UNITS_WRONG_PER_SERIAL);
 	snprintf(m3, sizeof(m3), "%d", UNITS_WRONG_PER_CLIENT);
 	snprintf(window, sizeof(window), "%d", UNITS_WINDOW_SECONDS);
+	/* Tells a resent call (store_conn.c) that the first entry was its
+	 * own: the genuine buyer is not told "verified before". */
+	crypto_random(nonce, sizeof(nonce));
+	hex_encode(nonce, sizeof(nonce), token);
 	for (size_t i = 0; i < sizeof(argv) / sizeof(argv[0]); i++)
 		lens[i] = argv[i] == (const char *)mac ? 32 : strlen(argv[i]);
 	if ((rc = store_command(s, (int)(sizeof(argv) / sizeof(argv[0])), argv,

@@ -386,6 +386,25 @@ class TestCodes(unittest.TestCase):
             page = cluster.get(lot2.unit("S0001") + "?lang=en").body.decode()
         self.assertNotIn("scan-warning", page)
 
+    def test_resent_check_is_still_first(self):
+        """store_conn.c resends a call once after a broken connection: the
+        genuine first entry must not come back as "verified before"."""
+        lot = Lot("CODE-7")
+        lot.upload("brand", [("S0001", "1111111111111111")])
+        chain = lot.chain
+        mac = cluster.redis.hget("u:{%s}:codes" % chain, "S0001")
+        keys = ["u:{%s}:codes" % chain, "u:{%s}:first" % chain,
+                "u:{%s}:w:S0001" % chain, "u:{%s}:w:S0001:4:x" % chain,
+                "u:client:4:x"]
+        args = ["S0001", mac, "1800000000", 5, 1000, 30, 3600, "ab12"]
+        r1 = cluster.redis.fcall("trace_unit_code_check", 5, *keys, *args)
+        r2 = cluster.redis.fcall("trace_unit_code_check", 5, *keys, *args)
+        self.assertEqual(r1, [b"valid", 1, b"1800000000"])
+        self.assertEqual(r2, [b"valid", 1, b"1800000000"])
+        args[-1] = "cd34"
+        r3 = cluster.redis.fcall("trace_unit_code_check", 5, *keys, *args)
+        self.assertEqual(r3, [b"valid", 0, b"1800000000"])
+
     def test_no_code_writes_nothing(self):
         lot = Lot("CODE-4")
         harness.settle(cluster)
