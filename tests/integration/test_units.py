@@ -405,6 +405,28 @@ class TestCodes(unittest.TestCase):
         r3 = cluster.redis.fcall("trace_unit_code_check", 5, *keys, *args)
         self.assertEqual(r3, [b"valid", 0, b"1800000000"])
 
+    def test_odd_entries(self):
+        """Empty, oversized, non-digit and wrong-method entries."""
+        lot = Lot("CODE-8")
+        lot.upload("brand", [("S0001", "2222333344445555")])
+        path = lot.unit("S0001") + "/code"
+        h = {"Accept": "application/json",
+             "Content-Type": "application/x-www-form-urlencoded"}
+        r = cluster.request("POST", path, b"", headers=h, raw=True)
+        self.assertEqual((r.status, r.json()["valid"]), (200, False))
+        r = cluster.request("POST", path, b"code=abcd&code=efgh", headers=h, raw=True)
+        self.assertEqual((r.status, r.json()["valid"]), (200, False))
+        r = cluster.request("POST", path, b"code=" + b"1" * 5000, headers=h, raw=True)
+        self.assertEqual(r.status, 413)
+        r = cluster.get(path)
+        self.assertEqual((r.status, r.headers["allow"]), (405, "POST"))
+        # Not 16 digits: never counted, so never a lock-out.
+        self.assertFalse(cluster.redis.exists("u:{%s}:w:S0001" % lot.chain))
+        # A lot or a serial called "code" is still a page.
+        self.assertEqual(cluster.get(lot.unit("code")).status, 200)
+        r = lot.enter("S0001", "2222333344445555")
+        self.assertEqual(r.json()["valid"], True)
+
     def test_no_code_writes_nothing(self):
         lot = Lot("CODE-4")
         harness.settle(cluster)
