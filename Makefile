@@ -58,7 +58,7 @@ FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 # libtrace: those that need neither civetweb nor Redis (parse.c: query
 # strings, languages, label runs, --redis).  They go into an archive of
 # their own, so a test links only the ones it calls.
-UNIT_SERVER_SRC := trace-server/parse.c
+UNIT_SERVER_SRC := trace-server/parse.c trace-server/clientaddr.c
 
 # Quiet by default: one line per file built; `make V=1` shows every command.
 V ?= 0

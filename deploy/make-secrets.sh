@@ -10,6 +10,9 @@
 #   trace-redis-password  the `trace` user's password, for TRACE_REDIS
 #   backup-password       for deploy/backup.sh (--pass-file)
 #   admin-password        for people: redis-cli --user admin --askpass
+#   code-pepper           32 random bytes -> /etc/trace/code-pepper (0600, the
+#                         service user) on every trace-server host, the same
+#                         on all: the key of the scratch-off code MACs (SPEC 12)
 #
 # Passwords are 64 hex digits from /dev/urandom: no character needs quoting
 # in a URL, a config file or a shell.  Run it once, on an admin machine;
@@ -38,4 +41,5 @@ printf 'sentinel auth-pass trace %s\n' "$sentinel" > "$out/sentinel-auth.conf"
 printf '%s\n' "$trace" > "$out/trace-redis-password"
 printf '%s\n' "$backup" > "$out/backup-password"
 printf '%s\n' "$admin" > "$out/admin-password"
-echo "make-secrets.sh: wrote $out (users.acl, redis-secrets.conf, sentinel-auth.conf, passwords)"
+head -c 32 /dev/urandom > "$out/code-pepper"
+echo "make-secrets.sh: wrote $out (users.acl, redis-secrets.conf, sentinel-auth.conf, passwords, code-pepper)"

@@ -86,7 +86,12 @@ echo "quorum both" >> "$policy"
 state_init=()
 [ -f "$state/checkpoint" ] || state_init=(--log-state-init)
 
-"$build/trace-server" --listen "$listen" --redis "unix:$sock" \
+# SPEC 12: the key under which Redis keeps scratch-off code hashes, in a
+# file only this user can read (trace-server refuses any other).
+pepper=$var/demo/code-pepper
+mkdir -p "$var/demo"
+[ -f "$pepper" ] || (umask 077 && head -c 32 /dev/urandom > "$pepper")
+"$build/trace-server" --listen "$listen" --redis "unix:$sock" --code-pepper "$pepper" \
 	--root-key "$keys/root.pub" --log-key "$keys/log.key" \
 	--log-state "$state" "${state_init[@]}" --witness-policy "$policy" \
 	--log-origin "$origin" --public-url "$public_url" \

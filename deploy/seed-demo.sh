@@ -160,7 +160,18 @@ if ! exists "$gtin1" "$lot1"; then
 		'{"zh": "雪花秀滋阴乳液", "en": "Sulwhasoo Essential Comfort Balancing Emulsion", "ko": "설화수 자음유액"}' \
 		"Sulwhasoo 雪花秀" "125 ml" "2029-10-31" "CCIC-KR-2026-00123" \
 		"421920261000123456" 12
+	# SPEC 12: the brand declares the lot's serials and gives units
+	# 000001-000200 scratch-off codes; the codes file stays in the keys
+	# folder (in real use: with the label printer, never on the server).
+	"$agent" record --key "$keys/brand.key" --type serials.issued --gtin "$gtin1" \
+		--lot "$lot1" --set 'ranges=[["000001","001200"]]' >/dev/null
+	codes=$keys/codes-$lot1.csv
+	[ -f "$codes" ] || "$agent" codes gen --gtin "$gtin1" --lot "$lot1" \
+		--serials 000001-000200 --out "$codes" >/dev/null 2>&1
+	"$agent" --server "$server" codes upload --key "$keys/brand.key" \
+		--gtin "$gtin1" --lot "$lot1" "$codes" >/dev/null 2>&1 || true
 fi
+code123=$(grep -s ',"000123",' "$keys/codes-$lot1.csv" | cut -d, -f4)
 if ! exists "$gtin2" "$lot2"; then
 	lot "$gtin2" "$lot2" \
 		'{"zh": "绿茶籽精华液", "en": "Green Tea Seed Serum", "ko": "그린티 씨드 세럼"}' \
@@ -180,6 +191,9 @@ cat <<MSG
 Demo data (seeded with $agent):
   consumer page   $server/01/$gtin1/10/$lot1/21/000123
                   $server/01/$gtin1/10/$lot1/21/000123?lang=en   (?lang=ko)
+  scratch-off     enter ${code123:-(see $keys/codes-$lot1.csv)} on the page of 000123
+                  (the first entry: genuine; later ones: "first verified on")
+  invented serial $server/01/$gtin1/10/$lot1/21/009999   ("never issued")
   recalled lot    $server/01/$gtin2/10/$lot2/21/000042
   inspector page  $server/inspect/01/$gtin1/10/$lot1
   QR code         $server/qr/01/$gtin1/10/$lot1/21/000123.svg

@@ -71,6 +71,27 @@ sha256_parts(const struct sha256_part *parts, size_t count,
 	gcry_md_close(md);
 }
 
+void
+hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
+    unsigned char out[SHA256_LEN])
+{
+	gcry_md_hd_t md;
+
+	/* As in sha256_parts(): a made-up MAC has no honest answer. */
+	if (gcry_md_open(&md, GCRY_MD_SHA256, GCRY_MD_FLAG_HMAC) != 0 ||
+	    gcry_md_setkey(md, key, key_len) != 0)
+		abort();
+	gcry_md_write(md, data, len);
+	memcpy(out, gcry_md_read(md, GCRY_MD_SHA256), SHA256_LEN);
+	gcry_md_close(md);
+}
+
+void
+crypto_random(void *out, size_t len)
+{
+	gcry_randomize(out, len, GCRY_STRONG_RANDOM);
+}
+
 bool
 crypto_equal(const void *a, const void *b, size_t len)
 {

@@ -36,6 +36,14 @@ struct sha256_part {
 void sha256_parts(const struct sha256_part *parts, size_t count,
     unsigned char out[SHA256_LEN]);
 
+/* HMAC-SHA-256 (RFC 2104) of data under key. */
+void hmac_sha256(const void *key, size_t key_len, const void *data,
+    size_t len, unsigned char out[SHA256_LEN]);
+
+/* len bytes from libgcrypt's strong random generator (seeded from
+ * /dev/urandom): secret codes (SPEC 12). */
+void crypto_random(void *out, size_t len);
+
 /* A new key pair from the system's strong random source. */
 enum trace_status ed25519_generate(unsigned char secret[ED25519_SECRET_LEN],
     unsigned char public_key[ED25519_PUBLIC_LEN], struct trace_error *err);

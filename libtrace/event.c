@@ -32,7 +32,8 @@ enum field_kind {
 	FIELD_TEXT_LIST,   /* array of 1..EVENT_LIST_MAX texts */
 	FIELD_ITEMS,       /* inspection items */
 	FIELD_ATTACHMENTS, /* attachment references */
-	FIELD_RANGES,      /* recall serial ranges */
+	FIELD_RANGES,      /* serial ranges [[from, to], ...] */
+	FIELD_POSITIVE,    /* integer 1..10^12 */
 };
 
 enum presence {
@@ -140,6 +141,21 @@ static const struct type_spec types[EVENT_TYPE_COUNT] = {
 		{ "corrects", FIELD_EVENT_ID, REQUIRED },
 		{ "reason", FIELD_LONG_TEXT, REQUIRED },
 	} },
+	/* SPEC 12: "ranges", or "root" and "count" (one of the two forms:
+	 * check_serials_issued()); only the registering org (policy.c). */
+	[EVENT_SERIALS_ISSUED] = { "serials.issued",
+	    R(ROLE_BRAND) | R(ROLE_IMPORTER), {
+		{ "ranges", FIELD_RANGES, OPTIONAL },
+		{ "root", FIELD_EVENT_ID, OPTIONAL },
+		{ "count", FIELD_POSITIVE, OPTIONAL },
+	} },
+	/* SPEC 12: the RFC 6962 root over the sorted code hashes that
+	 * POST /api/v1/codes uploads beside it (docs/PROTOCOL.md 12.3). */
+	[EVENT_CODES_ISSUED] = { "codes.issued",
+	    R(ROLE_BRAND) | R(ROLE_IMPORTER), {
+		{ "root", FIELD_EVENT_ID, REQUIRED },
+		{ "count", FIELD_POSITIVE, REQUIRED },
+	} },
 };
 
 const char *
@@ -243,19 +259,21 @@ check_array_of_objects(const struct json_value *v, const char *field,
 }
 
 static enum trace_status
-check_ranges(const struct json_value *v, struct trace_error *err)
+check_ranges(const struct json_value *v, const char *field,
+    struct trace_error *err)
 {
 	char path[TRACE_ERROR_FIELD_MAX];
 
 	if (v->type != JSON_ARRAY || v->u.array.count == 0 ||
 	    v->u.array.count > EVENT_RANGES_MAX)
 		return trace_error_set(err, TRACE_EMALFORMED, "bad_field",
-		    "serials", "\"serials\" must be 1-%d ranges [from, to] "
-		    "(leave it out to recall the whole lot)", EVENT_RANGES_MAX);
+		    field, "\"%s\" must be 1-%d ranges [from, to]%s", field,
+		    EVENT_RANGES_MAX, strcmp(field, "serials") == 0 ?
+		    " (leave it out to recall the whole lot)" : "");
 	for (size_t i = 0; i < v->u.array.count; i++) {
 		const struct json_value *r = v->u.array.items[i], *from, *to;
 
-		snprintf(path, sizeof(path), "serials[%zu]", i);
+		snprintf(path, sizeof(path), "%s[%zu]", field, i);
 		if (r->type != JSON_ARRAY || r->u.array.count != 2)
 			return trace_error_set(err, TRACE_EMALFORMED,
 			    "bad_field", path, "a serial range is [from, to]");
@@ -380,7 +398,11 @@ check_value(const struct json_value *v, const struct field_spec *spec,
 		return check_array_of_objects(v, f, attachment_specs,
 		    sizeof(attachment_specs) / sizeof(attachment_specs[0]), err);
 	case FIELD_RANGES:
-		return check_ranges(v, err);
+		return check_ranges(v, f, err);
+	case FIELD_POSITIVE:
+		return v->type == JSON_INT && v->u.integer >= 1 &&
+		    v->u.integer <= 1000000000000LL ? TRACE_OK :
+		    bad(err, f, "a whole number >= 1");
 	}
 	return bad(err, f, "of a known kind");
 }
@@ -511,6 +533,29 @@ parse_where(const struct json_value *root, struct trace_event *ev,
 	return rc;
 }
 
+/* SPEC 12: serials.issued has "ranges" or "root" with "count", not both. */
+static enum trace_status
+check_serials_issued(const struct json_value *data, struct trace_error *err)
+{
+	bool ranges = json_object_get(data, "ranges") != NULL;
+	bool root = json_object_get(data, "root") != NULL;
+	bool count = json_object_get(data, "count") != NULL;
+
+	if (ranges && (root || count))
+		return trace_error_set(err, TRACE_EMALFORMED, "bad_field",
+		    root ? "root" : "count", "serials.issued has \"ranges\" "
+		    "or \"root\" and \"count\", not both");
+	if (!ranges && !root)
+		return trace_error_set(err, TRACE_EMALFORMED, "missing_field",
+		    "ranges", "serials.issued needs \"ranges\" or \"root\" "
+		    "and \"count\"");
+	if (root != count)
+		return trace_error_set(err, TRACE_EMALFORMED, "missing_field",
+		    root ? "count" : "root", "\"root\" and \"count\" come "
+		    "together");
+	return TRACE_OK;
+}
+
 static enum trace_status
 event_from_json(const struct json_value *root, enum parse_mode mode,
     struct trace_event *ev, struct trace_error *err)
@@ -570,7 +615,10 @@ event_from_json(const struct json_value *root, enum parse_mode mode,
 	spec = &types[ev->type];
 	if ((rc = check_fields(ev->data, spec->fields,
 	    sizeof(spec->fields) / sizeof(spec->fields[0]),
-	    mode == PARSE_STORED ? &ev->round1_form : NULL, err)) != TRACE_OK)
+	    mode == PARSE_STORED ? &ev->round1_form : NULL, err)) == TRACE_OK &&
+	    ev->type == EVENT_SERIALS_ISSUED)
+		rc = check_serials_issued(ev->data, err);
+	if (rc != TRACE_OK)
 		trace_error_prefix_field(err, "data");
 	return rc;
 }

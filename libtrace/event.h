@@ -32,6 +32,8 @@ enum event_type {
 	EVENT_RECALL_ISSUED,
 	EVENT_RECALL_CLOSED,
 	EVENT_CORRECTION,
+	EVENT_SERIALS_ISSUED,     /* SPEC 12: the serials a lot was given */
+	EVENT_CODES_ISSUED,       /* SPEC 12: root over the lot's code hashes */
 	EVENT_TYPE_COUNT,
 };
 

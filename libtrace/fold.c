@@ -93,6 +93,9 @@ fold_result_clear(struct fold_result *r)
 		return;
 	for (size_t i = 0; r->recalls != NULL && i < r->recall_count; i++)
 		free(r->recalls[i].ranges);
+	for (size_t i = 0; r->issued != NULL && i < r->issued_count; i++)
+		free(r->issued[i].ranges);
+	free(r->issued);
 	free(r->recalls);
 	free(r->statements);
 	free(r->inspections);
@@ -103,6 +106,34 @@ static void
 copy_text(char *out, size_t size, const char *s)
 {
 	snprintf(out, size, "%s", s != NULL ? s : "");
+}
+
+/* Copies of event.c's 1..EVENT_RANGES_MAX ranges of two serials into a
+ * calloc'd array; a range that is not one covers nothing. */
+static bool
+copy_ranges(const struct json_value *ranges, struct fold_range **out,
+    size_t *count)
+{
+	*count = 0;
+	if (ranges->type != JSON_ARRAY)
+		return (*out = calloc(1, sizeof(**out))) != NULL;
+	if ((*out = calloc(ranges->u.array.count + 1, sizeof(**out))) == NULL)
+		return false;
+	for (size_t k = 0; k < ranges->u.array.count; k++) {
+		const struct json_value *p = ranges->u.array.items[k];
+		struct fold_range *o = &(*out)[*count];
+
+		if (p->type != JSON_ARRAY || p->u.array.count != 2 ||
+		    p->u.array.items[0]->type != JSON_STRING ||
+		    p->u.array.items[1]->type != JSON_STRING)
+			continue;
+		copy_text(o->from, sizeof(o->from),
+		    p->u.array.items[0]->u.string.ptr);
+		copy_text(o->to, sizeof(o->to),
+		    p->u.array.items[1]->u.string.ptr);
+		(*count)++;
+	}
+	return true;
 }
 
 /* A recall.issued as a recall: open, with copies of its facts. */
@@ -123,30 +154,82 @@ recall_add(struct fold_result *r, const struct fold_statement *s, size_t i)
 	copy_text(rc->issuer_org, sizeof(rc->issuer_org), s->signer_org);
 	rc->open = true;
 	rc->closed_by = FOLD_NONE;
-	if (ranges != NULL && ranges->type == JSON_ARRAY) {
-		/* event.c accepted 1..EVENT_RANGES_MAX ranges of two
-		 * serials; a range that is not one covers nothing. */
-		rc->ranges = calloc(ranges->u.array.count + 1,
-		    sizeof(*rc->ranges));
-		if (rc->ranges == NULL)
-			return false;
-		for (size_t k = 0; k < ranges->u.array.count; k++) {
-			const struct json_value *p = ranges->u.array.items[k];
-			struct fold_range *out = &rc->ranges[rc->range_count];
-
-			if (p->type != JSON_ARRAY || p->u.array.count != 2 ||
-			    p->u.array.items[0]->type != JSON_STRING ||
-			    p->u.array.items[1]->type != JSON_STRING)
-				continue;
-			copy_text(out->from, sizeof(out->from),
-			    p->u.array.items[0]->u.string.ptr);
-			copy_text(out->to, sizeof(out->to),
-			    p->u.array.items[1]->u.string.ptr);
-			rc->range_count++;
-		}
-	}
+	if (ranges != NULL && !copy_ranges(ranges, &rc->ranges,
+	    &rc->range_count))
+		return false;
 	r->recall_count++;
 	return true;
+}
+
+/* SPEC 12: a serials.issued as a set of serials. */
+static bool
+issued_add(struct fold_result *r, const struct fold_statement *s, size_t i)
+{
+	struct fold_issued *is = &r->issued[r->issued_count];
+	const struct json_value *ranges = json_object_get(s->ev->data,
+	    "ranges");
+	const char *root = event_data_string(s->ev, "root");
+	long long count = 0;
+
+	memset(is, 0, sizeof(*is));
+	is->statement = i;
+	if (ranges != NULL) {
+		if (!copy_ranges(ranges, &is->ranges, &is->range_count))
+			return false;
+	} else if (root != NULL && hex_decode(root, strlen(root), is->root,
+	    sizeof(is->root), true)) {
+		json_get_int(s->ev->data, "count", false, &count, NULL);
+		is->has_root = true;
+		is->count = count;
+	}
+	r->issued_count++;
+	return true;
+}
+
+/* Do two ranges share a serial?  (Ranges hold serials of their ends'
+ * length, so ranges of different lengths share none.) */
+static bool
+ranges_meet(const struct fold_range *a, const struct fold_range *b)
+{
+	const char *lo, *hi;
+
+	if (strlen(a->from) != strlen(b->from))
+		return false;
+	lo = strcmp(a->from, b->from) > 0 ? a->from : b->from;
+	hi = strcmp(a->to, b->to) < 0 ? a->to : b->to;
+	return strcmp(lo, hi) <= 0;
+}
+
+/*
+ * SPEC 8 "Targets" and 12: with issued serials declared before it, each
+ * range of a recall holds at least one of them.  Decidable from the chain
+ * alone only while every set declared so far is a range list (a root's
+ * leaves are not in the chain), so a root set makes any range acceptable.
+ * Withdrawn sets count too (pass 2 has not run): that can only accept.
+ */
+static void
+judge_recall_serials(struct fold_result *r, size_t i)
+{
+	const struct fold_recall *rc = &r->recalls[r->recall_count - 1];
+
+	if (rc->ranges == NULL || r->issued_count == 0)
+		return;
+	for (size_t k = 0; k < r->issued_count; k++)
+		if (r->issued[k].has_root || r->issued[k].ranges == NULL)
+			return;
+	for (size_t q = 0; q < rc->range_count; q++) {
+		bool meets = false;
+
+		for (size_t k = 0; k < r->issued_count && !meets; k++)
+			for (size_t p = 0; p < r->issued[k].range_count &&
+			    !meets; p++)
+				meets = ranges_meet(&rc->ranges[q],
+				    &r->issued[k].ranges[p]);
+		if (!meets) {
+			r->statements[i].problem = FOLD_PROBLEM_NOT_ISSUED;
+			return;
+		}
+	}
 }
 
 static bool
@@ -342,6 +425,7 @@ clears(const struct trace_event *ev)
 	case EVENT_RECALL_CLOSED:
 	case EVENT_CORRECTION:
 	case EVENT_CUSTOMS_RELEASED:
+	case EVENT_SERIALS_ISSUED:      /* it makes serials look genuine */
 		return true;
 	case EVENT_INSPECTION_COMPLETED:
 		result = event_data_string(ev, "result");
@@ -359,7 +443,7 @@ fold_run(const struct fold_statement *st, size_t count,
 	long long round1_before = opts != NULL ? opts->round1_before :
 	    FOLD_ROUND1_ALWAYS;
 	struct id_table ids = { 0 };
-	size_t *recall_of = NULL, recalls = 0, inspections = 0;
+	size_t *recall_of = NULL, recalls = 0, inspections = 0, issued = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->inspection_deciding = out->declaration = out->release =
@@ -367,12 +451,15 @@ fold_run(const struct fold_statement *st, size_t count,
 	for (size_t i = 0; i < count; i++) {
 		recalls += st[i].ev->type == EVENT_RECALL_ISSUED;
 		inspections += st[i].ev->type == EVENT_INSPECTION_COMPLETED;
+		issued += st[i].ev->type == EVENT_SERIALS_ISSUED;
 	}
 	out->statements = calloc(count + 1, sizeof(*out->statements));
 	out->recalls = calloc(recalls + 1, sizeof(*out->recalls));
 	out->inspections = calloc(inspections + 1, sizeof(*out->inspections));
+	out->issued = calloc(issued + 1, sizeof(*out->issued));
 	recall_of = calloc(count + 1, sizeof(*recall_of));
 	if (out->statements == NULL || out->recalls == NULL ||
+	    out->issued == NULL ||
 	    out->inspections == NULL || recall_of == NULL ||
 	    !id_table_init(&ids, st, count))
 		goto nomem;
@@ -401,6 +488,11 @@ fold_run(const struct fold_statement *st, size_t count,
 			recall_of[i] = out->recall_count;
 			if (!recall_add(out, &st[i], i))
 				goto nomem;
+			judge_recall_serials(out, i);
+			break;
+		case EVENT_SERIALS_ISSUED:
+			if (!issued_add(out, &st[i], i))
+				goto nomem;
 			break;
 		case EVENT_RECALL_CLOSED:
 			judge_close(out, st, &ids, recall_of, i,
@@ -412,7 +504,8 @@ fold_run(const struct fold_statement *st, size_t count,
 		default:
 			break;
 		}
-		if (out->statements[i].problem != FOLD_PROBLEM_NONE)
+		if (out->statements[i].problem != FOLD_PROBLEM_NONE &&
+		    out->statements[i].problem != FOLD_PROBLEM_NOT_ISSUED)
 			out->statements[i].ignored = true;
 	}
 	/* Pass 2: corrections in force, newest first; the oldest in force
@@ -426,6 +519,9 @@ fold_run(const struct fold_statement *st, size_t count,
 			out->statements[s->target].withdrawn_by = i;
 		}
 	}
+	for (size_t k = 0; k < out->issued_count; k++)
+		out->issued[k].withdrawn = out->statements[
+		    out->issued[k].statement].withdrawn_by != FOLD_NONE;
 	summarise(out, st);
 	free(recall_of);
 	free(ids.slots);
@@ -496,6 +592,63 @@ fold_serial_status(const struct fold_result *r, const char *serial,
 		out->closed = FOLD_NONE;
 }
 
+bool
+fold_declares_issued(const struct fold_result *r)
+{
+	for (size_t k = 0; k < r->issued_count; k++)
+		if (!r->issued[k].withdrawn)
+			return true;
+	return false;
+}
+
+enum fold_issued_answer
+fold_serial_issued(const struct fold_result *r, const char *serial,
+    const struct units_proof *proofs, size_t proof_count)
+{
+	struct fold_recall as_ranges;
+	bool unknown = false, any = false;
+
+	if (serial == NULL || serial[0] == '\0')
+		return FOLD_ISSUED_UNKNOWN;
+	for (size_t k = 0; k < r->issued_count; k++) {
+		const struct fold_issued *is = &r->issued[k];
+		bool proven = false;
+
+		if (is->withdrawn)
+			continue;
+		any = true;
+		if (!is->has_root) {
+			memset(&as_ranges, 0, sizeof(as_ranges));
+			as_ranges.ranges = is->ranges;
+			as_ranges.range_count = is->range_count;
+			if (is->ranges != NULL &&
+			    fold_recall_covers(&as_ranges, serial))
+				return FOLD_ISSUED_YES;
+			continue;
+		}
+		for (size_t p = 0; p < proof_count && !proven; p++) {
+			struct trace_error err;
+			bool in = false;
+
+			if (units_verify(serial, is->root, (uint64_t)is->count,
+			    &proofs[p], &in, &err) != TRACE_OK)
+				continue;
+			if (in)
+				return FOLD_ISSUED_YES;
+			proven = true;
+		}
+		unknown = unknown || !proven;
+	}
+	return !any || unknown ? FOLD_ISSUED_UNKNOWN : FOLD_ISSUED_NO;
+}
+
+const char *
+fold_issued_json(enum fold_issued_answer a)
+{
+	return a == FOLD_ISSUED_YES ? "true" : a == FOLD_ISSUED_NO ? "false" :
+	    "null";
+}
+
 enum trace_status
 fold_problem_error(const struct fold_result *r, size_t i,
     struct trace_error *err)
@@ -546,6 +699,10 @@ fold_problem_error(const struct fold_result *r, size_t i,
 		return trace_error_set(err, TRACE_EFORBIDDEN,
 		    "role_not_allowed", field, "only the original signer or "
 		    "a regulator may correct an event");
+	case FOLD_PROBLEM_NOT_ISSUED:
+		return trace_error_set(err, TRACE_ERULE, "serials_not_issued",
+		    "data.serials", "a recalled serial range holds no serial "
+		    "issued for this lot (serials.issued)");
 	}
 	return trace_error_set(err, TRACE_ERULE, "bad_target", field,
 	    "the statement breaks a target rule");

@@ -49,6 +49,7 @@
 #include "event.h"
 #include "gs1.h"
 #include "keyentry.h"
+#include "units.h"
 
 /* "No statement" / "no recall" in every index of the result. */
 #define FOLD_NONE SIZE_MAX
@@ -105,6 +106,10 @@ enum fold_problem {
 	FOLD_PROBLEM_NOT_OWN,          /* a correction by neither the
 	                                * corrected statement's signer nor a
 	                                * regulator */
+	FOLD_PROBLEM_NOT_ISSUED,       /* a recall.issued with a serial range
+	                                * that holds no issued serial (SPEC 8
+	                                * "Targets", 12).  The recall still
+	                                * stands (the safe reading). */
 };
 
 struct fold_statement_state {
@@ -144,6 +149,24 @@ struct fold_recall {
 	                                 * that named no recall */
 };
 
+/* SPEC 12: one serials.issued statement's set of serials. */
+struct fold_issued {
+	size_t statement;
+	struct fold_range *ranges;      /* the "ranges" form, else NULL */
+	size_t range_count;
+	bool has_root;                  /* the "root" + "count" form */
+	unsigned char root[MERKLE_HASH_LEN];
+	long long count;
+	bool withdrawn;                 /* by a correction in force */
+};
+
+enum fold_issued_answer {
+	FOLD_ISSUED_UNKNOWN,            /* no set declared, or a root set and
+	                                 * no proof at hand: JSON null */
+	FOLD_ISSUED_YES,
+	FOLD_ISSUED_NO,                 /* "never issued for this lot" */
+};
+
 enum fold_inspection_status {
 	FOLD_INSPECTION_NONE,           /* no result in force */
 	FOLD_INSPECTION_PASS,           /* a pass in force and no fail */
@@ -178,6 +201,8 @@ struct fold_result {
 	size_t release;                 /* customs.released in force */
 	size_t registration;            /* product.registered in force */
 	size_t sampling;                /* the newest inspection.sampled */
+	struct fold_issued *issued;     /* serials.issued, log order */
+	size_t issued_count;
 	size_t problems;                /* statements with a problem */
 	size_t round1;                  /* statements judged by round 1 */
 };
@@ -232,13 +257,34 @@ void fold_serial_status(const struct fold_result *r, const char *serial,
     struct fold_serial_status *out);
 
 /*
+ * Was serial issued for this lot (SPEC 12)?  The sets of the serials.issued
+ * statements in force: YES if a range holds it or a proof shows it in a
+ * root's set; NO if every set is a range list or has a proof that it is
+ * not there; UNKNOWN if the lot declares none or a root set has no proof
+ * among proofs[0..proof_count) (each is checked with units_verify(); one
+ * that does not verify counts as none).
+ */
+enum fold_issued_answer fold_serial_issued(const struct fold_result *r,
+    const char *serial, const struct units_proof *proofs,
+    size_t proof_count);
+
+/* Does the lot declare issued serials at all?  (A page says "never
+ * issued" only then.) */
+bool fold_declares_issued(const struct fold_result *r);
+
+/* JSON text of an answer: "true", "false", "null". */
+const char *fold_issued_json(enum fold_issued_answer a);
+
+/*
  * The problem of statement i as the error ingest answers and verifiers
  * report (docs/PROTOCOL.md section 11.3): 422 "bad_target" (a close naming
  * no open recall of the chain, a correction naming a recall, registration
  * or correction), 422 "unknown_correction" (a correction naming no earlier
  * statement of the chain), 403 "regulator_only", 403 "wrong_org", 403
  * "role_not_allowed" (a correction by another signer).  The field is
- * "data.recall" or "data.corrects".  TRACE_OK if i has no problem.
+ * "data.recall" or "data.corrects"; 422 "serials_not_issued" on
+ * "data.serials" for a recall whose serial range holds no issued serial.
+ * TRACE_OK if i has no problem.
  */
 enum trace_status fold_problem_error(const struct fold_result *r, size_t i,
     struct trace_error *err);

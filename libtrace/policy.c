@@ -99,8 +99,12 @@ policy_check_event(const struct trace_event *ev,
 		    "chain.gtin", "key %s may not sign for GTIN %s",
 		    signer->entry.keyid, ev->gtin);
 	/* SPEC 8 "Registration": a lot is registered by the org whose
-	 * prefixes cover its GTIN (no squatting on another brand's lots). */
-	if (ev->type == EVENT_PRODUCT_REGISTERED && !signer->is_root) {
+	 * prefixes cover its GTIN (no squatting on another brand's lots),
+	 * and only that org says which serials and codes it issued (SPEC
+	 * 12: an importer cannot invent serials for a brand's lot). */
+	if ((ev->type == EVENT_PRODUCT_REGISTERED ||
+	    ev->type == EVENT_SERIALS_ISSUED ||
+	    ev->type == EVENT_CODES_ISSUED) && !signer->is_root) {
 		bool round1 = !signer->org_known &&
 		    position < signer->round1_until;
 
@@ -109,7 +113,8 @@ policy_check_event(const struct trace_event *ev,
 			return trace_error_set(err, TRACE_EFORBIDDEN,
 			    "gtin_outside_org", "chain.gtin", "key %s's org "
 			    "%s has no GTIN prefix covering %s: only the org "
-			    "that owns the prefix registers its lots",
+			    "that owns the prefix registers its lots and "
+			    "issues their serials and codes",
 			    signer->entry.keyid, signer->entry.org, ev->gtin);
 	}
 	return TRACE_OK;

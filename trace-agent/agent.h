@@ -543,5 +543,6 @@ int cmd_send(struct agent *a, int argc, char **argv);     /* send.c */
 int cmd_verify(struct agent *a, int argc, char **argv);   /* verify.c */
 int cmd_qr(struct agent *a, int argc, char **argv);       /* qr.c */
 int cmd_recalls(struct agent *a, int argc, char **argv);  /* recalls.c */
+int cmd_codes(struct agent *a, int argc, char **argv);    /* codes.c */
 
 #endif

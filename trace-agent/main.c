@@ -34,6 +34,7 @@ static const char usage_text[] =
 "                         only grew since the last verify (--state)\n"
 "  qr                     the QR code of a unit's Digital Link\n"
 "  recalls                list recalls (table or CSV)\n"
+"  codes gen|upload       scratch-off codes: make them, upload their hashes\n"
 "\n"
 "options (before or after COMMAND):\n"
 "  --server URL   the trace-server (env TRACE_SERVER)\n"
@@ -217,6 +218,7 @@ main(int argc, char **argv)
 		{ "verify", cmd_verify },
 		{ "qr", cmd_qr },
 		{ "recalls", cmd_recalls },
+		{ "codes", cmd_codes },
 	};
 	struct agent agent;
 	int opt, rc;

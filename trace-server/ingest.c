@@ -212,7 +212,8 @@ keep:
 
 /*
  * SPEC 8 "Targets": what a correction or a recall.closed names, and who
- * may sign it, is judged by the fold (libtrace/fold.h) of the chain with
+ * may sign it (and whether a recall's serial ranges hold issued serials,
+ * SPEC 12), is judged by the fold (libtrace/fold.h) of the chain with
  * the statement at its end.  The chain is the one stored (read once per
  * batch), then the items of this batch before it that passed (they are
  * appended first, in order).  The statement must continue exactly that
@@ -352,7 +353,9 @@ check_item(struct request *req, struct ingest_batch *b,
 	    TRACE_OK && (rc = policy_check_receipt(&signer, time_now(),
 	    req->srv->cfg.grace, err)) == TRACE_OK &&
 	    (it->ev.type == EVENT_CORRECTION ||
-	    it->ev.type == EVENT_RECALL_CLOSED))
+	    it->ev.type == EVENT_RECALL_CLOSED ||
+	    (it->ev.type == EVENT_RECALL_ISSUED &&
+	    json_object_get(it->ev.data, "serials") != NULL)))
 		rc = check_targets(req, b, items, i, &signer);
 	if (rc != TRACE_OK) {
 		/* Refused, unless it is a statement accepted before. */
@@ -458,53 +461,24 @@ write_item(struct buf *b, const struct ingest_item *it, bool with_status)
 	return status;
 }
 
-void
-ingest_handle_events(struct request *req)
+/*
+ * Check, store and answer values[0..count) (the body's envelopes; batch:
+ * it was an array).  Writes the JSON answer into out and returns its
+ * status; 0 when the whole request fails (err says why: the store
+ * unreachable, out of memory), which the caller answers.
+ */
+int
+ingest_envelopes(struct request *req, const struct json_value *const *values,
+    size_t count, bool batch, struct buf *out, struct trace_error *errp)
 {
-	struct json_limits limits = json_limits_default;
 	struct trace_error err;
-	struct json_doc *doc = NULL;
-	const struct json_value *root, *const *values;
 	struct ingest_item *items = NULL;
 	struct ingest_batch chains = { 0 };
 	struct append_event_args *args = NULL;
 	struct append_result *results = NULL;
-	size_t *slot = NULL, count, pending = 0;
-	char *body = NULL;
-	size_t len = 0;
-	bool batch;
-	struct buf out;
+	size_t *slot = NULL, pending = 0;
 	int status = 200;
 
-	buf_init(&out, 0);
-	if (http_read_body(req, BODY_MAX_BATCH, &body, &len, &err) != TRACE_OK)
-		goto fail;
-	limits.max_size = BODY_MAX_BATCH;
-	limits.max_string = DSSE_ENVELOPE_MAX;
-	limits.max_values = BATCH_MAX * 24;
-	limits.max_depth = 16;
-	if (json_parse(body, len, &limits, &doc, &err) != TRACE_OK)
-		goto fail;
-	root = json_doc_root(doc);
-	batch = root->type == JSON_ARRAY;
-	if (batch) {
-		count = root->u.array.count;
-		values = root->u.array.items;
-		if (count == 0 || count > BATCH_MAX) {
-			trace_error_set(&err, TRACE_EMALFORMED, "bad_batch", NULL,
-			    "a batch holds 1 to %d envelopes", BATCH_MAX);
-			goto fail;
-		}
-	} else {
-		/* A single envelope is bounded like one. */
-		if (len > BODY_MAX_SINGLE) {
-			trace_error_set(&err, TRACE_ETOOBIG, "too_large", NULL,
-			    "an envelope is at most %d bytes", BODY_MAX_SINGLE);
-			goto fail;
-		}
-		count = 1;
-		values = &root;
-	}
 	items = calloc(count, sizeof(*items));
 	args = calloc(count, sizeof(*args));
 	results = calloc(count, sizeof(*results));
@@ -564,7 +538,7 @@ ingest_handle_events(struct request *req)
 			outcome_error(it);
 	}
 	if (batch)
-		buf_puts(&out, "{\"results\":[");
+		buf_puts(out, "{\"results\":[");
 	for (size_t i = 0; i < count; i++) {
 		struct ingest_item *it = &items[i];
 
@@ -575,20 +549,17 @@ ingest_handle_events(struct request *req)
 		else
 			atomic_fetch_add(&req->srv->metrics.duplicates, 1);
 		if (i > 0)
-			buf_puts(&out, ",");
-		status = write_item(&out, it, batch);
+			buf_puts(out, ",");
+		status = write_item(out, it, batch);
 	}
 	if (batch) {
-		buf_puts(&out, "]}");
+		buf_puts(out, "]}");
 		status = 200;
 	}
-	http_send_json(req, status, &out);
 	goto out;
 fail:
-	if (err.status == TRACE_ESTORE)
-		atomic_fetch_add(&req->srv->metrics.store_errors, 1);
-	metrics_count_rejected(&req->srv->metrics, err.code);
-	http_send_error(req, &err);
+	*errp = err;
+	status = 0;
 out:
 	for (size_t i = 0; items != NULL && i < count; i++) {
 		dsse_envelope_clear(&items[i].env);
@@ -602,6 +573,63 @@ out:
 	free(args);
 	free(results);
 	free(slot);
+	return status;
+}
+
+void
+ingest_handle_events(struct request *req)
+{
+	struct json_limits limits = json_limits_default;
+	struct trace_error err;
+	struct json_doc *doc = NULL;
+	const struct json_value *root, *const *values;
+	size_t count;
+	char *body = NULL;
+	size_t len = 0;
+	bool batch;
+	struct buf out;
+	int status;
+
+	buf_init(&out, 0);
+	if (http_read_body(req, BODY_MAX_BATCH, &body, &len, &err) != TRACE_OK)
+		goto fail;
+	limits.max_size = BODY_MAX_BATCH;
+	limits.max_string = DSSE_ENVELOPE_MAX;
+	limits.max_values = BATCH_MAX * 24;
+	limits.max_depth = 16;
+	if (json_parse(body, len, &limits, &doc, &err) != TRACE_OK)
+		goto fail;
+	root = json_doc_root(doc);
+	batch = root->type == JSON_ARRAY;
+	if (batch) {
+		count = root->u.array.count;
+		values = root->u.array.items;
+		if (count == 0 || count > BATCH_MAX) {
+			trace_error_set(&err, TRACE_EMALFORMED, "bad_batch", NULL,
+			    "a batch holds 1 to %d envelopes", BATCH_MAX);
+			goto fail;
+		}
+	} else {
+		/* A single envelope is bounded like one. */
+		if (len > BODY_MAX_SINGLE) {
+			trace_error_set(&err, TRACE_ETOOBIG, "too_large", NULL,
+			    "an envelope is at most %d bytes", BODY_MAX_SINGLE);
+			goto fail;
+		}
+		count = 1;
+		values = &root;
+	}
+	if ((status = ingest_envelopes(req, values, count, batch, &out,
+	    &err)) == 0)
+		goto fail;
+	http_send_json(req, status, &out);
+	goto out;
+fail:
+	if (err.status == TRACE_ESTORE)
+		atomic_fetch_add(&req->srv->metrics.store_errors, 1);
+	metrics_count_rejected(&req->srv->metrics, err.code);
+	http_send_error(req, &err);
+out:
 	json_doc_free(doc);
 	free(body);
 	buf_free(&out);

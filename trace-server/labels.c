@@ -7,7 +7,11 @@
  *
  * The path may be compressed too (/labels/{compressed}); ?compressed=1
  * prints every label's QR code with the compressed URI (fewer modules,
- * for small labels).
+ * for small labels).  ?codes=1 adds each unit's scratch-off area (SPEC
+ * 12): a box with the instruction and a merge field «code:SERIAL» where
+ * the label printer puts the code from the CSV that `trace-agent codes
+ * gen` wrote (matched on the serial column).  The codes are never on the
+ * server, so the sheet cannot carry them itself.
  *
  * Serials count up from `from`: its trailing digits are a zero-padded
  * number, anything before them a fixed prefix ("SN0098" gives SN0098,
@@ -39,7 +43,7 @@ serial_at(const struct label_run *run, int i, char out[GS1_ATTR_MAX + 1])
 
 static void
 label(struct buf *b, enum page_lang lang, const struct gs1_link *unit,
-    const char *name, size_t name_len, bool compressed)
+    const char *name, size_t name_len, bool compressed, bool codes)
 {
 	char path[512];
 
@@ -60,6 +64,16 @@ label(struct buf *b, enum page_lang lang, const struct gs1_link *unit,
 	buf_html_cstr(b, unit->serial);
 	buf_puts(b, "</span><br>");
 	i18n_html(b, lang, "labels.scan");
+	if (codes) {
+		buf_puts(b, "<div class=\"scratch\" data-serial=\"");
+		buf_html_cstr(b, unit->serial);
+		buf_puts(b, "\"><small>");
+		i18n_html(b, lang, "labels.scratch");
+		buf_puts(b, "</small><br><span class=\"code-merge\">"
+		    "\xc2\xab" "code:");
+		buf_html_cstr(b, unit->serial);
+		buf_puts(b, "\xc2\xbb</span></div>");
+	}
 	buf_puts(b, "</div></div>\n");
 }
 
@@ -68,7 +82,7 @@ labels_handle(struct request *req)
 {
 	/* ?lang= is i18n_negotiate's; other parameters are ignored. */
 	static const char *const allowed[] = { "from", "count", "lang",
-		"compressed", NULL };
+		"compressed", "codes", NULL };
 	const char *rest = req->path + strlen("/labels");
 	struct gs1_link link, unit;
 	struct query_fields query;
@@ -79,7 +93,7 @@ labels_handle(struct request *req)
 	char first[GS1_ATTR_MAX + 1], last[GS1_ATTR_MAX + 1], title[300];
 	size_t name_len = 0;
 	const char *name;
-	bool compressed = false;
+	bool compressed = false, codes = false;
 	struct buf b;
 
 	memset(&view, 0, sizeof(view));
@@ -96,7 +110,9 @@ labels_handle(struct request *req)
 	    parse_label_run(parse_query_value(&query, "from"),
 	    parse_query_value(&query, "count"), &run, &err) != TRACE_OK ||
 	    parse_flag(parse_query_value(&query, "compressed"), "compressed",
-	    &compressed, &err) != TRACE_OK)
+	    &compressed, &err) != TRACE_OK ||
+	    parse_flag(parse_query_value(&query, "codes"), "codes", &codes,
+	    &err) != TRACE_OK)
 		goto fail;
 	parse_query_clear(&query);
 	if (!serial_at(&run, 0, first) || !serial_at(&run, run.count - 1,
@@ -132,12 +148,16 @@ labels_handle(struct request *req)
 	buf_printf(&b, "</span> (<span id=\"label-count\">%d</span>)</p>"
 	    "<p class=\"muted\">", run.count);
 	i18n_html(&b, lang, "labels.print");
+	if (codes) {
+		buf_puts(&b, "</p><p class=\"muted\" id=\"codes-note\">");
+		i18n_html(&b, lang, "labels.codes");
+	}
 	buf_puts(&b, "</p></section><div class=\"labels\">\n");
 	unit = link;
 	for (int i = 0; i < run.count; i++) {
 		if (!serial_at(&run, i, unit.serial))
 			break;
-		label(&b, lang, &unit, name, name_len, compressed);
+		label(&b, lang, &unit, name, name_len, compressed, codes);
 	}
 	buf_puts(&b, "</div></main>");
 	page_close(&b);

@@ -25,6 +25,7 @@
 #include "parse.h"
 #include "recalls.h"
 #include "server.h"
+#include "units.h"
 
 #define VERSION "0.1.0"
 
@@ -77,6 +78,12 @@ usage(FILE *f)
 	    "                          hosted by another party): consumer pages\n"
 	    "                          link to URL#01/{gtin}/10/{lot}[/21/{serial}]\n"
 	    "  --threads N             worker threads (16)\n"
+	    "  --code-pepper FILE      the key (32+ random bytes, mode 0600) under\n"
+	    "                          which Redis keeps scratch-off code hashes\n"
+	    "                          (SPEC 12); without it codes are off\n"
+	    "  --trusted-proxy CIDR    a reverse proxy whose X-Forwarded-For's\n"
+	    "                          last hop is the client for code-entry\n"
+	    "                          limits (repeatable, up to 16)\n"
 	    "  --print-log-vkey        print the log's vkey (from --log-key and\n"
 	    "                          --log-origin; the line witnesses and\n"
 	    "                          policies name the log by) and exit\n"
@@ -165,6 +172,16 @@ set_amount(struct server_config *cfg, int opt, const char *value)
 }
 
 static int
+add_proxy(struct server_config *cfg, const char *value)
+{
+	if (client_proxies_add(&cfg->trusted_proxies, value))
+		return 0;
+	fprintf(stderr, "trace-server: --trusted-proxy %s is not an address or "
+	    "CIDR (or more than %d were given)\n", value, CLIENT_PROXIES_MAX);
+	return -1;
+}
+
+static int
 parse_options(int argc, char **argv, struct server_config *cfg)
 {
 	static const struct option long_options[] = {
@@ -181,6 +198,8 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		{ "log-state-init", no_argument, NULL, 'I' },
 		{ "witness-policy", required_argument, NULL, 'W' },
 		{ "print-log-vkey", no_argument, NULL, 'P' },
+		{ "code-pepper", required_argument, NULL, 'C' },
+		{ "trusted-proxy", required_argument, NULL, 'T' },
 		{ "max-blob", required_argument, NULL, 'B' },
 		{ "blob-quota", required_argument, NULL, 'Q' },
 		{ "blob-store-max", required_argument, NULL, 'M' },
@@ -201,6 +220,7 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		{ "TRACE_THREADS", 't' }, { "TRACE_REDIS_WAIT_REPLICAS", 'w' },
 		{ "TRACE_LOG_STATE", 'S' }, { "TRACE_LOG_STATE_INIT", 'I' },
 		{ "TRACE_WITNESS_POLICY", 'W' }, { "TRACE_VERIFIER_URL", 'v' },
+		{ "TRACE_CODE_PEPPER", 'C' }, { "TRACE_TRUSTED_PROXY", 'T' },
 		{ "TRACE_MAX_BLOB", 'B' }, { "TRACE_BLOB_QUOTA", 'Q' },
 		{ "TRACE_BLOB_STORE_MAX", 'M' }, { "TRACE_BLOB_GRACE", 'G' },
 		{ "TRACE_MAX_AGE", 'A' }, { "TRACE_GRACE", 'R' },
@@ -240,6 +260,8 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		/* A flag: set by any value but empty, "0" or "no". */
 		case 'I': cfg->log_state_init = v[0] != '\0' && strcmp(v, "0") != 0 && strcmp(v, "no") != 0; break;
 		case 'W': rc = set_option(cfg->witness_policy, sizeof(cfg->witness_policy), "witness-policy", v); break;
+		case 'C': rc = set_option(cfg->code_pepper, sizeof(cfg->code_pepper), "code-pepper", v); break;
+		case 'T': rc = add_proxy(cfg, v); break;
 		case 'B': case 'Q': case 'M': case 'G': case 'A': case 'R': rc = set_amount(cfg, envs[i].opt, v); break;
 		}
 	}
@@ -260,6 +282,8 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		case 'I': cfg->log_state_init = true; break;
 		case 'P': cfg->print_log_vkey = true; break;
 		case 'W': rc = set_option(cfg->witness_policy, sizeof(cfg->witness_policy), "witness-policy", optarg); break;
+		case 'C': rc = set_option(cfg->code_pepper, sizeof(cfg->code_pepper), "code-pepper", optarg); break;
+		case 'T': rc = add_proxy(cfg, optarg); break;
 		case 'B': case 'Q': case 'M': case 'G': case 'A': case 'R': rc = set_amount(cfg, c, optarg); break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("trace-server %s\n", VERSION); return 0;
@@ -392,6 +416,11 @@ load_keys(struct server *srv)
 		    "that signs: --log-key must be the private LOG.key\n");
 		return -2;
 	}
+	/* SPEC 12: refuse a pepper anyone else can read. */
+	if (srv->cfg.code_pepper[0] != '\0' &&
+	    !units_load_pepper(srv->cfg.code_pepper, srv->code_pepper,
+	    &srv->code_pepper_len))
+		return -2;
 	return 0;
 }
 

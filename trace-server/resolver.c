@@ -21,6 +21,7 @@
 
 #include "pages.h"
 #include "parse.h"
+#include "units.h"
 
 #define GS1_VOC "https://gs1.org/voc/"
 /* A longer ?linkType= is none we know: the default answer, as if absent. */
@@ -186,6 +187,17 @@ json_build(struct request *req, const struct chain_view *view,
 		    view->first_scan);
 	else
 		buf_puts(out, "null");
+	/* SPEC 12: on a unit URL, whether the serial was issued (with the
+	 * proofs a browser checks) and whether it takes a code. */
+	if (view->link.serial[0] != '\0') {
+		struct unit_facts facts;
+		struct trace_error err;
+
+		if (unit_facts_load(req, view, &facts, &err) != TRACE_OK)
+			memset(&facts, 0, sizeof(facts));
+		units_write_json(out, &facts);
+		unit_facts_clear(&facts);
+	}
 	buf_puts(out, ",\"links\":{\"consumer\":");
 	buf_json_string(out, uri, strlen(uri));
 	{

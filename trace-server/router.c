@@ -19,6 +19,7 @@
 #include "pages.h"
 #include "recalls.h"
 #include "server.h"
+#include "units.h"
 
 enum route_match {
 	MATCH_EXACT,        /* the path is the pattern */
@@ -27,6 +28,8 @@ enum route_match {
 	MATCH_SEGMENT,      /* the path is the pattern, or continues with '/' */
 	MATCH_COMPRESSED,   /* "/" and one segment of URI-safe base64: a
 	                       compressed Digital Link (pattern unused) */
+	MATCH_UNDER_CODE,   /* starts with the pattern and ends in "/code":
+	                       a unit's code entry (SPEC 12) */
 };
 
 /* Methods as bits.  civetweb refuses methods it does not know (400)
@@ -108,6 +111,10 @@ static const struct route routes[] = {
 	    health_handle, "readyz" },                          /* health.c */
 	{ METHOD_ANY, MATCH_EXACT, "/metrics",
 	    health_handle, "metrics" },                         /* health.c */
+	{ METHOD_POST, MATCH_UNDER, "/api/v1/codes/",
+	    units_handle_upload, "codes" },                     /* units.c */
+	{ METHOD_POST, MATCH_UNDER_CODE, "/01/",
+	    units_handle_code, "unit_code" },                   /* units.c */
 	{ RESOLVER_METHODS, MATCH_SEGMENT, "/01",
 	    resolver_handle, "resolver" },                      /* resolver.c */
 	{ GET_HEAD, MATCH_SEGMENT, "/inspect",
@@ -142,6 +149,16 @@ route_matches(const struct route *r, const char *path)
 	case MATCH_SEGMENT:
 		return strncmp(path, r->path, n) == 0 &&
 		    (path[n] == '\0' || path[n] == '/');
+	case MATCH_UNDER_CODE: {
+		/* A serial segment between "/21/" and "/code": a lot or a
+		 * serial called "code" still reaches the resolver. */
+		const char *s21 = strstr(path, "/21/");
+		size_t len = strlen(path);
+
+		return strncmp(path, r->path, n) == 0 && s21 != NULL &&
+		    len > 5 && (size_t)(s21 - path) + 4 < len - 5 &&
+		    strcmp(path + len - 5, "/code") == 0;
+	}
 	case MATCH_COMPRESSED:
 		n = strlen(path);
 		return n >= 2 && n <= 1 + GS1_COMPRESSED_MAX &&

@@ -19,6 +19,7 @@
 #include "libtrace/fold.h"
 #include "libtrace/keys.h"
 #include "libtrace/policy.h"
+#include "clientaddr.h"
 #include "metrics.h"
 #include "monotonic.h"
 #include "store.h"
@@ -41,6 +42,8 @@ struct server_config {
 	char verifier_url[512];          /* --verifier-url (SPEC 10), or "" */
 	int threads;
 	int redis_wait_replicas;         /* WAIT for this many after appends */
+	char code_pepper[1024];          /* --code-pepper FILE (SPEC 12) */
+	struct client_proxies trusted_proxies;  /* --trusted-proxy CIDR */
 	/* Documents (blobs.c, blobsweep.c), bytes and seconds. */
 	long long max_blob;              /* --max-blob */
 	long long blob_quota;            /* --blob-quota, per key per day */
@@ -68,6 +71,9 @@ struct server {
 	struct key_cache *keys;
 	struct metrics metrics;
 	struct mg_context *mg;
+	/* SPEC 12: the code MACs' key (code_pepper_len 0: codes are off). */
+	unsigned char code_pepper[256];
+	size_t code_pepper_len;
 };
 
 /* Per worker thread: created in civetweb's init_thread callback. */
@@ -259,6 +265,12 @@ void blob_sweep_stop(void);
 void blobs_handle(struct request *req);              /* blobs.c */
 
 void ingest_handle_events(struct request *req);      /* ingest.c */
+/* ingest.c: check, store and answer envelopes as POST /api/v1/events does
+ * (the codes upload sends its codes.issued through it); the answer's
+ * status, or 0 with err when the request as a whole fails. */
+int ingest_envelopes(struct request *req,
+    const struct json_value *const *values, size_t count, bool batch,
+    struct buf *out, struct trace_error *err);
 void registry_handle_keys(struct request *req);      /* registry.c */
 void chains_handle_chain(struct request *req);       /* chains.c */
 void chains_handle_event(struct request *req);       /* chains.c */

@@ -615,3 +615,128 @@ redis.register_function('trace_blob_put', blob_put)
 redis.register_function{function_name = 'trace_blob_get',
   callback = blob_get, flags = {'no-writes'}}
 redis.register_function('trace_blob_sweep', blob_sweep)
+
+-- ---- units: issued serials and secret codes (store_units.c, SPEC 12) ------
+--
+--   u:{<chain>}:codes   HASH   serial -> HMAC-SHA-256(pepper, code hash),
+--                              32 raw bytes; set once, never served
+--   u:{<chain>}:first   HASH   serial -> "<unix seconds> <token>" of the
+--                              first correct code entry
+--   u:{<chain>}:set:<root hex> LIST the issued serials of a serials.issued
+--                              root, sorted bytewise (from a codes upload)
+--   u:{<chain>}:w:<serial>           STRING wrong entries for the serial,
+--   u:{<chain>}:w:<serial>:<client>  STRING and from one client, and
+--   u:client:<client>                STRING from one client for any unit:
+--                              each expires an hour after its first count
+-- Nothing here is written for a serial that has no code.
+
+-- Store a codes upload: every serial's MAC, or nothing if any serial has
+-- another one already (a code is set once; the same MAC again is a
+-- resubmission, not a conflict).  Also the sorted serial list under its
+-- root, if not stored yet.
+-- KEYS: codes hash, serial set list
+-- ARGV: number of pairs n, serial1, mac1, ..., serialn, macn, then the
+--       sorted serials of the set
+local function unit_codes_put(keys, args)
+  local n = tonumber(args[1])
+  for i = 1, n do
+    local stored = redis.call('HGET', keys[1], args[2 * i])
+    if stored and stored ~= args[2 * i + 1] then
+      return {'conflict', args[2 * i]}
+    end
+  end
+  local chunk = {}
+  for i = 1, n do
+    chunk[#chunk + 1] = args[2 * i]
+    chunk[#chunk + 1] = args[2 * i + 1]
+    if #chunk >= 2000 or i == n then
+      redis.call('HSET', keys[1], unpack(chunk))
+      chunk = {}
+    end
+  end
+  if redis.call('EXISTS', keys[2]) == 0 then
+    local first = 2 * n + 2
+    for i = first, #args, 2000 do
+      redis.call('RPUSH', keys[2], unpack(args, i, math.min(i + 1999, #args)))
+    end
+  end
+  return {'ok'}
+end
+
+-- Which of the serials has another code already (a dry run of
+-- unit_codes_put)?
+-- KEYS: codes hash
+-- ARGV: serial1, mac1, ..., serialn, macn
+local function unit_codes_taken(keys, args)
+  for i = 1, #args, 2 do
+    local stored = redis.call('HGET', keys[1], args[i])
+    if stored and stored ~= args[i + 1] then
+      return {'conflict', args[i]}
+    end
+  end
+  return {'ok'}
+end
+
+-- Check one code entry.  Past a limit: 'limited' and the seconds until the
+-- fullest window ends, without looking at the code.  A serial without a
+-- code: 'nocode', nothing written.  Right: 'valid', whether this is the
+-- first correct entry, the first time.  Wrong: the three counters go up.
+-- KEYS: codes hash, first hash, serial counter, serial-client counter,
+--       client counter
+-- ARGV: serial, mac, now, per serial-client max, per serial max, per
+--       client max, window seconds, a random token of this request
+local function unit_code_check(keys, args)
+  local serial = args[1]
+  local stored = redis.call('HGET', keys[1], serial)
+  if not stored then
+    return {'nocode'}
+  end
+  local limits = {{keys[4], tonumber(args[4])}, {keys[3], tonumber(args[5])},
+    {keys[5], tonumber(args[6])}}
+  local wait = -1
+  for _, l in ipairs(limits) do
+    if tonumber(redis.call('GET', l[1]) or '0') >= l[2] then
+      local ttl = redis.call('TTL', l[1])
+      if ttl < 1 then ttl = 1 end
+      if ttl > wait then wait = ttl end
+    end
+  end
+  if wait >= 0 then
+    return {'limited', wait}
+  end
+  if stored == args[2] then
+    -- "<time> <request token>": a call resent after a broken connection
+    -- (store_conn.c resends once) still learns it was the first.
+    local mark = args[3] .. ' ' .. args[8]
+    if redis.call('HSETNX', keys[2], serial, mark) == 1 then
+      return {'valid', 1, args[3]}
+    end
+    local first = redis.call('HGET', keys[2], serial)
+    local t, token = string.match(first, '^(%d+) ?(%w*)$')
+    return {'valid', token == args[8] and 1 or 0, t or first}
+  end
+  for _, l in ipairs(limits) do
+    if redis.call('INCR', l[1]) == 1 then
+      redis.call('EXPIRE', l[1], tonumber(args[7]))
+    end
+  end
+  return {'wrong'}
+end
+
+-- Does the serial have a code?  And the serial set of a root, sorted.
+-- KEYS: codes hash, then serial set lists
+-- ARGV: serial
+local function unit_read(keys, args)
+  local sets = {}
+  for i = 2, #keys do
+    sets[#sets + 1] = redis.call('LRANGE', keys[i], 0, -1)
+  end
+  return {redis.call('HEXISTS', keys[1], args[1]), sets}
+end
+
+redis.register_function('trace_unit_codes_put', unit_codes_put)
+redis.register_function{function_name = 'trace_unit_codes_taken',
+  callback = unit_codes_taken, flags = {'no-writes'}}
+redis.register_function('trace_unit_code_check', unit_code_check)
+redis.register_function{function_name = 'trace_unit_read',
+  callback = unit_read, flags = {'no-writes'}}

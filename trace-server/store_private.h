@@ -30,6 +30,14 @@ extern const char store_lua[];
 #define KEY_CHAIN_SCANS "c:{%s}:scans"          /* HASH serial -> scans */
 #define KEY_CHAIN_RECALLS "c:{%s}:recalls"      /* ZSET of recall members */
 #define KEY_CHAIN_MAX (CHAIN_ID_MAX + 16)       /* a buffer for any of them */
+/* SPEC 12 (store.lua "units"): codes, first entries, serial sets and the
+ * wrong-entry counters; never served. */
+#define KEY_UNIT_CODES "u:{%s}:codes"           /* HASH serial -> MAC */
+#define KEY_UNIT_FIRST "u:{%s}:first"           /* HASH serial -> time */
+#define KEY_UNIT_SET "u:{%s}:set:%s"            /* LIST, root hex */
+#define KEY_UNIT_WRONG "u:{%s}:w:%s"            /* STRING, serial */
+#define KEY_UNIT_WRONG_CLIENT "u:{%s}:w:%s:%s"  /* serial, client */
+#define KEY_UNIT_CLIENT "u:client:%s"           /* STRING, client */
 
 #define KEY_IDS "ids"
 #define KEY_ENTRIES "k:entries"

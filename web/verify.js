@@ -80,6 +80,8 @@
 		'recall.closed': ['importer', 'regulator'],
 		'correction': ['brand', 'inspector', 'logistics', 'customs',
 		    'warehouse', 'importer', 'regulator'],
+		'serials.issued': ['brand', 'importer'],
+		'codes.issued': ['brand', 'importer'],
 	};
 	var ALL_ROLES = ['brand', 'inspector', 'logistics', 'customs',
 	    'warehouse', 'importer', 'regulator', 'admin'];
@@ -762,7 +764,8 @@
 		if (!coversGtin(signer.entry, ev.gtin))
 			return 'gtin_not_covered';
 		/* SPEC 8 "Registration": only the org owning the prefix. */
-		if (ev.type === 'product.registered' && !signer.isRoot &&
+		if ((ev.type === 'product.registered' || ev.type === 'serials.issued' ||
+		    ev.type === 'codes.issued') && !signer.isRoot &&
 		    !(!signer.orgKnown && at < signer.round1Until) &&
 		    (!signer.orgKnown || signer.org.prefixes.length === 0 ||
 		    !prefixesCover(signer.org.prefixes, ev.gtin)))
@@ -784,7 +787,8 @@
 	function fold(st, round1Before) {
 		var r = { statements: [], recalls: [], inspections: [], inspection: 'none',
 		    inspectionDeciding: NONE, customs: 'none', declaration: NONE,
-		    release: NONE, registration: NONE, sampling: NONE, openRecalls: 0 },
+		    release: NONE, registration: NONE, sampling: NONE, openRecalls: 0,
+		    issued: [] },
 		    ids = {}, recallOf = [], i, newestPass = NONE, newestFail = NONE;
 
 		if (round1Before === undefined)
@@ -866,6 +870,39 @@
 				s.ignored = kind === 'recall.issued' || kind === 'recall.closed';
 			}
 		}
+		/* fold.c issued_add(): a serials.issued as a set. */
+		function issuedSet(k, data) {
+			var x = { statement: k, ranges: null, root: null, count: 0,
+			    withdrawn: false };
+
+			if (Array.isArray(data.ranges))
+				x.ranges = data.ranges.filter(function (p) {
+					return Array.isArray(p) && p.length === 2 &&
+					    typeof p[0] === 'string' && typeof p[1] === 'string';
+				});
+			else if (typeof data.root === 'string' && /^[0-9a-f]{64}$/.test(data.root)) {
+				x.root = data.root;
+				x.count = isInt(data.count) ? data.count : 0;
+			}
+			return x;
+		}
+		/* fold.c judge_recall_serials(): SPEC 8 "Targets", 12. */
+		function judgeRecallSerials(k, rc) {
+			if (rc.ranges === null || r.issued.length === 0 ||
+			    r.issued.some(function (x) { return x.ranges === null; }))
+				return;
+			if (!rc.ranges.every(function (q) {
+				return r.issued.some(function (x) {
+					return x.ranges.some(function (p) {
+						var lo = q[0] > p[0] ? q[0] : p[0],
+						    hi = q[1] < p[1] ? q[1] : p[1];
+
+						return q[0].length === p[0].length && lo <= hi;
+					});
+				});
+			}))
+				r.statements[k].problem = 'not_issued';
+		}
 		/* Pass 1: targets and recalls, in log order. */
 		st.forEach(function (s, k) {
 			var ranges = s.ev.data.serials, severity = s.ev.data.severity, rc;
@@ -882,12 +919,16 @@
 						    typeof p[0] === 'string' && typeof p[1] === 'string';
 					});
 				r.recalls.push(rc);
+				judgeRecallSerials(k, rc);
+			} else if (s.ev.type === 'serials.issued') {
+				r.issued.push(issuedSet(k, s.ev.data));
 			} else if (s.ev.type === 'recall.closed') {
 				judgeClose(k, s.logIndex < round1Before);
 			} else if (s.ev.type === 'correction') {
 				judgeCorrection(k, s.logIndex < round1Before);
 			}
-			if (r.statements[k].problem !== 'none')
+			if (r.statements[k].problem !== 'none' &&
+			    r.statements[k].problem !== 'not_issued')
 				r.statements[k].ignored = true;
 		});
 		/* Pass 2: corrections in force, newest first. */
@@ -897,6 +938,9 @@
 			if (s.type === 'correction' && !s.ignored && s.withdrawnBy === NONE)
 				r.statements[s.target].withdrawnBy = i;
 		}
+		r.issued.forEach(function (x) {
+			x.withdrawn = r.statements[x.statement].withdrawnBy !== NONE;
+		});
 		/* Pass 3: what is in force. */
 		r.statements.forEach(function (s, k) {
 			var inForce = s.withdrawnBy === NONE, data = st[k].ev.data;
@@ -990,7 +1034,7 @@
 		return { no_target: 'missing_field', unknown_target: 'bad_target',
 		    target_kind: 'bad_target', already_closed: 'bad_target',
 		    regulator_only: 'regulator_only', wrong_org: 'wrong_org',
-		    not_own: 'role_not_allowed' }[s.problem];
+		    not_own: 'role_not_allowed', not_issued: 'serials_not_issued' }[s.problem];
 	}
 
 	/* ---- bundle_verify() ----------------------------------------------- */
@@ -1317,7 +1361,8 @@
 		out.push('"inspection":"' + f.inspection + '","customs":"' + f.customs + '"');
 		out.push('"lot":{' + status('') + '}');
 		out.push('"serials":[' + serials.map(function (s) {
-			return '{"serial":' + JSON.stringify(s) + ',' + status(s) + '}';
+			return '{"serial":' + JSON.stringify(s) + ',' + status(s) +
+			    ',"issued":' + String(serialIssued(f, s, [])) + '}';
 		}).join(',') + ']');
 		out.push('"withdrawn":[' + f.statements.filter(function (s) {
 			return s.withdrawnBy !== NONE;
@@ -1436,12 +1481,88 @@
 		};
 	}
 
+	/* ---- SPEC 12: issued serials (libtrace/units.c, fold.c) --------------
+	 *
+	 * Kept apart from the rest of the verifier: whether a serial was issued
+	 * for its lot, from the fold's sets, and the check of the server's
+	 * membership / non-membership proofs for a set declared by a root
+	 * (docs/PROTOCOL.md 12.2).  A proof is {root, count, member, leaf |
+	 * left, right}, each leaf {serial, index, path: [hex]}.
+	 */
+
+	/* units_verify(): resolves to true (member), false (provably not), or
+	 * null (the proof does not check). */
+	function verifyIssuedProof(serial, p, root, count) {
+		function leafOk(l) {
+			var data;
+
+			if (!l || typeof l.serial !== 'string' || !isInt(l.index) ||
+			    !Array.isArray(l.path) || l.path.length > PROOF_MAX ||
+			    !l.path.every(function (h) { return /^[0-9a-f]{64}$/.test(h); }))
+				return Promise.resolve(false);
+			data = utf8.encode(l.serial);
+			return sha256(concat(new Uint8Array([0]), data)).then(function (h) {
+				return inclusion(l.index, count, h, l.path.map(unhex),
+				    unhex(root));
+			});
+		}
+		function unhex(h) {
+			var a = new Uint8Array(h.length / 2), i;
+
+			for (i = 0; i < a.length; i++)
+				a[i] = parseInt(h.substr(2 * i, 2), 16);
+			return a;
+		}
+		if (!p || p.root !== root || p.count !== count ||
+		    !/^[0-9a-f]{64}$/.test(root))
+			return Promise.resolve(null);
+		if (p.member)
+			return p.leaf && p.leaf.serial === serial ?
+			    leafOk(p.leaf).then(function (ok) { return ok ? true : null; }) :
+			    Promise.resolve(null);
+		if ((!p.left && !p.right) ||
+		    (p.left && !(p.left.serial < serial)) ||
+		    (p.right && !(p.right.serial > serial)) ||
+		    (p.left && p.right && p.right.index !== p.left.index + 1) ||
+		    (p.left && !p.right && p.left.index !== count - 1) ||
+		    (p.right && !p.left && p.right.index !== 0))
+			return Promise.resolve(null);
+		return Promise.all([p.left ? leafOk(p.left) : true,
+		    p.right ? leafOk(p.right) : true]).then(function (ok) {
+			return ok[0] && ok[1] ? false : null;
+		});
+	}
+
+	/* fold_serial_issued(), given the answers verifyIssuedProof() gave
+	 * per root (answers: {rootHex: true|false}): true, false or null. */
+	function serialIssued(f, serial, answers) {
+		var any = false, unknown = false, yes = false;
+
+		if (typeof serial !== 'string' || serial === '')
+			return null;
+		(f.issued || []).forEach(function (x) {
+			if (x.withdrawn)
+				return;
+			any = true;
+			if (x.root === null) {
+				yes = yes || (x.ranges !== null && covers(x, serial));
+				return;
+			}
+			if (answers && answers[x.root] === true)
+				yes = true;
+			else if (!answers || answers[x.root] !== false)
+				unknown = true;
+		});
+		return yes ? true : !any || unknown ? null : false;
+	}
+
 	window.TraceVerify = { verifyBundle: verifyBundle, summary: summary,
 	    serialStatus: serialStatus, publicKeyCheck: strongKey, bytes: bytes,
 	    hex: hex, sha256: sha256, concat: concat, ed25519: ed25519,
 	    ed25519Js: ed25519Js, ed25519Precheck: ed25519Precheck, openCheckpoint: openCheckpoint,
 	    consistency: consistency, checkMemory: checkMemory,
-	    consistencyFrom: consistencyFrom, Failure: Failure };
+	    consistencyFrom: consistencyFrom, Failure: Failure,
+	    serialIssued: serialIssued, verifyIssuedProof: verifyIssuedProof };
 
 	/* ---- the page ------------------------------------------------------ */
 
@@ -1612,6 +1733,61 @@
 		out.parentNode.insertBefore(warn, out.nextSibling);
 	}
 
+	/* ---- SPEC 12: was this serial issued? (page side) ------------------
+	 *
+	 * From the fold of the verified bundle: a range set answers at once; a
+	 * root set needs the server's proof, fetched from the unit's JSON and
+	 * checked here (verifyIssuedProof).  A "never issued" the server did
+	 * not show is added; one it showed is never taken away (the safe
+	 * side), and a difference is marked on data-fold-issued.
+	 */
+	function checkIssued(f) {
+		var d = out.dataset, serial = d.serial || '', roots;
+
+		if (serial === '')
+			return Promise.resolve();
+		roots = (f.issued || []).filter(function (x) {
+			return !x.withdrawn && x.root !== null;
+		});
+		return (roots.length === 0 ? Promise.resolve({}) :
+		    json(location.pathname).then(function (j) {
+			var answers = {}, proofs = j && Array.isArray(j.serialProofs) ?
+			    j.serialProofs : [];
+
+			return Promise.all(roots.map(function (x) {
+				var p = proofs.filter(function (q) {
+					return q && q.root === x.root;
+				})[0];
+
+				return verifyIssuedProof(serial, p, x.root, x.count).then(function (a) {
+					if (a !== null)
+						answers[x.root] = a;
+				});
+			})).then(function () {
+				return answers;
+			});
+		}).catch(function () {
+			/* No proofs at hand: the answer stays unknown. */
+			return {};
+		})).then(function (answers) {
+			var issued = serialIssued(f, serial, answers), section, h2, p;
+
+			out.setAttribute('data-fold-issued', String(issued));
+			if (issued !== false || document.getElementById('never-issued') ||
+			    !d.msgNeverIssued)
+				return;
+			section = document.createElement('section');
+			section.className = 'card alert';
+			section.id = 'never-issued';
+			section.setAttribute('data-source', 'device');
+			h2 = section.appendChild(document.createElement('h2'));
+			h2.textContent = d.msgNeverIssued;
+			p = section.appendChild(document.createElement('p'));
+			p.textContent = d.msgNeverIssuedDetail || '';
+			out.parentNode.insertBefore(section, out);
+		});
+	}
+
 	function run() {
 		var d = out.dataset, rootPublic;
 
@@ -1649,6 +1825,7 @@
 					out.setAttribute('data-memory', mem.state);
 					out.setAttribute('data-state', applyFold(report.fold) ?
 					    'verified' : 'mismatch');
+					return checkIssued(report.fold);
 				});
 			});
 		}).catch(function (e) {

@@ -21,6 +21,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import harness  # noqa: E402
 import nacl.signing  # noqa: E402
 import pages_seed  # noqa: E402
+import units_seed  # noqa: E402
 
 TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 VECTORS = os.environ.get("TRACE_VECTORS", os.path.join(TOP, "tests", "vectors"))
@@ -124,10 +125,17 @@ def main():
 
 
 def run(corpus):
-    cluster = harness.Cluster.start()
+    # Scratch-off codes need the server's pepper (SPEC 12): a 0600 file.
+    pepper_dir = tempfile.mkdtemp(prefix="trace-pepper-")
+    pepper = os.path.join(pepper_dir, "pepper")
+    fd = os.open(pepper, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.write(fd, os.urandom(32))
+    os.close(fd)
+    cluster = harness.Cluster.start(server_args=["--code-pepper", pepper])
     folder = tempfile.mkdtemp(prefix="trace-verifier-")
     origin2 = None
     try:
+        units = units_seed.seed(cluster)
         chains = pages_seed.seed(cluster)
         verifier = verifier_fixtures(cluster, chains, folder)
         port = harness.free_port()
@@ -142,7 +150,7 @@ def run(corpus):
                                                 os.path.join(harness.BUILD, "screenshots")),
                   "texts": {"script": pages_seed.SCRIPT, "attr": pages_seed.ATTR,
                             "jsurl": pages_seed.JS_URL},
-                  "names": pages_seed.NAME,
+                  "names": pages_seed.NAME, "units": units,
                   # blobs.test.js enrolls its own uploader with these.
                   "rootKey": cluster.root_key_path, "agent": harness.AGENT}
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
@@ -160,6 +168,7 @@ def run(corpus):
             origin2.wait(10)
         shutil.rmtree(folder, ignore_errors=True)
         cluster.stop()
+        shutil.rmtree(pepper_dir, ignore_errors=True)
     return rc
 
 

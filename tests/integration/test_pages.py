@@ -245,8 +245,9 @@ class Pages(unittest.TestCase):
         for n in range(1, 8):
             body = get(path + "?lang=en").body.decode()
             self.assertIn('data-count="%d"' % n, body)
-            self.assertEqual('id="scan-warning"' in body, n > 5, n)
-        self.assertIn("scanned 7 times", body)
+            # SPEC 12: views are never a copy signal (codes are).
+            self.assertNotIn('id="scan-warning"', body)
+        self.assertIn("opened 7 times", body)
         get(path, method="HEAD")
         get(path + "?linkType=all")
         self.assertEqual(get(path, accept="application/json").json()["scans"]["count"], 8)

@@ -22,7 +22,8 @@
  * TraceVerify.summary() writes the same): "ok", "failures" (sorted
  * "<subject> <position> <code>"), "folded", "recalls" ({"id", "open",
  * "closedBy", "round1"}), "inspection", "customs", "lot" and "serials"
- * (fold_serial_status(): recall, other, closed as recall ids), "withdrawn"
+ * (fold_serial_status(): recall, other, closed as recall ids; for each
+ * serial also "issued", fold_serial_issued() without proofs), "withdrawn"
  * ({"id", "by"}), "ignored", "problems" ({"id", "problem"}), "round1".
  */
 #include <stdio.h>
@@ -35,6 +36,7 @@
 #include "libtrace/encoding.h"
 #include "libtrace/fileio.h"
 #include "libtrace/keys.h"
+#include "libtrace/units.h"
 
 #define GTIN "08801234567893"
 #define LOT "L2311A"
@@ -372,6 +374,7 @@ problem_name(enum fold_problem p)
 	case FOLD_PROBLEM_REGULATOR_ONLY: return "regulator_only";
 	case FOLD_PROBLEM_WRONG_ORG: return "wrong_org";
 	case FOLD_PROBLEM_NOT_OWN: return "not_own";
+	case FOLD_PROBLEM_NOT_ISSUED: return "not_issued";
 	default: return "none";
 	}
 }
@@ -457,7 +460,10 @@ summary(const struct bundle_report *r, const char *const *serials)
 	for (size_t k = 0; serials[k] != NULL; k++) {
 		buf_printf(&b, "%s{\"serial\":\"%s\",", k ? "," : "", serials[k]);
 		serial_status(&b, f, serials[k]);
-		buf_puts(&b, "}");
+		/* SPEC 12: a bundle carries no serial set, so a root set
+		 * answers null. */
+		buf_printf(&b, ",\"issued\":%s}", fold_issued_json(
+		    fold_serial_issued(f, serials[k], NULL, 0)));
 	}
 	buf_puts(&b, "],\"withdrawn\":[");
 	first = true;
@@ -1081,6 +1087,119 @@ expect_round1_keys(const struct outcome *o)
 	CHECK_INT(o->r.fold.inspection, FOLD_INSPECTION_PASS);
 }
 
+/* ---- SPEC 12: issued serials ------------------------------------------ */
+
+#define ISSUED_RANGES "{\"ranges\":[[\"000001\",\"000100\"]]}"
+
+static enum fold_issued_answer
+issued(const struct outcome *o, const char *serial)
+{
+	return fold_serial_issued(&o->r.fold, serial, NULL, 0);
+}
+
+/* The brand declares 000001-000100; a recall inside them stands. */
+static void
+build_issued_ranges(struct tlog *l, struct outcome *o)
+{
+	char data[512];
+
+	base_log(l);
+	add_event(l, &brand, "serials.issued", ISSUED_RANGES, o->ids[0]);
+	recall_data(data, sizeof(data), "[[\"000050\",\"000060\"]]");
+	add_event(l, &importer, "recall.issued", data, o->ids[1]);
+}
+
+static void
+expect_issued_ranges(const struct outcome *o)
+{
+	CHECK_INT(o->r.failure_count, 0);
+	CHECK_INT(issued(o, "000005"), FOLD_ISSUED_YES);
+	CHECK_INT(issued(o, "000500"), FOLD_ISSUED_NO);
+	CHECK_INT(issued(o, "A5"), FOLD_ISSUED_NO);
+}
+
+/* An importer recalls serials the brand never issued: serials_not_issued,
+ * and the recall still stands (the safe reading). */
+static void
+build_recall_not_issued(struct tlog *l, struct outcome *o)
+{
+	char data[512];
+
+	base_log(l);
+	add_event(l, &brand, "serials.issued", ISSUED_RANGES, o->ids[0]);
+	recall_data(data, sizeof(data), "[[\"900000\",\"900010\"]]");
+	add_event(l, &importer, "recall.issued", data, o->ids[1]);
+}
+
+static void
+expect_recall_not_issued(const struct outcome *o)
+{
+	CHECK(failed_with(&o->r, 2, "serials_not_issued"));
+	CHECK_INT(o->r.fold.open_recalls, 1);
+	CHECK_INT(issued(o, "900005"), FOLD_ISSUED_NO);
+}
+
+/* An org that does not own the prefix invents issued serials. */
+static void
+build_issued_by_other_org(struct tlog *l, struct outcome *o)
+{
+	base_log(l);
+	add_key(l, &root, &unprefixed, KEY_OP_ENROLL);
+	add_event(l, &unprefixed, "serials.issued", ISSUED_RANGES, o->ids[0]);
+}
+
+static void
+expect_issued_by_other_org(const struct outcome *o)
+{
+	CHECK(failed_with(&o->r, 1, "gtin_outside_org"));
+	CHECK(folded(o, o->ids[0]) == NULL);
+	CHECK_INT(issued(o, "000500"), FOLD_ISSUED_UNKNOWN);
+}
+
+/* A root set: without the serial list no serial is known either way. */
+static void
+build_issued_root(struct tlog *l, struct outcome *o)
+{
+	const char *set[] = { "A1", "B2" };
+	unsigned char r[32];
+	char hex[65], data[160];
+
+	CHECK(units_serials_root(set, 2, r, NULL) == TRACE_OK);
+	hex_encode(r, 32, hex);
+	snprintf(data, sizeof(data), "{\"root\":\"%s\",\"count\":2}", hex);
+	base_log(l);
+	add_event(l, &brand, "serials.issued", data, o->ids[0]);
+}
+
+static void
+expect_issued_root(const struct outcome *o)
+{
+	CHECK_INT(o->r.failure_count, 0);
+	CHECK_INT(issued(o, "A1"), FOLD_ISSUED_UNKNOWN);
+	CHECK_INT(issued(o, "C3"), FOLD_ISSUED_UNKNOWN);
+}
+
+/* The brand withdraws its declaration: nothing is declared. */
+static void
+build_issued_withdrawn(struct tlog *l, struct outcome *o)
+{
+	char data[256];
+
+	base_log(l);
+	add_event(l, &brand, "serials.issued", ISSUED_RANGES, o->ids[0]);
+	snprintf(data, sizeof(data), "{\"corrects\":\"%s\",\"reason\":"
+	    "\"wrong lot\"}", o->ids[0]);
+	add_event(l, &brand, "correction", data, o->ids[1]);
+}
+
+static void
+expect_issued_withdrawn(const struct outcome *o)
+{
+	CHECK_INT(o->r.failure_count, 0);
+	CHECK_INT(issued(o, "000005"), FOLD_ISSUED_UNKNOWN);
+	CHECK_INT(issued(o, "000500"), FOLD_ISSUED_UNKNOWN);
+}
+
 static const struct fixture fixtures[] = {
 	{ "good", "a chain that verifies", build_good, expect_good,
 	  { "000005", "000042", NULL } },
@@ -1130,6 +1249,20 @@ static const struct fixture fixtures[] = {
 	  build_org_by_admin, expect_org_by_admin, { NULL } },
 	{ "round1-keys", "a round-1 registry verifies by round-1 rules",
 	  build_round1_keys, expect_round1_keys, { NULL } },
+	{ "serials-issued-ranges", "000005 issued, 000500 and A5 never",
+	  build_issued_ranges, expect_issued_ranges, { "000005", "000500",
+	  "A5", "000055", NULL } },
+	{ "recall-of-serials-never-issued", "serials_not_issued; the recall "
+	  "stands", build_recall_not_issued, expect_recall_not_issued,
+	  { "900005", "000005", NULL } },
+	{ "serials-issued-by-other-org", "gtin_outside_org; nothing declared",
+	  build_issued_by_other_org, expect_issued_by_other_org,
+	  { "000500", NULL } },
+	{ "serials-issued-root", "a root set: unknown without its list",
+	  build_issued_root, expect_issued_root, { "A1", "C3", NULL } },
+	{ "serials-issued-withdrawn", "withdrawn: nothing declared",
+	  build_issued_withdrawn, expect_issued_withdrawn, { "000005",
+	  "000500", NULL } },
 };
 
 static void
