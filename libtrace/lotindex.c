@@ -328,7 +328,7 @@ struct lotindex_tree {
 	void *ctx;
 	struct slot *slots;
 	size_t cap, used;
-	uint64_t leaves;
+	uint64_t leaves, inserted;
 };
 
 static uint64_t
@@ -428,6 +428,19 @@ slot_put(struct lotindex_tree *t, const struct lotindex_pos *pos,
 	return TRACE_OK;
 }
 
+bool
+lotindex_tree_holds(const struct lotindex_tree *t,
+    const struct lotindex_pos *pos)
+{
+	return slot_find((struct lotindex_tree *)t, pos)->used;
+}
+
+uint64_t
+lotindex_tree_inserted(const struct lotindex_tree *t)
+{
+	return t->inserted;
+}
+
 enum trace_status
 lotindex_tree_seed(struct lotindex_tree *t, const struct lotindex_pos *pos,
     const struct lotindex_record *r)
@@ -440,6 +453,8 @@ lotindex_tree_seed(struct lotindex_tree *t, const struct lotindex_pos *pos,
 	if (!s->dirty) {
 		if (s->rec.kind != LOTINDEX_LEAF && r->kind == LOTINDEX_LEAF)
 			t->leaves++;
+		if (s->rec.kind == LOTINDEX_LEAF && r->kind != LOTINDEX_LEAF)
+			t->leaves--;
 		s->rec = *r;
 	}
 	return TRACE_OK;
@@ -521,6 +536,9 @@ lotindex_tree_set(struct lotindex_tree *t,
 		d++;
 	}
 	top = d;
+	if (r.kind == LOTINDEX_EMPTY ||
+	    memcmp(r.key, key, LOTINDEX_HASH_LEN) != 0)
+		t->inserted++;
 	if (r.kind == LOTINDEX_EMPTY ||
 	    memcmp(r.key, key, LOTINDEX_HASH_LEN) == 0) {
 		if ((rc = leaf_put(t, key, e, d, err)) != TRACE_OK)

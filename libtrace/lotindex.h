@@ -159,7 +159,15 @@ struct lotindex_tree;
 struct lotindex_tree *lotindex_tree_new(lotindex_loader loader, void *ctx);
 void lotindex_tree_free(struct lotindex_tree *t);
 
-/* Seed the map with a record read from the store (not dirty). */
+/* Whether the map holds pos (read or written), so a loader need not. */
+bool lotindex_tree_holds(const struct lotindex_tree *t,
+    const struct lotindex_pos *pos);
+
+/* Keys inserted (not replaced) since the tree was made. */
+uint64_t lotindex_tree_inserted(const struct lotindex_tree *t);
+
+/* Seed the map with a record read from the store (not dirty; a record
+ * already written by an update is kept).  Seeding again replaces. */
 enum trace_status lotindex_tree_seed(struct lotindex_tree *t,
     const struct lotindex_pos *pos, const struct lotindex_record *r);
 

@@ -181,27 +181,56 @@ store_log_write(struct store *s, const struct log_run *runs, size_t count,
 enum trace_status
 store_log_commit(struct store *s, const char *token, uint64_t old_size,
     uint64_t new_size, size_t trim, const char *expected_cp,
-    const char *new_cp, uint64_t new_cp_size,
+    const char *new_cp, uint64_t new_cp_size, const struct index_commit *ix,
     enum log_commit_outcome *outcome, struct trace_error *err)
 {
-	char oldbuf[24], newbuf[24], trimbuf[24], cpsize[24];
-	const char *argv[] = { "FCALL", "trace_log_commit", "5", KEY_LOG_LEASE,
-		KEY_LOG_INTEGRATED, KEY_LOG_PENDING, KEY_LOG_CHECKPOINT,
-		KEY_LOG_CHECKPOINTS, token, oldbuf, newbuf, trimbuf, expected_cp,
-		new_cp, cpsize };
-	redisReply *r = NULL;
-	const redisReply *w;
+	struct store_batch b;
+	char root[2 * LOTINDEX_HASH_LEN + 1];
+	const redisReply *r, *w;
 	enum trace_status rc;
 
-	snprintf(oldbuf, sizeof(oldbuf), "%" PRIu64, old_size);
-	snprintf(newbuf, sizeof(newbuf), "%" PRIu64, new_size);
-	snprintf(trimbuf, sizeof(trimbuf), "%zu", trim);
-	snprintf(cpsize, sizeof(cpsize), "%" PRIu64, new_cp_size);
-	if ((rc = store_command(s, 15, argv, NULL, &r, err)) != TRACE_OK)
-		return rc;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements == 0 ||
+	/* store.lua log_commit: the log's five keys and seven arguments,
+	 * then the index's two keys and, when it changed, its new state and
+	 * the records to write (position, record pairs). */
+	store_batch_init(&b);
+	store_batch_command(&b);
+	store_batch_str(&b, "FCALL");
+	store_batch_str(&b, "trace_log_commit");
+	store_batch_str(&b, "8");
+	store_batch_str(&b, KEY_LOG_LEASE);
+	store_batch_str(&b, KEY_LOG_INTEGRATED);
+	store_batch_str(&b, KEY_LOG_PENDING);
+	store_batch_str(&b, KEY_LOG_CHECKPOINT);
+	store_batch_str(&b, KEY_LOG_CHECKPOINTS);
+	store_batch_str(&b, KEY_INDEX_NODES);
+	store_batch_str(&b, KEY_INDEX_META);
+	store_batch_str(&b, KEY_INDEX_VERSIONS);
+	store_batch_str(&b, token);
+	store_batch_fmt(&b, "%" PRIu64, old_size);
+	store_batch_fmt(&b, "%" PRIu64, new_size);
+	store_batch_fmt(&b, "%zu", trim);
+	store_batch_str(&b, expected_cp);
+	store_batch_str(&b, new_cp);
+	store_batch_fmt(&b, "%" PRIu64, new_cp_size);
+	if (ix != NULL) {
+		hex_encode(ix->root, LOTINDEX_HASH_LEN, root);
+		store_batch_fmt(&b, "%" PRIu64, ix->through);
+		store_batch_str(&b, root);
+		store_batch_fmt(&b, "%" PRIu64, ix->leaves);
+		for (size_t i = 0; i < ix->count; i++) {
+			store_batch_arg(&b, ix->positions[i],
+			    ix->position_lens[i]);
+			store_batch_arg(&b, ix->records[i],
+			    ix->record_lens[i]);
+		}
+	}
+	if ((rc = store_batch_run(s, &b, err)) != TRACE_OK)
+		goto out;
+	r = store_batch_reply(&b, 0);
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements == 0 ||
 	    (w = r->element[0])->type != REDIS_REPLY_STRING) {
-		rc = corrupt(err, "commit");
+		rc = corrupt(err, r != NULL && r->type == REDIS_REPLY_ERROR ?
+		    r->str : "commit");
 	} else if (w->len == 2 && memcmp(w->str, "ok", 2) == 0) {
 		*outcome = LOG_COMMIT_OK;
 	} else if (w->len == 10 && memcmp(w->str, "lease_lost", 10) == 0) {
@@ -213,7 +242,8 @@ store_log_commit(struct store *s, const char *token, uint64_t old_size,
 	} else {
 		*outcome = LOG_COMMIT_MOVED;
 	}
-	freeReplyObject(r);
+out:
+	store_batch_clear(&b);
 	return rc;
 }
 
