@@ -405,14 +405,14 @@ log_index_bundle(struct store *s, const char *chain,
 	    (rc = log_prove_inclusion(s, size - 1, size, proof, &count, err)) !=
 	    TRACE_OK)
 		goto out;
-	buf_puts(out, ",\"index\":{\"statement\":");
+	buf_puts(out, ",\"index\":{\"statement\":{\"envelope\":");
 	buf_append(out, statement, statement_len);
 	buf_printf(out, ",\"logIndex\":%" PRIu64 ",\"proof\":[", size - 1);
 	for (size_t i = 0; i < count; i++) {
 		base64_encode(proof[i], MERKLE_HASH_LEN, b64h);
 		buf_printf(out, "%s\"%s\"", i > 0 ? "," : "", b64h);
 	}
-	buf_puts(out, "],\"lot\":");
+	buf_puts(out, "]},\"lot\":");
 	if ((rc = lotindex_tree_prove(t, keys[0], p, err)) != TRACE_OK)
 		goto out;
 	write_proof(out, p, scratch, b64);
