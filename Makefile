@@ -12,6 +12,8 @@
 #                   per fuzz harness: what CI runs
 #   make unit | unit-san | integration | suites | faults | test-san |
 #   test-valgrind   one tier alone
+#   make verifier ROOT_PUB=FILE LOG_VKEY=VKEY [POLICY=FILE] SERVER=URL
+#                   the standalone verifier in build/verifier/
 #   make bench      benchmarks (bench/)
 #   make fuzz       libFuzzer harnesses, FUZZ_SECONDS each (default 30)
 #   make clean
@@ -71,6 +73,7 @@ objs = $(patsubst %.c,$(1)/obj/%.o,$(2))
 
 # Keep intermediate objects (test objects made by chained rules).
 .SECONDARY:
+
 
 .PHONY: all deps test-deps bench-deps run test check test-san test-valgrind \
         unit unit-san integration suites faults suites-san bench fuzz clean
@@ -280,6 +283,18 @@ check: | test-deps
 
 run: all
 	@deploy/run-demo.sh $(BUILD)
+
+# The standalone verifier (docs/PROTOCOL.md 10.4): a static folder with the
+# keys pinned, for another organisation to host on its own origin.
+#   make verifier ROOT_PUB=root.pub LOG_VKEY=VKEY [POLICY=FILE] SERVER=URL
+VERIFIER_DIR ?= $(BUILD)/verifier
+.PHONY: verifier
+verifier:
+	@test -n "$(ROOT_PUB)" -a -n "$(LOG_VKEY)" -a -n "$(SERVER)" || \
+	  { echo "usage: make verifier ROOT_PUB=FILE LOG_VKEY=VKEY [POLICY=FILE] SERVER=URL" >&2; exit 2; }
+	@rm -rf $(VERIFIER_DIR)
+	@web/verifier/build.sh $(VERIFIER_DIR) "$(ROOT_PUB)" "$(LOG_VKEY)" \
+	  "$(POLICY)" "$(SERVER)" $(MAX_CHECKPOINT_AGE)
 
 bench: all | bench-deps
 	@bench/run.sh $(BUILD)

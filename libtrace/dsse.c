@@ -20,6 +20,7 @@
 
 #include "dsse.h"
 #include "encoding.h"
+#include "tlogtiles.h"
 
 /*
  * PAE(type, body) = "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body,
@@ -236,6 +237,14 @@ envelope_from_json(const struct json_value *v, size_t max_sigs,
 	if (env->payload_len > DSSE_PAYLOAD_MAX) {
 		rc = trace_error_set(err, TRACE_ETOOBIG, "too_large", "payload",
 		    "payload is over %d bytes", DSSE_PAYLOAD_MAX);
+		goto fail;
+	}
+	/* The log's leaf data is the PAE, and tlog-tiles entry bundles give
+	 * each entry a uint16 length (SPEC 10): a longer PAE could be logged
+	 * but never served.  Unreachable while DSSE_PAYLOAD_MAX holds. */
+	if (dsse_pae_len(type_len, env->payload_len) > TLOG_ENTRY_MAX) {
+		rc = trace_error_set(err, TRACE_ETOOBIG, "too_large", "payload",
+		    "the statement's PAE is over %d bytes", TLOG_ENTRY_MAX);
 		goto fail;
 	}
 	env->payload[env->payload_len] = '\0';

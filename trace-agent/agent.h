@@ -16,7 +16,9 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+#include "libtrace/bundle.h"
 #include "libtrace/dsse.h"
 #include "libtrace/error.h"
 #include "libtrace/event.h"
@@ -425,6 +427,42 @@ const char *rebase_reference_field(enum event_type type);
  */
 enum trace_status rebase_repair_references(struct queue *q,
     const char *only_chain, size_t *rewritten, struct trace_error *err);
+
+/* ---- verify.c and state.c: a log's memory ----------------------------- */
+
+/* How a comparison with an earlier checkpoint ended. */
+enum previous_outcome {
+	PREVIOUS_OK,
+	PREVIOUS_FAILED,
+	PREVIOUS_UNREACHABLE,     /* no proof: the server was away */
+};
+
+/*
+ * The consistency proof from size from to size to, from the server
+ * (GET /api/v1/proofs/consistency), into hashes (*count of them); why
+ * says what went wrong otherwise.
+ */
+enum previous_outcome verify_fetch_consistency(const struct agent *a,
+    uint64_t from, uint64_t to, unsigned char hashes[][MERKLE_HASH_LEN],
+    size_t *count, char *why, size_t size);
+
+/* The default --state DIR: $XDG_STATE_HOME/trace, else
+ * $HOME/.local/state/trace; false when neither is set. */
+bool state_default_dir(char *out, size_t size);
+
+/*
+ * verify --state DIR (SPEC 10): compare the bundle's verified checkpoint
+ * (r->checkpoint_ok) with the largest one remembered for its log (origin
+ * and key) in DIR, with a consistency proof from the server, and remember
+ * it if it is larger.  from_server: the bundle is the server's answer of
+ * now, so a smaller tree is a rollback; a bundle from a file may be older.
+ * A rollback or a fork prints FAIL, writes both signed checkpoints to an
+ * evidence file in DIR/evidence/ (the report names it) and is
+ * PREVIOUS_FAILED; the memory then stays as it was.
+ */
+enum previous_outcome state_check(const struct agent *a, const char *dir,
+    const struct bundle *b, const struct bundle_report *r,
+    const struct note_verifier *log_key, bool from_server);
 
 /* ---- subcommands --------------------------------------------------------- */
 

@@ -15,6 +15,8 @@
  * tlog-policy, docs/PROTOCOL.md 9.7) the checkpoint must also carry
  * cosignatures that meet the policy's quorum (libtrace tlogpolicy.c and
  * cosign.c), and the report names the witnesses and when they cosigned.
+ * Unless --no-state, the checkpoint is also held against the largest one
+ * remembered for its log (state.c, SPEC 10).
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -30,7 +32,8 @@
 
 static const char verify_usage[] =
 "usage: trace-agent verify (BUNDLE.json | --gtin G --lot L) --root ADMIN.pub\n"
-"           (--log-vkey VKEY | --policy FILE) [--previous FILE] [--server URL]\n"
+"           (--log-vkey VKEY | --policy FILE) [--previous FILE]\n"
+"           [--state DIR | --no-state] [--server URL]\n"
 "\n"
 "Check a chain's bundle offline: the checkpoint's signature, every\n"
 "inclusion proof against it, every signature, every seq/prev link,\n"
@@ -59,17 +62,21 @@ static const char verify_usage[] =
 "                     that forks or shrinks is noticed.  A FILE that does\n"
 "                     not exist yet is created with the bundle's checkpoint;\n"
 "                     after a failed check FILE is left as it was.\n"
+"  --state DIR        where the largest checkpoint verified of each log is\n"
+"                     remembered (default $XDG_STATE_HOME/trace, else\n"
+"                     ~/.local/state/trace).  Every later verify demands\n"
+"                     that the log prove, with a consistency proof from\n"
+"                     the server, that its tree extends the remembered one.\n"
+"                     A fork (another tree of a size seen, or a proof that\n"
+"                     fails) or a rollback (the server answering with a\n"
+"                     smaller tree) fails, and both signed checkpoints are\n"
+"                     written to an evidence file in DIR/evidence/ (its\n"
+"                     path is printed); the memory is left as it was\n"
+"  --no-state         remember nothing and compare with nothing\n"
 "\n"
 "exit status: 0 everything checks; 1 something failed (the report says\n"
 "what); 2 usage; 3 the server could not be reached (for the bundle, or\n"
 "for the consistency proof when nothing else failed).\n";
-
-/* How the --previous check ended. */
-enum previous_outcome {
-	PREVIOUS_OK,
-	PREVIOUS_FAILED,
-	PREVIOUS_UNREACHABLE,     /* no proof: the server was away */
-};
 
 /* VKEY given inline or as a file holding it. */
 static enum trace_status
@@ -427,9 +434,8 @@ print_status(const struct bundle_report *r)
 
 /* ---- --previous --------------------------------------------------------- */
 
-/* The consistency proof from size from to size to, from the server. */
-static enum previous_outcome
-fetch_consistency(const struct agent *a, uint64_t from, uint64_t to,
+enum previous_outcome
+verify_fetch_consistency(const struct agent *a, uint64_t from, uint64_t to,
     unsigned char hashes[][MERKLE_HASH_LEN], size_t *count, char *why,
     size_t size)
 {
@@ -518,7 +524,7 @@ check_previous(const struct agent *a, const char *path,
 	 * sizes of the same log (another origin fails below without one).
 	 */
 	if (old.size != cur->size && old.size != 0 && cur->size != 0 &&
-	    strcmp(old.origin, cur->origin) == 0 && (out = fetch_consistency(a, newer ? old.size : cur->size,
+	    strcmp(old.origin, cur->origin) == 0 && (out = verify_fetch_consistency(a, newer ? old.size : cur->size,
 	    newer ? cur->size : old.size, hashes, &count, why, sizeof(why))) !=
 	    PREVIOUS_OK) {
 		printf("FAIL  previous checkpoint: %s\n", why);
@@ -645,7 +651,7 @@ int
 cmd_verify(struct agent *a, int argc, char **argv)
 {
 	enum { OPT_GTIN = OPT_FIRST_LOCAL, OPT_LOT, OPT_ROOT, OPT_VKEY,
-		OPT_PREVIOUS, OPT_POLICY };
+		OPT_PREVIOUS, OPT_POLICY, OPT_STATE, OPT_NO_STATE };
 	static const struct option options[] = {
 		{ "gtin", required_argument, NULL, OPT_GTIN },
 		{ "lot", required_argument, NULL, OPT_LOT },
@@ -653,6 +659,8 @@ cmd_verify(struct agent *a, int argc, char **argv)
 		{ "log-vkey", required_argument, NULL, OPT_VKEY },
 		{ "previous", required_argument, NULL, OPT_PREVIOUS },
 		{ "policy", required_argument, NULL, OPT_POLICY },
+		{ "state", required_argument, NULL, OPT_STATE },
+		{ "no-state", no_argument, NULL, OPT_NO_STATE },
 		{ "server", required_argument, NULL, OPT_SERVER },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -666,7 +674,9 @@ cmd_verify(struct agent *a, int argc, char **argv)
 	struct bundle *b = NULL;
 	struct bundle_report report;
 	struct failure_index fi = { 0 };
-	enum previous_outcome prev = PREVIOUS_OK;
+	enum previous_outcome prev = PREVIOUS_OK, memory = PREVIOUS_OK;
+	char state_dir[PATH_MAX] = "";
+	bool no_state = false;
 	char *text = NULL, asked[CHAIN_ID_MAX + 1];
 	size_t len = 0, problems;
 	int c, rc;
@@ -682,6 +692,10 @@ cmd_verify(struct agent *a, int argc, char **argv)
 		case OPT_VKEY: vkey = optarg; break;
 		case OPT_PREVIOUS: previous = optarg; break;
 		case OPT_POLICY: policy_path = optarg; break;
+		case OPT_STATE:
+			snprintf(state_dir, sizeof(state_dir), "%s", optarg);
+			break;
+		case OPT_NO_STATE: no_state = true; break;
 		case 'h': fputs(verify_usage, stdout); return AGENT_EXIT_OK;
 		default: return agent_usage_error("verify", "bad option");
 		}
@@ -694,6 +708,13 @@ cmd_verify(struct agent *a, int argc, char **argv)
 	    (file != NULL && (gtin != NULL || lot != NULL)))
 		return agent_usage_error("verify", "give BUNDLE.json or "
 		    "--gtin and --lot");
+	if (no_state && state_dir[0] != '\0')
+		return agent_usage_error("verify", "--state or --no-state, not "
+		    "both");
+	if (!no_state && state_dir[0] == '\0' &&
+	    !state_default_dir(state_dir, sizeof(state_dir)))
+		agent_warn("verify", "no --state and neither XDG_STATE_HOME "
+		    "nor HOME is set: nothing is remembered");
 	if (root_path == NULL || (vkey == NULL && policy_path == NULL))
 		return agent_usage_error("verify", "--root and --log-vkey (or "
 		    "--policy) are required");
@@ -754,6 +775,10 @@ cmd_verify(struct agent *a, int argc, char **argv)
 	    (prev = check_previous(a, previous, b, &report, &verifier)) !=
 	    PREVIOUS_OK)
 		problems++;
+	if (!no_state && state_dir[0] != '\0' &&
+	    (memory = state_check(a, state_dir, b, &report, &verifier,
+	    file == NULL)) != PREVIOUS_OK)
+		problems++;
 	if (!print_keys(&fi, &report, &problems)) {
 		agent_warn("verify", "out of memory");
 		goto out;
@@ -784,7 +809,8 @@ cmd_verify(struct agent *a, int argc, char **argv)
 		    "s", report.events_ok, report.event_count, report.keys_ok,
 		    report.key_count);
 		/* Only the proof was missing: "try again later", not "forged". */
-		if (problems == 1 && prev == PREVIOUS_UNREACHABLE)
+		if (problems == 1 && (prev == PREVIOUS_UNREACHABLE ||
+		    memory == PREVIOUS_UNREACHABLE))
 			rc = AGENT_EXIT_UNREACHABLE;
 	}
 out:

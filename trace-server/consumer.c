@@ -191,6 +191,43 @@ fold_attributes(struct buf *b, enum page_lang lang, const struct chain_view *v)
 	}
 }
 
+/*
+ * What this page's own check rests on, said plainly (SPEC 10): the keys
+ * came from this server.  With --verifier-url, a link to a verifier that
+ * pins its keys elsewhere, with the lot in its fragment.
+ */
+static void
+scope_line(struct buf *b, enum page_lang lang, struct request *req,
+    const struct chain_view *v)
+{
+	const char *base = req->srv->cfg.verifier_url;
+	struct buf url;
+
+	buf_puts(b, "<p class=\"muted\" id=\"device-scope\">");
+	i18n_html(b, lang, "device.scope");
+	if (base[0] != '\0') {
+		buf_init(&url, 0);
+		buf_puts(&url, base);
+		buf_puts(&url, "#01/");
+		buf_puts(&url, v->link.gtin);
+		buf_puts(&url, "/10/");
+		buf_url_component(&url, v->link.lot, strlen(v->link.lot));
+		if (v->link.serial[0] != '\0') {
+			buf_puts(&url, "/21/");
+			buf_url_component(&url, v->link.serial,
+			    strlen(v->link.serial));
+		}
+		buf_puts(b, " <a id=\"independent-verifier\" "
+		    "rel=\"noopener noreferrer\" href=\"");
+		buf_html(b, url.data, url.len);
+		buf_puts(b, "\">");
+		i18n_html(b, lang, "device.independent");
+		buf_puts(b, "</a>");
+		buf_free(&url);
+	}
+	buf_puts(b, "</p>");
+}
+
 static void
 verdict_card(struct request *req, struct buf *b, enum page_lang lang,
     const struct chain_view *v, const struct verdict *vd)
@@ -267,7 +304,9 @@ verdict_card(struct request *req, struct buf *b, enum page_lang lang,
 	i18n_html(b, lang, "verdict.unverifiable");
 	buf_puts(b, "\"");
 	fold_attributes(b, lang, v);
-	buf_puts(b, "></p><div class=\"badges\">");
+	buf_puts(b, "></p>");
+	scope_line(b, lang, req, v);
+	buf_puts(b, "<div class=\"badges\">");
 	buf_printf(b, "<span class=\"badge %s\" id=\"badge-inspection\" "
 	    "data-status=\"%s\">", inspection == FOLD_INSPECTION_NONE ? "no" :
 	    inspected_ok ? "ok" : "bad", fold_inspection_name(inspection));

@@ -136,6 +136,19 @@ http_send_method_not_allowed(struct request *req, const char *allow)
 	buf_free(&b);
 }
 
+void
+http_send_preflight(struct request *req)
+{
+	/* Fetch spec: a preflight is answered with what any origin may do
+	 * here, which is to read; no credentials, no other method. */
+	http_send(req, 204, "text/plain", NULL, 0, HTTP_CORS_READ
+	    "Access-Control-Allow-Methods: GET, HEAD\r\n"
+	    "Access-Control-Allow-Headers: Accept, Accept-Language, "
+	    "Cache-Control\r\n"
+	    "Access-Control-Max-Age: 86400\r\n"
+	    "Cache-Control: no-store\r\n");
+}
+
 enum trace_status
 http_read_body(struct request *req, size_t max, char **body, size_t *len,
     struct trace_error *err)

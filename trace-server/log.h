@@ -229,6 +229,10 @@ void witness_metrics_render(struct buf *out);
 enum trace_status chain_bundle_build(struct request *req, const char *chain,
     struct buf *out, struct trace_error *err);
 
+/* ---- tiles.c ------------------------------------------------------------ */
+
+void tiles_handle(struct request *req);   /* GET /tlog/... (C2SP tlog-tiles) */
+
 /* ---- bundles.c ---------------------------------------------------------- */
 
 void bundles_handle_bundle(struct request *req);     /* GET /api/v1/bundles/... */

@@ -73,6 +73,9 @@ usage(FILE *f)
 	    "                          pages carry only checkpoints whose\n"
 	    "                          cosignatures meet the quorum\n"
 	    "  --public-url URL        base of QR links (http://127.0.0.1:8080)\n"
+	    "  --verifier-url URL      an independent verifier (make verifier,\n"
+	    "                          hosted by another party): consumer pages\n"
+	    "                          link to URL#01/{gtin}/10/{lot}[/21/{serial}]\n"
 	    "  --threads N             worker threads (16)\n"
 	    "  --print-log-vkey        print the log's vkey (from --log-key and\n"
 	    "                          --log-origin; the line witnesses and\n"
@@ -104,6 +107,7 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		{ "log-key", required_argument, NULL, 'g' },
 		{ "log-origin", required_argument, NULL, 'o' },
 		{ "public-url", required_argument, NULL, 'u' },
+		{ "verifier-url", required_argument, NULL, 'v' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "redis-wait-replicas", required_argument, NULL, 'w' },
 		{ "log-state", required_argument, NULL, 'S' },
@@ -123,7 +127,7 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		{ "TRACE_LOG_ORIGIN", 'o' }, { "TRACE_PUBLIC_URL", 'u' },
 		{ "TRACE_THREADS", 't' }, { "TRACE_REDIS_WAIT_REPLICAS", 'w' },
 		{ "TRACE_LOG_STATE", 'S' }, { "TRACE_LOG_STATE_INIT", 'I' },
-		{ "TRACE_WITNESS_POLICY", 'W' },
+		{ "TRACE_WITNESS_POLICY", 'W' }, { "TRACE_VERIFIER_URL", 'v' },
 	};
 	int c, rc = 0;
 
@@ -147,6 +151,7 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		case 'g': rc = set_option(cfg->log_key, sizeof(cfg->log_key), "log-key", v); break;
 		case 'o': rc = set_option(cfg->log_origin, sizeof(cfg->log_origin), "log-origin", v); break;
 		case 'u': rc = set_option(cfg->public_url, sizeof(cfg->public_url), "public-url", v); break;
+		case 'v': rc = set_option(cfg->verifier_url, sizeof(cfg->verifier_url), "verifier-url", v); break;
 		case 't': cfg->threads = atoi(v); break;
 		case 'w': cfg->redis_wait_replicas = atoi(v); break;
 		case 'S': rc = set_option(cfg->log_state, sizeof(cfg->log_state), "log-state", v); break;
@@ -165,6 +170,7 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		case 'g': rc = set_option(cfg->log_key, sizeof(cfg->log_key), "log-key", optarg); break;
 		case 'o': rc = set_option(cfg->log_origin, sizeof(cfg->log_origin), "log-origin", optarg); break;
 		case 'u': rc = set_option(cfg->public_url, sizeof(cfg->public_url), "public-url", optarg); break;
+		case 'v': rc = set_option(cfg->verifier_url, sizeof(cfg->verifier_url), "verifier-url", optarg); break;
 		case 't': cfg->threads = atoi(optarg); break;
 		case 'w': cfg->redis_wait_replicas = atoi(optarg); break;
 		case 'S': rc = set_option(cfg->log_state, sizeof(cfg->log_state), "log-state", optarg); break;
@@ -181,6 +187,15 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 	if (optind != argc) {
 		fprintf(stderr, "trace-server: unexpected argument %s\n",
 		    argv[optind]);
+		return 2;
+	}
+	/* Pages append the lot as a fragment: an http(s) URL without one. */
+	if (cfg->verifier_url[0] != '\0' &&
+	    ((strncmp(cfg->verifier_url, "https://", 8) != 0 &&
+	    strncmp(cfg->verifier_url, "http://", 7) != 0) ||
+	    strpbrk(cfg->verifier_url, "# \t\r\n\"<>") != NULL)) {
+		fprintf(stderr, "trace-server: --verifier-url must be an http(s) "
+		    "URL without a fragment\n");
 		return 2;
 	}
 	if (cfg->threads < 1 || cfg->threads > 512) {

@@ -11,6 +11,7 @@
  * (civetweb runs with decode_url=no), so "%2F" inside a lot stays data.
  */
 #include <assert.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "log.h"
@@ -44,6 +45,10 @@ enum {
 	 * the handler's answer, as before the table (issue 16 changes no
 	 * answer but 400 method_not_allowed, now 405). */
 	METHOD_ANY = (1u << 8) - 1,
+	/* Not a method: read-only data any origin may fetch (SPEC 10).
+	 * GET and HEAD answers get Access-Control-Allow-Origin: *, OPTIONS
+	 * a preflight answer.  Never on a row whose handler writes on GET. */
+	CROSS_ORIGIN = 1u << 8,
 };
 
 struct route {
@@ -69,29 +74,31 @@ struct route {
 static const struct route routes[] = {
 	{ METHOD_POST, MATCH_EXACT, "/api/v1/events",
 	    ingest_handle_events, "events" },                   /* ingest.c */
-	{ METHOD_ANY, MATCH_UNDER, "/api/v1/events/",
+	{ METHOD_ANY | CROSS_ORIGIN, MATCH_UNDER, "/api/v1/events/",
 	    chains_handle_event, "event" },                     /* chains.c */
-	{ GET_HEAD, MATCH_UNDER, "/api/v1/chains/",
+	{ GET_HEAD | CROSS_ORIGIN, MATCH_UNDER, "/api/v1/chains/",
 	    chains_handle_chain, "chain" },                     /* chains.c */
-	{ METHOD_GET, MATCH_EXACT, "/api/v1/recalls/stream",
+	{ METHOD_GET | CROSS_ORIGIN, MATCH_EXACT, "/api/v1/recalls/stream",
 	    recalls_handle_stream, "recalls_stream" },          /* recallstream.c */
-	{ GET_HEAD, MATCH_EXACT, "/api/v1/recalls",
+	{ GET_HEAD | CROSS_ORIGIN, MATCH_EXACT, "/api/v1/recalls",
 	    recalls_handle_list, "recalls" },                   /* recalls.c */
 	{ GET_HEAD, MATCH_EXACT, "/recalls",
 	    recalls_handle_board, "recall_board" },             /* recallboard.c */
-	{ GET_HEAD, MATCH_EXACT, "/api/v1/epcis/events",
+	{ GET_HEAD | CROSS_ORIGIN, MATCH_EXACT, "/api/v1/epcis/events",
 	    epcis_handle_events, "epcis" },                     /* epcis.c */
-	{ GET_HEAD, MATCH_EXACT, "/api/v1/log",
+	{ GET_HEAD | CROSS_ORIGIN, MATCH_EXACT, "/api/v1/log",
 	    log_handle_log, "log" },                            /* log.c */
-	{ GET_HEAD, MATCH_EXACT, "/api/v1/checkpoint",
+	{ GET_HEAD | CROSS_ORIGIN, MATCH_EXACT, "/api/v1/checkpoint",
 	    log_handle_checkpoint, "checkpoint" },              /* log.c */
-	{ GET_HEAD, MATCH_UNDER, "/api/v1/proofs/",
+	{ GET_HEAD | CROSS_ORIGIN, MATCH_UNDER, "/api/v1/proofs/",
 	    log_handle_proofs, "proofs" },                      /* log.c */
-	{ GET_HEAD, MATCH_UNDER, "/api/v1/bundles/",
+	{ GET_HEAD | CROSS_ORIGIN, MATCH_UNDER, "/api/v1/bundles/",
 	    bundles_handle_bundle, "bundle" },                  /* bundles.c */
-	{ METHOD_GET | METHOD_POST, MATCH_EXACT, "/api/v1/keys",
+	{ GET_HEAD | CROSS_ORIGIN, MATCH_UNDER, "/tlog/",
+	    tiles_handle, "tlog" },                             /* tiles.c */
+	{ METHOD_GET | METHOD_POST | CROSS_ORIGIN, MATCH_EXACT, "/api/v1/keys",
 	    registry_handle_keys, "keys" },                     /* registry.c */
-	{ METHOD_GET, MATCH_UNDER, "/api/v1/keys/",
+	{ METHOD_GET | CROSS_ORIGIN, MATCH_UNDER, "/api/v1/keys/",
 	    registry_handle_keys, "key" },                      /* registry.c */
 	{ METHOD_ANY, MATCH_EXACT, "/healthz",
 	    health_handle, "healthz" },                         /* health.c */
@@ -175,6 +182,7 @@ allow_text(unsigned methods, char *out, size_t size)
 	};
 	size_t used = 0;
 
+	methods &= ~(unsigned)CROSS_ORIGIN;
 	assert(methods != 0 &&
 	    (methods & ~(unsigned)(METHOD_GET | METHOD_HEAD | METHOD_POST |
 	    METHOD_OPTIONS)) == 0);
@@ -228,6 +236,9 @@ router_dispatch(struct mg_connection *conn, struct server *srv)
 		trace_error_set(&err, TRACE_ENOTFOUND, "not_found", NULL,
 		    "no such resource");
 		http_send_error(&req, &err);
+	} else if ((routes[route].methods & CROSS_ORIGIN) != 0 &&
+	    method_bit(req.info->request_method) == METHOD_OPTIONS) {
+		http_send_preflight(&req);
 	} else if ((routes[route].methods &
 	    method_bit(req.info->request_method)) == 0) {
 		char allow[32];
@@ -235,6 +246,10 @@ router_dispatch(struct mg_connection *conn, struct server *srv)
 		allow_text(routes[route].methods, allow, sizeof(allow));
 		http_send_method_not_allowed(&req, allow);
 	} else {
+		if ((routes[route].methods & CROSS_ORIGIN) != 0 &&
+		    (method_bit(req.info->request_method) & GET_HEAD) != 0)
+			snprintf(req.also_headers, sizeof(req.also_headers),
+			    "%s", HTTP_CORS_READ);
 		routes[route].handler(&req);
 	}
 	metrics_count_request(&srv->metrics, route, req.status,

@@ -39,6 +39,7 @@ struct server_config {
 	char witness_policy[1024];       /* --witness-policy FILE (SPEC 9) */
 	bool print_log_vkey;             /* --print-log-vkey: print, exit */
 	char public_url[512];
+	char verifier_url[512];          /* --verifier-url (SPEC 10), or "" */
 	int threads;
 	int redis_wait_replicas;         /* WAIT for this many after appends */
 };
@@ -107,6 +108,14 @@ void http_send_error_with(struct request *req, const struct trace_error *err,
 void http_error_object(struct buf *b, const struct trace_error *err);
 /* 405 method_not_allowed (JSON error shape) with "Allow: allow". */
 void http_send_method_not_allowed(struct request *req, const char *allow);
+
+/*
+ * Cross-origin reads (SPEC 10, docs/PROTOCOL.md 11.1): the header the
+ * router puts on every GET and HEAD answer of a read-only route, and the
+ * answer to a CORS preflight (OPTIONS) on one: 204, reads only.
+ */
+#define HTTP_CORS_READ "Access-Control-Allow-Origin: *\r\n"
+void http_send_preflight(struct request *req);
 
 /*
  * Read the request body (Content-Length or chunked) up to max bytes into a

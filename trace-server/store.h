@@ -464,6 +464,38 @@ enum trace_status store_log_witnessed(struct store *s, char **text,
 enum trace_status store_log_witnessed_set(struct store *s, const char *text,
     size_t len, struct trace_error *err);
 
+/*
+ * Tiles (tiles.c): count consecutive stored hashes of one tree level from
+ * node first (ids: the leaves' statement ids instead) into out (count *
+ * 32 bytes), in one round trip.  The caller has checked that a published
+ * tree covers them; one missing is TRACE_ESTORE "store_corrupt".
+ */
+enum trace_status store_log_hashes(struct store *s, bool ids, unsigned level,
+    uint64_t first, size_t count, unsigned char *out,
+    struct trace_error *err);
+
+/* The stored envelope text of each leaf of a run, in leaf order. */
+struct store_log_entries {
+	struct {
+		char *text;             /* malloc'd, NUL-terminated */
+		size_t len;
+	} *envelopes;
+	size_t count;
+};
+
+void store_log_entries_clear(struct store_log_entries *e);
+
+/*
+ * The envelopes of leaves first .. first + count - 1, whose statement ids
+ * (raw) are ids[0..count), in two round trips (where each is, then the
+ * records).  A leaf whose record is missing, is not at that log index or
+ * is of a kind stored elsewhere is TRACE_ESTORE "store_corrupt".  On
+ * TRACE_OK the caller releases out with store_log_entries_clear().
+ */
+enum trace_status store_log_entries(struct store *s, uint64_t first,
+    const unsigned char (*ids)[MERKLE_HASH_LEN], size_t count,
+    struct store_log_entries *out, struct trace_error *err);
+
 /* ---- store_recalls.c: the list query ------------------------------------ */
 
 /*

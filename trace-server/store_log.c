@@ -412,3 +412,172 @@ store_log_witnessed_set(struct store *s, const char *text, size_t len,
 	freeReplyObject(r);
 	return rc;
 }
+
+/* ---- tiles (tiles.c) ------------------------------------------------------ */
+
+enum trace_status
+store_log_hashes(struct store *s, bool ids, unsigned level, uint64_t first,
+    size_t count, unsigned char *out, struct trace_error *err)
+{
+	char key[KEY_LOG_MAX];
+	struct store_batch b;
+	enum trace_status rc;
+	uint64_t at = first, end = first + count;
+	size_t done = 0;
+
+	/* One GETRANGE per chunk the run touches (a tile touches one). */
+	store_batch_init(&b);
+	while (at < end) {
+		uint64_t chunk = at / LOG_CHUNK_NODES;
+		uint64_t stop = (chunk + 1) * LOG_CHUNK_NODES;
+		uint64_t n = (stop < end ? stop : end) - at;
+		uint64_t from = (at % LOG_CHUNK_NODES) * MERKLE_HASH_LEN;
+
+		node_key(key, KEY_LOG_MAX, ids, level, chunk);
+		store_batch_command(&b);
+		store_batch_str(&b, "GETRANGE");
+		store_batch_fmt(&b, "%s", key);
+		store_batch_fmt(&b, "%" PRIu64, from);
+		store_batch_fmt(&b, "%" PRIu64, from + n * MERKLE_HASH_LEN - 1);
+		at += n;
+	}
+	rc = store_batch_run(s, &b, err);
+	for (size_t i = 0; i < b.commands && rc == TRACE_OK; i++) {
+		const redisReply *r = store_batch_reply(&b, i);
+		uint64_t chunk_end = (first / LOG_CHUNK_NODES + i + 1) *
+		    LOG_CHUNK_NODES;
+		size_t want = (size_t)((chunk_end < end ? chunk_end : end) -
+		    (first + done)) * MERKLE_HASH_LEN;
+
+		/* Nodes are written before the size that covers them: one
+		 * missing under the published size is corruption. */
+		if (r->type != REDIS_REPLY_STRING || r->len != want) {
+			rc = trace_error_set(err, TRACE_ESTORE, "store_corrupt",
+			    NULL, "a stored tree node is missing");
+			break;
+		}
+		memcpy(out + done * MERKLE_HASH_LEN, r->str, want);
+		done += want / MERKLE_HASH_LEN;
+	}
+	store_batch_clear(&b);
+	return rc;
+}
+
+void
+store_log_entries_clear(struct store_log_entries *e)
+{
+	if (e == NULL)
+		return;
+	for (size_t i = 0; i < e->count; i++)
+		free(e->envelopes[i].text);
+	free(e->envelopes);
+	memset(e, 0, sizeof(*e));
+}
+
+/* "e <logIndex> <seq> <chain>" or "k <logIndex> <n>": where a leaf's
+ * record is (its list and the position in it) into key and n. */
+static bool
+leaf_location(const redisReply *r, uint64_t index, char *key, size_t size,
+    long long *n)
+{
+	char text[CHAIN_ID_MAX + 64], chain[CHAIN_ID_MAX + 1];
+	long long at;
+
+	if (r->type != REDIS_REPLY_STRING || r->len >= sizeof(text))
+		return false;
+	memcpy(text, r->str, r->len);
+	text[r->len] = '\0';
+	/* %81s: CHAIN_ID_MAX, as in store_locate(). */
+	if (text[0] == 'e' && sscanf(text, "e %lld %lld %81s", &at, n,
+	    chain) == 3)
+		snprintf(key, size, KEY_CHAIN, chain);
+	else if (text[0] == 'k' && sscanf(text, "k %lld %lld", &at, n) == 2)
+		snprintf(key, size, "%s", KEY_ENTRIES);
+	else
+		return false;
+	return at >= 0 && (uint64_t)at == index && *n >= 0;
+}
+
+enum trace_status
+store_log_entries(struct store *s, uint64_t first,
+    const unsigned char (*ids)[MERKLE_HASH_LEN], size_t count,
+    struct store_log_entries *out, struct trace_error *err)
+{
+	char key[KEY_CHAIN_MAX], hex[2 * MERKLE_HASH_LEN + 1];
+	struct store_batch b;
+	enum trace_status rc;
+	const redisReply *where;
+
+	memset(out, 0, sizeof(*out));
+	if ((out->envelopes = calloc(count ? count : 1,
+	    sizeof(*out->envelopes))) == NULL)
+		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+		    "out of memory");
+	/* Round trip 1: where each leaf's statement is. */
+	store_batch_init(&b);
+	store_batch_command(&b);
+	store_batch_str(&b, "HMGET");
+	store_batch_str(&b, KEY_IDS);
+	for (size_t i = 0; i < count; i++) {
+		hex_encode(ids[i], MERKLE_HASH_LEN, hex);
+		store_batch_fmt(&b, "%s", hex);
+	}
+	if ((rc = store_batch_run(s, &b, err)) != TRACE_OK)
+		goto out;
+	where = store_batch_take(&b, 0);
+	store_batch_clear(&b);
+	if (where->type != REDIS_REPLY_ARRAY || where->elements != count) {
+		freeReplyObject((redisReply *)where);
+		rc = corrupt(err, "leaf locations");
+		goto out;
+	}
+	/* Round trip 2: the records. */
+	store_batch_init(&b);
+	for (size_t i = 0; i < count; i++) {
+		long long n;
+
+		if (!leaf_location(where->element[i], first + i, key,
+		    sizeof(key), &n)) {
+			rc = trace_error_set(err, TRACE_ESTORE, "store_corrupt",
+			    NULL, "leaf %" PRIu64 " has no statement of a kind "
+			    "this server serves", first + i);
+			break;
+		}
+		store_batch_command(&b);
+		store_batch_str(&b, "LINDEX");
+		store_batch_fmt(&b, "%s", key);
+		store_batch_fmt(&b, "%lld", n);
+	}
+	freeReplyObject((redisReply *)where);
+	if (rc != TRACE_OK || (rc = store_batch_run(s, &b, err)) != TRACE_OK)
+		goto out_batch;
+	for (size_t i = 0; i < count; i++) {
+		const redisReply *r = store_batch_reply(&b, i);
+		struct store_record rec;
+
+		hex_encode(ids[i], MERKLE_HASH_LEN, hex);
+		if (r->type != REDIS_REPLY_STRING ||
+		    !store_record_parse(r->str, r->len, &rec) ||
+		    strcmp(rec.id, hex) != 0 || rec.log_index < 0 ||
+		    (uint64_t)rec.log_index != first + i) {
+			rc = corrupt(err, "leaf record");
+			break;
+		}
+		if ((out->envelopes[i].text = malloc(rec.envelope_len + 1)) ==
+		    NULL) {
+			rc = trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+			    "out of memory");
+			break;
+		}
+		memcpy(out->envelopes[i].text, rec.envelope, rec.envelope_len);
+		out->envelopes[i].text[rec.envelope_len] = '\0';
+		out->envelopes[i].len = rec.envelope_len;
+		out->count = i + 1;
+	}
+out_batch:
+	store_batch_clear(&b);
+out:
+	if (rc != TRACE_OK)
+		store_log_entries_clear(out);
+	return rc;
+}

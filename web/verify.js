@@ -28,8 +28,15 @@
  *   - the bundle holds the events the page was rendered from.
  * Ed25519 is WebCrypto's, after the checks libtrace's ed25519_verify()
  * makes first (S < L, canonical encodings of A and R), so the same
- * signatures verify here as in C: the cofactorless equation.  There is no
- * JavaScript fallback: without Ed25519 in WebCrypto the page says so.
+ * signatures verify here as in C: the cofactorless equation.  Where
+ * WebCrypto lacks Ed25519 (the in-app browsers of WeChat and Alipay, older
+ * Chromium), the same equation is computed here with BigInt from RFC 8032
+ * 5.1.7 (ed25519Js, SHA-512 from WebCrypto).
+ *
+ * Memory (SPEC 10): after a bundle verifies, its checkpoint is held
+ * against the largest one this browser verified for the log before
+ * (localStorage), with a consistency proof from the server; a fork or a
+ * rollback fails the page, visibly, and both signed notes are kept.
  *
  * The page then shows the recall, inspection and customs status computed
  * here, and says so visibly when they differ from what the server
@@ -241,22 +248,79 @@
 		    identity(multiply(L, p));
 	}
 
-	var keyCache = {};
+	/* Projective points are equal when X1/Z1 = X2/Z2 and Y1/Z1 = Y2/Z2. */
+	function samePoint(p, q) {
+		return mod(p[0] * q[2] - q[0] * p[2]) === 0n &&
+		    mod(p[1] * q[2] - q[1] * p[2]) === 0n;
+	}
+
+	/* The base point (RFC 8032 5.1): y = 4/5, x even. */
+	var BASE = (function () {
+		var y = mod(4n * inverse(5n)), a = new Uint8Array(32), i;
+
+		for (i = 0; i < 32; i++, y >>= 8n)
+			a[i] = Number(y & 255n);
+		return decodePoint(a);
+	})();
+
+	/*
+	 * RFC 8032 5.1.7 without WebCrypto's Ed25519, for the checks made in
+	 * ed25519() first: decode A and R, k = SHA-512(R || A || M) mod L,
+	 * and the cofactorless equation [S]B = R + [k]A, as libtrace does.
+	 * Variable time, which is fine for public data.
+	 */
+	function ed25519Js(publicKey, signature, message) {
+		var A = decodePoint(publicKey), R = decodePoint(signature.subarray(0, 32)),
+		    S = little(signature.subarray(32));
+
+		if (A === null || R === null || S >= L)
+			return Promise.resolve(false);
+		return subtle.digest('SHA-512', concat(signature.subarray(0, 32),
+		    publicKey, message)).then(function (h) {
+			var k = little(new Uint8Array(h)) % L;
+
+			return samePoint(multiply(S, BASE), add(R, multiply(k, A)));
+		});
+	}
+
+	var keyCache = {}, webCryptoEd25519 = null;
+
+	/* Whether WebCrypto verifies Ed25519 here (asked once). */
+	function haveWebCryptoEd25519() {
+		if (webCryptoEd25519 === null)
+			webCryptoEd25519 = Promise.resolve().then(function () {
+				return subtle.importKey('raw', new Uint8Array(32),
+				    { name: 'Ed25519' }, false, ['verify']);
+			}).then(function () {
+				return true;
+			}, function () {
+				return false;
+			});
+		return webCryptoEd25519;
+	}
 
 	/* ed25519_verify(): S < L and canonical A and R first, then the
-	 * cofactorless equation (WebCrypto's). */
-	function ed25519(publicKey, signature, message) {
-		var id = hex(publicKey), key;
+	 * cofactorless equation (WebCrypto's, or ed25519Js without it). */
+	function ed25519Precheck(publicKey, signature) {
+		return publicKey.length === 32 && signature.length === 64 &&
+		    little(signature.subarray(32)) < L && canonicalPoint(publicKey) &&
+		    canonicalPoint(signature.subarray(0, 32));
+	}
 
-		if (publicKey.length !== 32 || signature.length !== 64 ||
-		    little(signature.subarray(32)) >= L ||
-		    !canonicalPoint(publicKey) ||
-		    !canonicalPoint(signature.subarray(0, 32)))
+	function ed25519(publicKey, signature, message) {
+		var id = hex(publicKey);
+
+		if (!ed25519Precheck(publicKey, signature))
 			return Promise.resolve(false);
-		key = keyCache[id] || (keyCache[id] = subtle.importKey('raw',
-		    publicKey, { name: 'Ed25519' }, false, ['verify']));
-		return key.then(function (k) {
-			return subtle.verify({ name: 'Ed25519' }, k, signature, message);
+		return haveWebCryptoEd25519().then(function (yes) {
+			if (!yes)
+				return ed25519Js(publicKey, signature, message);
+			if (!keyCache[id])
+				keyCache[id] = subtle.importKey('raw', publicKey,
+				    { name: 'Ed25519' }, false, ['verify']);
+			return keyCache[id].then(function (k) {
+				return subtle.verify({ name: 'Ed25519' }, k, signature, message);
+			});
 		}).catch(function () {
 			return false;
 		});
@@ -291,6 +355,61 @@
 		});
 		return r.then(function (h) {
 			return h !== null && sn === 0 && equal(h, root);
+		});
+	}
+
+	function half(n) {
+		return Math.floor(n / 2);
+	}
+
+	/* RFC 9162 2.1.4.2: verify a consistency proof from size1 to size2. */
+	function consistency(size1, size2, root1, root2, proof) {
+		var one = new Uint8Array([1]), fn, sn, fr, sr, n = size1, chain;
+
+		if (size1 === size2)
+			return Promise.resolve(proof.length === 0 && equal(root1, root2));
+		if (!(size1 > 0 && size1 < size2) || proof.length === 0 ||
+		    proof.length > PROOF_MAX)
+			return Promise.resolve(false);
+		while (n % 2 === 0)
+			n = half(n);
+		if (n === 1)
+			proof = [root1].concat(proof);
+		fn = size1 - 1;
+		sn = size2 - 1;
+		while (fn % 2 === 1) {
+			fn = half(fn);
+			sn = half(sn);
+		}
+		fr = sr = proof[0];
+		chain = Promise.resolve(true);
+		proof.slice(1).forEach(function (c) {
+			chain = chain.then(function (ok) {
+				if (!ok || sn === 0 || c.length !== 32)
+					return false;
+				if (fn % 2 === 1 || fn === sn)
+					return Promise.all([sha256(concat(one, c, fr)),
+					    sha256(concat(one, c, sr))]).then(function (h) {
+						fr = h[0];
+						sr = h[1];
+						while (fn % 2 === 0 && fn !== 0) {
+							fn = half(fn);
+							sn = half(sn);
+						}
+						fn = half(fn);
+						sn = half(sn);
+						return true;
+					});
+				return sha256(concat(one, sr, c)).then(function (h) {
+					sr = h;
+					fn = half(fn);
+					sn = half(sn);
+					return true;
+				});
+			});
+		});
+		return chain.then(function (ok) {
+			return ok && sn === 0 && equal(fr, root1) && equal(sr, root2);
 		});
 	}
 
@@ -837,7 +956,7 @@
 				if (c.origin !== c.name)
 					failure('checkpoint', 0, 'wrong_origin', 'the checkpoint is for log ' + c.origin);
 				else
-					cp = c;
+					cp = report.checkpoint = c;
 			}, function (e) {
 				failure('checkpoint', 0, 'bad_checkpoint', 'the checkpoint does not verify: ' +
 				    (e && e.message ? e.message : String(e)));
@@ -1081,8 +1200,106 @@
 		return out.join(',');
 	}
 
+	/* ---- memory (SPEC 10, docs/PROTOCOL.md 10.4.3) ---------------------- */
+
+	var MEMORY = 'trace.checkpoint.', EVIDENCE = 'trace.evidence.';
+
+	function storage() {
+		try {
+			return window.localStorage || null;
+		} catch (e) {
+			return null;      /* storage disabled: nothing is remembered */
+		}
+	}
+
+	/*
+	 * Hold note (a checkpoint just verified under vkey, cp its body) against
+	 * the largest one this browser verified for that log before.
+	 * proof(from, to) gives a consistency proof (a promise of an array of
+	 * 32-byte arrays).  Resolves {state, remembered, presented, message}:
+	 * state 'first' (remembered now), 'same', 'grew' (proved, remembered
+	 * now), 'fork', 'rollback' (both notes kept under trace.evidence.*),
+	 * 'unproven' (no proof to be had; memory unchanged) or 'off'.
+	 */
+	function checkMemory(note, cp, vkey, proof) {
+		var store = storage(), m = /^([^+]+)\+([0-9a-f]{8})\+/.exec(String(vkey)),
+		    key, old = null;
+
+		function result(state, message) {
+			var r = { state: state, remembered: old, presented: note,
+			    message: message || '' };
+
+			if (state === 'first' || state === 'grew') {
+				try {
+					store.setItem(key, note);
+				} catch (e) { /* full: remembering is best effort */ }
+			}
+			if (state === 'fork' || state === 'rollback') {
+				try {
+					store.setItem(EVIDENCE + Date.now(), JSON.stringify({
+					    kind: state, origin: cp.origin, vkey: vkey,
+					    detected: new Date().toISOString(), reason: message,
+					    remembered: old, presented: note }));
+				} catch (e) { /* the page shows both anyway */ }
+			}
+			return r;
+		}
+		if (store === null || m === null || typeof note !== 'string')
+			return Promise.resolve({ state: 'off' });
+		key = MEMORY + m[1] + '+' + m[2];
+		try {
+			old = store.getItem(key);
+		} catch (e) {
+			return Promise.resolve({ state: 'off' });
+		}
+		if (old === null)
+			return Promise.resolve(result('first'));
+		return openCheckpoint(old, vkey).then(function (o) {
+			if (o.origin !== cp.origin || o.size === 0)
+				return result('first');
+			if (o.size === cp.size)
+				return equal(o.root, cp.root) ? result('same') :
+				    result('fork', 'two trees of size ' + cp.size);
+			if (cp.size < o.size)
+				return result('rollback', 'size ' + cp.size + ' after size ' +
+				    o.size + ' was shown');
+			return Promise.resolve(proof(o.size, cp.size)).then(function (hashes) {
+				return consistency(o.size, cp.size, o.root, cp.root, hashes);
+			}).then(function (ok) {
+				return ok ? result('grew') : result('fork', 'size ' + o.size +
+				    ' is not a prefix of size ' + cp.size);
+			}, function (e) {
+				return result('unproven', e && e.message ? e.message : String(e));
+			});
+		}, function () {
+			/* What is stored does not verify (edited by hand): start again. */
+			old = null;
+			return result('first');
+		});
+	}
+
+	/* GET /api/v1/proofs/consistency of base as checkMemory() wants it. */
+	function consistencyFrom(base) {
+		return function (from, to) {
+			return fetch(base + '/api/v1/proofs/consistency?from=' + from + '&to=' + to,
+			    { cache: 'no-store', credentials: 'omit' }).then(function (r) {
+				if (!r.ok)
+					fail('no consistency proof (' + r.status + ')');
+				return r.json();
+			}).then(function (doc) {
+				if (!doc || !Array.isArray(doc.hashes) || doc.hashes.length > PROOF_MAX)
+					fail('a malformed consistency proof');
+				return doc.hashes.map(bytes);
+			});
+		};
+	}
+
 	window.TraceVerify = { verifyBundle: verifyBundle, summary: summary,
-	    serialStatus: serialStatus, publicKeyCheck: strongKey, bytes: bytes };
+	    serialStatus: serialStatus, publicKeyCheck: strongKey, bytes: bytes,
+	    hex: hex, sha256: sha256, concat: concat, ed25519: ed25519,
+	    ed25519Js: ed25519Js, ed25519Precheck: ed25519Precheck, openCheckpoint: openCheckpoint,
+	    consistency: consistency, checkMemory: checkMemory,
+	    consistencyFrom: consistencyFrom, Failure: Failure };
 
 	/* ---- the page ------------------------------------------------------ */
 
@@ -1230,6 +1447,29 @@
 		return false;
 	}
 
+	/* What the memory caught, visibly, with both signed notes. */
+	function memoryAlert(mem) {
+		var warn = document.createElement('div'), p, pre;
+
+		warn.id = 'memory-alert';
+		warn.className = 'note warn';
+		warn.setAttribute('role', 'alert');
+		warn.setAttribute('data-kind', mem.state);
+		p = warn.appendChild(document.createElement('p'));
+		p.textContent = '\u26a0 ' + (mem.state === 'rollback' ?
+		    '\u65e5\u5fd7\u56de\u9000 \u00b7 Log rollback: this browser has seen a newer ' +
+		    'checkpoint of this log than the server shows now' :
+		    '\u65e5\u5fd7\u5206\u53c9 \u00b7 Log fork: the log showed this browser two ' +
+		    'histories') + ' (' + mem.message + ').';
+		[['remembered', mem.remembered], ['presented', mem.presented]].forEach(function (x) {
+			pre = warn.appendChild(document.createElement('pre'));
+			pre.className = 'evidence';
+			pre.setAttribute('data-note', x[0]);
+			pre.textContent = x[1];
+		});
+		out.parentNode.insertBefore(warn, out.nextSibling);
+	}
+
 	function run() {
 		var d = out.dataset, rootPublic;
 
@@ -1241,18 +1481,9 @@
 			show('bad', d.msgFail + ': ' + e.message);
 			return;
 		}
-		subtle.importKey('raw', rootPublic, { name: 'Ed25519' }, false, ['verify'])
-		    .then(function () {
-			return Promise.all([json(d.bundle), json(d.log)]);
-		}, function () {
-			show('', d.msgUnsupported);
-			return null;
-		}).then(function (r) {
-			var bundle;
+		Promise.all([json(d.bundle), json(d.log)]).then(function (r) {
+			var bundle = r[0];
 
-			if (r === null)
-				return;
-			bundle = r[0];
 			if (!bundle || bundle.chain !== d.chain)
 				fail('the bundle is for another lot');
 			return verifyBundle(bundle, r[1].vkey, rootPublic).then(function (report) {
@@ -1265,10 +1496,18 @@
 				if (events.length < Number(d.count) || !last ||
 				    (events.length === Number(d.count) && last !== d.head))
 					fail('the bundle does not hold the events shown on this page');
-				show('ok', '\u2714 ' + d.msgOk + ' (' + report.signatures +
-				    ' \u00d7 Ed25519, ' + report.proofs + ' \u00d7 RFC 6962)');
-				out.setAttribute('data-state', applyFold(report.fold) ?
-				    'verified' : 'mismatch');
+				return checkMemory(bundle.checkpoint, report.checkpoint, r[1].vkey,
+				    consistencyFrom('')).then(function (mem) {
+					if (mem.state === 'fork' || mem.state === 'rollback') {
+						memoryAlert(mem);
+						fail(mem.state + ': ' + mem.message);
+					}
+					show('ok', '\u2714 ' + d.msgOk + ' (' + report.signatures +
+					    ' \u00d7 Ed25519, ' + report.proofs + ' \u00d7 RFC 6962)');
+					out.setAttribute('data-memory', mem.state);
+					out.setAttribute('data-state', applyFold(report.fold) ?
+					    'verified' : 'mismatch');
+				});
 			});
 		}).catch(function (e) {
 			show('bad', '\u2716 ' + d.msgFail + ': ' + (e && e.message ? e.message : String(e)));

@@ -1,20 +1,101 @@
 """Start redis-server and trace-server (harness.py), seed the page test
 chains (pages_seed.py), write the shared corpus of fixture bundles with
 BUILD/tests/test_corpus --write BUILD/corpus (the C verdict of each, for verify.js to
-match), run every *.test.js under node with their URLs, stop everything.
+match), build the standalone verifier (make verifier's build.sh) and serve
+it from a second origin (python3 -m http.server on another port), run every
+*.test.js under node with their URLs, stop everything.
 The exit status is non-zero if any script failed."""
+import base64
+import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
 import harness  # noqa: E402
+import nacl.signing  # noqa: E402
 import pages_seed  # noqa: E402
+
+TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
+VECTORS = os.environ.get("TRACE_VECTORS", os.path.join(TOP, "tests", "vectors"))
+
+
+def note_sign(signing, name, text, type_byte=b"\x01"):
+    """A signed-note signature line over text by signing (key ID per
+    c2sp.org/signed-note: SHA-256(name || 0x0A || type || key)[:4])."""
+    pub = bytes(signing.verify_key)
+    key_id = hashlib.sha256(name.encode() + b"\n" + type_byte + pub).digest()[:4]
+    return key_id, pub
+
+
+def verifier_fixtures(cluster, chains, folder):
+    """What verifier.test.js needs: the standalone verifier built twice
+    (keys pinned; and with a witness policy) under folder, bundles a
+    dishonest server could answer with, and the log's vkey."""
+    vkey = cluster.get("/api/v1/log").json()["vkey"]
+    origin = vkey.split("+")[0]
+    path = "/api/v1/bundles/01/%s/10/%s" % (chains["good"]["gtin"], chains["good"]["lot"])
+    old = cluster.get(path).json()
+    # The log grows past the bundle above, which is then a rollback.
+    cluster.enroll(harness.Key("verifier-grow"), "warehouse", prefixes=["880"])
+    harness.settle(cluster)
+    while int(cluster.get(path).json()["checkpoint"].split("\n")[1]) <= \
+            int(old["checkpoint"].split("\n")[1]):
+        time.sleep(0.05)
+    new = cluster.get(path).json()
+    body, _, _ = new["checkpoint"].partition("\n\n")
+    body += "\n"
+    size = int(body.split("\n")[1])
+    with open(cluster.log_key_path) as f:
+        log_signing = nacl.signing.SigningKey(base64.b64decode(json.load(f)["secret"])[:32])
+    # A checkpoint the log key signed for another tree of the same size.
+    forked_body = "%s\n%d\n%s\n" % (origin, size, base64.b64encode(os.urandom(32)).decode())
+    kid, _ = note_sign(log_signing, origin, forked_body)
+    forked = forked_body + "\n\u2014 %s %s\n" % (origin, base64.b64encode(
+        kid + log_signing.sign(forked_body.encode()).signature).decode())
+    # The same bundle, its checkpoint signed by another key of that name:
+    # a server that swapped its log key (and serves the new one at /api/v1/log).
+    other = nacl.signing.SigningKey(os.urandom(32))
+    kid, other_pub = note_sign(other, origin, body)
+    swapped = dict(new, checkpoint=body + "\n\u2014 %s %s\n" % (origin, base64.b64encode(
+        kid + other.sign(body.encode()).signature).decode()))
+    swapped_vkey = "%s+%s+%s" % (origin, kid.hex(), base64.b64encode(b"\x01" + other_pub).decode())
+    # A witness and a policy of quorum 1; the bundle with its cosignature.
+    witness = nacl.signing.SigningKey(os.urandom(32))
+    wname = "witness.test/w1"
+    wid, wpub = note_sign(witness, wname, body, b"\x04")
+    ts = 1764547200
+    cosig = witness.sign(b"cosignature/v1\ntime %d\n" % ts + body.encode()).signature
+    line = "\u2014 %s %s\n" % (wname, base64.b64encode(wid + ts.to_bytes(8, "big") + cosig).decode())
+    cosigned = dict(new, checkpoint=new["checkpoint"] + line)
+    bad_line = "\u2014 %s %s\n" % (wname, base64.b64encode(
+        wid + (ts + 1).to_bytes(8, "big") + cosig).decode())
+    policy = os.path.join(folder, "policy.txt")
+    with open(policy, "w") as f:
+        f.write("log %s\nwitness w1 %s+%s+%s\nquorum w1\n" % (
+            vkey, wname, wid.hex(), base64.b64encode(b"\x04" + wpub).decode()))
+    build = os.path.join(TOP, "web", "verifier", "build.sh")
+    site = os.path.join(folder, "site")
+    subprocess.run([build, site, cluster.root_pub, vkey, "", cluster.public_url],
+                   check=True, stdout=subprocess.DEVNULL)
+    # maxCheckpointAge large enough for the fixed cosignature time.
+    subprocess.run([build, os.path.join(site, "quorum"), cluster.root_pub, vkey, policy,
+                    cluster.public_url, "999999999"], check=True, stdout=subprocess.DEVNULL)
+    with open(os.path.join(VECTORS, "wycheproof", "ed25519_test.json")) as f:
+        wycheproof = json.load(f)
+    return {"vkey": vkey, "old": old, "new": new, "forked": forked, "swapped": swapped,
+            "swappedVkey": swapped_vkey, "cosigned": cosigned,
+            "badCosigned": dict(new, checkpoint=new["checkpoint"] + bad_line),
+            "site": site, "wycheproof": [
+                {"id": t["tcId"], "pk": g["publicKey"]["pk"], "msg": t["msg"], "sig": t["sig"],
+                 "valid": t["result"] == "valid"}
+                for g in wycheproof["testGroups"] for t in g["tests"]]}
 
 
 def main():
@@ -29,9 +110,18 @@ def main():
 
 def run(corpus):
     cluster = harness.Cluster.start()
+    folder = tempfile.mkdtemp(prefix="trace-verifier-")
+    origin2 = None
     try:
         chains = pages_seed.seed(cluster)
-        config = {"base": cluster.public_url, "chains": chains,
+        verifier = verifier_fixtures(cluster, chains, folder)
+        port = harness.free_port()
+        origin2 = subprocess.Popen([sys.executable, "-m", "http.server", str(port),
+                                    "--bind", "127.0.0.1", "--directory", verifier["site"]],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        harness.wait_port(port, proc=origin2)
+        verifier["base"] = "http://127.0.0.1:%d" % port
+        config = {"base": cluster.public_url, "chains": chains, "verifier": verifier,
                   "corpus": corpus,
                   "screenshots": os.environ.get("TRACE_SCREENSHOTS",
                                                 os.path.join(harness.BUILD, "screenshots")),
@@ -48,6 +138,10 @@ def run(corpus):
         finally:
             os.unlink(path)
     finally:
+        if origin2 is not None:
+            origin2.terminate()
+            origin2.wait(10)
+        shutil.rmtree(folder, ignore_errors=True)
         cluster.stop()
     return rc
 

@@ -29,6 +29,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.environ.get("TRACE_BUILD", os.path.join(ROOT, "build"))
 SERVER = os.path.join(BUILD, "trace-server")
 AGENT = os.path.join(BUILD, "trace-agent")
+
+# trace-agent verify remembers every log it verified (--state, default
+# $XDG_STATE_HOME/trace): keep that memory inside this test run.
+if "TRACE_KEEP_XDG_STATE" not in os.environ:
+    _STATE = tempfile.mkdtemp(prefix="trace-state-")
+    os.environ["XDG_STATE_HOME"] = _STATE
+    import atexit
+    atexit.register(shutil.rmtree, _STATE, True)
 VECTORS = os.environ.get("TRACE_VECTORS", os.path.join(ROOT, "tests", "vectors"))
 TYPE_EVENT = "application/vnd.trace.event.v1+json"
 TYPE_KEY = "application/vnd.trace.key.v1+json"

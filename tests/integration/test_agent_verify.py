@@ -188,6 +188,11 @@ class Verify(unittest.TestCase):
         path = os.path.join(self.dir, "bundle.json")
         with open(path, "w") as f:
             json.dump(bundle, f)
+        # These logs are made up per test under one log key, so they fork
+        # one another: each run gets a log memory of its own (test_memory
+        # tests the memory).
+        if "--state" not in extra and "--no-state" not in extra:
+            extra = list(extra) + ["--state", tempfile.mkdtemp(dir=self.dir)]
         return subprocess.run([AGENT, "verify", path, "--root", root_pub or self.root_pub,
                                "--log-vkey", vkey or self.log_key.vkey] + list(extra),
                               capture_output=True, text=True, timeout=60, env=env)

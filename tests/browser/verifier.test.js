@@ -1,0 +1,338 @@
+/*
+ * verifier.test.js CONFIG.json - the standalone verifier (SPEC 10,
+ * docs/PROTOCOL.md 10.4) hosted on a second origin (driver.py builds it
+ * with web/verifier/build.sh and serves it with python3 -m http.server),
+ * reading trace-server cross-origin, in Debian's chromium:
+ *   - a good lot is verified, with the statuses of the fold, and a
+ *     recalled lot shows the recall; the page loads nothing from any
+ *     other host than its own and the server's data;
+ *   - it fails a tampered bundle, a bundle under another root (the pinned
+ *     root is what counts), and a server that swapped its log key (the
+ *     pinned log key is what counts; /api/v1/log is never asked);
+ *   - its memory (localStorage) catches a rollback to an older genuine
+ *     bundle and a fork, visibly, with both signed checkpoints; the
+ *     consumer page's own verifier catches the rollback too;
+ *   - with a pinned witness policy the quorum is required and a bad
+ *     cosignature fails (C2SP tlog-cosignature in JS);
+ *   - unknown lots and unreachable servers are "unavailable";
+ *   - Ed25519 without WebCrypto: the BigInt fallback and WebCrypto agree
+ *     with every Wycheproof vector, and the whole page verifies with
+ *     WebCrypto's Ed25519 removed.
+ * Prints "N passed, N failed".
+ */
+'use strict';
+
+const fs = require('fs');
+const { chromium } = require('playwright-core');
+
+const config = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+const server = config.base;
+const V = config.verifier;
+const site = V.base;
+const good = config.chains.good;
+const recalled = config.chains.recalled;
+
+function assert(cond, message) {
+	if (!cond)
+		throw new Error(message);
+}
+
+function equal(a, b, message) {
+	if (a !== b)
+		throw new Error(`${message}: expected ${JSON.stringify(b)}, got ${JSON.stringify(a)}`);
+}
+
+let browser;
+
+async function phone() {
+	const context = await browser.newContext({ viewport: { width: 360, height: 740 },
+	    locale: 'zh-CN', deviceScaleFactor: 2 });
+	const page = await context.newPage();
+	page.seen = { requests: [], errors: [] };
+	page.on('request', (r) => page.seen.requests.push(r.url()));
+	page.on('pageerror', (e) => page.seen.errors.push(e.message));
+	return page;
+}
+
+function hashOf(chain, serial) {
+	return '#01/' + chain.gtin + '/10/' + encodeURIComponent(chain.lot) +
+	    (serial ? '/21/' + serial : '');
+}
+
+async function verdict(page, url) {
+	if (url)
+		await page.goto(url);
+	await page.waitForSelector('#verdict:not([data-state="checking"])', { timeout: 20000 });
+	return {
+		state: await page.getAttribute('#verdict', 'data-state'),
+		text: (await page.textContent('#verdict')).replace(/\s+/g, ' ').trim(),
+	};
+}
+
+/* Answer the bundle request with body (an object). */
+async function serveBundle(page, body) {
+	await page.route('**/api/v1/bundles/**', (route) => route.fulfill({ status: 200,
+	    contentType: 'application/json', headers: { 'Access-Control-Allow-Origin': '*' },
+	    body: JSON.stringify(body) }));
+}
+
+function clean(page) {
+	equal(page.seen.errors.length, 0, 'page errors: ' + page.seen.errors.join(' | '));
+	const other = page.seen.requests.filter((u) => !u.startsWith(site + '/') &&
+	    !u.startsWith(server + '/api/v1/'));
+	equal(other.length, 0, 'requests to other hosts: ' + other.join(' '));
+}
+
+const tests = [];
+function test(name, fn) {
+	tests.push({ name, fn });
+}
+
+test('a good lot verifies on the second origin, statuses from the fold', async () => {
+	const page = await phone();
+	const v = await verdict(page, site + '/index.html' + hashOf(good, '000001'));
+	equal(v.state, 'verified', 'verdict: ' + v.text);
+	assert(v.text.includes('已验证'), 'Chinese first: ' + v.text);
+	equal(await page.getAttribute('#status-recall', 'data-status'), 'none', 'recall');
+	equal(await page.getAttribute('#status-customs', 'data-status'), 'released', 'customs');
+	assert(['pass', 'none', 'fail'].includes(await page.getAttribute('#status-inspection',
+	    'data-status')), 'inspection');
+	assert(page.seen.requests.some((u) => u.startsWith(server + '/api/v1/bundles/')),
+	    'the bundle came from the server cross-origin');
+	assert(!page.seen.requests.some((u) => u.includes('/api/v1/log')), 'asked the server for its key');
+	const overflow = await page.evaluate(() =>
+		document.documentElement.scrollWidth - document.documentElement.clientWidth);
+	assert(overflow <= 0, `the page scrolls sideways by ${overflow}px at 360px`);
+	clean(page);
+	await page.context().close();
+});
+
+test('a recalled lot shows the recall computed from the bundle', async () => {
+	const page = await phone();
+	const v = await verdict(page, site + '/index.html' + hashOf(recalled));
+	equal(v.state, 'verified', 'verdict: ' + v.text);
+	equal(await page.getAttribute('#status-recall', 'data-status'), 'open', 'recall');
+	assert((await page.textContent('#status-recall')).includes('已召回'), 'recall text');
+	clean(page);
+	await page.context().close();
+});
+
+test('a tampered bundle fails', async () => {
+	const page = await phone();
+	const bent = JSON.parse(JSON.stringify(V.new));
+	const sig = bent.events[0].envelope.signatures[0];
+	sig.sig = (sig.sig[0] === 'A' ? 'B' : 'A') + sig.sig.slice(1);
+	await serveBundle(page, bent);
+	const v = await verdict(page, site + '/index.html' + hashOf(good));
+	equal(v.state, 'failed', 'verdict: ' + v.text);
+	assert(v.text.includes('bad_signature'), v.text);
+	equal(await page.isHidden('#status'), true, 'no statuses for a failed bundle');
+	await page.context().close();
+});
+
+test('the pinned root counts: a server with a different root fails', async () => {
+	const page = await phone();
+	await page.route(site + '/config.json', async (route) => {
+		const response = await route.fetch();
+		const c = JSON.parse(await response.text());
+		c.rootPublic = Buffer.alloc(32, 7).toString('base64');
+		await route.fulfill({ response, body: JSON.stringify(c) });
+	});
+	const v = await verdict(page, site + '/index.html' + hashOf(good));
+	equal(v.state, 'failed', 'verdict: ' + v.text);
+	assert(v.text.includes('unknown_signer'), v.text);
+	await page.context().close();
+});
+
+test('the pinned log key counts: a server that swapped its log key fails', async () => {
+	const page = await phone();
+	await serveBundle(page, V.swapped);
+	await page.route('**/api/v1/log', (route) => route.fulfill({ status: 200,
+	    contentType: 'application/json', headers: { 'Access-Control-Allow-Origin': '*' },
+	    body: JSON.stringify({ vkey: V.swappedVkey }) }));
+	const v = await verdict(page, site + '/index.html' + hashOf(good));
+	equal(v.state, 'failed', 'verdict: ' + v.text);
+	assert(v.text.includes('bad_checkpoint'), v.text);
+	assert(!page.seen.requests.some((u) => u.includes('/api/v1/log')), 'asked the server for its key');
+	/* The same swapped bundle verifies under the swapped key: the check
+	 * can pass, it is the pinned key that refuses it. */
+	const ok = await page.evaluate(async (a) => {
+		const T = window.TraceVerify;
+		const c = await (await fetch('config.json')).json();
+		const r = await T.verifyBundle(a.bundle, a.vkey, T.bytes(c.rootPublic));
+		return r.failures.length;
+	}, { bundle: V.swapped, vkey: V.swappedVkey });
+	equal(ok, 0, 'the swapped bundle under its own key');
+	await page.context().close();
+});
+
+test('memory: a rollback to an older genuine bundle is caught', async () => {
+	const page = await phone();
+	let v = await verdict(page, site + '/index.html' + hashOf(good));
+	equal(v.state, 'verified', 'first visit: ' + v.text);
+	equal(await page.isHidden('#memory-alert'), true, 'no alert at first');
+	await serveBundle(page, V.old);
+	await page.reload();
+	v = await verdict(page);
+	equal(v.state, 'failed', 'after a rollback: ' + v.text);
+	equal(await page.getAttribute('#memory-alert', 'data-kind'), 'rollback', 'memory alert');
+	assert(await page.isVisible('#memory-alert'), 'the alert is visible');
+	equal(await page.textContent('pre[data-note="presented"]'), V.old.checkpoint, 'presented note');
+	equal(await page.textContent('pre[data-note="remembered"]'), V.new.checkpoint, 'remembered note');
+	const evidence = await page.evaluate(() => Object.keys(localStorage)
+	    .filter((k) => k.startsWith('trace.evidence.')).map((k) => JSON.parse(localStorage[k])));
+	equal(evidence.length, 1, 'evidence kept');
+	equal(evidence[0].kind, 'rollback', 'evidence kind');
+	await page.context().close();
+});
+
+test('memory: a fork (another tree of the same size) is caught', async () => {
+	const page = await phone();
+	const key = 'trace.checkpoint.' + V.vkey.split('+')[0] + '+' + V.vkey.split('+')[1];
+	await page.addInitScript((a) => {
+		if (!localStorage.getItem(a.key))
+			localStorage.setItem(a.key, a.note);
+	}, { key, note: V.forked });
+	await serveBundle(page, V.new);
+	const v = await verdict(page, site + '/index.html' + hashOf(good));
+	equal(v.state, 'failed', 'verdict: ' + v.text);
+	equal(await page.getAttribute('#memory-alert', 'data-kind'), 'fork', 'memory alert');
+	await page.context().close();
+});
+
+test('the consumer page remembers too and catches the rollback', async () => {
+	const page = await phone();
+	await page.goto(server + good.path + '?lang=en');
+	await page.waitForSelector('#device-check[data-state]', { timeout: 15000 });
+	equal(await page.getAttribute('#device-check', 'data-state'), 'verified', 'first visit');
+	equal(await page.getAttribute('#device-check', 'data-memory'), 'first', 'remembered');
+	await page.route('**/api/v1/bundles/**', (route) => route.fulfill({ status: 200,
+	    contentType: 'application/json', body: JSON.stringify(V.old) }));
+	await page.reload();
+	await page.waitForSelector('#device-check[data-state]', { timeout: 15000 });
+	equal(await page.getAttribute('#device-check', 'data-state'), 'failed', 'after a rollback');
+	equal(await page.getAttribute('#memory-alert', 'data-kind'), 'rollback', 'memory alert');
+	assert(await page.isVisible('#memory-alert'), 'the alert is visible');
+	await page.context().close();
+});
+
+test('a pinned witness policy requires the quorum', async () => {
+	const page = await phone();
+	const url = site + '/quorum/index.html' + hashOf(good);
+	let v = await verdict(page, url);
+	equal(v.state, 'failed', 'without cosignatures: ' + v.text);
+	assert(v.text.includes('quorum'), v.text);
+	await serveBundle(page, V.cosigned);
+	await page.reload();
+	v = await verdict(page);
+	equal(v.state, 'verified', 'cosigned: ' + v.text);
+	assert((await page.textContent('#detail-witnesses')).includes('w1'), 'witness named');
+	await page.unroute('**/api/v1/bundles/**');
+	await serveBundle(page, V.badCosigned);
+	await page.reload();
+	v = await verdict(page);
+	equal(v.state, 'failed', 'a cosignature that does not verify: ' + v.text);
+	await page.context().close();
+});
+
+test('unknown lots, bad fragments and unreachable servers are unavailable', async () => {
+	const page = await phone();
+	let v = await verdict(page, site + '/index.html#01/' + good.gtin + '/10/NOSUCHLOT');
+	equal(v.state, 'unavailable', 'unknown lot: ' + v.text);
+	await page.goto('about:blank');
+	v = await verdict(page, site + '/index.html#01/123/10/X');
+	equal(v.state, 'unavailable', 'bad fragment: ' + v.text);
+	await page.goto('about:blank');
+	v = await verdict(page, site + '/index.html?server=http://127.0.0.1:9' + hashOf(good));
+	equal(v.state, 'unavailable', 'unreachable: ' + v.text);
+	await page.context().close();
+});
+
+test('Ed25519: WebCrypto and the BigInt fallback agree with Wycheproof', async () => {
+	const page = await phone();
+	await verdict(page, site + '/index.html' + hashOf(good));
+	const wrong = await page.evaluate(async (cases) => {
+		const T = window.TraceVerify;
+		const h = (s) => new Uint8Array((s.match(/../g) || []).map((b) => parseInt(b, 16)));
+		const out = [];
+		for (const c of cases) {
+			const web = await T.ed25519(h(c.pk), h(c.sig), h(c.msg));
+			const js = await T.ed25519Js(h(c.pk), h(c.sig), h(c.msg));
+			/* ed25519Js is what ed25519() calls after its own checks
+			 * (S < L, canonical A and R): the fallback path is both. */
+			if (web !== c.valid)
+				out.push('WebCrypto tcId ' + c.id);
+			if ((js && T.ed25519Precheck(h(c.pk), h(c.sig))) !== c.valid)
+				out.push('fallback tcId ' + c.id);
+		}
+		return out;
+	}, V.wycheproof);
+	assert(V.wycheproof.length >= 150, 'vectors: ' + V.wycheproof.length);
+	equal(wrong.length, 0, 'disagree with Wycheproof: ' + wrong.join(', '));
+	await page.context().close();
+});
+
+test('without WebCrypto Ed25519 the whole page verifies with the fallback', async () => {
+	const page = await phone();
+	await page.addInitScript(() => {
+		const subtle = window.crypto.subtle;
+		const named = (a) => (typeof a === 'string' ? a : a && a.name) === 'Ed25519';
+		const importKey = subtle.importKey.bind(subtle), verify = subtle.verify.bind(subtle);
+		window.__ed25519Refused = 0;
+		subtle.importKey = function (format, data, alg, ...rest) {
+			if (named(alg)) {
+				window.__ed25519Refused++;
+				return Promise.reject(new DOMException('Unrecognized name.', 'NotSupportedError'));
+			}
+			return importKey(format, data, alg, ...rest);
+		};
+		subtle.verify = function (alg, ...rest) {
+			if (named(alg))
+				return Promise.reject(new DOMException('Unrecognized name.', 'NotSupportedError'));
+			return verify(alg, ...rest);
+		};
+	});
+	let v = await verdict(page, site + '/index.html' + hashOf(recalled));
+	equal(v.state, 'verified', 'verdict without WebCrypto Ed25519: ' + v.text);
+	equal(await page.getAttribute('#status-recall', 'data-status'), 'open', 'recall');
+	assert(await page.evaluate(() => window.__ed25519Refused) > 0, 'WebCrypto was asked');
+	/* The fallback still refuses a changed signature. */
+	await page.goto('about:blank');
+	const bent = JSON.parse(JSON.stringify(V.new));
+	const sig = bent.events[1].envelope.signatures[0];
+	sig.sig = sig.sig.slice(0, 10) + (sig.sig[10] === 'A' ? 'B' : 'A') + sig.sig.slice(11);
+	await serveBundle(page, bent);
+	v = await verdict(page, site + '/index.html' + hashOf(good));
+	equal(v.state, 'failed', 'a changed signature: ' + v.text);
+	/* And the consumer page, same device. */
+	await page.unroute('**/api/v1/bundles/**');
+	await page.goto(server + good.path + '?lang=en');
+	await page.waitForSelector('#device-check[data-state]', { timeout: 15000 });
+	equal(await page.getAttribute('#device-check', 'data-state'), 'verified', 'consumer page');
+	await page.context().close();
+});
+
+(async () => {
+	let passed = 0, failed = 0;
+
+	browser = await chromium.launch({
+		executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+		headless: true,
+		args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+		    '--disable-background-networking', '--disable-component-update',
+		    '--disable-sync'],
+	});
+	for (const t of tests) {
+		try {
+			await t.fn();
+			passed++;
+			console.log('  ok    ' + t.name);
+		} catch (e) {
+			failed++;
+			console.log('  FAIL  ' + t.name + '\n        ' + (e && e.message || e));
+		}
+	}
+	await browser.close();
+	console.log(`verifier: ${passed} passed, ${failed} failed`);
+	process.exit(failed === 0 ? 0 : 1);
+})();

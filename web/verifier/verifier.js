@@ -1,0 +1,381 @@
+/*
+ * verifier.js - the standalone verifier (SPEC 10, docs/PROTOCOL.md 10.4):
+ * a static page that customs, an inspection body or a consumer
+ * association hosts on its own origin, so that a lot's verdict rests on
+ * keys the checked server does not serve.
+ *
+ * Opened as index.html#01/{gtin}/10/{lot}[/21/{serial}] (?server=URL to
+ * read from another server), it reads config.json from its own origin
+ * (the pinned root public key, log vkey, C2SP tlog-policy text and default
+ * server; `make verifier` writes it), fetches the lot's bundle
+ * cross-origin, and judges it with verify.js (the same bundle_verify()
+ * port and fold the consumer pages run; nothing is forked here):
+ * signatures, inclusion proofs, key entries back to the pinned root, the
+ * witness quorum of the pinned policy (C2SP tlog-cosignature
+ * cosignature/v1, as libtrace/cosign.c), and the memory of the largest
+ * checkpoint this browser verified (a fork or a rollback fails, visibly).
+ * The recall, inspection and customs status shown are the fold's, never
+ * server text.  The verdict is #verdict[data-state] = verified | failed |
+ * unavailable.  Text is written with textContent only.
+ */
+(function () {
+	'use strict';
+
+	var T = window.TraceVerify;
+	var MAX_AGE = 3600;     /* seconds: SPEC 9's default checkpoint age */
+
+	function $(id) {
+		return document.getElementById(id);
+	}
+
+	function text(id, value, cls) {
+		var e = $(id);
+
+		e.textContent = value;
+		if (cls !== undefined)
+			e.className = cls;
+	}
+
+	function Stop(state, zh, en, detail) {
+		this.state = state;
+		this.zh = zh;
+		this.en = en;
+		this.detail = detail || '';
+	}
+
+	function stop(state, zh, en, detail) {
+		throw new Stop(state, zh, en, detail);
+	}
+
+	function verdict(state, zh, en, detail) {
+		var v = $('verdict'), title = $('verdict-title'), span;
+
+		v.setAttribute('data-state', state);
+		v.querySelector('.mark').textContent = state === 'verified' ? '\u2714' :
+		    state === 'failed' ? '\u2716' : '?';
+		title.textContent = zh + ' ';
+		span = title.appendChild(document.createElement('span'));
+		span.className = 'en';
+		span.textContent = en;
+		text('verdict-detail', detail || '');
+	}
+
+	if (!T) {
+		verdict('unavailable', '此浏览器无法验证', 'This browser cannot verify',
+		    'WebCrypto / BigInt');
+		return;
+	}
+
+	/* ---- the lot in the fragment --------------------------------------- */
+
+	/* GS1 AI 10 and 21: up to 20 characters of GS1 set 82. */
+	var ATTR = /^[!"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}$/;
+
+	/* link_encode() of the server: unreserved bytes as they are. */
+	function linkEncode(s) {
+		return Array.prototype.map.call(new TextEncoder().encode(s), function (b) {
+			var c = String.fromCharCode(b);
+
+			return /[A-Za-z0-9._~-]/.test(c) ? c : '%' + (b < 16 ? '0' : '') +
+			    b.toString(16).toUpperCase();
+		}).join('');
+	}
+
+	function route(hash) {
+		var m = /^#?\/?01\/([0-9]{8}|[0-9]{12,14})\/10\/([^/]+)(?:\/21\/([^/]+))?$/.exec(hash),
+		    gtin, lot, serial = '';
+
+		if (!m)
+			return null;
+		try {
+			lot = decodeURIComponent(m[2]);
+			if (m[3] !== undefined)
+				serial = decodeURIComponent(m[3]);
+		} catch (e) {
+			return null;
+		}
+		if (!ATTR.test(lot) || (serial !== '' && !ATTR.test(serial)))
+			return null;
+		gtin = ('00000000000000' + m[1]).slice(-14);
+		return { gtin: gtin, lot: lot, serial: serial,
+		    chain: '01/' + gtin + '/10/' + lot,
+		    path: '/api/v1/bundles/01/' + gtin + '/10/' + linkEncode(lot) };
+	}
+
+	function serverOf(config) {
+		var q = new URLSearchParams(window.location.search).get('server'), u;
+
+		u = q !== null && q !== '' ? q : config.server;
+		if (typeof u !== 'string' || !/^https?:\/\/[^\s]+$/.test(u))
+			stop('unavailable', '服务器地址无效', 'No valid server URL', String(u));
+		return u.replace(/\/+$/, '');
+	}
+
+	function get(url, as) {
+		return fetch(url, { cache: 'no-store', credentials: 'omit',
+		    referrerPolicy: 'no-referrer', headers: { Accept: 'application/json' } })
+		    .then(function (r) {
+			if (r.status === 404)
+				stop('unavailable', '服务器上没有此批次的记录', 'The server has no record of this lot',
+				    url + ': 404');
+			if (!r.ok)
+				stop('unavailable', '服务器暂时无法回答', 'The server cannot answer now',
+				    url + ': ' + r.status);
+			return as === 'text' ? r.text() : r.json();
+		}, function (e) {
+			stop('unavailable', '无法连接服务器', 'The server cannot be reached',
+			    url + ': ' + (e && e.message ? e.message : String(e)));
+		});
+	}
+
+	/* ---- C2SP tlog-policy and tlog-cosignature -------------------------- */
+
+	/* The policy text (docs/PROTOCOL.md 9.7), or a Stop. */
+	function parsePolicy(textValue) {
+		var p = { logs: [], witnesses: {}, groups: {}, quorum: null, order: [] };
+
+		String(textValue).split('\n').forEach(function (line, n) {
+			var f = line.trim().split(/[ \t]+/), k;
+
+			if (f[0] === '' || f[0].charAt(0) === '#')
+				return;
+			if (f[0] === 'log' && f.length >= 2) {
+				p.logs.push(f[1]);
+			} else if (f[0] === 'witness' && f.length >= 3) {
+				p.witnesses[f[1]] = { name: f[1], vkey: f[2] };
+				p.order.push(f[1]);
+			} else if (f[0] === 'group' && f.length >= 4) {
+				k = f[2] === 'all' ? f.length - 3 : f[2] === 'any' ? 1 : Number(f[2]);
+				p.groups[f[1]] = { threshold: k, members: f.slice(3) };
+			} else if (f[0] === 'quorum' && f.length === 2) {
+				p.quorum = f[1];
+			} else {
+				stop('failed', '见证策略无效', 'The pinned witness policy is malformed',
+				    'line ' + (n + 1));
+			}
+		});
+		if (p.quorum === null)
+			stop('failed', '见证策略无效', 'The pinned witness policy has no quorum');
+		return p;
+	}
+
+	/* vkey "name+hash+base64(0x04 || key)" of a cosignature/v1 key. */
+	function witnessKey(vkey) {
+		var m = /^([^+]+)\+([0-9a-f]{8})\+(.+)$/.exec(vkey), raw;
+
+		if (!m)
+			return Promise.resolve(null);
+		raw = T.bytes(m[3]);
+		if (raw.length !== 33 || raw[0] !== 4)
+			return Promise.resolve(null);
+		return T.sha256(T.concat(new TextEncoder().encode(m[1] + '\n'), raw)).then(function (h) {
+			return T.hex(h.slice(0, 4)) === m[2] ?
+			    { name: m[1], id: m[2], pub: raw.slice(1) } : null;
+		});
+	}
+
+	/*
+	 * Every listed witness's cosignature on note: {name: timestamp} of
+	 * those that verify; a listed witness's line that does not verify is a
+	 * Stop (as tlog_policy_verify() fails it).
+	 */
+	function cosignatures(note, policy) {
+		var split = note.indexOf('\n\n'), body = note.slice(0, split + 1),
+		    lines = note.slice(split + 2).split('\n'), got = {};
+
+		return Promise.all(policy.order.map(function (wname) {
+			return witnessKey(policy.witnesses[wname].vkey).then(function (key) {
+				if (key === null)
+					stop('failed', '见证策略无效', 'The pinned witness policy is malformed', wname);
+				return Promise.all(lines.filter(function (l) {
+					return l.indexOf('\u2014 ' + key.name + ' ') === 0;
+				}).map(function (l) {
+					var raw = T.bytes(l.slice(key.name.length + 3)), ts = 0, i, msg;
+
+					if (T.hex(raw.slice(0, 4)) !== key.id)
+						return null;
+					if (raw.length !== 76)
+						stop('failed', '见证签名无效', 'A witness cosignature is malformed', wname);
+					for (i = 4; i < 12; i++)
+						ts = ts * 256 + raw[i];
+					msg = new TextEncoder().encode('cosignature/v1\ntime ' + ts + '\n' + body);
+					return T.ed25519(key.pub, raw.slice(12), msg).then(function (ok) {
+						if (!ok)
+							stop('failed', '见证签名无效', 'The cosignature by ' + wname +
+							    ' does not verify');
+						if (!got.hasOwnProperty(wname) || ts > got[wname])
+							got[wname] = ts;
+					});
+				}));
+			});
+		})).then(function () {
+			return got;
+		});
+	}
+
+	function satisfied(policy, name, got, depth) {
+		var g = policy.groups[name];
+
+		if (depth > 64)
+			return false;
+		if (policy.witnesses.hasOwnProperty(name))
+			return got.hasOwnProperty(name);
+		if (!g)
+			return false;
+		return g.members.filter(function (m) {
+			return satisfied(policy, m, got, depth + 1);
+		}).length >= g.threshold;
+	}
+
+	/* The quorum on note: {names, newest} or a Stop. */
+	function quorum(note, policyText, vkey) {
+		var policy = parsePolicy(policyText);
+
+		if (policy.logs.indexOf(vkey) < 0)
+			stop('failed', '见证策略无效', 'The pinned policy does not list the pinned log key');
+		return cosignatures(note, policy).then(function (got) {
+			var names = Object.keys(got), newest = 0;
+
+			names.forEach(function (n) {
+				newest = Math.max(newest, got[n]);
+			});
+			if (policy.quorum !== 'none' && !satisfied(policy, policy.quorum, got, 0))
+				stop('failed', '见证法定数不足', 'The witness quorum is not met',
+				    'cosigned by: ' + (names.join(', ') || 'none'));
+			return { names: names, got: got, newest: newest };
+		});
+	}
+
+	/* ---- the statuses, from the fold ----------------------------------- */
+
+	function showStatus(report, lot) {
+		var f = report.fold, s = T.serialStatus(f, lot.serial), open = s.recall !== -1,
+		    partial = s.other !== -1, list = $('events');
+
+		text('status-recall', open ? '已召回 · Recalled' :
+		    partial ? (lot.serial !== '' ? '本批次其他产品已召回 · Other units of this lot are recalled' :
+		    '本批次部分已召回 · Part of this lot is recalled') :
+		    s.closed !== -1 ? '召回已结束 · Recall closed' : '未召回 · Not recalled',
+		    open || partial ? 'bad' : 'ok');
+		$('status-recall').setAttribute('data-status', open ? 'open' :
+		    partial ? 'open_other' : s.closed !== -1 ? 'closed' : 'none');
+		text('status-inspection', f.inspection === 'pass' ? '合格 · Passed' :
+		    f.inspection === 'fail' ? '不合格 · Failed' : '未检验 · Not inspected',
+		    f.inspection === 'fail' ? 'bad' : f.inspection === 'pass' ? 'ok' : '');
+		$('status-inspection').setAttribute('data-status', f.inspection);
+		text('status-customs', f.customs === 'released' ? '已放行 · Released' :
+		    f.customs === 'declared' ? '已申报 · Declared' : '无海关记录 · No customs record',
+		    f.customs === 'released' ? 'ok' : '');
+		$('status-customs').setAttribute('data-status', f.customs);
+		list.textContent = '';
+		report.events.forEach(function (e) {
+			var li = list.appendChild(document.createElement('li'));
+
+			li.textContent = e.ev.type + ' \u00b7 ' + e.ev.time + ' \u00b7 ' +
+			    (e.signer && e.signer.entry ? e.signer.entry.org || e.signer.entry.name : '');
+		});
+		$('status').hidden = false;
+	}
+
+	function memoryAlert(mem) {
+		var box = $('memory-alert'), p, pre;
+
+		box.textContent = '';
+		box.setAttribute('data-kind', mem.state);
+		p = box.appendChild(document.createElement('p'));
+		p.textContent = mem.state === 'rollback' ?
+		    '\u26a0 日志回退：本设备见过此日志更新的检查点，服务器现在却给出更旧的。' +
+		    'Log rollback: this device has seen a newer checkpoint of this log than the server shows now (' +
+		    mem.message + ').' :
+		    '\u26a0 日志分叉：此日志向本设备展示了两个不同的历史。' +
+		    'Log fork: the log has shown this device two different histories (' + mem.message + ').';
+		p = box.appendChild(document.createElement('p'));
+		p.textContent = '两个签名检查点如下（也保存在本浏览器中），可作为证据。' +
+		    'Both signed checkpoints follow (also kept in this browser) as evidence.';
+		[mem.remembered, mem.presented].forEach(function (note, i) {
+			pre = box.appendChild(document.createElement('pre'));
+			pre.className = 'evidence';
+			pre.setAttribute('data-note', i === 0 ? 'remembered' : 'presented');
+			pre.textContent = note;
+		});
+		box.hidden = false;
+	}
+
+	/* ---- the run ------------------------------------------------------- */
+
+	function run() {
+		var lot = route(window.location.hash), config, server, bundle, report, witnessed = null;
+
+		if (lot === null) {
+			verdict('unavailable', '请扫描产品上的二维码', 'Open this page with a lot: #01/{gtin}/10/{lot}');
+			return;
+		}
+		text('lot', 'GTIN ' + lot.gtin + ' \u00b7 ' + lot.lot + (lot.serial ? ' \u00b7 ' + lot.serial : ''));
+		get('config.json').then(function (c) {
+			config = c;
+			if (!config || typeof config.rootPublic !== 'string' || typeof config.logVkey !== 'string')
+				stop('unavailable', '配置无效', 'config.json is malformed');
+			server = serverOf(config);
+			text('detail-server', server);
+			text('detail-log', config.logVkey.split('+')[0]);
+			return get(server + lot.path);
+		}).then(function (b) {
+			bundle = b;
+			if (!bundle || bundle.chain !== lot.chain)
+				stop('failed', '服务器给出了另一批次的记录', 'The server answered with another lot\'s records',
+				    String(bundle && bundle.chain));
+			return T.verifyBundle(bundle, config.logVkey, T.bytes(config.rootPublic));
+		}).then(function (r) {
+			report = r;
+			if (report.failures.length > 0)
+				stop('failed', '验证失败：记录无法用固定的密钥验证', 'Verification failed with the pinned keys',
+				    report.failures.slice(0, 3).map(function (x) {
+					return x.subject + ' ' + x.position + ': ' + x.code + ' (' + x.message + ')';
+				    }).join('; '));
+			if (typeof config.policy === 'string' && config.policy !== '')
+				return quorum(bundle.checkpoint, config.policy, config.logVkey).then(function (q) {
+					witnessed = q;
+					text('detail-witnesses', q.names.map(function (n) {
+						return n + ' ' + new Date(q.got[n] * 1000).toISOString().replace('.000', '');
+					}).join(', '));
+				});
+			text('detail-witnesses', '未固定见证策略 · no witness policy pinned');
+		}).then(function () {
+			return T.checkMemory(bundle.checkpoint, report.checkpoint, config.logVkey,
+			    T.consistencyFrom(server));
+		}).then(function (mem) {
+			var age = Number(config.maxCheckpointAge) > 0 ? Number(config.maxCheckpointAge) : MAX_AGE;
+
+			text('detail-memory', mem.state === 'off' ? '无（浏览器存储已关闭）· nothing (storage off)' :
+			    '日志大小 · log size ' + report.checkpoint.size + ' (' + mem.state + ')');
+			if (mem.state === 'fork' || mem.state === 'rollback') {
+				memoryAlert(mem);
+				stop('failed', mem.state === 'fork' ? '日志分叉' : '日志回退',
+				    mem.state === 'fork' ? 'Log fork detected' : 'Log rollback detected', mem.message);
+			}
+			if (mem.state === 'unproven')
+				stop('unavailable', '无法证明日志一致', 'The log could not prove it only grew', mem.message);
+			showStatus(report, lot);
+			if (witnessed !== null && Date.now() / 1000 - witnessed.newest > age) {
+				$('verdict').setAttribute('data-reason', 'stale');
+				stop('unavailable', '见证签名已过期', 'The newest witness cosignature is stale',
+				    new Date(witnessed.newest * 1000).toISOString());
+			}
+			verdict('verified', '已验证：记录真实完整', 'Verified: the records are genuine',
+			    report.signatures + ' \u00d7 Ed25519, ' + report.proofs + ' \u00d7 RFC 6962, ' +
+			    (witnessed ? witnessed.names.length + ' \u00d7 cosignature/v1, ' : '') +
+			    'log size ' + report.checkpoint.size);
+		}).catch(function (e) {
+			if (e instanceof Stop)
+				verdict(e.state, e.zh, e.en, e.detail);
+			else
+				verdict('failed', '验证失败', 'Verification failed',
+				    e && e.message ? e.message : String(e));
+		});
+	}
+
+	window.addEventListener('hashchange', function () {
+		window.location.reload();
+	});
+	run();
+})();
