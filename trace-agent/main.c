@@ -31,6 +31,7 @@ static const char usage_text[] =
 "  import FILE.csv        one event per CSV row, all rows checked first\n"
 "  send                   flush the offline queue\n"
 "  verify                 check a chain's bundle offline\n"
+"  monitor                rebuild the lot index from the log and check it\n"
 "  qr                     the QR code of a unit's Digital Link\n"
 "  recalls                list recalls (table or CSV)\n"
 "\n"
@@ -214,6 +215,7 @@ main(int argc, char **argv)
 		{ "import", cmd_import },
 		{ "send", cmd_send },
 		{ "verify", cmd_verify },
+		{ "monitor", cmd_monitor },
 		{ "qr", cmd_qr },
 		{ "recalls", cmd_recalls },
 	};

@@ -96,10 +96,6 @@ load_vkey(const char *arg, struct note_verifier *out, struct trace_error *err)
 	return rc;
 }
 
-/*
- * Get the bundle text (malloc'd, the caller frees it) from a file or from
- * the server; for the server, chain receives the chain asked for (else "").
- */
 /* Whether a 404 body carries an index member (an absence proof). */
 static bool
 has_index(const char *body, size_t len)
@@ -112,6 +108,10 @@ has_index(const char *body, size_t len)
 	return false;
 }
 
+/*
+ * Get the bundle text (malloc'd, the caller frees it) from a file or from
+ * the server; for the server, chain receives the chain asked for (else "").
+ */
 static int
 load_bundle(const struct agent *a, const char *file, const char *gtin,
     const char *lot, char **text, size_t *len, char chain[CHAIN_ID_MAX + 1])

@@ -475,10 +475,12 @@ store_log_entries_clear(struct store_log_entries *e)
 }
 
 /* "e <logIndex> <seq> <chain>" or "k <logIndex> <n>": where a leaf's
- * record is (its list and the position in it) into key and n. */
+ * record is (its list and the position in it) into key and n; "x
+ * <logIndex>": an index statement (SPEC 11), whose envelope is stored on
+ * its own under its log index (store_index.c), *statement. */
 static bool
 leaf_location(const redisReply *r, uint64_t index, char *key, size_t size,
-    long long *n)
+    long long *n, bool *statement)
 {
 	char text[CHAIN_ID_MAX + 64], chain[CHAIN_ID_MAX + 1];
 	long long at;
@@ -493,7 +495,11 @@ leaf_location(const redisReply *r, uint64_t index, char *key, size_t size,
 		snprintf(key, size, KEY_CHAIN, chain);
 	else if (text[0] == 'k' && sscanf(text, "k %lld %lld", &at, n) == 2)
 		snprintf(key, size, "%s", KEY_ENTRIES);
-	else
+	else if (text[0] == 'x' && sscanf(text, "x %lld", &at) == 1) {
+		snprintf(key, size, "%s", KEY_INDEX_STATEMENTS);
+		*n = at;
+		*statement = true;
+	} else
 		return false;
 	return at >= 0 && (uint64_t)at == index && *n >= 0;
 }
@@ -507,6 +513,7 @@ store_log_entries(struct store *s, uint64_t first,
 	struct store_batch b;
 	enum trace_status rc;
 	const redisReply *where;
+	bool *statements = NULL;
 
 	memset(out, 0, sizeof(*out));
 	if ((out->envelopes = calloc(count ? count : 1,
@@ -533,18 +540,24 @@ store_log_entries(struct store *s, uint64_t first,
 	}
 	/* Round trip 2: the records. */
 	store_batch_init(&b);
+	if ((statements = calloc(count ? count : 1, sizeof(bool))) == NULL) {
+		freeReplyObject((redisReply *)where);
+		rc = trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+		    "out of memory");
+		goto out;
+	}
 	for (size_t i = 0; i < count; i++) {
 		long long n;
 
 		if (!leaf_location(where->element[i], first + i, key,
-		    sizeof(key), &n)) {
+		    sizeof(key), &n, &statements[i])) {
 			rc = trace_error_set(err, TRACE_ESTORE, "store_corrupt",
 			    NULL, "leaf %" PRIu64 " has no statement of a kind "
 			    "this server serves", first + i);
 			break;
 		}
 		store_batch_command(&b);
-		store_batch_str(&b, "LINDEX");
+		store_batch_str(&b, statements[i] ? "HGET" : "LINDEX");
 		store_batch_fmt(&b, "%s", key);
 		store_batch_fmt(&b, "%lld", n);
 	}
@@ -556,7 +569,11 @@ store_log_entries(struct store *s, uint64_t first,
 		struct store_record rec;
 
 		hex_encode(ids[i], MERKLE_HASH_LEN, hex);
-		if (r->type != REDIS_REPLY_STRING ||
+		if (statements[i] && r->type == REDIS_REPLY_STRING) {
+			/* The envelope itself; tiles.c checks its leaf. */
+			rec.envelope = r->str;
+			rec.envelope_len = r->len;
+		} else if (r->type != REDIS_REPLY_STRING ||
 		    !store_record_parse(r->str, r->len, &rec) ||
 		    strcmp(rec.id, hex) != 0 || rec.log_index < 0 ||
 		    (uint64_t)rec.log_index != first + i) {
@@ -577,6 +594,7 @@ store_log_entries(struct store *s, uint64_t first,
 out_batch:
 	store_batch_clear(&b);
 out:
+	free(statements);
 	if (rc != TRACE_OK)
 		store_log_entries_clear(out);
 	return rc;
