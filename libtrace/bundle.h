@@ -110,7 +110,7 @@ struct bundle_index_key {
 	size_t proof_len;
 };
 
-/* The bundle's "index" member (docs/PROTOCOL.md 11.5), as read. */
+/* The bundle's "index" member (docs/PROTOCOL.md 10.5), as read. */
 struct bundle_index {
 	bool readable;
 	char problem[TRACE_ERROR_MESSAGE_MAX];

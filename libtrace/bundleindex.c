@@ -1,6 +1,6 @@
 /*
  * bundleindex.c - the lot index in a bundle (SPEC 11, docs/PROTOCOL.md
- * 11.5 and 11.6): reading the "index" member and checking that the
+ * 10.5): reading the "index" member and checking that the
  * bundle's events are the whole chain, and its key entries all entries of
  * their keys, as of the bundle's checkpoint.
  *
@@ -137,7 +137,7 @@ bundle_completeness_name(enum bundle_completeness c)
 	}
 }
 
-/* The index statement's payload (docs/PROTOCOL.md 11.2). */
+/* The index statement's payload (docs/PROTOCOL.md 9.10.2). */
 struct statement {
 	long long time;
 	uint64_t size;

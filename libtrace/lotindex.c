@@ -1,6 +1,6 @@
 /*
  * lotindex.c - the lot index of SPEC 11: keys and values, the proof format
- * (docs/PROTOCOL.md section 11) and its verification, and the compact
+ * (docs/PROTOCOL.md section 9.10) and its verification, and the compact
  * sparse Merkle tree that the integrator updates and the monitor rebuilds.
  *
  * Why a compact sparse Merkle tree (and not a Merkle prefix tree with

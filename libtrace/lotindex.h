@@ -1,5 +1,5 @@
 /*
- * lotindex.h - the lot index (SPEC 11, docs/PROTOCOL.md section 11): a
+ * lotindex.h - the lot index (SPEC 11, docs/PROTOCOL.md section 9.10): a
  * compact sparse Merkle tree over 256-bit keys that commits, for every
  * chain, to its event count, head id and head log index, and for every key
  * id to the count and last log index of the key entries naming it.
@@ -87,7 +87,7 @@ struct lotindex_proof {
 };
 
 /*
- * Parse the byte format of docs/PROTOCOL.md 11.3 strictly: version 1, a
+ * Parse the byte format of docs/PROTOCOL.md 9.10.4 strictly: version 1, a
  * known kind, depth <= 256, exactly the length the kind and depth ask for.
  * TRACE_EMALFORMED "bad_index_proof" otherwise.
  */

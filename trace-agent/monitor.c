@@ -1,5 +1,5 @@
 /*
- * monitor.c - trace-agent monitor (SPEC 11, docs/PROTOCOL.md 11.7): read
+ * monitor.c - trace-agent monitor (SPEC 11, docs/PROTOCOL.md 9.10.7): read
  * the whole log through its C2SP tiles, rebuild the lot index from the
  * leaves exactly as the integrator must, and check every index statement's
  * root, the receipt times, and that the tree extends what was checked
@@ -45,7 +45,7 @@ static const char usage_text[] =
 "\n"
 "Read the whole log through its tiles (/tlog/checkpoint, /tlog/tile/...),\n"
 "rebuild the lot index from every leaf and check, as a regulator or any\n"
-"third party can (docs/PROTOCOL.md 11.7):\n"
+"third party can (docs/PROTOCOL.md 9.10.7):\n"
 "  - the leaves hash to the signed checkpoint's root, and the tree extends\n"
 "    the one this monitor checked before (consistency);\n"
 "  - every index statement covers exactly the leaves before it, carries the\n"

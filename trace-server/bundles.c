@@ -1,7 +1,7 @@
 /*
  * bundles.c - GET /api/v1/bundles/01/{gtin}/10/{lot}: the chain's bundle
  * (docs/PROTOCOL.md sections 10.1 and 11.9), built by chainbundle.c.  404
- * for an unknown chain (with the lot index's absence proof, PROTOCOL 11),
+ * for an unknown chain (with the lot index's absence proof, PROTOCOL 10.5),
  * 503 not_yet_logged when no signed checkpoint covers it in time.
  */
 #include <string.h>

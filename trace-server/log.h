@@ -133,7 +133,7 @@ enum trace_status log_index_append_statement(struct store *s,
     struct trace_error *err);
 
 /*
- * Write ,"index":{...} (docs/PROTOCOL.md 11.5) for a bundle against the
+ * Write ,"index":{...} (docs/PROTOCOL.md 10.5) for a bundle against the
  * checkpoint of size leaves: the index statement that is its last leaf,
  * that statement's inclusion proof, and the index proofs of chain and of
  * every keyid, read as the index was at that checkpoint.  Writes nothing

@@ -1,6 +1,6 @@
 /*
  * log_index.c - the integrator's side of the lot index (SPEC 11,
- * docs/PROTOCOL.md 11): applying each integrated leaf to the index, and
+ * docs/PROTOCOL.md 9.10): applying each integrated leaf to the index, and
  * the index statement that ends every checkpoint.
  *
  * A step works on a view of the stored index (a lotindex_tree whose

@@ -1,5 +1,5 @@
 /*
- * store_index.c - the lot index in Redis (SPEC 11, docs/PROTOCOL.md 11):
+ * store_index.c - the lot index in Redis (SPEC 11, docs/PROTOCOL.md 9.10):
  * its committed state, its node records, what each logged statement is for
  * the index, and the append of an index statement (store.lua
  * append_index).  The index's records are written only by the

@@ -1,6 +1,6 @@
 /*
  * fuzz_lotindex.c - libFuzzer harness for the lot index proof format
- * (docs/PROTOCOL.md 11.3), which every verifier reads from a bundle:
+ * (docs/PROTOCOL.md 9.10.4), which every verifier reads from a bundle:
  * lotindex_proof_parse() of arbitrary bytes never misbehaves, accepts
  * exactly the lengths its header asks for, re-encodes what it accepted to
  * the same bytes, and lotindex_proof_verify() of an accepted proof against

@@ -1,5 +1,5 @@
 """An independent Python implementation of the lot index (SPEC 11,
-docs/PROTOCOL.md section 11), written from the protocol text and not from
+docs/PROTOCOL.md section 9.10), written from the protocol text and not from
 libtrace: keys, values, the compact sparse Merkle tree's root, the proof
 byte format, proof verification, and the index statement.  Used to build
 bundles with an index here (test_agent_verify.py) and to check what the
@@ -50,7 +50,7 @@ class Index:
         self.entries = {}
 
     def apply(self, envelope, log_index):
-        """What one logged statement does to the index (PROTOCOL 11.1)."""
+        """What one logged statement does to the index (PROTOCOL 9.10.1)."""
         payload = json.loads(base64.b64decode(envelope["payload"]))
         sid = hashlib.sha256(b"DSSEv1 %d %s %d %s" % (
             len(envelope["payloadType"]), envelope["payloadType"].encode(),
@@ -78,7 +78,7 @@ class Index:
         return self._hash(list(self.entries.items()), 0)
 
     def prove(self, key):
-        """The proof bytes of PROTOCOL 11.3 for key."""
+        """The proof bytes of PROTOCOL 9.10.4 for key."""
         items, depth, siblings = list(self.entries.items()), 0, []
         while True:
             if not items:

@@ -106,7 +106,7 @@ class Log:
         integrator does: the lot index over every entry, an index
         statement signed by the log key as the last leaf, and the index
         proofs of the lot and of every key named or signing (lotindex_py,
-        written from docs/PROTOCOL.md 11)."""
+        written from docs/PROTOCOL.md 9.10)."""
         entries = list(self.entries)
         if index:
             ix = lotindex_py.Index()

@@ -1,4 +1,4 @@
-"""Complete-as-of proofs (SPEC 11, docs/PROTOCOL.md section 11) against a
+"""Complete-as-of proofs (SPEC 11, docs/PROTOCOL.md 9.10 and 10.5) against a
 real redis-server and trace-server, with PyNaCl keys and an independent
 Python implementation of the lot index (lotindex_py.py):
 
@@ -93,7 +93,7 @@ def all_leaves():
 
 def position(key, depth, flip=None):
     """The Redis field of the index node at depth on key's path (PROTOCOL
-    11.8): uint16be depth || the first depth bits, in whole bytes."""
+    9.10.6): uint16be depth || the first depth bits, in whole bytes."""
     bits = bytearray(key[:(depth + 7) // 8])
     if depth % 8:
         bits[-1] &= (0xff << (8 - depth % 8)) & 0xff

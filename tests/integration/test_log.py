@@ -382,7 +382,8 @@ class Log(unittest.TestCase):
         self.assertEqual(len(b["keys"]), 3)
         res = self.verify_bundle(b)
         self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
-        self.assertIn("VERIFIED: 5 events, 3 key entries, 8 signatures, 8 proofs",
+        # 8 statements' proofs and the index statement's (SPEC 11).
+        self.assertIn("VERIFIED: 5 events, 3 key entries, 8 signatures, 9 proofs",
                       res.stdout)
 
         key = "c:{01/%s/10/BUN}:ev" % GTIN

@@ -1,7 +1,7 @@
 /*
  * test_lotindex.c - the lot index (libtrace/lotindex.c): roots against a
  * naive recursive reference of the compact sparse Merkle tree written from
- * docs/PROTOCOL.md 11 alone, order independence, membership and absence
+ * docs/PROTOCOL.md 9.10 alone, order independence, membership and absence
  * proofs for every key and for keys not in the tree, every way a proof can
  * be wrong, the byte format (a fixed vector and strict parsing), and a
  * store-backed tree (records written from the dirty set and read back
@@ -311,7 +311,7 @@ test_parse(void)
 	free(p);
 }
 
-/* A fixed vector (docs/PROTOCOL.md 11.4): two chains. */
+/* A fixed vector (docs/PROTOCOL.md 9.10.5): two chains. */
 static void
 test_vector(void)
 {
