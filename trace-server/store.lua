@@ -39,6 +39,7 @@
 --   log:{log}:lx:versions ZSET the index's commits (through, as score)
 --   log:{log}:lx:nodes:undo:<through> HASH position -> record before that
 --                              commit ('' = none), the last 4096 commits
+--                              and at most 1,000,000 records (meta: undo)
 --   ids also maps an index statement's id to "x <logIndex>"
 --   recalls             HASH   recall id -> JSON facts of its recall.issued
 --   recalls:closing     HASH   recall id -> JSON of the recall.closed that
@@ -55,8 +56,10 @@
 --
 -- Replies are arrays whose first element says what happened.
 
--- Commits of the lot index whose undo hashes are kept (index_nodes).
+-- Commits of the lot index whose undo hashes are kept (index_nodes), and
+-- the most records all of them may hold together (about 100 MB).
 local INDEX_VERSIONS_KEPT = 4096
+local INDEX_UNDO_RECORDS_MAX = 1000000
 
 -- Assign the next log index and queue the leaf for the integrator.
 local function log_append(size_key, pending_key, leaf_hash, id)
@@ -228,15 +231,23 @@ local function log_commit(keys, args)
     local undo = keys[6] .. ':undo:' .. args[8]
     redis.call('HSET', keys[7], 'through', args[8], 'root', args[9],
       'leaves', args[10])
+    local saved = 0
     for i = 11, #args - 1, 2 do
       local old = redis.call('HGET', keys[6], args[i])
-      redis.call('HSETNX', undo, args[i], old or '')
+      saved = saved + redis.call('HSETNX', undo, args[i], old or '')
       redis.call('HSET', keys[6], args[i], args[i + 1])
     end
     redis.call('ZADD', keys[8], tonumber(args[8]), args[8])
-    while redis.call('ZCARD', keys[8]) > INDEX_VERSIONS_KEPT do
+    -- Bounded both in commits and in saved records (a busy log's commits
+    -- each change many): the oldest go first, the newest always stays.
+    local total = redis.call('HINCRBY', keys[7], 'undo', saved)
+    while redis.call('ZCARD', keys[8]) > 1 and
+        (redis.call('ZCARD', keys[8]) > INDEX_VERSIONS_KEPT or
+         total > INDEX_UNDO_RECORDS_MAX) do
       local gone = redis.call('ZPOPMIN', keys[8])
-      redis.call('DEL', keys[6] .. ':undo:' .. gone[1])
+      local key = keys[6] .. ':undo:' .. gone[1]
+      total = redis.call('HINCRBY', keys[7], 'undo', -redis.call('HLEN', key))
+      redis.call('DEL', key)
     end
   end
   return {'ok'}
