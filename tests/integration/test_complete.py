@@ -223,6 +223,29 @@ class Complete(unittest.TestCase):
         self.assertEqual(m.returncode, 0, m.stdout + m.stderr)
         self.assertIn("checked to checkpoint %d" % size, m.stdout)
 
+    def test_1b_older_checkpoints_are_provable(self):
+        """The index as of each earlier checkpoint can still be read (the
+        witnessed checkpoint lags the signed one): its root record is the
+        root its index statement signed."""
+        c = Chain(self.brand, "CA1B")
+        for _ in range(3):
+            c.post()
+            harness.settle(cluster)
+        versions = {int(v) for v in cluster.redis.zrange("log:{log}:lx:versions", 0, -1)}
+        checked = 0
+        for index, env in sorted(harness.index_statements(cluster).items()):
+            if index + 1 not in versions:
+                continue
+            root = json.loads(base64.b64decode(env["payload"]))["root"]
+            status, values = cluster.redis.execute_command(
+                "FCALL_RO", "trace_index_nodes", 3, "log:{log}:lx:nodes",
+                "log:{log}:lx:meta", "log:{log}:lx:versions", index + 1, b"\x00\x00")
+            self.assertEqual(status, b"ok")
+            self.assertEqual(record_hash(values[0] or None).hex(), root, index)
+            checked += 1
+        self.assertGreaterEqual(checked, 3)
+        self.assertIn(checkpoint_size(), versions)
+
     def test_2_unknown_lot_has_an_absence_proof(self):
         harness.settle(cluster)
         b = self.bundle("NO-SUCH-LOT", status=404)
