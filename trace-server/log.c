@@ -470,6 +470,29 @@ integrate_once(struct store *s, long long *last_sign)
 	 */
 	if (store_wait_replicas(s, &err) != TRACE_OK)
 		goto out;
+	/* A log from before the lot index: index what is integrated first,
+	 * a batch per step, committed without growing the tree. */
+	{
+		bool needed = false;
+
+		if (log_index_backfill(s, n0, &ix, &needed, &err) != TRACE_OK) {
+			char why[sizeof(integrator.refusal)];
+
+			snprintf(why, sizeof(why), "lot index: %s", err.message);
+			refusal_note(why);
+			goto out;
+		}
+		if (needed) {
+			if (store_log_commit(s, integrator.token, n0, n0, 0,
+			    have_last ? st.checkpoint : "", "", n0, &ix.commit,
+			    &outcome, &err) != TRACE_OK)
+				fprintf(stderr, "trace-server: log: %s\n",
+				    err.message);
+			more = outcome == LOG_COMMIT_OK;
+			goto out;
+		}
+		log_index_step_clear(&ix);
+	}
 	/* The lot index follows the tree leaf by leaf (SPEC 11). */
 	if (log_index_apply(s, n0, &st, &ix, &err) != TRACE_OK) {
 		char why[sizeof(integrator.refusal)];

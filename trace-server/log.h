@@ -123,6 +123,14 @@ enum trace_status log_index_apply(struct store *s, uint64_t n0,
 void log_index_step_clear(struct log_index_step *step);
 
 /*
+ * If the index covers fewer than the n0 integrated leaves (a log from
+ * before SPEC 11), *needed and step gets the next batch of them, read from
+ * the stored leaf ids, for an index-only commit.
+ */
+enum trace_status log_index_backfill(struct store *s, uint64_t n0,
+    struct log_index_step *step, bool *needed, struct trace_error *err);
+
+/*
  * Sign and append the index statement over the first size leaves (the
  * index as step->commit says) if the log still has exactly size leaves;
  * *appended says whether it did.

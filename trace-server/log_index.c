@@ -301,6 +301,38 @@ out:
 }
 
 enum trace_status
+log_index_backfill(struct store *s, uint64_t n0, struct log_index_step *step,
+    bool *needed, struct trace_error *err)
+{
+	struct index_meta meta;
+	struct log_state st;
+	enum trace_status rc;
+	uint64_t count;
+
+	*needed = false;
+	memset(step, 0, sizeof(*step));
+	if ((rc = store_index_meta(s, &meta, err)) != TRACE_OK)
+		return rc;
+	if (meta.through >= n0)
+		return TRACE_OK;
+	/* A log from before the index (or one it fell behind): index the
+	 * integrated leaves first, a batch per step, from their stored ids. */
+	*needed = true;
+	count = n0 - meta.through < LOG_BATCH_MAX ? n0 - meta.through :
+	    LOG_BATCH_MAX;
+	memset(&st, 0, sizeof(st));
+	st.pending = (size_t)count;
+	if ((st.ids = malloc((size_t)count * MERKLE_HASH_LEN)) == NULL)
+		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+		    "out of memory");
+	if ((rc = store_log_hashes(s, true, 0, meta.through, (size_t)count,
+	    (unsigned char *)st.ids, err)) == TRACE_OK)
+		rc = log_index_apply(s, meta.through, &st, step, err);
+	free(st.ids);
+	return rc;
+}
+
+enum trace_status
 log_index_append_statement(struct store *s, const struct key_pair *log_key,
     uint64_t size, const struct log_index_step *step, bool *appended,
     struct trace_error *err)

@@ -378,5 +378,33 @@ class Complete(unittest.TestCase):
         self.assertEqual(m.returncode, 1, m.stdout)
 
 
+    def test_8_a_log_from_before_the_index_is_indexed(self):
+        """Redis without the index (as a log from before SPEC 11 is): the
+        integrator indexes the integrated leaves from their stored ids
+        before the next checkpoint, whose statement's root is the index
+        rebuilt here from every leaf."""
+        harness.settle(cluster)
+        for k in list(cluster.redis.scan_iter("log:{log}:lx:*")):
+            if k != b"log:{log}:lx:st":
+                cluster.redis.delete(k)
+        c = Chain(self.brand, "CA8")
+        c.post()
+        c.post()
+        harness.settle(cluster)
+        size = checkpoint_size()
+        leaves = all_leaves()
+        statements = harness.index_statements(cluster)
+        self.assertIn(size - 1, statements)
+        ix = lotindex_py.Index()
+        for i in range(size - 1):
+            if i not in statements:
+                ix.apply(leaves[i], i)
+        doc = json.loads(base64.b64decode(statements[size - 1]["payload"]))
+        self.assertEqual(doc["root"], ix.root().hex())
+        self.assertEqual(doc["entries"], len(ix.entries))
+        r = self.verify("CA8")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("ok    complete: as of checkpoint %d" % size, r.stdout)
+
 if __name__ == "__main__":
     unittest.main()
