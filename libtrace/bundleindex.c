@@ -25,8 +25,6 @@
 #include "lotindex.h"
 #include "timefmt.h"
 
-/* A statement's time may be at most this far after its receipt (SPEC 8). */
-#define RECEIPT_SKEW_SECONDS 300
 
 static bool
 decode_proof(const struct json_value *v, unsigned char **out, size_t *len)
@@ -434,7 +432,7 @@ bundle_index_verify(const struct bundle *b,
 		if (!it->readable || event_parse_stored(it->env.payload,
 		    it->env.payload_len, &ev, &err) != TRACE_OK)
 			continue;
-		if (ev.time > st.time + RECEIPT_SKEW_SECONDS)
+		if (ev.time > st.time + LOTINDEX_RECEIPT_SKEW_SECONDS)
 			complain(&c, "receipt_time", "event seq %lld claims a "
 			    "time more than 5 minutes after the index "
 			    "statement that received it", ev.seq);
@@ -442,7 +440,7 @@ bundle_index_verify(const struct bundle *b,
 	}
 	for (size_t i = 0; i < b->key_count; i++)
 		if (r->keys[i].parsed &&
-		    r->keys[i].entry.time > st.time + RECEIPT_SKEW_SECONDS)
+		    r->keys[i].entry.time > st.time + LOTINDEX_RECEIPT_SKEW_SECONDS)
 			complain(&c, "receipt_time", "the key entry at log "
 			    "index %lld claims a time more than 5 minutes after "
 			    "the index statement that received it",

@@ -34,6 +34,9 @@
 #define TYPE_INDEX "application/vnd.trace.index.v1+json"
 
 #define LOTINDEX_HASH_LEN 32
+/* SPEC 8: no statement's own time may be more than this after the index
+ * statement that received it. */
+#define LOTINDEX_RECEIPT_SKEW_SECONDS 300
 #define LOTINDEX_DEPTH_MAX 256
 /* version, kind, depth (2), the largest terminal (64), the siblings */
 #define LOTINDEX_PROOF_MAX (4 + 64 + LOTINDEX_DEPTH_MAX * LOTINDEX_HASH_LEN)

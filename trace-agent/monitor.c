@@ -38,7 +38,6 @@
 #include "libtrace/note.h"
 #include "libtrace/tlogtiles.h"
 
-#define RECEIPT_SKEW_SECONDS 300
 
 static const char usage_text[] =
 "usage: trace-agent monitor --server URL --state DIR --log-vkey VKEY\n"
@@ -379,7 +378,7 @@ check_statement(struct monitor *m, uint64_t at, const unsigned char *payload,
 		    "one's: receipt times went backwards");
 		goto out;
 	}
-	if (m->covered_max > t + RECEIPT_SKEW_SECONDS) {
+	if (m->covered_max > t + LOTINDEX_RECEIPT_SKEW_SECONDS) {
 		diverge(at, "a statement it covers claims a time more than 5 "
 		    "minutes after the index statement's");
 		goto out;
