@@ -222,6 +222,11 @@ class Complete(unittest.TestCase):
         m = self.monitor()
         self.assertEqual(m.returncode, 0, m.stdout + m.stderr)
         self.assertIn("checked to checkpoint %d" % size, m.stdout)
+        # The server's own page says it too (its verdict is bundle_verify's).
+        page = cluster.get("/01/%s/10/CA1?lang=en" % GTIN).body.decode()
+        self.assertRegex(page, r'id="complete-server">The log&#39;s lot index shows every '
+                         r'event of this lot as of checkpoint \d+\.|id="complete-server">The '
+                         r"log's lot index shows every event of this lot as of checkpoint \d+\.")
 
     def test_1b_older_checkpoints_are_provable(self):
         """The index as of each earlier checkpoint can still be read (the
@@ -271,6 +276,9 @@ class Complete(unittest.TestCase):
         cluster.redis.ltrim(key, 0, 1)
         try:
             self.assertCaught("CA3", r"commits to 4 events .* shows 2.*\(truncated\)")
+            page = cluster.get("/01/%s/10/CA3?lang=en" % GTIN).body.decode()
+            self.assertIn('data-verdict="not_verifiable"', page)
+            self.assertIn("the index commits to 4 events of this lot", page)
             self.assertMonitorCaught(r"DIVERGENCE: the server cannot serve .*removed or edited")
         finally:
             cluster.redis.delete(key)
