@@ -222,6 +222,22 @@ class Complete(unittest.TestCase):
         m = self.monitor()
         self.assertEqual(m.returncode, 0, m.stdout + m.stderr)
         self.assertIn("checked to checkpoint %d" % size, m.stdout)
+        # A tree that does not extend the one checked before (here: the
+        # kept compact range of the old tree altered, as if the log had
+        # shown another history then) is a fork.
+        forked = os.path.join(self.dir, "forked")
+        shutil.copytree(self.state, forked)
+        Chain(self.brand, "CA1-GROW").post()
+        harness.settle(cluster)
+        with open(os.path.join(forked, "monitor.state")) as f:
+            lines = f.read().split("\n")
+        at = [i for i, l in enumerate(lines) if l.startswith("range ")][0]
+        lines[at] = lines[at][:-1] + ("0" if lines[at][-1] != "0" else "1")
+        with open(os.path.join(forked, "monitor.state"), "w") as f:
+            f.write("\n".join(lines))
+        m = self.monitor(forked)
+        self.assertEqual(m.returncode, 1, m.stdout + m.stderr)
+        self.assertIn("not an extension of the tree checked before (a fork)", m.stdout)
         # The server's own page says it too (its verdict is bundle_verify's).
         page = cluster.get("/01/%s/10/CA1?lang=en" % GTIN).body.decode()
         self.assertRegex(page, r'id="complete-server">The log&#39;s lot index shows every '
