@@ -34,6 +34,7 @@ bundle_free(struct bundle *b)
 		dsse_envelope_clear(&b->keys[i].env);
 	free(b->events);
 	free(b->keys);
+	bundle_index_free(b->index);
 	free(b->checkpoint);
 	free(b->proof_pool);
 	free(b);
@@ -177,14 +178,18 @@ bundle_parse(const char *text, size_t len, struct bundle **out,
 	b->key_count = keys != NULL ? keys->u.array.count : 0;
 	b->events = calloc(b->event_count + 1, sizeof(*b->events));
 	b->keys = calloc(b->key_count + 1, sizeof(*b->keys));
+	/* The index statement's proof has at most MERKLE_PROOF_MAX. */
 	b->proof_pool = malloc((proof_elements(events) + proof_elements(keys) +
-	    1) * MERKLE_HASH_LEN);
+	    MERKLE_PROOF_MAX + 1) * MERKLE_HASH_LEN);
 	if (b->events == NULL || b->keys == NULL || b->proof_pool == NULL)
 		goto nomem;
 	for (size_t i = 0; i < b->event_count; i++)
 		item_read(b, events->u.array.items[i], &b->events[i]);
 	for (size_t i = 0; i < b->key_count; i++)
 		item_read(b, keys->u.array.items[i], &b->keys[i]);
+	if ((v = json_object_get(root, "index")) != NULL &&
+	    (b->index = bundle_index_read(b, v, item_read)) == NULL)
+		goto nomem;
 	*out = b;
 	b = NULL;
 	rc = TRACE_OK;
@@ -206,6 +211,7 @@ bundle_subject_name(enum bundle_subject subject)
 	case BUNDLE_SUBJECT_CHECKPOINT: return "checkpoint";
 	case BUNDLE_SUBJECT_KEY: return "key entry";
 	case BUNDLE_SUBJECT_EVENT: return "event";
+	case BUNDLE_SUBJECT_INDEX: return "index";
 	default: return "bundle";
 	}
 }
@@ -633,8 +639,11 @@ verify_events(struct verify *v, const struct key_table *keys)
 	bool have_prev = false;
 
 	if (b->event_count == 0) {
-		fail(v, BUNDLE_SUBJECT_BUNDLE, 0, -1, -1, "no_events",
-		    "the bundle has no events");
+		/* With an index, an empty bundle is a claim of absence that
+		 * the index proves or refutes (bundleindex.c). */
+		if (b->index == NULL)
+			fail(v, BUNDLE_SUBJECT_BUNDLE, 0, -1, -1, "no_events",
+			    "the bundle has no events");
 		return;
 	}
 	raw = calloc(b->event_count, sizeof(*raw));
@@ -749,6 +758,19 @@ out:
 	free(raw);
 }
 
+/* bundleindex.c's view of proof_ok() and fail(). */
+static bool
+index_proof_ok(void *ctx, const struct bundle_item *it, char *why, size_t size)
+{
+	return proof_ok(ctx, it, why, size);
+}
+
+static void
+index_fail(void *ctx, const char *code, const char *message)
+{
+	fail(ctx, BUNDLE_SUBJECT_INDEX, 0, -1, -1, code, "%s", message);
+}
+
 enum trace_status
 bundle_verify(const struct bundle *b,
     const unsigned char root_public[ED25519_PUBLIC_LEN],
@@ -790,6 +812,9 @@ bundle_verify(const struct bundle *b,
 		    "the bundle names no chain");
 	verify_keys(&v, &keys);
 	verify_events(&v, &keys);
+	if (!v.nomem)
+		bundle_index_verify(b, root_public, log_key, report,
+		    index_proof_ok, index_fail, &v);
 	for (size_t i = 0; i < b->event_count; i++)
 		report->events_ok += report->events[i].ok;
 	for (size_t i = 0; i < b->key_count; i++)

@@ -50,6 +50,20 @@
  * Leaf hashes are SHA-256(0x00 || PAE) recomputed from the envelopes, so a
  * changed payload fails both its signature and its proof.
  *
+ *   the index   (SPEC 11, bundleindex.c) the index statement is the
+ *                checkpoint's last leaf, signed by the log key, and its
+ *                inclusion proof verifies; the lot's index proof leads to
+ *                its root and commits to exactly the bundle's event count,
+ *                head id and head log index (or proves the lot absent and
+ *                the bundle has no events); every key named by a key entry
+ *                or signing an event has an index proof whose count and
+ *                last entry match the bundle's entries naming it (no
+ *                hidden revocation); no statement's time is more than 5
+ *                minutes after the index statement's.  The report says
+ *                "complete as of checkpoint N" (completeness) or why not.
+ *                A bundle without an index verifies as before but is
+ *                BUNDLE_COMPLETENESS_UNKNOWN.
+ *
  * What a passing bundle proves, and what not: every statement was signed by
  * a key that the root's chain of trust allowed at that point of the log,
  * and all of them are in the log tree the checkpoint commits to.  It does
@@ -89,8 +103,27 @@ struct bundle_item {
 	size_t proof_count;
 };
 
+/* One key's index proof (SPEC 11). */
+struct bundle_index_key {
+	char keyid[KEYID_LEN + 1];
+	unsigned char *proof;           /* decoded bytes (lotindex.h format) */
+	size_t proof_len;
+};
+
+/* The bundle's "index" member (docs/PROTOCOL.md 10.5), as read. */
+struct bundle_index {
+	bool readable;
+	char problem[TRACE_ERROR_MESSAGE_MAX];
+	struct bundle_item statement;   /* the index statement, its proof */
+	unsigned char *lot;             /* the lot's index proof */
+	size_t lot_len;
+	struct bundle_index_key *keys;
+	size_t key_count;
+};
+
 struct bundle {
 	char chain[CHAIN_ID_MAX + 1];   /* "" when absent or too long */
+	struct bundle_index *index;     /* NULL when the bundle has none */
 	char *checkpoint;               /* NUL-terminated, NULL when absent */
 	size_t checkpoint_len;
 	struct bundle_item *events;
@@ -123,6 +156,7 @@ enum bundle_subject {
 	BUNDLE_SUBJECT_CHECKPOINT,
 	BUNDLE_SUBJECT_KEY,             /* keys[position] */
 	BUNDLE_SUBJECT_EVENT,           /* events[position] */
+	BUNDLE_SUBJECT_INDEX,           /* the lot index (SPEC 11) */
 };
 
 /*
@@ -135,7 +169,11 @@ enum bundle_subject {
  * "regulator_only", "wrong_org", "missing_field"), or a policy code
  * ("key_revoked",
  * "role_not_allowed", "outside_window", "gtin_not_covered", "key_exists",
- * "already_revoked").  message is for people and names what was found.
+ * "already_revoked"), or for the index (subject BUNDLE_SUBJECT_INDEX)
+ * "bad_index", "bad_index_signature", "stale_index", "bad_index_proof",
+ * "index_proof_mismatch", "truncated", "index_mismatch",
+ * "key_entries_hidden", "missing_key_proof", "receipt_time".  message is
+ * for people and names what was found.
  */
 struct bundle_failure {
 	enum bundle_subject subject;
@@ -170,7 +208,23 @@ struct bundle_key_result {
 	bool signer_is_root;
 };
 
+/* What the lot index says about the bundle (SPEC 11). */
+enum bundle_completeness {
+	BUNDLE_COMPLETENESS_UNKNOWN,    /* no index to check (say why) */
+	BUNDLE_COMPLETE,                /* the whole chain as of the checkpoint */
+	BUNDLE_ABSENT,                  /* no such chain as of the checkpoint */
+	BUNDLE_INCOMPLETE,              /* the index contradicts the bundle */
+};
+
 struct bundle_report {
+	/* "complete as of checkpoint <index_size>", or why not: code and
+	 * message of the reason (the first index failure, or why there is
+	 * nothing to check). */
+	enum bundle_completeness completeness;
+	char completeness_code[TRACE_ERROR_CODE_MAX];
+	char completeness_message[TRACE_ERROR_MESSAGE_MAX];
+	uint64_t index_size;            /* the checkpoint it is complete as of */
+	long long index_time;           /* the index statement's time */
 	bool checkpoint_ok;
 	struct checkpoint checkpoint;   /* extensions point into the bundle */
 	size_t checks;                  /* individual checks made */
@@ -203,6 +257,31 @@ enum trace_status bundle_verify(const struct bundle *b,
     const unsigned char root_public[ED25519_PUBLIC_LEN],
     const struct note_verifier *log_key, struct bundle_report *report,
     struct trace_error *err);
+
+/* "complete", "absent", "unknown", "incomplete". */
+const char *bundle_completeness_name(enum bundle_completeness c);
+
+/* ---- bundleindex.c: the index member (used by bundle.c) ----------------- */
+
+/* Read the "index" member v into a new bundle_index (NULL: no memory);
+ * problems make it !readable.  Pool room for the statement's proof must be
+ * reserved in b->proof_pool; item_read is passed in to share bundle.c's
+ * reader. */
+struct bundle_index *bundle_index_read(struct bundle *b,
+    const struct json_value *v,
+    void (*item_read)(struct bundle *, const struct json_value *,
+    struct bundle_item *));
+void bundle_index_free(struct bundle_index *ix);
+
+/* Check the index against the verified report (keys and events done);
+ * failures through fail(ctx, code, message); sets r->completeness. */
+void bundle_index_verify(const struct bundle *b,
+    const unsigned char root_public[ED25519_PUBLIC_LEN],
+    const struct note_verifier *log_key, struct bundle_report *r,
+    bool (*proof_ok)(void *ctx, const struct bundle_item *it, char *why,
+    size_t size),
+    void (*fail)(void *ctx, const char *code, const char *message),
+    void *ctx);
 
 /* Release a report's arrays.  Accepts NULL. */
 void bundle_report_free(struct bundle_report *report);

@@ -541,6 +541,7 @@ int cmd_record(struct agent *a, int argc, char **argv);   /* record.c */
 int cmd_import(struct agent *a, int argc, char **argv);   /* import.c */
 int cmd_send(struct agent *a, int argc, char **argv);     /* send.c */
 int cmd_verify(struct agent *a, int argc, char **argv);   /* verify.c */
+int cmd_monitor(struct agent *a, int argc, char **argv);  /* monitor.c */
 int cmd_qr(struct agent *a, int argc, char **argv);       /* qr.c */
 int cmd_recalls(struct agent *a, int argc, char **argv);  /* recalls.c */
 int cmd_codes(struct agent *a, int argc, char **argv);    /* codes.c */

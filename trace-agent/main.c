@@ -32,6 +32,7 @@ static const char usage_text[] =
 "  send                   flush the offline queue\n"
 "  verify                 check a chain's bundle offline, and that the log\n"
 "                         only grew since the last verify (--state)\n"
+"  monitor                rebuild the lot index from the log and check it\n"
 "  qr                     the QR code of a unit's Digital Link\n"
 "  recalls                list recalls (table or CSV)\n"
 "  codes gen|upload       scratch-off codes: make them, upload their hashes\n"
@@ -216,6 +217,7 @@ main(int argc, char **argv)
 		{ "import", cmd_import },
 		{ "send", cmd_send },
 		{ "verify", cmd_verify },
+		{ "monitor", cmd_monitor },
 		{ "qr", cmd_qr },
 		{ "recalls", cmd_recalls },
 		{ "codes", cmd_codes },

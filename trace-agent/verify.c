@@ -45,6 +45,13 @@ static const char verify_usage[] =
 "(ok, or FAIL with the reason), the recall, inspection and customs\n"
 "status of the lot as the bundle alone shows it, and a summary.\n"
 "\n"
+"Completeness (docs/PROTOCOL.md 10.5): the bundle's lot index proofs must\n"
+"show that its events are the whole chain and its key entries all entries\n"
+"of their keys as of the checkpoint: \"complete as of checkpoint N\", or\n"
+"FAIL with why not (truncated, key_entries_hidden, stale_index, ...).  A\n"
+"bundle without a lot index fails (nothing shows that a recall was not\n"
+"left out); an unknown lot's absence proof is checked and reported.\n"
+"\n"
 "  BUNDLE.json        a bundle file (- for standard input), or\n"
 "  --gtin G --lot L   fetch the chain's bundle from the server\n"
 "  --root ADMIN.pub   the trust anchor (the root admin public key)\n"
@@ -101,6 +108,18 @@ load_vkey(const char *arg, struct note_verifier *out, struct trace_error *err)
 	return rc;
 }
 
+/* Whether a 404 body carries an index member (an absence proof). */
+static bool
+has_index(const char *body, size_t len)
+{
+	static const char needle[] = "\"index\":";
+
+	for (size_t i = 0; body != NULL && i + sizeof(needle) - 1 <= len; i++)
+		if (memcmp(body + i, needle, sizeof(needle) - 1) == 0)
+			return true;
+	return false;
+}
+
 /*
  * Get the bundle text (malloc'd, the caller frees it) from a file or from
  * the server; for the server, chain receives the chain asked for (else "").
@@ -141,6 +160,15 @@ load_bundle(const struct agent *a, const char *file, const char *gtin,
 		http_response_free(&resp);
 		return AGENT_EXIT_UNREACHABLE;
 	}
+	/* An unknown lot: 404 with the index's absence proof (SPEC 11),
+	 * which bundle_verify checks like any bundle. */
+	if (resp.status == 404 && has_index(resp.body, resp.len)) {
+		*text = resp.body;
+		*len = resp.len;
+		resp.body = NULL;
+		http_response_free(&resp);
+		return AGENT_EXIT_OK;
+	}
 	if (resp.status != 200) {
 		http_describe_error(&resp, why, sizeof(why));
 		agent_warn("verify", "no bundle for %s: %s", chain, why);
@@ -155,6 +183,44 @@ load_bundle(const struct agent *a, const char *file, const char *gtin,
 }
 
 /* ---- the report --------------------------------------------------------- */
+
+/*
+ * SPEC 11: "complete as of checkpoint N" or why not.  The index's own
+ * failures were counted and printed with the bundle's; an index that is
+ * missing or cannot be checked is one more problem (false): without it
+ * nothing shows that a recall was not left out.  A lot the index proves
+ * unknown is a problem too: there is nothing genuine to show.
+ */
+static bool
+print_completeness(const struct bundle_report *r, const char *log)
+{
+	char when[21] = "";
+
+	if (r->index_time > 0)
+		time_format_utc(r->index_time, when);
+	switch (r->completeness) {
+	case BUNDLE_COMPLETE:
+		printf("ok    complete: as of checkpoint %" PRIu64 " of %s "
+		    "(index statement of %s): every event of the lot and "
+		    "every entry of its keys is shown\n", r->index_size, log,
+		    when);
+		return true;
+	case BUNDLE_ABSENT:
+		printf("FAIL  complete: the log's lot index proves this lot "
+		    "unknown as of checkpoint %" PRIu64 " (index statement of "
+		    "%s)\n", r->index_size, when);
+		return false;
+	case BUNDLE_INCOMPLETE:
+		printf("FAIL  complete: NOT complete as of checkpoint %" PRIu64
+		    ": %s (%s)\n", r->checkpoint.size, r->completeness_message,
+		    r->completeness_code);
+		return true;    /* already counted as a failure */
+	default:
+		printf("FAIL  complete: not shown: %s (%s)\n",
+		    r->completeness_message, r->completeness_code);
+		return false;
+	}
+}
 
 /*
  * The report's failures grouped by the item they are about, in the order
@@ -741,6 +807,8 @@ cmd_verify(struct agent *a, int argc, char **argv)
 	/* attachments.c: the documents behind the events. */
 	if (attachments)
 		problems += attachments_verify(a, b, NULL);
+	if (!print_completeness(&report, verifier.name))
+		problems++;
 	/*
 	 * The fold holds only the events that passed every check: a recall
 	 * whose proof failed is not in it, so its "recall: none" would

@@ -5,7 +5,14 @@
  *
  *   {"chain", "checkpoint": "<signed note>",
  *    "events": [{"envelope", "logIndex", "proof": [base64...]}],
- *    "keys":   [{"envelope", "logIndex", "proof"}]}
+ *    "keys":   [{"envelope", "logIndex", "proof"}],
+ *    "index":  {"statement", "logIndex", "proof", "lot", "keys"}}
+ *
+ * index (SPEC 11, log_index.c) proves against the same checkpoint that the
+ * events are the whole chain and the keys' entries all of theirs.  For an
+ * unknown chain the answer is 404 with the same members (no events, the
+ * index's absence proof), so a consumer can check that the lot is really
+ * unknown rather than hidden.
  *
  * keys holds the enroll statement of every signer of the chain's events,
  * and of every admin that signed one of the included key statements, back
@@ -298,6 +305,26 @@ chain_bundle_build(struct request *req, const char *chain, struct buf *out,
 	if (store_chain(req->worker->store, chain, &events, err) != TRACE_OK)
 		goto fail;
 	if (events.count == 0) {
+		/* SPEC 11: the index proves the lot unknown as of the
+		 * published checkpoint; out gets the bundle's members for the
+		 * 404 body (bundles.c). */
+		uint64_t integrated;
+
+		/* The published checkpoint as it is now: nothing to wait for. */
+		if ((req->srv->witness_policy != NULL ?
+		    store_log_witnessed(req->worker->store, &note, &note_len,
+		    err) : store_log_head(req->worker->store, &integrated,
+		    &note, &note_len, err)) == TRACE_OK && note != NULL &&
+		    log_checkpoint_read(note, note_len, &cp) && cp.size > 0) {
+			buf_puts(out, ",\"chain\":");
+			buf_json_string(out, chain, strlen(chain));
+			buf_puts(out, ",\"checkpoint\":");
+			buf_json_string(out, note, note_len);
+			buf_puts(out, ",\"events\":[],\"keys\":[]");
+			if (log_index_bundle(req->worker->store, chain, NULL,
+			    0, cp.size, out, err) != TRACE_OK)
+				buf_reset(out);
+		}
 		trace_error_set(err, TRACE_ENOTFOUND, "not_found", "chain",
 		    "no events for chain %s", chain);
 		goto fail;
@@ -389,7 +416,12 @@ chain_bundle_build(struct request *req, const char *chain, struct buf *out,
 	}
 	if (key_total == 0)
 		buf_puts(out, "],\"keys\":[");
-	buf_puts(out, "]}");
+	buf_puts(out, "]");
+	/* SPEC 11: the lot's and the keys' index entries. */
+	if (log_index_bundle(req->worker->store, chain, trust.seen,
+	    trust.seen_count, cp.size, out, err) != TRACE_OK)
+		goto fail;
+	buf_puts(out, "}");
 	if (out->failed)
 		goto nomem;
 	goto out;

@@ -274,6 +274,14 @@ verdict_card(struct request *req, struct buf *b, enum page_lang lang,
 		snprintf(n3, sizeof(n3), "%llu",
 		    (unsigned long long)vd->checkpoint_size);
 		i18n_html_args(b, lang, "verdict.checked", n1, n2, n3);
+		if (vd->complete_size > 0) {
+			/* SPEC 11: no event of the lot left out. */
+			snprintf(n3, sizeof(n3), "%llu",
+			    (unsigned long long)vd->complete_size);
+			buf_puts(b, "</p><p class=\"muted\" id=\"complete-server\">");
+			i18n_html_args(b, lang, "verdict.complete", n3, NULL,
+			    NULL);
+		}
 		if (req->srv->witness_policy != NULL) {
 			char when[21];
 

@@ -421,6 +421,7 @@ integrate_once(struct store *s, long long *last_sign)
 	struct log_state st;
 	struct checkpoint last, signed_cp;
 	struct growth g;
+	struct log_index_step ix;
 	struct trace_error err;
 	enum log_commit_outcome outcome = LOG_COMMIT_MOVED;
 	char *note = NULL;
@@ -430,6 +431,7 @@ integrate_once(struct store *s, long long *last_sign)
 	static bool complained;
 
 	memset(&g, 0, sizeof(g));
+	memset(&ix, 0, sizeof(ix));
 	if (store_log_state(s, LOG_BATCH_MAX, &st, &err) != TRACE_OK) {
 		if (!complained)
 			fprintf(stderr, "trace-server: log: %s\n", err.message);
@@ -468,6 +470,41 @@ integrate_once(struct store *s, long long *last_sign)
 	 */
 	if (store_wait_replicas(s, &err) != TRACE_OK)
 		goto out;
+	/* A log from before the lot index: index what is integrated first,
+	 * a batch per step, committed without growing the tree. */
+	{
+		bool needed = false;
+
+		if (log_index_backfill(s, n0, &ix, &needed, &err) != TRACE_OK) {
+			char why[sizeof(integrator.refusal)];
+
+			snprintf(why, sizeof(why), "lot index: %s", err.message);
+			refusal_note(why);
+			goto out;
+		}
+		if (needed) {
+			if (store_log_commit(s, integrator.token, n0, n0, 0,
+			    have_last ? st.checkpoint : "", "", n0, &ix.commit,
+			    &outcome, &err) != TRACE_OK)
+				fprintf(stderr, "trace-server: log: %s\n",
+				    err.message);
+			more = outcome == LOG_COMMIT_OK;
+			goto out;
+		}
+		log_index_step_clear(&ix);
+	}
+	/* The lot index follows the tree leaf by leaf (SPEC 11). */
+	if (log_index_apply(s, n0, &st, &ix, &err) != TRACE_OK) {
+		char why[sizeof(integrator.refusal)];
+
+		snprintf(why, sizeof(why), "lot index: %s", err.message);
+		refusal_note(why);
+		goto out;
+	}
+	/* Every signed tree but the empty one ends with an index statement,
+	 * which covers every earlier leaf (SPEC 8 and 11). */
+	if (n2 > 0 && !ix.last_is_statement)
+		sign = false;
 	if (st.pending > 0) {
 		if (growth_compute(s, n0, &st, &g, &err) != TRACE_OK ||
 		    growth_store(s, n0, &st, &g, &err) != TRACE_OK) {
@@ -500,8 +537,8 @@ integrate_once(struct store *s, long long *last_sign)
 		/* Still integrate: the nodes are right or proofs would show. */
 	}
 	if (store_log_commit(s, integrator.token, n0, n2, st.pending,
-	    have_last ? st.checkpoint : "", sign ? note : "", n2, &outcome,
-	    &err) != TRACE_OK) {
+	    have_last ? st.checkpoint : "", sign ? note : "", n2,
+	    st.pending > 0 ? &ix.commit : NULL, &outcome, &err) != TRACE_OK) {
 		fprintf(stderr, "trace-server: log: %s\n", err.message);
 		goto out;
 	}
@@ -516,8 +553,24 @@ integrate_once(struct store *s, long long *last_sign)
 			witness_offer(note, note_len);
 		}
 		more = st.pending == LOG_BATCH_MAX;
+		/* New leaves and no index statement after them: append one
+		 * if nothing else came meanwhile, and sign it next step. */
+		if (n2 > 0 && !ix.last_is_statement &&
+		    (!have_last || n2 > last.size) && !more) {
+			bool appended = false;
+
+			/* Appended: sign it now; moved: integrate what came. */
+			if (log_index_append_statement(s,
+			    &integrator.srv->log_key, n2, &ix, &appended,
+			    &err) != TRACE_OK)
+				fprintf(stderr, "trace-server: log: index "
+				    "statement: %s\n", err.message);
+			else
+				more = true;
+		}
 	}
 out:
+	log_index_step_clear(&ix);
 	growth_free(&g);
 	free(note);
 	log_state_clear(&st);

@@ -94,6 +94,64 @@ void log_handle_log(struct request *req);            /* GET /api/v1/log */
 void log_handle_checkpoint(struct request *req);     /* GET /api/v1/checkpoint */
 void log_handle_proofs(struct request *req);         /* GET /api/v1/proofs/... */
 
+/* ---- log_index.c: the lot index's part of a step (SPEC 11) ---------------- */
+
+struct log_index_view {
+	struct store *store;
+	bool current;
+	uint64_t version;
+};
+
+struct log_index_step {
+	struct log_index_view view;     /* the stored index, as now */
+	struct index_meta meta;         /* as committed before the step */
+	struct lotindex_tree *tree;     /* NULL when nothing was pending */
+	struct index_commit commit;     /* what the step's commit writes */
+	bool last_is_statement;         /* the tree after the step ends with
+	                                   an index statement */
+};
+
+/*
+ * Apply the pending leaves st (leaves n0 ...) to the stored index: fills
+ * step->commit with the changed records and the new root.  Fails with
+ * TRACE_ESTORE "index_behind" unless the index covers exactly n0 leaves.
+ * log_index_step_clear() in any case.
+ */
+enum trace_status log_index_apply(struct store *s, uint64_t n0,
+    const struct log_state *st, struct log_index_step *step,
+    struct trace_error *err);
+void log_index_step_clear(struct log_index_step *step);
+
+/*
+ * If the index covers fewer than the n0 integrated leaves (a log from
+ * before SPEC 11), *needed and step gets the next batch of them, read from
+ * the stored leaf ids, for an index-only commit.
+ */
+enum trace_status log_index_backfill(struct store *s, uint64_t n0,
+    struct log_index_step *step, bool *needed, struct trace_error *err);
+
+/*
+ * Sign and append the index statement over the first size leaves (the
+ * index as step->commit says) if the log still has exactly size leaves;
+ * *appended says whether it did.
+ */
+enum trace_status log_index_append_statement(struct store *s,
+    const struct key_pair *log_key, uint64_t size,
+    const struct log_index_step *step, bool *appended,
+    struct trace_error *err);
+
+/*
+ * Write ,"index":{...} (docs/PROTOCOL.md 10.5) for a bundle against the
+ * checkpoint of size leaves: the index statement that is its last leaf,
+ * that statement's inclusion proof, and the index proofs of chain and of
+ * every keyid, read as the index was at that checkpoint.  Writes nothing
+ * when the checkpoint ends with no index statement (a log from before
+ * SPEC 11, or the empty log).
+ */
+enum trace_status log_index_bundle(struct store *s, const char *chain,
+    char (*keyids)[KEYID_LEN + 1], size_t nkeyids, uint64_t size,
+    struct buf *out, struct trace_error *err);
+
 /* ---- log_mark.c --------------------------------------------------------- */
 
 /*

@@ -283,6 +283,9 @@ struct verdict {
 	bool witnessed;
 	char witnesses[512];
 	long long witnessed_at;
+	/* SPEC 11: the lot index shows the chain complete as of checkpoint
+	 * complete_size (0: not shown). */
+	uint64_t complete_size;
 	/* Per event of the view (inspector page): its checks passed. */
 	bool *event_ok;                           /* count entries or NULL */
 	size_t event_count;

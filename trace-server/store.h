@@ -33,6 +33,7 @@
 #include "libtrace/gs1.h"
 #include "libtrace/keyentry.h"
 #include "libtrace/keys.h"
+#include "libtrace/lotindex.h"
 #include "libtrace/merkle.h"
 
 /* ---- store_conn.c ------------------------------------------------------- */
@@ -331,6 +332,88 @@ enum trace_status store_org_history(struct store *s, const char *org,
 enum trace_status store_key_records(struct store *s, const char *keyid,
     struct store_records *out, bool *revoked, struct trace_error *err);
 
+/* ---- store_index.c: the lot index (SPEC 11) ------------------------------ */
+
+/* What the index has committed (log:{log}:lx:meta). */
+struct index_meta {
+	uint64_t through;          /* leaves of the log the index covers */
+	unsigned char root[LOTINDEX_HASH_LEN];
+	uint64_t leaves;           /* keys in the index */
+	bool have_statement;
+	uint64_t statement;        /* log index of the latest index statement */
+	long long time;            /* its time (unix seconds) */
+};
+
+enum trace_status store_index_meta(struct store *s, struct index_meta *out,
+    struct trace_error *err);
+
+/* What a leaf of the log is, for the index. */
+enum index_leaf_kind {
+	INDEX_LEAF_OTHER,          /* not indexed (unknown to this version) */
+	INDEX_LEAF_EVENT,
+	INDEX_LEAF_KEY,
+	INDEX_LEAF_STATEMENT,      /* an index statement */
+};
+
+struct index_leaf {
+	enum index_leaf_kind kind;
+	uint64_t log_index;
+	uint64_t seq;                        /* EVENT */
+	char chain[CHAIN_ID_MAX + 1];        /* EVENT */
+	char *envelope;                      /* KEY: the stored envelope */
+	size_t envelope_len;
+};
+
+/* Locate count statements by raw id, in one or two round trips; the
+ * caller frees each out[i].envelope. */
+enum trace_status store_index_leaves(struct store *s,
+    unsigned char (*ids)[SHA256_LEN], size_t count, struct index_leaf *out,
+    struct trace_error *err);
+
+/* The stored records at count encoded positions (HMGET, one round trip);
+ * records[i] gets LOTINDEX_EMPTY where none is stored. */
+enum trace_status store_index_nodes(struct store *s,
+    unsigned char (*positions)[LOTINDEX_POS_MAX], const size_t *lens,
+    size_t count, struct lotindex_record *records, struct trace_error *err);
+
+/* The same as they were when the index covered version leaves (the
+ * commit of a checkpoint of that size), in one atomic read; TRACE_ESTORE
+ * "index_state_gone" when that version is not kept or not reached. */
+enum trace_status store_index_nodes_at(struct store *s, uint64_t version,
+    unsigned char (*positions)[LOTINDEX_POS_MAX], const size_t *lens,
+    size_t count, struct lotindex_record *records, struct trace_error *err);
+
+/* What the integrator commits with the log (store_log_commit). */
+struct index_commit {
+	uint64_t through;
+	unsigned char root[LOTINDEX_HASH_LEN];
+	uint64_t leaves;
+	size_t count;                              /* records to write */
+	unsigned char (*positions)[LOTINDEX_POS_MAX];
+	size_t *position_lens;
+	unsigned char (*records)[LOTINDEX_RECORD_MAX];
+	size_t *record_lens;
+};
+
+enum index_append_outcome {
+	INDEX_APPEND_OK,
+	INDEX_APPEND_MOVED,        /* the log grew meanwhile: not appended */
+};
+
+/*
+ * Append an index statement as leaf expected_size if the log still has
+ * exactly expected_size leaves (store.lua append_index).
+ */
+enum trace_status store_index_append(struct store *s, uint64_t expected_size,
+    const char *id_hex, const unsigned char leaf_hash[SHA256_LEN],
+    const char *envelope, size_t envelope_len, long long time,
+    enum index_append_outcome *outcome, struct trace_error *err);
+
+/* The envelope of the index statement at log_index (malloc'd, NUL
+ * terminated), NULL in *out if there is none. */
+enum trace_status store_index_statement(struct store *s, uint64_t log_index,
+    char **out, size_t *len, struct trace_error *err);
+
 /* ---- store_log.c -------------------------------------------------------- */
 
 /* What the integrator reads in one atomic step. */
@@ -387,7 +470,8 @@ enum log_commit_outcome {
 enum trace_status store_log_commit(struct store *s, const char *token,
     uint64_t old_size, uint64_t new_size, size_t trim,
     const char *expected_cp, const char *new_cp, uint64_t new_cp_size,
-    enum log_commit_outcome *outcome, struct trace_error *err);
+    const struct index_commit *ix, enum log_commit_outcome *outcome,
+    struct trace_error *err);
 
 /*
  * Fetch the stored hashes of nodes[0..count) into hashes (count * 32

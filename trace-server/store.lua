@@ -36,6 +36,15 @@
 --   log:{log}:checkpoints HASH  tree size -> signed checkpoint, every one
 --                              ever handed out
 --   log:{log}:lease     STRING random token of the integrator at work (PX)
+--   log:{log}:lx:nodes  HASH   lot index: position -> record (SPEC 11,
+--                              store_index.c)
+--   log:{log}:lx:meta   HASH   through, root, leaves, statement, time
+--   log:{log}:lx:st     HASH   log index -> index statement envelope
+--   log:{log}:lx:versions ZSET the index's commits (through, as score)
+--   log:{log}:lx:nodes:undo:<through> HASH position -> record before that
+--                              commit ('' = none), the last 4096 commits
+--                              and at most 1,000,000 records (meta: undo)
+--   ids also maps an index statement's id to "x <logIndex>"
 --   recalls             HASH   recall id -> JSON facts of its recall.issued
 --   recalls:closing     HASH   recall id -> JSON of the recall.closed that
 --                              closed it (absent while open)
@@ -63,6 +72,11 @@
 --                              "b <logIndex> <n>"
 --
 -- Replies are arrays whose first element says what happened.
+
+-- Commits of the lot index whose undo hashes are kept (index_nodes), and
+-- the most records all of them may hold together (about 100 MB).
+local INDEX_VERSIONS_KEPT = 4096
+local INDEX_UNDO_RECORDS_MAX = 1000000
 
 -- Assign the next log index and queue the leaf for the integrator.
 local function log_append(size_key, pending_key, leaf_hash, id)
@@ -216,9 +230,14 @@ end
 -- still holds the lease and nobody moved the size or the checkpoint since
 -- the caller read them (compare-and-set), so a stalled integrator whose
 -- lease expired can never publish.
--- KEYS: lease, integrated, pending, checkpoint, checkpoints
+-- The lot index's records and state (SPEC 11) change in the same step, so
+-- the index always covers exactly the integrated leaves.
+-- KEYS: lease, integrated, pending, checkpoint, checkpoints, index nodes,
+--       index meta, index versions
 -- ARGV: token, old size, new size, leaves to trim, expected checkpoint
---       ('' = none yet), new checkpoint ('' = none), new checkpoint's size
+--       ('' = none yet), new checkpoint ('' = none), new checkpoint's size,
+--       then optionally the index's new through, root (hex) and leaves and
+--       (position, record) pairs to store
 local function log_commit(keys, args)
   if redis.call('GET', keys[1]) ~= args[1] then
     return {'lease_lost'}
@@ -245,7 +264,86 @@ local function log_commit(keys, args)
     redis.call('SET', keys[4], args[6])
     redis.call('HSET', keys[5], args[7], args[6])
   end
+  if #args >= 10 then
+    -- What each record was before this commit goes to the commit's undo
+    -- hash, so that proofs against an older checkpoint (the witnessed one
+    -- lags the signed one) can still be read (index_nodes).  The oldest
+    -- INDEX_VERSIONS_KEPT commits keep their undo hashes.
+    local undo = keys[6] .. ':undo:' .. args[8]
+    redis.call('HSET', keys[7], 'through', args[8], 'root', args[9],
+      'leaves', args[10])
+    local saved = 0
+    for i = 11, #args - 1, 2 do
+      local old = redis.call('HGET', keys[6], args[i])
+      saved = saved + redis.call('HSETNX', undo, args[i], old or '')
+      redis.call('HSET', keys[6], args[i], args[i + 1])
+    end
+    redis.call('ZADD', keys[8], tonumber(args[8]), args[8])
+    -- Bounded both in commits and in saved records (a busy log's commits
+    -- each change many): the oldest go first, the newest always stays.
+    local total = redis.call('HINCRBY', keys[7], 'undo', saved)
+    while redis.call('ZCARD', keys[8]) > 1 and
+        (redis.call('ZCARD', keys[8]) > INDEX_VERSIONS_KEPT or
+         total > INDEX_UNDO_RECORDS_MAX) do
+      local gone = redis.call('ZPOPMIN', keys[8])
+      local key = keys[6] .. ':undo:' .. gone[1]
+      total = redis.call('HINCRBY', keys[7], 'undo', -redis.call('HLEN', key))
+      redis.call('DEL', key)
+    end
+  end
   return {'ok'}
+end
+
+-- Index records as of the commit that made the index cover version
+-- leaves ('' = as now), in one atomic read: the first undo hash after
+-- that commit that holds a position says what it was then.
+-- KEYS: index nodes, index meta, index versions; ARGV: version, positions
+-- Reply: {'ok', {record or ''...}} or {'ahead', through} or {'gone'}
+local function index_nodes(keys, args)
+  local through = redis.call('HGET', keys[2], 'through') or '0'
+  local later = {}
+  if args[1] ~= '' and args[1] ~= through then
+    if tonumber(args[1]) > tonumber(through) then
+      return {'ahead', through}
+    end
+    if args[1] ~= '0' and not redis.call('ZSCORE', keys[3], args[1]) then
+      return {'gone'}
+    end
+    later = redis.call('ZRANGE', keys[3], '(' .. args[1], '+inf', 'BYSCORE')
+  end
+  local out = {}
+  for i = 2, #args do
+    local value = nil
+    for _, w in ipairs(later) do
+      local u = redis.call('HGET', keys[1] .. ':undo:' .. w, args[i])
+      if u then
+        value = u
+        break
+      end
+    end
+    if value == nil then
+      value = redis.call('HGET', keys[1], args[i]) or ''
+    end
+    out[#out + 1] = value
+  end
+  return {'ok', out}
+end
+
+-- Append an index statement (SPEC 8 and 11) as the next leaf, only if the
+-- log has exactly the leaves it covers: it must be the last leaf of the
+-- checkpoint that the integrator signs next.
+-- KEYS: ids, log size, log pending, index statements, index meta
+-- ARGV: expected size, id, leaf hash, envelope, time (unix seconds)
+local function append_index(keys, args)
+  local size = redis.call('GET', keys[2]) or '0'
+  if size ~= args[1] then
+    return {'moved', size}
+  end
+  local index = log_append(keys[2], keys[3], args[3], args[2])
+  redis.call('HSET', keys[1], args[2], 'x ' .. index)
+  redis.call('HSET', keys[4], index, args[4])
+  redis.call('HSET', keys[5], 'statement', index, 'time', args[5])
+  return {'ok', index}
 end
 
 -- Stored node hashes for a proof, in one round trip.  Refused unless the
@@ -297,6 +395,9 @@ redis.register_function('trace_log_lease', log_lease)
 redis.register_function{function_name = 'trace_log_state',
   callback = log_state, flags = {'no-writes'}}
 redis.register_function('trace_log_commit', log_commit)
+redis.register_function('trace_append_index', append_index)
+redis.register_function{function_name = 'trace_index_nodes',
+  callback = index_nodes, flags = {'no-writes'}}
 redis.register_function{function_name = 'trace_log_nodes',
   callback = log_nodes, flags = {'no-writes'}}
 

@@ -181,27 +181,56 @@ store_log_write(struct store *s, const struct log_run *runs, size_t count,
 enum trace_status
 store_log_commit(struct store *s, const char *token, uint64_t old_size,
     uint64_t new_size, size_t trim, const char *expected_cp,
-    const char *new_cp, uint64_t new_cp_size,
+    const char *new_cp, uint64_t new_cp_size, const struct index_commit *ix,
     enum log_commit_outcome *outcome, struct trace_error *err)
 {
-	char oldbuf[24], newbuf[24], trimbuf[24], cpsize[24];
-	const char *argv[] = { "FCALL", "trace_log_commit", "5", KEY_LOG_LEASE,
-		KEY_LOG_INTEGRATED, KEY_LOG_PENDING, KEY_LOG_CHECKPOINT,
-		KEY_LOG_CHECKPOINTS, token, oldbuf, newbuf, trimbuf, expected_cp,
-		new_cp, cpsize };
-	redisReply *r = NULL;
-	const redisReply *w;
+	struct store_batch b;
+	char root[2 * LOTINDEX_HASH_LEN + 1];
+	const redisReply *r, *w;
 	enum trace_status rc;
 
-	snprintf(oldbuf, sizeof(oldbuf), "%" PRIu64, old_size);
-	snprintf(newbuf, sizeof(newbuf), "%" PRIu64, new_size);
-	snprintf(trimbuf, sizeof(trimbuf), "%zu", trim);
-	snprintf(cpsize, sizeof(cpsize), "%" PRIu64, new_cp_size);
-	if ((rc = store_command(s, 15, argv, NULL, &r, err)) != TRACE_OK)
-		return rc;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements == 0 ||
+	/* store.lua log_commit: the log's five keys and seven arguments,
+	 * then the index's two keys and, when it changed, its new state and
+	 * the records to write (position, record pairs). */
+	store_batch_init(&b);
+	store_batch_command(&b);
+	store_batch_str(&b, "FCALL");
+	store_batch_str(&b, "trace_log_commit");
+	store_batch_str(&b, "8");
+	store_batch_str(&b, KEY_LOG_LEASE);
+	store_batch_str(&b, KEY_LOG_INTEGRATED);
+	store_batch_str(&b, KEY_LOG_PENDING);
+	store_batch_str(&b, KEY_LOG_CHECKPOINT);
+	store_batch_str(&b, KEY_LOG_CHECKPOINTS);
+	store_batch_str(&b, KEY_INDEX_NODES);
+	store_batch_str(&b, KEY_INDEX_META);
+	store_batch_str(&b, KEY_INDEX_VERSIONS);
+	store_batch_str(&b, token);
+	store_batch_fmt(&b, "%" PRIu64, old_size);
+	store_batch_fmt(&b, "%" PRIu64, new_size);
+	store_batch_fmt(&b, "%zu", trim);
+	store_batch_str(&b, expected_cp);
+	store_batch_str(&b, new_cp);
+	store_batch_fmt(&b, "%" PRIu64, new_cp_size);
+	if (ix != NULL) {
+		hex_encode(ix->root, LOTINDEX_HASH_LEN, root);
+		store_batch_fmt(&b, "%" PRIu64, ix->through);
+		store_batch_str(&b, root);
+		store_batch_fmt(&b, "%" PRIu64, ix->leaves);
+		for (size_t i = 0; i < ix->count; i++) {
+			store_batch_arg(&b, ix->positions[i],
+			    ix->position_lens[i]);
+			store_batch_arg(&b, ix->records[i],
+			    ix->record_lens[i]);
+		}
+	}
+	if ((rc = store_batch_run(s, &b, err)) != TRACE_OK)
+		goto out;
+	r = store_batch_reply(&b, 0);
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements == 0 ||
 	    (w = r->element[0])->type != REDIS_REPLY_STRING) {
-		rc = corrupt(err, "commit");
+		rc = corrupt(err, r != NULL && r->type == REDIS_REPLY_ERROR ?
+		    r->str : "commit");
 	} else if (w->len == 2 && memcmp(w->str, "ok", 2) == 0) {
 		*outcome = LOG_COMMIT_OK;
 	} else if (w->len == 10 && memcmp(w->str, "lease_lost", 10) == 0) {
@@ -213,7 +242,8 @@ store_log_commit(struct store *s, const char *token, uint64_t old_size,
 	} else {
 		*outcome = LOG_COMMIT_MOVED;
 	}
-	freeReplyObject(r);
+out:
+	store_batch_clear(&b);
 	return rc;
 }
 
@@ -446,10 +476,12 @@ store_log_entries_clear(struct store_log_entries *e)
 
 /* "e <logIndex> <seq> <chain>", "k <logIndex> <n>" (key and org entries)
  * or "b <logIndex> <n>" (document uploads): where a leaf's record is (its
- * list and the position in it) into key and n. */
+ * list and the position in it) into key and n; "x <logIndex>": an index
+ * statement (SPEC 11), whose envelope is stored on its own under its log
+ * index (store_index.c), *statement. */
 static bool
 leaf_location(const redisReply *r, uint64_t index, char *key, size_t size,
-    long long *n)
+    long long *n, bool *statement)
 {
 	char text[CHAIN_ID_MAX + 64], chain[CHAIN_ID_MAX + 1];
 	long long at;
@@ -466,7 +498,11 @@ leaf_location(const redisReply *r, uint64_t index, char *key, size_t size,
 		snprintf(key, size, "%s", KEY_ENTRIES);
 	else if (text[0] == 'b' && sscanf(text, "b %lld %lld", &at, n) == 2)
 		snprintf(key, size, "%s", KEY_BLOBS_STATEMENTS);
-	else
+	else if (text[0] == 'x' && sscanf(text, "x %lld", &at) == 1) {
+		snprintf(key, size, "%s", KEY_INDEX_STATEMENTS);
+		*n = at;
+		*statement = true;
+	} else
 		return false;
 	return at >= 0 && (uint64_t)at == index && *n >= 0;
 }
@@ -480,6 +516,7 @@ store_log_entries(struct store *s, uint64_t first,
 	struct store_batch b;
 	enum trace_status rc;
 	const redisReply *where;
+	bool *statements = NULL;
 
 	memset(out, 0, sizeof(*out));
 	if ((out->envelopes = calloc(count ? count : 1,
@@ -506,18 +543,24 @@ store_log_entries(struct store *s, uint64_t first,
 	}
 	/* Round trip 2: the records. */
 	store_batch_init(&b);
+	if ((statements = calloc(count ? count : 1, sizeof(bool))) == NULL) {
+		freeReplyObject((redisReply *)where);
+		rc = trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+		    "out of memory");
+		goto out;
+	}
 	for (size_t i = 0; i < count; i++) {
 		long long n;
 
 		if (!leaf_location(where->element[i], first + i, key,
-		    sizeof(key), &n)) {
+		    sizeof(key), &n, &statements[i])) {
 			rc = trace_error_set(err, TRACE_ESTORE, "store_corrupt",
 			    NULL, "leaf %" PRIu64 " has no statement of a kind "
 			    "this server serves", first + i);
 			break;
 		}
 		store_batch_command(&b);
-		store_batch_str(&b, "LINDEX");
+		store_batch_str(&b, statements[i] ? "HGET" : "LINDEX");
 		store_batch_fmt(&b, "%s", key);
 		store_batch_fmt(&b, "%lld", n);
 	}
@@ -529,7 +572,11 @@ store_log_entries(struct store *s, uint64_t first,
 		struct store_record rec;
 
 		hex_encode(ids[i], MERKLE_HASH_LEN, hex);
-		if (r->type != REDIS_REPLY_STRING ||
+		if (statements[i] && r->type == REDIS_REPLY_STRING) {
+			/* The envelope itself; tiles.c checks its leaf. */
+			rec.envelope = r->str;
+			rec.envelope_len = r->len;
+		} else if (r->type != REDIS_REPLY_STRING ||
 		    !store_record_parse(r->str, r->len, &rec) ||
 		    strcmp(rec.id, hex) != 0 || rec.log_index < 0 ||
 		    (uint64_t)rec.log_index != first + i) {
@@ -550,6 +597,7 @@ store_log_entries(struct store *s, uint64_t first,
 out_batch:
 	store_batch_clear(&b);
 out:
+	free(statements);
 	if (rc != TRACE_OK)
 		store_log_entries_clear(out);
 	return rc;

@@ -58,6 +58,11 @@ extern const char store_lua[];
 #define KEY_LOG_NODES "log:{log}:t:%u:%" PRIu64  /* level, chunk */
 #define KEY_LOG_IDS "log:{log}:ids:%" PRIu64     /* chunk */
 #define KEY_LOG_MAX 64
+/* The lot index (SPEC 11, store_index.c). */
+#define KEY_INDEX_NODES "log:{log}:lx:nodes"     /* HASH position -> record */
+#define KEY_INDEX_META "log:{log}:lx:meta"       /* HASH through, root, ... */
+#define KEY_INDEX_STATEMENTS "log:{log}:lx:st"   /* HASH logIndex -> envelope */
+#define KEY_INDEX_VERSIONS "log:{log}:lx:versions" /* ZSET of commits */
 
 /* Recalls: global (no hash tag), a recall query spans every chain. */
 #define KEY_RECALLS "recalls"

@@ -245,6 +245,8 @@ compute(struct request *req, const struct chain_view *view,
 		goto out;
 	}
 	v->state = VERDICT_GENUINE;
+	if (report.completeness == BUNDLE_COMPLETE)
+		v->complete_size = report.index_size;
 	ttl = report.event_count == view->count ? 0 : -1;
 	if (srv->witness_policy != NULL) {
 		witnesses_check(srv->witness_policy, bundle, v);

@@ -1564,6 +1564,335 @@
 	    consistencyFrom: consistencyFrom, Failure: Failure,
 	    serialIssued: serialIssued, verifyIssuedProof: verifyIssuedProof };
 
+
+	/* ---- completeness (SPEC 11) -------------------------------------------
+	 * The lot index: does the bundle hold the whole chain, and every entry
+	 * of its keys, as of its checkpoint?  A port of libtrace/bundleindex.c
+	 * over docs/PROTOCOL.md 9.10 and 10.5, kept in this section on its own
+	 * (the rest of the file is the signature, proof, fold and memory code).
+	 * checkCompleteness(bundle, report, vkey, rootPublic) resolves to
+	 * {state: 'complete' | 'absent' | 'incomplete' | 'unknown', size, time,
+	 * code, message, witnesses, witnessedAt}; report is verifyBundle()'s.
+	 */
+	var INDEX_TYPE = 'application/vnd.trace.index.v1+json', RECEIPT_SKEW = 300;
+
+	function indexU64(n) {
+		var b = new Uint8Array(8), v = BigInt(n), i;
+
+		for (i = 7; i >= 0; i--) {
+			b[i] = Number(v & BigInt(255));
+			v >>= BigInt(8);
+		}
+		return b;
+	}
+
+	function indexReadU64(a, off) {
+		var v = BigInt(0), i;
+
+		for (i = 0; i < 8; i++)
+			v = (v << BigInt(8)) | BigInt(a[off + i]);
+		return Number(v);
+	}
+
+	function indexBit(k, i) {
+		return (k[i >> 3] >> (7 - (i & 7))) & 1;
+	}
+
+	function fromHex(s) {
+		var out = new Uint8Array(s.length / 2), i;
+
+		for (i = 0; i < out.length; i++)
+			out[i] = parseInt(s.substr(2 * i, 2), 16);
+		return out;
+	}
+
+	function indexValue(count, id, logIndex) {
+		return sha256(concat(indexU64(count), id, indexU64(logIndex)));
+	}
+
+	function indexLeaf(key, value) {
+		return sha256(concat(new Uint8Array([0]), key, value));
+	}
+
+	function chainKey(chain) {
+		return sha256(utf8.encode(chain));
+	}
+
+	function keyidKey(keyid) {
+		return sha256(concat(utf8.encode('key'), new Uint8Array([0]), utf8.encode(keyid)));
+	}
+
+	/* docs/PROTOCOL.md 9.10.5: {kind, count, id, logIndex} or a Failure
+	 * whose message starts with its code. */
+	function verifyIndexProof(p, key, root) {
+		var kind, depth, t, sibs = [], i, start, other, chain;
+
+		if (p.length < 4 || p[0] !== 1 || p[1] > 2)
+			return Promise.reject(new Failure('bad_index_proof: bad header'));
+		kind = p[1];
+		depth = (p[2] << 8) | p[3];
+		t = [48, 0, 64][kind];
+		if (depth > 256 || p.length !== 4 + t + 32 * depth)
+			return Promise.reject(new Failure('bad_index_proof: wrong length'));
+		for (i = 0; i < depth; i++)
+			sibs.push(p.slice(4 + t + 32 * i, 4 + t + 32 * (i + 1)));
+		if (depth > 0 && sibs[depth - 1].every(function (x) { return x === 0; }))
+			return Promise.reject(new Failure('bad_index_proof: not of the canonical tree'));
+		if (kind === 0) {
+			start = indexValue(indexReadU64(p, 4), p.slice(12, 44),
+			    indexReadU64(p, 44)).then(function (v) {
+				return indexLeaf(key, v);
+			});
+		} else if (kind === 1) {
+			start = Promise.resolve(new Uint8Array(32));
+		} else {
+			other = p.slice(4, 36);
+			if (equal(other, key))
+				return Promise.reject(new Failure('bad_index_proof: ends at the key itself'));
+			for (i = 0; i < depth; i++)
+				if (indexBit(other, i) !== indexBit(key, i))
+					return Promise.reject(new Failure('bad_index_proof: off the path'));
+			start = indexLeaf(other, p.slice(36, 68));
+		}
+		chain = start;
+		for (i = depth - 1; i >= 0; i--) {
+			(function (i) {
+				chain = chain.then(function (h) {
+					return sha256(indexBit(key, i) === 0 ?
+					    concat(new Uint8Array([1]), h, sibs[i]) :
+					    concat(new Uint8Array([1]), sibs[i], h));
+				});
+			})(i);
+		}
+		return chain.then(function (h) {
+			if (!equal(h, root))
+				fail('index_proof_mismatch: the index proof does not lead to the index root');
+			return kind === 0 ? { kind: 0, count: indexReadU64(p, 4),
+			    id: hex(p.slice(12, 44)), logIndex: indexReadU64(p, 44) } :
+			    { kind: kind };
+		});
+	}
+
+	/* Names and newest time of the cosignatures on the note (unverified
+	 * here: the server's page and verify --policy check them). */
+	function cosigners(note, origin) {
+		var names = [], when = 0;
+
+		String(note).split('\n\n').slice(1).join('\n').split('\n').forEach(function (line) {
+			var m = /^\u2014 (\S+) (\S+)$/.exec(line), raw;
+
+			if (!m || m[1] === origin)
+				return;
+			try {
+				raw = bytes(m[2]);
+			} catch (e) {
+				return;
+			}
+			if (raw.length !== 4 + 8 + 64)
+				return;
+			names.push(m[1]);
+			when = Math.max(when, indexReadU64(raw, 4));
+		});
+		return { names: names, time: when };
+	}
+
+	function checkCompleteness(bundle, report, vkey, rootPublic) {
+		var ix = bundle.index, cp = report.checkpoint, res = { state: 'unknown' },
+		    st, stItem, logPub, problems = [], lotChain = bundle.chain;
+
+		function problem(code, message) {
+			problems.push({ code: code, message: message });
+		}
+		function finish() {
+			if (problems.length) {
+				res.state = 'incomplete';
+				res.code = problems[0].code;
+				res.message = problems[0].message;
+			}
+			return res;
+		}
+		if (!ix) {
+			res.code = 'no_index';
+			res.message = 'the bundle carries no lot index, so nothing shows that no event was left out';
+			return Promise.resolve(res);
+		}
+		if (!cp) {
+			res.code = 'no_checkpoint';
+			res.message = 'no valid checkpoint to check the lot index against';
+			return Promise.resolve(res);
+		}
+		stItem = readItem(ix.statement);
+		if (!stItem.readable || typeof ix.lot !== 'string' || !Array.isArray(ix.keys)) {
+			problem('bad_index', 'the index member is malformed');
+			return Promise.resolve(finish());
+		}
+		logPub = bytes(String(vkey).split('+').slice(2).join('+')).slice(1);
+		return Promise.all([sha256(concat(new Uint8Array([0]), stItem.pae)),
+		    stItem.sigs.length === 1 && stItem.type === INDEX_TYPE ?
+		    ed25519(logPub, stItem.sigs[0], stItem.pae) : false]).then(function (r) {
+			var when;
+
+			if (!r[1])
+				fail('bad_index_signature: the index statement is not signed by the log key');
+			st = parsePayload(stItem);
+			when = st && seconds(st.time);
+			if (!st || st.v !== 1 || st.type !== 'index' || !isInt(st.size) ||
+			    typeof st.root !== 'string' || !/^[0-9a-f]{64}$/.test(st.root) ||
+			    when === null || !/Z$/.test(st.time))
+				fail('bad_index: the index statement is malformed');
+			if (stItem.index + 1 !== cp.size || st.size !== stItem.index)
+				fail('stale_index: the index statement at log index ' + stItem.index +
+				    ' is not the last leaf of checkpoint ' + cp.size);
+			st.when = when;
+			return inclusion(stItem.index, cp.size, r[0], stItem.proof, cp.root);
+		}).then(function (ok) {
+			var root = fromHex(st.root);
+
+			if (!ok)
+				fail('bad_index_proof: the index statement\'s inclusion proof does not verify');
+			res.size = cp.size;
+			res.time = st.time;
+			return chainKey(lotChain).then(function (key) {
+				return verifyIndexProof(bytes(ix.lot), key, root);
+			}).then(function (lot) {
+				var shown = bundle.events.length, head;
+
+				if (lot.kind !== 0) {
+					if (shown > 0)
+						problem('index_mismatch', 'the index says this lot has no events ' +
+						    'as of checkpoint ' + cp.size + ', yet the bundle shows ' + shown);
+					res.absent = true;
+					return;
+				}
+				if (lot.count > shown) {
+					problem('truncated', 'the index commits to ' + lot.count +
+					    ' events of this lot as of checkpoint ' + cp.size + '; the bundle shows ' +
+					    shown + ': ' + (lot.count - shown) + ' left out (a recall may be hidden)');
+					return;
+				}
+				head = readItem(bundle.events[lot.count - 1]);
+				return (head.readable ? sha256(head.pae) : Promise.resolve(null)).then(function (id) {
+					if (lot.count < shown || id === null || hex(id) !== lot.id ||
+					    head.index !== lot.logIndex)
+						problem('index_mismatch', 'the index commits to ' + lot.count +
+						    ' events ending at log index ' + lot.logIndex +
+						    '; the bundle shows ' + shown + ' events with another head');
+				});
+			}).then(function () {
+				return sha256(rootPublic);
+			}).then(function (h) {
+				var rootId = hex(h.slice(0, 16)), named = {}, order = [], entries = {};
+
+				bundle.keys.forEach(function (item) {
+					var it = readItem(item), d = it.readable ? parsePayload(it) : null;
+
+					if (!d || !isKeyId(d.keyid))
+						return;
+					if (!named[d.keyid])
+						order.push(d.keyid);
+					named[d.keyid] = true;
+					(entries[d.keyid] = entries[d.keyid] || []).push(it);
+					if (seconds(d.time) !== null && seconds(d.time) > st.when + RECEIPT_SKEW)
+						problem('receipt_time', 'the key entry at log index ' + it.index +
+						    ' claims a time more than 5 minutes after the index statement');
+				});
+				bundle.events.forEach(function (item) {
+					var it = readItem(item), d = it.readable ? parsePayload(it) : null;
+
+					if (!d)
+						return;
+					if (isKeyId(d.signer) && !named[d.signer]) {
+						named[d.signer] = true;
+						order.push(d.signer);
+					}
+					if (seconds(d.time) !== null && seconds(d.time) > st.when + RECEIPT_SKEW)
+						problem('receipt_time', 'event seq ' + d.seq + ' claims a time more ' +
+						    'than 5 minutes after the index statement that received it');
+				});
+				return order.filter(function (k) {
+					return k !== rootId;
+				}).reduce(function (step, keyid) {
+					return step.then(function () {
+						var given = ix.keys.filter(function (k) {
+							return k && k.keyid === keyid;
+						})[0], list = entries[keyid] || [], last = null;
+
+						if (!given || typeof given.proof !== 'string') {
+							problem('missing_key_proof', 'no index proof for key ' + keyid);
+							return;
+						}
+						list.forEach(function (it) {
+							if (last === null || it.index > last.index)
+								last = it;
+						});
+						return keyidKey(keyid).then(function (key) {
+							return verifyIndexProof(bytes(given.proof), key, root);
+						}).then(function (k) {
+							if (k.kind !== 0) {
+								if (list.length > 0)
+									problem('index_mismatch', 'the index has no entries ' +
+									    'naming key ' + keyid);
+								return;
+							}
+							if (k.count > list.length) {
+								problem('key_entries_hidden', 'the index counts ' + k.count +
+								    ' entries naming key ' + keyid + '; the bundle shows ' +
+								    list.length + ': a revocation may be hidden');
+								return;
+							}
+							return sha256(last.pae).then(function (id) {
+								if (k.count < list.length || hex(id) !== k.id ||
+								    last.index !== k.logIndex)
+									problem('index_mismatch', 'the index\'s entry for key ' +
+									    keyid + ' does not match the bundle\'s entries');
+							});
+						}, function (e) {
+							problem(String(e.message).split(':')[0], 'the index proof of key ' +
+							    keyid + ': ' + e.message);
+						});
+					});
+				}, Promise.resolve());
+			}, function (e) {
+				problem(String(e.message).split(':')[0], 'the index proof of the lot: ' + e.message);
+			});
+		}).then(function () {
+			var w = cosigners(bundle.checkpoint, cp.origin);
+
+			res.witnesses = w.names;
+			res.witnessedAt = w.time;
+			if (problems.length === 0)
+				res.state = res.absent ? 'absent' : 'complete';
+			return finish();
+		}, function (e) {
+			var m = String(e && e.message ? e.message : e);
+
+			problem(m.split(':')[0], m);
+			return finish();
+		});
+	}
+
+	/* The page's line: "complete as of checkpoint N (witnessed by ... at
+	 * T)", or why not (then the page distrusts the verdict). */
+	function completenessText(c) {
+		var at = '';
+
+		if (c.state === 'complete') {
+			if (c.witnesses && c.witnesses.length)
+				at = ' (witnessed by ' + c.witnesses.join(', ') + ' at ' +
+				    new Date(c.witnessedAt * 1000).toISOString().replace('.000Z', 'Z') + ')';
+			return '\u2714 \u5b8c\u6574 \u00b7 Complete as of checkpoint ' + c.size + at +
+			    ': every event of this lot is shown';
+		}
+		if (c.state === 'absent')
+			return '\u2716 This lot is unknown to the log as of checkpoint ' + c.size;
+		return '\u2716 \u4e0d\u5b8c\u6574 \u00b7 NOT complete' + (c.size ? ' as of checkpoint ' +
+		    c.size : '') + ': ' + c.message + ' (' + c.code + ')';
+	}
+
+	window.TraceVerify.checkCompleteness = checkCompleteness;
+	window.TraceVerify.verifyIndexProof = verifyIndexProof;
+	window.TraceVerify.completenessText = completenessText;
+
 	/* ---- the page ------------------------------------------------------ */
 
 	var out = document.getElementById('device-check');
@@ -1788,6 +2117,25 @@
 		});
 	}
 
+	/* SPEC 11 (completeness section above): #complete says it, or the
+	 * device check fails. */
+	function showCompleteness(bundle, report, vkey, rootPublic) {
+		return checkCompleteness(bundle, report, vkey, rootPublic).then(function (c) {
+			var line = document.getElementById('complete') || document.createElement('p');
+
+			line.id = 'complete';
+			line.className = 'device ' + (c.state === 'complete' ? 'ok' : 'bad');
+			line.setAttribute('data-state', c.state);
+			if (c.size)
+				line.setAttribute('data-checkpoint', String(c.size));
+			line.textContent = completenessText(c);
+			if (!line.parentNode)
+				out.parentNode.insertBefore(line, out.nextSibling);
+			if (c.state !== 'complete')
+				fail('not complete: ' + c.message + ' (' + c.code + ')');
+		});
+	}
+
 	function run() {
 		var d = out.dataset, rootPublic;
 
@@ -1820,6 +2168,10 @@
 						memoryAlert(mem);
 						fail(mem.state + ': ' + mem.message);
 					}
+					return showCompleteness(bundle, report, r[1].vkey, rootPublic).then(function () {
+						return mem;
+					});
+				}).then(function (mem) {
 					show('ok', '\u2714 ' + d.msgOk + ' (' + report.signatures +
 					    ' \u00d7 Ed25519, ' + report.proofs + ' \u00d7 RFC 6962)');
 					out.setAttribute('data-memory', mem.state);

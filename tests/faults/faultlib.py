@@ -302,8 +302,9 @@ def check_store(cluster, lots, acked, gtin=GTIN, checkpoint_before=None):
 
     - every acknowledged id is in its chain and answers GET /events/{id};
     - every chain is contiguous and linked, no statement twice;
-    - with the log: the log indices of all statements (events and key
-      entries) are exactly 0..n-1, the root recomputed from their PAE bytes
+    - with the log: the log indices of all statements (events, key
+      entries and index statements) are exactly 0..n-1, the last an index
+      statement, the root recomputed from their PAE bytes
       in log order is the root of a fresh signed checkpoint of size n, and
       that checkpoint is consistent with checkpoint_before."""
     leaves = {}
@@ -332,7 +333,16 @@ def check_store(cluster, lots, acked, gtin=GTIN, checkpoint_before=None):
             leaves[e["logIndex"]] = e["envelope"]
         total = call(cluster.port, "GET", "/api/v1/log").json()
         harness.settle(cluster, timeout=30)
+        # The integrator's index statements (SPEC 11) are leaves too, one
+        # at the end of every checkpoint.
+        statements = harness.index_statements(cluster)
+        for index, env in statements.items():
+            if index in leaves:
+                raise AssertionError("log index %d used twice" % index)
+            leaves[index] = env
         n = max(leaves) + 1 if leaves else 0
+        if n > 0 and n - 1 not in statements:
+            raise AssertionError("the log does not end with an index statement")
         if sorted(leaves) != list(range(n)):
             raise AssertionError("log indices are not dense: %d statements, max %d" %
                                  (len(leaves), n - 1))

@@ -41,6 +41,7 @@ if "TRACE_KEEP_XDG_STATE" not in os.environ:
 VECTORS = os.environ.get("TRACE_VECTORS", os.path.join(ROOT, "tests", "vectors"))
 TYPE_EVENT = "application/vnd.trace.event.v1+json"
 TYPE_KEY = "application/vnd.trace.key.v1+json"
+TYPE_INDEX = "application/vnd.trace.index.v1+json"
 
 
 def free_port():
@@ -379,6 +380,13 @@ class Cluster:
         return snap
 
 
+def index_statements(cluster):
+    """log index -> envelope (dict) of every index statement the
+    integrator appended (SPEC 8 and 11), read from Redis."""
+    return {int(k): json.loads(v) for k, v in
+            cluster.redis.hgetall("log:{log}:lx:st").items()}
+
+
 def settle(cluster, timeout=30.0):
     """Wait until the log integrator has consumed every pending leaf and
     signed a checkpoint, so a
@@ -391,8 +399,13 @@ def settle(cluster, timeout=30.0):
         # The integrator trims pending and writes the checkpoint in one
         # script, but signs the empty log's first checkpoint only after it
         # starts: pending is empty before then too.
-        if (cluster.redis.llen("log:{log}:pending") == 0
-                and cluster.redis.exists("log:{log}:checkpoint")):
+        # Since SPEC 11 a checkpoint follows new leaves only after the
+        # integrator's index statement, itself a leaf: settled means the
+        # latest checkpoint covers every leaf assigned.
+        cp = cluster.redis.get("log:{log}:checkpoint")
+        size = int(cluster.redis.get("log:{log}:size") or 0)
+        if (cluster.redis.llen("log:{log}:pending") == 0 and cp is not None
+                and int(cp.split(b"\n")[1]) == size):
             return
         time.sleep(0.05)
     raise AssertionError("the log integrator did not catch up")

@@ -15,11 +15,13 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 import unittest
 
 import nacl.signing
 
 import harness
+import lotindex_py
 from harness import (TYPE_EVENT, TYPE_KEY, Key, REGISTERED, enroll_payload,
                      event_payload, pae, revoke_payload, statement_id)
 
@@ -99,16 +101,49 @@ class Log:
         return self.log_key.sign("%s\n%d\n%s\n" % (
             ORIGIN, len(leaves), base64.b64encode(mth(leaves)).decode()))
 
-    def bundle(self, chain="01/%s/10/%s" % (GTIN, LOT)):
-        leaves = self.leaves()
-        checkpoint = self.checkpoint()
-        items = {"event": [], "key": []}
-        for i, (kind, env) in enumerate(self.entries):
+    def bundle(self, chain="01/%s/10/%s" % (GTIN, LOT), index=True):
+        """The bundle of chain.  With index (SPEC 11), as the server's
+        integrator does: the lot index over every entry, an index
+        statement signed by the log key as the last leaf, and the index
+        proofs of the lot and of every key named or signing (lotindex_py,
+        written from docs/PROTOCOL.md 9.10)."""
+        entries = list(self.entries)
+        if index:
+            ix = lotindex_py.Index()
+            for i, (_, env) in enumerate(entries):
+                ix.apply(env, i)
+            payload = lotindex_py.statement_payload(
+                time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), len(entries),
+                ix.root(), len(ix.entries))
+            sig = self.log_key.signing.sign(pae(lotindex_py.TYPE_INDEX, payload)).signature
+            statement = {"payloadType": lotindex_py.TYPE_INDEX,
+                         "payload": base64.b64encode(payload).decode(),
+                         "signatures": [{"sig": base64.b64encode(sig).decode()}]}
+            entries.append(("index", statement))
+        leaves = [leaf_hash(pae(e["payloadType"], base64.b64decode(e["payload"])))
+                  for _, e in entries]
+        checkpoint = self.log_key.sign("%s\n%d\n%s\n" % (
+            ORIGIN, len(leaves), base64.b64encode(mth(leaves)).decode()))
+        items = {"event": [], "key": [], "index": []}
+        for i, (kind, env) in enumerate(entries):
             items[kind].append({"envelope": env, "logIndex": i,
                                 "proof": [base64.b64encode(h).decode()
                                           for h in inclusion(i, leaves)]})
-        return {"chain": chain, "checkpoint": checkpoint,
-                "events": items["event"], "keys": items["key"]}
+        b = {"chain": chain, "checkpoint": checkpoint,
+             "events": items["event"], "keys": items["key"]}
+        if index:
+            keyids = []
+            for kind, env in self.entries:
+                p = json.loads(base64.b64decode(env["payload"]))
+                for k in ([p["keyid"]] if kind == "key" else []) + [p["signer"]]:
+                    if k not in keyids:
+                        keyids.append(k)
+            b["index"] = {
+                "statement": items["index"][0],
+                "lot": base64.b64encode(ix.prove(lotindex_py.chain_key(chain))).decode(),
+                "keys": [{"keyid": k, "proof": base64.b64encode(
+                    ix.prove(lotindex_py.keyid_key(k))).decode()} for k in keyids]}
+        return b
 
 
 class Verify(unittest.TestCase):
@@ -174,7 +209,9 @@ class Verify(unittest.TestCase):
     def test_valid_bundle_verifies(self):
         r = self.verify(self.chain_log().bundle())
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        self.assertIn("ok    checkpoint: %s, size 6" % ORIGIN, r.stdout)
+        # Six statements and the index statement (SPEC 11).
+        self.assertIn("ok    checkpoint: %s, size 7" % ORIGIN, r.stdout)
+        self.assertIn("ok    complete: as of checkpoint 7 of %s" % ORIGIN, r.stdout)
         self.assertEqual(r.stdout.count("\nok    event "), 4)
         self.assertEqual(r.stdout.count("\nok    key entry "), 2)
         self.assertNotIn("FAIL", r.stdout)
@@ -296,7 +333,8 @@ class Verify(unittest.TestCase):
 
     def test_checkpoint_text(self):
         b = self.chain_log().bundle()
-        b["checkpoint"] = b["checkpoint"].replace("\n6\n", "\n7\n")
+        # Size 7: six statements and the index statement.
+        b["checkpoint"] = b["checkpoint"].replace("\n7\n", "\n8\n")
         self.assertFails(b, r"FAIL  checkpoint")
 
     def test_wrong_trust_anchor(self):
@@ -313,6 +351,87 @@ class Verify(unittest.TestCase):
     def test_wrong_chain(self):
         b = self.chain_log().bundle(chain="01/%s/10/OTHER" % GTIN)
         self.assertFails(b, r"belongs to chain")
+
+    # ---- complete as of the checkpoint (SPEC 11) -------------------------------
+    def test_no_index_is_not_complete(self):
+        r = self.assertFails(self.chain_log().bundle(index=False),
+                             r"FAIL  complete: not shown: .*no lot index")
+        self.assertEqual(r.stdout.count("FAIL"), 1)
+
+    def test_truncated_chain(self):
+        b = self.chain_log().bundle()
+        del b["events"][3]
+        r = self.assertFails(b, r"FAIL  complete: NOT complete as of checkpoint 7: the "
+                             r"index commits to 4 events .* shows 3.*\(truncated\)")
+        self.assertEqual(r.stdout.count("\nok    event "), 3)
+
+    def test_hidden_revocation(self):
+        b = self.chain_log(revoke_after=True).bundle()
+        del b["keys"][2]
+        self.assertFails(b, r"counts 2 entries naming key %s.*a revocation may be hidden"
+                         % self.insp.keyid)
+
+    def test_stale_index(self):
+        log = self.chain_log()
+        old = log.bundle()
+        log.add("event", self.insp.sign(TYPE_EVENT, event_payload(
+            self.insp, "inspection.completed", GTIN, LOT, 4,
+            statement_id(old["events"][3]["envelope"]),
+            {"certificate": "C-9", "result": "pass"}, when="2026-11-20T09:00:00Z")))
+        b = log.bundle()
+        b["index"] = old["index"]
+        self.assertFails(b, r"\(stale_index\)")
+
+    def test_forged_absence_proof(self):
+        b = self.chain_log().bundle()
+        empty = lotindex_py.Index()
+        b["index"]["lot"] = base64.b64encode(
+            empty.prove(lotindex_py.chain_key(b["chain"]))).decode()
+        self.assertFails(b, r"FAIL  complete: NOT complete.*index_proof_mismatch")
+
+    def test_index_root_that_disagrees_with_the_log(self):
+        # The log key signs a root over a history with one event fewer:
+        # the bundle's events contradict it.
+        log = self.chain_log()
+        full = log.entries
+        log.entries = full[:-1]
+        short = log.bundle()
+        log.entries = full
+        b = log.bundle()
+        statement = short["index"]["statement"]["envelope"]
+        payload = json.loads(base64.b64decode(statement["payload"]))
+        payload["size"] = len(full)
+        ix = lotindex_py.Index()
+        for i, (_, env) in enumerate(full[:-1]):
+            ix.apply(env, i)
+        raw = lotindex_py.statement_payload(payload["time"], len(full), ix.root(),
+                                           len(ix.entries))
+        sig = self.log_key.signing.sign(pae(lotindex_py.TYPE_INDEX, raw)).signature
+        forged = {"payloadType": lotindex_py.TYPE_INDEX, "payload": base64.b64encode(raw).decode(),
+                  "signatures": [{"sig": base64.b64encode(sig).decode()}]}
+        entries = full + [("index", forged)]
+        leaves = [leaf_hash(pae(e["payloadType"], base64.b64decode(e["payload"])))
+                  for _, e in entries]
+        b["checkpoint"] = self.log_key.sign("%s\n%d\n%s\n" % (
+            ORIGIN, len(leaves), base64.b64encode(mth(leaves)).decode()))
+        for item in b["events"] + b["keys"]:
+            item["proof"] = [base64.b64encode(h).decode()
+                             for h in inclusion(item["logIndex"], leaves)]
+        b["index"]["statement"] = {"envelope": forged, "logIndex": len(full), "proof": [
+            base64.b64encode(h).decode() for h in inclusion(len(full), leaves)]}
+        b["index"]["lot"] = base64.b64encode(ix.prove(lotindex_py.chain_key(b["chain"]))).decode()
+        b["index"]["keys"] = [{"keyid": k["keyid"], "proof": base64.b64encode(
+            ix.prove(lotindex_py.keyid_key(k["keyid"]))).decode()} for k in b["index"]["keys"]]
+        self.assertFails(b, r"index commits to 3 events ending at log index 4; the "
+                         r"bundle shows 4 events.*\(index_mismatch\)")
+
+    def test_unknown_lot_is_proven_absent(self):
+        b = self.chain_log().bundle(chain="01/%s/10/NOSUCHLOT" % GTIN)
+        b["events"], b["keys"] = [], []
+        r = self.verify(b)
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn("FAIL  complete: the log's lot index proves this lot unknown "
+                      "as of checkpoint 7", r.stdout)
 
     # ---- --previous ------------------------------------------------------------
     def previous_file(self, text=None):
@@ -341,12 +460,12 @@ class Verify(unittest.TestCase):
         prev = self.previous_file(b["checkpoint"])
         r = self.verify(b, extra=["--previous", prev])
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        self.assertIn("ok    previous checkpoint: size 6, the same tree", r.stdout)
+        self.assertIn("ok    previous checkpoint: size 7, the same tree", r.stdout)
         self.assertEqual(self.read(prev), b["checkpoint"])
 
     def test_previous_fork_of_the_same_size(self):
         b = self.chain_log().bundle()
-        forked = self.log_key.sign("%s\n6\n%s\n" % (ORIGIN, base64.b64encode(os.urandom(32)).decode()))
+        forked = self.log_key.sign("%s\n7\n%s\n" % (ORIGIN, base64.b64encode(os.urandom(32)).decode()))
         prev = self.previous_file(forked)
         r = self.assertFails(b, r"FAIL  previous checkpoint: .*forked", extra=["--previous", prev])
         self.assertEqual(r.stdout.count("FAIL"), 1)     # the bundle itself is fine

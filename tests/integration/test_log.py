@@ -200,11 +200,15 @@ class Chain:
 
 
 def post_all(envs):
+    """Post in batches; the log index of each, in order."""
+    indexes = []
     for i in range(0, len(envs), 1000):
         r = cluster.post("/api/v1/events", envs[i:i + 1000])
         assert r.status == 200, r
         for item in r.json()["results"]:
             assert item.get("status") in (200, 201), item
+            indexes.append(item["logIndex"])
+    return indexes
 
 
 def commandstats():
@@ -256,6 +260,14 @@ class Log(unittest.TestCase):
             for rec in cluster.redis.lrange(key, 0, -1):
                 _, index, env = rec.decode().split(" ", 2)
                 leaves[int(index)] = leaf_of(json.loads(env))
+        # The integrator's index statements are leaves too (SPEC 11), one
+        # at the end of every checkpoint; none of them is a key or event.
+        statements = harness.index_statements(cluster)
+        self.assertTrue(statements)
+        self.assertFalse(set(statements) & set(leaves))
+        self.assertIn(size - 1, statements)
+        for index, env in statements.items():
+            leaves[index] = leaf_of(env)
         self.assertEqual(sorted(leaves), list(range(log_size())))
         for index in range(size):
             r = cluster.get("/api/v1/proofs/inclusion?index=%d&size=%d" % (index, size))
@@ -374,7 +386,8 @@ class Log(unittest.TestCase):
         self.assertEqual(sorted(ops), ["enroll", "enroll", "enroll", "org"])
         res = self.verify_bundle(b)
         self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
-        self.assertIn("VERIFIED: 5 events, 4 key entries, 9 signatures, 9 proofs",
+        # 9 statements' proofs and the index statement's (SPEC 11).
+        self.assertIn("VERIFIED: 5 events, 4 key entries, 9 signatures, 10 proofs",
                       res.stdout)
 
         key = "c:{01/%s/10/BUN}:ev" % GTIN
@@ -436,13 +449,15 @@ class Log(unittest.TestCase):
             envs.append(key.sign(TYPE_EVENT, event_payload(
                 key, "product.registered", GTIN, "BIG%d" % i, 0, None, REGISTERED)))
         t0 = time.time()
-        post_all(envs)
+        assigned = post_all(envs)
         ingest = time.time() - t0
-        (_, _, size, root), _ = wait_checkpoint(start + LARGE, timeout=60)
+        # Index statements may fall between the batches: the leaves are
+        # where the server said it put them.
+        (_, _, size, root), _ = wait_checkpoint(assigned[-1] + 1, timeout=60)
         harness.settle(cluster, timeout=60)
         self.assertGreaterEqual(size, start + LARGE)
-        leaves = {start + i: leaf_of(e) for i, e in enumerate(envs)}
-        indexes = random.sample(sorted(leaves), 50) + [start, start + LARGE - 1]
+        leaves = {index: leaf_of(e) for index, e in zip(assigned, envs)}
+        indexes = random.sample(sorted(leaves), 50) + [assigned[0], assigned[-1]]
         before = commandstats()
         for index in indexes:
             doc = cluster.get("/api/v1/proofs/inclusion?index=%d&size=%d" % (index, size)).json()

@@ -139,6 +139,20 @@ def signed_size(c):
     return body_of(note.decode())[0] if note else -1
 
 
+def settled_size(c, timeout=10.0):
+    """The log's size once the integrator has caught up: every signed tree
+    ends with the integrator's index statement after the newest leaves
+    (SPEC 11), so the size right after an append is one short of the
+    checkpoint that covers it."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        n = log_size(c)
+        if c.redis.llen("log:{log}:pending") == 0 and signed_size(c) == n:
+            return n
+        time.sleep(0.05)
+    raise AssertionError("the integrator did not sign the whole log")
+
+
 def metric(c, name):
     for line in c.get("/metrics").body.decode().splitlines():
         if line.startswith(name + " "):
@@ -270,7 +284,7 @@ class TwoOfThree(unittest.TestCase):
         # One down (kill -9): two of three still publish.
         c.witnesses["third"].stop(signal.SIGKILL)
         c.enroll_n(1, "b")
-        size = log_size(c)
+        size = settled_size(c)
         note = c.wait_published(size)
         self.assertEqual(body_of(note)[0], size)
         self.assertEqual(c.cosigners(note), {"customs", "ccic"})
@@ -281,10 +295,8 @@ class TwoOfThree(unittest.TestCase):
         t0 = time.time()
         c.enroll_n(1, "c")
         self.assertLess(time.time() - t0, 5)
-        grown = log_size(c)
-        deadline = time.time() + 10
-        while signed_size(c) < grown and time.time() < deadline:
-            time.sleep(0.05)
+        grown = settled_size(c)
+        self.assertGreater(grown, size)
         self.assertEqual(signed_size(c), grown)
         time.sleep(2.5)
         self.assertEqual(body_of(c.published())[0], size)
@@ -453,10 +465,7 @@ class AllHanging(unittest.TestCase):
             c.enroll(Key("k%d" % i), "warehouse", prefixes=["880"])
             # A witness request is bounded by 5 s; ingest never waits for one.
             self.assertLess(time.time() - t0, 2.0)
-        size = log_size(c)
-        deadline = time.time() + 10
-        while signed_size(c) < size and time.time() < deadline:
-            time.sleep(0.05)
+        size = settled_size(c)
         self.assertEqual(signed_size(c), size)
         r = c.get("/api/v1/checkpoint")
         self.assertEqual(r.status, 503, r)
@@ -523,7 +532,7 @@ class Forks(unittest.TestCase):
     def test_witness_with_a_bigger_tree_refuses_another_history(self):
         a = self.a
         a.enroll_n(4, "a")
-        size = log_size(a)
+        size = settled_size(a)
         note = a.wait_published(size)
         deadline = time.time() + 10
         while a.cosigners(a.published()) != {"customs", "ccic"} and time.time() < deadline:
@@ -535,11 +544,8 @@ class Forks(unittest.TestCase):
         b.quorum = a.quorum
         b.start_all(witnesses=[])
         b.enroll_n(1, "b")
-        small = log_size(b)
+        small = settled_size(b)
         self.assertLess(small, size)
-        deadline = time.time() + 10
-        while signed_size(b) < small and time.time() < deadline:
-            time.sleep(0.05)
         time.sleep(1.5)
         r = b.get("/api/v1/checkpoint")
         self.assertEqual(r.status, 503, r)
@@ -550,10 +556,7 @@ class Forks(unittest.TestCase):
         # The fork grows past the witnesses' tree: 409 resync, then the
         # consistency proof from their size fails (422).
         b.enroll_n(size, "c")
-        big = log_size(b)
-        deadline = time.time() + 10
-        while signed_size(b) < big and time.time() < deadline:
-            time.sleep(0.05)
+        big = settled_size(b)
         time.sleep(3)
         self.assertEqual(b.get("/api/v1/checkpoint").status, 503)
         self.assertIsNone(b.redis.get("log:{log}:witnessed"))
@@ -565,15 +568,12 @@ class Forks(unittest.TestCase):
     def test_rolled_back_redis_and_reset_signer_get_no_cosignature(self):
         a = self.a
         a.enroll_n(1, "a")
-        s1 = log_size(a)
-        deadline = time.time() + 10
-        while signed_size(a) < s1 and time.time() < deadline:
-            time.sleep(0.05)
+        s1 = settled_size(a)
         note1 = a.redis.get("log:{log}:checkpoint").decode()
         self.assertEqual(body_of(note1)[0], s1)
         a.wait_published(s1)
         a.enroll_n(2, "b")
-        s2 = log_size(a)
+        s2 = settled_size(a)
         note2 = a.wait_published(s2)
         deadline = time.time() + 10
         while a.cosigners(a.published()) != {"customs", "ccic"} and time.time() < deadline:
@@ -587,15 +587,14 @@ class Forks(unittest.TestCase):
         r.set("log:{log}:checkpoint", note1)
         r.set("log:{log}:integrated", s1)
         r.set("log:{log}:size", s1)
+        r.hset("log:{log}:lx:meta", "through", s1)
         r.delete("log:{log}:pending")
         shutil.rmtree(a.log_state)
         a.start_server(["--witness-policy", a.policy, "--log-state-init"])
         a.enroll_n(3, "c")
-        forked = log_size(a)
-        self.assertEqual(forked, s1 + 3)
-        deadline = time.time() + 10
-        while signed_size(a) < forked and time.time() < deadline:
-            time.sleep(0.05)
+        # Three entries and at least one index statement after them.
+        forked = settled_size(a)
+        self.assertGreaterEqual(forked, s1 + 4)
         self.assertEqual(signed_size(a), forked)  # the key signed a fork
         seen = set()
         deadline = time.time() + 3
