@@ -360,7 +360,9 @@ bundle_index_verify(const struct bundle *b,
 		bool seen = false;
 
 		if (i < b->key_count) {
-			if (!r->keys[i].parsed)
+			/* An org entry names no key (and is not indexed). */
+			if (!r->keys[i].parsed ||
+			    r->keys[i].entry.op == KEY_OP_ORG)
 				continue;
 			keyid = r->keys[i].entry.keyid;
 		} else {

@@ -434,7 +434,10 @@ apply_leaf(struct monitor *m, uint64_t at, const unsigned char *pae,
 		if (k == NULL)
 			return diverge(at, "out of memory");
 		rc = key_entry_parse(payload, payload_len, k, &err);
-		if (rc != TRACE_OK && strcmp(err.code, "weak_public_key") != 0) {
+		/* An org entry names no key: the index ignores it, as the
+		 * integrator does (log_index.c). */
+		if ((rc != TRACE_OK && strcmp(err.code, "weak_public_key") !=
+		    0) || (rc == TRACE_OK && k->op == KEY_OP_ORG)) {
 			free(k);
 			return true;
 		}

@@ -59,7 +59,8 @@ class Index:
         if envelope["payloadType"] == TYPE_EVENT:
             chain = "01/%s/10/%s" % (payload["chain"]["gtin"], payload["chain"]["lot"])
             self.entries[chain_key(chain)] = (payload["seq"] + 1, sid, log_index)
-        elif envelope["payloadType"] == TYPE_KEY:
+        elif envelope["payloadType"] == TYPE_KEY and payload.get("op") != "org":
+            # An org entry names no key: it changes nothing.
             k = keyid_key(payload["keyid"])
             count = self.entries.get(k, (0,))[0]
             self.entries[k] = (count + 1, sid, log_index)
