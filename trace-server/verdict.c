@@ -30,6 +30,7 @@
 #include "libtrace/tlogpolicy.h"
 #include "log.h"
 #include "pages.h"
+#include "slothash.h"
 
 #define VERDICT_SLOTS 4096
 #define VERDICT_RETRY_MS 2000
@@ -67,16 +68,13 @@ copy_text(char *dst, size_t size, const char *src)
 	dst[n] = '\0';
 }
 
-/* FNV-1a: spreads chain ids over the slots; not a security boundary (a
- * collision only costs a recomputation). */
+/* Keyed (slothash.h): with a public hash, two lots whose ids collide
+ * could be viewed in turn so that each evicts the other and every view
+ * checks a signature per statement. */
 static size_t
 slot_of(const char *chain)
 {
-	unsigned long long h = 1469598103934665603ULL;
-
-	for (const unsigned char *p = (const unsigned char *)chain; *p; p++)
-		h = (h ^ *p) * 1099511628211ULL;
-	return (size_t)(h % VERDICT_SLOTS);
+	return (size_t)(slot_hash(chain, NULL) % VERDICT_SLOTS);
 }
 
 /* Copy src into dst, with event_ok only if wanted (dst owns it). */
