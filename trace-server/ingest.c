@@ -23,6 +23,7 @@
 #include "libtrace/fold.h"
 #include "libtrace/merkle.h"
 #include "libtrace/timefmt.h"
+#include "pages.h"
 #include "recalls.h"
 #include "server.h"
 
@@ -522,6 +523,10 @@ ingest_handle_events(struct request *req)
 		struct ingest_item *it = &items[slot[p]];
 
 		it->result = results[p];
+		/* Unit pages of the chain skip the store for a while
+		 * (chainview.c): the next one must see this statement. */
+		if (it->result.outcome == APPEND_OK)
+			chain_view_forget(it->ev.chain);
 		if (it->result.outcome != APPEND_OK &&
 		    it->result.outcome != APPEND_DUPLICATE)
 			outcome_error(it);

@@ -24,7 +24,9 @@
 #include "log.h"
 #include "parse.h"
 #include "recalls.h"
+#include "scancount.h"
 #include "server.h"
+#include "slothash.h"
 
 #define VERSION "0.1.0"
 
@@ -391,8 +393,13 @@ main(int argc, char **argv)
 		return 2;
 	if (prepare_store(&srv) != 0)
 		return 1;
+	/* Before any thread: the slot hash's key is read-only after. */
+	if (slot_hash_init() != 0) {
+		fprintf(stderr, "trace-server: no randomness from the kernel\n");
+		return 1;
+	}
 	if ((srv.keys = key_cache_new()) == NULL || log_start(&srv) != 0 ||
-	    witness_start(&srv) != 0)
+	    witness_start(&srv) != 0 || scan_count_start(&srv) != 0)
 		return 1;
 	snprintf(threads, sizeof(threads), "%d", srv.cfg.threads);
 	the_server = &srv;
@@ -418,6 +425,7 @@ main(int argc, char **argv)
 	/* SSE streams run until told to stop; mg_stop waits for them. */
 	recalls_stream_shutdown();
 	mg_stop(srv.mg);
+	scan_count_stop();
 	witness_stop();
 	log_stop();
 	mg_exit_library();

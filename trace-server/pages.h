@@ -191,6 +191,9 @@ enum trace_status chain_view_load(struct request *req,
 
 void chain_view_free(struct chain_view *view);
 
+/* Chain has a new statement (ingest.c): its next view asks the store. */
+void chain_view_forget(const char *chain);
+
 /*
  * The fold (SPEC 8 "One fold", libtrace/fold.h) of count statements whose
  * ev, id and log_index the caller set: each signer's role and org come

@@ -251,6 +251,10 @@ class Pages(unittest.TestCase):
         get(path + "?linkType=all")
         self.assertEqual(get(path, accept="application/json").json()["scans"]["count"], 8)
         key = "c:{01/%s/10/L2311A}:scans" % GTIN
+        # Written after the answer (scancount.c): within moments.
+        deadline = harness.time.time() + 5
+        while cluster.redis.hget(key, "n:SCAN-1") != b"8" and harness.time.time() < deadline:
+            harness.time.sleep(0.02)
         self.assertEqual(cluster.redis.hget(key, "n:SCAN-1"), b"8")
         self.assertTrue(cluster.redis.hget(key, "f:SCAN-1"))
 
