@@ -27,6 +27,7 @@
 #include "scancount.h"
 #include "server.h"
 #include "slothash.h"
+#include "verifypool.h"
 
 #define VERSION "0.1.0"
 
@@ -398,8 +399,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "trace-server: no randomness from the kernel\n");
 		return 1;
 	}
+	/* A batch's signatures on every core: the worker that took it and
+	 * one helper per other core (verifypool.h). */
 	if ((srv.keys = key_cache_new()) == NULL || log_start(&srv) != 0 ||
-	    witness_start(&srv) != 0 || scan_count_start(&srv) != 0)
+	    witness_start(&srv) != 0 || scan_count_start(&srv) != 0 ||
+	    verify_pool_start(verify_pool_cores() - 1) != 0)
 		return 1;
 	snprintf(threads, sizeof(threads), "%d", srv.cfg.threads);
 	the_server = &srv;
@@ -425,6 +429,7 @@ main(int argc, char **argv)
 	/* SSE streams run until told to stop; mg_stop waits for them. */
 	recalls_stream_shutdown();
 	mg_stop(srv.mg);
+	verify_pool_stop();
 	scan_count_stop();
 	witness_stop();
 	log_stop();
