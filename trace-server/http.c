@@ -25,6 +25,7 @@ reason_phrase(int status)
 	case 409: return "Conflict";
 	case 413: return "Payload Too Large";
 	case 422: return "Unprocessable Entity";
+	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
 	default: return "Status";
@@ -45,10 +46,11 @@ http_send(struct request *req, int status, const char *content_type,
 	    "Content-Length: %zu\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
 	    "Referrer-Policy: no-referrer\r\n"
-	    "%s%s%s"
+	    "%s%s%s%s"
 	    "\r\n", status, reason_phrase(status), content_type, len,
 	    extra_headers != NULL ? extra_headers : "", req->also_headers,
-	    status == 503 ? "Retry-After: 1\r\n" : "");
+	    status == 503 ? "Retry-After: 1\r\n" : "",
+	    req->close ? "Connection: close\r\n" : "");
 	if (n < 0 || (size_t)n >= sizeof(head))
 		n = snprintf(head, sizeof(head), "HTTP/1.1 500 Internal Server "
 		    "Error\r\nContent-Length: 0\r\n\r\n");

@@ -21,6 +21,7 @@
 #include "libtrace/crypto.h"
 #include "libtrace/note.h"
 #include "libtrace/tlogpolicy.h"
+#include "admission.h"
 #include "log.h"
 #include "parse.h"
 #include "recalls.h"
@@ -76,7 +77,15 @@ usage(FILE *f)
 	    "                          pages carry only checkpoints whose\n"
 	    "                          cosignatures meet the quorum\n"
 	    "  --public-url URL        base of QR links (http://127.0.0.1:8080)\n"
-	    "  --threads N             worker threads (16)\n"
+	    "  --threads N             worker threads (64); each open connection,\n"
+	    "                          idle keep-alive too, holds one: past 3/4\n"
+	    "                          of them busy, answers close their\n"
+	    "                          connection\n"
+	    "  --rate-limit N          requests per second per client address to\n"
+	    "                          the costly anonymous routes (bundles,\n"
+	    "                          /inspect, recalls, EPCIS, chain JSON,\n"
+	    "                          labels), bursts of 4 x N; past it 429\n"
+	    "                          with Retry-After; 0: no limit (20)\n"
 	    "  --print-log-vkey        print the log's vkey (from --log-key and\n"
 	    "                          --log-origin; the line witnesses and\n"
 	    "                          policies name the log by) and exit\n"
@@ -108,6 +117,7 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		{ "log-origin", required_argument, NULL, 'o' },
 		{ "public-url", required_argument, NULL, 'u' },
 		{ "threads", required_argument, NULL, 't' },
+		{ "rate-limit", required_argument, NULL, 'R' },
 		{ "redis-wait-replicas", required_argument, NULL, 'w' },
 		{ "log-state", required_argument, NULL, 'S' },
 		{ "log-state-init", no_argument, NULL, 'I' },
@@ -126,7 +136,7 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		{ "TRACE_LOG_ORIGIN", 'o' }, { "TRACE_PUBLIC_URL", 'u' },
 		{ "TRACE_THREADS", 't' }, { "TRACE_REDIS_WAIT_REPLICAS", 'w' },
 		{ "TRACE_LOG_STATE", 'S' }, { "TRACE_LOG_STATE_INIT", 'I' },
-		{ "TRACE_WITNESS_POLICY", 'W' },
+		{ "TRACE_WITNESS_POLICY", 'W' }, { "TRACE_RATE_LIMIT", 'R' },
 	};
 	int c, rc = 0;
 
@@ -136,7 +146,8 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 	snprintf(cfg->log_origin, sizeof(cfg->log_origin), "trace.local/log");
 	snprintf(cfg->public_url, sizeof(cfg->public_url),
 	    "http://127.0.0.1:8080");
-	cfg->threads = 16;
+	cfg->threads = 64;
+	cfg->rate_limit = 20;
 	/* The environment first, so options on the command line win. */
 	for (size_t i = 0; i < sizeof(envs) / sizeof(envs[0]) && rc == 0; i++) {
 		const char *v = getenv(envs[i].env);
@@ -151,6 +162,7 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		case 'o': rc = set_option(cfg->log_origin, sizeof(cfg->log_origin), "log-origin", v); break;
 		case 'u': rc = set_option(cfg->public_url, sizeof(cfg->public_url), "public-url", v); break;
 		case 't': cfg->threads = atoi(v); break;
+		case 'R': cfg->rate_limit = atoi(v); break;
 		case 'w': cfg->redis_wait_replicas = atoi(v); break;
 		case 'S': rc = set_option(cfg->log_state, sizeof(cfg->log_state), "log-state", v); break;
 		/* A flag: set by any value but empty, "0" or "no". */
@@ -169,6 +181,7 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		case 'o': rc = set_option(cfg->log_origin, sizeof(cfg->log_origin), "log-origin", optarg); break;
 		case 'u': rc = set_option(cfg->public_url, sizeof(cfg->public_url), "public-url", optarg); break;
 		case 't': cfg->threads = atoi(optarg); break;
+		case 'R': cfg->rate_limit = atoi(optarg); break;
 		case 'w': cfg->redis_wait_replicas = atoi(optarg); break;
 		case 'S': rc = set_option(cfg->log_state, sizeof(cfg->log_state), "log-state", optarg); break;
 		case 'I': cfg->log_state_init = true; break;
@@ -188,6 +201,10 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 	}
 	if (cfg->threads < 1 || cfg->threads > 512) {
 		fprintf(stderr, "trace-server: --threads must be 1-512\n");
+		return 2;
+	}
+	if (cfg->rate_limit < 0 || cfg->rate_limit > 1000000) {
+		fprintf(stderr, "trace-server: --rate-limit must be 0-1000000\n");
 		return 2;
 	}
 	if (cfg->redis_wait_replicas < 0 || cfg->redis_wait_replicas > 16) {
@@ -355,8 +372,11 @@ main(int argc, char **argv)
 		"listening_ports", srv.cfg.listen,
 		"num_threads", threads,
 		"enable_keep_alive", "yes",
-		"keep_alive_timeout_ms", "15000",
-		"request_timeout_ms", "10000",
+		/* An idle connection holds a worker (civetweb 1.15 has no
+		 * event loop for idle sockets): keep-alive idles 5 s at most,
+		 * a silent or slow client 5 s per read (SPEC 7 "Abuse"). */
+		"keep_alive_timeout_ms", "5000",
+		"request_timeout_ms", "5000",
 		"enable_directory_listing", "no",
 		"decode_url", "no",
 		"max_request_size", "16384",
@@ -406,6 +426,7 @@ main(int argc, char **argv)
 	    verify_pool_start(verify_pool_cores() - 1) != 0)
 		return 1;
 	snprintf(threads, sizeof(threads), "%d", srv.cfg.threads);
+	admission_init(srv.cfg.threads, srv.cfg.rate_limit);
 	the_server = &srv;
 	mg_init_library(0);
 	memset(&callbacks, 0, sizeof(callbacks));
@@ -413,6 +434,8 @@ main(int argc, char **argv)
 	callbacks.exit_thread = exit_thread;
 	callbacks.log_message = log_message;
 	callbacks.begin_request = begin_request;
+	callbacks.init_connection = admission_connection_open;
+	callbacks.connection_close = admission_connection_close;
 	srv.mg = mg_start(&callbacks, &srv, options);
 	if (srv.mg == NULL) {
 		fprintf(stderr, "trace-server: cannot listen on %s\n",

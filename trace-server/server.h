@@ -41,6 +41,8 @@ struct server_config {
 	char public_url[512];
 	int threads;
 	int redis_wait_replicas;         /* WAIT for this many after appends */
+	int rate_limit;                  /* --rate-limit: per address, costly
+	                                  * routes (admission.h); 0: none */
 };
 
 struct key_cache;
@@ -73,6 +75,10 @@ struct request {
 	 * parameters compressed into it and then the request's own. */
 	const char *query;
 	int status;                      /* set by the send helpers */
+	bool close;                      /* answer with Connection: close
+	                                  * (admission.h) */
+	bool bundle_no_wait;             /* a bundle is not worth waiting
+	                                  * for a checkpoint (chainbundle.c) */
 	/* Headers every answer to this request carries (the resolver's
 	 * CORS and owl:sameAs), "" or CRLF-terminated lines. */
 	char also_headers[1200];
