@@ -185,10 +185,18 @@ compute(struct request *req, const struct chain_view *view,
 	struct trace_error err;
 	struct buf text;
 	long long ttl = VERDICT_RETRY_MS;
+	enum trace_status rc;
 
 	memset(&report, 0, sizeof(report));
 	buf_init(&text, 0);
-	if (chain_bundle_build(req, view->chain, &text, &err) != TRACE_OK) {
+	/* A page view never waits for the integrator (a lagging one would
+	 * park every view of a new head in its worker for up to
+	 * LOG_BUNDLE_WAIT_MS): not yet covered is "pending", kept
+	 * VERDICT_RETRY_MS. */
+	req->bundle_no_wait = true;
+	rc = chain_bundle_build(req, view->chain, &text, &err);
+	req->bundle_no_wait = false;
+	if (rc != TRACE_OK) {
 		set_reason(v, strcmp(err.code, "not_yet_logged") == 0 ?
 		    VERDICT_PENDING : VERDICT_UNVERIFIABLE, err.code[0] ?
 		    err.code : trace_status_name(err.status), err.message);
