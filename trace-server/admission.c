@@ -3,12 +3,19 @@
  * limit of the costly routes (admission.h says why).
  *
  * The keep-alive rule: an answer closes its connection when more than
- * three quarters of the workers hold a connection, or when more than half
- * do and the client's address holds more than an eighth of them (at least
- * 2).  A closed connection frees its worker at once; a client that wants
+ * three quarters of the workers hold a connection, or when more than five
+ * eighths do and the client's address holds more than an eighth of them
+ * (at least 2).  A closed connection frees its worker at once; a client that wants
  * another request reconnects, which costs it a round trip and nobody else
  * anything.  Below those marks keep-alive is untouched, so a busy but
- * healthy server (the bench's 64 connections) keeps its connections.
+ * healthy server (the bench's 64 connections on 128 threads) keeps its
+ * connections.
+ *
+ * The local host (127.0.0.1, ::1) is exempt from the per-address rules:
+ * it is the reverse proxy on the same machine, whose connections carry
+ * many clients (nginx limits those per client: deploy/nginx), or the
+ * operator.  A proxy on another host is not recognised: run its instances
+ * with --rate-limit 0 (deploy/trace-server.env).
  *
  * Buckets are refilled from the monotonic clock (STYLE: timeouts and rates
  * never read wall time).
@@ -48,6 +55,12 @@ admission_init(int worker_threads, int per_second)
 	rate = per_second > 0 ? per_second : 0;
 }
 
+bool
+admission_addr_is_local(const char *addr)
+{
+	return strcmp(addr, "127.0.0.1") == 0 || strcmp(addr, "::1") == 0;
+}
+
 static size_t
 addr_slot(const char *addr)
 {
@@ -58,23 +71,28 @@ int
 admission_connection_open(const struct mg_connection *conn, void **conn_data)
 {
 	const struct mg_request_info *ri = mg_get_request_info(conn);
-	size_t slot = addr_slot(ri != NULL ? ri->remote_addr : "");
+	const char *addr = ri != NULL ? ri->remote_addr : "";
+	size_t slot = addr_slot(addr);
 
 	atomic_fetch_add(&open_connections, 1);
-	atomic_fetch_add(&addr_connections[slot], 1);
-	/* The slot, + 1 so that NULL means "not counted". */
-	*conn_data = (void *)(uintptr_t)(slot + 1);
+	/* A mark that this connection was counted: 1 for the local host
+	 * (no count of its own), else 2 + its address's slot. */
+	*conn_data = (void *)(uintptr_t)(admission_addr_is_local(addr) ? 1 :
+	    2 + slot);
+	if (!admission_addr_is_local(addr))
+		atomic_fetch_add(&addr_connections[slot], 1);
 	return 0;
 }
 
 void
 admission_connection_close(const struct mg_connection *conn)
 {
-	uintptr_t slot = (uintptr_t)mg_get_user_connection_data(conn);
+	uintptr_t mark = (uintptr_t)mg_get_user_connection_data(conn);
 
-	if (slot == 0 || slot > ADDR_SLOTS)
+	if (mark == 0 || mark > ADDR_SLOTS + 1)
 		return;
-	atomic_fetch_sub(&addr_connections[slot - 1], 1);
+	if (mark >= 2)
+		atomic_fetch_sub(&addr_connections[mark - 2], 1);
 	atomic_fetch_sub(&open_connections, 1);
 	/* Counted once: civetweb may call this again for the same conn. */
 	mg_set_user_connection_data(conn, NULL);
@@ -84,15 +102,14 @@ bool
 admission_should_close(const struct mg_connection *conn)
 {
 	int open = atomic_load(&open_connections), share = threads / 8;
-	uintptr_t slot = (uintptr_t)mg_get_user_connection_data(conn);
-
+	uintptr_t mark = (uintptr_t)mg_get_user_connection_data(conn);
 	bool close;
 
 	if (share < 2)
 		share = 2;
-	close = 4 * open > 3 * threads || (2 * open > threads && slot >= 1 &&
-	    slot <= ADDR_SLOTS &&
-	    atomic_load(&addr_connections[slot - 1]) > share);
+	close = 4 * open > 3 * threads || (8 * open > 5 * threads &&
+	    mark >= 2 && mark <= ADDR_SLOTS + 1 &&
+	    atomic_load(&addr_connections[mark - 2]) > share);
 	if (close)
 		atomic_fetch_add(&shed, 1);
 	return close;
@@ -123,7 +140,7 @@ admission_take(const char *addr, int *retry_after)
 	bool ok;
 
 	*retry_after = 0;
-	if (rate == 0)
+	if (rate == 0 || admission_addr_is_local(addr))
 		return true;
 	b = &buckets[slot_hash(addr, NULL) % BUCKET_SLOTS];
 	pthread_mutex_lock(&buckets_lock);

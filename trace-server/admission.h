@@ -12,6 +12,8 @@
  * client address for the routes whose answers cost far more than a page
  * (bundles, the inspector, recall lists, the EPCIS export, chain JSON,
  * label sheets): past the bucket the answer is 429 with Retry-After.
+ * The local host (a reverse proxy beside the server) is exempt from the
+ * per-address rules.
  *
  * Addresses are placed in fixed tables by the keyed slot hash (slothash.h),
  * so memory does not grow with the number of clients; two addresses that
@@ -50,6 +52,10 @@ bool admission_route_limited(const char *route);
  * is then the whole seconds until one is back (at least 1).
  */
 bool admission_take(const char *addr, int *retry_after);
+
+/* The local host (127.0.0.1, ::1): a proxy beside the server, or the
+ * operator; exempt from the per-address rules. */
+bool admission_addr_is_local(const char *addr);
 
 /* Connections open now. */
 int admission_open_connections(void);

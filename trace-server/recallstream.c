@@ -17,7 +17,8 @@
  * every worker from the pages and the API.  Streams are anonymous, so the
  * slots are shared fairly (SPEC 7 "Abuse": a few clients must not hold
  * them all for an hour): one address holds at most a quarter of them (at
- * least 2); the last quarter is a reserve for addresses that hold none;
+ * least 2); the last quarter is a reserve for addresses that hold none
+ * (the local host, a proxy beside the server, is exempt from both);
  * and once a stream was refused, streams older than STREAM_FAIR_SECONDS
  * end (the client reconnects and resumes from its last id, losing
  * nothing), so slots turn over within about a minute.
@@ -26,6 +27,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "admission.h"
 #include "monotonic.h"
 #include "recalls.h"
 #include "slothash.h"
@@ -196,6 +198,11 @@ recalls_handle_stream(struct request *req)
 		limit = 1;
 	per_addr = limit / 4 > 2 ? limit / 4 : 2;
 	reserve = limit / 4;
+	/* A proxy beside the server carries many clients (admission.h). */
+	if (admission_addr_is_local(req->info->remote_addr)) {
+		per_addr = limit;
+		reserve = 0;
+	}
 	if (parse_query(req->info->query_string, allowed,
 	    PARSE_UNKNOWN_REFUSED, &params, &err) != TRACE_OK) {
 		http_send_error(req, &err);

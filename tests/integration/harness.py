@@ -248,11 +248,7 @@ class Cluster:
                  "--log-key", log_key or self.log_key_path]
                 + (["--log-state", state] if state else [])
                 + ["--log-origin", "trace.test/log", "--public-url", self.public_url,
-                   "--threads", "8",
-                   # The per-address limit of the costly routes would
-                   # refuse a suite's own requests (all from 127.0.0.1):
-                   # tests/faults/test_abuse.py runs it at its default.
-                   "--rate-limit", "0"] + list(extra))
+                   "--threads", "8"] + list(extra))
 
     def start_server(self, extra=()):
         self.server_log = open(os.path.join(self.dir, "server.log"), "ab")
