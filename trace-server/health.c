@@ -7,6 +7,7 @@
 
 #include "admission.h"
 #include "log.h"
+#include "pages.h"
 #include "server.h"
 
 void
@@ -50,6 +51,7 @@ health_handle(struct request *req)
 		log_metrics_render(&out);
 		witness_metrics_render(&out);
 		admission_metrics_render(&out);
+		verdict_metrics_render(&out);
 		if (out.failed)
 			http_send(req, 500, "text/plain", "", 0, NULL);
 		else

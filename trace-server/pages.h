@@ -288,6 +288,9 @@ void verdict_get(struct request *req, const struct chain_view *view,
 
 void verdict_clear(struct verdict *v);
 
+/* Prometheus lines: verdicts computed (bundle checks), since start. */
+void verdict_metrics_render(struct buf *out);
+
 /* ---- consumer.c --------------------------------------------------------- */
 
 /* The consumer page of a loaded view into out; false if it is about to
