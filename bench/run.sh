@@ -187,10 +187,12 @@ post() {
 	echo "$out"
 }
 
-# wrk_round NAME URL [SCRIPT]: one round; appends to NAME.rps/.p50/.p99
+# wrk_round NAME URL [SCRIPT]: one round; appends to NAME.rps/.p50/.p99.
+# --timeout 10s: wrk's 2 s default counted a 1.2 MB chain answer as an
+# error (and ended the bench) when other test runs loaded the machine.
 wrk_round() {
 	local name=$1 url=$2 script=${3:-$HERE/report.lua} line
-	line=$(wrk -t "$CORES" -c "$CONNS" -d "${DURATION}s" --latency -s "$script" "$url" | grep '^BENCH')
+	line=$(wrk -t "$CORES" -c "$CONNS" -d "${DURATION}s" --timeout 10s --latency -s "$script" "$url" | grep '^BENCH')
 	case "$line" in *errors=0*) ;; *) die "$name: errors during wrk: $line" ;; esac
 	sed -E 's/.*rps=([0-9.]+).*/\1/' <<<"$line" >>"$WORK/$name.rps"
 	sed -E 's/.*p50=([0-9.]+).*/\1/' <<<"$line" >>"$WORK/$name.p50"
