@@ -419,13 +419,19 @@ profile_report() {   # DATA OUT TITLE
 	) || true
 }
 if [ "${BENCH_PROFILE:-1}" = 1 ] && perf record -q -e cpu-clock -o /dev/null true 2>/dev/null; then
-	say "profiling: consumer page, single-post ingest, trace-agent verify"
+	say "profiling: consumer page, unit page, single-post ingest, trace-agent verify"
 	perf record -q -e cpu-clock --call-graph dwarf,16384 -F 499 -p "$SERVER_PID" -o "$WORK/perf.page" -- sleep "$((DURATION + 1))" 2>/dev/null &
 	perf_pid=$!
 	sleep 0.5
 	wrk -t "$CORES" -c "$CONNS" -d "${DURATION}s" "$URL$PAGE_PATH" >/dev/null
 	wait "$perf_pid" || true
 	profile_report "$WORK/perf.page" "$BIN/profile-page.txt" "trace-server, $PAGE_KIND $PAGE_PATH, wrk $CONNS connections"
+	perf record -q -e cpu-clock --call-graph dwarf,16384 -F 499 -p "$SERVER_PID" -o "$WORK/perf.unit" -- sleep "$((DURATION + 1))" 2>/dev/null &
+	perf_pid=$!
+	sleep 0.5
+	BENCH_PAGE_PATH=$PAGE_PATH wrk -t "$CORES" -c "$CONNS" -d "${DURATION}s" -s "$HERE/serial.lua" "$URL" >/dev/null
+	wait "$perf_pid" || true
+	profile_report "$WORK/perf.unit" "$BIN/profile-unit.txt" "trace-server, unit page $PAGE_PATH/21/{random serial}, wrk $CONNS connections"
 	perf record -q -e cpu-clock --call-graph dwarf,16384 -F 499 -p "$SERVER_PID" -o "$WORK/perf.ingest" -- sleep "$((DURATION + 1))" 2>/dev/null &
 	perf_pid=$!
 	sleep 0.5
