@@ -3,9 +3,12 @@
  * says what and why).
  *
  * Two fixed structures, each behind its own mutex held only to copy a few
- * bytes: a direct-mapped table of what is known per (chain, serial),
- * placed by the keyed slot hash (slothash.h) so invented serials cannot be
- * aimed at a real one's slot, and a ring of scans waiting for Redis.  The
+ * bytes: a table of what is known per (chain, serial), in sets of
+ * SCAN_WAYS placed by the keyed slot hash (slothash.h) so invented serials
+ * cannot be aimed at a real one's set, where a new serial takes the place
+ * of the one with the fewest scans (a flood of invented serials, each
+ * seen once, displaces its own kind before a real serial scanned several
+ * times); and a ring of scans waiting for Redis.  The
  * draining thread wakes every SCAN_FLUSH_MS (or at once when the ring is
  * half full), takes up to SCAN_BATCH scans, merges repeats of the same
  * serial, and sends one trace_scan_add per chain through its own Redis
@@ -26,6 +29,7 @@
 #include "slothash.h"
 
 #define SCAN_SLOTS 16384
+#define SCAN_WAYS 4
 #define SCAN_QUEUE_MAX 16384
 #define SCAN_BATCH 4096
 #define SCAN_PER_CALL 256              /* serials per trace_scan_add */
@@ -81,25 +85,32 @@ key_equal(const struct scan_key *k, const char *chain, const char *serial)
 }
 
 static struct scan_slot *
-slot_of(const char *chain, const char *serial)
+set_of(const char *chain, const char *serial)
 {
-	return &table[slot_hash(chain, serial) % SCAN_SLOTS];
+	return &table[(slot_hash(chain, serial) % (SCAN_SLOTS / SCAN_WAYS)) *
+	    SCAN_WAYS];
 }
 
-/* Under table_lock: the slot of (chain, serial), taken over if another
- * key held it when take is true; NULL otherwise. */
+/* Under table_lock: the slot of (chain, serial); if it has none and take
+ * is true, an empty slot of its set or the one with the fewest scans,
+ * taken over; NULL otherwise. */
 static struct scan_slot *
 slot_find(const char *chain, const char *serial, bool take)
 {
-	struct scan_slot *e;
+	struct scan_slot *set, *e = NULL;
 
 	if (table == NULL)
 		return NULL;
-	e = slot_of(chain, serial);
-	if (e->used && key_equal(&e->key, chain, serial))
-		return e;
+	set = set_of(chain, serial);
+	for (size_t i = 0; i < SCAN_WAYS; i++)
+		if (set[i].used && key_equal(&set[i].key, chain, serial))
+			return &set[i];
 	if (!take)
 		return NULL;
+	for (size_t i = 0; i < SCAN_WAYS; i++)
+		if (e == NULL || !set[i].used ||
+		    (e->used && set[i].count < e->count))
+			e = &set[i];
 	memset(e, 0, sizeof(*e));
 	if (!key_set(&e->key, chain, serial))
 		return NULL;
