@@ -12,6 +12,13 @@
  * only up to that size, and past it scans are dropped (counted in
  * scan_count_dropped()) rather than queued.
  *
+ * What "known so far" means: the first view of a serial this process has
+ * no entry for (after a restart, or a serial never seen here) shows
+ * Redis's count + 1 when that view read the store (the chain's head not
+ * confirmed within the last second: chainview.c), else 1; the drain's
+ * write-back (within about 20 ms) then brings the entry to Redis's count,
+ * views through other instances included.
+ *
  * This module owns the mechanism only; what a count means on the page is
  * chainview.c's and consumer.c's.
  */
