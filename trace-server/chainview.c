@@ -31,6 +31,8 @@
 #include "libtrace/dsse.h"
 #include "libtrace/timefmt.h"
 #include "pages.h"
+#include "scancount.h"
+#include "slothash.h"
 
 /*
  * A chain's records, parsed: shared by every view of the same head and
@@ -46,6 +48,10 @@ struct chain_data {
 	size_t count;
 	struct fold_result fold;           /* of items, computed once */
 	int refs;
+	/* When the store last said this is the head (monotonic_ms(), under
+	 * data_lock; 0: ask again).  A unit page of a head checked within
+	 * PAGE_CACHE_MS skips the store (scancount.c counts its scan). */
+	long long checked_ms;
 };
 
 #define DATA_SLOTS 1024
@@ -81,27 +87,49 @@ data_release(struct chain_data *d)
 static size_t
 data_slot(const char *chain)
 {
-	unsigned long long h = 1469598103934665603ULL;
-
-	for (const unsigned char *p = (const unsigned char *)chain; *p; p++)
-		h = (h ^ *p) * 1099511628211ULL;
-	return (size_t)(h % DATA_SLOTS);
+	return (size_t)(slot_hash(chain, NULL) % DATA_SLOTS);
 }
 
-/* The cached data of chain with a reference for the caller, or NULL. */
+/* The cached data of chain with a reference for the caller, or NULL;
+ * *fresh says whether the store confirmed its head within PAGE_CACHE_MS. */
 static struct chain_data *
-data_lookup(const char *chain)
+data_lookup(const char *chain, bool *fresh)
+{
+	struct chain_data *d;
+
+	*fresh = false;
+	pthread_mutex_lock(&data_lock);
+	d = data_slots[data_slot(chain)];
+	if (d != NULL && strcmp(d->chain, chain) == 0) {
+		d->refs++;
+		*fresh = d->checked_ms != 0 &&
+		    monotonic_ms() - d->checked_ms < PAGE_CACHE_MS;
+	} else {
+		d = NULL;
+	}
+	pthread_mutex_unlock(&data_lock);
+	return d;
+}
+
+/* The store just said d's head is the chain's head. */
+static void
+data_checked(struct chain_data *d)
+{
+	pthread_mutex_lock(&data_lock);
+	d->checked_ms = monotonic_ms();
+	pthread_mutex_unlock(&data_lock);
+}
+
+void
+chain_view_forget(const char *chain)
 {
 	struct chain_data *d;
 
 	pthread_mutex_lock(&data_lock);
 	d = data_slots[data_slot(chain)];
 	if (d != NULL && strcmp(d->chain, chain) == 0)
-		d->refs++;
-	else
-		d = NULL;
+		d->checked_ms = 0;
 	pthread_mutex_unlock(&data_lock);
-	return d;
 }
 
 /* Put d in the table (it gains the table's reference). */
@@ -244,35 +272,58 @@ static enum trace_status
 read_chain(struct request *req, struct chain_view *view, bool count_scan,
     struct trace_error *err)
 {
-	struct chain_data *known = data_lookup(view->chain), *fresh = NULL;
+	bool recent;
+	struct chain_data *known = data_lookup(view->chain, &recent),
+	    *fresh = NULL;
+	const char *serial = view->link.serial;
+	long long now = time_now();
+	/* The scan is counted by scancount.c, after the answer. */
 	const struct chain_page_args args = {
-		.chain = view->chain, .serial = view->link.serial,
-		.now = time_now(), .count_scan = count_scan,
+		.chain = view->chain, .serial = serial,
+		.now = now, .count_scan = false,
 		.known_count = known != NULL ? known->count : 0,
 		.known_head = known != NULL ?
 		    known->items[known->count - 1].rec->id : "",
 		.serials_max = SCANS_SERIALS_MAX,
 	};
 	struct chain_page page;
-	enum trace_status rc;
+	enum trace_status rc = TRACE_OK;
 
+	/*
+	 * A unit page (what a QR opens, the hot path) of a head the store
+	 * confirmed within PAGE_CACHE_MS, the lot page cache's age: no round
+	 * trip at all.  A statement appended through this process forgets
+	 * the confirmation at once (chain_view_forget); one appended through
+	 * another shows within PAGE_CACHE_MS, as on lot pages.
+	 */
+	if (serial[0] != '\0' && known != NULL && recent) {
+		view->data = known;
+		known = NULL;
+		goto scans;
+	}
 	if ((rc = store_page_read(req->worker->store, &args, &page, err)) !=
 	    TRACE_OK)
 		goto out;
-	view->scans_known = page.scans_known;
-	view->scans = page.scans;
-	view->first_scan = page.first_scan;
+	if (serial[0] != '\0' && page.status != CHAIN_PAGE_NONE)
+		scan_count_note(view->chain, serial, page.scans_known,
+		    page.scans, page.first_scan);
 	if (page.status == CHAIN_PAGE_SAME && known != NULL) {
+		data_checked(known);
 		view->data = known;
 		known = NULL;
 	} else if (page.records.count > 0) {
 		if ((rc = data_build(req, view->chain, &page.records, &fresh,
 		    err)) == TRACE_OK) {
+			data_checked(fresh);
 			data_publish(fresh);
 			view->data = fresh;
 		}
 	}
 	chain_page_clear(&page);
+scans:
+	if (rc == TRACE_OK && view->data != NULL && serial[0] != '\0')
+		view->scans_known = scan_count_view(view->chain, serial, now,
+		    count_scan, &view->scans, &view->first_scan);
 out:
 	data_release(known);
 	return rc;

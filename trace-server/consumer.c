@@ -686,8 +686,9 @@ route_card(struct request *req, struct buf *b, enum page_lang lang,
 	buf_puts(b, "</ol></section>\n");
 }
 
-static void
-scans_card(struct buf *b, enum page_lang lang, const struct chain_view *v)
+void
+consumer_scans_card(struct buf *b, enum page_lang lang,
+    const struct chain_view *v)
 {
 	char count[24], first[64];
 	time_t t = (time_t)v->first_scan;
@@ -749,7 +750,10 @@ consumer_build(struct request *req, const struct chain_view *view,
 	product_card(out, lang, view);
 	inspection_card(req, out, lang, view);
 	route_card(req, out, lang, view);
-	scans_card(out, lang, view);
+	if (view->scans_mark != NULL)
+		buf_puts(out, view->scans_mark);   /* unitpage.c fills it in */
+	else
+		consumer_scans_card(out, lang, view);
 	buf_puts(out, "</main><footer><p>");
 	i18n_html(out, lang, "footer.about");
 	buf_puts(out, "</p><a id=\"inspect-link\" href=\"/inspect/");

@@ -5,7 +5,9 @@
  */
 #include <string.h>
 
+#include "admission.h"
 #include "log.h"
+#include "pages.h"
 #include "server.h"
 
 void
@@ -48,6 +50,8 @@ health_handle(struct request *req)
 		metrics_render(&req->srv->metrics, router_route_name, &out);
 		log_metrics_render(&out);
 		witness_metrics_render(&out);
+		admission_metrics_render(&out);
+		verdict_metrics_render(&out);
 		if (out.failed)
 			http_send(req, 500, "text/plain", "", 0, NULL);
 		else

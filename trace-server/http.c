@@ -48,10 +48,11 @@ http_send_head(struct request *req, int status, const char *content_type,
 	    "Content-Length: %zu\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
 	    "Referrer-Policy: no-referrer\r\n"
-	    "%s%s%s"
+	    "%s%s%s%s"
 	    "\r\n", status, reason_phrase(status), content_type, len,
 	    extra_headers != NULL ? extra_headers : "", req->also_headers,
-	    status == 503 ? "Retry-After: 1\r\n" : "");
+	    status == 503 ? "Retry-After: 1\r\n" : "",
+	    req->close ? "Connection: close\r\n" : "");
 	if (n < 0 || (size_t)n >= sizeof(head))
 		n = snprintf(head, sizeof(head), "HTTP/1.1 500 Internal Server "
 		    "Error\r\nContent-Length: 0\r\n\r\n");

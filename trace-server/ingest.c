@@ -11,6 +11,13 @@
  * appended in one pipeline of atomic Function calls, which check what only
  * the store knows (head, prev, duplicates, a revocation that raced us, a
  * recall still open).  A rejected item changes nothing in the store.
+ *
+ * The gate runs in three passes so that a batch's signatures are checked
+ * on every core (verifypool.c): first, in order, each item is parsed and
+ * its signer looked up (check_signer); then every signature at once
+ * (verify_item, on the pool); then, in order again, the rules
+ * (check_item), which may depend on the items before.  An item's answer
+ * is the first check it fails, in the same order as in one pass.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -23,8 +30,10 @@
 #include "libtrace/fold.h"
 #include "libtrace/merkle.h"
 #include "libtrace/timefmt.h"
+#include "pages.h"
 #include "recalls.h"
 #include "server.h"
+#include "verifypool.h"
 
 struct ingest_item {
 	struct dsse_envelope env;
@@ -45,6 +54,11 @@ struct ingest_item {
 	long long closes_issued;
 	struct recall_append recall;  /* recall events: the index arguments */
 	char *attachments;            /* SHA-256s data.attachments names */
+	/* Set by the first two passes: checked by check_signer (and then
+	 * verify_item); stage the result so far (err holds why). */
+	bool checked;
+	enum trace_status stage;
+	struct key_state *signer;     /* the signer's state, when stage OK */
 };
 
 /*
@@ -298,14 +312,13 @@ out:
 	return rc;
 }
 
-/* Everything that can be checked before the store's atomic step. */
+/* The first pass: the envelope, its payload, the signer's key (into
+ * *signer).  Runs in order: the key cache may read the store. */
 static enum trace_status
-check_item(struct request *req, struct ingest_batch *b,
-    const struct json_value *v, struct ingest_item *items, size_t i)
+check_signer(struct request *req, const struct json_value *v,
+    struct ingest_item *it, struct key_state *signer)
 {
-	struct ingest_item *it = &items[i];
 	struct trace_error *err = &it->err;
-	struct key_state signer;
 	bool found = false;
 	enum trace_status rc;
 
@@ -321,18 +334,46 @@ check_item(struct request *req, struct ingest_batch *b,
 		return rc;
 	}
 	if ((rc = key_cache_get(req->srv, req->worker->store, it->ev.signer,
-	    &signer, &found, err)) != TRACE_OK)
+	    signer, &found, err)) != TRACE_OK)
 		return rc;
 	if (!found)
 		return trace_error_set(err, TRACE_EUNKNOWNKEY, "unknown_key",
 		    "payload.signer", "key %s is not enrolled", it->ev.signer);
 	/* Recall indexes record the issuer's organisation; the target
 	 * rules of later items of the batch need it and the role. */
-	snprintf(it->org, sizeof(it->org), "%s", policy_fold_org(&signer));
-	it->role = signer.entry.role;
-	/* The payload names its signer: verify under that key only. */
-	if ((rc = dsse_verify(&it->env, signer.entry.public_key, it->ev.signer,
-	    err)) != TRACE_OK)
+	snprintf(it->org, sizeof(it->org), "%s", policy_fold_org(signer));
+	it->role = signer->entry.role;
+	return TRACE_OK;
+}
+
+/* The second pass, on the pool (verifypool.h): item i's signature.  The
+ * payload names its signer: verify under that key only.  Touches item i
+ * alone. */
+static void
+verify_item(void *arg, size_t i)
+{
+	struct ingest_item *it = &((struct ingest_item *)arg)[i];
+
+	if (it->checked && it->stage == TRACE_OK)
+		it->stage = dsse_verify(&it->env, it->signer->entry.public_key,
+		    it->ev.signer, &it->err);
+}
+
+/* The third pass: everything else that can be checked before the
+ * store's atomic step, for items the first two passes let through. */
+static enum trace_status
+check_item(struct request *req, struct ingest_batch *b,
+    struct ingest_item *items, size_t i)
+{
+	struct ingest_item *it = &items[i];
+	struct trace_error *err = &it->err;
+	const struct key_state *signer = it->signer;
+	enum trace_status rc;
+
+	if (!it->checked)
+		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+		    "not checked");
+	if ((rc = it->stage) != TRACE_OK)
 		return rc;
 	hex_encode(it->env.id, SHA256_LEN, it->id);
 	if (it->ev.has_prev)
@@ -349,14 +390,14 @@ check_item(struct request *req, struct ingest_batch *b,
 	if ((rc = policy_check_time(it->ev.time, time_now(),
 	    req->srv->cfg.max_age, err)) != TRACE_OK)
 		trace_error_prefix_field(err, "payload");
-	else if ((rc = policy_check_event(&it->ev, &signer, LLONG_MAX, err)) ==
-	    TRACE_OK && (rc = policy_check_receipt(&signer, time_now(),
+	else if ((rc = policy_check_event(&it->ev, signer, LLONG_MAX, err)) ==
+	    TRACE_OK && (rc = policy_check_receipt(signer, time_now(),
 	    req->srv->cfg.grace, err)) == TRACE_OK &&
 	    (it->ev.type == EVENT_CORRECTION ||
 	    it->ev.type == EVENT_RECALL_CLOSED ||
 	    (it->ev.type == EVENT_RECALL_ISSUED &&
 	    json_object_get(it->ev.data, "serials") != NULL)))
-		rc = check_targets(req, b, items, i, &signer);
+		rc = check_targets(req, b, items, i, signer);
 	if (rc != TRACE_OK) {
 		/* Refused, unless it is a statement accepted before. */
 		if (rc != TRACE_ESTORE && rc != TRACE_ENOMEM)
@@ -476,6 +517,7 @@ ingest_envelopes(struct request *req, const struct json_value *const *values,
 	struct ingest_batch chains = { 0 };
 	struct append_event_args *args = NULL;
 	struct append_result *results = NULL;
+	struct key_state *signers = NULL;
 	size_t *slot = NULL, pending = 0;
 	int status = 200;
 
@@ -483,16 +525,31 @@ ingest_envelopes(struct request *req, const struct json_value *const *values,
 	args = calloc(count, sizeof(*args));
 	results = calloc(count, sizeof(*results));
 	slot = calloc(count, sizeof(*slot));
-	if (items == NULL || args == NULL || results == NULL || slot == NULL) {
+	signers = calloc(count, sizeof(*signers));
+	if (items == NULL || args == NULL || results == NULL || slot == NULL ||
+	    signers == NULL) {
 		trace_error_set(&err, TRACE_ENOMEM, NULL, NULL, "out of memory");
 		goto fail;
 	}
+	/* Passes one and two; the store unreachable stops the first (the
+	 * third reaches that item and answers 503 for the batch). */
+	for (size_t i = 0; i < count; i++) {
+		struct ingest_item *it = &items[i];
+
+		it->signer = &signers[i];
+		it->checked = true;
+		it->stage = check_signer(req, values[i], it, it->signer);
+		if (it->stage == TRACE_ESTORE &&
+		    strcmp(it->err.code, "store_corrupt") != 0)
+			break;
+	}
+	verify_pool_run(verify_item, items, count);
 	for (size_t i = 0; i < count; i++) {
 		struct ingest_item *it = &items[i];
 		enum trace_status rc;
 
 		it->result.head_seq = -1;
-		rc = check_item(req, &chains, values[i], items, i);
+		rc = check_item(req, &chains, items, i);
 		/* The store unreachable: the batch's 503.  A chain whose
 		 * stored data does not parse: its items' own (store_corrupt). */
 		if (rc == TRACE_ESTORE &&
@@ -533,6 +590,10 @@ ingest_envelopes(struct request *req, const struct json_value *const *values,
 		struct ingest_item *it = &items[slot[p]];
 
 		it->result = results[p];
+		/* Unit pages of the chain skip the store for a while
+		 * (chainview.c): the next one must see this statement. */
+		if (it->result.outcome == APPEND_OK)
+			chain_view_forget(it->ev.chain);
 		if (it->result.outcome != APPEND_OK &&
 		    it->result.outcome != APPEND_DUPLICATE)
 			outcome_error(it);
@@ -573,6 +634,7 @@ out:
 	free(args);
 	free(results);
 	free(slot);
+	free(signers);
 	return status;
 }
 

@@ -21,11 +21,15 @@
 #include "libtrace/crypto.h"
 #include "libtrace/note.h"
 #include "libtrace/tlogpolicy.h"
+#include "admission.h"
 #include "log.h"
 #include "parse.h"
 #include "recalls.h"
+#include "scancount.h"
 #include "server.h"
 #include "units.h"
+#include "slothash.h"
+#include "verifypool.h"
 
 #define VERSION "0.1.0"
 
@@ -77,7 +81,15 @@ usage(FILE *f)
 	    "  --verifier-url URL      an independent verifier (make verifier,\n"
 	    "                          hosted by another party): consumer pages\n"
 	    "                          link to URL#01/{gtin}/10/{lot}[/21/{serial}]\n"
-	    "  --threads N             worker threads (16)\n"
+	    "  --threads N             worker threads (64); each open connection,\n"
+	    "                          idle keep-alive too, holds one: past 3/4\n"
+	    "                          of them busy, answers close their\n"
+	    "                          connection\n"
+	    "  --rate-limit N          requests per second per client address to\n"
+	    "                          the costly anonymous routes (bundles,\n"
+	    "                          /inspect, recalls, EPCIS, chain JSON,\n"
+	    "                          labels), bursts of 4 x N; past it 429\n"
+	    "                          with Retry-After; 0: no limit (20)\n"
 	    "  --code-pepper FILE      the key (32+ random bytes, mode 0600) under\n"
 	    "                          which Redis keeps scratch-off code hashes\n"
 	    "                          (SPEC 12); without it codes are off\n"
@@ -193,6 +205,7 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		{ "public-url", required_argument, NULL, 'u' },
 		{ "verifier-url", required_argument, NULL, 'v' },
 		{ "threads", required_argument, NULL, 't' },
+		{ "rate-limit", required_argument, NULL, 'L' },
 		{ "redis-wait-replicas", required_argument, NULL, 'w' },
 		{ "log-state", required_argument, NULL, 'S' },
 		{ "log-state-init", no_argument, NULL, 'I' },
@@ -224,6 +237,7 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		{ "TRACE_MAX_BLOB", 'B' }, { "TRACE_BLOB_QUOTA", 'Q' },
 		{ "TRACE_BLOB_STORE_MAX", 'M' }, { "TRACE_BLOB_GRACE", 'G' },
 		{ "TRACE_MAX_AGE", 'A' }, { "TRACE_GRACE", 'R' },
+		{ "TRACE_RATE_LIMIT", 'L' },
 	};
 	int c, rc = 0;
 
@@ -233,7 +247,8 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 	snprintf(cfg->log_origin, sizeof(cfg->log_origin), "trace.local/log");
 	snprintf(cfg->public_url, sizeof(cfg->public_url),
 	    "http://127.0.0.1:8080");
-	cfg->threads = 16;
+	cfg->threads = 64;
+	cfg->rate_limit = 20;
 	cfg->max_blob = BLOB_MAX_DEFAULT;
 	cfg->blob_quota = BLOB_QUOTA_DEFAULT;
 	cfg->blob_store_max = BLOB_STORE_MAX_DEFAULT;
@@ -255,6 +270,7 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		case 'u': rc = set_option(cfg->public_url, sizeof(cfg->public_url), "public-url", v); break;
 		case 'v': rc = set_option(cfg->verifier_url, sizeof(cfg->verifier_url), "verifier-url", v); break;
 		case 't': cfg->threads = atoi(v); break;
+		case 'L': cfg->rate_limit = atoi(v); break;
 		case 'w': cfg->redis_wait_replicas = atoi(v); break;
 		case 'S': rc = set_option(cfg->log_state, sizeof(cfg->log_state), "log-state", v); break;
 		/* A flag: set by any value but empty, "0" or "no". */
@@ -277,6 +293,7 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		case 'u': rc = set_option(cfg->public_url, sizeof(cfg->public_url), "public-url", optarg); break;
 		case 'v': rc = set_option(cfg->verifier_url, sizeof(cfg->verifier_url), "verifier-url", optarg); break;
 		case 't': cfg->threads = atoi(optarg); break;
+		case 'L': cfg->rate_limit = atoi(optarg); break;
 		case 'w': cfg->redis_wait_replicas = atoi(optarg); break;
 		case 'S': rc = set_option(cfg->log_state, sizeof(cfg->log_state), "log-state", optarg); break;
 		case 'I': cfg->log_state_init = true; break;
@@ -308,6 +325,10 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 	}
 	if (cfg->threads < 1 || cfg->threads > 512) {
 		fprintf(stderr, "trace-server: --threads must be 1-512\n");
+		return 2;
+	}
+	if (cfg->rate_limit < 0 || cfg->rate_limit > 1000000) {
+		fprintf(stderr, "trace-server: --rate-limit must be 0-1000000\n");
 		return 2;
 	}
 	if (cfg->redis_wait_replicas < 0 || cfg->redis_wait_replicas > 16) {
@@ -480,8 +501,11 @@ main(int argc, char **argv)
 		"listening_ports", srv.cfg.listen,
 		"num_threads", threads,
 		"enable_keep_alive", "yes",
-		"keep_alive_timeout_ms", "15000",
-		"request_timeout_ms", "10000",
+		/* An idle connection holds a worker (civetweb 1.15 has no
+		 * event loop for idle sockets): keep-alive idles 5 s at most,
+		 * a silent or slow client 5 s per read (SPEC 7 "Abuse"). */
+		"keep_alive_timeout_ms", "5000",
+		"request_timeout_ms", "5000",
 		"enable_directory_listing", "no",
 		"decode_url", "no",
 		"max_request_size", "16384",
@@ -519,10 +543,20 @@ main(int argc, char **argv)
 		return 2;
 	if (prepare_store(&srv) != 0)
 		return 1;
+	/* Before any thread: the slot hash's key is read-only after. */
+	if (slot_hash_init() != 0) {
+		fprintf(stderr, "trace-server: no randomness from the kernel\n");
+		return 1;
+	}
+	/* A batch's signatures on every core: the worker that took it and
+	 * one helper per other core (verifypool.h). */
 	if ((srv.keys = key_cache_new()) == NULL || log_start(&srv) != 0 ||
-	    witness_start(&srv) != 0 || blob_sweep_start(&srv) != 0)
+	    witness_start(&srv) != 0 || blob_sweep_start(&srv) != 0 ||
+	    scan_count_start(&srv) != 0 ||
+	    verify_pool_start(verify_pool_cores() - 1) != 0)
 		return 1;
 	snprintf(threads, sizeof(threads), "%d", srv.cfg.threads);
+	admission_init(srv.cfg.threads, srv.cfg.rate_limit);
 	the_server = &srv;
 	mg_init_library(0);
 	memset(&callbacks, 0, sizeof(callbacks));
@@ -530,6 +564,8 @@ main(int argc, char **argv)
 	callbacks.exit_thread = exit_thread;
 	callbacks.log_message = log_message;
 	callbacks.begin_request = begin_request;
+	callbacks.init_connection = admission_connection_open;
+	callbacks.connection_close = admission_connection_close;
 	srv.mg = mg_start(&callbacks, &srv, options);
 	if (srv.mg == NULL) {
 		fprintf(stderr, "trace-server: cannot listen on %s\n",
@@ -546,6 +582,8 @@ main(int argc, char **argv)
 	/* SSE streams run until told to stop; mg_stop waits for them. */
 	recalls_stream_shutdown();
 	mg_stop(srv.mg);
+	verify_pool_stop();
+	scan_count_stop();
 	witness_stop();
 	blob_sweep_stop();
 	log_stop();

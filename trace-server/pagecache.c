@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "pages.h"
+#include "slothash.h"
 
 #define PAGE_CACHE_SLOTS 2048
 #define PAGE_CACHE_BODY_MAX (64 * 1024)
@@ -35,14 +36,13 @@ struct cached_page {
 static struct cached_page pages[PAGE_CACHE_SLOTS];
 static pthread_mutex_t pages_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Keyed (slothash.h), so lots cannot be chosen to evict each other. */
 static size_t
 slot_of(const char *chain, int variant)
 {
-	unsigned long long h = 1469598103934665603ULL ^ (unsigned)variant;
+	char v[2] = { (char)('A' + variant), '\0' };
 
-	for (const unsigned char *p = (const unsigned char *)chain; *p; p++)
-		h = (h ^ *p) * 1099511628211ULL;
-	return (size_t)(h % PAGE_CACHE_SLOTS);
+	return (size_t)(slot_hash(chain, v) % PAGE_CACHE_SLOTS);
 }
 
 bool

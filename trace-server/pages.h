@@ -173,6 +173,9 @@ struct chain_view {
 	bool scans_known;
 	long long scans;
 	long long first_scan;              /* unix seconds, 0 if unknown */
+	/* unitpage.c's template: consumer_build writes this mark where the
+	 * scans card goes (NULL: the card itself). */
+	const char *scans_mark;
 };
 
 /* Serials whose scans a lot counts, at most (invented serials on a real
@@ -190,6 +193,9 @@ enum trace_status chain_view_load(struct request *req,
     struct trace_error *err);
 
 void chain_view_free(struct chain_view *view);
+
+/* Chain has a new statement (ingest.c): its next view asks the store. */
+void chain_view_forget(const char *chain);
 
 /*
  * The fold (SPEC 8 "One fold", libtrace/fold.h) of count statements whose
@@ -303,6 +309,9 @@ void verdict_get(struct request *req, const struct chain_view *view,
 
 void verdict_clear(struct verdict *v);
 
+/* Prometheus lines: verdicts computed (bundle checks), since start. */
+void verdict_metrics_render(struct buf *out);
+
 /* ---- consumer.c --------------------------------------------------------- */
 
 /* The consumer page of a loaded view into out; false if it is about to
@@ -310,9 +319,24 @@ void verdict_clear(struct verdict *v);
 bool consumer_build(struct request *req, const struct chain_view *view,
     enum page_lang lang, struct buf *out);
 
+/* The scans card of view (nothing unless view->scans_known). */
+void consumer_scans_card(struct buf *b, enum page_lang lang,
+    const struct chain_view *v);
+
 /* Send a built consumer page with its Link header. */
 void consumer_send(struct request *req, const struct gs1_link *link,
     enum page_lang lang, struct buf *page);
+
+/* ---- unitpage.c --------------------------------------------------------- */
+
+/*
+ * The consumer page of a unit (view->link.serial set) into out, from a
+ * template of its lot's page kept PAGE_CACHE_MS; false when this view
+ * cannot use one (a serial that escaping would change, a pending verdict,
+ * ...): the caller then builds the page with consumer_build.
+ */
+bool unit_page_build(struct request *req, const struct chain_view *view,
+    enum page_lang lang, struct buf *out);
 
 /* ---- pagecache.c ------------------------------------------------------- */
 

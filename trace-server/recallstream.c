@@ -14,14 +14,23 @@
  * recall goes out within about a second and shutdown is noticed as fast.
  * Streams are bounded to a quarter of the worker threads (at least one):
  * beyond it the answer is 503 with Retry-After, so streams can never take
- * every worker from the pages and the API.
+ * every worker from the pages and the API.  Streams are anonymous, so the
+ * slots are shared fairly (SPEC 7 "Abuse": a few clients must not hold
+ * them all for an hour): one address holds at most a quarter of them (at
+ * least 2); the last quarter is a reserve for addresses that hold none
+ * (the local host, a proxy beside the server, is exempt from both);
+ * and once a stream was refused, streams older than STREAM_FAIR_SECONDS
+ * end (the client reconnects and resumes from its last id, losing
+ * nothing), so slots turn over within about a minute.
  */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "admission.h"
 #include "monotonic.h"
 #include "recalls.h"
+#include "slothash.h"
 
 #define STREAM_BLOCK_MS 1000
 #define STREAM_BATCH 100
@@ -31,8 +40,14 @@
 #define STREAM_KEEPALIVE_SECONDS 1
 /* Reconnecting is cheap and resumes exactly: bound each response. */
 #define STREAM_MAX_SECONDS 3600
+/* While streams are being refused: how long one may last. */
+#define STREAM_FAIR_SECONDS 60
+#define STREAM_REFUSED_RECENT_MS 10000
+#define STREAM_ADDR_SLOTS 1024
 
 static atomic_int active_streams;
+static atomic_int addr_streams[STREAM_ADDR_SLOTS];
+static atomic_llong last_refused_ms;
 static atomic_bool shutting_down;
 
 void
@@ -125,6 +140,13 @@ stream_run(struct request *req, const char *start)
 	while (!atomic_load(&shutting_down) &&
 	    monotonic_ms() - started < STREAM_MAX_SECONDS * 1000) {
 		struct recall_notices n;
+		long long now = monotonic_ms(), refused =
+		    atomic_load(&last_refused_ms);
+
+		/* Others are waiting for a slot: make room. */
+		if (now - started >= STREAM_FAIR_SECONDS * 1000 &&
+		    refused != 0 && now - refused < STREAM_REFUSED_RECENT_MS)
+			return;
 
 		if (store_recall_stream_read(req->worker->store, last,
 		    STREAM_BATCH, STREAM_BLOCK_MS, &n, &err) != TRACE_OK) {
@@ -168,10 +190,19 @@ recalls_handle_stream(struct request *req)
 	const struct query_field *after;
 	const char *resume;
 	char start[STORE_STREAM_ID_MAX + 1];
-	int limit = req->srv->cfg.threads / 4;
+	int limit = req->srv->cfg.threads / 4, per_addr, reserve, all, mine;
+	atomic_int *addr = &addr_streams[slot_hash(req->info->remote_addr,
+	    NULL) % STREAM_ADDR_SLOTS];
 
 	if (limit < 1)
 		limit = 1;
+	per_addr = limit / 4 > 2 ? limit / 4 : 2;
+	reserve = limit / 4;
+	/* A proxy beside the server carries many clients (admission.h). */
+	if (admission_addr_is_local(req->info->remote_addr)) {
+		per_addr = limit;
+		reserve = 0;
+	}
 	if (parse_query(req->info->query_string, allowed,
 	    PARSE_UNKNOWN_REFUSED, &params, &err) != TRACE_OK) {
 		http_send_error(req, &err);
@@ -195,10 +226,17 @@ recalls_handle_stream(struct request *req)
 	if (resume != NULL)
 		snprintf(start, sizeof(start), "%s", resume);
 	parse_query_clear(&params);
-	if (atomic_fetch_add(&active_streams, 1) >= limit) {
+	mine = atomic_fetch_add(addr, 1);
+	all = atomic_fetch_add(&active_streams, 1);
+	if (all >= limit || mine >= per_addr ||
+	    (mine > 0 && all >= limit - reserve)) {
 		atomic_fetch_sub(&active_streams, 1);
+		atomic_fetch_sub(addr, 1);
+		atomic_store(&last_refused_ms, monotonic_ms());
 		trace_error_set(&err, TRACE_ESTORE, "too_many_streams", NULL,
-		    "all %d recall streams are in use; retry later", limit);
+		    all >= limit ? "all %d recall streams are in use; retry "
+		    "later" : "this address holds its share of the %d recall "
+		    "streams; retry later", limit);
 		http_send_error(req, &err);
 		return;
 	}
@@ -206,9 +244,11 @@ recalls_handle_stream(struct request *req)
 	    store_recall_stream_newest(req->worker->store, start,
 	    sizeof(start), &err) != TRACE_OK) {
 		atomic_fetch_sub(&active_streams, 1);
+		atomic_fetch_sub(addr, 1);
 		http_send_error(req, &err);
 		return;
 	}
 	stream_run(req, start);
 	atomic_fetch_sub(&active_streams, 1);
+	atomic_fetch_sub(addr, 1);
 }

@@ -449,7 +449,10 @@ resolve(struct request *req, const struct gs1_link *linkp)
 			pagecache_put(chain, LANG_COUNT, &b);
 		json_send(req, &link, &b);
 	} else {
-		if (consumer_build(req, &view, lang, &b) && cacheable)
+		/* A unit's page: from its lot's template (unitpage.c). */
+		if ((link.serial[0] == '\0' ||
+		    !unit_page_build(req, &view, lang, &b)) &&
+		    consumer_build(req, &view, lang, &b) && cacheable)
 			pagecache_put(chain, (int)lang, &b);
 		consumer_send(req, &link, lang, &b);
 	}

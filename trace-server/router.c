@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "admission.h"
 #include "log.h"
 #include "monotonic.h"
 #include "pages.h"
@@ -221,6 +222,27 @@ allow_text(unsigned methods, char *out, size_t size)
 	}
 }
 
+/* The rate limit of the costly routes (admission.h): false when it
+ * answered 429 with Retry-After. */
+static bool
+admission_allows(struct request *req, const char *route)
+{
+	static const char body[] = "{\"error\":{\"code\":\"rate_limited\","
+	    "\"message\":\"too many requests from this address; retry after "
+	    "Retry-After seconds\"}}";
+	char headers[64];
+	int retry_after;
+
+	if (!admission_route_limited(route) ||
+	    admission_take(req->info->remote_addr, &retry_after))
+		return true;
+	snprintf(headers, sizeof(headers), "Retry-After: %d\r\n"
+	    "Cache-Control: no-store\r\n", retry_after);
+	http_send(req, 429, "application/json", body, sizeof(body) - 1,
+	    headers);
+	return false;
+}
+
 const char *
 router_route_name(size_t route)
 {
@@ -247,6 +269,11 @@ router_dispatch(struct mg_connection *conn, struct server *srv)
 	    i++)
 		if (route_matches(&routes[i], req.path))
 			route = i;
+	/* Most workers taken: this answer frees its worker (admission.h). */
+	if (admission_should_close(conn)) {
+		req.close = true;
+		mg_disable_connection_keep_alive(conn);
+	}
 	if (req.worker == NULL || req.worker->store == NULL) {
 		route = METRICS_ROUTE_OTHER;
 		trace_error_set(&err, TRACE_ENOMEM, NULL, NULL,
@@ -265,6 +292,8 @@ router_dispatch(struct mg_connection *conn, struct server *srv)
 
 		allow_text(routes[route].methods, allow, sizeof(allow));
 		http_send_method_not_allowed(&req, allow);
+	} else if (!admission_allows(&req, routes[route].name)) {
+		/* answered 429 */
 	} else {
 		if ((routes[route].methods & CROSS_ORIGIN) != 0 &&
 		    (method_bit(req.info->request_method) & GET_HEAD) != 0)

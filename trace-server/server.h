@@ -52,6 +52,8 @@ struct server_config {
 	/* Receipt time (SPEC 8), seconds. */
 	long long max_age;               /* --max-age */
 	long long grace;                 /* --grace */
+	int rate_limit;                  /* --rate-limit: per address, costly
+	                                  * routes (admission.h); 0: none */
 };
 
 #define BLOB_MAX_DEFAULT (20LL * 1000 * 1000)
@@ -92,6 +94,10 @@ struct request {
 	 * parameters compressed into it and then the request's own. */
 	const char *query;
 	int status;                      /* set by the send helpers */
+	bool close;                      /* answer with Connection: close
+	                                  * (admission.h) */
+	bool bundle_no_wait;             /* a bundle is not worth waiting
+	                                  * for a checkpoint (chainbundle.c) */
 	/* Headers every answer to this request carries (the resolver's
 	 * CORS and owl:sameAs), "" or CRLF-terminated lines. */
 	char also_headers[1200];

@@ -168,6 +168,27 @@ enum trace_status store_record_at(struct store *s,
     const struct store_location *loc, struct store_records *out,
     struct trace_error *err);
 
+/* ---- store_scans.c: scans counted after the page (store.lua trace_scan_add) */
+
+struct scan_add {
+	const char *serial;
+	long long n;                    /* views to add */
+	long long now;                  /* unix seconds: a first scan's time */
+	/* Filled in: the count after the add and the first scan, or
+	 * counted false (unknown chain, or a new serial past the bound). */
+	bool counted;
+	long long count;
+	long long first_scan;
+};
+
+/*
+ * Add the views of items[0..count) of one chain in one Function call,
+ * counting at most serials_max serials per lot (as store_page_read).
+ */
+enum trace_status store_scans_add(struct store *s, const char *chain,
+    struct scan_add *items, size_t count, long long serials_max,
+    struct trace_error *err);
+
 /* ---- store_chain.c: the page read (store.lua trace_page_read) ----------- */
 
 struct chain_page_args {

@@ -452,6 +452,34 @@ end
 
 redis.register_function('trace_page_read', page_read)
 
+-- Scans counted after the page was answered (scancount.c drains a queue
+-- of views into one call per chain): add n views of each serial, with the
+-- bound per lot of page_read.  An unknown chain counts nothing.
+-- KEYS: chain list, chain scans hash
+-- ARGV: max serials per lot, then triples: serial, n, now (unix seconds)
+-- Returns a pair per triple: the serial's count and first scan, or
+-- -1 and '' when it was not counted.
+local function scan_add(keys, args)
+  local max = 2 * (tonumber(args[1]) or 0)
+  local known = redis.call('EXISTS', keys[1]) == 1
+  local out = {}
+  for i = 2, #args - 2, 3 do
+    local serial, n, now = args[i], tonumber(args[i + 1]) or 1, args[i + 2]
+    if not known or (redis.call('HEXISTS', keys[2], 'n:' .. serial) == 0 and
+        redis.call('HLEN', keys[2]) >= max) then
+      out[#out + 1] = -1
+      out[#out + 1] = ''
+    else
+      out[#out + 1] = redis.call('HINCRBY', keys[2], 'n:' .. serial, n)
+      redis.call('HSETNX', keys[2], 'f:' .. serial, now)
+      out[#out + 1] = redis.call('HGET', keys[2], 'f:' .. serial)
+    end
+  end
+  return out
+end
+
+redis.register_function('trace_scan_add', scan_add)
+
 -- ---- recalls (store_recalls.c, for recalls.c and recallstream.c) ---------
 --
 -- The recall indexes are written in the same atomic step as the recall

@@ -18,11 +18,15 @@
  * kept VERDICT_WITNESSED_MS (the cosignatures get fresher), or
  * VERDICT_RETRY_MS while the checkpoint lacks the quorum.
  *
- * The cache is a fixed table of VERDICT_SLOTS entries indexed by a hash of
- * the chain id (a newer head replaces an older one), behind one mutex held
- * only to copy an entry in or out.
+ * The cache is a fixed table of VERDICT_SLOTS entries in sets of
+ * VERDICT_WAYS, the set chosen by a keyed hash of the chain id (slothash.h,
+ * so lots cannot be chosen to collide) and, within it, the entry of the
+ * chain (a newer head replaces an older one), else an empty one, else the
+ * one least recently used: two lots that share a set do not evict each
+ * other.  One mutex, held only to copy an entry in or out.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,8 +34,10 @@
 #include "libtrace/tlogpolicy.h"
 #include "log.h"
 #include "pages.h"
+#include "slothash.h"
 
 #define VERDICT_SLOTS 4096
+#define VERDICT_WAYS 4
 #define VERDICT_RETRY_MS 2000
 #define VERDICT_FAILED_MS 60000
 #define VERDICT_WITNESSED_MS 60000
@@ -42,11 +48,13 @@ struct verdict_slot {
 	char head[2 * SHA256_LEN + 1];
 	size_t count;                      /* events up to head */
 	long long expires_ms;              /* monotonic_ms(); 0: never */
+	long long used_ms;                 /* monotonic_ms() of the last use */
 	struct verdict v;                  /* event_ok owned by the slot */
 };
 
 static struct verdict_slot *slots;
 static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_ullong computed;
 
 void
 verdict_clear(struct verdict *v)
@@ -67,16 +75,44 @@ copy_text(char *dst, size_t size, const char *src)
 	dst[n] = '\0';
 }
 
-/* FNV-1a: spreads chain ids over the slots; not a security boundary (a
- * collision only costs a recomputation). */
-static size_t
-slot_of(const char *chain)
+/* Keyed (slothash.h): with a public hash, two lots whose ids collide
+ * could be viewed in turn so that each evicts the other and every view
+ * checks a signature per statement. */
+static struct verdict_slot *
+set_of(const char *chain)
 {
-	unsigned long long h = 1469598103934665603ULL;
+	return &slots[(slot_hash(chain, NULL) % (VERDICT_SLOTS / VERDICT_WAYS)) *
+	    VERDICT_WAYS];
+}
 
-	for (const unsigned char *p = (const unsigned char *)chain; *p; p++)
-		h = (h ^ *p) * 1099511628211ULL;
-	return (size_t)(h % VERDICT_SLOTS);
+/* Under slots_lock: chain's entry in its set, or NULL. */
+static struct verdict_slot *
+way_find(const char *chain)
+{
+	struct verdict_slot *set = set_of(chain);
+
+	for (size_t i = 0; i < VERDICT_WAYS; i++)
+		if (set[i].used && strcmp(set[i].chain, chain) == 0)
+			return &set[i];
+	return NULL;
+}
+
+/* Under slots_lock: where chain's verdict goes: its entry, an empty one,
+ * else the least recently used of its set. */
+static struct verdict_slot *
+way_take(const char *chain)
+{
+	struct verdict_slot *set = set_of(chain), *s = way_find(chain);
+
+	for (size_t i = 0; s == NULL && i < VERDICT_WAYS; i++)
+		if (!set[i].used)
+			s = &set[i];
+	for (size_t i = 0; s == NULL && i < VERDICT_WAYS; i++)
+		if (i == 0 || set[i].used_ms < s->used_ms)
+			s = &set[i];
+	if (s == NULL)
+		s = &set[0];
+	return s;
 }
 
 /* Copy src into dst, with event_ok only if wanted (dst owns it). */
@@ -101,14 +137,12 @@ cache_lookup(const struct chain_view *view, const char *head, bool events,
 	bool hit = false;
 
 	pthread_mutex_lock(&slots_lock);
-	if (slots != NULL) {
-		s = &slots[slot_of(view->chain)];
-		if (s->used && strcmp(s->chain, view->chain) == 0 &&
-		    strcmp(s->head, head) == 0 && s->count == view->count &&
-		    (s->expires_ms == 0 || monotonic_ms() < s->expires_ms)) {
-			verdict_copy(out, &s->v, events);
-			hit = true;
-		}
+	if (slots != NULL && (s = way_find(view->chain)) != NULL &&
+	    strcmp(s->head, head) == 0 && s->count == view->count &&
+	    (s->expires_ms == 0 || monotonic_ms() < s->expires_ms)) {
+		verdict_copy(out, &s->v, events);
+		s->used_ms = monotonic_ms();
+		hit = true;
 	}
 	pthread_mutex_unlock(&slots_lock);
 	return hit;
@@ -124,8 +158,9 @@ cache_store(const struct chain_view *view, const char *head,
 	if (slots == NULL)
 		slots = calloc(VERDICT_SLOTS, sizeof(*slots));
 	if (slots != NULL) {
-		s = &slots[slot_of(view->chain)];
+		s = way_take(view->chain);
 		verdict_clear(&s->v);
+		s->used_ms = monotonic_ms();
 		s->used = true;
 		copy_text(s->chain, sizeof(s->chain), view->chain);
 		copy_text(s->head, sizeof(s->head), head);
@@ -187,10 +222,18 @@ compute(struct request *req, const struct chain_view *view,
 	struct trace_error err;
 	struct buf text;
 	long long ttl = VERDICT_RETRY_MS;
+	enum trace_status rc;
 
 	memset(&report, 0, sizeof(report));
 	buf_init(&text, 0);
-	if (chain_bundle_build(req, view->chain, &text, &err) != TRACE_OK) {
+	/* A page view never waits for the integrator (a lagging one would
+	 * park every view of a new head in its worker for up to
+	 * LOG_BUNDLE_WAIT_MS): not yet covered is "pending", kept
+	 * VERDICT_RETRY_MS. */
+	req->bundle_no_wait = true;
+	rc = chain_bundle_build(req, view->chain, &text, &err);
+	req->bundle_no_wait = false;
+	if (rc != TRACE_OK) {
 		set_reason(v, strcmp(err.code, "not_yet_logged") == 0 ?
 		    VERDICT_PENDING : VERDICT_UNVERIFIABLE, err.code[0] ?
 		    err.code : trace_status_name(err.status), err.message);
@@ -278,9 +321,19 @@ verdict_get(struct request *req, const struct chain_view *view,
 	if (cache_lookup(view, head, with_events, out))
 		return;
 	memset(&v, 0, sizeof(v));
+	atomic_fetch_add(&computed, 1);
 	ttl = compute(req, view, &v);
 	if (ttl >= 0)
 		cache_store(view, head, &v, ttl);
 	verdict_copy(out, &v, with_events);
 	verdict_clear(&v);
+}
+
+void
+verdict_metrics_render(struct buf *out)
+{
+	buf_printf(out, "# HELP trace_verdicts_computed_total Verdicts "
+	    "computed (a bundle built and checked) for pages.\n# TYPE "
+	    "trace_verdicts_computed_total counter\n"
+	    "trace_verdicts_computed_total %llu\n", atomic_load(&computed));
 }

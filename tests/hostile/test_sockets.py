@@ -6,7 +6,7 @@ served, /healthz answers after, Redis is unchanged.
 
 trace-server gives each connection a civetweb worker thread (--threads,
 8 here) for as long as it is reading the request; request_timeout_ms
-(10 s) bounds each read, not a whole request.  So fewer slow clients than
+(5 s) bounds each read, not a whole request.  So fewer slow clients than
 workers cost nothing to others, more than that delay others by up to the
 read timeout, and a client that keeps trickling bytes keeps its worker:
 in production the reverse proxy (deploy/nginx) buffers whole requests
@@ -20,7 +20,7 @@ import hostile
 from hostile import StoreUnchanged, assert_up, faultlib, harness
 from faultlib import call, raw_exchange, status_of
 
-READ_TIMEOUT = 10.0    # main.c request_timeout_ms
+READ_TIMEOUT = 5.0     # main.c request_timeout_ms
 
 
 def read_error_answer(s, data=b""):

@@ -357,7 +357,11 @@ class Cluster:
         its internal bucket order, which incremental rehashing changes on
         mere reads, so equal contents could compare unequal.  Leaves out
         the log integrator's lease: a lock that expires 5 s after the
-        integrator's last work (log.h LOG_LEASE_MS), not a record."""
+        integrator's last work (log.h LOG_LEASE_MS), not a record.
+        Scan counts are written just after the page's answer
+        (scancount.c, every 20 ms): a short wait first, so an earlier
+        view's count is not taken for a change."""
+        time.sleep(0.1)
         r = self.redis
         snap = {}
         for k in sorted(r.scan_iter(count=1000)):

@@ -235,6 +235,25 @@ class Pages(unittest.TestCase):
         self.assertEqual(get(path + "/21/000250", accept="application/json").json()
                          ["recall"]["status"], "other_serials_recalled")
 
+    def test_unit_pages_from_templates_keep_serial_and_recall(self):
+        """Unit pages are copied from a template per lot, language and
+        recall status (unitpage.c): interleaved views of serials inside
+        and outside a partial recall each show their own serial and
+        status; a serial that escaping changes is rendered in full."""
+        path = chains["partial"]["path"]
+        for serial in ("000150", "000250", "000151", "000251", "000152"):
+            body = get(path + "/21/" + serial + "?lang=en").body.decode()
+            self.assertEqual('id="recall"' in body, serial.startswith("0001"), serial)
+            self.assertIn('data-serial="%s"' % serial, body)
+            self.assertIn("<dd>%s</dd>" % serial, body)
+            self.assertIn("/21/%s?linkType=all" % serial, body)
+        a = get(path + "/21/000153?lang=en").body.decode()
+        b = get(path + "/21/000154?lang=en").body.decode()
+        self.assertEqual(a.replace("000153", "S"), b.replace("000154", "S"))
+        odd = get(path + "/21/A%2FB%3C?lang=en")
+        self.assertEqual(odd.status, 200)
+        self.assertIn('data-serial="A/B&lt;"', odd.body.decode())
+
     def test_closed_recall(self):
         body = get(chains["closed"]["path"] + "?lang=en").body.decode()
         self.assertNotIn('id="recall"', body)
@@ -252,6 +271,10 @@ class Pages(unittest.TestCase):
         get(path + "?linkType=all")
         self.assertEqual(get(path, accept="application/json").json()["scans"]["count"], 8)
         key = "c:{01/%s/10/L2311A}:scans" % GTIN
+        # Written after the answer (scancount.c): within moments.
+        deadline = harness.time.time() + 5
+        while cluster.redis.hget(key, "n:SCAN-1") != b"8" and harness.time.time() < deadline:
+            harness.time.sleep(0.02)
         self.assertEqual(cluster.redis.hget(key, "n:SCAN-1"), b"8")
         self.assertTrue(cluster.redis.hget(key, "f:SCAN-1"))
 
