@@ -10,6 +10,10 @@
  * with a mark in place of the serial and another where the scans card
  * goes; a view copies it, putting in its serial and its own card.
  *
+ * Lots with per-serial facts besides the scans (SPEC 12: issued serials
+ * declared, or codes uploaded: "never issued", the code form) are
+ * rendered in full.
+ *
  * What a page depends on besides the serial is in the template's key:
  * the chain (and, checked on use, its head), the language and what the
  * serial's recall status is (the fold's recall behind it, if any).  A
@@ -26,6 +30,7 @@
 #include <sys/random.h>
 
 #include "pages.h"
+#include "units.h"
 
 #define MARK_LEN 16
 #define TEMPLATE_INDEX_MAX 4096       /* recall item indexes in the key */
@@ -141,6 +146,8 @@ unit_page_build(struct request *req, const struct chain_view *view,
 	pthread_once(&marks_once, marks_make);
 	if (!marks_ready || view->count == 0 ||
 	    !serial_plain(view->link.serial) ||
+	    (view->fold != NULL && fold_declares_issued(view->fold)) ||
+	    units_lot_has_codes(view) ||
 	    (variant = template_variant(view, lang)) < 0)
 		return false;
 	head = view->items[view->count - 1].rec->id;

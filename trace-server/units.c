@@ -522,6 +522,15 @@ out:
 
 /* ---- the unit page and the unit JSON ------------------------------------ */
 
+bool
+units_lot_has_codes(const struct chain_view *view)
+{
+	for (size_t i = 0; i < view->count; i++)
+		if (view->items[i].ev.type == EVENT_CODES_ISSUED)
+			return true;
+	return false;
+}
+
 enum trace_status
 unit_facts_load(struct request *req, const struct chain_view *view,
     struct unit_facts *facts, struct trace_error *err)
@@ -560,7 +569,11 @@ unit_facts_load(struct request *req, const struct chain_view *view,
 			missing[nmissing++] = hex[nroots];
 		nroots++;
 	}
-	if ((rc = store_unit_read(req->worker->store, view->chain, serial,
+	/* A lot without codes.issued has no code for any serial, and a lot
+	 * whose root sets are all in memory needs nothing else: then a unit
+	 * page (the hot path) asks the store nothing here. */
+	if ((nmissing > 0 || units_lot_has_codes(view)) &&
+	    (rc = store_unit_read(req->worker->store, view->chain, serial,
 	    missing, nmissing, &facts->has_code, sets, err)) != TRACE_OK)
 		goto out;
 	for (size_t k = 0, m = 0; k < nroots; k++) {

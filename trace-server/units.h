@@ -123,8 +123,11 @@ struct unit_facts {
 	size_t proof_count;
 };
 
-/* Read them (one store round trip when the lot declares a root set or the
- * view has a serial).  The caller clears facts with unit_facts_clear. */
+/* Has the lot a codes.issued statement (so some serial may have a code)? */
+bool units_lot_has_codes(const struct chain_view *view);
+
+/* Read them (one store round trip when the lot has codes or a root set
+ * not held in memory).  The caller clears facts with unit_facts_clear. */
 enum trace_status unit_facts_load(struct request *req,
     const struct chain_view *view, struct unit_facts *facts,
     struct trace_error *err);

@@ -11,12 +11,14 @@
  * head: a chain only grows, and a verdict about a head with a signed
  * checkpoint covering it never changes (later revocations apply to later
  * statements only).  A pending verdict (no covering checkpoint yet) or a
- * store failure is kept for VERDICT_RETRY_MS only, a failed check for
+ * store failure is kept for VERDICT_RETRY_MS only (a page never waits for
+ * the integrator, so a new head's views say "pending" until a checkpoint
+ * covers it, and at most that long after), a failed check for
  * VERDICT_FAILED_MS, so a repaired store is noticed; those ages are on the
  * monotonic clock, which no clock step moves.  With a witness policy a
  * genuine verdict also says who witnessed the checkpoint and when; it is
  * kept VERDICT_WITNESSED_MS (the cosignatures get fresher), or
- * VERDICT_RETRY_MS while the checkpoint lacks the quorum.
+ * VERDICT_QUORUM_RETRY_MS while the checkpoint lacks the quorum.
  *
  * The cache is a fixed table of VERDICT_SLOTS entries in sets of
  * VERDICT_WAYS, the set chosen by a keyed hash of the chain id (slothash.h,
@@ -38,7 +40,8 @@
 
 #define VERDICT_SLOTS 4096
 #define VERDICT_WAYS 4
-#define VERDICT_RETRY_MS 2000
+#define VERDICT_RETRY_MS 250
+#define VERDICT_QUORUM_RETRY_MS 2000
 #define VERDICT_FAILED_MS 60000
 #define VERDICT_WITNESSED_MS 60000
 
@@ -295,7 +298,7 @@ compute(struct request *req, const struct chain_view *view,
 		witnesses_check(srv->witness_policy, bundle, v);
 		if (ttl == 0)
 			ttl = v->witnessed ? VERDICT_WITNESSED_MS :
-			    VERDICT_RETRY_MS;
+			    VERDICT_QUORUM_RETRY_MS;
 	}
 out:
 	bundle_report_free(&report);

@@ -26,6 +26,7 @@ import hashlib
 import json
 import os
 import subprocess
+import time
 import unittest
 
 import harness
@@ -417,6 +418,10 @@ class FreeTextOrg(unittest.TestCase):
         # A page never waits for the integrator (SPEC 7): "genuine" once a
         # signed checkpoint covers the lot.
         settle(cluster)
+        deadline = time.time() + 10
+        while 'data-verdict="pending"' in cluster.get(path).body.decode():
+            self.assertLess(time.time(), deadline, "the verdict stays pending")
+            time.sleep(0.1)
         r = cluster.get(path + "?lang=en", headers={"Accept": "text/html"})
         self.assertEqual(r.status, 200, r)
         self.assertIn('data-verdict="genuine"', r.body.decode())

@@ -222,8 +222,13 @@ class TestIssuedSerials(unittest.TestCase):
         self.assertIs(unit_json(lot.unit("S5000"))["serialIssued"], False)
         self.assertIs(unit_json(lot.unit("X1"))["serialIssued"], False)
         # The verdict once a signed checkpoint covers the lot: pages never
-        # wait for the integrator (SPEC 7 "Abuse").
+        # wait for the integrator (SPEC 7 "Abuse") and say "pending" until
+        # then, so wait for it as a reader reloading would.
         harness.settle(cluster)
+        deadline = time.time() + 10
+        while 'data-verdict="pending"' in cluster.get(lot.unit("S5000")).body.decode():
+            self.assertLess(time.time(), deadline, "the verdict stays pending")
+            time.sleep(0.1)
         for lang, text in (("en", "This serial was never issued for this lot"),
                            ("zh-CN", "此序列号从未为该批次发放"),
                            ("ko", "이 일련번호는 이 로트에 발급된 적이 없습니다")):
