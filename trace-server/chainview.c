@@ -130,6 +130,7 @@ chain_view_forget(const char *chain)
 	if (d != NULL && strcmp(d->chain, chain) == 0)
 		d->checked_ms = 0;
 	pthread_mutex_unlock(&data_lock);
+	pagecache_forget(chain);
 }
 
 /* Put d in the table (it gains the table's reference). */

@@ -243,7 +243,7 @@ offline_card(struct request *req, struct buf *b, enum page_lang lang,
 }
 
 /* The page cache's variants of inspector pages (after the resolver's). */
-#define INSPECTOR_VARIANT (LANG_COUNT + 1)
+#define INSPECTOR_VARIANT PAGECACHE_INSPECTOR
 
 void
 inspector_handle(struct request *req)

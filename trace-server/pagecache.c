@@ -7,8 +7,10 @@
  * times a second; serving it from memory skips the store round trip, which
  * costs more than rendering (docs/PERFORMANCE.md).  Pages of a unit with a serial are
  * never cached: each view counts a scan.  Entries live PAGE_CACHE_MS, so a
- * new event (a recall above all) shows within that time; pages whose
- * verdict is pending are not stored at all.
+ * new event (a recall above all) appended through another instance shows
+ * within that time, and one appended through this one at once
+ * (pagecache_forget); pages whose verdict is pending are not stored at
+ * all.
  *
  * A fixed table indexed by a hash of (chain, variant), one mutex held only
  * to copy a body in or out.  Ages are on the monotonic clock: a wall clock
@@ -59,6 +61,22 @@ pagecache_get(const char *chain, int variant, struct buf *out)
 	}
 	pthread_mutex_unlock(&pages_lock);
 	return hit;
+}
+
+void
+pagecache_forget(const char *chain)
+{
+	pthread_mutex_lock(&pages_lock);
+	for (int v = 0; v < PAGECACHE_LOT_VARIANTS; v++) {
+		struct cached_page *c = &pages[slot_of(chain, v)];
+
+		if (c->body != NULL && c->variant == v &&
+		    strcmp(c->chain, chain) == 0) {
+			free(c->body);
+			c->body = NULL;
+		}
+	}
+	pthread_mutex_unlock(&pages_lock);
 }
 
 void

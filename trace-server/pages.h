@@ -350,4 +350,14 @@ bool unit_page_build(struct request *req, const struct chain_view *view,
 bool pagecache_get(const char *chain, int variant, struct buf *out);
 void pagecache_put(const char *chain, int variant, const struct buf *body);
 
+/* The variants below this are a chain's lot pages: the resolver's
+ * (0 .. LANG_COUNT, JSON last) and the inspector's (from
+ * PAGECACHE_INSPECTOR). */
+#define PAGECACHE_INSPECTOR (LANG_COUNT + 1)
+#define PAGECACHE_LOT_VARIANTS (PAGECACHE_INSPECTOR + LANG_COUNT)
+
+/* Drop chain's lot pages: a statement was just appended through this
+ * process, and its next page must show it (chain_view_forget). */
+void pagecache_forget(const char *chain);
+
 #endif
