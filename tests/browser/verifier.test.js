@@ -124,6 +124,27 @@ test('a recalled lot shows the recall computed from the bundle', async () => {
 	await page.context().close();
 });
 
+test('a truncated bundle fails as not complete (the lot index)', async () => {
+	const page = await phone();
+	const cut = JSON.parse(JSON.stringify(V.new));
+	/* The operator hides the newest event: every signature and proof
+	 * that is left still checks; only the lot index says what is gone. */
+	cut.events.pop();
+	await serveBundle(page, cut);
+	const v = await verdict(page, site + '/index.html' + hashOf(good));
+	equal(v.state, 'failed', 'verdict: ' + v.text);
+	equal(await page.getAttribute('#detail-complete', 'data-state'), 'incomplete',
+	    'completeness');
+	assert(v.text.includes('truncated'), 'says why: ' + v.text);
+	await page.context().close();
+	/* And the bundle as served is complete. */
+	const ok = await phone();
+	const w = await verdict(ok, site + '/index.html' + hashOf(good));
+	equal(w.state, 'verified', 'verdict: ' + w.text);
+	equal(await ok.getAttribute('#detail-complete', 'data-state'), 'complete', 'complete');
+	await ok.context().close();
+});
+
 test('a tampered bundle fails', async () => {
 	const page = await phone();
 	const bent = JSON.parse(JSON.stringify(V.new));

@@ -13,7 +13,9 @@
  * signatures, inclusion proofs, key entries back to the pinned root, the
  * witness quorum of the pinned policy (C2SP tlog-cosignature
  * cosignature/v1, as libtrace/cosign.c), and the memory of the largest
- * checkpoint this browser verified (a fork or a rollback fails, visibly).
+ * checkpoint this browser verified (a fork or a rollback fails, visibly),
+ * and that the bundle is complete as of its checkpoint (the lot index,
+ * SPEC 11: a hidden recall or a truncated chain fails).
  * The recall, inspection and customs status shown are the fold's, never
  * server text.  The verdict is #verdict[data-state] = verified | failed |
  * unavailable.  Text is written with textContent only.
@@ -355,8 +357,6 @@
 			return T.checkMemory(bundle.checkpoint, report.checkpoint, config.logVkey,
 			    T.consistencyFrom(server));
 		}).then(function (mem) {
-			var age = Number(config.maxCheckpointAge) > 0 ? Number(config.maxCheckpointAge) : MAX_AGE;
-
 			text('detail-memory', mem.state === 'off' ? '无（浏览器存储已关闭）· nothing (storage off)' :
 			    '日志大小 · log size ' + report.checkpoint.size + ' (' + mem.state + ')');
 			if (mem.state === 'fork' || mem.state === 'rollback') {
@@ -366,6 +366,16 @@
 			}
 			if (mem.state === 'unproven')
 				stop('unavailable', '无法证明日志一致', 'The log could not prove it only grew', mem.message);
+			/* SPEC 11: the lot index shows that nothing was left out. */
+			return T.checkCompleteness(bundle, report, config.logVkey, T.bytes(config.rootPublic));
+		}).then(function (c) {
+			var age = Number(config.maxCheckpointAge) > 0 ? Number(config.maxCheckpointAge) : MAX_AGE;
+
+			text('detail-complete', T.completenessText(c));
+			$('detail-complete').setAttribute('data-state', c.state);
+			if (c.state !== 'complete')
+				stop('failed', '记录不完整：可能有记录被隐藏', 'The records are not complete: some may be hidden',
+				    T.completenessText(c));
 			showStatus(report, lot);
 			if (witnessed !== null && Date.now() / 1000 - witnessed.newest > age) {
 				$('verdict').setAttribute('data-reason', 'stale');
