@@ -547,7 +547,7 @@ resolver_handle_description(struct request *req)
 	buf_puts(&b, "{\"name\":\"Trace: signed provenance of imported goods\","
 	    "\"resolverRoot\":");
 	buf_json_string(&b, root, strlen(root));
-	buf_puts(&b, ",\"supportedPrimaryKeys\":[\"gtin\"],"
+	buf_puts(&b, ",\"supportedPrimaryKeys\":[\"01\"],"
 	    "\"supportedQualifiers\":[\"10\",\"21\"],"
 	    "\"supportedLinkType\":[{\"namespace\":\"" GS1_VOC "\","
 	    "\"prefix\":\"gs1:\",\"profile\":\"" GS1_VOC "?show=linktypes\"}],"

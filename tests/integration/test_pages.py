@@ -168,7 +168,7 @@ class Resolver(unittest.TestCase):
         self.assertEqual(r.status, 200)
         doc = r.json()
         self.assertEqual(doc["resolverRoot"], cluster.public_url)
-        self.assertEqual(doc["supportedPrimaryKeys"], ["gtin"])
+        self.assertEqual(doc["supportedPrimaryKeys"], ["01"])
         self.assertTrue(doc["name"])
         self.assertEqual(doc["supportedLinkType"][0]["prefix"], "gs1:")
 
