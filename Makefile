@@ -5,7 +5,7 @@
 #   make run        start a private redis-server, two demo witnesses and
 #                   trace-server (quorum of both) with a demo
 #   make test       unit tests, the end-to-end suites on the -O2 build and a
-#                   short fuzz pass (TEST_FUZZ_SECONDS each, default 5)
+#                   short fuzz pass (TEST_FUZZ_SECONDS each, default 3)
 #   make check      make test, then the fault-injection suite, unit tests and
 #                   every end-to-end suite under ASan+UBSan, the integration
 #                   suite under valgrind, and CHECK_FUZZ_SECONDS (default 60)
@@ -227,7 +227,7 @@ SUITES_FAST := tests/integration/run.sh tests/hostile/run.sh \
                tests/witness/run.sh
 SUITES_FAULTS := tests/faults/run.sh
 SUITES := $(SUITES_FAST) $(SUITES_FAULTS)
-TEST_FUZZ_SECONDS ?= 5
+TEST_FUZZ_SECONDS ?= 3
 CHECK_FUZZ_SECONDS ?= 60
 
 unit: $(UNIT_BINS) | test-deps
