@@ -137,6 +137,70 @@ http_response_free(struct http_response *resp)
 	resp->retry_after = -1;
 }
 
+/* What every request starts with: resp reset, the URL of path on the
+ * server (url, URL_MAX bytes) and a libcurl handle the caller cleans up. */
+#define URL_MAX 4096
+
+static enum trace_status
+request_open(const struct agent *a, const char *path,
+    struct http_response *resp, char url[URL_MAX], CURL **curl,
+    struct trace_error *err)
+{
+	int n;
+
+	memset(resp, 0, sizeof(*resp));
+	resp->retry_after = -1;
+	*curl = NULL;
+	if (a->server[0] == '\0')
+		return trace_error_set(err, TRACE_EIO, "no_server", NULL,
+		    "no server configured (--server URL or TRACE_SERVER)");
+	n = snprintf(url, URL_MAX, "%s%s", a->server, path);
+	if (n < 0 || n >= URL_MAX)
+		return trace_error_set(err, TRACE_EMALFORMED, "bad_url", NULL,
+		    "URL too long");
+	if ((*curl = curl_easy_init()) == NULL)
+		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+		    "cannot create a libcurl handle");
+	return TRACE_OK;
+}
+
+/* How every answer is received: into sink and resp's headers, from our
+ * server only (never following a redirect elsewhere). */
+static void
+request_receive(CURL *curl, const struct agent *a, struct body_sink *sink,
+    struct http_response *resp)
+{
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, a->connect_timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, sink);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, resp);
+	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+}
+
+/* Send it; on an answer, resp holds its status and body (sink's). */
+static enum trace_status
+request_perform(CURL *curl, const char *method, const char *url,
+    struct body_sink *sink, struct http_response *resp,
+    struct trace_error *err)
+{
+	CURLcode cc = curl_easy_perform(curl);
+
+	if (cc != CURLE_OK) {
+		free(sink->data);
+		sink->data = NULL;
+		return trace_error_set(err, TRACE_EIO, "unreachable", NULL,
+		    "%s %s: %s", method, url, sink->too_big ?
+		    "answer too large" : curl_easy_strerror(cc));
+	}
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
+	resp->body = sink->data;
+	resp->len = sink->len;
+	return TRACE_OK;
+}
+
 enum trace_status
 http_request(const struct agent *a, const char *method, const char *path,
     const char *accept, const char *body, size_t len,
@@ -144,24 +208,12 @@ http_request(const struct agent *a, const char *method, const char *path,
 {
 	struct body_sink sink = { 0 };
 	struct curl_slist *headers = NULL, *more;
-	char url[4096], line[256];
+	char url[URL_MAX], line[256];
 	CURL *curl = NULL;
-	CURLcode cc;
 	enum trace_status rc;
-	int n;
 
-	memset(resp, 0, sizeof(*resp));
-	resp->retry_after = -1;
-	if (a->server[0] == '\0')
-		return trace_error_set(err, TRACE_EIO, "no_server", NULL,
-		    "no server configured (--server URL or TRACE_SERVER)");
-	n = snprintf(url, sizeof(url), "%s%s", a->server, path);
-	if (n < 0 || (size_t)n >= sizeof(url))
-		return trace_error_set(err, TRACE_EMALFORMED, "bad_url", NULL,
-		    "URL too long");
-	if ((curl = curl_easy_init()) == NULL)
-		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
-		    "cannot create a libcurl handle");
+	if ((rc = request_open(a, path, resp, url, &curl, err)) != TRACE_OK)
+		goto out;
 	snprintf(line, sizeof(line), "Accept: %s",
 	    accept != NULL ? accept : "application/json");
 	if ((more = curl_slist_append(headers, line)) == NULL)
@@ -185,16 +237,8 @@ http_request(const struct agent *a, const char *method, const char *path,
 
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, a->connect_timeout_ms);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, a->timeout_ms);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
-	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(curl, CURLOPT_HEADERDATA, resp);
-	/* Only our server's own answers count: never follow elsewhere. */
-	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	request_receive(curl, a, &sink, resp);
 	if (body != NULL) {
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
@@ -202,19 +246,7 @@ http_request(const struct agent *a, const char *method, const char *path,
 	}
 	if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
 		curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-
-	cc = curl_easy_perform(curl);
-	if (cc != CURLE_OK) {
-		rc = trace_error_set(err, TRACE_EIO, "unreachable", NULL,
-		    "%s %s: %s", method, url, sink.too_big ?
-		    "answer too large" : curl_easy_strerror(cc));
-		free(sink.data);
-		goto out;
-	}
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
-	resp->body = sink.data;
-	resp->len = sink.len;
-	rc = TRACE_OK;
+	rc = request_perform(curl, method, url, &sink, resp, err);
 	goto out;
 nomem:
 	rc = trace_error_set(err, TRACE_ENOMEM, NULL, NULL, "out of memory");
@@ -251,24 +283,12 @@ http_upload(const struct agent *a, const char *path, const char *header,
 	struct body_sink sink = { 0 };
 	struct upload_progress up = { progress, arg };
 	struct curl_slist *headers = NULL, *more;
-	char url[4096], line[64];
+	char url[URL_MAX], line[64];
 	CURL *curl = NULL;
-	CURLcode cc;
 	enum trace_status rc;
-	int n;
 
-	memset(resp, 0, sizeof(*resp));
-	resp->retry_after = -1;
-	if (a->server[0] == '\0')
-		return trace_error_set(err, TRACE_EIO, "no_server", NULL,
-		    "no server configured (--server URL or TRACE_SERVER)");
-	n = snprintf(url, sizeof(url), "%s%s", a->server, path);
-	if (n < 0 || (size_t)n >= sizeof(url))
-		return trace_error_set(err, TRACE_EMALFORMED, "bad_url", NULL,
-		    "URL too long");
-	if ((curl = curl_easy_init()) == NULL)
-		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
-		    "cannot create a libcurl handle");
+	if ((rc = request_open(a, path, resp, url, &curl, err)) != TRACE_OK)
+		goto out;
 	snprintf(line, sizeof(line), "User-Agent: trace-agent/%s",
 	    AGENT_VERSION);
 	if ((more = curl_slist_append(headers, "Accept: application/json")) ==
@@ -287,19 +307,12 @@ http_upload(const struct agent *a, const char *path, const char *header,
 	headers = more;
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, a->connect_timeout_ms);
+	request_receive(curl, a, &sink, resp);
 	/* A large document on a slow link takes what it takes; a stalled
 	 * one is given up. */
 	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME,
 	    a->timeout_ms / 1000 > 0 ? a->timeout_ms / 1000 : 1L);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
-	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(curl, CURLOPT_HEADERDATA, resp);
-	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "PUT");
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, data);
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
@@ -309,18 +322,7 @@ http_upload(const struct agent *a, const char *path, const char *header,
 		curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &up);
 		curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
 	}
-	cc = curl_easy_perform(curl);
-	if (cc != CURLE_OK) {
-		rc = trace_error_set(err, TRACE_EIO, "unreachable", NULL,
-		    "PUT %s: %s", url, sink.too_big ? "answer too large" :
-		    curl_easy_strerror(cc));
-		free(sink.data);
-		goto out;
-	}
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
-	resp->body = sink.data;
-	resp->len = sink.len;
-	rc = TRACE_OK;
+	rc = request_perform(curl, "PUT", url, &sink, resp, err);
 	goto out;
 nomem:
 	rc = trace_error_set(err, TRACE_ENOMEM, NULL, NULL, "out of memory");
