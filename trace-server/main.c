@@ -472,7 +472,7 @@ prepare_store(struct server *srv)
 {
 	struct trace_error err;
 
-	for (int attempt = 0; attempt < 40; attempt++) {
+	for (int attempt = 0; attempt < 40 && !stop_requested; attempt++) {
 		struct store *s = store_open(&srv->redis, &err);
 		enum trace_status rc = s != NULL ?
 		    store_load_functions(s, &err) : TRACE_ESTORE;
@@ -485,6 +485,8 @@ prepare_store(struct server *srv)
 			    err.message);
 		usleep(250000);
 	}
+	if (stop_requested)
+		return -1;
 	fprintf(stderr, "trace-server: cannot load Functions into Redis: %s\n",
 	    err.message);
 	return -1;
@@ -531,6 +533,11 @@ main(int argc, char **argv)
 	if (srv.cfg.print_log_vkey)
 		return print_log_vkey(&srv.cfg);
 	signal(SIGPIPE, SIG_IGN);
+	/* Before anything that a test (or systemd) could stop: a SIGTERM
+	 * that arrives while the server starts asks it to stop cleanly
+	 * once it has, instead of killing it half way. */
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
 	if (parse_redis_address(srv.cfg.redis, &srv.redis, &err) != TRACE_OK) {
 		fprintf(stderr, "trace-server: %s\n", err.message);
 		return 2;
@@ -572,8 +579,6 @@ main(int argc, char **argv)
 		    srv.cfg.listen);
 		return 1;
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	fprintf(stderr, "trace-server %s listening on %s, Redis %s\n", VERSION,
 	    srv.cfg.listen, redis_text);
 	while (!stop_requested)

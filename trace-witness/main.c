@@ -296,6 +296,9 @@ main(int argc, char **argv)
 		return 0;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* Before listening: a SIGTERM while it starts stops it cleanly. */
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
 	if (witness_state_open(&w, o.state, &err) != TRACE_OK) {
 		fprintf(stderr, "trace-witness: --state: %s\n", err.message);
 		return 1;
@@ -311,8 +314,6 @@ main(int argc, char **argv)
 		fprintf(stderr, "trace-witness: cannot listen on %s\n", o.listen);
 		return 1;
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	fprintf(stderr, "trace-witness %s listening on %s as %s, %zu log(s)\n",
 	    VERSION, o.listen, w.vkey, w.log_count);
 	while (!stop_requested)

@@ -129,3 +129,34 @@ class ServerKill(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class StopWhileStarting(unittest.TestCase):
+    """SIGTERM before the server listens stops it cleanly, never by the
+    signal's default action (which skips every shutdown step): the
+    handler is in place before the first thread and the wait for Redis
+    gives up as soon as it is asked to stop."""
+
+    def test_sigterm_while_waiting_for_redis(self):
+        import os
+        import signal
+        import subprocess
+        argv = cluster.server_argv(port=harness.free_port())
+        nowhere = "redis://127.0.0.1:%d" % harness.free_port()
+        argv[argv.index("--redis") + 1] = nowhere
+        argv[argv.index("--log-state") + 1] = os.path.join(cluster.dir, "state-starting")
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, env=cluster.server_env())
+        try:
+            # Wait until it says it is waiting for Redis (it retries ~10 s).
+            line = proc.stderr.readline().decode()
+            self.assertIn("waiting for Redis", line)
+            t0 = time.time()
+            proc.send_signal(signal.SIGTERM)
+            rc = proc.wait(5)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        self.assertEqual(rc, 1, "exit status %r: killed by the signal" % rc)
+        self.assertLess(time.time() - t0, 2.0)
