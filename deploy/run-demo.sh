@@ -5,13 +5,15 @@
 # Korea" on 127.0.0.1:8092, TRACE_WITNESS_PORTS="P1 P2" to change) and
 # trace-server on 127.0.0.1:8080 (TRACE_LISTEN to change) with a witness
 # policy requiring both; make a demo trust root, log key and witness keys
-# if absent (var/demo/keys, git-ignored), seed a demo and print what to
-# open.  Ctrl-C stops them all.
+# if absent (var/demo/keys, git-ignored; TRACE_DEMO_VAR moves var/),
+# seed a demo and print what to open.  Ctrl-C stops them all.
 set -euo pipefail
 build=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-var=$top/var
+# TRACE_DEMO_VAR: where the demo keeps its data (var/; the tests use a
+# temporary folder).
+var=${TRACE_DEMO_VAR:-$top/var}
 keys=$var/demo/keys
 listen=${TRACE_LISTEN:-127.0.0.1:8080}
 public_url=${TRACE_PUBLIC_URL:-http://$listen}

@@ -172,11 +172,14 @@ if ! exists "$gtin1" "$lot1"; then
 		--gtin "$gtin1" --lot "$lot1" "$codes" >/dev/null 2>&1 || true
 fi
 code123=$(grep -s ',"000123",' "$keys/codes-$lot1.csv" | cut -d, -f4)
+# Every demo time lies within the server's --max-age (30 days by default,
+# 422 stale_time beyond it): the oldest is lot 2's registration, 22 days
+# back.  tests/integration/test_demo.py runs this seed.
 if ! exists "$gtin2" "$lot2"; then
 	lot "$gtin2" "$lot2" \
 		'{"zh": "绿茶籽精华液", "en": "Green Tea Seed Serum", "ko": "그린티 씨드 세럼"}' \
 		"innisfree 悦诗风吟" "80 ml" "2028-08-31" "CCIC-KR-2026-00098" \
-		"421920261000098765" 30
+		"421920261000098765" 20
 	rec importer recall.issued "$gtin2" "$lot2" "$(date -u -d '-1 hours' +%Y-%m-%dT%H:%M:%SZ)" CN \
 		"Weihai" <<'JSON'
 {"reason": "Retained samples exceed the microbial limit (total aerobic count) / 留样菌落总数超标",
