@@ -157,6 +157,30 @@ time_format_utc(long long t, char out[21])
 	out[20] = '\0';
 }
 
+bool
+time_parse_duration(const char *s, long long *seconds)
+{
+	static const char units[] = "smhd";
+	static const long long seconds_of[] = { 1, 60, 3600, 86400 };
+	long long v = 0, unit = 1;
+	const char *p = s;
+
+	for (; *p >= '0' && *p <= '9' && v < 1000000000000000LL; p++)
+		v = v * 10 + (*p - '0');
+	if (p != s && p[0] != '\0' && p[1] == '\0') {
+		const char *u = strchr(units, *p | 0x20);
+
+		if (u != NULL && *u != '\0') {
+			unit = seconds_of[u - units];
+			p++;
+		}
+	}
+	if (p == s || *p != '\0' || v < 1 || v > 1000000000000LL / unit)
+		return false;
+	*seconds = v * unit;
+	return true;
+}
+
 long long
 time_now(void)
 {

@@ -30,6 +30,14 @@ void time_format_utc(long long t, char out[21]);
 /* Write t in the given offset as "YYYY-MM-DDTHH:MM:SS+HH:MM" (26 bytes). */
 void time_format_offset(long long t, int offset_min, char out[26]);
 
+/*
+ * A duration as options write it: digits, optionally followed by s, m, h
+ * or d (seconds, minutes, hours, days; upper case too), e.g. "3600",
+ * "60m", "1h", "30d".  Refuses anything else, 0, and more than 10^12
+ * seconds.
+ */
+bool time_parse_duration(const char *s, long long *seconds);
+
 /* The current time in seconds. */
 long long time_now(void);
 

@@ -50,6 +50,8 @@ enum agent_exit {
 	AGENT_EXIT_HELD = 4,         /* a chain moved by a recall, correction
 	                                or fail the user has not seen: not
 	                                rebased, queue kept (send --seen) */
+	AGENT_EXIT_STALE = 5,        /* verify: everything checks, but the
+	                                checkpoint is stale (SPEC 9) */
 };
 
 struct agent {
@@ -505,6 +507,7 @@ enum previous_outcome {
 	PREVIOUS_OK,
 	PREVIOUS_FAILED,
 	PREVIOUS_UNREACHABLE,     /* no proof: the server was away */
+	PREVIOUS_STALE,           /* a prefix of a larger tree remembered */
 };
 
 /*
@@ -525,7 +528,9 @@ bool state_default_dir(char *out, size_t size);
  * (r->checkpoint_ok) with the largest one remembered for its log (origin
  * and key) in DIR, with a consistency proof from the server, and remember
  * it if it is larger.  from_server: the bundle is the server's answer of
- * now, so a smaller tree is a rollback; a bundle from a file may be older.
+ * now, so a smaller tree is a rollback; a bundle from a file may be older
+ * (PREVIOUS_STALE when it is a proven prefix: a later tree exists, and
+ * what was logged since, a recall perhaps, is not in the bundle).
  * A rollback or a fork prints FAIL, writes both signed checkpoints to an
  * evidence file in DIR/evidence/ (the report names it) and is
  * PREVIOUS_FAILED; the memory then stays as it was.

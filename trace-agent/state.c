@@ -350,9 +350,12 @@ state_compare(const struct agent *a, const char *dir, const char *path,
 	}
 	out = PREVIOUS_OK;
 	if (cur->size < old.size) {
-		printf("ok    log memory: this bundle's size %" PRIu64 " is a "
-		    "prefix of size %" PRIu64 " remembered (kept)\n", cur->size,
-		    old.size);
+		/* SPEC 9: stale, not verified: statements logged since (a
+		 * recall) are not in this bundle. */
+		printf("stale log memory: this bundle's size %" PRIu64 " is a "
+		    "prefix of size %" PRIu64 " remembered (kept): statements "
+		    "logged since are not in it\n", cur->size, old.size);
+		out = PREVIOUS_STALE;
 	} else if (file_write_atomic(path, b->checkpoint, b->checkpoint_len,
 	    0600, 0, &err) != TRACE_OK) {
 		printf("FAIL  log memory: size %" PRIu64 " is a prefix of size %"

@@ -33,7 +33,8 @@
 static const char verify_usage[] =
 "usage: trace-agent verify (BUNDLE.json | --gtin G --lot L) --root ADMIN.pub\n"
 "           (--log-vkey VKEY | --policy FILE) [--previous FILE]\n"
-"           [--state DIR | --no-state] [--attachments] [--server URL]\n"
+"           [--max-checkpoint-age AGE] [--state DIR | --no-state]\n"
+"           [--attachments] [--server URL]\n"
 "\n"
 "Check a chain's bundle offline: the checkpoint's signature, every\n"
 "inclusion proof against it, every signature, every seq/prev link,\n"
@@ -62,6 +63,12 @@ static const char verify_usage[] =
 "                     also given, is the one) and carry cosignatures by its\n"
 "                     witnesses that meet its quorum; a cosignature by a\n"
 "                     listed witness that does not verify fails the bundle\n"
+"  --max-checkpoint-age AGE\n"
+"                     with --policy: the newest cosignature must be at\n"
+"                     most AGE old (seconds, or with s, m, h, d; default\n"
+"                     1h), else the result is STALE, not verified: the\n"
+"                     witnesses have not seen the log lately, so a recall\n"
+"                     logged since may be missing\n"
 "  --previous FILE    a checkpoint seen before (a signed note, as from\n"
 "                     GET /api/v1/checkpoint): the log must have only grown\n"
 "                     between it and the bundle's checkpoint, checked with a\n"
@@ -80,7 +87,9 @@ static const char verify_usage[] =
 "                     fails) or a rollback (the server answering with a\n"
 "                     smaller tree) fails, and both signed checkpoints are\n"
 "                     written to an evidence file in DIR/evidence/ (its\n"
-"                     path is printed); the memory is left as it was\n"
+"                     path is printed); the memory is left as it was.  A\n"
+"                     bundle FILE whose tree is a proven prefix of the one\n"
+"                     remembered is STALE: a later tree exists\n"
 "  --no-state         remember nothing and compare with nothing\n"
 "  --attachments      also download every document the events name\n"
 "                     (data.attachments) and check its SHA-256; one not\n"
@@ -88,7 +97,8 @@ static const char verify_usage[] =
 "\n"
 "exit status: 0 everything checks; 1 something failed (the report says\n"
 "what); 2 usage; 3 the server could not be reached (for the bundle, or\n"
-"for the consistency proof when nothing else failed).\n";
+"for the consistency proof when nothing else failed); 5 everything\n"
+"checks but the checkpoint is STALE (see --max-checkpoint-age, --state).\n";
 
 /* VKEY given inline or as a file holding it. */
 static enum trace_status
@@ -625,9 +635,13 @@ policy_log_for(const struct tlog_policy *policy, const struct bundle *b,
 	return false;
 }
 
-/* Print the witnesses' line; false when the quorum is not met. */
+/*
+ * Print the witnesses' line; false when the quorum is not met.  *newest
+ * gets the newest valid cosignature's timestamp (0 when none).
+ */
 static bool
-check_policy(const struct tlog_policy *policy, const struct bundle *b)
+check_policy(const struct tlog_policy *policy, const struct bundle *b,
+    uint64_t *newest)
 {
 	struct tlog_policy_result res;
 	struct trace_error err;
@@ -635,6 +649,7 @@ check_policy(const struct tlog_policy *policy, const struct bundle *b)
 	char when[21];
 
 	memset(&res, 0, sizeof(res));
+	*newest = 0;
 	if (b->checkpoint == NULL) {
 		printf("FAIL  witnesses: the bundle has no checkpoint\n");
 		return false;
@@ -653,6 +668,8 @@ check_policy(const struct tlog_policy *policy, const struct bundle *b)
 	for (size_t i = 0, shown = 0; i < policy->witness_count; i++) {
 		if (!res.witnessed[i])
 			continue;
+		if (res.timestamps[i] > *newest)
+			*newest = res.timestamps[i];
 		time_format_utc((long long)res.timestamps[i], when);
 		printf("%s%s (%s) at %s", shown++ > 0 ? ", " : "",
 		    policy->witnesses[i].name, policy->witnesses[i].key.name,
@@ -668,7 +685,8 @@ int
 cmd_verify(struct agent *a, int argc, char **argv)
 {
 	enum { OPT_GTIN = OPT_FIRST_LOCAL, OPT_LOT, OPT_ROOT, OPT_VKEY,
-		OPT_PREVIOUS, OPT_POLICY, OPT_STATE, OPT_NO_STATE, OPT_ATTACHMENTS };
+		OPT_PREVIOUS, OPT_POLICY, OPT_STATE, OPT_NO_STATE, OPT_ATTACHMENTS,
+		OPT_MAX_AGE };
 	static const struct option options[] = {
 		{ "gtin", required_argument, NULL, OPT_GTIN },
 		{ "lot", required_argument, NULL, OPT_LOT },
@@ -676,6 +694,7 @@ cmd_verify(struct agent *a, int argc, char **argv)
 		{ "log-vkey", required_argument, NULL, OPT_VKEY },
 		{ "previous", required_argument, NULL, OPT_PREVIOUS },
 		{ "policy", required_argument, NULL, OPT_POLICY },
+		{ "max-checkpoint-age", required_argument, NULL, OPT_MAX_AGE },
 		{ "state", required_argument, NULL, OPT_STATE },
 		{ "no-state", no_argument, NULL, OPT_NO_STATE },
 		{ "attachments", no_argument, NULL, OPT_ATTACHMENTS },
@@ -698,6 +717,11 @@ cmd_verify(struct agent *a, int argc, char **argv)
 	char *text = NULL, asked[CHAIN_ID_MAX + 1];
 	size_t len = 0, problems;
 	bool attachments = false;
+	/* SPEC 9: a checkpoint whose newest cosignature is older is stale. */
+	long long max_age = 3600;
+	uint64_t cosigned = 0;
+	const char *stale = NULL;
+	char stale_why[160];
 	int c, rc;
 
 	memset(&report, 0, sizeof(report));
@@ -711,6 +735,12 @@ cmd_verify(struct agent *a, int argc, char **argv)
 		case OPT_VKEY: vkey = optarg; break;
 		case OPT_PREVIOUS: previous = optarg; break;
 		case OPT_POLICY: policy_path = optarg; break;
+		case OPT_MAX_AGE:
+			if (!time_parse_duration(optarg, &max_age))
+				return agent_usage_error("verify", "--max-"
+				    "checkpoint-age wants a positive number of "
+				    "seconds (or with s, m, h, d)");
+			break;
 		case OPT_STATE:
 			snprintf(state_dir, sizeof(state_dir), "%s", optarg);
 			break;
@@ -789,7 +819,7 @@ cmd_verify(struct agent *a, int argc, char **argv)
 		printf("ok    checkpoint: %s, size %" PRIu64 ", signed by %s\n",
 		    report.checkpoint.origin, report.checkpoint.size,
 		    verifier.name);
-	if (policy != NULL && !check_policy(policy, b))
+	if (policy != NULL && !check_policy(policy, b, &cosigned))
 		problems++;
 	if (previous != NULL &&
 	    (prev = check_previous(a, previous, b, &report, &verifier)) !=
@@ -797,7 +827,7 @@ cmd_verify(struct agent *a, int argc, char **argv)
 		problems++;
 	if (!no_state && state_dir[0] != '\0' &&
 	    (memory = state_check(a, state_dir, b, &report, &verifier,
-	    file == NULL)) != PREVIOUS_OK)
+	    file == NULL)) != PREVIOUS_OK && memory != PREVIOUS_STALE)
 		problems++;
 	if (!print_keys(&fi, &report, &problems)) {
 		agent_warn("verify", "out of memory");
@@ -819,7 +849,22 @@ cmd_verify(struct agent *a, int argc, char **argv)
 		print_status(&report);
 	else
 		printf("status  unknown: the bundle did not verify\n");
-	if (problems == 0) {
+	if (policy != NULL && cosigned > 0 &&
+	    time_now() - (long long)cosigned > max_age) {
+		char when[21];
+
+		time_format_utc((long long)cosigned, when);
+		snprintf(stale_why, sizeof(stale_why), "the newest cosignature "
+		    "is from %s, more than %lld s ago", when, max_age);
+		stale = stale_why;
+	} else if (memory == PREVIOUS_STALE) {
+		stale = "a larger tree of this log was verified before";
+	}
+	if (problems == 0 && stale != NULL) {
+		printf("STALE: %zu checks passed, but %s: statements logged "
+		    "since (a recall) may be missing\n", report.checks, stale);
+		rc = AGENT_EXIT_STALE;
+	} else if (problems == 0) {
 		printf("verified: %zu checks passed (%zu events, %zu key "
 		    "entries, %zu signatures, %zu inclusion proofs against "
 		    "checkpoint size %" PRIu64 ")\n", report.checks,

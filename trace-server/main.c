@@ -19,6 +19,7 @@
 #include <curl/curl.h>
 
 #include "libtrace/crypto.h"
+#include "libtrace/timefmt.h"
 #include "libtrace/note.h"
 #include "libtrace/tlogpolicy.h"
 #include "admission.h"
@@ -146,26 +147,34 @@ set_amount(struct server_config *cfg, int opt, const char *value)
 	long long v = 0, unit = 1;
 	const char *p = value;
 
-	for (; *p >= '0' && *p <= '9' && v < 1000000000000000LL; p++)
-		v = v * 10 + (*p - '0');
-	if ((bytes || time) && p != value && p[0] != '\0' && p[1] == '\0') {
-		const char *units = bytes ? "kmg" : "smhd";
+	if (time) {
+		if (!time_parse_duration(value, &v)) {
+			fprintf(stderr, "trace-server: --%s wants a positive "
+			    "number of seconds (or with s, m, h, d)\n", name);
+			return -1;
+		}
+	} else {
+		static const char units[] = "kmg";
 		static const long long bytes_of[] = { 1000, 1000 * 1000,
 			1000 * 1000 * 1000 };
-		static const long long seconds_of[] = { 1, 60, 3600, 86400 };
-		const char *u = strchr(units, *p | 0x20);
 
-		if (u != NULL) {
-			unit = bytes ? bytes_of[u - units] : seconds_of[u - units];
-			p++;
+		for (; *p >= '0' && *p <= '9' && v < 1000000000000000LL; p++)
+			v = v * 10 + (*p - '0');
+		if (bytes && p != value && p[0] != '\0' && p[1] == '\0') {
+			const char *u = strchr(units, *p | 0x20);
+
+			if (u != NULL) {
+				unit = bytes_of[u - units];
+				p++;
+			}
 		}
-	}
-	if (p == value || *p != '\0' || v < (opt == 'G' ? 0 : 1) ||
-	    v > 1000000000000LL / unit) {
-		fprintf(stderr, "trace-server: --%s wants a positive number%s\n",
-		    name, bytes ? " of bytes (K, M, G)" : time ?
-		    " of seconds (or with s, m, h, d)" : " of seconds");
-		return -1;
+		if (p == value || *p != '\0' || v < (opt == 'G' ? 0 : 1) ||
+		    v > 1000000000000LL / unit) {
+			fprintf(stderr, "trace-server: --%s wants a positive "
+			    "number%s\n", name, bytes ? " of bytes (K, M, G)" :
+			    " of seconds");
+			return -1;
+		}
 	}
 	v *= unit;
 	if (opt == 'B')

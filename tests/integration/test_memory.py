@@ -239,9 +239,13 @@ class Memory(unittest.TestCase):
         bundle = os.path.join(cluster.dir, "mem5.json")
         with open(bundle, "w") as f:
             json.dump(old, f)
+        # SPEC 9: an older tree than the one remembered is STALE (exit 5),
+        # never "verified": what was logged since is not in it.
         r = self.verify(state, file=bundle)
-        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        self.assertRegex(r.stdout, r"ok    log memory: this bundle's size \d+ is a prefix")
+        self.assertEqual(r.returncode, 5, r.stdout + r.stderr)
+        self.assertRegex(r.stdout, r"stale log memory: this bundle's size \d+ is a prefix")
+        self.assertIn("STALE: ", r.stdout)
+        self.assertIn("a larger tree of this log was verified before", r.stdout)
         # Without a server to prove it: not verified.
         r = self.verify(state, file=bundle, server=False)
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)

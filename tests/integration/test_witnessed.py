@@ -361,6 +361,21 @@ class TwoOfThree(unittest.TestCase):
         self.assertIn("ok    witnesses: quorum met; cosigned by customs "
                       "(witness.customs.example/trace) at ", ok.stdout)
 
+        # SPEC 9: once the newest cosignature is older than the maximum
+        # checkpoint age (default 1 hour), the same bundle is STALE (exit
+        # 5), never "verified": the witnesses have not seen the log since.
+        # (Timestamps are whole seconds: 2.2 s later the age is at least 2.)
+        time.sleep(2.2)
+        r = self.verify(good, "--max-checkpoint-age", "1s")
+        self.assertEqual(r.returncode, 5, r.stdout + r.stderr)
+        self.assertRegex(r.stdout, r"STALE: \d+ checks passed, but the newest "
+                         r"cosignature is from 20\d\d-.*Z, more than 1 s ago")
+        self.assertNotIn("verified:", r.stdout)
+        r = self.verify(good, "--max-checkpoint-age", "1h")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        r = self.verify(good, "--max-checkpoint-age", "0")
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+
         # A checkpoint with only the log's signature: no quorum.
         body, lines = split_note(bundle["checkpoint"])
         bare = dict(bundle, checkpoint=body + "\n" + lines[0] + "\n")
@@ -437,11 +452,11 @@ class TwoOfThree(unittest.TestCase):
             self.assertEqual(r.returncode, 2, (why, r.stderr))
             self.assertIn(why, r.stderr)
 
-    def verify(self, bundle_path):
+    def verify(self, bundle_path, *extra):
         c = self.c
         return subprocess.run(
             [AGENT, "verify", bundle_path, "--root", c.root_pub, "--policy",
-             c.policy],
+             c.policy, "--no-state"] + list(extra),
             capture_output=True, text=True, timeout=60)
 
 

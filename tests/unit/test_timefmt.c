@@ -1,5 +1,6 @@
 /*
- * test_timefmt.c - RFC 3339 and dates, and the vocabularies in codes.c.
+ * test_timefmt.c - RFC 3339, dates and durations, and the vocabularies in
+ * codes.c.
  */
 #include <stdint.h>
 #include <string.h>
@@ -182,11 +183,39 @@ test_codes(void)
 	text_invisible_refused();
 }
 
+/* --max-age, --grace (trace-server), --max-checkpoint-age (verify). */
+static void
+test_durations(void)
+{
+	static const struct { const char *text; long long seconds; } good[] = {
+		{ "1", 1 }, { "3600", 3600 }, { "90s", 90 }, { "60m", 3600 },
+		{ "1h", 3600 }, { "1H", 3600 }, { "30d", 2592000 },
+		{ "36500d", 3153600000LL }, { "1000000000000", 1000000000000LL },
+	};
+	static const char *const bad[] = {
+		"", "0", "0s", "-1", "1w", "1hh", "h", "1 h", " 1", "1.5h",
+		"1000000000001", "11574074075d", "99999999999999999999",
+	};
+	long long v;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		v = -1;
+		CHECK(time_parse_duration(good[i].text, &v));
+		CHECK_INT(v, good[i].seconds);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		v = -1;
+		CHECK(!time_parse_duration(bad[i], &v));
+		CHECK_INT(v, -1);
+	}
+}
+
 int
 main(void)
 {
 	test_rfc3339();
 	test_dates();
+	test_durations();
 	test_codes();
 	CHECK_DONE();
 }
