@@ -47,7 +47,7 @@ health_handle(struct request *req)
 			http_send(req, 503, "text/plain", out.data, out.len, NULL);
 		}
 	} else {
-		metrics_render(&req->srv->metrics, router_route_name, &out);
+		metrics_render(&req->srv->metrics, &out);
 		log_metrics_render(&out);
 		witness_metrics_render(&out);
 		admission_metrics_render(&out);

@@ -573,6 +573,7 @@ main(int argc, char **argv)
 		return 1;
 	snprintf(threads, sizeof(threads), "%d", srv.cfg.threads);
 	admission_init(srv.cfg.threads, srv.cfg.rate_limit);
+	router_name_routes(&srv.metrics);
 	the_server = &srv;
 	mg_init_library(0);
 	memset(&callbacks, 0, sizeof(callbacks));

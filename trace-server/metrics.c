@@ -69,8 +69,14 @@ metrics_count_rejected(struct metrics *m, const char *code)
 }
 
 void
-metrics_render(struct metrics *m, const char *(*route_name)(size_t),
-    struct buf *out)
+metrics_name_route(struct metrics *m, size_t route, const char *name)
+{
+	if (route < METRICS_ROUTES)
+		m->route_names[route] = name;
+}
+
+void
+metrics_render(struct metrics *m, struct buf *out)
 {
 	static const char *const bucket_names[METRICS_BUCKETS] = {
 		"0.00025", "0.0005", "0.001", "0.002", "0.005", "0.01", "0.025",
@@ -82,7 +88,8 @@ metrics_render(struct metrics *m, const char *(*route_name)(size_t),
 	buf_puts(out, "# HELP trace_http_requests_total HTTP requests by route "
 	    "and status.\n# TYPE trace_http_requests_total counter\n");
 	for (size_t r = 0; r <= METRICS_ROUTE_OTHER; r++) {
-		const char *name = r < METRICS_ROUTE_OTHER ? route_name(r) : NULL;
+		const char *name = r < METRICS_ROUTE_OTHER ? m->route_names[r] :
+		    NULL;
 
 		if (name == NULL)
 			name = "other";

@@ -22,6 +22,7 @@
 #define METRICS_BUCKETS 12
 
 struct metrics {
+	const char *route_names[METRICS_ROUTES];  /* set once, before threads */
 	atomic_ullong requests[METRICS_ROUTES + 1][METRICS_STATUSES + 1];
 	atomic_ullong accepted;
 	atomic_ullong duplicates;
@@ -32,13 +33,14 @@ struct metrics {
 	atomic_ullong latency_sum_us;
 };
 
+/* Label route row route with name (the router does, at start-up). */
+void metrics_name_route(struct metrics *m, size_t route, const char *name);
 /* A request answered by route row route (METRICS_ROUTE_OTHER for none). */
 void metrics_count_request(struct metrics *m, size_t route, int status,
     long long micros);
 /* A rejected statement, by its error code (e.g. "bad_signature"). */
 void metrics_count_rejected(struct metrics *m, const char *code);
-/* The Prometheus text; route_name(i) labels row i (NULL past the last). */
-void metrics_render(struct metrics *m, const char *(*route_name)(size_t),
-    struct buf *out);
+/* The Prometheus text; rows without a name count as "other". */
+void metrics_render(struct metrics *m, struct buf *out);
 
 #endif

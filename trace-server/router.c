@@ -243,10 +243,11 @@ admission_allows(struct request *req, const char *route)
 	return false;
 }
 
-const char *
-router_route_name(size_t route)
+void
+router_name_routes(struct metrics *m)
 {
-	return route < ROUTE_COUNT ? routes[route].name : NULL;
+	for (size_t i = 0; i < ROUTE_COUNT; i++)
+		metrics_name_route(m, i, routes[i].name);
 }
 
 int

@@ -112,8 +112,9 @@ struct request {
  */
 int router_dispatch(struct mg_connection *conn, struct server *srv);
 
-/* The metrics label of route row i of the table, NULL past the last. */
-const char *router_route_name(size_t route);
+/* Give each row of the route table its metrics label (once, at start-up,
+ * before any thread), so /metrics (health.c) need not know the table. */
+void router_name_routes(struct metrics *m);
 
 /* ---- http.c ------------------------------------------------------------ */
 

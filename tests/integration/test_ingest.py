@@ -131,6 +131,32 @@ class HappyPath(unittest.TestCase):
         self.assertEqual(cluster.get("/api/v1/events/" + "0" * 64).status, 404)
         self.assertEqual(cluster.get("/api/v1/events/xyz").status, 400)
 
+    def test_metrics_label_each_route(self):
+        """Every row of the route table (router.c) is its own metrics label,
+        a wrong method is 405 with Allow, and an unknown path is "other"."""
+        def count(route, status):
+            pattern = 'trace_http_requests_total{route="%s",status="%s"} ' % (route, status)
+            for line in cluster.get("/metrics").body.decode().splitlines():
+                if line.startswith(pattern):
+                    return int(line[len(pattern):])
+            return 0
+
+        new_chain("MET1")
+        asked = [("log", "/api/v1/log", 200),
+                 ("checkpoint", "/api/v1/checkpoint", 200),
+                 ("bundle", "/api/v1/bundles/01/%s/10/MET1" % GTIN, 200),
+                 ("chain", "/api/v1/chains/01/%s/10/MET1" % GTIN, 200),
+                 ("other", "/no/such/path", 404)]
+        before = {(n, st): count(n, st) for n, _, st in asked}
+        for name, path, status in asked:
+            self.assertEqual(cluster.get(path).status, status, path)
+        for name, path, status in asked:
+            self.assertEqual(count(name, status), before[(name, status)] + 1, name)
+        r = cluster.request("DELETE", "/api/v1/checkpoint")
+        self.assertEqual(r.status, 405)
+        self.assertIn("GET", r.headers.get("allow", ""))
+        self.assertGreaterEqual(count("checkpoint", 405), 1)
+
     def test_batch(self):
         lot = "BATCH1"
         reg = keys["brand"].sign(TYPE_EVENT, event_payload(
