@@ -6,7 +6,8 @@
  * own files): every linkset the server serves for a lot, a unit and a
  * compressed URI, asked for by ?linkType=linkset, ?linkType=all, Accept:
  * application/linkset+json and the Link header of the JSON answer, and
- * /.well-known/gs1resolver.  Broken copies of a real linkset must fail, so
+ * /.well-known/gs1resolver; each linkset links GS1's JSON-LD context and
+ * the description names it.  Broken copies of a real linkset must fail, so
  * the schemas cannot pass everything.  driver.py passes the seeded chains.
  */
 const fs = require('fs');
@@ -22,6 +23,9 @@ const VECTORS = process.env.TRACE_VECTORS ||
     path.join(__dirname, '..', 'vectors');
 const GS1 = 'https://gs1.org/voc/';
 const LINKSET_TYPE = 'application/linkset+json';
+/* GS1 2.10, 5.13: the JSON-LD context a linkset links to and the
+ * description names (the resolver standard's artefact). */
+const CONTEXT = 'https://ref.gs1.org/standards/resolver/1.2.0/linkset-context';
 
 /* strict: an unknown keyword or a typo in a schema is an error, not a
  * silently ignored rule (but a required member may be named in an anyOf
@@ -79,6 +83,9 @@ async function fetchLinkset(url, accept) {
 	equal(r.status, 200, 'status of ' + url);
 	equal((r.headers.get('content-type') || '').split(';')[0], LINKSET_TYPE,
 	    'media type of ' + url);
+	const link = r.headers.get('link') || '';
+	assert(link.includes(`<${CONTEXT}>; rel="http://www.w3.org/ns/json-ld#context"`),
+	    'no JSON-LD context in the Link header of ' + url + ': ' + link);
 	return r.json();
 }
 
@@ -135,6 +142,7 @@ test('/.well-known/gs1resolver validates and matches the linksets', async () => 
 	/* GS1 2.11: a resolver should say whether linkset can be its default. */
 	equal(typeof doc.linkTypeDefaultCanBeLinkset, 'boolean',
 	    'linkTypeDefaultCanBeLinkset');
+	equal(doc.jsonLdContextLocation, CONTEXT, 'jsonLdContextLocation');
 	/* GS1 2.14: every link type namespace a linkset uses is declared. */
 	const spaces = (doc.supportedLinkType || []).map((t) => t.namespace);
 	const ls = await fetchLinkset(base + chains.good.path, LINKSET_TYPE);
