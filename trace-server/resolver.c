@@ -24,6 +24,11 @@
 #include "units.h"
 
 #define GS1_VOC "https://gs1.org/voc/"
+/* GS1-Conformant Resolver 1.2.0, 2.10 and conformance item 5.13: GS1's
+ * context that turns a linkset into JSON-LD (the immutable 1.2.0 file),
+ * linked from every linkset and named in the resolver description. */
+#define GS1_LINKSET_CONTEXT \
+	"https://ref.gs1.org/standards/resolver/1.2.0/linkset-context"
 /* A longer ?linkType= is none we know: the default answer, as if absent. */
 #define LINK_TYPE_MAX 63
 
@@ -323,7 +328,10 @@ send_linkset(struct request *req, const struct chain_view *view)
 	} else {
 		http_send(req, 200, "application/linkset+json", b.data, b.len,
 		    "Cache-Control: no-cache\r\nVary: Accept\r\n"
-		    "Access-Control-Allow-Origin: *\r\n");
+		    "Access-Control-Allow-Origin: *\r\n"
+		    "Link: <" GS1_LINKSET_CONTEXT ">; "
+		    "rel=\"http://www.w3.org/ns/json-ld#context\"; "
+		    "type=\"application/ld+json\"\r\n");
 	}
 	buf_free(&t);
 	buf_free(&l);
@@ -559,6 +567,7 @@ resolver_handle_description(struct request *req)
 	    "\"supportedContextValuesEnumerated\":[],"
 	    "\"supportedLanguages\":[\"zh-CN\",\"en\",\"ko\"],"
 	    "\"linksetMediaType\":\"application/linkset+json\","
+	    "\"jsonLdContextLocation\":\"" GS1_LINKSET_CONTEXT "\","
 	    "\"resolverVersion\":\"1.0\"}");
 	if (b.failed)
 		http_send_json(req, 200, &b);

@@ -7,7 +7,8 @@
 # to BUILD/screenshots/.  Prints "N passed, N failed"; exit 1 on a failure.
 #
 # Needs: chromium, zbar-tools, python3-nacl, python3-redis (make test-deps),
-# node + npm; playwright-core and digital-link.js, pinned to versions that
+# node + npm; playwright-core, digital-link.js and ajv (+ ajv-formats, for
+# linkset.test.js's schemas in tests/vectors/gs1/), pinned to versions that
 # run on Debian 12's own Node.js 18 as on newer ones (playwright-core 1.62
 # and later need Node 20), are installed here into node_modules/
 # (git-ignored) on first use and again whenever package.json changes.
