@@ -60,7 +60,7 @@ static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct scan_item *queue;
 static size_t queue_head, queue_len;
 static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t queue_cond = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t queue_cond;       /* on CLOCK_MONOTONIC */
 static bool stopping, started;
 static pthread_t drainer;
 static struct server *the_server;
@@ -286,10 +286,9 @@ drain(void *arg)
 
 		pthread_mutex_lock(&queue_lock);
 		if (!stopping && queue_len < SCAN_QUEUE_MAX / 2) {
-			/* A timed wait on the condition's clock (realtime);
-			 * only a bound on latency, not a duration anyone
-			 * measures. */
-			clock_gettime(CLOCK_REALTIME, &until);
+			/* A timeout: the monotonic clock (STYLE.md), so a
+			 * wall-clock step cannot hold scans back. */
+			clock_gettime(CLOCK_MONOTONIC, &until);
 			until.tv_nsec += SCAN_FLUSH_MS * 1000000L;
 			if (until.tv_nsec >= 1000000000L) {
 				until.tv_sec++;
@@ -317,7 +316,13 @@ drain(void *arg)
 int
 scan_count_start(struct server *srv)
 {
+	pthread_condattr_t attr;
+
 	the_server = srv;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&queue_cond, &attr);
+	pthread_condattr_destroy(&attr);
 	table = calloc(SCAN_SLOTS, sizeof(*table));
 	queue = calloc(SCAN_QUEUE_MAX, sizeof(*queue));
 	if (table == NULL || queue == NULL ||
