@@ -15,20 +15,9 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { execFileSync } = require('child_process');
-const { chromium } = require('playwright-core');
+const { config, assert, equal, test, launch, run } = require('./lib');
 
-const config = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const base = config.base;
-
-function assert(cond, message) {
-	if (!cond)
-		throw new Error(message);
-}
-
-function equal(a, b, message) {
-	if (a !== b)
-		throw new Error(`${message}: expected ${JSON.stringify(b)}, got ${JSON.stringify(a)}`);
-}
 
 /* ---- an enrolled inspector key ---- */
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trace-blobs-'));
@@ -88,12 +77,7 @@ const PNG_POLYGLOT = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'),
 const PDF_POLYGLOT = Buffer.from(`%PDF-1.4\n<html><body>${SCRIPT}</body></html>\n%%EOF\n`);
 
 async function withBrowser(fn) {
-	const browser = await chromium.launch({
-		executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-		headless: true,
-		args: ['--no-sandbox', '--disable-gpu', '--no-first-run',
-		    '--disable-background-networking', '--disable-component-update'],
-	});
+	const browser = await launch();
 	try {
 		const context = await browser.newContext({ acceptDownloads: true });
 		const page = await context.newPage();
@@ -108,9 +92,6 @@ async function withBrowser(fn) {
 }
 
 const ran = (seen) => seen.some((s) => s.includes('PWNED'));
-
-const tests = [];
-function test(name, fn) { tests.push({ name, fn }); }
 
 test('HTML and SVG are refused at upload, however labelled', async () => {
 	for (const data of [HTML, SVG])
@@ -178,20 +159,6 @@ test('polyglots are stored, then served so that no script runs', async () => {
 	});
 });
 
-(async () => {
-	let passed = 0, failed = 0;
-
-	for (const t of tests) {
-		try {
-			await t.fn();
-			passed++;
-			console.log('  ok    ' + t.name);
-		} catch (e) {
-			failed++;
-			console.log('  FAIL  ' + t.name + '\n        ' + (e && e.message || e));
-		}
-	}
-	fs.rmSync(dir, { recursive: true, force: true });
-	console.log(`blobs: ${passed} passed, ${failed} failed`);
-	process.exit(failed === 0 ? 0 : 1);
-})();
+run('blobs', {
+	teardown: () => { fs.rmSync(dir, { recursive: true, force: true }); },
+});

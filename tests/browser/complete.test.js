@@ -16,22 +16,10 @@
  */
 'use strict';
 
-const fs = require('fs');
-const { chromium } = require('playwright-core');
+const { config, assert, equal, test, launch, run } = require('./lib');
 
-const config = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const base = config.base;
 const chains = config.chains;
-
-function assert(cond, message) {
-	if (!cond)
-		throw new Error(message);
-}
-
-function equal(a, b, message) {
-	if (a !== b)
-		throw new Error(`${message}: expected ${JSON.stringify(b)}, got ${JSON.stringify(a)}`);
-}
 
 let browser;
 
@@ -62,11 +50,6 @@ async function completeness(page, bundle) {
 		return { state: c.state, code: c.code || '', message: c.message || '', size: c.size,
 		    text: TraceVerify.completenessText(c) };
 	}, bundle);
-}
-
-const tests = [];
-function test(name, fn) {
-	tests.push({ name, fn });
 }
 
 test('the consumer page says complete as of the bundle\'s checkpoint', async () => {
@@ -202,27 +185,7 @@ test('an unknown lot: 404 with an absence proof the browser checks', async () =>
 	await page.context().close();
 });
 
-(async () => {
-	let passed = 0, failed = 0;
-
-	browser = await chromium.launch({
-		executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-		headless: true,
-		args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-		    '--disable-background-networking', '--disable-component-update',
-		    '--disable-sync'],
-	});
-	for (const t of tests) {
-		try {
-			await t.fn();
-			passed++;
-			console.log('  ok    ' + t.name);
-		} catch (e) {
-			failed++;
-			console.log('  FAIL  ' + t.name + '\n        ' + (e && e.message || e));
-		}
-	}
-	await browser.close();
-	console.log(`complete: ${passed} passed, ${failed} failed`);
-	process.exit(failed === 0 ? 0 : 1);
-})();
+run('complete', {
+	setup: async () => { browser = await launch(); },
+	teardown: () => browser.close(),
+});

@@ -15,8 +15,8 @@ const path = require('path');
 const Ajv2020 = require('ajv/dist/2020');
 const addFormats = require('ajv-formats');
 const { Utils } = require('digital-link.js');
+const { config, assert, equal, test, run } = require('./lib');
 
-const config = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const base = config.base;
 const chains = config.chains;
 const VECTORS = process.env.TRACE_VECTORS ||
@@ -39,16 +39,6 @@ function schema(name) {
 const linksetValid = schema('linkset.schema.json');
 const descriptionValid = schema('gs1resolver.schema.json');
 
-function assert(cond, message) {
-	if (!cond)
-		throw new Error(message);
-}
-
-function equal(a, b, message) {
-	if (a !== b)
-		throw new Error(`${message}: expected ${JSON.stringify(b)}, got ${JSON.stringify(a)}`);
-}
-
 function valid(check, doc, what) {
 	if (!check(doc))
 		throw new Error(what + ' does not validate: ' + ajv.errorsText(check.errors));
@@ -58,9 +48,6 @@ function invalid(check, doc, what) {
 	if (check(JSON.parse(JSON.stringify(doc))))
 		throw new Error('the schema accepts ' + what);
 }
-
-const tests = [];
-function test(name, fn) { tests.push({ name, fn }); }
 
 /* The URIs whose linksets are checked: [what, URI asked, URI it stands
  * for].  Serials without leading zeros, as in resolver.test.js (the
@@ -217,19 +204,4 @@ test('the schemas reject broken linksets and descriptions', async () => {
 	    'linkTypeDefaultCanBeLinkset that is not a boolean');
 });
 
-(async () => {
-	let passed = 0, failed = 0;
-
-	for (const t of tests) {
-		try {
-			await t.fn();
-			passed++;
-			console.log('  ok    ' + t.name);
-		} catch (e) {
-			failed++;
-			console.log('  FAIL  ' + t.name + '\n        ' + (e && e.message || e));
-		}
-	}
-	console.log(`linkset: ${passed} passed, ${failed} failed`);
-	process.exit(failed === 0 ? 0 : 1);
-})();
+run('linkset');

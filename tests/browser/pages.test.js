@@ -18,24 +18,13 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { execFileSync } = require('child_process');
-const { chromium } = require('playwright-core');
+const { config, assert, equal, test, launch, run } = require('./lib');
 const { DigitalLink } = require('digital-link.js');
 
-const config = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const base = config.base;
 const chains = config.chains;
 const shots = config.screenshots;
 const PHONE = { width: 360, height: 740 };
-
-function assert(cond, message) {
-	if (!cond)
-		throw new Error(message);
-}
-
-function equal(a, b, message) {
-	if (a !== b)
-		throw new Error(`${message}: expected ${JSON.stringify(b)}, got ${JSON.stringify(a)}`);
-}
 
 let browser;
 
@@ -119,11 +108,6 @@ async function tampered(pick, file) {
 		await shot(page, file);
 	await page.context().close();
 	return d.text;
-}
-
-const tests = [];
-function test(name, fn) {
-	tests.push({ name, fn });
 }
 
 test('consumer page in zh-CN (the default), verified on this device', () =>
@@ -449,27 +433,8 @@ test('the URIs validate with GS1 digital-link.js', async () => {
 	await context.close();
 });
 
-(async () => {
-	let passed = 0, failed = 0;
-
-	browser = await chromium.launch({
-		executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-		headless: true,
-		args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-		    '--disable-background-networking', '--disable-component-update',
-		    '--disable-sync'],
-	});
-	for (const t of tests) {
-		try {
-			await t.fn();
-			passed++;
-			console.log('  ok    ' + t.name);
-		} catch (e) {
-			failed++;
-			console.log('  FAIL  ' + t.name + '\n        ' + (e && e.message || e));
-		}
-	}
-	await browser.close();
-	console.log(`browser: ${passed} passed, ${failed} failed (screenshots in ${shots})`);
-	process.exit(failed === 0 ? 0 : 1);
-})();
+run('browser', {
+	setup: async () => { browser = await launch(); },
+	teardown: () => browser.close(),
+	note: () => ` (screenshots in ${shots})`,
+});

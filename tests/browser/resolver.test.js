@@ -11,22 +11,11 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { execFileSync } = require('child_process');
-const { chromium } = require('playwright-core');
+const { config, assert, equal, test, launch, run } = require('./lib');
 const { DigitalLink, Utils } = require('digital-link.js');
 
-const config = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const base = config.base;
 const chains = config.chains;
-
-function assert(cond, message) {
-	if (!cond)
-		throw new Error(message);
-}
-
-function equal(a, b, message) {
-	if (a !== b)
-		throw new Error(`${message}: expected ${JSON.stringify(b)}, got ${JSON.stringify(a)}`);
-}
 
 /* Serials without leading zeros: the toolkit's decompressor parses an
  * all-digit value as a number and drops them (the server keeps them). */
@@ -37,9 +26,6 @@ const units = [
 	[chains.partial.path, '/21/150'],
 	[chains.fresh.path, '/21/Q1'],
 ];
-
-const tests = [];
-function test(name, fn) { tests.push({ name, fn }); }
 
 async function json(url) {
 	const r = await fetch(url, { headers: { Accept: 'application/json' } });
@@ -82,15 +68,9 @@ test('compressed QR codes hold what the toolkit writes', async () => {
 });
 
 test('a page on another origin reads a compressed URI (CORS)', async () => {
-	const browser = await chromium.launch({
-		executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-		headless: true,
-		args: ['--no-sandbox', '--disable-gpu', '--no-first-run',
-		    '--disable-background-networking', '--disable-component-update',
-		    /* Local Network Access would ask the user before a page on
-		     * localhost reads 127.0.0.1: no user here to ask. */
-		    '--disable-features=LocalNetworkAccessChecks'],
-	});
+	/* Local Network Access would ask the user before a page on localhost
+	 * reads 127.0.0.1: no user here to ask. */
+	const browser = await launch(['--disable-features=LocalNetworkAccessChecks']);
 	try {
 		const page = await browser.newPage();
 		page.on('console', (m) => console.log('        console: ' + m.text()));
@@ -125,19 +105,4 @@ test('a page on another origin reads a compressed URI (CORS)', async () => {
 	}
 });
 
-(async () => {
-	let passed = 0, failed = 0;
-
-	for (const t of tests) {
-		try {
-			await t.fn();
-			passed++;
-			console.log('  ok    ' + t.name);
-		} catch (e) {
-			failed++;
-			console.log('  FAIL  ' + t.name + '\n        ' + (e && e.message || e));
-		}
-	}
-	console.log(`resolver: ${passed} passed, ${failed} failed`);
-	process.exit(failed === 0 ? 0 : 1);
-})();
+run('resolver');

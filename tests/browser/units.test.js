@@ -13,30 +13,14 @@
 const fs = require('fs');
 const path = require('path');
 const crypto = require('crypto');
-const { chromium } = require('playwright-core');
+const { config, assert, equal, test, launch, run } = require('./lib');
 
-const config = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const base = config.base;
 const units = config.units;
 const shots = config.screenshots;
 const PHONE = { width: 360, height: 740 };
 
-function assert(cond, message) {
-	if (!cond)
-		throw new Error(message);
-}
-
-function equal(a, b, message) {
-	if (a !== b)
-		throw new Error(`${message}: expected ${JSON.stringify(b)}, got ${JSON.stringify(a)}`);
-}
-
 let browser;
-const tests = [];
-function test(name, fn) {
-	tests.push({ name, fn });
-}
-
 async function phone(locale, javaScriptEnabled) {
 	const context = await browser.newContext({ viewport: PHONE, locale,
 	    deviceScaleFactor: 2, javaScriptEnabled });
@@ -132,27 +116,8 @@ test('verify.js checks issued-serial proofs and refuses a tampered one', async (
 	await page.context().close();
 });
 
-(async () => {
-	let passed = 0, failed = 0;
-
-	browser = await chromium.launch({
-		executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-		headless: true,
-		args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-		    '--disable-background-networking', '--disable-component-update',
-		    '--disable-sync'],
-	});
-	for (const t of tests) {
-		try {
-			await t.fn();
-			passed++;
-			console.log('  ok    ' + t.name);
-		} catch (e) {
-			failed++;
-			console.log('  FAIL  ' + t.name + '\n        ' + (e && e.message || e));
-		}
-	}
-	await browser.close();
-	console.log(`units: ${passed} passed, ${failed} failed (screenshots in ${shots})`);
-	process.exit(failed === 0 ? 0 : 1);
-})();
+run('units', {
+	setup: async () => { browser = await launch(); },
+	teardown: () => browser.close(),
+	note: () => ` (screenshots in ${shots})`,
+});

@@ -24,24 +24,13 @@
 
 const fs = require('fs');
 const path = require('path');
-const { chromium } = require('playwright-core');
+const { config, assert, equal, test, launch, run } = require('./lib');
 
-const config = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const server = config.base;
 const V = config.verifier;
 const site = V.base;
 const good = config.chains.good;
 const recalled = config.chains.recalled;
-
-function assert(cond, message) {
-	if (!cond)
-		throw new Error(message);
-}
-
-function equal(a, b, message) {
-	if (a !== b)
-		throw new Error(`${message}: expected ${JSON.stringify(b)}, got ${JSON.stringify(a)}`);
-}
 
 let browser;
 
@@ -87,11 +76,6 @@ function clean(page) {
 	const other = page.seen.requests.filter((u) => !u.startsWith(site + '/') &&
 	    !u.startsWith(server + '/api/v1/'));
 	equal(other.length, 0, 'requests to other hosts: ' + other.join(' '));
-}
-
-const tests = [];
-function test(name, fn) {
-	tests.push({ name, fn });
 }
 
 test('a good lot verifies on the second origin, statuses from the fold', async () => {
@@ -392,27 +376,7 @@ test('without WebCrypto Ed25519 the whole page verifies with the fallback', asyn
 	await page.context().close();
 });
 
-(async () => {
-	let passed = 0, failed = 0;
-
-	browser = await chromium.launch({
-		executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-		headless: true,
-		args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-		    '--disable-background-networking', '--disable-component-update',
-		    '--disable-sync'],
-	});
-	for (const t of tests) {
-		try {
-			await t.fn();
-			passed++;
-			console.log('  ok    ' + t.name);
-		} catch (e) {
-			failed++;
-			console.log('  FAIL  ' + t.name + '\n        ' + (e && e.message || e));
-		}
-	}
-	await browser.close();
-	console.log(`verifier: ${passed} passed, ${failed} failed`);
-	process.exit(failed === 0 ? 0 : 1);
-})();
+run('verifier', {
+	setup: async () => { browser = await launch(); },
+	teardown: () => browser.close(),
+});
