@@ -595,8 +595,11 @@ class VerifyFromServer(unittest.TestCase):
         r = subprocess.run([AGENT, "verify", old_path, "--root", c.root_pub, "--log-vkey", vkey,
                             "--server", c.public_url, "--previous", seen],
                            capture_output=True, text=True, timeout=60)
-        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        # Everything checks, and the memory (--state) saw the newer tree:
+        # STALE (exit 5), not verified (SPEC 9).
+        self.assertEqual(r.returncode, 5, r.stdout + r.stderr)
         self.assertIn("is newer; this bundle's size %d is a prefix of it" % old_size, r.stdout)
+        self.assertIn("stale log memory: this bundle's size %d is a prefix" % old_size, r.stdout)
         with open(seen) as f:
             self.assertEqual(f.read(), newer)
         # A fork: the log's own key signs another tree of the earlier size.
