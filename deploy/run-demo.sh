@@ -96,6 +96,8 @@ mkdir -p "$var/demo"
 "$build/trace-server" --listen "$listen" --redis "unix:$sock" --code-pepper "$pepper" \
 	--root-key "$keys/root.pub" --log-key "$keys/log.key" \
 	--log-state "$state" "${state_init[@]}" --witness-policy "$policy" \
+	--witness-display "weihai-customs=${display[weihai-customs]}" \
+	--witness-display "ccic-korea=${display[ccic-korea]}" \
 	--log-origin "$origin" --public-url "$public_url" \
 	2> >(tee -a "$var/trace-server.log" >&2) &
 server_pid=$!

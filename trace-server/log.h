@@ -195,9 +195,14 @@ void log_mark_close(struct log_mark *m);
 
 /*
  * Read --witness-policy FILE into srv->witness_policy and check that its
- * log line is this server's log key; 0, or -1 after saying why.
+ * log line is this server's log key, and --witness-display against it; 0,
+ * or -1 after saying why.
  */
 int witness_load_policy(struct server *srv);
+
+/* What pages call the policy's witness i: its --witness-display text, or
+ * its policy name. */
+const char *witness_display_name(const struct server *srv, size_t i);
 
 /*
  * Start one submitting thread per witness of the policy (only in the

@@ -78,6 +78,11 @@ usage(FILE *f)
 	    "                          them, and /api/v1/checkpoint, bundles and\n"
 	    "                          pages carry only checkpoints whose\n"
 	    "                          cosignatures meet the quorum\n"
+	    "  --witness-display NAME=TEXT\n"
+	    "                          what pages call the policy's witness NAME\n"
+	    "                          (e.g. customs=\"Weihai Customs\"; up to 100\n"
+	    "                          bytes, no control characters); repeatable,\n"
+	    "                          or several joined by ';'\n"
 	    "  --public-url URL        base of QR links (http://127.0.0.1:8080)\n"
 	    "  --verifier-url URL      an independent verifier (make verifier,\n"
 	    "                          hosted by another party): consumer pages\n"
@@ -192,6 +197,24 @@ set_amount(struct server_config *cfg, int opt, const char *value)
 	return 0;
 }
 
+/* --witness-display: appended, ';'-joined; witness.c checks the entries
+ * against the policy. */
+static int
+add_display(struct server_config *cfg, const char *value)
+{
+	size_t have = strlen(cfg->witness_display), n = strlen(value);
+
+	if (n == 0 || have + 1 + n >= sizeof(cfg->witness_display)) {
+		fprintf(stderr, "trace-server: --witness-display is empty or "
+		    "too long\n");
+		return -1;
+	}
+	if (have > 0)
+		cfg->witness_display[have++] = ';';
+	memcpy(cfg->witness_display + have, value, n + 1);
+	return 0;
+}
+
 static int
 add_proxy(struct server_config *cfg, const char *value)
 {
@@ -219,6 +242,7 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		{ "log-state", required_argument, NULL, 'S' },
 		{ "log-state-init", no_argument, NULL, 'I' },
 		{ "witness-policy", required_argument, NULL, 'W' },
+		{ "witness-display", required_argument, NULL, 'D' },
 		{ "print-log-vkey", no_argument, NULL, 'P' },
 		{ "code-pepper", required_argument, NULL, 'C' },
 		{ "trusted-proxy", required_argument, NULL, 'T' },
@@ -242,6 +266,7 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		{ "TRACE_THREADS", 't' }, { "TRACE_REDIS_WAIT_REPLICAS", 'w' },
 		{ "TRACE_LOG_STATE", 'S' }, { "TRACE_LOG_STATE_INIT", 'I' },
 		{ "TRACE_WITNESS_POLICY", 'W' }, { "TRACE_VERIFIER_URL", 'v' },
+		{ "TRACE_WITNESS_DISPLAY", 'D' },
 		{ "TRACE_CODE_PEPPER", 'C' }, { "TRACE_TRUSTED_PROXY", 'T' },
 		{ "TRACE_MAX_BLOB", 'B' }, { "TRACE_BLOB_QUOTA", 'Q' },
 		{ "TRACE_BLOB_STORE_MAX", 'M' }, { "TRACE_BLOB_GRACE", 'G' },
@@ -285,6 +310,7 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		/* A flag: set by any value but empty, "0" or "no". */
 		case 'I': cfg->log_state_init = v[0] != '\0' && strcmp(v, "0") != 0 && strcmp(v, "no") != 0; break;
 		case 'W': rc = set_option(cfg->witness_policy, sizeof(cfg->witness_policy), "witness-policy", v); break;
+		case 'D': rc = add_display(cfg, v); break;
 		case 'C': rc = set_option(cfg->code_pepper, sizeof(cfg->code_pepper), "code-pepper", v); break;
 		case 'T': rc = add_proxy(cfg, v); break;
 		case 'B': case 'Q': case 'M': case 'G': case 'A': case 'R': rc = set_amount(cfg, envs[i].opt, v); break;
@@ -308,6 +334,7 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		case 'I': cfg->log_state_init = true; break;
 		case 'P': cfg->print_log_vkey = true; break;
 		case 'W': rc = set_option(cfg->witness_policy, sizeof(cfg->witness_policy), "witness-policy", optarg); break;
+		case 'D': rc = add_display(cfg, optarg); break;
 		case 'C': rc = set_option(cfg->code_pepper, sizeof(cfg->code_pepper), "code-pepper", optarg); break;
 		case 'T': rc = add_proxy(cfg, optarg); break;
 		case 'B': case 'Q': case 'M': case 'G': case 'A': case 'R': rc = set_amount(cfg, c, optarg); break;

@@ -19,6 +19,7 @@
 #include "libtrace/fold.h"
 #include "libtrace/keys.h"
 #include "libtrace/policy.h"
+#include "libtrace/tlogpolicy.h"
 #include "clientaddr.h"
 #include "metrics.h"
 #include "monotonic.h"
@@ -37,6 +38,7 @@ struct server_config {
 	char log_state[1024];            /* --log-state DIR (SPEC 9) */
 	bool log_state_init;             /* --log-state-init */
 	char witness_policy[1024];       /* --witness-policy FILE (SPEC 9) */
+	char witness_display[2048];      /* --witness-display NAME=TEXT;...  */
 	bool print_log_vkey;             /* --print-log-vkey: print, exit */
 	char public_url[512];
 	char verifier_url[512];          /* --verifier-url (SPEC 10), or "" */
@@ -57,6 +59,8 @@ struct server_config {
 };
 
 #define BLOB_MAX_DEFAULT (20LL * 1000 * 1000)
+/* A witness's display name on pages (--witness-display), in bytes. */
+#define WITNESS_DISPLAY_MAX 100
 #define BLOB_QUOTA_DEFAULT (100LL * 1000 * 1000)
 #define BLOB_STORE_MAX_DEFAULT (2LL * 1000 * 1000 * 1000)
 #define BLOB_GRACE_DEFAULT (24LL * 3600)
@@ -70,6 +74,8 @@ struct server {
 	struct key_state root;           /* the trust anchor */
 	struct key_pair log_key;
 	struct tlog_policy *witness_policy;  /* NULL: checkpoints unwitnessed */
+	/* What pages call witness i of the policy ("" : its policy name). */
+	char witness_display[TLOG_POLICY_WITNESSES_MAX][WITNESS_DISPLAY_MAX + 1];
 	struct key_cache *keys;
 	struct metrics metrics;
 	struct mg_context *mg;

@@ -176,9 +176,10 @@ cache_store(const struct chain_view *view, const char *head,
 
 /* Who witnessed the bundle's checkpoint, if it meets the policy. */
 static void
-witnesses_check(const struct tlog_policy *policy, const struct bundle *b,
+witnesses_check(const struct server *srv, const struct bundle *b,
     struct verdict *v)
 {
+	const struct tlog_policy *policy = srv->witness_policy;
 	struct tlog_policy_result res;
 	size_t at = 0;
 
@@ -194,9 +195,11 @@ witnesses_check(const struct tlog_policy *policy, const struct bundle *b,
 		if (!res.witnessed[i])
 			continue;
 		n = snprintf(v->witnesses + at, sizeof(v->witnesses) - at,
-		    "%s%s", at > 0 ? ", " : "", policy->witnesses[i].name);
+		    "%s%s", at > 0 ? ", " : "", witness_display_name(srv, i));
 		if (n > 0 && (size_t)n < sizeof(v->witnesses) - at)
 			at += (size_t)n;
+		else
+			v->witnesses[at] = '\0';  /* whole names only */
 		if (v->witnessed_at == 0 ||
 		    (long long)res.timestamps[i] < v->witnessed_at)
 			v->witnessed_at = (long long)res.timestamps[i];
@@ -295,7 +298,7 @@ compute(struct request *req, const struct chain_view *view,
 		v->complete_size = report.index_size;
 	ttl = report.event_count == view->count ? 0 : -1;
 	if (srv->witness_policy != NULL) {
-		witnesses_check(srv->witness_policy, bundle, v);
+		witnesses_check(srv, bundle, v);
 		if (ttl == 0)
 			ttl = v->witnessed ? VERDICT_WITNESSED_MS :
 			    VERDICT_QUORUM_RETRY_MS;

@@ -36,6 +36,7 @@
 
 #include <curl/curl.h>
 
+#include "libtrace/codes.h"
 #include "libtrace/cosign.h"
 #include "libtrace/fileio.h"
 #include "libtrace/tlogpolicy.h"
@@ -110,6 +111,59 @@ static struct {
 
 /* ---- the policy ------------------------------------------------------------ */
 
+/*
+ * --witness-display NAME=TEXT;...: each NAME a witness of the policy, once;
+ * TEXT what pages show for it (escaped there, but checked here anyway:
+ * valid UTF-8 without control, bidi or invisible characters).
+ */
+static int
+load_display(struct server *srv, const struct tlog_policy *policy)
+{
+	const char *p = srv->cfg.witness_display;
+
+	memset(srv->witness_display, 0, sizeof(srv->witness_display));
+	while (*p != '\0') {
+		const char *end = strchr(p, ';'), *eq;
+		size_t len = end != NULL ? (size_t)(end - p) : strlen(p), i;
+
+		eq = memchr(p, '=', len);
+		for (i = 0; eq != NULL && i < policy->witness_count; i++)
+			if (strlen(policy->witnesses[i].name) == (size_t)(eq - p) &&
+			    memcmp(policy->witnesses[i].name, p, eq - p) == 0)
+				break;
+		if (eq == NULL || i == policy->witness_count) {
+			fprintf(stderr, "trace-server: --witness-display %.*s: "
+			    "want NAME=TEXT with NAME a witness of the policy\n",
+			    (int)len, p);
+			return -1;
+		}
+		len -= (size_t)(eq + 1 - p);
+		if (len == 0 || len > WITNESS_DISPLAY_MAX ||
+		    !text_valid(eq + 1, len, WITNESS_DISPLAY_MAX, false) ||
+		    !text_visible(eq + 1, len) ||
+		    srv->witness_display[i][0] != '\0') {
+			fprintf(stderr, "trace-server: --witness-display for %s: "
+			    "1-%d bytes of text without control or invisible "
+			    "characters, once per witness\n",
+			    policy->witnesses[i].name,
+			    WITNESS_DISPLAY_MAX);
+			return -1;
+		}
+		memcpy(srv->witness_display[i], eq + 1, len);
+		p += (size_t)(eq + 1 - p) + len;
+		if (*p == ';')
+			p++;
+	}
+	return 0;
+}
+
+const char *
+witness_display_name(const struct server *srv, size_t i)
+{
+	return srv->witness_display[i][0] != '\0' ? srv->witness_display[i] :
+	    srv->witness_policy->witnesses[i].name;
+}
+
 int
 witness_load_policy(struct server *srv)
 {
@@ -162,6 +216,8 @@ witness_load_policy(struct server *srv)
 			    policy->witnesses[i].name);
 			goto fail;
 		}
+	if (load_display(srv, policy) != 0)
+		goto fail;
 	srv->witness_policy = policy;
 	return 0;
 fail:

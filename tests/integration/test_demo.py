@@ -78,6 +78,9 @@ class Demo(unittest.TestCase):
         self.assertEqual(status, 200)
         self.assertIn("Sulwhasoo", page)
         self.assertNotIn('class="recall', page)
+        # The demo's witnesses by their display names (--witness-display).
+        self.assertRegex(page, r'cosigned by the witnesses (Weihai Customs|CCIC Korea), '
+                         r'(Weihai Customs|CCIC Korea) \(')
         status, page = get("%s/01/%s/10/%s/21/000042?lang=en" % (self.base, GTIN2, LOT2))
         self.assertEqual(status, 200)
         self.assertIn("Green Tea Seed Serum", page)

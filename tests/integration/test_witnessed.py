@@ -196,12 +196,12 @@ class WitnessedCluster(harness.Cluster):
         with open(self.policy, "w") as f:
             f.write("\n".join(lines) + "\n")
 
-    def start_all(self, witnesses=None, urls=None):
+    def start_all(self, witnesses=None, urls=None, extra=()):
         self.write_policy(urls)
         self.start_redis()
         for s in (self.witnesses if witnesses is None else witnesses):
             self.witnesses[s].start()
-        self.start_server(["--witness-policy", self.policy])
+        self.start_server(["--witness-policy", self.policy] + list(extra))
 
     def stop(self):
         self.stop_server()
@@ -257,7 +257,10 @@ class TwoOfThree(unittest.TestCase):
         self.c = WitnessedCluster(["customs", "ccic", "third"],
                                   ["group two 2 customs ccic third",
                                    "quorum two"])
-        self.c.start_all()
+        # Pages show display names (configuration), escaped; a witness
+        # without one by its policy name.
+        self.c.start_all(extra=["--witness-display", "customs=Weihai Customs <海关>",
+                                "--witness-display", "ccic=CCIC Korea"])
 
     def tearDown(self):
         self.c.stop()
@@ -345,8 +348,9 @@ class TwoOfThree(unittest.TestCase):
         self.assertEqual(page.status, 200, page)
         html = page.body.decode()
         self.assertIn('id="witnessed">Checkpoint cosigned by the witnesses ', html)
-        self.assertRegex(html, r'cosigned by the witnesses (customs|ccic|third), '
-                         r'(ccic|third).* \(20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ\)')
+        self.assertRegex(html, r'cosigned by the witnesses (Weihai Customs &lt;海关&gt;|CCIC Korea|third), '
+                         r'(CCIC Korea|third).* \(20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ\)')
+        self.assertNotIn("<海关>", html)
         page = c.get("/inspect/01/%s/10/L1?lang=en" % gtin)
         self.assertEqual(page.status, 200, page)
         self.assertIn("<dt>Witnesses</dt><dd id=\"witnessed\">Checkpoint cosigned by "
@@ -442,6 +446,26 @@ class TwoOfThree(unittest.TestCase):
                 c.log_vkey, c.witnesses["customs"].vkey),
             "line 1": "log nonsense\n",
         }
+        # --witness-display must name the policy's witnesses, once, with
+        # plain text.
+        good = os.path.join(c.dir, "good.policy")
+        with open(good, "w") as f:
+            f.write("log %s\nwitness customs %s %s\nquorum customs\n" % (
+                c.log_vkey, c.witnesses["customs"].vkey, c.witnesses["customs"].url))
+        for why, display in (
+                ("want NAME=TEXT with NAME a witness of the policy", ["nobody=X"]),
+                ("want NAME=TEXT with NAME a witness of the policy", ["customs"]),
+                ("1-100 bytes of text", ["customs="]),
+                ("1-100 bytes of text", ["customs=" + "x" * 101]),
+                ("1-100 bytes of text", ["customs=a\u202eb"]),
+                ("1-100 bytes of text", ["customs=A", "customs=B"])):
+            argv = c.server_argv(port=free_port(), log_state=os.path.join(
+                c.dir, "unused-state")) + ["--witness-policy", good]
+            for d in display:
+                argv += ["--witness-display", d]
+            r = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+            self.assertEqual(r.returncode, 2, (why, display, r.stderr))
+            self.assertIn(why, r.stderr)
         for why, text in cases.items():
             path = os.path.join(c.dir, "bad.policy")
             with open(path, "w") as f:
