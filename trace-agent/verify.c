@@ -856,9 +856,13 @@ cmd_verify(struct agent *a, int argc, char **argv)
 	if (problems == 0) {
 		printf("verified: %zu checks passed (%zu events, %zu key "
 		    "entries, %zu signatures, %zu inclusion proofs against "
-		    "checkpoint size %" PRIu64 ")\n", report.checks,
+		    "checkpoint size %" PRIu64, report.checks,
 		    report.event_count, report.key_count, report.signatures,
 		    report.proofs, report.checkpoint.size);
+		if (report.pending)
+			printf(" and pending size %" PRIu64,
+			    report.pending_checkpoint.size);
+		printf(")\n");
 		rc = AGENT_EXIT_OK;
 	} else {
 		printf("NOT VERIFIED: %zu problem%s (%zu of %zu events and %zu "
