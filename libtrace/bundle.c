@@ -537,6 +537,16 @@ proof_ok(struct verify *v, const struct bundle_item *it, char *why,
 	return true;
 }
 
+/* The code of a failed inclusion proof: no_checkpoint when there was no
+ * valid checkpoint (for a pending item: pending checkpoint) to check it
+ * against. */
+static const char *
+proof_code(const struct verify *v, const struct bundle_item *it)
+{
+	return (it->pending ? v->r->pending_ok : v->r->checkpoint_ok) ?
+	    "bad_proof" : "no_checkpoint";
+}
+
 static void
 verify_checkpoint(struct verify *v, const struct note_verifier *log_key)
 {
@@ -696,8 +706,8 @@ verify_keys(struct verify *v, struct key_table *keys)
 		if (res->entry.op == KEY_OP_ORG && at < v->orgs.round1_until)
 			v->orgs.round1_until = at;
 		if (!proof_ok(v, it, why, sizeof(why)))
-			fail(v, BUNDLE_SUBJECT_KEY, i, -1, at, v->r->checkpoint_ok ?
-			    "bad_proof" : "no_checkpoint", "%s", why);
+			fail(v, BUNDLE_SUBJECT_KEY, i, -1, at,
+			    proof_code(v, it), "%s", why);
 		signer = key_find(keys, res->entry.signer);
 		if (signer == NULL || (!signer->is_root &&
 		    signer->enrolled_at >= at)) {
@@ -889,8 +899,7 @@ verify_events(struct verify *v, const struct key_table *keys)
 			/* Whether the log holds it is still worth saying. */
 			if (!proof_ok(v, it, why, sizeof(why)))
 				fail(v, BUNDLE_SUBJECT_EVENT, i, -1, at,
-				    v->r->checkpoint_ok ? "bad_proof" :
-				    "no_checkpoint", "%s", why);
+				    proof_code(v, it), "%s", why);
 			/* Its id still links the next one. */
 			have_prev = true;
 			prev_index = at;
@@ -919,8 +928,7 @@ verify_events(struct verify *v, const struct key_table *keys)
 			    "%lld", at, prev_index);
 		if (!proof_ok(v, it, why, sizeof(why)))
 			fail(v, BUNDLE_SUBJECT_EVENT, i, ev->seq, at,
-			    v->r->checkpoint_ok ? "bad_proof" : "no_checkpoint",
-			    "%s", why);
+			    proof_code(v, it), "%s", why);
 		signer = key_find(keys, ev->signer);
 		v->r->checks++;
 		if (signer == NULL) {

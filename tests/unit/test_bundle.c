@@ -1201,6 +1201,8 @@ test_pending(void)
 	CHECK(verify_text(text, &r) == TRACE_EBADSIG);
 	CHECK(!r.pending_ok);
 	CHECK(!r.events[2].ok && r.events[1].ok);
+	CHECK(has_failure(&r, BUNDLE_SUBJECT_EVENT, 2, "no_checkpoint"));
+	CHECK(has_failure(&r, BUNDLE_SUBJECT_KEY, 3, "no_checkpoint"));
 	bundle_report_free(&r);
 	free(text);
 	/* A pending member that is not one: refused, not ignored. */
