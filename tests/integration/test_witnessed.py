@@ -574,6 +574,7 @@ class WitnessesStop(unittest.TestCase):
 
     def test_recall_after_witnesses_stop_is_pending_and_in_force(self):
         import copy
+        import json
         c = self.c
         brand, importer, regulator = Key("brand"), Key("importer"), Key("regulator")
         c.enroll(brand, "brand")
@@ -592,11 +593,15 @@ class WitnessesStop(unittest.TestCase):
         for w in c.witnesses.values():
             w.stop(signal.SIGKILL)
 
-        # After the witnesses stopped: the importer closes its recall and
-        # a regulator issues a new one.
+        # After the witnesses stopped: the importer closes its recall, a
+        # regulator issues a new one, and a lab enrolled since reports a
+        # fail (its org and key entries are pending too).
         self.post(importer, "recall.closed", {"recall": first, "outcome": "destroyed"})
         second = self.post(regulator, "recall.issued", {
             "reason": "Mercury", "severity": 1, "action": "Return it"})
+        lab = Key("lab")
+        c.enroll(lab, "inspector", org="Late Lab")
+        self.post(lab, "inspection.completed", {"certificate": "C9", "result": "fail"})
         n_size = settled_size(c)
         self.assertGreater(n_size, w_size)
         t0 = time.time()
@@ -609,8 +614,11 @@ class WitnessesStop(unittest.TestCase):
         self.assertEqual(sorted(pending), ["checkpoint", "consistency", "events", "keys"])
         self.assertEqual(body_of(pending["checkpoint"])[0], n_size)
         self.assertEqual(len(split_note(pending["checkpoint"])[1]), 1)
-        self.assertEqual(len(pending["events"]), 2)
-        self.assertEqual(pending["keys"], [])
+        self.assertEqual(len(pending["events"]), 3)
+        self.assertEqual(len(pending["keys"]), 2)
+        self.assertTrue(all(k["logIndex"] >= w_size for k in pending["keys"]))
+        self.assertEqual(json.loads(base64.b64decode(
+            pending["keys"][1]["envelope"]["payload"]))["keyid"], lab.keyid)
         self.assertEqual(harness.statement_id(pending["events"][1]["envelope"]), second)
 
         good = self.write("bundle.json", bundle)
@@ -618,10 +626,13 @@ class WitnessesStop(unittest.TestCase):
         self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
         out = v.stdout
         self.assertIn("ok    witnesses: quorum met", out)
-        self.assertIn("ok    pending: 2 events and 0 key entries logged after it, "
+        self.assertIn("ok    pending: 3 events and 2 key entries logged after it, "
                       "in checkpoint size %d" % n_size, out)
         self.assertIn("ok    pending event 2 (seq 2, recall.closed)", out)
         self.assertIn("ok    pending event 3 (seq 3, recall.issued)", out)
+        self.assertIn("ok    pending event 4 (seq 4, inspection.completed)", out)
+        self.assertRegex(out, r"ok    pending key entry at log index \d+: enroll %s "
+                         r"\(inspector, " % lab.keyid)
         self.assertIn("ok    complete: as of checkpoint %d " % w_size, out)
         # Both recalls open: the pending close of the witnessed one
         # counts for nothing, the pending recall counts at once.
@@ -633,6 +644,7 @@ class WitnessesStop(unittest.TestCase):
                       "witnessed checkpoint): ignored until the witnesses cosign it", out)
         self.assertIn("note    seq 3 (recall.issued): pending (logged after the "
                       "witnessed checkpoint): counted now", out)
+        self.assertIn("status  inspection: fail ( seq 4 fail pending)", out)
         self.assertEqual(self.libtrace_verify(good).returncode, 0)
 
         # The log grows on (another lot): the same statements proven
