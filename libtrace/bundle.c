@@ -26,11 +26,19 @@
 void
 bundle_free(struct bundle *b)
 {
+	size_t pending_events = 0, pending_keys = 0;
+
 	if (b == NULL)
 		return;
-	for (size_t i = 0; i < b->event_count; i++)
+	if (b->pending != NULL) {
+		pending_events = b->pending->event_count;
+		pending_keys = b->pending->key_count;
+		free(b->pending->checkpoint);
+		free(b->pending);
+	}
+	for (size_t i = 0; i < b->event_count + pending_events; i++)
 		dsse_envelope_clear(&b->events[i].env);
-	for (size_t i = 0; i < b->key_count; i++)
+	for (size_t i = 0; i < b->key_count + pending_keys; i++)
 		dsse_envelope_clear(&b->keys[i].env);
 	free(b->events);
 	free(b->keys);
@@ -122,19 +130,99 @@ proof_elements(const struct json_value *list)
 	return n;
 }
 
+/*
+ * The pending member's parts (docs/PROTOCOL.md 10.1): *pv the member when
+ * it is an object, its events and keys arrays (NULL when absent or not
+ * arrays: the member is then unreadable, noted in why).
+ */
+static void
+pending_parts(const struct json_value *root, const struct json_value **pv,
+    const struct json_value **events, const struct json_value **keys,
+    char *why, size_t size)
+{
+	const struct json_value *v = json_object_get(root, "pending");
+
+	*pv = *events = *keys = NULL;
+	why[0] = '\0';
+	if (v == NULL)
+		return;
+	if (v->type != JSON_OBJECT) {
+		snprintf(why, size, "\"pending\" is not an object");
+		return;
+	}
+	*pv = v;
+	*events = json_object_get(v, "events");
+	*keys = json_object_get(v, "keys");
+	if (*events == NULL || (*events)->type != JSON_ARRAY || *keys == NULL ||
+	    (*keys)->type != JSON_ARRAY) {
+		snprintf(why, size, "\"pending\" needs \"events\" and \"keys\" "
+		    "arrays");
+		*events = *keys = NULL;
+	}
+}
+
+/* Read the pending member's checkpoint and consistency proof (pool room
+ * reserved); its items are read by the caller. */
+static bool
+pending_read(struct bundle *b, const struct json_value *v,
+    struct bundle_pending *p)
+{
+	const struct json_value *note = json_object_get(v, "checkpoint");
+	const struct json_value *proof = json_object_get(v, "consistency");
+
+	if (note == NULL || note->type != JSON_STRING) {
+		snprintf(p->problem, sizeof(p->problem), "\"pending\" has no "
+		    "\"checkpoint\" (a string)");
+		return true;
+	}
+	if ((p->checkpoint = malloc(note->u.string.len + 1)) == NULL)
+		return false;
+	memcpy(p->checkpoint, note->u.string.ptr, note->u.string.len + 1);
+	p->checkpoint_len = note->u.string.len;
+	if (proof == NULL || proof->type != JSON_ARRAY ||
+	    proof->u.array.count > MERKLE_PROOF_MAX) {
+		snprintf(p->problem, sizeof(p->problem), "\"pending\" has no "
+		    "\"consistency\" proof (an array of at most %d hashes)",
+		    MERKLE_PROOF_MAX);
+		return true;
+	}
+	p->consistency_first = b->pool_count;
+	for (size_t i = 0; i < proof->u.array.count; i++) {
+		const struct json_value *h = proof->u.array.items[i];
+		unsigned char raw[64];
+		size_t n = 0;
+
+		if (h->type != JSON_STRING || h->u.string.len > 64 ||
+		    base64_decode(h->u.string.ptr, h->u.string.len, raw, &n,
+		    NULL) != TRACE_OK || n != MERKLE_HASH_LEN) {
+			snprintf(p->problem, sizeof(p->problem), "consistency "
+			    "proof element %zu is not base64 of a 32-byte hash",
+			    i);
+			return true;
+		}
+		memcpy(b->proof_pool[b->pool_count++], raw, MERKLE_HASH_LEN);
+	}
+	p->consistency_count = proof->u.array.count;
+	p->readable = true;
+	return true;
+}
+
 enum trace_status
 bundle_parse(const char *text, size_t len, struct bundle **out,
     struct trace_error *err)
 {
 	struct json_limits limits = json_limits_default;
 	struct json_doc *doc = NULL;
-	const struct json_value *root, *events, *keys, *v;
+	const struct json_value *root, *events, *keys, *v, *pv, *pevents,
+	    *pkeys;
+	size_t pending_events, pending_keys;
+	char pending_why[TRACE_ERROR_MESSAGE_MAX];
 	struct bundle *b = NULL;
 	enum trace_status rc;
 
 	*out = NULL;
 	limits.max_size = BUNDLE_TEXT_MAX;
-	limits.max_depth = 8;
+	limits.max_depth = 9;           /* pending items are one level deeper */
 	limits.max_string = NOTE_MAX_LEN;
 	/* An item is at most ~90 values (4 signatures, 64 proof hashes). */
 	limits.max_values = (BUNDLE_EVENTS_MAX + BUNDLE_KEYS_MAX) * 100 + 64;
@@ -155,8 +243,14 @@ bundle_parse(const char *text, size_t len, struct bundle **out,
 		    "keys", "\"events\" and \"keys\" are arrays");
 		goto out;
 	}
-	if ((events != NULL && events->u.array.count > BUNDLE_EVENTS_MAX) ||
-	    (keys != NULL && keys->u.array.count > BUNDLE_KEYS_MAX)) {
+	pending_parts(root, &pv, &pevents, &pkeys, pending_why,
+	    sizeof(pending_why));
+	pending_events = pevents != NULL ? pevents->u.array.count : 0;
+	pending_keys = pkeys != NULL ? pkeys->u.array.count : 0;
+	if ((events != NULL && events->u.array.count + pending_events >
+	    BUNDLE_EVENTS_MAX) || (keys != NULL && keys->u.array.count +
+	    pending_keys > BUNDLE_KEYS_MAX) || pending_events >
+	    BUNDLE_EVENTS_MAX || pending_keys > BUNDLE_KEYS_MAX) {
 		rc = trace_error_set(err, TRACE_ETOOBIG, "too_large", NULL,
 		    "a bundle holds at most %d events and %d key entries",
 		    BUNDLE_EVENTS_MAX, BUNDLE_KEYS_MAX);
@@ -176,17 +270,43 @@ bundle_parse(const char *text, size_t len, struct bundle **out,
 	}
 	b->event_count = events != NULL ? events->u.array.count : 0;
 	b->key_count = keys != NULL ? keys->u.array.count : 0;
-	b->events = calloc(b->event_count + 1, sizeof(*b->events));
-	b->keys = calloc(b->key_count + 1, sizeof(*b->keys));
-	/* The index statement's proof has at most MERKLE_PROOF_MAX. */
+	b->events = calloc(b->event_count + pending_events + 1,
+	    sizeof(*b->events));
+	b->keys = calloc(b->key_count + pending_keys + 1, sizeof(*b->keys));
+	/* The index statement's proof and the pending consistency proof have
+	 * at most MERKLE_PROOF_MAX each. */
 	b->proof_pool = malloc((proof_elements(events) + proof_elements(keys) +
-	    MERKLE_PROOF_MAX + 1) * MERKLE_HASH_LEN);
+	    proof_elements(pevents) + proof_elements(pkeys) +
+	    2 * MERKLE_PROOF_MAX + 1) * MERKLE_HASH_LEN);
 	if (b->events == NULL || b->keys == NULL || b->proof_pool == NULL)
 		goto nomem;
 	for (size_t i = 0; i < b->event_count; i++)
 		item_read(b, events->u.array.items[i], &b->events[i]);
 	for (size_t i = 0; i < b->key_count; i++)
 		item_read(b, keys->u.array.items[i], &b->keys[i]);
+	if (json_object_get(root, "pending") != NULL) {
+		struct bundle_pending *p = calloc(1, sizeof(*p));
+
+		if ((b->pending = p) == NULL)
+			goto nomem;
+		snprintf(p->problem, sizeof(p->problem), "%s", pending_why);
+		if (pv != NULL && pevents != NULL && !pending_read(b, pv, p))
+			goto nomem;
+		p->event_count = pending_events;
+		p->key_count = pending_keys;
+		for (size_t i = 0; i < pending_events; i++) {
+			struct bundle_item *it = &b->events[b->event_count + i];
+
+			it->pending = true;
+			item_read(b, pevents->u.array.items[i], it);
+		}
+		for (size_t i = 0; i < pending_keys; i++) {
+			struct bundle_item *it = &b->keys[b->key_count + i];
+
+			it->pending = true;
+			item_read(b, pkeys->u.array.items[i], it);
+		}
+	}
 	if ((v = json_object_get(root, "index")) != NULL &&
 	    (b->index = bundle_index_read(b, v, item_read)) == NULL)
 		goto nomem;
@@ -212,6 +332,7 @@ bundle_subject_name(enum bundle_subject subject)
 	case BUNDLE_SUBJECT_KEY: return "key entry";
 	case BUNDLE_SUBJECT_EVENT: return "event";
 	case BUNDLE_SUBJECT_INDEX: return "index";
+	case BUNDLE_SUBJECT_PENDING: return "pending";
 	default: return "bundle";
 	}
 }
@@ -374,20 +495,30 @@ proof_ok(struct verify *v, const struct bundle_item *it, char *why,
     size_t size)
 {
 	const struct bundle_report *r = v->r;
+	const struct checkpoint *cp = it->pending ? &r->pending_checkpoint :
+	    &r->checkpoint;
+	const char *which = it->pending ? "pending checkpoint" : "checkpoint";
 	struct merkle_bytes elems[MERKLE_PROOF_MAX];
 	unsigned char leaf[MERKLE_HASH_LEN];
 	struct trace_error err;
 
 	v->r->checks++;
-	if (!r->checkpoint_ok) {
-		snprintf(why, size, "no valid checkpoint to check the inclusion "
-		    "proof against");
+	if (it->pending ? !r->pending_ok : !r->checkpoint_ok) {
+		snprintf(why, size, "no valid %s to check the inclusion proof "
+		    "against", which);
 		return false;
 	}
-	if ((uint64_t)it->log_index >= r->checkpoint.size) {
-		snprintf(why, size, "inclusion proof: log index %lld is outside "
-		    "the checkpoint (size %" PRIu64 ")", it->log_index,
+	/* SPEC 9: pending means logged after the witnessed checkpoint. */
+	if (it->pending && (uint64_t)it->log_index < r->checkpoint.size) {
+		snprintf(why, size, "log index %lld is inside the checkpoint "
+		    "(size %" PRIu64 "): it is not pending", it->log_index,
 		    r->checkpoint.size);
+		return false;
+	}
+	if ((uint64_t)it->log_index >= cp->size) {
+		snprintf(why, size, "inclusion proof: log index %lld is outside "
+		    "the %s (size %" PRIu64 ")", it->log_index, which,
+		    cp->size);
 		return false;
 	}
 	for (size_t i = 0; i < it->proof_count; i++)
@@ -396,15 +527,24 @@ proof_ok(struct verify *v, const struct bundle_item *it, char *why,
 	merkle_leaf_hash_statement(it->env.type, it->env.payload,
 	    it->env.payload_len, leaf);
 	if (merkle_verify_inclusion(merkle_bytes_hash(leaf),
-	    (uint64_t)it->log_index, r->checkpoint.size, elems,
-	    it->proof_count, merkle_bytes_hash(r->checkpoint.root), &err) !=
-	    TRACE_OK) {
+	    (uint64_t)it->log_index, cp->size, elems, it->proof_count,
+	    merkle_bytes_hash(cp->root), &err) != TRACE_OK) {
 		snprintf(why, size, "inclusion proof does not verify against "
-		    "the checkpoint: %.200s", err.message);
+		    "the %s: %.200s", which, err.message);
 		return false;
 	}
 	v->r->proofs++;
 	return true;
+}
+
+/* The code of a failed inclusion proof: no_checkpoint when there was no
+ * valid checkpoint (for a pending item: pending checkpoint) to check it
+ * against. */
+static const char *
+proof_code(const struct verify *v, const struct bundle_item *it)
+{
+	return (it->pending ? v->r->pending_ok : v->r->checkpoint_ok) ?
+	    "bad_proof" : "no_checkpoint";
 }
 
 static void
@@ -435,6 +575,75 @@ verify_checkpoint(struct verify *v, const struct note_verifier *log_key)
 	v->r->checkpoint_ok = true;
 }
 
+/*
+ * SPEC 9, docs/PROTOCOL.md 10.2 step 1a: the pending checkpoint is the
+ * log's own, newer than the checkpoint and consistent with it, so pending
+ * statements extend the witnessed history rather than tell another.
+ */
+static void
+verify_pending(struct verify *v, const struct note_verifier *log_key)
+{
+	const struct bundle_pending *p = v->b->pending;
+	struct bundle_report *r = v->r;
+	struct merkle_bytes proof[MERKLE_PROOF_MAX];
+	struct trace_error err;
+
+	if (p == NULL)
+		return;
+	r->pending = true;
+	r->pending_events = p->event_count;
+	r->pending_keys = p->key_count;
+	r->checks++;
+	if (!p->readable) {
+		fail(v, BUNDLE_SUBJECT_PENDING, 0, -1, -1, "bad_pending", "%s",
+		    p->problem);
+		return;
+	}
+	if (checkpoint_open(p->checkpoint, p->checkpoint_len, log_key,
+	    &r->pending_checkpoint, &err) != TRACE_OK) {
+		fail(v, BUNDLE_SUBJECT_PENDING, 0, -1, -1, "bad_pending",
+		    "the pending checkpoint does not verify under log key %s: "
+		    "%s", log_key->name, err.message);
+		return;
+	}
+	if (strcmp(r->pending_checkpoint.origin, log_key->name) != 0) {
+		fail(v, BUNDLE_SUBJECT_PENDING, 0, -1, -1, "bad_pending",
+		    "the pending checkpoint is for log %s, not %s",
+		    r->pending_checkpoint.origin, log_key->name);
+		return;
+	}
+	if (!r->checkpoint_ok) {
+		fail(v, BUNDLE_SUBJECT_PENDING, 0, -1, -1, "no_checkpoint",
+		    "no valid checkpoint for the pending one to extend");
+		return;
+	}
+	if (r->pending_checkpoint.size <= r->checkpoint.size) {
+		fail(v, BUNDLE_SUBJECT_PENDING, 0, -1, -1, "bad_pending",
+		    "the pending checkpoint (size %" PRIu64 ") is not larger "
+		    "than the checkpoint (size %" PRIu64 ")",
+		    r->pending_checkpoint.size, r->checkpoint.size);
+		return;
+	}
+	for (size_t i = 0; i < p->consistency_count; i++)
+		proof[i] = merkle_bytes_hash(v->b->proof_pool[
+		    p->consistency_first + i]);
+	r->checks++;
+	/* RFC 9162 2.1.4.2 */
+	if (merkle_verify_consistency(r->checkpoint.size,
+	    r->pending_checkpoint.size, proof, p->consistency_count,
+	    merkle_bytes_hash(r->checkpoint.root),
+	    merkle_bytes_hash(r->pending_checkpoint.root), &err) != TRACE_OK) {
+		fail(v, BUNDLE_SUBJECT_PENDING, 0, -1, -1,
+		    "pending_inconsistent", "the pending checkpoint (size %"
+		    PRIu64 ") does not extend the checkpoint (size %" PRIu64
+		    "): %s", r->pending_checkpoint.size, r->checkpoint.size,
+		    err.message);
+		return;
+	}
+	r->proofs++;
+	r->pending_ok = true;
+}
+
 struct order {
 	long long log_index;
 	size_t position;
@@ -455,17 +664,17 @@ static void
 verify_keys(struct verify *v, struct key_table *keys)
 {
 	const struct bundle *b = v->b;
-	struct order *order = calloc(b->key_count + 1, sizeof(*order));
+	struct order *order = calloc(v->r->key_count + 1, sizeof(*order));
 
 	if (order == NULL) {
 		v->nomem = true;
 		return;
 	}
-	for (size_t i = 0; i < b->key_count; i++)
+	for (size_t i = 0; i < v->r->key_count; i++)
 		order[i] = (struct order){ b->keys[i].log_index, i };
-	qsort(order, b->key_count, sizeof(*order), order_compare);
+	qsort(order, v->r->key_count, sizeof(*order), order_compare);
 	v->orgs.round1_until = LLONG_MAX;
-	for (size_t k = 0; k < b->key_count && !v->nomem; k++) {
+	for (size_t k = 0; k < v->r->key_count && !v->nomem; k++) {
 		size_t i = order[k].position;
 		const struct bundle_item *it = &b->keys[i];
 		struct bundle_key_result *res = &v->r->keys[i];
@@ -476,6 +685,7 @@ verify_keys(struct verify *v, struct key_table *keys)
 		long long at = it->log_index;
 
 		res->ok = true;
+		res->pending = it->pending;
 		res->log_index = at;
 		v->r->checks++;
 		if (!it->readable) {
@@ -496,8 +706,8 @@ verify_keys(struct verify *v, struct key_table *keys)
 		if (res->entry.op == KEY_OP_ORG && at < v->orgs.round1_until)
 			v->orgs.round1_until = at;
 		if (!proof_ok(v, it, why, sizeof(why)))
-			fail(v, BUNDLE_SUBJECT_KEY, i, -1, at, v->r->checkpoint_ok ?
-			    "bad_proof" : "no_checkpoint", "%s", why);
+			fail(v, BUNDLE_SUBJECT_KEY, i, -1, at,
+			    proof_code(v, it), "%s", why);
 		signer = key_find(keys, res->entry.signer);
 		if (signer == NULL || (!signer->is_root &&
 		    signer->enrolled_at >= at)) {
@@ -605,7 +815,8 @@ fold_events(struct verify *v, const struct key_table *keys,
 		st[n++] = (struct fold_statement){ .ev = &evs[i],
 			.id = res->id, .log_index = res->log_index,
 			.signer_role = signer->entry.role,
-			.signer_org = policy_fold_org(signer) };
+			.signer_org = policy_fold_org(signer),
+			.pending = res->pending };
 	}
 	if (fold_run(st, n, NULL, &r->fold, &err) != TRACE_OK) {
 		v->nomem = true;
@@ -638,7 +849,7 @@ verify_events(struct verify *v, const struct key_table *keys)
 	long long prev_index = -1;
 	bool have_prev = false;
 
-	if (b->event_count == 0) {
+	if (v->r->event_count == 0) {
 		/* With an index, an empty bundle is a claim of absence that
 		 * the index proves or refutes (bundleindex.c). */
 		if (b->index == NULL)
@@ -646,14 +857,14 @@ verify_events(struct verify *v, const struct key_table *keys)
 			    "the bundle has no events");
 		return;
 	}
-	raw = calloc(b->event_count, sizeof(*raw));
+	raw = calloc(v->r->event_count, sizeof(*raw));
 	/* Kept until the fold: it needs the whole chain at once. */
-	evs = calloc(b->event_count, sizeof(*evs));
+	evs = calloc(v->r->event_count, sizeof(*evs));
 	if (raw == NULL || evs == NULL) {
 		v->nomem = true;
 		goto out;
 	}
-	for (size_t i = 0; i < b->event_count && !v->nomem; i++) {
+	for (size_t i = 0; i < v->r->event_count && !v->nomem; i++) {
 		const struct bundle_item *it = &b->events[i];
 		struct bundle_event_result *res = &v->r->events[i];
 		struct trace_event *ev = &evs[i];
@@ -664,6 +875,7 @@ verify_events(struct verify *v, const struct key_table *keys)
 		long long at = it->log_index;
 
 		res->ok = true;
+		res->pending = it->pending;
 		res->log_index = at;
 		res->seq = -1;
 		res->fold_index = FOLD_NONE;
@@ -687,8 +899,7 @@ verify_events(struct verify *v, const struct key_table *keys)
 			/* Whether the log holds it is still worth saying. */
 			if (!proof_ok(v, it, why, sizeof(why)))
 				fail(v, BUNDLE_SUBJECT_EVENT, i, -1, at,
-				    v->r->checkpoint_ok ? "bad_proof" :
-				    "no_checkpoint", "%s", why);
+				    proof_code(v, it), "%s", why);
 			/* Its id still links the next one. */
 			have_prev = true;
 			prev_index = at;
@@ -717,8 +928,7 @@ verify_events(struct verify *v, const struct key_table *keys)
 			    "%lld", at, prev_index);
 		if (!proof_ok(v, it, why, sizeof(why)))
 			fail(v, BUNDLE_SUBJECT_EVENT, i, ev->seq, at,
-			    v->r->checkpoint_ok ? "bad_proof" : "no_checkpoint",
-			    "%s", why);
+			    proof_code(v, it), "%s", why);
 		signer = key_find(keys, ev->signer);
 		v->r->checks++;
 		if (signer == NULL) {
@@ -752,7 +962,7 @@ verify_events(struct verify *v, const struct key_table *keys)
 	if (!v->nomem)
 		fold_events(v, keys, evs);
 out:
-	for (size_t i = 0; evs != NULL && i < b->event_count; i++)
+	for (size_t i = 0; evs != NULL && i < v->r->event_count; i++)
 		event_free(&evs[i]);
 	free(evs);
 	free(raw);
@@ -788,16 +998,20 @@ bundle_verify(const struct bundle *b,
 	memset(&v, 0, sizeof(v));
 	v.b = b;
 	v.r = report;
-	report->events = calloc(b->event_count + 1, sizeof(*report->events));
-	report->keys = calloc(b->key_count + 1, sizeof(*report->keys));
-	report->event_count = b->event_count;
-	report->key_count = b->key_count;
-	while (cap < 2 * (b->key_count + 1))
+	/* Covered items, then the pending ones (bundle.h). */
+	report->event_count = b->event_count + (b->pending != NULL ?
+	    b->pending->event_count : 0);
+	report->key_count = b->key_count + (b->pending != NULL ?
+	    b->pending->key_count : 0);
+	report->events = calloc(report->event_count + 1,
+	    sizeof(*report->events));
+	report->keys = calloc(report->key_count + 1, sizeof(*report->keys));
+	while (cap < 2 * (report->key_count + 1))
 		cap *= 2;
-	keys.states = calloc(b->key_count + 1, sizeof(*keys.states));
+	keys.states = calloc(report->key_count + 1, sizeof(*keys.states));
 	keys.slots = calloc(cap, sizeof(*keys.slots));
 	keys.mask = cap - 1;
-	v.orgs.v = calloc(b->key_count + 1, sizeof(*v.orgs.v));
+	v.orgs.v = calloc(report->key_count + 1, sizeof(*v.orgs.v));
 	v.orgs.round1_until = LLONG_MAX;
 	if (report->events == NULL || report->keys == NULL ||
 	    keys.states == NULL || keys.slots == NULL || v.orgs.v == NULL) {
@@ -807,6 +1021,7 @@ bundle_verify(const struct bundle *b,
 	policy_root_state(root_public, &root);
 	key_add(&keys, &root);
 	verify_checkpoint(&v, log_key);
+	verify_pending(&v, log_key);
 	if (b->chain[0] == '\0')
 		fail(&v, BUNDLE_SUBJECT_BUNDLE, 0, -1, -1, "bad_item",
 		    "the bundle names no chain");
@@ -815,9 +1030,9 @@ bundle_verify(const struct bundle *b,
 	if (!v.nomem)
 		bundle_index_verify(b, root_public, log_key, report,
 		    index_proof_ok, index_fail, &v);
-	for (size_t i = 0; i < b->event_count; i++)
+	for (size_t i = 0; i < report->event_count; i++)
 		report->events_ok += report->events[i].ok;
-	for (size_t i = 0; i < b->key_count; i++)
+	for (size_t i = 0; i < report->key_count; i++)
 		report->keys_ok += report->keys[i].ok;
 out:
 	free(keys.states);

@@ -8,7 +8,9 @@
  *
  *   {"chain": "01/<gtin14>/10/<lot>", "checkpoint": "<signed note>",
  *    "events": [{"envelope": {DSSE}, "logIndex": n, "proof": [b64...]}],
- *    "keys":   [{"envelope": {DSSE}, "logIndex": n, "proof": [b64...]}]}
+ *    "keys":   [{"envelope": {DSSE}, "logIndex": n, "proof": [b64...]}],
+ *    "pending": {"checkpoint": "<signed note>", "consistency": [b64...],
+ *                "events": [...], "keys": [...]}}      (optional)
  *
  * Use:
  *
@@ -47,6 +49,19 @@
  *                regulator's recall: a regulator).  The report keeps the
  *                fold: recall, inspection and customs status as the
  *                server's pages show them, from the bundle alone.
+ *   pending      (SPEC 9, docs/PROTOCOL.md 10.2 step 1a) statements logged
+ *                after the checkpoint, which witnesses have not cosigned
+ *                yet: the pending checkpoint verifies under the log key,
+ *                is larger than the checkpoint and consistent with it
+ *                (RFC 9162 consistency proof); pending items prove
+ *                inclusion in it, lie beyond the checkpoint, and are
+ *                checked with every rule above as if appended (pending
+ *                events continue seq, prev and log order; pending key
+ *                entries change the registry from their log index).  The
+ *                fold holds a pending recall.issued or fail in force and
+ *                ignores a pending close, correction, pass, release or
+ *                serials.issued (fold.h "pending").  The index speaks for
+ *                the checkpoint only.
  * Leaf hashes are SHA-256(0x00 || PAE) recomputed from the envelopes, so a
  * changed payload fails both its signature and its proof.
  *
@@ -97,6 +112,8 @@
 struct bundle_item {
 	bool readable;
 	char problem[TRACE_ERROR_MESSAGE_MAX];
+	bool pending;                   /* from the pending member: its proof
+	                                 * is against the pending checkpoint */
 	struct dsse_envelope env;
 	long long log_index;            /* -1 when absent */
 	size_t proof_first;             /* into bundle.proof_pool */
@@ -121,14 +138,30 @@ struct bundle_index {
 	size_t key_count;
 };
 
+/* The bundle's "pending" member (docs/PROTOCOL.md 10.1), as read.  Its
+ * events and keys are kept after the covered ones in bundle.events and
+ * bundle.keys. */
+struct bundle_pending {
+	bool readable;
+	char problem[TRACE_ERROR_MESSAGE_MAX];
+	char *checkpoint;               /* NUL-terminated, NULL when absent */
+	size_t checkpoint_len;
+	size_t consistency_first;       /* into bundle.proof_pool */
+	size_t consistency_count;
+	size_t event_count;             /* bundle.events[event_count ...] */
+	size_t key_count;               /* bundle.keys[key_count ...] */
+};
+
 struct bundle {
 	char chain[CHAIN_ID_MAX + 1];   /* "" when absent or too long */
 	struct bundle_index *index;     /* NULL when the bundle has none */
+	struct bundle_pending *pending; /* NULL when the bundle has none */
 	char *checkpoint;               /* NUL-terminated, NULL when absent */
 	size_t checkpoint_len;
-	struct bundle_item *events;
+	struct bundle_item *events;     /* event_count covered by the
+	                                 * checkpoint, then the pending ones */
 	size_t event_count;
-	struct bundle_item *keys;
+	struct bundle_item *keys;       /* likewise */
 	size_t key_count;
 	unsigned char (*proof_pool)[MERKLE_HASH_LEN];
 	size_t pool_count;
@@ -157,6 +190,7 @@ enum bundle_subject {
 	BUNDLE_SUBJECT_KEY,             /* keys[position] */
 	BUNDLE_SUBJECT_EVENT,           /* events[position] */
 	BUNDLE_SUBJECT_INDEX,           /* the lot index (SPEC 11) */
+	BUNDLE_SUBJECT_PENDING,         /* the pending checkpoint (SPEC 9) */
 };
 
 /*
@@ -172,8 +206,12 @@ enum bundle_subject {
  * "already_revoked"), or for the index (subject BUNDLE_SUBJECT_INDEX)
  * "bad_index", "bad_index_signature", "stale_index", "bad_index_proof",
  * "index_proof_mismatch", "truncated", "index_mismatch",
- * "key_entries_hidden", "missing_key_proof", "receipt_time".  message is
- * for people and names what was found.
+ * "key_entries_hidden", "missing_key_proof", "receipt_time"; for the
+ * pending member (subject BUNDLE_SUBJECT_PENDING) "bad_pending" (unreadable,
+ * its checkpoint does not verify, is of another log or not larger than the
+ * checkpoint), "pending_inconsistent" (the consistency proof fails: two
+ * histories), "no_checkpoint"; a pending item inside the checkpoint's tree
+ * fails "bad_proof".  message is for people and names what was found.
  */
 struct bundle_failure {
 	enum bundle_subject subject;
@@ -187,6 +225,7 @@ struct bundle_failure {
 /* Per event, in bundle order. */
 struct bundle_event_result {
 	bool ok;                        /* no failure about this event */
+	bool pending;                   /* from the pending member */
 	bool parsed;                    /* type/seq/signer below are known */
 	enum event_type type;
 	long long seq;
@@ -202,6 +241,7 @@ struct bundle_event_result {
 /* Per key entry, in bundle order. */
 struct bundle_key_result {
 	bool ok;
+	bool pending;                   /* from the pending member */
 	bool parsed;                    /* entry is set */
 	long long log_index;
 	struct key_entry entry;
@@ -227,13 +267,20 @@ struct bundle_report {
 	long long index_time;           /* the index statement's time */
 	bool checkpoint_ok;
 	struct checkpoint checkpoint;   /* extensions point into the bundle */
+	/* The pending member (SPEC 9): present, and its checkpoint verified
+	 * and proven consistent with checkpoint. */
+	bool pending;
+	bool pending_ok;
+	struct checkpoint pending_checkpoint;
+	size_t pending_events, pending_keys;  /* the last ones of events[],
+	                                       * keys[] */
 	size_t checks;                  /* individual checks made */
 	size_t signatures;              /* signatures verified */
 	size_t proofs;                  /* inclusion proofs verified */
 	size_t events_ok, keys_ok;
-	struct bundle_event_result *events;
+	struct bundle_event_result *events;   /* covered, then pending */
 	size_t event_count;
-	struct bundle_key_result *keys;
+	struct bundle_key_result *keys;       /* covered, then pending */
 	size_t key_count;
 	struct bundle_failure *failures; /* checkpoint, keys in log order,
 	                                  * events in order, then the rules

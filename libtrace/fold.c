@@ -345,6 +345,14 @@ judge_correction(struct fold_result *r, const struct fold_statement *st,
 	}
 }
 
+/* fold.h: statements whose clearing effect does not count (an unenrolled
+ * signer's, or one the witnesses have not cosigned yet). */
+static bool
+safe_reading(const struct fold_statement *st)
+{
+	return st->signer_unenrolled || st->pending;
+}
+
 /* Pass 3: what is in force, newest first where one is shown. */
 static void
 summarise(struct fold_result *r, const struct fold_statement *st)
@@ -379,8 +387,8 @@ summarise(struct fold_result *r, const struct fold_statement *st)
 			if (!in_force)
 				break;
 			if (result != NULL && strcmp(result, "pass") == 0) {
-				/* fold.h signer_unenrolled */
-				if (st[i].signer_unenrolled)
+				/* fold.h signer_unenrolled, pending */
+				if (safe_reading(&st[i]))
 					break;
 				newest_pass = i;
 			} else {
@@ -392,7 +400,7 @@ summarise(struct fold_result *r, const struct fold_statement *st)
 				r->declaration = i;
 			break;
 		case EVENT_CUSTOMS_RELEASED:
-			if (in_force && !st[i].signer_unenrolled)
+			if (in_force && !safe_reading(&st[i]))
 				r->release = i;
 			break;
 		default:
@@ -471,15 +479,17 @@ fold_run(const struct fold_statement *st, size_t count,
 		s->type = st[i].ev->type;
 		s->seq = st[i].ev->seq;
 		s->log_index = st[i].log_index;
+		s->pending = st[i].pending;
 		s->withdrawn_by = s->target = recall_of[i] = FOLD_NONE;
 	}
 	/* Pass 1: targets and recalls, in log order. */
 	for (size_t i = 0; i < count; i++) {
 		bool round1_allowed = st[i].log_index < round1_before;
 
-		/* fold.h signer_unenrolled: nothing it would clear counts
-		 * (summarise() leaves its pass and release out too). */
-		if (st[i].signer_unenrolled && clears(st[i].ev)) {
+		/* fold.h signer_unenrolled and pending: nothing it would
+		 * clear counts (summarise() leaves its pass and release out
+		 * too). */
+		if (safe_reading(&st[i]) && clears(st[i].ev)) {
 			out->statements[i].ignored = true;
 			continue;
 		}

@@ -85,6 +85,17 @@ struct fold_statement {
 	 * signers need not set it.
 	 */
 	bool signer_unenrolled;
+	/*
+	 * SPEC 9: logged after the published (witnessed) checkpoint, so
+	 * not yet cosigned: a bundle's "pending" statement.  Read the same
+	 * safe way as an unenrolled signer: a pending recall.issued or fail
+	 * is in force at once, so a new recall is never invisible, while a
+	 * pending recall.closed, correction, pass, customs.released or
+	 * serials.issued is ignored until the witnesses cosign it (a
+	 * pending fold can never make the lot look better than the
+	 * witnessed one).
+	 */
+	bool pending;
 };
 
 struct fold_options {
@@ -124,6 +135,7 @@ struct fold_statement_state {
 	enum fold_problem problem;      /* FOLD_PROBLEM_NONE if it keeps the
 	                                 * rules */
 	bool round1;                    /* judged by the round-1 rules */
+	bool pending;                   /* fold_statement.pending */
 	bool ignored;                   /* changes nothing: it breaks a rule,
 	                                 * or is a round-1 correction of a
 	                                 * recall */

@@ -470,13 +470,15 @@ size_t
 attachments_verify(const struct agent *a, const struct bundle *b,
     bool *unreachable)
 {
-	size_t problems = 0, checked = 0;
+	/* Pending events (SPEC 9) follow the covered ones (bundle.h). */
+	size_t problems = 0, checked = 0, count = b->event_count +
+	    (b->pending != NULL ? b->pending->event_count : 0);
 	bool ignored;
 
 	if (unreachable == NULL)
 		unreachable = &ignored;
 	*unreachable = false;
-	for (size_t i = 0; i < b->event_count; i++) {
+	for (size_t i = 0; i < count; i++) {
 		const struct bundle_item *it = &b->events[i];
 		const struct json_value *list;
 		struct trace_event ev;

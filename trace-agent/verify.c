@@ -46,6 +46,14 @@ static const char verify_usage[] =
 "(ok, or FAIL with the reason), the recall, inspection and customs\n"
 "status of the lot as the bundle alone shows it, and a summary.\n"
 "\n"
+"Pending (docs/PROTOCOL.md 10.1, 10.2 step 1a): statements logged after\n"
+"the (witnessed) checkpoint come with the log's newer signed checkpoint,\n"
+"proven consistent with it; they are checked like the others and printed\n"
+"as pending.  A pending recall or inspection fail counts at once; a\n"
+"pending close, correction, pass, customs release or serials.issued is\n"
+"ignored until witnessed.  With --policy only the checkpoint needs the\n"
+"quorum; the pending one is the log's alone.\n"
+"\n"
 "Completeness (docs/PROTOCOL.md 10.5): the bundle's lot index proofs must\n"
 "show that its events are the whole chain and its key entries all entries\n"
 "of their keys as of the checkpoint: \"complete as of checkpoint N\", or\n"
@@ -234,9 +242,10 @@ print_completeness(const struct bundle_report *r, const char *log)
 
 /*
  * The report's failures grouped by the item they are about, in the order
- * they were found: slot 0 is the bundle itself, 1 the checkpoint, then the
- * key entries and the events by position.  Linear, so a bundle of 100,000
- * failing events prints as fast as a good one.
+ * they were found: slot 0 is the bundle itself, 1 the checkpoint, 2 the
+ * pending checkpoint, then the key entries and the events by position.
+ * Linear, so a bundle of 100,000 failing events prints as fast as a good
+ * one.
  */
 struct failure_index {
 	size_t *first;            /* per slot: failure index + 1, 0 = none */
@@ -251,6 +260,8 @@ failure_slot(const struct failure_index *fi, const struct bundle_report *r,
 	switch (f->subject) {
 	case BUNDLE_SUBJECT_CHECKPOINT:
 		return 1;
+	case BUNDLE_SUBJECT_PENDING:
+		return 2;
 	case BUNDLE_SUBJECT_KEY:
 		return f->position < r->key_count ? fi->key_base + f->position :
 		    0;
@@ -266,8 +277,8 @@ failure_slot(const struct failure_index *fi, const struct bundle_report *r,
 static bool
 failure_index_build(struct failure_index *fi, const struct bundle_report *r)
 {
-	fi->key_base = 2;
-	fi->event_base = 2 + r->key_count;
+	fi->key_base = 3;
+	fi->event_base = 3 + r->key_count;
 	fi->first = calloc(fi->event_base + r->event_count, sizeof(size_t));
 	fi->next = calloc(r->failure_count + 1, sizeof(size_t));
 	if (fi->first == NULL || fi->next == NULL)
@@ -341,10 +352,12 @@ print_keys(const struct failure_index *fi, const struct bundle_report *r,
 		char what[96];
 
 		if (res->log_index >= 0)
-			snprintf(what, sizeof(what), "key entry at log index %lld",
+			snprintf(what, sizeof(what), "%skey entry at log index "
+			    "%lld", res->pending ? "pending " : "",
 			    res->log_index);
 		else
-			snprintf(what, sizeof(what), "key entry keys[%zu]", i);
+			snprintf(what, sizeof(what), "%skey entry keys[%zu]",
+			    res->pending ? "pending " : "", i);
 		if (print_failures(fi, r, fi->key_base + i, what) > 0)
 			continue;
 		if (!res->ok || !res->parsed) {
@@ -378,10 +391,12 @@ print_events(const struct failure_index *fi, const struct bundle_report *r,
 		char what[96];
 
 		if (res->parsed)
-			snprintf(what, sizeof(what), "event %zu (seq %lld, %s)",
-			    i, res->seq, event_type_name(res->type));
+			snprintf(what, sizeof(what), "%sevent %zu (seq %lld, %s)",
+			    res->pending ? "pending " : "", i, res->seq,
+			    event_type_name(res->type));
 		else
-			snprintf(what, sizeof(what), "event %zu", i);
+			snprintf(what, sizeof(what), "%sevent %zu",
+			    res->pending ? "pending " : "", i);
 		if (print_failures(fi, r, fi->event_base + i, what) > 0)
 			continue;
 		if (!res->ok || !res->parsed || !res->signer_known) {
@@ -428,6 +443,8 @@ print_status(const struct bundle_report *r)
 			    rc->ranges[i].from, rc->ranges[i].to);
 		printf(", issued by %s (%s)", key_role_name(rc->issuer_role),
 		    rc->issuer_org);
+		if (f->statements[rc->statement].pending)
+			printf(", pending (in force before it is witnessed)");
 		if (!rc->open)
 			printf(", closed by seq %lld%s",
 			    f->statements[rc->closed_by].seq, rc->closed_round1 ?
@@ -438,9 +455,10 @@ print_status(const struct bundle_report *r)
 	for (size_t k = 0; k < f->inspection_count; k++) {
 		const struct fold_inspection *in = &f->inspections[k];
 
-		printf("%s seq %lld %s%s", k == 0 ? " (" : ",",
+		printf("%s seq %lld %s%s%s", k == 0 ? " (" : ",",
 		    f->statements[in->statement].seq, in->pass ? "pass" : "fail",
-		    in->withdrawn ? " withdrawn" : "");
+		    in->withdrawn ? " withdrawn" : "",
+		    f->statements[in->statement].pending ? " pending" : "");
 	}
 	printf("%s\n", f->inspection_count > 0 ? ")" : "");
 	printf("status  customs: %s\n", fold_customs_name(f->customs));
@@ -456,6 +474,13 @@ print_status(const struct bundle_report *r)
 			    "correction at seq %lld\n", s->seq,
 			    event_type_name(s->type),
 			    f->statements[s->withdrawn_by].seq);
+		/* SPEC 9: what a pending statement does until witnessed. */
+		if (s->pending)
+			printf("note    seq %lld (%s): pending (logged after "
+			    "the witnessed checkpoint): %s\n", s->seq,
+			    event_type_name(s->type), s->ignored ?
+			    "ignored until the witnesses cosign it" :
+			    "counted now");
 	}
 }
 
@@ -821,6 +846,16 @@ cmd_verify(struct agent *a, int argc, char **argv)
 		    verifier.name);
 	if (policy != NULL && !check_policy(policy, b, &cosigned))
 		problems++;
+	/* SPEC 9: statements newer than the (witnessed) checkpoint. */
+	if (report.pending && print_failures(&fi, &report, 2, "pending") == 0 &&
+	    report.pending_ok)
+		printf("ok    pending: %zu event%s and %zu key entr%s logged "
+		    "after it, in checkpoint size %" PRIu64 " signed by %s "
+		    "(not cosigned), which extends size %" PRIu64 "\n",
+		    report.pending_events, report.pending_events == 1 ? "" :
+		    "s", report.pending_keys, report.pending_keys == 1 ? "y" :
+		    "ies", report.pending_checkpoint.size, verifier.name,
+		    report.checkpoint.size);
 	if (previous != NULL &&
 	    (prev = check_previous(a, previous, b, &report, &verifier)) !=
 	    PREVIOUS_OK)
@@ -867,9 +902,13 @@ cmd_verify(struct agent *a, int argc, char **argv)
 	} else if (problems == 0) {
 		printf("verified: %zu checks passed (%zu events, %zu key "
 		    "entries, %zu signatures, %zu inclusion proofs against "
-		    "checkpoint size %" PRIu64 ")\n", report.checks,
+		    "checkpoint size %" PRIu64, report.checks,
 		    report.event_count, report.key_count, report.signatures,
 		    report.proofs, report.checkpoint.size);
+		if (report.pending)
+			printf(" and pending size %" PRIu64,
+			    report.pending_checkpoint.size);
+		printf(")\n");
 		rc = AGENT_EXIT_OK;
 	} else {
 		printf("NOT VERIFIED: %zu problem%s (%zu of %zu events and %zu "

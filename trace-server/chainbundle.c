@@ -6,7 +6,9 @@
  *   {"chain", "checkpoint": "<signed note>",
  *    "events": [{"envelope", "logIndex", "proof": [base64...]}],
  *    "keys":   [{"envelope", "logIndex", "proof"}],
- *    "index":  {"statement", "logIndex", "proof", "lot", "keys"}}
+ *    "index":  {"statement", "logIndex", "proof", "lot", "keys"},
+ *    "pending": {"checkpoint", "consistency": [base64...],
+ *                "events": [...], "keys": [...]}}
  *
  * index (SPEC 11, log_index.c) proves against the same checkpoint that the
  * events are the whole chain and the keys' entries all of theirs.  For an
@@ -25,10 +27,19 @@
  * integrator, then fails with not_yet_logged (503 with Retry-After).  All
  * proofs' nodes are fetched in one round trip.
  *
+ * With a witness policy (SPEC 9) the checkpoint is the published witnessed
+ * one.  When it does not cover the chain's newest statements (witnesses
+ * down or slow), those after it, and the key statements after it that
+ * they need, go into "pending" with proofs against the log's latest
+ * signed checkpoint, itself proven consistent with the witnessed one:
+ * verifiers hold a pending recall or fail in force at once.  events, keys
+ * and index are exactly those of the witnessed checkpoint.
+ *
  * Envelopes are written as served (statement.c): one signature each, also
  * for round-1 data.  A round-1 enrollment of a key that is weak by today's
  * rule is included like any other: the verifier reports it (bad_key_entry).
  */
+#include <assert.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,53 +218,84 @@ record_by_index(const void *a, const void *b)
 
 /*
  * Wait for a checkpoint whose tree holds index max_index.  With witnesses
- * (SPEC 9) that is the published witnessed one; once a signed checkpoint
- * covers the chain, the witnesses get WITNESS_BUNDLE_WAIT_MS more, and
- * then the bundle carries the signed checkpoint without cosignatures
- * (which a verifier with the policy refuses) rather than nothing.
+ * (SPEC 9) that is the published witnessed one if it covers the chain;
+ * if it does not, but the log's latest signed checkpoint does, *pending
+ * gets that one and the bundle carries the statements the witnessed one
+ * does not cover as pending (PROTOCOL 10.1): the witnesses are not waited
+ * for, since a verifier can check pending statements (and a new recall is
+ * in force while they lag).  Before the first witnessed checkpoint there
+ * is nothing for pending statements to extend: once a signed checkpoint
+ * covers the chain, the witnesses get WITNESS_BUNDLE_WAIT_MS, and then the
+ * bundle carries the signed checkpoint without cosignatures (which a
+ * verifier with the policy refuses) rather than nothing.
  */
 static enum trace_status
 covering_checkpoint(struct request *req, long long max_index, char **note,
-    size_t *len, struct checkpoint *cp, struct trace_error *err)
+    size_t *len, struct checkpoint *cp, char **pending, size_t *pending_len,
+    struct checkpoint *pending_cp, struct trace_error *err)
 {
 	bool witnessed = req->srv->witness_policy != NULL;
 	int signed_at = -1;
 	uint64_t integrated;
 	enum trace_status rc;
 
+	*pending = NULL;
 	for (int waited = 0;; waited += 100) {
 		if (witnessed) {
 			if ((rc = store_log_witnessed(req->worker->store, note,
 			    len, err)) != TRACE_OK)
 				return rc;
-			if (*note != NULL && log_checkpoint_read(*note, *len,
-			    cp) && cp->size > (uint64_t)max_index)
+			if (*note != NULL && (!log_checkpoint_read(*note, *len,
+			    cp) || cp->size == 0)) {
+				free(*note);
+				*note = NULL;
+			}
+			if (*note != NULL && cp->size > (uint64_t)max_index)
 				return TRACE_OK;
-			free(*note);
-			*note = NULL;
 		}
-		if ((rc = store_log_head(req->worker->store, &integrated, note,
-		    len, err)) != TRACE_OK)
-			return rc;
-		if (*note != NULL && log_checkpoint_read(*note, *len, cp) &&
-		    cp->size > (uint64_t)max_index) {
-			if (!witnessed || (signed_at >= 0 && waited -
-			    signed_at >= WITNESS_BUNDLE_WAIT_MS) ||
-			    waited >= LOG_BUNDLE_WAIT_MS || req->bundle_no_wait)
+		if ((rc = store_log_head(req->worker->store, &integrated,
+		    witnessed ? pending : note, witnessed ? pending_len : len,
+		    err)) != TRACE_OK)
+			goto fail;
+		if (witnessed && *pending != NULL && log_checkpoint_read(
+		    *pending, *pending_len, pending_cp) &&
+		    pending_cp->size > (uint64_t)max_index) {
+			/* The witnessed one plus pending statements. */
+			if (*note != NULL && pending_cp->size > cp->size)
 				return TRACE_OK;
+			/* No witnessed checkpoint yet: the signed one alone. */
+			if (*note == NULL && ((signed_at >= 0 && waited -
+			    signed_at >= WITNESS_BUNDLE_WAIT_MS) ||
+			    waited >= LOG_BUNDLE_WAIT_MS ||
+			    req->bundle_no_wait)) {
+				*note = *pending;
+				*len = *pending_len;
+				*cp = *pending_cp;
+				*pending = NULL;
+				return TRACE_OK;
+			}
 			if (signed_at < 0)
 				signed_at = waited;
 		}
+		if (!witnessed && *note != NULL && log_checkpoint_read(*note,
+		    *len, cp) && cp->size > (uint64_t)max_index)
+			return TRACE_OK;
 		free(*note);
-		*note = NULL;
+		free(*pending);
+		*note = *pending = NULL;
 		/* A page's verdict, or a bundle request past the waiters'
 		 * bound (bundles.c), answers without waiting. */
 		if (waited >= LOG_BUNDLE_WAIT_MS || req->bundle_no_wait)
 			break;
 		usleep(100000);
 	}
-	return trace_error_set(err, TRACE_ESTORE, "not_yet_logged", NULL,
+	rc = trace_error_set(err, TRACE_ESTORE, "not_yet_logged", NULL,
 	    "the chain's newest statement is not in a signed checkpoint yet");
+fail:
+	free(*note);
+	free(*pending);
+	*note = *pending = NULL;
+	return rc;
 }
 
 /*
@@ -286,19 +328,138 @@ write_item(struct request *req, struct buf *b, const struct store_record *r,
 	return TRACE_OK;
 }
 
+/*
+ * "events":[...],"keys":[...] for the records of events and keys (each a
+ * list in the order served), every proof against the tree of size leaves:
+ * every proof is planned first, and all their nodes fetched in one round
+ * trip.
+ */
+static enum trace_status
+write_lists(struct request *req, struct buf *out,
+    const struct store_record *const *events, size_t event_count,
+    const struct store_record *const *keys, size_t key_count, uint64_t size,
+    struct trace_error *err)
+{
+	size_t total = event_count + key_count, node_count = 0, node_cap = 0;
+	struct merkle_node *nodes = NULL;
+	unsigned char (*hashes)[MERKLE_HASH_LEN] = NULL;
+	size_t *first = calloc(total + 1, sizeof(*first));
+	enum trace_status rc = TRACE_OK;
+
+	if (first == NULL)
+		goto nomem;
+	for (size_t i = 0; i < total; i++) {
+		const struct store_record *r = i < event_count ? events[i] :
+		    keys[i - event_count];
+		struct merkle_plan plan;
+
+		if ((rc = merkle_plan_inclusion((uint64_t)r->log_index, size,
+		    &plan, err)) != TRACE_OK)
+			goto out;
+		if (node_count + plan.node_count > node_cap) {
+			size_t cap = node_cap ? 2 * node_cap : 1024;
+			void *p;
+
+			while (cap < node_count + plan.node_count)
+				cap *= 2;
+			if ((p = realloc(nodes, cap * sizeof(*nodes))) == NULL)
+				goto nomem;
+			nodes = p;
+			node_cap = cap;
+		}
+		first[i] = node_count;
+		memcpy(nodes + node_count, plan.nodes,
+		    plan.node_count * sizeof(*nodes));
+		node_count += plan.node_count;
+	}
+	first[total] = node_count;
+	if ((hashes = malloc((node_count + 1) * MERKLE_HASH_LEN)) == NULL)
+		goto nomem;
+	if ((rc = log_fetch_nodes(req->worker->store, size, nodes, node_count,
+	    &hashes[0][0], err)) != TRACE_OK)
+		goto out;
+	buf_puts(out, "\"events\":[");
+	for (size_t i = 0; i < total; i++) {
+		const struct store_record *r = i < event_count ? events[i] :
+		    keys[i - event_count];
+		unsigned char proof[MERKLE_PROOF_MAX][MERKLE_HASH_LEN];
+		struct merkle_plan plan;
+
+		/* Planning is a few dozen integer steps: redo it rather than
+		 * keep 4 KB per statement. */
+		if ((rc = merkle_plan_inclusion((uint64_t)r->log_index, size,
+		    &plan, err)) != TRACE_OK ||
+		    (rc = merkle_plan_assemble(&plan, &hashes[first[i]][0],
+		    proof, err)) != TRACE_OK)
+			goto out;
+		if (i == event_count)
+			buf_puts(out, "],\"keys\":[");
+		else if (i > 0)
+			buf_puts(out, ",");
+		if ((rc = write_item(req, out, r,
+		    (const unsigned char (*)[MERKLE_HASH_LEN])proof, plan.count,
+		    err)) != TRACE_OK)
+			goto out;
+	}
+	if (key_count == 0)
+		buf_puts(out, "],\"keys\":[");
+	buf_puts(out, "]");
+	goto out;
+nomem:
+	rc = trace_error_set(err, TRACE_ENOMEM, NULL, NULL, "out of memory");
+out:
+	free(hashes);
+	free(nodes);
+	free(first);
+	return rc;
+}
+
+/*
+ * ,"pending":{...} (PROTOCOL 10.1): the latest signed checkpoint, the
+ * consistency proof to it from the witnessed one of size from, and the
+ * statements after from with their proofs against it.
+ */
+static enum trace_status
+write_pending(struct request *req, struct buf *out, const char *note,
+    size_t len, uint64_t from, uint64_t to,
+    const struct store_record *const *events, size_t event_count,
+    const struct store_record *const *keys, size_t key_count,
+    struct trace_error *err)
+{
+	unsigned char proof[MERKLE_PROOF_MAX][MERKLE_HASH_LEN];
+	char b64[base64_encoded_len(MERKLE_HASH_LEN) + 1];
+	size_t count = 0;
+	enum trace_status rc;
+
+	if ((rc = log_prove_consistency(req->worker->store, from, to, proof,
+	    &count, err)) != TRACE_OK)
+		return rc;
+	buf_puts(out, ",\"pending\":{\"checkpoint\":");
+	buf_json_string(out, note, len);
+	buf_puts(out, ",\"consistency\":[");
+	for (size_t i = 0; i < count; i++) {
+		base64_encode(proof[i], MERKLE_HASH_LEN, b64);
+		buf_printf(out, "%s\"%s\"", i > 0 ? "," : "", b64);
+	}
+	buf_puts(out, "],");
+	if ((rc = write_lists(req, out, events, event_count, keys, key_count,
+	    to, err)) != TRACE_OK)
+		return rc;
+	buf_puts(out, "}");
+	return TRACE_OK;
+}
+
 enum trace_status
 chain_bundle_build(struct request *req, const char *chain, struct buf *out,
     struct trace_error *err)
 {
-	char *note = NULL;
+	char *note = NULL, *pending = NULL;
 	struct store_records events;
 	struct trust trust;
-	struct checkpoint cp;
+	struct checkpoint cp, pending_cp;
 	const struct store_record **all = NULL;
-	struct merkle_node *nodes = NULL;
-	unsigned char (*hashes)[MERKLE_HASH_LEN] = NULL;
-	size_t *first = NULL, note_len = 0, total = 0, key_total = 0,
-	    node_count = 0, node_cap = 0;
+	size_t note_len = 0, pending_len = 0, total = 0, key_total = 0,
+	    events_covered, keys_covered;
 	long long max_index = -1;
 	enum trace_status rc = TRACE_OK;
 
@@ -347,8 +508,7 @@ chain_bundle_build(struct request *req, const char *chain, struct buf *out,
 		key_total += trust.sets[i].count;
 	total = events.count + key_total;
 	all = calloc(total, sizeof(*all));
-	first = calloc(total + 1, sizeof(*first));
-	if (all == NULL || first == NULL)
+	if (all == NULL)
 		goto nomem;
 	for (size_t i = 0; i < events.count; i++)
 		all[i] = &events.items[i];
@@ -359,69 +519,38 @@ chain_bundle_build(struct request *req, const char *chain, struct buf *out,
 	for (size_t i = 0; i < total; i++)
 		if (all[i]->log_index > max_index)
 			max_index = all[i]->log_index;
-	if (covering_checkpoint(req, max_index, &note, &note_len, &cp, err) !=
-	    TRACE_OK)
+	if (covering_checkpoint(req, max_index, &note, &note_len, &cp,
+	    &pending, &pending_len, &pending_cp, err) != TRACE_OK)
 		goto fail;
-	/* Plan every proof, then fetch all their nodes at once. */
-	for (size_t i = 0; i < total; i++) {
-		struct merkle_plan plan;
-
-		if (merkle_plan_inclusion((uint64_t)all[i]->log_index, cp.size,
-		    &plan, err) != TRACE_OK)
-			goto fail;
-		if (node_count + plan.node_count > node_cap) {
-			size_t cap = node_cap ? 2 * node_cap : 1024;
-			void *p;
-
-			while (cap < node_count + plan.node_count)
-				cap *= 2;
-			if ((p = realloc(nodes, cap * sizeof(*nodes))) == NULL)
-				goto nomem;
-			nodes = p;
-			node_cap = cap;
-		}
-		first[i] = node_count;
-		memcpy(nodes + node_count, plan.nodes,
-		    plan.node_count * sizeof(*nodes));
-		node_count += plan.node_count;
-	}
-	first[total] = node_count;
-	if ((hashes = malloc((node_count + 1) * MERKLE_HASH_LEN)) == NULL)
-		goto nomem;
-	if (log_fetch_nodes(req->worker->store, cp.size, nodes, node_count,
-	    &hashes[0][0], err) != TRACE_OK)
-		goto fail;
+	/* Events are in log order, and so are the keys: what the checkpoint
+	 * covers is a prefix of each, the rest is pending. */
+	for (events_covered = 0; events_covered < events.count &&
+	    (uint64_t)all[events_covered]->log_index < cp.size;
+	    events_covered++)
+		;
+	for (keys_covered = 0; keys_covered < key_total &&
+	    (uint64_t)all[events.count + keys_covered]->log_index < cp.size;
+	    keys_covered++)
+		;
+	assert(pending != NULL || (events_covered == events.count &&
+	    keys_covered == key_total));
 	buf_puts(out, "{\"chain\":");
 	buf_json_string(out, chain, strlen(chain));
 	buf_puts(out, ",\"checkpoint\":");
 	buf_json_string(out, note, note_len);
-	buf_puts(out, ",\"events\":[");
-	for (size_t i = 0; i < total; i++) {
-		unsigned char proof[MERKLE_PROOF_MAX][MERKLE_HASH_LEN];
-		struct merkle_plan plan;
-
-		/* Planning is a few dozen integer steps: redo it rather than
-		 * keep 4 KB per statement. */
-		if (merkle_plan_inclusion((uint64_t)all[i]->log_index, cp.size,
-		    &plan, err) != TRACE_OK ||
-		    merkle_plan_assemble(&plan, &hashes[first[i]][0], proof,
-		    err) != TRACE_OK)
-			goto fail;
-		if (i == events.count)
-			buf_puts(out, "],\"keys\":[");
-		else if (i > 0)
-			buf_puts(out, ",");
-		if (write_item(req, out, all[i],
-		    (const unsigned char (*)[MERKLE_HASH_LEN])proof, plan.count,
-		    err) != TRACE_OK)
-			goto fail;
-	}
-	if (key_total == 0)
-		buf_puts(out, "],\"keys\":[");
-	buf_puts(out, "]");
+	buf_puts(out, ",");
+	if (write_lists(req, out, all, events_covered, all + events.count,
+	    keys_covered, cp.size, err) != TRACE_OK)
+		goto fail;
 	/* SPEC 11: the lot's and the keys' index entries. */
 	if (log_index_bundle(req->worker->store, chain, trust.seen,
 	    trust.seen_count, cp.size, out, err) != TRACE_OK)
+		goto fail;
+	/* SPEC 9: what the witnesses have not cosigned yet. */
+	if (pending != NULL && write_pending(req, out, pending, pending_len,
+	    cp.size, pending_cp.size, all + events_covered,
+	    events.count - events_covered, all + events.count + keys_covered,
+	    key_total - keys_covered, err) != TRACE_OK)
 		goto fail;
 	buf_puts(out, "}");
 	if (out->failed)
@@ -432,11 +561,9 @@ nomem:
 fail:
 	rc = err->status != TRACE_OK ? err->status : TRACE_ENOMEM;
 out:
-	free(hashes);
-	free(nodes);
-	free(first);
 	free(all);
 	free(note);
+	free(pending);
 	trust_free(&trust);
 	store_records_clear(&events);
 	return rc;

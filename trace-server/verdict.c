@@ -18,7 +18,8 @@
  * monotonic clock, which no clock step moves.  With a witness policy a
  * genuine verdict also says who witnessed the checkpoint and when; it is
  * kept VERDICT_WITNESSED_MS (the cosignatures get fresher), or
- * VERDICT_QUORUM_RETRY_MS while the checkpoint lacks the quorum.
+ * VERDICT_QUORUM_RETRY_MS while the checkpoint lacks the quorum or the
+ * bundle has pending statements (SPEC 9) the witnesses may yet cosign.
  *
  * The cache is a fixed table of VERDICT_SLOTS entries in sets of
  * VERDICT_WAYS, the set chosen by a keyed hash of the chain id (slothash.h,
@@ -300,8 +301,8 @@ compute(struct request *req, const struct chain_view *view,
 	if (srv->witness_policy != NULL) {
 		witnesses_check(srv, bundle, v);
 		if (ttl == 0)
-			ttl = v->witnessed ? VERDICT_WITNESSED_MS :
-			    VERDICT_QUORUM_RETRY_MS;
+			ttl = v->witnessed && !report.pending ?
+			    VERDICT_WITNESSED_MS : VERDICT_QUORUM_RETRY_MS;
 	}
 out:
 	bundle_report_free(&report);

@@ -780,6 +780,14 @@
 
 	/* ---- fold.c -------------------------------------------------------- */
 
+	/* fold.c clears(): a close, a correction, a pass, a release, a
+	 * serials.issued. */
+	function clears(ev) {
+		return ev.type === 'recall.closed' || ev.type === 'correction' ||
+		    ev.type === 'customs.released' || ev.type === 'serials.issued' ||
+		    (ev.type === 'inspection.completed' && ev.data.result === 'pass');
+	}
+
 	/*
 	 * fold_run() over st[] ({ev, id, logIndex, role, org}, log order),
 	 * round-1 rules for log indexes below round1Before (default: all).
@@ -799,7 +807,8 @@
 			recallOf.push(NONE);
 			r.statements.push({ id: s.id, type: s.ev.type, data: s.ev.data, seq: s.ev.seq,
 			    logIndex: s.logIndex, withdrawnBy: NONE, target: NONE,
-			    problem: 'none', round1: false, ignored: false });
+			    problem: 'none', round1: false, ignored: false,
+			    pending: !!s.pending });
 		});
 		function find(id, before) {
 			var j = typeof id === 'string' && ids.hasOwnProperty(id) ? ids[id] : NONE;
@@ -907,6 +916,11 @@
 		st.forEach(function (s, k) {
 			var ranges = s.ev.data.serials, severity = s.ev.data.severity, rc;
 
+			/* fold.h pending: nothing it would clear counts. */
+			if (s.pending && clears(s.ev)) {
+				r.statements[k].ignored = true;
+				return;
+			}
 			if (s.ev.type === 'recall.issued') {
 				recallOf[k] = r.recalls.length;
 				rc = { statement: k, id: s.id,
@@ -958,10 +972,12 @@
 				r.inspections.push({ statement: k, pass: data.result === 'pass',
 				    withdrawn: !inForce });
 				if (inForce) {
-					if (data.result === 'pass')
-						newestPass = k;
-					else
+					if (data.result === 'pass') {
+						if (!s.pending)
+							newestPass = k;
+					} else {
 						newestFail = k;
+					}
 				}
 				break;
 			case 'customs.declared':
@@ -969,7 +985,7 @@
 					r.declaration = k;
 				break;
 			case 'customs.released':
-				if (inForce)
+				if (inForce && !s.pending)
 					r.release = k;
 				break;
 			}
@@ -1047,8 +1063,9 @@
 	 */
 	function verifyBundle(bundle, vkey, rootPublic) {
 		var report = { failures: [], events: [], keys: [], signatures: 0,
-		    proofs: 0, checkpoint: null, fold: null },
-		    keys = {}, cp = null, events, keyItems,
+		    proofs: 0, checkpoint: null, fold: null, pending: null },
+		    keys = {}, cp = null, pcp = null, events, keyItems, pending,
+		    pendingProblem = null, pendingProof = [],
 		    /* Org entries that passed, in log order; key entries before
 		     * the first org entry knew no registry (round 1). */
 		    orgs = [], round1Until = Infinity;
@@ -1064,13 +1081,51 @@
 		if (!bundle || typeof bundle !== 'object' ||
 		    !Array.isArray(bundle.events) || !Array.isArray(bundle.keys))
 			return Promise.reject(new Failure('the bundle is malformed'));
+		/* SPEC 9: pending items follow the covered ones (bundle.h). */
+		function readPending(item) {
+			var it = readItem(item);
+
+			it.pending = true;
+			return it;
+		}
+		pending = bundle.pending;
 		events = bundle.events.map(readItem);
 		keyItems = bundle.keys.map(readItem);
-		events.forEach(function () {
-			report.events.push({ ok: true });
+		if (pending !== undefined) {
+			if (!pending || typeof pending !== 'object' || Array.isArray(pending)) {
+				pendingProblem = '"pending" is not an object';
+			} else if (!Array.isArray(pending.events) || !Array.isArray(pending.keys)) {
+				pendingProblem = '"pending" needs "events" and "keys" arrays';
+			} else {
+				events = events.concat(pending.events.map(readPending));
+				keyItems = keyItems.concat(pending.keys.map(readPending));
+				if (typeof pending.checkpoint !== 'string')
+					pendingProblem = '"pending" has no "checkpoint" (a string)';
+				else if (!Array.isArray(pending.consistency) ||
+				    pending.consistency.length > PROOF_MAX)
+					pendingProblem = '"pending" has no "consistency" proof';
+				else
+					try {
+						pendingProof = pending.consistency.map(function (h) {
+							var b = typeof h === 'string' ? bytes(h) : null;
+
+							if (b === null || b.length !== 32)
+								fail('bad proof element');
+							return b;
+						});
+					} catch (e) {
+						pendingProblem = 'a consistency proof element is not base64 of a 32-byte hash';
+					}
+			}
+			report.pending = { ok: false, checkpoint: null,
+			    events: Array.isArray(pending && pending.events) ? pending.events.length : 0,
+			    keys: Array.isArray(pending && pending.keys) ? pending.keys.length : 0 };
+		}
+		events.forEach(function (it) {
+			report.events.push({ ok: true, pending: !!it.pending });
 		});
-		keyItems.forEach(function () {
-			report.keys.push({ ok: true });
+		keyItems.forEach(function (it) {
+			report.keys.push({ ok: true, pending: !!it.pending });
 		});
 		/* Leaf hashes and ids first, all at once. */
 		function hashes(it) {
@@ -1083,17 +1138,65 @@
 			});
 		}
 		function proven(it) {
-			if (cp === null)
-				return Promise.resolve('no valid checkpoint to check the inclusion proof against');
-			return inclusion(it.index, cp.size, it.leaf, it.proof, cp.root).then(function (ok) {
+			var c = it.pending ? pcp : cp,
+			    which = it.pending ? 'pending checkpoint' : 'checkpoint';
+
+			if (c === null)
+				return Promise.resolve('no valid ' + which + ' to check the inclusion proof against');
+			/* SPEC 9: pending means logged after the checkpoint. */
+			if (it.pending && it.index < cp.size)
+				return Promise.resolve('log index ' + it.index + ' is inside the ' +
+				    'checkpoint: it is not pending');
+			return inclusion(it.index, c.size, it.leaf, it.proof, c.root).then(function (ok) {
 				if (!ok)
-					return 'the inclusion proof does not verify against the checkpoint';
+					return 'the inclusion proof does not verify against the ' + which;
 				report.proofs++;
 				return null;
 			});
 		}
-		function proofCode() {
-			return cp !== null ? 'bad_proof' : 'no_checkpoint';
+		function proofCode(it) {
+			return (it.pending ? pcp : cp) !== null ? 'bad_proof' : 'no_checkpoint';
+		}
+		/* bundle.c verify_pending(): the log's newer checkpoint, which
+		 * extends the checkpoint (PROTOCOL 10.2 step 1a). */
+		function checkPending() {
+			if (pending === undefined)
+				return null;
+			if (pendingProblem !== null) {
+				failure('pending', 0, 'bad_pending', pendingProblem);
+				return null;
+			}
+			return openCheckpoint(pending.checkpoint, vkey).then(function (c) {
+				if (c.origin !== c.name) {
+					failure('pending', 0, 'bad_pending', 'the pending checkpoint is for log ' +
+					    c.origin);
+					return null;
+				}
+				if (cp === null) {
+					failure('pending', 0, 'no_checkpoint',
+					    'no valid checkpoint for the pending one to extend');
+					return null;
+				}
+				if (!(c.size > cp.size)) {
+					failure('pending', 0, 'bad_pending', 'the pending checkpoint (size ' +
+					    c.size + ') is not larger than the checkpoint (size ' + cp.size + ')');
+					return null;
+				}
+				return consistency(cp.size, c.size, cp.root, c.root, pendingProof).then(function (ok) {
+					if (!ok) {
+						failure('pending', 0, 'pending_inconsistent', 'the pending checkpoint ' +
+						    '(size ' + c.size + ') does not extend the checkpoint (size ' +
+						    cp.size + ')');
+						return;
+					}
+					report.proofs++;
+					pcp = report.pending.checkpoint = c;
+					report.pending.ok = true;
+				});
+			}, function (e) {
+				failure('pending', 0, 'bad_pending', 'the pending checkpoint does not verify: ' +
+				    (e && e.message ? e.message : String(e)));
+			});
 		}
 		return Promise.all(events.concat(keyItems).map(hashes)).then(function () {
 			return openCheckpoint(bundle.checkpoint, vkey).then(function (c) {
@@ -1105,7 +1208,7 @@
 				failure('checkpoint', 0, 'bad_checkpoint', 'the checkpoint does not verify: ' +
 				    (e && e.message ? e.message : String(e)));
 			});
-		}).then(function () {
+		}).then(checkPending).then(function () {
 			if (typeof bundle.chain !== 'string' || bundle.chain === '')
 				failure('bundle', 0, 'bad_item', 'the bundle names no chain');
 			return sha256(rootPublic);
@@ -1184,7 +1287,7 @@
 					round1Until = at;
 				return proven(it).then(function (why) {
 					if (why !== null)
-						failure('key', i, proofCode(), why);
+						failure('key', i, proofCode(it), why);
 					signer = keys.hasOwnProperty(entry.signer) ? keys[entry.signer] : null;
 					if (signer === null || (!signer.isRoot && signer.enrolledAt >= at)) {
 						failure('key', i, 'unknown_signer', 'signed by ' + entry.signer +
@@ -1264,7 +1367,7 @@
 					if (ev === null) {
 						failure('event', i, 'bad_event', 'not a valid event');
 						if (checked[i][1] !== null)
-							failure('event', i, proofCode(), checked[i][1]);
+							failure('event', i, proofCode(it), checked[i][1]);
 						havePrev = true;
 						prevIndex = at;
 						return;
@@ -1283,7 +1386,7 @@
 						failure('event', i, 'log_order', 'log index ' + at +
 						    ' is not after the previous event\'s ' + prevIndex);
 					if (checked[i][1] !== null)
-						failure('event', i, proofCode(), checked[i][1]);
+						failure('event', i, proofCode(it), checked[i][1]);
 					signer = keys.hasOwnProperty(ev.signer) ? keys[ev.signer] : null;
 					if (signer === null) {
 						failure('event', i, 'unknown_key', 'signer ' + ev.signer +
@@ -1318,7 +1421,8 @@
 				res.foldIndex = st.length;
 				position.push(i);
 				st.push({ ev: res.ev, id: res.id, logIndex: res.logIndex,
-				    role: res.signer.entry.role, org: foldOrg(res.signer) });
+				    role: res.signer.entry.role, org: foldOrg(res.signer),
+				    pending: res.pending });
 			});
 			report.fold = fold(st);
 			report.fold.statements.forEach(function (s, k) {

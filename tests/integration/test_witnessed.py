@@ -556,6 +556,186 @@ class AllHanging(unittest.TestCase):
         self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
 
 
+class WitnessesStop(unittest.TestCase):
+    """SPEC 9: witnesses that cosigned once and then stop answering.  A
+    recall posted afterwards must not be invisible (nor the lot
+    unverifiable with a policy): the bundle keeps the witnessed checkpoint
+    for what it covers and carries the rest as pending, proven against the
+    log's newer signed checkpoint.  The attacks: a pending close that ends
+    a witnessed recall before any witness saw it, pending statements
+    proven against another tree, a pending checkpoint of another history
+    (signed with the log's own key), a pending statement dropped."""
+
+    GTIN = "08801234567893"
+
+    def setUp(self):
+        self.c = WitnessedCluster(["customs", "ccic"], ["group both all customs ccic",
+                                                       "quorum both"])
+        self.c.start_all()
+
+    def tearDown(self):
+        self.c.stop()
+
+    def post(self, key, etype, data):
+        import json
+        chain = self.c.get("/api/v1/chains/01/%s/10/P1" % self.GTIN)
+        seq, prev = 0, None
+        if chain.status == 200:
+            events = chain.json()["events"]
+            seq, prev = len(events), events[-1]["id"]
+        env = key.sign(harness.TYPE_EVENT, harness.event_payload(
+            key, etype, self.GTIN, "P1", seq, prev, data))
+        r = self.c.post("/api/v1/events", env)
+        self.assertIn(r.status, (200, 201), r)
+        return harness.statement_id(env)
+
+    def bundle(self):
+        r = self.c.get("/api/v1/bundles/01/%s/10/P1" % self.GTIN)
+        self.assertEqual(r.status, 200, r)
+        return r.json()
+
+    def write(self, name, bundle):
+        import json
+        path = os.path.join(self.c.dir, name)
+        with open(path, "w") as f:
+            json.dump(bundle, f)
+        return path
+
+    def agent_verify(self, path):
+        return subprocess.run([AGENT, "verify", path, "--root", self.c.root_pub,
+                               "--policy", self.c.policy, "--no-state"],
+                              capture_output=True, text=True, timeout=60)
+
+    def libtrace_verify(self, path):
+        return subprocess.run([os.path.join(BUILD, "tests", "test_bundle"),
+                               "--verify", path, self.c.root_pub, self.c.log_vkey],
+                              capture_output=True, text=True, timeout=60)
+
+    def test_recall_after_witnesses_stop_is_pending_and_in_force(self):
+        import copy
+        import json
+        c = self.c
+        brand, importer, regulator = Key("brand"), Key("importer"), Key("regulator")
+        c.enroll(brand, "brand")
+        c.enroll(importer, "importer", org="Importer Org")
+        c.enroll(regulator, "regulator", org="SAMR")
+        self.post(brand, "product.registered", harness.REGISTERED)
+        first = self.post(importer, "recall.issued", {
+            "reason": "Microbial", "severity": 2, "action": "Stop using it"})
+        witnessed = c.wait_published(settled_size(c))
+        deadline = time.time() + 10
+        while c.cosigners(witnessed) != {"customs", "ccic"} and time.time() < deadline:
+            time.sleep(0.1)
+            witnessed = c.published()
+        self.assertEqual(c.cosigners(witnessed), {"customs", "ccic"})
+        w_size = body_of(witnessed)[0]
+        for w in c.witnesses.values():
+            w.stop(signal.SIGKILL)
+
+        # After the witnesses stopped: the importer closes its recall, a
+        # regulator issues a new one, and a lab enrolled since reports a
+        # fail (its org and key entries are pending too).
+        self.post(importer, "recall.closed", {"recall": first, "outcome": "destroyed"})
+        second = self.post(regulator, "recall.issued", {
+            "reason": "Mercury", "severity": 1, "action": "Return it"})
+        lab = Key("lab")
+        c.enroll(lab, "inspector", org="Late Lab")
+        self.post(lab, "inspection.completed", {"certificate": "C9", "result": "fail"})
+        n_size = settled_size(c)
+        self.assertGreater(n_size, w_size)
+        t0 = time.time()
+        bundle = self.bundle()
+        self.assertLess(time.time() - t0, 2.0)   # no wait for the witnesses
+        self.assertEqual(body_of(bundle["checkpoint"])[0], w_size)
+        self.assertEqual(c.cosigners(bundle["checkpoint"]), {"customs", "ccic"})
+        self.assertEqual([e["logIndex"] < w_size for e in bundle["events"]], [True, True])
+        pending = bundle["pending"]
+        self.assertEqual(sorted(pending), ["checkpoint", "consistency", "events", "keys"])
+        self.assertEqual(body_of(pending["checkpoint"])[0], n_size)
+        self.assertEqual(len(split_note(pending["checkpoint"])[1]), 1)
+        self.assertEqual(len(pending["events"]), 3)
+        self.assertEqual(len(pending["keys"]), 2)
+        self.assertTrue(all(k["logIndex"] >= w_size for k in pending["keys"]))
+        self.assertEqual(json.loads(base64.b64decode(
+            pending["keys"][1]["envelope"]["payload"]))["keyid"], lab.keyid)
+        self.assertEqual(harness.statement_id(pending["events"][1]["envelope"]), second)
+
+        good = self.write("bundle.json", bundle)
+        v = self.agent_verify(good)
+        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+        out = v.stdout
+        self.assertIn("ok    witnesses: quorum met", out)
+        self.assertIn("ok    pending: 3 events and 2 key entries logged after it, "
+                      "in checkpoint size %d" % n_size, out)
+        self.assertIn("ok    pending event 2 (seq 2, recall.closed)", out)
+        self.assertIn("ok    pending event 3 (seq 3, recall.issued)", out)
+        self.assertIn("ok    pending event 4 (seq 4, inspection.completed)", out)
+        self.assertRegex(out, r"ok    pending key entry at log index \d+: enroll %s "
+                         r"\(inspector, " % lab.keyid)
+        self.assertIn("ok    complete: as of checkpoint %d " % w_size, out)
+        # Both recalls open: the pending close of the witnessed one
+        # counts for nothing, the pending recall counts at once.
+        self.assertIn("status  recall: open (2 of 2 recalls open)", out)
+        self.assertIn("status    recall %s (seq 1): open" % first, out)
+        self.assertRegex(out, r"status    recall %s \(seq 3\): open, severity 1, .*"
+                         r", pending \(in force before it is witnessed\)" % second)
+        self.assertIn("note    seq 2 (recall.closed): pending (logged after the "
+                      "witnessed checkpoint): ignored until the witnesses cosign it", out)
+        self.assertIn("note    seq 3 (recall.issued): pending (logged after the "
+                      "witnessed checkpoint): counted now", out)
+        self.assertIn("status  inspection: fail ( seq 4 fail pending)", out)
+        self.assertEqual(self.libtrace_verify(good).returncode, 0)
+
+        # The log grows on (another lot): the same statements proven
+        # against that newer tree.
+        c.enroll(Key("later"), "warehouse")
+        settled_size(c)
+        later = self.bundle()
+        self.assertGreater(body_of(later["pending"]["checkpoint"])[0], n_size)
+
+        def refused(name, tampered, code):
+            path = self.write(name, tampered)
+            r = self.libtrace_verify(path)
+            self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+            self.assertIn(" %s: " % code, r.stdout)
+            a = self.agent_verify(path)
+            self.assertEqual(a.returncode, 1, a.stdout + a.stderr)
+            self.assertIn("status  unknown: the bundle did not verify", a.stdout)
+            return r.stdout
+
+        # Pending statements whose proofs are against another tree.
+        t = copy.deepcopy(bundle)
+        t["pending"]["events"] = later["pending"]["events"]
+        out = refused("other-tree.json", t, "bad_proof")
+        self.assertIn("against the pending checkpoint", out)
+
+        # A pending checkpoint of another history, signed with the log's
+        # own key (what the witnesses are there to refuse).
+        log = sc.LogKey(ORIGIN, bytes(c.log.signing))
+        body = sc.checkpoint_body(ORIGIN, n_size, os.urandom(32))
+        t = copy.deepcopy(bundle)
+        t["pending"]["checkpoint"] = body + "\n" + log.signature_line(body)
+        refused("fork.json", t, "pending_inconsistent")
+
+        # A pending statement dropped from the middle of the chain (the
+        # close, between the witnessed recall and the new one).
+        t = copy.deepcopy(bundle)
+        del t["pending"]["events"][0]
+        out = refused("dropped.json", t, "seq_order")
+        self.assertIn(" wrong_prev: ", out)
+
+        # The limit, tested rather than assumed: without its pending
+        # member the bundle is the witnessed one, complete as of its
+        # checkpoint, and verifies (pending statements are the log's word
+        # alone; newer statements show in newer checkpoints, PROTOCOL
+        # 10.3); what the witnesses cosigned stays in force.
+        t = copy.deepcopy(bundle)
+        del t["pending"]
+        v = self.agent_verify(self.write("no-pending.json", t))
+        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+        self.assertIn("status  recall: open (1 of 1 recall open)", v.stdout)
+
+
 class Forks(unittest.TestCase):
     def setUp(self):
         self.a = WitnessedCluster(["customs", "ccic"], ["group both all customs ccic",

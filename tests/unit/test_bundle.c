@@ -1003,6 +1003,222 @@ test_fold_rules(void)
 	tlog_reset(&l);
 }
 
+/* ---- pending statements (SPEC 9) ---------------------------------------- */
+
+enum pending_tamper {
+	PENDING_AS_SERVED,
+	PENDING_PROOF_OTHER_TREE,       /* a pending proof against size n - 1 */
+	PENDING_FORK,                   /* pending checkpoint of another history */
+	PENDING_DROP_MIDDLE,            /* a pending event left out */
+	PENDING_NOT_NEWER,              /* "pending" items the checkpoint has */
+	PENDING_OTHER_KEY,              /* pending checkpoint not the log's */
+};
+
+/*
+ * The bundle of LOT as a server with witnesses serves it when the
+ * witnessed checkpoint has the first w leaves and the log has signed all
+ * of them: covered items against w, the rest pending against the whole
+ * log, with the consistency proof w -> n (PROTOCOL 10.1).
+ */
+static char *
+render_pending(struct tlog *l, size_t w, enum pending_tamper tamper)
+{
+	size_t n = l->count;
+	unsigned char *leaves = malloc((n + 1) * MERKLE_HASH_LEN);
+	unsigned char *forked = malloc((n + 1) * MERKLE_HASH_LEN);
+	unsigned char cons[MERKLE_PROOF_MAX][MERKLE_HASH_LEN];
+	struct checkpoint cp;
+	char *witnessed, *pending, h[64];
+	size_t len, cons_count = 0, skip = SIZE_MAX, seen = 0;
+	struct buf b;
+	bool first;
+
+	for (size_t i = 0; i < n; i++) {
+		struct dsse_envelope env;
+		unsigned char *pae;
+		size_t pae_len;
+
+		CHECK(dsse_envelope_parse_stored(l->items[i].envelope,
+		    strlen(l->items[i].envelope), &env, NULL) == TRACE_OK);
+		pae = dsse_pae(env.type, env.payload, env.payload_len, &pae_len);
+		merkle_leaf_hash(pae, pae_len, leaves + i * MERKLE_HASH_LEN);
+		free(pae);
+		dsse_envelope_clear(&env);
+	}
+	memcpy(forked, leaves, n * MERKLE_HASH_LEN);
+	if (tamper == PENDING_FORK)
+		forked[0] ^= 1;         /* another history under the same key */
+	memset(&cp, 0, sizeof(cp));
+	snprintf(cp.origin, sizeof(cp.origin), "%s", ORIGIN);
+	cp.size = w;
+	merkle_root(leaves, w, cp.root);
+	CHECK(checkpoint_sign(&cp, &log_signer, &witnessed, &len, NULL) ==
+	    TRACE_OK);
+	cp.size = n;
+	merkle_root(forked, n, cp.root);
+	CHECK(checkpoint_sign(&cp, tamper == PENDING_OTHER_KEY ?
+	    &other_signer : &log_signer, &pending, &len, NULL) == TRACE_OK);
+	CHECK(merkle_prove_consistency(forked, w, n, cons, &cons_count,
+	    NULL) == TRACE_OK);
+	for (size_t i = 0; i < n; i++) {
+		struct item *it = &l->items[i];
+
+		if (i < w)
+			CHECK(merkle_prove_inclusion(leaves, w, i, it->proof,
+			    &it->proof_count, NULL) == TRACE_OK);
+		else if (tamper == PENDING_PROOF_OTHER_TREE && i == n - 2)
+			CHECK(merkle_prove_inclusion(forked, n - 1, i,
+			    it->proof, &it->proof_count, NULL) == TRACE_OK);
+		else
+			CHECK(merkle_prove_inclusion(forked, n, i, it->proof,
+			    &it->proof_count, NULL) == TRACE_OK);
+		/* The middle one of the pending events. */
+		if (i >= w && !it->is_key && seen++ == 1 &&
+		    tamper == PENDING_DROP_MIDDLE)
+			skip = i;
+	}
+	buf_init(&b, 0);
+	buf_puts(&b, "{\"chain\":\"" CHAIN "\",\"checkpoint\":");
+	buf_json_string(&b, witnessed, strlen(witnessed));
+	for (int part = 0; part < 2; part++) {
+		size_t from = part == 0 ? 0 : w, to = part == 0 ? w : n;
+
+		if (tamper == PENDING_NOT_NEWER && part == 1)
+			from = w - 1;   /* the last covered event, again */
+		if (part == 1) {
+			buf_puts(&b, ",\"pending\":{\"checkpoint\":");
+			buf_json_string(&b, pending, strlen(pending));
+			buf_puts(&b, ",\"consistency\":[");
+			for (size_t j = 0; j < cons_count; j++) {
+				base64_encode(cons[j], MERKLE_HASH_LEN, h);
+				buf_printf(&b, "%s\"%s\"", j ? "," : "", h);
+			}
+			buf_puts(&b, "]");
+		}
+		for (int keys = 0; keys < 2; keys++) {
+			buf_puts(&b, keys ? "],\"keys\":[" : ",\"events\":[");
+			first = true;
+			for (size_t i = from; i < to; i++) {
+				if (l->items[i].is_key != keys || i == skip)
+					continue;
+				buf_puts(&b, first ? "" : ",");
+				first = false;
+				render_item(&b, &l->items[i]);
+			}
+		}
+		buf_puts(&b, part == 1 ? "]}" : "]");
+	}
+	buf_puts(&b, "}");
+	free(leaves);
+	free(forked);
+	free(witnessed);
+	free(pending);
+	return buf_steal(&b, NULL);
+}
+
+/*
+ * Witnesses down after the first checkpoint of a recalled lot: the lot's
+ * importer closes the recall (pending), a regulator issues a new one
+ * (pending), and a newly enrolled lab reports a fail (pending key and
+ * event).  The attacks: a pending close that would end the witnessed
+ * recall before any witness saw it, pending statements proven against
+ * another tree, a pending checkpoint of another history, a pending event
+ * dropped from the chain, "pending" items that are in the witnessed tree,
+ * and a pending checkpoint the log did not sign.
+ */
+static void
+test_pending(void)
+{
+	static struct tlog l;
+	struct bundle_report r;
+	char recall_id[2 * SHA256_LEN + 1], id[2 * SHA256_LEN + 1], data[256];
+	char *text;
+	size_t w;
+
+	tlog_reset(&l);
+	enroll_org(&l, &brand, ROLE_BRAND, "Amorepacific");
+	enroll_org(&l, &importer, ROLE_IMPORTER, "Haiyue Trading");
+	enroll_org(&l, &regulator, ROLE_REGULATOR, "SAMR");
+	add_typed(&l, &brand, "product.registered", "{\"name\":{\"en\":\"E\"},"
+	    "\"brand\":\"B\",\"origin\":\"KR\"}", id);
+	add_typed(&l, &importer, "recall.issued", "{\"reason\":\"Microbial\","
+	    "\"severity\":2,\"action\":\"Stop using it\"}", recall_id);
+	w = l.count;
+	enroll_org(&l, &lab2, ROLE_INSPECTOR, "Other Lab");
+	snprintf(data, sizeof(data), "{\"recall\":\"%s\",\"outcome\":"
+	    "\"released\"}", recall_id);
+	add_typed(&l, &importer, "recall.closed", data, id);
+	add_typed(&l, &regulator, "recall.issued", "{\"reason\":\"Mercury\","
+	    "\"severity\":1,\"action\":\"Return it\"}", id);
+	add_typed(&l, &lab2, "inspection.completed", "{\"certificate\":"
+	    "\"C9\",\"result\":\"fail\"}", id);
+
+	text = render_pending(&l, w, PENDING_AS_SERVED);
+	expect("pending as served", text, BUNDLE_SUBJECT_EVENT, 0, NULL);
+	CHECK(verify_text(text, &r) == TRACE_OK);
+	CHECK(r.pending && r.pending_ok);
+	CHECK_INT(r.checkpoint.size, w);
+	CHECK_INT(r.pending_checkpoint.size, l.count);
+	CHECK_INT(r.event_count, 5);
+	CHECK_INT(r.pending_events, 3);
+	CHECK_INT(r.key_count, 4);
+	CHECK_INT(r.pending_keys, 1);
+	CHECK(!r.events[1].pending && r.events[2].pending && r.events[4].pending);
+	CHECK(r.keys[3].pending && r.keys[3].ok);
+	/* The pending close changes nothing; both recalls are open. */
+	CHECK_INT(r.fold.recall_count, 2);
+	CHECK_INT(r.fold.open_recalls, 2);
+	CHECK(r.fold.recalls[0].open);
+	CHECK(r.fold.statements[2].pending && r.fold.statements[2].ignored);
+	CHECK(r.fold.statements[r.fold.recalls[1].statement].pending);
+	CHECK_INT(r.fold.inspection, FOLD_INSPECTION_FAIL);
+	/* Complete as of the witnessed checkpoint only (no index here). */
+	CHECK_INT(r.completeness, BUNDLE_COMPLETENESS_UNKNOWN);
+	bundle_report_free(&r);
+	free(text);
+
+	text = render_pending(&l, w, PENDING_PROOF_OTHER_TREE);
+	expect("pending proof against another tree", text,
+	    BUNDLE_SUBJECT_EVENT, 3, "bad_proof");
+	free(text);
+	text = render_pending(&l, w, PENDING_FORK);
+	expect("pending checkpoint of another history", text,
+	    BUNDLE_SUBJECT_PENDING, 0, "pending_inconsistent");
+	free(text);
+	text = render_pending(&l, w, PENDING_DROP_MIDDLE);
+	expect("pending event dropped", text, BUNDLE_SUBJECT_EVENT, 3,
+	    "seq_order");
+	expect("pending event dropped (prev)", text, BUNDLE_SUBJECT_EVENT, 3,
+	    "wrong_prev");
+	free(text);
+	text = render_pending(&l, w, PENDING_NOT_NEWER);
+	expect("a witnessed event as pending", text, BUNDLE_SUBJECT_EVENT, 2,
+	    "bad_proof");
+	free(text);
+	text = render_pending(&l, w, PENDING_OTHER_KEY);
+	expect("pending checkpoint by another key", text,
+	    BUNDLE_SUBJECT_PENDING, 0, "bad_pending");
+	CHECK(verify_text(text, &r) == TRACE_EBADSIG);
+	CHECK(!r.pending_ok);
+	CHECK(!r.events[2].ok && r.events[1].ok);
+	CHECK(has_failure(&r, BUNDLE_SUBJECT_EVENT, 2, "no_checkpoint"));
+	CHECK(has_failure(&r, BUNDLE_SUBJECT_KEY, 3, "no_checkpoint"));
+	bundle_report_free(&r);
+	free(text);
+	/* A pending member that is not one: refused, not ignored. */
+	text = render_pending(&l, w, PENDING_AS_SERVED);
+	{
+		char *p = strstr(text, "\"consistency\":[");
+
+		CHECK(p != NULL);
+		memcpy(p, "\"consistencz\"", 13);
+	}
+	expect("pending without a consistency proof", text,
+	    BUNDLE_SUBJECT_PENDING, 0, "bad_pending");
+	free(text);
+	tlog_reset(&l);
+}
+
 /* ---- orgs (SPEC 8 "Organisations", "Admin scope", "Registration") ---- */
 
 /* An org entry for id by by: roles a bit set, prefix NULL for none. */
@@ -1457,5 +1673,6 @@ main(int argc, char **argv)
 	test_fold_rules();
 	test_org_rules();
 	test_consistency();
+	test_pending();
 	CHECK_DONE();
 }

@@ -18,6 +18,9 @@
  *       summary of the C verdict, which tests/browser compares byte for
  *       byte with what verify.js computes from the same bundle
  *
+ * A fixture may end with pending statements (SPEC 9): its bundle then has
+ * the witnessed checkpoint and a "pending" member (docs/PROTOCOL.md 10.1).
+ *
  * The summary (one line of JSON, keys in this order; web/verify.js's
  * TraceVerify.summary() writes the same): "ok", "failures" (sorted
  * "<subject> <position> <code>"), "folded", "recalls" ({"id", "open",
@@ -106,6 +109,12 @@ struct tlog {
 	unsigned char prev[SHA256_LEN];
 	long long seq;
 	char *checkpoint;
+	/* SPEC 9: 0, or the size of the witnessed checkpoint; the items
+	 * after it are pending, proven against pending_checkpoint. */
+	size_t witnessed;
+	char *pending_checkpoint;
+	unsigned char consistency[MERKLE_PROOF_MAX][MERKLE_HASH_LEN];
+	size_t consistency_count;
 };
 
 static struct note_signer log_signer;
@@ -119,6 +128,7 @@ tlog_reset(struct tlog *l)
 	for (size_t i = 0; i < l->count; i++)
 		free(l->items[i].envelope);
 	free(l->checkpoint);
+	free(l->pending_checkpoint);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -302,17 +312,30 @@ tlog_seal(struct tlog *l)
 		free(pae);
 		dsse_envelope_clear(&env);
 	}
+	/* With pending items: the covered ones against the witnessed size. */
 	for (size_t i = 0; i < l->count; i++)
-		CHECK(merkle_prove_inclusion(&leaves[0][0], l->count, i,
-		    l->items[i].proof, &l->items[i].proof_count, NULL) ==
-		    TRACE_OK);
+		CHECK(merkle_prove_inclusion(&leaves[0][0], i < l->witnessed ?
+		    l->witnessed : l->count, i, l->items[i].proof,
+		    &l->items[i].proof_count, NULL) == TRACE_OK);
 	memset(&cp, 0, sizeof(cp));
 	snprintf(cp.origin, sizeof(cp.origin), "%s", ORIGIN);
 	cp.size = l->count;
 	merkle_root(&leaves[0][0], l->count, cp.root);
 	free(l->checkpoint);
+	free(l->pending_checkpoint);
+	l->pending_checkpoint = NULL;
 	CHECK(checkpoint_sign(&cp, &log_signer, &l->checkpoint, &len, NULL) ==
 	    TRACE_OK);
+	if (l->witnessed > 0 && l->witnessed < l->count) {
+		l->pending_checkpoint = l->checkpoint;
+		cp.size = l->witnessed;
+		merkle_root(&leaves[0][0], l->witnessed, cp.root);
+		CHECK(checkpoint_sign(&cp, &log_signer, &l->checkpoint, &len,
+		    NULL) == TRACE_OK);
+		CHECK(merkle_prove_consistency(&leaves[0][0], l->witnessed,
+		    l->count, l->consistency, &l->consistency_count, NULL) ==
+		    TRACE_OK);
+	}
 }
 
 static void
@@ -329,35 +352,62 @@ render_item(struct buf *b, const struct item *it, size_t index)
 	buf_puts(b, "]}");
 }
 
-/* The bundle as the server serves it: events in seq order. */
+/* "events":[...],"keys":[...] of the items in [from, to). */
+static void
+render_lists(struct buf *b, const struct tlog *l, size_t from, size_t to)
+{
+	bool first = true;
+
+	buf_puts(b, "\"events\":[");
+	for (long long seq = 0; seq < l->seq; seq++)
+		for (size_t i = from; i < to; i++) {
+			if (l->items[i].is_key || l->items[i].seq != seq)
+				continue;
+			buf_puts(b, first ? "" : ",");
+			first = false;
+			render_item(b, &l->items[i], i);
+		}
+	buf_puts(b, "],\"keys\":[");
+	first = true;
+	for (size_t i = from; i < to; i++) {
+		if (!l->items[i].is_key)
+			continue;
+		buf_puts(b, first ? "" : ",");
+		first = false;
+		render_item(b, &l->items[i], i);
+	}
+	buf_puts(b, "]");
+}
+
+/* The bundle as the server serves it: events in seq order; with a
+ * pending checkpoint, the pending member (docs/PROTOCOL.md 10.1). */
 static char *
 render(const struct tlog *l)
 {
+	size_t covered = l->pending_checkpoint != NULL ? l->witnessed :
+	    l->count;
+	char h[64];
 	struct buf b;
-	bool first = true;
 
 	buf_init(&b, 0);
 	buf_puts(&b, "{\"chain\":\"" CHAIN "\",\"checkpoint\":");
 	buf_json_string(&b, l->checkpoint, strlen(l->checkpoint));
-	buf_puts(&b, ",\"events\":[");
-	for (long long seq = 0; seq < l->seq; seq++)
-		for (size_t i = 0; i < l->count; i++) {
-			if (l->items[i].is_key || l->items[i].seq != seq)
-				continue;
-			buf_puts(&b, first ? "" : ",");
-			first = false;
-			render_item(&b, &l->items[i], i);
+	buf_puts(&b, ",");
+	render_lists(&b, l, 0, covered);
+	if (l->pending_checkpoint != NULL) {
+		buf_puts(&b, ",\"pending\":{\"checkpoint\":");
+		buf_json_string(&b, l->pending_checkpoint,
+		    strlen(l->pending_checkpoint));
+		buf_puts(&b, ",\"consistency\":[");
+		for (size_t j = 0; j < l->consistency_count; j++) {
+			base64_encode(l->consistency[j], MERKLE_HASH_LEN, h);
+			buf_printf(&b, "%s\"%s\"", j ? "," : "", h);
 		}
-	buf_puts(&b, "],\"keys\":[");
-	first = true;
-	for (size_t i = 0; i < l->count; i++) {
-		if (!l->items[i].is_key)
-			continue;
-		buf_puts(&b, first ? "" : ",");
-		first = false;
-		render_item(&b, &l->items[i], i);
+		buf_puts(&b, "],");
+		render_lists(&b, l, covered, l->count);
+		buf_puts(&b, "}");
 	}
-	buf_puts(&b, "]}");
+	buf_puts(&b, "}");
 	return buf_steal(&b, NULL);
 }
 
@@ -380,7 +430,7 @@ problem_name(enum fold_problem p)
 }
 
 static const char *subject_words[] = { "bundle", "checkpoint", "key",
-    "event" };
+    "event", "index", "pending" };
 
 static int
 compare_strings(const void *a, const void *b)
@@ -1200,6 +1250,49 @@ expect_issued_withdrawn(const struct outcome *o)
 	CHECK_INT(issued(o, "000500"), FOLD_ISSUED_UNKNOWN);
 }
 
+/*
+ * SPEC 9: witnesses down after the first checkpoint of a recalled lot.
+ * Pending: the importer closes its recall (ignored: the recall stays
+ * open), a regulator issues a new one and an inspector reports a fail
+ * (both in force at once), another lab's pass (ignored).
+ */
+static void
+build_pending(struct tlog *l, struct outcome *o)
+{
+	char data[512];
+
+	base_log(l);
+	recall_data(data, sizeof(data), NULL);
+	add_event(l, &importer, "recall.issued", data, o->ids[0]);
+	l->witnessed = l->count;
+	close_data(data, sizeof(data), o->ids[0]);
+	add_event(l, &importer, "recall.closed", data, o->ids[1]);
+	recall_data(data, sizeof(data), "[[\"000001\",\"000010\"]]");
+	add_event(l, &regulator, "recall.issued", data, o->ids[2]);
+	add_event(l, &inspector, "inspection.completed", "{\"certificate\":"
+	    "\"C1\",\"result\":\"fail\"}", o->ids[3]);
+	add_event(l, &lab2, "inspection.completed", "{\"certificate\":"
+	    "\"C2\",\"result\":\"pass\"}", o->ids[4]);
+}
+
+static void
+expect_pending(const struct outcome *o)
+{
+	const struct fold_result *f = &o->r.fold;
+
+	CHECK_INT(o->r.failure_count, 0);
+	CHECK(o->r.pending && o->r.pending_ok);
+	CHECK_INT(o->r.pending_events, 4);
+	CHECK_INT(f->recall_count, 2);
+	CHECK_INT(f->open_recalls, 2);
+	CHECK(folded(o, o->ids[1]) != NULL && folded(o, o->ids[1])->ignored &&
+	    folded(o, o->ids[1])->pending);
+	CHECK(folded(o, o->ids[2]) != NULL && folded(o, o->ids[2])->pending &&
+	    !folded(o, o->ids[2])->ignored);
+	CHECK_INT(f->inspection, FOLD_INSPECTION_FAIL);
+	CHECK(folded(o, o->ids[4]) != NULL && folded(o, o->ids[4])->ignored);
+}
+
 static const struct fixture fixtures[] = {
 	{ "good", "a chain that verifies", build_good, expect_good,
 	  { "000005", "000042", NULL } },
@@ -1263,6 +1356,9 @@ static const struct fixture fixtures[] = {
 	{ "serials-issued-withdrawn", "withdrawn: nothing declared",
 	  build_issued_withdrawn, expect_issued_withdrawn, { "000005",
 	  "000500", NULL } },
+	{ "pending-recall-and-close", "pending: the recall and the fail in "
+	  "force, the close and the pass ignored", build_pending,
+	  expect_pending, { "000005", "000042", NULL } },
 };
 
 static void

@@ -5,7 +5,9 @@
  * outweighs any pass; withdrawing a fail); customs; the recall status of
  * a serial and of the lot; the round-1 rules for a legacy recall.closed
  * and a legacy correction of a recall, and the same statements refused
- * once round 1 is over; the errors ingest answers with.
+ * once round 1 is over; the errors ingest answers with; pending statements
+ * (SPEC 9): a recall or fail in force, a close, correction, pass or
+ * release ignored.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -599,6 +601,66 @@ test_signer_not_enrolled(void)
 	chain_reset(&c);
 }
 
+/*
+ * SPEC 9: statements the witnesses have not cosigned yet.  The attack: an
+ * operator (or a signer racing the witnesses) gets a lot to look safe by a
+ * close, a correction or a pass that no witness has seen, or hides a new
+ * recall until the witnesses catch up.  A pending recall or fail counts at
+ * once; a pending close, correction, pass or release counts for nothing.
+ */
+static void
+test_pending(void)
+{
+	struct chain c;
+	size_t r1, r2, close, fail, corr, pass, release;
+
+	memset(&c, 0, sizeof(c));
+	registered(&c);
+	r1 = recall(&c, &importer, 2, NULL);
+	close = close_recall(&c, &importer, r1);
+	c.st[close].pending = true;
+	r2 = recall(&c, &regulator, 1, NULL);
+	c.st[r2].pending = true;
+	fail = inspection(&c, &ccic, "fail");
+	c.st[fail].pending = true;
+	corr = correct(&c, &ccic, fail);
+	c.st[corr].pending = true;
+	pass = inspection(&c, &other_lab, "pass");
+	c.st[pass].pending = true;
+	add(&c, &importer, "customs.declared", "{\"declaration\":\"D1\","
+	    "\"mode\":\"1210\"}");
+	release = add(&c, &customs, "customs.released", "{\"declaration\":"
+	    "\"D1\"}");
+	c.st[release].pending = true;
+	fold(&c, FOLD_ROUND1_ALWAYS);
+	/* The pending close does not close the witnessed recall. */
+	CHECK(recall_at(&c, r1)->open);
+	CHECK(c.fold.statements[close].ignored && c.fold.statements[close].pending);
+	CHECK_INT(c.fold.statements[close].problem, FOLD_PROBLEM_NONE);
+	/* The pending recall is in force, and says it is pending. */
+	CHECK(recall_at(&c, r2)->open);
+	CHECK(c.fold.statements[r2].pending && !c.fold.statements[r2].ignored);
+	CHECK_INT(c.fold.open_recalls, 2);
+	/* The pending fail stands; its pending withdrawal and a pending pass
+	 * do not count. */
+	CHECK(c.fold.statements[corr].ignored);
+	CHECK_INT(c.fold.statements[fail].withdrawn_by, FOLD_NONE);
+	CHECK(c.fold.statements[pass].ignored);
+	CHECK_INT(c.fold.inspection, FOLD_INSPECTION_FAIL);
+	CHECK_INT(c.fold.inspection_deciding, fail);
+	CHECK(c.fold.statements[release].ignored);
+	CHECK_INT(c.fold.customs, FOLD_CUSTOMS_DECLARED);
+	chain_reset(&c);
+	/* The same close, once witnessed, closes it. */
+	registered(&c);
+	r1 = recall(&c, &importer, 2, NULL);
+	close = close_recall(&c, &importer, r1);
+	fold(&c, FOLD_ROUND1_ALWAYS);
+	CHECK(!recall_at(&c, r1)->open);
+	CHECK(!c.fold.statements[close].pending);
+	chain_reset(&c);
+}
+
 int
 main(void)
 {
@@ -609,5 +671,6 @@ main(void)
 	test_serials();
 	test_round1_close();
 	test_signer_not_enrolled();
+	test_pending();
 	CHECK_DONE();
 }
