@@ -530,6 +530,7 @@ class ReceiptTime(unittest.TestCase):
         # The board lists it first among the open recalls too.
         html = cluster.get("/recalls?lang=en").body.decode()
         self.assertLess(html.index("receipt RT-BACK"), html.index("receipt RT-PRE"))
+        self.assertIn("<dt>Received</dt><dd>%s" % newest["received"][:10], html)
         self.assertLess(html.index("receipt RT-PRE"), html.index("Closed recalls"))
 
     def test_a_window_selects_by_receipt_time(self):
