@@ -524,8 +524,8 @@ prepare_store(struct server *srv)
 	}
 	if (stop_requested)
 		return -1;
-	fprintf(stderr, "trace-server: cannot load Functions into Redis: %s\n",
-	    err.message);
+	fprintf(stderr, "trace-server: cannot prepare the store (Functions, "
+	    "upgrade): %s\n", err.message);
 	return -1;
 }
 

@@ -61,6 +61,8 @@
 --                              "<issued + 10^11, 12 digits>-<id>", which
 --                              recalls_upgrade rewrites
 --   c:{<chain>}:recalls ZSET   the same members, for one chain
+--   recalls:order       STRING 'log' once recalls_upgrade ran: the
+--                              index sets are in the log index form
 --   recalls:stream      STREAM recall.issued / recall.closed notices for
 --                              the SSE feed (about 100,000 kept)
 --   The recall keys other than c:{<chain>}:recalls are global (no hash
@@ -754,13 +756,14 @@ local function recalls_list(keys, args)
 end
 
 -- Rewrite recall index sets written before recalls were ordered by log
--- index ("<issued + 10^11>-<id>" members) to "<log index>-<id>".  A
--- member already in the new form is left alone, so it can run again.
--- KEYS: ids, then the index sets
+-- index ("<issued + 10^11>-<id>" members) to "<log index>-<id>", then
+-- mark the store done.  A member already in the new form is left alone,
+-- so it can run again.
+-- KEYS: ids, recalls:order, then the index sets
 -- Reply: members rewritten
 local function recalls_upgrade(keys, args)
   local changed = 0
-  for k = 2, #keys do
+  for k = 3, #keys do
     for _, m in ipairs(redis.call('ZRANGE', keys[k], 0, -1)) do
       local id = string.sub(m, 14)
       local at = string.match(redis.call('HGET', keys[1], id) or '',
@@ -775,14 +778,19 @@ local function recalls_upgrade(keys, args)
       end
     end
   end
+  redis.call('SET', keys[2], 'log')
   return changed
 end
 
 -- The recall.issued facts of every recall whose member in recalls:all is
--- not in the log index form yet (what recalls_upgrade needs the keys of).
--- KEYS: ids, recalls:all, recalls
--- Reply: {facts JSON...}
+-- not in the log index form yet (what recalls_upgrade needs the keys of),
+-- unless recalls:order says the store was upgraded already.
+-- KEYS: ids, recalls:all, recalls, recalls:order
+-- Reply: {'done'} or {'stale', {facts JSON...}}
 local function recalls_stale(keys, args)
+  if redis.call('GET', keys[4]) == 'log' then
+    return {'done'}
+  end
   local out = {}
   for _, m in ipairs(redis.call('ZRANGE', keys[2], 0, -1)) do
     local id = string.sub(m, 14)
@@ -792,7 +800,7 @@ local function recalls_stale(keys, args)
       out[#out + 1] = redis.call('HGET', keys[3], id) or '{}'
     end
   end
-  return out
+  return {'stale', out}
 end
 
 redis.register_function('trace_append_recall', append_recall)

@@ -75,6 +75,7 @@ extern const char store_lua[];
 #define KEY_RECALLS_LOT "recalls:lot:%s"
 #define KEY_RECALLS_ORG "recalls:org:%s"
 #define KEY_RECALLS_STREAM "recalls:stream"
+#define KEY_RECALLS_ORDER "recalls:order"  /* "log": upgraded (store.lua) */
 
 /* Documents (store_blobs.c): global, like the recall indexes.  blob_sweep
  * in store.lua builds KEY_BLOB and KEY_BLOB_META from the prefix and

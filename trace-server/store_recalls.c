@@ -269,27 +269,35 @@ enum trace_status
 store_recalls_upgrade(struct store *s, size_t *changed,
     struct trace_error *err)
 {
-	const char *stale_argv[] = { "FCALL_RO", "trace_recalls_stale", "3",
-		KEY_IDS, KEY_RECALLS_ALL, KEY_RECALLS };
-	redisReply *stale = NULL, *r = NULL;
+	const char *stale_argv[] = { "FCALL_RO", "trace_recalls_stale", "4",
+		KEY_IDS, KEY_RECALLS_ALL, KEY_RECALLS, KEY_RECALLS_ORDER };
+	redisReply *reply = NULL, *r = NULL;
+	const redisReply *stale;
 	char **keys = NULL, numkeys[24];
 	const char **argv = NULL;
 	size_t *lens = NULL, n = 0, unique = 0, argc = 0;
 	enum trace_status rc;
 
 	*changed = 0;
-	if ((rc = store_command(s, 6, stale_argv, NULL, &stale, err)) !=
+	if ((rc = store_command(s, 7, stale_argv, NULL, &reply, err)) !=
 	    TRACE_OK)
 		return rc;
-	if (stale->type != REDIS_REPLY_ARRAY) {
+	/* {'done'} or {'stale', {facts...}} */
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
+	    reply->element[0]->type != REDIS_REPLY_STRING ||
+	    (strcmp(reply->element[0]->str, "done") != 0 &&
+	    (reply->elements != 2 ||
+	    reply->element[1]->type != REDIS_REPLY_ARRAY))) {
 		rc = trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
 		    "unexpected reply from the store");
 		goto out;
 	}
-	if (stale->elements == 0)
+	if (strcmp(reply->element[0]->str, "done") == 0)
 		goto out;
+	stale = reply->element[1];
 	/* Every set a stale member can be in: the global ones and those
-	 * named by the recalls' facts, each once. */
+	 * named by the recalls' facts, each once.  With none stale the call
+	 * still runs, to mark the store done: later starts read one key. */
 	if ((keys = calloc(4 * stale->elements + 1, sizeof(*keys))) == NULL ||
 	    (argv = calloc(4 * stale->elements + 8, sizeof(*argv))) == NULL ||
 	    (lens = calloc(4 * stale->elements + 8, sizeof(*lens))) == NULL) {
@@ -306,6 +314,7 @@ store_recalls_upgrade(struct store *s, size_t *changed,
 	argv[argc++] = "trace_recalls_upgrade";
 	argv[argc++] = numkeys;
 	argv[argc++] = KEY_IDS;
+	argv[argc++] = KEY_RECALLS_ORDER;
 	argv[argc++] = KEY_RECALLS_ALL;
 	argv[argc++] = KEY_RECALLS_OPEN;
 	argv[argc++] = KEY_RECALLS_CLOSED;
@@ -333,7 +342,7 @@ out:
 	free(lens);
 	if (r != NULL)
 		freeReplyObject(r);
-	freeReplyObject(stale);
+	freeReplyObject(reply);
 	return rc;
 }
 

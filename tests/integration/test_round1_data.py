@@ -466,8 +466,8 @@ class FreeTextOrg(unittest.TestCase):
 
 class PreviousVersionRecalls(unittest.TestCase):
     """What the version before receipt times (SPEC 8, issue 17) wrote: the
-    recall index sets keyed "<issue time + 10^11>-<id>" and no
-    log:{log}:lx:times.  The server restarted on it rewrites both at
+    recall index sets keyed "<issue time + 10^11>-<id>", no
+    log:{log}:lx:times and no recalls:order.  The server restarted on it rewrites both at
     start-up, once, and serves recalls in receipt order with "received"."""
 
     def recall(self, lot, when, data=None):
@@ -509,7 +509,7 @@ class PreviousVersionRecalls(unittest.TestCase):
                 if rid in issued:
                     r.zrem(key, m)
                     r.zadd(key, {"%012d-%s" % (issued[rid] + 10 ** 11, rid): 0})
-        r.delete("log:{log}:lx:times")
+        r.delete("log:{log}:lx:times", "recalls:order")
         self.assertTrue(any(m.decode().startswith("1")
                             for m in r.zrange("recalls:all", 0, -1)))
         restart()
@@ -543,6 +543,7 @@ class PreviousVersionRecalls(unittest.TestCase):
         restart()
         self.assertEqual({k: r.zrange(k, 0, -1) for k in self.index_sets()}, before)
         self.assertEqual(r.zrange("log:{log}:lx:times", 0, -1), before_times)
+        self.assertEqual(r.get("recalls:order"), b"log")
 
 
 if __name__ == "__main__":
