@@ -122,8 +122,7 @@ recalls_append_prepare(struct recall_append *ra, const struct trace_event *ev,
 		    "out of memory");
 	}
 	ra->args = (struct append_recall_args){
-		.issued = issued, .time = ev->time, .gtin = ev->gtin,
-		.lot = ev->lot, .org = org,
+		.issued = issued, .gtin = ev->gtin, .lot = ev->lot, .org = org,
 		.closes = issued ? NULL : closes,
 		.head = ra->head.data, .head_len = ra->head.len,
 		.tail = ra->tail.data, .tail_len = ra->tail.len,
@@ -401,8 +400,8 @@ recalls_csv_field(struct buf *b, const char *s, size_t len)
 
 static const char *const csv_columns[] = {
 	"id", "status", "chain", "gtin", "lot", "serials", "severity",
-	"issued", "received", "closed", "reason", "action", "contact", "org", "outcome",
-	"recovered", "seq", "logIndex", "closedBy", NULL,
+	"issued", "received", "closed", "reason", "action", "contact", "org",
+	"outcome", "recovered", "seq", "logIndex", "closedBy", NULL,
 };
 
 /* One CSV cell from a member of a recall object. */

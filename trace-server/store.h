@@ -264,7 +264,6 @@ struct append_result {
  */
 struct append_recall_args {
 	bool issued;                    /* recall.issued; false: recall.closed */
-	long long time;                 /* the event's time, unix seconds */
 	const char *gtin, *lot;         /* the event's */
 	const char *org;                /* the signer's organisation */
 	const char *closes;             /* recall.closed: the recall it closes */
