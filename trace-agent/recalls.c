@@ -25,15 +25,20 @@ static const char recalls_usage[] =
 "           [--server URL]\n"
 "\n"
 "List recalls: a table on standard output, or with --csv the server's\n"
-"CSV (UTF-8 with a BOM, one header line).  Every page is fetched.  DATE is\n"
-"YYYY-MM-DD or an RFC 3339 time; both ends are inclusive.  --org is the\n"
-"issuing organisation as enrolled with its key.\n"
+"CSV (UTF-8 with a BOM, one header line).  Every page is fetched.  Newest\n"
+"receipt first: \"received\" is when the log received the recall (the\n"
+"time of the next index statement), null for one logged moments ago,\n"
+"which counts as received now; \"issued\" is the time its signer wrote.\n"
+"--since and --until compare with the receipt time, so a recall dated\n"
+"back still shows in today's list.  DATE is YYYY-MM-DD or an RFC 3339\n"
+"time; both ends are inclusive.  --org is the issuing organisation as\n"
+"enrolled with its key.\n"
 "\n"
 "exit status: 0 ok; 1 the server refused; 2 usage; 3 server unreachable.\n";
 
 static const char *const preferred[] = { "status", "chain", "gtin", "lot",
-	"serials", "severity", "issued", "time", "closed", "reason", "action",
-	"contact", "id", NULL };
+	"serials", "severity", "issued", "received", "time", "closed", "reason",
+	"action", "contact", "id", NULL };
 
 /* One cell as text: strings as they are, the rest as compact JSON. */
 static void

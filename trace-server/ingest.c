@@ -49,9 +49,8 @@ struct ingest_item {
 	struct append_result result;
 	char org[KEY_TEXT_MAX + 1];   /* the signer's organisation */
 	enum key_role role;           /* and role, from its enrollment */
-	/* recall.closed: the recall it closes, its id and issue time. */
+	/* recall.closed: the id of the recall it closes. */
 	char closes[2 * SHA256_LEN + 1];
-	long long closes_issued;
 	struct recall_append recall;  /* recall events: the index arguments */
 	char *attachments;            /* SHA-256s data.attachments names */
 	/* Set by the first two passes: checked by check_signer (and then
@@ -304,7 +303,6 @@ check_targets(struct request *req, struct ingest_batch *b,
 	if (it->ev.type == EVENT_RECALL_CLOSED) {
 		snprintf(it->closes, sizeof(it->closes), "%s",
 		    fold.statements[me->target].id);
-		it->closes_issued = st[me->target].ev->time;
 	}
 out:
 	fold_result_clear(&fold);
@@ -577,7 +575,7 @@ ingest_envelopes(struct request *req, const struct json_value *const *values,
 		 * atomic step as the append. */
 		if (recalls_is_recall_event(&it->ev) &&
 		    recalls_append_prepare(&it->recall, &it->ev, it->id, it->org,
-		    it->closes, it->closes_issued, &args[pending], &err) !=
+		    it->closes, &args[pending], &err) !=
 		    TRACE_OK)
 			goto fail;
 		slot[pending++] = i;

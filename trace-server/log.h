@@ -131,6 +131,14 @@ enum trace_status log_index_backfill(struct store *s, uint64_t n0,
     struct log_index_step *step, bool *needed, struct trace_error *err);
 
 /*
+ * Give every index statement logged before receipt times were indexed
+ * (log:{log}:lx:times, SPEC 8) its entry there, from its own signed time.
+ * Idempotent; nothing to do costs two reads.  *added counts the entries.
+ */
+enum trace_status log_index_times_backfill(struct store *s, size_t *added,
+    struct trace_error *err);
+
+/*
  * Sign and append the index statement over the first size leaves (the
  * index as step->commit says) if the log still has exactly size leaves;
  * *appended says whether it did.

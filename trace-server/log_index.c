@@ -27,6 +27,7 @@
 
 #include "libtrace/dsse.h"
 #include "libtrace/encoding.h"
+#include "libtrace/json.h"
 #include "libtrace/keyentry.h"
 #include "libtrace/timefmt.h"
 #include "log.h"
@@ -380,6 +381,87 @@ log_index_append_statement(struct store *s, const struct key_pair *log_key,
 out:
 	free(text);
 	dsse_envelope_clear(&env);
+	return rc;
+}
+
+/* ---- receipt times of statements logged before lx:times --------------- */
+
+#define INDEX_TIMES_PER_CALL 512
+
+struct times_backfill {
+	struct index_time batch[INDEX_TIMES_PER_CALL];
+	size_t count, added;
+	struct store *store;
+};
+
+/* One stored index statement: its signed time into the batch. */
+static enum trace_status
+times_one(void *ctx, uint64_t log_index, const char *envelope, size_t len,
+    struct trace_error *err)
+{
+	static const struct json_limits limits = {
+		.max_size = 4096, .max_depth = 4, .max_string = 512,
+		.max_values = 64,
+	};
+	struct times_backfill *tb = ctx;
+	struct dsse_envelope env;
+	struct json_doc *doc = NULL;
+	struct index_time *it = &tb->batch[tb->count];
+	const char *when = NULL;
+	size_t when_len = 0;
+	int offset;
+	enum trace_status rc = TRACE_OK;
+
+	memset(&env, 0, sizeof(env));
+	if (dsse_envelope_parse_stored(envelope, len, &env, err) != TRACE_OK ||
+	    json_parse((const char *)env.payload, env.payload_len, &limits,
+	    &doc, err) != TRACE_OK ||
+	    json_get_string(json_doc_root(doc), "time", false, &when,
+	    &when_len, err) != TRACE_OK || when == NULL ||
+	    when_len >= sizeof(it->text) ||
+	    !time_parse_rfc3339(when, when_len, &it->time, &offset)) {
+		rc = trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
+		    "the index statement at log index %" PRIu64 " has no "
+		    "readable time", log_index);
+		goto out;
+	}
+	memcpy(it->text, when, when_len);
+	it->text[when_len] = '\0';
+	it->log_index = log_index;
+	if (++tb->count == INDEX_TIMES_PER_CALL) {
+		rc = store_index_times_add(tb->store, tb->batch, tb->count, err);
+		tb->added += tb->count;
+		tb->count = 0;
+	}
+out:
+	json_doc_free(doc);
+	dsse_envelope_clear(&env);
+	return rc;
+}
+
+enum trace_status
+log_index_times_backfill(struct store *s, size_t *added,
+    struct trace_error *err)
+{
+	struct times_backfill *tb;
+	enum trace_status rc;
+	bool missing;
+
+	*added = 0;
+	if ((rc = store_index_times_missing(s, &missing, err)) != TRACE_OK ||
+	    !missing)
+		return rc;
+	if ((tb = calloc(1, sizeof(*tb))) == NULL)
+		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+		    "out of memory");
+	tb->store = s;
+	if ((rc = store_index_statements_each(s, times_one, tb, err)) ==
+	    TRACE_OK && tb->count > 0) {
+		rc = store_index_times_add(s, tb->batch, tb->count, err);
+		tb->added += tb->count;
+	}
+	*added = tb->added;
+	free(tb);
 	return rc;
 }
 

@@ -502,7 +502,32 @@ print_log_vkey(const struct server_config *cfg)
 	return 0;
 }
 
-/* Load the Functions, retrying while Redis starts (up to ~10 s). */
+/*
+ * Bring what an older trace-server wrote to this version's layout, each
+ * step idempotent: the times of index statements logged before receipt
+ * times were indexed, then recall indexes ordered by issue time rather
+ * than log index (SPEC 8 "Receipt time").  Every server sharing the Redis
+ * is upgraded together: an older one still running would write the old
+ * forms again.
+ */
+static enum trace_status
+upgrade_store(struct store *s, struct trace_error *err)
+{
+	size_t times = 0, members = 0;
+	enum trace_status rc;
+
+	if ((rc = log_index_times_backfill(s, &times, err)) != TRACE_OK ||
+	    (rc = store_recalls_upgrade(s, &members, err)) != TRACE_OK)
+		return rc;
+	if (times > 0 || members > 0)
+		fprintf(stderr, "trace-server: upgraded the store: %zu index "
+		    "statement times, %zu recall index members\n", times,
+		    members);
+	return TRACE_OK;
+}
+
+/* Load the Functions and upgrade the store, retrying while Redis starts
+ * (up to ~10 s). */
 static int
 prepare_store(struct server *srv)
 {
@@ -512,6 +537,9 @@ prepare_store(struct server *srv)
 		struct store *s = store_open(&srv->redis, &err);
 		enum trace_status rc = s != NULL ?
 		    store_load_functions(s, &err) : TRACE_ESTORE;
+
+		if (rc == TRACE_OK)
+			rc = upgrade_store(s, &err);
 
 		store_close(s);
 		if (rc == TRACE_OK)
@@ -523,8 +551,8 @@ prepare_store(struct server *srv)
 	}
 	if (stop_requested)
 		return -1;
-	fprintf(stderr, "trace-server: cannot load Functions into Redis: %s\n",
-	    err.message);
+	fprintf(stderr, "trace-server: cannot prepare the store (Functions, "
+	    "upgrade): %s\n", err.message);
 	return -1;
 }
 

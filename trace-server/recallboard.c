@@ -3,7 +3,8 @@
  *
  * One server-rendered page answers "what is recalled, since when, and
  * where did it go": open recalls first, then closed ones, each newest
- * first, filtered by a plain GET form (the same filters and cursor as
+ * receipt first (SPEC 8: log order, whatever time the issuer signed),
+ * filtered by a plain GET form (the same filters and cursor as
  * GET /api/v1/recalls), each with a link to its lot's inspector page and
  * the lot's warehouse.dispatched events in force (destination, quantity,
  * time; the chain's fold leaves out those a correction withdrew),
@@ -294,6 +295,14 @@ write_row(struct request *req, struct buf *b, const struct board_row *row,
 	buf_puts(b, "</dt><dd>");
 	s = str(r, "issued", &len);
 	write_utc(b, s, len);
+	buf_puts(b, "</dd><dt>");
+	/* SPEC 8: the board's order is this one, the log's receipt time. */
+	i18n_html(b, lang, "board.received");
+	buf_puts(b, "</dt><dd>");
+	if ((s = str(r, "received", &len)) != NULL)
+		write_utc(b, s, len);
+	else
+		i18n_html(b, lang, "board.received.pending");
 	buf_puts(b, "</dd><dt>");
 	i18n_html(b, lang, "board.issuer");
 	buf_puts(b, "</dt><dd>");

@@ -104,7 +104,7 @@ closing_json(struct recall_append *ra, const struct trace_event *ev,
 enum trace_status
 recalls_append_prepare(struct recall_append *ra, const struct trace_event *ev,
     const char *id, const char *org, const char *closes,
-    long long closes_issued, struct append_event_args *args,
+    struct append_event_args *args,
     struct trace_error *err)
 {
 	bool issued = ev->type == EVENT_RECALL_ISSUED;
@@ -122,10 +122,8 @@ recalls_append_prepare(struct recall_append *ra, const struct trace_event *ev,
 		    "out of memory");
 	}
 	ra->args = (struct append_recall_args){
-		.issued = issued, .time = ev->time, .gtin = ev->gtin,
-		.lot = ev->lot, .org = org,
+		.issued = issued, .gtin = ev->gtin, .lot = ev->lot, .org = org,
 		.closes = issued ? NULL : closes,
-		.closes_issued = closes_issued,
 		.head = ra->head.data, .head_len = ra->head.len,
 		.tail = ra->tail.data, .tail_len = ra->tail.len,
 	};
@@ -232,8 +230,8 @@ recalls_query_from_params(const struct query_fields *p,
 	if ((v = param(p, "cursor", &len)) != NULL) {
 		if (!store_recall_cursor_valid(v, len))
 			return trace_error_set(err, TRACE_EMALFORMED,
-			    "bad_parameter", "cursor", "cursor is not one this "
-			    "server handed out");
+			    "bad_parameter", "cursor", "cursor is a log index "
+			    "(decimal, as handed out in next)");
 		memcpy(q->cursor, v, len + 1);
 	}
 	if ((v = param(p, "limit", &len)) != NULL) {
@@ -263,7 +261,7 @@ recalls_list(struct store *s, const struct recall_query *q,
 		.chain = "", .gtin = q->gtin, .lot = q->lot, .org = q->org,
 		.status = q->status, .has_since = q->has_since,
 		.has_until = q->has_until, .since = q->since, .until = q->until,
-		.cursor = q->cursor, .limit = q->limit,
+		.cursor = q->cursor, .now = time_now(), .limit = q->limit,
 	};
 
 	return store_recalls_list(s, &args, out, err);
@@ -309,7 +307,7 @@ recalls_chain_status(struct store *s, const char *chain,
 	};
 	const struct recall_list_args args = {
 		.chain = chain, .gtin = "", .lot = "", .org = "",
-		.cursor = "", .limit = RECALLS_LIMIT_MAX,
+		.cursor = "", .now = time_now(), .limit = RECALLS_LIMIT_MAX,
 	};
 	enum trace_status rc;
 
@@ -402,8 +400,8 @@ recalls_csv_field(struct buf *b, const char *s, size_t len)
 
 static const char *const csv_columns[] = {
 	"id", "status", "chain", "gtin", "lot", "serials", "severity",
-	"issued", "closed", "reason", "action", "contact", "org", "outcome",
-	"recovered", "seq", "logIndex", "closedBy", NULL,
+	"issued", "received", "closed", "reason", "action", "contact", "org",
+	"outcome", "recovered", "seq", "logIndex", "closedBy", NULL,
 };
 
 /* One CSV cell from a member of a recall object. */

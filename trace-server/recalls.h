@@ -55,15 +55,13 @@ bool recalls_is_recall_event(const struct trace_event *ev);
  * Fill ra for ev (recall.issued or recall.closed) with statement id id,
  * signed by a key of organisation org, and point args->recall at it: the
  * append then updates the recall indexes in the same step.  For a
- * recall.closed, closes and closes_issued are the id and issue time of
- * the recall it closes (the one it names, ingest checked it); ignored
- * otherwise.  ra must outlive the append; release it with
+ * recall.closed, closes is the id of the recall it closes (the one it
+ * names, ingest checked it); ignored otherwise.  ra must outlive the append; release it with
  * recalls_append_clear (accepts a zeroed ra).
  */
 enum trace_status recalls_append_prepare(struct recall_append *ra,
     const struct trace_event *ev, const char *id, const char *org,
-    const char *closes, long long closes_issued,
-    struct append_event_args *args, struct trace_error *err);
+    const char *closes, struct append_event_args *args, struct trace_error *err);
 void recalls_append_clear(struct recall_append *ra);
 
 /* ---- queries ------------------------------------------------------------- */
@@ -74,9 +72,11 @@ struct recall_query {
 	char org[KEY_TEXT_MAX + 1];     /* "" = any */
 	enum recall_filter_status status;   /* store.h */
 	bool has_since, has_until;
-	long long since, until;         /* inclusive, unix seconds */
+	long long since, until;         /* receipt time, inclusive, unix s */
 	char since_text[TIME_TEXT_MAX + 1], until_text[TIME_TEXT_MAX + 1];
-	char cursor[STORE_RECALL_MEMBER_LEN + 1];  /* "" = the newest first */
+	char cursor[STORE_RECALL_CURSOR_MAX + 1];  /* a log index: only the
+						    * recalls below it;
+						    * "" = from the newest */
 	size_t limit;
 };
 

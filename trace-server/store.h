@@ -264,11 +264,9 @@ struct append_result {
  */
 struct append_recall_args {
 	bool issued;                    /* recall.issued; false: recall.closed */
-	long long time;                 /* the event's time, unix seconds */
 	const char *gtin, *lot;         /* the event's */
 	const char *org;                /* the signer's organisation */
 	const char *closes;             /* recall.closed: the recall it closes */
-	long long closes_issued;        /* and that recall's issue time */
 	const char *head, *tail;        /* the JSON before and after the index */
 	size_t head_len, tail_len;
 };
@@ -435,6 +433,27 @@ enum trace_status store_index_append(struct store *s, uint64_t expected_size,
 enum trace_status store_index_statement(struct store *s, uint64_t log_index,
     char **out, size_t *len, struct trace_error *err);
 
+/*
+ * Index statements logged before log:{log}:lx:times existed (the receipt
+ * time of a leaf, SPEC 8) lack their entry there: *missing says whether
+ * any does.  store_index_statements_each calls fn on every stored index
+ * statement (HSCAN, so possibly twice on one), store_index_times_add adds
+ * their times (idempotent).
+ */
+struct index_time {
+	uint64_t log_index;
+	long long time;                 /* unix seconds */
+	char text[21];                  /* the statement's RFC 3339 UTC time */
+};
+typedef enum trace_status index_statement_fn(void *ctx, uint64_t log_index,
+    const char *envelope, size_t len, struct trace_error *err);
+enum trace_status store_index_times_missing(struct store *s, bool *missing,
+    struct trace_error *err);
+enum trace_status store_index_statements_each(struct store *s,
+    index_statement_fn *fn, void *ctx, struct trace_error *err);
+enum trace_status store_index_times_add(struct store *s,
+    const struct index_time *times, size_t count, struct trace_error *err);
+
 /* ---- store_log.c -------------------------------------------------------- */
 
 /* What the integrator reads in one atomic step. */
@@ -559,13 +578,14 @@ enum trace_status store_log_entries(struct store *s, uint64_t first,
 /* ---- store_recalls.c: the list query ------------------------------------ */
 
 /*
- * Every recall index orders recalls by a member "<issued>-<id>": the issue
- * time (unix seconds + 10^11, 12 digits) and the recall's id (64 hex).
- * The API's cursor is the last member a page covered.
+ * Every recall index orders recalls by the log index of their
+ * recall.issued, which is also the order of their receipt times (SPEC 8).
+ * The API's cursor is a log index in decimal: a page continues with the
+ * recalls below it.
  */
-#define STORE_RECALL_MEMBER_LEN (12 + 1 + 64)
+#define STORE_RECALL_CURSOR_MAX 12
 
-/* A cursor this server could have handed out (the member syntax). */
+/* A cursor this server could have handed out: 1 to 12 decimal digits. */
 bool store_recall_cursor_valid(const char *s, size_t len);
 
 enum recall_filter_status {
@@ -580,8 +600,11 @@ struct recall_list_args {
 	const char *gtin, *lot, *org;   /* "" = any (ignored with a chain) */
 	enum recall_filter_status status;
 	bool has_since, has_until;
-	long long since, until;         /* inclusive, unix seconds */
+	long long since, until;         /* receipt time, inclusive, unix s */
 	const char *cursor;             /* "" = from the newest */
+	long long now;                  /* unix seconds: the receipt time of
+					 * a recall no index statement follows
+					 * yet (at least the latest one's) */
 	size_t limit;
 };
 
@@ -592,11 +615,13 @@ struct recall_row {
 	size_t json_len;
 };
 
-/* One page of recalls, newest issue time first (then id, descending). */
+/* One page of recalls, newest first: highest log index, which is the
+ * latest receipt time.  Each row's JSON has "received" (RFC 3339, or
+ * null while no index statement follows the recall). */
 struct recall_page {
 	struct recall_row *rows;
 	size_t count;
-	char next[STORE_RECALL_MEMBER_LEN + 1];  /* the next page's cursor, "" */
+	char next[STORE_RECALL_CURSOR_MAX + 1];  /* the next page's cursor, "" */
 	void *reply;                    /* private: owns the text */
 };
 
@@ -612,6 +637,15 @@ enum trace_status store_recalls_list(struct store *s,
     const struct recall_list_args *args, struct recall_page *out,
     struct trace_error *err);
 void recall_page_clear(struct recall_page *p);
+
+/*
+ * Bring recall indexes written by a server before recalls were ordered by
+ * log index (members "<issue time>-<id>") to the current form, in one
+ * atomic step (store.lua trace_recalls_upgrade).  Idempotent: nothing to
+ * do costs one read.  *changed counts the members rewritten.
+ */
+enum trace_status store_recalls_upgrade(struct store *s, size_t *changed,
+    struct trace_error *err);
 
 /* ---- store_recalls.c: the notice stream --------------------------------- */
 

@@ -40,6 +40,10 @@
 --                              store_index.c)
 --   log:{log}:lx:meta   HASH   through, root, leaves, statement, time
 --   log:{log}:lx:st     HASH   log index -> index statement envelope
+--   log:{log}:lx:times  ZSET   "<log index, 12 digits> <unix seconds>
+--                              <RFC 3339 UTC>" of every index statement,
+--                              scored by its log index: the receipt time
+--                              of any leaf (SPEC 8, recalls_list)
 --   log:{log}:lx:versions ZSET the index's commits (through, as score)
 --   log:{log}:lx:nodes:undo:<through> HASH position -> record before that
 --                              commit ('' = none), the last 4096 commits
@@ -50,9 +54,15 @@
 --                              closed it (absent while open)
 --   recalls:all, recalls:status:open, recalls:status:closed,
 --   recalls:gtin:<gtin14>, recalls:lot:<lot>, recalls:org:<signer's org>
---                       ZSET   "<issued + 10^11, 12 digits>-<recall id>",
---                              all scores 0 (lexicographic order = time)
+--                       ZSET   "<log index, 12 digits>-<recall id>" of
+--                              its recall.issued, all scores 0
+--                              (lexicographic order = log order = receipt
+--                              time order); before this version
+--                              "<issued + 10^11, 12 digits>-<id>", which
+--                              recalls_upgrade rewrites
 --   c:{<chain>}:recalls ZSET   the same members, for one chain
+--   recalls:order       STRING 'log' once recalls_upgrade ran: the
+--                              index sets are in the log index form
 --   recalls:stream      STREAM recall.issued / recall.closed notices for
 --                              the SSE feed (about 100,000 kept)
 --   The recall keys other than c:{<chain>}:recalls are global (no hash
@@ -329,11 +339,20 @@ local function index_nodes(keys, args)
   return {'ok', out}
 end
 
+-- Record an index statement's time in lx:times (the key table says how).
+local function index_time_add(key, index, t, text)
+  redis.call('ZADD', key, index, string.format('%012d %s %s', index, t, text))
+end
+
 -- Append an index statement (SPEC 8 and 11) as the next leaf, only if the
 -- log has exactly the leaves it covers: it must be the last leaf of the
 -- checkpoint that the integrator signs next.
--- KEYS: ids, log size, log pending, index statements, index meta
--- ARGV: expected size, id, leaf hash, envelope, time (unix seconds)
+-- Its time is the receipt time of every leaf since the previous one
+-- (SPEC 8): lx:times gets it in the same step.
+-- KEYS: ids, log size, log pending, index statements, index meta, index
+--       times
+-- ARGV: expected size, id, leaf hash, envelope, time (unix seconds),
+--       time (RFC 3339 UTC, as the statement says it)
 local function append_index(keys, args)
   local size = redis.call('GET', keys[2]) or '0'
   if size ~= args[1] then
@@ -343,7 +362,18 @@ local function append_index(keys, args)
   redis.call('HSET', keys[1], args[2], 'x ' .. index)
   redis.call('HSET', keys[4], index, args[4])
   redis.call('HSET', keys[5], 'statement', index, 'time', args[5])
+  index_time_add(keys[6], index, args[5], args[6])
   return {'ok', index}
+end
+
+-- Add index statements logged before lx:times existed (log_index.c reads
+-- their times from lx:st at start-up).  The same member again is a no-op.
+-- KEYS: index times; ARGV: triples of log index, unix seconds, RFC 3339
+local function index_times_add(keys, args)
+  for i = 1, #args - 2, 3 do
+    index_time_add(keys[1], tonumber(args[i]), args[i + 1], args[i + 2])
+  end
+  return {'ok'}
 end
 
 -- Stored node hashes for a proof, in one round trip.  Refused unless the
@@ -396,6 +426,7 @@ redis.register_function{function_name = 'trace_log_state',
   callback = log_state, flags = {'no-writes'}}
 redis.register_function('trace_log_commit', log_commit)
 redis.register_function('trace_append_index', append_index)
+redis.register_function('trace_index_times_add', index_times_add)
 redis.register_function{function_name = 'trace_index_nodes',
   callback = index_nodes, flags = {'no-writes'}}
 redis.register_function{function_name = 'trace_log_nodes',
@@ -485,20 +516,107 @@ redis.register_function('trace_scan_add', scan_add)
 -- The recall indexes are written in the same atomic step as the recall
 -- event itself, so the API, the board, the stream and the chain can never
 -- disagree with the chain.  Every index is a sorted set whose scores are
--- all 0 and whose members are "<issued>-<id>": <issued> is the issue time
--- (unix seconds + 10^11, 12 digits, so the order of the strings is the
--- order in time) and <id> the recall.issued statement id.  Lexicographic
--- ranges (ZRANGE BYLEX) then give a stable order by (time, id) and a
--- cursor that is simply the last member returned.
+-- all 0 and whose members are "<index>-<id>": <index> is the log index of
+-- the recall.issued (12 digits, so the order of the strings is log order)
+-- and <id> its statement id.  Log order is receipt time order (SPEC 8:
+-- index statement times never decrease), so lexicographic ranges (ZRANGE
+-- BYLEX) give the board's order, a cursor that is a log index, and the
+-- since/until bounds once those are turned into log indexes (recall_bounds).
 
--- The public JSON of a recall: the facts of its issue and, once closed,
--- what closed it.
-local function recall_json(facts, closing)
+-- The member of the recall issued at log index.
+local function recall_member(index, id)
+  return string.format('%012d-%s', index, id)
+end
+
+-- The index statement at rank r of lx:times: log index, unix seconds and
+-- RFC 3339 text.
+local function index_time_at(key, r)
+  local m = redis.call('ZRANGE', key, r, r)[1]
+  local i, t, text = string.match(m, '^(%d+) (%d+) (%S+)$')
+  return tonumber(i), tonumber(t), text
+end
+
+-- The receipt time of the leaf at log index (the first index statement
+-- after it, SPEC 8): unix seconds and RFC 3339 text, or nil while none
+-- follows it yet.
+local function receipt_time(key, index)
+  local m = redis.call('ZRANGE', key, index, '+inf', 'BYSCORE',
+    'LIMIT', 0, 1)[1]
+  if m == nil then
+    return nil
+  end
+  local _, t, text = string.match(m, '^(%d+) (%d+) (%S+)$')
+  return tonumber(t), text
+end
+
+-- The lowest rank of lx:times (n entries) whose time is >= t (after:
+-- > t); n if none.  Times never decrease with the rank.
+local function index_time_rank(key, n, t, after)
+  local lo, hi = 0, n
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    local _, tm = index_time_at(key, mid)
+    if tm > t or (not after and tm == t) then
+      hi = mid
+    else
+      lo = mid + 1
+    end
+  end
+  return lo
+end
+
+-- The log indexes [lo, hi] (hi nil: no upper end) whose receipt time is
+-- in [since, until] (either '' for no bound), or nil when none can be.
+-- A leaf that no index statement follows yet counts as received at
+-- max(now, the latest statement's time), so receipt times stay
+-- non-decreasing in log order and a window is a range of log indexes.
+local function recall_bounds(key, since, till, now)
+  local n = redis.call('ZCARD', key)
+  local latest = now
+  if n > 0 then
+    local _, t = index_time_at(key, n - 1)
+    if t > latest then
+      latest = t
+    end
+  end
+  local lo, hi = 0, nil
+  if since ~= '' then
+    since = tonumber(since)
+    if since > latest then
+      return nil
+    end
+    local r = index_time_rank(key, n, since, false)
+    if r > 0 then
+      lo = index_time_at(key, r - 1) + 1
+    end
+  end
+  if till ~= '' then
+    till = tonumber(till)
+    if till < latest then
+      local r = index_time_rank(key, n, till, true)
+      if r == 0 then
+        return nil
+      end
+      hi = index_time_at(key, r - 1)
+    end
+  end
+  return lo, hi
+end
+
+-- The public JSON of a recall: the facts of its issue, once closed what
+-- closed it, and when listed its receipt time ('' = not yet, null).
+local function recall_json(facts, closing, received)
+  local extra = ''
+  if received == '' then
+    extra = ',"received":null'
+  elseif received then
+    extra = ',"received":"' .. received .. '"'
+  end
   if closing then
-    return string.sub(facts, 1, -2) .. ',"status":"closed",' ..
+    return string.sub(facts, 1, -2) .. extra .. ',"status":"closed",' ..
       string.sub(closing, 2)
   end
-  return string.sub(facts, 1, -2) .. ',"status":"open"}'
+  return string.sub(facts, 1, -2) .. extra .. ',"status":"open"}'
 end
 
 local RECALL_STREAM_MAX = '100000'
@@ -511,13 +629,13 @@ local RECALL_STREAM_MAX = '100000'
 --   14 c:{<chain>}:recalls, 15 recalls:stream
 -- ARGV: the seven of append_event, then
 --   8 'issued' or 'closed'
---   issued: 9 member "<issued>-<id>", 10 facts JSON up to the log index,
---           11 the rest of the facts JSON
---   closed: 9 the member of the recall it closes, 10 closing JSON up to
---           the log index, 11 its rest
+--   9 issued: '' (the member is made of the log index given here);
+--     closed: the id of the recall it closes
+--   10 the JSON up to the log index (facts, or the closing), 11 its rest
 local function append_recall(keys, args)
-  local kind, member, head, tail = args[8], args[9], args[10], args[11]
+  local kind, closes, head, tail = args[8], args[9], args[10], args[11]
   local stream = keys[15]
+  local member
   -- A recall.closed closes the one recall it names (SPEC 8), which must
   -- be an open recall of this chain.  Ingest judged that on the history
   -- this append continues (seq and prev pin it); checking it here too,
@@ -528,7 +646,12 @@ local function append_recall(keys, args)
     if existing then
       return {'duplicate', existing}
     end
-    if not redis.call('ZSCORE', keys[14], member) or
+    local where = redis.call('HGET', keys[2], closes) or ''
+    local at = string.match(where, '^e (%d+) ')
+    if at then
+      member = recall_member(tonumber(at), closes)
+    end
+    if not member or not redis.call('ZSCORE', keys[14], member) or
         not redis.call('ZSCORE', keys[9], member) then
       return {'recall_not_open'}
     end
@@ -541,6 +664,7 @@ local function append_recall(keys, args)
   if kind == 'issued' then
     local id = args[1]
     local facts = head .. ',"logIndex":' .. index .. tail
+    member = recall_member(index, id)
     redis.call('HSET', keys[6], id, facts)
     for i = 8, 14 do
       if i ~= 10 then
@@ -554,34 +678,46 @@ local function append_recall(keys, args)
   -- Round 1's recall.closed named no recall and closed every open one of
   -- its chain; the indexes keep what it did.  Now exactly one closes.
   local closing = head .. ',"closedLogIndex":' .. index .. tail
-  local id = string.sub(member, 14)
-  redis.call('HSET', keys[7], id, closing)
+  redis.call('HSET', keys[7], closes, closing)
   redis.call('ZREM', keys[9], member)
   redis.call('ZADD', keys[10], 0, member)
   redis.call('XADD', stream, 'MAXLEN', '~', RECALL_STREAM_MAX, '*',
-    'event', 'recall.closed', 'id', id,
-    'data', recall_json(redis.call('HGET', keys[6], id) or '{}', closing))
+    'event', 'recall.closed', 'id', closes,
+    'data', recall_json(redis.call('HGET', keys[6], closes) or '{}', closing))
   return res
 end
 
--- One page of recalls, newest first.  Walks the smallest of the index sets
--- it is given and keeps the members that every other set holds too, so
--- the cost follows the number of recalls, never the number of events.
--- At most budget members are looked at per call; a page cut short by the
--- budget still carries a cursor.
--- KEYS: recalls, recalls:closing, then one or more index sets
--- ARGV: upper bound, lower bound (ZRANGE BYLEX syntax), limit, budget
--- Reply: {{recall JSON...}, next member or ''}
+-- One page of recalls, newest first (highest log index first).  Walks the
+-- smallest of the index sets it is given and keeps the members that every
+-- other set holds too, so the cost follows the number of recalls, never
+-- the number of events.  At most budget members are looked at per call;
+-- a page cut short by the budget still carries a cursor.
+-- KEYS: recalls, recalls:closing, index times, then one or more index sets
+-- ARGV: since, until (unix seconds, '' = none), cursor (log index: only
+--       recalls below it; '' = none), now (unix seconds), limit, budget
+-- Reply: {{recall JSON...}, next cursor (a log index) or ''}
 local function recalls_list(keys, args)
-  local drive, smallest = 3, nil
-  for i = 3, #keys do
+  local drive, smallest = 4, nil
+  for i = 4, #keys do
     local n = redis.call('ZCARD', keys[i])
     if smallest == nil or n < smallest then
       drive, smallest = i, n
     end
   end
-  local upper, lower = args[1], args[2]
-  local limit, budget = tonumber(args[3]), tonumber(args[4])
+  local limit, budget = tonumber(args[5]), tonumber(args[6])
+  local lo, hi = recall_bounds(keys[3], args[1], args[2], tonumber(args[4]))
+  if lo == nil then
+    return {{}, ''}
+  end
+  -- Members of log index i are "<i>-<hex>": "<i>-" sorts before them all.
+  local upper, lower = '+', '[' .. string.format('%012d-', lo)
+  local below = hi and hi + 1 or nil
+  if args[3] ~= '' and (below == nil or tonumber(args[3]) < below) then
+    below = tonumber(args[3])
+  end
+  if below ~= nil then
+    upper = '(' .. string.format('%012d-', below)
+  end
   local out, ids, seen, last = {}, {}, 0, nil
   while seen < budget do
     local batch = redis.call('ZRANGE', keys[drive], upper, lower, 'BYLEX',
@@ -592,7 +728,7 @@ local function recalls_list(keys, args)
     for _, m in ipairs(batch) do
       seen = seen + 1
       local keep = true
-      for i = 3, #keys do
+      for i = 4, #keys do
         if i ~= drive and not redis.call('ZSCORE', keys[i], m) then
           keep = false
           break
@@ -601,26 +737,78 @@ local function recalls_list(keys, args)
       if keep then
         if #ids == limit then
           -- One more match exists: the page ends at the previous one.
-          return {out, last}
+          return {out, tostring(tonumber(string.sub(last, 1, 12)))}
         end
         ids[#ids + 1] = m
         local id = string.sub(m, 14)
+        local _, text = receipt_time(keys[3], tonumber(string.sub(m, 1, 12)))
         out[#out + 1] = recall_json(redis.call('HGET', keys[1], id) or '{}',
-          redis.call('HGET', keys[2], id))
+          redis.call('HGET', keys[2], id), text or '')
       end
       last = m
     end
     upper = '(' .. last
   end
   if seen >= budget and last ~= nil then
-    return {out, last}
+    return {out, tostring(tonumber(string.sub(last, 1, 12)))}
   end
   return {out, ''}
+end
+
+-- Rewrite recall index sets written before recalls were ordered by log
+-- index ("<issued + 10^11>-<id>" members) to "<log index>-<id>", then
+-- mark the store done.  A member already in the new form is left alone,
+-- so it can run again.
+-- KEYS: ids, recalls:order, then the index sets
+-- Reply: members rewritten
+local function recalls_upgrade(keys, args)
+  local changed = 0
+  for k = 3, #keys do
+    for _, m in ipairs(redis.call('ZRANGE', keys[k], 0, -1)) do
+      local id = string.sub(m, 14)
+      local at = string.match(redis.call('HGET', keys[1], id) or '',
+        '^e (%d+) ')
+      if at then
+        local now = recall_member(tonumber(at), id)
+        if now ~= m then
+          redis.call('ZREM', keys[k], m)
+          redis.call('ZADD', keys[k], 0, now)
+          changed = changed + 1
+        end
+      end
+    end
+  end
+  redis.call('SET', keys[2], 'log')
+  return changed
+end
+
+-- The recall.issued facts of every recall whose member in recalls:all is
+-- not in the log index form yet (what recalls_upgrade needs the keys of),
+-- unless recalls:order says the store was upgraded already.
+-- KEYS: ids, recalls:all, recalls, recalls:order
+-- Reply: {'done'} or {'stale', {facts JSON...}}
+local function recalls_stale(keys, args)
+  if redis.call('GET', keys[4]) == 'log' then
+    return {'done'}
+  end
+  local out = {}
+  for _, m in ipairs(redis.call('ZRANGE', keys[2], 0, -1)) do
+    local id = string.sub(m, 14)
+    local at = string.match(redis.call('HGET', keys[1], id) or '',
+      '^e (%d+) ')
+    if at and recall_member(tonumber(at), id) ~= m then
+      out[#out + 1] = redis.call('HGET', keys[3], id) or '{}'
+    end
+  end
+  return {'stale', out}
 end
 
 redis.register_function('trace_append_recall', append_recall)
 redis.register_function{function_name = 'trace_recalls_list',
   callback = recalls_list, flags = {'no-writes'}}
+redis.register_function('trace_recalls_upgrade', recalls_upgrade)
+redis.register_function{function_name = 'trace_recalls_stale',
+  callback = recalls_stale, flags = {'no-writes'}}
 
 -- ---- documents (store_blobs.c, for blobs.c and blobsweep.c) ---------------
 --

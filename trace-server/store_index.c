@@ -9,6 +9,8 @@
  *                             (lotindex_pos_encode / lotindex_record_encode)
  *   log:{log}:lx:meta   HASH  through, root (hex), leaves, statement, time
  *   log:{log}:lx:st     HASH  log index -> index statement envelope
+ *   log:{log}:lx:times  ZSET  every index statement's log index and time
+ *                             (receipt times, SPEC 8: store.lua key table)
  *   log:{log}:lx:versions, log:{log}:lx:nodes:undo:<n>  older versions
  *                             of the records (store.lua index_nodes)
  *   ids                 HASH  an index statement's id -> "x <logIndex>"
@@ -19,6 +21,7 @@
 #include <string.h>
 
 #include "libtrace/encoding.h"
+#include "libtrace/timefmt.h"
 #include "store_private.h"
 
 /* Fields per HMGET: bounds one command's size. */
@@ -281,23 +284,28 @@ store_index_append(struct store *s, uint64_t expected_size, const char *id_hex,
 {
 	struct store_batch b;
 	const redisReply *r, *w;
+	char when[21];
 	enum trace_status rc;
 
+	/* The statement's own text (log_index.c formats it the same way). */
+	time_format_utc(time, when);
 	store_batch_init(&b);
 	store_batch_command(&b);
 	store_batch_str(&b, "FCALL");
 	store_batch_str(&b, "trace_append_index");
-	store_batch_str(&b, "5");
+	store_batch_str(&b, "6");
 	store_batch_str(&b, KEY_IDS);
 	store_batch_str(&b, KEY_LOG_SIZE);
 	store_batch_str(&b, KEY_LOG_PENDING);
 	store_batch_str(&b, KEY_INDEX_STATEMENTS);
 	store_batch_str(&b, KEY_INDEX_META);
+	store_batch_str(&b, KEY_INDEX_TIMES);
 	store_batch_fmt(&b, "%" PRIu64, expected_size);
 	store_batch_str(&b, id_hex);
 	store_batch_arg(&b, leaf_hash, SHA256_LEN);
 	store_batch_arg(&b, envelope, envelope_len);
 	store_batch_fmt(&b, "%lld", time);
+	store_batch_str(&b, when);
 	if ((rc = store_batch_run(s, &b, err)) != TRACE_OK)
 		goto out;
 	r = store_batch_reply(&b, 0);
@@ -339,5 +347,100 @@ store_index_statement(struct store *s, uint64_t log_index, char **out,
 	} else if (r->type != REDIS_REPLY_NIL)
 		rc = corrupt(err, "index statement");
 	freeReplyObject(r);
+	return rc;
+}
+
+/* ---- lx:times for index statements logged before it existed ------------- */
+
+enum trace_status
+store_index_times_missing(struct store *s, bool *missing,
+    struct trace_error *err)
+{
+	const char *hlen[] = { "HLEN", KEY_INDEX_STATEMENTS };
+	const char *zcard[] = { "ZCARD", KEY_INDEX_TIMES };
+	redisReply *a = NULL, *b = NULL;
+	enum trace_status rc;
+
+	*missing = false;
+	if ((rc = store_command(s, 2, hlen, NULL, &a, err)) != TRACE_OK)
+		return rc;
+	if ((rc = store_command(s, 2, zcard, NULL, &b, err)) == TRACE_OK) {
+		if (a->type != REDIS_REPLY_INTEGER ||
+		    b->type != REDIS_REPLY_INTEGER)
+			rc = corrupt(err, "index times");
+		else
+			*missing = a->integer > b->integer;
+		freeReplyObject(b);
+	}
+	freeReplyObject(a);
+	return rc;
+}
+
+enum trace_status
+store_index_statements_each(struct store *s, index_statement_fn *fn,
+    void *ctx, struct trace_error *err)
+{
+	char cursor[24] = "0";
+	const char *argv[] = { "HSCAN", KEY_INDEX_STATEMENTS, cursor, "COUNT",
+		"256" };
+	enum trace_status rc = TRACE_OK;
+
+	do {
+		redisReply *r = NULL;
+		const redisReply *items;
+
+		if ((rc = store_command(s, 5, argv, NULL, &r, err)) != TRACE_OK)
+			return rc;
+		/* [next cursor, [field, value, ...]] */
+		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+		    r->element[0]->type != REDIS_REPLY_STRING ||
+		    r->element[0]->len >= sizeof(cursor) ||
+		    (items = r->element[1])->type != REDIS_REPLY_ARRAY) {
+			freeReplyObject(r);
+			return corrupt(err, "index statements");
+		}
+		memcpy(cursor, r->element[0]->str, r->element[0]->len + 1);
+		for (size_t i = 0; i + 1 < items->elements && rc == TRACE_OK;
+		    i += 2) {
+			uint64_t log_index;
+
+			if (!store_reply_u64(items->element[i], &log_index) ||
+			    items->element[i + 1]->type != REDIS_REPLY_STRING)
+				rc = corrupt(err, "index statement");
+			else
+				rc = fn(ctx, log_index,
+				    items->element[i + 1]->str,
+				    items->element[i + 1]->len, err);
+		}
+		freeReplyObject(r);
+	} while (rc == TRACE_OK && strcmp(cursor, "0") != 0);
+	return rc;
+}
+
+enum trace_status
+store_index_times_add(struct store *s, const struct index_time *times,
+    size_t count, struct trace_error *err)
+{
+	struct store_batch b;
+	enum trace_status rc;
+
+	if (count == 0)
+		return TRACE_OK;
+	store_batch_init(&b);
+	store_batch_command(&b);
+	store_batch_str(&b, "FCALL");
+	store_batch_str(&b, "trace_index_times_add");
+	store_batch_str(&b, "1");
+	store_batch_str(&b, KEY_INDEX_TIMES);
+	for (size_t i = 0; i < count; i++) {
+		store_batch_fmt(&b, "%" PRIu64, times[i].log_index);
+		store_batch_fmt(&b, "%lld", times[i].time);
+		store_batch_str(&b, times[i].text);
+	}
+	if ((rc = store_batch_run(s, &b, err)) == TRACE_OK &&
+	    (store_batch_reply(&b, 0) == NULL ||
+	    store_batch_reply(&b, 0)->type != REDIS_REPLY_ARRAY))
+		rc = corrupt(err, "index times");
+	store_batch_clear(&b);
 	return rc;
 }

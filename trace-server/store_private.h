@@ -63,6 +63,7 @@ extern const char store_lua[];
 #define KEY_INDEX_META "log:{log}:lx:meta"       /* HASH through, root, ... */
 #define KEY_INDEX_STATEMENTS "log:{log}:lx:st"   /* HASH logIndex -> envelope */
 #define KEY_INDEX_VERSIONS "log:{log}:lx:versions" /* ZSET of commits */
+#define KEY_INDEX_TIMES "log:{log}:lx:times"     /* ZSET statement times */
 
 /* Recalls: global (no hash tag), a recall query spans every chain. */
 #define KEY_RECALLS "recalls"
@@ -74,6 +75,7 @@ extern const char store_lua[];
 #define KEY_RECALLS_LOT "recalls:lot:%s"
 #define KEY_RECALLS_ORG "recalls:org:%s"
 #define KEY_RECALLS_STREAM "recalls:stream"
+#define KEY_RECALLS_ORDER "recalls:order"  /* "log": upgraded (store.lua) */
 
 /* Documents (store_blobs.c): global, like the recall indexes.  blob_sweep
  * in store.lua builds KEY_BLOB and KEY_BLOB_META from the prefix and

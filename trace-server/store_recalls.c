@@ -2,59 +2,41 @@
  * store_recalls.c - the recall indexes in Redis: the keys and arguments a
  * recall event's append adds (store.lua trace_append_recall updates the
  * indexes and the notice stream in the same atomic step as the chain),
- * the index members and the cursor made of them, the list query (which
- * index sets to walk, the ZRANGE BYLEX bounds of a time range and a
- * cursor, trace_recalls_list), and the notice stream recalls:stream read
- * for the SSE feed.
+ * the list query (which index sets to walk, trace_recalls_list), the
+ * upgrade of indexes an older server wrote, and the notice stream
+ * recalls:stream read for the SSE feed.
  *
  * Every index is a sorted set whose scores are all 0 and whose members are
- * "<issued>-<id>" (STORE_RECALL_MEMBER_LEN): the issue time as unix
- * seconds + RECALL_TIME_BIAS in 12 digits, so that the order of the
- * strings is the order in time for every RFC 3339 year, then the
- * recall.issued statement id.  Walked newest first with ZRANGE BYLEX REV,
- * a page's cursor is the last member it covered, so the next page starts
- * strictly after it: a recall that arrives meanwhile lands either before
- * the cursor (the walk has passed that point and never sees it) or after
- * it (the walk meets it once), and nothing is ever seen twice.
+ * "<log index>-<id>": the log index of the recall.issued in 12 digits, so
+ * that the order of the strings is log order, then its statement id.  Log
+ * order is receipt time order (SPEC 8), so the Function turns a since /
+ * until window into a range of log indexes with the index statements'
+ * times (log:{log}:lx:times) and adds each recall's receipt time.  Walked
+ * newest first with ZRANGE BYLEX REV, a page's cursor is the log index of
+ * the last recall it covered, so the next page starts strictly below it: a
+ * recall that arrives meanwhile gets a higher log index, which the walk
+ * has passed, and nothing is ever seen twice or skipped.
  */
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "libtrace/json.h"
 #include "libtrace/keyentry.h"
 #include "store_private.h"
 
-#define RECALL_TIME_BIAS 100000000000LL
 #define RECALL_SCAN_BUDGET 20000      /* index members looked at per page */
 #define RECALL_INDEXES_MAX 4          /* index sets one query intersects */
-
-/* "<12 digits>-<id>" of time t into out. */
-static void
-member_format(long long t, const char *id,
-    char out[STORE_RECALL_MEMBER_LEN + 1])
-{
-	long long biased = t + RECALL_TIME_BIAS;
-
-	if (biased < 0)
-		biased = 0;
-	if (biased > 999999999999LL)
-		biased = 999999999999LL;
-	snprintf(out, STORE_RECALL_MEMBER_LEN + 1, "%012lld-%s", biased, id);
-}
 
 bool
 store_recall_cursor_valid(const char *s, size_t len)
 {
-	if (len != STORE_RECALL_MEMBER_LEN || s[12] != '-')
+	if (len < 1 || len > STORE_RECALL_CURSOR_MAX)
 		return false;
-	for (size_t i = 0; i < len; i++) {
-		if (i == 12)
-			continue;
-		if (i < 12 ? (s[i] < '0' || s[i] > '9') :
-		    !((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+	for (size_t i = 0; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
 			return false;
-	}
 	return true;
 }
 
@@ -84,23 +66,19 @@ store_recall_append_keys(struct store_batch *b,
 }
 
 /*
- * ARGV 8-11: 'issued' or 'closed', the member (of the recall issued, or
- * of the recall a close closes), the JSON's two parts.
+ * ARGV 8-11: 'issued' or 'closed', "" or the id of the recall a close
+ * closes (the Function finds its member from its log index), the JSON's
+ * two parts.
  */
 void
 store_recall_append_args(struct store_batch *b,
     const struct append_event_args *a)
 {
 	const struct append_recall_args *r = a->recall;
-	char member[STORE_RECALL_MEMBER_LEN + 1];
 
 	assert(r->issued || r->closes != NULL);
-	if (r->issued)
-		member_format(r->time, a->id, member);
-	else
-		member_format(r->closes_issued, r->closes, member);
 	store_batch_str(b, r->issued ? "issued" : "closed");
-	store_batch_fmt(b, "%s", member);
+	store_batch_str(b, r->issued ? "" : r->closes);
 	store_batch_arg(b, r->head, r->head_len);
 	store_batch_arg(b, r->tail, r->tail_len);
 }
@@ -121,11 +99,11 @@ recall_page_clear(struct recall_page *p)
 /* Run trace_recalls_list on the given index keys. */
 static enum trace_status
 list_on(struct store *s, const char *const *index, size_t nindex,
-    const char *upper, const char *lower, size_t limit,
-    struct recall_page *out, struct trace_error *err)
+    const struct recall_list_args *a, struct recall_page *out,
+    struct trace_error *err)
 {
-	const char *argv[3 + 2 + RECALL_INDEXES_MAX + 4];
-	char numkeys[8], lim[16], budget[16];
+	const char *argv[3 + 3 + RECALL_INDEXES_MAX + 6];
+	char numkeys[8], since[24], until[24], now[24], lim[16], budget[16];
 	int argc = 0;
 	redisReply *r = NULL;
 	const redisReply *items, *next;
@@ -133,27 +111,34 @@ list_on(struct store *s, const char *const *index, size_t nindex,
 
 	assert(nindex >= 1 && nindex <= RECALL_INDEXES_MAX);
 	memset(out, 0, sizeof(*out));
-	snprintf(numkeys, sizeof(numkeys), "%zu", 2 + nindex);
-	snprintf(lim, sizeof(lim), "%zu", limit);
+	snprintf(numkeys, sizeof(numkeys), "%zu", 3 + nindex);
+	snprintf(since, sizeof(since), a->has_since ? "%lld" : "", a->since);
+	snprintf(until, sizeof(until), a->has_until ? "%lld" : "", a->until);
+	snprintf(now, sizeof(now), "%lld", a->now);
+	snprintf(lim, sizeof(lim), "%zu", a->limit);
 	snprintf(budget, sizeof(budget), "%d", RECALL_SCAN_BUDGET);
 	argv[argc++] = "FCALL";
 	argv[argc++] = "trace_recalls_list";
 	argv[argc++] = numkeys;
 	argv[argc++] = KEY_RECALLS;
 	argv[argc++] = KEY_RECALLS_CLOSING;
+	argv[argc++] = KEY_INDEX_TIMES;
 	for (size_t i = 0; i < nindex; i++)
 		argv[argc++] = index[i];
-	argv[argc++] = upper;
-	argv[argc++] = lower;
+	argv[argc++] = since;
+	argv[argc++] = until;
+	argv[argc++] = a->cursor;
+	argv[argc++] = now;
 	argv[argc++] = lim;
 	argv[argc++] = budget;
 	if ((rc = store_command(s, argc, argv, NULL, &r, err)) != TRACE_OK)
 		return rc;
-	/* {{recall JSON...}, next member or ''} */
+	/* {{recall JSON...}, next log index or ''} */
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
 	    (items = r->element[0])->type != REDIS_REPLY_ARRAY ||
 	    (next = r->element[1])->type != REDIS_REPLY_STRING ||
-	    (next->len != 0 && next->len != STORE_RECALL_MEMBER_LEN)) {
+	    (next->len != 0 && !store_recall_cursor_valid(next->str,
+	    next->len))) {
 		freeReplyObject(r);
 		return trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
 		    "unexpected reply from the store");
@@ -188,7 +173,6 @@ store_recalls_list(struct store *s, const struct recall_list_args *a,
 {
 	char k_gtin[32], k_lot[48], k_org[16 + KEY_TEXT_MAX],
 	    k_chain[KEY_CHAIN_MAX], chain[CHAIN_ID_MAX + 1];
-	char upper[STORE_RECALL_MEMBER_LEN + 8], lower[STORE_RECALL_MEMBER_LEN + 8];
 	const char *index[RECALL_INDEXES_MAX];
 	size_t n = 0;
 
@@ -219,27 +203,147 @@ store_recalls_list(struct store *s, const struct recall_list_args *a,
 		index[n++] = KEY_RECALLS_CLOSED;
 	if (n == 0)
 		index[n++] = KEY_RECALLS_ALL;
-	/* Bounds: the members of a time t are "<t>-<hex>", and '~' sorts
-	 * after every hex digit. */
-	snprintf(upper, sizeof(upper), "+");
-	snprintf(lower, sizeof(lower), "-");
-	if (a->has_until) {
-		char m[STORE_RECALL_MEMBER_LEN + 1];
+	return list_on(s, index, n, a, out, err);
+}
 
-		member_format(a->until, "~", m);
-		snprintf(upper, sizeof(upper), "(%s", m);
-	}
-	if (a->cursor[0] != '\0' && (!a->has_until ||
-	    strcmp(a->cursor, upper + 1) < 0))
-		snprintf(upper, sizeof(upper), "(%s", a->cursor);
-	if (a->has_since) {
-		char m[STORE_RECALL_MEMBER_LEN + 1];
+/* ---- the upgrade of indexes an older server wrote ------------------------ */
 
-		member_format(a->since, "", m);
-		/* "<t>-" sorts before every "<t>-<hex>". */
-		snprintf(lower, sizeof(lower), "[%s", m);
+static int
+compare_keys(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Add the index keys of one recall's facts (recalls.c wrote them) to keys. */
+static enum trace_status
+stale_keys(const redisReply *facts, char **keys, size_t *n,
+    struct trace_error *err)
+{
+	static const struct json_limits limits = {
+		.max_size = 64 * 1024, .max_depth = 8,
+		.max_string = 8 * 1024, .max_values = 4096,
+	};
+	static const char *const fields[] = { "chain", "gtin", "lot", "org" };
+	struct json_doc *doc = NULL;
+	enum trace_status rc = TRACE_OK;
+
+	if (facts->type != REDIS_REPLY_STRING || json_parse(facts->str,
+	    facts->len, &limits, &doc, NULL) != TRACE_OK)
+		return trace_error_set(err, TRACE_ESTORE, "store_corrupt",
+		    NULL, "a stored recall is malformed");
+	for (size_t f = 0; f < 4; f++) {
+		const char *v = NULL;
+		size_t len = 0, size;
+
+		if (json_get_string(json_doc_root(doc), fields[f], false, &v,
+		    &len, NULL) != TRACE_OK || v == NULL)
+			continue;
+		size = sizeof(KEY_CHAIN_RECALLS KEY_RECALLS_GTIN
+		    KEY_RECALLS_LOT KEY_RECALLS_ORG) + len;
+		if ((keys[*n] = malloc(size)) == NULL) {
+			rc = trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+			    "out of memory");
+			break;
+		}
+		switch (f) {
+		case 0:
+			snprintf(keys[*n], size, KEY_CHAIN_RECALLS, v);
+			break;
+		case 1:
+			snprintf(keys[*n], size, KEY_RECALLS_GTIN, v);
+			break;
+		case 2:
+			snprintf(keys[*n], size, KEY_RECALLS_LOT, v);
+			break;
+		default:
+			snprintf(keys[*n], size, KEY_RECALLS_ORG, v);
+			break;
+		}
+		(*n)++;
 	}
-	return list_on(s, index, n, upper, lower, a->limit, out, err);
+	json_doc_free(doc);
+	return rc;
+}
+
+enum trace_status
+store_recalls_upgrade(struct store *s, size_t *changed,
+    struct trace_error *err)
+{
+	const char *stale_argv[] = { "FCALL_RO", "trace_recalls_stale", "4",
+		KEY_IDS, KEY_RECALLS_ALL, KEY_RECALLS, KEY_RECALLS_ORDER };
+	redisReply *reply = NULL, *r = NULL;
+	const redisReply *stale;
+	char **keys = NULL, numkeys[24];
+	const char **argv = NULL;
+	size_t *lens = NULL, n = 0, unique = 0, argc = 0;
+	enum trace_status rc;
+
+	*changed = 0;
+	if ((rc = store_command(s, 7, stale_argv, NULL, &reply, err)) !=
+	    TRACE_OK)
+		return rc;
+	/* {'done'} or {'stale', {facts...}} */
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
+	    reply->element[0]->type != REDIS_REPLY_STRING ||
+	    (strcmp(reply->element[0]->str, "done") != 0 &&
+	    (reply->elements != 2 ||
+	    reply->element[1]->type != REDIS_REPLY_ARRAY))) {
+		rc = trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
+		    "unexpected reply from the store");
+		goto out;
+	}
+	if (strcmp(reply->element[0]->str, "done") == 0)
+		goto out;
+	stale = reply->element[1];
+	/* Every set a stale member can be in: the global ones and those
+	 * named by the recalls' facts, each once.  With none stale the call
+	 * still runs, to mark the store done: later starts read one key. */
+	if ((keys = calloc(4 * stale->elements + 1, sizeof(*keys))) == NULL ||
+	    (argv = calloc(4 * stale->elements + 8, sizeof(*argv))) == NULL ||
+	    (lens = calloc(4 * stale->elements + 8, sizeof(*lens))) == NULL) {
+		rc = trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+		    "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < stale->elements && rc == TRACE_OK; i++)
+		rc = stale_keys(stale->element[i], keys, &n, err);
+	if (rc != TRACE_OK)
+		goto out;
+	qsort(keys, n, sizeof(*keys), compare_keys);
+	argv[argc++] = "FCALL";
+	argv[argc++] = "trace_recalls_upgrade";
+	argv[argc++] = numkeys;
+	argv[argc++] = KEY_IDS;
+	argv[argc++] = KEY_RECALLS_ORDER;
+	argv[argc++] = KEY_RECALLS_ALL;
+	argv[argc++] = KEY_RECALLS_OPEN;
+	argv[argc++] = KEY_RECALLS_CLOSED;
+	for (size_t i = 0; i < n; i++)
+		if (unique == 0 || strcmp(keys[i], argv[argc - 1]) != 0) {
+			argv[argc++] = keys[i];
+			unique++;
+		}
+	snprintf(numkeys, sizeof(numkeys), "%zu", argc - 3);
+	for (size_t i = 0; i < argc; i++)
+		lens[i] = strlen(argv[i]);
+	if ((rc = store_command(s, (int)argc, argv, lens, &r, err)) !=
+	    TRACE_OK)
+		goto out;
+	if (r->type != REDIS_REPLY_INTEGER)
+		rc = trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
+		    "unexpected reply from the store");
+	else
+		*changed = (size_t)r->integer;
+out:
+	for (size_t i = 0; keys != NULL && i < n; i++)
+		free(keys[i]);
+	free(keys);
+	free(argv);
+	free(lens);
+	if (r != NULL)
+		freeReplyObject(r);
+	freeReplyObject(reply);
+	return rc;
 }
 
 /* ---- the notice stream -------------------------------------------------- */

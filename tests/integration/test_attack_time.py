@@ -6,7 +6,9 @@ trace-server run with the defaults --max-age 30d and --grace 7d:
   statement dated inside its old window;
   an admin whose window ended keeps enrolling keys the same way;
   an importer dates a recall to 1900, or 40 days back, so that it sinks
-  below every `?since=` poll, or to next week;
+  below every `?since=` poll, or to next week (refused; and one dated back
+  inside --max-age is accepted but listed by its receipt time, so it
+  still comes first and matches today's poll);
 
 Each refusal is checked for its status and code and for a store left byte
 for byte as it was; the controls show the same key or time accepted just
@@ -116,8 +118,17 @@ class StaleTimes(unittest.TestCase):
                 refused_unchanged(self, "/api/v1/events",
                                   self.recall("STALE-2", head, when), 422, "stale_time")
         # Control: 29 days back is inside --max-age.
-        r = cluster.post("/api/v1/events", self.recall("STALE-2", head, now_text(-29 * DAY)))
+        env = self.recall("STALE-2", head, now_text(-29 * DAY))
+        r = cluster.post("/api/v1/events", env)
         self.assertEqual(r.status, 201, r)
+        # Accepted, it still does not sink: recalls are listed and filtered
+        # by receipt time (SPEC 8), so it is the newest and today's.
+        settle(cluster)
+        today = now_text(0)[:10]
+        for query in ("?limit=1", "?limit=1&since=" + today):
+            got = cluster.get("/api/v1/recalls" + query).json()["recalls"]
+            self.assertEqual([x["id"] for x in got], [statement_id(env)], query)
+            self.assertTrue(got[0]["received"].startswith(today), got[0])
 
     def test_an_org_entry_dated_1900(self):
         entry = cluster.root.sign(TYPE_KEY, harness.org_payload(

@@ -77,6 +77,14 @@ def recalls(query=""):
     return r.json()
 
 
+def statement_times():
+    """log index -> the signed time of every index statement."""
+    import base64
+    import json
+    return {i: json.loads(base64.b64decode(env["payload"]))["time"]
+            for i, env in harness.index_statements(cluster).items()}
+
+
 class StoreUnchanged:
     def __init__(self, test):
         self.test = test
@@ -204,7 +212,11 @@ class Lifecycle(unittest.TestCase):
             self.assertEqual(rec["org"], harness.org_id("韩国优品进口有限公司"))
             self.assertEqual(rec["signer"], keys["importer"].keyid)
             self.assertEqual(rec["logIndex"], r.json()["logIndex"])
-            self.assertEqual(pushed, rec)
+            # The notice goes out before any index statement follows the
+            # recall: it has no receipt time, the listing has one or null.
+            self.assertNotIn("received", pushed)
+            self.assertIn("received", rec)
+            self.assertEqual(pushed, {k: v for k, v in rec.items() if k != "received"})
             self.assertEqual([x["id"] for x in recalls("?org=" + harness.org_id("韩国优品进口有限公司") + "&lot=" + lot)["recalls"]], [rid])
 
             # The CSV: BOM, header row, RFC 4180 quoting, Chinese intact.
@@ -269,7 +281,7 @@ class Lifecycle(unittest.TestCase):
         finally:
             stream.close()
         rec = recalls("?gtin=%s&lot=%s" % (GTIN, lot))["recalls"][0]
-        self.assertEqual(rec, closed)
+        self.assertEqual({k: v for k, v in rec.items() if k != "received"}, closed)
         self.assertEqual(recalls("?lot=%s&status=open" % lot)["recalls"], [])
         self.assertEqual([x["id"] for x in recalls("?lot=%s&status=closed" % lot)["recalls"]], [rid])
         r = cluster.get("/api/v1/recalls?lot=" + lot, headers={"Accept": "text/csv"})
@@ -441,6 +453,8 @@ class Validation(unittest.TestCase):
         self.assertEqual(r.json()["error"]["code"], "method_not_allowed")
 
     def test_filters(self):
+        """since/until compare with the receipt time, not the signed
+        issue time: a recall dated 2025-03-04 received today is today's."""
         lot = "RF1"
         head, seq = new_chain(lot, gtin=GTIN2)
         env, r = post(keys["importer2"], "recall.issued", lot, seq + 1, head,
@@ -448,17 +462,146 @@ class Validation(unittest.TestCase):
                       gtin=GTIN2, when="2025-03-04T10:00:00+08:00")
         self.assertEqual(r.status, 201, r)
         rid = statement_id(env)
+        settle(cluster)
         self.assertEqual([x["id"] for x in recalls("?gtin=6901234567892")["recalls"]], [rid])
-        self.assertEqual(recalls("?gtin=6901234567892")["recalls"][0]["issued"],
-                         "2025-03-04T02:00:00Z")
-        for q, expect in (("since=2025-03-04", [rid]), ("until=2025-03-04", [rid]),
-                          ("since=2025-03-04T02:00:00Z&until=2025-03-04T02:00:00Z", [rid]),
-                          ("since=2025-03-05", []), ("until=2025-03-03", []),
-                          ("until=2025-03-04T01:59:59Z", []),
+        got = recalls("?gtin=6901234567892")["recalls"][0]
+        self.assertEqual(got["issued"], "2025-03-04T02:00:00Z")
+        received = got["received"]
+        today = time.strftime("%Y-%m-%d", time.gmtime())
+        tomorrow = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 86400))
+        for q, expect in (("since=2025-03-04", [rid]), ("until=2025-03-04", []),
+                          ("since=%s" % today, [rid]), ("until=%s" % today, [rid]),
+                          ("since=%s&until=%s" % (received, received), [rid]),
+                          ("since=%s" % tomorrow, []),
+                          ("until=2025-03-04T02:00:00Z", []),
                           ("org=other-importer", [rid]), ("org=other", []),
                           ("status=closed", [])):
             got = [x["id"] for x in recalls("?gtin=%s&%s" % (GTIN2, q))["recalls"]]
             self.assertEqual(got, expect, q)
+
+    def test_bad_cursors(self):
+        """A cursor is a log index in decimal: 1 to 12 digits."""
+        for bad in ("-1", "1" * 13, "12a", "+5", "0x10", " 5",
+                    # the member form an older server handed out
+                    "101700000010-" + "ab" * 32):
+            r = cluster.get("/api/v1/recalls?cursor=" + bad.replace(" ", "%20").replace("+", "%2B"))
+            self.assertEqual(r.status, 400, bad)
+            self.assertEqual(r.json()["error"]["code"], "bad_parameter", bad)
+            self.assertEqual(r.json()["error"]["field"], "cursor", bad)
+        for good in ("0", "7", "999999999999"):
+            self.assertEqual(cluster.get("/api/v1/recalls?cursor=" + good).status, 200, good)
+        self.assertEqual(recalls("?cursor=0")["recalls"], [])
+
+
+class ReceiptTime(unittest.TestCase):
+    """SPEC 8 "Receipt time": the board's order and since/until use the
+    time of the first index statement after the recall, never the time its
+    signer wrote (issue 17)."""
+
+    def issue(self, lot, when=None, key="importer"):
+        head, seq = new_chain(lot)
+        env, r = post(keys[key], "recall.issued", lot, seq + 1, head,
+                      {"reason": "receipt " + lot, "severity": 2, "action": "a"},
+                      when=when)
+        self.assertEqual(r.status, 201, r)
+        return statement_id(env), r.json()["logIndex"]
+
+    def test_a_backdated_recall_still_comes_first_and_matches_today(self):
+        # The attack: dated 20 days back (inside --max-age), so that a
+        # client polling ?since=today would never see it, and it would sink
+        # below the recall issued honestly just before it.
+        honest, _ = self.issue("RT-PRE")
+        settle(cluster)
+        rid, index = self.issue("RT-BACK", when=utc(time.time() - 20 * 86400))
+        settle(cluster)
+        newest = recalls("?limit=1")["recalls"][0]
+        self.assertEqual(newest["id"], rid)
+        self.assertEqual([x["id"] for x in recalls("?limit=2")["recalls"]], [rid, honest])
+        today = time.strftime("%Y-%m-%d", time.gmtime())
+        self.assertIn(rid, [x["id"] for x in recalls("?since=" + today + "&limit=500")["recalls"]])
+        self.assertEqual(recalls("?since=" + today + "&limit=1")["recalls"][0]["id"], rid)
+        # Its receipt time is the index statement's, today; its signed time
+        # stays what it said.
+        self.assertTrue(newest["received"].startswith(today), newest)
+        self.assertLess(newest["issued"], today)
+        statement = statement_times()
+        after = min(i for i in statement if i > index)
+        self.assertEqual(newest["received"], statement[after])
+        # The board lists it first among the open recalls too.
+        html = cluster.get("/recalls?lang=en").body.decode()
+        self.assertLess(html.index("receipt RT-BACK"), html.index("receipt RT-PRE"))
+        self.assertIn("<dt>Received</dt><dd>%s" % newest["received"][:10], html)
+        self.assertLess(html.index("receipt RT-PRE"), html.index("Closed recalls"))
+
+    def test_a_window_selects_by_receipt_time(self):
+        # Two recalls received in different seconds, the later one signed
+        # with the earlier time.
+        first, _ = self.issue("RT-W1", when=utc(time.time() - 3600))
+        settle(cluster)
+        time.sleep(1.1)
+        second, _ = self.issue("RT-W2", when=utc(time.time() - 7200))
+        settle(cluster)
+        got = {x["id"]: x for x in recalls("?gtin=%s&limit=500" % GTIN)["recalls"]}
+        t1, t2 = got[first]["received"], got[second]["received"]
+        self.assertLess(t1, t2)
+
+        def ids(q):
+            return [x["id"] for x in recalls("?gtin=%s&limit=500&%s" % (GTIN, q))["recalls"]
+                    if x["id"] in (first, second)]
+        self.assertEqual(ids(""), [second, first])     # receipt order, newest first
+        self.assertEqual(ids("since=" + t2), [second])
+        self.assertEqual(ids("until=" + t1), [first])
+        self.assertEqual(ids("since=%s&until=%s" % (t1, t1)), [first])
+        self.assertEqual(ids("since=%s&until=%s" % (t1, t2)), [second, first])
+        # Their signed times would have said the opposite.
+        self.assertGreater(got[first]["issued"], got[second]["issued"])
+
+    def test_not_received_yet(self):
+        """A recall no index statement follows yet is listed first with
+        "received": null and counts as received now: it matches a since up
+        to now and an until from now on."""
+        rid, index = self.issue("RT-NOW")
+        settle(cluster)
+        # Take the statements after it away, as if the integrator had not
+        # run yet (an idle log appends none meanwhile), and put them back.
+        saved = cluster.redis.zrangebyscore("log:{log}:lx:times", index, "+inf",
+                                            withscores=True)
+        self.assertTrue(saved)
+        cluster.redis.zremrangebyscore("log:{log}:lx:times", index, "+inf")
+        try:
+            got = recalls("?limit=1")["recalls"][0]
+            self.assertEqual((got["id"], got["received"]), (rid, None))
+            today = time.strftime("%Y-%m-%d", time.gmtime())
+            yesterday = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 86400))
+            tomorrow = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 86400))
+            soon = utc(time.time() + 600)
+
+            def has(q):
+                return rid in [x["id"] for x in recalls("?lot=RT-NOW&" + q)["recalls"]]
+            self.assertTrue(has("since=" + today))
+            self.assertTrue(has("until=" + today))
+            self.assertTrue(has("until=" + tomorrow))
+            self.assertFalse(has("until=" + yesterday))
+            self.assertFalse(has("since=" + soon))
+            r = cluster.get("/api/v1/recalls?lot=RT-NOW", headers={"Accept": "text/csv"})
+            rows = list(csv.DictReader(io.StringIO(r.body[3:].decode(), newline="")))
+            self.assertEqual((rows[0]["id"], rows[0]["received"]), (rid, ""))
+        finally:
+            cluster.redis.zadd("log:{log}:lx:times", {m: s for m, s in saved})
+        got = recalls("?lot=RT-NOW")["recalls"][0]
+        self.assertEqual(got["received"], saved[0][0].decode().split(" ")[2])
+
+    def test_cursor_is_a_log_index(self):
+        ids = [self.issue("RT-C%d" % i)[1] for i in range(3)]
+        got = recalls("?gtin=%s&limit=2" % GTIN)
+        self.assertEqual(got["next"], str(got["recalls"][-1]["logIndex"]))
+        below = recalls("?gtin=%s&limit=500&cursor=%d" % (GTIN, ids[2]))["recalls"]
+        self.assertTrue(all(x["logIndex"] < ids[2] for x in below))
+        self.assertEqual(below[0]["logIndex"], ids[1])
+        # Log order, newest first, the whole way down.
+        everything = recalls("?limit=500")["recalls"]
+        order = [x["logIndex"] for x in everything]
+        self.assertEqual(order, sorted(order, reverse=True))
 
 
 class Pagination(unittest.TestCase):
@@ -502,7 +645,7 @@ class Pagination(unittest.TestCase):
             got = recalls(q)
             pages += 1
             seen.extend(x["id"] for x in got["recalls"])
-            order.extend((x["issued"], x["id"]) for x in got["recalls"])
+            order.extend(x["logIndex"] for x in got["recalls"])
             if pages == 1 and during is not None:
                 during()
             cursor = got["next"]
@@ -514,7 +657,8 @@ class Pagination(unittest.TestCase):
         arrived = []
 
         def arrive():
-            # New recalls, newer and older than the walk's position.
+            # New recalls, one signed as newer and one as older than the
+            # walk's position: both are received after it.
             for i, t in enumerate((1700000000 + 5000, 1700000000 + 1)):
                 lot = "PX%d" % i
                 reg = sign(keys["brand"], "product.registered", lot, 0, None,
@@ -530,16 +674,18 @@ class Pagination(unittest.TestCase):
         seen, order, pages = self.walk("?gtin=%s&limit=97" % self.gtin, during=arrive)
         self.assertEqual(len(seen), len(set(seen)), "a recall was returned twice")
         self.assertTrue(self.ids <= set(seen), "a recall was missed")
-        # Stable order: newest first, then id, strictly decreasing.
+        # Stable order: log order (receipt time), strictly decreasing.
         self.assertEqual(order, sorted(order, reverse=True))
         self.assertEqual(len(set(order)), len(order))
-        # The older newcomer lies ahead of the cursor: seen once.  The newer
-        # one lies behind it: not in this walk, but in the next.
-        self.assertIn(arrived[1][1], seen)
+        # Whatever time they were signed with, the newcomers were received
+        # after the walk began: behind its cursor, not in this walk, but
+        # first in the next.
         self.assertNotIn(arrived[0][1], seen)
+        self.assertNotIn(arrived[1][1], seen)
         self.assertGreaterEqual(pages, 11)
         again, _, _ = self.walk("?gtin=%s&limit=500" % self.gtin)
         self.assertEqual(set(again), self.ids | {a[1] for a in arrived})
+        self.assertEqual(set(again[:2]), {a[1] for a in arrived})
 
     def test_filtered_walk_and_csv_pages(self):
         # importer2 signed the odd ones: half, through the org index.

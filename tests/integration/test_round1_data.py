@@ -464,5 +464,87 @@ class FreeTextOrg(unittest.TestCase):
             self.admin, self.brand.keyid)), 403, "wrong_org")
 
 
+class PreviousVersionRecalls(unittest.TestCase):
+    """What the version before receipt times (SPEC 8, issue 17) wrote: the
+    recall index sets keyed "<issue time + 10^11>-<id>", no
+    log:{log}:lx:times and no recalls:order.  The server restarted on it rewrites both at
+    start-up, once, and serves recalls in receipt order with "received"."""
+
+    def recall(self, lot, when, data=None):
+        reg = self.brand.sign(TYPE_EVENT, event_payload(
+            self.brand, "product.registered", GTIN, lot, 0, None, REGISTERED))
+        self.assertEqual(cluster.post("/api/v1/events", reg).status, 201)
+        head = statement_id(reg)
+        env = self.importer.sign(TYPE_EVENT, event_payload(
+            self.importer, "recall.issued", GTIN, lot, 1, head,
+            data or {"reason": "previous " + lot, "severity": 2, "action": "a"},
+            when=when))
+        r = cluster.post("/api/v1/events", env)
+        self.assertEqual(r.status, 201, r)
+        return statement_id(env), r.json()["logIndex"]
+
+    @staticmethod
+    def index_sets():
+        r = cluster.redis
+        return sorted(k for k in r.keys("recalls:*") + r.keys("c:{*}:recalls")
+                      if r.type(k) == b"zset")
+
+    def test_restart_upgrades_old_recall_indexes(self):
+        self.importer, self.brand = Key("prev-importer"), Key("prev-brand")
+        cluster.enroll(self.importer, "importer", prefixes=["880"])
+        cluster.enroll(self.brand, "brand", prefixes=["880"])
+        now = int(time.time())
+        # Signed times in the opposite order of receipt.
+        first, i1 = self.recall("PV-1", harness.now_text(-3600))
+        settle(cluster)
+        second, i2 = self.recall("PV-2", harness.now_text(-7200))
+        settle(cluster)
+        issued = {first: now - 3600, second: now - 7200}
+        # Back to the previous version's form.
+        r = cluster.redis
+        for key in self.index_sets():
+            for m in r.zrange(key, 0, -1):
+                m = m.decode()
+                rid = m[13:]
+                if rid in issued:
+                    r.zrem(key, m)
+                    r.zadd(key, {"%012d-%s" % (issued[rid] + 10 ** 11, rid): 0})
+        r.delete("log:{log}:lx:times", "recalls:order")
+        self.assertTrue(any(m.decode().startswith("1")
+                            for m in r.zrange("recalls:all", 0, -1)))
+        restart()
+        statements = harness.index_statements(cluster)
+        self.assertEqual(r.zcard("log:{log}:lx:times"), len(statements))
+        for key in self.index_sets():
+            for m in r.zrange(key, 0, -1):
+                rid = m.decode()[13:]
+                where = r.hget("ids", rid).decode().split(" ")
+                self.assertEqual(m.decode(), "%012d-%s" % (int(where[1]), rid), key)
+        got = cluster.get("/api/v1/recalls?lot=PV-1").json()["recalls"]
+        self.assertEqual([x["id"] for x in got], [first])
+        times = {i: json.loads(base64.b64decode(e["payload"]))["time"]
+                 for i, e in statements.items()}
+        self.assertEqual(got[0]["received"], times[min(i for i in times if i > i1)])
+        both = [x["id"] for x in cluster.get("/api/v1/recalls?gtin=%s&limit=500" % GTIN)
+                .json()["recalls"] if x["id"] in issued]
+        self.assertEqual(both, [second, first])
+        # An upgraded recall can still be closed (its member is found from
+        # its log index).
+        env = self.importer.sign(TYPE_EVENT, event_payload(
+            self.importer, "recall.closed", GTIN, "PV-1", 2, first,
+            {"recall": first, "outcome": "destroyed"}))
+        self.assertEqual(cluster.post("/api/v1/events", env).status, 201)
+        settle(cluster)
+        self.assertEqual(cluster.get("/api/v1/recalls?lot=PV-1&status=closed")
+                         .json()["recalls"][0]["id"], first)
+        # Once is enough: a second start changes no recall index.
+        before = {k: r.zrange(k, 0, -1) for k in self.index_sets()}
+        before_times = r.zrange("log:{log}:lx:times", 0, -1)
+        restart()
+        self.assertEqual({k: r.zrange(k, 0, -1) for k in self.index_sets()}, before)
+        self.assertEqual(r.zrange("log:{log}:lx:times", 0, -1), before_times)
+        self.assertEqual(r.get("recalls:order"), b"log")
+
+
 if __name__ == "__main__":
     unittest.main()
