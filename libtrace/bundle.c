@@ -40,6 +40,9 @@ bundle_free(struct bundle *b)
 		dsse_envelope_clear(&b->events[i].env);
 	for (size_t i = 0; i < b->key_count + pending_keys; i++)
 		dsse_envelope_clear(&b->keys[i].env);
+	for (size_t i = 0; i < b->receipt_count; i++)
+		dsse_envelope_clear(&b->receipts[i].env);
+	free(b->receipts);
 	free(b->events);
 	free(b->keys);
 	bundle_index_free(b->index);
@@ -214,7 +217,7 @@ bundle_parse(const char *text, size_t len, struct bundle **out,
 	struct json_limits limits = json_limits_default;
 	struct json_doc *doc = NULL;
 	const struct json_value *root, *events, *keys, *v, *pv, *pevents,
-	    *pkeys;
+	    *pkeys, *receipts;
 	size_t pending_events, pending_keys;
 	char pending_why[TRACE_ERROR_MESSAGE_MAX];
 	struct bundle *b = NULL;
@@ -243,6 +246,11 @@ bundle_parse(const char *text, size_t len, struct bundle **out,
 		    "keys", "\"events\" and \"keys\" are arrays");
 		goto out;
 	}
+	/* An unreadable "receipts" shows nothing: read as absent. */
+	if ((receipts = json_object_get(root, "receipts")) != NULL &&
+	    (receipts->type != JSON_ARRAY ||
+	    receipts->u.array.count > BUNDLE_EVENTS_MAX))
+		receipts = NULL;
 	pending_parts(root, &pv, &pevents, &pkeys, pending_why,
 	    sizeof(pending_why));
 	pending_events = pevents != NULL ? pevents->u.array.count : 0;
@@ -277,9 +285,15 @@ bundle_parse(const char *text, size_t len, struct bundle **out,
 	 * at most MERKLE_PROOF_MAX each. */
 	b->proof_pool = malloc((proof_elements(events) + proof_elements(keys) +
 	    proof_elements(pevents) + proof_elements(pkeys) +
+	    proof_elements(receipts) +
 	    2 * MERKLE_PROOF_MAX + 1) * MERKLE_HASH_LEN);
-	if (b->events == NULL || b->keys == NULL || b->proof_pool == NULL)
+	b->receipt_count = receipts != NULL ? receipts->u.array.count : 0;
+	b->receipts = calloc(b->receipt_count + 1, sizeof(*b->receipts));
+	if (b->events == NULL || b->keys == NULL || b->proof_pool == NULL ||
+	    b->receipts == NULL)
 		goto nomem;
+	for (size_t i = 0; i < b->receipt_count; i++)
+		item_read(b, receipts->u.array.items[i], &b->receipts[i]);
 	for (size_t i = 0; i < b->event_count; i++)
 		item_read(b, events->u.array.items[i], &b->events[i]);
 	for (size_t i = 0; i < b->key_count; i++)
@@ -344,6 +358,7 @@ bundle_report_free(struct bundle_report *r)
 		return;
 	free(r->events);
 	free(r->keys);
+	free(r->receipts);
 	free(r->failures);
 	fold_result_clear(&r->fold);
 	memset(r, 0, sizeof(*r));
@@ -659,6 +674,71 @@ order_compare(const void *a, const void *b)
 	return x->position < y->position ? -1 : x->position > y->position;
 }
 
+/*
+ * docs/PROTOCOL.md 10.1 "receipts": keep the index statements that are
+ * the log key's and proven in the checkpoint's tree, in log order.  One
+ * that is not shows nothing and is left out: a receipt can only keep a
+ * compromised key's statement in force, so leaving it out is the safe
+ * reading, and never a failure (SPEC 8: a compromised key never makes a
+ * whole chain fail).
+ */
+static void
+verify_receipts(struct verify *v, const struct note_verifier *log_key)
+{
+	const struct bundle *b = v->b;
+	struct bundle_report *r = v->r;
+	char why[TRACE_ERROR_MESSAGE_MAX];
+
+	if ((r->receipts = calloc(b->receipt_count + 1,
+	    sizeof(*r->receipts))) == NULL) {
+		v->nomem = true;
+		return;
+	}
+	for (size_t i = 0; i < b->receipt_count; i++) {
+		const struct bundle_item *it = &b->receipts[i];
+		long long t;
+		size_t k;
+
+		if (!bundle_receipt_read(it, log_key, &t) ||
+		    !proof_ok(v, it, why, sizeof(why)))
+			continue;
+		/* Insertion in log order; receipts are few. */
+		for (k = r->receipt_count; k > 0 &&
+		    r->receipts[k - 1].log_index > it->log_index; k--)
+			r->receipts[k] = r->receipts[k - 1];
+		r->receipts[k] = (struct bundle_receipt){ it->log_index, t };
+		r->receipt_count++;
+	}
+}
+
+/*
+ * SPEC 8 "Receipt time": the receipt time of the statement at log_index is
+ * the time of the first index statement after it.  The first receipt
+ * after it, if the bundle carries one; else NULL.
+ */
+static const struct bundle_receipt *
+receipt_of(const struct bundle_report *r, long long log_index)
+{
+	for (size_t k = 0; k < r->receipt_count; k++)
+		if (r->receipts[k].log_index > log_index)
+			return &r->receipts[k];
+	return NULL;
+}
+
+/* policy_compromised() for a statement at log_index by s. */
+static bool
+compromised_at(const struct bundle_report *r, const struct key_state *s,
+    long long log_index)
+{
+	const struct bundle_receipt *rc;
+
+	if (!s->enrollment_void && !s->compromised)
+		return false;
+	rc = receipt_of(r, log_index);
+	return policy_compromised(s, rc != NULL, rc != NULL ? rc->log_index :
+	    0, rc != NULL ? rc->time : 0);
+}
+
 /* Key entries in log order: the order the registry changed in. */
 static void
 verify_keys(struct verify *v, struct key_table *keys)
@@ -756,6 +836,8 @@ verify_keys(struct verify *v, struct key_table *keys)
 			snprintf(target->revoke_reason,
 			    sizeof(target->revoke_reason), "%s",
 			    res->entry.reason);
+			target->compromised = res->entry.has_compromised_at;
+			target->compromised_at = res->entry.compromised_at;
 		} else {
 			struct key_state s;
 
@@ -770,13 +852,32 @@ verify_keys(struct verify *v, struct key_table *keys)
 		}
 	}
 	/* Only now is the bundle's first org entry known, and every org id
-	 * a round-1 free text might shadow. */
+	 * a round-1 free text might shadow, and every compromisedAt (a
+	 * revoke comes after the enrollments it voids). */
 	for (size_t k = 0; k < keys->count; k++) {
 		struct key_state *s = &keys->states[k];
+		const struct key_state *admin;
 
 		s->round1_until = v->orgs.round1_until;
 		s->org_shadowed = !s->is_root && !s->org_known &&
 		    org_at(&v->orgs, s->entry.org, LLONG_MAX) != NULL;
+		/* SPEC 8: an enrollment by a compromised admin received
+		 * after compromisedAt counts for nothing, down the tree
+		 * (states are in log order: an admin comes before the keys
+		 * it enrolled). */
+		if (s->is_root || (admin = key_find(keys, s->entry.signer)) ==
+		    NULL)
+			continue;
+		s->enrollment_void = compromised_at(v->r, admin,
+		    s->enrolled_at);
+	}
+	for (size_t i = 0; i < v->r->key_count; i++) {
+		struct bundle_key_result *res = &v->r->keys[i];
+		const struct key_state *s;
+
+		if (res->ok && res->parsed && res->entry.op == KEY_OP_ENROLL &&
+		    (s = key_find(keys, res->entry.keyid)) != NULL)
+			res->enrollment_void = s->enrollment_void;
 	}
 	free(order);
 }
@@ -812,11 +913,13 @@ fold_events(struct verify *v, const struct key_table *keys,
 			continue;
 		res->fold_index = n;
 		position[n] = i;
+		res->compromised = compromised_at(r, signer, res->log_index);
 		st[n++] = (struct fold_statement){ .ev = &evs[i],
 			.id = res->id, .log_index = res->log_index,
 			.signer_role = signer->entry.role,
 			.signer_org = policy_fold_org(signer),
-			.pending = res->pending };
+			.pending = res->pending,
+			.compromised = res->compromised };
 	}
 	if (fold_run(st, n, NULL, &r->fold, &err) != TRACE_OK) {
 		v->nomem = true;
@@ -1022,6 +1125,7 @@ bundle_verify(const struct bundle *b,
 	key_add(&keys, &root);
 	verify_checkpoint(&v, log_key);
 	verify_pending(&v, log_key);
+	verify_receipts(&v, log_key);
 	if (b->chain[0] == '\0')
 		fail(&v, BUNDLE_SUBJECT_BUNDLE, 0, -1, -1, "bad_item",
 		    "the bundle names no chain");

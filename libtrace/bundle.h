@@ -49,6 +49,14 @@
  *                regulator's recall: a regulator).  The report keeps the
  *                fold: recall, inspection and customs status as the
  *                server's pages show them, from the bundle alone.
+ *   compromise   (SPEC 8, docs/PROTOCOL.md 7 and 10.2 step 5) a revoke
+ *                with compromisedAt: an event by that key counts as
+ *                received after it unless a receipt (an index statement
+ *                in "receipts", proven against the checkpoint) at a later
+ *                log index than the event's, the first such, has a time
+ *                at or before compromisedAt; such events are folded
+ *                compromised (fold.h) and an enroll by such an admin read
+ *                so counts for nothing, transitively.  Never a failure.
  *   pending      (SPEC 9, docs/PROTOCOL.md 10.2 step 1a) statements logged
  *                after the checkpoint, which witnesses have not cosigned
  *                yet: the pending checkpoint verifies under the log key,
@@ -154,6 +162,10 @@ struct bundle_pending {
 
 struct bundle {
 	char chain[CHAIN_ID_MAX + 1];   /* "" when absent or too long */
+	/* docs/PROTOCOL.md 10.1 "receipts": index statements that show when
+	 * statements by keys revoked with compromisedAt were received. */
+	struct bundle_item *receipts;
+	size_t receipt_count;
 	struct bundle_index *index;     /* NULL when the bundle has none */
 	struct bundle_pending *pending; /* NULL when the bundle has none */
 	char *checkpoint;               /* NUL-terminated, NULL when absent */
@@ -236,6 +248,8 @@ struct bundle_event_result {
 	enum key_role signer_role;
 	size_t fold_index;              /* into report.fold.statements, or
 	                                 * FOLD_NONE if not folded */
+	bool compromised;               /* signed with a key reported
+	                                 * compromised (SPEC 8), folded so */
 };
 
 /* Per key entry, in bundle order. */
@@ -246,6 +260,15 @@ struct bundle_key_result {
 	long long log_index;
 	struct key_entry entry;
 	bool signer_is_root;
+	bool enrollment_void;           /* an enroll by a compromised admin
+	                                 * received after its compromisedAt
+	                                 * (SPEC 8): it counts for nothing */
+};
+
+/* A receipt that verified: an index statement at log_index, its time. */
+struct bundle_receipt {
+	long long log_index;
+	long long time;
 };
 
 /* What the lot index says about the bundle (SPEC 11). */
@@ -282,6 +305,9 @@ struct bundle_report {
 	size_t event_count;
 	struct bundle_key_result *keys;       /* covered, then pending */
 	size_t key_count;
+	struct bundle_receipt *receipts;      /* the receipts that verified,
+	                                       * in log order */
+	size_t receipt_count;
 	struct bundle_failure *failures; /* checkpoint, keys in log order,
 	                                  * events in order, then the rules
 	                                  * the fold found broken */
@@ -329,6 +355,14 @@ void bundle_index_verify(const struct bundle *b,
     size_t size),
     void (*fail)(void *ctx, const char *code, const char *message),
     void *ctx);
+
+/*
+ * A receipt item (docs/PROTOCOL.md 10.1): readable, not pending, an index
+ * statement with one signature by log_key, whose size is its own log
+ * index.  *time its time.  The inclusion proof is the caller's to check.
+ */
+bool bundle_receipt_read(const struct bundle_item *it,
+    const struct note_verifier *log_key, long long *time);
 
 /* Release a report's arrays.  Accepts NULL. */
 void bundle_report_free(struct bundle_report *report);

@@ -187,6 +187,24 @@ out:
 	return ok;
 }
 
+bool
+bundle_receipt_read(const struct bundle_item *it,
+    const struct note_verifier *log_key, long long *time)
+{
+	struct statement st;
+	char why[TRACE_ERROR_MESSAGE_MAX];
+	struct trace_error err;
+
+	if (!it->readable || it->pending ||
+	    strcmp(it->env.type, TYPE_INDEX) != 0 || it->env.sig_count != 1 ||
+	    dsse_verify(&it->env, log_key->public_key, NULL, &err) !=
+	    TRACE_OK || !statement_parse(&it->env, &st, why, sizeof(why)) ||
+	    st.size != (uint64_t)it->log_index)
+		return false;
+	*time = st.time;
+	return true;
+}
+
 struct checker {
 	struct bundle_report *r;
 	void (*fail)(void *, const char *, const char *);

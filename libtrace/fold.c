@@ -346,11 +346,12 @@ judge_correction(struct fold_result *r, const struct fold_statement *st,
 }
 
 /* fold.h: statements whose clearing effect does not count (an unenrolled
- * signer's, or one the witnesses have not cosigned yet). */
+ * signer's, one the witnesses have not cosigned yet, or one signed with a
+ * key reported compromised). */
 static bool
 safe_reading(const struct fold_statement *st)
 {
-	return st->signer_unenrolled || st->pending;
+	return st->signer_unenrolled || st->pending || st->compromised;
 }
 
 /* Pass 3: what is in force, newest first where one is shown. */
@@ -480,6 +481,8 @@ fold_run(const struct fold_statement *st, size_t count,
 		s->seq = st[i].ev->seq;
 		s->log_index = st[i].log_index;
 		s->pending = st[i].pending;
+		s->compromised = st[i].compromised;
+		out->compromised += st[i].compromised;
 		s->withdrawn_by = s->target = recall_of[i] = FOLD_NONE;
 	}
 	/* Pass 1: targets and recalls, in log order. */

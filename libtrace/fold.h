@@ -96,6 +96,16 @@ struct fold_statement {
 	 * witnessed one).
 	 */
 	bool pending;
+	/*
+	 * SPEC 8 "Revocation and compromise": signed with a key reported
+	 * compromised (its revoke carries compromisedAt and the statement
+	 * was not shown to be received before it, or its enrollment counts
+	 * for nothing: policy_compromised()).  The same safe reading: its
+	 * recall.issued and fail stay in force, its recall.closed,
+	 * correction, pass, customs.released and serials.issued are
+	 * ignored; every view flags it.
+	 */
+	bool compromised;
 };
 
 struct fold_options {
@@ -136,6 +146,7 @@ struct fold_statement_state {
 	                                 * rules */
 	bool round1;                    /* judged by the round-1 rules */
 	bool pending;                   /* fold_statement.pending */
+	bool compromised;               /* fold_statement.compromised */
 	bool ignored;                   /* changes nothing: it breaks a rule,
 	                                 * or is a round-1 correction of a
 	                                 * recall */
@@ -217,6 +228,7 @@ struct fold_result {
 	size_t issued_count;
 	size_t problems;                /* statements with a problem */
 	size_t round1;                  /* statements judged by round 1 */
+	size_t compromised;             /* statements flagged compromised */
 };
 
 /*

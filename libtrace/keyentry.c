@@ -289,7 +289,7 @@ key_entry_from_json(const struct json_value *root, struct key_entry *e,
     struct trace_error *err)
 {
 	static const char *const revoke_fields[] = { "v", "op", "keyid",
-		"reason", "time", "signer", NULL };
+		"reason", "compromisedAt", "time", "signer", NULL };
 	const char *op = NULL;
 	size_t op_len = 0;
 	long long v = 0;
@@ -331,9 +331,20 @@ key_entry_from_json(const struct json_value *root, struct key_entry *e,
 	case KEY_OP_REVOKE:
 		break;
 	}
-	if ((rc = json_object_only(root, revoke_fields, err)) != TRACE_OK)
+	if ((rc = json_object_only(root, revoke_fields, err)) != TRACE_OK ||
+	    (rc = get_text(root, "reason", KEY_REASON_MAX, e->reason, err)) !=
+	    TRACE_OK ||
+	    (rc = get_time(root, "compromisedAt", false, &e->has_compromised_at,
+	    &e->compromised_at, err)) != TRACE_OK)
 		return rc;
-	return get_text(root, "reason", KEY_REASON_MAX, e->reason, err);
+	/* A compromise is reported once it happened, not ahead of time: the
+	 * same 5 minutes of clock skew as a statement's time (SPEC 8). */
+	if (e->has_compromised_at &&
+	    e->compromised_at > e->time + KEY_COMPROMISE_FUTURE_SECONDS)
+		return trace_error_set(err, TRACE_ERULE, "bad_window",
+		    "compromisedAt", "compromisedAt may be at most %d s after "
+		    "the revoke's time", KEY_COMPROMISE_FUTURE_SECONDS);
+	return TRACE_OK;
 }
 
 enum trace_status
@@ -429,6 +440,11 @@ key_entry_build(const struct key_entry *e, size_t *len)
 	} else if (e->op == KEY_OP_REVOKE) {
 		json_writer_key(w, "reason");
 		json_writer_cstring(w, e->reason);
+		if (e->has_compromised_at) {
+			time_format_utc(e->compromised_at, t);
+			json_writer_key(w, "compromisedAt");
+			json_writer_cstring(w, t);
+		}
 	}
 	time_format_utc(e->time, t);
 	json_writer_key(w, "time");

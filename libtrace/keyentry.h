@@ -38,6 +38,7 @@ enum key_op {
 #define KEY_TEXT_MAX 200      /* name, org */
 #define KEY_REASON_MAX 500
 #define ORG_ID_MAX 64         /* [a-z0-9.-]{1,64} */
+#define KEY_COMPROMISE_FUTURE_SECONDS 300  /* compromisedAt vs the revoke's time */
 
 /*
  * A registered organisation (op "org"): what the root said it is.  Roles
@@ -69,6 +70,13 @@ struct key_entry {
 	char prefixes[KEY_PREFIXES_MAX][KEY_PREFIX_MAX + 1];
 	/* revoke only */
 	char reason[KEY_REASON_MAX + 1];
+	/* SPEC 8 "Revocation and compromise": the key's holder lost it at
+	 * compromised_at (not before the enrollment's time, policy.h; not
+	 * more than KEY_COMPROMISE_FUTURE_SECONDS after the revoke's own
+	 * time).  Statements by the key received after it lose their
+	 * positive effect (fold.h "compromised"). */
+	bool has_compromised_at;
+	long long compromised_at;
 	/* org only (its id is also in org[]) */
 	struct org_info org_def;
 };

@@ -21,6 +21,16 @@ policy_root_state(const unsigned char public_key[ED25519_PUBLIC_LEN],
 	memcpy(state->entry.org, "trust anchor", 13);
 }
 
+bool
+policy_compromised(const struct key_state *s, bool receipt_known,
+    long long receipt_index, long long receipt_time)
+{
+	if (s->enrollment_void)
+		return true;
+	return s->compromised && (!receipt_known ||
+	    receipt_index >= s->revoked_at || receipt_time > s->compromised_at);
+}
+
 const char *
 policy_fold_org(const struct key_state *state)
 {
@@ -215,5 +225,13 @@ policy_check_key_entry(const struct key_entry *entry,
 		return trace_error_set(err, TRACE_EFORBIDDEN, "wrong_org",
 		    "keyid", "admin %s revokes only keys of its own org",
 		    signer->entry.keyid);
+	/* SPEC 8: a key cannot be lost before it was enrolled.  The
+	 * enrollment's signed time, the moment it entered the registry
+	 * (notBefore may lie before it, and is optional). */
+	if (entry->has_compromised_at &&
+	    entry->compromised_at < target->entry.time)
+		return trace_error_set(err, TRACE_ERULE, "bad_window",
+		    "compromisedAt", "compromisedAt is before key %s was "
+		    "enrolled", entry->keyid);
 	return TRACE_OK;
 }

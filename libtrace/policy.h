@@ -25,6 +25,14 @@ struct key_state {
 	bool revoked;
 	long long revoked_at;     /* log index of the revoke */
 	char revoke_reason[KEY_REASON_MAX + 1];
+	/* SPEC 8 "Revocation and compromise": the revoke carries
+	 * compromisedAt (unix seconds). */
+	bool compromised;
+	long long compromised_at;
+	/* Enrolled by a compromised admin, received after its compromisedAt
+	 * (or by such a key: transitively): the enrollment counts for
+	 * nothing, so its statements are read as compromised ones. */
+	bool enrollment_void;
 	/* SPEC 8 "Organisations": the registered org entry.org names, as
 	 * known when the key was looked up.  A key enrolled with a free-text
 	 * org (round 1) has org_known false and may register a lot only by
@@ -67,6 +75,20 @@ enum trace_status policy_check_time(long long t, long long receipt,
 enum trace_status policy_check_receipt(const struct key_state *signer,
     long long receipt, long long grace, struct trace_error *err);
 
+/*
+ * SPEC 8 "Revocation and compromise": does a statement by s lose its
+ * positive effect?  Yes when s's enrollment counts for nothing, or s was
+ * revoked with compromisedAt and the statement is not shown to be
+ * received at or before it.  It is shown so only by its receipt: the
+ * first index statement after it (receipt_known; its log index
+ * receipt_index and time receipt_time), which must also come before the
+ * revoke in the log (so the answer is settled when the revoke is logged
+ * and never changes later) and have a time <= compromisedAt.  Missing
+ * information reads as "after": that only takes effect away.
+ */
+bool policy_compromised(const struct key_state *s, bool receipt_known,
+    long long receipt_index, long long receipt_time);
+
 /* Make the state of the root admin key from its public key. */
 void policy_root_state(const unsigned char public_key[ED25519_PUBLIC_LEN],
     struct key_state *state);
@@ -103,7 +125,8 @@ enum trace_status policy_check_event(const struct trace_event *ev,
  *           "prefix_outside_scope") and its window (403
  *           "window_outside_scope");
  *   revoke  by an admin that is not the root: a key of its org (403
- *           "wrong_org"), unless round1.
+ *           "wrong_org"), unless round1; compromisedAt, if any, not
+ *           before the target's enrollment time (422 "bad_window").
  */
 enum trace_status policy_check_key_entry(const struct key_entry *entry,
     const struct key_state *signer, const struct key_state *target,

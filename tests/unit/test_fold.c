@@ -661,6 +661,65 @@ test_pending(void)
 	chain_reset(&c);
 }
 
+/*
+ * SPEC 8 "Revocation and compromise": an attacker with a stolen importer
+ * key closes a recall, withdraws a fail, passes an inspection and releases
+ * the lot; the key is revoked with compromisedAt before all that.  The
+ * statements flagged compromised lose their positive effect; a recall or
+ * a fail signed with the stolen key stays in force, flagged.  Nothing is a
+ * problem: a compromised key never makes a chain fail.
+ */
+static void
+test_compromised(void)
+{
+	struct chain c;
+	size_t r1, close, r2, fail, corr, pass, release;
+
+	memset(&c, 0, sizeof(c));
+	registered(&c);
+	r1 = recall(&c, &importer, 2, NULL);
+	close = close_recall(&c, &importer2, r1);
+	c.st[close].compromised = true;
+	r2 = recall(&c, &importer2, 1, NULL);
+	c.st[r2].compromised = true;
+	fail = inspection(&c, &ccic, "fail");
+	corr = correct(&c, &ccic, fail);
+	c.st[corr].compromised = true;
+	pass = inspection(&c, &other_lab, "pass");
+	c.st[pass].compromised = true;
+	add(&c, &importer, "customs.declared", "{\"declaration\":\"D1\","
+	    "\"mode\":\"1210\"}");
+	release = add(&c, &customs, "customs.released", "{\"declaration\":"
+	    "\"D1\"}");
+	c.st[release].compromised = true;
+	fold(&c, FOLD_ROUND1_ALWAYS);
+	CHECK(recall_at(&c, r1)->open);
+	CHECK(c.fold.statements[close].ignored);
+	CHECK(c.fold.statements[close].compromised);
+	CHECK(recall_at(&c, r2)->open);
+	CHECK(c.fold.statements[r2].compromised);
+	CHECK(!c.fold.statements[r2].ignored);
+	CHECK_INT(c.fold.open_recalls, 2);
+	CHECK(c.fold.statements[corr].ignored);
+	CHECK_INT(c.fold.statements[fail].withdrawn_by, FOLD_NONE);
+	CHECK(c.fold.statements[pass].ignored);
+	CHECK_INT(c.fold.inspection, FOLD_INSPECTION_FAIL);
+	CHECK_INT(c.fold.customs, FOLD_CUSTOMS_DECLARED);
+	CHECK_INT(c.fold.compromised, 5);
+	CHECK_INT(c.fold.problems, 0);
+	chain_reset(&c);
+	/* A fail signed with a compromised key stays in force, flagged. */
+	registered(&c);
+	pass = inspection(&c, &other_lab, "pass");
+	fail = inspection(&c, &ccic, "fail");
+	c.st[fail].compromised = true;
+	fold(&c, FOLD_ROUND1_ALWAYS);
+	CHECK_INT(c.fold.inspection, FOLD_INSPECTION_FAIL);
+	CHECK(c.fold.statements[fail].compromised);
+	CHECK(!c.fold.statements[fail].ignored);
+	chain_reset(&c);
+}
+
 int
 main(void)
 {
@@ -672,5 +731,6 @@ main(void)
 	test_round1_close();
 	test_signer_not_enrolled();
 	test_pending();
+	test_compromised();
 	CHECK_DONE();
 }

@@ -243,6 +243,44 @@ test_key_entries(void)
 	CHECK_STR(err.field, "role");
 	CHECK_INT(key_entry_parse((const unsigned char *)"{\"v\":1,\"op\":\"x\"}",
 	    17, &back, &err), TRACE_EMALFORMED);
+	/* SPEC 8: compromisedAt, RFC 3339, at most 5 minutes after the
+	 * revoke's own time (09:00:00Z). */
+#define CA(t) KE(",\"reason\":\"x\",\"compromisedAt\":\"" t "\"")
+	CHECK_INT(key_entry_parse((const unsigned char *)CA("2026-11-20T01:00:00Z"),
+	    strlen(CA("2026-11-20T01:00:00Z")), &back, &err), TRACE_OK);
+	CHECK(back.has_compromised_at);
+	CHECK_INT(back.compromised_at, back.time - 32 * 3600);
+	CHECK_INT(key_entry_parse((const unsigned char *)CA("2026-11-21T09:05:00Z"),
+	    strlen(CA("2026-11-21T09:05:00Z")), &back, &err), TRACE_OK);
+	CHECK_INT(key_entry_parse((const unsigned char *)CA("2026-11-21T09:05:01Z"),
+	    strlen(CA("2026-11-21T09:05:01Z")), &back, &err), TRACE_ERULE);
+	CHECK_STR(err.code, "bad_window");
+	CHECK_STR(err.field, "compromisedAt");
+	CHECK_INT(key_entry_parse((const unsigned char *)CA("yesterday"),
+	    strlen(CA("yesterday")), &back, &err), TRACE_EMALFORMED);
+	CHECK_STR(err.code, "bad_time");
+	CHECK_STR(err.field, "compromisedAt");
+	CHECK_INT(key_entry_parse((const unsigned char *)KE(",\"reason\":\"x\""),
+	    strlen(KE(",\"reason\":\"x\"")), &back, &err), TRACE_OK);
+	CHECK(!back.has_compromised_at);
+	/* Built back with it, and read back the same. */
+	{
+		struct key_entry e2;
+		size_t n = 0;
+		char *built;
+
+		CHECK_INT(key_entry_parse((const unsigned char *)
+		    CA("2026-11-20T01:00:00Z"), strlen(CA("2026-11-20T01:00:00Z")),
+		    &back, &err), TRACE_OK);
+		built = key_entry_build(&back, &n);
+		CHECK(built != NULL && strstr(built, "\"compromisedAt\":"
+		    "\"2026-11-20T01:00:00Z\"") != NULL);
+		CHECK_INT(key_entry_parse((const unsigned char *)built, n, &e2,
+		    &err), TRACE_OK);
+		CHECK_INT(e2.compromised_at, back.compromised_at);
+		free(built);
+	}
+#undef CA
 }
 
 /* An event by signer for gtin at t. */
@@ -487,6 +525,34 @@ test_policy_orgs(void)
 	snprintf(other.entry.org, sizeof(other.entry.org), "kgoods");
 	CHECK_INT(policy_check_key_entry(&e, &admin, &other, NULL, false, 10,
 	    &err), TRACE_OK);
+	/* compromisedAt not before the enrollment's time (SPEC 8); who may
+	 * revoke may say so. */
+	e.has_compromised_at = true;
+	e.compromised_at = other.entry.time;
+	CHECK_INT(policy_check_key_entry(&e, &admin, &other, NULL, false, 10,
+	    &err), TRACE_OK);
+	e.compromised_at = other.entry.time - 1;
+	CHECK_INT(policy_check_key_entry(&e, &root, &other, NULL, false, 10,
+	    &err), TRACE_ERULE);
+	CHECK_STR(err.code, "bad_window");
+	CHECK_STR(err.field, "compromisedAt");
+	e.has_compromised_at = false;
+	/* policy_compromised: only a receipt before the revoke and at or
+	 * before compromisedAt keeps a statement's positive effect. */
+	other.revoked = true;
+	other.revoked_at = 20;
+	other.compromised = true;
+	other.compromised_at = 1000;
+	CHECK(policy_compromised(&other, false, 0, 0));
+	CHECK(!policy_compromised(&other, true, 19, 1000));
+	CHECK(policy_compromised(&other, true, 19, 1001));
+	CHECK(policy_compromised(&other, true, 21, 900));
+	other.compromised = false;
+	CHECK(!policy_compromised(&other, false, 0, 0));
+	other.enrollment_void = true;
+	CHECK(policy_compromised(&other, true, 19, 900));
+	other.enrollment_void = false;
+	other.revoked = false;
 
 	/* Registration: the org's prefixes cover the GTIN. */
 	memset(&importer, 0, sizeof(importer));
