@@ -35,6 +35,12 @@
  * verifiers hold a pending recall or fail in force at once.  events, keys
  * and index are exactly those of the witnessed checkpoint.
  *
+ * receipts (SPEC 8 "Revocation and compromise", PROTOCOL 10.1): for each
+ * covered statement signed by a key revoked with compromisedAt (an event
+ * by it, an enrollment by it), the first index statement after it, if the
+ * checkpoint covers one, with its proof: the verifier's only evidence that
+ * such a statement was received before compromisedAt.
+ *
  * Envelopes are written as served (statement.c): one signature each, also
  * for round-1 data.  A round-1 enrollment of a key that is weak by today's
  * rule is included like any other: the verifier reports it (bad_key_entry).
@@ -449,6 +455,142 @@ write_pending(struct request *req, struct buf *out, const char *note,
 	return TRACE_OK;
 }
 
+/* The key ids revoked with compromisedAt among the bundle's key records
+ * (their revokes are there: trust_add adds them), malloc'd; NULL and
+ * *count 0 for none. */
+static char (*compromised_keys(const struct store_record *const *keys,
+    size_t count, size_t *found))[KEYID_LEN + 1]
+{
+	char (*ids)[KEYID_LEN + 1] = NULL;
+
+	*found = 0;
+	for (size_t i = 0; i < count; i++) {
+		struct key_entry e;
+		bool weak = false;
+		void *p;
+
+		if (key_cache_record_entry(keys[i], &e, &weak, NULL) !=
+		    TRACE_OK || e.op != KEY_OP_REVOKE || !e.has_compromised_at)
+			continue;
+		if ((p = realloc(ids, (*found + 1) * sizeof(*ids))) == NULL)
+			break;
+		ids = p;
+		memcpy(ids[(*found)++], e.keyid, KEYID_LEN + 1);
+	}
+	return ids;
+}
+
+/* Add receipt log index at to list (no duplicates); false on no memory. */
+static bool
+receipt_add(uint64_t **list, size_t *count, uint64_t at)
+{
+	void *p;
+
+	for (size_t i = 0; i < *count; i++)
+		if ((*list)[i] == at)
+			return true;
+	if ((p = realloc(*list, (*count + 1) * sizeof(**list))) == NULL)
+		return false;
+	*list = p;
+	(*list)[(*count)++] = at;
+	return true;
+}
+
+/*
+ * ,"receipts":[...] (see the top of this file); nothing when no covered
+ * statement needs one.  events[0..event_count) and keys[0..key_count) are
+ * the covered items, keys[0..key_total) every key record.
+ */
+static enum trace_status
+write_receipts(struct request *req, struct buf *out,
+    const struct store_record *const *events, size_t event_count,
+    const struct store_record *const *keys, size_t key_count,
+    size_t key_total, uint64_t size, struct trace_error *err)
+{
+	unsigned char proof[MERKLE_PROOF_MAX][MERKLE_HASH_LEN];
+	char b64[base64_encoded_len(MERKLE_HASH_LEN) + 1];
+	uint64_t *list = NULL;
+	size_t count = 0, total = event_count + key_count, lost = 0;
+	/* A pending revoke counts too: the verifier reads it. */
+	char (*lost_ids)[KEYID_LEN + 1] = compromised_keys(keys, key_total,
+	    &lost);
+	enum trace_status rc = TRACE_OK;
+
+	for (size_t i = 0; i < total && lost > 0 && rc == TRACE_OK; i++) {
+		const struct store_record *r = i < event_count ? events[i] :
+		    keys[i - event_count];
+		char signer[KEYID_LEN + 1];
+		bool known = false, suspect = false;
+		uint64_t at = 0;
+		long long t;
+
+		signer[0] = '\0';
+		if (i < event_count) {
+			struct trace_event ev;
+
+			if (statement_read_event(r, NULL, &ev, NULL) != TRACE_OK)
+				continue;
+			snprintf(signer, sizeof(signer), "%s", ev.signer);
+			event_free(&ev);
+		} else {
+			struct key_entry e;
+			bool weak = false;
+
+			if (key_cache_record_entry(r, &e, &weak, NULL) !=
+			    TRACE_OK || e.op != KEY_OP_ENROLL)
+				continue;
+			snprintf(signer, sizeof(signer), "%s", e.signer);
+		}
+		for (size_t k = 0; k < lost && !suspect; k++)
+			suspect = strcmp(lost_ids[k], signer) == 0;
+		if (!suspect)
+			continue;
+		if ((rc = store_receipt_time(req->worker->store, r->log_index,
+		    &known, &at, &t, err)) != TRACE_OK)
+			break;
+		if (known && at < size && !receipt_add(&list, &count, at))
+			rc = trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+			    "out of memory");
+	}
+	if (rc != TRACE_OK || count == 0)
+		goto out;
+	buf_puts(out, ",\"receipts\":[");
+	for (size_t i = 0; i < count && rc == TRACE_OK; i++) {
+		char *statement = NULL;
+		size_t len = 0, n = 0;
+
+		if ((rc = store_index_statement(req->worker->store, list[i],
+		    &statement, &len, err)) != TRACE_OK)
+			break;
+		if (statement == NULL) {
+			rc = trace_error_set(err, TRACE_ESTORE, "store_corrupt",
+			    NULL, "index statement %" PRIu64 " is missing",
+			    list[i]);
+			break;
+		}
+		if ((rc = log_prove_inclusion(req->worker->store, list[i], size,
+		    proof, &n, err)) == TRACE_OK) {
+			buf_puts(out, i > 0 ? ",{\"envelope\":" :
+			    "{\"envelope\":");
+			buf_append(out, statement, len);
+			buf_printf(out, ",\"logIndex\":%" PRIu64 ",\"proof\":[",
+			    list[i]);
+			for (size_t k = 0; k < n; k++) {
+				base64_encode(proof[k], MERKLE_HASH_LEN, b64);
+				buf_printf(out, "%s\"%s\"", k > 0 ? "," : "",
+				    b64);
+			}
+			buf_puts(out, "]}");
+		}
+		free(statement);
+	}
+	buf_puts(out, "]");
+out:
+	free(lost_ids);
+	free(list);
+	return rc;
+}
+
 enum trace_status
 chain_bundle_build(struct request *req, const char *chain, struct buf *out,
     struct trace_error *err)
@@ -541,6 +683,10 @@ chain_bundle_build(struct request *req, const char *chain, struct buf *out,
 	buf_puts(out, ",");
 	if (write_lists(req, out, all, events_covered, all + events.count,
 	    keys_covered, cp.size, err) != TRACE_OK)
+		goto fail;
+	/* SPEC 8: receipt times of a compromised key's statements. */
+	if (write_receipts(req, out, all, events_covered, all + events.count,
+	    keys_covered, key_total, cp.size, err) != TRACE_OK)
 		goto fail;
 	/* SPEC 11: the lot's and the keys' index entries. */
 	if (log_index_bundle(req->worker->store, chain, trust.seen,

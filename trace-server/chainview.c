@@ -217,6 +217,7 @@ data_fold(struct request *req, struct chain_data *d, struct trace_error *err)
 		    &d->items[f->withdrawn_by] : NULL;
 		it->round1 = f->round1;
 		it->ignored = f->ignored;
+		it->compromised = f->compromised;
 	}
 out:
 	free(st);
@@ -556,7 +557,8 @@ chain_view_write_status(struct buf *b, const struct chain_view *view)
 	write_ref(b, view, f->declaration);
 	buf_puts(b, ",\"release\":");
 	write_ref(b, view, f->release);
-	buf_printf(b, "},\"round1\":%zu}", f->round1);
+	buf_printf(b, "},\"round1\":%zu,\"compromised\":%zu}", f->round1,
+	    f->compromised);
 }
 
 void
@@ -575,4 +577,8 @@ chain_item_write_notes(struct buf *b, const struct chain_view *view,
 		    "rules\"");
 	if (f->ignored)
 		buf_puts(b, ",\"ignored\":true");
+	/* SPEC 8 "Revocation and compromise": flagged in every view. */
+	if (f->compromised)
+		buf_puts(b, ",\"compromised\":true,\"flag\":\"signed with a "
+		    "key reported compromised\"");
 }

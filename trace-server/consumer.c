@@ -681,6 +681,16 @@ route_card(struct request *req, struct buf *b, enum page_lang lang,
 			}
 			buf_puts(b, "</p>");
 		}
+		/* SPEC 8 "Revocation and compromise": flagged in every view. */
+		if (it->compromised) {
+			buf_puts(b, "<p class=\"note warn compromised\">");
+			i18n_html(b, lang, "event.compromised");
+			if (it->ignored) {
+				buf_puts(b, ": ");
+				i18n_html(b, lang, "event.ignored");
+			}
+			buf_puts(b, "</p>");
+		}
 		buf_puts(b, "</li>");
 	}
 	buf_puts(b, "</ol></section>\n");

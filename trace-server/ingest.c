@@ -357,6 +357,27 @@ verify_item(void *arg, size_t i)
 		    it->ev.signer, &it->err);
 }
 
+/*
+ * SPEC 8 "Revocation and compromise": a key enrolled by an admin key
+ * reported compromised, after its compromisedAt, was never validly
+ * enrolled: 403 key_revoked.  (Its statements logged before that revoke
+ * stay, flagged, and the fold reads them the safe way.)
+ */
+static enum trace_status
+check_enrollment(struct request *req, const struct key_state *signer,
+    struct trace_error *err)
+{
+	bool lost = false;
+	enum trace_status rc;
+
+	if ((rc = key_cache_compromised(req->srv, req->worker->store, signer,
+	    LLONG_MAX, &lost, err)) != TRACE_OK || !lost)
+		return rc;
+	return trace_error_set(err, TRACE_EFORBIDDEN, "key_revoked",
+	    "payload.signer", "key %s was enrolled by an admin key reported "
+	    "compromised, after the compromise", signer->entry.keyid);
+}
+
 /* The third pass: everything else that can be checked before the
  * store's atomic step, for items the first two passes let through. */
 static enum trace_status
@@ -391,6 +412,7 @@ check_item(struct request *req, struct ingest_batch *b,
 	else if ((rc = policy_check_event(&it->ev, signer, LLONG_MAX, err)) ==
 	    TRACE_OK && (rc = policy_check_receipt(signer, time_now(),
 	    req->srv->cfg.grace, err)) == TRACE_OK &&
+	    (rc = check_enrollment(req, signer, err)) == TRACE_OK &&
 	    (it->ev.type == EVENT_CORRECTION ||
 	    it->ev.type == EVENT_RECALL_CLOSED ||
 	    (it->ev.type == EVENT_RECALL_ISSUED &&

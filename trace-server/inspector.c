@@ -139,6 +139,15 @@ event_card(struct request *req, struct buf *b, enum page_lang lang,
 			i18n_html(b, lang, "event.ignored");
 		buf_puts(b, "</dd>");
 	}
+	/* SPEC 8 "Revocation and compromise": flagged in every view. */
+	if (it->compromised) {
+		buf_puts(b, "<dt class=\"compromised\">");
+		i18n_html(b, lang, "event.compromised");
+		buf_puts(b, "</dt><dd class=\"compromised\">");
+		if (it->ignored)
+			i18n_html(b, lang, "event.ignored");
+		buf_puts(b, "</dd>");
+	}
 	buf_puts(b, "</dl>");
 	documents_render(req, b, lang, it);
 	buf_puts(b, "<details open><summary>");

@@ -187,6 +187,8 @@ state_from_records(const struct store_records *recs, bool revoked,
 		state->revoked_at = recs->items[1].log_index;
 		memcpy(state->revoke_reason, revoke.reason,
 		    sizeof(state->revoke_reason));
+		state->compromised = revoke.has_compromised_at;
+		state->compromised_at = revoke.compromised_at;
 	}
 	*enrolled = true;
 	return TRACE_OK;
@@ -388,6 +390,53 @@ key_cache_get(struct server *srv, struct store *store, const char *keyid,
 	return state_org(srv, store, state, err);
 }
 
+/*
+ * SPEC 8 "Revocation and compromise", policy_compromised(): is the
+ * statement at log_index by state read as compromised?  Its key's own
+ * compromisedAt, or an enrollment that counts for nothing: made by an
+ * admin reported compromised and received after its compromisedAt, or by
+ * an admin whose own enrollment counts for nothing (depth bounds a
+ * corrupt registry's loop).  The receipt time is the first index
+ * statement's after it (store_receipt_time); none yet reads as "after".
+ */
+static enum trace_status
+read_compromised(struct server *srv, struct store *store,
+    const struct key_state *state, long long log_index, int depth,
+    bool *out, struct trace_error *err)
+{
+	struct key_state admin;
+	bool found = false, known = false;
+	uint64_t at = 0;
+	long long t = 0;
+	enum trace_status rc;
+
+	*out = false;
+	if (state->is_root || depth > 8)
+		return TRACE_OK;
+	if (state->compromised) {
+		if ((rc = store_receipt_time(store, log_index, &known, &at, &t,
+		    err)) != TRACE_OK)
+			return rc;
+		if ((*out = policy_compromised(state, known, (long long)at,
+		    t)))
+			return TRACE_OK;
+	}
+	/* Its enrollment: by whom, and was that admin compromised then? */
+	if ((rc = key_cache_get(srv, store, state->entry.signer, &admin,
+	    &found, err)) != TRACE_OK || !found)
+		return rc;
+	return read_compromised(srv, store, &admin, state->enrolled_at,
+	    depth + 1, out, err);
+}
+
+enum trace_status
+key_cache_compromised(struct server *srv, struct store *store,
+    const struct key_state *state, long long log_index, bool *out,
+    struct trace_error *err)
+{
+	return read_compromised(srv, store, state, log_index, 0, out, err);
+}
+
 enum trace_status
 key_cache_signers(struct server *srv, struct store *store,
     struct fold_statement *st, size_t count,
@@ -396,7 +445,7 @@ key_cache_signers(struct server *srv, struct store *store,
 	struct key_state state;
 	const char *last = NULL;
 	enum key_role role = ROLE_COUNT;
-	bool found = false;
+	bool found = false, suspect = false;
 	enum trace_status rc;
 
 	for (size_t i = 0; i < count; i++) {
@@ -411,7 +460,17 @@ key_cache_signers(struct server *srv, struct store *store,
 			if (!found)
 				state.entry.org[0] = '\0';
 			last = keyid;
+			/* Only a key in a compromised branch costs more. */
+			suspect = false;
+			if (found && (rc = read_compromised(srv, store, &state,
+			    st[i].log_index, 0, &suspect, err)) != TRACE_OK)
+				return rc;
+			suspect = suspect || (found && state.compromised);
 		}
+		st[i].compromised = false;
+		if (suspect && (rc = read_compromised(srv, store, &state,
+		    st[i].log_index, 0, &st[i].compromised, err)) != TRACE_OK)
+			return rc;
 		snprintf(orgs[i], sizeof(orgs[i]), "%s",
 		    found ? policy_fold_org(&state) : "");
 		st[i].signer_role = role;

@@ -136,6 +136,8 @@ struct chain_item {
 	                                   * withdrew it, or NULL */
 	bool round1;                      /* judged by round-1 rules */
 	bool ignored;                     /* it changes nothing */
+	bool compromised;                 /* signed with a key reported
+	                                   * compromised (SPEC 8) */
 };
 
 enum recall_state {

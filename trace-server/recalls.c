@@ -368,6 +368,80 @@ recalls_write_chain_member(struct buf *b, const struct recall_status *st)
 	buf_puts(b, "]}");
 }
 
+/* ---- reopening after a compromise ---------------------------------------- */
+
+/* Whether the close in closing (its JSON) is signed with a key read as
+ * compromised at its log index; *closer its id. */
+static enum trace_status
+closing_compromised(struct request *req, const char *closing, size_t len,
+    char closer[2 * SHA256_LEN + 1], bool *out, struct trace_error *err)
+{
+	struct json_doc *doc = NULL;
+	struct store_location loc;
+	struct store_records recs;
+	struct trace_event ev;
+	struct key_state state;
+	const char *id = NULL;
+	size_t id_len = 0;
+	long long at = -1;
+	bool found = false;
+	enum trace_status rc = TRACE_OK;
+
+	*out = false;
+	memset(&recs, 0, sizeof(recs));
+	if (json_parse(closing, len, NULL, &doc, NULL) != TRACE_OK)
+		return TRACE_OK;
+	if (json_get_string(json_doc_root(doc), "closedBy", true, &id, &id_len,
+	    NULL) != TRACE_OK || id_len != 2 * SHA256_LEN ||
+	    json_get_int(json_doc_root(doc), "closedLogIndex", true, &at,
+	    NULL) != TRACE_OK)
+		goto out;
+	memcpy(closer, id, id_len + 1);
+	if ((rc = store_locate(req->worker->store, closer, &loc, err)) !=
+	    TRACE_OK || !loc.found || loc.is_key || loc.is_blob ||
+	    (rc = store_record_at(req->worker->store, &loc, &recs, err)) !=
+	    TRACE_OK || recs.count != 1)
+		goto out;
+	if (statement_read_event(&recs.items[0], NULL, &ev, NULL) != TRACE_OK)
+		goto out;
+	rc = key_cache_get(req->srv, req->worker->store, ev.signer, &state,
+	    &found, err);
+	event_free(&ev);
+	if (rc == TRACE_OK && found)
+		rc = key_cache_compromised(req->srv, req->worker->store, &state,
+		    at, out, err);
+out:
+	store_records_clear(&recs);
+	json_doc_free(doc);
+	return rc;
+}
+
+enum trace_status
+recalls_reopen_compromised(struct request *req, size_t *reopened,
+    struct trace_error *err)
+{
+	struct store_closings closings;
+	enum trace_status rc;
+
+	*reopened = 0;
+	if ((rc = store_recall_closings(req->worker->store, &closings, err)) !=
+	    TRACE_OK)
+		return rc;
+	for (size_t i = 0; i < closings.count && rc == TRACE_OK; i++) {
+		char closer[2 * SHA256_LEN + 1];
+		bool lost = false, done = false;
+
+		rc = closing_compromised(req, closings.items[i].closing,
+		    closings.items[i].closing_len, closer, &lost, err);
+		if (rc == TRACE_OK && lost && (rc = store_recall_reopen(
+		    req->worker->store, closings.items[i].recall, closer, &done,
+		    err)) == TRACE_OK)
+			*reopened += done;
+	}
+	store_closings_clear(&closings);
+	return rc;
+}
+
 /* ---- GET /api/v1/recalls ----------------------------------------------- */
 
 void

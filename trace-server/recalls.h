@@ -130,6 +130,17 @@ void recalls_write_chain_member(struct buf *b, const struct recall_status *st);
 
 /* ---- handlers ----------------------------------------------------------- */
 
+/*
+ * SPEC 8 "Revocation and compromise": after a revoke with compromisedAt,
+ * open again every recall whose recall.closed the fold now ignores (a
+ * close signed with a key read as compromised, key_cache_compromised), so
+ * the recall indexes (the board, GET /api/v1/recalls, the chain JSON's
+ * "recalls", the live feed) agree with the fold.  Walks every closed
+ * recall: a revoke with compromisedAt is rare.
+ */
+enum trace_status recalls_reopen_compromised(struct request *req,
+    size_t *reopened, struct trace_error *err);
+
 void recalls_handle_list(struct request *req);       /* /api/v1/recalls */
 void recalls_handle_board(struct request *req);      /* /recalls */
 void recalls_handle_stream(struct request *req);     /* /api/v1/recalls/stream */

@@ -10,6 +10,7 @@
  * the org an enrollment was checked against has not changed since.
  */
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@
 #include "libtrace/encoding.h"
 #include "libtrace/keyentry.h"
 #include "libtrace/timefmt.h"
+#include "recalls.h"
 #include "server.h"
 
 /* Every rule a new key entry must keep, after its signature: its time
@@ -136,6 +138,20 @@ post_key(struct request *req)
 	case APPEND_DUPLICATE:
 		if (entry.op == KEY_OP_REVOKE)
 			key_cache_forget(req->srv->keys, entry.keyid);
+		/* SPEC 8: closes the fold now ignores no longer close their
+		 * recalls in the recall indexes either.  The revoke stands
+		 * whatever happens here; a failure is logged (the fold, so
+		 * pages and bundles, reads the revoke regardless). */
+		if (entry.op == KEY_OP_REVOKE && entry.has_compromised_at) {
+			struct trace_error reopen_err;
+			size_t reopened = 0;
+
+			if (recalls_reopen_compromised(req, &reopened,
+			    &reopen_err) != TRACE_OK)
+				fprintf(stderr, "trace-server: reopening recalls "
+				    "after revoking %s: %s\n", entry.keyid,
+				    reopen_err.message);
+		}
 		if (entry.op == KEY_OP_ORG)
 			key_cache_forget_org(req->srv->keys, entry.org);
 		atomic_fetch_add(result.outcome == APPEND_OK ?

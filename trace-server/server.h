@@ -225,6 +225,18 @@ enum trace_status key_cache_signers(struct server *srv, struct store *store,
     struct fold_statement *st, size_t count,
     char (*orgs)[KEY_TEXT_MAX + 1], struct trace_error *err);
 
+/*
+ * SPEC 8 "Revocation and compromise" (libtrace/policy.h
+ * policy_compromised): is the statement at log_index by the key in state
+ * read as signed with a compromised key?  Its own revoke's compromisedAt
+ * against the statement's receipt time, or an enrollment made by a
+ * compromised admin after its compromisedAt (transitively).  The fold's
+ * fold_statement.compromised comes from here (key_cache_signers).
+ */
+enum trace_status key_cache_compromised(struct server *srv,
+    struct store *store, const struct key_state *state, long long log_index,
+    bool *out, struct trace_error *err);
+
 /* ---- statement.c ------------------------------------------------------- */
 
 struct dsse_envelope;

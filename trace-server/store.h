@@ -454,6 +454,15 @@ enum trace_status store_index_statements_each(struct store *s,
 enum trace_status store_index_times_add(struct store *s,
     const struct index_time *times, size_t count, struct trace_error *err);
 
+/*
+ * SPEC 8 "Receipt time": the first index statement after log_index (its
+ * log index and time, unix seconds), from lx:times.  *known false while
+ * none follows it yet.
+ */
+enum trace_status store_receipt_time(struct store *s, long long log_index,
+    bool *known, uint64_t *index_at, long long *time,
+    struct trace_error *err);
+
 /* ---- store_log.c -------------------------------------------------------- */
 
 /* What the integrator reads in one atomic step. */
@@ -574,6 +583,29 @@ void store_log_entries_clear(struct store_log_entries *e);
 enum trace_status store_log_entries(struct store *s, uint64_t first,
     const unsigned char (*ids)[MERKLE_HASH_LEN], size_t count,
     struct store_log_entries *out, struct trace_error *err);
+
+/* ---- store_recalls.c: reopening (SPEC 8 "Revocation and compromise") --- */
+
+/* Every closed recall: its id and the JSON of what closed it (recalls.c
+ * wrote it: "closedBy", "closedLogIndex"), pointing into reply. */
+struct store_closings {
+	struct {
+		const char *recall;
+		const char *closing;
+		size_t closing_len;
+	} *items;
+	size_t count;
+	void *reply;                    /* private: owns the text */
+};
+
+enum trace_status store_recall_closings(struct store *s,
+    struct store_closings *out, struct trace_error *err);
+void store_closings_clear(struct store_closings *c);
+
+/* Open recall again in the indexes if the recall.closed closer still
+ * closes it (store.lua trace_recall_reopen); *reopened says whether. */
+enum trace_status store_recall_reopen(struct store *s, const char *recall,
+    const char *closer, bool *reopened, struct trace_error *err);
 
 /* ---- store_recalls.c: the list query ------------------------------------ */
 

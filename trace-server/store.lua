@@ -807,6 +807,35 @@ redis.register_function('trace_append_recall', append_recall)
 redis.register_function{function_name = 'trace_recalls_list',
   callback = recalls_list, flags = {'no-writes'}}
 redis.register_function('trace_recalls_upgrade', recalls_upgrade)
+
+-- SPEC 8 "Revocation and compromise": a recall closed by a statement that
+-- a revoke with compromisedAt took the effect from is open again (the
+-- fold says so; store_recalls.c decides which).  Only if it is still
+-- closed by that statement.  The stream tells the live feed it is open.
+-- KEYS: ids, recalls, recalls:closing, recalls:status:open,
+--       recalls:status:closed, recalls:stream
+-- ARGV: recall id, id of the recall.closed
+local function recall_reopen(keys, args)
+  local id, closer = args[1], args[2]
+  local closing = redis.call('HGET', keys[3], id)
+  if not closing or
+      not string.find(closing, '"closedBy":"' .. closer .. '"', 1, true) then
+    return {'not_closed'}
+  end
+  local at = string.match(redis.call('HGET', keys[1], id) or '', '^e (%d+) ')
+  if not at then
+    return {'not_closed'}
+  end
+  local member = recall_member(tonumber(at), id)
+  redis.call('HDEL', keys[3], id)
+  redis.call('ZREM', keys[5], member)
+  redis.call('ZADD', keys[4], 0, member)
+  redis.call('XADD', keys[6], 'MAXLEN', '~', RECALL_STREAM_MAX, '*',
+    'event', 'recall.issued', 'id', id,
+    'data', recall_json(redis.call('HGET', keys[2], id) or '{}'))
+  return {'ok'}
+end
+redis.register_function('trace_recall_reopen', recall_reopen)
 redis.register_function{function_name = 'trace_recalls_stale',
   callback = recalls_stale, flags = {'no-writes'}}
 

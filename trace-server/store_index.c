@@ -350,6 +350,42 @@ store_index_statement(struct store *s, uint64_t log_index, char **out,
 	return rc;
 }
 
+/* ---- receipt times (SPEC 8) ---------------------------------------------- */
+
+enum trace_status
+store_receipt_time(struct store *s, long long log_index, bool *known,
+    uint64_t *index_at, long long *time, struct trace_error *err)
+{
+	char from[32];
+	const char *argv[] = { "ZRANGE", KEY_INDEX_TIMES, from, "+inf",
+		"BYSCORE", "LIMIT", "0", "1" };
+	redisReply *r = NULL;
+	unsigned long long at;
+	long long t;
+	enum trace_status rc;
+
+	*known = false;
+	/* The first index statement after it: score above log_index. */
+	snprintf(from, sizeof(from), "(%lld", log_index);
+	if ((rc = store_command(s, 8, argv, NULL, &r, err)) != TRACE_OK)
+		return rc;
+	if (r->type != REDIS_REPLY_ARRAY)
+		rc = corrupt(err, "receipt time");
+	else if (r->elements == 1) {
+		/* "<log index, 12 digits> <unix seconds> <RFC 3339>" */
+		if (r->element[0]->type != REDIS_REPLY_STRING ||
+		    sscanf(r->element[0]->str, "%llu %lld", &at, &t) != 2)
+			rc = corrupt(err, "receipt time");
+		else {
+			*known = true;
+			*index_at = at;
+			*time = t;
+		}
+	}
+	freeReplyObject(r);
+	return rc;
+}
+
 /* ---- lx:times for index statements logged before it existed ------------- */
 
 enum trace_status

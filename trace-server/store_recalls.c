@@ -449,3 +449,76 @@ store_recall_stream_read(struct store *s, const char *after, size_t max,
 	}
 	return TRACE_OK;
 }
+
+/* ---- reopening (SPEC 8 "Revocation and compromise") ---------------------- */
+
+enum trace_status
+store_recall_closings(struct store *s, struct store_closings *out,
+    struct trace_error *err)
+{
+	const char *argv[] = { "HGETALL", KEY_RECALLS_CLOSING };
+	redisReply *r = NULL;
+	enum trace_status rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = store_command(s, 2, argv, NULL, &r, err)) != TRACE_OK)
+		return rc;
+	if (r->type != REDIS_REPLY_ARRAY) {
+		freeReplyObject(r);
+		return trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
+		    "unexpected reply from the store (recall closings)");
+	}
+	out->items = calloc(r->elements / 2 + 1, sizeof(*out->items));
+	if (out->items == NULL) {
+		freeReplyObject(r);
+		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
+		    "out of memory");
+	}
+	for (size_t i = 0; i + 1 < r->elements; i += 2) {
+		const redisReply *k = r->element[i], *v = r->element[i + 1];
+
+		if (k->type != REDIS_REPLY_STRING ||
+		    v->type != REDIS_REPLY_STRING)
+			continue;
+		out->items[out->count].recall = k->str;
+		out->items[out->count].closing = v->str;
+		out->items[out->count].closing_len = v->len;
+		out->count++;
+	}
+	out->reply = r;
+	return TRACE_OK;
+}
+
+void
+store_closings_clear(struct store_closings *c)
+{
+	if (c == NULL)
+		return;
+	free(c->items);
+	if (c->reply != NULL)
+		freeReplyObject(c->reply);
+	memset(c, 0, sizeof(*c));
+}
+
+enum trace_status
+store_recall_reopen(struct store *s, const char *recall, const char *closer,
+    bool *reopened, struct trace_error *err)
+{
+	const char *argv[] = { "FCALL", "trace_recall_reopen", "6", KEY_IDS,
+		KEY_RECALLS, KEY_RECALLS_CLOSING, KEY_RECALLS_OPEN,
+		KEY_RECALLS_CLOSED, KEY_RECALLS_STREAM, recall, closer };
+	redisReply *r = NULL;
+	enum trace_status rc;
+
+	*reopened = false;
+	if ((rc = store_command(s, 11, argv, NULL, &r, err)) != TRACE_OK)
+		return rc;
+	if (r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+	    r->element[0]->type == REDIS_REPLY_STRING)
+		*reopened = strcmp(r->element[0]->str, "ok") == 0;
+	else
+		rc = trace_error_set(err, TRACE_ESTORE, "store_corrupt", NULL,
+		    "unexpected reply from the store (recall reopen)");
+	freeReplyObject(r);
+	return rc;
+}
