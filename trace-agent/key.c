@@ -26,7 +26,7 @@ static const char key_usage[] =
 "                   --org ORG [--gtin-prefix P]... [--not-before TIME]\n"
 "                   [--not-after TIME] [--name TEXT] [--print]\n"
 "       trace-agent key revoke --admin ADMIN.key --keyid ID --reason TEXT\n"
-"                   [--print]\n"
+"                   [--compromised-at TIME] [--print]\n"
 "\n"
 "gen      a new Ed25519 key pair: DIR/NAME.key (mode 0600, the secret) and\n"
 "         DIR/NAME.pub; never replaces existing files.  Prints the key id.\n"
@@ -44,7 +44,11 @@ static const char key_usage[] =
 "         other than the root enrolls only keys of its own org, within its\n"
 "         prefixes and window.  Times are RFC 3339.\n"
 "revoke   sign and send a revocation of key ID (an admin other than the\n"
-"         root: only keys of its own org).\n"
+"         root: only keys of its own org).  --compromised-at TIME (RFC\n"
+"         3339; not before the key's enrollment, not in the future): the\n"
+"         key was lost then, so its closes, corrections, passes, releases\n"
+"         and enrollments received after TIME count for nothing, while its\n"
+"         recalls and fails stay in force; every view flags them.\n"
 "\n"
 "  --print  write the signed envelope to stdout instead of sending it\n"
 "\n"
@@ -385,11 +389,14 @@ key_org(struct agent *a, int argc, char **argv)
 static int
 key_revoke(struct agent *a, int argc, char **argv)
 {
-	enum { OPT_ADMIN = OPT_FIRST_LOCAL, OPT_KEYID, OPT_REASON, OPT_PRINT };
+	enum { OPT_ADMIN = OPT_FIRST_LOCAL, OPT_KEYID, OPT_REASON, OPT_PRINT,
+		OPT_COMPROMISED_AT };
 	static const struct option options[] = {
 		{ "admin", required_argument, NULL, OPT_ADMIN },
 		{ "keyid", required_argument, NULL, OPT_KEYID },
 		{ "reason", required_argument, NULL, OPT_REASON },
+		{ "compromised-at", required_argument, NULL,
+		    OPT_COMPROMISED_AT },
 		{ "print", no_argument, NULL, OPT_PRINT },
 		{ "server", required_argument, NULL, OPT_SERVER },
 		{ "help", no_argument, NULL, 'h' },
@@ -413,6 +420,12 @@ key_revoke(struct agent *a, int argc, char **argv)
 		case OPT_KEYID: keyid = optarg; break;
 		case OPT_REASON: reason = optarg; break;
 		case OPT_PRINT: print = true; break;
+		case OPT_COMPROMISED_AT:
+			if (!parse_time_arg(cmd, "--compromised-at", optarg,
+			    &entry.compromised_at))
+				return AGENT_EXIT_USAGE;
+			entry.has_compromised_at = true;
+			break;
 		case 'h': fputs(key_usage, stdout); return AGENT_EXIT_OK;
 		default: return agent_usage_error(cmd, "bad option");
 		}

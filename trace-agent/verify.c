@@ -368,14 +368,23 @@ print_keys(const struct failure_index *fi, const struct bundle_report *r,
 			    what, e->org_def.id, e->org_def.name_en,
 			    e->org_def.name_zh, e->org_def.prefix_count,
 			    e->signer, res->signer_is_root ? " (root)" : "");
-		else if (e->op == KEY_OP_REVOKE)
-			printf("ok    %s: revoke %s (\"%s\") by %s%s\n", what,
+		else if (e->op == KEY_OP_REVOKE) {
+			char when[21];
+
+			printf("ok    %s: revoke %s (\"%s\") by %s%s", what,
 			    e->keyid, e->reason, e->signer,
 			    res->signer_is_root ? " (root)" : "");
-		else
-			printf("ok    %s: enroll %s (%s, %s, %s) by %s%s\n", what,
-			    e->keyid, key_role_name(e->role), e->name, e->org,
-			    e->signer, res->signer_is_root ? " (root)" : "");
+			if (e->has_compromised_at) {
+				time_format_utc(e->compromised_at, when);
+				printf(", compromised at %s", when);
+			}
+			printf("\n");
+		} else
+			printf("ok    %s: enroll %s (%s, %s, %s) by %s%s%s\n",
+			    what, e->keyid, key_role_name(e->role), e->name,
+			    e->org, e->signer, res->signer_is_root ? " (root)" :
+			    "", res->enrollment_void ? "; signed with a key "
+			    "reported compromised: it counts for nothing" : "");
 	}
 	free(order);
 	return true;
@@ -445,6 +454,8 @@ print_status(const struct bundle_report *r)
 		    rc->issuer_org);
 		if (f->statements[rc->statement].pending)
 			printf(", pending (in force before it is witnessed)");
+		if (f->statements[rc->statement].compromised)
+			printf(", signed with a key reported compromised");
 		if (!rc->open)
 			printf(", closed by seq %lld%s",
 			    f->statements[rc->closed_by].seq, rc->closed_round1 ?
@@ -474,6 +485,12 @@ print_status(const struct bundle_report *r)
 			    "correction at seq %lld\n", s->seq,
 			    event_type_name(s->type),
 			    f->statements[s->withdrawn_by].seq);
+		/* SPEC 8 "Revocation and compromise". */
+		if (s->compromised)
+			printf("note    seq %lld (%s): signed with a key "
+			    "reported compromised: %s\n", s->seq,
+			    event_type_name(s->type), s->ignored ?
+			    "it counts for nothing" : "still in force");
 		/* SPEC 9: what a pending statement does until witnessed. */
 		if (s->pending)
 			printf("note    seq %lld (%s): pending (logged after "
