@@ -52,9 +52,14 @@ struct chain_data {
 	 * data_lock; 0: ask again).  A unit page of a head checked within
 	 * PAGE_CACHE_MS skips the store (scancount.c counts its scan). */
 	long long checked_ms;
+	unsigned long generation;          /* data_generation when built */
 };
 
 #define DATA_SLOTS 1024
+
+/* Bumped when the registry changes what a fold of an unchanged chain
+ * says (a revoke with compromisedAt, SPEC 8): older data is folded again. */
+static _Atomic unsigned long data_generation;
 
 static struct chain_data *data_slots[DATA_SLOTS];
 static pthread_mutex_t data_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -100,7 +105,8 @@ data_lookup(const char *chain, bool *fresh)
 	*fresh = false;
 	pthread_mutex_lock(&data_lock);
 	d = data_slots[data_slot(chain)];
-	if (d != NULL && strcmp(d->chain, chain) == 0) {
+	if (d != NULL && strcmp(d->chain, chain) == 0 &&
+	    d->generation == data_generation) {
 		d->refs++;
 		*fresh = d->checked_ms != 0 &&
 		    monotonic_ms() - d->checked_ms < PAGE_CACHE_MS;
@@ -118,6 +124,12 @@ data_checked(struct chain_data *d)
 	pthread_mutex_lock(&data_lock);
 	d->checked_ms = monotonic_ms();
 	pthread_mutex_unlock(&data_lock);
+}
+
+void
+chain_view_forget_all(void)
+{
+	data_generation++;
 }
 
 void
@@ -241,6 +253,7 @@ data_build(struct request *req, const char *chain,
 	}
 	d->refs = 1;
 	snprintf(d->chain, sizeof(d->chain), "%s", chain);
+	d->generation = data_generation;
 	d->recs = *records;
 	memset(records, 0, sizeof(*records));
 	if ((d->items = calloc(d->recs.count + 1, sizeof(*d->items))) == NULL) {

@@ -199,6 +199,11 @@ void chain_view_free(struct chain_view *view);
 /* Chain has a new statement (ingest.c): its next view asks the store. */
 void chain_view_forget(const char *chain);
 
+/* Every chain's fold may have changed (a revoke with compromisedAt,
+ * registry.c): every next view folds again.  Lot pages cached by
+ * pagecache.c age out within PAGE_CACHE_MS. */
+void chain_view_forget_all(void);
+
 /*
  * The fold (SPEC 8 "One fold", libtrace/fold.h) of count statements whose
  * ev, id and log_index the caller set: each signer's role and org come

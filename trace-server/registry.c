@@ -18,6 +18,7 @@
 #include "libtrace/encoding.h"
 #include "libtrace/keyentry.h"
 #include "libtrace/timefmt.h"
+#include "pages.h"
 #include "recalls.h"
 #include "server.h"
 
@@ -146,6 +147,7 @@ post_key(struct request *req)
 			struct trace_error reopen_err;
 			size_t reopened = 0;
 
+			chain_view_forget_all();
 			if (recalls_reopen_compromised(req, &reopened,
 			    &reopen_err) != TRACE_OK)
 				fprintf(stderr, "trace-server: reopening recalls "
