@@ -605,8 +605,15 @@
 		    !isKeyId(d.signer) || seconds(d.time) === null)
 			return Promise.resolve(null);
 		e = { op: d.op, keyid: d.keyid, signer: d.signer, time: seconds(d.time) };
-		if (d.op === 'revoke')
+		if (d.op === 'revoke') {
+			/* SPEC 8: compromisedAt, at most 5 minutes after time. */
+			e.compromisedAt = d.compromisedAt === undefined ? null :
+			    seconds(d.compromisedAt);
+			if (d.compromisedAt !== undefined && (e.compromisedAt === null ||
+			    e.compromisedAt > e.time + 300))
+				return Promise.resolve(null);
 			return Promise.resolve(typeof d.reason === 'string' ? e : null);
+		}
 		if (d.op !== 'enroll' || typeof d.public !== 'string' ||
 		    typeof d.name !== 'string' || typeof d.org !== 'string' ||
 		    ALL_ROLES.indexOf(d.role) < 0)
@@ -750,6 +757,9 @@
 		if (!signer.isRoot && !round1 && (!signer.orgKnown ||
 		    signer.entry.org !== target.entry.org))
 			return 'wrong_org';
+		/* SPEC 8: not before the key's enrollment. */
+		if (e.compromisedAt !== null && e.compromisedAt < target.entry.time)
+			return 'bad_window';
 		return null;
 	}
 
@@ -808,7 +818,7 @@
 			r.statements.push({ id: s.id, type: s.ev.type, data: s.ev.data, seq: s.ev.seq,
 			    logIndex: s.logIndex, withdrawnBy: NONE, target: NONE,
 			    problem: 'none', round1: false, ignored: false,
-			    pending: !!s.pending });
+			    pending: !!s.pending, compromised: !!s.compromised });
 		});
 		function find(id, before) {
 			var j = typeof id === 'string' && ids.hasOwnProperty(id) ? ids[id] : NONE;
@@ -916,8 +926,9 @@
 		st.forEach(function (s, k) {
 			var ranges = s.ev.data.serials, severity = s.ev.data.severity, rc;
 
-			/* fold.h pending: nothing it would clear counts. */
-			if (s.pending && clears(s.ev)) {
+			/* fold.h pending, compromised: nothing it would clear
+			 * counts. */
+			if ((s.pending || s.compromised) && clears(s.ev)) {
 				r.statements[k].ignored = true;
 				return;
 			}
@@ -973,7 +984,7 @@
 				    withdrawn: !inForce });
 				if (inForce) {
 					if (data.result === 'pass') {
-						if (!s.pending)
+						if (!s.pending && !s.compromised)
 							newestPass = k;
 					} else {
 						newestFail = k;
@@ -985,7 +996,7 @@
 					r.declaration = k;
 				break;
 			case 'customs.released':
-				if (inForce && !s.pending)
+				if (inForce && !s.pending && !s.compromised)
 					r.release = k;
 				break;
 			}
@@ -1068,7 +1079,7 @@
 		    pendingProblem = null, pendingProof = [],
 		    /* Org entries that passed, in log order; key entries before
 		     * the first org entry knew no registry (round 1). */
-		    orgs = [], round1Until = Infinity;
+		    orgs = [], round1Until = Infinity, receiptItems = [], receipts = [];
 
 		function failure(subject, position, code, message) {
 			report.failures.push({ subject: subject, position: position,
@@ -1121,6 +1132,10 @@
 			    events: Array.isArray(pending && pending.events) ? pending.events.length : 0,
 			    keys: Array.isArray(pending && pending.keys) ? pending.keys.length : 0 };
 		}
+		/* SPEC 8: index statements that show receipt times (bundle.c
+		 * verify_receipts); an unreadable member shows nothing. */
+		receiptItems = Array.isArray(bundle.receipts) ?
+		    bundle.receipts.map(readItem) : [];
 		events.forEach(function (it) {
 			report.events.push({ ok: true, pending: !!it.pending });
 		});
@@ -1198,7 +1213,7 @@
 				    (e && e.message ? e.message : String(e)));
 			});
 		}
-		return Promise.all(events.concat(keyItems).map(hashes)).then(function () {
+		return Promise.all(events.concat(keyItems, receiptItems).map(hashes)).then(function () {
 			return openCheckpoint(bundle.checkpoint, vkey).then(function (c) {
 				if (c.origin !== c.name)
 					failure('checkpoint', 0, 'wrong_origin', 'the checkpoint is for log ' + c.origin);
@@ -1208,7 +1223,7 @@
 				failure('checkpoint', 0, 'bad_checkpoint', 'the checkpoint does not verify: ' +
 				    (e && e.message ? e.message : String(e)));
 			});
-		}).then(checkPending).then(function () {
+		}).then(checkPending).then(checkReceipts).then(function () {
 			if (typeof bundle.chain !== 'string' || bundle.chain === '')
 				failure('bundle', 0, 'bad_item', 'the bundle names no chain');
 			return sha256(rootPublic);
@@ -1240,11 +1255,74 @@
 				s.round1Until = round1Until;
 				s.orgShadowed = !s.isRoot && !s.orgKnown &&
 				    orgAt(s.entry.org, Infinity) !== null;
+				/* SPEC 8: an enrollment by a compromised admin
+				 * received after compromisedAt counts for nothing,
+				 * down the tree (keys are in log order). */
+				s.enrollmentVoid = !s.isRoot &&
+				    keys.hasOwnProperty(s.entry.signer) &&
+				    compromised(keys[s.entry.signer], s.enrolledAt);
+			});
+			report.keys.forEach(function (res) {
+				if (res.ok && res.entry && res.entry.op === 'enroll' &&
+				    keys.hasOwnProperty(res.entry.keyid))
+					res.enrollmentVoid = !!keys[res.entry.keyid].enrollmentVoid;
 			});
 			return eventChecks();
 		}).then(function () {
 			return report;
 		});
+
+		/* bundle.c verify_receipts(): the log key's index statements,
+		 * each proven in the checkpoint's tree, in log order; one that
+		 * is not shows nothing (never a failure). */
+		function checkReceipts() {
+			var logPub;
+
+			if (cp === null || receiptItems.length === 0)
+				return null;
+			logPub = bytes(String(vkey).split('+').slice(2).join('+')).slice(1);
+			return Promise.all(receiptItems.map(function (it) {
+				var st = it.readable && !it.pending && it.type === INDEX_TYPE &&
+				    it.sigs.length === 1 ? parsePayload(it) : null, when;
+
+				when = st && seconds(st.time);
+				if (!st || Object.keys(st).sort().join() !==
+				    'entries,root,size,time,type,v' || st.v !== 1 ||
+				    st.type !== 'index' || !isInt(st.size) || st.size < 1 ||
+				    st.size !== it.index || typeof st.root !== 'string' ||
+				    !/^[0-9a-f]{64}$/.test(st.root) || !isInt(st.entries) ||
+				    st.entries < 0 || when === null || !/Z$/.test(st.time))
+					return null;
+				return Promise.all([ed25519(logPub, it.sigs[0], it.pae),
+				    inclusion(it.index, cp.size, it.leaf, it.proof, cp.root)]).then(function (ok) {
+					return ok[0] && ok[1] ? { index: it.index, time: when } : null;
+				});
+			})).then(function (list) {
+				receipts = list.filter(function (x) {
+					return x !== null;
+				}).sort(function (a, b) {
+					return a.index - b.index;
+				});
+			});
+		}
+
+		/* policy_compromised(): does a statement at log index at by s
+		 * lose its positive effect?  Shown received before
+		 * compromisedAt only by the first receipt after it, logged
+		 * before the revoke, with a time at or before compromisedAt. */
+		function compromised(s, at) {
+			var i;
+
+			if (s.enrollmentVoid)
+				return true;
+			if (s.compromisedAt === undefined || s.compromisedAt === null)
+				return false;
+			for (i = 0; i < receipts.length; i++)
+				if (receipts[i].index > at)
+					return receipts[i].index >= s.revokedAt ||
+					    receipts[i].time > s.compromisedAt;
+			return true;
+		}
 
 		/* The org id as it stood just before log index at, or null. */
 		function orgAt(id, at) {
@@ -1322,8 +1400,10 @@
 							return;
 						if (entry.op === 'org')
 							orgs.push({ org: entry, at: at });
-						else if (entry.op === 'revoke')
+						else if (entry.op === 'revoke') {
 							target.revokedAt = at;
+							target.compromisedAt = entry.compromisedAt;
+						}
 						else
 							keys[entry.keyid] = { isRoot: false, enrolledAt: at,
 							    revokedAt: null, entry: entry, orgKnown: org !== null,
@@ -1420,9 +1500,10 @@
 					return;
 				res.foldIndex = st.length;
 				position.push(i);
+				res.compromised = compromised(res.signer, res.logIndex);
 				st.push({ ev: res.ev, id: res.id, logIndex: res.logIndex,
 				    role: res.signer.entry.role, org: foldOrg(res.signer),
-				    pending: res.pending });
+				    pending: res.pending, compromised: res.compromised });
 			});
 			report.fold = fold(st);
 			report.fold.statements.forEach(function (s, k) {
@@ -1485,6 +1566,11 @@
 		}).join(',') + ']');
 		out.push('"round1":' + JSON.stringify(f.statements.filter(function (s) {
 			return s.round1;
+		}).map(function (s) {
+			return s.id;
+		})));
+		out.push('"compromised":' + JSON.stringify(f.statements.filter(function (s) {
+			return s.compromised;
 		}).map(function (s) {
 			return s.id;
 		})) + '}');

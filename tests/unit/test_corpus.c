@@ -27,7 +27,8 @@
  * "closedBy", "round1"}), "inspection", "customs", "lot" and "serials"
  * (fold_serial_status(): recall, other, closed as recall ids; for each
  * serial also "issued", fold_serial_issued() without proofs), "withdrawn"
- * ({"id", "by"}), "ignored", "problems" ({"id", "problem"}), "round1".
+ * ({"id", "by"}), "ignored", "problems" ({"id", "problem"}), "round1",
+ * "compromised" (statements signed with a key reported compromised).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,7 @@
 #include "libtrace/encoding.h"
 #include "libtrace/fileio.h"
 #include "libtrace/keys.h"
+#include "libtrace/timefmt.h"
 #include "libtrace/units.h"
 
 #define GTIN "08801234567893"
@@ -91,12 +93,19 @@ static struct actor org_admin = { "Amorepacific", ROLE_ADMIN, "880", 0, "",
     org_admin2 = { "Amorepacific", ROLE_ADMIN, "880", 0, "", {0}, {0},
 	"amorepacific" },
     unregistered = { "Ghost", ROLE_INSPECTOR, NULL, 0, "", {0}, {0},
-	"ghost" };
+	"ghost" },
+    /* SPEC 8 "Revocation and compromise": the importer's admin, and a
+     * key that an attacker with its stolen key enrolls. */
+    importer_admin = { "Haiyue Trading", ROLE_ADMIN, "880", 0, "", {0},
+	{0}, "haiyue" },
+    mole = { "Haiyue Trading", ROLE_IMPORTER, "880", 0, "", {0}, {0},
+	"haiyue" };
 static struct actor *const others[] = { &late, &stranger, &org_admin,
-    &org_admin2, &unprefixed, &unregistered };
+    &org_admin2, &unprefixed, &unregistered, &importer_admin, &mole };
 
 struct item {
 	bool is_key;
+	bool is_receipt;                /* an index statement: "receipts" */
 	char *envelope;
 	long long seq;                  /* events */
 	unsigned char proof[MERKLE_PROOF_MAX][MERKLE_HASH_LEN];
@@ -146,6 +155,9 @@ add_envelope(struct tlog *l, bool is_key, long long seq,
 	it->envelope = dsse_envelope_to_text(env, &len);
 }
 
+/* SPEC 8: when not 0, the compromisedAt of the revokes add_key() signs. */
+static long long compromised_at;
+
 static void
 add_key(struct tlog *l, const struct actor *by, const struct actor *who,
     enum key_op op)
@@ -178,6 +190,8 @@ add_key(struct tlog *l, const struct actor *by, const struct actor *who,
 		}
 	} else {
 		snprintf(e.reason, sizeof(e.reason), "laptop stolen");
+		e.has_compromised_at = compromised_at != 0;
+		e.compromised_at = compromised_at;
 	}
 	payload = key_entry_build(&e, &len);
 	CHECK(payload != NULL);
@@ -224,6 +238,30 @@ add_org(struct tlog *l, const struct actor *by, const struct actor *who)
 	add_envelope(l, true, -1, &env);
 	dsse_envelope_clear(&env);
 	free(payload);
+}
+
+/*
+ * SPEC 8 "Receipt time": the integrator's index statement as the next leaf,
+ * signed with the log key, at unix time t; a bundle carries it in
+ * "receipts" (docs/PROTOCOL.md 10.1).  Its root is not checked there.
+ */
+static void
+add_receipt(struct tlog *l, long long t)
+{
+	char text[256], when[21], kid[KEYID_LEN + 1];
+	struct dsse_envelope env;
+
+	time_format_utc(t, when);
+	snprintf(text, sizeof(text), "{\"v\":1,\"type\":\"index\",\"time\":"
+	    "\"%s\",\"size\":%zu,\"root\":\"%064d\",\"entries\":0}", when,
+	    l->count, 0);
+	key_id(log_signer.public_key, kid);
+	CHECK(dsse_sign("application/vnd.trace.index.v1+json",
+	    (const unsigned char *)text, strlen(text), log_signer.secret, kid,
+	    &env, NULL) == TRACE_OK);
+	add_envelope(l, false, -1, &env);
+	l->items[l->count - 1].is_receipt = true;
+	dsse_envelope_clear(&env);
 }
 
 /* Sign the next event of the chain (type, data JSON) by by; its id in id.
@@ -385,7 +423,7 @@ static char *
 render(const struct tlog *l)
 {
 	size_t covered = l->pending_checkpoint != NULL ? l->witnessed :
-	    l->count;
+	    l->count, receipts = 0;
 	char h[64];
 	struct buf b;
 
@@ -394,6 +432,16 @@ render(const struct tlog *l)
 	buf_json_string(&b, l->checkpoint, strlen(l->checkpoint));
 	buf_puts(&b, ",");
 	render_lists(&b, l, 0, covered);
+	/* SPEC 8: the index statements a verifier needs for receipt times. */
+	for (size_t i = 0, n = 0; i < covered; i++) {
+		if (!l->items[i].is_receipt)
+			continue;
+		buf_puts(&b, n++ == 0 ? ",\"receipts\":[" : ",");
+		render_item(&b, &l->items[i], i);
+		receipts = n;
+	}
+	if (receipts > 0)
+		buf_puts(&b, "]");
 	if (l->pending_checkpoint != NULL) {
 		buf_puts(&b, ",\"pending\":{\"checkpoint\":");
 		buf_json_string(&b, l->pending_checkpoint,
@@ -548,6 +596,14 @@ summary(const struct bundle_report *r, const char *const *serials)
 	first = true;
 	for (size_t i = 0; i < f->count; i++) {
 		if (!f->statements[i].round1)
+			continue;
+		buf_printf(&b, "%s\"%s\"", first ? "" : ",", f->statements[i].id);
+		first = false;
+	}
+	buf_puts(&b, "],\"compromised\":[");
+	first = true;
+	for (size_t i = 0; i < f->count; i++) {
+		if (!f->statements[i].compromised)
 			continue;
 		buf_printf(&b, "%s\"%s\"", first ? "" : ",", f->statements[i].id);
 		first = false;
@@ -1293,6 +1349,114 @@ expect_pending(const struct outcome *o)
 	CHECK(folded(o, o->ids[4]) != NULL && folded(o, o->ids[4])->ignored);
 }
 
+/*
+ * SPEC 8 "Revocation and compromise".  Receipts (index statements) at
+ * KEY_TIME + 100 and + 300; the keys were lost at KEY_TIME + 200.
+ */
+#define LOST_AT (KEY_TIME + 200)
+
+static bool
+key_void(const struct outcome *o, const char *keyid)
+{
+	for (size_t i = 0; i < o->r.key_count; i++)
+		if (o->r.keys[i].parsed &&
+		    o->r.keys[i].entry.op == KEY_OP_ENROLL &&
+		    strcmp(o->r.keys[i].entry.keyid, keyid) == 0)
+			return o->r.keys[i].enrollment_void;
+	return false;
+}
+
+/* Attack: with the importer's stolen key, close its recall; the key is
+ * then revoked with compromisedAt before the close.  The recall, from
+ * before the theft (a receipt shows it), stands unflagged. */
+static void
+build_compromised_close(struct tlog *l, struct outcome *o)
+{
+	char data[512];
+
+	base_log(l);
+	recall_data(data, sizeof(data), NULL);
+	add_event(l, &importer, "recall.issued", data, o->ids[0]);
+	add_receipt(l, KEY_TIME + 100);
+	close_data(data, sizeof(data), o->ids[0]);
+	add_event(l, &importer, "recall.closed", data, o->ids[1]);
+	add_receipt(l, KEY_TIME + 300);
+	compromised_at = LOST_AT;
+	add_key(l, &root, &importer, KEY_OP_REVOKE);
+	compromised_at = 0;
+}
+
+static void
+expect_compromised_close(const struct outcome *o)
+{
+	const struct fold_statement_state *close = folded(o, o->ids[1]),
+	    *recall = folded(o, o->ids[0]);
+
+	CHECK_INT(o->r.failure_count, 0);
+	CHECK_INT(o->r.receipt_count, 2);
+	CHECK(recall != NULL && !recall->compromised);
+	CHECK(close != NULL && close->compromised && close->ignored);
+	CHECK_INT(o->r.fold.open_recalls, 1);
+}
+
+/* A recall signed with a key reported compromised stays in force. */
+static void
+build_compromised_recall(struct tlog *l, struct outcome *o)
+{
+	char data[512];
+
+	base_log(l);
+	add_receipt(l, KEY_TIME + 100);
+	recall_data(data, sizeof(data), NULL);
+	add_event(l, &importer, "recall.issued", data, o->ids[0]);
+	compromised_at = LOST_AT;
+	add_key(l, &root, &importer, KEY_OP_REVOKE);
+	compromised_at = 0;
+}
+
+static void
+expect_compromised_recall(const struct outcome *o)
+{
+	const struct fold_statement_state *recall = folded(o, o->ids[0]);
+
+	CHECK_INT(o->r.failure_count, 0);
+	CHECK(recall != NULL && recall->compromised && !recall->ignored);
+	CHECK_INT(o->r.fold.open_recalls, 1);
+}
+
+/* Attack: with the importer admin's stolen key, enroll a key of one's
+ * own, which closes the importer's recall; the admin is then revoked with
+ * compromisedAt before the enrollment. */
+static void
+build_compromised_enroll(struct tlog *l, struct outcome *o)
+{
+	char data[512];
+
+	base_log(l);
+	add_key(l, &root, &importer_admin, KEY_OP_ENROLL);
+	recall_data(data, sizeof(data), NULL);
+	add_event(l, &importer, "recall.issued", data, o->ids[0]);
+	add_receipt(l, KEY_TIME + 100);
+	add_key(l, &importer_admin, &mole, KEY_OP_ENROLL);
+	close_data(data, sizeof(data), o->ids[0]);
+	add_event(l, &mole, "recall.closed", data, o->ids[1]);
+	compromised_at = LOST_AT;
+	add_key(l, &root, &importer_admin, KEY_OP_REVOKE);
+	compromised_at = 0;
+}
+
+static void
+expect_compromised_enroll(const struct outcome *o)
+{
+	const struct fold_statement_state *close = folded(o, o->ids[1]);
+
+	CHECK_INT(o->r.failure_count, 0);
+	CHECK(key_void(o, mole.keyid));
+	CHECK(!key_void(o, importer_admin.keyid));
+	CHECK(close != NULL && close->compromised && close->ignored);
+	CHECK_INT(o->r.fold.open_recalls, 1);
+}
+
 static const struct fixture fixtures[] = {
 	{ "good", "a chain that verifies", build_good, expect_good,
 	  { "000005", "000042", NULL } },
@@ -1359,6 +1523,14 @@ static const struct fixture fixtures[] = {
 	{ "pending-recall-and-close", "pending: the recall and the fail in "
 	  "force, the close and the pass ignored", build_pending,
 	  expect_pending, { "000005", "000042", NULL } },
+	{ "compromised-key-closes-recall", "the recall stays open, the "
+	  "close flagged and ignored", build_compromised_close,
+	  expect_compromised_close, { NULL } },
+	{ "compromised-key-recall", "the recall is in force, flagged",
+	  build_compromised_recall, expect_compromised_recall, { NULL } },
+	{ "compromised-admin-enrolls", "the enrollment counts for nothing: "
+	  "the recall stays open", build_compromised_enroll,
+	  expect_compromised_enroll, { NULL } },
 };
 
 static void
