@@ -53,13 +53,17 @@ struct chain_data {
 	 * PAGE_CACHE_MS skips the store (scancount.c counts its scan). */
 	long long checked_ms;
 	unsigned long generation;          /* data_generation when built */
+	long long built_ms;                /* monotonic_ms() when built */
 };
 
 #define DATA_SLOTS 1024
 
 /* Bumped when the registry changes what a fold of an unchanged chain
- * says (a revoke with compromisedAt, SPEC 8): older data is folded again. */
+ * says (a revoke with compromisedAt, SPEC 8): older data is folded again.
+ * Such a revoke sent through another instance reaches this one's views
+ * by age: data older than DATA_REFOLD_MS is read and folded again. */
 static _Atomic unsigned long data_generation;
+#define DATA_REFOLD_MS 10000
 
 static struct chain_data *data_slots[DATA_SLOTS];
 static pthread_mutex_t data_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -106,7 +110,8 @@ data_lookup(const char *chain, bool *fresh)
 	pthread_mutex_lock(&data_lock);
 	d = data_slots[data_slot(chain)];
 	if (d != NULL && strcmp(d->chain, chain) == 0 &&
-	    d->generation == data_generation) {
+	    d->generation == data_generation &&
+	    monotonic_ms() - d->built_ms < DATA_REFOLD_MS) {
 		d->refs++;
 		*fresh = d->checked_ms != 0 &&
 		    monotonic_ms() - d->checked_ms < PAGE_CACHE_MS;
@@ -154,9 +159,12 @@ data_publish(struct chain_data *d)
 
 	pthread_mutex_lock(&data_lock);
 	old = data_slots[slot];
-	/* Keep a longer head another worker published meanwhile. */
+	/* Keep a longer head another worker published meanwhile, or the
+	 * same head folded as recently. */
 	if (old != NULL && strcmp(old->chain, d->chain) == 0 &&
-	    old->count >= d->count) {
+	    (old->count > d->count || (old->count == d->count &&
+	    old->generation == d->generation &&
+	    old->built_ms >= d->built_ms))) {
 		pthread_mutex_unlock(&data_lock);
 		return;
 	}
@@ -254,6 +262,7 @@ data_build(struct request *req, const char *chain,
 	d->refs = 1;
 	snprintf(d->chain, sizeof(d->chain), "%s", chain);
 	d->generation = data_generation;
+	d->built_ms = monotonic_ms();
 	d->recs = *records;
 	memset(records, 0, sizeof(*records));
 	if ((d->items = calloc(d->recs.count + 1, sizeof(*d->items))) == NULL) {
