@@ -246,7 +246,7 @@ add_org(struct tlog *l, const struct actor *by, const struct actor *who)
  * "receipts" (docs/PROTOCOL.md 10.1).  Its root is not checked there.
  */
 static void
-add_receipt(struct tlog *l, long long t)
+add_receipt_by(struct tlog *l, long long t, const unsigned char *secret)
 {
 	char text[256], when[21], kid[KEYID_LEN + 1];
 	struct dsse_envelope env;
@@ -257,11 +257,17 @@ add_receipt(struct tlog *l, long long t)
 	    l->count, 0);
 	key_id(log_signer.public_key, kid);
 	CHECK(dsse_sign("application/vnd.trace.index.v1+json",
-	    (const unsigned char *)text, strlen(text), log_signer.secret, kid,
-	    &env, NULL) == TRACE_OK);
+	    (const unsigned char *)text, strlen(text), secret, kid, &env,
+	    NULL) == TRACE_OK);
 	add_envelope(l, false, -1, &env);
 	l->items[l->count - 1].is_receipt = true;
 	dsse_envelope_clear(&env);
+}
+
+static void
+add_receipt(struct tlog *l, long long t)
+{
+	add_receipt_by(l, t, log_signer.secret);
 }
 
 /* Sign the next event of the chain (type, data JSON) by by; its id in id.
@@ -1457,6 +1463,37 @@ expect_compromised_enroll(const struct outcome *o)
 	CHECK_INT(o->r.fold.open_recalls, 1);
 }
 
+/* Attack: the close is followed by a receipt the log key did not sign,
+ * dated before the theft, and by a genuine one dated before it but
+ * logged after the revoke.  Neither shows the close came first. */
+static void
+build_compromised_forged(struct tlog *l, struct outcome *o)
+{
+	char data[512];
+
+	base_log(l);
+	recall_data(data, sizeof(data), NULL);
+	add_event(l, &importer, "recall.issued", data, o->ids[0]);
+	close_data(data, sizeof(data), o->ids[0]);
+	add_event(l, &importer, "recall.closed", data, o->ids[1]);
+	add_receipt_by(l, KEY_TIME + 100, importer.secret);
+	compromised_at = LOST_AT;
+	add_key(l, &root, &importer, KEY_OP_REVOKE);
+	compromised_at = 0;
+	add_receipt(l, KEY_TIME + 150);
+}
+
+static void
+expect_compromised_forged(const struct outcome *o)
+{
+	const struct fold_statement_state *close = folded(o, o->ids[1]);
+
+	CHECK_INT(o->r.failure_count, 0);
+	CHECK_INT(o->r.receipt_count, 1);
+	CHECK(close != NULL && close->compromised && close->ignored);
+	CHECK_INT(o->r.fold.open_recalls, 1);
+}
+
 static const struct fixture fixtures[] = {
 	{ "good", "a chain that verifies", build_good, expect_good,
 	  { "000005", "000042", NULL } },
@@ -1531,6 +1568,9 @@ static const struct fixture fixtures[] = {
 	{ "compromised-admin-enrolls", "the enrollment counts for nothing: "
 	  "the recall stays open", build_compromised_enroll,
 	  expect_compromised_enroll, { NULL } },
+	{ "compromised-forged-receipts", "a forged receipt and one after "
+	  "the revoke show nothing: the close is ignored",
+	  build_compromised_forged, expect_compromised_forged, { NULL } },
 };
 
 static void
