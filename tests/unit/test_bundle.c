@@ -1219,6 +1219,105 @@ test_pending(void)
 	tlog_reset(&l);
 }
 
+/* ---- compromise (SPEC 8 "Revocation and compromise") ----------------- */
+
+/* The root revokes who with compromisedAt at (unix seconds). */
+static void
+revoke_compromised(struct tlog *l, const struct actor *who, long long at)
+{
+	struct key_entry e;
+	struct dsse_envelope env;
+	char *payload;
+	size_t len;
+
+	memset(&e, 0, sizeof(e));
+	e.op = KEY_OP_REVOKE;
+	memcpy(e.keyid, who->keyid, sizeof(e.keyid));
+	memcpy(e.signer, root.keyid, sizeof(e.signer));
+	e.time = 1795000100;
+	snprintf(e.reason, sizeof(e.reason), "stolen");
+	e.has_compromised_at = true;
+	e.compromised_at = at;
+	payload = key_entry_build(&e, &len);
+	CHECK(payload != NULL);
+	CHECK(dsse_sign(TYPE_KEY, (unsigned char *)payload, len, root.secret,
+	    root.keyid, &env, NULL) == TRACE_OK);
+	add_envelope(l, true, &env);
+	dsse_envelope_clear(&env);
+	free(payload);
+}
+
+/*
+ * The attack: a stolen importer key closes the importer's recall, and the
+ * key is revoked with compromisedAt.  Without a receipt nothing shows the
+ * close came before the theft: it is folded compromised and ignored, the
+ * recall stays open, and the bundle still verifies (a compromised key
+ * never makes a chain fail).  A "receipts" member that is not an array
+ * shows nothing; a compromisedAt before the key's enrollment is refused.
+ */
+static void
+test_compromise(void)
+{
+	static struct tlog l;
+	struct bundle_report r;
+	char recall_id[2 * SHA256_LEN + 1], id[2 * SHA256_LEN + 1], data[256];
+	char *text, *p;
+
+	tlog_reset(&l);
+	enroll_org(&l, &brand, ROLE_BRAND, "Amorepacific");
+	enroll_org(&l, &importer, ROLE_IMPORTER, "Haiyue Trading");
+	add_typed(&l, &brand, "product.registered", "{\"name\":{\"en\":\"E\"},"
+	    "\"brand\":\"B\",\"origin\":\"KR\"}", id);
+	add_typed(&l, &importer, "recall.issued", "{\"reason\":\"Microbial\","
+	    "\"severity\":2,\"action\":\"Stop using it\"}", recall_id);
+	snprintf(data, sizeof(data), "{\"recall\":\"%s\",\"outcome\":"
+	    "\"released\"}", recall_id);
+	add_typed(&l, &importer, "recall.closed", data, id);
+	revoke_compromised(&l, &importer, 1795000050);
+	tlog_seal(&l, &log_signer);
+	text = render(&l, CHAIN, NULL, 0);
+	CHECK(verify_text(text, &r) == TRACE_OK);
+	CHECK_INT(r.fold.open_recalls, 1);
+	CHECK(r.events[1].compromised && r.events[2].compromised);
+	CHECK(!r.events[0].compromised);
+	CHECK(r.fold.statements[2].compromised && r.fold.statements[2].ignored);
+	CHECK(!r.fold.statements[1].ignored);
+	CHECK_INT(r.fold.compromised, 2);
+	bundle_report_free(&r);
+	/* "receipts" that is no array: read as absent. */
+	p = strrchr(text, '}');
+	CHECK(p != NULL && p[1] == '\0');
+	{
+		struct buf b;
+		char *with;
+
+		buf_init(&b, 0);
+		buf_append(&b, text, (size_t)(p - text));
+		buf_puts(&b, ",\"receipts\":7}");
+		with = buf_steal(&b, NULL);
+		CHECK(verify_text(with, &r) == TRACE_OK);
+		CHECK_INT(r.receipt_count, 0);
+		CHECK(r.fold.statements[2].ignored);
+		bundle_report_free(&r);
+		free(with);
+	}
+	free(text);
+	/* Before the enrollment's time: the revoke is refused. */
+	tlog_reset(&l);
+	enroll_org(&l, &brand, ROLE_BRAND, "Amorepacific");
+	enroll_org(&l, &importer, ROLE_IMPORTER, "Haiyue Trading");
+	add_typed(&l, &brand, "product.registered", "{\"name\":{\"en\":\"E\"},"
+	    "\"brand\":\"B\",\"origin\":\"KR\"}", id);
+	revoke_compromised(&l, &importer, 1794999999);
+	tlog_seal(&l, &log_signer);
+	text = render(&l, CHAIN, NULL, 0);
+	CHECK(verify_text(text, &r) == TRACE_EBADSIG);
+	CHECK(has_failure(&r, BUNDLE_SUBJECT_KEY, 2, "bad_window"));
+	bundle_report_free(&r);
+	free(text);
+	tlog_reset(&l);
+}
+
 /* ---- orgs (SPEC 8 "Organisations", "Admin scope", "Registration") ---- */
 
 /* An org entry for id by by: roles a bit set, prefix NULL for none. */
@@ -1674,5 +1773,6 @@ main(int argc, char **argv)
 	test_org_rules();
 	test_consistency();
 	test_pending();
+	test_compromise();
 	CHECK_DONE();
 }
