@@ -181,6 +181,19 @@ class TestCompromise(unittest.TestCase):
         self.assertIn("status  recall: open (2 of 2 recalls open)", out.stdout)
         self.assertEqual(out.stdout.count("still in force"), 2, out.stdout)
 
+        # The real importer, with a new key, can close its recall again:
+        # the recall indexes took the compromised close back too.
+        renewed = Key("importer-renewed")
+        cluster.enroll(renewed, "importer", prefixes=["880"])
+        close3, r = c.post(renewed, "recall.closed", {"recall": recall1,
+                                                      "outcome": "released"})
+        self.assertEqual(r.status, 201, r)
+        settle(cluster)
+        chain = cluster.get(chain_path).json()
+        self.assertEqual(chain["status"]["recall"]["open"], 1)
+        self.assertEqual(chain["recalls"]["open"], 1)
+        self.assertNotIn("compromised", {e["id"]: e for e in chain["events"]}[close3])
+
 
 class TestRefusals(unittest.TestCase):
 
