@@ -9,6 +9,8 @@
  *   {"chain": "01/<gtin14>/10/<lot>", "checkpoint": "<signed note>",
  *    "events": [{"envelope": {DSSE}, "logIndex": n, "proof": [b64...]}],
  *    "keys":   [{"envelope": {DSSE}, "logIndex": n, "proof": [b64...]}],
+ *    "receipts": [{"envelope": {DSSE}, "logIndex": n, "proof": [...]}],
+ *                                                      (optional, SPEC 8)
  *    "pending": {"checkpoint": "<signed note>", "consistency": [b64...],
  *                "events": [...], "keys": [...]}}      (optional)
  *
