@@ -104,6 +104,8 @@ struct request {
 	                                  * (admission.h) */
 	bool bundle_no_wait;             /* a bundle is not worth waiting
 	                                  * for a checkpoint (chainbundle.c) */
+	bool pending_known;              /* pending_from is set (witness.c) */
+	long long pending_from;          /* witness_pending_from() */
 	/* Headers every answer to this request carries (the resolver's
 	 * CORS and owl:sameAs), "" or CRLF-terminated lines. */
 	char also_headers[1200];

@@ -26,6 +26,7 @@
  * log key submits; every process with a policy serves what is published.
  */
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -331,6 +332,50 @@ witness_offer(const char *note, size_t len)
 
 /* ---- publishing ------------------------------------------------------------ */
 
+/* ---- the published size, as the views fold against it -------------------- */
+
+/* -1: not read yet.  Read and written by any worker, without a lock:
+ * a reader sees a size at most WITNESS_VIEW_MS old either way. */
+static atomic_llong view_size = -1;
+static atomic_llong view_read_ms;
+
+/* This process published size (or read it from the store). */
+static void
+view_learn(long long size)
+{
+	atomic_store(&view_size, size);
+	atomic_store(&view_read_ms, monotonic_ms());
+}
+
+long long
+witness_pending_from(struct request *req)
+{
+	long long size = atomic_load(&view_size), now = monotonic_ms();
+	struct checkpoint cp;
+	struct trace_error err;
+	char *note = NULL;
+	size_t len = 0;
+
+	if (req->srv->witness_policy == NULL)
+		return LLONG_MAX;
+	if (req->pending_known)
+		return req->pending_from;
+	if (size < 0 || now - atomic_load(&view_read_ms) >= WITNESS_VIEW_MS) {
+		if (store_log_witnessed(req->worker->store, &note, &len,
+		    &err) == TRACE_OK) {
+			/* None published yet: everything is pending. */
+			size = note != NULL && log_checkpoint_read(note, len,
+			    &cp) ? (long long)cp.size : 0;
+			view_learn(size);
+		}
+		free(note);
+	}
+	/* A store that never answered yet: nothing is witnessed. */
+	req->pending_from = size < 0 ? 0 : size;
+	req->pending_known = true;
+	return req->pending_from;
+}
+
 /*
  * Find the newest checkpoint that enough witnesses cosigned and, if it is
  * newer than the published one or has fresher cosignatures, publish it:
@@ -408,6 +453,7 @@ publish(struct store *s)
 		    ": %s\n", best_size, err.message);
 		goto out;
 	}
+	view_learn((long long)best_size);
 	pthread_mutex_lock(&client.lock);
 	client.published = true;
 	client.published_size = best_size;
