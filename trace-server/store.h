@@ -606,6 +606,12 @@ struct recall_list_args {
 					 * a recall no index statement follows
 					 * yet (at least the latest one's) */
 	size_t limit;
+	/* With a witness policy (SPEC 9): a close logged at or after
+	 * pending_from (the published witnessed size) is pending and
+	 * closes nothing yet; the recall is listed as open, its close as
+	 * "pendingClose".  false: every close counts as stored. */
+	bool witnessing;
+	long long pending_from;
 };
 
 /* A recall as the store keeps it: its JSON object (recalls.h says what

@@ -603,14 +603,30 @@ local function recall_bounds(key, since, till, now)
   return lo, hi
 end
 
+-- Is a close (its JSON) still pending: logged at or after the published
+-- witnessed checkpoint's size (SPEC 9)?  witnessed nil: no policy, never.
+local function close_pending(closing, witnessed)
+  if not closing or not witnessed then
+    return false
+  end
+  local at = tonumber(string.match(closing, '"closedLogIndex":(%d+)'))
+  return at == nil or at >= witnessed
+end
+
 -- The public JSON of a recall: the facts of its issue, once closed what
--- closed it, and when listed its receipt time ('' = not yet, null).
-local function recall_json(facts, closing, received)
+-- closed it, and when listed its receipt time ('' = not yet, null).  A
+-- close the witnesses have not cosigned yet (close_pending) does not
+-- close it: the recall is "open", with the close as "pendingClose".
+local function recall_json(facts, closing, received, witnessed)
   local extra = ''
   if received == '' then
     extra = ',"received":null'
   elseif received then
     extra = ',"received":"' .. received .. '"'
+  end
+  if close_pending(closing, witnessed) then
+    return string.sub(facts, 1, -2) .. extra ..
+      ',"status":"open","pendingClose":' .. closing .. '}'
   end
   if closing then
     return string.sub(facts, 1, -2) .. extra .. ',"status":"closed",' ..
@@ -694,9 +710,16 @@ end
 -- a page cut short by the budget still carries a cursor.
 -- KEYS: recalls, recalls:closing, index times, then one or more index sets
 -- ARGV: since, until (unix seconds, '' = none), cursor (log index: only
---       recalls below it; '' = none), now (unix seconds), limit, budget
+--       recalls below it; '' = none), now (unix seconds), limit, budget,
+--       the published witnessed size ('' = no witness policy), and with
+--       it the status wanted ('open', 'closed', '' = any): a close at or
+--       past that size is pending and closes nothing yet (SPEC 9), so the
+--       status is decided here rather than by the status sets, which
+--       the append changed at once.
 -- Reply: {{recall JSON...}, next cursor (a log index) or ''}
 local function recalls_list(keys, args)
+  local witnessed = tonumber(args[7] or '')
+  local want = args[8] or ''
   local drive, smallest = 4, nil
   for i = 4, #keys do
     local n = redis.call('ZCARD', keys[i])
@@ -734,6 +757,14 @@ local function recalls_list(keys, args)
           break
         end
       end
+      local closing
+      if keep then
+        closing = redis.call('HGET', keys[2], string.sub(m, 14))
+        if want ~= '' then
+          local open = not closing or close_pending(closing, witnessed)
+          keep = (want == 'open') == open
+        end
+      end
       if keep then
         if #ids == limit then
           -- One more match exists: the page ends at the previous one.
@@ -743,7 +774,7 @@ local function recalls_list(keys, args)
         local id = string.sub(m, 14)
         local _, text = receipt_time(keys[3], tonumber(string.sub(m, 1, 12)))
         out[#out + 1] = recall_json(redis.call('HGET', keys[1], id) or '{}',
-          redis.call('HGET', keys[2], id), text or '')
+          closing, text or '', witnessed)
       end
       last = m
     end

@@ -102,8 +102,9 @@ list_on(struct store *s, const char *const *index, size_t nindex,
     const struct recall_list_args *a, struct recall_page *out,
     struct trace_error *err)
 {
-	const char *argv[3 + 3 + RECALL_INDEXES_MAX + 6];
-	char numkeys[8], since[24], until[24], now[24], lim[16], budget[16];
+	const char *argv[3 + 3 + RECALL_INDEXES_MAX + 8];
+	char numkeys[8], since[24], until[24], now[24], lim[16], budget[16],
+	    witnessed[24];
 	int argc = 0;
 	redisReply *r = NULL;
 	const redisReply *items, *next;
@@ -131,6 +132,12 @@ list_on(struct store *s, const char *const *index, size_t nindex,
 	argv[argc++] = now;
 	argv[argc++] = lim;
 	argv[argc++] = budget;
+	snprintf(witnessed, sizeof(witnessed), a->witnessing ? "%lld" : "",
+	    a->pending_from);
+	argv[argc++] = witnessed;
+	/* With witnesses the Function decides the status (store.lua). */
+	argv[argc++] = !a->witnessing ? "" : a->status == RECALL_OPEN_ONLY ?
+	    "open" : a->status == RECALL_CLOSED_ONLY ? "closed" : "";
 	if ((rc = store_command(s, argc, argv, NULL, &r, err)) != TRACE_OK)
 		return rc;
 	/* {{recall JSON...}, next log index or ''} */
@@ -197,9 +204,11 @@ store_recalls_list(struct store *s, const struct recall_list_args *a,
 		snprintf(k_org, sizeof(k_org), KEY_RECALLS_ORG, a->org);
 		index[n++] = k_org;
 	}
-	if (a->status == RECALL_OPEN_ONLY)
+	/* With witnesses a recall in the closed set may still be open (its
+	 * close pending): the Function filters by status instead. */
+	if (!a->witnessing && a->status == RECALL_OPEN_ONLY)
 		index[n++] = KEY_RECALLS_OPEN;
-	else if (a->status == RECALL_CLOSED_ONLY)
+	else if (!a->witnessing && a->status == RECALL_CLOSED_ONLY)
 		index[n++] = KEY_RECALLS_CLOSED;
 	if (n == 0)
 		index[n++] = KEY_RECALLS_ALL;
