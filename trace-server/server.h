@@ -74,6 +74,8 @@ struct server {
 	struct key_state root;           /* the trust anchor */
 	struct key_pair log_key;
 	struct tlog_policy *witness_policy;  /* NULL: checkpoints unwitnessed */
+	char *witness_policy_text;           /* its file, as /api/v1/log
+	                                      * serves it to verify.js */
 	/* What pages call witness i of the policy ("" : its policy name). */
 	char witness_display[TLOG_POLICY_WITNESSES_MAX][WITNESS_DISPLAY_MAX + 1];
 	struct key_cache *keys;

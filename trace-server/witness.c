@@ -185,7 +185,6 @@ witness_load_policy(struct server *srv)
 		free(text);
 		return -1;
 	}
-	free(text);
 	/* tlog-policy: the log is named by its vkey, whose name is the
 	 * checkpoints' origin. */
 	for (size_t i = 0; i < policy->log_count; i++)
@@ -220,8 +219,10 @@ witness_load_policy(struct server *srv)
 	if (load_display(srv, policy) != 0)
 		goto fail;
 	srv->witness_policy = policy;
+	srv->witness_policy_text = text;
 	return 0;
 fail:
+	free(text);
 	tlog_policy_free(policy);
 	return -1;
 }

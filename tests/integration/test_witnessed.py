@@ -943,6 +943,9 @@ class PendingCloseInViews(StoppedWitnesses):
         recall = self.post(importer, "recall.issued", {
             "reason": "Microbial", "severity": 2, "action": "Stop using it"})
         w_size = self.witnessed_by_both()
+        # The policy the consumer page's verifier requires (PROTOCOL 10.2.1).
+        with open(c.policy) as f:
+            self.assertEqual(c.get("/api/v1/log").json()["witnessPolicy"], f.read())
         before = self.views()
         self.assertEqual(before["lot page"], "open")
         self.assertEqual(before["chain pending"], [])
