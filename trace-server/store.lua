@@ -63,8 +63,13 @@
 --   c:{<chain>}:recalls ZSET   the same members, for one chain
 --   recalls:order       STRING 'log' once recalls_upgrade ran: the
 --                              index sets are in the log index form
---   recalls:stream      STREAM recall.issued / recall.closed notices for
---                              the SSE feed (about 100,000 kept)
+--   recalls:stream      STREAM recall.issued / recall.closing /
+--                              recall.closed notices for the SSE feed
+--                              (about 100,000 kept)
+--   recalls:closes:pending ZSET with a witness policy: recall id of each
+--                              close not yet covered by the published
+--                              witnessed checkpoint, scored by the close's
+--                              log index (witnessed_publish empties it)
 --   The recall keys other than c:{<chain>}:recalls are global (no hash
 --   tag): a recall query spans every chain.
 --   b:<sha256>          STRING the bytes of an uploaded document
@@ -642,12 +647,16 @@ local RECALL_STREAM_MAX = '100000'
 --   6 recalls (HASH id -> facts), 7 recalls:closing (HASH id -> closing),
 --   8 recalls:all, 9 recalls:status:open, 10 recalls:status:closed,
 --   11 recalls:gtin:<gtin>, 12 recalls:lot:<lot>, 13 recalls:org:<org>,
---   14 c:{<chain>}:recalls, 15 recalls:stream
+--   14 c:{<chain>}:recalls, 15 recalls:stream, 16 recalls:closes:pending
 -- ARGV: the seven of append_event, then
 --   8 'issued' or 'closed'
 --   9 issued: '' (the member is made of the log index given here);
 --     closed: the id of the recall it closes
 --   10 the JSON up to the log index (facts, or the closing), 11 its rest
+--   12 '1' with a witness policy: a close is pending until a witnessed
+--      checkpoint covers it (SPEC 9), so its notice is 'recall.closing'
+--      (the recall still open, the close as pendingClose) and the
+--      'recall.closed' one follows when it is witnessed (witnessed_publish)
 local function append_recall(keys, args)
   local kind, closes, head, tail = args[8], args[9], args[10], args[11]
   local stream = keys[15]
@@ -697,6 +706,14 @@ local function append_recall(keys, args)
   redis.call('HSET', keys[7], closes, closing)
   redis.call('ZREM', keys[9], member)
   redis.call('ZADD', keys[10], 0, member)
+  if args[12] == '1' then
+    redis.call('ZADD', keys[16], index, closes)
+    redis.call('XADD', stream, 'MAXLEN', '~', RECALL_STREAM_MAX, '*',
+      'event', 'recall.closing', 'id', closes,
+      'data', recall_json(redis.call('HGET', keys[6], closes) or '{}', closing,
+        nil, tonumber(index)))
+    return res
+  end
   redis.call('XADD', stream, 'MAXLEN', '~', RECALL_STREAM_MAX, '*',
     'event', 'recall.closed', 'id', closes,
     'data', recall_json(redis.call('HGET', keys[6], closes) or '{}', closing))
@@ -834,7 +851,29 @@ local function recalls_stale(keys, args)
   return {'stale', out}
 end
 
+-- Publish the witnessed checkpoint (witness.c) and, in the same step, the
+-- 'recall.closed' notice of every pending close it now covers (SPEC 9):
+-- the stream says a recall ended only once the witnesses saw its close.
+-- Run again with the same size it finds nothing left to send.
+-- KEYS: log:{log}:witnessed, recalls:closes:pending, recalls,
+--       recalls:closing, recalls:stream
+-- ARGV: the note, its tree size
+-- Reply: the number of closes it announced
+local function witnessed_publish(keys, args)
+  redis.call('SET', keys[1], args[1])
+  local ids = redis.call('ZRANGE', keys[2], '-inf', '(' .. args[2], 'BYSCORE')
+  for _, id in ipairs(ids) do
+    redis.call('XADD', keys[5], 'MAXLEN', '~', RECALL_STREAM_MAX, '*',
+      'event', 'recall.closed', 'id', id,
+      'data', recall_json(redis.call('HGET', keys[3], id) or '{}',
+        redis.call('HGET', keys[4], id)))
+    redis.call('ZREM', keys[2], id)
+  end
+  return #ids
+end
+
 redis.register_function('trace_append_recall', append_recall)
+redis.register_function('trace_witnessed_publish', witnessed_publish)
 redis.register_function{function_name = 'trace_recalls_list',
   callback = recalls_list, flags = {'no-writes'}}
 redis.register_function('trace_recalls_upgrade', recalls_upgrade)

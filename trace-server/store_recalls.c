@@ -43,9 +43,9 @@ store_recall_cursor_valid(const char *s, size_t len)
 /* ---- the append side ---------------------------------------------------- */
 
 /*
- * KEYS 6-15 of trace_append_recall: recalls, recalls:closing, recalls:all,
- * the open and closed sets, the gtin, lot and org sets, the chain's set
- * and the stream.
+ * KEYS 6-16 of trace_append_recall: recalls, recalls:closing, recalls:all,
+ * the open and closed sets, the gtin, lot and org sets, the chain's set,
+ * the stream and the closes awaiting witnesses.
  */
 void
 store_recall_append_keys(struct store_batch *b,
@@ -63,12 +63,14 @@ store_recall_append_keys(struct store_batch *b,
 	store_batch_fmt(b, KEY_RECALLS_ORG, r->org);
 	store_batch_fmt(b, KEY_CHAIN_RECALLS, a->chain);
 	store_batch_str(b, KEY_RECALLS_STREAM);
+	store_batch_str(b, KEY_RECALLS_CLOSES_PENDING);
 }
 
 /*
- * ARGV 8-11: 'issued' or 'closed', "" or the id of the recall a close
+ * ARGV 8-12: 'issued' or 'closed', "" or the id of the recall a close
  * closes (the Function finds its member from its log index), the JSON's
- * two parts.
+ * two parts, '1' with a witness policy (a close is announced when it is
+ * witnessed).
  */
 void
 store_recall_append_args(struct store_batch *b,
@@ -81,6 +83,7 @@ store_recall_append_args(struct store_batch *b,
 	store_batch_str(b, r->issued ? "" : r->closes);
 	store_batch_arg(b, r->head, r->head_len);
 	store_batch_arg(b, r->tail, r->tail_len);
+	store_batch_str(b, r->witnessing ? "1" : "");
 }
 
 /* ---- the list query ----------------------------------------------------- */

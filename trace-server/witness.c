@@ -449,7 +449,8 @@ publish(struct store *s)
 		    PRIu64 ": %s\n", best_size, err.message);
 		goto out;
 	}
-	if (store_log_witnessed_set(s, text.data, text.len, &err) != TRACE_OK) {
+	if (store_log_witnessed_set(s, text.data, text.len, best_size, &err) !=
+	    TRACE_OK) {
 		fprintf(stderr, "trace-server: witness: publishing size %" PRIu64
 		    ": %s\n", best_size, err.message);
 		goto out;
