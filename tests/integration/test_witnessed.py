@@ -855,6 +855,52 @@ if __name__ == "__main__":
     unittest.main()
 
 
+class RecallStream:
+    """GET /api/v1/recalls/stream read on a thread: (event, data) pairs
+    in self.events."""
+
+    def __init__(self, port):
+        import http.client
+        import queue
+        self.events = queue.Queue()
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+        self.conn.request("GET", "/api/v1/recalls/stream",
+                          headers={"Accept": "text/event-stream"})
+        self.sock = self.conn.sock
+        self.resp = self.conn.getresponse()
+        assert self.resp.status == 200, self.resp.status
+        threading.Thread(target=self.read, daemon=True).start()
+
+    def read(self):
+        import json
+        fields = {}
+        try:
+            while True:
+                line = self.resp.fp.readline()
+                if not line:
+                    return
+                line = line.decode("utf-8").rstrip("\n")
+                if line == "":
+                    if "data" in fields:
+                        self.events.put((fields.get("event"), json.loads(fields["data"])))
+                    fields = {}
+                elif not line.startswith(":") and ":" in line:
+                    name, value = line.split(":", 1)
+                    fields[name] = value[1:] if value.startswith(" ") else value
+        except (OSError, ValueError):
+            return
+
+    def next(self, timeout):
+        return self.events.get(timeout=timeout)
+
+    def close(self):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.conn.close()
+
+
 class PendingCloseInViews(StoppedWitnesses):
     """SPEC 9 in the server's own views (docs/PROTOCOL.md 9.8): a
     statement logged after the published witnessed checkpoint is folded
@@ -863,9 +909,10 @@ class PendingCloseInViews(StoppedWitnesses):
     close but the operator).  The consumer page (lot and unit), the
     resolver JSON, the chain JSON, the inspector page, the recall API (JSON,
     CSV, status filters), the recall board and EPCIS must go on saying the
-    recall is open, the close awaiting witnesses; once the witnesses are
-    back and cosign it, every one of them says closed, and no page
-    rendered before that is served from a cache afterwards."""
+    recall is open, the close awaiting witnesses, and the recall stream
+    announces it as recall.closing only; once the witnesses are back and
+    cosign it, every one of them says closed (the stream: recall.closed),
+    and no page rendered before that is served from a cache afterwards."""
 
     def views(self):
         """What each view says of P1's recall."""
@@ -951,9 +998,16 @@ class PendingCloseInViews(StoppedWitnesses):
         self.assertEqual(before["chain pending"], [])
         self.assertEqual(before["api"], [("open", False, False)])
 
+        stream = RecallStream(c.port)
+        self.addCleanup(stream.close)
         for w in c.witnesses.values():
             w.stop(signal.SIGKILL)
-        self.post(importer, "recall.closed", {"recall": recall, "outcome": "destroyed"})
+        close = self.post(importer, "recall.closed", {"recall": recall, "outcome": "destroyed"})
+        event, data = stream.next(timeout=5)
+        self.assertEqual(event, "recall.closing")
+        self.assertEqual((data["id"], data["status"], data["pendingClose"]["closedBy"]),
+                         (recall, "open", close))
+        self.assertNotIn("closed", data)
         n_size = settled_size(c)
         self.assertGreater(n_size, w_size)
         # Pages rendered just now (and cached) were folded with the close
@@ -962,6 +1016,7 @@ class PendingCloseInViews(StoppedWitnesses):
         time.sleep(1.5)     # past every cache's age: still pending
         self.assertEqual(body_of(c.published())[0], w_size)
         self.assertEqual(self.views(), self.OPEN)
+        self.assertTrue(stream.events.empty(), "the stream announced the close early")
 
         # The witnesses come back and cosign the close.  Pages are rendered
         # (and cached) until the very moment it is published; the first
@@ -981,3 +1036,8 @@ class PendingCloseInViews(StoppedWitnesses):
             c.get("/01/%s/10/P1" % self.GTIN, headers={"Accept": "application/json"})
             time.sleep(0.02)
         self.assertEqual(self.views(), self.CLOSED)
+        event, data = stream.next(timeout=5)
+        self.assertEqual(event, "recall.closed")
+        self.assertEqual((data["id"], data["status"], data["closedBy"]),
+                         (recall, "closed", close))
+        self.assertNotIn("pendingClose", data)
