@@ -23,7 +23,9 @@
  * With nothing new to sign, the latest checkpoint is submitted again
  * every WITNESS_REFRESH_MS (5 minutes), so the cosignatures' timestamps
  * show how fresh the witnesses' view is.  Only the process holding the
- * log key submits; every process with a policy serves what is published.
+ * log key submits; every process with a policy serves what is published,
+ * and folds its own views against its size (witness_pending_from: a
+ * statement the published checkpoint does not cover is pending, SPEC 9).
  */
 #include <inttypes.h>
 #include <limits.h>
@@ -331,8 +333,6 @@ witness_offer(const char *note, size_t len)
 	pthread_mutex_unlock(&client.lock);
 }
 
-/* ---- publishing ------------------------------------------------------------ */
-
 /* ---- the published size, as the views fold against it -------------------- */
 
 /* -1: not read yet.  Read and written by any worker, without a lock:
@@ -376,6 +376,8 @@ witness_pending_from(struct request *req)
 	req->pending_known = true;
 	return req->pending_from;
 }
+
+/* ---- publishing ------------------------------------------------------------ */
 
 /*
  * Find the newest checkpoint that enough witnesses cosigned and, if it is
