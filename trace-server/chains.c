@@ -22,6 +22,7 @@
 #include "libtrace/gs1.h"
 #include "pages.h"
 #include "parse.h"
+#include "log.h"
 #include "recalls.h"
 #include "server.h"
 
@@ -140,8 +141,8 @@ chains_handle_chain(struct request *req)
 	{
 		struct recall_status st;
 
-		if (recalls_chain_status(req->worker->store, view.chain, &st,
-		    &err) != TRACE_OK)
+		if (recalls_chain_status(req->worker->store, view.chain,
+		    witness_pending_from(req), &st, &err) != TRACE_OK)
 			goto fail;
 		recalls_write_chain_member(&out, &st);
 		recall_status_clear(&st);

@@ -30,6 +30,7 @@
 
 #include "libtrace/dsse.h"
 #include "libtrace/timefmt.h"
+#include "log.h"
 #include "pages.h"
 #include "scancount.h"
 #include "slothash.h"
@@ -47,6 +48,8 @@ struct chain_data {
 	struct chain_item *items;
 	size_t count;
 	struct fold_result fold;           /* of items, computed once */
+	long long pending_from;            /* the witnessed size it was folded
+	                                    * against (witness_pending_from) */
 	int refs;
 	/* When the store last said this is the head (monotonic_ms(), under
 	 * data_lock; 0: ask again).  A unit page of a head checked within
@@ -99,10 +102,27 @@ data_slot(const char *chain)
 	return (size_t)(slot_hash(chain, NULL) % DATA_SLOTS);
 }
 
-/* The cached data of chain with a reference for the caller, or NULL;
- * *fresh says whether the store confirmed its head within PAGE_CACHE_MS. */
+/*
+ * Would d fold the same against pending_from as against the witnessed
+ * size it was folded for?  Only if no statement of d lies at or above the
+ * smaller of the two: a chain whose statements are all witnessed either
+ * way keeps its fold when the witnesses cosign newer trees.
+ */
+static bool
+data_current(const struct chain_data *d, long long pending_from)
+{
+	long long below = d->pending_from < pending_from ? d->pending_from :
+	    pending_from;
+
+	return d->pending_from == pending_from || d->count == 0 ||
+	    d->items[d->count - 1].rec->log_index < below;
+}
+
+/* The cached data of chain with a reference for the caller, or NULL (also
+ * when it was folded for another witnessed size: data_current); *fresh
+ * says whether the store confirmed its head within PAGE_CACHE_MS. */
 static struct chain_data *
-data_lookup(const char *chain, bool *fresh)
+data_lookup(const char *chain, long long pending_from, bool *fresh)
 {
 	struct chain_data *d;
 
@@ -111,7 +131,8 @@ data_lookup(const char *chain, bool *fresh)
 	d = data_slots[data_slot(chain)];
 	if (d != NULL && strcmp(d->chain, chain) == 0 &&
 	    d->generation == data_generation &&
-	    monotonic_ms() - d->built_ms < DATA_REFOLD_MS) {
+	    monotonic_ms() - d->built_ms < DATA_REFOLD_MS &&
+	    data_current(d, pending_from)) {
 		d->refs++;
 		*fresh = d->checked_ms != 0 &&
 		    monotonic_ms() - d->checked_ms < PAGE_CACHE_MS;
@@ -160,11 +181,12 @@ data_publish(struct chain_data *d)
 	pthread_mutex_lock(&data_lock);
 	old = data_slots[slot];
 	/* Keep a longer head another worker published meanwhile, or the
-	 * same head folded as recently. */
+	 * same head folded as recently and against a witnessed size as new. */
 	if (old != NULL && strcmp(old->chain, d->chain) == 0 &&
 	    (old->count > d->count || (old->count == d->count &&
 	    old->generation == d->generation &&
-	    old->built_ms >= d->built_ms))) {
+	    old->built_ms >= d->built_ms &&
+	    old->pending_from >= d->pending_from))) {
 		pthread_mutex_unlock(&data_lock);
 		return;
 	}
@@ -192,9 +214,14 @@ chain_fold(struct request *req, struct fold_statement *st, size_t count,
     struct fold_result *out, struct trace_error *err)
 {
 	char (*orgs)[KEY_TEXT_MAX + 1] = calloc(count + 1, sizeof(*orgs));
+	long long pending_from = witness_pending_from(req);
 	enum trace_status rc;
 
 	memset(out, 0, sizeof(*out));
+	/* SPEC 9: the bundle's rule (fold.h), so no view shows the lot safer
+	 * than a verifier of its bundle would. */
+	for (size_t i = 0; i < count; i++)
+		st[i].pending = st[i].log_index >= pending_from;
 	if (orgs == NULL)
 		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
 		    "out of memory");
@@ -227,6 +254,7 @@ data_fold(struct request *req, struct chain_data *d, struct trace_error *err)
 		st[i] = (struct fold_statement){ .ev = &d->items[i].ev,
 			.id = d->items[i].rec->id,
 			.log_index = d->items[i].rec->log_index };
+	d->pending_from = witness_pending_from(req);
 	if ((rc = chain_fold(req, st, d->count, &d->fold, err)) != TRACE_OK)
 		goto out;
 	for (size_t i = 0; i < d->count; i++) {
@@ -238,6 +266,7 @@ data_fold(struct request *req, struct chain_data *d, struct trace_error *err)
 		it->round1 = f->round1;
 		it->ignored = f->ignored;
 		it->compromised = f->compromised;
+		it->pending = f->pending;
 	}
 out:
 	free(st);
@@ -297,8 +326,8 @@ read_chain(struct request *req, struct chain_view *view, bool count_scan,
     struct trace_error *err)
 {
 	bool recent;
-	struct chain_data *known = data_lookup(view->chain, &recent),
-	    *fresh = NULL;
+	struct chain_data *known = data_lookup(view->chain,
+	    witness_pending_from(req), &recent), *fresh = NULL;
 	const char *serial = view->link.serial;
 	long long now = time_now();
 	/* The scan is counted by scancount.c, after the answer. */
@@ -380,6 +409,32 @@ summarise(struct chain_view *view)
 		view->recall_closed = ITEM(f->recalls[s.closed].closed_by);
 	}
 #undef ITEM
+	/* An open recall whose close awaits the witnesses: said so. */
+	for (size_t i = 0; view->recall != NULL &&
+	    view->recall_state != RECALL_CLOSED && i < view->count; i++) {
+		const struct chain_item *it = &view->items[i];
+		const char *target = chain_item_data(it, "recall");
+
+		if (it->ev.type == EVENT_RECALL_CLOSED &&
+		    chain_item_awaits_witnesses(it) && target != NULL &&
+		    strcmp(target, view->recall->rec->id) == 0)
+			view->recall_closing = it;
+	}
+}
+
+bool
+chain_item_awaits_witnesses(const struct chain_item *item)
+{
+	const char *result;
+
+	if (!item->pending)
+		return false;
+	if (item->ignored)
+		return true;
+	/* A pass is left out of the status without being ignored (fold.c). */
+	result = item->ev.type == EVENT_INSPECTION_COMPLETED ?
+	    chain_item_data(item, "result") : NULL;
+	return result != NULL && strcmp(result, "pass") == 0;
 }
 
 enum trace_status
@@ -579,8 +634,20 @@ chain_view_write_status(struct buf *b, const struct chain_view *view)
 	write_ref(b, view, f->declaration);
 	buf_puts(b, ",\"release\":");
 	write_ref(b, view, f->release);
-	buf_printf(b, "},\"round1\":%zu,\"compromised\":%zu}", f->round1,
-	    f->compromised);
+	buf_printf(b, "},\"round1\":%zu,\"compromised\":%zu,\"pending\":[",
+	    f->round1, f->compromised);
+	/* SPEC 9: statements logged after the witnessed checkpoint. */
+	for (size_t i = 0, n = 0; i < view->count; i++) {
+		if (!view->items[i].pending)
+			continue;
+		buf_puts(b, n++ > 0 ? ",{\"id\":" : "{\"id\":");
+		write_ref(b, view, i);
+		buf_printf(b, ",\"type\":\"%s\",\"awaitingWitnesses\":%s}",
+		    event_type_name(view->items[i].ev.type),
+		    chain_item_awaits_witnesses(&view->items[i]) ? "true" :
+		    "false");
+	}
+	buf_puts(b, "]}");
 }
 
 void

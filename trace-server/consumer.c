@@ -144,7 +144,13 @@ recall_banner(struct buf *b, enum page_lang lang, const struct chain_view *v)
 	date_of(r, day);
 	row(b, lang, "recall.issued", day);
 	row(b, lang, "recall.contact", chain_item_data(r, "contact"));
-	buf_puts(b, "</dl></div></section>\n");
+	buf_puts(b, "</dl>");
+	if (v->recall_closing != NULL) {
+		buf_puts(b, "<p class=\"note info\" id=\"recall-closing\">");
+		i18n_html(b, lang, "recall.closing");
+		buf_puts(b, "</p>");
+	}
+	buf_puts(b, "</div></section>\n");
 	buf_free(&ranges);
 }
 
@@ -669,6 +675,19 @@ route_card(struct request *req, struct buf *b, enum page_lang lang,
 			i18n_html_args(b, lang, "event.corrected",
 			    chain_item_data(it->corrected_by, "reason"), NULL,
 			    NULL);
+			buf_puts(b, "</p>");
+		}
+		/* SPEC 9: logged after the witnessed checkpoint. */
+		if (it->pending) {
+			bool held = chain_item_awaits_witnesses(it);
+
+			buf_printf(b, "<p class=\"note info pending\" "
+			    "data-pending=\"%s\">", held ?
+			    "awaiting-witnesses" : "counted");
+			i18n_html(b, lang, "event.pending");
+			buf_puts(b, ": ");
+			i18n_html(b, lang, held ? "event.pending.held" :
+			    "event.pending.counted");
 			buf_puts(b, "</p>");
 		}
 		/* SPEC 8 "Data from round 1": labelled in every view. */

@@ -30,7 +30,12 @@
  * incorrect_data, trace:reason, trace:statement (the correction's id)}.
  * Which corrections stand is the fold's (libtrace/fold.h), as on every
  * other view: a correction that changes nothing (a round-1 correction of
- * a recall) or that was itself withdrawn declares no error.
+ * a recall) or that was itself withdrawn declares no error.  With a
+ * witness policy (SPEC 9) a statement that awaits the witnesses (a close,
+ * correction, pass, release or serials.issued logged after the witnessed
+ * checkpoint, which the fold does not apply yet) is left out until they
+ * cosign it, so an export never says a recall ended before a verifier
+ * of the lot's bundle would.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -431,7 +436,12 @@ write_chain(struct request *req, struct buf *b,
 		const struct epcis_item *it = &items[i], *target = it,
 		    *declaration = NULL;
 		const struct fold_statement_state *s = &fold.statements[i];
+		const char *result = event_data_string(&it->ev, "result");
 
+		if (s->pending && (s->ignored || (it->ev.type ==
+		    EVENT_INSPECTION_COMPLETED && result != NULL &&
+		    strcmp(result, "pass") == 0)))
+			continue;
 		if (it->ev.type == EVENT_CORRECTION) {
 			/* Only a correction in force declares an error; one
 			 * of a correction has no EPCIS form. */

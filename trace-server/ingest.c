@@ -600,6 +600,8 @@ ingest_envelopes(struct request *req, const struct json_value *const *values,
 		    it->closes, &args[pending], &err) !=
 		    TRACE_OK)
 			goto fail;
+		/* SPEC 9: a close is announced once it is witnessed. */
+		it->recall.args.witnessing = req->srv->witness_policy != NULL;
 		slot[pending++] = i;
 	}
 	/* fail: counts a store failure in the metrics, once. */

@@ -13,6 +13,7 @@
 
 #include "libtrace/note.h"
 #include "libtrace/timefmt.h"
+#include "log.h"
 #include "pages.h"
 #include "parse.h"
 
@@ -128,6 +129,18 @@ event_card(struct request *req, struct buf *b, enum page_lang lang,
 		buf_printf(b, "</dt><dd><a href=\"#ev-%lld\">#%lld</a>: ",
 		    it->corrected_by->ev.seq, it->corrected_by->ev.seq);
 		buf_html_cstr(b, chain_item_data(it->corrected_by, "reason"));
+		buf_puts(b, "</dd>");
+	}
+	/* SPEC 9: logged after the witnessed checkpoint. */
+	if (it->pending) {
+		bool held = chain_item_awaits_witnesses(it);
+
+		buf_puts(b, "<dt class=\"pending\">");
+		i18n_html(b, lang, "event.pending");
+		buf_printf(b, "</dt><dd class=\"pending\" data-pending=\"%s\">",
+		    held ? "awaiting-witnesses" : "counted");
+		i18n_html(b, lang, held ? "event.pending.held" :
+		    "event.pending.counted");
 		buf_puts(b, "</dd>");
 	}
 	/* SPEC 8 "Data from round 1": labelled in every view. */
@@ -294,7 +307,8 @@ inspector_handle(struct request *req)
 
 		gs1_chain_id(link.gtin, link.lot, chain, sizeof(chain));
 		buf_init(&b, 0);
-		if (pagecache_get(chain, INSPECTOR_VARIANT + (int)lang, &b)) {
+		if (pagecache_get(chain, INSPECTOR_VARIANT + (int)lang,
+		    witness_pending_from(req), &b)) {
 			page_send(req, 200, &b, lang, NULL);
 			buf_free(&b);
 			return;
@@ -370,7 +384,8 @@ inspector_handle(struct request *req)
 	buf_puts(&b, "</main>");
 	page_close(&b);
 	if (vd.state != VERDICT_PENDING)
-		pagecache_put(view.chain, INSPECTOR_VARIANT + (int)lang, &b);
+		pagecache_put(view.chain, INSPECTOR_VARIANT + (int)lang,
+		    witness_pending_from(req), &b);
 	page_send(req, 200, &b, lang, NULL);
 	buf_free(&b);
 	verdict_clear(&vd);

@@ -695,8 +695,16 @@ log_handle_log(struct request *req)
 	buf_puts(&out, ",\"vkey\":");
 	buf_json_string(&out, vkey, strlen(vkey));
 	/* size: the latest signed tree; integrated: the stored one. */
-	buf_printf(&out, ",\"size\":%" PRIu64 ",\"integrated\":%" PRIu64 "}",
+	buf_printf(&out, ",\"size\":%" PRIu64 ",\"integrated\":%" PRIu64,
 	    cp.size, integrated);
+	/* SPEC 9: the consumer page's verifier requires this quorum (on the
+	 * operator's own word, like vkey; the standalone verifier pins it). */
+	if (req->srv->witness_policy_text != NULL) {
+		buf_puts(&out, ",\"witnessPolicy\":");
+		buf_json_string(&out, req->srv->witness_policy_text,
+		    strlen(req->srv->witness_policy_text));
+	}
+	buf_puts(&out, "}");
 	http_send_json(req, 200, &out);
 out:
 	free(note);

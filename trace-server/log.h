@@ -239,6 +239,21 @@ bool witness_status(struct buf *out, long long *lag_seconds);
 /* Prometheus lines for the witnesses (health.c's /metrics). */
 void witness_metrics_render(struct buf *out);
 
+/*
+ * Where pending starts for the server's own views (SPEC 9, docs/PROTOCOL.md
+ * 9.8): the size of the published witnessed checkpoint, so that a
+ * statement at a log index at or above it is folded as pending
+ * (fold_statement.pending), exactly as a bundle's pending member is; 0
+ * before the first witnessed checkpoint.  LLONG_MAX without a witness
+ * policy: nothing is pending and every view folds the stored chain as it
+ * is.  Read from the store at most every WITNESS_VIEW_MS per process (the
+ * signing process learns its own publications at once) and fixed for the
+ * rest of req, so that one answer folds every part against one size.  A
+ * store that does not answer leaves the last size known.
+ */
+#define WITNESS_VIEW_MS 250
+long long witness_pending_from(struct request *req);
+
 /* ---- chainbundle.c ------------------------------------------------------ */
 
 /*

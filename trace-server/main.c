@@ -661,6 +661,7 @@ main(int argc, char **argv)
 	key_cache_free(srv.keys);
 	key_pair_wipe(&srv.log_key);
 	tlog_policy_free(srv.witness_policy);
+	free(srv.witness_policy_text);
 	curl_global_cleanup();
 	return 0;
 }

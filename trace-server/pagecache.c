@@ -10,7 +10,8 @@
  * new event (a recall above all) appended through another instance shows
  * within that time, and one appended through this one at once
  * (pagecache_forget); pages whose verdict is pending are not stored at
- * all.
+ * all.  With a witness policy an entry also names the witnessed size its
+ * page was folded against, and a newer one published makes it a miss.
  *
  * A fixed table indexed by a hash of (chain, variant), one mutex held only
  * to copy a body in or out.  Ages are on the monotonic clock: a wall clock
@@ -31,6 +32,7 @@ struct cached_page {
 	char chain[CHAIN_ID_MAX + 1];
 	int variant;
 	long long expires_ms;          /* monotonic_ms() */
+	long long pending_from;        /* folded against (pages.h) */
 	char *body;
 	size_t len;
 };
@@ -48,14 +50,16 @@ slot_of(const char *chain, int variant)
 }
 
 bool
-pagecache_get(const char *chain, int variant, struct buf *out)
+pagecache_get(const char *chain, int variant, long long pending_from,
+    struct buf *out)
 {
 	struct cached_page *c = &pages[slot_of(chain, variant)];
 	bool hit = false;
 
 	pthread_mutex_lock(&pages_lock);
 	if (c->body != NULL && c->variant == variant &&
-	    strcmp(c->chain, chain) == 0 && monotonic_ms() < c->expires_ms) {
+	    strcmp(c->chain, chain) == 0 && monotonic_ms() < c->expires_ms &&
+	    c->pending_from == pending_from) {
 		buf_append(out, c->body, c->len);
 		hit = !out->failed;
 	}
@@ -80,7 +84,8 @@ pagecache_forget(const char *chain)
 }
 
 void
-pagecache_put(const char *chain, int variant, const struct buf *body)
+pagecache_put(const char *chain, int variant, long long pending_from,
+    const struct buf *body)
 {
 	struct cached_page *c = &pages[slot_of(chain, variant)];
 	char *copy;
@@ -94,6 +99,7 @@ pagecache_put(const char *chain, int variant, const struct buf *body)
 	memcpy(c->chain, chain, strlen(chain) + 1);
 	c->variant = variant;
 	c->expires_ms = monotonic_ms() + PAGE_CACHE_MS;
+	c->pending_from = pending_from;
 	c->body = copy;
 	c->len = body->len;
 	pthread_mutex_unlock(&pages_lock);

@@ -138,6 +138,10 @@ struct chain_item {
 	bool ignored;                     /* it changes nothing */
 	bool compromised;                 /* signed with a key reported
 	                                   * compromised (SPEC 8) */
+	bool pending;                     /* logged after the witnessed
+	                                   * checkpoint (SPEC 9): a close,
+	                                   * correction, pass, release or
+	                                   * serials.issued awaits witnesses */
 };
 
 enum recall_state {
@@ -169,6 +173,9 @@ struct chain_view {
 	const struct chain_item *recall;   /* the recall behind recall_state */
 	const struct chain_item *recall_closed;  /* RECALL_CLOSED: what
 	                                    * closed it */
+	const struct chain_item *recall_closing; /* an open recall: a close
+	                                    * of it awaiting witnesses (SPEC
+	                                    * 9), or NULL */
 	enum recall_state recall_state;
 	/* Scans of link.serial (when scans_known: not for a serial that
 	 * would be past SCANS_SERIALS_MAX counted serials of its lot). */
@@ -209,10 +216,12 @@ void chain_view_forget_all(void);
  * ev, id and log_index the caller set: each signer's role and org come
  * from the key cache (a store round trip only for a key this process has
  * not met), then fold_run.  The one set-up of a stored chain's fold for
- * every reader (pages, the chain JSON, EPCIS, the recall board).  st's
- * signer fields are used during the call only (signer_org is NULL again
- * on return).  On TRACE_OK the caller releases out with
- * fold_result_clear().
+ * every reader (pages, the chain JSON, EPCIS, the recall board).  With a
+ * witness policy it also sets each statement's pending flag: logged at or
+ * after the published witnessed checkpoint (witness_pending_from(), SPEC
+ * 9), read as a bundle's pending statement is.  st's signer fields are
+ * used during the call only (signer_org is NULL again on return).  On
+ * TRACE_OK the caller releases out with fold_result_clear().
  */
 enum trace_status chain_fold(struct request *req, struct fold_statement *st,
     size_t count, struct fold_result *out, struct trace_error *err);
@@ -224,6 +233,11 @@ const char *chain_view_name(const struct chain_view *view,
 
 /* A string of an item's data, or NULL. */
 const char *chain_item_data(const struct chain_item *item, const char *key);
+
+/* Pending (SPEC 9) and, read the safe way, not applied until the
+ * witnesses cosign it: a close, correction, pass, release or
+ * serials.issued logged after the witnessed checkpoint. */
+bool chain_item_awaits_witnesses(const struct chain_item *item);
 
 /* ---- documents.c -------------------------------------------------------- */
 
@@ -351,11 +365,17 @@ bool unit_page_build(struct request *req, const struct chain_view *view,
  * Rendered lot pages (no serial, so no scan counter) per chain and variant
  * (a page_lang, or LANG_COUNT for JSON), kept PAGE_CACHE_MS: a page view
  * within that time costs no store round trip.  get copies into out.
+ * Each page is kept with the witnessed size its chain was folded against
+ * (witness_pending_from(), SPEC 9) and served only while that is still
+ * the published one: a page that shows a close as awaiting witnesses is
+ * not served after they cosigned it.
  */
 #define PAGE_CACHE_MS 1000
 
-bool pagecache_get(const char *chain, int variant, struct buf *out);
-void pagecache_put(const char *chain, int variant, const struct buf *body);
+bool pagecache_get(const char *chain, int variant, long long pending_from,
+    struct buf *out);
+void pagecache_put(const char *chain, int variant, long long pending_from,
+    const struct buf *body);
 
 /* The variants below this are a chain's lot pages: the resolver's
  * (0 .. LANG_COUNT, JSON last) and the inspector's (from

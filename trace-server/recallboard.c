@@ -18,6 +18,7 @@
 #include "libtrace/dsse.h"
 #include "libtrace/timefmt.h"
 #include "pages.h"
+#include "log.h"
 #include "recalls.h"
 
 #define BOARD_OPEN_MAX 100            /* open recalls shown without a filter */
@@ -285,6 +286,12 @@ write_row(struct request *req, struct buf *b, const struct board_row *row,
 	buf_puts(b, " <span class=\"badge ");
 	buf_puts(b, open ? "bad\">" : "no\">");
 	i18n_html(b, lang, open ? "board.status.open" : "board.status.closed");
+	/* SPEC 9: closed by a statement the witnesses have not cosigned. */
+	if (open && json_object_get(r, "pendingClose") != NULL) {
+		buf_puts(b, "</span> <span class=\"badge\" "
+		    "data-pending=\"awaiting-witnesses\">");
+		i18n_html(b, lang, "board.closing");
+	}
 	buf_puts(b, "</span></h2><dl><dt>");
 	i18n_html(b, lang, "recall.severity");
 	buf_puts(b, "</dt><dd>");
@@ -494,6 +501,7 @@ recalls_handle_board(struct request *req)
 			sq.cursor[0] = '\0';
 			sq.limit = s == 0 ? BOARD_OPEN_MAX : BOARD_CLOSED_MAX;
 		}
+		sq.pending_from = witness_pending_from(req);
 		if (recalls_list(req->worker->store, &sq, &page, &err) !=
 		    TRACE_OK ||
 		    write_section(req, &b, s == 0 ? "board.open" :

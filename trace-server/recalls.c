@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "libtrace/timefmt.h"
+#include "log.h"
 #include "recalls.h"
 
 /* ---- the append side --------------------------------------------------- */
@@ -186,6 +187,7 @@ recalls_query_from_params(const struct query_fields *p,
 	enum trace_status rc;
 
 	memset(q, 0, sizeof(*q));
+	q->pending_from = LLONG_MAX;     /* the handler sets it */
 	q->limit = RECALLS_LIMIT_DEFAULT;
 	if ((v = param(p, "gtin", &len)) != NULL &&
 	    (rc = gs1_gtin_normalize(v, len, q->gtin, "gtin", err)) != TRACE_OK)
@@ -262,6 +264,8 @@ recalls_list(struct store *s, const struct recall_query *q,
 		.status = q->status, .has_since = q->has_since,
 		.has_until = q->has_until, .since = q->since, .until = q->until,
 		.cursor = q->cursor, .now = time_now(), .limit = q->limit,
+		.witnessing = q->pending_from != LLONG_MAX,
+		.pending_from = q->pending_from,
 	};
 
 	return store_recalls_list(s, &args, out, err);
@@ -299,7 +303,8 @@ json_time(const struct json_value *obj, const char *key)
 
 enum trace_status
 recalls_chain_status(struct store *s, const char *chain,
-    struct recall_status *out, struct trace_error *err)
+    long long pending_from, struct recall_status *out,
+    struct trace_error *err)
 {
 	static const struct json_limits limits = {
 		.max_size = 64 * 1024, .max_depth = 8,
@@ -308,6 +313,8 @@ recalls_chain_status(struct store *s, const char *chain,
 	const struct recall_list_args args = {
 		.chain = chain, .gtin = "", .lot = "", .org = "",
 		.cursor = "", .now = time_now(), .limit = RECALLS_LIMIT_MAX,
+		.witnessing = pending_from != LLONG_MAX,
+		.pending_from = pending_from,
 	};
 	enum trace_status rc;
 
@@ -590,6 +597,7 @@ recalls_handle_list(struct request *req)
 	}
 	csv = format != NULL ? strcmp(format, "csv") == 0 :
 	    http_accepts(req, "text/csv");
+	q.pending_from = witness_pending_from(req);
 	if (recalls_list(req->worker->store, &q, &page, &err) != TRACE_OK)
 		goto fail;
 	buf_puts(&headers, "Cache-Control: no-store\r\nVary: Accept\r\n");

@@ -78,6 +78,9 @@ struct recall_query {
 						    * recalls below it;
 						    * "" = from the newest */
 	size_t limit;
+	long long pending_from;         /* witness_pending_from(): a close
+	                                 * at or past it is pending (SPEC 9);
+	                                 * LLONG_MAX: no witness policy */
 };
 
 /*
@@ -117,11 +120,13 @@ struct recall_status {
 
 /*
  * The recalls of chain (up to RECALLS_LIMIT_MAX, newest first) in one
- * round trip.  On TRACE_OK the caller releases out with
- * recall_status_clear() (which accepts a zeroed status).
+ * round trip, a close at or past pending_from (witness_pending_from(),
+ * LLONG_MAX for none) not yet applied.  On TRACE_OK the caller releases
+ * out with recall_status_clear() (which accepts a zeroed status).
  */
 enum trace_status recalls_chain_status(struct store *s, const char *chain,
-    struct recall_status *out, struct trace_error *err);
+    long long pending_from, struct recall_status *out,
+    struct trace_error *err);
 void recall_status_clear(struct recall_status *st);
 
 /* ,"recalls":{"status":"none|open|closed","open":n,"total":n,"items":[...]}

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "log.h"
 #include "pages.h"
 #include "parse.h"
 #include "units.h"
@@ -434,7 +435,7 @@ resolve(struct request *req, const struct gs1_link *linkp)
 	    link.serial[0] == '\0';
 	gs1_chain_id(link.gtin, link.lot, chain, sizeof(chain));
 	if (cacheable && pagecache_get(chain, json ? LANG_COUNT : (int)lang,
-	    &b)) {
+	    witness_pending_from(req), &b)) {
 		if (json)
 			json_send(req, &link, &b);
 		else
@@ -454,14 +455,16 @@ resolve(struct request *req, const struct gs1_link *linkp)
 		/* answered */
 	} else if (json) {
 		if (json_build(req, &view, &b) && cacheable)
-			pagecache_put(chain, LANG_COUNT, &b);
+			pagecache_put(chain, LANG_COUNT,
+			    witness_pending_from(req), &b);
 		json_send(req, &link, &b);
 	} else {
 		/* A unit's page: from its lot's template (unitpage.c). */
 		if ((link.serial[0] == '\0' ||
 		    !unit_page_build(req, &view, lang, &b)) &&
 		    consumer_build(req, &view, lang, &b) && cacheable)
-			pagecache_put(chain, (int)lang, &b);
+			pagecache_put(chain, (int)lang,
+			    witness_pending_from(req), &b);
 		consumer_send(req, &link, lang, &b);
 	}
 	chain_view_free(&view);

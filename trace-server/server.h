@@ -74,6 +74,8 @@ struct server {
 	struct key_state root;           /* the trust anchor */
 	struct key_pair log_key;
 	struct tlog_policy *witness_policy;  /* NULL: checkpoints unwitnessed */
+	char *witness_policy_text;           /* its file, as /api/v1/log
+	                                      * serves it to verify.js */
 	/* What pages call witness i of the policy ("" : its policy name). */
 	char witness_display[TLOG_POLICY_WITNESSES_MAX][WITNESS_DISPLAY_MAX + 1];
 	struct key_cache *keys;
@@ -104,6 +106,8 @@ struct request {
 	                                  * (admission.h) */
 	bool bundle_no_wait;             /* a bundle is not worth waiting
 	                                  * for a checkpoint (chainbundle.c) */
+	bool pending_known;              /* pending_from is set (witness.c) */
+	long long pending_from;          /* witness_pending_from() */
 	/* Headers every answer to this request carries (the resolver's
 	 * CORS and owl:sameAs), "" or CRLF-terminated lines. */
 	char also_headers[1200];

@@ -269,6 +269,9 @@ struct append_recall_args {
 	const char *closes;             /* recall.closed: the recall it closes */
 	const char *head, *tail;        /* the JSON before and after the index */
 	size_t head_len, tail_len;
+	bool witnessing;                /* a witness policy (SPEC 9): the
+	                                 * stream announces a close once the
+	                                 * witnesses cosign it */
 };
 
 struct append_event_args {
@@ -548,9 +551,14 @@ enum trace_status store_log_head(struct store *s, uint64_t *integrated,
 enum trace_status store_log_witnessed(struct store *s, char **text,
     size_t *len, struct trace_error *err);
 
-/* Publish text (len bytes) as that checkpoint. */
+/*
+ * Publish text (len bytes, a checkpoint of tree size size) as that
+ * checkpoint and, in the same atomic step, announce on the recall stream
+ * every close logged before size that awaited the witnesses
+ * (store.lua trace_witnessed_publish).
+ */
 enum trace_status store_log_witnessed_set(struct store *s, const char *text,
-    size_t len, struct trace_error *err);
+    size_t len, uint64_t size, struct trace_error *err);
 
 /*
  * Tiles (tiles.c): count consecutive stored hashes of one tree level from
@@ -638,6 +646,12 @@ struct recall_list_args {
 					 * a recall no index statement follows
 					 * yet (at least the latest one's) */
 	size_t limit;
+	/* With a witness policy (SPEC 9): a close logged at or after
+	 * pending_from (the published witnessed size) is pending and
+	 * closes nothing yet; the recall is listed as open, its close as
+	 * "pendingClose".  false: every close counts as stored. */
+	bool witnessing;
+	long long pending_from;
 };
 
 /* A recall as the store keeps it: its JSON object (recalls.h says what

@@ -63,8 +63,13 @@
 --   c:{<chain>}:recalls ZSET   the same members, for one chain
 --   recalls:order       STRING 'log' once recalls_upgrade ran: the
 --                              index sets are in the log index form
---   recalls:stream      STREAM recall.issued / recall.closed notices for
---                              the SSE feed (about 100,000 kept)
+--   recalls:stream      STREAM recall.issued / recall.closing /
+--                              recall.closed notices for the SSE feed
+--                              (about 100,000 kept)
+--   recalls:closes:pending ZSET with a witness policy: recall id of each
+--                              close not yet covered by the published
+--                              witnessed checkpoint, scored by the close's
+--                              log index (witnessed_publish empties it)
 --   The recall keys other than c:{<chain>}:recalls are global (no hash
 --   tag): a recall query spans every chain.
 --   b:<sha256>          STRING the bytes of an uploaded document
@@ -603,14 +608,30 @@ local function recall_bounds(key, since, till, now)
   return lo, hi
 end
 
+-- Is a close (its JSON) still pending: logged at or after the published
+-- witnessed checkpoint's size (SPEC 9)?  witnessed nil: no policy, never.
+local function close_pending(closing, witnessed)
+  if not closing or not witnessed then
+    return false
+  end
+  local at = tonumber(string.match(closing, '"closedLogIndex":(%d+)'))
+  return at == nil or at >= witnessed
+end
+
 -- The public JSON of a recall: the facts of its issue, once closed what
--- closed it, and when listed its receipt time ('' = not yet, null).
-local function recall_json(facts, closing, received)
+-- closed it, and when listed its receipt time ('' = not yet, null).  A
+-- close the witnesses have not cosigned yet (close_pending) does not
+-- close it: the recall is "open", with the close as "pendingClose".
+local function recall_json(facts, closing, received, witnessed)
   local extra = ''
   if received == '' then
     extra = ',"received":null'
   elseif received then
     extra = ',"received":"' .. received .. '"'
+  end
+  if close_pending(closing, witnessed) then
+    return string.sub(facts, 1, -2) .. extra ..
+      ',"status":"open","pendingClose":' .. closing .. '}'
   end
   if closing then
     return string.sub(facts, 1, -2) .. extra .. ',"status":"closed",' ..
@@ -626,12 +647,16 @@ local RECALL_STREAM_MAX = '100000'
 --   6 recalls (HASH id -> facts), 7 recalls:closing (HASH id -> closing),
 --   8 recalls:all, 9 recalls:status:open, 10 recalls:status:closed,
 --   11 recalls:gtin:<gtin>, 12 recalls:lot:<lot>, 13 recalls:org:<org>,
---   14 c:{<chain>}:recalls, 15 recalls:stream
+--   14 c:{<chain>}:recalls, 15 recalls:stream, 16 recalls:closes:pending
 -- ARGV: the seven of append_event, then
 --   8 'issued' or 'closed'
 --   9 issued: '' (the member is made of the log index given here);
 --     closed: the id of the recall it closes
 --   10 the JSON up to the log index (facts, or the closing), 11 its rest
+--   12 '1' with a witness policy: a close is pending until a witnessed
+--      checkpoint covers it (SPEC 9), so its notice is 'recall.closing'
+--      (the recall still open, the close as pendingClose) and the
+--      'recall.closed' one follows when it is witnessed (witnessed_publish)
 local function append_recall(keys, args)
   local kind, closes, head, tail = args[8], args[9], args[10], args[11]
   local stream = keys[15]
@@ -681,6 +706,14 @@ local function append_recall(keys, args)
   redis.call('HSET', keys[7], closes, closing)
   redis.call('ZREM', keys[9], member)
   redis.call('ZADD', keys[10], 0, member)
+  if args[12] == '1' then
+    redis.call('ZADD', keys[16], index, closes)
+    redis.call('XADD', stream, 'MAXLEN', '~', RECALL_STREAM_MAX, '*',
+      'event', 'recall.closing', 'id', closes,
+      'data', recall_json(redis.call('HGET', keys[6], closes) or '{}', closing,
+        nil, tonumber(index)))
+    return res
+  end
   redis.call('XADD', stream, 'MAXLEN', '~', RECALL_STREAM_MAX, '*',
     'event', 'recall.closed', 'id', closes,
     'data', recall_json(redis.call('HGET', keys[6], closes) or '{}', closing))
@@ -694,9 +727,16 @@ end
 -- a page cut short by the budget still carries a cursor.
 -- KEYS: recalls, recalls:closing, index times, then one or more index sets
 -- ARGV: since, until (unix seconds, '' = none), cursor (log index: only
---       recalls below it; '' = none), now (unix seconds), limit, budget
+--       recalls below it; '' = none), now (unix seconds), limit, budget,
+--       the published witnessed size ('' = no witness policy), and with
+--       it the status wanted ('open', 'closed', '' = any): a close at or
+--       past that size is pending and closes nothing yet (SPEC 9), so the
+--       status is decided here rather than by the status sets, which
+--       the append changed at once.
 -- Reply: {{recall JSON...}, next cursor (a log index) or ''}
 local function recalls_list(keys, args)
+  local witnessed = tonumber(args[7] or '')
+  local want = args[8] or ''
   local drive, smallest = 4, nil
   for i = 4, #keys do
     local n = redis.call('ZCARD', keys[i])
@@ -734,6 +774,14 @@ local function recalls_list(keys, args)
           break
         end
       end
+      local closing
+      if keep then
+        closing = redis.call('HGET', keys[2], string.sub(m, 14))
+        if want ~= '' then
+          local open = not closing or close_pending(closing, witnessed)
+          keep = (want == 'open') == open
+        end
+      end
       if keep then
         if #ids == limit then
           -- One more match exists: the page ends at the previous one.
@@ -743,7 +791,7 @@ local function recalls_list(keys, args)
         local id = string.sub(m, 14)
         local _, text = receipt_time(keys[3], tonumber(string.sub(m, 1, 12)))
         out[#out + 1] = recall_json(redis.call('HGET', keys[1], id) or '{}',
-          redis.call('HGET', keys[2], id), text or '')
+          closing, text or '', witnessed)
       end
       last = m
     end
@@ -803,7 +851,29 @@ local function recalls_stale(keys, args)
   return {'stale', out}
 end
 
+-- Publish the witnessed checkpoint (witness.c) and, in the same step, the
+-- 'recall.closed' notice of every pending close it now covers (SPEC 9):
+-- the stream says a recall ended only once the witnesses saw its close.
+-- Run again with the same size it finds nothing left to send.
+-- KEYS: log:{log}:witnessed, recalls:closes:pending, recalls,
+--       recalls:closing, recalls:stream
+-- ARGV: the note, its tree size
+-- Reply: the number of closes it announced
+local function witnessed_publish(keys, args)
+  redis.call('SET', keys[1], args[1])
+  local ids = redis.call('ZRANGE', keys[2], '-inf', '(' .. args[2], 'BYSCORE')
+  for _, id in ipairs(ids) do
+    redis.call('XADD', keys[5], 'MAXLEN', '~', RECALL_STREAM_MAX, '*',
+      'event', 'recall.closed', 'id', id,
+      'data', recall_json(redis.call('HGET', keys[3], id) or '{}',
+        redis.call('HGET', keys[4], id)))
+    redis.call('ZREM', keys[2], id)
+  end
+  return #ids
+end
+
 redis.register_function('trace_append_recall', append_recall)
+redis.register_function('trace_witnessed_publish', witnessed_publish)
 redis.register_function{function_name = 'trace_recalls_list',
   callback = recalls_list, flags = {'no-writes'}}
 redis.register_function('trace_recalls_upgrade', recalls_upgrade)

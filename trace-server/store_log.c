@@ -12,6 +12,7 @@
  * stored tree covers; nodes are always written before it advances, so
  * every node of a tree of that size or smaller is stored.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -398,17 +399,24 @@ store_log_witnessed(struct store *s, char **text, size_t *len,
 
 enum trace_status
 store_log_witnessed_set(struct store *s, const char *text, size_t len,
-    struct trace_error *err)
+    uint64_t size, struct trace_error *err)
 {
-	const char *argv[] = { "SET", KEY_LOG_WITNESSED, text };
-	const size_t lens[] = { 3, strlen(KEY_LOG_WITNESSED), len };
+	char size_text[24];
+	const char *argv[] = { "FCALL", "trace_witnessed_publish", "5",
+		KEY_LOG_WITNESSED, KEY_RECALLS_CLOSES_PENDING, KEY_RECALLS,
+		KEY_RECALLS_CLOSING, KEY_RECALLS_STREAM, text, size_text };
+	size_t lens[sizeof(argv) / sizeof(argv[0])];
 	redisReply *r = NULL;
 	enum trace_status rc;
 
-	if ((rc = store_command(s, 3, argv, lens, &r, err)) != TRACE_OK)
+	snprintf(size_text, sizeof(size_text), "%" PRIu64, size);
+	for (size_t i = 0; i < sizeof(argv) / sizeof(argv[0]); i++)
+		lens[i] = argv[i] == text ? len : strlen(argv[i]);
+	if ((rc = store_command(s, (int)(sizeof(argv) / sizeof(argv[0])), argv,
+	    lens, &r, err)) != TRACE_OK)
 		return rc;
-	if (r->type != REDIS_REPLY_STATUS)
-		rc = corrupt(err, "SET witnessed checkpoint");
+	if (r->type != REDIS_REPLY_INTEGER)
+		rc = corrupt(err, "publishing the witnessed checkpoint");
 	freeReplyObject(r);
 	return rc;
 }

@@ -75,6 +75,7 @@ extern const char store_lua[];
 #define KEY_RECALLS_LOT "recalls:lot:%s"
 #define KEY_RECALLS_ORG "recalls:org:%s"
 #define KEY_RECALLS_STREAM "recalls:stream"
+#define KEY_RECALLS_CLOSES_PENDING "recalls:closes:pending"  /* SPEC 9 */
 #define KEY_RECALLS_ORDER "recalls:order"  /* "log": upgraded (store.lua) */
 
 /* Documents (store_blobs.c): global, like the recall indexes.  blob_sweep
@@ -188,8 +189,8 @@ enum trace_status store_append_reply_parse(const redisReply *r,
 
 /* trace_append_recall's keys after append_event's five, and arguments
  * after its seven. */
-#define STORE_RECALL_APPEND_KEYS 10
-#define STORE_RECALL_APPEND_ARGS 4
+#define STORE_RECALL_APPEND_KEYS 11
+#define STORE_RECALL_APPEND_ARGS 5
 
 /* Add them for event args (args->recall set) to the command being built. */
 void store_recall_append_keys(struct store_batch *b,

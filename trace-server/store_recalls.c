@@ -43,9 +43,9 @@ store_recall_cursor_valid(const char *s, size_t len)
 /* ---- the append side ---------------------------------------------------- */
 
 /*
- * KEYS 6-15 of trace_append_recall: recalls, recalls:closing, recalls:all,
- * the open and closed sets, the gtin, lot and org sets, the chain's set
- * and the stream.
+ * KEYS 6-16 of trace_append_recall: recalls, recalls:closing, recalls:all,
+ * the open and closed sets, the gtin, lot and org sets, the chain's set,
+ * the stream and the closes awaiting witnesses.
  */
 void
 store_recall_append_keys(struct store_batch *b,
@@ -63,12 +63,14 @@ store_recall_append_keys(struct store_batch *b,
 	store_batch_fmt(b, KEY_RECALLS_ORG, r->org);
 	store_batch_fmt(b, KEY_CHAIN_RECALLS, a->chain);
 	store_batch_str(b, KEY_RECALLS_STREAM);
+	store_batch_str(b, KEY_RECALLS_CLOSES_PENDING);
 }
 
 /*
- * ARGV 8-11: 'issued' or 'closed', "" or the id of the recall a close
+ * ARGV 8-12: 'issued' or 'closed', "" or the id of the recall a close
  * closes (the Function finds its member from its log index), the JSON's
- * two parts.
+ * two parts, '1' with a witness policy (a close is announced when it is
+ * witnessed).
  */
 void
 store_recall_append_args(struct store_batch *b,
@@ -81,6 +83,7 @@ store_recall_append_args(struct store_batch *b,
 	store_batch_str(b, r->issued ? "" : r->closes);
 	store_batch_arg(b, r->head, r->head_len);
 	store_batch_arg(b, r->tail, r->tail_len);
+	store_batch_str(b, r->witnessing ? "1" : "");
 }
 
 /* ---- the list query ----------------------------------------------------- */
@@ -102,8 +105,9 @@ list_on(struct store *s, const char *const *index, size_t nindex,
     const struct recall_list_args *a, struct recall_page *out,
     struct trace_error *err)
 {
-	const char *argv[3 + 3 + RECALL_INDEXES_MAX + 6];
-	char numkeys[8], since[24], until[24], now[24], lim[16], budget[16];
+	const char *argv[3 + 3 + RECALL_INDEXES_MAX + 8];
+	char numkeys[8], since[24], until[24], now[24], lim[16], budget[16],
+	    witnessed[24];
 	int argc = 0;
 	redisReply *r = NULL;
 	const redisReply *items, *next;
@@ -131,6 +135,12 @@ list_on(struct store *s, const char *const *index, size_t nindex,
 	argv[argc++] = now;
 	argv[argc++] = lim;
 	argv[argc++] = budget;
+	snprintf(witnessed, sizeof(witnessed), a->witnessing ? "%lld" : "",
+	    a->pending_from);
+	argv[argc++] = witnessed;
+	/* With witnesses the Function decides the status (store.lua). */
+	argv[argc++] = !a->witnessing ? "" : a->status == RECALL_OPEN_ONLY ?
+	    "open" : a->status == RECALL_CLOSED_ONLY ? "closed" : "";
 	if ((rc = store_command(s, argc, argv, NULL, &r, err)) != TRACE_OK)
 		return rc;
 	/* {{recall JSON...}, next log index or ''} */
@@ -197,9 +207,11 @@ store_recalls_list(struct store *s, const struct recall_list_args *a,
 		snprintf(k_org, sizeof(k_org), KEY_RECALLS_ORG, a->org);
 		index[n++] = k_org;
 	}
-	if (a->status == RECALL_OPEN_ONLY)
+	/* With witnesses a recall in the closed set may still be open (its
+	 * close pending): the Function filters by status instead. */
+	if (!a->witnessing && a->status == RECALL_OPEN_ONLY)
 		index[n++] = KEY_RECALLS_OPEN;
-	else if (a->status == RECALL_CLOSED_ONLY)
+	else if (!a->witnessing && a->status == RECALL_CLOSED_ONLY)
 		index[n++] = KEY_RECALLS_CLOSED;
 	if (n == 0)
 		index[n++] = KEY_RECALLS_ALL;

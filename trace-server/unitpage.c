@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "log.h"
 #include "pages.h"
 #include "units.h"
 
@@ -154,7 +155,8 @@ unit_page_build(struct request *req, const struct chain_view *view,
 	head_len = strlen(head);
 	buf_init(&t, 0);
 	/* A template is "<head id>\n<page>". */
-	if (!pagecache_get(view->chain, variant, &t) || t.len <= head_len ||
+	if (!pagecache_get(view->chain, variant, witness_pending_from(req),
+	    &t) || t.len <= head_len ||
 	    memcmp(t.data, head, head_len) != 0 || t.data[head_len] != '\n') {
 		struct chain_view marked = *view;   /* shares view's data */
 
@@ -167,7 +169,8 @@ unit_page_build(struct request *req, const struct chain_view *view,
 		buf_puts(&t, "\n");
 		if (!consumer_build(req, &marked, lang, &t) || t.failed)
 			goto out;
-		pagecache_put(view->chain, variant, &t);
+		pagecache_put(view->chain, variant,
+		    witness_pending_from(req), &t);
 	}
 	fill(out, t.data + head_len + 1, t.len - head_len - 1,
 	    view->link.serial, lang, view);

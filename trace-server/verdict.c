@@ -20,6 +20,8 @@
  * kept VERDICT_WITNESSED_MS (the cosignatures get fresher), or
  * VERDICT_QUORUM_RETRY_MS while the checkpoint lacks the quorum or the
  * bundle has pending statements (SPEC 9) the witnesses may yet cosign.
+ * An entry also holds the witnessed size it was computed at and is not
+ * used once a newer one covers statements it held as pending.
  *
  * The cache is a fixed table of VERDICT_SLOTS entries in sets of
  * VERDICT_WAYS, the set chosen by a keyed hash of the chain id (slothash.h,
@@ -53,6 +55,7 @@ struct verdict_slot {
 	size_t count;                      /* events up to head */
 	long long expires_ms;              /* monotonic_ms(); 0: never */
 	long long used_ms;                 /* monotonic_ms() of the last use */
+	long long pending_from;            /* witnessed size when computed */
 	struct verdict v;                  /* event_ok owned by the slot */
 };
 
@@ -133,9 +136,26 @@ verdict_copy(struct verdict *dst, const struct verdict *src, bool events)
 	}
 }
 
+/*
+ * A verdict computed when the published witnessed size was s->pending_from
+ * still holds at pending_from if no statement of the view lies at or
+ * above the smaller of the two (SPEC 9: otherwise its bundle now has
+ * fewer pending statements, or more).
+ */
+static bool
+same_witnessing(const struct verdict_slot *s, const struct chain_view *view,
+    long long pending_from)
+{
+	long long below = s->pending_from < pending_from ? s->pending_from :
+	    pending_from;
+
+	return s->pending_from == pending_from ||
+	    view->items[view->count - 1].rec->log_index < below;
+}
+
 static bool
 cache_lookup(const struct chain_view *view, const char *head, bool events,
-    struct verdict *out)
+    long long pending_from, struct verdict *out)
 {
 	struct verdict_slot *s;
 	bool hit = false;
@@ -143,6 +163,7 @@ cache_lookup(const struct chain_view *view, const char *head, bool events,
 	pthread_mutex_lock(&slots_lock);
 	if (slots != NULL && (s = way_find(view->chain)) != NULL &&
 	    strcmp(s->head, head) == 0 && s->count == view->count &&
+	    same_witnessing(s, view, pending_from) &&
 	    (s->expires_ms == 0 || monotonic_ms() < s->expires_ms)) {
 		verdict_copy(out, &s->v, events);
 		s->used_ms = monotonic_ms();
@@ -154,7 +175,7 @@ cache_lookup(const struct chain_view *view, const char *head, bool events,
 
 static void
 cache_store(const struct chain_view *view, const char *head,
-    const struct verdict *v, long long ttl_ms)
+    long long pending_from, const struct verdict *v, long long ttl_ms)
 {
 	struct verdict_slot *s;
 
@@ -169,6 +190,7 @@ cache_store(const struct chain_view *view, const char *head,
 		copy_text(s->chain, sizeof(s->chain), view->chain);
 		copy_text(s->head, sizeof(s->head), head);
 		s->count = view->count;
+		s->pending_from = pending_from;
 		s->expires_ms = ttl_ms > 0 ? monotonic_ms() + ttl_ms : 0;
 		verdict_copy(&s->v, v, true);
 	}
@@ -317,7 +339,7 @@ verdict_get(struct request *req, const struct chain_view *view,
 {
 	const char *head;
 	struct verdict v;
-	long long ttl;
+	long long ttl, pending_from = witness_pending_from(req);
 
 	memset(out, 0, sizeof(*out));
 	if (view->count == 0) {
@@ -325,13 +347,13 @@ verdict_get(struct request *req, const struct chain_view *view,
 		return;
 	}
 	head = view->items[view->count - 1].rec->id;
-	if (cache_lookup(view, head, with_events, out))
+	if (cache_lookup(view, head, with_events, pending_from, out))
 		return;
 	memset(&v, 0, sizeof(v));
 	atomic_fetch_add(&computed, 1);
 	ttl = compute(req, view, &v);
 	if (ttl >= 0)
-		cache_store(view, head, &v, ttl);
+		cache_store(view, head, pending_from, &v, ttl);
 	verdict_copy(out, &v, with_events);
 	verdict_clear(&v);
 }

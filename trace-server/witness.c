@@ -23,9 +23,12 @@
  * With nothing new to sign, the latest checkpoint is submitted again
  * every WITNESS_REFRESH_MS (5 minutes), so the cosignatures' timestamps
  * show how fresh the witnesses' view is.  Only the process holding the
- * log key submits; every process with a policy serves what is published.
+ * log key submits; every process with a policy serves what is published,
+ * and folds its own views against its size (witness_pending_from: a
+ * statement the published checkpoint does not cover is pending, SPEC 9).
  */
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -184,7 +187,6 @@ witness_load_policy(struct server *srv)
 		free(text);
 		return -1;
 	}
-	free(text);
 	/* tlog-policy: the log is named by its vkey, whose name is the
 	 * checkpoints' origin. */
 	for (size_t i = 0; i < policy->log_count; i++)
@@ -219,8 +221,10 @@ witness_load_policy(struct server *srv)
 	if (load_display(srv, policy) != 0)
 		goto fail;
 	srv->witness_policy = policy;
+	srv->witness_policy_text = text;
 	return 0;
 fail:
+	free(text);
 	tlog_policy_free(policy);
 	return -1;
 }
@@ -329,6 +333,50 @@ witness_offer(const char *note, size_t len)
 	pthread_mutex_unlock(&client.lock);
 }
 
+/* ---- the published size, as the views fold against it -------------------- */
+
+/* -1: not read yet.  Read and written by any worker, without a lock:
+ * a reader sees a size at most WITNESS_VIEW_MS old either way. */
+static atomic_llong view_size = -1;
+static atomic_llong view_read_ms;
+
+/* This process published size (or read it from the store). */
+static void
+view_learn(long long size)
+{
+	atomic_store(&view_size, size);
+	atomic_store(&view_read_ms, monotonic_ms());
+}
+
+long long
+witness_pending_from(struct request *req)
+{
+	long long size = atomic_load(&view_size), now = monotonic_ms();
+	struct checkpoint cp;
+	struct trace_error err;
+	char *note = NULL;
+	size_t len = 0;
+
+	if (req->srv->witness_policy == NULL)
+		return LLONG_MAX;
+	if (req->pending_known)
+		return req->pending_from;
+	if (size < 0 || now - atomic_load(&view_read_ms) >= WITNESS_VIEW_MS) {
+		if (store_log_witnessed(req->worker->store, &note, &len,
+		    &err) == TRACE_OK) {
+			/* None published yet: everything is pending. */
+			size = note != NULL && log_checkpoint_read(note, len,
+			    &cp) ? (long long)cp.size : 0;
+			view_learn(size);
+		}
+		free(note);
+	}
+	/* A store that never answered yet: nothing is witnessed. */
+	req->pending_from = size < 0 ? 0 : size;
+	req->pending_known = true;
+	return req->pending_from;
+}
+
 /* ---- publishing ------------------------------------------------------------ */
 
 /*
@@ -403,11 +451,13 @@ publish(struct store *s)
 		    PRIu64 ": %s\n", best_size, err.message);
 		goto out;
 	}
-	if (store_log_witnessed_set(s, text.data, text.len, &err) != TRACE_OK) {
+	if (store_log_witnessed_set(s, text.data, text.len, best_size, &err) !=
+	    TRACE_OK) {
 		fprintf(stderr, "trace-server: witness: publishing size %" PRIu64
 		    ": %s\n", best_size, err.message);
 		goto out;
 	}
+	view_learn((long long)best_size);
 	pthread_mutex_lock(&client.lock);
 	client.published = true;
 	client.published_size = best_size;

@@ -31,7 +31,11 @@
  *     closed), inspection status (a fail in force outweighs any pass),
  *     customs status, withdrawn and ignored statements; every statement is
  *     judged by the round-1 rules too, as bundle_verify() does;
- *   - the bundle holds the events the page was rendered from.
+ *   - the bundle holds the events the page was rendered from;
+ *   - with a witness policy (the server's, from /api/v1/log): the
+ *     checkpoint's cosignatures (C2SP cosignature/v1) meet its quorum and
+ *     the newest is at most an hour old (witnessQuorum, which the
+ *     standalone verifier calls too).
  * Ed25519 is WebCrypto's, after the checks libtrace's ed25519_verify()
  * makes first (S < L, canonical encodings of A and R), so the same
  * signatures verify here as in C: the cofactorless equation.  Where
@@ -2083,6 +2087,154 @@
 	window.TraceVerify.verifyIndexProof = verifyIndexProof;
 	window.TraceVerify.completenessText = completenessText;
 
+	/* ---- witnessed checkpoints (SPEC 9) -------------------------------------
+	 * C2SP tlog-policy and tlog-cosignature (cosignature/v1, as
+	 * libtrace/cosign.c and tlog_policy_verify()): does a checkpoint carry
+	 * the quorum of a witness policy?  The consumer page (below) and the
+	 * standalone verifier (web/verifier/verifier.js) both call
+	 * witnessQuorum(note, policyText, vkey), which resolves to
+	 * {ok, code, message, detail, names, got: {witness: timestamp},
+	 * newest}; code (null when ok) is 'bad_policy', 'wrong_log' (the
+	 * policy does not list vkey), 'bad_cosignature' (a listed witness's
+	 * line that does not verify) or 'quorum'.
+	 */
+	function WitnessProblem(code, message, detail) {
+		this.code = code;
+		this.message = message;
+		this.detail = detail || '';
+	}
+
+	/* The policy text (docs/PROTOCOL.md 9.7). */
+	function parsePolicy(textValue) {
+		var p = { logs: [], witnesses: {}, groups: {}, quorum: null, order: [] };
+
+		String(textValue).split('\n').forEach(function (line, n) {
+			var f = line.trim().split(/[ \t]+/), k;
+
+			if (f[0] === '' || f[0].charAt(0) === '#')
+				return;
+			if (f[0] === 'log' && f.length >= 2) {
+				p.logs.push(f[1]);
+			} else if (f[0] === 'witness' && f.length >= 3) {
+				p.witnesses[f[1]] = { name: f[1], vkey: f[2] };
+				p.order.push(f[1]);
+			} else if (f[0] === 'group' && f.length >= 4) {
+				k = f[2] === 'all' ? f.length - 3 : f[2] === 'any' ? 1 : Number(f[2]);
+				p.groups[f[1]] = { threshold: k, members: f.slice(3) };
+			} else if (f[0] === 'quorum' && f.length === 2) {
+				p.quorum = f[1];
+			} else {
+				throw new WitnessProblem('bad_policy', 'The witness policy is malformed',
+				    'line ' + (n + 1));
+			}
+		});
+		if (p.quorum === null)
+			throw new WitnessProblem('bad_policy', 'The witness policy has no quorum');
+		return p;
+	}
+
+	/* vkey "name+hash+base64(0x04 || key)" of a cosignature/v1 key. */
+	function witnessKey(vkey) {
+		var m = /^([^+]+)\+([0-9a-f]{8})\+(.+)$/.exec(vkey), raw;
+
+		if (!m)
+			return Promise.resolve(null);
+		raw = bytes(m[3]);
+		if (raw.length !== 33 || raw[0] !== 4)
+			return Promise.resolve(null);
+		return sha256(concat(new TextEncoder().encode(m[1] + '\n'), raw)).then(function (h) {
+			return hex(h.slice(0, 4)) === m[2] ?
+			    { name: m[1], id: m[2], pub: raw.slice(1) } : null;
+		});
+	}
+
+	/* Every listed witness's cosignature on note: {name: timestamp} of
+	 * those that verify; a listed witness's line that does not verify is
+	 * a WitnessProblem (as tlog_policy_verify() fails it). */
+	function cosignatures(note, policy) {
+		var split = note.indexOf('\n\n'), body = note.slice(0, split + 1),
+		    lines = note.slice(split + 2).split('\n'), got = {};
+
+		return Promise.all(policy.order.map(function (wname) {
+			return witnessKey(policy.witnesses[wname].vkey).then(function (key) {
+				if (key === null)
+					throw new WitnessProblem('bad_policy', 'The witness policy is malformed', wname);
+				return Promise.all(lines.filter(function (l) {
+					return l.indexOf('\u2014 ' + key.name + ' ') === 0;
+				}).map(function (l) {
+					var raw = bytes(l.slice(key.name.length + 3)), ts = 0, i, msg;
+
+					if (hex(raw.slice(0, 4)) !== key.id)
+						return null;
+					if (raw.length !== 76)
+						throw new WitnessProblem('bad_cosignature',
+						    'A witness cosignature is malformed', wname);
+					for (i = 4; i < 12; i++)
+						ts = ts * 256 + raw[i];
+					msg = new TextEncoder().encode('cosignature/v1\ntime ' + ts + '\n' + body);
+					return ed25519(key.pub, raw.slice(12), msg).then(function (ok) {
+						if (!ok)
+							throw new WitnessProblem('bad_cosignature',
+							    'The cosignature by ' + wname + ' does not verify');
+						if (!got.hasOwnProperty(wname) || ts > got[wname])
+							got[wname] = ts;
+					});
+				}));
+			});
+		})).then(function () {
+			return got;
+		});
+	}
+
+	function satisfied(policy, name, got, depth) {
+		var g = policy.groups[name];
+
+		if (depth > 64)
+			return false;
+		if (policy.witnesses.hasOwnProperty(name))
+			return got.hasOwnProperty(name);
+		if (!g)
+			return false;
+		return g.members.filter(function (m) {
+			return satisfied(policy, m, got, depth + 1);
+		}).length >= g.threshold;
+	}
+
+	function witnessQuorum(note, policyText, vkey) {
+		var result = { ok: false, code: null, message: '', detail: '', names: [], got: {},
+		    newest: 0 };
+
+		return Promise.resolve().then(function () {
+			var policy = parsePolicy(policyText);
+
+			if (policy.logs.indexOf(vkey) < 0)
+				throw new WitnessProblem('wrong_log', 'The witness policy does not list the log key');
+			return cosignatures(String(note), policy).then(function (got) {
+				result.got = got;
+				result.names = Object.keys(got);
+				result.names.forEach(function (n) {
+					result.newest = Math.max(result.newest, got[n]);
+				});
+				if (policy.quorum !== 'none' && !satisfied(policy, policy.quorum, got, 0))
+					throw new WitnessProblem('quorum', 'The witness quorum is not met',
+					    'cosigned by: ' + (result.names.join(', ') || 'none'));
+				result.ok = true;
+				return result;
+			});
+		}).catch(function (e) {
+			if (!(e instanceof WitnessProblem))
+				e = new WitnessProblem('bad_cosignature', 'A witness cosignature is malformed',
+				    e && e.message ? e.message : String(e));
+			result.ok = false;
+			result.code = e.code;
+			result.message = e.message;
+			result.detail = e.detail;
+			return result;
+		});
+	}
+
+	window.TraceVerify.witnessQuorum = witnessQuorum;
+
 	/* ---- the page ------------------------------------------------------ */
 
 	var out = document.getElementById('device-check');
@@ -2326,8 +2478,37 @@
 		});
 	}
 
+	/*
+	 * SPEC 9: with a witness policy (the server publishes it in /api/v1/log
+	 * beside its log key, so on this page it rests on the operator's word
+	 * as the key does; the standalone verifier pins both), the bundle's
+	 * checkpoint must carry the quorum, and its newest cosignature must be
+	 * at most WITNESS_MAX_AGE old: else "not verified", with data-reason
+	 * "quorum" (or "cosignature") or "stale".  Resolves to the quorum, or
+	 * null without a policy.
+	 */
+	var WITNESS_MAX_AGE = 3600;
+
+	function checkWitnesses(bundle, log) {
+		if (typeof log.witnessPolicy !== 'string')
+			return Promise.resolve(null);
+		return witnessQuorum(bundle.checkpoint, log.witnessPolicy, log.vkey).then(function (q) {
+			if (!q.ok) {
+				out.setAttribute('data-reason', q.code === 'quorum' ? 'quorum' : 'cosignature');
+				fail('witnesses: ' + q.message + (q.detail ? ' (' + q.detail + ')' : ''));
+			}
+			out.setAttribute('data-witnesses', q.names.join(' '));
+			if (Date.now() / 1000 - q.newest > WITNESS_MAX_AGE) {
+				out.setAttribute('data-reason', 'stale');
+				fail('stale: the newest witness cosignature is from ' +
+				    new Date(q.newest * 1000).toISOString());
+			}
+			return q;
+		});
+	}
+
 	function run() {
-		var d = out.dataset, rootPublic;
+		var d = out.dataset, rootPublic, witnessed = null;
 
 		show('', d.msgChecking);
 		out.hidden = false;
@@ -2352,8 +2533,11 @@
 				if (events.length < Number(d.count) || !last ||
 				    (events.length === Number(d.count) && last !== d.head))
 					fail('the bundle does not hold the events shown on this page');
-				return checkMemory(bundle.checkpoint, report.checkpoint, r[1].vkey,
-				    consistencyFrom('')).then(function (mem) {
+				return checkWitnesses(bundle, r[1]).then(function (q) {
+					witnessed = q;
+					return checkMemory(bundle.checkpoint, report.checkpoint, r[1].vkey,
+					    consistencyFrom(''));
+				}).then(function (mem) {
 					if (mem.state === 'fork' || mem.state === 'rollback') {
 						memoryAlert(mem);
 						fail(mem.state + ': ' + mem.message);
@@ -2363,7 +2547,9 @@
 					});
 				}).then(function (mem) {
 					show('ok', '\u2714 ' + d.msgOk + ' (' + report.signatures +
-					    ' \u00d7 Ed25519, ' + report.proofs + ' \u00d7 RFC 6962)');
+					    ' \u00d7 Ed25519, ' + report.proofs + ' \u00d7 RFC 6962' +
+					    (witnessed ? ', ' + witnessed.names.length + ' \u00d7 cosignature/v1' :
+					    '') + ')');
 					out.setAttribute('data-memory', mem.state);
 					out.setAttribute('data-state', applyFold(report.fold) ?
 					    'verified' : 'mismatch');

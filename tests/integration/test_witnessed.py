@@ -556,15 +556,9 @@ class AllHanging(unittest.TestCase):
         self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
 
 
-class WitnessesStop(unittest.TestCase):
-    """SPEC 9: witnesses that cosigned once and then stop answering.  A
-    recall posted afterwards must not be invisible (nor the lot
-    unverifiable with a policy): the bundle keeps the witnessed checkpoint
-    for what it covers and carries the rest as pending, proven against the
-    log's newer signed checkpoint.  The attacks: a pending close that ends
-    a witnessed recall before any witness saw it, pending statements
-    proven against another tree, a pending checkpoint of another history
-    (signed with the log's own key), a pending statement dropped."""
+class StoppedWitnesses(unittest.TestCase):
+    """Two witnesses, a quorum of both, and helpers for a lot P1 (no tests
+    of its own)."""
 
     GTIN = "08801234567893"
 
@@ -610,6 +604,29 @@ class WitnessesStop(unittest.TestCase):
         return subprocess.run([os.path.join(BUILD, "tests", "test_bundle"),
                                "--verify", path, self.c.root_pub, self.c.log_vkey],
                               capture_output=True, text=True, timeout=60)
+
+    def witnessed_by_both(self):
+        """Wait until the whole log is published with both cosignatures;
+        its size."""
+        c = self.c
+        witnessed = c.wait_published(settled_size(c))
+        deadline = time.time() + 10
+        while c.cosigners(witnessed) != {"customs", "ccic"} and time.time() < deadline:
+            time.sleep(0.1)
+            witnessed = c.published()
+        self.assertEqual(c.cosigners(witnessed), {"customs", "ccic"})
+        return body_of(witnessed)[0]
+
+
+class WitnessesStop(StoppedWitnesses):
+    """SPEC 9: witnesses that cosigned once and then stop answering.  A
+    recall posted afterwards must not be invisible (nor the lot
+    unverifiable with a policy): the bundle keeps the witnessed checkpoint
+    for what it covers and carries the rest as pending, proven against the
+    log's newer signed checkpoint.  The attacks: a pending close that ends
+    a witnessed recall before any witness saw it, pending statements
+    proven against another tree, a pending checkpoint of another history
+    (signed with the log's own key), a pending statement dropped."""
 
     def test_recall_after_witnesses_stop_is_pending_and_in_force(self):
         import copy
@@ -836,3 +853,191 @@ class Forks(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class RecallStream:
+    """GET /api/v1/recalls/stream read on a thread: (event, data) pairs
+    in self.events."""
+
+    def __init__(self, port):
+        import http.client
+        import queue
+        self.events = queue.Queue()
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+        self.conn.request("GET", "/api/v1/recalls/stream",
+                          headers={"Accept": "text/event-stream"})
+        self.sock = self.conn.sock
+        self.resp = self.conn.getresponse()
+        assert self.resp.status == 200, self.resp.status
+        threading.Thread(target=self.read, daemon=True).start()
+
+    def read(self):
+        import json
+        fields = {}
+        try:
+            while True:
+                line = self.resp.fp.readline()
+                if not line:
+                    return
+                line = line.decode("utf-8").rstrip("\n")
+                if line == "":
+                    if "data" in fields:
+                        self.events.put((fields.get("event"), json.loads(fields["data"])))
+                    fields = {}
+                elif not line.startswith(":") and ":" in line:
+                    name, value = line.split(":", 1)
+                    fields[name] = value[1:] if value.startswith(" ") else value
+        except (OSError, ValueError):
+            return
+
+    def next(self, timeout):
+        return self.events.get(timeout=timeout)
+
+    def close(self):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.conn.close()
+
+
+class PendingCloseInViews(StoppedWitnesses):
+    """SPEC 9 in the server's own views (docs/PROTOCOL.md 9.8): a
+    statement logged after the published witnessed checkpoint is folded
+    as a bundle's pending statement is.  The attack: the importer closes
+    its own recall while the witnesses are down (nothing has seen the
+    close but the operator).  The consumer page (lot and unit), the
+    resolver JSON, the chain JSON, the inspector page, the recall API (JSON,
+    CSV, status filters), the recall board and EPCIS must go on saying the
+    recall is open, the close awaiting witnesses, and the recall stream
+    announces it as recall.closing only; once the witnesses are back and
+    cosign it, every one of them says closed (the stream: recall.closed),
+    and no page rendered before that is served from a cache afterwards."""
+
+    def views(self):
+        """What each view says of P1's recall."""
+        import json
+        import re
+        c, g = self.c, self.GTIN
+        html = {"Accept": "text/html", "Accept-Language": "en"}
+        out = {}
+        page = c.get("/01/%s/10/P1" % g, headers=html).body.decode()
+        out["lot page"] = re.search(r'data-recall-state="([a-z_]+)"', page).group(1)
+        out["lot page closing"] = 'id="recall-closing"' in page
+        out["lot page awaiting"] = 'data-pending="awaiting-witnesses"' in page
+        unit = c.get("/01/%s/10/P1/21/S1" % g, headers=html).body.decode()
+        out["unit page"] = re.search(r'data-recall-state="([a-z_]+)"', unit).group(1)
+        out["resolver json"] = c.get("/01/%s/10/P1" % g, headers={
+            "Accept": "application/json"}).json()["recall"]["status"]
+        chain = c.get("/api/v1/chains/01/%s/10/P1" % g).json()
+        out["chain status"] = chain["status"]["recall"]["status"]
+        out["chain pending"] = [(p["type"], p["awaitingWitnesses"])
+                                for p in chain["status"]["pending"]]
+        out["chain recalls"] = chain["recalls"]["status"]
+        out["chain recall item"] = (chain["recalls"]["items"][0]["status"],
+                                    "pendingClose" in chain["recalls"]["items"][0])
+        inspect = c.get("/inspect/01/%s/10/P1" % g, headers=html).body.decode()
+        out["inspector awaiting"] = 'data-pending="awaiting-witnesses"' in inspect
+        api = c.get("/api/v1/recalls?gtin=%s" % g).json()["recalls"]
+        out["api"] = [(r["status"], "closed" in r, "pendingClose" in r) for r in api]
+        out["api open"] = len(c.get("/api/v1/recalls?gtin=%s&status=open" % g)
+                              .json()["recalls"])
+        out["api closed"] = len(c.get("/api/v1/recalls?gtin=%s&status=closed" % g)
+                                .json()["recalls"])
+        csv = c.get("/api/v1/recalls?gtin=%s&format=csv" % g).body.decode().splitlines()
+        out["csv status"] = csv[1].split(",")[1]
+        board = c.get("/recalls?gtin=%s&status=open" % g, headers=html).body.decode()
+        out["board open"] = g in board and "No recalls match" not in board
+        out["board awaiting"] = 'data-pending="awaiting-witnesses"' in board
+        board = c.get("/recalls?gtin=%s&status=closed" % g, headers=html).body.decode()
+        out["board closed"] = "No recalls match" not in board
+        epcis = c.get("/api/v1/epcis/events?MATCH_epcClass=https://id.gs1.org/01/%s/10/P1"
+                      % g).json()
+        out["epcis closes"] = sum(1 for e in epcis["epcisBody"]["queryResults"]
+                                  ["resultsBody"]["eventList"]
+                                  if e["trace:type"] == "recall.closed")
+        return out
+
+    OPEN = {
+        "lot page": "open", "lot page closing": True, "lot page awaiting": True,
+        "unit page": "open", "resolver json": "recalled",
+        "chain status": "open", "chain pending": [("recall.closed", True)],
+        "chain recalls": "open", "chain recall item": ("open", True),
+        "inspector awaiting": True,
+        "api": [("open", False, True)], "api open": 1, "api closed": 0,
+        "csv status": "open",
+        "board open": True, "board awaiting": True, "board closed": False,
+        "epcis closes": 0,
+    }
+    CLOSED = {
+        "lot page": "closed", "lot page closing": False, "lot page awaiting": False,
+        "unit page": "closed", "resolver json": "closed",
+        "chain status": "closed", "chain pending": [],
+        "chain recalls": "closed", "chain recall item": ("closed", False),
+        "inspector awaiting": False,
+        "api": [("closed", True, False)], "api open": 0, "api closed": 1,
+        "csv status": "closed",
+        "board open": False, "board awaiting": False, "board closed": True,
+        "epcis closes": 1,
+    }
+
+    def test_pending_close_is_not_applied_until_witnessed(self):
+        c = self.c
+        brand, importer = Key("brand"), Key("importer")
+        c.enroll(brand, "brand")
+        c.enroll(importer, "importer", org="Importer Org")
+        self.post(brand, "product.registered", harness.REGISTERED)
+        recall = self.post(importer, "recall.issued", {
+            "reason": "Microbial", "severity": 2, "action": "Stop using it"})
+        w_size = self.witnessed_by_both()
+        # The policy the consumer page's verifier requires (PROTOCOL 10.2.1).
+        with open(c.policy) as f:
+            self.assertEqual(c.get("/api/v1/log").json()["witnessPolicy"], f.read())
+        before = self.views()
+        self.assertEqual(before["lot page"], "open")
+        self.assertEqual(before["chain pending"], [])
+        self.assertEqual(before["api"], [("open", False, False)])
+
+        stream = RecallStream(c.port)
+        self.addCleanup(stream.close)
+        for w in c.witnesses.values():
+            w.stop(signal.SIGKILL)
+        close = self.post(importer, "recall.closed", {"recall": recall, "outcome": "destroyed"})
+        event, data = stream.next(timeout=5)
+        self.assertEqual(event, "recall.closing")
+        self.assertEqual((data["id"], data["status"], data["pendingClose"]["closedBy"]),
+                         (recall, "open", close))
+        self.assertNotIn("closed", data)
+        n_size = settled_size(c)
+        self.assertGreater(n_size, w_size)
+        # Pages rendered just now (and cached) were folded with the close
+        # applied?  No: every view says open, the close awaiting witnesses.
+        self.assertEqual(self.views(), self.OPEN)
+        time.sleep(1.5)     # past every cache's age: still pending
+        self.assertEqual(body_of(c.published())[0], w_size)
+        self.assertEqual(self.views(), self.OPEN)
+        self.assertTrue(stream.events.empty(), "the stream announced the close early")
+
+        # The witnesses come back and cosign the close.  Pages are rendered
+        # (and cached) until the very moment it is published; the first
+        # views after it must not come from those caches.
+        for w in c.witnesses.values():
+            w.start()
+        html = {"Accept": "text/html", "Accept-Language": "en"}
+        deadline = time.time() + 90
+        while True:
+            self.assertLess(time.time(), deadline, "the witnesses never cosigned")
+            note = c.published()
+            if body_of(note)[0] >= n_size and c.cosigners(note) == {"customs", "ccic"}:
+                break
+            for path in ("/01/%s/10/P1" % self.GTIN, "/01/%s/10/P1/21/S1" % self.GTIN,
+                         "/inspect/01/%s/10/P1" % self.GTIN):
+                c.get(path, headers=html)
+            c.get("/01/%s/10/P1" % self.GTIN, headers={"Accept": "application/json"})
+            time.sleep(0.02)
+        self.assertEqual(self.views(), self.CLOSED)
+        event, data = stream.next(timeout=5)
+        self.assertEqual(event, "recall.closed")
+        self.assertEqual((data["id"], data["status"], data["closedBy"]),
+                         (recall, "closed", close))
+        self.assertNotIn("pendingClose", data)

@@ -12,7 +12,8 @@
  * port and fold the consumer pages run; nothing is forked here):
  * signatures, inclusion proofs, key entries back to the pinned root, the
  * witness quorum of the pinned policy (C2SP tlog-cosignature
- * cosignature/v1, as libtrace/cosign.c), and the memory of the largest
+ * cosignature/v1, as libtrace/cosign.c; verify.js's witnessQuorum, shared
+ * with the consumer page), and the memory of the largest
  * checkpoint this browser verified (a fork or a rollback fails, visibly),
  * and that the bundle is complete as of its checkpoint (the lot index,
  * SPEC 11: a hidden recall or a truncated chain fails).
@@ -132,119 +133,19 @@
 
 	/* ---- C2SP tlog-policy and tlog-cosignature -------------------------- */
 
-	/* The policy text (docs/PROTOCOL.md 9.7), or a Stop. */
-	function parsePolicy(textValue) {
-		var p = { logs: [], witnesses: {}, groups: {}, quorum: null, order: [] };
-
-		String(textValue).split('\n').forEach(function (line, n) {
-			var f = line.trim().split(/[ \t]+/), k;
-
-			if (f[0] === '' || f[0].charAt(0) === '#')
-				return;
-			if (f[0] === 'log' && f.length >= 2) {
-				p.logs.push(f[1]);
-			} else if (f[0] === 'witness' && f.length >= 3) {
-				p.witnesses[f[1]] = { name: f[1], vkey: f[2] };
-				p.order.push(f[1]);
-			} else if (f[0] === 'group' && f.length >= 4) {
-				k = f[2] === 'all' ? f.length - 3 : f[2] === 'any' ? 1 : Number(f[2]);
-				p.groups[f[1]] = { threshold: k, members: f.slice(3) };
-			} else if (f[0] === 'quorum' && f.length === 2) {
-				p.quorum = f[1];
-			} else {
-				stop('failed', '见证策略无效', 'The pinned witness policy is malformed',
-				    'line ' + (n + 1));
-			}
-		});
-		if (p.quorum === null)
-			stop('failed', '见证策略无效', 'The pinned witness policy has no quorum');
-		return p;
-	}
-
-	/* vkey "name+hash+base64(0x04 || key)" of a cosignature/v1 key. */
-	function witnessKey(vkey) {
-		var m = /^([^+]+)\+([0-9a-f]{8})\+(.+)$/.exec(vkey), raw;
-
-		if (!m)
-			return Promise.resolve(null);
-		raw = T.bytes(m[3]);
-		if (raw.length !== 33 || raw[0] !== 4)
-			return Promise.resolve(null);
-		return T.sha256(T.concat(new TextEncoder().encode(m[1] + '\n'), raw)).then(function (h) {
-			return T.hex(h.slice(0, 4)) === m[2] ?
-			    { name: m[1], id: m[2], pub: raw.slice(1) } : null;
-		});
-	}
-
-	/*
-	 * Every listed witness's cosignature on note: {name: timestamp} of
-	 * those that verify; a listed witness's line that does not verify is a
-	 * Stop (as tlog_policy_verify() fails it).
-	 */
-	function cosignatures(note, policy) {
-		var split = note.indexOf('\n\n'), body = note.slice(0, split + 1),
-		    lines = note.slice(split + 2).split('\n'), got = {};
-
-		return Promise.all(policy.order.map(function (wname) {
-			return witnessKey(policy.witnesses[wname].vkey).then(function (key) {
-				if (key === null)
-					stop('failed', '见证策略无效', 'The pinned witness policy is malformed', wname);
-				return Promise.all(lines.filter(function (l) {
-					return l.indexOf('\u2014 ' + key.name + ' ') === 0;
-				}).map(function (l) {
-					var raw = T.bytes(l.slice(key.name.length + 3)), ts = 0, i, msg;
-
-					if (T.hex(raw.slice(0, 4)) !== key.id)
-						return null;
-					if (raw.length !== 76)
-						stop('failed', '见证签名无效', 'A witness cosignature is malformed', wname);
-					for (i = 4; i < 12; i++)
-						ts = ts * 256 + raw[i];
-					msg = new TextEncoder().encode('cosignature/v1\ntime ' + ts + '\n' + body);
-					return T.ed25519(key.pub, raw.slice(12), msg).then(function (ok) {
-						if (!ok)
-							stop('failed', '见证签名无效', 'The cosignature by ' + wname +
-							    ' does not verify');
-						if (!got.hasOwnProperty(wname) || ts > got[wname])
-							got[wname] = ts;
-					});
-				}));
-			});
-		})).then(function () {
-			return got;
-		});
-	}
-
-	function satisfied(policy, name, got, depth) {
-		var g = policy.groups[name];
-
-		if (depth > 64)
-			return false;
-		if (policy.witnesses.hasOwnProperty(name))
-			return got.hasOwnProperty(name);
-		if (!g)
-			return false;
-		return g.members.filter(function (m) {
-			return satisfied(policy, m, got, depth + 1);
-		}).length >= g.threshold;
-	}
-
-	/* The quorum on note: {names, newest} or a Stop. */
+	/* The quorum of the pinned policy on note (verify.js witnessQuorum,
+	 * which the consumer page runs too): {names, got, newest} or a Stop. */
 	function quorum(note, policyText, vkey) {
-		var policy = parsePolicy(policyText);
-
-		if (policy.logs.indexOf(vkey) < 0)
-			stop('failed', '见证策略无效', 'The pinned policy does not list the pinned log key');
-		return cosignatures(note, policy).then(function (got) {
-			var names = Object.keys(got), newest = 0;
-
-			names.forEach(function (n) {
-				newest = Math.max(newest, got[n]);
-			});
-			if (policy.quorum !== 'none' && !satisfied(policy, policy.quorum, got, 0))
-				stop('failed', '见证法定数不足', 'The witness quorum is not met',
-				    'cosigned by: ' + (names.join(', ') || 'none'));
-			return { names: names, got: got, newest: newest };
+		return T.witnessQuorum(note, policyText, vkey).then(function (q) {
+			if (q.ok)
+				return q;
+			if (q.code === 'bad_policy')
+				stop('failed', '见证策略无效', 'The pinned witness policy is malformed', q.detail);
+			if (q.code === 'wrong_log')
+				stop('failed', '见证策略无效', 'The pinned policy does not list the pinned log key');
+			if (q.code === 'quorum')
+				stop('failed', '见证法定数不足', 'The witness quorum is not met', q.detail);
+			stop('failed', '见证签名无效', q.message, q.detail);
 		});
 	}
 
