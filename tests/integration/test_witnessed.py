@@ -12,6 +12,10 @@ trace-witness processes:
   /api/v1/checkpoint is 503 no_witnessed_checkpoint, the 5 s timeout is
   reported, and a bundle comes with the log-signed checkpoint alone, which
   verify --policy refuses and --log-vkey accepts;
+- witnesses that answer garbage (junk bytes, a random cosignature under
+  their own name, a megabyte, bad 409 sizes, 500, a truncated answer):
+  ingest answers promptly, the server stays up, each is reported in
+  /readyz, and no junk line reaches a published checkpoint;
 - a serve-only trace-server (LOG.pub) with the policy serves the witnessed
   checkpoint; policies that cannot work stop trace-server (exit 2);
 - witnesses that cosigned a bigger tree of the same log key (another
@@ -117,6 +121,46 @@ class Hang:
         self.sock.close()
         for c in self.conns:
             c.close()
+
+
+class Garbage:
+    """A witness URL that answers every add-checkpoint the same wrong way:
+    a status and a body (bytes), or "truncated" (a Content-Length it never
+    sends) - what a broken or hostile witness could send back."""
+
+    def __init__(self, status, body, content_type="text/plain"):
+        import http.server
+
+        answer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                answer.asked += 1
+                if status == "truncated":
+                    self.send_response(200)
+                    self.send_header("Content-Length", "1000")
+                    self.end_headers()
+                    self.wfile.write(b"\u2014 partial")
+                    self.close_connection = True
+                    return
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.asked = 0
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def split_note(note):
@@ -751,6 +795,72 @@ class WitnessesStop(StoppedWitnesses):
         v = self.agent_verify(self.write("no-pending.json", t))
         self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
         self.assertIn("status  recall: open (1 of 1 recall open)", v.stdout)
+
+
+class GarbageWitnesses(unittest.TestCase):
+    """SPEC 9: a witness that answers garbage never blocks ingest or crashes
+    the server, and nothing it sends ends up on a published checkpoint.
+    One real witness makes the quorum; eight others answer junk."""
+
+    def setUp(self):
+        junk_line = ("\u2014 witness.g1.example/trace " +
+                     base64.b64encode(os.urandom(72)).decode() + "\n").encode()
+        self.fakes = {
+            "g0": Garbage(200, b"\xff\xfe\x00 not a cosignature\n"),
+            "g1": Garbage(200, junk_line),          # its own name, a random signature
+            "g2": Garbage(200, b"A" * 1000000),      # a megabyte
+            "g3": Garbage(409, b"not a number\n", "text/x.tlog.size"),
+            "g4": Garbage(409, b"99999999999999999999999\n", "text/x.tlog.size"),
+            "g5": Garbage(409, b"-1\n", "text/x.tlog.size"),
+            "g6": Garbage(500, b""),
+            "g7": Garbage("truncated", b""),
+        }
+        self.c = WitnessedCluster(["customs"] + sorted(self.fakes), ["quorum customs"])
+        self.c.start_all(witnesses=["customs"],
+                         urls={k: f.url for k, f in self.fakes.items()})
+
+    def tearDown(self):
+        self.c.stop()
+        for f in self.fakes.values():
+            f.close()
+
+    def test_garbage_never_blocks_ingest_nor_reaches_a_checkpoint(self):
+        c = self.c
+        for i in range(8):
+            t0 = time.time()
+            c.enroll(Key("gk%d" % i), "warehouse", prefixes=["880"])
+            self.assertLess(time.time() - t0, 2.0)
+            time.sleep(0.3)
+        note = c.wait_published(settled_size(c))
+        # Only the real witness's line verifies; a junk line by a listed
+        # witness would make cosigners() raise.
+        self.assertEqual(c.cosigners(note), {"customs"})
+        body, lines = split_note(note)
+        self.assertEqual(len(lines), 2, lines)  # the log's and customs's
+        for short, fake in self.fakes.items():
+            self.assertGreaterEqual(fake.asked, 1, short)
+        self.assertIsNone(c.server_proc.poll(), "trace-server died")
+        self.assertEqual(c.get("/healthz").status, 200)
+        _, text = ready_lag(c)
+        for short in self.fakes:
+            self.assertRegex(text, r"witness %s: nothing cosigned yet; last attempt: \S" % short)
+        # And a bundle still verifies against the policy.
+        brand = Key("brand")
+        c.enroll(brand, "brand", prefixes=["880"])
+        gtin = "08801234567893"
+        r = c.post("/api/v1/events", brand.sign(harness.TYPE_EVENT, harness.event_payload(
+            brand, "product.registered", gtin, "G1", 0, None, harness.REGISTERED)))
+        self.assertIn(r.status, (200, 201), r)
+        c.wait_published(settled_size(c))
+        r = c.get("/api/v1/bundles/01/%s/10/G1" % gtin)
+        self.assertEqual(r.status, 200, r)
+        path = os.path.join(c.dir, "g-bundle.json")
+        with open(path, "w") as f:
+            f.write(r.body.decode())
+        v = subprocess.run([AGENT, "verify", path, "--root", c.root_pub, "--policy",
+                            c.policy, "--no-state"], capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
 
 
 class Forks(unittest.TestCase):
