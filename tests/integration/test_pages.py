@@ -537,7 +537,8 @@ class LongChain(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        brand, logistics = harness.Key("brand-long"), harness.Key("logistics-long")
+        cls.brand = brand = harness.Key("brand-long")
+        cls.logistics = logistics = harness.Key("logistics-long")
         cluster.enroll(brand, "brand", org="Org brand")
         cluster.enroll(logistics, "logistics", org="Org logistics")
         envs, prev = [], None
@@ -649,6 +650,28 @@ class LongChain(unittest.TestCase):
             pages = self.walk(self.path + "?limit=100")
         self.assertEqual(len(pages), 3)
         self.assertLessEqual(m.count("lrange"), 1, m.lines)
+        # A chain no request has read yet, and the same chain once it has
+        # grown: the first page reads it whole, the others no record.
+        lot = "LONG-READS"
+        envs, prev = [], None
+        for seq in range(121):
+            k = self.brand if seq == 0 else self.logistics
+            envs.append(k.sign(harness.TYPE_EVENT, harness.event_payload(
+                k, "product.registered" if seq == 0 else "shipment.departed", GTIN,
+                lot, seq, prev, harness.REGISTERED if seq == 0 else
+                {"carrier": "C", "billOfLading": "BL%d" % seq, "port": "KRINC"})))
+            prev = harness.statement_id(envs[-1])
+        r = cluster.post("/api/v1/events", envs[:120])
+        self.assertEqual([x["status"] for x in r.json()["results"]], [201] * 120, r.json())
+        path = "/api/v1/chains" + chain_path(GTIN, lot) + "?limit=50"
+        for events in (120, 121):
+            with ChainCommands(GTIN, lot) as m:
+                pages = self.walk(path)
+            self.assertEqual(sum(len(p.json()["events"]) for p in pages), events)
+            self.assertEqual(len(pages), 3)
+            self.assertEqual(m.count("lrange"), 1, m.lines)
+            self.assertEqual(cluster.post("/api/v1/events", envs[120]).status,
+                             201 if events == 120 else 200)
         for cursor in ("100", "200"):
             with ChainCommands(GTIN, LONG_LOT) as m:
                 r = cluster.get(self.path + "?limit=100&cursor=" + cursor)
