@@ -426,7 +426,8 @@ struct rebase_moved {
 /*
  * Scan a chain answer (GET /api/v1/chains/...) for events at seq >= since
  * that are a recall.issued, a recall.closed, a correction or a failed
- * inspection.completed, and not among opt->seen.
+ * inspection.completed, and not among opt->seen.  Adds to out, which the
+ * caller zeroes before the first page of a chain (11.6: one call a page).
  */
 void rebase_check_moved(const struct json_value *chain, long long since,
     const struct send_options *opt, struct rebase_moved *out);

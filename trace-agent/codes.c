@@ -414,7 +414,8 @@ chain_head(struct agent *a, const char *chain, int attempts, bool *exists,
 	int rc = AGENT_EXIT_FAILED;
 
 	*exists = false;
-	snprintf(path, sizeof(path), "/api/v1/chains/%s", chain);
+	/* The head is on every page of the chain (11.6): one event will do. */
+	snprintf(path, sizeof(path), "/api/v1/chains/%s?limit=1", chain);
 	if (http_exchange(a, "codes", "GET", path, NULL, NULL, 0, attempts,
 	    &resp, &err) != TRACE_OK) {
 		agent_report("codes", &err);

@@ -74,9 +74,8 @@ rebase_check_moved(const struct json_value *chain, long long since,
     const struct send_options *opt, struct rebase_moved *out)
 {
 	const struct json_value *events = json_object_get(chain, "events");
-	size_t used = 0;
+	size_t used = strnlen(out->text, sizeof(out->text));
 
-	memset(out, 0, sizeof(*out));
 	if (events == NULL || events->type != JSON_ARRAY)
 		return;
 	for (size_t i = 0; i < events->u.array.count; i++) {

@@ -156,31 +156,27 @@ parse_head(const struct json_value *v, long long *seq,
 	    hex_decode(hex, len, id, SHA256_LEN, false);
 }
 
+/* Events per page when walking a chain (the server's maximum, 11.6). */
+#define CHAIN_PAGE_LIMIT 1000
+
 /*
- * GET the chain: its head (exists false on 404) and whether it holds
- * statement id want (may be NULL).  With moved, also the statements from
- * seq since on that the user must see before a rebase (rebase.c).  why
- * says what went wrong otherwise.
+ * GET one page of the chain, path + query, into *doc (the caller frees
+ * it); *exists false (and no doc) on 404.  why says what went wrong
+ * otherwise.
  */
 static enum step
-chain_fetch(struct flush *f, const char *chain, const char *want,
-    bool *found, long long since, struct rebase_moved *moved, char *why,
-    size_t why_size)
+chain_page(struct flush *f, const char *chain, const char *query,
+    bool *exists, struct json_doc **doc, char *why, size_t why_size)
 {
 	struct http_response resp;
 	struct trace_error err;
-	struct json_doc *doc = NULL;
-	const struct json_value *root, *events;
-	char path[64 + CHAIN_ID_MAX];
-	unsigned char id[SHA256_LEN];
-	long long seq;
+	char path[128 + CHAIN_ID_MAX];
 	enum trace_status rc;
-	enum step step;
+	enum step step = STEP_DONE;
 
-	*found = false;
-	if (moved != NULL)
-		memset(moved, 0, sizeof(*moved));
-	snprintf(path, sizeof(path), "/api/v1/chains/%s", chain);
+	*exists = false;
+	*doc = NULL;
+	snprintf(path, sizeof(path), "/api/v1/chains/%s%s", chain, query);
 	rc = http_exchange(f->a, f->opt->cmd, "GET", path, NULL, NULL, 0,
 	    f->opt->attempts, &resp, &err);
 	if (rc != TRACE_OK || http_status_temporary(resp.status)) {
@@ -192,28 +188,85 @@ chain_fetch(struct flush *f, const char *chain, const char *want,
 		step = STEP_STOP;
 		goto out;
 	}
-	if (resp.status == 404) {
-		head_remember(f, chain, false, -1, NULL);
-		step = STEP_DONE;
+	if (resp.status == 404)
 		goto out;
-	}
 	if (resp.status != 200) {
 		http_describe_error(&resp, why, why_size);
 		step = STEP_KEEP;
 		goto out;
 	}
-	if (http_response_json(&resp, &doc, &err) != TRACE_OK ||
-	    !parse_head(json_object_get(root = json_doc_root(doc), "head"),
-	    &seq, id)) {
+	if (http_response_json(&resp, doc, &err) != TRACE_OK) {
+		snprintf(why, why_size, "the server's chain answer is not "
+		    "JSON");
+		step = STEP_KEEP;
+		goto out;
+	}
+	*exists = true;
+out:
+	http_response_free(&resp);
+	return step;
+}
+
+/*
+ * GET the chain: its head (exists false on 404) and whether it holds
+ * statement id want (may be NULL), which has seq since.  With moved, also
+ * the statements from seq since on that the user must see before a rebase
+ * (rebase.c).  why says what went wrong otherwise.
+ *
+ * The chain JSON comes in pages (PROTOCOL 11.6): the head is on every
+ * page, so a page of one event gives it; the statements from since on
+ * are walked by following next to the end.
+ */
+static enum step
+chain_fetch(struct flush *f, const char *chain, const char *want,
+    bool *found, long long since, struct rebase_moved *moved, char *why,
+    size_t why_size)
+{
+	struct json_doc *doc = NULL;
+	const struct json_value *root, *events, *next;
+	unsigned char id[SHA256_LEN];
+	char query[64];
+	long long seq, cursor;
+	bool exists;
+	enum step step;
+
+	*found = false;
+	if (moved != NULL)
+		memset(moved, 0, sizeof(*moved));
+	if ((step = chain_page(f, chain, "?limit=1", &exists, &doc, why,
+	    why_size)) != STEP_DONE)
+		goto out;
+	if (!exists) {
+		head_remember(f, chain, false, -1, NULL);
+		goto out;
+	}
+	if (!parse_head(json_object_get(json_doc_root(doc), "head"), &seq,
+	    id)) {
 		snprintf(why, why_size, "the server's chain answer has no "
 		    "head");
 		step = STEP_KEEP;
 		goto out;
 	}
 	head_remember(f, chain, true, seq, id);
-	if (want != NULL && (events = json_object_get(root, "events")) != NULL &&
-	    events->type == JSON_ARRAY) {
-		for (size_t i = 0; i < events->u.array.count && !*found; i++) {
+	cursor = since < 0 ? 0 : since;
+	while (want != NULL && cursor <= seq) {
+		json_doc_free(doc);
+		snprintf(query, sizeof(query), "?limit=%d&cursor=%lld",
+		    CHAIN_PAGE_LIMIT, cursor);
+		if ((step = chain_page(f, chain, query, &exists, &doc, why,
+		    why_size)) != STEP_DONE)
+			goto out;
+		if (!exists) {
+			snprintf(why, why_size, "the chain vanished while "
+			    "it was read");
+			step = STEP_KEEP;
+			goto out;
+		}
+		root = json_doc_root(doc);
+		events = json_object_get(root, "events");
+		for (size_t i = 0; events != NULL &&
+		    events->type == JSON_ARRAY &&
+		    i < events->u.array.count && !*found; i++) {
 			const char *s = NULL;
 
 			if (json_get_string(events->u.array.items[i], "id",
@@ -221,13 +274,23 @@ chain_fetch(struct flush *f, const char *chain, const char *want,
 			    strcmp(s, want) == 0)
 				*found = true;
 		}
+		if (*found)
+			break;
+		if (moved != NULL)
+			rebase_check_moved(root, since, f->opt, moved);
+		/* A next that does not move forward ends the walk (a server
+		 * from before pages sends none). */
+		next = json_object_get(root, "next");
+		if (next == NULL || next->type != JSON_STRING ||
+		    strtoll(next->u.string.ptr, NULL, 10) <= cursor)
+			break;
+		cursor = strtoll(next->u.string.ptr, NULL, 10);
 	}
-	if (moved != NULL && !*found)
-		rebase_check_moved(root, since, f->opt, moved);
+	if (*found && moved != NULL)
+		memset(moved, 0, sizeof(*moved));
 	step = STEP_DONE;
 out:
 	json_doc_free(doc);
-	http_response_free(&resp);
 	return step;
 }
 

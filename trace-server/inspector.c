@@ -7,6 +7,12 @@
  *
  * Payloads are pretty-printed from the parsed JSON and written with
  * buf_html, so a payload is shown exactly as signed and never as markup.
+ *
+ * A long chain's events come in pages of INSPECT_PAGE_EVENTS (?page=, 1
+ * the oldest), so one request renders O(page) events; the verdict, the
+ * status and the head stay the whole lot's (the cached fold and verdict
+ * of chainview.c and verdict.c).  Links to an event of another page
+ * (a prev, a correction, a recall) name its page.
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +22,28 @@
 #include "log.h"
 #include "pages.h"
 #include "parse.h"
+
+/* Events per inspector page, and the most pages a chain can have (seq
+ * is at most 2^53 - 1): ?page= is 1 to that, in at most 14 digits. */
+#define INSPECT_PAGE_EVENTS 100
+#define INSPECT_PAGE_DIGITS 14
+
+/* The events one inspector page renders: seq first to end - 1. */
+struct inspect_page {
+	size_t first, end;
+	enum page_lang lang;
+};
+
+/* href="..." of event i: an anchor on this page, else its page's. */
+static void
+event_href(struct buf *b, const struct inspect_page *pg, size_t i)
+{
+	if (i >= pg->first && i < pg->end)
+		buf_printf(b, "#ev-%zu", i);
+	else
+		buf_printf(b, "?page=%zu&amp;lang=%s#ev-%zu",
+		    i / INSPECT_PAGE_EVENTS + 1, i18n_tag(pg->lang), i);
+}
 
 static void
 signer_rows(struct request *req, struct buf *b, enum page_lang lang,
@@ -74,9 +102,10 @@ payload_block(struct buf *b, const struct chain_item *it)
 }
 
 static void
-event_card(struct request *req, struct buf *b, enum page_lang lang,
+event_card(struct request *req, struct buf *b, const struct inspect_page *pg,
     const struct chain_view *v, size_t i, const struct verdict *vd)
 {
+	enum page_lang lang = pg->lang;
 	const struct chain_item *it = &v->items[i];
 	char key[64], when[64], size[24];
 
@@ -101,8 +130,11 @@ event_card(struct request *req, struct buf *b, enum page_lang lang,
 	if (i == 0)
 		buf_puts(b, "</dt><dd class=\"mono\">null</dd>");
 	else
-		buf_printf(b, "</dt><dd class=\"mono\"><a href=\"#ev-%zu\">%s"
-		    "</a></dd>", i - 1, v->items[i - 1].rec->id);
+	{
+		buf_puts(b, "</dt><dd class=\"mono\"><a href=\"");
+		event_href(b, pg, i - 1);
+		buf_printf(b, "\">%s</a></dd>", v->items[i - 1].rec->id);
+	}
 	buf_puts(b, "<dt>");
 	i18n_html(b, lang, "insp.logindex");
 	buf_printf(b, "</dt><dd class=\"mono\">%lld</dd><dt>",
@@ -126,8 +158,9 @@ event_card(struct request *req, struct buf *b, enum page_lang lang,
 	if (it->corrected_by != NULL) {
 		buf_puts(b, "<dt>");
 		i18n_html(b, lang, "event.correction");
-		buf_printf(b, "</dt><dd><a href=\"#ev-%lld\">#%lld</a>: ",
-		    it->corrected_by->ev.seq, it->corrected_by->ev.seq);
+		buf_puts(b, "</dt><dd><a href=\"");
+		event_href(b, pg, (size_t)it->corrected_by->ev.seq);
+		buf_printf(b, "\">#%lld</a>: ", it->corrected_by->ev.seq);
 		buf_html_cstr(b, chain_item_data(it->corrected_by, "reason"));
 		buf_puts(b, "</dd>");
 	}
@@ -172,8 +205,10 @@ event_card(struct request *req, struct buf *b, enum page_lang lang,
 
 /* What the lot's statements add up to: the fold every view shows. */
 static void
-status_card(struct buf *b, enum page_lang lang, const struct chain_view *v)
+status_card(struct buf *b, const struct inspect_page *pg,
+    const struct chain_view *v)
 {
+	enum page_lang lang = pg->lang;
 	const struct fold_result *f = v->fold;
 	char total[24], open[24];
 
@@ -194,8 +229,9 @@ status_card(struct buf *b, enum page_lang lang, const struct chain_view *v)
 			const struct fold_recall *rc = &f->recalls[k];
 			char seq[24];
 
-			buf_printf(b, "<li><a href=\"#ev-%zu\">#%zu</a> ",
-			    rc->statement, rc->statement);
+			buf_puts(b, "<li><a href=\"");
+			event_href(b, pg, rc->statement);
+			buf_printf(b, "\">#%zu</a> ", rc->statement);
 			if (rc->open) {
 				buf_puts(b, "<span class=\"bad-text\">");
 				i18n_html(b, lang, "insp.open");
@@ -264,6 +300,67 @@ offline_card(struct request *req, struct buf *b, enum page_lang lang,
 	buf_puts(b, "</dd></dl></section>\n");
 }
 
+/*
+ * "Events a-b of n" with links to the earlier and later pages, when the
+ * chain has more than one (relative links: only the query changes).
+ */
+static void
+pager(struct buf *b, const struct inspect_page *pg, size_t count,
+    const char *id)
+{
+	char from[24], to[24], total[24];
+	size_t page = pg->first / INSPECT_PAGE_EVENTS + 1;
+
+	if (count <= INSPECT_PAGE_EVENTS)
+		return;
+	snprintf(from, sizeof(from), "%zu", pg->first);
+	snprintf(to, sizeof(to), "%zu", pg->end - 1);
+	snprintf(total, sizeof(total), "%zu", count);
+	buf_printf(b, "<nav class=\"card pager\" id=\"%s\"><p>", id);
+	i18n_html_args(b, pg->lang, "insp.events", from, to, total);
+	buf_puts(b, "</p><p>");
+	if (page > 1) {
+		buf_printf(b, "<a rel=\"prev\" class=\"earlier\" "
+		    "href=\"?page=%zu&amp;lang=%s\">", page - 1,
+		    i18n_tag(pg->lang));
+		i18n_html(b, pg->lang, "insp.earlier");
+		buf_puts(b, "</a> ");
+	}
+	if (pg->end < count) {
+		buf_printf(b, "<a rel=\"next\" class=\"later\" "
+		    "href=\"?page=%zu&amp;lang=%s\">", page + 1,
+		    i18n_tag(pg->lang));
+		i18n_html(b, pg->lang, "insp.later");
+		buf_puts(b, "</a>");
+	}
+	buf_puts(b, "</p></nav>\n");
+}
+
+/* ?page=: 1 (the oldest events) when absent. */
+static enum trace_status
+page_param(const struct query_fields *q, size_t *page,
+    struct trace_error *err)
+{
+	const struct query_field *f = parse_query_get(q, "page");
+	size_t n = 0;
+
+	*page = 1;
+	if (f == NULL || f->value == NULL || f->value_len == 0)
+		return TRACE_OK;
+	if (f->value_len > INSPECT_PAGE_DIGITS || f->value[0] == '0')
+		goto bad;
+	for (size_t i = 0; i < f->value_len; i++) {
+		if (f->value[i] < '0' || f->value[i] > '9')
+			goto bad;
+		n = n * 10 + (size_t)(f->value[i] - '0');
+	}
+	*page = n;
+	return TRACE_OK;
+bad:
+	return trace_error_set(err, TRACE_EMALFORMED, "bad_parameter", "page",
+	    "page is a number from 1");
+}
+
 /* The page cache's variants of inspector pages (after the resolver's). */
 #define INSPECTOR_VARIANT PAGECACHE_INSPECTOR
 
@@ -275,7 +372,9 @@ inspector_handle(struct request *req)
 	struct chain_view view;
 	struct trace_error err;
 	struct verdict vd;
+	struct inspect_page pg;
 	enum page_lang lang;
+	size_t page = 1;
 	char path[600], title[400];
 	size_t name_len = 0;
 	const char *name;
@@ -289,20 +388,25 @@ inspector_handle(struct request *req)
 		    "the inspector page is /inspect/01/{gtin}/10/{lot}");
 		goto fail;
 	}
-	/* ?lang= only (i18n_negotiate reads it); others are ignored. */
+	/* ?lang= (i18n_negotiate reads it) and ?page=; others are ignored. */
 	{
-		static const char *const allowed[] = { "lang", NULL };
+		static const char *const allowed[] = { "lang", "page", NULL };
 		struct query_fields query;
+		enum trace_status rc;
 
 		if (parse_query(req->info->query_string, allowed,
 		    PARSE_UNKNOWN_IGNORED, &query, &err) != TRACE_OK)
 			goto fail;
+		rc = page_param(&query, &page, &err);
 		parse_query_clear(&query);
+		if (rc != TRACE_OK)
+			goto fail;
 	}
 	lang = i18n_negotiate(req);
-	/* An anonymous page that costs O(chain) to build: a popular lot's is
-	 * served from memory for PAGE_CACHE_MS, like the lot page. */
-	{
+	/* A popular lot's first page is served from memory for
+	 * PAGE_CACHE_MS, like the lot page; later pages are O(page) to
+	 * render from the cached view. */
+	if (page == 1) {
 		char chain[CHAIN_ID_MAX + 1];
 
 		gs1_chain_id(link.gtin, link.lot, chain, sizeof(chain));
@@ -317,6 +421,16 @@ inspector_handle(struct request *req)
 	}
 	if (chain_view_load(req, &link, false, &view, &err) != TRACE_OK)
 		goto fail;
+	if (page > (view.count + INSPECT_PAGE_EVENTS - 1) / INSPECT_PAGE_EVENTS) {
+		trace_error_set(&err, TRACE_EMALFORMED, "bad_parameter", "page",
+		    "page %zu is past the last page of the lot's %zu events",
+		    page, view.count);
+		goto fail;
+	}
+	pg.lang = lang;
+	pg.first = (page - 1) * INSPECT_PAGE_EVENTS;
+	pg.end = view.count - pg.first > INSPECT_PAGE_EVENTS ?
+	    pg.first + INSPECT_PAGE_EVENTS : view.count;
 	verdict_get(req, &view, true, &vd);
 	name = chain_view_name(&view, lang, &name_len);
 	snprintf(title, sizeof(title), "%s: %.*s", i18n_get(lang, "insp.title"),
@@ -377,13 +491,15 @@ inspector_handle(struct request *req)
 	buf_printf(&b, "?lang=%s\">", i18n_tag(lang));
 	i18n_html(&b, lang, "insp.consumer");
 	buf_puts(&b, "</a></p></section>\n");
-	status_card(&b, lang, &view);
+	status_card(&b, &pg, &view);
 	offline_card(req, &b, lang, &view);
-	for (size_t i = 0; i < view.count; i++)
-		event_card(req, &b, lang, &view, i, &vd);
+	pager(&b, &pg, view.count, "pager-top");
+	for (size_t i = pg.first; i < pg.end; i++)
+		event_card(req, &b, &pg, &view, i, &vd);
+	pager(&b, &pg, view.count, "pager-bottom");
 	buf_puts(&b, "</main>");
 	page_close(&b);
-	if (vd.state != VERDICT_PENDING)
+	if (vd.state != VERDICT_PENDING && page == 1)
 		pagecache_put(view.chain, INSPECTOR_VARIANT + (int)lang,
 		    witness_pending_from(req), &b);
 	page_send(req, 200, &b, lang, NULL);

@@ -271,12 +271,21 @@ def check_consistent(cluster, before, after):
 # ---- whole-store checks ----------------------------------------------------------
 
 def get_chain(cluster, lot, gtin=GTIN):
-    r = call(cluster.port, "GET", "/api/v1/chains/01/%s/10/%s" % (gtin, lot), timeout=60)
-    if r.status == 404:
-        return []
-    if r.status != 200:
-        raise AssertionError("chain %s: %r" % (lot, r))
-    return r.json()["events"]
+    """Every event of the chain, following next through its pages
+    (docs/PROTOCOL.md 11.6)."""
+    events, query = [], "?limit=1000"
+    while True:
+        r = call(cluster.port, "GET", "/api/v1/chains/01/%s/10/%s%s" % (gtin, lot, query),
+                 timeout=60)
+        if r.status == 404:
+            return []
+        if r.status != 200:
+            raise AssertionError("chain %s: %r" % (lot, r))
+        doc = r.json()
+        events += doc["events"]
+        if doc.get("next") is None:
+            return events
+        query = "?limit=1000&cursor=" + doc["next"]
 
 
 def check_chain(events, lot):

@@ -326,6 +326,22 @@ class Cluster:
     def post(self, path, body, headers=None, raw=False):
         return self.request("POST", path, body, headers=headers, raw=raw)
 
+    def chain_events(self, path):
+        """Every event of the chain JSON at path (/api/v1/chains/...),
+        following next through its pages (PROTOCOL 11.6); None on 404."""
+        events, cursor = [], None
+        while True:
+            r = self.get(path + "?limit=1000" +
+                         ("&cursor=" + cursor if cursor is not None else ""))
+            if r.status == 404:
+                return None
+            assert r.status == 200, r
+            doc = r.json()
+            events += doc["events"]
+            cursor = doc["next"]
+            if cursor is None:
+                return events
+
     # --- trust -----------------------------------------------------------
     def ensure_org(self, org=TEST_ORG, name=None, roles=None,
                    prefixes=ALL_PREFIXES):

@@ -552,11 +552,7 @@ class Recalls(unittest.TestCase):
 # ---- against a real trace-server ---------------------------------------------
 
 def chain(lot, gtin=GTIN):
-    r = cluster().get("/api/v1/chains/01/%s/10/%s" % (gtin, lot))
-    if r.status == 404:
-        return []
-    assert r.status == 200, r
-    return r.json()["events"]
+    return cluster().chain_events("/api/v1/chains/01/%s/10/%s" % (gtin, lot)) or []
 
 
 def certificates(lot):

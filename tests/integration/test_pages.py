@@ -6,6 +6,7 @@ counters, recall banners, verdicts, QR codes that decode to the exact URI,
 and label bounds."""
 import html.parser
 import json
+import socket
 import subprocess
 import tempfile
 import unittest
@@ -487,3 +488,235 @@ class Labels(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ChainCommands:
+    """with ChainCommands(gtin, lot) as m: the Redis commands on that
+    chain's events list while the block runs, as test_ingest's ChainReads
+    counts them (MONITOR, so the commands of Functions count too);
+    m.count("lrange") after the block."""
+
+    def __init__(self, gtin, lot):
+        self.key = ('"c:{01/%s/10/%s}:ev"' % (gtin, link_encode(lot))).encode()
+        self.lines = []
+
+    def __enter__(self):
+        self.sock = socket.create_connection(("127.0.0.1", cluster.redis_port), timeout=60)
+        self.sock.sendall(b"MONITOR\r\n")
+        self.buf = b""
+        while b"\r\n" not in self.buf:
+            self.buf += self.sock.recv(4096)       # +OK
+        self.buf = self.buf.split(b"\r\n", 1)[1]
+        return self
+
+    def __exit__(self, *exc):
+        cluster.redis.echo("trace-test-monitor-end")
+        while b"trace-test-monitor-end" not in self.buf:
+            data = self.sock.recv(65536)
+            if not data:
+                break
+            self.buf += data
+        self.sock.close()
+        self.all = self.buf.split(b"\r\n")
+        self.lines = [l for l in self.all if self.key in l]
+
+    def count(self, command):
+        return sum(1 for l in self.lines
+                   if any((b'"%s" ' % c.encode()) + self.key in l
+                          for c in (command.upper(), command.lower())))
+
+
+LONG_LOT = "LONG/25%"        # '/' and '%' must be encoded in links
+LONG_EVENTS = 250
+
+
+class LongChain(unittest.TestCase):
+    """A chain of 250 events (SPEC 7 "no anonymous request costs more than
+    O(page size) work"): the chain JSON and the inspector page come in
+    pages (PROTOCOL 11.6, 11.15)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.brand = brand = harness.Key("brand-long")
+        cls.logistics = logistics = harness.Key("logistics-long")
+        cluster.enroll(brand, "brand", org="Org brand")
+        cluster.enroll(logistics, "logistics", org="Org logistics")
+        envs, prev = [], None
+        for seq in range(LONG_EVENTS):
+            if seq == 0:
+                env = brand.sign(harness.TYPE_EVENT, harness.event_payload(
+                    brand, "product.registered", GTIN, LONG_LOT, 0, None,
+                    harness.REGISTERED))
+            else:
+                env = logistics.sign(harness.TYPE_EVENT, harness.event_payload(
+                    logistics, "shipment.departed", GTIN, LONG_LOT, seq, prev,
+                    {"carrier": "Carrier %d" % seq, "billOfLading": "BL%d" % seq,
+                     "port": "KRINC"}))
+            envs.append(env)
+            prev = harness.statement_id(env)
+        r = cluster.post("/api/v1/events", envs)
+        assert r.status == 200, r
+        assert [x["status"] for x in r.json()["results"]] == [201] * LONG_EVENTS, r.json()
+        cls.ids = [harness.statement_id(e) for e in envs]
+        cls.path = "/api/v1/chains" + chain_path(GTIN, LONG_LOT)
+        harness.settle(cluster)
+
+    def walk(self, first):
+        """Follow the Link headers from path first: the pages' answers."""
+        pages, path = [], first
+        while path is not None:
+            r = cluster.get(path)
+            self.assertEqual(r.status, 200, r)
+            pages.append(r)
+            nxt = r.json()["next"]
+            if nxt is None:
+                self.assertNotIn("link", r.headers)
+                path = None
+            else:
+                link = r.headers["link"]
+                self.assertTrue(link.startswith("<") and link.endswith('>; rel="next"'), link)
+                self.assertEqual(r.headers["x-next-cursor"], nxt)
+                path = link[1:link.index(">")]
+                self.assertIn("cursor=" + nxt, path)
+            self.assertLess(len(pages), 10)
+        return pages
+
+    def test_walk_returns_every_event_once_in_order(self):
+        pages = self.walk(self.path + "?limit=100")
+        self.assertEqual(len(pages), 3)
+        self.assertEqual([p.json()["next"] for p in pages], ["100", "200", None])
+        self.assertEqual([len(p.json()["events"]) for p in pages], [100, 100, 50])
+        events = [e for p in pages for e in p.json()["events"]]
+        self.assertEqual([e["id"] for e in events], self.ids)
+        self.assertEqual([e["seq"] for e in events], list(range(LONG_EVENTS)))
+        for p in pages:
+            doc = p.json()
+            self.assertEqual(doc["head"], {"seq": LONG_EVENTS - 1, "id": self.ids[-1]})
+            self.assertEqual(doc["status"]["recall"]["status"], "none")
+            self.assertIn("recalls", doc)
+        # The lot in the link is encoded, so the link reads the same chain.
+        self.assertIn("/10/LONG%2F25%25?cursor=100>", pages[0].headers["link"])
+        self.assertIn("?limit=1&cursor=1>",
+                      cluster.get(self.path + "?limit=1").headers["link"])
+
+    def test_default_page_and_short_chains(self):
+        doc = cluster.get(self.path).json()
+        self.assertEqual(len(doc["events"]), 100)
+        self.assertEqual(doc["next"], "100")
+        pages = self.walk(self.path)
+        self.assertEqual([len(p.json()["events"]) for p in pages], [100, 100, 50])
+        self.assertNotIn("limit=", pages[0].headers["link"])
+        # A chain up to the default page size comes whole, as before pages.
+        r = cluster.get("/api/v1/chains" + chains["good"]["path"])
+        self.assertEqual(r.status, 200)
+        self.assertEqual(len(r.json()["events"]), 8)
+        self.assertIsNone(r.json()["next"])
+        self.assertNotIn("link", r.headers)
+        # A page of one, from the middle; the last event alone.
+        doc = cluster.get(self.path + "?limit=1&cursor=137").json()
+        self.assertEqual([e["seq"] for e in doc["events"]], [137])
+        self.assertEqual(doc["next"], "138")
+        doc = cluster.get(self.path + "?cursor=249&limit=1000").json()
+        self.assertEqual([e["id"] for e in doc["events"]], [self.ids[-1]])
+        self.assertIsNone(doc["next"])
+
+    def test_bad_parameters(self):
+        for query, code, field in [
+                ("limit=0", "bad_parameter", "limit"),
+                ("limit=1001", "bad_parameter", "limit"),
+                ("limit=01", "bad_parameter", "limit"),
+                ("limit=ten", "bad_parameter", "limit"),
+                ("limit=-1", "bad_parameter", "limit"),
+                ("limit=1&limit=2", "bad_parameter", "limit"),
+                ("cursor=-1", "bad_parameter", "cursor"),
+                ("cursor=abc", "bad_parameter", "cursor"),
+                ("cursor=007", "bad_parameter", "cursor"),
+                ("cursor=250", "bad_parameter", "cursor"),
+                ("cursor=99999999999999999", "bad_parameter", "cursor"),
+                ("cursor=1%ZZ", "bad_parameter", "cursor"),
+                ("page=2", "unknown_parameter", "page")]:
+            r = cluster.get(self.path + "?" + query)
+            self.assertEqual(r.status, 400, query)
+            self.assertEqual(r.json()["error"]["code"], code, query)
+            self.assertEqual(r.json()["error"].get("field"), field, query)
+        # An empty value counts as absent (11.10).
+        self.assertEqual(len(cluster.get(self.path + "?limit=&cursor=").json()["events"]), 100)
+
+    def test_a_page_reads_no_more_than_the_chain_once(self):
+        """The fold needs the whole chain: a walk reads it at most once
+        (when chainview.c has not folded this head yet), and a page of a
+        head it has folded transfers no record: no LRANGE of the list."""
+        with ChainCommands(GTIN, LONG_LOT) as m:
+            pages = self.walk(self.path + "?limit=100")
+        self.assertEqual(len(pages), 3)
+        self.assertLessEqual(m.count("lrange"), 1, m.lines)
+        # A chain no request has read yet, and the same chain once it has
+        # grown: the first page reads it whole, the others no record.
+        lot = "LONG-READS"
+        envs, prev = [], None
+        for seq in range(121):
+            k = self.brand if seq == 0 else self.logistics
+            envs.append(k.sign(harness.TYPE_EVENT, harness.event_payload(
+                k, "product.registered" if seq == 0 else "shipment.departed", GTIN,
+                lot, seq, prev, harness.REGISTERED if seq == 0 else
+                {"carrier": "C", "billOfLading": "BL%d" % seq, "port": "KRINC"})))
+            prev = harness.statement_id(envs[-1])
+        r = cluster.post("/api/v1/events", envs[:120])
+        self.assertEqual([x["status"] for x in r.json()["results"]], [201] * 120, r.json())
+        path = "/api/v1/chains" + chain_path(GTIN, lot) + "?limit=50"
+        for events in (120, 121):
+            with ChainCommands(GTIN, lot) as m:
+                pages = self.walk(path)
+            self.assertEqual(sum(len(p.json()["events"]) for p in pages), events)
+            self.assertEqual(len(pages), 3)
+            self.assertEqual(m.count("lrange"), 1, m.lines)
+            self.assertEqual(cluster.post("/api/v1/events", envs[120]).status,
+                             201 if events == 120 else 200)
+        for cursor in ("100", "200"):
+            with ChainCommands(GTIN, LONG_LOT) as m:
+                r = cluster.get(self.path + "?limit=100&cursor=" + cursor)
+            self.assertEqual(r.status, 200)
+            self.assertEqual(m.count("lrange"), 0, m.lines)
+            self.assertGreaterEqual(len(m.lines), 1, m.all[:20])
+            # LLEN and LINDEX -1: the head check, O(1).
+            self.assertLessEqual(len(m.lines), 3, m.lines)
+
+    def test_inspector_pages(self):
+        base = "/inspect" + chain_path(GTIN, LONG_LOT)
+        seen, verdicts = [], set()
+        for page, count in ((1, 100), (2, 100), (3, 50)):
+            r = get(base + "?page=%d&lang=en" % page)
+            self.assertEqual(r.status, 200, page)
+            m = parse(r.body)
+            ids = [a["id"] for t, a in m.tags
+                   if t == "section" and "event" in a.get("class", "")]
+            self.assertEqual(len(ids), count)
+            seen += ids
+            body = r.body.decode()
+            self.assertIn("Events #%d\u2013#%d of 250" % ((page - 1) * 100,
+                                                        (page - 1) * 100 + count - 1),
+                          "".join(m.text))
+            links = {a.get("class"): a["href"] for t, a in m.tags
+                     if t == "a" and a.get("class") in ("earlier", "later")}
+            want = {}
+            if page > 1:
+                want["earlier"] = "?page=%d&lang=en" % (page - 1)
+            if page < 3:
+                want["later"] = "?page=%d&lang=en" % (page + 1)
+            self.assertEqual(links, want, page)
+            verdict = [a for t, a in m.tags if a.get("id") == "server-verdict"]
+            self.assertEqual(len(verdict), 1)
+            verdicts.add(verdict[0]["class"])
+            self.assertIn("#249 " + self.ids[-1], body)      # the lot's head
+            if page > 1:
+                # The first event's prev is on the page before.
+                self.assertIn('href="?page=%d&amp;lang=en#ev-%d"'
+                              % (page - 1, (page - 1) * 100 - 1), body)
+        self.assertEqual(seen, ["ev-%d" % i for i in range(LONG_EVENTS)])
+        self.assertEqual(verdicts, {"ok-text"})
+        self.assertEqual(len(parse(get(base).body).tags) > 0, True)
+        for bad in ("0", "4", "x", "01", "-1"):
+            self.assertEqual(get(base + "?page=" + bad).status, 400, bad)
+        # A short lot has one page and no pager.
+        body = get("/inspect" + chains["good"]["path"] + "?lang=en").body.decode()
+        self.assertNotIn('class="card pager"', body)

@@ -69,11 +69,7 @@ def dead_server():
 
 
 def chain(lot):
-    r = cluster.get("/api/v1/chains/01/%s/10/%s" % (GTIN, lot))
-    if r.status == 404:
-        return []
-    assert r.status == 200, r
-    return r.json()["events"]
+    return cluster.chain_events("/api/v1/chains/01/%s/10/%s" % (GTIN, lot)) or []
 
 
 def queue_files(queue):
@@ -333,6 +329,23 @@ class Rebase(unittest.TestCase):
     def test_held_by_a_recall(self):
         self.held(self.new_lot(), "importer-a", "recall.issued", "reason=r",
                   "severity=1", "action=Stop using it")
+
+    def test_held_by_a_recall_past_the_first_page(self):
+        """The chain JSON comes in pages of 100 by default (PROTOCOL
+        11.6): on a chain of 150, the recall that moved it is on the
+        second page, and send still finds it and holds."""
+        lot = self.new_lot()
+        envs, prev = [], chain(lot)[-1]["id"]
+        for seq in range(1, 150):
+            k = keys["inspector-a"]
+            env = k.sign(TYPE_EVENT, event_payload(k, "inspection.sampled", GTIN, lot,
+                                                   seq, prev, {"samples": seq}))
+            envs.append(env)
+            prev = statement_id(env)
+        r = cluster.post("/api/v1/events", envs)
+        self.assertEqual([x["status"] for x in r.json()["results"]], [201] * 149)
+        self.held(lot, "importer-a", "recall.issued", "reason=r", "severity=1",
+                  "action=Stop using it")
 
     def test_held_by_a_fail(self):
         self.held(self.new_lot(), "inspector-a", "inspection.completed",
