@@ -712,6 +712,40 @@ verify_receipts(struct verify *v, const struct note_verifier *log_key)
 }
 
 /*
+ * SPEC 8 "Data from round 1" (docs/PROTOCOL.md 10.2 step 5): round 2 began
+ * at the log's first index statement, and only what was logged before it
+ * may be read by the round-1 rules.  Every index statement the bundle
+ * proves in the log is an upper bound for it, and the index statement of
+ * the lot index (the checkpoint's last leaf) names the first one in its
+ * "first" member: without it, a round-1-form close slipped into the log
+ * after round 2 began would be read by the round-1 rules.  What cannot be
+ * proven leaves the bound where it was (the round-1 reading, reported).
+ */
+static void
+verify_round1(struct verify *v, const struct note_verifier *log_key)
+{
+	struct bundle_report *r = v->r;
+	char why[TRACE_ERROR_MESSAGE_MAX];
+	long long first;
+
+	r->round1_before = FOLD_ROUND1_ALWAYS;
+	if (r->receipt_count > 0)               /* in log order */
+		r->round1_before = r->receipts[0].log_index;
+	if (r->checkpoint_ok && bundle_index_first(v->b, log_key,
+	    r->checkpoint.size, &first)) {
+		/* The proof is counted once, where 10.5 checks it. */
+		size_t checks = r->checks, proofs = r->proofs;
+		bool proven = proof_ok(v, &v->b->index->statement, why,
+		    sizeof(why));
+
+		r->checks = checks;
+		r->proofs = proofs;
+		if (proven && first < r->round1_before)
+			r->round1_before = first;
+	}
+}
+
+/*
  * SPEC 8 "Receipt time": the receipt time of the statement at log_index is
  * the time of the first index statement after it.  The first receipt
  * after it, if the bundle carries one; else NULL.
@@ -921,7 +955,8 @@ fold_events(struct verify *v, const struct key_table *keys,
 			.pending = res->pending,
 			.compromised = res->compromised };
 	}
-	if (fold_run(st, n, NULL, &r->fold, &err) != TRACE_OK) {
+	if (fold_run(st, n, &(struct fold_options){ .round1_before =
+	    r->round1_before }, &r->fold, &err) != TRACE_OK) {
 		v->nomem = true;
 		goto out;
 	}
@@ -1126,6 +1161,7 @@ bundle_verify(const struct bundle *b,
 	verify_checkpoint(&v, log_key);
 	verify_pending(&v, log_key);
 	verify_receipts(&v, log_key);
+	verify_round1(&v, log_key);
 	if (b->chain[0] == '\0')
 		fail(&v, BUNDLE_SUBJECT_BUNDLE, 0, -1, -1, "bad_item",
 		    "the bundle names no chain");

@@ -310,6 +310,12 @@ struct bundle_report {
 	struct bundle_receipt *receipts;      /* the receipts that verified,
 	                                       * in log order */
 	size_t receipt_count;
+	/* SPEC 8 "Data from round 1": statements logged below it are
+	 * judged by the round-1 rules (fold_options.round1_before): the
+	 * log index of the first index statement that the bundle proves,
+	 * the lowest of the index statement's "first", its own log index
+	 * and every receipt's; FOLD_ROUND1_ALWAYS when it proves none. */
+	long long round1_before;
 	struct bundle_failure *failures; /* checkpoint, keys in log order,
 	                                  * events in order, then the rules
 	                                  * the fold found broken */
@@ -365,6 +371,19 @@ void bundle_index_verify(const struct bundle *b,
  */
 bool bundle_receipt_read(const struct bundle_item *it,
     const struct note_verifier *log_key, long long *time);
+
+/*
+ * SPEC 8 "Data from round 1": the log index of the log's first index
+ * statement, as the bundle's index statement (the checkpoint's last leaf,
+ * signed by log_key, checkpoint_size its checkpoint's size) says it in
+ * its "first" member (docs/PROTOCOL.md 9.10.2), or its own log index
+ * when it says nothing (a statement from before "first"): an index
+ * statement there shows that round 2 had begun.  False if the bundle has
+ * no such statement.  The inclusion proof is the caller's to check.
+ */
+bool bundle_index_first(const struct bundle *b,
+    const struct note_verifier *log_key, uint64_t checkpoint_size,
+    long long *first);
 
 /* Release a report's arrays.  Accepts NULL. */
 void bundle_report_free(struct bundle_report *report);
