@@ -996,6 +996,63 @@ expect_round1(const struct outcome *o)
 	CHECK(s.recall == 1 && s.other == 2);
 }
 
+/*
+ * SPEC 8 "Data from round 1": the same round-1-form close (naming no
+ * recall) logged before the log's first index statement, where it is
+ * round-1 data, and after it, where an operator who can insert statements
+ * slipped it in.  The index statement, in "receipts", is what shows where
+ * round 2 began.
+ */
+static void
+build_round1_before_index(struct tlog *l, struct outcome *o)
+{
+	char data[512];
+
+	base_log(l);
+	recall_data(data, sizeof(data), NULL);
+	add_event(l, &importer, "recall.issued", data, o->ids[0]);
+	add_event(l, &importer, "recall.closed", "{\"outcome\":\"released\"}",
+	    o->ids[1]);
+	add_receipt(l, KEY_TIME + 100);
+}
+
+static void
+expect_round1_before_index(const struct outcome *o)
+{
+	CHECK_INT(o->r.failure_count, 0);
+	CHECK_INT(o->r.round1_before, (long long)o->r.receipts[0].log_index);
+	CHECK_INT(o->r.fold.recall_count, 1);
+	CHECK(o->r.fold.recalls[0].closed_round1);
+	CHECK_INT(o->r.fold.open_recalls, 0);
+	CHECK_INT(o->r.fold.round1, 1);
+}
+
+/* The attack: after the first index statement, by today's rules only. */
+static void
+build_round1_after_index(struct tlog *l, struct outcome *o)
+{
+	char data[512];
+
+	base_log(l);
+	add_receipt(l, KEY_TIME + 100);
+	recall_data(data, sizeof(data), NULL);
+	add_event(l, &importer, "recall.issued", data, o->ids[0]);
+	add_event(l, &importer, "recall.closed", "{\"outcome\":\"released\"}",
+	    o->ids[1]);
+}
+
+static void
+expect_round1_after_index(const struct outcome *o)
+{
+	CHECK(failed_with(&o->r, 2, "missing_field"));
+	CHECK_INT(o->r.failure_count, 1);
+	CHECK_INT(o->r.fold.recall_count, 1);
+	CHECK(o->r.fold.recalls[0].open);
+	CHECK(!o->r.fold.recalls[0].closed_round1);
+	CHECK_INT(o->r.fold.open_recalls, 1);
+	CHECK_INT(o->r.fold.round1, 0);
+}
+
 /* Good: a regulator withdraws an inspector's fail; the pass decides. */
 static void
 build_regulator_withdraws(struct tlog *l, struct outcome *o)
@@ -1568,6 +1625,12 @@ static const struct fixture fixtures[] = {
 	{ "compromised-admin-enrolls", "the enrollment counts for nothing: "
 	  "the recall stays open", build_compromised_enroll,
 	  expect_compromised_enroll, { NULL } },
+	{ "round1-close-before-first-index", "round-1 data: the close naming "
+	  "no recall closes the recall, labelled round 1",
+	  build_round1_before_index, expect_round1_before_index, { NULL } },
+	{ "round1-close-after-first-index", "slipped in after round 2 began: "
+	  "missing_field, the recall stays open", build_round1_after_index,
+	  expect_round1_after_index, { NULL } },
 	{ "compromised-forged-receipts", "a forged receipt and one after "
 	  "the revoke show nothing: the close is ignored",
 	  build_compromised_forged, expect_compromised_forged, { NULL } },
