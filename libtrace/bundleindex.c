@@ -142,6 +142,8 @@ struct statement {
 	unsigned char root[LOTINDEX_HASH_LEN];
 	long long first;                /* the log's first index statement,
 	                                 * -1 if not said (older statements) */
+	long long max_age, grace;       /* the limits the log enforced at
+	                                 * ingest (seconds), -1 if not said */
 };
 
 static bool
@@ -149,7 +151,7 @@ statement_parse(const struct dsse_envelope *env, struct statement *st,
     char *why, size_t size)
 {
 	static const char *const fields[] = { "v", "type", "time", "size",
-		"root", "entries", "first", NULL };
+		"root", "entries", "first", "maxAge", "grace", NULL };
 	struct json_doc *doc = NULL;
 	const struct json_value *root, *f;
 	struct trace_error err;
@@ -192,6 +194,19 @@ statement_parse(const struct dsse_envelope *env, struct statement *st,
 		    "index at or before its own");
 		goto out;
 	}
+	/* Optional (9.10.2): the receipt-time limits of SPEC 8. */
+	st->max_age = st->grace = -1;
+	if ((json_object_get(root, "maxAge") != NULL &&
+	    (json_get_int(root, "maxAge", true, &st->max_age, &err) !=
+	    TRACE_OK || st->max_age < 0)) ||
+	    (json_object_get(root, "grace") != NULL &&
+	    (json_get_int(root, "grace", true, &st->grace, &err) !=
+	    TRACE_OK || st->grace < 0)) ||
+	    (st->max_age < 0) != (st->grace < 0)) {
+		snprintf(why, size, "the index statement's maxAge and grace are "
+		    "not both non-negative numbers of seconds");
+		goto out;
+	}
 	ok = true;
 out:
 	json_doc_free(doc);
@@ -200,7 +215,7 @@ out:
 
 bool
 bundle_receipt_read(const struct bundle_item *it,
-    const struct note_verifier *log_key, long long *time)
+    const struct note_verifier *log_key, struct bundle_receipt *out)
 {
 	struct statement st;
 	char why[TRACE_ERROR_MESSAGE_MAX];
@@ -212,14 +227,15 @@ bundle_receipt_read(const struct bundle_item *it,
 	    TRACE_OK || !statement_parse(&it->env, &st, why, sizeof(why)) ||
 	    st.size != (uint64_t)it->log_index)
 		return false;
-	*time = st.time;
+	*out = (struct bundle_receipt){ .log_index = it->log_index,
+		.time = st.time, .max_age = st.max_age, .grace = st.grace };
 	return true;
 }
 
 bool
 bundle_index_first(const struct bundle *b,
     const struct note_verifier *log_key, uint64_t checkpoint_size,
-    long long *first)
+    long long *first, bool *limits)
 {
 	const struct bundle_index *ix = b->index;
 	struct statement st;
@@ -235,6 +251,7 @@ bundle_index_first(const struct bundle *b,
 	    st.size + 1 != checkpoint_size)
 		return false;
 	*first = st.first >= 0 ? st.first : ix->statement.log_index;
+	*limits = st.max_age >= 0;
 	return true;
 }
 

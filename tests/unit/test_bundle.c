@@ -1327,8 +1327,8 @@ test_compromise(void)
  * events: with_index() writes the last one as the index member.
  */
 static void
-add_index_statement(struct tlog *l, const struct note_signer *signer,
-    long long first)
+add_index_limits(struct tlog *l, const struct note_signer *signer,
+    long long first, bool limits)
 {
 	char text[256], kid[KEYID_LEN + 1];
 	struct dsse_envelope env;
@@ -1340,6 +1340,9 @@ add_index_statement(struct tlog *l, const struct note_signer *signer,
 	if (first >= 0)
 		n += snprintf(text + n, sizeof(text) - (size_t)n,
 		    ",\"first\":%lld", first);
+	if (limits)
+		n += snprintf(text + n, sizeof(text) - (size_t)n,
+		    ",\"maxAge\":2592000,\"grace\":604800");
 	snprintf(text + n, sizeof(text) - (size_t)n, "}");
 	key_id(signer->public_key, kid);
 	CHECK(dsse_sign(TYPE_INDEX, (const unsigned char *)text, strlen(text),
@@ -1349,21 +1352,40 @@ add_index_statement(struct tlog *l, const struct note_signer *signer,
 	dsse_envelope_clear(&env);
 }
 
+static void
+add_index_statement(struct tlog *l, const struct note_signer *signer,
+    long long first)
+{
+	add_index_limits(l, signer, first, false);
+}
+
 /* The bundle with an "index" member whose statement is the log's last
- * leaf (its lot proof is junk: completeness fails, the fold stands). */
+ * leaf (its lot proof is junk: completeness fails, the fold stands);
+ * with receipt, that statement is in "receipts" too. */
 static char *
-with_index(const struct tlog *l)
+with_index_receipt(const struct tlog *l, bool receipt)
 {
 	char *text = render(l, CHAIN, NULL, 0), *p = strrchr(text, '}');
 	struct buf b;
 
 	buf_init(&b, 0);
 	buf_append(&b, text, (size_t)(p - text));
+	if (receipt) {
+		buf_puts(&b, ",\"receipts\":[");
+		render_item(&b, &l->items[l->count - 1]);
+		buf_puts(&b, "]");
+	}
 	buf_puts(&b, ",\"index\":{\"statement\":");
 	render_item(&b, &l->items[l->count - 1]);
 	buf_puts(&b, ",\"lot\":\"AQAAAA==\",\"keys\":[]}}");
 	free(text);
 	return buf_steal(&b, NULL);
+}
+
+static char *
+with_index(const struct tlog *l)
+{
+	return with_index_receipt(l, false);
 }
 
 /* Registration, recall, and a close naming no recall (round 1's form);
@@ -1467,6 +1489,45 @@ test_round1_pinned(void)
 	CHECK(strcmp(r.completeness_code, "bad_index") == 0);
 	bundle_report_free(&r);
 	free(text);
+	tlog_reset(&l);
+}
+
+/*
+ * SPEC 8 "Receipt time": an index statement that says the limits the log
+ * enforced promises a receipt for every event from round 2 on; a bundle
+ * that leaves the receipts out (so that nothing can be checked) fails
+ * missing_receipt.  With the receipt, the event is within the limits.
+ */
+static void
+test_receipt_promised(void)
+{
+	static struct tlog l;
+	struct bundle_report r;
+	char id[2 * SHA256_LEN + 1], *text;
+
+	for (int shown = 0; shown < 2; shown++) {
+		tlog_reset(&l);
+		enroll_org(&l, &brand, ROLE_BRAND, "Amorepacific");
+		enroll_org(&l, &importer, ROLE_IMPORTER, "Haiyue Trading");
+		add_index_limits(&l, &log_signer, 2, true);
+		add_typed(&l, &brand, "product.registered", "{\"name\":{\"en\":"
+		    "\"E\"},\"brand\":\"B\",\"origin\":\"KR\"}", id);
+		add_typed(&l, &importer, "recall.issued", "{\"reason\":"
+		    "\"Microbial\",\"severity\":1,\"action\":\"Stop\"}", id);
+		add_index_limits(&l, &log_signer, 2, true);
+		tlog_seal(&l, &log_signer);
+		text = with_index_receipt(&l, shown == 1);
+		verify_text(text, &r);
+		CHECK(r.receipts_promised);
+		CHECK_INT(r.round1_before, 2);
+		CHECK(has_failure(&r, BUNDLE_SUBJECT_EVENT, 0,
+		    "missing_receipt") == (shown == 0));
+		CHECK(has_failure(&r, BUNDLE_SUBJECT_EVENT, 1,
+		    "missing_receipt") == (shown == 0));
+		CHECK(!has_failure(&r, BUNDLE_SUBJECT_EVENT, 0, "stale_time"));
+		bundle_report_free(&r);
+		free(text);
+	}
 	tlog_reset(&l);
 }
 
@@ -1927,5 +1988,6 @@ main(int argc, char **argv)
 	test_pending();
 	test_compromise();
 	test_round1_pinned();
+	test_receipt_promised();
 	CHECK_DONE();
 }
