@@ -35,11 +35,12 @@
  * verifiers hold a pending recall or fail in force at once.  events, keys
  * and index are exactly those of the witnessed checkpoint.
  *
- * receipts (SPEC 8 "Revocation and compromise", PROTOCOL 10.1): for each
- * covered statement signed by a key revoked with compromisedAt (an event
- * by it, an enrollment by it), the first index statement after it, if the
- * checkpoint covers one, with its proof: the verifier's only evidence that
- * such a statement was received before compromisedAt.
+ * receipts (SPEC 8 "Receipt time", "Revocation and compromise", PROTOCOL
+ * 10.1): for each covered event, and each covered enrollment signed by a
+ * key revoked with compromisedAt, the first index statement after it, if
+ * the checkpoint covers one, with its proof, once each: the verifier's
+ * evidence of when the statement was received (the receipt-time limits,
+ * and before compromisedAt or not).
  *
  * Envelopes are written as served (statement.c): one signature each, also
  * for round-1 data.  A round-1 enrollment of a key that is weak by today's
@@ -486,7 +487,8 @@ receipt_add(uint64_t **list, size_t *count, uint64_t at)
 {
 	void *p;
 
-	for (size_t i = 0; i < *count; i++)
+	/* From the end: events come in log order, so mostly the last. */
+	for (size_t i = *count; i-- > 0;)
 		if ((*list)[i] == at)
 			return true;
 	if ((p = realloc(*list, (*count + 1) * sizeof(**list))) == NULL)
@@ -516,7 +518,7 @@ write_receipts(struct request *req, struct buf *out,
 	    &lost);
 	enum trace_status rc = TRACE_OK;
 
-	for (size_t i = 0; i < total && lost > 0 && rc == TRACE_OK; i++) {
+	for (size_t i = 0; i < total && rc == TRACE_OK; i++) {
 		const struct store_record *r = i < event_count ? events[i] :
 		    keys[i - event_count];
 		char signer[KEYID_LEN + 1];
@@ -541,9 +543,11 @@ write_receipts(struct request *req, struct buf *out,
 				continue;
 			snprintf(signer, sizeof(signer), "%s", e.signer);
 		}
+		/* Every event: its receipt time (SPEC 8).  An enrollment:
+		 * only when its signer's compromise may void it. */
 		for (size_t k = 0; k < lost && !suspect; k++)
 			suspect = strcmp(lost_ids[k], signer) == 0;
-		if (!suspect)
+		if (!suspect && i >= event_count)
 			continue;
 		if ((rc = store_receipt_time(req->worker->store, r->log_index,
 		    &known, &at, &t, err)) != TRACE_OK)

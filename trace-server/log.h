@@ -152,12 +152,14 @@ enum trace_status log_index_round1_before(struct store *s, long long *first,
  * Sign and append the index statement over the first size leaves (the
  * index as step->commit says) if the log still has exactly size leaves;
  * *appended says whether it did.  Its "first" names the log's first index
- * statement (itself, for the first), docs/PROTOCOL.md 9.10.2.
+ * statement (itself, for the first), docs/PROTOCOL.md 9.10.2; "maxAge"
+ * and "grace" the receipt-time limits (seconds) ingest enforces here
+ * (--max-age, --grace), which verifiers check from receipts (SPEC 8).
  */
 enum trace_status log_index_append_statement(struct store *s,
     const struct key_pair *log_key, uint64_t size,
-    const struct log_index_step *step, bool *appended,
-    struct trace_error *err);
+    const struct log_index_step *step, long long max_age, long long grace,
+    bool *appended, struct trace_error *err);
 
 /*
  * Write ,"index":{...} (docs/PROTOCOL.md 10.5) for a bundle against the

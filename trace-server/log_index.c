@@ -354,8 +354,8 @@ log_index_round1_before(struct store *s, long long *first,
 
 enum trace_status
 log_index_append_statement(struct store *s, const struct key_pair *log_key,
-    uint64_t size, const struct log_index_step *step, bool *appended,
-    struct trace_error *err)
+    uint64_t size, const struct log_index_step *step, long long max_age,
+    long long grace, bool *appended, struct trace_error *err)
 {
 	char root[2 * LOTINDEX_HASH_LEN + 1], when[21];
 	char id[2 * SHA256_LEN + 1], payload[600], *text = NULL;
@@ -382,8 +382,9 @@ log_index_append_statement(struct store *s, const struct key_pair *log_key,
 	hex_encode(step->commit.root, LOTINDEX_HASH_LEN, root);
 	n = snprintf(payload, sizeof(payload), "{\"v\":1,\"type\":\"index\","
 	    "\"time\":\"%s\",\"size\":%" PRIu64 ",\"root\":\"%s\","
-	    "\"entries\":%" PRIu64 ",\"first\":%lld}", when, size, root,
-	    step->commit.leaves, first);
+	    "\"entries\":%" PRIu64 ",\"first\":%lld,\"maxAge\":%lld,"
+	    "\"grace\":%lld}", when, size, root, step->commit.leaves, first,
+	    max_age, grace);
 	if (n < 0 || (size_t)n >= sizeof(payload))
 		return trace_error_set(err, TRACE_ETOOBIG, NULL, NULL,
 		    "index statement too long");
