@@ -569,16 +569,21 @@
 
 	/* bundleindex.c statement_parse(): an index statement's payload
 	 * (docs/PROTOCOL.md 9.10.2), exactly {v, type, time (UTC), size >= 1,
-	 * root, entries} and an optional first (0 <= first <= size); the
-	 * parsed object with when (unix seconds), or null. */
+	 * root, entries}, an optional first (0 <= first <= size) and optional
+	 * maxAge and grace (both or neither, seconds >= 0); the parsed object
+	 * with when (unix seconds), or null. */
 	function indexPayload(it) {
 		var st = parsePayload(it), names, when;
 
 		if (!st)
 			return null;
 		names = Object.keys(st).filter(function (k) {
-			return k !== 'first';
+			return k !== 'first' && k !== 'maxAge' && k !== 'grace';
 		}).sort().join();
+		if ((st.maxAge === undefined) !== (st.grace === undefined) ||
+		    (st.maxAge !== undefined && (!isInt(st.maxAge) || st.maxAge < 0 ||
+		    !isInt(st.grace) || st.grace < 0)))
+			return null;
 		when = seconds(st.time);
 		if (names !== 'entries,root,size,time,type,v' || st.v !== 1 ||
 		    st.type !== 'index' || !isInt(st.size) || st.size < 1 ||
@@ -1108,7 +1113,7 @@
 		    /* Org entries that passed, in log order; key entries before
 		     * the first org entry knew no registry (round 1). */
 		    orgs = [], round1Until = Infinity, receiptItems = [], receipts = [],
-		    indexItem = null, round1Before = Infinity;
+		    indexItem = null, round1Before = Infinity, receiptsPromised = false;
 
 		function failure(subject, position, code, message) {
 			report.failures.push({ subject: subject, position: position,
@@ -1325,7 +1330,39 @@
 
 				if (ok[0] && ok[1] && first < round1Before)
 					round1Before = first;
+				receiptsPromised = ok[0] && ok[1] && st.maxAge !== undefined;
 			});
+		}
+
+		/* bundle.c check_receipt_time(): the limits ingest enforced
+		 * (SPEC 8 "Receipt time"), from the event's receipt when it
+		 * says them; maxAge and grace 5 minutes wider (the receipt comes
+		 * up to a checkpoint after ingest); pending and round-1 events
+		 * unchecked; a receipt missing only when the log promises one. */
+		function checkReceiptTime(i, ev, signer, at, isPending) {
+			var rc = null, k;
+
+			if (isPending || at < round1Before)
+				return;
+			for (k = 0; k < receipts.length && rc === null; k++)
+				if (receipts[k].index > at)
+					rc = receipts[k];
+			if (rc === null) {
+				if (receiptsPromised)
+					failure('event', i, 'missing_receipt', 'no receipt (the first index ' +
+					    'statement after it) is shown, though the log promises one');
+				return;
+			}
+			if (rc.maxAge < 0)
+				return;
+			if (ev.time > rc.time + RECEIPT_SKEW ||
+			    ev.time < rc.time - rc.maxAge - RECEIPT_SKEW)
+				failure('event', i, 'stale_time', 'received at log index ' + rc.index +
+				    ': its time is outside the limits the log enforced');
+			else if (!signer.isRoot && signer.entry.notAfter !== null &&
+			    rc.time - RECEIPT_SKEW >= signer.entry.notAfter + rc.grace)
+				failure('event', i, 'outside_window', 'received at log index ' + rc.index +
+				    ': after its key\'s notAfter + grace');
 		}
 
 		/* bundle.c verify_receipts(): the log key's index statements,
@@ -1345,7 +1382,9 @@
 					return null;
 				return Promise.all([ed25519(logPub, it.sigs[0], it.pae),
 				    inclusion(it.index, cp.size, it.leaf, it.proof, cp.root)]).then(function (ok) {
-					return ok[0] && ok[1] ? { index: it.index, time: st.when } : null;
+					return ok[0] && ok[1] ? { index: it.index, time: st.when,
+					    maxAge: st.maxAge !== undefined ? st.maxAge : -1,
+					    grace: st.grace !== undefined ? st.grace : -1 } : null;
 				});
 			})).then(function (list) {
 				receipts = list.filter(function (x) {
@@ -1533,6 +1572,7 @@
 						code = checkEvent(ev, signerAt(signer, at), at);
 						if (code !== null)
 							failure('event', i, code, 'signer ' + ev.signer + ': ' + code);
+						checkReceiptTime(i, ev, signer, at, !!it.pending);
 					}
 					havePrev = true;
 					prevIndex = at;
