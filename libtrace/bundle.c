@@ -19,6 +19,7 @@
 #include "bundle.h"
 #include "encoding.h"
 #include "json.h"
+#include "lotindex.h"
 #include "policy.h"
 
 /* ---- parsing ---------------------------------------------------------------- */
@@ -696,18 +697,54 @@ verify_receipts(struct verify *v, const struct note_verifier *log_key)
 	}
 	for (size_t i = 0; i < b->receipt_count; i++) {
 		const struct bundle_item *it = &b->receipts[i];
-		long long t;
+		struct bundle_receipt got;
 		size_t k;
 
-		if (!bundle_receipt_read(it, log_key, &t) ||
+		if (!bundle_receipt_read(it, log_key, &got) ||
 		    !proof_ok(v, it, why, sizeof(why)))
 			continue;
 		/* Insertion in log order; receipts are few. */
 		for (k = r->receipt_count; k > 0 &&
 		    r->receipts[k - 1].log_index > it->log_index; k--)
 			r->receipts[k] = r->receipts[k - 1];
-		r->receipts[k] = (struct bundle_receipt){ it->log_index, t };
+		r->receipts[k] = got;
 		r->receipt_count++;
+	}
+}
+
+/*
+ * SPEC 8 "Data from round 1" (docs/PROTOCOL.md 10.2 step 5): round 2 began
+ * at the log's first index statement, and only what was logged before it
+ * may be read by the round-1 rules.  Every index statement the bundle
+ * proves in the log is an upper bound for it, and the index statement of
+ * the lot index (the checkpoint's last leaf) names the first one in its
+ * "first" member: without it, a round-1-form close slipped into the log
+ * after round 2 began would be read by the round-1 rules.  What cannot be
+ * proven leaves the bound where it was (the round-1 reading, reported).
+ */
+static void
+verify_round1(struct verify *v, const struct note_verifier *log_key)
+{
+	struct bundle_report *r = v->r;
+	char why[TRACE_ERROR_MESSAGE_MAX];
+	long long first;
+	bool limits = false;
+
+	r->round1_before = FOLD_ROUND1_ALWAYS;
+	if (r->receipt_count > 0)               /* in log order */
+		r->round1_before = r->receipts[0].log_index;
+	if (r->checkpoint_ok && bundle_index_first(v->b, log_key,
+	    r->checkpoint.size, &first, &limits)) {
+		/* The proof is counted once, where 10.5 checks it. */
+		size_t checks = r->checks, proofs = r->proofs;
+		bool proven = proof_ok(v, &v->b->index->statement, why,
+		    sizeof(why));
+
+		r->checks = checks;
+		r->proofs = proofs;
+		if (proven && first < r->round1_before)
+			r->round1_before = first;
+		r->receipts_promised = proven && limits;
 	}
 }
 
@@ -737,6 +774,51 @@ compromised_at(const struct bundle_report *r, const struct key_state *s,
 	rc = receipt_of(r, log_index);
 	return policy_compromised(s, rc != NULL, rc != NULL ? rc->log_index :
 	    0, rc != NULL ? rc->time : 0);
+}
+
+/*
+ * SPEC 8 "Receipt time" (docs/PROTOCOL.md 10.2 step 4.9): what the server
+ * enforced at ingest, checked from the event's receipt (the first counted
+ * receipt after it) when that index statement says the limits it was
+ * received under: its time at most 5 minutes after the receipt's and at
+ * most maxAge before it, its signer's notAfter + grace not passed.  The
+ * receipt is appended up to a checkpoint later than the ingest that
+ * checked it, so maxAge and grace are read 5 minutes wider.  Pending
+ * events have no receipt yet, round-1 data was accepted before these
+ * rules: neither is checked.  When the bundle's index statement says the
+ * limits, the log promises a receipt for every event from round 2 on.
+ */
+static void
+check_receipt_time(struct verify *v, size_t i, const struct trace_event *ev,
+    const struct key_state *signer, long long at, bool pending)
+{
+	const struct bundle_report *r = v->r;
+	const struct bundle_receipt *rc;
+	struct trace_error err;
+
+	if (pending || at < r->round1_before)
+		return;
+	v->r->checks++;
+	if ((rc = receipt_of(r, at)) == NULL) {
+		if (r->receipts_promised)
+			fail(v, BUNDLE_SUBJECT_EVENT, i, ev->seq, at,
+			    "missing_receipt", "no receipt (the first index "
+			    "statement after it) is shown, though the log "
+			    "promises one for every statement");
+		return;
+	}
+	if (rc->max_age < 0)
+		return;
+	if (policy_check_time(ev->time, rc->time, rc->max_age +
+	    LOTINDEX_RECEIPT_SKEW_SECONDS, &err) != TRACE_OK)
+		fail(v, BUNDLE_SUBJECT_EVENT, i, ev->seq, at, err.code,
+		    "received at log index %lld: %s", rc->log_index,
+		    err.message);
+	else if (policy_check_receipt(signer, rc->time -
+	    LOTINDEX_RECEIPT_SKEW_SECONDS, rc->grace, &err) != TRACE_OK)
+		fail(v, BUNDLE_SUBJECT_EVENT, i, ev->seq, at, err.code,
+		    "received at log index %lld: %s", rc->log_index,
+		    err.message);
 }
 
 /* Key entries in log order: the order the registry changed in. */
@@ -921,7 +1003,8 @@ fold_events(struct verify *v, const struct key_table *keys,
 			.pending = res->pending,
 			.compromised = res->compromised };
 	}
-	if (fold_run(st, n, NULL, &r->fold, &err) != TRACE_OK) {
+	if (fold_run(st, n, &(struct fold_options){ .round1_before =
+	    r->round1_before }, &r->fold, &err) != TRACE_OK) {
 		v->nomem = true;
 		goto out;
 	}
@@ -1058,6 +1141,7 @@ verify_events(struct verify *v, const struct key_table *keys)
 				fail(v, BUNDLE_SUBJECT_EVENT, i, ev->seq, at,
 				    err.code, "signer %s: %s", ev->signer,
 				    err.message);
+			check_receipt_time(v, i, ev, signer, at, it->pending);
 		}
 		have_prev = true;
 		prev_index = at;
@@ -1126,6 +1210,7 @@ bundle_verify(const struct bundle *b,
 	verify_checkpoint(&v, log_key);
 	verify_pending(&v, log_key);
 	verify_receipts(&v, log_key);
+	verify_round1(&v, log_key);
 	if (b->chain[0] == '\0')
 		fail(&v, BUNDLE_SUBJECT_BUNDLE, 0, -1, -1, "bad_item",
 		    "the bundle names no chain");

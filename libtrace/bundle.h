@@ -59,6 +59,14 @@
  *                at or before compromisedAt; such events are folded
  *                compromised (fold.h) and an enroll by such an admin read
  *                so counts for nothing, transitively.  Never a failure.
+ *   round 1      (SPEC 8 "Data from round 1", 10.2 step 5) only events
+ *                logged before the log's first index statement, as the
+ *                proven index statements show it (round1_before), are
+ *                judged by the round-1 rules.
+ *   receipt time (SPEC 8, 10.2 step 4.9) an event from round 2 on, not
+ *                pending: its receipt's maxAge and grace, when it says
+ *                them (stale_time, outside_window); missing_receipt when
+ *                the index statement promises receipts and none is shown.
  *   pending      (SPEC 9, docs/PROTOCOL.md 10.2 step 1a) statements logged
  *                after the checkpoint, which witnesses have not cosigned
  *                yet: the pending checkpoint verifies under the log key,
@@ -165,7 +173,7 @@ struct bundle_pending {
 struct bundle {
 	char chain[CHAIN_ID_MAX + 1];   /* "" when absent or too long */
 	/* docs/PROTOCOL.md 10.1 "receipts": index statements that show when
-	 * statements by keys revoked with compromisedAt were received. */
+	 * the covered statements were received (SPEC 8). */
 	struct bundle_item *receipts;
 	size_t receipt_count;
 	struct bundle_index *index;     /* NULL when the bundle has none */
@@ -267,10 +275,14 @@ struct bundle_key_result {
 	                                 * (SPEC 8): it counts for nothing */
 };
 
-/* A receipt that verified: an index statement at log_index, its time. */
+/* A receipt that verified: an index statement at log_index, its time,
+ * and the receipt-time limits it says the log enforced (SPEC 8, seconds;
+ * -1 for a statement that says none). */
 struct bundle_receipt {
 	long long log_index;
 	long long time;
+	long long max_age;
+	long long grace;
 };
 
 /* What the lot index says about the bundle (SPEC 11). */
@@ -310,6 +322,15 @@ struct bundle_report {
 	struct bundle_receipt *receipts;      /* the receipts that verified,
 	                                       * in log order */
 	size_t receipt_count;
+	/* SPEC 8 "Data from round 1": statements logged below it are
+	 * judged by the round-1 rules (fold_options.round1_before): the
+	 * log index of the first index statement that the bundle proves,
+	 * the lowest of the index statement's "first", its own log index
+	 * and every receipt's; FOLD_ROUND1_ALWAYS when it proves none. */
+	long long round1_before;
+	/* The index statement says the receipt-time limits: every covered
+	 * event from round1_before on needs a receipt (missing_receipt). */
+	bool receipts_promised;
 	struct bundle_failure *failures; /* checkpoint, keys in log order,
 	                                  * events in order, then the rules
 	                                  * the fold found broken */
@@ -361,10 +382,26 @@ void bundle_index_verify(const struct bundle *b,
 /*
  * A receipt item (docs/PROTOCOL.md 10.1): readable, not pending, an index
  * statement with one signature by log_key, whose size is its own log
- * index.  *time its time.  The inclusion proof is the caller's to check.
+ * index: *out says what it shows.  The inclusion proof is the caller's to
+ * check.
  */
 bool bundle_receipt_read(const struct bundle_item *it,
-    const struct note_verifier *log_key, long long *time);
+    const struct note_verifier *log_key, struct bundle_receipt *out);
+
+/*
+ * SPEC 8 "Data from round 1": the log index of the log's first index
+ * statement, as the bundle's index statement (the checkpoint's last leaf,
+ * signed by log_key, checkpoint_size its checkpoint's size) says it in
+ * its "first" member (docs/PROTOCOL.md 9.10.2), or its own log index
+ * when it says nothing (a statement from before "first"): an index
+ * statement there shows that round 2 had begun.  False if the bundle has
+ * no such statement.  *limits: it says the receipt-time limits (maxAge,
+ * grace), so the log promises a receipt for every event it covers.
+ * The inclusion proof is the caller's to check.
+ */
+bool bundle_index_first(const struct bundle *b,
+    const struct note_verifier *log_key, uint64_t checkpoint_size,
+    long long *first, bool *limits);
 
 /* Release a report's arrays.  Accepts NULL. */
 void bundle_report_free(struct bundle_report *report);

@@ -140,6 +140,10 @@ struct statement {
 	long long time;
 	uint64_t size;
 	unsigned char root[LOTINDEX_HASH_LEN];
+	long long first;                /* the log's first index statement,
+	                                 * -1 if not said (older statements) */
+	long long max_age, grace;       /* the limits the log enforced at
+	                                 * ingest (seconds), -1 if not said */
 };
 
 static bool
@@ -147,7 +151,7 @@ statement_parse(const struct dsse_envelope *env, struct statement *st,
     char *why, size_t size)
 {
 	static const char *const fields[] = { "v", "type", "time", "size",
-		"root", "entries", NULL };
+		"root", "entries", "first", "maxAge", "grace", NULL };
 	struct json_doc *doc = NULL;
 	const struct json_value *root, *f;
 	struct trace_error err;
@@ -181,6 +185,28 @@ statement_parse(const struct dsse_envelope *env, struct statement *st,
 	}
 	json_get_int(root, "size", true, &n, &err);
 	st->size = (uint64_t)n;
+	/* Optional (9.10.2): where round 2 began, at or before itself. */
+	st->first = -1;
+	if (json_object_get(root, "first") != NULL &&
+	    (json_get_int(root, "first", true, &st->first, &err) != TRACE_OK ||
+	    st->first < 0 || (uint64_t)st->first > st->size)) {
+		snprintf(why, size, "the index statement's first is not a log "
+		    "index at or before its own");
+		goto out;
+	}
+	/* Optional (9.10.2): the receipt-time limits of SPEC 8. */
+	st->max_age = st->grace = -1;
+	if ((json_object_get(root, "maxAge") != NULL &&
+	    (json_get_int(root, "maxAge", true, &st->max_age, &err) !=
+	    TRACE_OK || st->max_age < 0)) ||
+	    (json_object_get(root, "grace") != NULL &&
+	    (json_get_int(root, "grace", true, &st->grace, &err) !=
+	    TRACE_OK || st->grace < 0)) ||
+	    (st->max_age < 0) != (st->grace < 0)) {
+		snprintf(why, size, "the index statement's maxAge and grace are "
+		    "not both non-negative numbers of seconds");
+		goto out;
+	}
 	ok = true;
 out:
 	json_doc_free(doc);
@@ -189,7 +215,7 @@ out:
 
 bool
 bundle_receipt_read(const struct bundle_item *it,
-    const struct note_verifier *log_key, long long *time)
+    const struct note_verifier *log_key, struct bundle_receipt *out)
 {
 	struct statement st;
 	char why[TRACE_ERROR_MESSAGE_MAX];
@@ -201,7 +227,31 @@ bundle_receipt_read(const struct bundle_item *it,
 	    TRACE_OK || !statement_parse(&it->env, &st, why, sizeof(why)) ||
 	    st.size != (uint64_t)it->log_index)
 		return false;
-	*time = st.time;
+	*out = (struct bundle_receipt){ .log_index = it->log_index,
+		.time = st.time, .max_age = st.max_age, .grace = st.grace };
+	return true;
+}
+
+bool
+bundle_index_first(const struct bundle *b,
+    const struct note_verifier *log_key, uint64_t checkpoint_size,
+    long long *first, bool *limits)
+{
+	const struct bundle_index *ix = b->index;
+	struct statement st;
+	char why[TRACE_ERROR_MESSAGE_MAX];
+	struct trace_error err;
+
+	if (ix == NULL || !ix->readable ||
+	    strcmp(ix->statement.env.type, TYPE_INDEX) != 0 ||
+	    ix->statement.env.sig_count != 1 ||
+	    dsse_verify(&ix->statement.env, log_key->public_key, NULL, &err) !=
+	    TRACE_OK || !statement_parse(&ix->statement.env, &st, why,
+	    sizeof(why)) || st.size != (uint64_t)ix->statement.log_index ||
+	    st.size + 1 != checkpoint_size)
+		return false;
+	*first = st.first >= 0 ? st.first : ix->statement.log_index;
+	*limits = st.max_age >= 0;
 	return true;
 }
 

@@ -55,9 +55,9 @@
 #define FOLD_NONE SIZE_MAX
 
 /*
- * Every statement may be judged by round 1's rules: until receipt-time
- * index statements mark where round 2 began in the log (SPEC 8), nothing
- * in a log or a bundle tells the two apart.
+ * Every statement may be judged by round 1's rules: a log with no index
+ * statement yet (SPEC 8 "Data from round 1": round 2 begins at the first
+ * one; the server and bundle_verify() pass its log index instead).
  */
 #define FOLD_ROUND1_ALWAYS LLONG_MAX
 

@@ -51,7 +51,8 @@ static const char usage_text[] =
 "    root of the index rebuilt here and the number of its entries;\n"
 "  - index statement times never decrease and no statement claims a time\n"
 "    more than 5 minutes after the index statement that received it;\n"
-"  - the checkpoint ends with an index statement.\n"
+"  - the checkpoint ends with an index statement;\n"
+"  - every index statement's \"first\" names the log's first one.\n"
 "\n"
 "  --server URL     the trace-server (or a mirror of its /tlog/)\n"
 "  --state DIR      what was checked so far (created if missing); later\n"
@@ -73,6 +74,8 @@ struct monitor {
 	unsigned char hashes[64][MERKLE_HASH_LEN];
 	bool have_statement;
 	long long statement_time;
+	long long first_index;                  /* the log's first index
+	                                         * statement, -1 unknown */
 	long long covered_max;                  /* latest time since it */
 	uint64_t statements;                    /* checked in this run */
 	struct lotindex_tree *index;
@@ -160,6 +163,10 @@ state_load(struct monitor *m, const char *dir, struct trace_error *err)
 		    m->ranges < 64 && hex_decode(hex, strlen(hex),
 		    m->hashes[m->ranges], MERKLE_HASH_LEN, false)) {
 			m->levels[m->ranges++] = level;
+			continue;
+		}
+		if (sscanf(line, "first %lld", &t1) == 1 && t1 >= 0) {
+			m->first_index = t1;
 			continue;
 		}
 		if (sscanf(line, "statement %lld %lld", &t1, &t2) == 2) {
@@ -263,6 +270,8 @@ state_save(struct monitor *m, const char *dir, struct trace_error *err)
 		hex_encode(m->hashes[i], MERKLE_HASH_LEN, hex);
 		fprintf(w.f, "range %u %s\n", m->levels[i], hex);
 	}
+	if (m->first_index >= 0)
+		fprintf(w.f, "first %lld\n", m->first_index);
 	if (m->have_statement)
 		fprintf(w.f, "statement %lld %lld\n", m->statement_time,
 		    m->covered_max);
@@ -382,6 +391,23 @@ check_statement(struct monitor *m, uint64_t at, const unsigned char *payload,
 		diverge(at, "a statement it covers claims a time more than 5 "
 		    "minutes after the index statement's");
 		goto out;
+	}
+	/* SPEC 8 "Data from round 1": "first" names the log's first index
+	 * statement, where round 2 began (docs/PROTOCOL.md 9.10.2). */
+	if (!m->have_statement)
+		m->first_index = (long long)at;
+	if ((f = json_object_get(root, "first")) != NULL) {
+		long long first = -1;
+
+		if (json_get_int(root, "first", true, &first, &err) != TRACE_OK ||
+		    first < 0 || (uint64_t)first > at || (m->first_index >= 0 &&
+		    first != m->first_index)) {
+			diverge(at, "the index statement says the log's first index "
+			    "statement is at log index %lld; it is at %lld", first,
+			    m->first_index);
+			goto out;
+		}
+		m->first_index = first;
 	}
 	m->have_statement = true;
 	m->statement_time = t;
@@ -552,6 +578,7 @@ cmd_monitor(struct agent *a, int argc, char **argv)
 		agent_warn("monitor", "out of memory");
 		goto out;
 	}
+	m->first_index = -1;
 	if (state_load(m, dir, &err) != TRACE_OK) {
 		agent_report("monitor", &err);
 		goto out;

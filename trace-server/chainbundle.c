@@ -35,11 +35,12 @@
  * verifiers hold a pending recall or fail in force at once.  events, keys
  * and index are exactly those of the witnessed checkpoint.
  *
- * receipts (SPEC 8 "Revocation and compromise", PROTOCOL 10.1): for each
- * covered statement signed by a key revoked with compromisedAt (an event
- * by it, an enrollment by it), the first index statement after it, if the
- * checkpoint covers one, with its proof: the verifier's only evidence that
- * such a statement was received before compromisedAt.
+ * receipts (SPEC 8 "Receipt time", "Revocation and compromise", PROTOCOL
+ * 10.1): for each covered event, and each covered enrollment signed by a
+ * key revoked with compromisedAt, the first index statement after it, if
+ * the checkpoint covers one, with its proof, once each: the verifier's
+ * evidence of when the statement was received (the receipt-time limits,
+ * and before compromisedAt or not).
  *
  * Envelopes are written as served (statement.c): one signature each, also
  * for round-1 data.  A round-1 enrollment of a key that is weak by today's
@@ -486,7 +487,8 @@ receipt_add(uint64_t **list, size_t *count, uint64_t at)
 {
 	void *p;
 
-	for (size_t i = 0; i < *count; i++)
+	/* From the end: events come in log order, so mostly the last. */
+	for (size_t i = *count; i-- > 0;)
 		if ((*list)[i] == at)
 			return true;
 	if ((p = realloc(*list, (*count + 1) * sizeof(**list))) == NULL)
@@ -515,39 +517,45 @@ write_receipts(struct request *req, struct buf *out,
 	char (*lost_ids)[KEYID_LEN + 1] = compromised_keys(keys, key_total,
 	    &lost);
 	enum trace_status rc = TRACE_OK;
+	/* The receipt last looked up: of a statement at last_from. */
+	long long last_from = -1;
+	uint64_t last_at = 0;
 
-	for (size_t i = 0; i < total && lost > 0 && rc == TRACE_OK; i++) {
+	for (size_t i = 0; i < total && rc == TRACE_OK; i++) {
 		const struct store_record *r = i < event_count ? events[i] :
 		    keys[i - event_count];
-		char signer[KEYID_LEN + 1];
 		bool known = false, suspect = false;
 		uint64_t at = 0;
 		long long t;
 
-		signer[0] = '\0';
-		if (i < event_count) {
-			struct trace_event ev;
-
-			if (statement_read_event(r, NULL, &ev, NULL) != TRACE_OK)
-				continue;
-			snprintf(signer, sizeof(signer), "%s", ev.signer);
-			event_free(&ev);
-		} else {
+		/* Every event: its receipt time (SPEC 8).  An enrollment:
+		 * only when its signer's compromise may void it. */
+		if (i >= event_count) {
 			struct key_entry e;
 			bool weak = false;
 
 			if (key_cache_record_entry(r, &e, &weak, NULL) !=
 			    TRACE_OK || e.op != KEY_OP_ENROLL)
 				continue;
-			snprintf(signer, sizeof(signer), "%s", e.signer);
+			for (size_t k = 0; k < lost && !suspect; k++)
+				suspect = strcmp(lost_ids[k], e.signer) == 0;
+			if (!suspect)
+				continue;
 		}
-		for (size_t k = 0; k < lost && !suspect; k++)
-			suspect = strcmp(lost_ids[k], signer) == 0;
-		if (!suspect)
+		/* Events come in log order: no index statement lies between
+		 * the last one and this one if the last one's receipt is
+		 * beyond it, so that is its receipt too (one round trip per
+		 * checkpoint the chain spans, not per event). */
+		if (last_from >= 0 && last_from < r->log_index &&
+		    (long long)last_at > r->log_index)
 			continue;
 		if ((rc = store_receipt_time(req->worker->store, r->log_index,
 		    &known, &at, &t, err)) != TRACE_OK)
 			break;
+		if (known) {
+			last_from = r->log_index;
+			last_at = at;
+		}
 		if (known && at < size && !receipt_add(&list, &count, at))
 			rc = trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
 			    "out of memory");

@@ -215,6 +215,7 @@ chain_fold(struct request *req, struct fold_statement *st, size_t count,
 {
 	char (*orgs)[KEY_TEXT_MAX + 1] = calloc(count + 1, sizeof(*orgs));
 	long long pending_from = witness_pending_from(req);
+	struct fold_options opts;
 	enum trace_status rc;
 
 	memset(out, 0, sizeof(*out));
@@ -225,9 +226,13 @@ chain_fold(struct request *req, struct fold_statement *st, size_t count,
 	if (orgs == NULL)
 		return trace_error_set(err, TRACE_ENOMEM, NULL, NULL,
 		    "out of memory");
-	if ((rc = key_cache_signers(req->srv, req->worker->store, st, count,
+	/* SPEC 8 "Data from round 1": round-1 rules only before the first
+	 * index statement, as a bundle's verifier reads them. */
+	if ((rc = log_index_round1_before(req->worker->store,
+	    &opts.round1_before, err)) == TRACE_OK &&
+	    (rc = key_cache_signers(req->srv, req->worker->store, st, count,
 	    orgs, err)) == TRACE_OK)
-		rc = fold_run(st, count, NULL, out, err);
+		rc = fold_run(st, count, &opts, out, err);
 	for (size_t i = 0; i < count; i++)
 		st[i].signer_org = NULL;
 	free(orgs);

@@ -30,6 +30,7 @@
 #include "libtrace/fold.h"
 #include "libtrace/merkle.h"
 #include "libtrace/timefmt.h"
+#include "log.h"
 #include "pages.h"
 #include "recalls.h"
 #include "server.h"
@@ -128,6 +129,8 @@ struct ingest_batch {
 	size_t count;
 	size_t capacity;
 	size_t store_reads;           /* chains read from the store */
+	bool round1_known;            /* round1_before read (once a batch) */
+	long long round1_before;      /* log_index_round1_before() */
 };
 
 static void
@@ -234,7 +237,8 @@ keep:
  * so the history judged is the one it joins.  Otherwise it is answered now
  * as the append would answer it (head_moved, seq_gap, wrong_prev), never
  * judged against a history it may not join.  Stored statements are judged
- * by the rules they were accepted under (round 1 included); this one by
+ * by the rules they were accepted under (round 1 before the first index
+ * statement, SPEC 8); this one by
  * today's.
  */
 static enum trace_status
@@ -292,7 +296,16 @@ check_targets(struct request *req, struct ingest_batch *b,
 	st[n++] = (struct fold_statement){ .ev = &it->ev, .id = it->id,
 		.log_index = LLONG_MAX, .signer_role = signer->entry.role,
 		.signer_org = policy_fold_org(signer) };
-	if ((rc = fold_run(st, n, NULL, &fold, &it->err)) != TRACE_OK)
+	/* SPEC 8 "Data from round 1": stored statements after the first
+	 * index statement by today's rules, as every view reads them. */
+	if (!b->round1_known) {
+		if ((rc = log_index_round1_before(req->worker->store,
+		    &b->round1_before, &it->err)) != TRACE_OK)
+			goto out;
+		b->round1_known = true;
+	}
+	if ((rc = fold_run(st, n, &(struct fold_options){ .round1_before =
+	    b->round1_before }, &fold, &it->err)) != TRACE_OK)
 		goto out;
 	me = &fold.statements[n - 1];
 	if (me->problem != FOLD_PROBLEM_NONE) {

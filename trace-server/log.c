@@ -561,8 +561,10 @@ integrate_once(struct store *s, long long *last_sign)
 
 			/* Appended: sign it now; moved: integrate what came. */
 			if (log_index_append_statement(s,
-			    &integrator.srv->log_key, n2, &ix, &appended,
-			    &err) != TRACE_OK)
+			    &integrator.srv->log_key, n2, &ix,
+			    integrator.srv->cfg.max_age,
+			    integrator.srv->cfg.grace, &appended, &err) !=
+			    TRACE_OK)
 				fprintf(stderr, "trace-server: log: index "
 				    "statement: %s\n", err.message);
 			else

@@ -139,14 +139,27 @@ enum trace_status log_index_times_backfill(struct store *s, size_t *added,
     struct trace_error *err);
 
 /*
+ * SPEC 8 "Data from round 1": the log index of the log's first index
+ * statement into *first, the fold's round1_before (libtrace/fold.h):
+ * statements logged below it were accepted by the round-1 rules, every
+ * later one by today's.  FOLD_ROUND1_ALWAYS while the log has none (a
+ * round-1 log not yet indexed: all of it is round 1 so far).
+ */
+enum trace_status log_index_round1_before(struct store *s, long long *first,
+    struct trace_error *err);
+
+/*
  * Sign and append the index statement over the first size leaves (the
  * index as step->commit says) if the log still has exactly size leaves;
- * *appended says whether it did.
+ * *appended says whether it did.  Its "first" names the log's first index
+ * statement (itself, for the first), docs/PROTOCOL.md 9.10.2; "maxAge"
+ * and "grace" the receipt-time limits (seconds) ingest enforces here
+ * (--max-age, --grace), which verifiers check from receipts (SPEC 8).
  */
 enum trace_status log_index_append_statement(struct store *s,
     const struct key_pair *log_key, uint64_t size,
-    const struct log_index_step *step, bool *appended,
-    struct trace_error *err);
+    const struct log_index_step *step, long long max_age, long long grace,
+    bool *appended, struct trace_error *err);
 
 /*
  * Write ,"index":{...} (docs/PROTOCOL.md 10.5) for a bundle against the

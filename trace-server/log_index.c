@@ -27,6 +27,7 @@
 
 #include "libtrace/dsse.h"
 #include "libtrace/encoding.h"
+#include "libtrace/fold.h"
 #include "libtrace/json.h"
 #include "libtrace/keyentry.h"
 #include "libtrace/timefmt.h"
@@ -335,22 +336,45 @@ log_index_backfill(struct store *s, uint64_t n0, struct log_index_step *step,
 }
 
 enum trace_status
-log_index_append_statement(struct store *s, const struct key_pair *log_key,
-    uint64_t size, const struct log_index_step *step, bool *appended,
+log_index_round1_before(struct store *s, long long *first,
     struct trace_error *err)
 {
+	uint64_t at = 0;
+	long long t;
+	bool known;
+	enum trace_status rc;
+
+	*first = FOLD_ROUND1_ALWAYS;
+	/* The first index statement after log index -1: the first one. */
+	if ((rc = store_receipt_time(s, -1, &known, &at, &t, err)) ==
+	    TRACE_OK && known)
+		*first = (long long)at;
+	return rc;
+}
+
+enum trace_status
+log_index_append_statement(struct store *s, const struct key_pair *log_key,
+    uint64_t size, const struct log_index_step *step, long long max_age,
+    long long grace, bool *appended, struct trace_error *err)
+{
 	char root[2 * LOTINDEX_HASH_LEN + 1], when[21];
-	char id[2 * SHA256_LEN + 1], payload[512], *text = NULL;
+	char id[2 * SHA256_LEN + 1], payload[600], *text = NULL;
 	unsigned char leaf[SHA256_LEN];
 	struct dsse_envelope env;
 	enum index_append_outcome outcome = INDEX_APPEND_MOVED;
-	long long now = time_now();
+	long long now = time_now(), first;
 	size_t len = 0;
 	int n;
 	enum trace_status rc;
 
 	*appended = false;
 	memset(&env, 0, sizeof(env));
+	/* SPEC 8 "Data from round 1": every statement names where round 2
+	 * began, so a bundle's index statement pins it for a verifier. */
+	if ((rc = log_index_round1_before(s, &first, err)) != TRACE_OK)
+		return rc;
+	if (first == FOLD_ROUND1_ALWAYS || (uint64_t)first > size)
+		first = (long long)size;
 	/* Receipt times never decrease (SPEC 8), whoever integrates. */
 	if (step->meta.have_statement && now < step->meta.time)
 		now = step->meta.time;
@@ -358,7 +382,9 @@ log_index_append_statement(struct store *s, const struct key_pair *log_key,
 	hex_encode(step->commit.root, LOTINDEX_HASH_LEN, root);
 	n = snprintf(payload, sizeof(payload), "{\"v\":1,\"type\":\"index\","
 	    "\"time\":\"%s\",\"size\":%" PRIu64 ",\"root\":\"%s\","
-	    "\"entries\":%" PRIu64 "}", when, size, root, step->commit.leaves);
+	    "\"entries\":%" PRIu64 ",\"first\":%lld,\"maxAge\":%lld,"
+	    "\"grace\":%lld}", when, size, root, step->commit.leaves, first,
+	    max_age, grace);
 	if (n < 0 || (size_t)n >= sizeof(payload))
 		return trace_error_set(err, TRACE_ETOOBIG, NULL, NULL,
 		    "index statement too long");

@@ -567,6 +567,35 @@
 		return doc && typeof doc === 'object' && !Array.isArray(doc) ? doc : null;
 	}
 
+	/* bundleindex.c statement_parse(): an index statement's payload
+	 * (docs/PROTOCOL.md 9.10.2), exactly {v, type, time (UTC), size >= 1,
+	 * root, entries}, an optional first (0 <= first <= size) and optional
+	 * maxAge and grace (both or neither, seconds >= 0); the parsed object
+	 * with when (unix seconds), or null. */
+	function indexPayload(it) {
+		var st = parsePayload(it), names, when;
+
+		if (!st)
+			return null;
+		names = Object.keys(st).filter(function (k) {
+			return k !== 'first' && k !== 'maxAge' && k !== 'grace';
+		}).sort().join();
+		if ((st.maxAge === undefined) !== (st.grace === undefined) ||
+		    (st.maxAge !== undefined && (!isInt(st.maxAge) || st.maxAge < 0 ||
+		    !isInt(st.grace) || st.grace < 0)))
+			return null;
+		when = seconds(st.time);
+		if (names !== 'entries,root,size,time,type,v' || st.v !== 1 ||
+		    st.type !== 'index' || !isInt(st.size) || st.size < 1 ||
+		    typeof st.root !== 'string' || !/^[0-9a-f]{64}$/.test(st.root) ||
+		    !isInt(st.entries) || st.entries < 0 || when === null ||
+		    !/Z$/.test(st.time) || (st.first !== undefined &&
+		    (!isInt(st.first) || st.first < 0 || st.first > st.size)))
+			return null;
+		st.when = when;
+		return st;
+	}
+
 	/* keyentry.c key_entry_parse(), as far as a verifier relies on it. */
 	/* keyentry.c's GTIN prefixes: absent, or 1-32 of 1-13 digits. */
 	function parsePrefixes(list) {
@@ -1083,7 +1112,8 @@
 		    pendingProblem = null, pendingProof = [],
 		    /* Org entries that passed, in log order; key entries before
 		     * the first org entry knew no registry (round 1). */
-		    orgs = [], round1Until = Infinity, receiptItems = [], receipts = [];
+		    orgs = [], round1Until = Infinity, receiptItems = [], receipts = [],
+		    indexItem = null, round1Before = Infinity, receiptsPromised = false;
 
 		function failure(subject, position, code, message) {
 			report.failures.push({ subject: subject, position: position,
@@ -1140,6 +1170,8 @@
 		 * verify_receipts); an unreadable member shows nothing. */
 		receiptItems = Array.isArray(bundle.receipts) ?
 		    bundle.receipts.map(readItem) : [];
+		if (bundle.index && typeof bundle.index === 'object')
+			indexItem = readItem(bundle.index.statement);
 		events.forEach(function (it) {
 			report.events.push({ ok: true, pending: !!it.pending });
 		});
@@ -1217,7 +1249,8 @@
 				    (e && e.message ? e.message : String(e)));
 			});
 		}
-		return Promise.all(events.concat(keyItems, receiptItems).map(hashes)).then(function () {
+		return Promise.all(events.concat(keyItems, receiptItems,
+		    indexItem !== null ? [indexItem] : []).map(hashes)).then(function () {
 			return openCheckpoint(bundle.checkpoint, vkey).then(function (c) {
 				if (c.origin !== c.name)
 					failure('checkpoint', 0, 'wrong_origin', 'the checkpoint is for log ' + c.origin);
@@ -1227,7 +1260,7 @@
 				failure('checkpoint', 0, 'bad_checkpoint', 'the checkpoint does not verify: ' +
 				    (e && e.message ? e.message : String(e)));
 			});
-		}).then(checkPending).then(checkReceipts).then(function () {
+		}).then(checkPending).then(checkReceipts).then(checkRound1).then(function () {
 			if (typeof bundle.chain !== 'string' || bundle.chain === '')
 				failure('bundle', 0, 'bad_item', 'the bundle names no chain');
 			return sha256(rootPublic);
@@ -1276,6 +1309,62 @@
 			return report;
 		});
 
+		/* bundle.c verify_round1(): round 2 began at the log's first
+		 * index statement (SPEC 8 "Data from round 1"); every index
+		 * statement proven in the log bounds it, and the lot index's
+		 * statement (the checkpoint's last leaf) names it in "first". */
+		function checkRound1() {
+			var st, logPub;
+
+			round1Before = receipts.length > 0 ? receipts[0].index : Infinity;
+			if (cp === null || indexItem === null || !indexItem.readable ||
+			    indexItem.type !== INDEX_TYPE || indexItem.sigs.length !== 1 ||
+			    (st = indexPayload(indexItem)) === null ||
+			    st.size !== indexItem.index || indexItem.index + 1 !== cp.size)
+				return null;
+			logPub = bytes(String(vkey).split('+').slice(2).join('+')).slice(1);
+			return Promise.all([ed25519(logPub, indexItem.sigs[0], indexItem.pae),
+			    inclusion(indexItem.index, cp.size, indexItem.leaf, indexItem.proof,
+			    cp.root)]).then(function (ok) {
+				var first = st.first !== undefined ? st.first : indexItem.index;
+
+				if (ok[0] && ok[1] && first < round1Before)
+					round1Before = first;
+				receiptsPromised = ok[0] && ok[1] && st.maxAge !== undefined;
+			});
+		}
+
+		/* bundle.c check_receipt_time(): the limits ingest enforced
+		 * (SPEC 8 "Receipt time"), from the event's receipt when it
+		 * says them; maxAge and grace 5 minutes wider (the receipt comes
+		 * up to a checkpoint after ingest); pending and round-1 events
+		 * unchecked; a receipt missing only when the log promises one. */
+		function checkReceiptTime(i, ev, signer, at, isPending) {
+			var rc = null, k;
+
+			if (isPending || at < round1Before)
+				return;
+			for (k = 0; k < receipts.length && rc === null; k++)
+				if (receipts[k].index > at)
+					rc = receipts[k];
+			if (rc === null) {
+				if (receiptsPromised)
+					failure('event', i, 'missing_receipt', 'no receipt (the first index ' +
+					    'statement after it) is shown, though the log promises one');
+				return;
+			}
+			if (rc.maxAge < 0)
+				return;
+			if (ev.time > rc.time + RECEIPT_SKEW ||
+			    ev.time < rc.time - rc.maxAge - RECEIPT_SKEW)
+				failure('event', i, 'stale_time', 'received at log index ' + rc.index +
+				    ': its time is outside the limits the log enforced');
+			else if (!signer.isRoot && signer.entry.notAfter !== null &&
+			    rc.time - RECEIPT_SKEW >= signer.entry.notAfter + rc.grace)
+				failure('event', i, 'outside_window', 'received at log index ' + rc.index +
+				    ': after its key\'s notAfter + grace');
+		}
+
 		/* bundle.c verify_receipts(): the log key's index statements,
 		 * each proven in the checkpoint's tree, in log order; one that
 		 * is not shows nothing (never a failure). */
@@ -1287,19 +1376,15 @@
 			logPub = bytes(String(vkey).split('+').slice(2).join('+')).slice(1);
 			return Promise.all(receiptItems.map(function (it) {
 				var st = it.readable && !it.pending && it.type === INDEX_TYPE &&
-				    it.sigs.length === 1 ? parsePayload(it) : null, when;
+				    it.sigs.length === 1 ? indexPayload(it) : null;
 
-				when = st && seconds(st.time);
-				if (!st || Object.keys(st).sort().join() !==
-				    'entries,root,size,time,type,v' || st.v !== 1 ||
-				    st.type !== 'index' || !isInt(st.size) || st.size < 1 ||
-				    st.size !== it.index || typeof st.root !== 'string' ||
-				    !/^[0-9a-f]{64}$/.test(st.root) || !isInt(st.entries) ||
-				    st.entries < 0 || when === null || !/Z$/.test(st.time))
+				if (!st || st.size !== it.index)
 					return null;
 				return Promise.all([ed25519(logPub, it.sigs[0], it.pae),
 				    inclusion(it.index, cp.size, it.leaf, it.proof, cp.root)]).then(function (ok) {
-					return ok[0] && ok[1] ? { index: it.index, time: when } : null;
+					return ok[0] && ok[1] ? { index: it.index, time: st.when,
+					    maxAge: st.maxAge !== undefined ? st.maxAge : -1,
+					    grace: st.grace !== undefined ? st.grace : -1 } : null;
 				});
 			})).then(function (list) {
 				receipts = list.filter(function (x) {
@@ -1487,6 +1572,7 @@
 						code = checkEvent(ev, signerAt(signer, at), at);
 						if (code !== null)
 							failure('event', i, code, 'signer ' + ev.signer + ': ' + code);
+						checkReceiptTime(i, ev, signer, at, !!it.pending);
 					}
 					havePrev = true;
 					prevIndex = at;
@@ -1509,7 +1595,8 @@
 				    role: res.signer.entry.role, org: foldOrg(res.signer),
 				    pending: res.pending, compromised: res.compromised });
 			});
-			report.fold = fold(st);
+			report.round1Before = round1Before;
+			report.fold = fold(st, round1Before);
 			report.fold.statements.forEach(function (s, k) {
 				if (s.problem !== 'none')
 					failure('event', position[k], problemCode(s),

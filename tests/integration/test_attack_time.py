@@ -9,10 +9,18 @@ trace-server run with the defaults --max-age 30d and --grace 7d:
   below every `?since=` poll, or to next week (refused; and one dated back
   inside --max-age is accepted but listed by its receipt time, so it
   still comes first and matches today's poll);
+  someone who can insert statements slips a recall dated 40 days back
+  into the log past ingest: the bundle's receipt shows it, and
+  `trace-agent verify` refuses it;
 
 Each refusal is checked for its status and code and for a store left byte
 for byte as it was; the controls show the same key or time accepted just
 inside the bounds, so the tests can fail."""
+import base64
+import hashlib
+import json
+import os
+import subprocess
 import unittest
 
 import harness
@@ -134,6 +142,50 @@ class StaleTimes(unittest.TestCase):
         entry = cluster.root.sign(TYPE_KEY, harness.org_payload(
             cluster.root, "old-org", when="1900-01-01T00:00:00Z"))
         refused_unchanged(self, "/api/v1/keys", entry, 422, "stale_time")
+
+
+class SlippedPastIngest(unittest.TestCase):
+    """The same rules checked offline (SPEC 8 "Every rule below is checkable
+    by a verifier from a bundle"): someone who can insert statements into
+    the log appends a recall dated 40 days back with the store's own
+    Function, past ingest's --max-age.  The bundle carries its receipt (the
+    first index statement after it, which says maxAge 30d), so `trace-agent
+    verify` refuses it; the control, 20 days back, verifies."""
+
+    def slip(self, lot, when):
+        head = register(lot)
+        env = StaleTimes.recall(None, lot, head, when)
+        chain = "01/%s/10/%s" % (GTIN, lot)
+        leaf = hashlib.sha256(b"\x00" + harness.pae(
+            env["payloadType"], base64.b64decode(env["payload"]))).digest()
+        res = cluster.redis.fcall(
+            "trace_append_event", 5, "c:{%s}:ev" % chain, "ids", "k:revoke",
+            "log:{log}:size", "log:{log}:pending", statement_id(env), 1, head,
+            keys["importer"].keyid, leaf, json.dumps(env, separators=(",", ":")), chain)
+        self.assertEqual(res[0], b"ok", res)
+        settle(cluster)
+        bundle = cluster.get("/api/v1/bundles/01/%s/10/%s" % (GTIN, lot)).json()
+        self.assertIn("receipts", bundle)
+        path = os.path.join(cluster.dir, lot + ".json")
+        with open(path, "w") as f:
+            json.dump(bundle, f)
+        vkey = cluster.get("/api/v1/log").json()["vkey"]
+        return subprocess.run([harness.AGENT, "verify", path, "--root", cluster.root_pub,
+                               "--log-vkey", vkey, "--server", cluster.public_url],
+                              capture_output=True, text=True, timeout=60)
+
+    def test_a_recall_dated_40_days_back_slipped_into_the_log(self):
+        out = self.slip("SLIP-40", now_text(-40 * DAY))
+        self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
+        self.assertIn("FAIL  event 1 (seq 1, recall.issued): received at log index",
+                      out.stdout)
+        self.assertIn("more than 30 days before it was received", out.stdout)
+        self.assertIn("status  unknown: the bundle did not verify", out.stdout)
+
+    def test_control_20_days_back_verifies(self):
+        out = self.slip("SLIP-20", now_text(-20 * DAY))
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertIn("status  recall: open", out.stdout)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ judged by the round-1 rules and labelled so.
 import base64
 import hashlib
 import json
+import os
 import subprocess
 import time
 import unittest
@@ -443,13 +444,52 @@ def leaf(env):
                                         base64.b64decode(env["payload"]))).digest()
 
 
+def start_round1_server(c):
+    """trace-server serving c without signing (the log's public key): no
+    integrator, so no index statement is appended and everything written
+    now lies before the log's first one, as a round-1 server's log did."""
+    c.server_log = open(os.path.join(c.dir, "server.log"), "ab")
+    argv = c.server_argv(log_key=os.path.join(c.dir, "log.pub"), log_state="")
+    prefix = os.environ.get("TRACE_SERVER_WRAPPER", "")
+    if prefix:
+        argv = prefix.split() + argv
+    c.server_proc = subprocess.Popen(argv, stdout=c.server_log,
+                                     stderr=subprocess.STDOUT, env=c.server_env())
+    harness.wait_port(c.port, timeout=30 if prefix else 10, proc=c.server_proc)
+
+
 class RoundOneData(unittest.TestCase):
     """What a round-1 server wrote: a recall.closed naming no recall (which
     closed every open recall of its chain, a regulator's included) and a
     correction of a recall.  Written here the way round 1's store.lua wrote
-    them (the plain append, then its recall index updates), then a fresh
-    server start: it serves them, judged by round-1 rules and labelled so,
-    while new submissions get today's rules."""
+    them (the plain append, then its recall index updates) into a log that
+    has no index statement yet, then the upgraded server's start (it
+    appends the first index statement after them): it serves them, judged
+    by round-1 rules and labelled so, while new submissions get today's
+    rules.  Then the attack (SPEC 8 "Data from round 1"): the same
+    round-1-form close slipped into the log after the first index
+    statement by someone who can insert statements; no view lets it close
+    the recall.  A cluster of its own, swapped in for this class: the
+    module's log has had index statements from its first enrollment."""
+
+    @classmethod
+    def setUpClass(cls):
+        global cluster
+        cls.saved = cluster
+        cluster = harness.Cluster()
+        cluster.start_redis()
+        cluster.make_log_key()
+        start_round1_server(cluster)
+        for name, role, org in (("brand", "brand", "Amorepacific"),
+                                ("importer", "importer", "Haiyue Trading"),
+                                ("regulator", "regulator", "SAMR")):
+            cluster.enroll(keys[name], role, org=org)
+
+    @classmethod
+    def tearDownClass(cls):
+        global cluster
+        cluster.stop()
+        cluster = cls.saved
 
     def append_round1(self, c, name, etype, data):
         env = c.sign(name, etype, data)
@@ -487,11 +527,16 @@ class RoundOneData(unittest.TestCase):
         imp = c.recall("importer", severity=2)
         legacy_close = self.round1_close(c, "importer", {"outcome": "destroyed"})
         later = c.recall("importer", severity=3)
-        legacy_fix = self.append_round1(c, "importer", "correction",
-                                        {"corrects": later, "reason": "mistake"})[0]
-        # A server started on that store.
+        legacy_fix, fix_index, _ = self.append_round1(
+            c, "importer", "correction", {"corrects": later, "reason": "mistake"})
+        self.assertEqual(harness.index_statements(cluster), {})
+        # The upgraded server started on that store: its first index
+        # statement follows all of it.
         cluster.stop_server()
         cluster.start_server()
+        settle(cluster)
+        first = min(harness.index_statements(cluster))
+        self.assertGreater(first, fix_index)
         chain = c.chain_json()
         events = {e["id"]: e for e in chain["events"]}
         self.assertEqual(events[legacy_close]["note"], "judged by round-1 rules")
@@ -545,6 +590,41 @@ class RoundOneData(unittest.TestCase):
         self.assertNotIn('id="recall"', c.page())
         # (Round 1's notices were not written here: no stream check.)
         assert_indexes_agree(self, c, stream=False)
+        self.slipped_after_first_index(c, first)
+
+    def slipped_after_first_index(self, c, first):
+        """The attack: a round-1-form close (naming no recall) inserted
+        into the log after its first index statement, the store's own
+        append, no recall index touched.  Judged by today's rules in every
+        view: it names no recall, so it closes nothing."""
+        fresh = c.recall("importer", severity=2)
+        sid, index, _ = self.append_round1(c, "importer", "recall.closed",
+                                           {"outcome": "released"})
+        self.assertGreater(index, first)
+        settle(cluster)
+        chain = c.chain_json()
+        events = {e["id"]: e for e in chain["events"]}
+        self.assertNotIn("round1", events[sid])
+        self.assertNotEqual(events[sid].get("note"), "judged by round-1 rules")
+        self.assertEqual(chain["status"]["round1"], 2)
+        status = {x["id"]: x for x in chain["status"]["recall"]["items"]}
+        self.assertEqual((status[fresh]["status"], status[fresh]["closedBy"]),
+                         ("open", None))
+        self.assertEqual(chain["status"]["recall"]["status"], "open")
+        self.assertEqual(c.recalls()[fresh]["status"], "open")
+        self.assertIn('id="recall"', c.page())
+        self.assertEqual(c.page_json()["recall"]["event"]["id"], fresh)
+        # The bundle names where round 2 began; its verifier refuses the
+        # close (today's rule: it names no recall) and shows no status.
+        bundle = cluster.get("/api/v1/bundles/01/%s/10/%s" % (GTIN, c.lot)).json()
+        st = json.loads(base64.b64decode(bundle["index"]["statement"]["envelope"]["payload"]))
+        self.assertEqual(st["first"], first)
+        out = c.verify()
+        self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
+        self.assertIn("FAIL  event %d (seq %d, recall.closed): a recall.closed names "
+                      "the recall it closes" % (len(c.ids) - 1, len(c.ids) - 1), out.stdout)
+        self.assertNotIn("round-1 close", out.stdout)
+        self.assertIn("status  unknown: the bundle did not verify", out.stdout)
 
 
 if __name__ == "__main__":

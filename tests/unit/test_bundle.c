@@ -29,6 +29,7 @@
 #include "libtrace/encoding.h"
 #include "libtrace/fileio.h"
 #include "libtrace/keys.h"
+#include "libtrace/lotindex.h"
 
 #define GTIN "08801234567893"
 #define LOT "L2311A"
@@ -1318,6 +1319,218 @@ test_compromise(void)
 	tlog_reset(&l);
 }
 
+/* ---- round 1 (SPEC 8 "Data from round 1") ---------------------------- */
+
+/*
+ * The integrator's index statement (docs/PROTOCOL.md 9.10.2) as the next
+ * leaf, signed by signer; "first" when first >= 0.  Not rendered among the
+ * events: with_index() writes the last one as the index member.
+ */
+static void
+add_index_limits(struct tlog *l, const struct note_signer *signer,
+    long long first, bool limits)
+{
+	char text[256], kid[KEYID_LEN + 1];
+	struct dsse_envelope env;
+	int n;
+
+	n = snprintf(text, sizeof(text), "{\"v\":1,\"type\":\"index\","
+	    "\"time\":\"2026-11-20T00:00:00Z\",\"size\":%zu,\"root\":"
+	    "\"%064d\",\"entries\":0", l->count, 0);
+	if (first >= 0)
+		n += snprintf(text + n, sizeof(text) - (size_t)n,
+		    ",\"first\":%lld", first);
+	if (limits)
+		n += snprintf(text + n, sizeof(text) - (size_t)n,
+		    ",\"maxAge\":2592000,\"grace\":604800");
+	snprintf(text + n, sizeof(text) - (size_t)n, "}");
+	key_id(signer->public_key, kid);
+	CHECK(dsse_sign(TYPE_INDEX, (const unsigned char *)text, strlen(text),
+	    signer->secret, kid, &env, NULL) == TRACE_OK);
+	add_envelope(l, false, &env);
+	l->items[l->count - 1].omit = true;
+	dsse_envelope_clear(&env);
+}
+
+static void
+add_index_statement(struct tlog *l, const struct note_signer *signer,
+    long long first)
+{
+	add_index_limits(l, signer, first, false);
+}
+
+/* The bundle with an "index" member whose statement is the log's last
+ * leaf (its lot proof is junk: completeness fails, the fold stands);
+ * with receipt, that statement is in "receipts" too. */
+static char *
+with_index_receipt(const struct tlog *l, bool receipt)
+{
+	char *text = render(l, CHAIN, NULL, 0), *p = strrchr(text, '}');
+	struct buf b;
+
+	buf_init(&b, 0);
+	buf_append(&b, text, (size_t)(p - text));
+	if (receipt) {
+		buf_puts(&b, ",\"receipts\":[");
+		render_item(&b, &l->items[l->count - 1]);
+		buf_puts(&b, "]");
+	}
+	buf_puts(&b, ",\"index\":{\"statement\":");
+	render_item(&b, &l->items[l->count - 1]);
+	buf_puts(&b, ",\"lot\":\"AQAAAA==\",\"keys\":[]}}");
+	free(text);
+	return buf_steal(&b, NULL);
+}
+
+static char *
+with_index(const struct tlog *l)
+{
+	return with_index_receipt(l, false);
+}
+
+/* Registration, recall, and a close naming no recall (round 1's form);
+ * with first_before >= 0 an index statement saying so before the recall. */
+static void
+round1_close_log(struct tlog *l, const struct note_signer *signer,
+    long long first_before)
+{
+	char id[2 * SHA256_LEN + 1];
+
+	tlog_reset(l);
+	enroll_org(l, &brand, ROLE_BRAND, "Amorepacific");
+	enroll_org(l, &importer, ROLE_IMPORTER, "Haiyue Trading");
+	add_typed(l, &brand, "product.registered", "{\"name\":{\"en\":\"E\"},"
+	    "\"brand\":\"B\",\"origin\":\"KR\"}", id);
+	if (first_before >= 0)
+		add_index_statement(l, signer, first_before);
+	add_typed(l, &importer, "recall.issued", "{\"reason\":\"Microbial\","
+	    "\"severity\":1,\"action\":\"Stop using it\"}", id);
+	add_typed(l, &importer, "recall.closed", "{\"outcome\":\"released\"}",
+	    id);
+}
+
+/*
+ * The attack: a round-1-form close slipped into the log after round 2
+ * began.  The bundle's index statement (the checkpoint's last leaf) names
+ * the log's first index statement in "first"; from there on today's rules
+ * apply (the close names no recall: it fails and closes nothing).  Before
+ * it, the same close is round-1 data.  Only a statement by the log key,
+ * proven in the checkpoint, moves the bound; one without "first" bounds it
+ * by its own log index.
+ */
+static void
+test_round1_pinned(void)
+{
+	static struct tlog l;
+	struct bundle_report r;
+	char *text;
+
+	/* Round 1: no index statement before the close. */
+	round1_close_log(&l, &log_signer, -1);
+	add_index_statement(&l, &log_signer, (long long)l.count);
+	tlog_seal(&l, &log_signer);
+	text = with_index(&l);
+	verify_text(text, &r);
+	CHECK_INT(r.round1_before, 5);
+	CHECK(!has_failure(&r, BUNDLE_SUBJECT_EVENT, 2, "missing_field"));
+	CHECK_INT(r.fold.round1, 1);
+	CHECK(r.fold.recall_count == 1 && r.fold.recalls[0].closed_round1);
+	CHECK_INT(r.fold.open_recalls, 0);
+	bundle_report_free(&r);
+	free(text);
+
+	/* The attack: round 2 began at log index 3, before the close. */
+	round1_close_log(&l, &log_signer, 3);
+	add_index_statement(&l, &log_signer, 3);
+	tlog_seal(&l, &log_signer);
+	text = with_index(&l);
+	CHECK(verify_text(text, &r) == TRACE_EBADSIG);
+	CHECK_INT(r.round1_before, 3);
+	CHECK(has_failure(&r, BUNDLE_SUBJECT_EVENT, 2, "missing_field"));
+	CHECK_INT(r.fold.round1, 0);
+	CHECK(r.fold.recall_count == 1 && r.fold.recalls[0].open &&
+	    !r.fold.recalls[0].closed_round1);
+	CHECK_INT(r.fold.open_recalls, 1);
+	bundle_report_free(&r);
+	free(text);
+
+	/* A statement from before "first" existed bounds round 1 by its own
+	 * log index only (here after the close: the earlier one, not in the
+	 * bundle, shows nothing). */
+	round1_close_log(&l, &log_signer, 3);
+	add_index_statement(&l, &log_signer, -1);
+	tlog_seal(&l, &log_signer);
+	text = with_index(&l);
+	verify_text(text, &r);
+	CHECK_INT(r.round1_before, 6);
+	CHECK_INT(r.fold.round1, 1);
+	bundle_report_free(&r);
+	free(text);
+
+	/* "first" signed by another key, or not the checkpoint's last leaf:
+	 * it proves nothing, and everything may be round 1. */
+	round1_close_log(&l, &log_signer, 3);
+	add_index_statement(&l, &other_signer, 3);
+	tlog_seal(&l, &log_signer);
+	text = with_index(&l);
+	verify_text(text, &r);
+	CHECK_INT(r.round1_before, FOLD_ROUND1_ALWAYS);
+	CHECK_INT(r.fold.round1, 1);
+	bundle_report_free(&r);
+	free(text);
+
+	/* A "first" after the statement's own size is malformed. */
+	round1_close_log(&l, &log_signer, -1);
+	add_index_statement(&l, &log_signer, 99);
+	tlog_seal(&l, &log_signer);
+	text = with_index(&l);
+	CHECK(verify_text(text, &r) == TRACE_EBADSIG);
+	CHECK_INT(r.round1_before, FOLD_ROUND1_ALWAYS);
+	CHECK(strcmp(r.completeness_code, "bad_index") == 0);
+	bundle_report_free(&r);
+	free(text);
+	tlog_reset(&l);
+}
+
+/*
+ * SPEC 8 "Receipt time": an index statement that says the limits the log
+ * enforced promises a receipt for every event from round 2 on; a bundle
+ * that leaves the receipts out (so that nothing can be checked) fails
+ * missing_receipt.  With the receipt, the event is within the limits.
+ */
+static void
+test_receipt_promised(void)
+{
+	static struct tlog l;
+	struct bundle_report r;
+	char id[2 * SHA256_LEN + 1], *text;
+
+	for (int shown = 0; shown < 2; shown++) {
+		tlog_reset(&l);
+		enroll_org(&l, &brand, ROLE_BRAND, "Amorepacific");
+		enroll_org(&l, &importer, ROLE_IMPORTER, "Haiyue Trading");
+		add_index_limits(&l, &log_signer, 2, true);
+		add_typed(&l, &brand, "product.registered", "{\"name\":{\"en\":"
+		    "\"E\"},\"brand\":\"B\",\"origin\":\"KR\"}", id);
+		add_typed(&l, &importer, "recall.issued", "{\"reason\":"
+		    "\"Microbial\",\"severity\":1,\"action\":\"Stop\"}", id);
+		add_index_limits(&l, &log_signer, 2, true);
+		tlog_seal(&l, &log_signer);
+		text = with_index_receipt(&l, shown == 1);
+		verify_text(text, &r);
+		CHECK(r.receipts_promised);
+		CHECK_INT(r.round1_before, 2);
+		CHECK(has_failure(&r, BUNDLE_SUBJECT_EVENT, 0,
+		    "missing_receipt") == (shown == 0));
+		CHECK(has_failure(&r, BUNDLE_SUBJECT_EVENT, 1,
+		    "missing_receipt") == (shown == 0));
+		CHECK(!has_failure(&r, BUNDLE_SUBJECT_EVENT, 0, "stale_time"));
+		bundle_report_free(&r);
+		free(text);
+	}
+	tlog_reset(&l);
+}
+
 /* ---- orgs (SPEC 8 "Organisations", "Admin scope", "Registration") ---- */
 
 /* An org entry for id by by: roles a bit set, prefix NULL for none. */
@@ -1774,5 +1987,7 @@ main(int argc, char **argv)
 	test_consistency();
 	test_pending();
 	test_compromise();
+	test_round1_pinned();
+	test_receipt_promised();
 	CHECK_DONE();
 }

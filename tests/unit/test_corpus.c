@@ -49,6 +49,8 @@
 #define ORIGIN "trace.test/log"
 #define EVENT_TIME "2026-11-20T08:30:00+09:00"
 #define KEY_TIME 1795000000LL
+#define EVENT_SECONDS 1795131000LL      /* EVENT_TIME in unix seconds */
+#define DAY 86400LL
 #define ENTRIES_MAX 96
 #define ID_LEN (2 * SHA256_LEN + 1)
 
@@ -99,9 +101,14 @@ static struct actor org_admin = { "Amorepacific", ROLE_ADMIN, "880", 0, "",
     importer_admin = { "Haiyue Trading", ROLE_ADMIN, "880", 0, "", {0},
 	{0}, "haiyue" },
     mole = { "Haiyue Trading", ROLE_IMPORTER, "880", 0, "", {0}, {0},
-	"haiyue" };
+	"haiyue" },
+    /* SPEC 8 "Receipt time": a brand key whose window ends an hour after
+     * the events' time (no org entry of its own: the brand's org). */
+    brand_ending = { "Amorepacific", ROLE_BRAND, "880", EVENT_SECONDS +
+	3600, "", {0}, {0}, "amorepacific" };
 static struct actor *const others[] = { &late, &stranger, &org_admin,
-    &org_admin2, &unprefixed, &unregistered, &importer_admin, &mole };
+    &org_admin2, &unprefixed, &unregistered, &importer_admin, &mole,
+    &brand_ending };
 
 struct item {
 	bool is_key;
@@ -246,15 +253,20 @@ add_org(struct tlog *l, const struct actor *by, const struct actor *who)
  * "receipts" (docs/PROTOCOL.md 10.1).  Its root is not checked there.
  */
 static void
-add_receipt_by(struct tlog *l, long long t, const unsigned char *secret)
+add_receipt_limits(struct tlog *l, long long t, const unsigned char *secret,
+    long long max_age, long long grace)
 {
-	char text[256], when[21], kid[KEYID_LEN + 1];
+	char text[320], limits[64] = "", when[21], kid[KEYID_LEN + 1];
 	struct dsse_envelope env;
 
 	time_format_utc(t, when);
+	/* SPEC 8: the limits the log says it enforced at ingest. */
+	if (max_age >= 0)
+		snprintf(limits, sizeof(limits), ",\"maxAge\":%lld,\"grace\":"
+		    "%lld", max_age, grace);
 	snprintf(text, sizeof(text), "{\"v\":1,\"type\":\"index\",\"time\":"
-	    "\"%s\",\"size\":%zu,\"root\":\"%064d\",\"entries\":0}", when,
-	    l->count, 0);
+	    "\"%s\",\"size\":%zu,\"root\":\"%064d\",\"entries\":0%s}", when,
+	    l->count, 0, limits);
 	key_id(log_signer.public_key, kid);
 	CHECK(dsse_sign("application/vnd.trace.index.v1+json",
 	    (const unsigned char *)text, strlen(text), secret, kid, &env,
@@ -262,6 +274,12 @@ add_receipt_by(struct tlog *l, long long t, const unsigned char *secret)
 	add_envelope(l, false, -1, &env);
 	l->items[l->count - 1].is_receipt = true;
 	dsse_envelope_clear(&env);
+}
+
+static void
+add_receipt_by(struct tlog *l, long long t, const unsigned char *secret)
+{
+	add_receipt_limits(l, t, secret, -1, -1);
 }
 
 static void
@@ -996,6 +1014,147 @@ expect_round1(const struct outcome *o)
 	CHECK(s.recall == 1 && s.other == 2);
 }
 
+/*
+ * SPEC 8 "Data from round 1": the same round-1-form close (naming no
+ * recall) logged before the log's first index statement, where it is
+ * round-1 data, and after it, where an operator who can insert statements
+ * slipped it in.  The index statement, in "receipts", is what shows where
+ * round 2 began.
+ */
+static void
+build_round1_before_index(struct tlog *l, struct outcome *o)
+{
+	char data[512];
+
+	base_log(l);
+	recall_data(data, sizeof(data), NULL);
+	add_event(l, &importer, "recall.issued", data, o->ids[0]);
+	add_event(l, &importer, "recall.closed", "{\"outcome\":\"released\"}",
+	    o->ids[1]);
+	add_receipt(l, KEY_TIME + 100);
+}
+
+static void
+expect_round1_before_index(const struct outcome *o)
+{
+	CHECK_INT(o->r.failure_count, 0);
+	CHECK_INT(o->r.round1_before, (long long)o->r.receipts[0].log_index);
+	CHECK_INT(o->r.fold.recall_count, 1);
+	CHECK(o->r.fold.recalls[0].closed_round1);
+	CHECK_INT(o->r.fold.open_recalls, 0);
+	CHECK_INT(o->r.fold.round1, 1);
+}
+
+/* The attack: after the first index statement, by today's rules only. */
+static void
+build_round1_after_index(struct tlog *l, struct outcome *o)
+{
+	char data[512];
+
+	base_log(l);
+	add_receipt(l, KEY_TIME + 100);
+	recall_data(data, sizeof(data), NULL);
+	add_event(l, &importer, "recall.issued", data, o->ids[0]);
+	add_event(l, &importer, "recall.closed", "{\"outcome\":\"released\"}",
+	    o->ids[1]);
+}
+
+static void
+expect_round1_after_index(const struct outcome *o)
+{
+	CHECK(failed_with(&o->r, 2, "missing_field"));
+	CHECK_INT(o->r.failure_count, 1);
+	CHECK_INT(o->r.fold.recall_count, 1);
+	CHECK(o->r.fold.recalls[0].open);
+	CHECK(!o->r.fold.recalls[0].closed_round1);
+	CHECK_INT(o->r.fold.open_recalls, 1);
+	CHECK_INT(o->r.fold.round1, 0);
+}
+
+/*
+ * SPEC 8 "Receipt time", checked from the receipt (the first index
+ * statement after each event) when it says the log's limits: 30 days
+ * back, 5 minutes ahead, and the signer's notAfter + 7 days.  An event
+ * dated within them; received 31 days after its time; received 10
+ * minutes before it; by a key whose window ended 8 days before receipt.
+ */
+static void
+build_receipt_limits(struct tlog *l, long long received,
+    const struct actor *by, struct outcome *o)
+{
+	char data[512];
+
+	base_keys(l);
+	if (by != &brand)
+		add_key(l, &root, by, KEY_OP_ENROLL);
+	/* The log's first index statement: round 2 from here on, so the
+	 * events are checked (round-1 data is not). */
+	add_receipt_limits(l, EVENT_SECONDS - DAY, log_signer.secret,
+	    30 * DAY, 7 * DAY);
+	add_event(l, by, "product.registered", "{\"name\":{\"en\":"
+	    "\"Emulsion\"},\"brand\":\"Sulwhasoo\",\"origin\":\"KR\"}",
+	    o->ids[0]);
+	recall_data(data, sizeof(data), NULL);
+	add_event(l, &importer, "recall.issued", data, o->ids[1]);
+	add_receipt_limits(l, received, log_signer.secret, 30 * DAY, 7 * DAY);
+}
+
+static void
+build_receipt_ok(struct tlog *l, struct outcome *o)
+{
+	build_receipt_limits(l, EVENT_SECONDS + 60, &brand, o);
+}
+
+static void
+expect_receipt_ok(const struct outcome *o)
+{
+	CHECK_INT(o->r.failure_count, 0);
+	CHECK_INT(o->r.receipt_count, 2);
+	CHECK_INT(o->r.fold.open_recalls, 1);
+}
+
+static void
+build_receipt_stale(struct tlog *l, struct outcome *o)
+{
+	build_receipt_limits(l, EVENT_SECONDS + 31 * DAY, &brand, o);
+}
+
+static void
+expect_receipt_stale(const struct outcome *o)
+{
+	CHECK(failed_with(&o->r, 0, "stale_time"));
+	CHECK(failed_with(&o->r, 1, "stale_time"));
+	CHECK_INT(o->r.failure_count, 2);
+}
+
+static void
+build_receipt_early(struct tlog *l, struct outcome *o)
+{
+	build_receipt_limits(l, EVENT_SECONDS - 600, &brand, o);
+}
+
+static void
+expect_receipt_early(const struct outcome *o)
+{
+	CHECK(failed_with(&o->r, 0, "stale_time"));
+	CHECK(failed_with(&o->r, 1, "stale_time"));
+	CHECK_INT(o->r.failure_count, 2);
+}
+
+static void
+build_receipt_grace(struct tlog *l, struct outcome *o)
+{
+	build_receipt_limits(l, EVENT_SECONDS + 3600 + 8 * DAY, &brand_ending,
+	    o);
+}
+
+static void
+expect_receipt_grace(const struct outcome *o)
+{
+	CHECK(failed_with(&o->r, 0, "outside_window"));
+	CHECK_INT(o->r.failure_count, 1);
+}
+
 /* Good: a regulator withdraws an inspector's fail; the pass decides. */
 static void
 build_regulator_withdraws(struct tlog *l, struct outcome *o)
@@ -1568,6 +1727,21 @@ static const struct fixture fixtures[] = {
 	{ "compromised-admin-enrolls", "the enrollment counts for nothing: "
 	  "the recall stays open", build_compromised_enroll,
 	  expect_compromised_enroll, { NULL } },
+	{ "round1-close-before-first-index", "round-1 data: the close naming "
+	  "no recall closes the recall, labelled round 1",
+	  build_round1_before_index, expect_round1_before_index, { NULL } },
+	{ "round1-close-after-first-index", "slipped in after round 2 began: "
+	  "missing_field, the recall stays open", build_round1_after_index,
+	  expect_round1_after_index, { NULL } },
+	{ "receipt-within-limits", "received a minute after its time: ok",
+	  build_receipt_ok, expect_receipt_ok, { NULL } },
+	{ "receipt-after-max-age", "received 31 days after its time: "
+	  "stale_time", build_receipt_stale, expect_receipt_stale, { NULL } },
+	{ "receipt-before-time", "dated 10 minutes after its receipt: "
+	  "stale_time", build_receipt_early, expect_receipt_early, { NULL } },
+	{ "receipt-after-grace", "received 8 days after the key's notAfter: "
+	  "outside_window", build_receipt_grace, expect_receipt_grace,
+	  { NULL } },
 	{ "compromised-forged-receipts", "a forged receipt and one after "
 	  "the revoke show nothing: the close is ignored",
 	  build_compromised_forged, expect_compromised_forged, { NULL } },
