@@ -386,8 +386,11 @@ class Log(unittest.TestCase):
         self.assertEqual(sorted(ops), ["enroll", "enroll", "enroll", "org"])
         res = self.verify_bundle(b)
         self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
-        # 9 statements' proofs and the index statement's (SPEC 11).
-        self.assertIn("VERIFIED: 5 events, 4 key entries, 9 signatures, 10 proofs",
+        # 9 statements' proofs, the index statement's (SPEC 11) and one per
+        # receipt (SPEC 8: the index statement after the events; one batch,
+        # so one receipt).
+        self.assertEqual(len(b["receipts"]), 1, b["receipts"])
+        self.assertIn("VERIFIED: 5 events, 4 key entries, 9 signatures, 11 proofs",
                       res.stdout)
 
         key = "c:{01/%s/10/BUN}:ev" % GTIN
