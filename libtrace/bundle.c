@@ -52,6 +52,34 @@ bundle_free(struct bundle *b)
 	free(b);
 }
 
+/*
+ * Append the hashes of proof (a JSON array, at most MERKLE_PROOF_MAX
+ * elements: the caller checked) to b's pool, where room is reserved;
+ * *first is where they start.  False after writing to problem which
+ * element of the what (e.g. "inclusion proof") is not base64 of a hash.
+ */
+static bool
+pool_hashes(struct bundle *b, const struct json_value *proof,
+    const char *what, size_t *first, char *problem, size_t size)
+{
+	*first = b->pool_count;
+	for (size_t i = 0; i < proof->u.array.count; i++) {
+		const struct json_value *h = proof->u.array.items[i];
+		unsigned char raw[64];
+		size_t n = 0;
+
+		if (h->type != JSON_STRING || h->u.string.len > 64 ||
+		    base64_decode(h->u.string.ptr, h->u.string.len, raw, &n,
+		    NULL) != TRACE_OK || n != MERKLE_HASH_LEN) {
+			snprintf(problem, size, "%s element %zu is not base64 "
+			    "of a 32-byte hash", what, i);
+			return false;
+		}
+		memcpy(b->proof_pool[b->pool_count++], raw, MERKLE_HASH_LEN);
+	}
+	return true;
+}
+
 /* Read {"envelope", "logIndex", "proof"} into it (pool room reserved). */
 static void
 item_read(struct bundle *b, const struct json_value *v,
@@ -84,22 +112,9 @@ item_read(struct bundle *b, const struct json_value *v,
 		    MERKLE_PROOF_MAX);
 		return;
 	}
-	it->proof_first = b->pool_count;
-	for (size_t i = 0; i < proof->u.array.count; i++) {
-		const struct json_value *h = proof->u.array.items[i];
-		unsigned char raw[64];
-		size_t n = 0;
-
-		if (h->type != JSON_STRING || h->u.string.len > 64 ||
-		    base64_decode(h->u.string.ptr, h->u.string.len, raw, &n,
-		    NULL) != TRACE_OK || n != MERKLE_HASH_LEN) {
-			snprintf(it->problem, sizeof(it->problem), "inclusion "
-			    "proof element %zu is not base64 of a 32-byte hash",
-			    i);
-			return;
-		}
-		memcpy(b->proof_pool[b->pool_count++], raw, MERKLE_HASH_LEN);
-	}
+	if (!pool_hashes(b, proof, "inclusion proof", &it->proof_first,
+	    it->problem, sizeof(it->problem)))
+		return;
 	it->proof_count = proof->u.array.count;
 	env = json_object_get(v, "envelope");
 	if (env == NULL) {
@@ -190,22 +205,9 @@ pending_read(struct bundle *b, const struct json_value *v,
 		    MERKLE_PROOF_MAX);
 		return true;
 	}
-	p->consistency_first = b->pool_count;
-	for (size_t i = 0; i < proof->u.array.count; i++) {
-		const struct json_value *h = proof->u.array.items[i];
-		unsigned char raw[64];
-		size_t n = 0;
-
-		if (h->type != JSON_STRING || h->u.string.len > 64 ||
-		    base64_decode(h->u.string.ptr, h->u.string.len, raw, &n,
-		    NULL) != TRACE_OK || n != MERKLE_HASH_LEN) {
-			snprintf(p->problem, sizeof(p->problem), "consistency "
-			    "proof element %zu is not base64 of a 32-byte hash",
-			    i);
-			return true;
-		}
-		memcpy(b->proof_pool[b->pool_count++], raw, MERKLE_HASH_LEN);
-	}
+	if (!pool_hashes(b, proof, "consistency proof", &p->consistency_first,
+	    p->problem, sizeof(p->problem)))
+		return true;
 	p->consistency_count = proof->u.array.count;
 	p->readable = true;
 	return true;
