@@ -429,3 +429,100 @@ def settle(cluster, timeout=30.0):
             return
         time.sleep(0.05)
     raise AssertionError("the log integrator did not catch up")
+
+
+class ChainCommands:
+    """with ChainCommands(cluster, events_key) as m: the Redis commands on
+    one chain's events list (its key, e.g. "c:{01/G/10/L}:ev") while the
+    block runs, seen through MONITOR, so the commands Functions run count
+    too and those on other keys do not; after the block m.count("lrange"),
+    m.lines (those commands) and m.all (everything seen)."""
+
+    def __init__(self, cluster, events_key):
+        self.cluster = cluster
+        self.key = ('"%s"' % events_key).encode()
+        self.lines = []
+
+    def __enter__(self):
+        self.sock = socket.create_connection(("127.0.0.1", self.cluster.redis_port),
+                                             timeout=60)
+        self.sock.sendall(b"MONITOR\r\n")
+        self.buf = b""
+        while b"\r\n" not in self.buf:
+            self.buf += self.sock.recv(4096)       # +OK
+        self.buf = self.buf.split(b"\r\n", 1)[1]
+        return self
+
+    def __exit__(self, *exc):
+        self.cluster.redis.echo("trace-test-monitor-end")
+        while b"trace-test-monitor-end" not in self.buf:
+            data = self.sock.recv(65536)
+            if not data:
+                break
+            self.buf += data
+        self.sock.close()
+        self.all = self.buf.split(b"\r\n")
+        self.lines = [l for l in self.all if self.key in l]
+
+    def count(self, command):
+        return sum(1 for l in self.lines
+                   if any((b'"%s" ' % c.encode()) + self.key in l
+                          for c in (command.upper(), command.lower())))
+
+
+class RecallStream:
+    """GET /api/v1/recalls/stream (SSE) read on its own thread: events
+    arrive in self.events as (id, event, data, monotonic time of arrival);
+    a refused stream keeps its status, headers and body."""
+
+    def __init__(self, port, query="", last_event_id=None, timeout=30):
+        import queue
+        import threading
+        self.events = queue.Queue()
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        headers = {"Accept": "text/event-stream"}
+        if last_event_id is not None:
+            headers["Last-Event-ID"] = last_event_id
+        self.conn.request("GET", "/api/v1/recalls/stream" + query, headers=headers)
+        # The response takes the socket over (Connection: close): keep it
+        # to hang up.
+        self.sock = self.conn.sock
+        self.resp = self.conn.getresponse()
+        self.status = self.resp.status
+        self.headers = {k.lower(): v for k, v in self.resp.getheaders()}
+        if self.status == 200:
+            self.thread = threading.Thread(target=self.read, daemon=True)
+            self.thread.start()
+        else:
+            self.body = self.resp.read()
+            self.close()
+
+    def read(self):
+        fields = {}
+        try:
+            while True:
+                line = self.resp.fp.readline()
+                if not line:
+                    return
+                line = line.decode("utf-8").rstrip("\n")
+                if line == "":
+                    if "data" in fields:
+                        self.events.put((fields.get("id"), fields.get("event"),
+                                         fields["data"], time.monotonic()))
+                    fields = {}
+                elif not line.startswith(":") and ":" in line:
+                    name, value = line.split(":", 1)
+                    fields[name] = value[1:] if value.startswith(" ") else value
+        except (OSError, ValueError):
+            return
+
+    def next(self, timeout):
+        return self.events.get(timeout=timeout)
+
+    def close(self):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.resp.close()
+        self.conn.close()

@@ -6,7 +6,6 @@ import base64
 import json
 import multiprocessing
 import os
-import socket
 import unittest
 
 import harness
@@ -381,37 +380,6 @@ def racer(port, seed, count, lot, out):
 RACE_APPENDS = int(os.environ.get("TRACE_RACE_APPENDS", "500"))
 
 
-class ChainReads:
-    """with ChainReads(lot) as reads: counts the LRANGEs of that chain's
-    events list while the block runs (MONITOR, so script calls count too,
-    and reads of other keys, such as the key cache's, do not)."""
-
-    def __init__(self, lot):
-        self.key = ('"c:{01/%s/10/%s}:ev"' % (GTIN, lot)).encode()
-        self.count = 0
-
-    def __enter__(self):
-        self.sock = socket.create_connection(("127.0.0.1", cluster.redis_port), timeout=60)
-        self.sock.sendall(b"MONITOR\r\n")
-        self.buf = b""
-        while b"\r\n" not in self.buf:
-            self.buf += self.sock.recv(4096)       # +OK
-        self.buf = self.buf.split(b"\r\n", 1)[1]
-        return self
-
-    def __exit__(self, *exc):
-        cluster.redis.echo("trace-test-monitor-end")
-        while b"trace-test-monitor-end" not in self.buf:
-            data = self.sock.recv(65536)
-            if not data:
-                break
-            self.buf += data
-        for line in self.buf.split(b"\r\n"):
-            if b'"LRANGE" ' + self.key in line or b'"lrange" ' + self.key in line:
-                self.count += 1
-        self.sock.close()
-
-
 class TargetBatches(unittest.TestCase):
     def test_batch_of_closes_reads_the_chain_once(self):
         """200 recall.closed in one batch against one chain of 200 open
@@ -442,9 +410,9 @@ class TargetBatches(unittest.TestCase):
             closes.append(env)
             prev = statement_id(env)
         settle(cluster)
-        with ChainReads(lot) as monitor:
+        with harness.ChainCommands(cluster, "c:{01/%s/10/%s}:ev" % (GTIN, lot)) as monitor:
             r = cluster.post("/api/v1/events", closes)
-        reads = monitor.count
+        reads = monitor.count("lrange")
         self.assertEqual(r.status, 200, r)
         results = r.json()["results"]
         self.assertEqual([x["status"] for x in results[:199]], [201] * 199)

@@ -6,7 +6,6 @@ counters, recall banners, verdicts, QR codes that decode to the exact URI,
 and label bounds."""
 import html.parser
 import json
-import socket
 import subprocess
 import tempfile
 import unittest
@@ -490,40 +489,9 @@ if __name__ == "__main__":
     unittest.main()
 
 
-class ChainCommands:
-    """with ChainCommands(gtin, lot) as m: the Redis commands on that
-    chain's events list while the block runs, as test_ingest's ChainReads
-    counts them (MONITOR, so the commands of Functions count too);
-    m.count("lrange") after the block."""
-
-    def __init__(self, gtin, lot):
-        self.key = ('"c:{01/%s/10/%s}:ev"' % (gtin, link_encode(lot))).encode()
-        self.lines = []
-
-    def __enter__(self):
-        self.sock = socket.create_connection(("127.0.0.1", cluster.redis_port), timeout=60)
-        self.sock.sendall(b"MONITOR\r\n")
-        self.buf = b""
-        while b"\r\n" not in self.buf:
-            self.buf += self.sock.recv(4096)       # +OK
-        self.buf = self.buf.split(b"\r\n", 1)[1]
-        return self
-
-    def __exit__(self, *exc):
-        cluster.redis.echo("trace-test-monitor-end")
-        while b"trace-test-monitor-end" not in self.buf:
-            data = self.sock.recv(65536)
-            if not data:
-                break
-            self.buf += data
-        self.sock.close()
-        self.all = self.buf.split(b"\r\n")
-        self.lines = [l for l in self.all if self.key in l]
-
-    def count(self, command):
-        return sum(1 for l in self.lines
-                   if any((b'"%s" ' % c.encode()) + self.key in l
-                          for c in (command.upper(), command.lower())))
+def chain_commands(gtin, lot):
+    """harness.ChainCommands on that chain's events list."""
+    return harness.ChainCommands(cluster, "c:{01/%s/10/%s}:ev" % (gtin, link_encode(lot)))
 
 
 LONG_LOT = "LONG/25%"        # '/' and '%' must be encoded in links
@@ -646,7 +614,7 @@ class LongChain(unittest.TestCase):
         """The fold needs the whole chain: a walk reads it at most once
         (when chainview.c has not folded this head yet), and a page of a
         head it has folded transfers no record: no LRANGE of the list."""
-        with ChainCommands(GTIN, LONG_LOT) as m:
+        with chain_commands(GTIN, LONG_LOT) as m:
             pages = self.walk(self.path + "?limit=100")
         self.assertEqual(len(pages), 3)
         self.assertLessEqual(m.count("lrange"), 1, m.lines)
@@ -665,7 +633,7 @@ class LongChain(unittest.TestCase):
         self.assertEqual([x["status"] for x in r.json()["results"]], [201] * 120, r.json())
         path = "/api/v1/chains" + chain_path(GTIN, lot) + "?limit=50"
         for events in (120, 121):
-            with ChainCommands(GTIN, lot) as m:
+            with chain_commands(GTIN, lot) as m:
                 pages = self.walk(path)
             self.assertEqual(sum(len(p.json()["events"]) for p in pages), events)
             self.assertEqual(len(pages), 3)
@@ -673,7 +641,7 @@ class LongChain(unittest.TestCase):
             self.assertEqual(cluster.post("/api/v1/events", envs[120]).status,
                              201 if events == 120 else 200)
         for cursor in ("100", "200"):
-            with ChainCommands(GTIN, LONG_LOT) as m:
+            with chain_commands(GTIN, LONG_LOT) as m:
                 r = cluster.get(self.path + "?limit=100&cursor=" + cursor)
             self.assertEqual(r.status, 200)
             self.assertEqual(m.count("lrange"), 0, m.lines)

@@ -6,13 +6,9 @@ it updates all of them; pagination over 1,000 recalls returns each exactly
 once while new recalls arrive; strict query validation; trace-agent
 recalls (table and --csv) against the server."""
 import csv
-import http.client
 import io
 import os
-import queue
-import socket
 import subprocess
-import threading
 import time
 import unittest
 
@@ -102,59 +98,11 @@ class StoreUnchanged:
             self.test.assertEqual(changed, [], "a rejected write changed the store")
 
 
-class Stream:
-    """An SSE client on its own thread: events arrive in self.events as
-    (id, event, data, monotonic time of arrival)."""
+class Stream(harness.RecallStream):
+    """harness.RecallStream on this module's server."""
 
     def __init__(self, query="", last_event_id=None):
-        self.events = queue.Queue()
-        self.conn = http.client.HTTPConnection("127.0.0.1", cluster.port, timeout=30)
-        headers = {"Accept": "text/event-stream"}
-        if last_event_id is not None:
-            headers["Last-Event-ID"] = last_event_id
-        self.conn.request("GET", "/api/v1/recalls/stream" + query, headers=headers)
-        # The response takes the socket over (Connection: close): keep it
-        # to hang up.
-        self.sock = self.conn.sock
-        self.resp = self.conn.getresponse()
-        self.status = self.resp.status
-        self.headers = {k.lower(): v for k, v in self.resp.getheaders()}
-        if self.status == 200:
-            self.thread = threading.Thread(target=self.read, daemon=True)
-            self.thread.start()
-        else:
-            self.body = self.resp.read()
-            self.close()
-
-    def read(self):
-        fields = {}
-        try:
-            while True:
-                line = self.resp.fp.readline()
-                if not line:
-                    return
-                line = line.decode("utf-8").rstrip("\n")
-                if line == "":
-                    if "data" in fields:
-                        self.events.put((fields.get("id"), fields.get("event"),
-                                         fields["data"], time.monotonic()))
-                    fields = {}
-                elif not line.startswith(":") and ":" in line:
-                    name, value = line.split(":", 1)
-                    fields[name] = value[1:] if value.startswith(" ") else value
-        except (OSError, ValueError):
-            return
-
-    def next(self, timeout):
-        return self.events.get(timeout=timeout)
-
-    def close(self):
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.resp.close()
-        self.conn.close()
+        super().__init__(cluster.port, query, last_event_id)
 
 
 def stream_when_free(timeout=15, **kw):

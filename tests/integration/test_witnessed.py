@@ -961,54 +961,18 @@ class Forks(unittest.TestCase):
         self.assertGreaterEqual(lag, 2, text)
 
 
-if __name__ == "__main__":
-    unittest.main()
 
-
-class RecallStream:
-    """GET /api/v1/recalls/stream read on a thread: (event, data) pairs
-    in self.events."""
+class RecallStream(harness.RecallStream):
+    """harness.RecallStream whose next() gives (event, parsed data)."""
 
     def __init__(self, port):
-        import http.client
-        import queue
-        self.events = queue.Queue()
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
-        self.conn.request("GET", "/api/v1/recalls/stream",
-                          headers={"Accept": "text/event-stream"})
-        self.sock = self.conn.sock
-        self.resp = self.conn.getresponse()
-        assert self.resp.status == 200, self.resp.status
-        threading.Thread(target=self.read, daemon=True).start()
-
-    def read(self):
-        import json
-        fields = {}
-        try:
-            while True:
-                line = self.resp.fp.readline()
-                if not line:
-                    return
-                line = line.decode("utf-8").rstrip("\n")
-                if line == "":
-                    if "data" in fields:
-                        self.events.put((fields.get("event"), json.loads(fields["data"])))
-                    fields = {}
-                elif not line.startswith(":") and ":" in line:
-                    name, value = line.split(":", 1)
-                    fields[name] = value[1:] if value.startswith(" ") else value
-        except (OSError, ValueError):
-            return
+        super().__init__(port, timeout=300)
+        assert self.status == 200, self.status
 
     def next(self, timeout):
-        return self.events.get(timeout=timeout)
-
-    def close(self):
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.conn.close()
+        import json
+        _, event, data, _ = self.events.get(timeout=timeout)
+        return event, json.loads(data)
 
 
 class PendingCloseInViews(StoppedWitnesses):
@@ -1151,3 +1115,7 @@ class PendingCloseInViews(StoppedWitnesses):
         self.assertEqual((data["id"], data["status"], data["closedBy"]),
                          (recall, "closed", close))
         self.assertNotIn("pendingClose", data)
+
+
+if __name__ == "__main__":
+    unittest.main()
