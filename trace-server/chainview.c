@@ -57,6 +57,9 @@ struct chain_data {
 	long long checked_ms;
 	unsigned long generation;          /* data_generation when built */
 	long long built_ms;                /* monotonic_ms() when built */
+	/* When a worker set out to confirm the head, or to read and fold
+	 * the chain again (0: none; data_lookup). */
+	long long check_claimed_ms, refold_claimed_ms;
 };
 
 #define DATA_SLOTS 1024
@@ -118,24 +121,46 @@ data_current(const struct chain_data *d, long long pending_from)
 	    d->items[d->count - 1].rec->log_index < below;
 }
 
+/*
+ * Is an age (ms) within limit, or within PAGE_CACHE_STALE_MS past it while
+ * another worker renews what aged (its claim younger than
+ * PAGE_CACHE_CLAIM_MS)?  Past the limit with no such claim, the caller
+ * claims the renewal and is told no.  So one worker, not all of them at
+ * once, goes to the store when a busy lot's data ages (pages.h).
+ */
+static bool
+data_young(long long age, long long limit, long long *claimed, long long now)
+{
+	if (age < limit)
+		return true;
+	if (age < limit + PAGE_CACHE_STALE_MS && *claimed != 0 &&
+	    now - *claimed < PAGE_CACHE_CLAIM_MS)
+		return true;
+	*claimed = now;
+	return false;
+}
+
 /* The cached data of chain with a reference for the caller, or NULL (also
  * when it was folded for another witnessed size: data_current); *fresh
- * says whether the store confirmed its head within PAGE_CACHE_MS. */
+ * says whether the store confirmed its head within PAGE_CACHE_MS (or one
+ * worker is confirming it again: data_young). */
 static struct chain_data *
 data_lookup(const char *chain, long long pending_from, bool *fresh)
 {
 	struct chain_data *d;
+	long long now = monotonic_ms();
 
 	*fresh = false;
 	pthread_mutex_lock(&data_lock);
 	d = data_slots[data_slot(chain)];
 	if (d != NULL && strcmp(d->chain, chain) == 0 &&
 	    d->generation == data_generation &&
-	    monotonic_ms() - d->built_ms < DATA_REFOLD_MS &&
-	    data_current(d, pending_from)) {
+	    data_current(d, pending_from) &&
+	    data_young(now - d->built_ms, DATA_REFOLD_MS,
+	    &d->refold_claimed_ms, now)) {
 		d->refs++;
-		*fresh = d->checked_ms != 0 &&
-		    monotonic_ms() - d->checked_ms < PAGE_CACHE_MS;
+		*fresh = d->checked_ms != 0 && data_young(now - d->checked_ms,
+		    PAGE_CACHE_MS, &d->check_claimed_ms, now);
 	} else {
 		d = NULL;
 	}
@@ -149,6 +174,7 @@ data_checked(struct chain_data *d)
 {
 	pthread_mutex_lock(&data_lock);
 	d->checked_ms = monotonic_ms();
+	d->check_claimed_ms = 0;
 	pthread_mutex_unlock(&data_lock);
 }
 
@@ -156,6 +182,7 @@ void
 chain_view_forget_all(void)
 {
 	data_generation++;
+	pagecache_forget_stale();
 }
 
 void

@@ -13,6 +13,14 @@
  * all.  With a witness policy an entry also names the witnessed size its
  * page was folded against, and a newer one published makes it a miss.
  *
+ * A page past its age is rebuilt by one worker while the others are
+ * served the old one for at most PAGE_CACHE_STALE_MS (pages.h): without
+ * that, every worker of a busy lot misses in the same millisecond and
+ * renders the same page (a p99 of 50-80 ms against 2 ms for a cached hit,
+ * docs/PERFORMANCE.md).  An append through this process drops the page at
+ * once (pagecache_forget), and pagecache_forget_stale ends stale serving
+ * of every page kept so far.
+ *
  * A fixed table indexed by a hash of (chain, variant), one mutex held only
  * to copy a body in or out.  Ages are on the monotonic clock: a wall clock
  * stepped back would otherwise keep a page (without a new recall's banner)
@@ -32,6 +40,8 @@ struct cached_page {
 	char chain[CHAIN_ID_MAX + 1];
 	int variant;
 	long long expires_ms;          /* monotonic_ms() */
+	long long claimed_ms;          /* a rebuild claimed then (0: none) */
+	unsigned long epoch;           /* pages_epoch when kept */
 	long long pending_from;        /* folded against (pages.h) */
 	char *body;
 	size_t len;
@@ -39,6 +49,7 @@ struct cached_page {
 
 static struct cached_page pages[PAGE_CACHE_SLOTS];
 static pthread_mutex_t pages_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned long pages_epoch;      /* under pages_lock */
 
 /* Keyed (slothash.h), so lots cannot be chosen to evict each other. */
 static size_t
@@ -56,15 +67,37 @@ pagecache_get(const char *chain, int variant, long long pending_from,
 	struct cached_page *c = &pages[slot_of(chain, variant)];
 	bool hit = false;
 
+	long long now = monotonic_ms();
+
 	pthread_mutex_lock(&pages_lock);
 	if (c->body != NULL && c->variant == variant &&
-	    strcmp(c->chain, chain) == 0 && monotonic_ms() < c->expires_ms &&
-	    c->pending_from == pending_from) {
-		buf_append(out, c->body, c->len);
-		hit = !out->failed;
+	    strcmp(c->chain, chain) == 0 && c->pending_from == pending_from) {
+		if (now < c->expires_ms) {
+			hit = true;
+		} else if (now < c->expires_ms + PAGE_CACHE_STALE_MS &&
+		    c->epoch == pages_epoch) {
+			/* Aged: another worker is rebuilding it, or this
+			 * one claims the rebuild (a miss). */
+			hit = c->claimed_ms != 0 &&
+			    now - c->claimed_ms < PAGE_CACHE_CLAIM_MS;
+			if (!hit)
+				c->claimed_ms = now;
+		}
+		if (hit) {
+			buf_append(out, c->body, c->len);
+			hit = !out->failed;
+		}
 	}
 	pthread_mutex_unlock(&pages_lock);
 	return hit;
+}
+
+void
+pagecache_forget_stale(void)
+{
+	pthread_mutex_lock(&pages_lock);
+	pages_epoch++;
+	pthread_mutex_unlock(&pages_lock);
 }
 
 void
@@ -99,6 +132,8 @@ pagecache_put(const char *chain, int variant, long long pending_from,
 	memcpy(c->chain, chain, strlen(chain) + 1);
 	c->variant = variant;
 	c->expires_ms = monotonic_ms() + PAGE_CACHE_MS;
+	c->claimed_ms = 0;
+	c->epoch = pages_epoch;
 	c->pending_from = pending_from;
 	c->body = copy;
 	c->len = body->len;

@@ -208,7 +208,7 @@ void chain_view_forget(const char *chain);
 
 /* Every chain's fold may have changed (a revoke with compromisedAt,
  * registry.c): every next view folds again.  Lot pages cached by
- * pagecache.c age out within PAGE_CACHE_MS. */
+ * pagecache.c age out within PAGE_CACHE_MS (none served stale). */
 void chain_view_forget_all(void);
 
 /*
@@ -369,8 +369,18 @@ bool unit_page_build(struct request *req, const struct chain_view *view,
  * (witness_pending_from(), SPEC 9) and served only while that is still
  * the published one: a page that shows a close as awaiting witnesses is
  * not served after they cosigned it.
+ *
+ * When a page ages out, the first get to notice rebuilds it (get answers
+ * false and claims the rebuild); gets from other workers meanwhile are
+ * served the old page, for at most PAGE_CACHE_STALE_MS more, so a popular
+ * lot's page is rebuilt once a second rather than by every worker at once
+ * (docs/PERFORMANCE.md, "Consumer pages").  A claim lapses after
+ * PAGE_CACHE_CLAIM_MS without a put (the rebuild failed or its page is
+ * not kept), and the next get claims again.
  */
 #define PAGE_CACHE_MS 1000
+#define PAGE_CACHE_STALE_MS 1000
+#define PAGE_CACHE_CLAIM_MS 250
 
 bool pagecache_get(const char *chain, int variant, long long pending_from,
     struct buf *out);
@@ -386,5 +396,9 @@ void pagecache_put(const char *chain, int variant, long long pending_from,
 /* Drop chain's lot pages: a statement was just appended through this
  * process, and its next page must show it (chain_view_forget). */
 void pagecache_forget(const char *chain);
+
+/* Serve no page kept before now beyond its PAGE_CACHE_MS: what a fold
+ * says changed without a chain growing (chain_view_forget_all). */
+void pagecache_forget_stale(void);
 
 #endif
