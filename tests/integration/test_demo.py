@@ -96,9 +96,13 @@ class Demo(unittest.TestCase):
             path = os.path.join(self.var, "bundle-%s.json" % lot)
             with open(path, "w") as f:
                 f.write(body)
+            # The integrator may still be logging the seed's last
+            # statements, so the second bundle's checkpoint can be larger
+            # than the first: --server lets the agent fetch the
+            # consistency proof its memory (--state) demands.
             r = subprocess.run([harness.AGENT, "verify", path, "--root", root,
-                                "--policy", policy, "--state",
-                                os.path.join(self.var, "agent-state")],
+                                "--policy", policy, "--server", self.base,
+                                "--state", os.path.join(self.var, "agent-state")],
                                capture_output=True, text=True, timeout=60)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
