@@ -114,6 +114,65 @@ def verifier_fixtures(cluster, chains, folder):
                 for g in wycheproof["testGroups"] for t in g["tests"]]}
 
 
+def flags_fixtures(cluster):
+    """A lot for the standalone verifier's flags (SPEC 8 "Revocation and
+    compromise", SPEC 9 pending), set up as test_attack_compromise.py does
+    with real keys: the importer's key is stolen after seq 4, the thief
+    closes the lot's recall with it (seq 5), and the root revokes the key
+    with compromisedAt before that close was received; seq 3 is withdrawn
+    by the importer's correction (seq 4).  Then seq 6 is logged, and
+    "pending" is the bundle a server with a witness policy serves while
+    seq 6 is past the witnessed checkpoint (PROTOCOL 10.1): the bundle of
+    seq 0-5 plus the newer checkpoint, the consistency proof to it and
+    seq 6 proven in it."""
+    gtin, lot = "08801234567893", "LFLAGS1"
+    brand, importer, logistics = (harness.Key("flags-brand"), harness.Key("flags-importer"),
+                                  harness.Key("flags-logistics"))
+    cluster.enroll(brand, "brand", prefixes=["880"])
+    cluster.enroll(importer, "importer", prefixes=["880"])
+    cluster.enroll(logistics, "logistics", prefixes=["880"])
+    ids, prev = [], None
+
+    def post(key, etype, data):
+        nonlocal prev
+        env = key.sign(harness.TYPE_EVENT, harness.event_payload(
+            key, etype, gtin, lot, len(ids), prev, data))
+        r = cluster.post("/api/v1/events", env)
+        assert r.status in (200, 201), (r, etype)
+        prev = harness.statement_id(env)
+        ids.append(prev)
+
+    post(brand, "product.registered", harness.REGISTERED)
+    post(logistics, "shipment.departed", {"carrier": "Weidong Ferry", "port": "KRINC"})
+    post(importer, "recall.issued", {"reason": "contamination", "severity": 1,
+                                     "action": "return"})
+    post(importer, "customs.declared", {"declaration": "421920261000999999", "mode": "1210"})
+    post(importer, "correction", {"corrects": ids[3], "reason": "wrong declaration"})
+    harness.settle(cluster)
+    lost_at = harness.now_text()
+    # Receipts carry whole seconds: what is received from now on has a
+    # receipt time after lost_at.
+    time.sleep(1.2)
+    post(importer, "recall.closed", {"recall": ids[2], "outcome": "released"})
+    p = harness.revoke_payload(cluster.root, importer.keyid, reason="stolen")
+    p["compromisedAt"] = lost_at
+    r = cluster.post("/api/v1/keys", cluster.root.sign(harness.TYPE_KEY, p))
+    assert r.status == 201, r
+    harness.settle(cluster)
+    path = "/api/v1/bundles/01/%s/10/%s" % (gtin, lot)
+    base = cluster.get(path).json()
+    post(logistics, "shipment.arrived", {"carrier": "Weidong Ferry", "port": "CNWEI"})
+    harness.settle(cluster)
+    newer = cluster.get(path).json()
+    size = [int(b["checkpoint"].split("\n")[1]) for b in (base, newer)]
+    proof = cluster.get("/api/v1/proofs/consistency?from=%d&to=%d" % tuple(size)).json()
+    assert len(base["events"]) == 6 and len(newer["events"]) == 7, "flags lot"
+    pending = dict(base, pending={"checkpoint": newer["checkpoint"],
+                                  "consistency": proof["hashes"],
+                                  "events": newer["events"][6:], "keys": []})
+    return {"gtin": gtin, "lot": lot, "ids": ids, "pending": pending}
+
+
 def main():
     # Build output, written afresh each run (never committed).
     corpus = os.path.join(harness.BUILD, "corpus")
@@ -138,6 +197,7 @@ def run(corpus):
         units = units_seed.seed(cluster)
         chains = pages_seed.seed(cluster)
         verifier = verifier_fixtures(cluster, chains, folder)
+        verifier["flags"] = flags_fixtures(cluster)
         port = harness.free_port()
         origin2 = subprocess.Popen([sys.executable, "-m", "http.server", str(port),
                                     "--bind", "127.0.0.1", "--directory", verifier["site"]],

@@ -15,6 +15,10 @@
  *   - with a pinned witness policy the quorum is required and a bad
  *     cosignature fails (C2SP tlog-cosignature in JS);
  *   - unknown lots and unreachable servers are "unavailable";
+ *   - each listed event carries the fold's flags (SPEC 8, SPEC 9): a close
+ *     by a key later revoked with compromisedAt before it was received is
+ *     "compromised", an event a correction withdrew "withdrawn", one
+ *     logged after the checkpoint "pending", and no other is flagged;
  *   - Ed25519 without WebCrypto: the BigInt fallback and WebCrypto agree
  *     with every Wycheproof vector, and the whole page verifies with
  *     WebCrypto's Ed25519 removed.
@@ -373,6 +377,64 @@ test('without WebCrypto Ed25519 the whole page verifies with the fallback', asyn
 	await page.goto(server + good.path + '?lang=en');
 	await page.waitForSelector('#device-check[data-state]', { timeout: 15000 });
 	equal(await page.getAttribute('#device-check', 'data-state'), 'verified', 'consumer page');
+	await page.context().close();
+});
+
+/* The listed events: [{seq, flags, text of each flag}], in page order. */
+async function listed(page) {
+	return page.$$eval('#events li', (lis) => lis.map((li) => ({
+		seq: Number(li.getAttribute('data-seq')),
+		flags: li.getAttribute('data-flags'),
+		marks: Array.from(li.querySelectorAll('.flag')).map((m) => ({
+			flag: m.getAttribute('data-flag'), cls: m.className, text: m.textContent })),
+	})));
+}
+
+/* Exactly the events of want ({seq: flags}) are flagged, the others not. */
+function flagged(events, count, want) {
+	equal(events.length, count, 'events listed');
+	events.forEach((e, i) => {
+		equal(e.seq, i, 'listed in order');
+		equal(e.flags, want[i] || '', 'the flags of seq ' + i);
+		equal(e.marks.map((m) => m.flag).join(' '), e.flags, 'a mark per flag at seq ' + i);
+		e.marks.forEach((m) => equal(m.cls, 'flag ' + m.flag, 'class of ' + m.flag));
+	});
+}
+
+test('a statement signed with a key reported compromised is flagged, from the bundle', async () => {
+	const lot = V.flags, page = await phone();
+	const v = await verdict(page, site + '/index.html' + hashOf(lot));
+	/* A compromised key never makes the chain fail (SPEC 8). */
+	equal(v.state, 'verified', 'verdict: ' + v.text);
+	/* The thief's close counts for nothing: the recall stays open. */
+	equal(await page.getAttribute('#status-recall', 'data-status'), 'open', 'recall');
+	const events = await listed(page);
+	flagged(events, 7, { 3: 'withdrawn', 5: 'compromised' });
+	const stolen = events[5].marks[0].text;
+	assert(stolen.includes('使用已报告泄露的密钥签名') &&
+	    stolen.includes('Signed with a key reported compromised') &&
+	    stolen.includes('changes nothing'), 'the compromised close: ' + stolen);
+	assert(events[3].marks[0].text.includes('seq 4'), 'withdrawn by: ' + events[3].marks[0].text);
+	/* Nothing came from the server's views: only its bundle was read. */
+	assert(!page.seen.requests.some((u) => u.startsWith(server + '/') &&
+	    !u.startsWith(server + '/api/v1/bundles/')), 'read more than the bundle: ' +
+	    page.seen.requests.join(' '));
+	clean(page);
+	await shot(page, 'verifier-flags-360.png');
+	await page.context().close();
+});
+
+test('a statement logged after the checkpoint is flagged pending', async () => {
+	const lot = V.flags, page = await phone();
+	await serveBundle(page, lot.pending);
+	const v = await verdict(page, site + '/index.html' + hashOf(lot));
+	equal(v.state, 'verified', 'verdict: ' + v.text);
+	const events = await listed(page);
+	flagged(events, 7, { 3: 'withdrawn', 5: 'compromised', 6: 'pending' });
+	const pending = events[6].marks[0].text;
+	assert(pending.includes('等待见证') && pending.includes('Awaiting witnesses') &&
+	    pending.includes('counted now'), 'the pending arrival: ' + pending);
+	clean(page);
 	await page.context().close();
 });
 

@@ -18,8 +18,10 @@
  * and that the bundle is complete as of its checkpoint (the lot index,
  * SPEC 11: a hidden recall or a truncated chain fails).
  * The recall, inspection and customs status shown are the fold's, never
- * server text.  The verdict is #verdict[data-state] = verified | failed |
- * unavailable.  Text is written with textContent only.
+ * server text, and so are each listed event's flags (li[data-flags]:
+ * compromised, pending, withdrawn, round1; SPEC 8, SPEC 9).  The verdict
+ * is #verdict[data-state] = verified | failed | unavailable.  Text is
+ * written with textContent only.
  */
 (function () {
 	'use strict';
@@ -172,12 +174,59 @@
 		$('status-customs').setAttribute('data-status', f.customs);
 		list.textContent = '';
 		report.events.forEach(function (e) {
-			var li = list.appendChild(document.createElement('li'));
+			var li = list.appendChild(document.createElement('li')),
+			    s = e.foldIndex >= 0 ? f.statements[e.foldIndex] : null,
+			    marks = s ? flags(f, s) : [];
 
-			li.textContent = e.ev.type + ' \u00b7 ' + when(e.ev.time) + ' \u00b7 ' +
+			li.appendChild(document.createElement('span')).textContent = e.ev.type +
+			    ' \u00b7 ' + when(e.ev.time) + ' \u00b7 ' +
 			    (e.signer && e.signer.entry ? e.signer.entry.org || e.signer.entry.name : '');
+			li.setAttribute('data-seq', String(e.ev.seq));
+			li.setAttribute('data-flags', marks.map(function (m) {
+				return m.flag;
+			}).join(' '));
+			marks.forEach(function (m) {
+				var span = li.appendChild(document.createElement('span'));
+
+				span.className = 'flag ' + m.flag;
+				span.setAttribute('data-flag', m.flag);
+				span.textContent = m.zh + ' \u00b7 ' + m.en;
+			});
 		});
 		$('status').hidden = false;
+	}
+
+	/*
+	 * SPEC 8 "Revocation and compromise" and "Data from round 1", SPEC 9:
+	 * what the fold says of statement s, in the words of the server's
+	 * views (web/messages.tsv event.compromised, event.pending,
+	 * event.round1, event.ignored), as {flag, zh, en}.
+	 */
+	function flags(f, s) {
+		var out = [], nothing = { zh: '：此记录不改变任何状态', en: ': this statement changes nothing' },
+		    held, by;
+
+		if (s.compromised)
+			out.push({ flag: 'compromised', zh: '使用已报告泄露的密钥签名' + (s.ignored ? nothing.zh : ''),
+			    en: 'Signed with a key reported compromised' + (s.ignored ? nothing.en : '') });
+		if (s.pending) {
+			/* chain_item_awaits_witnesses(): ignored, or a pass the
+			 * fold leaves out of the status until witnessed. */
+			held = s.ignored || (s.type === 'inspection.completed' && s.data.result === 'pass');
+			out.push({ flag: 'pending', zh: '等待见证：此记录在已见证的检查点之后记入日志：' +
+			    (held ? '在见证方共同签名之前不生效' : '已立即生效'),
+			    en: 'Awaiting witnesses: logged after the witnessed checkpoint: ' +
+			    (held ? 'not applied until the witnesses cosign it' : 'counted now') });
+		}
+		if (s.withdrawnBy >= 0) {
+			by = f.statements[s.withdrawnBy].seq;
+			out.push({ flag: 'withdrawn', zh: '已被更正撤回（seq ' + by + '）',
+			    en: 'Withdrawn by the correction at seq ' + by });
+		}
+		if (s.round1)
+			out.push({ flag: 'round1', zh: '此记录按第一版规则判定' + (s.ignored ? nothing.zh : ''),
+			    en: 'Judged by round-1 rules' + (s.ignored ? nothing.en : '') });
+		return out;
 	}
 
 	/* Seconds since 1970 (or RFC 3339 text) as "YYYY-MM-DD HH:MM UTC". */
