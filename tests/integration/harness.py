@@ -280,6 +280,22 @@ class Cluster:
                                             env=self.server_env())
         wait_port(self.port, timeout=30 if prefix else 10, proc=self.server_proc)
 
+    def start_round1_server(self):
+        """trace-server serving the store without signing (the log's public
+        key): no integrator, so no index statement is appended and
+        everything written now lies before the log's first one, as a
+        round-1 server's log did (SPEC 8 "Data from round 1").  It loads
+        the store's Functions, which round 1's appends are made with."""
+        self.server_log = open(os.path.join(self.dir, "server.log"), "ab")
+        argv = self.server_argv(log_key=os.path.join(self.dir, "log.pub"), log_state="")
+        prefix = os.environ.get("TRACE_SERVER_WRAPPER", "")
+        if prefix:
+            argv = prefix.split() + argv
+        self.server_proc = subprocess.Popen(argv, stdout=self.server_log,
+                                            stderr=subprocess.STDOUT,
+                                            env=self.server_env())
+        wait_port(self.port, timeout=30 if prefix else 10, proc=self.server_proc)
+
     def stop_server(self, sig=signal.SIGTERM):
         if self.server_proc and self.server_proc.poll() is None:
             self.server_proc.send_signal(sig)

@@ -18,7 +18,6 @@ judged by the round-1 rules and labelled so.
 import base64
 import hashlib
 import json
-import os
 import subprocess
 import time
 import unittest
@@ -444,20 +443,6 @@ def leaf(env):
                                         base64.b64decode(env["payload"]))).digest()
 
 
-def start_round1_server(c):
-    """trace-server serving c without signing (the log's public key): no
-    integrator, so no index statement is appended and everything written
-    now lies before the log's first one, as a round-1 server's log did."""
-    c.server_log = open(os.path.join(c.dir, "server.log"), "ab")
-    argv = c.server_argv(log_key=os.path.join(c.dir, "log.pub"), log_state="")
-    prefix = os.environ.get("TRACE_SERVER_WRAPPER", "")
-    if prefix:
-        argv = prefix.split() + argv
-    c.server_proc = subprocess.Popen(argv, stdout=c.server_log,
-                                     stderr=subprocess.STDOUT, env=c.server_env())
-    harness.wait_port(c.port, timeout=30 if prefix else 10, proc=c.server_proc)
-
-
 class RoundOneData(unittest.TestCase):
     """What a round-1 server wrote: a recall.closed naming no recall (which
     closed every open recall of its chain, a regulator's included) and a
@@ -479,7 +464,7 @@ class RoundOneData(unittest.TestCase):
         cluster = harness.Cluster()
         cluster.start_redis()
         cluster.make_log_key()
-        start_round1_server(cluster)
+        cluster.start_round1_server()
         for name, role, org in (("brand", "brand", "Amorepacific"),
                                 ("importer", "importer", "Haiyue Trading"),
                                 ("regulator", "regulator", "SAMR")):
