@@ -426,8 +426,12 @@ struct org_version {
 struct org_table {
 	struct org_version *v;
 	size_t count;
-	/* Round 1 (SPEC 8 "Data from round 1"): key entries logged before
-	 * the bundle's first org entry knew no org registry. */
+	/* Round 1 (SPEC 8 "Data from round 1"): key entries logged below it
+	 * knew no org registry, and keys with a free-text org registered
+	 * lots by round 1's rule.  Where round 2 began, as the bundle proves
+	 * it: the log's first index statement (round1_before), or the
+	 * bundle's first org entry if that comes earlier (round 1 had no
+	 * org entries, so one is round-2 data too). */
 	long long round1_until;
 };
 
@@ -718,35 +722,66 @@ verify_receipts(struct verify *v, const struct note_verifier *log_key)
  * SPEC 8 "Data from round 1" (docs/PROTOCOL.md 10.2 step 5): round 2 began
  * at the log's first index statement, and only what was logged before it
  * may be read by the round-1 rules.  Every index statement the bundle
- * proves in the log is an upper bound for it, and the index statement of
- * the lot index (the checkpoint's last leaf) names the first one in its
- * "first" member: without it, a round-1-form close slipped into the log
- * after round 2 began would be read by the round-1 rules.  What cannot be
- * proven leaves the bound where it was (the round-1 reading, reported).
+ * proves in the log is an upper bound for it, and so is the "first" that
+ * each of them says (the lot index's statement, the checkpoint's last
+ * leaf, and every receipt): without them, a round-1-form close slipped
+ * into the log after round 2 began would be read by the round-1 rules.
+ * The lowest bound is the answer, so one false "first" cannot move it
+ * later while a receipt says the true one; a "first" above it is a false
+ * statement signed with the log key (first_mismatch), which the monitor
+ * (docs/PROTOCOL.md 9.10.7) reports too.  What cannot be proven leaves
+ * the bound where it was (the round-1 reading, reported).
  */
 static void
 verify_round1(struct verify *v, const struct note_verifier *log_key)
 {
 	struct bundle_report *r = v->r;
 	char why[TRACE_ERROR_MESSAGE_MAX];
-	long long first;
-	bool limits = false;
+	long long at = -1, first = -1;
+	bool limits = false, index = false;
 
 	r->round1_before = FOLD_ROUND1_ALWAYS;
-	if (r->receipt_count > 0)               /* in log order */
-		r->round1_before = r->receipts[0].log_index;
+	for (size_t k = 0; k < r->receipt_count; k++) {
+		const struct bundle_receipt *rc = &r->receipts[k];
+
+		if (rc->log_index < r->round1_before)
+			r->round1_before = rc->log_index;
+		if (rc->first >= 0 && rc->first < r->round1_before)
+			r->round1_before = rc->first;
+	}
 	if (r->checkpoint_ok && bundle_index_first(v->b, log_key,
-	    r->checkpoint.size, &first, &limits)) {
+	    r->checkpoint.size, &at, &first, &limits)) {
 		/* The proof is counted once, where 10.5 checks it. */
 		size_t checks = r->checks, proofs = r->proofs;
-		bool proven = proof_ok(v, &v->b->index->statement, why,
-		    sizeof(why));
 
+		index = proof_ok(v, &v->b->index->statement, why, sizeof(why));
 		r->checks = checks;
 		r->proofs = proofs;
-		if (proven && first < r->round1_before)
+		if (index && at < r->round1_before)
+			r->round1_before = at;
+		if (index && first >= 0 && first < r->round1_before)
 			r->round1_before = first;
-		r->receipts_promised = proven && limits;
+		r->receipts_promised = index && limits;
+	}
+	for (size_t k = 0; k < r->receipt_count; k++) {
+		const struct bundle_receipt *rc = &r->receipts[k];
+
+		r->checks++;
+		if (rc->first > r->round1_before)
+			fail(v, BUNDLE_SUBJECT_INDEX, 0, -1, rc->log_index,
+			    "first_mismatch", "the index statement at log index "
+			    "%lld says the log's first index statement is at "
+			    "log index %lld; the bundle proves one at or before "
+			    "%lld", rc->log_index, rc->first, r->round1_before);
+	}
+	if (index) {
+		r->checks++;
+		if (first > r->round1_before)
+			fail(v, BUNDLE_SUBJECT_INDEX, 0, -1, at,
+			    "first_mismatch", "the index statement at log index "
+			    "%lld says the log's first index statement is at "
+			    "log index %lld; the bundle proves one at or before "
+			    "%lld", at, first, r->round1_before);
 	}
 }
 
@@ -837,7 +872,11 @@ verify_keys(struct verify *v, struct key_table *keys)
 	for (size_t i = 0; i < v->r->key_count; i++)
 		order[i] = (struct order){ b->keys[i].log_index, i };
 	qsort(order, v->r->key_count, sizeof(*order), order_compare);
-	v->orgs.round1_until = LLONG_MAX;
+	/* Not the first org entry alone: a bundle need carry none (only the
+	 * orgs its enrollments name), and a free-text-org key signing after
+	 * round 2 began must not be read by round 1's rules for want of
+	 * one.  The index statements pin it (verify_round1()). */
+	v->orgs.round1_until = v->r->round1_before;
 	for (size_t k = 0; k < v->r->key_count && !v->nomem; k++) {
 		size_t i = order[k].position;
 		const struct bundle_item *it = &b->keys[i];
@@ -935,7 +974,7 @@ verify_keys(struct verify *v, struct key_table *keys)
 			key_add(keys, &s);
 		}
 	}
-	/* Only now is the bundle's first org entry known, and every org id
+	/* Only now is the bound of round 1 known, and every org id
 	 * a round-1 free text might shadow, and every compromisedAt (a
 	 * revoke comes after the enrollments it voids). */
 	for (size_t k = 0; k < keys->count; k++) {

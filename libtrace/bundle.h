@@ -61,8 +61,13 @@
  *                so counts for nothing, transitively.  Never a failure.
  *   round 1      (SPEC 8 "Data from round 1", 10.2 step 5) only events
  *                logged before the log's first index statement, as the
- *                proven index statements show it (round1_before), are
- *                judged by the round-1 rules.
+ *                proven index statements show it (round1_before: the
+ *                lowest of their log indexes and of the "first" each
+ *                says; one that says a later "first" is false:
+ *                first_mismatch), are
+ *                judged by the round-1 rules; key entries, and
+ *                registrations by keys with a free-text org, only below
+ *                both it and the bundle's first org entry.
  *   receipt time (SPEC 8, 10.2 step 4.9) an event from round 2 on, not
  *                pending: its receipt's maxAge and grace, when it says
  *                them (stale_time, outside_window); missing_receipt when
@@ -228,7 +233,9 @@ enum bundle_subject {
  * "already_revoked"), or for the index (subject BUNDLE_SUBJECT_INDEX)
  * "bad_index", "bad_index_signature", "stale_index", "bad_index_proof",
  * "index_proof_mismatch", "truncated", "index_mismatch",
- * "key_entries_hidden", "missing_key_proof", "receipt_time"; for the
+ * "key_entries_hidden", "missing_key_proof", "receipt_time",
+ * "first_mismatch" (two proven index statements disagree on where round
+ * 2 began); for the
  * pending member (subject BUNDLE_SUBJECT_PENDING) "bad_pending" (unreadable,
  * its checkpoint does not verify, is of another log or not larger than the
  * checkpoint), "pending_inconsistent" (the consistency proof fails: two
@@ -283,6 +290,8 @@ struct bundle_receipt {
 	long long time;
 	long long max_age;
 	long long grace;
+	long long first;        /* its "first" (where round 2 began), -1 if
+	                         * it says none (docs/PROTOCOL.md 9.10.2) */
 };
 
 /* What the lot index says about the bundle (SPEC 11). */
@@ -325,8 +334,9 @@ struct bundle_report {
 	/* SPEC 8 "Data from round 1": statements logged below it are
 	 * judged by the round-1 rules (fold_options.round1_before): the
 	 * log index of the first index statement that the bundle proves,
-	 * the lowest of the index statement's "first", its own log index
-	 * and every receipt's; FOLD_ROUND1_ALWAYS when it proves none. */
+	 * the lowest of the log indexes of the index statement and every
+	 * receipt and of every "first" they say; FOLD_ROUND1_ALWAYS when it
+	 * proves none.  A "first" above it is a false one (first_mismatch). */
 	long long round1_before;
 	/* The index statement says the receipt-time limits: every covered
 	 * event from round1_before on needs a receipt (missing_receipt). */
@@ -389,19 +399,19 @@ bool bundle_receipt_read(const struct bundle_item *it,
     const struct note_verifier *log_key, struct bundle_receipt *out);
 
 /*
- * SPEC 8 "Data from round 1": the log index of the log's first index
- * statement, as the bundle's index statement (the checkpoint's last leaf,
- * signed by log_key, checkpoint_size its checkpoint's size) says it in
- * its "first" member (docs/PROTOCOL.md 9.10.2), or its own log index
- * when it says nothing (a statement from before "first"): an index
- * statement there shows that round 2 had begun.  False if the bundle has
- * no such statement.  *limits: it says the receipt-time limits (maxAge,
+ * SPEC 8 "Data from round 1": the bundle's index statement (the
+ * checkpoint's last leaf, signed by log_key, checkpoint_size its
+ * checkpoint's size): *at its log index, *first the log index of the
+ * log's first index statement as its "first" member says it
+ * (docs/PROTOCOL.md 9.10.2), -1 when it says nothing (a statement from
+ * before "first"; one there still shows that round 2 had begun).  False
+ * if the bundle has no such statement.  *limits: it says the receipt-time limits (maxAge,
  * grace), so the log promises a receipt for every event it covers.
  * The inclusion proof is the caller's to check.
  */
 bool bundle_index_first(const struct bundle *b,
     const struct note_verifier *log_key, uint64_t checkpoint_size,
-    long long *first, bool *limits);
+    long long *at, long long *first, bool *limits);
 
 /* Release a report's arrays.  Accepts NULL. */
 void bundle_report_free(struct bundle_report *report);

@@ -228,14 +228,15 @@ bundle_receipt_read(const struct bundle_item *it,
 	    st.size != (uint64_t)it->log_index)
 		return false;
 	*out = (struct bundle_receipt){ .log_index = it->log_index,
-		.time = st.time, .max_age = st.max_age, .grace = st.grace };
+		.time = st.time, .max_age = st.max_age, .grace = st.grace,
+		.first = st.first };
 	return true;
 }
 
 bool
 bundle_index_first(const struct bundle *b,
     const struct note_verifier *log_key, uint64_t checkpoint_size,
-    long long *first, bool *limits)
+    long long *at, long long *first, bool *limits)
 {
 	const struct bundle_index *ix = b->index;
 	struct statement st;
@@ -250,7 +251,8 @@ bundle_index_first(const struct bundle *b,
 	    sizeof(why)) || st.size != (uint64_t)ix->statement.log_index ||
 	    st.size + 1 != checkpoint_size)
 		return false;
-	*first = st.first >= 0 ? st.first : ix->statement.log_index;
+	*at = ix->statement.log_index;
+	*first = st.first;
 	*limits = st.max_age >= 0;
 	return true;
 }

@@ -1110,8 +1110,9 @@
 		    proofs: 0, checkpoint: null, fold: null, pending: null },
 		    keys = {}, cp = null, pcp = null, events, keyItems, pending,
 		    pendingProblem = null, pendingProof = [],
-		    /* Org entries that passed, in log order; key entries before
-		     * the first org entry knew no registry (round 1). */
+		    /* Org entries that passed, in log order; key entries below
+		     * round1Until knew no registry (round 1): the first index
+		     * statement or the first org entry, whichever comes first. */
 		    orgs = [], round1Until = Infinity, receiptItems = [], receipts = [],
 		    indexItem = null, round1Before = Infinity, receiptsPromised = false;
 
@@ -1267,6 +1268,10 @@
 		}).then(function (h) {
 			var rootId = hex(h.slice(0, 16)), order, step = Promise.resolve();
 
+			/* bundle.c verify_keys(): round 1 ends where the index
+			 * statements prove round 2 began, org entry or not. */
+			round1Until = round1Before;
+
 			keys[rootId] = { isRoot: true, enrolledAt: -1, revokedAt: null,
 			    orgKnown: false, org: null, round1Until: Infinity, orgShadowed: false,
 			    entry: { keyid: rootId, pub: rootPublic, role: 'admin',
@@ -1284,8 +1289,8 @@
 			});
 			return step;
 		}).then(function () {
-			/* Only now is the first org entry known, and every org id a
-			 * round-1 free text might shadow. */
+			/* Only now is the bound of round 1 known, and every org id
+			 * a round-1 free text might shadow. */
 			Object.keys(keys).forEach(function (k) {
 				var s = keys[k];
 
@@ -1311,26 +1316,56 @@
 
 		/* bundle.c verify_round1(): round 2 began at the log's first
 		 * index statement (SPEC 8 "Data from round 1"); every index
-		 * statement proven in the log bounds it, and the lot index's
-		 * statement (the checkpoint's last leaf) names it in "first". */
+		 * statement proven in the log bounds it, and so does the
+		 * "first" each says (the lot index's statement, the
+		 * checkpoint's last leaf, and every receipt): the lowest
+		 * bound counts, and a "first" above it is a false one
+		 * (first_mismatch). */
 		function checkRound1() {
-			var st, logPub;
+			var st = null, logPub;
 
-			round1Before = receipts.length > 0 ? receipts[0].index : Infinity;
+			function lower(x) {
+				if (x >= 0 && x < round1Before)
+					round1Before = x;
+			}
+			function mismatch(at, first) {
+				if (first > round1Before)
+					failure('index', 0, 'first_mismatch', 'the index statement at log index ' +
+					    at + ' says the log\'s first index statement is at log index ' +
+					    first + '; the bundle proves one at or before ' + round1Before);
+			}
+			function settle(proven) {
+				receipts.forEach(function (rc) {
+					mismatch(rc.index, rc.first);
+				});
+				if (proven)
+					mismatch(indexItem.index, st.first !== undefined ? st.first : -1);
+			}
+
+			round1Before = Infinity;
+			receipts.forEach(function (rc) {
+				lower(rc.index);
+				lower(rc.first);
+			});
 			if (cp === null || indexItem === null || !indexItem.readable ||
 			    indexItem.type !== INDEX_TYPE || indexItem.sigs.length !== 1 ||
 			    (st = indexPayload(indexItem)) === null ||
-			    st.size !== indexItem.index || indexItem.index + 1 !== cp.size)
+			    st.size !== indexItem.index || indexItem.index + 1 !== cp.size) {
+				settle(false);
 				return null;
+			}
 			logPub = bytes(String(vkey).split('+').slice(2).join('+')).slice(1);
 			return Promise.all([ed25519(logPub, indexItem.sigs[0], indexItem.pae),
 			    inclusion(indexItem.index, cp.size, indexItem.leaf, indexItem.proof,
 			    cp.root)]).then(function (ok) {
-				var first = st.first !== undefined ? st.first : indexItem.index;
+				var proven = ok[0] && ok[1];
 
-				if (ok[0] && ok[1] && first < round1Before)
-					round1Before = first;
-				receiptsPromised = ok[0] && ok[1] && st.maxAge !== undefined;
+				if (proven) {
+					lower(indexItem.index);
+					lower(st.first !== undefined ? st.first : -1);
+				}
+				receiptsPromised = proven && st.maxAge !== undefined;
+				settle(proven);
 			});
 		}
 
@@ -1383,6 +1418,7 @@
 				return Promise.all([ed25519(logPub, it.sigs[0], it.pae),
 				    inclusion(it.index, cp.size, it.leaf, it.proof, cp.root)]).then(function (ok) {
 					return ok[0] && ok[1] ? { index: it.index, time: st.when,
+					    first: st.first !== undefined ? st.first : -1,
 					    maxAge: st.maxAge !== undefined ? st.maxAge : -1,
 					    grace: st.grace !== undefined ? st.grace : -1 } : null;
 				});

@@ -252,21 +252,28 @@ add_org(struct tlog *l, const struct actor *by, const struct actor *who)
  * signed with the log key, at unix time t; a bundle carries it in
  * "receipts" (docs/PROTOCOL.md 10.1).  Its root is not checked there.
  */
+/* SPEC 8 "Data from round 1": when >= 0, the "first" of the index
+ * statements add_receipt_limits() signs. */
+static long long receipt_first = -1;
+
 static void
 add_receipt_limits(struct tlog *l, long long t, const unsigned char *secret,
     long long max_age, long long grace)
 {
-	char text[320], limits[64] = "", when[21], kid[KEYID_LEN + 1];
+	char text[352], limits[64] = "", first[32] = "", when[21],
+	    kid[KEYID_LEN + 1];
 	struct dsse_envelope env;
 
 	time_format_utc(t, when);
+	if (receipt_first >= 0)
+		snprintf(first, sizeof(first), ",\"first\":%lld", receipt_first);
 	/* SPEC 8: the limits the log says it enforced at ingest. */
 	if (max_age >= 0)
 		snprintf(limits, sizeof(limits), ",\"maxAge\":%lld,\"grace\":"
 		    "%lld", max_age, grace);
 	snprintf(text, sizeof(text), "{\"v\":1,\"type\":\"index\",\"time\":"
-	    "\"%s\",\"size\":%zu,\"root\":\"%064d\",\"entries\":0%s}", when,
-	    l->count, 0, limits);
+	    "\"%s\",\"size\":%zu,\"root\":\"%064d\",\"entries\":0%s%s}", when,
+	    l->count, 0, first, limits);
 	key_id(log_signer.public_key, kid);
 	CHECK(dsse_sign("application/vnd.trace.index.v1+json",
 	    (const unsigned char *)text, strlen(text), secret, kid, &env,
@@ -1072,6 +1079,59 @@ expect_round1_after_index(const struct outcome *o)
 }
 
 /*
+ * The attack on "first" (docs/PROTOCOL.md 9.10.2): the operator, who holds
+ * the log key, drops the log's first index statement F1 from what the
+ * server reads (so no bundle carries it) and has a later statement say
+ * that round 2 began at the next one, F2, so that a round-1-form close
+ * slipped in between would be read by the round-1 rules.  F2 itself,
+ * signed before, says first = F1: the lowest bound counts, the close is
+ * judged by today's rules, and the false "first" is reported.
+ */
+static void
+build_first_contradicted(struct tlog *l, struct outcome *o)
+{
+	char data[512];
+	long long f1, f2;
+
+	base_log(l);
+	add_receipt(l, KEY_TIME + 100);
+	f1 = (long long)l->count - 1;
+	l->items[f1].is_receipt = false;        /* in the log, not shown */
+	recall_data(data, sizeof(data), NULL);
+	add_event(l, &importer, "recall.issued", data, o->ids[0]);
+	add_event(l, &importer, "recall.closed", "{\"outcome\":\"released\"}",
+	    o->ids[1]);
+	receipt_first = f1;
+	add_receipt(l, KEY_TIME + 200);
+	f2 = (long long)l->count - 1;
+	add_event(l, &logistics, "shipment.departed", "{\"port\":\"KRINC\"}",
+	    o->ids[2]);
+	receipt_first = f2;
+	add_receipt(l, KEY_TIME + 300);
+	receipt_first = -1;
+	snprintf(o->ids[3], sizeof(o->ids[3]), "%lld", f1);
+}
+
+static void
+expect_first_contradicted(const struct outcome *o)
+{
+	size_t mismatches = 0;
+
+	CHECK_INT(o->r.receipt_count, 2);
+	CHECK_INT(o->r.round1_before, atoll(o->ids[3]));
+	for (size_t i = 0; i < o->r.failure_count; i++)
+		mismatches += o->r.failures[i].subject == BUNDLE_SUBJECT_INDEX &&
+		    strcmp(o->r.failures[i].code, "first_mismatch") == 0 &&
+		    o->r.failures[i].log_index ==
+		    o->r.receipts[1].log_index;
+	CHECK_INT(mismatches, 1);
+	CHECK(failed_with(&o->r, 2, "missing_field"));
+	CHECK_INT(o->r.failure_count, 2);
+	CHECK(o->r.fold.recalls[0].open);
+	CHECK_INT(o->r.fold.round1, 0);
+}
+
+/*
  * SPEC 8 "Receipt time", checked from the receipt (the first index
  * statement after each event) when it says the log's limits: 30 days
  * back, 5 minutes ahead, and the signer's notAfter + 7 days.  An event
@@ -1356,6 +1416,93 @@ expect_round1_keys(const struct outcome *o)
 {
 	CHECK_INT(o->r.failure_count, 0);
 	CHECK_INT(o->r.fold.inspection, FOLD_INSPECTION_PASS);
+}
+
+/*
+ * SPEC 8 "Data from round 1": keys with a free-text org keep working for
+ * what they signed before the log's first index statement, and only for
+ * that.  No org entry anywhere (a round-1 registry): only the index
+ * statement, in "receipts", shows where round 2 began.  Honest round-1
+ * data: a round-1 admin (free-text org, unscoped) enrolls a key, the
+ * brand registers the lot; the index statement follows.
+ */
+static void
+build_round1_keys_before_index(struct tlog *l, struct outcome *o)
+{
+	round1_keys = true;
+	base_log(l);
+	add_key(l, &root, &org_admin, KEY_OP_ENROLL);
+	add_key(l, &org_admin, &late, KEY_OP_ENROLL);
+	round1_keys = false;
+	add_receipt(l, KEY_TIME + 100);
+	add_event(l, &late, "inspection.completed", "{\"certificate\":"
+	    "\"C1\",\"result\":\"pass\"}", o->ids[0]);
+}
+
+static void
+expect_round1_keys_before_index(const struct outcome *o)
+{
+	CHECK_INT(o->r.failure_count, 0);
+	CHECK_INT(o->r.receipt_count, 1);
+	CHECK_INT(o->r.round1_before, (long long)o->r.receipts[0].log_index);
+	CHECK(folded(o, o->ids[0]) != NULL);
+	CHECK_INT(o->r.fold.inspection, FOLD_INSPECTION_PASS);
+}
+
+/* The attack: the same brand key (free-text org) registers the lot after
+ * the first index statement, before any org entry exists.  Round 2's
+ * rule: its org is not registered, so it registers nothing. */
+static void
+build_round1_key_registers_late(struct tlog *l, struct outcome *o)
+{
+	round1_keys = true;
+	base_keys(l);
+	round1_keys = false;
+	add_receipt(l, KEY_TIME + 100);
+	add_event(l, &brand, "product.registered", "{\"name\":{\"en\":"
+	    "\"Emulsion\"},\"brand\":\"Sulwhasoo\",\"origin\":\"KR\"}",
+	    o->ids[0]);
+}
+
+static void
+expect_round1_key_registers_late(const struct outcome *o)
+{
+	CHECK(failed_with(&o->r, 0, "gtin_outside_org"));
+	CHECK_INT(o->r.failure_count, 1);
+	CHECK(folded(o, o->ids[0]) == NULL);
+}
+
+/* The attack: after the first index statement, the round-1 admin (no
+ * registered org) enrolls a key of its own, which passes the lot, and
+ * revokes the inspector of another free-text org, whose fail follows.
+ * Round 2's rules: unknown_org and wrong_org; neither counts. */
+static void
+build_round1_admin_late(struct tlog *l, struct outcome *o)
+{
+	round1_keys = true;
+	base_log(l);
+	add_key(l, &root, &org_admin, KEY_OP_ENROLL);
+	add_receipt(l, KEY_TIME + 100);
+	add_key(l, &org_admin, &late, KEY_OP_ENROLL);
+	add_key(l, &org_admin, &inspector, KEY_OP_REVOKE);
+	round1_keys = false;
+	add_event(l, &late, "inspection.completed", "{\"certificate\":"
+	    "\"C1\",\"result\":\"pass\"}", o->ids[0]);
+	add_event(l, &inspector, "inspection.completed", "{\"certificate\":"
+	    "\"C2\",\"result\":\"fail\"}", o->ids[1]);
+}
+
+static void
+expect_round1_admin_late(const struct outcome *o)
+{
+	CHECK(key_failed_with(&o->r, "unknown_org"));
+	CHECK(key_failed_with(&o->r, "wrong_org"));
+	CHECK(failed_with(&o->r, 1, "unknown_key"));
+	CHECK(!failed_with(&o->r, 2, "key_revoked"));
+	CHECK_INT(o->r.failure_count, 3);
+	CHECK(folded(o, o->ids[0]) == NULL);
+	CHECK(folded(o, o->ids[1]) != NULL);
+	CHECK_INT(o->r.fold.inspection, FOLD_INSPECTION_FAIL);
 }
 
 /* ---- SPEC 12: issued serials ------------------------------------------ */
@@ -1702,6 +1849,17 @@ static const struct fixture fixtures[] = {
 	  build_org_by_admin, expect_org_by_admin, { NULL } },
 	{ "round1-keys", "a round-1 registry verifies by round-1 rules",
 	  build_round1_keys, expect_round1_keys, { NULL } },
+	{ "round1-keys-before-first-index", "a round-1 admin's enrollment "
+	  "before the first index statement counts: the pass decides",
+	  build_round1_keys_before_index, expect_round1_keys_before_index,
+	  { NULL } },
+	{ "round1-key-registers-after-first-index", "a free-text-org key "
+	  "after round 2 began: gtin_outside_org, not registered",
+	  build_round1_key_registers_late, expect_round1_key_registers_late,
+	  { NULL } },
+	{ "round1-admin-after-first-index", "a round-1 admin after round 2 "
+	  "began: unknown_org and wrong_org, the fail stands",
+	  build_round1_admin_late, expect_round1_admin_late, { NULL } },
 	{ "serials-issued-ranges", "000005 issued, 000500 and A5 never",
 	  build_issued_ranges, expect_issued_ranges, { "000005", "000500",
 	  "A5", "000055", NULL } },
@@ -1733,6 +1891,10 @@ static const struct fixture fixtures[] = {
 	{ "round1-close-after-first-index", "slipped in after round 2 began: "
 	  "missing_field, the recall stays open", build_round1_after_index,
 	  expect_round1_after_index, { NULL } },
+	{ "round1-first-contradicted", "a false first in a later index "
+	  "statement: first_mismatch; the close is judged today, the recall "
+	  "stays open", build_first_contradicted, expect_first_contradicted,
+	  { NULL } },
 	{ "receipt-within-limits", "received a minute after its time: ok",
 	  build_receipt_ok, expect_receipt_ok, { NULL } },
 	{ "receipt-after-max-age", "received 31 days after its time: "
