@@ -381,11 +381,22 @@ class FreeTextOrg(unittest.TestCase):
     """Round 1 had no org registry (SPEC 8 "Data from round 1"): keys were
     enrolled with a free-text org, an admin among them enrolled others (an
     importer here, which registers lots and issues recalls).
-    Such a Redis keeps serving, and what those keys signed stays genuine;
-    what they sign from now on follows the new rules (PROTOCOL 7.1)."""
+    Such a Redis keeps serving, and what those keys signed before the log's
+    first index statement (where round 2 began) stays genuine; what they
+    sign from then on follows the new rules (PROTOCOL 7.1), at ingest and
+    in every verifier, even where no org entry exists yet.  A cluster of
+    its own, swapped in for this class: round 1's data must lie before the
+    first index statement, and the module's log has had index statements
+    since its first enrollment."""
 
     @classmethod
     def setUpClass(cls):
+        global cluster
+        cls.saved = cluster
+        cluster = harness.Cluster()
+        cluster.start_redis()
+        cluster.make_log_key()
+        cluster.start_round1_server()
         root = cluster.root
         cls.admin, cls.brand = Key("r1admin"), Key("r1importer")
         cls.admin_env = root.sign(TYPE_KEY, enroll_payload(
@@ -401,8 +412,40 @@ class FreeTextOrg(unittest.TestCase):
         cls.reg_env = cls.brand.sign(TYPE_EVENT, event_payload(
             cls.brand, "product.registered", GTIN, FREE_LOT, 0, None, REGISTERED))
         round1_append_event(cls.reg_env, FREE_LOT, 0, None, cls.brand.keyid)
+        cls.round1_last = int(cluster.redis.get("log:{log}:size")) - 1
+        assert harness.index_statements(cluster) == {}
+        # The upgraded server starts on that store: its first index
+        # statement follows all of it.
+        cluster.stop_server()
+        cluster.start_server()
         settle(cluster)
-        restart()
+        cls.first = min(harness.index_statements(cluster))
+        assert cls.first > cls.round1_last, (cls.first, cls.round1_last)
+        # The attacks, by whoever can append to the log without ingest's
+        # checks (the store's own Functions, as round 1 called them), after
+        # round 2 began and before any org entry exists: the round-1
+        # importer registers a new lot, and the round-1 admin enrolls a
+        # key of its free-text org, which registers another.
+        cls.late_reg = cls.brand.sign(TYPE_EVENT, event_payload(
+            cls.brand, "product.registered", GTIN, FREE_LOT + "-LATE", 0, None,
+            REGISTERED))
+        round1_append_event(cls.late_reg, FREE_LOT + "-LATE", 0, None, cls.brand.keyid)
+        cls.mole = Key("r1mole")
+        cls.mole_env = cls.admin.sign(TYPE_KEY, enroll_payload(
+            cls.admin, cls.mole, "brand", org="Round One Cosmetics", prefixes=["880"]))
+        round1_append_key(cls.mole_env, "enroll", cls.mole.keyid, cls.admin.keyid, False)
+        cls.mole_reg = cls.mole.sign(TYPE_EVENT, event_payload(
+            cls.mole, "product.registered", GTIN, FREE_LOT + "-MOLE", 0, None,
+            REGISTERED))
+        round1_append_event(cls.mole_reg, FREE_LOT + "-MOLE", 0, None, cls.mole.keyid)
+        settle(cluster)
+        assert not cluster.redis.exists("k:org"), "an org entry exists"
+
+    @classmethod
+    def tearDownClass(cls):
+        global cluster
+        cluster.stop()
+        cluster = cls.saved
 
     def refused(self, path, env, status, code):
         settle(cluster)
@@ -412,6 +455,11 @@ class FreeTextOrg(unittest.TestCase):
         self.assertEqual(r.json()["error"]["code"], code, r)
         settle(cluster)
         self.assertEqual(cluster.snapshot(), before)
+
+    def bundle(self, lot):
+        r = cluster.get("/api/v1/bundles/01/%s/10/%s" % (GTIN, lot))
+        self.assertEqual(r.status, 200, r)
+        return r.json()
 
     def test_the_lot_is_served_and_genuine(self):
         path = "/01/%s/10/%s" % (GTIN, FREE_LOT)
@@ -432,14 +480,54 @@ class FreeTextOrg(unittest.TestCase):
         self.assertEqual(r.json()["entries"][0]["payload"]["org"], "Round One Cosmetics")
 
     def test_the_bundle_verifies_by_round_1_rules(self):
-        r = cluster.get("/api/v1/bundles/01/%s/10/%s" % (GTIN, FREE_LOT))
-        self.assertEqual(r.status, 200, r)
-        bundle = r.json()
-        # No org entry: the free-text org names none.
+        bundle = self.bundle(FREE_LOT)
+        # No org entry: the free-text org names none.  The index statement
+        # names where round 2 began: after all of it.
         self.assertEqual([k["envelope"] for k in bundle["keys"]],
                          [self.admin_env, self.brand_env])
+        st = json.loads(base64.b64decode(bundle["index"]["statement"]["envelope"]["payload"]))
+        self.assertEqual(st["first"], self.first)
         res = agent_verify(bundle, "free-text.json")
         self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
+
+    def assertNotGenuine(self, lot, code):
+        """The page's verdict (the server's own bundle_verify) says what
+        trace-agent verify says."""
+        r = cluster.request("GET", "/01/%s/10/%s" % (GTIN, lot),
+                            headers={"Accept": "application/json"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json()["verdict"]["status"], r.json()["verdict"]["code"]),
+                         ("not_verifiable", code), r.json()["verdict"])
+
+    def test_a_registration_after_round_2_began_does_not_verify(self):
+        """The round-1 importer's registration logged after the first index
+        statement is judged by today's rule: a key with no registered org
+        registers no lot (gtin_outside_org), as ingest would have said."""
+        bundle = self.bundle(FREE_LOT + "-LATE")
+        self.assertEqual([k["envelope"] for k in bundle["keys"]],
+                         [self.admin_env, self.brand_env])
+        res = agent_verify(bundle, "free-text-late.json")
+        self.assertEqual(res.returncode, 1, res.stdout + res.stderr)
+        self.assertRegex(res.stdout, r"FAIL  event 0 \(seq 0, product.registered\): signer %s: "
+                         r"key %s's org Round One Cosmetics has no GTIN prefix" %
+                         (self.brand.keyid, self.brand.keyid))
+        self.assertIn("NOT VERIFIED", res.stdout)
+        self.assertNotGenuine(FREE_LOT + "-LATE", "gtin_outside_org")
+
+    def test_an_enrollment_after_round_2_began_does_not_verify(self):
+        """The round-1 admin's enrollment logged after the first index
+        statement is judged by today's rules: its org is not registered
+        (unknown_org), so the key it enrolled signs nothing."""
+        bundle = self.bundle(FREE_LOT + "-MOLE")
+        self.assertEqual([k["envelope"] for k in bundle["keys"]],
+                         [self.admin_env, self.mole_env])
+        res = agent_verify(bundle, "free-text-mole.json")
+        self.assertEqual(res.returncode, 1, res.stdout + res.stderr)
+        self.assertRegex(res.stdout, r"FAIL  key entry .*org \"Round One Cosmetics\" "
+                         r"is not registered")
+        self.assertRegex(res.stdout, r"FAIL  event 0 \(seq 0, product.registered\)")
+        self.assertIn("NOT VERIFIED", res.stdout)
+        self.assertNotGenuine(FREE_LOT + "-MOLE", "unknown_org")
 
     def test_the_key_keeps_signing_but_registers_no_new_lot(self):
         env = self.brand.sign(TYPE_EVENT, event_payload(
@@ -453,8 +541,12 @@ class FreeTextOrg(unittest.TestCase):
         self.assertEqual(r.status, 201, r)
 
     def test_the_round_1_admin_enrolls_and_revokes_nothing_new(self):
-        cluster.ensure_org()
         k = Key("r1late")
+        # Before any org entry exists, as after.
+        self.refused("/api/v1/keys", self.admin.sign(TYPE_KEY, enroll_payload(
+            self.admin, k, "brand", org="Round One Cosmetics", prefixes=["880"])),
+            422, "unknown_org")
+        cluster.ensure_org()
         self.refused("/api/v1/keys", self.admin.sign(TYPE_KEY, enroll_payload(
             self.admin, k, "brand")), 403, "wrong_org")
         self.refused("/api/v1/keys", self.admin.sign(TYPE_KEY, enroll_payload(
