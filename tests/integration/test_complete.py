@@ -19,6 +19,7 @@ Python implementation of the lot index (lotindex_py.py):
     over by the integrator).
 """
 import base64
+import hashlib
 import json
 import os
 import shutil
@@ -429,6 +430,118 @@ class Complete(unittest.TestCase):
         r = self.verify("CA8")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("ok    complete: as of checkpoint %d" % size, r.stdout)
+
+
+class FalseFirst(unittest.TestCase):
+    """An index statement's "first" names the log's first index statement,
+    where round 2 began (SPEC 8 "Data from round 1", PROTOCOL 9.10.2): a
+    later "first" would let round-1-form statements slipped in after it be
+    read by the round-1 rules.  The attack, by the operator, who holds the
+    log key: a round-1-form close (naming no recall) appended with the
+    store's own Function after the first index statement F1, then F1
+    dropped from log:{log}:lx:times, where the integrator (and the
+    bundles' receipts) read where round 2 began; the next index statement,
+    signed with the log key, says first = F2, the one after the close.
+    `trace-agent monitor` catches the false "first" (PROTOCOL 9.10.7), and
+    `trace-agent verify` still reads round 2 from F1: F2, which the bundle
+    carries as a receipt, says first = F1.  A cluster of its own: the log
+    it leaves diverges for good."""
+
+    @classmethod
+    def setUpClass(cls):
+        global cluster
+        cls.saved = cluster
+        cluster = harness.Cluster.start()
+        cls.dir = tempfile.mkdtemp(prefix="trace-first-")
+        cls.state = os.path.join(cls.dir, "monitor")
+
+    @classmethod
+    def tearDownClass(cls):
+        global cluster
+        cluster.stop()
+        cluster = cls.saved
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def monitor(self, state):
+        return subprocess.run([AGENT, "monitor", "--server", cluster.public_url,
+                               "--state", state, "--log-vkey", vkey()],
+                              capture_output=True, text=True, timeout=120)
+
+    def test_a_false_first_is_caught(self):
+        brand, importer = Key("fbrand"), Key("fimporter")
+        cluster.enroll(brand, "brand", prefixes=["880"])
+        cluster.enroll(importer, "importer", prefixes=["880"])
+        harness.settle(cluster)
+        f1 = min(harness.index_statements(cluster))
+        m = self.monitor(self.state)
+        self.assertEqual(m.returncode, 0, m.stdout + m.stderr)
+        # The lot, a recall, and the slipped-in round-1-form close.
+        lot, chain = "FF1", "01/%s/10/FF1" % GTIN
+        reg = brand.sign(TYPE_EVENT, event_payload(brand, "product.registered", GTIN,
+                                                   lot, 0, None, REGISTERED))
+        recall = importer.sign(TYPE_EVENT, event_payload(
+            importer, "recall.issued", GTIN, lot, 1, statement_id(reg),
+            {"reason": "contaminated", "severity": 1, "action": "stop using it"}))
+        for env in (reg, recall):
+            self.assertEqual(cluster.post("/api/v1/events", env).status, 201)
+        close = importer.sign(TYPE_EVENT, event_payload(
+            importer, "recall.closed", GTIN, lot, 2, statement_id(recall),
+            {"outcome": "released"}))
+        leaf = hashlib.sha256(b"\x00" + harness.pae(
+            close["payloadType"], base64.b64decode(close["payload"]))).digest()
+        res = cluster.redis.fcall(
+            "trace_append_event", 5, "c:{%s}:ev" % chain, "ids", "k:revoke",
+            "log:{log}:size", "log:{log}:pending", statement_id(close), 2,
+            statement_id(recall), importer.keyid, leaf,
+            json.dumps(close, separators=(",", ":")), chain)
+        self.assertEqual(res[0], b"ok", res)
+        at = int(res[1])
+        self.assertGreater(at, f1)
+        harness.settle(cluster)
+        f2 = min(i for i in harness.index_statements(cluster) if i > at)
+        self.assertEqual(self.payload(f2)["first"], f1)
+        # F1 dropped from where the integrator reads round 2's start.
+        times = cluster.redis.zrangebyscore("log:{log}:lx:times", f1, f1)
+        self.assertEqual(len(times), 1, times)
+        cluster.redis.zrem("log:{log}:lx:times", times[0])
+        other = brand.sign(TYPE_EVENT, event_payload(brand, "product.registered", GTIN,
+                                                     "FF2", 0, None, REGISTERED))
+        self.assertEqual(cluster.post("/api/v1/events", other).status, 201)
+        harness.settle(cluster)
+        s3 = checkpoint_size() - 1
+        self.assertEqual(self.payload(s3)["first"], f2)
+        want = (r"DIVERGENCE at leaf %d: the index statement says the log's first index "
+                r"statement is at log index %d; it is at %d" % (s3, f2, f1))
+        # From the kept state, again on the next run (the state does not
+        # move past it), and from leaf 0.
+        for state in (self.state, self.state, os.path.join(self.dir, "fresh")):
+            m = self.monitor(state)
+            self.assertEqual(m.returncode, 1, m.stdout + m.stderr)
+            self.assertRegex(m.stdout, want)
+        # The bundle carries F2 (the receipt of every statement of the lot
+        # now) and S3, its index statement: the lowest "first" counts, so
+        # the close is judged by today's rules and the recall stays open,
+        # and the false one is reported.
+        bundle = cluster.get("/api/v1/bundles/" + chain).json()
+        self.assertEqual([x["logIndex"] for x in bundle["receipts"]], [f2])
+        self.assertEqual(bundle["index"]["statement"]["logIndex"], s3)
+        r = subprocess.run([AGENT, "verify", "--gtin", GTIN, "--lot", lot,
+                            "--root", cluster.root_pub, "--log-vkey", vkey(),
+                            "--server", cluster.public_url],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("the index statement at log index %d says the log's first index "
+                      "statement is at log index %d; the bundle proves one at or before %d"
+                      % (s3, f2, f1), r.stdout)
+        self.assertIn("FAIL  event 2 (seq 2, recall.closed): a recall.closed names "
+                      "the recall it closes", r.stdout)
+        self.assertNotIn("round-1 close", r.stdout)
+        self.assertIn("NOT VERIFIED", r.stdout)
+
+    def payload(self, index):
+        env = harness.index_statements(cluster)[index]
+        return json.loads(base64.b64decode(env["payload"]))
+
 
 if __name__ == "__main__":
     unittest.main()
