@@ -64,10 +64,10 @@
  *                proven index statements show it (round1_before: the
  *                lowest of their log indexes and of the "first" each
  *                says; one that says a later "first" is false:
- *                first_mismatch), are
- *                judged by the round-1 rules; key entries, and
- *                registrations by keys with a free-text org, only below
- *                both it and the bundle's first org entry.
+ *                first_mismatch), are judged by the round-1 rules; key
+ *                entries, and registrations by keys with a free-text
+ *                org, only below both it and the bundle's first org
+ *                entry.
  *   receipt time (SPEC 8, 10.2 step 4.9) an event from round 2 on, not
  *                pending: its receipt's maxAge and grace, when it says
  *                them (stale_time, outside_window); missing_receipt when
@@ -405,8 +405,9 @@ bool bundle_receipt_read(const struct bundle_item *it,
  * log's first index statement as its "first" member says it
  * (docs/PROTOCOL.md 9.10.2), -1 when it says nothing (a statement from
  * before "first"; one there still shows that round 2 had begun).  False
- * if the bundle has no such statement.  *limits: it says the receipt-time limits (maxAge,
- * grace), so the log promises a receipt for every event it covers.
+ * if the bundle has no such statement.  *limits: it says the
+ * receipt-time limits (maxAge, grace), so the log promises a receipt for
+ * every event it covers.
  * The inclusion proof is the caller's to check.
  */
 bool bundle_index_first(const struct bundle *b,
