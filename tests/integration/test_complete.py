@@ -537,6 +537,12 @@ class FalseFirst(unittest.TestCase):
                       "the recall it closes", r.stdout)
         self.assertNotIn("round-1 close", r.stdout)
         self.assertIn("NOT VERIFIED", r.stdout)
+        # The page's verdict is the server's own bundle_verify: the same.
+        r = cluster.request("GET", "/01/%s/10/%s" % (GTIN, lot),
+                            headers={"Accept": "application/json"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json()["verdict"]["status"], r.json()["verdict"]["code"]),
+                         ("not_verifiable", "first_mismatch"), r.json()["verdict"])
 
     def payload(self, index):
         env = harness.index_statements(cluster)[index]
