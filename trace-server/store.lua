@@ -302,7 +302,9 @@ local function log_commit(keys, args)
          total > INDEX_UNDO_RECORDS_MAX) do
       local gone = redis.call('ZPOPMIN', keys[8])
       local key = keys[6] .. ':undo:' .. gone[1]
-      total = redis.call('HINCRBY', keys[7], 'undo', -redis.call('HLEN', key))
+      -- 0 - n, not -n: -0 (a commit that saved nothing) is no integer to
+      -- HINCRBY, and the error would come after the commit's writes.
+      total = redis.call('HINCRBY', keys[7], 'undo', 0 - redis.call('HLEN', key))
       redis.call('DEL', key)
     end
   end
