@@ -1,6 +1,16 @@
-"""The lot index's undo records (store.lua log_commit) on a private
-redis-server with store.lua loaded, no trace-server.
+"""The lot index's undo records (store.lua log_commit, index_prune) on a
+private redis-server with store.lua loaded, no trace-server: what SPEC 7's
+memory target needs dropped is dropped, and nothing a proof can still ask
+for goes.
 
+- a proof as of any version at or above the floor reads the same records
+  after the prune as before; a version below it answers 'gone', never
+  records of another version;
+- the witnessed checkpoint caps the floor; with a witness policy and no
+  witnessed checkpoint yet nothing is dropped; a witnessed note that does
+  not parse drops nothing;
+- the newest version always stays, and the `undo` count in lx:meta stays
+  the records actually held;
 - the commit bound (4096 commits) evicting a commit that saved nothing
   does not fail the commit (HINCRBY of -0 was refused after the commit's
   writes).
@@ -68,6 +78,85 @@ def undo_records():
 
 
 POSITIONS = ["p%d" % i for i in range(5)]
+
+
+class Prune(unittest.TestCase):
+    def setUp(self):
+        r().flushall()
+        # 20 commits, through 10, 20, ... 200; commit k rewrites positions
+        # p0..p(k mod 5); every third commit writes nothing (an index
+        # statement alone).
+        self.versions = []
+        for k in range(1, 21):
+            recs = {} if k % 3 == 0 else \
+                {POSITIONS[i]: "v%d-%d" % (k, i) for i in range(k % 5 + 1)}
+            commit(10 * k, recs)
+            self.versions.append(10 * k)
+        self.before = {v: nodes_at(v, POSITIONS) for v in self.versions}
+        for v in self.versions:
+            self.assertEqual(self.before[v][0], b"ok")
+
+    def meta_undo(self):
+        return int(r().hget(META, "undo") or 0)
+
+    def test_prune_keeps_every_version_at_or_above_the_floor(self):
+        self.assertEqual(self.meta_undo(), undo_records())
+        held = undo_records()
+        dropped = prune(105)
+        self.assertEqual(dropped, 10)          # 10 .. 100
+        self.assertLess(undo_records(), held)
+        self.assertEqual(self.meta_undo(), undo_records())
+        for v in self.versions:
+            got = nodes_at(v, POSITIONS)
+            if v >= 110:
+                self.assertEqual(got, self.before[v], v)
+            else:
+                self.assertEqual(got, [b"gone"], v)
+        for v in range(10, 101, 10):
+            self.assertFalse(r().exists("%s:undo:%d" % (NODES, v)), v)
+
+    def test_the_newest_version_stays(self):
+        prune(10 ** 9)
+        self.assertEqual([int(v) for v in r().zrange(VERSIONS, 0, -1)], [200])
+        self.assertEqual(nodes_at(200, POSITIONS), self.before[200])
+        self.assertEqual(self.meta_undo(), undo_records())
+
+    def test_at_most_64_versions_a_call(self):
+        r().flushall()
+        for k in range(1, 101):
+            commit(k, {"p": "v%d" % k})
+        self.assertEqual(prune(1000), 64)
+        self.assertEqual(prune(1000), 35)
+        self.assertEqual(prune(1000), 0)
+        self.assertEqual(r().zcard(VERSIONS), 1)
+        self.assertEqual(self.meta_undo(), undo_records())
+
+    def test_the_witnessed_checkpoint_caps_the_floor(self):
+        # An attacker cannot make the integrator drop what the witnessed
+        # (lagging) checkpoint's proofs need by sending requests: the
+        # floor is capped by the witnessed size, whatever is passed.
+        r().set(WITNESSED, "trace.test/log\n50\nroot=\n\n- sig\n")
+        prune(10 ** 9)
+        for v in self.versions:
+            got = nodes_at(v, POSITIONS)
+            self.assertEqual(got, self.before[v] if v >= 50 else [b"gone"], v)
+
+    def test_a_witness_policy_without_a_witnessed_checkpoint_drops_nothing(self):
+        self.assertEqual(prune(10 ** 9, require_witnessed=True), 0)
+        for v in self.versions:
+            self.assertEqual(nodes_at(v, POSITIONS), self.before[v])
+
+    def test_an_unreadable_witnessed_note_drops_nothing(self):
+        for note in ("garbage", "origin\n-5\n", "origin\n\n", ""):
+            r().set(WITNESSED, note)
+            self.assertEqual(prune(10 ** 9), 0, note)
+        for v in self.versions:
+            self.assertEqual(nodes_at(v, POSITIONS), self.before[v])
+
+    def test_a_floor_below_every_version_drops_nothing(self):
+        self.assertEqual(prune(0), 0)
+        self.assertEqual(prune(10), 0)
+        self.assertEqual(r().zcard(VERSIONS), 20)
 
 
 class CommitBound(unittest.TestCase):
