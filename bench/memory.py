@@ -8,11 +8,16 @@
         used_memory_dataset and mem_fragmentation_ratio.  "Per event" divides
         by the events stored (the `e` entries of the `ids` hash).
 
+    memory.py bounded --port PORT [--host H]
+        Prints the bytes of the bounded families alone (bench/run.sh
+        reports them apart from the per-event figure).
+
     memory.py fill --build BUILD --leaves N [--keep DIR]
         Starts a private redis-server and trace-server like bench/run.sh
         (same flags, no witness policy), enrolls the bench keys, pre-signs
         N events as run.sh's fill does (bench/presign.py: 2 lanes of
-        10-event chains, batches of 1,000), posts them (bench/post.py),
+        10-event chains, batches of 1,000 or --batch), posts them
+        (bench/post.py),
         waits until the checkpoint covers every leaf, then prints the report
         above, and again after --settle seconds idle (70: past the grace
         of the lot index's undo records, log.c).  About 4 minutes at
@@ -139,6 +144,16 @@ def summary(rep, env_avg):
              bounded))
 
 
+def bounded_bytes(r):
+    """MEMORY USAGE of the bounded families (the lot index's undo hashes
+    and their versions), whatever the log's size."""
+    total = 0
+    for pattern in (b"log:{log}:lx:nodes:undo:*", b"log:{log}:lx:versions"):
+        for k in r.scan_iter(match=pattern, count=1000):
+            total += r.execute_command("MEMORY", "USAGE", k, "SAMPLES", "0") or 0
+    return total
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -212,7 +227,7 @@ def fill(args):
         data = os.path.join(work, "data")
         signers = [subprocess.Popen(
             [PY, os.path.join(HERE, "presign.py"), "--keys", keys, "--prefix", "F%d" % lane,
-             "--lanes", "1", "--chains", str(chains), "--length", "10", "--batch", "1000",
+             "--lanes", "1", "--chains", str(chains), "--length", "10", "--batch", str(args.batch),
              "--out", os.path.join(data, "fill%d" % lane)], stdout=subprocess.PIPE)
             for lane in (0, 1)]
         sizes = [float(p.communicate()[0]) for p in signers]
@@ -269,15 +284,22 @@ def main():
     rp = sub.add_parser("report")
     rp.add_argument("--port", type=int, required=True)
     rp.add_argument("--host", default="127.0.0.1")
+    bp = sub.add_parser("bounded")
+    bp.add_argument("--port", type=int, required=True)
+    bp.add_argument("--host", default="127.0.0.1")
     fp = sub.add_parser("fill")
     fp.add_argument("--build", default="build")
     fp.add_argument("--leaves", type=int, default=100000)
+    fp.add_argument("--batch", type=int, default=1000,
+                    help="events per request (1: single posts, one connection per lane)")
     fp.add_argument("--settle", type=int, default=70,
                     help="seconds to wait idle before the second report (0: none)")
     fp.add_argument("--keep", help="work directory to keep (default: a temporary one)")
     args = ap.parse_args()
     if args.cmd == "report":
         report(redis.Redis(host=args.host, port=args.port))
+    elif args.cmd == "bounded":
+        print(bounded_bytes(redis.Redis(host=args.host, port=args.port)))
     else:
         fill(args)
 
