@@ -58,11 +58,11 @@ static struct {
 } integrator = { .refusal_lock = PTHREAD_MUTEX_INITIALIZER };
 
 /*
- * The head checkpoint's size as time went on, sampled at most once a
- * second when one is signed: the lot index's undo records for versions
- * older than the head of LOG_INDEX_PROOF_GRACE_MS ago are dropped
- * (index_prune), as no proof asks for them.  128 samples a second or more
- * apart always reach back past the grace.
+ * The head checkpoint's size as time went on, sampled when one is signed
+ * (samples a second or more apart, and the latest): the lot index's undo
+ * records for versions older than the head of LOG_INDEX_PROOF_GRACE_MS ago
+ * are dropped (index_prune), as no proof asks for them.  128 samples a
+ * second or more apart always reach back past the grace.
  */
 #define INDEX_SAMPLES 128
 static struct {
@@ -76,10 +76,17 @@ static void
 heads_note(uint64_t size)
 {
 	long long now = monotonic_ms();
-	size_t last = (heads.next + INDEX_SAMPLES - 1) % INDEX_SAMPLES;
+	size_t last = (heads.next + INDEX_SAMPLES - 1) % INDEX_SAMPLES,
+	    before = (heads.next + INDEX_SAMPLES - 2) % INDEX_SAMPLES;
 
-	if (heads.count > 0 && now - heads.at[last] < 1000)
+	/* A sample says: from then on the head was at least this size.  The
+	 * newest is always the latest checkpoint (an idle log's head gets past
+	 * the grace too); the others stay a second or more apart. */
+	if (heads.count >= 2 && heads.at[last] - heads.at[before] < 1000) {
+		heads.at[last] = now;
+		heads.size[last] = size;
 		return;
+	}
 	heads.at[heads.next] = now;
 	heads.size[heads.next] = size;
 	heads.next = (heads.next + 1) % INDEX_SAMPLES;

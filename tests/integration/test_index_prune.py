@@ -11,6 +11,8 @@ for goes.
   not parse drops nothing;
 - the newest version always stays, and the `undo` count in lx:meta stays
   the records actually held;
+- on a real trace-server, past the 60 s grace only the head's version
+  is left, and the head's bundle still verifies;
 - the commit bound (4096 commits) evicting a commit that saved nothing
   does not fail the commit (HINCRBY of -0 was refused after the commit's
   writes).
@@ -18,6 +20,8 @@ for goes.
 Run: cd tests/integration && /usr/bin/python3 -m unittest test_index_prune -v
 """
 import os
+import subprocess
+import time
 import unittest
 
 import harness
@@ -177,6 +181,47 @@ class CommitBound(unittest.TestCase):
         self.assertEqual(r().zcard(VERSIONS), 4096)
         self.assertEqual(int(r().zrange(VERSIONS, 0, 0)[0]), 2)
         self.assertEqual(int(r().hget(META, "undo")), 0)
+
+
+class IntegratorPrunes(unittest.TestCase):
+    """The integrator itself (log.c index_prune), on a real trace-server:
+    past the 60 s grace the commits before the head of then are gone, the
+    head's proofs still verify.  Waits 65 s."""
+
+    def test_old_commits_go_after_the_grace(self):
+        c = harness.Cluster.start()
+        try:
+            brand = harness.Key("pbrand")
+            c.enroll(brand, "brand")
+            for n in range(4):     # a lot a commit
+                env = brand.sign(harness.TYPE_EVENT, harness.event_payload(
+                    brand, "product.registered", "08801234567893", "PRUNE%d" % n, 0,
+                    None, harness.REGISTERED))
+                r = c.post("/api/v1/events", env)
+                self.assertIn(r.status, (200, 201), r)
+                harness.settle(c)
+            early = [int(v) for v in c.redis.zrange(VERSIONS, 0, -1)]
+            self.assertGreaterEqual(len(early), 4)
+            self.assertGreater(sum(c.redis.hlen(k) for k in
+                                   c.redis.scan_iter(NODES + ":undo:*")), 0)
+            time.sleep(65)
+            # idle: the integrator prunes on its own
+            deadline = time.time() + 10
+            while time.time() < deadline and c.redis.zcard(VERSIONS) > 1:
+                time.sleep(0.2)
+            size = int(c.redis.get("log:{log}:checkpoint").split(b"\n")[1])
+            self.assertEqual([int(v) for v in c.redis.zrange(VERSIONS, 0, -1)], [size])
+            self.assertEqual(int(c.redis.hget(META, "undo") or 0),
+                             sum(c.redis.hlen(k) for k in c.redis.scan_iter(NODES + ":undo:*")))
+            # the head's bundle, its index proofs included, still verifies
+            vkey = c.get("/api/v1/log").json()["vkey"]
+            out = subprocess.run([harness.AGENT, "--server", c.public_url, "verify",
+                                  "--gtin", "08801234567893", "--lot", "PRUNE0",
+                                  "--root", c.root_pub, "--log-vkey", vkey, "--no-state"],
+                                 capture_output=True, text=True, timeout=60)
+            self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        finally:
+            c.stop()
 
 
 if __name__ == "__main__":
