@@ -69,7 +69,7 @@ static struct {
 	long long at[INDEX_SAMPLES];   /* monotonic ms */
 	uint64_t size[INDEX_SAMPLES];
 	size_t next, count;
-	uint64_t pruned_to;            /* floor of the last prune with nothing left */
+	uint64_t pruned_to;            /* floor pruned completely (no policy) */
 } heads;
 
 static void
@@ -139,7 +139,9 @@ index_prune(struct store *s)
 		}
 	}
 	complained = false;
-	if (dropped < 64)
+	/* Done for this floor, unless the witnessed checkpoint held it back
+	 * (it moves on its own: ask again). */
+	if (dropped < 64 && integrator.srv->witness_policy == NULL)
 		heads.pruned_to = floor;
 }
 
