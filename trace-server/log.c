@@ -57,6 +57,94 @@ static struct {
 	char refusal[512];             /* why the last attempt signed nothing */
 } integrator = { .refusal_lock = PTHREAD_MUTEX_INITIALIZER };
 
+/*
+ * The head checkpoint's size as time went on, sampled when one is signed
+ * (samples a second or more apart, and the latest): the lot index's undo
+ * records for versions older than the head of LOG_INDEX_PROOF_GRACE_MS ago
+ * are dropped (index_prune), as no proof asks for them.  128 samples a
+ * second or more apart always reach back past the grace.
+ */
+#define INDEX_SAMPLES 128
+static struct {
+	long long at[INDEX_SAMPLES];   /* monotonic ms */
+	uint64_t size[INDEX_SAMPLES];
+	size_t next, count;
+	uint64_t pruned_to;            /* floor pruned completely (no policy) */
+} heads;
+
+static void
+heads_note(uint64_t size)
+{
+	long long now = monotonic_ms();
+	size_t last = (heads.next + INDEX_SAMPLES - 1) % INDEX_SAMPLES,
+	    before = (heads.next + INDEX_SAMPLES - 2) % INDEX_SAMPLES;
+
+	/* A sample says: from then on the head was at least this size.  The
+	 * newest is always the latest checkpoint (an idle log's head gets past
+	 * the grace too); the others stay a second or more apart. */
+	if (heads.count >= 2 && heads.at[last] - heads.at[before] < 1000) {
+		heads.at[last] = now;
+		heads.size[last] = size;
+		return;
+	}
+	heads.at[heads.next] = now;
+	heads.size[heads.next] = size;
+	heads.next = (heads.next + 1) % INDEX_SAMPLES;
+	if (heads.count < INDEX_SAMPLES)
+		heads.count++;
+}
+
+/* The head as of the grace period ago, 0 if this process has not been
+ * signing that long (then nothing is dropped). */
+static uint64_t
+heads_floor(void)
+{
+	long long cut = monotonic_ms() - LOG_INDEX_PROOF_GRACE_MS;
+	uint64_t floor = 0;
+
+	for (size_t i = 0; i < heads.count; i++) {
+		size_t k = (heads.next + INDEX_SAMPLES - 1 - i) % INDEX_SAMPLES;
+
+		if (heads.at[k] <= cut) {
+			floor = heads.size[k];
+			break;
+		}
+	}
+	return floor;
+}
+
+/* Drop the undo records no proof can ask for (store.lua index_prune). */
+static void
+index_prune(struct store *s)
+{
+	uint64_t floor = heads_floor();
+	size_t dropped = 64;
+	struct trace_error err;
+	static bool complained;
+
+	if (floor <= heads.pruned_to)
+		return;
+	/* At most 64 versions a call: a few calls catch up after a burst. */
+	for (int i = 0; i < 16 && dropped == 64; i++) {
+		if (store_index_prune(s, floor,
+		    integrator.srv->witness_policy != NULL, &dropped, &err) !=
+		    TRACE_OK) {
+			/* An older Function library (another trace-server
+			 * loaded it last): the bounds in log_commit still hold. */
+			if (!complained)
+				fprintf(stderr, "trace-server: log: lot index "
+				    "prune: %s\n", err.message);
+			complained = true;
+			return;
+		}
+	}
+	complained = false;
+	/* Done for this floor, unless the witnessed checkpoint held it back
+	 * (it moves on its own: ask again). */
+	if (dropped < 64 && integrator.srv->witness_policy == NULL)
+		heads.pruned_to = floor;
+}
+
 /* What /metrics reports (log_metrics_render). */
 static atomic_ullong proofs_served, proof_commands, checkpoints_signed,
     leaves_integrated, refusals;
@@ -548,11 +636,13 @@ integrate_once(struct store *s, long long *last_sign)
 			refusal_clear();
 			atomic_fetch_add(&checkpoints_signed, 1);
 			*last_sign = monotonic_ms();
+			heads_note(n2);
 			/* The witnesses' thread takes it from here: ingest
 			 * and integration never wait for a witness. */
 			witness_offer(note, note_len);
 		}
 		more = st.pending == LOG_BATCH_MAX;
+		index_prune(s);
 		/* New leaves and no index statement after them: append one
 		 * if nothing else came meanwhile, and sign it next step. */
 		if (n2 > 0 && !ix.last_is_statement &&
@@ -595,6 +685,8 @@ integrator_main(void *arg)
 	while (!atomic_load(&integrator.stop)) {
 		if (integrate_once(s, &last_sign))
 			continue;
+		/* An idle log too drops what the grace no longer keeps. */
+		index_prune(s);
 		for (int i = 0; i < LOG_IDLE_MS / 50 &&
 		    !atomic_load(&integrator.stop); i++)
 			usleep(50000);

@@ -405,6 +405,16 @@ enum trace_status store_index_nodes_at(struct store *s, uint64_t version,
     unsigned char (*positions)[LOTINDEX_POS_MAX], const size_t *lens,
     size_t count, struct lotindex_record *records, struct trace_error *err);
 
+/*
+ * Drop the lot index's undo records for versions below floor (the head
+ * checkpoint's size as of a grace period ago): no proof asks for them
+ * (store.lua index_prune).  Never past the witnessed checkpoint; with
+ * require_witnessed (a witness policy), nothing until there is one.
+ * *dropped gets the versions dropped (at most 64 per call).
+ */
+enum trace_status store_index_prune(struct store *s, uint64_t floor,
+    bool require_witnessed, size_t *dropped, struct trace_error *err);
+
 /* What the integrator commits with the log (store_log_commit). */
 struct index_commit {
 	uint64_t through;

@@ -47,7 +47,9 @@
 --   log:{log}:lx:versions ZSET the index's commits (through, as score)
 --   log:{log}:lx:nodes:undo:<through> HASH position -> record before that
 --                              commit ('' = none), the last 4096 commits
---                              and at most 1,000,000 records (meta: undo)
+--                              and at most 1,000,000 records (meta: undo),
+--                              none older than a proof can ask for
+--                              (index_prune)
 --   ids also maps an index statement's id to "x <logIndex>"
 --   recalls             HASH   recall id -> JSON facts of its recall.issued
 --   recalls:closing     HASH   recall id -> JSON of the recall.closed that
@@ -302,11 +304,55 @@ local function log_commit(keys, args)
          total > INDEX_UNDO_RECORDS_MAX) do
       local gone = redis.call('ZPOPMIN', keys[8])
       local key = keys[6] .. ':undo:' .. gone[1]
-      total = redis.call('HINCRBY', keys[7], 'undo', -redis.call('HLEN', key))
+      -- 0 - n, not -n: -0 (a commit that saved nothing) is no integer to
+      -- HINCRBY, and the error would come after the commit's writes.
+      total = redis.call('HINCRBY', keys[7], 'undo', 0 - redis.call('HLEN', key))
       redis.call('DEL', key)
     end
   end
   return {'ok'}
+end
+
+-- Drop the undo hashes no proof can ask for any more (SPEC 7: memory).
+-- A proof reads the index as of the checkpoint it is for: the witnessed
+-- one with a witness policy, else the head a request read a moment ago.
+-- The integrator passes floor, the head as of a grace period ago (log.c
+-- index_prune): versions below it are dropped, and so are their undo
+-- hashes.  Never past the witnessed checkpoint, if there is one, and with
+-- require_witnessed = '1' (a witness policy) not at all before there is
+-- one: a checkpoint witnessed late can be older than floor.  The newest
+-- version always stays; at most 64 versions go per call.
+-- KEYS: index nodes, index meta, index versions, witnessed
+-- ARGV: floor, require_witnessed ('1' or '0')
+-- Reply: {'ok', versions dropped}
+local function index_prune(keys, args)
+  local floor = tonumber(args[1])
+  local witnessed = redis.call('GET', keys[4])
+  if witnessed then
+    local size = tonumber(string.match(witnessed, '^[^\n]*\n(%d+)\n'))
+    if size == nil then
+      return {'ok', 0}
+    end
+    if size < floor then
+      floor = size
+    end
+  elseif args[2] == '1' then
+    return {'ok', 0}
+  end
+  local gone = redis.call('ZRANGE', keys[3], '-inf', '(' .. floor, 'BYSCORE',
+    'LIMIT', 0, 64)
+  local newest = redis.call('ZRANGE', keys[3], -1, -1)[1]
+  local dropped = 0
+  for _, v in ipairs(gone) do
+    if v ~= newest then
+      local key = keys[1] .. ':undo:' .. v
+      redis.call('HINCRBY', keys[2], 'undo', 0 - redis.call('HLEN', key))
+      redis.call('DEL', key)
+      redis.call('ZREM', keys[3], v)
+      dropped = dropped + 1
+    end
+  end
+  return {'ok', dropped}
 end
 
 -- Index records as of the commit that made the index cover version
@@ -432,6 +478,7 @@ redis.register_function{function_name = 'trace_log_state',
 redis.register_function('trace_log_commit', log_commit)
 redis.register_function('trace_append_index', append_index)
 redis.register_function('trace_index_times_add', index_times_add)
+redis.register_function('trace_index_prune', index_prune)
 redis.register_function{function_name = 'trace_index_nodes',
   callback = index_nodes, flags = {'no-writes'}}
 redis.register_function{function_name = 'trace_log_nodes',

@@ -480,3 +480,40 @@ store_index_times_add(struct store *s, const struct index_time *times,
 	store_batch_clear(&b);
 	return rc;
 }
+
+enum trace_status
+store_index_prune(struct store *s, uint64_t floor, bool require_witnessed,
+    size_t *dropped, struct trace_error *err)
+{
+	struct store_batch b;
+	const redisReply *r;
+	enum trace_status rc;
+
+	*dropped = 0;
+	store_batch_init(&b);
+	store_batch_command(&b);
+	store_batch_str(&b, "FCALL");
+	store_batch_str(&b, "trace_index_prune");
+	store_batch_str(&b, "4");
+	store_batch_str(&b, KEY_INDEX_NODES);
+	store_batch_str(&b, KEY_INDEX_META);
+	store_batch_str(&b, KEY_INDEX_VERSIONS);
+	store_batch_str(&b, KEY_LOG_WITNESSED);
+	store_batch_fmt(&b, "%" PRIu64, floor);
+	store_batch_str(&b, require_witnessed ? "1" : "0");
+	if ((rc = store_batch_run(s, &b, err)) != TRACE_OK)
+		goto out;
+	r = store_batch_reply(&b, 0);
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+	    r->element[0]->type != REDIS_REPLY_STRING ||
+	    strcmp(r->element[0]->str, "ok") != 0 ||
+	    r->element[1]->type != REDIS_REPLY_INTEGER ||
+	    r->element[1]->integer < 0)
+		rc = corrupt(err, r != NULL && r->type == REDIS_REPLY_ERROR ?
+		    r->str : "index prune");
+	else
+		*dropped = (size_t)r->element[1]->integer;
+out:
+	store_batch_clear(&b);
+	return rc;
+}

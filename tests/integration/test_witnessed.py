@@ -24,7 +24,10 @@ trace-witness processes:
   log key sign a fork: the witnesses refuse it and only the checkpoints
   published before the rollback are ever served;
 - trace-agent verify --policy accepts a quorum bundle and exits 1 on a
-  bundle without the quorum or with a forged cosignature.
+  bundle without the quorum or with a forged cosignature;
+- witnesses down for longer than the lot index's 60 s undo grace: the
+  bundle on the old witnessed checkpoint still verifies (index_prune
+  keeps what its proofs need).
 
 Run: make all && cd tests/integration &&
      TRACE_BUILD=../../build /usr/bin/python3 -m unittest test_witnessed -v
@@ -960,6 +963,50 @@ class Forks(unittest.TestCase):
         self.assertIn("this log is a fork of what it cosigned", text)
         self.assertGreaterEqual(lag, 2, text)
 
+
+
+class WitnessLagKeepsIndexUndo(StoppedWitnesses):
+    """The integrator drops the lot index's undo records older than the
+    head of 60 s ago (log.c index_prune), but never those a proof against
+    the witnessed checkpoint needs: with the witnesses down for more than
+    the grace, the bundle on the old witnessed checkpoint still carries
+    index proofs that verify.  Waits 65 s."""
+
+    def test_undo_records_of_the_witnessed_checkpoint_stay(self):
+        import json
+        c = self.c
+        brand = Key("ubrand")
+        c.enroll(brand, "brand", prefixes=["880"])
+        self.post(brand, "product.registered", harness.REGISTERED)
+        witnessed = body_of(c.wait_published(settled_size(c)))[0]
+        for w in c.witnesses.values():
+            w.stop(signal.SIGKILL)
+        # more commits over other lots: each rewrites index records the
+        # witnessed checkpoint's proofs read through the undo hashes
+        for n in range(4):
+            env = brand.sign(harness.TYPE_EVENT, harness.event_payload(
+                brand, "product.registered", self.GTIN, "U%d" % n, 0, None,
+                harness.REGISTERED))
+            self.assertIn(c.post("/api/v1/events", env).status, (200, 201))
+            settled_size(c)
+        self.assertGreater(signed_size(c), witnessed)
+        self.assertEqual(body_of(c.redis.get("log:{log}:witnessed").decode())[0],
+                         witnessed)
+        time.sleep(65)
+        time.sleep(1)   # the idle integrator's prune (every 200 ms)
+        versions = [int(v) for v in c.redis.zrange("log:{log}:lx:versions", 0, -1)]
+        # Everything older than the witnessed checkpoint went; it and
+        # every later commit stayed.
+        self.assertEqual(versions[0], witnessed, versions)
+        self.assertEqual(versions[-1], signed_size(c))
+        bundle = self.bundle()
+        self.assertEqual(body_of(bundle["checkpoint"])[0], witnessed)
+        self.assertIn("index", bundle)
+        path = self.write("lagged.json", bundle)
+        r = subprocess.run([AGENT, "verify", path, "--root", c.root_pub, "--policy",
+                            c.policy, "--no-state"], capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
 
 class RecallStream(harness.RecallStream):
