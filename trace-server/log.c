@@ -60,7 +60,7 @@ static struct {
 /*
  * The head checkpoint's size as time went on, sampled when one is signed
  * (samples a second or more apart, and the latest): the lot index's undo
- * records for versions older than the head of LOG_INDEX_PROOF_GRACE_MS ago
+ * records for versions older than the head of --index-proof-grace ago
  * are dropped (index_prune), as no proof asks for them.  128 samples a
  * second or more apart always reach back past the grace.
  */
@@ -99,7 +99,8 @@ heads_note(uint64_t size)
 static uint64_t
 heads_floor(void)
 {
-	long long cut = monotonic_ms() - LOG_INDEX_PROOF_GRACE_MS;
+	long long cut = monotonic_ms() -
+	    integrator.srv->cfg.index_proof_grace * 1000;
 	uint64_t floor = 0;
 
 	for (size_t i = 0; i < heads.count; i++) {

@@ -25,8 +25,9 @@
 #define LOG_SIGN_INTERVAL_MS 1000     /* checkpoint at least this often */
 #define LOG_BUNDLE_WAIT_MS 2000       /* bundles wait this long for a checkpoint */
 /* A request reads the lot index as of the head it read at most this long
- * ago (without a witness policy); older undo records are dropped. */
-#define LOG_INDEX_PROOF_GRACE_MS 60000
+ * ago (without a witness policy); older undo records are dropped.  The
+ * default of --index-proof-grace (cfg.index_proof_grace, seconds). */
+#define LOG_INDEX_PROOF_GRACE_DEFAULT 60
 
 /* ---- log.c -------------------------------------------------------------- */
 

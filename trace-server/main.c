@@ -119,6 +119,11 @@ usage(FILE *f)
 	    "  --grace TIME            refuse (403 outside_window) a statement\n"
 	    "                          arriving more than this after its key's\n"
 	    "                          notAfter, whatever time it claims (7d)\n"
+	    "  --index-proof-grace TIME\n"
+	    "                          keep the lot index's undo records for\n"
+	    "                          proofs against a head read this long ago\n"
+	    "                          (60s; with a witness policy, also all\n"
+	    "                          since the witnessed checkpoint)\n"
 	    "  --help, --version\n");
 }
 
@@ -139,16 +144,18 @@ set_option(char *dst, size_t size, const char *name, const char *value)
 /*
  * A byte count or a time: digits, for bytes optionally followed by K, M
  * or G (powers of 1000, as the defaults are written); for --max-age and
- * --grace by s, m, h or d.  --blob-grace is plain seconds.
+ * --grace and --index-proof-grace by s, m, h or d.  --blob-grace is plain
+ * seconds.
  */
 static int
 set_amount(struct server_config *cfg, int opt, const char *value)
 {
 	const char *name = opt == 'B' ? "max-blob" : opt == 'Q' ? "blob-quota" :
 	    opt == 'M' ? "blob-store-max" : opt == 'A' ? "max-age" :
-	    opt == 'R' ? "grace" : "blob-grace";
+	    opt == 'R' ? "grace" : opt == 'X' ? "index-proof-grace" :
+	    "blob-grace";
 	bool bytes = opt == 'B' || opt == 'Q' || opt == 'M';
-	bool time = opt == 'A' || opt == 'R';
+	bool time = opt == 'A' || opt == 'R' || opt == 'X';
 	long long v = 0, unit = 1;
 	const char *p = value;
 
@@ -192,6 +199,8 @@ set_amount(struct server_config *cfg, int opt, const char *value)
 		cfg->max_age = v;
 	else if (opt == 'R')
 		cfg->grace = v;
+	else if (opt == 'X')
+		cfg->index_proof_grace = v;
 	else
 		cfg->blob_grace = v;
 	return 0;
@@ -252,6 +261,7 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		{ "blob-grace", required_argument, NULL, 'G' },
 		{ "max-age", required_argument, NULL, 'A' },
 		{ "grace", required_argument, NULL, 'R' },
+		{ "index-proof-grace", required_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -271,6 +281,7 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		{ "TRACE_MAX_BLOB", 'B' }, { "TRACE_BLOB_QUOTA", 'Q' },
 		{ "TRACE_BLOB_STORE_MAX", 'M' }, { "TRACE_BLOB_GRACE", 'G' },
 		{ "TRACE_MAX_AGE", 'A' }, { "TRACE_GRACE", 'R' },
+		{ "TRACE_INDEX_PROOF_GRACE", 'X' },
 		{ "TRACE_RATE_LIMIT", 'L' },
 	};
 	int c, rc = 0;
@@ -289,6 +300,7 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 	cfg->blob_grace = BLOB_GRACE_DEFAULT;
 	cfg->max_age = POLICY_MAX_AGE_DEFAULT;
 	cfg->grace = POLICY_GRACE_DEFAULT;
+	cfg->index_proof_grace = LOG_INDEX_PROOF_GRACE_DEFAULT;
 	/* The environment first, so options on the command line win. */
 	for (size_t i = 0; i < sizeof(envs) / sizeof(envs[0]) && rc == 0; i++) {
 		const char *v = getenv(envs[i].env);
@@ -313,7 +325,7 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		case 'D': rc = add_display(cfg, v); break;
 		case 'C': rc = set_option(cfg->code_pepper, sizeof(cfg->code_pepper), "code-pepper", v); break;
 		case 'T': rc = add_proxy(cfg, v); break;
-		case 'B': case 'Q': case 'M': case 'G': case 'A': case 'R': rc = set_amount(cfg, envs[i].opt, v); break;
+		case 'B': case 'Q': case 'M': case 'G': case 'A': case 'R': case 'X': rc = set_amount(cfg, envs[i].opt, v); break;
 		}
 	}
 	if (rc != 0)
@@ -337,7 +349,7 @@ parse_options(int argc, char **argv, struct server_config *cfg)
 		case 'D': rc = add_display(cfg, optarg); break;
 		case 'C': rc = set_option(cfg->code_pepper, sizeof(cfg->code_pepper), "code-pepper", optarg); break;
 		case 'T': rc = add_proxy(cfg, optarg); break;
-		case 'B': case 'Q': case 'M': case 'G': case 'A': case 'R': rc = set_amount(cfg, c, optarg); break;
+		case 'B': case 'Q': case 'M': case 'G': case 'A': case 'R': case 'X': rc = set_amount(cfg, c, optarg); break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("trace-server %s\n", VERSION); return 0;
 		default: usage(stderr); return 2;

@@ -54,6 +54,7 @@ struct server_config {
 	/* Receipt time (SPEC 8), seconds. */
 	long long max_age;               /* --max-age */
 	long long grace;                 /* --grace */
+	long long index_proof_grace;     /* --index-proof-grace, seconds */
 	int rate_limit;                  /* --rate-limit: per address, costly
 	                                  * routes (admission.h); 0: none */
 };

@@ -25,7 +25,7 @@ trace-witness processes:
   published before the rollback are ever served;
 - trace-agent verify --policy accepts a quorum bundle and exits 1 on a
   bundle without the quorum or with a forged cosignature;
-- witnesses down for longer than the lot index's 60 s undo grace: the
+- witnesses down for longer than the lot index's undo grace (--index-proof-grace): the
   bundle on the old witnessed checkpoint still verifies (index_prune
   keeps what its proofs need).
 
@@ -967,10 +967,15 @@ class Forks(unittest.TestCase):
 
 class WitnessLagKeepsIndexUndo(StoppedWitnesses):
     """The integrator drops the lot index's undo records older than the
-    head of 60 s ago (log.c index_prune), but never those a proof against
-    the witnessed checkpoint needs: with the witnesses down for more than
-    the grace, the bundle on the old witnessed checkpoint still carries
-    index proofs that verify.  Waits 65 s."""
+    head of --index-proof-grace ago (3 s here, 60 s by default; log.c
+    index_prune), but never those a proof against the witnessed checkpoint
+    needs: with the witnesses down for more than the grace, the bundle on
+    the old witnessed checkpoint still carries index proofs that verify."""
+
+    def setUp(self):
+        self.c = WitnessedCluster(["customs", "ccic"], ["group both all customs ccic",
+                                                       "quorum both"])
+        self.c.start_all(extra=["--index-proof-grace", "3s"])
 
     def test_undo_records_of_the_witnessed_checkpoint_stay(self):
         import json
@@ -992,7 +997,7 @@ class WitnessLagKeepsIndexUndo(StoppedWitnesses):
         self.assertGreater(signed_size(c), witnessed)
         self.assertEqual(body_of(c.redis.get("log:{log}:witnessed").decode())[0],
                          witnessed)
-        time.sleep(65)
+        time.sleep(5)
         time.sleep(1)   # the idle integrator's prune (every 200 ms)
         versions = [int(v) for v in c.redis.zrange("log:{log}:lx:versions", 0, -1)]
         # Everything older than the witnessed checkpoint went; it and
