@@ -47,6 +47,7 @@ PY = "/usr/bin/python3"
 # (family, pattern): first match wins.  Bounded families say so.
 FAMILIES = [
     ("chain lists c:{..}:ev", r"^c:\{.*\}:ev$"),
+    ("scan counters c:{..}:scans (bounded)", r"^c:\{.*\}:scans$"),
     ("other chain keys c:{..}:*", r"^c:\{"),
     ("unit keys u:*", r"^u:"),
     ("ids hash", r"^ids$"),
@@ -138,17 +139,20 @@ def summary(rep, env_avg):
     bounded = sum(b for name, (_, _, b) in rep["families"].items() if "bounded" in name)
     print()
     print("envelope %.1f bytes; per event: all keys %.1f (%.2f x), without the bounded "
-          "undo records %.1f (%.2f x); bounded part %d bytes"
+          "families (undo records, scan counters) %.1f (%.2f x); bounded part %d bytes"
           % (env_avg, rep["total"] / per, rep["total"] / per / env_avg,
              (rep["total"] - bounded) / per, (rep["total"] - bounded) / per / env_avg,
              bounded))
 
 
 def bounded_bytes(r):
-    """MEMORY USAGE of the bounded families (the lot index's undo hashes
-    and their versions), whatever the log's size."""
+    """MEMORY USAGE of the bounded families, whatever the log's size: the
+    lot index's undo hashes and their versions (store.lua, log.c
+    index_prune), and the scan counters (per serial viewed, at most
+    SCANS_SERIALS_MAX per lot: they grow with views, not with events)."""
     total = 0
-    for pattern in (b"log:{log}:lx:nodes:undo:*", b"log:{log}:lx:versions"):
+    for pattern in (b"log:{log}:lx:nodes:undo:*", b"log:{log}:lx:versions",
+                    b"c:{*}:scans"):
         for k in r.scan_iter(match=pattern, count=1000):
             total += r.execute_command("MEMORY", "USAGE", k, "SAMPLES", "0") or 0
     return total
