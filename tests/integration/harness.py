@@ -270,15 +270,7 @@ class Cluster:
                 + ["--max-age", "36500d"] + list(extra))
 
     def start_server(self, extra=()):
-        self.server_log = open(os.path.join(self.dir, "server.log"), "ab")
-        argv = self.server_argv(extra)
-        prefix = os.environ.get("TRACE_SERVER_WRAPPER", "")
-        if prefix:
-            argv = prefix.split() + argv
-        self.server_proc = subprocess.Popen(argv, stdout=self.server_log,
-                                            stderr=subprocess.STDOUT,
-                                            env=self.server_env())
-        wait_port(self.port, timeout=30 if prefix else 10, proc=self.server_proc)
+        self.spawn_server(self.server_argv(extra))
 
     def start_round1_server(self):
         """trace-server serving the store without signing (the log's public
@@ -286,8 +278,13 @@ class Cluster:
         everything written now lies before the log's first one, as a
         round-1 server's log did (SPEC 8 "Data from round 1").  It loads
         the store's Functions, which round 1's appends are made with."""
+        self.spawn_server(self.server_argv(log_key=os.path.join(self.dir, "log.pub"),
+                                           log_state=""))
+
+    def spawn_server(self, argv):
+        """Start trace-server with argv (under TRACE_SERVER_WRAPPER, if
+        set) as this cluster's server, logging to server.log."""
         self.server_log = open(os.path.join(self.dir, "server.log"), "ab")
-        argv = self.server_argv(log_key=os.path.join(self.dir, "log.pub"), log_state="")
         prefix = os.environ.get("TRACE_SERVER_WRAPPER", "")
         if prefix:
             argv = prefix.split() + argv
