@@ -13,7 +13,7 @@ build=(make gcc pkg-config libcivetweb-dev libhiredis-dev libyajl-dev
        redis-server curl)
 test=(clang libclang-rt-14-dev python3 python3-nacl python3-redis zbar-tools
       librsvg2-bin chromium fonts-nanum fonts-wqy-microhei valgrind nginx openssl)
-bench=(wrk hyperfine linux-perf)
+bench=(wrk hyperfine linux-perf python3 python3-nacl python3-redis)
 
 want=("${build[@]}")
 check=0
