@@ -28,7 +28,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir "$work/san"
 # (Later options win: the caller's come first, this folder last.)
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1:log_path=$work/san/asan"
+# log_exe_name: a report's file (and heading) names the program, whose
+# stack may end in a library built without frame pointers (libgcrypt).
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1:log_exe_name=1:log_path=$work/san/asan"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:halt_on_error=1:log_path=$work/san/ubsan"
 figures=$work/figures
 : > "$figures"
