@@ -52,6 +52,21 @@ bundle_free(struct bundle *b)
 	free(b);
 }
 
+/* A proof element: a JSON string, base64 of a 32-byte hash, into out. */
+static bool
+json_proof_hash(const struct json_value *h, unsigned char out[MERKLE_HASH_LEN])
+{
+	unsigned char raw[64];
+	size_t n = 0;
+
+	if (h->type != JSON_STRING || h->u.string.len > 64 ||
+	    base64_decode(h->u.string.ptr, h->u.string.len, raw, &n, NULL) !=
+	    TRACE_OK || n != MERKLE_HASH_LEN)
+		return false;
+	memcpy(out, raw, MERKLE_HASH_LEN);
+	return true;
+}
+
 /*
  * Append the hashes of proof (a JSON array, at most MERKLE_PROOF_MAX
  * elements: the caller checked) to b's pool, where room is reserved;
@@ -64,18 +79,13 @@ pool_hashes(struct bundle *b, const struct json_value *proof,
 {
 	*first = b->pool_count;
 	for (size_t i = 0; i < proof->u.array.count; i++) {
-		const struct json_value *h = proof->u.array.items[i];
-		unsigned char raw[64];
-		size_t n = 0;
-
-		if (h->type != JSON_STRING || h->u.string.len > 64 ||
-		    base64_decode(h->u.string.ptr, h->u.string.len, raw, &n,
-		    NULL) != TRACE_OK || n != MERKLE_HASH_LEN) {
+		if (!json_proof_hash(proof->u.array.items[i],
+		    b->proof_pool[b->pool_count])) {
 			snprintf(problem, size, "%s element %zu is not base64 "
 			    "of a 32-byte hash", what, i);
 			return false;
 		}
-		memcpy(b->proof_pool[b->pool_count++], raw, MERKLE_HASH_LEN);
+		b->pool_count++;
 	}
 	return true;
 }
@@ -1367,18 +1377,11 @@ bundle_consistency_proof_parse(const char *text, size_t len, uint64_t from,
 		goto out;
 	}
 	for (size_t i = 0; i < list->u.array.count; i++) {
-		const struct json_value *h = list->u.array.items[i];
-		unsigned char raw[64];
-		size_t got = 0;
-
-		if (h->type != JSON_STRING || h->u.string.len > 64 ||
-		    base64_decode(h->u.string.ptr, h->u.string.len, raw, &got,
-		    NULL) != TRACE_OK || got != MERKLE_HASH_LEN) {
+		if (!json_proof_hash(list->u.array.items[i], hashes[i])) {
 			rc = trace_error_set(err, TRACE_EMALFORMED, "bad_proof",
 			    "hashes", "hash %zu is not base64 of 32 bytes", i);
 			goto out;
 		}
-		memcpy(hashes[i], raw, MERKLE_HASH_LEN);
 	}
 	*count = list->u.array.count;
 out:
