@@ -7,7 +7,7 @@
  * records held per lot (Redis memory: each is a field of
  * log:{log}:lx:nodes) and the mean and largest proof in bytes.
  *
- *   cc -std=c11 -O2 -I. bench/lotindex.c build/libtrace.a \
+ *   cc -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -I. bench/lotindex.c build/libtrace.a \
  *       $(pkg-config --libs libgcrypt gpg-error) -lyajl -o build/bench/lotindex
  *   build/bench/lotindex [MAX_LOTS]      (default 1000000)
  */
