@@ -94,6 +94,8 @@
 -- the most records all of them may hold together (about 100 MB).
 local INDEX_VERSIONS_KEPT = 4096
 local INDEX_UNDO_RECORDS_MAX = 1000000
+-- Records of a commit read and written per Redis call (log_commit).
+local INDEX_COMMIT_CHUNK = 512
 
 -- Assign the next log index and queue the leaf for the integrator.
 local function log_append(size_key, pending_key, leaf_hash, id)
@@ -289,11 +291,32 @@ local function log_commit(keys, args)
     local undo = keys[6] .. ':undo:' .. args[8]
     redis.call('HSET', keys[7], 'through', args[8], 'root', args[9],
       'leaves', args[10])
+    -- In chunks of INDEX_COMMIT_CHUNK records, four calls each instead of
+    -- three per record (a commit under load changes thousands).  The
+    -- positions of one commit are distinct; a record already in the undo
+    -- hash (a retry after a commit that failed half way) keeps the value
+    -- it saved first, as HSETNX would.
     local saved = 0
-    for i = 11, #args - 1, 2 do
-      local old = redis.call('HGET', keys[6], args[i])
-      saved = saved + redis.call('HSETNX', undo, args[i], old or '')
-      redis.call('HSET', keys[6], args[i], args[i + 1])
+    for first = 11, #args - 1, 2 * INDEX_COMMIT_CHUNK do
+      local positions, records = {}, {}
+      for i = first, math.min(first + 2 * INDEX_COMMIT_CHUNK - 2, #args - 1), 2 do
+        positions[#positions + 1] = args[i]
+        records[#records + 1] = args[i]
+        records[#records + 1] = args[i + 1]
+      end
+      local olds = redis.call('HMGET', keys[6], unpack(positions))
+      local kept = redis.call('HMGET', undo, unpack(positions))
+      local save = {}
+      for j = 1, #positions do
+        if not kept[j] then
+          save[#save + 1] = positions[j]
+          save[#save + 1] = olds[j] or ''
+        end
+      end
+      if #save > 0 then
+        saved = saved + redis.call('HSET', undo, unpack(save))
+      end
+      redis.call('HSET', keys[6], unpack(records))
     end
     redis.call('ZADD', keys[8], tonumber(args[8]), args[8])
     -- Bounded both in commits and in saved records (a busy log's commits

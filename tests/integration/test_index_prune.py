@@ -13,6 +13,9 @@ for goes.
   the records actually held;
 - on a real trace-server, past the grace (--index-proof-grace) only the head's version
   is left, and the head's bundle still verifies;
+- a commit's records go in chunks of 512 (store.lua INDEX_COMMIT_CHUNK):
+  across the chunk bounds every record and its undo value is stored, and
+  a retried commit keeps the undo value saved first;
 - the commit bound (4096 commits) evicting a commit that saved nothing
   does not fail the commit (HINCRBY of -0 was refused after the commit's
   writes).
@@ -181,6 +184,49 @@ class CommitBound(unittest.TestCase):
         self.assertEqual(r().zcard(VERSIONS), 4096)
         self.assertEqual(int(r().zrange(VERSIONS, 0, 0)[0]), 2)
         self.assertEqual(int(r().hget(META, "undo")), 0)
+
+
+class CommitChunks(unittest.TestCase):
+    """log_commit reads and writes a commit's records in chunks of 512
+    (store.lua INDEX_COMMIT_CHUNK): at and across the chunk bounds every
+    record is stored, the version before reads the old values, and the
+    `undo` count is the records saved."""
+
+    def test_commits_across_chunk_bounds(self):
+        for size in (1, 511, 512, 513, 1024, 1300):
+            with self.subTest(size=size):
+                r().flushall()
+                positions = ["q%04d" % i for i in range(size)]
+                # half the positions exist before: their old value is
+                # saved, the others' '' (absent)
+                commit(10, {p: "old-" + p for p in positions[::2]})
+                undo_before = int(r().hget(META, "undo"))
+                commit(20, {p: "new-" + p for p in positions})
+                self.assertEqual(r().hmget(NODES, positions),
+                                 [("new-" + p).encode() for p in positions])
+                got = nodes_at(10, positions)
+                self.assertEqual(got[0], b"ok")
+                want = [("old-" + p).encode() if i % 2 == 0 else b""
+                        for i, p in enumerate(positions)]
+                self.assertEqual([v or b"" for v in got[1]], want)
+                self.assertEqual(int(r().hget(META, "undo")) - undo_before,
+                                 size)
+                self.assertEqual(r().hlen(NODES + ":undo:20"), size)
+
+    def test_a_retried_commit_keeps_the_value_saved_first(self):
+        """A commit that failed half way (a Function's writes before an
+        error stay) saved the true old value of a record and overwrote it;
+        its retry must not save the overwritten one."""
+        r().flushall()
+        commit(10, {"p": "a", "q": "x"})
+        r().hset(NODES + ":undo:20", "p", "a")
+        r().hset(NODES, "p", "half")
+        undo_before = int(r().hget(META, "undo"))
+        commit(20, {"p": "b", "q": "y"})
+        got = nodes_at(10, ["p", "q"])
+        self.assertEqual(got[0], b"ok")
+        self.assertEqual(got[1], [b"a", b"x"])
+        self.assertEqual(int(r().hget(META, "undo")) - undo_before, 1)
 
 
 class IntegratorPrunes(unittest.TestCase):
