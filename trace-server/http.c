@@ -10,6 +10,10 @@
 
 #include "server.h"
 
+/* An answer's head at most; a body sent in the same write at most. */
+#define HTTP_HEAD_MAX 3072
+#define HTTP_ONE_WRITE_MAX 65536
+
 static const char *
 reason_phrase(int status)
 {
@@ -34,15 +38,19 @@ reason_phrase(int status)
 	}
 }
 
-void
-http_send_head(struct request *req, int status, const char *content_type,
-    size_t len, const char *extra_headers)
+/*
+ * The head of an answer into head[HTTP_HEAD_MAX]; returns its length and
+ * sets req->status.  Headers too long for it make the answer a 500 with
+ * no body: false.
+ */
+static bool
+format_head(struct request *req, int status, const char *content_type,
+    size_t len, const char *extra_headers, char *head, size_t *out)
 {
-	char head[3072];
 	int n;
 
 	/* Security headers on every answer; pages add their own CSP. */
-	n = snprintf(head, sizeof(head),
+	n = snprintf(head, HTTP_HEAD_MAX,
 	    "HTTP/1.1 %d %s\r\n"
 	    "Content-Type: %s\r\n"
 	    "Content-Length: %zu\r\n"
@@ -53,19 +61,59 @@ http_send_head(struct request *req, int status, const char *content_type,
 	    extra_headers != NULL ? extra_headers : "", req->also_headers,
 	    status == 503 ? "Retry-After: 1\r\n" : "",
 	    req->close ? "Connection: close\r\n" : "");
-	if (n < 0 || (size_t)n >= sizeof(head))
-		n = snprintf(head, sizeof(head), "HTTP/1.1 500 Internal Server "
-		    "Error\r\nContent-Length: 0\r\n\r\n");
-	mg_write(req->conn, head, (size_t)n);
 	req->status = status;
+	if (n >= 0 && (size_t)n < HTTP_HEAD_MAX) {
+		*out = (size_t)n;
+		return true;
+	}
+	req->status = 500;
+	*out = (size_t)snprintf(head, HTTP_HEAD_MAX, "HTTP/1.1 500 Internal "
+	    "Server Error\r\nContent-Length: 0\r\n\r\n");
+	return false;
 }
 
+void
+http_send_head(struct request *req, int status, const char *content_type,
+    size_t len, const char *extra_headers)
+{
+	char head[HTTP_HEAD_MAX];
+	size_t n;
+
+	format_head(req, status, content_type, len, extra_headers, head, &n);
+	mg_write(req->conn, head, n);
+}
+
+/*
+ * A body up to HTTP_ONE_WRITE_MAX goes out with its head in one write:
+ * with TCP_NODELAY two writes are two segments, and the client wakes
+ * twice (a page view or a single ingest answer paid a second send and a
+ * second receive).
+ */
 void
 http_send(struct request *req, int status, const char *content_type,
     const void *body, size_t len, const char *extra_headers)
 {
-	http_send_head(req, status, content_type, len, extra_headers);
-	if (len > 0 && strcmp(req->info->request_method, "HEAD") != 0)
+	char head[HTTP_HEAD_MAX], *one = NULL;
+	size_t n;
+	bool with_body = len > 0 &&
+	    strcmp(req->info->request_method, "HEAD") != 0;
+
+	if (with_body && len <= HTTP_ONE_WRITE_MAX)
+		one = malloc(HTTP_HEAD_MAX + len);
+	if (!format_head(req, status, content_type, len, extra_headers,
+	    one != NULL ? one : head, &n))
+		with_body = false;
+	if (one != NULL) {
+		if (with_body) {
+			memcpy(one + n, body, len);
+			n += len;
+		}
+		mg_write(req->conn, one, n);
+		free(one);
+		return;
+	}
+	mg_write(req->conn, head, n);
+	if (with_body)
 		mg_write(req->conn, body, len);
 }
 

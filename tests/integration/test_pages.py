@@ -463,6 +463,44 @@ class QRCodes(unittest.TestCase):
         self.assertEqual(get("/qr/01/%s.png" % GTIN).status, 400)
 
 
+class KeepAlive(unittest.TestCase):
+    """Answers up to 64 KB go out head and body in one write (http.c),
+    larger ones in two, HEAD answers without a body: on one keep-alive
+    connection every answer is framed by its Content-Length, whichever
+    way it was written."""
+
+    def test_answers_in_sequence_on_one_connection(self):
+        page = chains["good"]["path"]
+        labels = "/labels" + page + "?from=000001&count=200"
+        script = "/static/verify.js"
+        conn = http.client.HTTPConnection("127.0.0.1", cluster.port, timeout=30)
+        sizes = {}
+        try:
+            for method, path, status in (
+                    ("GET", page, 200), ("HEAD", page, 200),
+                    ("GET", "/api/v1/log", 200), ("GET", labels, 200),
+                    ("GET", "/01/%s/10/NOSUCH" % GTIN, 404),
+                    ("GET", script, 200), ("HEAD", script, 200),
+                    ("HEAD", labels, 200), ("GET", "/healthz", 200),
+                    ("GET", page, 200)):
+                conn.request(method, path, headers={"Accept-Language": "en"})
+                r = conn.getresponse()
+                body = r.read()
+                self.assertEqual(r.status, status, path)
+                length = int(r.getheader("Content-Length"))
+                if method == "HEAD":
+                    self.assertEqual(body, b"", path)
+                    self.assertEqual(length, sizes[path], path)
+                else:
+                    self.assertEqual(len(body), length, path)
+                    sizes[path] = length
+                self.assertEqual(r.getheader("X-Content-Type-Options"), "nosniff")
+        finally:
+            conn.close()
+        self.assertGreater(sizes[script], 65536)
+        self.assertLess(sizes[labels], 65536)
+
+
 class Labels(unittest.TestCase):
     def labels(self, query):
         return get("/labels" + chains["good"]["path"] + query)
