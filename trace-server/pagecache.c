@@ -22,11 +22,16 @@
  * of every page kept so far.
  *
  * A fixed table indexed by a hash of (chain, variant), one mutex held only
- * to copy a body in or out.  Ages are on the monotonic clock: a wall clock
+ * to look a slot up and take a reference to its body, which is copied out
+ * after the mutex is released: with every worker of a popular lot on
+ * the same mutex, a worker preempted while copying 8 KB under it held
+ * all the others for a time slice (the lot page's p99 was 7-18 ms against
+ * 2 ms for hello-world; docs/PERFORMANCE.md).  Ages are on the monotonic clock: a wall clock
  * stepped back would otherwise keep a page (without a new recall's banner)
  * for as long as the step.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +41,14 @@
 #define PAGE_CACHE_SLOTS 2048
 #define PAGE_CACHE_BODY_MAX (64 * 1024)
 
+/* A kept page: immutable once made, freed by whoever drops the last
+ * reference (the slot's, or a reader copying it out). */
+struct page_body {
+	atomic_uint refs;
+	size_t len;
+	char data[];
+};
+
 struct cached_page {
 	char chain[CHAIN_ID_MAX + 1];
 	int variant;
@@ -43,13 +56,19 @@ struct cached_page {
 	long long claimed_ms;          /* a rebuild claimed then (0: none) */
 	unsigned long epoch;           /* pages_epoch when kept */
 	long long pending_from;        /* folded against (pages.h) */
-	char *body;
-	size_t len;
+	struct page_body *body;
 };
 
 static struct cached_page pages[PAGE_CACHE_SLOTS];
 static pthread_mutex_t pages_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned long pages_epoch;      /* under pages_lock */
+
+static void
+body_release(struct page_body *b)
+{
+	if (b != NULL && atomic_fetch_sub(&b->refs, 1) == 1)
+		free(b);
+}
 
 /* Keyed (slothash.h), so lots cannot be chosen to evict each other. */
 static size_t
@@ -65,8 +84,8 @@ pagecache_get(const char *chain, int variant, long long pending_from,
     struct buf *out)
 {
 	struct cached_page *c = &pages[slot_of(chain, variant)];
+	struct page_body *b = NULL;
 	bool hit = false;
-
 	long long now = monotonic_ms();
 
 	pthread_mutex_lock(&pages_lock);
@@ -84,11 +103,16 @@ pagecache_get(const char *chain, int variant, long long pending_from,
 				c->claimed_ms = now;
 		}
 		if (hit) {
-			buf_append(out, c->body, c->len);
-			hit = !out->failed;
+			b = c->body;
+			atomic_fetch_add(&b->refs, 1);
 		}
 	}
 	pthread_mutex_unlock(&pages_lock);
+	if (b != NULL) {
+		buf_append(out, b->data, b->len);
+		hit = !out->failed;
+		body_release(b);
+	}
 	return hit;
 }
 
@@ -103,17 +127,21 @@ pagecache_forget_stale(void)
 void
 pagecache_forget(const char *chain)
 {
+	struct page_body *gone[PAGECACHE_LOT_VARIANTS] = { NULL };
+
 	pthread_mutex_lock(&pages_lock);
 	for (int v = 0; v < PAGECACHE_LOT_VARIANTS; v++) {
 		struct cached_page *c = &pages[slot_of(chain, v)];
 
 		if (c->body != NULL && c->variant == v &&
 		    strcmp(c->chain, chain) == 0) {
-			free(c->body);
+			gone[v] = c->body;
 			c->body = NULL;
 		}
 	}
 	pthread_mutex_unlock(&pages_lock);
+	for (int v = 0; v < PAGECACHE_LOT_VARIANTS; v++)
+		body_release(gone[v]);
 }
 
 void
@@ -121,14 +149,17 @@ pagecache_put(const char *chain, int variant, long long pending_from,
     const struct buf *body)
 {
 	struct cached_page *c = &pages[slot_of(chain, variant)];
-	char *copy;
+	struct page_body *copy, *old;
 
 	if (body->failed || body->len == 0 || body->len > PAGE_CACHE_BODY_MAX ||
-	    strlen(chain) > CHAIN_ID_MAX || (copy = malloc(body->len)) == NULL)
+	    strlen(chain) > CHAIN_ID_MAX ||
+	    (copy = malloc(sizeof(*copy) + body->len)) == NULL)
 		return;
-	memcpy(copy, body->data, body->len);
+	atomic_init(&copy->refs, 1);
+	copy->len = body->len;
+	memcpy(copy->data, body->data, body->len);
 	pthread_mutex_lock(&pages_lock);
-	free(c->body);
+	old = c->body;
 	memcpy(c->chain, chain, strlen(chain) + 1);
 	c->variant = variant;
 	c->expires_ms = monotonic_ms() + PAGE_CACHE_MS;
@@ -136,6 +167,6 @@ pagecache_put(const char *chain, int variant, long long pending_from,
 	c->epoch = pages_epoch;
 	c->pending_from = pending_from;
 	c->body = copy;
-	c->len = body->len;
 	pthread_mutex_unlock(&pages_lock);
+	body_release(old);
 }
