@@ -52,6 +52,7 @@ health_handle(struct request *req)
 		witness_metrics_render(&out);
 		admission_metrics_render(&out);
 		verdict_metrics_render(&out);
+		pagecache_metrics_render(&out);
 		if (out.failed)
 			http_send(req, 500, "text/plain", "", 0, NULL);
 		else

@@ -19,7 +19,11 @@
  * renders the same page (a p99 of 50-80 ms against 2 ms for a cached hit,
  * docs/PERFORMANCE.md).  An append through this process drops the page at
  * once (pagecache_forget), and pagecache_forget_stale ends stale serving
- * of every page kept so far.
+ * of every page kept so far.  A page too old to serve (viewed again after
+ * a quiet spell of more than 2 s) is rebuilt by one worker too: the others
+ * wait for it (a condition variable, at most PAGE_CACHE_CLAIM_MS and
+ * once) instead of all rendering it; when a bench's page round began,
+ * that burst of 64 renders at once was its p99.
  *
  * A fixed table indexed by a hash of (chain, variant), one mutex held only
  * to look a slot up and take a reference to its body, which is copied out
@@ -34,6 +38,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "pages.h"
 #include "slothash.h"
@@ -62,6 +67,14 @@ struct cached_page {
 static struct cached_page pages[PAGE_CACHE_SLOTS];
 static pthread_mutex_t pages_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned long pages_epoch;      /* under pages_lock */
+/* What gets answered: a kept page (fresh or, while another worker
+ * rebuilds it, old), a miss, and of the misses and hits those that
+ * waited for another worker's rebuild first.  For /metrics. */
+static atomic_ullong count_fresh, count_stale, count_miss, count_waited;
+
+/* Broadcast when a page is put or forgotten (pagecache_get waits). */
+static pthread_cond_t pages_put;
+static pthread_once_t pages_put_once = PTHREAD_ONCE_INIT;
 
 static void
 body_release(struct page_body *b)
@@ -79,34 +92,78 @@ slot_of(const char *chain, int variant)
 	return (size_t)(slot_hash(chain, v) % PAGE_CACHE_SLOTS);
 }
 
+/* pages_put's clock is the monotonic one, like every age here. */
+static void
+pages_put_init(void)
+{
+	pthread_condattr_t attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&pages_put, &attr);
+	pthread_condattr_destroy(&attr);
+}
+
+/* Under pages_lock: wait for a put or a forget, until deadline (ms). */
+static void
+wait_put(long long deadline)
+{
+	struct timespec until = { .tv_sec = deadline / 1000,
+		.tv_nsec = (deadline % 1000) * 1000000 };
+
+	pthread_once(&pages_put_once, pages_put_init);
+	pthread_cond_timedwait(&pages_put, &pages_lock, &until);
+}
+
 bool
 pagecache_get(const char *chain, int variant, long long pending_from,
     struct buf *out)
 {
 	struct cached_page *c = &pages[slot_of(chain, variant)];
 	struct page_body *b = NULL;
-	bool hit = false;
+	bool hit = false, waited = false;
 	long long now = monotonic_ms();
 
 	pthread_mutex_lock(&pages_lock);
-	if (c->body != NULL && c->variant == variant &&
+	while (c->body != NULL && c->variant == variant &&
 	    strcmp(c->chain, chain) == 0 && c->pending_from == pending_from) {
 		if (now < c->expires_ms) {
 			hit = true;
-		} else if (now < c->expires_ms + PAGE_CACHE_STALE_MS &&
+			break;
+		}
+		/* Aged: this worker claims the rebuild (a miss), unless
+		 * another one holds the claim. */
+		if (c->claimed_ms == 0 ||
+		    now - c->claimed_ms >= PAGE_CACHE_CLAIM_MS) {
+			c->claimed_ms = now;
+			break;
+		}
+		/* Another worker is rebuilding it: serve the old page while
+		 * it may still be served. */
+		if (now < c->expires_ms + PAGE_CACHE_STALE_MS &&
 		    c->epoch == pages_epoch) {
-			/* Aged: another worker is rebuilding it, or this
-			 * one claims the rebuild (a miss). */
-			hit = c->claimed_ms != 0 &&
-			    now - c->claimed_ms < PAGE_CACHE_CLAIM_MS;
-			if (!hit)
-				c->claimed_ms = now;
+			hit = true;
+			break;
 		}
-		if (hit) {
-			b = c->body;
-			atomic_fetch_add(&b->refs, 1);
-		}
+		/* Too old to serve (a lot viewed again after a quiet spell,
+		 * or stale serving ended): wait for that rebuild, once and
+		 * at most until its claim lapses, rather than render the
+		 * same page alongside it (every worker of a burst did). */
+		if (waited)
+			break;
+		wait_put(c->claimed_ms + PAGE_CACHE_CLAIM_MS);
+		waited = true;
+		now = monotonic_ms();
 	}
+	if (hit) {
+		b = c->body;
+		atomic_fetch_add(&b->refs, 1);
+		atomic_fetch_add(now < c->expires_ms ? &count_fresh : &count_stale,
+		    1);
+	} else
+		atomic_fetch_add(&count_miss, 1);
+	if (waited)
+		atomic_fetch_add(&count_waited, 1);
 	pthread_mutex_unlock(&pages_lock);
 	if (b != NULL) {
 		buf_append(out, b->data, b->len);
@@ -139,6 +196,8 @@ pagecache_forget(const char *chain)
 			c->body = NULL;
 		}
 	}
+	pthread_once(&pages_put_once, pages_put_init);
+	pthread_cond_broadcast(&pages_put);
 	pthread_mutex_unlock(&pages_lock);
 	for (int v = 0; v < PAGECACHE_LOT_VARIANTS; v++)
 		body_release(gone[v]);
@@ -167,6 +226,25 @@ pagecache_put(const char *chain, int variant, long long pending_from,
 	c->epoch = pages_epoch;
 	c->pending_from = pending_from;
 	c->body = copy;
+	pthread_once(&pages_put_once, pages_put_init);
+	pthread_cond_broadcast(&pages_put);
 	pthread_mutex_unlock(&pages_lock);
 	body_release(old);
+}
+
+void
+pagecache_metrics_render(struct buf *out)
+{
+	buf_printf(out, "# HELP trace_page_cache_total Kept pages asked for: "
+	    "served fresh, served old while another worker rebuilt it, or "
+	    "missed (rendered).\n# TYPE trace_page_cache_total counter\n"
+	    "trace_page_cache_total{result=\"fresh\"} %llu\n"
+	    "trace_page_cache_total{result=\"stale\"} %llu\n"
+	    "trace_page_cache_total{result=\"miss\"} %llu\n"
+	    "# HELP trace_page_cache_waits_total Asks that waited for "
+	    "another worker's rebuild of a page too old to serve.\n"
+	    "# TYPE trace_page_cache_waits_total counter\n"
+	    "trace_page_cache_waits_total %llu\n",
+	    atomic_load(&count_fresh), atomic_load(&count_stale),
+	    atomic_load(&count_miss), atomic_load(&count_waited));
 }

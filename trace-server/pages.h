@@ -376,7 +376,10 @@ bool unit_page_build(struct request *req, const struct chain_view *view,
  * lot's page is rebuilt once a second rather than by every worker at once
  * (docs/PERFORMANCE.md, "Consumer pages").  A claim lapses after
  * PAGE_CACHE_CLAIM_MS without a put (the rebuild failed or its page is
- * not kept), and the next get claims again.
+ * not kept), and the next get claims again.  A page too old to serve (a
+ * lot viewed again after a quiet spell) is rebuilt the same way: the
+ * other gets wait for that rebuild, once and at most until its claim
+ * lapses, instead of every worker of a burst rendering it at once.
  */
 #define PAGE_CACHE_MS 1000
 #define PAGE_CACHE_STALE_MS 1000
@@ -386,6 +389,9 @@ bool pagecache_get(const char *chain, int variant, long long pending_from,
     struct buf *out);
 void pagecache_put(const char *chain, int variant, long long pending_from,
     const struct buf *body);
+
+/* Prometheus lines: asks answered fresh, stale, missed; waits. */
+void pagecache_metrics_render(struct buf *out);
 
 /* The variants below this are a chain's lot pages: the resolver's
  * (0 .. LANG_COUNT, JSON last) and the inspector's (from

@@ -8,6 +8,7 @@ import html.parser
 import http.client
 import json
 import os
+import re
 import socket
 import subprocess
 import tempfile
@@ -793,6 +794,29 @@ class BusyLot(unittest.TestCase):
         # Before: each worker asked the store for the head (8 here).
         self.assertLessEqual(self.store_reads_in_burst(self.path + "/21/000777"),
                              self.ONCE)
+
+    def page_cache(self):
+        text = get("/metrics").body.decode()
+        return {k: int(re.search(r"^trace_page_cache_%s (\d+)$" % re.escape(k), text,
+                                 re.M).group(1))
+                for k in ('total{result="fresh"}', 'total{result="stale"}',
+                          'total{result="miss"}', "waits_total")}
+
+    def test_a_lot_page_viewed_after_a_quiet_spell_is_rendered_once(self):
+        """Past PAGE_CACHE_MS + PAGE_CACHE_STALE_MS the kept page may not be
+        served; one worker renders it again and the others of a burst wait
+        for it.  Before: every worker missed and rendered the same page
+        (a bench's page round began with 64 renders at once, its p99)."""
+        self.assertEqual(get(self.path, lang="en").status, 200)    # kept now
+        time.sleep(2.5)                                            # too old
+        before = self.page_cache()
+        statuses = self.burst(self.path)
+        after = self.page_cache()
+        self.assertEqual(statuses, [200] * len(statuses))
+        delta = {k: after[k] - before[k] for k in after}
+        self.assertLessEqual(delta['total{result="miss"}'], self.ONCE, delta)
+        self.assertEqual(sum(delta[k] for k in ('total{result="fresh"}', 'total{result="stale"}',
+                                                'total{result="miss"}')), 32, delta)
 
     def append(self):
         cls = type(self)
