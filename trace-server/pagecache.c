@@ -27,12 +27,10 @@
  *
  * A fixed table indexed by a hash of (chain, variant), one mutex held only
  * to look a slot up and take a reference to its body, which is copied out
- * after the mutex is released: with every worker of a popular lot on
- * the same mutex, a worker preempted while copying 8 KB under it held
- * all the others for a time slice (the lot page's p99 was 7-18 ms against
- * 2 ms for hello-world; docs/PERFORMANCE.md).  Ages are on the monotonic clock: a wall clock
- * stepped back would otherwise keep a page (without a new recall's banner)
- * for as long as the step.
+ * after the mutex is released (every worker of a popular lot takes that
+ * mutex; none holds the others while copying 8 KB).  Ages are on the
+ * monotonic clock: a wall clock stepped back would otherwise keep a page
+ * (without a new recall's banner) for as long as the step.
  */
 #include <pthread.h>
 #include <stdatomic.h>
