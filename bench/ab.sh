@@ -44,12 +44,9 @@ for tool in wrk redis-server redis-cli curl cc; do
 done
 $PY -c 'import nacl.signing' 2>/dev/null || die "python3-nacl is missing"
 [ -f "$A/libtrace.a" ] || die "$A/libtrace.a is missing (make BUILD=$A)"
+. "$HERE/common.sh"
 BIN="$A/bench"
-mkdir -p "$BIN"
-CFLAGS_BENCH="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g -Wall -Wextra -Werror -I$HERE/.."
-cc $CFLAGS_BENCH -o "$BIN/hello" "$HERE/hello.c" -lcivetweb -lpthread
-cc $CFLAGS_BENCH $(pkg-config --cflags libgcrypt) -o "$BIN/verify_rate" \
-	"$HERE/verify_rate.c" "$A/libtrace.a" $(pkg-config --libs libgcrypt gpg-error) -lpthread
+build_baselines "$A" "$BIN"
 
 OUT=$(mktemp -d /tmp/trace-ab.XXXXXX)
 WORK=
@@ -64,44 +61,10 @@ stop_servers() {
 trap 'stop_servers; rm -rf "$OUT"' EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-	$PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-
-# start BUILD: redis-server, trace-server, an org and five enrolled keys
+# start BUILD: a fresh work folder and the servers (common.sh)
 start() {
-	local build=$1 every=() d role name
 	WORK=$(mktemp -d /tmp/trace-ab-run.XXXXXX)
-	mkdir -p "$WORK/redis" "$WORK/keys" "$WORK/queue" "$WORK/data"
-	RPORT=$(free_port)
-	redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly yes \
-		--appendfsync always --dir "$WORK/redis" --logfile "$WORK/redis.log" &
-	PIDS+=($!)
-	RCLI=(redis-cli -p "$RPORT")
-	for _ in $(seq 50); do "${RCLI[@]}" ping >/dev/null 2>&1 && break; sleep 0.1; done
-	AGENT=("$build/trace-agent" --queue "$WORK/queue")
-	for name in root log brand inspector logistics customs warehouse; do
-		"${AGENT[@]}" key gen --name "$name" --out "$WORK/keys" >/dev/null 2>&1
-	done
-	SPORT=$(free_port)
-	URL="http://127.0.0.1:$SPORT"
-	"$build/trace-server" --listen "127.0.0.1:$SPORT" --redis "redis://127.0.0.1:$RPORT" \
-		--root-key "$WORK/keys/root.pub" --log-key "$WORK/keys/log.key" \
-		--log-state "$WORK/log-state" --log-origin bench/log --public-url "$URL" \
-		--threads 128 2>"$WORK/server.log" &
-	SERVER_PID=$!
-	PIDS+=($SERVER_PID)
-	for _ in $(seq 100); do curl -sf "$URL/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
-	curl -sf "$URL/readyz" >/dev/null || die "trace-server did not start: $(tail -3 "$WORK/server.log")"
-	for d in 0 1 2 3 4 5 6 7 8 9; do every+=(--gtin-prefix "$d"); done
-	"${AGENT[@]}" --server "$URL" key org --admin "$WORK/keys/root.key" --org bench \
-		--name-zh "基准测试" --name-en "Bench" --role brand --role inspector \
-		--role logistics --role customs --role warehouse "${every[@]}" >/dev/null
-	for role in brand inspector logistics customs warehouse; do
-		"${AGENT[@]}" --server "$URL" key enroll --admin "$WORK/keys/root.key" \
-			--pub "$WORK/keys/$role.pub" --role "$role" --org bench "${every[@]}" >/dev/null
-	done
+	start_servers "$1" "$WORK" 128
 }
 
 TICK=$(getconf CLK_TCK)

@@ -56,6 +56,8 @@ done
 $PY -c 'import nacl.signing' 2>/dev/null || die "python3-nacl is missing"
 $PY -c 'import redis' 2>/dev/null || die "python3-redis is missing (bench/memory.py)"
 
+. "$HERE/common.sh"
+
 WORK=$(mktemp -d /tmp/trace-bench.XXXXXX)
 PIDS=()
 cleanup() {
@@ -66,64 +68,18 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-	$PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# median of the numbers on stdin
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "nan"; else printf "%.2f", a / b }'; }
 fmt() { awk -v a="$1" 'BEGIN { if (a >= 100) printf "%.0f", a; else if (a >= 10) printf "%.1f", a; else printf "%.2f", a }'; }
 
 # ---- build the baselines ------------------------------------------------
 
 BIN="$BUILD/bench"
-mkdir -p "$BIN"
-CFLAGS_BENCH="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g -Wall -Wextra -Werror -I."
 say "building bench/hello.c and bench/verify_rate.c"
-cc $CFLAGS_BENCH -o "$BIN/hello" "$HERE/hello.c" -lcivetweb -lpthread
-cc $CFLAGS_BENCH $(pkg-config --cflags libgcrypt) -o "$BIN/verify_rate" \
-	"$HERE/verify_rate.c" "$BUILD/libtrace.a" \
-	$(pkg-config --libs libgcrypt gpg-error) -lpthread
+build_baselines "$BUILD" "$BIN"
 
 # ---- servers --------------------------------------------------------------
 
-RPORT=$(free_port)
-mkdir -p "$WORK/redis" "$WORK/keys" "$WORK/queue" "$WORK/data"
-redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly yes \
-	--appendfsync always --dir "$WORK/redis" --logfile "$WORK/redis.log" &
-PIDS+=($!)
-RCLI=(redis-cli -p "$RPORT")
-for _ in $(seq 50); do "${RCLI[@]}" ping >/dev/null 2>&1 && break; sleep 0.1; done
-
-AGENT=("$BUILD/trace-agent" --queue "$WORK/queue")
-for name in root log brand inspector logistics customs warehouse; do
-	"${AGENT[@]}" key gen --name "$name" --out "$WORK/keys" >/dev/null
-done
-
-SPORT=$(free_port)
-URL="http://127.0.0.1:$SPORT"
-"$BUILD/trace-server" --listen "127.0.0.1:$SPORT" --redis "redis://127.0.0.1:$RPORT" \
-	--root-key "$WORK/keys/root.pub" --log-key "$WORK/keys/log.key" --log-state "$WORK/log-state" \
-	--log-origin bench/log --public-url "$URL" --threads "$THREADS" \
-	2>"$WORK/server.log" &
-SERVER_PID=$!
-PIDS+=($SERVER_PID)
-for _ in $(seq 100); do curl -sf "$URL/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
-curl -sf "$URL/readyz" >/dev/null || die "trace-server did not start: $(tail -3 "$WORK/server.log")"
-
-# One org for every bench key (SPEC 8: enrollments name a registered org),
-# owning every GTIN: prefixes 0-9.
-every_prefix=()
-for d in 0 1 2 3 4 5 6 7 8 9; do every_prefix+=(--gtin-prefix "$d"); done
-"${AGENT[@]}" --server "$URL" key org --admin "$WORK/keys/root.key" --org bench \
-	--name-zh "基准测试" --name-en "Bench" --role brand --role inspector \
-	--role logistics --role customs --role warehouse "${every_prefix[@]}" >/dev/null
-for role in brand inspector logistics customs warehouse; do
-	"${AGENT[@]}" --server "$URL" key enroll --admin "$WORK/keys/root.key" \
-		--pub "$WORK/keys/$role.pub" --role "$role" --org bench \
-		"${every_prefix[@]}" >/dev/null
-done
+start_servers "$BUILD" "$WORK" "$THREADS"
 VKEY=$(curl -sf "$URL/api/v1/log" | $PY -c 'import json, sys; print(json.load(sys.stdin)["vkey"])')
 
 # ---- pre-sign everything (never inside a measurement) ----------------------
