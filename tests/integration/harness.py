@@ -63,6 +63,24 @@ def wait_port(port, timeout=10.0, proc=None):
     raise RuntimeError("port %d did not open" % port)
 
 
+def wait_listening(path, offset, port, proc, timeout):
+    """Wait until the log at path, past offset, says trace-server listens
+    on port: None.  If proc exits first, what the log says (its tail)."""
+    want = ("listening on 127.0.0.1:%d," % port).encode()
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            text = f.read()
+        if want in text:
+            return None
+        if proc.poll() is not None:
+            return text[-500:].decode(errors="replace").strip() or \
+                "exit status %s" % proc.returncode
+        time.sleep(0.05)
+    raise RuntimeError("trace-server did not say it listens on port %d" % port)
+
+
 def b64(data):
     return base64.b64encode(data).decode()
 
@@ -217,6 +235,8 @@ class Cluster:
         self.port = free_port()
         self.redis_proc = None
         self.server_proc = None
+        self.started = False         # the server ran once: keep its port
+        self.redis_started = False   # and Redis
         self.root = Key("root")
         self.root_key_path, self.root_pub = self.root.write(self.dir)
         self.log_key_path = os.path.join(self.dir, "log.key")
@@ -234,16 +254,38 @@ class Cluster:
 
     # --- processes -------------------------------------------------------
     def start_redis(self):
+        """Start (or restart) redis-server; ready when the one answering on
+        the port is this one (its data folder), for the reason spawn_server
+        gives.  A port taken meanwhile: a new one, but only at the first
+        start (a restart keeps the port the server was given)."""
         data = os.path.join(self.dir, "redis")
         os.makedirs(data, exist_ok=True)
         self.redis_log = open(os.path.join(self.dir, "redis.log"), "ab")
-        self.redis_proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
-             "--dir", data, "--appendonly", "yes", "--appendfsync", "always",
-             "--save", "", "--protected-mode", "yes"],
-            stdout=self.redis_log, stderr=subprocess.STDOUT)
-        wait_port(self.redis_port, proc=self.redis_proc)
-        self.redis = redis.Redis(host="127.0.0.1", port=self.redis_port)
+        for attempt in range(3):
+            self.redis_proc = subprocess.Popen(
+                ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
+                 "--dir", data, "--appendonly", "yes", "--appendfsync", "always",
+                 "--save", "", "--protected-mode", "yes"],
+                stdout=self.redis_log, stderr=subprocess.STDOUT)
+            probe = redis.Redis(host="127.0.0.1", port=self.redis_port,
+                                socket_timeout=1, socket_connect_timeout=1)
+            deadline = time.time() + 10
+            while time.time() < deadline and self.redis_proc.poll() is None:
+                try:
+                    if probe.config_get("dir").get("dir") == os.path.realpath(data):
+                        probe.close()
+                        self.redis = redis.Redis(host="127.0.0.1", port=self.redis_port)
+                        self.redis_started = True
+                        return
+                except redis.exceptions.RedisError:
+                    pass
+                time.sleep(0.05)
+            if self.redis_proc.poll() is None:
+                raise RuntimeError("redis-server on port %d did not answer" % self.redis_port)
+            if self.redis_started:
+                raise RuntimeError("redis-server exited: port %d taken?" % self.redis_port)
+            self.redis_port = free_port()
+        raise RuntimeError("redis-server found no free port")
 
     def make_log_key(self):
         if not os.path.exists(self.log_key_path):
@@ -283,15 +325,37 @@ class Cluster:
 
     def spawn_server(self, argv):
         """Start trace-server with argv (under TRACE_SERVER_WRAPPER, if
-        set) as this cluster's server, logging to server.log."""
-        self.server_log = open(os.path.join(self.dir, "server.log"), "ab")
+        set) as this cluster's server, logging to server.log.
+
+        Ready means that this process says it listens on the port, not
+        that something answers there: free_port() hands out a port that
+        another process (a parallel test module, a bench) may take before
+        the server binds it, and then the tests would talk to that one.
+        If the port was taken, the cluster moves to a new one (only before
+        its server first ran: a restart keeps the port its clients use)."""
+        path = os.path.join(self.dir, "server.log")
         prefix = os.environ.get("TRACE_SERVER_WRAPPER", "")
-        if prefix:
-            argv = prefix.split() + argv
-        self.server_proc = subprocess.Popen(argv, stdout=self.server_log,
-                                            stderr=subprocess.STDOUT,
-                                            env=self.server_env())
-        wait_port(self.port, timeout=30 if prefix else 10, proc=self.server_proc)
+        for attempt in range(3):
+            offset = os.path.getsize(path) if os.path.exists(path) else 0
+            self.server_log = open(path, "ab")
+            full = (prefix.split() if prefix else []) + argv
+            self.server_proc = subprocess.Popen(full, stdout=self.server_log,
+                                                stderr=subprocess.STDOUT,
+                                                env=self.server_env())
+            said = wait_listening(path, offset, self.port, self.server_proc,
+                                  timeout=30 if prefix else 10)
+            if said is None:
+                wait_port(self.port, timeout=10, proc=self.server_proc)
+                self.started = True
+                return
+            self.server_log.close()
+            if "cannot listen" not in said or self.started:
+                raise RuntimeError("trace-server exited: %s" % said)
+            old = "127.0.0.1:%d" % self.port
+            self.port = free_port()
+            self.public_url = "http://127.0.0.1:%d" % self.port
+            argv = [a.replace(old, "127.0.0.1:%d" % self.port) for a in argv]
+        raise RuntimeError("trace-server found no free port: %s" % said)
 
     def stop_server(self, sig=signal.SIGTERM):
         if self.server_proc and self.server_proc.poll() is None:
