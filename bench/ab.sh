@@ -36,15 +36,10 @@ CORES=$(nproc)
 say() { printf '%s ab: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
-for b in "$A" "$B"; do
-	[ -x "$b/trace-server" ] && [ -x "$b/trace-agent" ] || die "$b: build it first (make BUILD=$b)"
-done
-for tool in wrk redis-server redis-cli curl cc; do
-	command -v "$tool" >/dev/null || die "$tool is missing (deploy/install-deps.sh --bench)"
-done
-$PY -c 'import nacl.signing' 2>/dev/null || die "python3-nacl is missing"
-[ -f "$A/libtrace.a" ] || die "$A/libtrace.a is missing (make BUILD=$A)"
 . "$HERE/common.sh"
+check_tools
+check_build "$A"
+check_build "$B"
 BIN="$A/bench"
 build_baselines "$A" "$BIN"
 
@@ -98,18 +93,13 @@ run_single() {
 }
 
 run_page() {
-	local name=$1 r hport page line want have
+	local name=$1 r hport page line
 	$PY "$HERE/presign.py" --keys "$WORK/keys" --prefix S --lanes 1 --chains 10 --length 10 \
 		--batch 1000 --out "$WORK/data/small" >/dev/null
 	$PY "$HERE/post.py" "127.0.0.1:$SPORT" "$WORK/data/small.0" >/dev/null
-	# a page is kept only once its verdict is final: wait for a
-	# checkpoint over every leaf (and the index statement after them)
-	want=$("${RCLI[@]}" get 'log:{log}:size')
-	for _ in $(seq 300); do
-		have=$(curl -sf "$URL/api/v1/checkpoint" | sed -n 2p)
-		[ "${have:-0}" -gt "$want" ] 2>/dev/null && break
-		sleep 0.1
-	done
+	# a page is kept only once its verdict is final: a checkpoint over
+	# every leaf first (the warm-up below covers the index statement)
+	wait_integrated
 	hport=$(free_port)
 	"$BIN/hello" "127.0.0.1:$hport" 128 &
 	PIDS+=($!)

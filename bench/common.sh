@@ -1,7 +1,22 @@
-# bench/common.sh - what bench/run.sh and bench/ab.sh share: free ports,
-# medians, building the two baselines, and a private redis-server plus
-# trace-server with one org and a key per role.  Sourced, not run.  The
-# caller sets PY, HERE and PIDS (pids to stop) and defines die.
+# bench/common.sh - what bench/run.sh and bench/ab.sh share: the tools
+# they need, free ports, medians, building the two baselines, a private
+# redis-server plus trace-server with one org and a key per role, and
+# waiting for the log.  Sourced, not run.  The caller sets PY, HERE and
+# PIDS (pids to stop) and defines die.
+
+check_tools() {
+	local tool
+	for tool in wrk redis-server redis-cli curl cc; do
+		command -v "$tool" >/dev/null || die "$tool is missing (deploy/install-deps.sh --bench)"
+	done
+	$PY -c 'import nacl.signing' 2>/dev/null || die "python3-nacl is missing"
+}
+
+# check_build BUILD: the server, the agent and libtrace.a are built there
+check_build() {
+	[ -x "$1/trace-server" ] && [ -x "$1/trace-agent" ] && [ -f "$1/libtrace.a" ] ||
+		die "build first: make BUILD=$1"
+}
 
 free_port() {
 	$PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -58,4 +73,18 @@ start_servers() {
 			--pub "$work/keys/$role.pub" --role "$role" --org bench \
 			"${every[@]}" >/dev/null
 	done
+}
+
+log_size() { curl -sf "$URL/api/v1/checkpoint" | sed -n 2p; }
+# leaves assigned (accepted statements), straight from the store's counter
+assigned_size() { "${RCLI[@]}" get 'log:{log}:size'; }
+
+# Wait until the checkpoint covers every assigned leaf (bounded: 300 s).
+wait_integrated() {
+	local want; want=$(assigned_size)
+	for _ in $(seq 3000); do
+		[ "$(log_size)" -ge "$want" ] 2>/dev/null && return 0
+		sleep 0.1
+	done
+	die "the log did not integrate $want leaves in 300 s"
 }

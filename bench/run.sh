@@ -48,15 +48,10 @@ PY=/usr/bin/python3
 say() { printf '%s bench: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
-for tool in wrk redis-server redis-cli curl cc; do
-	command -v "$tool" >/dev/null || die "$tool is missing (deploy/install-deps.sh --bench)"
-done
-[ -x "$BUILD/trace-server" ] && [ -x "$BUILD/trace-agent" ] &&
-	[ -f "$BUILD/libtrace.a" ] || die "build first: make BUILD=$BUILD"
-$PY -c 'import nacl.signing' 2>/dev/null || die "python3-nacl is missing"
-$PY -c 'import redis' 2>/dev/null || die "python3-redis is missing (bench/memory.py)"
-
 . "$HERE/common.sh"
+check_tools
+check_build "$BUILD"
+$PY -c 'import redis' 2>/dev/null || die "python3-redis is missing (bench/memory.py)"
 
 WORK=$(mktemp -d /tmp/trace-bench.XXXXXX)
 PIDS=()
@@ -122,24 +117,11 @@ say "signed; average envelope $ENV_AVG bytes"
 
 # ---- helpers that measure -------------------------------------------------
 
-log_size() { curl -sf "$URL/api/v1/checkpoint" | sed -n 2p; }
-# leaves assigned (accepted statements), straight from the store's counter
-assigned_size() { "${RCLI[@]}" get 'log:{log}:size'; }
 used_memory() { "${RCLI[@]}" info memory | tr -d '\r' | awk -F: '$1 == "used_memory" { print $2 }'; }
 # bytes of the bounded families: the lot index's undo records (store.lua,
 # log.c index_prune) and the per-lot scan counters the page rounds write,
 # whatever the log's size, so not charged to the events
 bounded_memory() { $PY "$HERE/memory.py" bounded --port "$RPORT"; }
-
-# Wait until the checkpoint covers every assigned leaf (bounded: 300 s).
-wait_integrated() {
-	local want; want=$(assigned_size)
-	for _ in $(seq 3000); do
-		[ "$(log_size)" -ge "$want" ] 2>/dev/null && return 0
-		sleep 0.1
-	done
-	die "the log did not integrate $want leaves in 300 s"
-}
 
 # post.py over files; dies on any rejection
 post() {
