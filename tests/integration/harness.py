@@ -344,8 +344,7 @@ class Cluster:
                                                 env=self.server_env())
             said = wait_listening(path, offset, self.port, self.server_proc,
                                   timeout=30 if prefix else 10)
-            if said is None:
-                wait_port(self.port, timeout=10, proc=self.server_proc)
+            if said is None:      # printed once civetweb listens
                 self.started = True
                 return
             self.server_log.close()
