@@ -22,8 +22,11 @@
 #define ED25519_SIG_LEN 64
 
 /* Initialise libgcrypt once (version check, no secure memory needed for our
- * short-lived seeds, finished).  Safe to call again.  Returns false if the
- * library is too old. */
+ * short-lived seeds, finished), then run RFC 8032 TEST 1 through every
+ * Ed25519 function below; that also builds the state libgcrypt would
+ * otherwise build without a lock on the first use from several threads.
+ * Safe to call again.  Returns false if the library is too old or fails
+ * the test. */
 bool crypto_init(void);
 
 void sha256(const void *data, size_t len, unsigned char out[SHA256_LEN]);
