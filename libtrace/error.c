@@ -23,21 +23,30 @@ copy_bounded(char *dst, size_t size, const char *src)
 	dst[n] = '\0';
 }
 
+/*
+ * Everything is built in a local record first and copied at the end: a
+ * caller may wrap the error it got, passing err->message (or err->code,
+ * err->field) as an argument, and formatting into the buffer being read is
+ * undefined.  It once printed stack bytes after the message.
+ */
 enum trace_status
 trace_error_set(struct trace_error *err, enum trace_status status,
     const char *code, const char *field, const char *fmt, ...)
 {
+	struct trace_error e;
 	va_list ap;
 
 	if (err == NULL)
 		return status;
-	err->status = status;
-	copy_bounded(err->code, sizeof(err->code),
+	e.status = status;
+	copy_bounded(e.code, sizeof(e.code),
 	    code != NULL ? code : trace_status_name(status));
-	copy_bounded(err->field, sizeof(err->field), field);
+	copy_bounded(e.field, sizeof(e.field), field);
 	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	if (vsnprintf(e.message, sizeof(e.message), fmt, ap) < 0)
+		e.message[0] = '\0';
 	va_end(ap);
+	*err = e;
 	return status;
 }
 
