@@ -21,7 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 
-from harness import Key, free_port, wait_port  # noqa: E402
+from harness import Key, free_ports, wait_port  # noqa: E402
 
 DEPLOY = os.path.join(ROOT, "deploy")
 MASTER = "trace"
@@ -47,11 +47,13 @@ class HACluster:
         self.dir = tempfile.mkdtemp(prefix="trace-ha-")
         self.procs = {}          # name -> Popen
         self.logs = []
-        self.redis_ports = [free_port() for _ in range(3)]
-        self.sentinel_ports = [free_port() for _ in range(3)]
-        self.server_ports = [free_port() for _ in range(servers)]
-        self.https_port = free_port()
-        self.http_port = free_port()
+        # Every port at once: none of them is listened on yet, so ports
+        # taken one by one could repeat.
+        ports = free_ports(3 + 3 + servers + 2)
+        self.redis_ports = ports[0:3]
+        self.sentinel_ports = ports[3:6]
+        self.server_ports = ports[6:6 + servers]
+        self.https_port, self.http_port = ports[6 + servers:]
         self.down_after_ms = down_after_ms
         self.wait_replicas = wait_replicas
         self.passwords = {u: os.urandom(16).hex() for u in

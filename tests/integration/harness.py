@@ -50,6 +50,20 @@ def free_port():
         return s.getsockname()[1]
 
 
+def free_ports(n):
+    """n distinct free ports.  free_port() called n times may hand out the
+    same port twice, since each socket is closed before the next is bound;
+    these n are bound at the same time, so they differ."""
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
 def wait_port(port, timeout=10.0, proc=None):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -231,8 +245,7 @@ class Cluster:
 
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="trace-it-")
-        self.redis_port = free_port()
-        self.port = free_port()
+        self.redis_port, self.port = free_ports(2)
         self.redis_proc = None
         self.server_proc = None
         self.started = False         # the server ran once: keep its port
