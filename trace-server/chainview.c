@@ -365,7 +365,6 @@ read_chain(struct request *req, struct chain_view *view, bool count_scan,
 	/* The scan is counted by scancount.c, after the answer. */
 	const struct chain_page_args args = {
 		.chain = view->chain, .serial = serial,
-		.now = now, .count_scan = false,
 		.known_count = known != NULL ? known->count : 0,
 		.known_head = known != NULL ?
 		    known->items[known->count - 1].rec->id : "",

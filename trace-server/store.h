@@ -194,8 +194,6 @@ enum trace_status store_scans_add(struct store *s, const char *chain,
 struct chain_page_args {
 	const char *chain;              /* chain id */
 	const char *serial;             /* the unit's serial, "" for a lot */
-	long long now;                  /* unix seconds: a first scan's time */
-	bool count_scan;                /* count this view of serial */
 	/* The head the caller has parsed already (0 and "" for none): if the
 	 * chain still ends there, its records are not sent again. */
 	size_t known_count;

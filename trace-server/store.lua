@@ -509,21 +509,21 @@ redis.register_function{function_name = 'trace_log_nodes',
 
 -- A page view (store_page_read in store_chain.c, for chainview.c): the
 -- chain's records and, for a unit with a serial, its scan count and first
--- scan time, counting this view when asked, in one round trip.  The caller may say which head it
--- has parsed and cached already (length and head id): if the chain still
--- ends there, the records are not sent again ('same'), else all of them
--- ('full').  An unknown chain counts nothing ('none'), so made-up codes
--- leave no keys behind, and a lot counts at most <max serials> serials, so
--- made-up serials on a real lot cannot grow the hash without bound: a new
--- serial past that gets no count (the reply then has no count, as for no
--- serial).
+-- scan time, in one round trip.  The caller may say which head it has
+-- parsed and cached already (length and head id): if the chain still ends
+-- there, the records are not sent again ('same'), else all of them
+-- ('full').  The view itself is counted later, by trace_scan_add, so this
+-- function writes nothing and is declared no-writes: pages and chain JSON
+-- are still served while the primary refuses writes (NOREPLICAS during a
+-- failover, OOM).  A serial that trace_scan_add would not count (a new
+-- serial on a lot that counts <max serials> already) gets no count, as for
+-- no serial.
 -- KEYS: chain list, chain scans hash
--- ARGV: serial ('' for none), now (unix seconds), '1' to count this view,
---       cached length ('0' for none), cached head id ('' for none),
---       max serials per lot
+-- ARGV: serial ('' for none), cached length ('0' for none), cached head id
+--       ('' for none), max serials per lot
 local function page_read(keys, args)
-  local serial, known_len, known_head = args[1], tonumber(args[4]) or 0,
-    args[5] or ''
+  local serial, known_len, known_head = args[1], tonumber(args[2]) or 0,
+    args[3] or ''
   local len = redis.call('LLEN', keys[1])
   if len == 0 then
     return {'none'}
@@ -541,22 +541,17 @@ local function page_read(keys, args)
   if serial == '' then
     return {status, records}
   end
-  local count
-  if redis.call('HEXISTS', keys[2], 'n:' .. serial) == 0 and
-      redis.call('HLEN', keys[2]) >= 2 * (tonumber(args[6]) or 0) then
+  local count = redis.call('HGET', keys[2], 'n:' .. serial)
+  if count == false and
+      redis.call('HLEN', keys[2]) >= 2 * (tonumber(args[4]) or 0) then
     return {status, records}
   end
-  if args[3] == '1' then
-    count = redis.call('HINCRBY', keys[2], 'n:' .. serial, 1)
-    redis.call('HSETNX', keys[2], 'f:' .. serial, args[2])
-  else
-    count = tonumber(redis.call('HGET', keys[2], 'n:' .. serial) or '0')
-  end
-  return {status, records, count,
+  return {status, records, tonumber(count or '0'),
     redis.call('HGET', keys[2], 'f:' .. serial) or ''}
 end
 
-redis.register_function('trace_page_read', page_read)
+redis.register_function{function_name = 'trace_page_read',
+  callback = page_read, flags = {'no-writes'}}
 
 -- Scans counted after the page was answered (scancount.c drains a queue
 -- of views into one call per chain): add n views of each serial, with the

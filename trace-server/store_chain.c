@@ -213,10 +213,9 @@ store_page_read(struct store *s, const struct chain_page_args *a,
     struct chain_page *out, struct trace_error *err)
 {
 	char chain[KEY_CHAIN_MAX], scans[KEY_CHAIN_MAX];
-	char now[24], known[24], max[24];
-	const char *argv[] = { "FCALL", "trace_page_read", "2", chain, scans,
-		a->serial, now, a->count_scan ? "1" : "0", known, a->known_head,
-		max };
+	char known[24], max[24];
+	const char *argv[] = { "FCALL_RO", "trace_page_read", "2", chain,
+		scans, a->serial, known, a->known_head, max };
 	redisReply *r = NULL;
 	const redisReply *status;
 	enum trace_status rc;
@@ -224,7 +223,6 @@ store_page_read(struct store *s, const struct chain_page_args *a,
 	memset(out, 0, sizeof(*out));
 	snprintf(chain, sizeof(chain), KEY_CHAIN, a->chain);
 	snprintf(scans, sizeof(scans), KEY_CHAIN_SCANS, a->chain);
-	snprintf(now, sizeof(now), "%lld", a->now);
 	snprintf(known, sizeof(known), "%zu", a->known_count);
 	snprintf(max, sizeof(max), "%lld", a->serials_max);
 	if ((rc = store_command(s, (int)(sizeof(argv) / sizeof(argv[0])), argv,

@@ -99,6 +99,7 @@ def chain_events(client, lot):
     while True:
         status, _, body = client.request("GET", chain_path(lot) + query)
         if status != 200:
+            print("      %s: %d %r" % (lot, status, body[:200]))
             return status, None
         doc = json.loads(body)
         events += doc["events"]

@@ -285,22 +285,75 @@ class Pages(unittest.TestCase):
         self.assertTrue(cluster.redis.hget(key, "f:SCAN-1"))
 
     def test_scan_counts_are_bounded_per_lot(self):
-        """trace_page_read counts at most <max> serials per lot (the server
+        """trace_scan_add counts at most <max> serials per lot (the server
         passes SCANS_SERIALS_MAX): invented serials cannot grow Redis
-        without bound, serials already counted still count."""
+        without bound, serials already counted still count; and
+        trace_page_read reads the counts back, with none for a serial
+        that would not be counted."""
         r = cluster.redis
         ev = "c:{01/%s/10/L2311A}:ev" % GTIN
         key = "c:{01/%s/10/L2311A}:scans-bound-test" % GTIN
 
-        def view(serial):
-            return r.fcall("trace_page_read", 2, ev, key, serial, 100, 1, 0, "", 2)[2:]
+        def add(serial):
+            return r.fcall("trace_scan_add", 2, ev, key, 2, serial, 1, 100)
 
-        self.assertEqual(view("A"), [1, b"100"])
-        self.assertEqual(view("B"), [1, b"100"])
-        self.assertEqual(view("C"), [])          # a third serial: not counted
-        self.assertEqual(view("A"), [2, b"100"])
+        def read(serial):
+            return r.fcall_ro("trace_page_read", 2, ev, key, serial, 0, "", 2)[2:]
+
+        self.assertEqual(add("A"), [1, b"100"])
+        self.assertEqual(add("B"), [1, b"100"])
+        self.assertEqual(add("C"), [-1, b""])    # a third serial: not counted
+        self.assertEqual(add("A"), [2, b"100"])
         self.assertEqual(sorted(r.hkeys(key)), [b"f:A", b"f:B", b"n:A", b"n:B"])
+        self.assertEqual(read("A"), [2, b"100"])
+        self.assertEqual(read("B"), [1, b"100"])
+        self.assertEqual(read("C"), [])
         r.delete(key)
+        self.assertEqual(read("A"), [0, b""])    # not viewed yet: 0
+        self.assertEqual(r.exists(key), 0)       # and reading wrote nothing
+
+    def test_pages_are_served_while_the_store_refuses_writes(self):
+        """A Redis primary that has lost its replicas refuses every
+        Function that may write (NOREPLICAS under min-replicas-to-write,
+        as during a Sentinel failover: tests/deploy/).  Nothing a page
+        view or a chain read calls is such a Function, so they are still
+        served; only writes fail (503)."""
+        c = pages_seed.Seeder.__new__(pages_seed.Seeder)
+        c.cluster, c.chains = cluster, {}
+        c.keys = {"brand": harness.Key("brand-norepl"),
+                  "inspector": harness.Key("insp-norepl")}
+        cluster.enroll(c.keys["brand"], "brand")
+        cluster.enroll(c.keys["inspector"], "inspector", org="CCIC Korea")
+        events = pages_seed.route(c.keys)
+        c.record("norepl", GTIN, "NR0001", events[:2])
+        harness.settle(cluster)
+        lot_path = chain_path(GTIN, "NR0001")
+        r = cluster.redis
+        r.config_set("min-replicas-to-write", 1)
+        try:
+            # Never viewed: every read below goes to the store.
+            for path, accept in ((lot_path + "/21/7", "application/json"),
+                                 (lot_path, "application/json"),
+                                 (lot_path + "/21/8", BROWSER),
+                                 ("/api/v1/chains" + lot_path, None),
+                                 ("/api/v1/bundles" + lot_path, None),
+                                 ("/inspect" + lot_path, None),
+                                 ("/api/v1/checkpoint", None),
+                                 ("/api/v1/recalls", None),
+                                 ("/recalls", None),
+                                 ("/readyz", None)):
+                got = get(path, accept=accept, lang="en")
+                self.assertEqual(got.status, 200, (path, got.body[:200]))
+            role, etype, data, where, t = events[2]
+            key = c.keys[role]
+            env = key.sign(harness.TYPE_EVENT, harness.event_payload(
+                key, etype, GTIN, "NR0001", 2, c.chains["norepl"]["ids"][1], data,
+                when=t, where=where))
+            refused = cluster.post("/api/v1/events", env)
+            self.assertEqual(refused.status, 503, refused.body[:200])
+        finally:
+            r.config_set("min-replicas-to-write", 0)
+        self.assertEqual(cluster.post("/api/v1/events", env).status, 201)
 
     def test_unverified_before_a_checkpoint_or_with_a_bad_signature(self):
         # A chain whose stored envelope was altered: the server's own check
