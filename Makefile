@@ -27,7 +27,7 @@
 
 CC       ?= cc
 BUILD    ?= build
-PKGS     := hiredis yajl libgcrypt gpg-error libqrencode libpng libcurl
+PKGS     := hiredis yajl libgcrypt gpg-error libsodium libqrencode libpng libcurl
 
 # Lazy and asked once: the first expansion runs pkg-config and replaces the
 # variable by its answer.

@@ -9,7 +9,7 @@
 set -euo pipefail
 
 build=(make gcc pkg-config libcivetweb-dev libhiredis-dev libyajl-dev
-       libgcrypt20-dev libgpg-error-dev libqrencode-dev libpng-dev libcurl4-openssl-dev
+       libgcrypt20-dev libgpg-error-dev libsodium-dev libqrencode-dev libpng-dev libcurl4-openssl-dev
        redis-server curl)
 test=(clang libclang-rt-14-dev python3 python3-nacl python3-redis zbar-tools
       librsvg2-bin chromium fonts-nanum fonts-wqy-microhei valgrind nginx openssl)

@@ -37,8 +37,9 @@
  *     the newest is at most an hour old (witnessQuorum, which the
  *     standalone verifier calls too).
  * Ed25519 is WebCrypto's, after the checks libtrace's ed25519_verify()
- * makes first (S < L, canonical encodings of A and R), so the same
- * signatures verify here as in C: the cofactorless equation.  Where
+ * makes first (S < L, canonical encodings of A and R, neither of small
+ * order), so the same signatures verify here as in C: the cofactorless
+ * equation.  Where
  * WebCrypto lacks Ed25519 (the in-app browsers of WeChat and Alipay, older
  * Chromium), the same equation is computed here with BigInt from RFC 8032
  * 5.1.7 (ed25519Js, SHA-512 from WebCrypto).
@@ -311,12 +312,32 @@
 		return webCryptoEd25519;
 	}
 
-	/* ed25519_verify(): S < L and canonical A and R first, then the
-	 * cofactorless equation (WebCrypto's, or ed25519Js without it). */
+	/*
+	 * The y of the 8 points of small order (libtrace crypto.c
+	 * small_order_y): 0 (order 4), 1 (the identity), p - 1 (order 2) and
+	 * the two y of order 8, which add up to p.
+	 */
+	var SMALL_ORDER_Y = (function () {
+		var y8 = little(fromHex('26e8958fc2b227b045c3f489f2ef98f0' +
+		    'd5dfac05d3c63339b13802886d53fc05'));
+
+		return [0n, 1n, P - 1n, y8, P - y8];
+	})();
+
+	/* Whether a encodes a point of small order, whatever its sign bit. */
+	function smallOrder(a) {
+		return SMALL_ORDER_Y.indexOf(little(a) & ((1n << 255n) - 1n)) >= 0;
+	}
+
+	/* ed25519_verify(): S < L, canonical A and R, neither of small
+	 * order, then the cofactorless equation (WebCrypto's, or ed25519Js
+	 * without it). */
 	function ed25519Precheck(publicKey, signature) {
+		var r = signature.subarray(0, 32);
+
 		return publicKey.length === 32 && signature.length === 64 &&
 		    little(signature.subarray(32)) < L && canonicalPoint(publicKey) &&
-		    canonicalPoint(signature.subarray(0, 32));
+		    canonicalPoint(r) && !smallOrder(publicKey) && !smallOrder(r);
 	}
 
 	function ed25519(publicKey, signature, message) {

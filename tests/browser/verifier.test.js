@@ -340,6 +340,56 @@ test('Ed25519: WebCrypto and the BigInt fallback agree with Wycheproof', async (
 	await page.context().close();
 });
 
+test('Ed25519: a key or an R of small order is refused on both paths, as in C', async () => {
+	const page = await phone();
+	await verdict(page, site + '/index.html' + hashOf(good));
+	const wrong = await page.evaluate(async () => {
+		const T = window.TraceVerify;
+		const h = (s) => new Uint8Array((s.match(/../g) || []).map((b) => parseInt(b, 16)));
+		/* Each y of small order with either sign bit (test_crypto.c
+		 * test_small_order_refused).  R = B and S = 1 satisfy the
+		 * equation whenever [k]A = O (always for the identity, 1 in 8
+		 * messages at worst); A = R = the point and S = 0 always for
+		 * the identity. */
+		const points = [
+			'0000000000000000000000000000000000000000000000000000000000000000',
+			'0000000000000000000000000000000000000000000000000000000000000080',
+			'0100000000000000000000000000000000000000000000000000000000000000',
+			'0100000000000000000000000000000000000000000000000000000000000080',
+			'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+			'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff',
+			'26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+			'26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85',
+			'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+			'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa'];
+		const base = '5866666666666666666666666666666666666666666666666666666666666666';
+		const one = '01' + '00'.repeat(31), zero = '00'.repeat(32);
+		const enc = new TextEncoder();
+		const out = [];
+		let equationHolds = 0;
+		for (const p of points) {
+			const cases = [];
+			for (let m = 0; m < 64; m++)
+				cases.push([h(p), h(base + one), enc.encode('m' + m)]);
+			cases.push([h(p), h(p + zero), enc.encode('x')]);
+			for (const [pk, sig, msg] of cases) {
+				const js = await T.ed25519Js(pk, sig, msg);
+				equationHolds += js ? 1 : 0;
+				if (await T.ed25519(pk, sig, msg))
+					out.push('WebCrypto path accepts key ' + p);
+				if (js && T.ed25519Precheck(pk, sig))
+					out.push('fallback accepts key ' + p);
+			}
+		}
+		return { out, equationHolds };
+	});
+	/* The equation alone holds for many of them: the refusal is the
+	 * precheck's. */
+	assert(wrong.equationHolds >= 64, 'the equation held ' + wrong.equationHolds + ' times');
+	equal(wrong.out.length, 0, wrong.out.slice(0, 5).join(', '));
+	await page.context().close();
+});
+
 test('without WebCrypto Ed25519 the whole page verifies with the fallback', async () => {
 	const page = await phone();
 	await page.addInitScript(() => {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <gcrypt.h>
+#include <sodium.h>
 
 #include "libtrace/crypto.h"
 #include "libtrace/encoding.h"
@@ -97,6 +98,7 @@ first_use(void *arg)
 	if (ed25519_public_from_secret(seed, pub, NULL) != TRACE_OK ||
 	    ed25519_sign(seed, msg, sizeof(msg), sig, NULL) != TRACE_OK ||
 	    !ed25519_verify(pub, 32, msg, sizeof(msg), sig, 64) ||
+	    !ed25519_verify_libgcrypt(pub, 32, msg, sizeof(msg), sig, 64) ||
 	    ed25519_public_key_check(pub, NULL) != TRACE_OK)
 		return (void *)1;
 	return NULL;
@@ -194,6 +196,9 @@ test_wycheproof(void)
 			    siglen);
 			CHECK_MSG(got == want, "Wycheproof tcId %lld: got %s, "
 			    "want %s", id, got ? "valid" : "invalid", result);
+			CHECK_MSG(ed25519_verify_libgcrypt(pub, publen, msg,
+			    msglen, sig, siglen) == want, "Wycheproof tcId "
+			    "%lld: libgcrypt disagrees", id);
 			cases++;
 			agreed += got == want;
 			invalid_rejected += !want && !got;
@@ -401,6 +406,76 @@ test_public_key_check(void)
 	CHECK_INT(passed, 1000);
 }
 
+/*
+ * A public key or an R of small order is refused before the equation
+ * (docs/PROTOCOL.md 4.1), by both of libtrace's verifiers.  For each of the
+ * 10 encodings with such a y (each y with either sign bit), R = B (the base
+ * point) and S = 1 satisfy the cofactorless equation [S]B = R + [k]A
+ * whenever [k]A = O: for the identity always, otherwise for the messages
+ * whose k is a multiple of A's order (1 in 8 at worst, so several of the
+ * 64 messages here).  Both verifiers must refuse every one.  A y missing
+ * from crypto.c's table fails this: libgcrypt would then accept some of
+ * them, or abort the process (it does for the identity, (0, -1) and
+ * (0, sqrt(-1)) as keys).  And each encoding is refused by enrollment.
+ */
+static void
+test_small_order_refused(void)
+{
+	static const char *const points[] = {
+		"0000000000000000000000000000000000000000000000000000000000000000",
+		"0000000000000000000000000000000000000000000000000000000000000080",
+		"0100000000000000000000000000000000000000000000000000000000000000",
+		"0100000000000000000000000000000000000000000000000000000000000080",
+		"ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+		"ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+		"26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+		"26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+		"c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+		"c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+	};
+	unsigned char good_sig[64], good_pub[32], seed[32];
+
+	memset(seed, 7, sizeof(seed));
+	CHECK_INT(ed25519_public_from_secret(seed, good_pub, NULL), TRACE_OK);
+	CHECK_INT(ed25519_sign(seed, "m", 1, good_sig, NULL), TRACE_OK);
+	CHECK(ed25519_verify(good_pub, 32, "m", 1, good_sig, 64));
+	for (size_t i = 0; i < sizeof(points) / sizeof(points[0]); i++) {
+		unsigned char point[32], sig[64] = { 0 }, r_sig[64];
+		struct trace_error err;
+
+		CHECK(hex_decode(points[i], 64, point, 32, false));
+		/* R = B, S = 1. */
+		sig[0] = 0x58;
+		memset(sig + 1, 0x66, 31);
+		sig[32] = 1;
+		for (int m = 0; m < 64; m++) {
+			char msg[8];
+			int n = snprintf(msg, sizeof(msg), "m%d", m);
+
+			CHECK_MSG(!ed25519_verify(point, 32, msg, (size_t)n,
+			    sig, 64), "key %s message %s verifies", points[i],
+			    msg);
+			CHECK_MSG(!ed25519_verify_libgcrypt(point, 32, msg,
+			    (size_t)n, sig, 64), "key %s message %s verifies "
+			    "with libgcrypt", points[i], msg);
+		}
+		/* As R, beside a good key and with a good S. */
+		memcpy(r_sig, good_sig, 64);
+		memcpy(r_sig, point, 32);
+		CHECK(!ed25519_verify(good_pub, 32, "m", 1, r_sig, 64));
+		CHECK(!ed25519_verify_libgcrypt(good_pub, 32, "m", 1, r_sig,
+		    64));
+		/* A = R = the point, S = 0: the equation holds for the
+		 * identity and every message. */
+		memset(sig, 0, sizeof(sig));
+		memcpy(sig, point, 32);
+		CHECK(!ed25519_verify(point, 32, "x", 1, sig, 64));
+		CHECK(!ed25519_verify_libgcrypt(point, 32, "x", 1, sig, 64));
+		CHECK_MSG(ed25519_public_key_check(point, &err) != TRACE_OK,
+		    "enrollment takes %s", points[i]);
+	}
+}
+
 static void
 test_sha256(void)
 {
@@ -435,6 +510,7 @@ main(void)
 	test_sign_verify();
 	test_malleability();
 	test_public_key_check();
+	test_small_order_refused();
 	test_wycheproof();
 	CHECK_DONE();
 }
