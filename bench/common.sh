@@ -30,9 +30,9 @@ build_baselines() {
 	local cflags="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g -Wall -Wextra -Werror -I$HERE/.."
 	mkdir -p "$2"
 	cc $cflags -o "$2/hello" "$HERE/hello.c" -lcivetweb -lpthread
-	cc $cflags $(pkg-config --cflags libgcrypt) -o "$2/verify_rate" \
+	cc $cflags $(pkg-config --cflags libgcrypt libsodium) -o "$2/verify_rate" \
 		"$HERE/verify_rate.c" "$1/libtrace.a" \
-		$(pkg-config --libs libgcrypt gpg-error) -lpthread
+		$(pkg-config --libs libgcrypt gpg-error libsodium) -lpthread
 }
 
 # start_servers BUILD WORK THREADS: redis-server (AOF, appendfsync always)
