@@ -247,8 +247,8 @@ main(int argc, char **argv)
 		return AGENT_EXIT_USAGE;
 	}
 	if (!crypto_init()) {
-		fprintf(stderr, "trace-agent: libgcrypt is too old or fails "
-		    "its Ed25519 self-test\n");
+		fprintf(stderr, "trace-agent: libgcrypt or libsodium is too old, "
+		    "cannot start or fails the Ed25519 self-test\n");
 		return AGENT_EXIT_FAILED;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

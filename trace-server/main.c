@@ -598,8 +598,8 @@ main(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	if (!crypto_init()) {
-		fprintf(stderr, "trace-server: libgcrypt is too old or fails "
-		    "its Ed25519 self-test\n");
+		fprintf(stderr, "trace-server: libgcrypt or libsodium is too old, "
+		    "cannot start or fails the Ed25519 self-test\n");
 		return 1;
 	}
 	/* Before any thread: curl_global_init is not thread-safe. */
