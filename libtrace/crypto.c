@@ -307,8 +307,9 @@ out:
 /*
  * The points of small order, by their y (the sign bit of x cleared): 0 (the
  * two of order 4), 1 (the identity), p - 1 (order 2) and the two y of the
- * four points of order 8.  test_crypto checks that each entry, with either
- * sign bit, is one: ed25519_public_key_check() calls it small.
+ * four points of order 8.  test_crypto (test_small_order_refused) tries each
+ * y with either sign bit as A, as R and as both, where the equation holds:
+ * with an entry missing, libgcrypt accepts some of them or aborts.
  */
 static const unsigned char small_order_y[5][32] = {
 	{ 0x00 },
