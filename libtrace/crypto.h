@@ -30,6 +30,10 @@
  * library is too old, fails to start or fails the test. */
 bool crypto_init(void);
 
+/* What a program says when crypto_init() fails, after its own name. */
+#define CRYPTO_INIT_FAILED "libgcrypt or libsodium is too old, cannot " \
+	"start or fails the Ed25519 self-test"
+
 void sha256(const void *data, size_t len, unsigned char out[SHA256_LEN]);
 
 /* Incremental SHA-256 over several pieces, without concatenating them. */

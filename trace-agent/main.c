@@ -247,8 +247,7 @@ main(int argc, char **argv)
 		return AGENT_EXIT_USAGE;
 	}
 	if (!crypto_init()) {
-		fprintf(stderr, "trace-agent: libgcrypt or libsodium is too old, "
-		    "cannot start or fails the Ed25519 self-test\n");
+		fprintf(stderr, "trace-agent: %s\n", CRYPTO_INIT_FAILED);
 		return AGENT_EXIT_FAILED;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

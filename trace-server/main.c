@@ -598,8 +598,7 @@ main(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	if (!crypto_init()) {
-		fprintf(stderr, "trace-server: libgcrypt or libsodium is too old, "
-		    "cannot start or fails the Ed25519 self-test\n");
+		fprintf(stderr, "trace-server: %s\n", CRYPTO_INIT_FAILED);
 		return 1;
 	}
 	/* Before any thread: curl_global_init is not thread-safe. */

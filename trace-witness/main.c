@@ -283,8 +283,7 @@ main(int argc, char **argv)
 	/* First: parsing a --log vkey already hashes with libgcrypt, which
 	 * must be initialised once, before any other use (and any thread). */
 	if (!crypto_init()) {
-		fprintf(stderr, "trace-witness: libgcrypt or libsodium is too old, "
-		    "cannot start or fails the Ed25519 self-test\n");
+		fprintf(stderr, "trace-witness: %s\n", CRYPTO_INIT_FAILED);
 		return 1;
 	}
 	if ((rc = parse_options(argc, argv, &o, &w)) >= 0)

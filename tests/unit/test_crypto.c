@@ -305,21 +305,29 @@ expect_weak(const char *hex, const char *why, const char *what)
 	CHECK_STR(err.field, "");
 }
 
+/* The 8 points of small order (orders 1, 2, 4, 4, 8, 8, 8, 8), each in its
+ * canonical encoding. */
+static const char *const small_order[] = {
+	"0100000000000000000000000000000000000000000000000000000000000000",
+	"ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+	"0000000000000000000000000000000000000000000000000000000000000000",
+	"0000000000000000000000000000000000000000000000000000000000000080",
+	"26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+	"26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+	"c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+	"c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+};
+
+/* (0, 1) and (0, -1) with the sign bit set: not canonical (x = 0), but
+ * their y is of small order all the same. */
+static const char *const small_order_y_signed[] = {
+	"0100000000000000000000000000000000000000000000000000000000000080",
+	"ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+};
+
 static void
 test_public_key_check(void)
 {
-	/* The 8 points of small order (orders 1, 2, 4, 4, 8, 8, 8, 8), each
-	 * in its canonical encoding. */
-	static const char *const small_order[] = {
-		"0100000000000000000000000000000000000000000000000000000000000000",
-		"ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-		"0000000000000000000000000000000000000000000000000000000000000000",
-		"0000000000000000000000000000000000000000000000000000000000000080",
-		"26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
-		"26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
-		"c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
-		"c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
-	};
 	/* Their non-canonical encodings: x = 0 with the sign bit set (the
 	 * points (0, 1) and (0, -1)), and y + p for y = 0 and y = 1, with
 	 * and without the sign bit. */
@@ -419,61 +427,57 @@ test_public_key_check(void)
  * (0, sqrt(-1)) as keys).  And each encoding is refused by enrollment.
  */
 static void
+refused_as_key_and_r(const char *hex, const unsigned char good_pub[32],
+    const unsigned char good_sig[64])
+{
+	unsigned char point[32], sig[64] = { 0 }, r_sig[64];
+	struct trace_error err;
+
+	CHECK(hex_decode(hex, 64, point, 32, false));
+	/* R = B, S = 1. */
+	sig[0] = 0x58;
+	memset(sig + 1, 0x66, 31);
+	sig[32] = 1;
+	for (int m = 0; m < 64; m++) {
+		char msg[8];
+		int n = snprintf(msg, sizeof(msg), "m%d", m);
+
+		CHECK_MSG(!ed25519_verify(point, 32, msg, (size_t)n, sig, 64),
+		    "key %s message %s verifies", hex, msg);
+		CHECK_MSG(!ed25519_verify_libgcrypt(point, 32, msg, (size_t)n,
+		    sig, 64), "key %s message %s verifies with libgcrypt", hex,
+		    msg);
+	}
+	/* As R, beside a good key and with a good S. */
+	memcpy(r_sig, good_sig, 64);
+	memcpy(r_sig, point, 32);
+	CHECK(!ed25519_verify(good_pub, 32, "m", 1, r_sig, 64));
+	CHECK(!ed25519_verify_libgcrypt(good_pub, 32, "m", 1, r_sig, 64));
+	/* A = R = the point, S = 0: the equation holds for the identity and
+	 * every message. */
+	memset(sig, 0, sizeof(sig));
+	memcpy(sig, point, 32);
+	CHECK(!ed25519_verify(point, 32, "x", 1, sig, 64));
+	CHECK(!ed25519_verify_libgcrypt(point, 32, "x", 1, sig, 64));
+	CHECK_MSG(ed25519_public_key_check(point, &err) != TRACE_OK,
+	    "enrollment takes %s", hex);
+}
+
+static void
 test_small_order_refused(void)
 {
-	static const char *const points[] = {
-		"0000000000000000000000000000000000000000000000000000000000000000",
-		"0000000000000000000000000000000000000000000000000000000000000080",
-		"0100000000000000000000000000000000000000000000000000000000000000",
-		"0100000000000000000000000000000000000000000000000000000000000080",
-		"ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-		"ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
-		"26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
-		"26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
-		"c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
-		"c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
-	};
 	unsigned char good_sig[64], good_pub[32], seed[32];
 
 	memset(seed, 7, sizeof(seed));
 	CHECK_INT(ed25519_public_from_secret(seed, good_pub, NULL), TRACE_OK);
 	CHECK_INT(ed25519_sign(seed, "m", 1, good_sig, NULL), TRACE_OK);
 	CHECK(ed25519_verify(good_pub, 32, "m", 1, good_sig, 64));
-	for (size_t i = 0; i < sizeof(points) / sizeof(points[0]); i++) {
-		unsigned char point[32], sig[64] = { 0 }, r_sig[64];
-		struct trace_error err;
-
-		CHECK(hex_decode(points[i], 64, point, 32, false));
-		/* R = B, S = 1. */
-		sig[0] = 0x58;
-		memset(sig + 1, 0x66, 31);
-		sig[32] = 1;
-		for (int m = 0; m < 64; m++) {
-			char msg[8];
-			int n = snprintf(msg, sizeof(msg), "m%d", m);
-
-			CHECK_MSG(!ed25519_verify(point, 32, msg, (size_t)n,
-			    sig, 64), "key %s message %s verifies", points[i],
-			    msg);
-			CHECK_MSG(!ed25519_verify_libgcrypt(point, 32, msg,
-			    (size_t)n, sig, 64), "key %s message %s verifies "
-			    "with libgcrypt", points[i], msg);
-		}
-		/* As R, beside a good key and with a good S. */
-		memcpy(r_sig, good_sig, 64);
-		memcpy(r_sig, point, 32);
-		CHECK(!ed25519_verify(good_pub, 32, "m", 1, r_sig, 64));
-		CHECK(!ed25519_verify_libgcrypt(good_pub, 32, "m", 1, r_sig,
-		    64));
-		/* A = R = the point, S = 0: the equation holds for the
-		 * identity and every message. */
-		memset(sig, 0, sizeof(sig));
-		memcpy(sig, point, 32);
-		CHECK(!ed25519_verify(point, 32, "x", 1, sig, 64));
-		CHECK(!ed25519_verify_libgcrypt(point, 32, "x", 1, sig, 64));
-		CHECK_MSG(ed25519_public_key_check(point, &err) != TRACE_OK,
-		    "enrollment takes %s", points[i]);
-	}
+	for (size_t i = 0; i < sizeof(small_order) / sizeof(*small_order); i++)
+		refused_as_key_and_r(small_order[i], good_pub, good_sig);
+	for (size_t i = 0; i < sizeof(small_order_y_signed) /
+	    sizeof(*small_order_y_signed); i++)
+		refused_as_key_and_r(small_order_y_signed[i], good_pub,
+		    good_sig);
 }
 
 static void
