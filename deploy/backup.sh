@@ -8,7 +8,8 @@
 #   --keep N         keep the newest N backups in OUTDIR (14)
 #
 # Writes OUTDIR/trace-YYYYmmddTHHMMSSZ.rdb and its .sha256, checks it with
-# redis-check-rdb, and prints the file name.
+# redis-check-rdb, and prints the file name.  Refuses (exit 1) a replica
+# whose link to its primary is down or which is still syncing.
 #
 # Why an RDB over the replication protocol (redis-cli --rdb) and not a copy
 # of appendonlydir: the node forks and streams one point-in-time image of
@@ -30,13 +31,25 @@ while [ $# -gt 1 ]; do
 	*) echo "backup.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
-[ $# -eq 1 ] || { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[ $# -eq 1 ] || { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 out=$1
 mkdir -p "$out"
 cli=(redis-cli -h "$host" -p "$port" --no-auth-warning)
 [ -n "$user" ] && cli+=(--user "$user")
 # The password goes through the environment, never the command line.
 [ -n "$pass_file" ] && export REDISCLI_AUTH="$(head -n1 "$pass_file")"
+
+# A replica that has lost its primary, or is still loading a full copy of
+# it, serves what it had: a backup of it would be silently stale.
+info=$("${cli[@]}" INFO replication | tr -d '\r')
+if grep -q '^role:slave' <<<"$info" &&
+	! { grep -q '^master_link_status:up' <<<"$info" &&
+	    grep -q '^master_sync_in_progress:0' <<<"$info"; }; then
+	echo "backup.sh: $host:$port is a replica out of sync with its primary" \
+		"($(grep -E '^master_(link_status|sync_in_progress):' <<<"$info" | tr '\n' ' '))" \
+		"- back up another replica or wait" >&2
+	exit 1
+fi
 
 name=trace-$(date -u +%Y%m%dT%H%M%SZ).rdb
 tmp=$out/.$name.partial

@@ -27,7 +27,7 @@ import traceback
 import hacluster
 from harness import (ALL_PREFIXES, TEST_ORG, TYPE_EVENT, TYPE_KEY, Key, REGISTERED,
                      enroll_payload, org_payload,
-                     event_payload, free_port, statement_id, wait_port)
+                     event_payload, free_port, free_ports, statement_id, wait_port)
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 CHAINS = 6
@@ -429,6 +429,17 @@ def backup_and_restore(c, cluster, lots, chains, vkey):
     replicas = [p for i, p in enumerate(cluster.redis_ports)
                 if p != primary and "redis%d" % i in cluster.procs]
     source = replicas[0] if replicas else primary
+    # The chains were read from the primary: the backup must be of a
+    # replica that has all of it.  After the failover the remaining one
+    # may still be (re)syncing with the new primary; backup.sh refuses it
+    # then, so wait (bounded) until the primary counts it online.
+    c.check("the replica is in sync with the new primary within 20 s",
+            not replicas or cluster.wait_replication(primary, len(replicas)),
+            cluster.redis_cli(primary, "INFO", "replication")[-400:])
+    # What the source says of itself, for a mismatch below.
+    source_info = " ".join(l for l in cluster.redis_cli(source, "INFO", "replication").split()
+                           if l.startswith(("role", "master_host", "master_port", "master_link",
+                                            "master_sync", "master_repl_offset", "slave_repl")))
     pass_file = cluster.path("backup-password")
     with open(pass_file, "w") as f:
         f.write(cluster.passwords["backup"] + "\n")
@@ -449,6 +460,32 @@ def backup_and_restore(c, cluster, lots, chains, vkey):
     r2 = subprocess.run([os.path.join(hacluster.DEPLOY, "restore.sh"), rdb, data],
                         capture_output=True, text=True, timeout=60)
     c.check("restore.sh refuses a data directory that holds data", r2.returncode != 0)
+
+    # A replica whose primary is gone serves what it last had: backup.sh
+    # refuses it rather than write a stale backup.
+    orphan = cluster.path("orphan")
+    os.mkdir(orphan)
+    oport, dead = free_ports(2)
+    conf = hacluster.derive(os.path.join(hacluster.DEPLOY, "redis.conf"),
+                            [("bind",), ("port",), ("unixsocket",), ("aclfile",), ("include",),
+                             ("supervised",), ("dir",), ("logfile",), ("pidfile",),
+                             ("replicaof",), ("min-replicas-to-write",)],
+                            ["bind 127.0.0.1", "port %d" % oport, "dir " + orphan,
+                             "aclfile " + cluster.path("users.acl"), "supervised no",
+                             "logfile " + cluster.path("orphan-redis.log"),
+                             "replicaof 127.0.0.1 %d" % dead])
+    with open(cluster.path("orphan.conf"), "w") as f:
+        f.write(conf)
+    p = cluster.spawn("orphan-redis", ["redis-server", cluster.path("orphan.conf")])
+    wait_port(oport, proc=p)
+    r3 = subprocess.run([os.path.join(hacluster.DEPLOY, "backup.sh"), "-h", "127.0.0.1",
+                         "-p", str(oport), "--user", "backup", "--pass-file", pass_file,
+                         cluster.path("orphan-backups")],
+                        capture_output=True, text=True, timeout=60)
+    c.check("backup.sh refuses a replica cut off from its primary",
+            r3.returncode == 1 and "out of sync" in r3.stderr and
+            not os.listdir(cluster.path("orphan-backups")), (r3.returncode, r3.stderr[-300:]))
+    cluster.kill("orphan-redis")
 
     # A standalone Redis on the restored data, production config (no replicaof).
     port = free_port()
@@ -473,11 +510,14 @@ def backup_and_restore(c, cluster, lots, chains, vkey):
     cluster.start_server(k, "redis://trace:%s@127.0.0.1:%d" % (cluster.passwords["trace"], port),
                          extra=["--log-state-init"], signer=True)
     client = Client(sport)
-    same = []
+    same, lengths = [], []
     for lot in lots:
         status, events = chain_events(client, lot)
         same.append(status == 200 and events == chains[lot])
-    c.check("the restored store serves every chain exactly as before", all(same), same)
+        lengths.append((lot, len(events or []), len(chains[lot])))
+    c.check("the restored store serves every chain exactly as before", all(same),
+            (same, "restored/read before:", lengths, "primary", primary, "source", source,
+             source_info))
     verified = []
     for lot in lots:
         rc, out = agent_verify(cluster, sport, lot, vkey)
